@@ -1,0 +1,175 @@
+"""Results are data: per-trial samples plus provenance, saved and loaded without re-simulating.
+
+A :class:`RunResult` holds every per-trial array of a run (ROI, NPV, payback, the present value
+of each line item, every KPI of program and baseline, the sampled inputs) and the provenance that
+replays it (DESIGN.md §3). Every summary, table, chart and slide is derived from it.
+
+Files are NumPy ``.npz`` archives with a JSON ``meta`` entry (``format = "simroi-result"``), written
+atomically: to a temporary file in the target directory, then renamed, so an interrupted write
+never leaves a half-written result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from simroi.errors import OutputError, ResultFileError
+
+__all__ = ["FORMAT", "Provenance", "RunResult", "atomic_write", "load_result_file", "save_result_file"]
+
+FORMAT = "simroi-result"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Everything needed to replay a run exactly."""
+
+    simroi_version: str
+    numpy_version: str
+    seed: int
+    trials: int
+    block_size: int
+    engine: str
+    sampling: str
+    scenario_name: str
+    scenario_hash: str
+    scenario_source: str
+    baseline_name: str | None
+    created_utc: str
+    overrides: tuple[str, ...] = ()
+    stop_reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the seed as a string: it can exceed 64 bits)."""
+        data = dict(self.__dict__)
+        data["seed"] = str(self.seed)
+        data["overrides"] = list(self.overrides)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Provenance:
+        """Inverse of :meth:`to_json`."""
+        data = dict(data)
+        data["seed"] = int(data["seed"])
+        data["overrides"] = tuple(data.get("overrides", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One scenario run against its baseline: per-trial samples and provenance.
+
+    ``samples`` keys: ``roi``, ``npv``, ``payback_months``, ``pv_benefits``, ``pv_costs``,
+    ``pv.<line>``, ``kpi.<program|baseline>.<channel>.<kpi>`` and ``kpi.<world>.<metric>``,
+    ``input.<dotted.key>``. ``net_by_month`` (trials, horizon + 1) is the incremental net cash
+    flow with t0 first (absent for very large runs). ``meta`` carries the scenario description,
+    objectives, assumptions table and currency for reports.
+    """
+
+    provenance: Provenance
+    samples: dict[str, np.ndarray]
+    net_by_month: np.ndarray | None
+    meta: dict[str, Any] = field(default_factory=dict)
+    kind: str = "run"
+
+    @property
+    def trials(self) -> int:
+        """Number of trials."""
+        return int(self.samples["roi"].shape[0])
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result atomically to ``path`` (``.npz``); returns the path."""
+        arrays = {f"s/{k}": v for k, v in self.samples.items()}
+        if self.net_by_month is not None:
+            arrays["net_by_month"] = self.net_by_month
+        meta = {"provenance": self.provenance.to_json(), **self.meta}
+        return save_result_file(path, self.kind, meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunResult:
+        """Read a result written by :meth:`save` (raises ResultFileError if it is not one)."""
+        kind, meta, arrays = load_result_file(path)
+        if kind != "run":
+            raise ResultFileError(f"{path}: holds a {kind!r} result, not a run")
+        samples = {k.removeprefix("s/"): v for k, v in arrays.items() if k.startswith("s/")}
+        provenance = Provenance.from_json(meta.pop("provenance"))
+        return cls(provenance, samples, arrays.get("net_by_month"), meta)
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write a file through a temporary sibling and rename it into place.
+
+    Raises OutputError (one line) when the directory is missing or unwritable or the disk is full;
+    the temporary file is removed, and an existing file at ``path`` is left untouched.
+    """
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError(f"{target}: cannot write: directory {str(directory)!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def save_result_file(
+    path: str | Path, kind: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
+    """Save ``arrays`` and a JSON ``meta`` (with format, version and kind) atomically."""
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, **meta}
+    payload = {**arrays, "meta": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)}
+    return atomic_write(path, lambda handle: np.savez_compressed(handle, **payload))
+
+
+def load_result_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:
+    """Read ``(kind, meta, arrays)`` from a result file, or raise a one-line ResultFileError."""
+    source = Path(path)
+    if not source.is_file():
+        raise ResultFileError(f"{source}: file not found")
+    try:
+        with np.load(source, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ResultFileError(f"{source}: not a simroi result file ({exc})") from None
+    raw = arrays.pop("meta", None)
+    try:
+        meta = json.loads(bytes(raw).decode("utf-8")) if raw is not None else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        meta = None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ResultFileError(f"{source}: not a simroi result file (no simroi metadata)")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ResultFileError(
+            f"{source}: result format version {meta.get('format_version')} is not supported "
+            f"(this simroi reads version {FORMAT_VERSION})"
+        )
+    kind = str(meta.pop("kind", ""))
+    meta.pop("format", None)
+    meta.pop("format_version", None)
+    return kind, meta, arrays
