@@ -206,6 +206,66 @@ def run(ctx: click.Context, scenario: str | None, trials: str | None, seed: str 
             console.print(f"(no --seed given: this run used seed {result.provenance.seed})")
 
 
+@main.command()
+@click.option("--arrivals-per-hour", type=float, required=True, help="Mean arrivals per hour.")
+@click.option("--agents", type=click.IntRange(min=0), required=True, help="Agents on duty.")
+@click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
+@click.option("--patience-minutes", type=float, default=None,
+              help="Mean (exponential) patience; omit for callers who never hang up (Erlang C).")
+@click.option("--hours", type=float, default=8.0, show_default=True, help="Length of the day.")
+@click.option("--sl-seconds", type=float, default=20.0, show_default=True,
+              help="Service-level threshold.")
+@click.option("--handle-dist", type=click.Choice(["exponential", "lognormal", "gamma"]),
+              default="exponential", show_default=True,
+              help="Handle-time distribution (exponential is what Erlang C/A assume).")
+@click.option("--handle-cv", type=float, default=1.0, show_default=True,
+              help="Coefficient of variation of handle time (lognormal, gamma).")
+@click.option("--warmup-minutes", type=float, default=0.0, show_default=True,
+              help="Discard contacts arriving in the first minutes (the day starts empty).")
+@click.option("--trials", type=click.IntRange(min=2), default=2000, show_default=True,
+              help="Simulated days.")
+@click.option("--seed", default=None, metavar="INT", help="Root seed (printed when omitted).")
+@click.option("--engine", type=click.Choice(["vectorized", "simpy"]), default="vectorized",
+              show_default=True, help="Queue engine.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def queue(ctx: click.Context, arrivals_per_hour: float, agents: int, aht_minutes: float,
+          patience_minutes: float | None, hours: float, sl_seconds: float, handle_dist: str,
+          handle_cv: float, warmup_minutes: float, trials: int, seed: str | None, engine: str,
+          as_json: bool) -> None:
+    """One channel's queue: simulated KPIs with 95% intervals beside Erlang C and Erlang A.
+
+    Each trial is one day with Poisson arrivals, AGENTS always on duty, and handle times (and
+    patience, if given) drawn per contact. KPIs over contacts arriving after the warm-up:
+
+    \b
+    service level  answered within --sl-seconds / all arrivals
+    abandonment    hung up before being answered / all arrivals
+    ASA            mean wait of answered contacts (seconds)
+    occupancy      answered contacts' handle time / (agents x measured time)
+
+    Erlang C (no abandonment) is shown when agents exceed the offered load; Erlang A (exponential
+    patience) when --patience-minutes is given. Both are steady-state values: a simulated day
+    starts empty, so its early minutes are better than steady state — use --warmup-minutes to
+    compare like with like.
+
+    \b
+    Example (the issue's validation workload):
+      simroi queue --arrivals-per-hour 1260 --agents 90 --aht-minutes 4 \\
+          --patience-minutes 3 --hours 8 --sl-seconds 20 --trials 2000 --seed 7
+    """
+    from simroi.queue import QueueSpec, study_queue
+    from simroi.render import render_queue_study
+
+    spec = QueueSpec(arrivals_per_hour, agents, aht_minutes, patience_minutes, hours, sl_seconds,
+                     handle_dist, handle_cv, warmup_minutes)  # type: ignore[arg-type]
+    study = study_queue(spec, trials=trials, seed=_seed(seed), engine=engine)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(study.to_json(), indent=2))
+    else:
+        render_queue_study(study.to_json(), _console(ctx))
+
+
 def _check_writable(path: str) -> None:
     """Fail before simulating when the output directory does not exist."""
     from simroi.errors import OutputError
@@ -213,6 +273,275 @@ def _check_writable(path: str) -> None:
     parent = Path(path).parent
     if not parent.is_dir():
         raise OutputError(f"{path}: cannot write: directory {str(parent)!r} does not exist")
+
+
+def _simulate(bar: Any, work: Callable[[], Any]) -> Any:
+    """Run ``work`` inside the progress bar's live display, if there is one."""
+    if bar is None:
+        return work()
+    with bar:
+        return work()
+
+
+def _replay(*parts: str, sets: tuple[str, ...] = ()) -> str:
+    """A copy-pasteable command line."""
+    import shlex
+
+    words = [*parts, *(f"--set {shlex.quote(s)}" for s in sets)]
+    return " ".join(w for w in words if w)
+
+
+_OUT_HELP = (
+    "Write a result file (.npz) with every run's per-trial samples and provenance; "
+    "`simroi export` turns it into slides, charts and tables without re-running."
+)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@run_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def compare(
+    ctx: click.Context,
+    scenarios: tuple[str, ...],
+    trials: str | None,
+    seed: str | None,
+    engine: str,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    overrides: tuple[str, ...],
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Compare SCENARIOS side by side, each against its baseline, with common random numbers.
+
+    Every scenario runs with the same seed and trials, so trial t is the same possible world in
+    each: the same draws of shared inputs, the same customers and contacts where the scenarios
+    agree. For ROI, NPV, payback, PV of benefits and costs, and the key KPIs (each objective's
+    metric, every channel's service level and abandonment, net sentiment) it prints each
+    scenario's mean and P5–P95, and the paired difference against the FIRST scenario with its
+    95% interval (far tighter than the difference of two independent intervals, which is shown
+    for NPV) and P(better than the first). Last, the probability that each scenario has the
+    highest NPV, and of meeting each objective. --set applies to every scenario.
+
+    \b
+    Example:
+      simroi compare default social-team-2 social-team-3 --trials 1000 --seed 7
+    """
+    from simroi.comparison import compare_result_set, comparison_to_json, run_comparison
+    from simroi.render import render_comparison
+
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result_set = _simulate(
+        bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
+    )
+    data = comparison_to_json(compare_result_set(result_set))
+    if out is not None:
+        result_set.save(out)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi compare",
+        *scenarios,
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        sets=overrides,
+    )
+    render_comparison(data, console, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False)
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@run_options
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.9,
+    show_default=True,
+    help="The recommended point is the cheapest (lowest mean PV of costs) whose "
+    "probability of meeting every objective in the same trial is at least this.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    scenario: str | None,
+    trials: str | None,
+    seed: str | None,
+    engine: str,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    overrides: tuple[str, ...],
+    confidence: float,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Sweep one or two inputs of SCENARIO over a grid: a staffing curve with bands.
+
+    Give each swept input as --set KEY=start:stop (inclusive, step 1), KEY=start:stop:step or
+    KEY=a,b,c; integers stay integers. Any numeric key works; staffing per channel is the main
+    use. Other --set options are applied at every point. Every point runs with the same seed
+    (common random numbers), so the curve shows the effect of the input, not noise.
+
+    For each point: ROI and NPV as P50 [P5–P95], the mean PV of costs, each channel's service
+    level, the probability of each objective and of all at once, and the probability of the
+    highest NPV. Two points are marked: ★ the best expected NPV, and ✔ the recommendation, the
+    cheapest point meeting every objective with probability ≥ --confidence.
+
+    \b
+    Examples:
+      simroi sweep --set channels.social.agents=1:6 --trials 500 --seed 7
+      simroi sweep default --set channels.social.agents=1:4 \\
+          --set program.monthly_tools_cost=1000,3000
+    """
+    from simroi.render import render_sweep
+    from simroi.sweep import run_sweep, summarize_sweep, sweep_to_json
+
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result_set = _simulate(
+        bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
+    )
+    data = sweep_to_json(summarize_sweep(result_set, confidence))
+    if out is not None:
+        result_set.save(out)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi sweep",
+        scenario or "",
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        f"--confidence {confidence:g}",
+        sets=overrides,
+    )
+    render_sweep(data, console, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False)
+
+
+@main.command()
+@click.argument("scenario", required=False)
+@run_options
+@click.option(
+    "--swing/--no-swing",
+    default=True,
+    show_default=True,
+    help="Also run the one-at-a-time swing tornado (2 × top + 1 extra runs).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Inputs shown, and swung in the swing tornado.",
+)
+@click.option(
+    "--swing-trials",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Trials of each swing run (inputs are fixed there; trials average the "
+    "queues and word of mouth).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the base run with both tornados (.npz); `simroi export` turns it into "
+    "tornado slides without re-running.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def sensitivity(
+    ctx: click.Context,
+    scenario: str | None,
+    trials: str | None,
+    seed: str | None,
+    engine: str,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    overrides: tuple[str, ...],
+    swing: bool,
+    top: int,
+    swing_trials: int,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Which inputs drive the ROI of SCENARIO: two tornados, each naming its method.
+
+    \b
+    1. From the Monte Carlo trials (respects input correlations): inputs ranked by their
+       Spearman rank correlation with ROI; each bar spans the mean ROI of the trials in the
+       input's bottom and top decile; beside it, the share of ROI variance explained by the
+       input (a given-data first-order index).
+    2. One-at-a-time swing (for slides): each of the top inputs at its P10 and P90, all other
+       uncertain inputs at their medians, every run with the same seed. It ignores
+       correlations, and says so.
+
+    NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
+    """
+    from simroi.render import render_sensitivity
+    from simroi.sensitivity import run_sensitivity, sensitivity_to_json
+
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result = _simulate(
+        bar,
+        lambda: run_sensitivity(
+            scenario,
+            options,
+            overrides=overrides,
+            swing=swing,
+            top=top,
+            swing_trials=swing_trials,
+            progress=update,
+        ),
+    )
+    if out is not None:
+        result.save(out)
+    data = sensitivity_to_json(result)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi sensitivity",
+        scenario or "",
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        f"--top {top}",
+        f"--swing-trials {swing_trials}" if swing else "--no-swing",
+        sets=overrides,
+    )
+    render_sensitivity(data, console, top=top, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False)
 
 
 @main.command()

@@ -102,7 +102,8 @@ class ErlangAResult:
     service_level : float
         Fraction of **all** arrivals answered within the threshold: P(answered and wait ≤ T).
     occupancy : float
-        Fraction of agent time spent handling contacts, ``λ·(1 − abandonment)·AHT/c``.
+        Fraction of agent time spent handling contacts, ``λ·(1 − abandonment)·AHT/c`` (summed as
+        ``E[min(N, c)]/c``, which is equal and stays accurate when nearly everyone abandons).
     mean_queue_length : float
         Time-average number of customers waiting, ``E[Lq]``.
     """

@@ -13,7 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["money", "pct", "render_assumptions", "render_run_summary", "render_scenarios"]
+__all__ = [
+    "money",
+    "pct",
+    "render_assumptions",
+    "render_queue_study",
+    "render_run_summary",
+    "render_scenarios",
+]
 
 KPI_LABELS = {
     "service_level": ("Service level", "pct"),
@@ -187,6 +194,34 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
     console.print(table)
 
 
+def render_queue_study(data: dict[str, Any], console: Console) -> None:
+    """Simulated queue KPIs with 95% intervals beside the Erlang C and Erlang A values."""
+    sim, c, a = data["simulated"], data["erlang_c"], data["erlang_a"]
+    table = Table(title=f"Queue: {data['trials']:,} simulated days, engine {data['engine']}",
+                  title_justify="left")
+    for col in ("KPI", "simulated (95% CI)", "Erlang C", "Erlang A"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    rows = (
+        ("service level", "service_level", "pct"),
+        ("abandonment", "abandonment", "pct"),
+        ("ASA of answered (s)", "asa_seconds", "num2"),
+        ("occupancy", "occupancy", "pct"),
+    )
+    for label, key, kind in rows:
+        s = sim[key]
+        lo, hi = s["ci95"]
+        cell = f"{_fmt(s['mean'], kind, 'USD')} [{_fmt(lo, kind, 'USD')}, {_fmt(hi, kind, 'USD')}]"
+        c_val = "—" if c is None else _fmt(c.get(key, 0.0 if key == "abandonment" else None),
+                                           kind, "USD")
+        a_val = "—" if a is None else _fmt(a.get(key), kind, "USD")
+        table.add_row(label, cell, c_val, a_val)
+    console.print(table)
+    console.print(
+        "Erlang values are steady state; a simulated day starts empty (see --warmup-minutes). "
+        f"Seed {data['seed']}."
+    )
+
+
 def render_scenarios(rows: Sequence[tuple[str, str]], console: Console) -> None:
     """The bundled scenarios, one line each."""
     table = Table(title="Bundled scenarios (use the name or a path with any command)",
@@ -196,3 +231,255 @@ def render_scenarios(rows: Sequence[tuple[str, str]], console: Console) -> None:
     for name, description in rows:
         table.add_row(name, description)
     console.print(table)
+
+
+# --- decisions: compare, sweep, sensitivity ----------------------------------------------------
+
+__all__ += ["render_comparison", "render_sensitivity", "render_sweep"]
+
+
+def _signed(x: Any, kind: str, currency: str) -> str:
+    """A difference with its sign: percentage points for shares, signed money and numbers."""
+    if not _ok(x):
+        return "—"
+    if kind == "pct":
+        return f"{x * 100:+.1f} pp"
+    if kind == "money":
+        text = money(abs(x), currency)
+        return f"{'+' if x >= 0 else '-'}{text}"
+    if kind == "num2":
+        return f"{x:+.2f}"
+    return f"{x:+,.0f}" if abs(x) >= 10 else f"{x:+.2f}"
+
+
+def _band(iv: dict[str, Any] | None, kind: str, currency: str, center: str = "mean") -> str:
+    """``center [P5–P95]`` of an interval dict, or an em dash."""
+    if not iv or not _ok(iv.get(center)):
+        return "—"
+    return (
+        f"{_fmt(iv[center], kind, currency)} "
+        f"[{_fmt(iv.get('p05'), kind, currency)}–{_fmt(iv.get('p95'), kind, currency)}]"
+    )
+
+
+def render_comparison(data: dict[str, Any], console: Console, *, command: str = "") -> None:
+    """Print a comparison: each metric per scenario, paired differences, P(better), P(best)."""
+    cur = data.get("currency", "USD")
+    scenarios = data["scenarios"]
+    ref = data["reference"]
+    console.print(
+        f"[bold]Comparison of {len(scenarios)} scenarios[/bold], each against its own baseline — "
+        f"{data['trials']:,} trials with common random numbers (seed {data['seed']}). "
+        f"Δ is the paired difference against [bold]{ref}[/bold], trial by trial."
+    )
+    table = Table(
+        title=f"Side by side: mean [P5–P95]; Δ mean (95% CI), P(better than {ref})",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    for s in scenarios:
+        table.add_column(s["label"], justify="right", overflow="fold")
+    for metric in data["metrics"].values():
+        kind = metric["kind"]
+        cells = []
+        for value, diff in zip(metric["values"], metric["differences"], strict=True):
+            cell = _band(value, kind, cur)
+            if diff is not None:
+                low, high = diff["ci95_low"], diff["ci95_high"]
+                cell += (
+                    f"\nΔ {_signed(diff['mean'], kind, cur)} "
+                    f"({_signed(low, kind, cur)} to {_signed(high, kind, cur)})"
+                )
+                if diff.get("prob_better") is not None:
+                    cell += f"\nP(better) {pct(diff['prob_better'], 1)}"
+            cells.append(cell)
+        table.add_row(metric["label"], *cells)
+    table.add_row(
+        "[bold]P(highest NPV)[/bold]",
+        *(
+            f"[bold]{pct(s['prob_best'], 1)}[/bold] ± {pct(s['prob_best_mcse'], 1)}"
+            for s in scenarios
+        ),
+    )
+    labels = list(dict.fromkeys(k for s in scenarios for k in s["objectives"]))
+    for label in labels:
+        table.add_row(f"P({label})", *(pct(s["objectives"].get(label), 1) for s in scenarios))
+    console.print(table)
+    npv = data["metrics"].get("npv")
+    if npv is not None and len(scenarios) > 1:
+        for s, diff in zip(scenarios[1:], npv["differences"][1:], strict=True):
+            paired = (diff["ci95_high"] - diff["ci95_low"]) / 2 if _ok(diff["ci95_high"]) else None
+            unpaired = (
+                (diff["unpaired_ci95_high"] - diff["unpaired_ci95_low"]) / 2
+                if _ok(diff["unpaired_ci95_high"])
+                else None
+            )
+            if paired and unpaired:
+                console.print(
+                    f"ΔNPV {s['label']} vs {ref}: {_signed(diff['mean'], 'money', cur)} "
+                    f"± {money(paired, cur)} (95%, paired); independent runs would give "
+                    f"± {money(unpaired, cur)} ({unpaired / paired:.1f}× wider)"
+                )
+    if command:
+        console.print(f"Replay exactly: [bold]{command}[/bold]")
+
+
+def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -> None:
+    """Print a sweep: one row per grid point with bands, objectives and the two marks."""
+    cur = data.get("currency", "USD")
+    keys = data["keys"]
+    points = data["points"]
+    console.print(
+        f"[bold]Sweep of {' × '.join(keys)}[/bold] over {len(points)} points — "
+        f"{data['trials']:,} trials each with common random numbers (seed {data['seed']})"
+    )
+    table = Table(title="Each point against its baseline: P50 [P5–P95]", title_justify="left")
+    for key in keys:
+        table.add_column(
+            key.rsplit(".", 2)[-2] + "." + key.rsplit(".", 1)[-1] if key.count(".") >= 2 else key,
+            justify="right",
+        )
+    table.add_column("ROI", justify="right")
+    table.add_column("NPV", justify="right")
+    table.add_column("PV costs (mean)", justify="right")
+    channels = list(points[0]["service_level"]) if points else []
+    for channel in channels:
+        table.add_column(f"{channel} SL", justify="right")
+    objectives = data.get("objectives", [])
+    for i, _ in enumerate(objectives, start=1):
+        table.add_column(f"P(obj {i})", justify="right")
+    if objectives:
+        table.add_column("P(all)", justify="right")
+    table.add_column("P(best NPV)", justify="right")
+    table.add_column("", justify="left")
+    for p in points:
+        marks = []
+        if p["best_npv"]:
+            marks.append("★ best NPV")
+        if p["recommended"]:
+            marks.append("✔ recommended")
+        style = "bold" if p["recommended"] or p["best_npv"] else None
+        table.add_row(
+            *(str(p["values"][k]) for k in keys),
+            _band(p["roi"], "pct", cur, "p50"),
+            _band(p["npv"], "money", cur, "p50"),
+            money(p["pv_costs"]["mean"], cur),
+            *(pct(p["service_level"][c]["mean"], 1) for c in channels),
+            *(pct(o["probability"], 0) for o in p["objectives"]),
+            *([pct(p["prob_all_objectives"], 0)] if objectives else []),
+            pct(p["prob_best_npv"], 0),
+            " ".join(marks),
+            style=style,
+        )
+    console.print(table)
+    for i, label in enumerate(objectives, start=1):
+        console.print(f"  obj {i}: {label}", markup=False)
+    best = data["best_npv"]
+    if best is not None:
+        point = points[best["index"]]
+        console.print(
+            f"★ Best expected NPV: [bold]{best['label']}[/bold] (mean NPV "
+            f"{money(point['npv']['mean'], cur)}; highest NPV in {pct(point['prob_best_npv'], 0)} "
+            "of trials)"
+        )
+    mark = "✔" if data["recommended"] is not None else "✘"
+    console.print(f"{mark} {data['recommendation']}", markup=False)
+    if command:
+        console.print(f"Replay exactly: [bold]{command}[/bold]")
+
+
+def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 16) -> str:
+    """A text bar from ``low`` to ``high`` around ``base`` (│), ``width`` cells each side."""
+    if not (_ok(low) and _ok(high) and _ok(base)) or scale <= 0:
+        return ""
+    lo, hi = min(low, high), max(low, high)
+    left = min(width, round(width * max(0.0, base - lo) / scale))
+    right = min(width, round(width * max(0.0, hi - base) / scale))
+    return " " * (width - left) + "█" * left + "│" + "█" * right + " " * (width - right)
+
+
+def _tornado_table(
+    block: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    *,
+    title: str,
+    sampling: bool,
+    currency: str,
+) -> Table:
+    kind = "pct" if block["output"] == "roi" else "money"
+    base = block.get("base")
+    spans = [abs(v - base) for r in rows for v in (r["low"], r["high"]) if _ok(v) and _ok(base)]
+    scale = max(spans, default=0.0)
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("input", overflow="fold")
+    if sampling:
+        table.add_column("Spearman ρ [95% CI]", justify="right")
+    low_head, high_head = ("bottom decile", "top decile") if sampling else ("at P10", "at P90")
+    table.add_column(f"{block['output'].upper()} {low_head}", justify="right")
+    table.add_column(f"{block['output'].upper()} {high_head}", justify="right")
+    if sampling:
+        table.add_column("variance share", justify="right")
+    table.add_column(f"low ← {_fmt(base, kind, currency)} → high", justify="left", no_wrap=True)
+    for i, r in enumerate(rows, start=1):
+        cells = [str(i), r["label"]]
+        if sampling:
+            ci = r.get("coefficient_ci95") or [None, None]
+            coef = r.get("coefficient")
+            cells.append(
+                f"{coef:+.2f} [{ci[0]:+.2f}, {ci[1]:+.2f}]"
+                if _ok(coef) and _ok(ci[0]) and _ok(ci[1])
+                else "—"
+            )
+        cells.append(
+            f"{_fmt(r['low'], kind, currency)} (at {r['value_low']:.4g})"
+            if _ok(r["value_low"])
+            else _fmt(r["low"], kind, currency)
+        )
+        cells.append(
+            f"{_fmt(r['high'], kind, currency)} (at {r['value_high']:.4g})"
+            if _ok(r["value_high"])
+            else _fmt(r["high"], kind, currency)
+        )
+        if sampling:
+            cells.append(pct(r.get("first_order_index"), 1))
+        cells.append(_tornado_bar(r["low"], r["high"], base, scale))
+        table.add_row(*cells)
+    return table
+
+
+def render_sensitivity(
+    data: dict[str, Any], console: Console, *, top: int = 10, command: str = ""
+) -> None:
+    """Print the sampling tornado and, if present, the one-at-a-time swing tornado."""
+    cur = data.get("currency", "USD")
+    console.print(
+        f"[bold]What drives the {data['output'].upper()} of {data['scenario']}[/bold] — "
+        f"{data['trials']:,} trials (seed {data['seed']})"
+    )
+    rows = data["rows"][:top]
+    console.print(
+        _tornado_table(
+            data,
+            rows,
+            title=f"Tornado from the Monte Carlo trials (top {len(rows)} of "
+            f"{len(data['rows'])} inputs)",
+            sampling=True,
+            currency=cur,
+        )
+    )
+    console.print(f"Method: {data['method']}", markup=False, style="italic")
+    swing = data.get("swing")
+    if swing:
+        console.print(
+            _tornado_table(
+                swing,
+                swing["rows"],
+                title="One-at-a-time swing tornado (for slides)",
+                sampling=False,
+                currency=cur,
+            )
+        )
+        console.print(f"Method: {swing['method']}", markup=False, style="italic")
+    if command:
+        console.print(f"Replay exactly: [bold]{command}[/bold]")

@@ -25,7 +25,16 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError
 
-__all__ = ["FORMAT", "Provenance", "RunResult", "atomic_write", "load_result_file", "save_result_file"]
+__all__ = [
+    "FORMAT",
+    "Provenance",
+    "ResultSet",
+    "RunResult",
+    "atomic_write",
+    "load_any",
+    "load_result_file",
+    "save_result_file",
+]
 
 FORMAT = "simroi-result"
 FORMAT_VERSION = 1
@@ -173,3 +182,50 @@ def load_result_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, n
     meta.pop("format", None)
     meta.pop("format_version", None)
     return kind, meta, arrays
+
+
+@dataclass(frozen=True)
+class ResultSet:
+    """Several runs saved together: a comparison (``kind = "compare"``) or a sweep (``"sweep"``).
+
+    ``runs`` are complete :class:`RunResult` objects simulated with common random numbers (the
+    same seed and streams), in the order given; ``meta`` holds what the kind needs (for a sweep,
+    the swept keys and each run's grid values; for both, derived tables are recomputed from the
+    runs, never stored alone).
+    """
+
+    kind: str
+    runs: list[RunResult]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: str | Path) -> Path:
+        """Write all runs atomically to one ``.npz`` file."""
+        arrays: dict[str, np.ndarray] = {}
+        runs_meta = []
+        for i, run in enumerate(self.runs):
+            arrays.update({f"r{i}/s/{k}": v for k, v in run.samples.items()})
+            if run.net_by_month is not None:
+                arrays[f"r{i}/net_by_month"] = run.net_by_month
+            runs_meta.append({"provenance": run.provenance.to_json(), **run.meta})
+        return save_result_file(path, self.kind, {"runs": runs_meta, **self.meta}, arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ResultSet:
+        """Read a comparison or sweep written by :meth:`save`."""
+        kind, meta, arrays = load_result_file(path)
+        if kind not in {"compare", "sweep"}:
+            raise ResultFileError(f"{path}: holds a {kind!r} result, not a comparison or sweep")
+        runs = []
+        for i, run_meta in enumerate(meta.pop("runs", [])):
+            prefix = f"r{i}/s/"
+            samples = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+            run_meta = dict(run_meta)
+            provenance = Provenance.from_json(run_meta.pop("provenance"))
+            runs.append(RunResult(provenance, samples, arrays.get(f"r{i}/net_by_month"), run_meta))
+        return cls(kind, runs, meta)
+
+
+def load_any(path: str | Path) -> RunResult | ResultSet:
+    """Load a run, comparison or sweep result file, whichever it holds."""
+    kind, _, _ = load_result_file(path)
+    return RunResult.load(path) if kind == "run" else ResultSet.load(path)

@@ -191,7 +191,10 @@ def test_describe_reads_the_way_people_estimate() -> None:
     assert Pert(low=0.6, mode=0.72, high=0.8).describe() == "PERT(0.6, 0.72, 0.8)"
     assert LogNormal(p5=3, p95=9).describe() == "lognormal 90% in [3, 9]"
     assert Fixed(value=5.0).describe() == "5"
-    assert "truncated to [0, inf]" in Normal(mean=1, sd=2, low=0).describe()
+    assert Normal(mean=1, sd=2, low=0).describe() == "normal(mean=1, sd=2, low=0)"
+    assert Gamma(mean=4, cv=0.5).describe() == "gamma(mean=4, cv=0.5)"
+    weighted = Choice(values=[1, 2], weights=[0.25, 0.75]).describe()
+    assert weighted == "choice(values=[1, 2], weights=[0.25, 0.75])"
 
 
 @pytest.mark.parametrize(
@@ -357,4 +360,4 @@ def test_as_distribution_wraps_numbers_and_passes_distributions_through() -> Non
 def test_distributions_are_frozen() -> None:
     pert = Pert(low=1, mode=2, high=3)
     with pytest.raises(ValidationError):
-        pert.low = 0  # type: ignore[misc]
+        pert.low = 0

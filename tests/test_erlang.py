@@ -12,6 +12,7 @@ import doctest
 import itertools
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -507,7 +508,9 @@ def test_required_agents_needs_patience_for_an_abandonment_cap() -> None:
         ),
     ],
 )
-def test_invalid_inputs_name_the_argument_rule_and_value(call, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_inputs_name_the_argument_rule_and_value(
+    call: Callable[[], object], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         call()
 

@@ -44,7 +44,7 @@ def _cdf(dist: Distribution, x: np.ndarray) -> np.ndarray:
 def test_latin_hypercube_puts_exactly_one_draw_in_each_stratum(name: str) -> None:
     n = 2000
     x = sample_inputs(INPUTS, n, streams=STREAMS).values[name]
-    strata = np.floor(_cdf(INPUTS[name], x) * n).astype(int)  # type: ignore[arg-type]
+    strata = np.floor(_cdf(INPUTS[name], x) * n).astype(int)
     np.testing.assert_array_equal(np.sort(strata), np.arange(n))
 
 
@@ -74,13 +74,13 @@ def test_same_streams_give_identical_arrays(block_streams: Streams) -> None:
 
 @pytest.mark.parametrize("method", ["lhs", "mc"])
 def test_adding_an_input_leaves_the_others_bit_identical(method: str) -> None:
-    before = sample_inputs(INPUTS, 500, streams=STREAMS, method=method)  # type: ignore[arg-type]
+    before = sample_inputs(INPUTS, 500, streams=STREAMS, method=method)
     more = {"new_input": Uniform(low=0, high=1), **INPUTS}
-    after = sample_inputs(more, 500, streams=STREAMS, method=method)  # type: ignore[arg-type]
+    after = sample_inputs(more, 500, streams=STREAMS, method=method)
     for name in INPUTS:
         np.testing.assert_array_equal(before[name], after[name])
     fewer = {k: v for k, v in INPUTS.items() if k != "fcr"}
-    without = sample_inputs(fewer, 500, streams=STREAMS, method=method)  # type: ignore[arg-type]
+    without = sample_inputs(fewer, 500, streams=STREAMS, method=method)
     for name in fewer:
         np.testing.assert_array_equal(before[name], without[name])
 
@@ -105,7 +105,7 @@ def test_arrays_are_read_only_float64_with_one_value_per_trial() -> None:
 
 def test_fixed_inputs_are_exact_constants_whatever_the_method() -> None:
     for method in ("lhs", "mc"):
-        values = sample_inputs({"x": 2.0}, 5, streams=STREAMS, method=method).values  # type: ignore[arg-type]
+        values = sample_inputs({"x": 2.0}, 5, streams=STREAMS, method=method).values
         np.testing.assert_array_equal(values["x"], [2.0] * 5)
 
 
@@ -162,7 +162,7 @@ def test_bad_block_size_or_method_is_refused() -> None:
     with pytest.raises(ValueError, match=r"n must be ≥ 1 \(got 0\)"):
         sample_inputs(INPUTS, 0, streams=STREAMS)
     with pytest.raises(ValueError, match="method must be 'lhs' or 'mc'"):
-        sample_inputs(INPUTS, 10, streams=STREAMS, method="sobol")  # type: ignore[arg-type]
+        sample_inputs(INPUTS, 10, streams=STREAMS, method="sobol")
 
 
 def test_latin_hypercube_mean_error_is_far_below_monte_carlo_error() -> None:

@@ -1,0 +1,583 @@
+"""What every export shows, computed once from a result file's per-trial arrays.
+
+A :class:`Report` gathers the numbers that the slides, charts and tables of ``simroi export``
+present: the intervals of ROI, NPV, payback, each benefit and cost line and each KPI; the
+probability of each objective; the ROI histogram; the cumulative cash-flow bands; paired
+differences of a comparison; a sweep's curve and recommendation; the tornado a sensitivity
+analysis stored; the assumptions and the provenance. The deck, the charts and the tables all
+read the same :class:`Report`, so a number on a slide is the number in the CSV.
+
+Nothing is simulated here, and no statistic is invented: intervals come from
+:func:`simroi.analysis.interval` (P5/P50/P95 of the defined trials), probabilities from
+:func:`simroi.analysis.probability`, the tornado from ``meta["sensitivity"]`` as stored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simroi.analysis import ObjectiveOutcome, interval, metric_samples, objective_outcomes
+from simroi.analysis import probability as event_probability
+from simroi.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
+from simroi.errors import ResultFileError
+from simroi.render import KPI_LABELS, LINE_LABELS
+from simroi.render import pct as _pct
+from simroi.result import ResultSet, RunResult
+
+__all__ = [
+    "CashBands",
+    "Histogram",
+    "Report",
+    "RunReport",
+    "Sensitivity",
+    "Stat",
+    "SweepCurve",
+    "build_report",
+    "fmt",
+    "money",
+    "pct",
+]
+
+REQUIRED_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
+#: Cumulative cash-flow percentiles drawn as a fan.
+CASH_PERCENTILES = (5, 25, 50, 75, 95)
+#: Most tornado bars shown on a chart or slide (the tables list them all).
+TORNADO_MAX_ROWS = 12
+SOCIAL_LABELS = {
+    "public_posts": ("Public posts / month", "num"),
+    "impressions": ("Impressions / month", "num"),
+    "sentiment": ("Net sentiment of impressions", "pct"),
+    "customers_at_horizon": ("Customers at the horizon", "num"),
+}
+
+
+def pct(x: Any, digits: int = 0) -> str:
+    """A share as a percentage with a true minus sign, or an em dash when undefined."""
+    return _pct(x, digits).replace("-", "−")
+
+
+def money(x: Any, currency: str = "USD") -> str:
+    """A compact amount for slides: ``$1.23M``, ``$250k``, ``$8.1k``, ``−$950``."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    symbol = "$" if currency == "USD" else f"{currency} "
+    sign = "−" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        text = f"{a / 1e9:.2f}B"
+    elif a >= 1e6:
+        text = f"{a / 1e6:.2f}M"
+    elif a >= 1e4:
+        text = f"{a / 1e3:.0f}k"
+    elif a >= 1e3:
+        text = f"{a / 1e3:.1f}k"
+    else:
+        text = f"{a:.0f}"
+    return f"{sign}{symbol}{text}"
+
+
+def fmt(x: Any, unit: str, currency: str = "USD") -> str:
+    """Format one number for a table or a label: ``pct``, ``money``, ``months``, ``num``, ...
+
+    Parameters
+    ----------
+    x : the value (NaN, None or infinity give an em dash)
+    unit : ``"pct"`` (a share, shown as %), ``"pp"`` (a difference of shares, in points),
+        ``"money"``, ``"months"``, ``"num2"`` (two decimals) or ``"num"``
+    currency : ISO code for money (``USD`` shows ``$``)
+    """
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    if unit == "pct":
+        return pct(x)
+    if unit == "pp":
+        return f"{x * 100:+.0f} pp".replace("-", "−")
+    if unit == "money":
+        return money(x, currency)
+    if unit == "months":
+        return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
+    if unit == "num2" or (abs(x) < 10 and x != round(x)):
+        return f"{x:.2f}".replace("-", "−")
+    return f"{x:,.0f}".replace("-", "−")
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One row of an interval table: a per-trial quantity summarized.
+
+    ``probability`` is the chance of the event named by ``probability_of`` (e.g. ``ROI > 0``),
+    with Monte Carlo standard error ``probability_mcse``; NaN where the row has none.
+    """
+
+    run: str
+    section: str
+    key: str
+    label: str
+    unit: str
+    mean: float
+    p05: float
+    p50: float
+    p95: float
+    mcse: float
+    probability: float = math.nan
+    probability_mcse: float = math.nan
+    probability_of: str = ""
+
+    def cells(self, currency: str) -> list[str]:
+        """Formatted ``[label, P50, P5, P95, mean, probability]`` for a slide or Markdown."""
+        prob = f"{pct(self.probability)} {self.probability_of}".strip()
+        return [
+            self.label,
+            *(fmt(v, self.unit, currency) for v in (self.p50, self.p05, self.p95, self.mean)),
+            prob if math.isfinite(self.probability) else "",
+        ]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """ROI histogram with bin edges placed exactly at P5 and P95 (so the 90% interval is whole
+    bars). Trials beyond the shown range are counted in ``below`` and ``above``."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    below: int
+    above: int
+    undefined: int
+
+
+@dataclass(frozen=True)
+class CashBands:
+    """Percentiles of cumulative incremental net cash flow (undiscounted) by month, t0 first."""
+
+    months: np.ndarray
+    percentiles: dict[int, np.ndarray]
+    includes_terminal_value: bool
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A tornado as stored by ``simroi sensitivity``: the method named, one row per input.
+
+    Rows are sorted by swing ``|high − low|``, largest first. ``base`` is the output at the base
+    case when the method has one (bars then start there), else bars start at zero.
+    """
+
+    method: str
+    output: str
+    unit: str
+    rows: list[dict[str, Any]]
+    base: float | None = None
+
+
+@dataclass(frozen=True)
+class SweepCurve:
+    """A sweep's grid, one point per run, with the stored recommendation."""
+
+    keys: list[str]
+    points: list[list[Any]]
+    labels: list[str]
+    numeric_x: list[float] | None
+    best_npv: int | None
+    recommended: int | None
+    confidence: float | None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything shown about one run."""
+
+    name: str
+    result: RunResult
+    currency: str
+    horizon_months: int
+    stats: list[Stat]
+    objectives: list[ObjectiveOutcome]
+    objectives_all: tuple[float, float] | None
+    histogram: Histogram
+    cash: CashBands | None
+    sensitivity: list[Sensitivity]
+    tei: dict[str, float]
+    payback_within: tuple[float, float]
+    sentence: str
+
+    def stat(self, key: str) -> Stat:
+        """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""
+        for s in self.stats:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def section(self, name: str) -> list[Stat]:
+        """The rows of one section, in order."""
+        return [s for s in self.stats if s.section == name]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A run, comparison or sweep, ready to be laid out on slides, charts and tables.
+
+    ``focus`` is the run whose details (histogram, cash flow, lines, KPIs) are shown: the only
+    run, the first scenario of a comparison, the recommended point of a sweep.
+    """
+
+    kind: str
+    runs: list[RunReport]
+    title: str
+    sentence: str
+    details: list[str]
+    differences: list[Stat] = field(default_factory=list)
+    sweep: SweepCurve | None = None
+    focus: int = 0
+
+    @property
+    def main(self) -> RunReport:
+        """The run in focus."""
+        return self.runs[self.focus]
+
+    @property
+    def stats(self) -> list[Stat]:
+        """Every interval row of every run, then the paired differences."""
+        return [s for r in self.runs for s in r.stats] + self.differences
+
+
+def footer(result: RunResult, runs: int = 1) -> str:
+    """One line that reproduces any figure: version, seed, trials, scenario and its hash."""
+    p = result.provenance
+    trials = f"{p.trials:,} trials" + (f" × {runs} runs (common random numbers)" if runs > 1
+                                       else "")
+    engine = f" · engine {p.engine}" if p.engine != "vectorized" else ""
+    return (f"simroi {p.simroi_version} · seed {p.seed} · {trials}{engine} · scenario "
+            f"{p.scenario_name} #{p.scenario_hash[:12]} · {p.created_utc[:10]}")
+
+
+def _require(result: RunResult, where: str) -> None:
+    missing = [k for k in REQUIRED_SAMPLES if k not in result.samples]
+    if missing:
+        raise ResultFileError(f"{where}: result has no per-trial {', '.join(missing)} samples")
+    n = result.samples["roi"].shape
+    for key, values in result.samples.items():
+        if values.shape != n:
+            raise ResultFileError(
+                f"{where}: samples {key!r} have shape {values.shape}, expected {n}"
+            )
+    if result.net_by_month is not None and (
+        result.net_by_month.ndim != 2 or result.net_by_month.shape[0] != n[0]
+    ):
+        raise ResultFileError(f"{where}: net_by_month has shape {result.net_by_month.shape}")
+
+
+def _stat(run: str, section: str, key: str, label: str, unit: str, values: np.ndarray,
+          prob: tuple[float, float] | None = None, prob_of: str = "") -> Stat:
+    iv = interval(values)
+    p, se = prob if prob is not None else (math.nan, math.nan)
+    return Stat(run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse,
+                p, se, prob_of)
+
+
+def _kpi_label(rest: str) -> tuple[str, str]:
+    if rest in SOCIAL_LABELS:
+        return SOCIAL_LABELS[rest]
+    channel, _, kpi = rest.partition(".")
+    if kpi in KPI_LABELS:
+        label, unit = KPI_LABELS[kpi]
+        return f"{channel}: {label}", unit
+    return rest.replace(".", ": ", 1), "num"
+
+
+def _histogram(roi: np.ndarray) -> Histogram:
+    ok = roi[np.isfinite(roi)]
+    if ok.size == 0:
+        return Histogram(np.array([0.0, 1.0]), np.zeros(1, dtype=int), 0, 0, int(roi.size))
+    p005, p05, p95, p995 = np.percentile(ok, [0.5, 5, 95, 99.5])
+    inner = 14
+    width = (p95 - p05) / inner
+    if width <= 0:
+        width = max(abs(p05) * 0.05, 0.01)
+        edges = p05 + width * np.arange(-2, 3) - width / 2
+    else:
+        left = min(8, math.ceil((p05 - p005) / width))
+        right = min(8, math.ceil((p995 - p95) / width))
+        edges = p05 + width * np.arange(-left, inner + right + 1)
+        edges[left] = p05
+        edges[left + inner] = p95
+    counts, _ = np.histogram(ok, bins=edges)
+    below = int((ok < edges[0]).sum())
+    above = int((ok > edges[-1]).sum())
+    return Histogram(edges, counts.astype(int), below, above, int(roi.size - ok.size))
+
+
+def _cash(result: RunResult) -> CashBands | None:
+    if result.net_by_month is None:
+        return None
+    cumulative = np.cumsum(result.net_by_month, axis=1)
+    bands = np.percentile(cumulative, CASH_PERCENTILES, axis=0)
+    terminal = result.samples.get("pv.terminal_value")
+    return CashBands(
+        np.arange(cumulative.shape[1]),
+        {q: bands[i] for i, q in enumerate(CASH_PERCENTILES)},
+        bool(terminal is not None and np.nanmedian(np.abs(terminal)) > 0),
+    )
+
+
+def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
+    stored = meta.get("sensitivity")
+    if not stored:
+        return []
+    out = []
+    for block in (stored, stored.get("swing")):
+        if not block:
+            continue
+        try:
+            rows = [
+                {"input": str(r["input"]), "label": str(r.get("label") or r["input"]),
+                 "low": float(r["low"]), "high": float(r["high"])}
+                for r in block["rows"]
+            ]
+            method = str(block["method"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultFileError(f"{where}: malformed sensitivity table ({exc})") from None
+        rows.sort(key=lambda r: -abs(r["high"] - r["low"]))
+        output = str(block.get("output", stored.get("output", "roi")))
+        unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
+        base = block.get("base")
+        out.append(Sensitivity(method, output, unit, rows,
+                               None if base is None else float(base)))
+    return out
+
+
+def _payback_threshold(result: RunResult, horizon: int) -> int:
+    for obj in result.meta.get("objectives", []):
+        if obj.get("metric") == "payback_months" and obj.get("op") == "<=":
+            return int(obj["bound"])
+    return horizon
+
+
+def _objectives_all(result: RunResult) -> tuple[float, float] | None:
+    objectives = result.meta.get("objectives", [])
+    if not objectives:
+        return None
+    met = np.ones(result.trials, dtype=bool)
+    for obj in objectives:
+        values = metric_samples(result, obj["metric"])
+        with np.errstate(invalid="ignore"):
+            ok = values >= obj["bound"] if obj["op"] == ">=" else values <= obj["bound"]
+        met &= ok & np.isfinite(values)
+    return event_probability(met)
+
+
+def run_report(result: RunResult, name: str | None = None, where: str = "result") -> RunReport:
+    """Summarize one run for export (raises ResultFileError when the file lacks samples)."""
+    _require(result, where)
+    s = result.samples
+    name = name or result.provenance.scenario_name
+    currency = str(result.meta.get("currency", "USD"))
+    horizon = int(result.meta.get("horizon_months") or (
+        result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0))
+    payback = s["payback_months"]
+    threshold = _payback_threshold(result, horizon)
+    with np.errstate(invalid="ignore"):
+        within = event_probability(np.isfinite(payback) & (payback <= threshold))
+    roi_pos = event_probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)
+    stats = [
+        _stat(name, "Return", "roi", "ROI", "pct", s["roi"], roi_pos, "ROI > 0"),
+        _stat(name, "Return", "npv", "NPV", "money", s["npv"],
+              event_probability(s["npv"] > 0), "NPV > 0"),
+        _stat(name, "Return", "payback_months", "Payback (months)", "months", payback, within,
+              f"pays back within {threshold} months"),
+        _stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
+        _stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
+    ]
+    known = [*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST]
+    lines = [k.removeprefix("pv.") for k in s if k.startswith("pv.")]
+    for line in sorted(lines, key=lambda x: known.index(x) if x in known else len(known)):
+        section = "Costs" if line in LINE_ITEMS_COST else "Benefits"
+        stats.append(_stat(name, section, f"pv.{line}", LINE_LABELS.get(line, line), "money",
+                           s[f"pv.{line}"]))
+    objectives = objective_outcomes(result)
+    for obj, outcome in zip(result.meta.get("objectives", []), objectives, strict=True):
+        metric = obj["metric"]
+        unit = {"roi": "pct", "npv": "money", "payback_months": "months"}.get(
+            metric, _kpi_label(metric)[1])
+        stats.append(_stat(name, "Objectives", f"objective.{metric}", outcome.label, unit,
+                           metric_samples(result, metric), (outcome.probability, outcome.mcse),
+                           "met"))
+    for world in ("program", "baseline"):
+        for key in sorted(k for k in s if k.startswith(f"kpi.{world}.")):
+            label, unit = _kpi_label(key.removeprefix(f"kpi.{world}."))
+            stats.append(_stat(name, f"KPIs ({world})", key, label, unit, s[key]))
+    iv = stats[0]
+    sentence = (
+        f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; "
+        f"{pct(within[0])} chance it pays back within {threshold} months."
+    )
+    from simroi.analysis import tei_view
+
+    return RunReport(
+        name=name, result=result, currency=currency, horizon_months=horizon, stats=stats,
+        objectives=objectives, objectives_all=_objectives_all(result),
+        histogram=_histogram(s["roi"]), cash=_cash(result),
+        sensitivity=_sensitivity(result.meta, where), tei=tei_view(result),
+        payback_within=within, sentence=sentence,
+    )
+
+
+def _details(r: RunReport) -> list[str]:
+    npv = r.stat("npv")
+    roi = r.stat("roi")
+    p = r.result.provenance
+    out = [
+        f"NPV: median {fmt(npv.p50, 'money', r.currency)}, 90% interval "
+        f"{fmt(npv.p05, 'money', r.currency)} to {fmt(npv.p95, 'money', r.currency)}; "
+        f"{pct(npv.probability)} chance NPV > 0.",
+        f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
+        f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
+        f"{p.trials:,} trials, every input drawn from its stated range.",
+        f"TEI-style risk-adjusted view (benefits at P{r.tei['benefit_percentile']:g}, costs at "
+        f"P{r.tei['cost_percentile']:g}): ROI {pct(r.tei['roi'])}, "
+        f"NPV {fmt(r.tei['npv'], 'money', r.currency)}.",
+    ]
+    if r.objectives_all is not None:
+        out.append(f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
+                   f"met together.")
+    if np.isnan(r.result.samples["roi"]).any():
+        out.append("ROI is undefined in trials with no incremental cost; NPV covers all trials.")
+    return out
+
+
+def _differences(runs: list[RunReport]) -> list[Stat]:
+    first = runs[0]
+    ref_npv = first.result.samples["npv"]
+    ref_roi = first.result.samples["roi"]
+    out = []
+    for r in runs[1:]:
+        npv = r.result.samples["npv"]
+        roi = r.result.samples["roi"]
+        if npv.shape != ref_npv.shape:
+            raise ResultFileError(
+                f"runs {first.name!r} and {r.name!r} have different trial counts "
+                f"({ref_npv.size} and {npv.size}): paired differences need common random numbers"
+            )
+        section = f"Paired difference vs {first.name}"
+        with np.errstate(invalid="ignore"):
+            out.append(_stat(r.name, section, "diff.npv", f"NPV: {r.name} − {first.name}",
+                             "money", npv - ref_npv, event_probability(npv > ref_npv),
+                             f"{r.name} has the higher NPV"))
+            out.append(_stat(r.name, section, "diff.roi", f"ROI: {r.name} − {first.name}", "pp",
+                             roi - ref_roi, event_probability(roi > ref_roi),
+                             f"{r.name} has the higher ROI"))
+    return out
+
+
+def _point_label(keys: list[str], point: list[Any], named: bool = False) -> str:
+    def short(key: str) -> str:
+        return ".".join(key.split(".")[-2:])
+
+    def value(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, int | float) else str(v)
+
+    if len(keys) == 1 and not named:
+        return value(point[0])
+    return ", ".join(f"{short(k)}={value(v)}" for k, v in zip(keys, point, strict=False))
+
+
+def _sweep(meta: dict[str, Any], runs: int, where: str) -> SweepCurve:
+    keys = [str(k) for k in meta.get("keys", [])]
+    points = [list(p) if isinstance(p, list | tuple) else [p] for p in meta.get("points", [])]
+    if len(points) != runs:
+        raise ResultFileError(f"{where}: sweep has {len(points)} grid points for {runs} runs")
+    rec = meta.get("recommendation") or {}
+
+    def index(name: str) -> int | None:
+        i = rec.get(name)
+        return int(i) if isinstance(i, int) and 0 <= i < runs else None
+
+    numeric = None
+    if len(keys) == 1 and all(isinstance(p[0], int | float) for p in points):
+        numeric = [float(p[0]) for p in points]
+    confidence = rec.get("confidence")
+    return SweepCurve(keys, points, [_point_label(keys, p) for p in points], numeric,
+                      index("best_npv"), index("cheapest_meeting_objectives"),
+                      None if confidence is None else float(confidence))
+
+
+def build_report(result: RunResult | ResultSet, where: str = "result") -> Report:
+    """Derive everything an export shows from a loaded result file.
+
+    Parameters
+    ----------
+    result : a run (``run --out``), a comparison (``compare --out``) or a sweep (``sweep --out``)
+    where : the file name, for error messages
+    """
+    if isinstance(result, RunResult):
+        r = run_report(result, where=where)
+        title = str(result.meta.get("description") or
+                    f"{r.name} against {result.provenance.baseline_name}")
+        return Report("run", [r], title, r.sentence, _details(r))
+    if not result.runs:
+        raise ResultFileError(f"{where}: the {result.kind} result holds no runs")
+    if result.kind == "sweep":
+        curve = _sweep(result.meta, len(result.runs), where)
+        names = [_point_label(curve.keys, p, named=True) for p in curve.points]
+        runs = [run_report(run, name, where)
+                for run, name in zip(result.runs, names, strict=True)]
+        return _sweep_report(runs, curve)
+    names = [str(n) for n in result.meta.get("names", [])]
+    if len(names) != len(result.runs):
+        names = [run.provenance.scenario_name for run in result.runs]
+    runs = [run_report(run, name, where) for run, name in zip(result.runs, names, strict=True)]
+    return _compare_report(runs)
+
+
+def _compare_report(runs: list[RunReport]) -> Report:
+    differences = _differences(runs)
+    cur = runs[0].currency
+    best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
+    b = runs[best]
+    if best > 0:
+        diff = next(d for d in differences if d.run == b.name and d.key == "diff.npv")
+        sentence = (
+            f"{b.name} has the highest median NPV ({fmt(b.stat('npv').p50, 'money', cur)}); "
+            f"it beats {runs[0].name} in {pct(diff.probability)} of paired trials "
+            f"(difference {fmt(diff.p50, 'money', cur)}, 90% interval "
+            f"{fmt(diff.p05, 'money', cur)} to {fmt(diff.p95, 'money', cur)})."
+        )
+    else:
+        sentence = (
+            f"{runs[0].name} keeps the highest median NPV "
+            f"({fmt(runs[0].stat('npv').p50, 'money', cur)}); no alternative beats it on median."
+        )
+    details = [
+        f"{r.name}: ROI median {pct(r.stat('roi').p50)} ({pct(r.stat('roi').p05)} to "
+        f"{pct(r.stat('roi').p95)}), {pct(r.stat('roi').probability)} chance ROI > 0."
+        for r in runs
+    ]
+    details.append("Each scenario ran on the same random numbers, so differences are paired "
+                   "trial by trial.")
+    title = "Comparison: " + ", ".join(r.name for r in runs)
+    return Report("compare", runs, title, sentence, details, differences)
+
+
+def _sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
+    cur = runs[0].currency
+    axis = ", ".join(curve.keys) or "grid point"
+    best = curve.best_npv
+    if best is None:
+        best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
+    rec = curve.recommended
+    best_text = (f"best median NPV at {axis} = {curve.labels[best]} "
+                 f"({fmt(runs[best].stat('npv').p50, 'money', cur)})")
+    if rec is not None:
+        conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
+        sentence = (f"Recommended: {axis} = {curve.labels[rec]}, the cheapest setting that meets "
+                    f"every objective{conf}; {best_text}.")
+    else:
+        conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
+        sentence = f"No setting meets every objective{conf}; {best_text}."
+    focus = rec if rec is not None else best
+    details = [f"Details shown for {axis} = {curve.labels[focus]}.", *_details(runs[focus])[:2]]
+    title = f"Sweep of {axis}: {len(runs)} settings"
+    return Report("sweep", runs, title, sentence, details, sweep=curve, focus=focus)
