@@ -61,7 +61,11 @@ def interval(values: np.ndarray) -> Interval:
     p05, p50, p95 = np.percentile(ok, [5, 50, 95])
     sd = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
     return Interval(
-        float(ok.mean()), float(p05), float(p50), float(p95), sd / math.sqrt(ok.size),
+        float(ok.mean()),
+        float(p05),
+        float(p50),
+        float(p95),
+        sd / math.sqrt(ok.size),
         ok.size / n,
     )
 
@@ -102,12 +106,15 @@ def objective_outcomes(result: RunResult) -> list[ObjectiveOutcome]:
             met = values >= obj["bound"] if obj["op"] == ">=" else values <= obj["bound"]
         met &= np.isfinite(values)
         p, se = probability(met)
-        outcomes.append(ObjectiveOutcome(obj["label"], obj["metric"], obj["op"], obj["bound"], p, se))
+        outcomes.append(
+            ObjectiveOutcome(obj["label"], obj["metric"], obj["op"], obj["bound"], p, se)
+        )
     return outcomes
 
 
-def tei_view(result: RunResult, benefit_percentile: float = 10, cost_percentile: float = 90
-             ) -> dict[str, float]:
+def tei_view(
+    result: RunResult, benefit_percentile: float = 10, cost_percentile: float = 90
+) -> dict[str, float]:
     """A Forrester TEI-style risk-adjusted point estimate beside the distribution.
 
     Benefits are taken at a low percentile and costs at a high one (defaults P10 and P90), the
@@ -142,7 +149,8 @@ def summarize(result: RunResult) -> dict[str, Any]:
             kpis.setdefault(world, {})[rest] = interval(values).to_json()
     lines = {
         key.removeprefix("pv."): interval(values).to_json()
-        for key, values in s.items() if key.startswith("pv.")
+        for key, values in s.items()
+        if key.startswith("pv.")
     }
     roi_json: dict[str, Any] = roi.to_json()
     roi_json.update(prob_positive=p_pos, prob_positive_mcse=p_se)
@@ -179,8 +187,14 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "tei": {k: _clean(v) for k, v in tei_view(result).items()},
         "objectives": {o.label: o.probability for o in objective_outcomes(result)},
         "objectives_detail": [
-            {"name": o.label, "metric": o.metric, "op": o.op, "bound": o.bound,
-             "probability": o.probability, "mcse": o.mcse}
+            {
+                "name": o.label,
+                "metric": o.metric,
+                "op": o.op,
+                "bound": o.bound,
+                "probability": o.probability,
+                "mcse": o.mcse,
+            }
             for o in objective_outcomes(result)
         ],
         "kpis": kpis,

@@ -15,7 +15,7 @@ import io
 import math
 import textwrap
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import numpy as np
@@ -408,7 +408,7 @@ def chart_figure(report: Report, name: str) -> Figure:
     """Draw chart ``name`` (one of :func:`available_charts`) on a new Agg figure."""
     if name not in available_charts(report):
         raise ValueError(f"chart {name!r} is not available for this result")
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         return _DRAW[name](report)
 
 
@@ -418,13 +418,14 @@ def render_chart(report: Report, name: str, file_format: str) -> bytes:
 
     run: RunReport = report.main
     note = footer(run.result, len(report.runs))
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(cast(Any, STYLE)):
         fig = _DRAW[name](report) if name in available_charts(report) else chart_figure(
             report, name)
         buffer = io.BytesIO()
         if file_format == "png":
-            metadata: dict[str, Any] = {"Software": f"simroi {run.result.provenance.simroi_version}",
-                                        "Title": name, "Description": note}
+            version = run.result.provenance.simroi_version
+            metadata: dict[str, Any] = {"Software": f"simroi {version}", "Title": name,
+                                        "Description": note}
             fig.savefig(buffer, format="png", dpi=PNG_DPI, metadata=metadata)
         else:
             fig.savefig(buffer, format="svg", metadata={

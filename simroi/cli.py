@@ -91,36 +91,72 @@ def _seed(value: str | None) -> int | None:
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by every command that simulates."""
     options = [
-        click.option("--trials", "trials", default=None, metavar="N|auto",
-                     help="Trials to run (default: the scenario's [simulation] trials). 'auto' "
-                          "runs until the Monte Carlo s.e. of P(ROI>0) < 0.005 and the mean NPV "
-                          "is known to ±1%, with at least 2,000 trials."),
-        click.option("--seed", default=None, metavar="INT",
-                     help="Root seed; the same seed gives bit-identical results with any number "
-                          "of workers. Without it a fresh seed is drawn and printed."),
-        click.option("--engine", type=click.Choice(["vectorized", "simpy"]), default="vectorized",
-                     show_default=True,
-                     help="Queue engine: vectorized numpy (fast) or the simpy reference "
-                          "(the readable specification, trials one at a time)."),
-        click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Local processes (default: all cores)."),
-        click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
-                     show_default=True, help="Where blocks of trials run."),
-        click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-                     help="Dask scheduler address (with --executor dask; default: a local "
-                          "cluster)."),
-        click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-                     help="Override a scenario value, e.g. --set channels.social.agents=2 or "
-                          "--set 'customers.monthly_churn={ dist = \"pert\", low = 0.01, mode = "
-                          "0.02, high = 0.03 }'. Repeatable; typed and validated like the file."),
+        click.option(
+            "--trials",
+            "trials",
+            default=None,
+            metavar="N|auto",
+            help="Trials to run (default: the scenario's [simulation] trials). 'auto' "
+            "runs until the Monte Carlo s.e. of P(ROI>0) < 0.005 and the mean NPV "
+            "is known to ±1%, with at least 2,000 trials.",
+        ),
+        click.option(
+            "--seed",
+            default=None,
+            metavar="INT",
+            help="Root seed; the same seed gives bit-identical results with any number "
+            "of workers. Without it a fresh seed is drawn and printed.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(["vectorized", "simpy"]),
+            default="vectorized",
+            show_default=True,
+            help="Queue engine: vectorized numpy (fast) or the simpy reference "
+            "(the readable specification, trials one at a time).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local processes (default: all cores).",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="Where blocks of trials run.",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="tcp://HOST:PORT",
+            help="Dask scheduler address (with --executor dask; default: a local cluster).",
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override a scenario value, e.g. --set channels.social.agents=2 or "
+            '--set \'customers.monthly_churn={ dist = "pert", low = 0.01, mode = '
+            "0.02, high = 0.03 }'. Repeatable; typed and validated like the file.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _options(trials: str | None, seed: str | None, engine: str, workers: int | None,
-             executor: str, scheduler: str | None) -> Any:
+def _options(
+    trials: str | None,
+    seed: str | None,
+    engine: str,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+) -> Any:
     from simroi.runner import RunOptions
 
     return RunOptions(
@@ -139,8 +175,14 @@ def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
         return None, None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    bar = Progress(TextColumn("simulating"), BarColumn(), TextColumn("{task.completed:,} trials"),
-                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:,} trials"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     task = bar.add_task("trials", total=None)
 
     def update(done: int, planned: int) -> None:
@@ -152,15 +194,30 @@ def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
 @main.command()
 @click.argument("scenario", required=False)
 @run_options
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write a result file (.npz) with every per-trial sample and the provenance; "
-                   "`simroi export` turns it into slides, charts and tables without re-running.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a result file (.npz) with every per-trial sample and the provenance; "
+    "`simroi export` turns it into slides, charts and tables without re-running.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
-def run(ctx: click.Context, scenario: str | None, trials: str | None, seed: str | None,
-        engine: str, workers: int | None, executor: str, scheduler: str | None,
-        overrides: tuple[str, ...], out: str | None, as_json: bool, quiet: bool) -> None:
+def run(
+    ctx: click.Context,
+    scenario: str | None,
+    trials: str | None,
+    seed: str | None,
+    engine: str,
+    workers: int | None,
+    executor: str,
+    scheduler: str | None,
+    overrides: tuple[str, ...],
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Simulate SCENARIO against its baseline and print the ROI distribution.
 
     SCENARIO is a scenario file or a bundled scenario's name; without it, the bundled default
@@ -177,7 +234,7 @@ def run(ctx: click.Context, scenario: str | None, trials: str | None, seed: str 
     if loaded.baseline is None:
         raise SimroiError(
             f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
-            "baseline file in [scenario] baseline = \"...\" or add a [baseline] table of overrides"
+            'baseline file in [scenario] baseline = "..." or add a [baseline] table of overrides'
         )
     options = _options(trials, seed, engine, workers, executor, scheduler)
     if out is not None:
@@ -210,29 +267,66 @@ def run(ctx: click.Context, scenario: str | None, trials: str | None, seed: str 
 @click.option("--arrivals-per-hour", type=float, required=True, help="Mean arrivals per hour.")
 @click.option("--agents", type=click.IntRange(min=0), required=True, help="Agents on duty.")
 @click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
-@click.option("--patience-minutes", type=float, default=None,
-              help="Mean (exponential) patience; omit for callers who never hang up (Erlang C).")
+@click.option(
+    "--patience-minutes",
+    type=float,
+    default=None,
+    help="Mean (exponential) patience; omit for callers who never hang up (Erlang C).",
+)
 @click.option("--hours", type=float, default=8.0, show_default=True, help="Length of the day.")
-@click.option("--sl-seconds", type=float, default=20.0, show_default=True,
-              help="Service-level threshold.")
-@click.option("--handle-dist", type=click.Choice(["exponential", "lognormal", "gamma"]),
-              default="exponential", show_default=True,
-              help="Handle-time distribution (exponential is what Erlang C/A assume).")
-@click.option("--handle-cv", type=float, default=1.0, show_default=True,
-              help="Coefficient of variation of handle time (lognormal, gamma).")
-@click.option("--warmup-minutes", type=float, default=0.0, show_default=True,
-              help="Discard contacts arriving in the first minutes (the day starts empty).")
-@click.option("--trials", type=click.IntRange(min=2), default=2000, show_default=True,
-              help="Simulated days.")
+@click.option(
+    "--sl-seconds", type=float, default=20.0, show_default=True, help="Service-level threshold."
+)
+@click.option(
+    "--handle-dist",
+    type=click.Choice(["exponential", "lognormal", "gamma"]),
+    default="exponential",
+    show_default=True,
+    help="Handle-time distribution (exponential is what Erlang C/A assume).",
+)
+@click.option(
+    "--handle-cv",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Coefficient of variation of handle time (lognormal, gamma).",
+)
+@click.option(
+    "--warmup-minutes",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Discard contacts arriving in the first minutes (the day starts empty).",
+)
+@click.option(
+    "--trials", type=click.IntRange(min=2), default=2000, show_default=True, help="Simulated days."
+)
 @click.option("--seed", default=None, metavar="INT", help="Root seed (printed when omitted).")
-@click.option("--engine", type=click.Choice(["vectorized", "simpy"]), default="vectorized",
-              show_default=True, help="Queue engine.")
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorized", "simpy"]),
+    default="vectorized",
+    show_default=True,
+    help="Queue engine.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def queue(ctx: click.Context, arrivals_per_hour: float, agents: int, aht_minutes: float,
-          patience_minutes: float | None, hours: float, sl_seconds: float, handle_dist: str,
-          handle_cv: float, warmup_minutes: float, trials: int, seed: str | None, engine: str,
-          as_json: bool) -> None:
+def queue(
+    ctx: click.Context,
+    arrivals_per_hour: float,
+    agents: int,
+    aht_minutes: float,
+    patience_minutes: float | None,
+    hours: float,
+    sl_seconds: float,
+    handle_dist: str,
+    handle_cv: float,
+    warmup_minutes: float,
+    trials: int,
+    seed: str | None,
+    engine: str,
+    as_json: bool,
+) -> None:
     """One channel's queue: simulated KPIs with 95% intervals beside Erlang C and Erlang A.
 
     Each trial is one day with Poisson arrivals, AGENTS always on duty, and handle times (and
@@ -257,8 +351,17 @@ def queue(ctx: click.Context, arrivals_per_hour: float, agents: int, aht_minutes
     from simroi.queue import QueueSpec, study_queue
     from simroi.render import render_queue_study
 
-    spec = QueueSpec(arrivals_per_hour, agents, aht_minutes, patience_minutes, hours, sl_seconds,
-                     handle_dist, handle_cv, warmup_minutes)  # type: ignore[arg-type]
+    spec = QueueSpec(
+        arrivals_per_hour,
+        agents,
+        aht_minutes,
+        patience_minutes,
+        hours,
+        sl_seconds,
+        handle_dist,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        handle_cv,
+        warmup_minutes,
+    )
     study = study_queue(spec, trials=trials, seed=_seed(seed), engine=engine)  # type: ignore[arg-type]
     if as_json:
         click.echo(json.dumps(study.to_json(), indent=2))
@@ -546,8 +649,13 @@ def sensitivity(
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Validate with these overrides applied.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Validate with these overrides applied.",
+)
 @click.pass_context
 def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, ...]) -> None:
     """Check scenario FILES: one "ok" line per valid file, else every problem, exit 2.
@@ -588,8 +696,9 @@ def init(ctx: click.Context, path: str, force: bool) -> None:
         raise OutputError(f"{path}: already exists (use --force to overwrite)")
     text = resources.files("simroi").joinpath("starter.toml").read_text(encoding="utf-8")
     atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
-    _console(ctx).print(f"wrote {path} — edit it, then: simroi validate {path} && "
-                        f"simroi run {path}", markup=False)
+    _console(ctx).print(
+        f"wrote {path} — edit it, then: simroi validate {path} && simroi run {path}", markup=False
+    )
 
 
 @main.command()
@@ -613,8 +722,9 @@ def scenarios(ctx: click.Context) -> None:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a value.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def inputs(ctx: click.Context, scenario: str | None, overrides: tuple[str, ...],
-           as_json: bool) -> None:
+def inputs(
+    ctx: click.Context, scenario: str | None, overrides: tuple[str, ...], as_json: bool
+) -> None:
     """The assumptions table: every uncertain input with P5, P50, P95, mean and source.
 
     Where the scenario correlates inputs, the requested rank correlations are shown beside the
@@ -633,8 +743,11 @@ def inputs(ctx: click.Context, scenario: str | None, overrides: tuple[str, ...],
     console = _console(ctx)
     render_assumptions(rows, console, title=f"Uncertain inputs of {loaded.name}")
     for c in correlations:
-        console.print(f"rank correlation {c['a']} ~ {c['b']}: requested {c['requested']:+.2f}, "
-                      f"achieved {c['achieved']:+.2f}", markup=False)
+        console.print(
+            f"rank correlation {c['a']} ~ {c['b']}: requested {c['requested']:+.2f}, "
+            f"achieved {c['achieved']:+.2f}",
+            markup=False,
+        )
 
 
 def _achieved_correlations(loaded: Any) -> list[dict[str, Any]]:
@@ -653,14 +766,24 @@ def _achieved_correlations(loaded: Any) -> list[dict[str, Any]]:
         achieved = rank_correlation(np.column_stack([values[n] for n in corr.inputs]))
         for i, a in enumerate(corr.inputs):
             for j in range(i + 1, len(corr.inputs)):
-                out.append({"a": a, "b": corr.inputs[j], "requested": corr.matrix[i][j],
-                            "achieved": float(achieved[i, j])})
+                out.append(
+                    {
+                        "a": a,
+                        "b": corr.inputs[j],
+                        "requested": corr.matrix[i][j],
+                        "achieved": float(achieved[i, j]),
+                    }
+                )
     return out
 
 
 @main.command()
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write to a file instead of standard output.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to a file instead of standard output.",
+)
 def schema(out: str | None) -> None:
     """The JSON Schema of the scenario file format, for editors that validate TOML.
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -287,11 +287,23 @@ def _metric_rows(results: Sequence[RunResult]) -> list[tuple[str, str, str, Bett
         key = f"kpi.program.{metric}"
         if metric in seen or key in seen or not all(key in r.samples for r in results):
             continue
+        if _constant(r.samples[key] for r in results):
+            continue  # e.g. the abandonment of a channel that never drops a contact: no news
         seen.add(key)
         kpi = metric.rsplit(".", 1)[-1]
         label = metric.replace("_", " ")
         rows.append((key, label, KPI_KIND.get(kpi, "num"), KPI_BETTER.get(kpi)))
     return rows
+
+
+def _constant(columns: Iterable[np.ndarray]) -> bool:
+    """Whether every value of every column is the same number (NaN counts as a value)."""
+    values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in columns])
+    return (
+        values.size == 0
+        or bool(np.all(np.isnan(values)))
+        or (bool(np.all(np.isfinite(values))) and float(np.ptp(values)) == 0.0)
+    )
 
 
 def _check_aligned(results: Sequence[RunResult]) -> None:
@@ -530,6 +542,13 @@ def run_comparison(
     options : trials, seed, engine, executor (see :func:`run_common`)
     overrides : ``--set`` strings applied to every scenario
 
+    Returns
+    -------
+    ResultSet
+        ``kind = "compare"``, one run per scenario in the order given; ``meta`` holds
+        ``labels`` (unique display names), ``names`` (scenario names), ``sources``,
+        ``overrides`` and ``seed``.
+
     Raises
     ------
     ComparisonError
@@ -556,6 +575,7 @@ def run_comparison(
     labels = _unique_labels([str(s) for s in scenarios])
     meta = {
         "labels": labels,
+        "names": [item.name for item in loaded],
         "sources": [item.source for item in loaded],
         "overrides": list(overrides),
         "seed": str(results[0].provenance.seed),

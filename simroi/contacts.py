@@ -87,7 +87,9 @@ def month_plans(
             for c in event_channels:
                 multiplier[c][sampled_days:] *= mult[None, :]
         plans.append(
-            MonthPlan(month, days, multiplier, DAYS_PER_MONTH - event_days, event_days, sampled_days)
+            MonthPlan(
+                month, days, multiplier, DAYS_PER_MONTH - event_days, event_days, sampled_days
+            )
         )
     return plans
 
@@ -104,7 +106,10 @@ def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
         )
     else:
         pattern = ShiftPattern.daily(
-            spec.agents or 0, clock_seconds(spec.hours.open), clock_seconds(spec.hours.close), weekdays
+            spec.agents or 0,
+            clock_seconds(spec.hours.open),
+            clock_seconds(spec.hours.close),
+            weekdays,
         )
     return pattern.replicate(spec.concurrency) if spec.concurrency > 1 else pattern
 
@@ -240,7 +245,9 @@ def simulate_channel_month(
         key = (name, int(day))
         rng_busy = streams.rng("busyness", *key)
         busy = np.where(
-            np.isfinite(shape), rng_busy.standard_gamma(np.where(np.isfinite(shape), shape, 1.0)), 1.0
+            np.isfinite(shape),
+            rng_busy.standard_gamma(np.where(np.isfinite(shape), shape, 1.0)),
+            1.0,
         )
         busy = np.where(np.isfinite(shape), busy / np.where(np.isfinite(shape), shape, 1.0), 1.0)
         lam = rate * weekday[weekday_of_day[j]] * busy * plan.multiplier[name][j]
@@ -265,12 +272,20 @@ def simulate_channel_month(
     arrival = np.take_along_axis(arrival, order, axis=0)
     present = gather([b[5] for b in day_blocks])
     day_of = gather([np.full(b[0].shape, b[6]) for b in day_blocks])
-    handle = _handle_times(
-        gather([b[1] for b in day_blocks]), inputs.handle_mean_s, inputs.handle_cv, spec.handle_time_dist
-    ) * inputs.slot_slowdown
+    handle = (
+        _handle_times(
+            gather([b[1] for b in day_blocks]),
+            inputs.handle_mean_s,
+            inputs.handle_cv,
+            spec.handle_time_dist,
+        )
+        * inputs.slot_slowdown
+    )
     if spec.kind == "realtime":
         patience = _patience(
-            gather([b[2] for b in day_blocks]), inputs.patience_mean_s, spec.patience_dist,
+            gather([b[2] for b in day_blocks]),
+            inputs.patience_mean_s,
+            spec.patience_dist,
             spec.patience_shape,
         )
     else:
@@ -284,8 +299,9 @@ def simulate_channel_month(
         start, state = serve_fcfs_simpy(arrival, handle, patience, present, shifts, state)
     else:
         start, state = serve_fcfs(arrival, handle, patience, present, shifts, state)
-    return _outcomes(spec, plan, weekday, arrival, start, handle, present, day_of, resolved_mark,
-                     public_mark), state
+    return _outcomes(
+        spec, plan, weekday, arrival, start, handle, present, day_of, resolved_mark, public_mark
+    ), state
 
 
 def _outcomes(
@@ -304,8 +320,10 @@ def _outcomes(
     # factors) days, so the month's expected volume is unbiased whatever weekdays were sampled.
     factors = weekday[plan.day_index % 7]
     weight = np.zeros(plan.day_index.size)
-    for part, days in ((slice(0, plan.sampled), plan.normal_days),
-                       (slice(plan.sampled, None), plan.event_days)):
+    for part, days in (
+        (slice(0, plan.sampled), plan.normal_days),
+        (slice(plan.sampled, None), plan.event_days),
+    ):
         total = factors[part].sum()
         if total > 0:
             weight[part] = days / total * factors[part]
@@ -330,10 +348,10 @@ def _outcomes(
     )  # (5, n, trials)
     counts = (classes * w).sum(axis=1).T
     public_counts = (classes * (w * public_mark)).sum(axis=1).T
-    with np.errstate(all="ignore"):
-        p90 = np.nanpercentile(np.where(answered, response, np.nan), 90, axis=0) if (
-            arrival.shape[0] > 0 and answered.any()
-        ) else np.full(arrival.shape[1], np.nan)
+    p90 = np.full(arrival.shape[1], np.nan)
+    some = answered.any(axis=0)
+    if some.any():
+        p90[some] = np.nanpercentile(np.where(answered, response, np.nan)[:, some], 90, axis=0)
     return ChannelMonth(
         offered=w.sum(axis=0),
         answered=(w * answered).sum(axis=0),

@@ -15,12 +15,14 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
+from simroi.render import KPI_LABELS
 from simroi.report import Report, RunReport, Stat, fmt, pct
 from simroi.slides import (
     ACCENT,
@@ -36,8 +38,8 @@ from simroi.slides import (
     line_style,
     load_template,
     money_format,
+    nice_scale,
     number_format,
-    tick_skip,
 )
 
 __all__ = ["build_deck", "load_template"]
@@ -95,8 +97,8 @@ def _roi_slide(d: SlideDeck, r: RunReport) -> None:
         "Bars count trials by ROI. Blue bars lie inside the 90% interval (P5 to P95); the dark "
         "bar holds the median; grey bars are the 5% tails on each side.")
     centers = (h.edges[:-1] + h.edges[1:]) / 2
-    lo, hi = h.edges[:-1], h.edges[1:]
-    median_bin = int(min(max(((lo <= roi.p50) & (roi.p50 < hi)).argmax(), 0), len(centers) - 1))
+    median_bin = min(max(int(np.searchsorted(h.edges, roi.p50, side="right")) - 1, 0),
+                     len(centers) - 1)
     inside = (centers > roi.p05) & (centers < roi.p95)
     series = [
         ("Trials outside the 90% interval", [c if not inside[i] else 0 for i, c in
@@ -107,14 +109,20 @@ def _roi_slide(d: SlideDeck, r: RunReport) -> None:
          [c if i == median_bin else 0 for i, c in enumerate(h.counts)]),
     ]
     chart_w = int(w * 0.74)
-    chart = d.bar_chart(slide, (x, y, chart_w, hh), [pct(c) for c in centers], series, "0",
+    # Every k-th bin is labelled: renderers differ in honouring "skip labels" settings.
+    every = -(-len(centers) // 11)
+    labels = [pct(c) if i % every == 0 else "" for i, c in enumerate(centers)]
+    chart = d.bar_chart(slide, (x, y, chart_w, hh), labels, series, "0",
                         f"ROI over {r.result.trials:,} trials (count of trials per bar)",
                         horizontal=False, stacked=True)
     chart.plots[0].gap_width = 8
-    for s, (theme, bright) in zip(chart.plots[0].series, ((GREY, -0.25), (ACCENT, 0.0),
+    for s, (theme, bright) in zip(chart.plots[0].series, ((GREY, 0.6), (ACCENT, 0.0),
                                                           (DARK, 0.0)), strict=True):
         fill(s, theme, bright)
-    tick_skip(chart, -(-len(centers) // 10))
+    chart.value_axis.has_title = True
+    chart.value_axis.axis_title.text_frame.text = "trials"
+    chart.category_axis.has_title = True
+    chart.category_axis.axis_title.text_frame.text = "ROI (bin centre)"
     items = [(pct(roi.p50), "median ROI (P50)"),
              (f"{pct(roi.p05)} to {pct(roi.p95)}", "90% interval (P5 to P95)"),
              (pct(roi.probability), "chance that ROI > 0")]
@@ -129,41 +137,48 @@ def _cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
     cur = d.cur
     r = runs[0]
     assert r.cash is not None
-    months = [str(int(m)) for m in r.cash.months]
+    months = [float(m) for m in r.cash.months]
+    panel: list[tuple[str, str]] = []
     if len(runs) > 1:
-        series = [(x.name, list(x.cash.percentiles[50])) for x in runs if x.cash is not None]
+        series = [(x.name, months, list(x.cash.percentiles[50])) for x in runs
+                  if x.cash is not None]
         title = "Cumulative net cash flow by scenario (median trial path)"
-        panel: list[tuple[str, str]] = []
     else:
         pay = r.stat("payback_months")
-        series = [("P95 (optimistic)", list(r.cash.percentiles[95])),
-                  ("P50 (median)", list(r.cash.percentiles[50])),
-                  ("P5 (pessimistic)", list(r.cash.percentiles[5]))]
-        title = (f"Cumulative net cash flow: median payback in month {fmt(pay.p50, 'months')}, "
-                 f"{pct(r.payback_within[0])} chance within {r.stat('payback_months')
-                                                            .probability_of.split()[-2]} months")
-        end = r.cash.percentiles
-        panel = [(fmt(end[50][-1], "money", cur), f"median cumulative net at month "
-                  f"{months[-1]}"),
-                 (f"{fmt(end[5][-1], 'money', cur)} to {fmt(end[95][-1], 'money', cur)}",
+        bands = r.cash.percentiles
+        series = [("P95 (optimistic)", months, list(bands[95])),
+                  ("P50 (median)", months, list(bands[50])),
+                  ("P5 (pessimistic)", months, list(bands[5]))]
+        title = (f"Cumulative net cash flow: median payback in month {fmt(pay.p50, 'months')}; "
+                 f"{pct(r.payback_within[0])} chance it {pay.probability_of}")
+        panel = [(fmt(bands[50][-1], "money", cur),
+                  f"median cumulative net at month {int(months[-1])}"),
+                 (f"{fmt(bands[5][-1], 'money', cur)} to {fmt(bands[95][-1], 'money', cur)}",
                   "90% band at the horizon")]
+        if pay.p50 == pay.p50:  # the median payback month as a vertical two-point line
+            low, high = float(min(bands[5])), float(max(bands[95]))
+            series.append((f"Median payback (month {fmt(pay.p50, 'months')})",
+                           [pay.p50, pay.p50], [low, high]))
     slide, (x, y, w, hh) = d.slide(title, "Undiscounted incremental cash flow, summed month by "
                                    "month; month 0 holds the one-off costs (TEI convention).")
     chart_w = int(w * (0.74 if panel else 1.0))
-    values = [v for _, vals in series for v in vals]
-    chart = d.line_chart(slide, (x, y, chart_w, hh), months, series,
-                         money_format(values, cur), f"Cumulative net cash flow ({cur}), "
-                         "incremental to the baseline, by month")
-    tick_skip(chart, 6)
+    values = [v for _, _, vals in series for v in vals]
+    chart = d.xy_chart(slide, (x, y, chart_w, hh), series, money_format(values, cur),
+                       f"Cumulative net cash flow ({cur}), incremental to the baseline",
+                       "month (0 = start: one-off costs)", 6 if len(months) > 13 else 1)
     if len(runs) == 1:
-        styles = ((ACCENT, 1.75, True), (DARK, 3.5, False), (ACCENT2, 1.75, True))
-        for s, (theme, width, dash) in zip(chart.plots[0].series, styles, strict=True):
+        styles = ((ACCENT, 1.75, True), (DARK, 3.5, False), (ACCENT2, 1.75, True),
+                  (ACCENT3, 2.0, True))
+        for s, (theme, width, dash) in zip(chart.plots[0].series, styles, strict=False):
             line_style(s, theme, width, dash)
     if panel:
+        side = (x + chart_w + int(Inches(0.2)), y + int(Inches(0.3)),
+                w - chart_w - int(Inches(0.2)), hh)
+        d.panel(slide, side, panel)
         if r.cash.includes_terminal_value:
-            panel.append(("step at the end", "terminal value: CLV of customers kept"))
-        d.panel(slide, (x + chart_w + int(Inches(0.2)), y + int(Inches(0.3)),
-                        w - chart_w - int(Inches(0.2)), hh), panel)
+            d.text(slide, (side[0], y + hh - int(Inches(1.2)), side[2], int(Inches(1.2))),
+                   [("The step in the last month is the terminal value: the lifetime value of "
+                     "the customers kept, counted at the horizon.", 13, False)], color=MUTED)
 
 
 def _interval_chart(d: SlideDeck, slide: Slide, box: Box, rows: Sequence[Stat], labels: list[str],
@@ -177,6 +192,9 @@ def _interval_chart(d: SlideDeck, slide: Slide, box: Box, rows: Sequence[Stat], 
     for i, theme in enumerate(colors):
         fill(series.points[i], theme)
     error_bars(series, [s.p50 - s.p05 for s in rows], [s.p95 - s.p50 for s in rows])
+    finite = [v for v in spread if v == v]
+    if finite:
+        nice_scale(chart.value_axis, min(finite), max(finite))
 
 
 def _lines_slide(d: SlideDeck, r: RunReport) -> None:
@@ -198,7 +216,7 @@ def _lines_slide(d: SlideDeck, r: RunReport) -> None:
                   for lab, s in zip(labels, rows, strict=True)]
     d.table(slide, (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)),
                     w - chart_w - int(Inches(0.2)), hh), ["Line", "Median", "90% interval"],
-            table_rows, [2.2, 1.1, 2.0], size=12, bold_rows=[len(rows) - 1])
+            table_rows, [2.2, 1.1, 2.0], size=12, bold_rows=[len(rows) - 1], numeric=[1, 2])
 
 
 def _tornado_slides(d: SlideDeck, r: RunReport) -> None:
@@ -240,6 +258,7 @@ def _objectives_slide(d: SlideDeck, r: RunReport) -> None:
                         "Probability of meeting each objective")
     chart.has_legend = False
     chart.value_axis.minimum_scale, chart.value_axis.maximum_scale = 0.0, 1.0
+    chart.value_axis.major_unit = 0.2
     plot = chart.plots[0]
     plot.has_data_labels = True
     plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
@@ -255,24 +274,36 @@ def _objectives_slide(d: SlideDeck, r: RunReport) -> None:
 
 
 def _kpi_slides(d: SlideDeck, r: RunReport) -> None:
-    program = r.section("KPIs (program)")
+    channels = [str(c) for c in r.result.meta.get("channels", [])]
+
+    kpis = list(KPI_LABELS)
+
+    def order(s: Stat) -> tuple[int, int, str]:
+        parts = s.key.split(".")  # kpi.program.<channel>.<kpi> or kpi.program.<metric>
+        channel, kpi = (parts[2], parts[3]) if len(parts) == 4 else ("", parts[-1])
+        return (channels.index(channel) if channel in channels else len(channels),
+                kpis.index(kpi) if kpi in kpis else len(kpis), s.key)
+
+    program = sorted(r.section("KPIs (program)"), key=order)
     baseline = {s.key.replace(".baseline.", ".program.", 1): s for s in
                 r.section("KPIs (baseline)")}
 
     def cell(s: Stat | None) -> str:
         if s is None or s.p50 != s.p50:
             return "—"
-        return f"{fmt(s.p50, s.unit, d.cur)} ({fmt(s.p05, s.unit, d.cur)} to " \
-               f"{fmt(s.p95, s.unit, d.cur)})"
+        return (f"{fmt(s.p50, s.unit, d.cur)} ({fmt(s.p05, s.unit, d.cur)} to "
+                f"{fmt(s.p95, s.unit, d.cur)})")
 
     rows = [[s.label, cell(s), cell(baseline.get(s.key))] for s in program]
-    pages = [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+    per = 15
+    pages = [rows[i:i + per] for i in range(0, len(rows), per)]
     for n, page in enumerate(pages, 1):
         part = f" ({n}/{len(pages)})" if len(pages) > 1 else ""
-        slide, box = d.slide(f"Operational and social KPIs: program against baseline{part}",
+        slide, box = d.slide(f"KPIs: program against baseline{part}",
                              "Medians with 90% intervals over the horizon.")
         d.table(slide, box, ["KPI", "Program: median (90% interval)",
-                             "Baseline: median (90% interval)"], page, [2.4, 2.0, 2.0])
+                             "Baseline: median (90% interval)"], page, [2.4, 2.0, 2.0],
+                numeric=[1, 2])
 
 
 def _assumption_slides(d: SlideDeck) -> None:
@@ -282,7 +313,7 @@ def _assumption_slides(d: SlideDeck) -> None:
         if rows in seen:
             continue
         seen.append(rows)
-        cells = [[row["input"], row["distribution"], *(f"{row[k]:.4g}" for k in
+        cells = [[row["input"], row["distribution"], *(f"{row[k]:.3g}" for k in
                                                        ("p05", "p50", "p95")), row["source"]]
                  for row in rows]
         pages: list[list[list[str]]] = [[]]
@@ -300,7 +331,7 @@ def _assumption_slides(d: SlideDeck) -> None:
             slide, box = d.slide(f"Assumptions{whose}: every uncertain input, its range and "
                                  f"source{part}", "Each trial draws one value of every input.")
             d.table(slide, box, ["Input", "Distribution", "P5", "P50", "P95", "Source"],
-                    page, [3.0, 2.4, 0.75, 0.75, 0.75, 4.5], size=11)
+                    page, [3.3, 2.5, 0.85, 0.85, 0.85, 4.0], size=11, numeric=[2, 3, 4])
 
 
 def _provenance_slide(d: SlideDeck) -> None:
@@ -322,7 +353,7 @@ def _provenance_slide(d: SlideDeck) -> None:
     replay += "".join(f" --set {o}" for o in p.overrides)
     slide, (x, y, w, hh) = d.slide("Reproduce any figure: provenance of this deck",
                                    "The same seed gives bit-identical trials.")
-    d.table(slide, (x, y, w, hh), ["", ""], rows, [2.2, 8.0], size=12)
+    d.table(slide, (x, y, w, hh), ["Provenance", "Value"], rows, [2.2, 8.0], size=12)
     if d.report.kind == "run":
         d.text(slide, (x, y + hh - int(Inches(1.0)), w, int(Inches(1.0))),
                [("Replay the run:", 14, True), (replay + " --out result.npz", 13, False)])
@@ -377,7 +408,8 @@ def _compare_slides(d: SlideDeck) -> None:
                     w - chart_w - int(Inches(0.2)), hh),
             ["Scenario", "Median", "90% interval", "P(ROI > 0)"],
             [[r.name, pct(s.p50), f"{pct(s.p05)} to {pct(s.p95)}", pct(s.probability)]
-             for r, s in zip(runs, rois, strict=True)], [2.0, 1.0, 1.8, 1.2], size=13)
+             for r, s in zip(runs, rois, strict=True)], [2.0, 1.0, 1.8, 1.2], size=13,
+            numeric=[1, 2, 3])
     diffs = [s for s in d.report.differences if s.key == "diff.npv"]
     if diffs:
         slide, (x, y, w, hh) = d.slide(
@@ -392,7 +424,8 @@ def _compare_slides(d: SlideDeck) -> None:
                 ["Scenario", "Median", "90% interval", "P(higher NPV)"],
                 [[s.run, fmt(s.p50, "money", cur),
                   f"{fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)}",
-                  pct(s.probability)] for s in diffs], [2.0, 1.1, 2.0, 1.3], size=13)
+                  pct(s.probability)] for s in diffs], [2.0, 1.1, 2.0, 1.3], size=13,
+                numeric=[1, 2, 3])
     _summary_table(d, runs, "Scenario", [r.name for r in runs], "Scenarios side by side")
     if runs[0].objectives:
         slide, box = d.slide("Return on objectives by scenario: probability each is met",
@@ -400,7 +433,7 @@ def _compare_slides(d: SlideDeck) -> None:
         rows = [[o.label, *(pct(r.objectives[i].probability) if i < len(r.objectives) else "—"
                             for r in runs)] for i, o in enumerate(runs[0].objectives)]
         d.table(slide, box, ["Objective", *(r.name for r in runs)], rows,
-                [3.0, *([1.2] * len(runs))], size=13)
+                [3.0, *([1.2] * len(runs))], size=13, numeric=list(range(1, len(runs) + 1)))
 
 
 def _summary_table(d: SlideDeck, runs: Sequence[RunReport], what: str, names: Sequence[str],
@@ -420,7 +453,8 @@ def _summary_table(d: SlideDeck, runs: Sequence[RunReport], what: str, names: Se
         d.table(slide, box, [what, "ROI: median (90% interval)", "NPV: median (90% interval)",
                              "P(ROI > 0)", "Median payback (months)", "P(all objectives met)"],
                 rows[start:start + TABLE_ROWS], [1.6, 2.4, 2.8, 1.1, 1.3, 1.3], size=13,
-                bold_rows=[b - start for b in bold if start <= b < start + TABLE_ROWS])
+                bold_rows=[b - start for b in bold if start <= b < start + TABLE_ROWS],
+                numeric=[1, 2, 3, 4, 5])
 
 
 def _mark_points(chart: Any, series_index: int, marks: Sequence[tuple[int, str]]) -> None:
@@ -482,7 +516,7 @@ def _sweep_slides(d: SlideDeck) -> None:
                                                                (ACCENT3, 3.0, False),
                                                                (GREY, 1.75, True)),
                                        strict=False):
-        line_style(s, theme, width, dash, -0.5 if theme == GREY else 0.0)
+        line_style(s, theme, width, dash, 0.5 if theme == GREY else 0.0)
     if curve.recommended is not None:
         _mark_points(chart, len(probs) - 2 if curve.confidence is not None else 0,
                      [(curve.recommended, "recommended")])

@@ -96,7 +96,10 @@ class WomReach:
 
 
 def post_impressions(
-    posts: np.ndarray, impression_rate: np.ndarray, reach: WomReach, u_count: np.ndarray,
+    posts: np.ndarray,
+    impression_rate: np.ndarray,
+    reach: WomReach,
+    u_count: np.ndarray,
     u_tail: np.ndarray,
 ) -> np.ndarray:
     """Impressions of ``posts`` public posts per trial (posts may be fractional expected counts).
@@ -202,7 +205,9 @@ class CustomerState:
         churned = neg * e.customer_share * e.churn_per_negative
         return pos, neg, net_won, churned
 
-    def step(self, month: int, net_won: np.ndarray, wom_churned: np.ndarray) -> dict[str, np.ndarray]:
+    def step(
+        self, month: int, net_won: np.ndarray, wom_churned: np.ndarray
+    ) -> dict[str, np.ndarray]:
         """Advance the base through ``month`` and return its margin lines (trials,)."""
         e = self.econ
         customers = self.customers

@@ -1,7 +1,7 @@
 """The exceptions simroi raises for problems a user can fix.
 
-Every domain error subclasses :class:`SimroiError` *and* the builtin it refines, so callers can catch
-either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2; anything else is a
+Every domain error subclasses :class:`SimroiError` *and* the builtin it refines, so callers
+can catch either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2; anything else is a
 bug and is allowed to surface.
 """
 

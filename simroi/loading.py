@@ -31,7 +31,6 @@ from simroi.errors import ScenarioError
 from simroi.scenario import (
     CHANNEL_KPIS,
     RESULT_METRICS,
-    ChannelSpec,
     Scenario,
     ScenarioFile,
 )
@@ -259,8 +258,8 @@ def _format_errors(exc: ValidationError, source: str, model: type[BaseModel]) ->
     for key, errs in by_key.items():
         # A plain number or a distribution both failed: report the most specific message.
         chosen = [e for e in errs if e["type"] not in {"float_type", "float_parsing"}] or errs
-        for err in chosen:
-            line = _format_one(key, err, source, model)
+        for detail in chosen:
+            line = _format_one(key, detail, source, model)
             if line not in seen:
                 seen.add(line)
                 lines.append(line)
@@ -408,7 +407,10 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
     for i, event in enumerate(scenario.events):
         for channel_name in event.channels:
             if channel_name not in names:
-                yield f"{source}: events.{i}.channels: no channel {channel_name!r} (channels: {listed})"
+                yield (
+                    f"{source}: events.{i}.channels: no channel {channel_name!r} "
+                    f"(channels: {listed})"
+                )
         if event.start_month > scenario.scenario.horizon_months:
             yield (
                 f"{source}: events.{i}.start_month: must be within the horizon of "
@@ -482,9 +484,9 @@ def load_scenario(
     raw = _read_toml(path)
     raw = _apply_overrides(raw, overrides, source)
     inline = raw.pop("baseline", None)
-    baseline_file = raw.get("scenario", {}).get("baseline") if isinstance(
-        raw.get("scenario"), dict
-    ) else None
+    baseline_file = (
+        raw.get("scenario", {}).get("baseline") if isinstance(raw.get("scenario"), dict) else None
+    )
     problems: list[str] = []
     if inline is not None and not isinstance(inline, dict):
         problems.append(f"{source}: baseline: must be a table of overrides (got {_short(inline)})")
@@ -532,16 +534,20 @@ def _load_baseline(
     chain = [path.resolve()]
     target = (path.parent / baseline_file).resolve()
     if target == chain[0]:
-        raise ScenarioError(f"{source}: scenario.baseline: refers back to this file ({baseline_file!r})")
+        raise ScenarioError(
+            f"{source}: scenario.baseline: refers back to this file ({baseline_file!r})"
+        )
     if not target.is_file():
         raise ScenarioError(f"{source}: scenario.baseline: file not found ({baseline_file!r})")
     base_raw = _read_toml(target)
     # Walk the baseline's own chain only to refuse cycles; a baseline's baseline is not used.
     cursor, cursor_raw = target, base_raw
     while True:
-        nxt = cursor_raw.get("scenario", {}).get("baseline") if isinstance(
-            cursor_raw.get("scenario"), dict
-        ) else None
+        nxt = (
+            cursor_raw.get("scenario", {}).get("baseline")
+            if isinstance(cursor_raw.get("scenario"), dict)
+            else None
+        )
         if not isinstance(nxt, str):
             break
         nxt_path = (cursor.parent / nxt).resolve()

@@ -19,8 +19,8 @@ from scipy import linalg
 from simroi.contacts import (
     DAYS_PER_MONTH,
     ChannelInputs,
-    MonthPlan,
     ChannelMonth,
+    MonthPlan,
     agent_hours_per_month,
     month_plans,
     shift_pattern,
@@ -74,9 +74,7 @@ def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, 
     Streams are keyed by the input's dotted name, so the program and its baseline draw identical
     values for inputs they share.
     """
-    values = {
-        key: np.full(trials, as_distribution(v).mean()) for key, v in scenario.quantities()
-    }
+    values = {key: np.full(trials, as_distribution(v).mean()) for key, v in scenario.quantities()}
     uncertain = scenario.uncertain_inputs()
     if not uncertain:
         return values
@@ -86,7 +84,10 @@ def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, 
         matrix = linalg.block_diag(*[np.asarray(c.matrix, float) for c in scenario.correlations])
         correlation = (names, matrix)
     sample = sample_inputs(
-        uncertain, trials, streams=streams, method=scenario.simulation.sampling,
+        uncertain,
+        trials,
+        streams=streams,
+        method=scenario.simulation.sampling,
         correlation=correlation,
     )
     values.update(sample.values)
@@ -107,7 +108,8 @@ def _channel_inputs(name: str, scenario: Scenario, v: dict[str, np.ndarray]) -> 
     slowdown = k ** (1.0 - v[p + "concurrency_speedup_alpha"]) if k > 1 else np.ones(trials)
     return ChannelInputs(
         first_contacts_per_day=v["customers.active_customers"]
-        * v[p + "contacts_per_customer_per_year"] / 365.25,
+        * v[p + "contacts_per_customer_per_year"]
+        / 365.25,
         handle_mean_s=v[p + "handle_time_minutes"] * 60.0,
         handle_cv=v[p + "handle_time_cv"],
         patience_mean_s=patience,
@@ -168,8 +170,9 @@ class _World:
                 self.repeats[target] += back * share
         self.deflected = {c: zeros.copy() for c in self.names}
         self.months: list[dict[str, ChannelMonth]] = []
-        self.lines = {name: np.zeros((trials, horizon)) for name in (
-            *LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST)}
+        self.lines = {
+            name: np.zeros((trials, horizon)) for name in (*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST)
+        }
         self.social = {k: np.zeros(trials) for k in ("public_posts", "positive", "negative")}
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
 
@@ -180,11 +183,17 @@ class _World:
         outcomes = {}
         for c in self.names:
             outcomes[c], self.state[c] = simulate_channel_month(
-                c, s.channels[c], self.inputs[c], plan,
+                c,
+                s.channels[c],
+                self.inputs[c],
+                plan,
                 volume_factor=factor,
                 repeats_per_day=self.repeats[c],
                 deflected_share=self.deflected[c],
-                state=self.state[c], shifts=self.shifts[c], streams=streams, engine=engine,
+                state=self.state[c],
+                shifts=self.shifts[c],
+                streams=streams,
+                engine=engine,
             )
         self.months.append(outcomes)
         self.used_repeats = self.repeats
@@ -205,10 +214,9 @@ class _World:
                 nxt[target] += back * share / DAYS_PER_MONTH
             public_answers += out.public_classes[:, :_ABANDONED].sum(axis=1)
         self.repeats = nxt
-        d = s.deflection
         avoided = public_answers * v["deflection.contacts_deflected_per_public_answer"]
         targets = [c for c in s.deflection_channels if c in self.names]
-        volume = sum(self.inputs[c].first_contacts_per_day * factor for c in targets)
+        volume = np.sum([self.inputs[c].first_contacts_per_day * factor for c in targets], axis=0)
         for c in targets:
             first = self.inputs[c].first_contacts_per_day * factor * DAYS_PER_MONTH
             share_of = self.inputs[c].first_contacts_per_day * factor / np.maximum(volume, 1e-12)
@@ -218,13 +226,13 @@ class _World:
 
     def _money(self, m: int, outcomes: dict[str, ChannelMonth], streams: Streams) -> None:
         s, v, e = self.scenario, self.v, self.customers.econ
-        classes = sum(out.classes for out in outcomes.values())
-        public = sum(out.public_classes for out in outcomes.values())
-        uplifted = sum(
-            outcomes[c].classes[:, _FAST] for c in s.spend_uplift_channels
-            if c in outcomes
-        )
-        self.customers.record_experiences(m, classes, np.asarray(uplifted, dtype=float))
+        classes = np.sum([out.classes for out in outcomes.values()], axis=0)
+        public = np.sum([out.public_classes for out in outcomes.values()], axis=0)
+        uplifted = np.zeros(self.trials)
+        for c in s.spend_uplift_channels:
+            if c in outcomes:
+                uplifted += outcomes[c].classes[:, _FAST]
+        self.customers.record_experiences(m, classes, uplifted)
         private = classes - public
         positive = public[:, _FAST] * e.positive_share + private[:, _FAST] * e.post_share[:, _FAST]
         negative = public[:, _UNRESOLVED:].sum(axis=1) + (
@@ -232,8 +240,12 @@ class _World:
         ).sum(axis=1)
         rng = streams.rng("word_of_mouth", m)
         cap = 4096
-        u = (rng.random(self.trials), rng.random((cap, self.trials)),
-             rng.random(self.trials), rng.random((cap, self.trials)))
+        u = (
+            rng.random(self.trials),
+            rng.random((cap, self.trials)),
+            rng.random(self.trials),
+            rng.random((cap, self.trials)),
+        )
         pos, neg, won, lost = self.customers.word_of_mouth(positive, negative, u)
         self.social["public_posts"] += public.sum(axis=1)
         self.social["positive"] += pos
@@ -251,10 +263,14 @@ class _World:
             handled = out.answered * v[p + "variable_cost_per_contact"]
             first_cost += handled * (1.0 - repeats)
             repeat_cost += handled * repeats
-            agents += self.agent_hours[c] / (1.0 - v[p + "shrinkage"]) * v[p + "cost_per_agent_hour"]
+            agents += (
+                self.agent_hours[c] / (1.0 - v[p + "shrinkage"]) * v[p + "cost_per_agent_hour"]
+            )
             first = self.inputs[c].first_contacts_per_day * DAYS_PER_MONTH
             self_service_cost += (
-                first * self.customers.customers / e.customers0
+                first
+                * self.customers.customers
+                / e.customers0
                 * (v["deflection.self_service_share"] if c in s.deflection_channels else 0.0)
                 * v["deflection.cost_per_self_service_contact"]
             )
@@ -286,22 +302,36 @@ class _World:
         with np.errstate(invalid="ignore", divide="ignore"):
             for c in self.names:
                 spec = self.scenario.channels[c]
-                total = {f: sum(getattr(mo[c], f) for mo in self.months) for f in (
-                    "offered", "answered", "unanswered", "within_sla", "wait_sum_s", "busy_slot_s")}
-                classes = sum(mo[c].classes for mo in self.months)
+                total = {
+                    f: sum(getattr(mo[c], f) for mo in self.months)
+                    for f in (
+                        "offered",
+                        "answered",
+                        "unanswered",
+                        "within_sla",
+                        "wait_sum_s",
+                        "busy_slot_s",
+                    )
+                }
+                classes = np.sum([mo[c].classes for mo in self.months], axis=0)
                 p90 = np.stack([mo[c].response_p90_s for mo in self.months], axis=1)
                 slot_seconds = self.agent_hours[c] * spec.concurrency * 3600.0 * horizon
-                cost = (self.agent_hours[c] * horizon / (1.0 - self.v[f"channels.{c}.shrinkage"])
-                        * self.v[f"channels.{c}.cost_per_agent_hour"])
+                cost = (
+                    self.agent_hours[c]
+                    * horizon
+                    / (1.0 - self.v[f"channels.{c}.shrinkage"])
+                    * self.v[f"channels.{c}.cost_per_agent_hour"]
+                )
                 out[f"{c}.service_level"] = total["within_sla"] / total["offered"]
                 out[f"{c}.abandonment"] = total["unanswered"] / total["offered"]
                 out[f"{c}.asa_seconds"] = total["wait_sum_s"] / total["answered"]
+                seen = np.isfinite(p90)
                 out[f"{c}.response_p90_hours"] = (
-                    np.nanmean(p90, axis=1) / 3600.0 if np.isfinite(p90).any()
-                    else np.full(self.trials, np.nan)
+                    np.where(seen, p90, 0.0).sum(axis=1) / seen.sum(axis=1) / 3600.0
                 )
                 out[f"{c}.occupancy"] = (
-                    total["busy_slot_s"] / slot_seconds if slot_seconds > 0
+                    total["busy_slot_s"] / slot_seconds
+                    if slot_seconds > 0
                     else np.full(self.trials, np.nan)
                 )
                 out[f"{c}.fcr"] = classes[:, :_UNRESOLVED].sum(axis=1) / total["answered"]
@@ -336,8 +366,7 @@ def simulate_block(
     for key, world in worlds.items():
         sc = world.scenario
         events = [
-            (ev.start_month - 1, ev.days, ev.channels,
-             world.v[f"events.{i}.volume_multiplier"])
+            (ev.start_month - 1, ev.days, ev.channels, world.v[f"events.{i}.volume_multiplier"])
             for i, ev in enumerate(sc.events)
         ]
         plans[key] = month_plans(
@@ -376,12 +405,12 @@ def simulate_block(
             flow = delta(line)
             pv[line] = (flow * discount).sum(axis=1)
             costs_by_month += flow
-    pv_benefits = sum(pv[line] for line in LINE_ITEMS_BENEFIT)
-    pv_costs = sum(pv[line] for line in LINE_ITEMS_COST)
+    pv_benefits = np.sum([pv[line] for line in LINE_ITEMS_BENEFIT], axis=0)
+    pv_costs = np.sum([pv[line] for line in LINE_ITEMS_COST], axis=0)
     npv = pv_benefits - pv_costs
     with np.errstate(invalid="ignore", divide="ignore"):
         roi = np.where(pv_costs > 0, npv / np.where(pv_costs > 0, pv_costs, 1.0), np.nan)
-    t0 = -sum(delta0(line) for line in program.t0)
+    t0 = -np.sum([delta0(line) for line in program.t0], axis=0)
     net_by_month = np.concatenate([np.asarray(t0)[:, None], benefits_by_month - costs_by_month], 1)
     # Payback: the month from which the cumulative net cash flow stays ≥ 0 to the horizon
     # (0 if it never dips below zero; NaN if it is still negative at the horizon).

@@ -56,21 +56,26 @@ class QueueSpec:
             (self.arrivals_per_hour > 0, "arrivals-per-hour must be > 0", self.arrivals_per_hour),
             (self.agents >= 0, "agents must be ≥ 0", self.agents),
             (self.aht_minutes > 0, "aht-minutes must be > 0", self.aht_minutes),
-            (self.patience_minutes is None or self.patience_minutes > 0,
-             "patience-minutes must be > 0", self.patience_minutes),
+            (
+                self.patience_minutes is None or self.patience_minutes > 0,
+                "patience-minutes must be > 0",
+                self.patience_minutes,
+            ),
             (self.hours > 0, "hours must be > 0", self.hours),
             (self.sl_seconds >= 0, "sl-seconds must be ≥ 0", self.sl_seconds),
             (self.handle_cv > 0, "handle-cv must be > 0", self.handle_cv),
-            (0 <= self.warmup_minutes < self.hours * 60,
-             "warmup-minutes must be ≥ 0 and shorter than the day", self.warmup_minutes),
+            (
+                0 <= self.warmup_minutes < self.hours * 60,
+                "warmup-minutes must be ≥ 0 and shorter than the day",
+                self.warmup_minutes,
+            ),
         ]
         problems = [f"{rule} (got {value})" for ok, rule, value in rules if not ok]
         if problems:
             raise QueueInputError("; ".join(problems))
 
 
-def simulate_day(spec: QueueSpec, trials: int, streams: Streams
-                 ) -> tuple[np.ndarray, ...]:
+def simulate_day(spec: QueueSpec, trials: int, streams: Streams) -> tuple[np.ndarray, ...]:
     """Arrival, handle, patience and presence arrays (n, trials) for one day per trial."""
     lam = spec.arrivals_per_hour * spec.hours
     counts = streams.rng("queue", "count").poisson(lam, trials)
@@ -95,8 +100,10 @@ def simulate_day(spec: QueueSpec, trials: int, streams: Streams
     if spec.patience_minutes is None:
         patience = np.full((n, trials), np.inf)
     else:
-        patience = -spec.patience_minutes * 60.0 * np.log1p(
-            -streams.rng("queue", "patience").random((n, trials))
+        patience = (
+            -spec.patience_minutes
+            * 60.0
+            * np.log1p(-streams.rng("queue", "patience").random((n, trials)))
         )
     return arrival, handle, patience, present
 
@@ -147,20 +154,33 @@ class QueueStudy:
                 "occupancy": ci(self.occupancy),
                 "offered_per_day": ci(self.offered),
             },
-            "erlang_c": None if c is None else {
-                "service_level": c.service_level, "asa_seconds": c.asa_seconds,
-                "p_wait": c.p_wait, "occupancy": c.occupancy,
+            "erlang_c": None
+            if c is None
+            else {
+                "service_level": c.service_level,
+                "asa_seconds": c.asa_seconds,
+                "p_wait": c.p_wait,
+                "occupancy": c.occupancy,
             },
-            "erlang_a": None if a is None else {
-                "service_level": a.service_level, "abandonment": a.abandonment,
-                "asa_seconds": a.mean_wait_answered_seconds, "p_wait": a.p_wait,
+            "erlang_a": None
+            if a is None
+            else {
+                "service_level": a.service_level,
+                "abandonment": a.abandonment,
+                "asa_seconds": a.mean_wait_answered_seconds,
+                "p_wait": a.p_wait,
                 "occupancy": a.occupancy,
             },
         }
 
 
-def study_queue(spec: QueueSpec, *, trials: int = 2000, seed: int | None = None,
-                engine: Literal["vectorized", "simpy"] = "vectorized") -> QueueStudy:
+def study_queue(
+    spec: QueueSpec,
+    *,
+    trials: int = 2000,
+    seed: int | None = None,
+    engine: Literal["vectorized", "simpy"] = "vectorized",
+) -> QueueStudy:
     """Simulate ``trials`` days of the queue and compute the Erlang values for comparison.
 
     Erlang A is shown when a patience is given (with ASA as the mean wait of answered contacts,
@@ -189,14 +209,29 @@ def study_queue(spec: QueueSpec, *, trials: int = 2000, seed: int | None = None,
         abandonment = (counted & ~answered).sum(axis=0) / offered
         asa = wait.sum(axis=0) / answered.sum(axis=0)
         window = spec.hours * 3600.0 - warm
-        occupancy = (np.where(answered, handle, 0.0).sum(axis=0) / (spec.agents * window)
-                     if spec.agents > 0 else np.full(trials, np.nan))
+        occupancy = (
+            np.where(answered, handle, 0.0).sum(axis=0) / (spec.agents * window)
+            if spec.agents > 0
+            else np.full(trials, np.nan)
+        )
     lam = spec.arrivals_per_hour / 3600.0
     aht = spec.aht_minutes * 60.0
     c_result = erlang_c(lam, aht, spec.agents, spec.sl_seconds) if spec.agents > 0 else None
     a_result = (
         erlang_a(lam, aht, spec.agents, spec.patience_minutes * 60.0, spec.sl_seconds)
-        if spec.patience_minutes is not None and spec.agents > 0 else None
+        if spec.patience_minutes is not None and spec.agents > 0
+        else None
     )
-    return QueueStudy(spec, engine, trials, entropy, service_level, abandonment, asa, occupancy,
-                      offered, c_result, a_result)
+    return QueueStudy(
+        spec,
+        engine,
+        trials,
+        entropy,
+        service_level,
+        abandonment,
+        asa,
+        occupancy,
+        offered,
+        c_result,
+        a_result,
+    )

@@ -1,4 +1,4 @@
-"""The randomness contract (DESIGN.md §3): one root seed, streams spawned by key, never by arithmetic.
+"""The randomness contract (DESIGN.md §3): one root seed; streams spawned by key, not arithmetic.
 
 A run has one root :class:`numpy.random.SeedSequence`. Trials are processed in blocks of a fixed
 size; every random stream a block uses is the child of the root at the spawn key
@@ -32,7 +32,7 @@ def name_code(name: str) -> int:
 
 
 def fresh_entropy() -> int:
-    """A new root entropy (128 bits) for a run whose user gave no seed; it is recorded and printed."""
+    """A new root entropy (128 bits) for a run without a seed; it is recorded and printed."""
     return secrets.randbits(128)
 
 
@@ -52,10 +52,10 @@ class Streams:
     block: int
 
     def seed_sequence(self, *purpose: str | int) -> np.random.SeedSequence:
-        """The seed sequence for ``purpose`` in this block: child ``(block, *codes)`` of the root."""
+        """The seed sequence for ``purpose``: child ``(block, *codes)`` of the root."""
         codes = tuple(p if isinstance(p, int) else name_code(p) for p in purpose)
         return np.random.SeedSequence(self.entropy, spawn_key=(self.block, *codes))
 
     def rng(self, *purpose: str | int) -> np.random.Generator:
-        """A fresh generator for ``purpose``; asking twice gives two generators in the same state."""
+        """A fresh generator for ``purpose``; asking twice gives two in the same state."""
         return np.random.Generator(np.random.PCG64(self.seed_sequence(*purpose)))

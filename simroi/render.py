@@ -184,11 +184,14 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
     """The assumptions table: every uncertain input with its range and source."""
     table = Table(title=title, title_justify="left")
     for col in ("input", "distribution", "P5", "P50", "P95", "mean", "source"):
-        table.add_column(col, justify="right" if col in {"P5", "P50", "P95", "mean"} else "left",
-                         overflow="fold")
+        table.add_column(
+            col, justify="right" if col in {"P5", "P50", "P95", "mean"} else "left", overflow="fold"
+        )
     for r in rows:
         table.add_row(
-            r["input"], r["distribution"], *(f"{r[k]:.4g}" for k in ("p05", "p50", "p95", "mean")),
+            r["input"],
+            r["distribution"],
+            *(f"{r[k]:.4g}" for k in ("p05", "p50", "p95", "mean")),
             r["source"],
         )
     console.print(table)
@@ -197,8 +200,10 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
 def render_queue_study(data: dict[str, Any], console: Console) -> None:
     """Simulated queue KPIs with 95% intervals beside the Erlang C and Erlang A values."""
     sim, c, a = data["simulated"], data["erlang_c"], data["erlang_a"]
-    table = Table(title=f"Queue: {data['trials']:,} simulated days, engine {data['engine']}",
-                  title_justify="left")
+    table = Table(
+        title=f"Queue: {data['trials']:,} simulated days, engine {data['engine']}",
+        title_justify="left",
+    )
     for col in ("KPI", "simulated (95% CI)", "Erlang C", "Erlang A"):
         table.add_column(col, justify="left" if col == "KPI" else "right")
     rows = (
@@ -211,8 +216,11 @@ def render_queue_study(data: dict[str, Any], console: Console) -> None:
         s = sim[key]
         lo, hi = s["ci95"]
         cell = f"{_fmt(s['mean'], kind, 'USD')} [{_fmt(lo, kind, 'USD')}, {_fmt(hi, kind, 'USD')}]"
-        c_val = "—" if c is None else _fmt(c.get(key, 0.0 if key == "abandonment" else None),
-                                           kind, "USD")
+        c_val = (
+            "—"
+            if c is None
+            else _fmt(c.get(key, 0.0 if key == "abandonment" else None), kind, "USD")
+        )
         a_val = "—" if a is None else _fmt(a.get(key), kind, "USD")
         table.add_row(label, cell, c_val, a_val)
     console.print(table)
@@ -224,8 +232,9 @@ def render_queue_study(data: dict[str, Any], console: Console) -> None:
 
 def render_scenarios(rows: Sequence[tuple[str, str]], console: Console) -> None:
     """The bundled scenarios, one line each."""
-    table = Table(title="Bundled scenarios (use the name or a path with any command)",
-                  title_justify="left")
+    table = Table(
+        title="Bundled scenarios (use the name or a path with any command)", title_justify="left"
+    )
     table.add_column("name")
     table.add_column("description")
     for name, description in rows:
@@ -324,56 +333,75 @@ def render_comparison(data: dict[str, Any], console: Console, *, command: str = 
         console.print(f"Replay exactly: [bold]{command}[/bold]")
 
 
+def _sweep_key_header(key: str) -> str:
+    """The last two parts of a swept key (``channels.social.agents`` → ``social.agents``)."""
+    parts = key.split(".")
+    return ".".join(parts[-2:])
+
+
 def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -> None:
     """Print a sweep: one row per grid point with bands, objectives and the two marks."""
     cur = data.get("currency", "USD")
     keys = data["keys"]
     points = data["points"]
+    objectives = data.get("objectives", [])
+    channels = list(points[0]["service_level"]) if points else []
     console.print(
         f"[bold]Sweep of {' × '.join(keys)}[/bold] over {len(points)} points — "
         f"{data['trials']:,} trials each with common random numbers (seed {data['seed']})"
     )
-    table = Table(title="Each point against its baseline: P50 [P5–P95]", title_justify="left")
-    for key in keys:
-        table.add_column(
-            key.rsplit(".", 2)[-2] + "." + key.rsplit(".", 1)[-1] if key.count(".") >= 2 else key,
-            justify="right",
-        )
-    table.add_column("ROI", justify="right")
-    table.add_column("NPV", justify="right")
-    table.add_column("PV costs (mean)", justify="right")
-    channels = list(points[0]["service_level"]) if points else []
+
+    def marks(p: dict[str, Any]) -> str:
+        return ("★" if p["best_npv"] else "") + ("✔" if p["recommended"] else "")
+
+    money_table = Table(
+        title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
+    )
+    service = Table(
+        title="Service level (mean over the horizon) and P(objective met)", title_justify="left"
+    )
+    for table in (money_table, service):
+        for key in keys:
+            table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
+    money_table.add_column("ROI", justify="right")
+    money_table.add_column("NPV", justify="right")
+    money_table.add_column("PV costs", justify="right")
+    money_table.add_column("P(best)", justify="right")
     for channel in channels:
-        table.add_column(f"{channel} SL", justify="right")
-    objectives = data.get("objectives", [])
+        service.add_column(f"{channel} SL", justify="right")
     for i, _ in enumerate(objectives, start=1):
-        table.add_column(f"P(obj {i})", justify="right")
+        service.add_column(f"obj {i}", justify="right")
     if objectives:
-        table.add_column("P(all)", justify="right")
-    table.add_column("P(best NPV)", justify="right")
-    table.add_column("", justify="left")
+        service.add_column("all", justify="right")
+    for table in (money_table, service):
+        table.add_column("", no_wrap=True)
     for p in points:
-        marks = []
-        if p["best_npv"]:
-            marks.append("★ best NPV")
-        if p["recommended"]:
-            marks.append("✔ recommended")
         style = "bold" if p["recommended"] or p["best_npv"] else None
-        table.add_row(
-            *(str(p["values"][k]) for k in keys),
+        values = [str(p["values"][k]) for k in keys]
+        money_table.add_row(
+            *values,
             _band(p["roi"], "pct", cur, "p50"),
             _band(p["npv"], "money", cur, "p50"),
             money(p["pv_costs"]["mean"], cur),
+            pct(p["prob_best_npv"], 0),
+            marks(p),
+            style=style,
+        )
+        service.add_row(
+            *values,
             *(pct(p["service_level"][c]["mean"], 1) for c in channels),
             *(pct(o["probability"], 0) for o in p["objectives"]),
             *([pct(p["prob_all_objectives"], 0)] if objectives else []),
-            pct(p["prob_best_npv"], 0),
-            " ".join(marks),
+            marks(p),
             style=style,
         )
-    console.print(table)
+    console.print(money_table)
+    console.print("PV costs: mean; P(best): share of trials in which the point has the highest NPV")
+    console.print(service)
     for i, label in enumerate(objectives, start=1):
         console.print(f"  obj {i}: {label}", markup=False)
+    if objectives:
+        console.print("  all: every objective met in the same trial", markup=False)
     best = data["best_npv"]
     if best is not None:
         point = points[best["index"]]
@@ -388,7 +416,7 @@ def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -
         console.print(f"Replay exactly: [bold]{command}[/bold]")
 
 
-def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 16) -> str:
+def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 8) -> str:
     """A text bar from ``low`` to ``high`` around ``base`` (│), ``width`` cells each side."""
     if not (_ok(low) and _ok(high) and _ok(base)) or scale <= 0:
         return ""
@@ -407,6 +435,7 @@ def _tornado_table(
     currency: str,
 ) -> Table:
     kind = "pct" if block["output"] == "roi" else "money"
+    output = block["output"].upper()
     base = block.get("base")
     spans = [abs(v - base) for r in rows for v in (r["low"], r["high"]) if _ok(v) and _ok(base)]
     scale = max(spans, default=0.0)
@@ -414,33 +443,22 @@ def _tornado_table(
     table.add_column("#", justify="right")
     table.add_column("input", overflow="fold")
     if sampling:
-        table.add_column("Spearman ρ [95% CI]", justify="right")
-    low_head, high_head = ("bottom decile", "top decile") if sampling else ("at P10", "at P90")
-    table.add_column(f"{block['output'].upper()} {low_head}", justify="right")
-    table.add_column(f"{block['output'].upper()} {high_head}", justify="right")
-    if sampling:
-        table.add_column("variance share", justify="right")
-    table.add_column(f"low ← {_fmt(base, kind, currency)} → high", justify="left", no_wrap=True)
+        table.add_column("ρ", justify="right")
+        table.add_column(f"{output}: bottom → top decile", justify="right")
+        table.add_column("var. share", justify="right")
+    else:
+        table.add_column("input: P10 → P90", justify="right")
+        table.add_column(f"{output}: at P10 → at P90", justify="right")
+    table.add_column(f"low ← {_fmt(base, kind, currency)} → high", no_wrap=True)
     for i, r in enumerate(rows, start=1):
         cells = [str(i), r["label"]]
         if sampling:
-            ci = r.get("coefficient_ci95") or [None, None]
             coef = r.get("coefficient")
-            cells.append(
-                f"{coef:+.2f} [{ci[0]:+.2f}, {ci[1]:+.2f}]"
-                if _ok(coef) and _ok(ci[0]) and _ok(ci[1])
-                else "—"
-            )
-        cells.append(
-            f"{_fmt(r['low'], kind, currency)} (at {r['value_low']:.4g})"
-            if _ok(r["value_low"])
-            else _fmt(r["low"], kind, currency)
-        )
-        cells.append(
-            f"{_fmt(r['high'], kind, currency)} (at {r['value_high']:.4g})"
-            if _ok(r["value_high"])
-            else _fmt(r["high"], kind, currency)
-        )
+            cells.append(f"{coef:+.2f}" if _ok(coef) else "—")
+        else:
+            lo, hi = r.get("value_low"), r.get("value_high")
+            cells.append(f"{lo:.4g} → {hi:.4g}" if _ok(lo) and _ok(hi) else "—")
+        cells.append(f"{_fmt(r['low'], kind, currency)} → {_fmt(r['high'], kind, currency)}")
         if sampling:
             cells.append(pct(r.get("first_order_index"), 1))
         cells.append(_tornado_bar(r["low"], r["high"], base, scale))

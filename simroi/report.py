@@ -332,7 +332,7 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
         if not block:
             continue
         try:
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {"input": str(r["input"]), "label": str(r.get("label") or r["input"]),
                  "low": float(r["low"]), "high": float(r["high"])}
                 for r in block["rows"]

@@ -116,7 +116,7 @@ class RunResult:
         return cls(provenance, samples, arrays.get("net_by_month"), meta)
 
 
-def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file through a temporary sibling and rename it into place.
 
     Raises OutputError (one line) when the directory is missing or unwritable or the disk is full;
@@ -153,7 +153,8 @@ def save_result_file(
     """Save ``arrays`` and a JSON ``meta`` (with format, version and kind) atomically."""
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind, **meta}
     payload = {**arrays, "meta": np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)}
-    return atomic_write(path, lambda handle: np.savez_compressed(handle, **payload))
+    savez: Any = np.savez_compressed  # numpy's stub types **arrays as its keyword options
+    return atomic_write(path, lambda handle: savez(handle, **payload))
 
 
 def load_result_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, np.ndarray]]:

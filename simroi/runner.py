@@ -50,13 +50,12 @@ class RunOptions:
 
 def _block_sizes(trials: int, block_size: int, first_block: int = 0) -> list[tuple[int, int]]:
     count = math.ceil(trials / block_size)
-    return [
-        (first_block + k, min(block_size, trials - k * block_size)) for k in range(count)
-    ]
+    return [(first_block + k, min(block_size, trials - k * block_size)) for k in range(count)]
 
 
-def _run_block(loaded: LoadedScenario, entropy: int, block: int, trials: int, engine: str
-               ) -> BlockResult:
+def _run_block(
+    loaded: LoadedScenario, entropy: int, block: int, trials: int, engine: str
+) -> BlockResult:
     return simulate_block(loaded, entropy=entropy, block=block, trials=trials, engine=engine)
 
 
@@ -84,8 +83,9 @@ class _Blocks:
         if self.client is not None:
             self.client.close()
 
-    def run(self, loaded: LoadedScenario, entropy: int, blocks: list[tuple[int, int]]
-            ) -> Iterator[BlockResult]:
+    def run(
+        self, loaded: LoadedScenario, entropy: int, blocks: list[tuple[int, int]]
+    ) -> Iterator[BlockResult]:
         engine = self.options.engine
         if self.client is not None:
             futures = [
@@ -95,8 +95,9 @@ class _Blocks:
             for future in futures:
                 yield future.result()
         elif self.pool is not None:
-            futures = [self.pool.submit(_run_block, loaded, entropy, b, n, engine)
-                       for b, n in blocks]
+            futures = [
+                self.pool.submit(_run_block, loaded, entropy, b, n, engine) for b, n in blocks
+            ]
             for future in futures:
                 yield future.result()
         else:
@@ -104,8 +105,9 @@ class _Blocks:
                 yield _run_block(loaded, entropy, b, n, engine)
 
 
-def _combine(parts: list[BlockResult], keep_monthly: bool) -> tuple[dict[str, np.ndarray],
-                                                                    np.ndarray | None]:
+def _combine(
+    parts: list[BlockResult], keep_monthly: bool
+) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     def cat(get: Callable[[BlockResult], np.ndarray]) -> np.ndarray:
         return np.concatenate([get(p) for p in parts])
 
@@ -151,8 +153,9 @@ def _auto_done(parts: list[BlockResult]) -> str | None:
     return None
 
 
-def run(loaded: LoadedScenario, options: RunOptions = RunOptions(), *,
-        progress: Progress | None = None) -> RunResult:
+def run(
+    loaded: LoadedScenario, options: RunOptions = RunOptions(), *, progress: Progress | None = None
+) -> RunResult:
     """Simulate ``loaded`` against its baseline and return every per-trial sample.
 
     Parameters

@@ -2,8 +2,8 @@
 
 A scenario file (TOML, ``schema_version = 1``) is parsed once, by :mod:`simroi.loading`, into a
 :class:`Scenario`; nothing past the loader sees a raw dictionary. Units live in key names
-(``handle_time_minutes``, ``cost_per_agent_hour``, ``monthly_churn``). Any number may be a plain value
-or an uncertain input (see :mod:`simroi.distributions`), sampled once per trial.
+(``handle_time_minutes``, ``cost_per_agent_hour``, ``monthly_churn``). Any number may be a plain
+value or an uncertain input (see :mod:`simroi.distributions`), sampled once per trial.
 
 The sections mirror the model of DESIGN.md §4: ``[scenario]`` (name, horizon, discount rate,
 baseline), ``[simulation]``, ``[customers]``, ``[channels.<name>]`` (an open set), ``[experience]``
@@ -144,19 +144,26 @@ class CustomersSpec(_Spec):
     )
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _every_day() -> list[Weekday]:
+    return ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
 class HoursSpec(_Spec):
     """Opening hours: when agents work (and, for real-time channels, when customers can call)."""
 
     open: str = "08:00"
     close: str = "20:00"
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: list(WEEKDAYS), min_length=1
-    )
+    days: list[Weekday] = Field(default_factory=_every_day, min_length=1)
 
     @model_validator(mode="after")
     def _order(self) -> Self:
         if clock_seconds(self.open) >= clock_seconds(self.close):
-            raise ValueError(f"open must be before close (got open={self.open}, close={self.close})")
+            raise ValueError(
+                f"open must be before close (got open={self.open}, close={self.close})"
+            )
         return self
 
 
@@ -323,8 +330,9 @@ class DeflectionSpec(_Spec):
         0.0, description="share of contacts resolved by community/self-service content instead"
     )
     channels: list[str] | None = Field(
-        None, description="channels whose contacts can be deflected (default: those with no "
-        "public share, e.g. phone and email)"
+        None,
+        description="channels whose contacts can be deflected (default: those with no "
+        "public share, e.g. phone and email)",
     )
     cost_per_self_service_contact: Quantity = 0.10  # Gartner 2019: $0.10 per self-service contact
 

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 from pptx import Presentation
 from pptx.chart.chart import Chart
-from pptx.chart.data import CategoryChartData
+from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION, XL_TICK_LABEL_POSITION
 from pptx.enum.dml import MSO_LINE_DASH_STYLE, MSO_THEME_COLOR
-from pptx.enum.text import MSO_AUTO_SIZE, MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.presentation import Presentation as PresentationType
 from pptx.slide import Slide, SlideLayout
-from pptx.util import Inches, Pt
+from pptx.util import Emu, Inches, Length, Pt
 
 from simroi.errors import InputFileError
 from simroi.report import Report, footer
@@ -43,13 +43,18 @@ __all__ = [
     "line_style",
     "load_template",
     "money_format",
+    "nice_scale",
     "number_format",
-    "tick_skip",
 ]
 
 Box = tuple[int, int, int, int]  # left, top, width, height in EMU
+
+
+def _emu(box: Box) -> tuple[Length, Length, Length, Length]:
+    left, top, width, height = box
+    return Emu(left), Emu(top), Emu(width), Emu(height)
 ACCENT, ACCENT2, DARK, GREY = (MSO_THEME_COLOR.ACCENT_1, MSO_THEME_COLOR.ACCENT_2,
-                               MSO_THEME_COLOR.TEXT_2, MSO_THEME_COLOR.BACKGROUND_2)
+                               MSO_THEME_COLOR.TEXT_2, MSO_THEME_COLOR.TEXT_1)
 ACCENT3 = MSO_THEME_COLOR.ACCENT_3
 MUTED = RGBColor(0x59, 0x59, 0x59)
 
@@ -75,12 +80,13 @@ def _layout(prs: PresentationType, names: Sequence[str], title_only: bool) -> Sl
                 return layout
 
     def has_title(layout: SlideLayout) -> bool:
-        return any(ph.placeholder_format.idx == 0 for ph in layout.placeholders)
+        return any(ph.placeholder_format.idx == 0 for ph in cast(Any, layout).placeholders)
 
     titled = [lay for lay in layouts if has_title(lay)]
     if not titled:
         return layouts[-1]
-    return min(titled, key=lambda lay: len(lay.placeholders)) if title_only else titled[0]
+    return (min(titled, key=lambda lay: len(cast(Any, lay).placeholders)) if title_only
+            else titled[0])
 
 
 class SlideDeck:
@@ -139,7 +145,7 @@ class SlideDeck:
     def text(self, slide: Slide, box: Box, paragraphs: Sequence[tuple[str, int, bool]],
              color: RGBColor | None = None, space_pt: int = 6) -> None:
         """A text box: one paragraph per ``(text, size_pt, bold)``."""
-        frame = slide.shapes.add_textbox(*box).text_frame
+        frame = slide.shapes.add_textbox(*_emu(box)).text_frame
         frame.word_wrap = True
         for i, (text, size, bold) in enumerate(paragraphs):
             p = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
@@ -152,23 +158,24 @@ class SlideDeck:
                 run.font.color.rgb = color
 
     def table(self, slide: Slide, box: Box, header: Sequence[str], rows: Sequence[Sequence[str]],
-              widths: Sequence[float], size: int = 12, bold_rows: Sequence[int] = ()) -> None:
-        """A native table; ``widths`` are shares of the box width, numbers right-aligned."""
+              widths: Sequence[float], size: int = 12, bold_rows: Sequence[int] = (),
+              numeric: Sequence[int] = ()) -> None:
+        """A native table; ``widths`` are shares of the box width; ``numeric`` columns are
+        right-aligned."""
         left, top, width, _ = box
-        shape = slide.shapes.add_table(len(rows) + 1, len(header), left, top, width,
-                                       int(Inches(0.32)) * (len(rows) + 1))
+        shape = slide.shapes.add_table(len(rows) + 1, len(header), Emu(left), Emu(top),
+                                       Emu(width), Emu(int(Inches(0.32)) * (len(rows) + 1)))
         table = shape.table
         for j, share in enumerate(widths):
-            table.columns[j].width = int(width * share / sum(widths))
+            table.columns[j].width = Emu(int(width * share / sum(widths)))
         for i, cells in enumerate([list(header), *map(list, rows)]):
-            table.rows[i].height = int(Inches(0.3))
+            table.rows[i].height = Emu(int(Inches(0.3)))
             for j, value in enumerate(cells):
                 cell = table.cell(i, j)
                 cell.text = value
-                cell.margin_top = cell.margin_bottom = int(Inches(0.03))
+                cell.margin_top = cell.margin_bottom = Inches(0.03)
                 for p in cell.text_frame.paragraphs:
-                    numeric = j > 0 and i > 0 and _numeric(value)
-                    p.alignment = PP_ALIGN.RIGHT if numeric else PP_ALIGN.LEFT
+                    p.alignment = PP_ALIGN.RIGHT if j in numeric else PP_ALIGN.LEFT
                     for run in p.runs:
                         run.font.size = Pt(size)
                         run.font.bold = i == 0 or (i - 1) in bold_rows
@@ -185,7 +192,8 @@ class SlideDeck:
                 (True, True): XL_CHART_TYPE.BAR_STACKED,
                 (False, False): XL_CHART_TYPE.COLUMN_CLUSTERED,
                 (False, True): XL_CHART_TYPE.COLUMN_STACKED}[(horizontal, stacked)]
-        chart = slide.shapes.add_chart(kind, *box, data).chart
+        frame: Any = slide.shapes.add_chart(kind, *_emu(box), cast(Any, data))
+        chart: Chart = frame.chart
         self._style(chart, title, len(series) > 1)
         plot = chart.plots[0]
         plot.gap_width = 60
@@ -194,7 +202,12 @@ class SlideDeck:
         for s in plot.series:
             s.invert_if_negative = False
         if horizontal:
-            chart.category_axis.reverse_order = True  # first category on top
+            # First category on top; the value axis then crosses at the last category, so it
+            # stays at the bottom of the plot.
+            chart.category_axis.reverse_order = True
+            crosses = chart.value_axis._element.find(qn("c:crosses"))
+            if crosses is not None:
+                crosses.set("val", "max")
         chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
         chart.value_axis.tick_labels.number_format = number_format
         chart.value_axis.tick_labels.number_format_is_linked = False
@@ -208,11 +221,42 @@ class SlideDeck:
         data.categories = list(categories)
         for name, values in series:
             data.add_series(name, [float(v) for v in values])
-        chart = slide.shapes.add_chart(XL_CHART_TYPE.LINE, *box, data).chart
+        frame: Any = slide.shapes.add_chart(XL_CHART_TYPE.LINE, *_emu(box), cast(Any, data))
+        chart: Chart = frame.chart
         self._style(chart, title, True)
         chart.value_axis.tick_labels.number_format = number_format
         chart.value_axis.tick_labels.number_format_is_linked = False
         chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+        for s in chart.plots[0].series:
+            s.smooth = False
+        return chart
+
+    def xy_chart(self, slide: Slide, box: Box,
+                 series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+                 number_format: str, title: str, x_title: str, x_major: float) -> Chart:
+        """A native XY chart of lines ``(name, x, y)`` over a numeric x axis (e.g. months)."""
+        data = XyChartData(number_format=number_format)
+        for name, xs, ys in series:
+            s = data.add_series(name)
+            for xi, yi in zip(xs, ys, strict=True):
+                s.add_data_point(float(xi), float(yi))
+        x = [float(v) for _, xs, _ in series for v in xs]
+        frame: Any = slide.shapes.add_chart(XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS,
+                                            *_emu(box), cast(Any, data))
+        chart: Chart = frame.chart
+        self._style(chart, title, True)
+        chart.value_axis.tick_labels.number_format = number_format
+        chart.value_axis.tick_labels.number_format_is_linked = False
+        x_axis = chart.category_axis
+        x_axis.minimum_scale, x_axis.maximum_scale = float(min(x)), float(max(x))
+        x_axis.major_unit = x_major
+        x_axis.has_major_gridlines = False
+        x_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
+        x_axis.has_title = True
+        x_axis.axis_title.text_frame.text = x_title
+        for p in x_axis.axis_title.text_frame.paragraphs:
+            for run in p.runs:
+                run.font.size, run.font.bold = Pt(13), False
         for s in chart.plots[0].series:
             s.smooth = False
         return chart
@@ -236,7 +280,7 @@ class SlideDeck:
 
     def panel(self, slide: Slide, box: Box, items: Sequence[tuple[str, str]]) -> None:
         """Key numbers beside a chart: a big value over a short caption, stacked."""
-        frame = slide.shapes.add_textbox(*box).text_frame
+        frame = slide.shapes.add_textbox(*_emu(box)).text_frame
         frame.word_wrap = True
         first = True
         for value, caption in items:
@@ -252,10 +296,6 @@ class SlideDeck:
             cap.text = caption
             cap.font.size = Pt(14)
             cap.font.color.rgb = MUTED
-
-
-def _numeric(text: str) -> bool:
-    return bool(text) and (text[0].isdigit() or text[0] in "−-$+—" or text.endswith("%"))
 
 
 def fill(target: Any, theme: MSO_THEME_COLOR, brightness: float = 0.0) -> None:
@@ -302,17 +342,21 @@ def error_bars(series: Any, minus: Sequence[float], plus: Sequence[float]) -> No
     series._element.find(qn("c:cat")).addprevious(bars)
 
 
-def tick_skip(chart: Chart, every: int) -> None:
-    """Label every ``every``-th category (months, histogram bins) so labels never collide."""
-    axis = chart.category_axis._element
-    for tag in ("c:tickLblSkip", "c:tickMarkSkip"):
-        el = axis.find(qn(tag))
-        if el is None:
-            el = etree.SubElement(axis, qn(tag))
-            no_multi = axis.find(qn("c:noMultiLvlLbl"))
-            if no_multi is not None:
-                no_multi.addprevious(el)
-        el.set("val", str(max(every, 1)))
+def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) -> None:
+    """Fix a value axis to round bounds covering ``[low, high]`` (whiskers included)."""
+    import math
+
+    if include_zero:
+        low, high = min(low, 0.0), max(high, 0.0)
+    span = high - low
+    if not math.isfinite(span) or span <= 0:
+        return
+    raw = span / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    axis.minimum_scale = math.floor(low / step) * step
+    axis.maximum_scale = math.ceil(high / step) * step
+    axis.major_unit = step
 
 
 def money_format(values: Sequence[float], currency: str) -> str:

@@ -249,8 +249,10 @@ def run_sweep(
     Returns
     -------
     ResultSet
-        ``kind = "sweep"``; ``meta`` holds ``keys``, ``values`` (one list per run, in run
-        order), ``labels``, ``overrides`` (the plain ones), ``seed`` and ``confidence``.
+        ``kind = "sweep"``; ``meta`` holds ``keys``, ``points`` (one list per run, in run
+        order: the grid values of each run), ``labels``, ``overrides`` (the plain ones),
+        ``seed``, ``confidence`` and ``recommendation`` (``best_npv`` and
+        ``cheapest_meeting_objectives``, run indices, the latter None when no point qualifies).
 
     Raises
     ------
@@ -278,12 +280,19 @@ def run_sweep(
     loaded = [load_scenario(scenario, overrides=s) for s in point_sets]
     results = run_common(loaded, options, overrides=point_sets, progress=progress)
     labels = [", ".join(a.override(v) for a, v in zip(axes, point, strict=True)) for point in grid]
-    meta = {
+    meta: dict[str, Any] = {
         "keys": [a.key for a in axes],
-        "values": [list(point) for point in grid],
+        "points": [list(point) for point in grid],
         "labels": labels,
         "overrides": plain,
         "seed": str(results[0].provenance.seed),
+        "confidence": confidence,
+    }
+    summary = summarize_sweep(ResultSet("sweep", results, meta), confidence)
+    # A convenience copy for readers of the file; summarize_sweep recomputes it from the runs.
+    meta["recommendation"] = {
+        "best_npv": summary.best_npv,
+        "cheapest_meeting_objectives": summary.recommended,
         "confidence": confidence,
     }
     return ResultSet("sweep", results, meta)
@@ -348,7 +357,7 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
     if confidence is None:
         confidence = float(meta.get("confidence", DEFAULT_CONFIDENCE))
     keys = tuple(meta.get("keys", []))
-    values = [tuple(v) for v in meta.get("values", [[] for _ in runs])]
+    values = [tuple(v) for v in meta.get("points", [[] for _ in runs])]
     labels = list(meta.get("labels", [str(v) for v in values]))
     best_p, best_se = prob_best([r.samples["npv"] for r in runs])
     points = []

@@ -44,8 +44,8 @@ def _inputs(trials: int = 3, **over: object) -> EconomicsInputs:
 
 
 @pytest.mark.parametrize(
-    ("r", "i", "multiple"), [(0.75, 0.10, 2.14), (0.80, 0.12, 2.5), (0.90, 0.10, 4.5),
-                             (0.60, 0.16, 1.07)]
+    ("r", "i", "multiple"),
+    [(0.75, 0.10, 2.14), (0.80, 0.12, 2.5), (0.90, 0.10, 4.5), (0.60, 0.16, 1.07)],
 )
 def test_clv_margin_multiples_match_gupta_and_lehmann(r: float, i: float, multiple: float) -> None:
     assert clv(1.0, r, i) == pytest.approx(multiple, abs=0.005)
@@ -53,8 +53,9 @@ def test_clv_margin_multiples_match_gupta_and_lehmann(r: float, i: float, multip
 
 def test_monthly_cohort_present_value_equals_clv_closed_form() -> None:
     """A cohort with constant churn, simulated month by month, is worth m·r/(1+i−r)."""
-    econ = _inputs(hazard=np.array([0.01, 0.02, 0.05]), monthly_discount=np.array(
-        [0.005, 0.008, 0.01]))
+    econ = _inputs(
+        hazard=np.array([0.01, 0.02, 0.05]), monthly_discount=np.array([0.005, 0.008, 0.01])
+    )
     horizon = 2400  # long enough that the tail beyond it is below 1e-9 of the value
     state = CustomerState(econ, horizon)
     pv = np.zeros(3)
@@ -113,7 +114,10 @@ def test_post_impressions_have_the_lognormal_mean_reach() -> None:
     trials, posts = 20_000, 200.0
     rng = np.random.default_rng(42)
     impressions = post_impressions(
-        np.full(trials, posts), np.full(trials, 0.03), reach, rng.random(trials),
+        np.full(trials, posts),
+        np.full(trials, 0.03),
+        reach,
+        rng.random(trials),
         rng.random((200, trials)),
     )
     per_post = impressions / posts

@@ -91,14 +91,26 @@ BAD_CASES = [
     # (old text, new text, expected fragments)
     ("horizon_months = 36 ", 'horizon_months = "long" ', ["scenario.horizon_months", "'long'"]),
     ("agents = 3 ", "agnts = 3 ", ["channels.email.agnts", "unknown key", "did you mean 'agents'"]),
-    ("low = 0.65, mode = 0.72, high = 0.80", "low = 0.65, mode = 0.72, high = 1.80",
-     ["channels.phone.fcr", "probability in [0, 1]", "1.8"]),
-    ("low = 3.0, mode = 5.0, high = 9.0", "low = 9.0, mode = 5.0, high = 3.0",
-     ["channels.social.handle_time_minutes", "low must be", "low=9"]),
-    ('dist = "triangular", low = 300_000', 'dist = "lognormal", p5 = 9, p95 = 3, low = 300_000',
-     ["customers.active_customers"]),
-    ("monthly_tools_cost = 1_500", "monthly_tools_cost = -1_500",
-     ["program.monthly_tools_cost", "≥ 0", "-1500"]),
+    (
+        "low = 0.65, mode = 0.72, high = 0.80",
+        "low = 0.65, mode = 0.72, high = 1.80",
+        ["channels.phone.fcr", "probability in [0, 1]", "1.8"],
+    ),
+    (
+        "low = 3.0, mode = 5.0, high = 9.0",
+        "low = 9.0, mode = 5.0, high = 3.0",
+        ["channels.social.handle_time_minutes", "low must be", "low=9"],
+    ),
+    (
+        'dist = "triangular", low = 300_000',
+        'dist = "lognormal", p5 = 9, p95 = 3, low = 300_000',
+        ["customers.active_customers"],
+    ),
+    (
+        "monthly_tools_cost = 1_500",
+        "monthly_tools_cost = -1_500",
+        ["program.monthly_tools_cost", "≥ 0", "-1500"],
+    ),
     ("sla_seconds = 20 ", "sla_seconds = -20 ", ["channels.phone.sla_seconds", "-20"]),
 ]
 
@@ -120,7 +132,7 @@ def test_bad_values_are_named_with_file_key_rule_and_value(
 def test_p5_not_below_p95_is_refused(tmp_path: Path) -> None:
     path = variant(
         tmp_path,
-        'handle_time_cv = 1.0           # ASSUMPTION',
+        "handle_time_cv = 1.0           # ASSUMPTION",
         'handle_time_cv = { dist = "lognormal", p5 = 1.2, p95 = 0.8 }  #',
     )
     code, out = invoke("validate", str(path))
@@ -137,8 +149,10 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    text = DEFAULT.read_text().replace("agents = 3 ", "agnts = 3 ").replace(
-        "horizon_months = 36 ", "horizon_months = 0 "
+    text = (
+        DEFAULT.read_text()
+        .replace("agents = 3 ", "agnts = 3 ")
+        .replace("horizon_months = 36 ", "horizon_months = 0 ")
     )
     path = tmp_path / "two.toml"
     path.write_text(text)
@@ -149,8 +163,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_zero_agents_on_a_realtime_channel_with_volume_is_refused(tmp_path: Path) -> None:
-    path = variant(tmp_path, '{ start = "08:00", end = "09:00", agents = 8 }',
-                   '{ start = "08:00", end = "09:00", agents = 0 }')
+    path = variant(
+        tmp_path,
+        '{ start = "08:00", end = "09:00", agents = 8 }',
+        '{ start = "08:00", end = "09:00", agents = 0 }',
+    )
     assert invoke("validate", str(path))[0] == 0  # some agents remain later in the day
     text = DEFAULT.read_text()
     start = text.index("staffing = [")
@@ -238,8 +255,9 @@ def test_set_for_a_key_that_does_not_exist() -> None:
 
 
 def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
-    loaded = load_scenario(overrides=["channels.phone.cost_per_agent_hour=40",
-                                      "channels.social.agents=3"])
+    loaded = load_scenario(
+        overrides=["channels.phone.cost_per_agent_hour=40", "channels.social.agents=3"]
+    )
     assert loaded.program.channels["phone"].cost_per_agent_hour == 40.0
     assert loaded.baseline is not None
     assert loaded.baseline.channels["phone"].cost_per_agent_hour == 40.0
@@ -265,9 +283,7 @@ def _toml(value: object) -> str:
         return repr(value)
     dist = as_distribution(value)  # type: ignore[arg-type]
     fields = dist.model_dump(exclude_none=True)
-    return "{ " + ", ".join(
-        f"{k} = {json.dumps(v)}" for k, v in fields.items()
-    ) + " }"
+    return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in fields.items()) + " }"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
