@@ -61,7 +61,7 @@ def test_undefined_trials_count_as_worst_and_are_left_out_of_the_interval() -> N
 
 def test_prob_best_shares_ties_and_sums_to_one() -> None:
     a = np.array([1.0, 2.0, 3.0, 4.0])
-    b = np.array([1.0, 1.0, 5.0, np.nan])
+    b = np.array([0.0, 1.0, 5.0, np.nan])
     p, se = prob_best([a, b, a])
     assert p == pytest.approx((0.375, 0.25, 0.375))
     assert sum(p) == pytest.approx(1.0)

@@ -18,6 +18,7 @@ from simroi.runner import RunOptions, run
 
 # Short horizons and one sampled day a month keep the tests fast; the model is the same.
 FAST = ["scenario.horizon_months=4", "simulation.sampled_days_per_month=1"]
+SET_FAST = [arg for o in FAST for arg in ("--set", o)]
 
 
 def quick(
@@ -171,7 +172,7 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
             "9",
             "--workers",
             "1",
-            *sum((["--set", o] for o in FAST), []),
+            *SET_FAST,
             "--json",
             "--out",
             str(out),
@@ -200,7 +201,7 @@ def test_run_prints_tables_and_the_seed_to_replay() -> None:
             "--workers",
             "1",
             "--quiet",
-            *sum((["--set", o] for o in FAST), []),
+            *SET_FAST,
         ],
     )
     assert result.exit_code == 0, result.output
