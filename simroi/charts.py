@@ -279,7 +279,7 @@ def _tornado(report: Report, which: int) -> Figure:
     base = sens.base if sens.base is not None else 0.0
     more = f" (top {len(rows)} of {len(sens.rows)})" if len(sens.rows) > len(rows) else ""
     kind = "one-at-a-time swing" if which else "tornado"
-    fig, ax = _figure(report, f"What drives {sens.output.upper()}: {kind}{more}",
+    fig, ax = _figure(report, f"What drives {sens.output_label}: {kind}{more}",
                       "method: " + sens.method)
     y = np.arange(len(rows))[::-1]
     low = np.array([row["low"] for row in rows]) - base
@@ -291,8 +291,8 @@ def _tornado(report: Report, which: int) -> Figure:
     ax.grid(axis="y", visible=False)
     _axis_format(ax, sens.unit, r.currency)
     ax.legend(frameon=False, loc="lower right")
-    what = f"{sens.output.upper()} (base {fmt(base, sens.unit, r.currency)})" \
-        if sens.base is not None else f"effect on {sens.output.upper()}"
+    what = f"{sens.output_label} (base {fmt(base, sens.unit, r.currency)})" \
+        if sens.base is not None else f"effect on {sens.output_label}"
     ax.set_xlabel(what)
     return fig
 
@@ -335,7 +335,7 @@ def _sweep_x(report: Report) -> tuple[np.ndarray, str]:
 
 
 def _mark(ax: Axes, report: Report, x: np.ndarray, y: np.ndarray, best: bool) -> None:
-    """Point labels on the x axis; the recommendation (and the best median NPV) marked."""
+    """Point labels on the x axis; the recommendation (and the highest mean NPV) marked."""
     curve = report.sweep
     assert curve is not None
     if curve.numeric_x is None:
@@ -345,7 +345,7 @@ def _mark(ax: Axes, report: Report, x: np.ndarray, y: np.ndarray, best: bool) ->
     if best and curve.best_npv is not None:
         i = curve.best_npv
         ax.scatter([x[i]], [y[i]], marker="*", s=420, color=ORANGE, zorder=5,
-                   label=f"best median NPV: {curve.labels[i]}")
+                   label=f"highest mean NPV: {curve.labels[i]}")
     if curve.recommended is not None:
         i = curve.recommended
         ax.axvline(x[i], color=GREEN, lw=1.6, ls="--", zorder=1)

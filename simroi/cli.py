@@ -777,6 +777,69 @@ def _achieved_correlations(loaded: Any) -> list[dict[str, Any]]:
     return out
 
 
+@main.command(name="export")
+@click.argument("result", type=click.Path(dir_okay=False))
+@click.option(
+    "--to",
+    "targets",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="A file to write; the format follows the suffix (see above). Repeatable.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.pptx",
+    help="Put the slides on this PowerPoint file's master, layouts and theme (its own slides "
+    "are left out).",
+)
+@click.option(
+    "--chart",
+    default=None,
+    metavar="NAME",
+    help="The chart a .png/.svg target gets (default: the headline chart): roi, cashflow, "
+    "lines, objectives, tornado, tornado-swing, compare, differences, sweep, sweep-probability.",
+)
+@click.pass_context
+def export_command(
+    ctx: click.Context,
+    result: str,
+    targets: tuple[str, ...],
+    template: str | None,
+    chart: str | None,
+) -> None:
+    """Slides, charts and tables from RESULT, a file written by run, compare or sweep --out.
+
+    Nothing is simulated again: every number comes from the per-trial samples in RESULT. The
+    format follows each --to file's suffix:
+
+    \b
+      .pptx         16:9 deck, native editable charts (--template for your master)
+      .png, .svg    one chart; {chart} in the name writes every chart, one file each
+      .csv          interval table: mean, P5, P50, P95, probabilities, one row per quantity
+      .md           the same tables in Markdown (Marp, reveal.js, wikis)
+      .json         the summaries as JSON
+      .xlsx         summary, percentiles, cash flow, assumptions, raw trials (needs openpyxl)
+      .trials.csv   every per-trial sample, one row per run and trial
+      .trials.npz   every per-trial sample as NumPy arrays
+
+    All targets are checked before any file is written; each file is written atomically.
+
+    \b
+    Example:
+      simroi run --seed 7 --out result.npz
+      simroi export result.npz --to deck.pptx --to 'charts/{chart}.png' --to table.md
+    """
+    from simroi.export import export_file
+
+    written = export_file(result, targets, template=template, chart=chart)
+    console = _console(ctx)
+    for path in written:
+        console.print(f"wrote {path}", markup=False)
+
+
 @main.command()
 @click.option(
     "--out",

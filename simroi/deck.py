@@ -76,8 +76,13 @@ def _cover(d: SlideDeck) -> None:
         else:
             title.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
     top = int(Inches(2.0))
-    d.text(slide, (margin, top, d.w - 2 * margin, int(Inches(1.6))), [(r.sentence, 30, True)])
-    d.text(slide, (margin, top + int(Inches(1.75)), d.w - 2 * margin, int(Inches(3.0))),
+    width = d.w - 2 * margin
+    size = 30 if len(r.sentence) <= 120 else 24 if len(r.sentence) <= 200 else 20
+    # Lines the sentence takes: bold DejaVu/Calibri averages about 0.55 em per character.
+    per_line = max(int(width / 914400 * 72 / (size * 0.58)), 20)
+    height = int(Pt(size * 1.25)) * (-(-len(r.sentence) // per_line)) + int(Inches(0.3))
+    d.text(slide, (margin, top, width, height), [(r.sentence, size, True)])
+    d.text(slide, (margin, top + height, width, d.h - top - height - int(Inches(0.6))),
            [(f"• {line}", 17, False) for line in r.details], space_pt=8)
     d.text(slide, (margin, d.h - int(Inches(0.42)), d.w - 2 * margin, int(Inches(0.3))),
            [(d.footer, 10, False)], color=MUTED)
@@ -224,7 +229,7 @@ def _tornado_slides(d: SlideDeck, r: RunReport) -> None:
         rows = sens.rows[:12]
         base = sens.base if sens.base is not None else 0.0
         kind = "one-at-a-time swing" if i else "tornado"
-        out = sens.output.upper()
+        out = sens.output_label
         slide, (x, y, w, hh) = d.slide(
             f"What drives {out} ({kind}): {rows[0]['label'] if rows else 'no inputs'} "
             f"matters most", f"Method: {sens.method}")
@@ -354,9 +359,12 @@ def _provenance_slide(d: SlideDeck) -> None:
     slide, (x, y, w, hh) = d.slide("Reproduce any figure: provenance of this deck",
                                    "The same seed gives bit-identical trials.")
     d.table(slide, (x, y, w, hh), ["Provenance", "Value"], rows, [2.2, 8.0], size=12)
-    if d.report.kind == "run":
+    if d.report.kind == "compare":
+        sources = " ".join(r.result.provenance.scenario_source for r in runs)
+        replay = f"simroi compare {sources} --seed {p.seed} --trials {p.trials}"
+    if d.report.kind != "sweep":
         d.text(slide, (x, y + hh - int(Inches(1.0)), w, int(Inches(1.0))),
-               [("Replay the run:", 14, True), (replay + " --out result.npz", 13, False)])
+               [("Replay exactly:", 14, True), (replay + " --out result.npz", 13, False)])
 
 
 def build_deck(report: Report, template: PresentationType | None = None) -> bytes:
@@ -401,14 +409,14 @@ def _compare_slides(d: SlideDeck) -> None:
     slide, (x, y, w, hh) = d.slide(
         f"ROI by scenario: {runs[best].name} has the highest median ({pct(rois[best].p50)})",
         "Same random numbers in every scenario. Bars are medians, whiskers 90% intervals.")
-    chart_w = int(w * 0.55)
+    chart_w = int(w * 0.5)
     _interval_chart(d, slide, (x, y, chart_w, hh), rois, [r.name for r in runs], "pct",
                     "ROI: median (bar) and 90% interval (whisker)", [ACCENT] * len(runs))
     d.table(slide, (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)),
                     w - chart_w - int(Inches(0.2)), hh),
             ["Scenario", "Median", "90% interval", "P(ROI > 0)"],
             [[r.name, pct(s.p50), f"{pct(s.p05)} to {pct(s.p95)}", pct(s.probability)]
-             for r, s in zip(runs, rois, strict=True)], [2.0, 1.0, 1.8, 1.2], size=13,
+             for r, s in zip(runs, rois, strict=True)], [1.9, 1.2, 2.0, 1.3], size=13,
             numeric=[1, 2, 3])
     diffs = [s for s in d.report.differences if s.key == "diff.npv"]
     if diffs:
@@ -424,7 +432,7 @@ def _compare_slides(d: SlideDeck) -> None:
                 ["Scenario", "Median", "90% interval", "P(higher NPV)"],
                 [[s.run, fmt(s.p50, "money", cur),
                   f"{fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)}",
-                  pct(s.probability)] for s in diffs], [2.0, 1.1, 2.0, 1.3], size=13,
+                  pct(s.probability)] for s in diffs], [1.9, 1.2, 2.3, 1.4], size=13,
                 numeric=[1, 2, 3])
     _summary_table(d, runs, "Scenario", [r.name for r in runs], "Scenarios side by side")
     if runs[0].objectives:
@@ -461,6 +469,7 @@ def _mark_points(chart: Any, series_index: int, marks: Sequence[tuple[int, str]]
     from pptx.enum.chart import XL_LABEL_POSITION, XL_MARKER_STYLE
 
     series = chart.plots[0].series[series_index]
+    last = len(list(series.values)) - 1
     for i, text in marks:
         point = series.points[i]
         point.marker.style = XL_MARKER_STYLE.CIRCLE
@@ -469,7 +478,8 @@ def _mark_points(chart: Any, series_index: int, marks: Sequence[tuple[int, str]]
         label = point.data_label
         label.has_text_frame = True
         label.text_frame.text = text
-        label.position = XL_LABEL_POSITION.ABOVE
+        label.position = (XL_LABEL_POSITION.RIGHT if i == 0 else XL_LABEL_POSITION.LEFT
+                          if i == last else XL_LABEL_POSITION.ABOVE)
         label.font.size, label.font.bold = Pt(14), True
 
 
@@ -483,7 +493,7 @@ def _sweep_slides(d: SlideDeck) -> None:
     if curve.recommended is not None:
         marks.append((curve.recommended, "recommended"))
     if curve.best_npv is not None and curve.best_npv != curve.recommended:
-        marks.append((curve.best_npv, "best median NPV"))
+        marks.append((curve.best_npv, "highest mean NPV"))
     slide, (x, y, w, hh) = d.slide(f"NPV across {axis}: median with its 90% band",
                                    d.report.sentence)
     chart_w = int(w * 0.72)
@@ -498,8 +508,16 @@ def _sweep_slides(d: SlideDeck) -> None:
                                        strict=True):
         line_style(s, theme, width, dash)
     _mark_points(chart, 1, marks)
-    d.text(slide, (x + chart_w + int(Inches(0.2)), y + int(Inches(0.3)),
-                   w - chart_w - int(Inches(0.2)), hh), [(d.report.sentence, 17, False)])
+    side = (x + chart_w + int(Inches(0.2)), y + int(Inches(0.3)), w - chart_w - int(Inches(0.2)),
+            hh)
+    items = []
+    for i, what in ((curve.recommended, "recommended: the cheapest setting meeting every "
+                     "objective"), (curve.best_npv, "highest mean NPV")):
+        if i is not None:
+            s = npv[i]
+            items.append((curve.labels[i], f"{what}; NPV {fmt(s.p50, 'money', d.cur)} "
+                          f"({fmt(s.p05, 'money', d.cur)} to {fmt(s.p95, 'money', d.cur)})"))
+    d.panel(slide, side, items)
     probs = [("P(ROI > 0)", [r.stat("roi").probability for r in runs])]
     if all(r.objectives_all is not None for r in runs):
         probs.append(("P(all objectives met)",

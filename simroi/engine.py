@@ -55,7 +55,9 @@ def _span_lists_to_arrays(
         pieces: list[tuple[float, float]] = []
         for start, end in own:
             if not (math.isfinite(start) and start < end):
-                raise ValueError(f"server {server}: a span must have start < end (got {start}, {end})")
+                raise ValueError(
+                    f"server {server}: a span must have start < end (got {start}, {end})"
+                )
             if math.isinf(period_seconds):
                 pieces.append((start, end))
                 continue
@@ -74,7 +76,9 @@ def _span_lists_to_arrays(
         out: list[tuple[float, float]] = []
         for start, end in pieces:
             if out and start < out[-1][1]:
-                raise ValueError(f"server {server}: on-duty spans overlap near {start} s in the cycle")
+                raise ValueError(
+                    f"server {server}: on-duty spans overlap near {start} s in the cycle"
+                )
             if out and start == out[-1][1]:
                 out[-1] = (out[-1][0], end)
             else:
@@ -122,7 +126,8 @@ class ShiftPattern:
         period = float(self.period_seconds)
         if starts.shape != ends.shape or starts.ndim != 2:
             raise ValueError(
-                f"starts and ends must be 2-D arrays of one shape (got {starts.shape}, {ends.shape})"
+                "starts and ends must be 2-D arrays of one shape "
+                f"(got {starts.shape}, {ends.shape})"
             )
         if not period > 0:
             raise ValueError(f"period_seconds must be > 0 (got {period})")
@@ -135,7 +140,8 @@ class ShiftPattern:
             s, e = starts[server, :count], ends[server, :count]
             if count and (s.min() < 0 or (np.isfinite(period) and e.max() > period)):
                 raise ValueError(
-                    f"server {server}: spans must lie within [0, {period}] s (got {s.min()}–{e.max()})"
+                    f"server {server}: spans must lie within [0, {period}] s "
+                    f"(got {s.min()}–{e.max()})"
                 )
             if count > 1 and (np.diff(s) <= 0).any():
                 raise ValueError(f"server {server}: spans must be sorted by start")
@@ -244,7 +250,7 @@ class ShiftPattern:
     def next_spans(
         self, servers: np.ndarray | Sequence[int], t: np.ndarray | Sequence[float]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """For each pair (server, time ``t``), the server's first on-duty span that ends after ``t``.
+        """For each (server, time ``t``) pair, the server's first on-duty span ending after ``t``.
 
         Returns absolute ``(start, end)`` arrays; ``start`` may lie before ``t`` (the server is on
         duty at ``t``). A span across the cycle boundary is one span; a server on duty the whole
@@ -434,7 +440,7 @@ def _serve_chunk(
     state: QueueState,
     cols: slice,
 ) -> None:
-    """Run the recursion over all rows for the trials ``cols``; update ``state[:, cols]`` in place."""
+    """Run the recursion over every row for the trials ``cols``; update ``state`` in place."""
     servers = shifts.servers
     width = cols.stop - cols.start
     bits = (servers - 1).bit_length()
@@ -449,7 +455,7 @@ def _serve_chunk(
     free_bits &= keep
     free_bits |= np.arange(servers, dtype=np.int64)[:, None]
     free_flat = free.reshape(-1)
-    span_end = np.ascontiguousarray(state.span_end[:, cols])
+    span_end = state.span_end[:, cols].copy()
     # Shift bookkeeping is needed only if some span ends, or some server is never free; e_min is
     # a lower bound on every span end of the chunk (span ends only grow).
     check = bool(np.isfinite(span_end).any() or (free >= _NEVER).any())
@@ -468,7 +474,7 @@ def _serve_chunk(
     arrivals, handles, patiences = arrival_s[:, cols], handle_s[:, cols], patience_s[:, cols]
     presents, starts = present[:, cols], out[:, cols]
     # Padding sits mostly at the tail: rows where every trial has a contact skip one step.
-    full_rows = presents.all(axis=1).tolist()
+    full_rows: list[bool] = np.asarray(presents.all(axis=1)).tolist()
     for i, full in enumerate(full_rows):
         a = arrivals[i]
         start = starts[i]

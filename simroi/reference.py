@@ -69,7 +69,11 @@ class _Desk:
     """
 
     def __init__(
-        self, env: simpy.Environment, free_at: np.ndarray, span_end: np.ndarray, handle_s: np.ndarray
+        self,
+        env: simpy.Environment,
+        free_at: np.ndarray,
+        span_end: np.ndarray,
+        handle_s: np.ndarray,
     ) -> None:
         self.env = env
         self.free_at = free_at.tolist()
@@ -130,7 +134,10 @@ class _Desk:
 
 
 def _arrivals(
-    env: simpy.Environment, desk: _Desk, rows: np.ndarray, arrival_s: np.ndarray,
+    env: simpy.Environment,
+    desk: _Desk,
+    rows: np.ndarray,
+    arrival_s: np.ndarray,
     patience_s: np.ndarray,
 ) -> Generator[Event, Any, None]:
     """Contacts arrive, in order."""

@@ -162,12 +162,13 @@ class CashBands:
 class Sensitivity:
     """A tornado as stored by ``simroi sensitivity``: the method named, one row per input.
 
-    Rows are sorted by swing ``|high − low|``, largest first. ``base`` is the output at the base
-    case when the method has one (bars then start there), else bars start at zero.
+    Rows keep the stored order (the method's ranking, biggest driver first). ``base`` is the
+    output the bars are measured against (bars start there), or None (bars start at zero).
     """
 
     method: str
     output: str
+    output_label: str
     unit: str
     rows: list[dict[str, Any]]
     base: float | None = None
@@ -323,29 +324,38 @@ def _cash(result: RunResult) -> CashBands | None:
     )
 
 
+def _number(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
 def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
+    """The tornados ``simroi sensitivity`` stored, in their stored order (biggest driver first).
+
+    Rows hold ``low``/``high``: the output (ROI or NPV) with the input low and high; extra
+    fields (``value_low``, ``value_high``, ``coefficient``, ``first_order_index``) are kept.
+    """
     stored = meta.get("sensitivity")
-    if not stored:
+    if not isinstance(stored, dict):
         return []
     out = []
     for block in (stored, stored.get("swing")):
-        if not block:
+        if not isinstance(block, dict):
             continue
         try:
             rows: list[dict[str, Any]] = [
-                {"input": str(r["input"]), "label": str(r.get("label") or r["input"]),
-                 "low": float(r["low"]), "high": float(r["high"])}
+                {**r, "input": str(r["input"]), "label": str(r.get("label") or r["input"]),
+                 "low": _number(r["low"]), "high": _number(r["high"])}
                 for r in block["rows"]
             ]
             method = str(block["method"])
+            base = block.get("base", stored.get("base"))
+            base_value = None if base is None else float(base)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ResultFileError(f"{where}: malformed sensitivity table ({exc})") from None
-        rows.sort(key=lambda r: -abs(r["high"] - r["low"]))
+            raise ResultFileError(f"{where}: malformed sensitivity table ({exc!r})") from None
         output = str(block.get("output", stored.get("output", "roi")))
+        label = str(block.get("output_label") or stored.get("output_label") or output.upper())
         unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
-        base = block.get("base")
-        out.append(Sensitivity(method, output, unit, rows,
-                               None if base is None else float(base)))
+        out.append(Sensitivity(method, output, label, unit, rows, base_value))
     return out
 
 
@@ -498,7 +508,7 @@ def _sweep(meta: dict[str, Any], runs: int, where: str) -> SweepCurve:
     numeric = None
     if len(keys) == 1 and all(isinstance(p[0], int | float) for p in points):
         numeric = [float(p[0]) for p in points]
-    confidence = rec.get("confidence")
+    confidence = rec.get("confidence", meta.get("confidence"))
     return SweepCurve(keys, points, [_point_label(keys, p) for p in points], numeric,
                       index("best_npv"), index("cheapest_meeting_objectives"),
                       None if confidence is None else float(confidence))
@@ -521,11 +531,13 @@ def build_report(result: RunResult | ResultSet, where: str = "result") -> Report
         raise ResultFileError(f"{where}: the {result.kind} result holds no runs")
     if result.kind == "sweep":
         curve = _sweep(result.meta, len(result.runs), where)
-        names = [_point_label(curve.keys, p, named=True) for p in curve.points]
+        names = [str(x) for x in result.meta.get("labels", [])]
+        if len(names) != len(result.runs):
+            names = [_point_label(curve.keys, p, named=True) for p in curve.points]
         runs = [run_report(run, name, where)
                 for run, name in zip(result.runs, names, strict=True)]
         return _sweep_report(runs, curve)
-    names = [str(n) for n in result.meta.get("names", [])]
+    names = [str(n) for n in result.meta.get("labels") or result.meta.get("names", [])]
     if len(names) != len(result.runs):
         names = [run.provenance.scenario_name for run in result.runs]
     runs = [run_report(run, name, where) for run, name in zip(result.runs, names, strict=True)]
@@ -566,18 +578,20 @@ def _sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
     axis = ", ".join(curve.keys) or "grid point"
     best = curve.best_npv
     if best is None:
-        best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
+        best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").mean)
     rec = curve.recommended
-    best_text = (f"best median NPV at {axis} = {curve.labels[best]} "
-                 f"({fmt(runs[best].stat('npv').p50, 'money', cur)})")
+    conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
+    best_npv = runs[best].stat("npv")
+    best_text = (f"Highest mean NPV: {runs[best].name} (mean {fmt(best_npv.mean, 'money', cur)}, "
+                 f"median {fmt(best_npv.p50, 'money', cur)}, 90% interval "
+                 f"{fmt(best_npv.p05, 'money', cur)} to {fmt(best_npv.p95, 'money', cur)}).")
     if rec is not None:
-        conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
-        sentence = (f"Recommended: {axis} = {curve.labels[rec]}, the cheapest setting that meets "
-                    f"every objective{conf}; {best_text}.")
+        sentence = (f"Recommended: {runs[rec].name}, the cheapest setting that meets every "
+                    f"objective{conf}.")
     else:
-        conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
-        sentence = f"No setting meets every objective{conf}; {best_text}."
+        sentence = f"No setting meets every objective{conf}; {best_text[0].lower()}{best_text[1:]}"
     focus = rec if rec is not None else best
-    details = [f"Details shown for {axis} = {curve.labels[focus]}.", *_details(runs[focus])[:2]]
+    details = [best_text] if rec is not None else []
+    details += [f"The detail slides show {runs[focus].name}.", *_details(runs[focus])[:2]]
     title = f"Sweep of {axis}: {len(runs)} settings"
     return Report("sweep", runs, title, sentence, details, sweep=curve, focus=focus)

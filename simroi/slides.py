@@ -362,7 +362,7 @@ def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) ->
 def money_format(values: Sequence[float], currency: str) -> str:
     symbol = '"$"' if currency == "USD" else f'"{currency} "'
     top = max((abs(v) for v in values), default=0.0)
-    if top >= 2e6:
+    if top >= 1e6:
         return f'{symbol}#,##0.0,,"M";−{symbol}#,##0.0,,"M"'
     if top >= 2e4:
         return f'{symbol}#,##0,"k";−{symbol}#,##0,"k"'

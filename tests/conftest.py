@@ -160,21 +160,32 @@ def synthetic_assumptions() -> list[dict[str, Any]]:
 
 
 def synthetic_sensitivity() -> dict[str, Any]:
-    """A ``meta["sensitivity"]`` table as ``simroi sensitivity`` stores it."""
-    rank = [("customers.monthly_margin_per_customer", "Margin per customer", -0.45, 0.62),
-            ("deflection.contacts_deflected_per_public_answer", "Contacts deflected", -0.2, 0.3),
-            ("channels.social.cost_per_agent_hour", "Agent cost per hour", 0.12, -0.1),
-            ("scenario.discount_rate", "Discount rate", 0.03, -0.02)]
-    swing = [("customers.monthly_margin_per_customer", "Margin per customer", 0.35, 2.1),
-             ("channels.social.cost_per_agent_hour", "Agent cost per hour", 1.4, 0.9)]
+    """A ``meta["sensitivity"]`` table shaped as :func:`simroi.sensitivity.run_sensitivity`
+    stores it: ``low``/``high`` are the output with the input low and high, ``base`` the output
+    the bars are measured against, rows in the method's order."""
+    rank = [("customers.monthly_margin_per_customer", "monthly margin per customer", 0.55, 1.62,
+             0.62),
+            ("deflection.contacts_deflected_per_public_answer", "contacts deflected", 0.8, 1.3,
+             0.3),
+            ("channels.social.cost_per_agent_hour", "social: cost per agent hour", 1.12, 0.9,
+             -0.15),
+            ("scenario.discount_rate", "discount rate", 1.03, 0.98, -0.02)]
+    swing = [("customers.monthly_margin_per_customer", "monthly margin per customer", 0.35, 2.1),
+             ("channels.social.cost_per_agent_hour", "social: cost per agent hour", 1.4, 0.9)]
     return {
-        "method": "change in mean ROI between the bottom and top input decile "
-                  "(sampling-based, respects correlations)",
-        "rows": [{"input": i, "label": lab, "low": lo, "high": hi} for i, lab, lo, hi in rank],
+        "method": "sampling tornado: mean ROI of the trials in each input's bottom and top "
+                  "decile (change in output mean; respects input correlations)",
+        "output": "roi", "output_label": "ROI", "base": 1.0, "trials": 400,
+        "rows": [{"input": i, "label": lab, "low": lo, "high": hi, "value_low": 0.0,
+                  "value_high": 1.0, "swing": abs(hi - lo), "coefficient": rho,
+                  "coefficient_ci95": [rho - 0.1, rho + 0.1], "first_order_index": rho * rho}
+                 for i, lab, lo, hi, rho in rank],
         "swing": {
-            "method": "one at a time: each input at its P10 and P90, others at P50",
-            "base": 1.1,
-            "rows": [{"input": i, "label": lab, "low": lo, "high": hi} for i, lab, lo, hi in swing],
+            "method": "one-at-a-time swing: each input at its P10 and P90, all other uncertain "
+                      "inputs at their medians (ignores correlations)",
+            "output": "roi", "output_label": "ROI", "base": 1.1, "trials": 200,
+            "rows": [{"input": i, "label": lab, "low": lo, "high": hi, "value_low": 0.0,
+                      "value_high": 1.0, "swing": abs(hi - lo)} for i, lab, lo, hi in swing],
         },
     }
 

@@ -22,7 +22,7 @@ from simroi.comparison import (
     run_comparison,
 )
 from simroi.loading import bundled_scenarios
-from simroi.result import ResultSet
+from simroi.result import ResultSet, RunResult
 from simroi.runner import RunOptions
 
 # Short horizons and one sampled day a month keep the tests fast; the model is the same.
@@ -69,7 +69,7 @@ def test_prob_best_shares_ties_and_sums_to_one() -> None:
     assert prob_best([a, a])[0] == (0.5, 0.5)
 
 
-def test_runs_with_different_seeds_are_not_compared(synthetic_run) -> None:  # type: ignore[no-untyped-def]
+def test_runs_with_different_seeds_are_not_compared(synthetic_run: RunResult) -> None:
     other = replace(synthetic_run, provenance=replace(synthetic_run.provenance, seed=1))
     with pytest.raises(ComparisonError, match="same seed, trials and block size"):
         compare_results([synthetic_run, other])
@@ -123,8 +123,21 @@ def test_compare_cli_prints_json_and_writes_a_result_that_replays(tmp_path: Path
     out = tmp_path / "cmp.npz"
     sets = [arg for s in FAST for arg in ("--set", s)]
     code, text = invoke(
-        "compare", "default", "default", "--set", "channels.social.agents=2",
-        "--trials", "60", "--seed", "9", "--workers", "2", *sets, "--json", "--out", str(out),
+        "compare",
+        "default",
+        "default",
+        "--set",
+        "channels.social.agents=2",
+        "--trials",
+        "60",
+        "--seed",
+        "9",
+        "--workers",
+        "2",
+        *sets,
+        "--json",
+        "--out",
+        str(out),
     )
     assert code == 0, text
     data = json.loads(text)
@@ -142,15 +155,30 @@ def test_compare_cli_prints_json_and_writes_a_result_that_replays(tmp_path: Path
     assert comparison_to_json(compare_result_set(saved)) == data
     # Two worker processes (whole runs) give the same trials as one process.
     again = run_comparison(
-        ["default"] * 2, RunOptions(trials=60, seed=9, workers=1),
+        ["default"] * 2,
+        RunOptions(trials=60, seed=9, workers=1),
         overrides=("channels.social.agents=2", *FAST),
     )
     assert np.array_equal(again.runs[1].samples["npv"], saved.runs[1].samples["npv"])
 
 
 def test_compare_cli_table_names_the_pairing_and_the_seed() -> None:
-    code, text = invoke("compare", "default", "default", "--trials", "30", "--seed", "4",
-                        "--workers", "1", "--set", FAST[0], "--set", FAST[1], "--quiet")
+    code, text = invoke(
+        "compare",
+        "default",
+        "default",
+        "--trials",
+        "30",
+        "--seed",
+        "4",
+        "--workers",
+        "1",
+        "--set",
+        FAST[0],
+        "--set",
+        FAST[1],
+        "--quiet",
+    )
     assert code == 0, text
     assert "common random numbers (seed 4)" in text
     assert "P(highest NPV)" in text and "paired difference against default" in text

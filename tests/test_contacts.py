@@ -1,0 +1,125 @@
+"""The channel model: sampled days stand for the month, counts are Poisson, engines agree."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simroi.loading import load_scenario
+from simroi.runner import RunOptions, run
+
+SHORT = ["scenario.horizon_months=2"]
+
+
+def _run(*overrides: str, trials: int = 200, seed: int = 21, engine: str = "vectorized"):  # type: ignore[no-untyped-def]
+    loaded = load_scenario(overrides=[*SHORT, *overrides])
+    options = RunOptions(trials=trials, seed=seed, workers=1, block_size=trials, engine=engine)  # type: ignore[arg-type]
+    return run(loaded, options)
+
+
+def _agree(a: np.ndarray, b: np.ndarray, k: float = 4.0) -> None:
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    assert abs(a.mean() - b.mean()) < k * se + 1e-12, (a.mean(), b.mean(), se)
+
+
+@pytest.mark.slow
+def test_sampled_days_agree_with_simulating_every_day() -> None:
+    """One sampled day a month, scaled, agrees with simulating all 30 days.
+
+    Sampled days walk through the week from month to month, so over seven months one sampled day
+    a month has seen every weekday once: horizon KPIs are then representative. A smaller brand
+    with proportionally fewer agents keeps the every-day run quick.
+    """
+    small = (
+        "scenario.horizon_months=7",
+        "customers.active_customers=60000",
+        'channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 2 }]',
+        "channels.email.agents=1",
+    )
+    sampled = _run(*small, "simulation.sampled_days_per_month=1", seed=21, trials=200)
+    full = _run(*small, "simulation.sampled_days_per_month=30", seed=22, trials=200)
+    for key in (
+        "kpi.program.phone.offered_per_month",
+        "kpi.program.phone.service_level",
+        "kpi.program.phone.abandonment",
+        "kpi.program.email.offered_per_month",
+        "kpi.program.social.service_level",
+        "kpi.baseline.social.offered_per_month",
+        "npv",
+    ):
+        _agree(sampled.samples[key], full.samples[key])
+
+
+def test_monthly_volume_follows_the_contact_rate() -> None:
+    """First contacts per month = customers × contacts per customer per year / 12, plus repeats."""
+    result = _run(
+        "customers.active_customers=120000",
+        "channels.email.contacts_per_customer_per_year=0.1",
+        "channels.email.fcr=1.0",
+        "channels.phone.fcr=1.0",
+        "channels.phone.retry_share=0.0",
+        "channels.social.fcr=1.0",
+        "channels.social.retry_share=0.0",
+        "simulation.sampled_days_per_month=4",
+        trials=300,
+    )
+    offered = result.samples["kpi.program.email.offered_per_month"]
+    expected = 120_000 * 0.1 / 12
+    se = offered.std(ddof=1) / math.sqrt(offered.size)
+    assert abs(offered.mean() - expected) < 4 * se + 0.005 * expected
+
+
+def test_answered_plus_unanswered_is_offered() -> None:
+    result = _run(trials=60)
+    s = result.samples
+    for world in ("program", "baseline"):
+        for channel in ("phone", "email", "social"):
+            sl = s[f"kpi.{world}.{channel}.service_level"]
+            ab = s[f"kpi.{world}.{channel}.abandonment"]
+            assert np.all((sl >= 0) & (sl <= 1 - ab + 1e-12))
+            answered = s[f"kpi.{world}.{channel}.answered_per_month"]
+            offered = s[f"kpi.{world}.{channel}.offered_per_month"]
+            np.testing.assert_allclose(answered + ab * offered, offered, rtol=1e-9)
+
+
+def test_the_baseline_ignores_every_social_post_and_answers_none() -> None:
+    s = _run(trials=40).samples
+    np.testing.assert_array_equal(s["kpi.baseline.social.abandonment"], 1.0)
+    assert np.all(s["kpi.program.social.abandonment"] < 1.0)
+
+
+def test_simpy_and_vectorized_engines_give_the_same_results_through_the_model() -> None:
+    """Same inputs, same outcome for every contact: the per-trial results agree."""
+    args = ("scenario.horizon_months=1", "simulation.sampled_days_per_month=1")
+    fast = _run(*args, trials=3, engine="vectorized")
+    slow = _run(*args, trials=3, engine="simpy")
+    for key in (
+        "npv",
+        "kpi.program.phone.service_level",
+        "kpi.program.email.asa_seconds",
+        "kpi.program.social.service_level",
+        "kpi.baseline.phone.abandonment",
+    ):
+        np.testing.assert_allclose(slow.samples[key], fast.samples[key], rtol=1e-6, err_msg=key)
+
+
+def test_an_outage_multiplies_volume_in_its_month_only() -> None:
+    result = _run(trials=80)
+    crisis = load_scenario("outage-crisis", overrides=["scenario.horizon_months=8"])
+    assert crisis.program.events, "the bundled outage scenario has an event"
+    event = crisis.program.events[0]
+    quiet = run(
+        load_scenario(
+            "outage-crisis",
+            overrides=["scenario.horizon_months=8", "events.0.volume_multiplier=1.0"],
+        ),
+        RunOptions(trials=80, seed=4, workers=1, block_size=80),
+    )
+    loud = run(crisis, RunOptions(trials=80, seed=4, workers=1, block_size=80))
+    channel = event.channels[0]
+    key = f"kpi.program.{channel}.offered_per_month"
+    assert np.all(loud.samples[key] > quiet.samples[key])
+    assert result.trials == 80
