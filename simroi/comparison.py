@@ -446,9 +446,10 @@ def run_common(
     The seed is ``options.seed`` or a fresh one shared by all runs; trials and block size are
     ``options``' or the first scenario's. With ``trials="auto"`` the first scenario runs to its
     stopping rule and the others run the same number of trials. On the local executor with
-    several workers, whole runs go to the worker processes when there are more runs than blocks
-    per run (each run is bit-identical whichever process runs it); otherwise the runs go one
-    after another, each spread over the workers.
+    several workers, whole runs go to one pool of worker processes when that keeps at least as
+    many workers busy as splitting each run into its blocks would (a run is bit-identical
+    whichever process runs it); otherwise the runs go one after another, each spread over the
+    workers by :func:`simroi.runner.run`.
 
     Parameters
     ----------

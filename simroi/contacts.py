@@ -179,16 +179,6 @@ def _weekday_factors(spec: ChannelSpec) -> np.ndarray:
     return factors / factors.mean()
 
 
-def _time_of_day(u: np.ndarray, profile: np.ndarray) -> np.ndarray:
-    """Seconds after midnight by inversion of the piecewise-constant hourly profile."""
-    cum = np.concatenate([[0.0], np.cumsum(profile)])
-    cum[-1] = 1.0
-    hour = np.clip(np.searchsorted(cum, u, side="right") - 1, 0, 23)
-    width = profile[hour]
-    frac = np.where(width > 0, (u - cum[hour]) / np.where(width > 0, width, 1.0), 0.0)
-    return (hour + np.clip(frac, 0.0, 1.0)) * 3600.0
-
-
 def _handle_times(u: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str) -> np.ndarray:
     if dist == "exponential":
         return -mean * np.log1p(-u)
@@ -239,85 +229,71 @@ def simulate_channel_month(
     rate = inputs.first_contacts_per_day * volume_factor * (1.0 - deflected_share) + repeats_per_day
     cv = inputs.busyness_cv
     shape = np.where(cv > 0, 1.0 / np.maximum(cv, 1e-12) ** 2, np.inf)
-    day_blocks = []
-    weekday_of_day = plan.day_index % 7
+    cum, edges = _profile_inverse(profile)
+    parts: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("arrival", "present", "weight", "handle", "patience", "resolve", "public")
+    }
+    weights = _day_weights(plan, weekday)
     for j, day in enumerate(plan.day_index):
         key = (name, int(day))
-        rng_busy = streams.rng("busyness", *key)
-        busy = np.where(
-            np.isfinite(shape),
-            rng_busy.standard_gamma(np.where(np.isfinite(shape), shape, 1.0)),
-            1.0,
-        )
-        busy = np.where(np.isfinite(shape), busy / np.where(np.isfinite(shape), shape, 1.0), 1.0)
-        lam = rate * weekday[weekday_of_day[j]] * busy * plan.multiplier[name][j]
+        busy = np.ones(trials)
+        varies = np.isfinite(shape)
+        if varies.any():
+            draw = streams.rng("busyness", *key).standard_gamma(np.where(varies, shape, 1.0))
+            busy = np.where(varies, draw / np.where(varies, shape, 1.0), 1.0)
+        lam = rate * weekday[plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
         count = stats.poisson.ppf(streams.rng("count", *key).random(trials), lam)
         count = np.nan_to_num(count, nan=0.0).astype(np.int64)
         slots = int(count.max(initial=0))
-        # Slot-major draws: row k is contact k of the day in every trial (common random numbers).
-        u_time = streams.rng("time", *key).random((slots, trials))
-        u_handle = streams.rng("handle", *key).random((slots, trials))
-        u_patience = streams.rng("patience", *key).random((slots, trials))
-        u_resolve = streams.rng("resolve", *key).random((slots, trials))
-        u_public = streams.rng("public", *key).random((slots, trials))
+        # The day's arrival times come out sorted: the order statistics of `count` uniforms are
+        # the normalized partial sums of count + 1 exponentials. Contact k of the day (by rank)
+        # gets the k-th draw of every per-contact stream, so worlds with a little more or less
+        # volume still share their contacts (common random numbers by rank).
+        gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
+        sums = np.cumsum(gaps, axis=0)
+        total = np.take_along_axis(sums, count[None, :], axis=0)
         present = np.arange(slots)[:, None] < count[None, :]
-        arrival = np.where(present, day * DAY + _time_of_day(u_time, profile), np.inf)
-        day_blocks.append((arrival, u_handle, u_patience, u_resolve, u_public, present, j))
-    arrival = np.concatenate([b[0] for b in day_blocks]) if day_blocks else np.empty((0, trials))
-    order = np.argsort(arrival, axis=0, kind="stable")
-
-    def gather(parts: list[np.ndarray]) -> np.ndarray:
-        return np.take_along_axis(np.concatenate(parts), order, axis=0)
-
-    arrival = np.take_along_axis(arrival, order, axis=0)
-    present = gather([b[5] for b in day_blocks])
-    day_of = gather([np.full(b[0].shape, b[6]) for b in day_blocks])
+        time_of_day = np.interp(sums[:slots] / total, cum, edges)
+        # Padding rows sit at midnight after the day, which keeps every column non-decreasing.
+        parts["arrival"].append(day * DAY + np.where(present, time_of_day, DAY))
+        parts["present"].append(present)
+        parts["weight"].append(np.where(present, weights[j], 0.0))
+        for purpose in ("handle", "patience", "resolve", "public"):
+            parts[purpose].append(streams.rng(purpose, *key).random((slots, trials)))
+    joined = {k: np.concatenate(v) if v else np.empty((0, trials)) for k, v in parts.items()}
+    arrival, present = joined["arrival"], joined["present"].astype(bool)
     handle = (
         _handle_times(
-            gather([b[1] for b in day_blocks]),
-            inputs.handle_mean_s,
-            inputs.handle_cv,
-            spec.handle_time_dist,
+            joined["handle"], inputs.handle_mean_s, inputs.handle_cv, spec.handle_time_dist
         )
         * inputs.slot_slowdown
     )
     if spec.kind == "realtime":
         patience = _patience(
-            gather([b[2] for b in day_blocks]),
-            inputs.patience_mean_s,
-            spec.patience_dist,
-            spec.patience_shape,
+            joined["patience"], inputs.patience_mean_s, spec.patience_dist, spec.patience_shape
         )
     else:
         patience = np.broadcast_to(inputs.patience_mean_s, arrival.shape)
-    resolved_mark = gather([b[3] for b in day_blocks]) < inputs.fcr
-    public_mark = gather([b[4] for b in day_blocks]) < inputs.public_share
-    arrival = np.where(present, arrival, 0.0)
+    resolved_mark = joined["resolve"] < inputs.fcr
+    public_mark = joined["public"] < inputs.public_share
     if engine == "simpy":
         from simroi.reference import serve_fcfs_simpy
 
         start, state = serve_fcfs_simpy(arrival, handle, patience, present, shifts, state)
     else:
         start, state = serve_fcfs(arrival, handle, patience, present, shifts, state)
-    return _outcomes(
-        spec, plan, weekday, arrival, start, handle, present, day_of, resolved_mark, public_mark
-    ), state
+    outcome = _outcomes(
+        spec, joined["weight"], arrival, start, handle, present, resolved_mark, public_mark
+    )
+    return outcome, state
 
 
-def _outcomes(
-    spec: ChannelSpec,
-    plan: MonthPlan,
-    weekday: np.ndarray,
-    arrival: np.ndarray,
-    start: np.ndarray,
-    handle: np.ndarray,
-    present: np.ndarray,
-    day_of: np.ndarray,
-    resolved_mark: np.ndarray,
-    public_mark: np.ndarray,
-) -> ChannelMonth:
-    # Each sampled day stands for (days in its stratum) / (sum of the sampled days' weekday
-    # factors) days, so the month's expected volume is unbiased whatever weekdays were sampled.
+def _day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
+    """Month days each sampled day stands for.
+
+    (days in its stratum) / (sum of the stratum's sampled weekday factors), so the month's
+    expected volume is unbiased whatever weekdays were sampled; closed days weigh nothing.
+    """
     factors = weekday[plan.day_index % 7]
     weight = np.zeros(plan.day_index.size)
     for part, days in (
@@ -326,40 +302,80 @@ def _outcomes(
     ):
         total = factors[part].sum()
         if total > 0:
-            weight[part] = days / total * factors[part]
-    weight = np.where(factors > 0, weight / np.where(factors > 0, factors, 1.0), 0.0)
-    w = weight[day_of] * present
+            weight[part] = np.where(factors[part] > 0, days / total, 0.0)
+    return weight
+
+
+def _profile_inverse(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the inverse CDF of the hourly profile (hours with no weight are skipped)."""
+    cum = [0.0]
+    edges = [float(np.argmax(profile > 0)) * 3600.0]
+    for hour, weight in enumerate(profile):
+        if weight > 0:
+            if edges[-1] != hour * 3600.0:  # jump over closed hours
+                cum.append(cum[-1])
+                edges.append(hour * 3600.0)
+            cum.append(cum[-1] + float(weight))
+            edges.append((hour + 1) * 3600.0)
+    knots = np.asarray(cum)
+    return knots / knots[-1], np.asarray(edges)
+
+
+def _p90(response: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """The 90th percentile of each trial's answered response times (NaN if none answered)."""
+    ordered = np.sort(np.where(answered, response, np.inf).T, axis=1)
+    m = answered.sum(axis=0)
+    position = 0.9 * np.maximum(m - 1, 0)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, np.maximum(m - 1, 0))
+    rows = np.arange(ordered.shape[0])
+    if ordered.shape[1] == 0:
+        return np.full(answered.shape[1], np.nan)
+    a, b = (
+        ordered[rows, np.minimum(low, ordered.shape[1] - 1)],
+        ordered[rows, np.minimum(high, ordered.shape[1] - 1)],
+    )
+    with np.errstate(invalid="ignore"):
+        value = a + (position - low) * (b - a)
+    return np.where(m > 0, np.where(high == low, a, value), np.nan)
+
+
+def _outcomes(
+    spec: ChannelSpec,
+    w: np.ndarray,
+    arrival: np.ndarray,
+    start: np.ndarray,
+    handle: np.ndarray,
+    present: np.ndarray,
+    resolved_mark: np.ndarray,
+    public_mark: np.ndarray,
+) -> ChannelMonth:
+    """Month totals per trial; ``w`` (n, trials) is each contact's weight (0 for padding)."""
     answered = present & np.isfinite(start)
-    wait = np.where(answered, start - arrival, np.nan)
-    if spec.kind == "realtime":
-        response = wait
-    else:
-        response = np.where(answered, start + handle - arrival, np.nan)
+    wait = np.where(answered, start - arrival, 0.0)
+    response = wait if spec.kind == "realtime" else wait + np.where(answered, handle, 0.0)
     fast = answered & (response <= spec.sla_threshold_seconds)
     resolved = answered & resolved_mark
-    classes = np.stack(
-        [
-            resolved & fast,
-            resolved & ~fast,
-            answered & ~resolved_mark,
-            present & ~answered & (spec.kind == "realtime"),
-            present & ~answered & (spec.kind != "realtime"),
-        ]
-    )  # (5, n, trials)
-    counts = (classes * w).sum(axis=1).T
-    public_counts = (classes * (w * public_mark)).sum(axis=1).T
-    p90 = np.full(arrival.shape[1], np.nan)
-    some = answered.any(axis=0)
-    if some.any():
-        p90[some] = np.nanpercentile(np.where(answered, response, np.nan)[:, some], 90, axis=0)
+    unanswered = present & ~answered
+    masks = (
+        resolved & fast,
+        resolved & ~fast,
+        answered & ~resolved_mark,
+        unanswered if spec.kind == "realtime" else np.zeros_like(unanswered),
+        unanswered if spec.kind != "realtime" else np.zeros_like(unanswered),
+    )
+    wp = w * public_mark
+    counts = np.stack([(w * m).sum(axis=0) for m in masks], axis=1)
+    public_counts = np.stack([(wp * m).sum(axis=0) for m in masks], axis=1)
+    wa = w * answered
     return ChannelMonth(
         offered=w.sum(axis=0),
-        answered=(w * answered).sum(axis=0),
-        unanswered=(w * (present & ~answered)).sum(axis=0),
+        answered=wa.sum(axis=0),
+        unanswered=(w * unanswered).sum(axis=0),
         within_sla=(w * fast).sum(axis=0),
-        wait_sum_s=(np.where(answered, wait, 0.0) * w).sum(axis=0),
-        response_p90_s=np.asarray(p90, dtype=float),
-        busy_slot_s=(np.where(answered, handle, 0.0) * w).sum(axis=0),
+        wait_sum_s=(wa * wait).sum(axis=0),
+        response_p90_s=_p90(response, answered),
+        busy_slot_s=(wa * handle).sum(axis=0),
         classes=counts,
         public_classes=public_counts,
     )

@@ -18,9 +18,12 @@ The Python loop runs over arrival index; everything inside is a numpy operation 
 of a chunk. The state of a chunk is laid out server-major, trials contiguous, ``(servers, chunk)``,
 so the earliest-free server is an elementwise ``np.minimum.reduce`` over rows. The server's index
 is written into the lowest mantissa bits of its free-at time, so that minimum also says *which*
-server it is, without an ``argmin``; this perturbs times by at most ``2**bits`` units in the last
-place (about 1e-9 s on a one-week clock with 90 servers). :mod:`simroi.reference` is the same
-queue written as simpy processes; the tests hold the two to the same outcome for every contact.
+server it is, without an ``argmin``. That perturbs each free-at time by less than ``2**bits``
+units in the last place (90 servers: 1.5e-8 s on a one-week clock), and the perturbations of one
+server's back-to-back services add up; waits are judged without the index bits, so exact ties
+(a contact arriving the instant an agent comes on duty) resolve as in exact arithmetic.
+:mod:`simroi.reference` is the same queue written as simpy processes; the tests hold the two to
+the same outcome for every contact.
 """
 
 from __future__ import annotations
@@ -344,13 +347,16 @@ class QueueState:
 
     @property
     def servers(self) -> int:
+        """Number of servers (rows)."""
         return int(self.free_at.shape[0])
 
     @property
     def trials(self) -> int:
+        """Number of trials (columns)."""
         return int(self.free_at.shape[1])
 
     def copy(self) -> QueueState:
+        """An independent copy (the engines never modify the state they are given)."""
         return QueueState(self.free_at.copy(), self.span_end.copy())
 
 

@@ -12,8 +12,8 @@ The format follows each target's suffix (:data:`FORMATS`):
 * ``.trials.csv`` / ``.trials.npz`` — every per-trial sample, so nothing is a black box.
 
 Every target is checked (known suffix, existing writable directory, chart names, template,
-openpyxl) and every file is rendered in memory before the first is written, each atomically:
-a bad target writes nothing.
+openpyxl) and every file but the raw trials (streamed) is rendered in memory before the first
+is written, each atomically: a bad target writes nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import io
 import json
 import math
 import os
+import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -49,8 +50,21 @@ FORMATS = {
     ".json": "summaries as JSON",
     ".xlsx": "workbook: summary, percentiles, cash flow, assumptions, raw trials",
 }
-CSV_COLUMNS = ("run", "section", "key", "label", "unit", "mean", "p05", "p50", "p95", "mcse",
-               "probability", "probability_mcse", "probability_of")
+CSV_COLUMNS = (
+    "run",
+    "section",
+    "key",
+    "label",
+    "unit",
+    "mean",
+    "p05",
+    "p50",
+    "p95",
+    "mcse",
+    "probability",
+    "probability_mcse",
+    "probability_of",
+)
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 EXCEL_MAX_ROWS = 1_048_575
 Writer = Callable[[IO[bytes]], None]
@@ -70,23 +84,41 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
 
     Raises ResultFileError (one line) for a missing, corrupt or foreign file.
     """
+    source = Path(path)
+    if source.is_file():
+        # Check the archive first: numpy leaks the open file when a truncated zip fails to load,
+        # and a CRC check names a damaged member instead of failing somewhere inside it.
+        try:
+            with zipfile.ZipFile(source) as archive:
+                damaged = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+            raise ResultFileError(f"{path}: not a simroi result file ({exc})") from None
+        if damaged is not None:
+            raise ResultFileError(f"{path}: corrupt result file ({damaged} fails its CRC check)")
     try:
         return load_any(path)
     except SimroiError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, zlib.error, OSError) as exc:
-        raise ResultFileError(f"{path}: not a readable simroi result file "
-                              f"({type(exc).__name__}: {exc})") from None
+        raise ResultFileError(
+            f"{path}: not a readable simroi result file ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _format_of(path: Path) -> str | None:
     name = path.name.lower()
-    return next((suffix for suffix in FORMATS if name.endswith(suffix)
-                 and len(name) > len(suffix)), None)
+    return next(
+        (suffix for suffix in FORMATS if name.endswith(suffix) and len(name) > len(suffix)), None
+    )
 
 
-def plan(report: Report, targets: Sequence[str | Path], *, chart: str | None = None,
-         template: str | Path | None = None) -> list[Output]:
+def plan(
+    report: Report,
+    targets: Sequence[str | Path],
+    *,
+    chart: str | None = None,
+    template: str | Path | None = None,
+) -> list[Output]:
     """Check every target and expand ``{chart}`` names; raise before anything is written.
 
     Raises
@@ -99,26 +131,35 @@ def plan(report: Report, targets: Sequence[str | Path], *, chart: str | None = N
 
     charts = available_charts(report)
     if chart is not None and chart not in charts:
-        raise OutputError(f"--chart {chart}: no such chart for this {report.kind} result "
-                          f"(available: {', '.join(charts)})")
+        raise OutputError(
+            f"--chart {chart}: no such chart for this {report.kind} result "
+            f"(available: {', '.join(charts)})"
+        )
     outputs: list[Output] = []
     for target in targets:
         path = Path(target)
         suffix = _format_of(path)
         if suffix is None:
             known = ", ".join(FORMATS)
-            hint = (" (result files are written by run/compare/sweep --out; for raw trials use "
-                    f"{path.with_suffix('.trials.npz').name})") if path.suffix == ".npz" else ""
-            raise OutputError(f"{path}: unknown export format {path.suffix or '(no suffix)'!r}; "
-                              f"use one of {known}{hint}")
+            hint = (
+                (
+                    " (result files are written by run/compare/sweep --out; for raw trials use "
+                    f"{path.with_suffix('.trials.npz').name})"
+                )
+                if path.suffix == ".npz"
+                else ""
+            )
+            raise OutputError(
+                f"{path}: unknown export format {path.suffix or '(no suffix)'!r}; "
+                f"use one of {known}{hint}"
+            )
         if "{chart}" in path.name and suffix not in {".png", ".svg"}:
             raise OutputError(f"{path}: {{chart}} only expands in .png and .svg names")
         directory = path.parent if str(path.parent) else Path(".")
         if not directory.is_dir():
             raise OutputError(f"{path}: cannot write: directory {str(directory)!r} does not exist")
         if not os.access(directory, os.W_OK | os.X_OK):
-            raise OutputError(f"{path}: cannot write: directory {str(directory)!r} is not "
-                              "writable")
+            raise OutputError(f"{path}: cannot write: directory {str(directory)!r} is not writable")
         if suffix in {".png", ".svg"}:
             names = charts if "{chart}" in path.name else [chart or default_chart(report)]
             outputs += [Output(Path(str(path).replace("{chart}", n)), suffix, n) for n in names]
@@ -144,14 +185,21 @@ def plan(report: Report, targets: Sequence[str | Path], *, chart: str | None = N
             raise OutputError("writing .xlsx needs openpyxl: pip install 'simroi[xlsx]'") from None
         rows = sum(r.result.trials for r in report.runs)
         if rows > EXCEL_MAX_ROWS:
-            raise OutputError(f"{rows:,} trials exceed Excel's {EXCEL_MAX_ROWS + 1:,} rows; "
-                              "export the raw trials with --to NAME.trials.npz or .trials.csv")
+            raise OutputError(
+                f"{rows:,} trials exceed Excel's {EXCEL_MAX_ROWS + 1:,} rows; "
+                "export the raw trials with --to NAME.trials.npz or .trials.csv"
+            )
     return outputs
 
 
-def export(result: RunResult | ResultSet, targets: Sequence[str | Path], *,
-           template: str | Path | None = None, chart: str | None = None,
-           source: str = "result") -> list[Path]:
+def export(
+    result: RunResult | ResultSet,
+    targets: Sequence[str | Path],
+    *,
+    template: str | Path | None = None,
+    chart: str | None = None,
+    source: str = "result",
+) -> list[Path]:
     """Write every target from ``result``; returns the paths written.
 
     Parameters
@@ -203,8 +251,11 @@ def _render(report: Report, out: Output, template: Any) -> Writer:
     if out.fmt == ".md":
         return _bytes(markdown(report).encode("utf-8"))
     if out.fmt == ".json":
-        return _bytes((json.dumps(_clean(summary_json(report)), indent=2, allow_nan=False)
-                       + "\n").encode("utf-8"))
+        return _bytes(
+            (json.dumps(_clean(summary_json(report)), indent=2, allow_nan=False) + "\n").encode(
+                "utf-8"
+            )
+        )
     if out.fmt == ".xlsx":
         from simroi.workbook import build_workbook
 
@@ -227,10 +278,28 @@ def summary_csv(report: Report) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for s in report.stats:
-        writer.writerow([s.run, s.section, s.key, s.label, s.unit,
-                         *(_number(v) for v in (s.mean, s.p05, s.p50, s.p95, s.mcse,
-                                                s.probability, s.probability_mcse)),
-                         s.probability_of])
+        writer.writerow(
+            [
+                s.run,
+                s.section,
+                s.key,
+                s.label,
+                s.unit,
+                *(
+                    _number(v)
+                    for v in (
+                        s.mean,
+                        s.p05,
+                        s.p50,
+                        s.p95,
+                        s.mcse,
+                        s.probability,
+                        s.probability_mcse,
+                    )
+                ),
+                s.probability_of,
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -238,8 +307,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
-              ) -> list[str]:
+def _md_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+) -> list[str]:
     align = ["---:" if i in right else "---" for i in range(len(header))]
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
@@ -258,45 +328,72 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     out = [f"{level} Return on investment (incremental to the baseline)", ""]
     out += _md_table(INTERVAL_HEADER, _interval_rows(r.section("Return"), cur), [1, 2, 3, 4])
     out += [f"{level} Benefits and costs by line (present value)", ""]
-    out += _md_table(INTERVAL_HEADER[:5], [c[:5] for c in _interval_rows(
-        [*r.section("Benefits"), *r.section("Costs")], cur)], [1, 2, 3, 4])
+    out += _md_table(
+        INTERVAL_HEADER[:5],
+        [c[:5] for c in _interval_rows([*r.section("Benefits"), *r.section("Costs")], cur)],
+        [1, 2, 3, 4],
+    )
     tei = r.tei
-    out += [f"TEI-style risk-adjusted view (benefits at P{tei['benefit_percentile']:g}, costs at "
-            f"P{tei['cost_percentile']:g}): ROI {pct(tei['roi'])}, NPV "
-            f"{fmt(tei['npv'], 'money', cur)}.", ""]
+    out += [
+        f"TEI-style risk-adjusted view (benefits at P{tei['benefit_percentile']:g}, costs at "
+        f"P{tei['cost_percentile']:g}): ROI {pct(tei['roi'])}, NPV "
+        f"{fmt(tei['npv'], 'money', cur)}.",
+        "",
+    ]
     if r.objectives:
         out += [f"{level} Return on objectives", ""]
         rows = [[o.label, pct(o.probability, 1), pct(o.mcse, 1)] for o in r.objectives]
         if r.objectives_all is not None:
-            rows.append(["All objectives in the same trial", pct(r.objectives_all[0], 1),
-                         pct(r.objectives_all[1], 1)])
+            rows.append(
+                [
+                    "All objectives in the same trial",
+                    pct(r.objectives_all[0], 1),
+                    pct(r.objectives_all[1], 1),
+                ]
+            )
         out += _md_table(["objective", "P(met)", "± s.e."], rows, [1, 2])
     if r.cash is not None:
         out += [f"{level} Cumulative net cash flow (undiscounted)", ""]
         months = [m for m in range(0, len(r.cash.months), 12)]
         if months[-1] != len(r.cash.months) - 1:
             months.append(len(r.cash.months) - 1)
-        out += _md_table(["month", "P5", "median", "P95"], [
-            [str(m), *(fmt(float(r.cash.percentiles[q][m]), "money", cur) for q in (5, 50, 95))]
-            for m in months], [1, 2, 3])
+        out += _md_table(
+            ["month", "P5", "median", "P95"],
+            [
+                [str(m), *(fmt(float(r.cash.percentiles[q][m]), "money", cur) for q in (5, 50, 95))]
+                for m in months
+            ],
+            [1, 2, 3],
+        )
     for sens in r.sensitivity:
         out += [f"{level} What drives {sens.output_label}", "", f"Method: {sens.method}.", ""]
-        out += _md_table(["input", f"{sens.output_label} with input low",
-                          f"{sens.output_label} with input high"],
-                         [[row["label"], fmt(row["low"], sens.unit, cur),
-                           fmt(row["high"], sens.unit, cur)] for row in sens.rows], [1, 2])
+        out += _md_table(
+            [
+                "input",
+                f"{sens.output_label} with input low",
+                f"{sens.output_label} with input high",
+            ],
+            [
+                [row["label"], fmt(row["low"], sens.unit, cur), fmt(row["high"], sens.unit, cur)]
+                for row in sens.rows
+            ],
+            [1, 2],
+        )
     program = r.section("KPIs (program)")
     if program:
-        base = {s.key.replace(".baseline.", ".program.", 1): s
-                for s in r.section("KPIs (baseline)")}
+        base = {
+            s.key.replace(".baseline.", ".program.", 1): s for s in r.section("KPIs (baseline)")
+        }
 
         def cell(s: Stat | None) -> str:
-            return "—" if s is None else (f"{fmt(s.p50, s.unit, cur)} ({fmt(s.p05, s.unit, cur)}"
-                                          f" to {fmt(s.p95, s.unit, cur)})")
+            return "—" if s is None else s.interval_text(cur)
 
         out += [f"{level} KPIs: median (90% interval)", ""]
-        out += _md_table(["KPI", "program", "baseline"],
-                         [[s.label, cell(s), cell(base.get(s.key))] for s in program], [1, 2])
+        out += _md_table(
+            ["KPI", "program", "baseline"],
+            [[s.label, cell(s), cell(base.get(s.key))] for s in program],
+            [1, 2],
+        )
     return out
 
 
@@ -314,16 +411,38 @@ def markdown(report: Report) -> str:
             mark = ""
             if report.sweep is not None:
                 mark = " (recommended)" if i == report.sweep.recommended else ""
-            rows.append([name + mark, *roi.cells(cur)[1:4], pct(roi.probability),
-                         *npv.cells(cur)[1:4],
-                         pct(r.objectives_all[0]) if r.objectives_all else "—"])
+            rows.append(
+                [
+                    name + mark,
+                    *roi.cells(cur)[1:4],
+                    pct(roi.probability),
+                    *npv.cells(cur)[1:4],
+                    pct(r.objectives_all[0]) if r.objectives_all else "—",
+                ]
+            )
         out += ["## Side by side", ""]
-        out += _md_table([what, "ROI median", "ROI P5", "ROI P95", "P(ROI > 0)", "NPV median",
-                          "NPV P5", "NPV P95", "P(all objectives)"], rows, range(1, 9))
+        out += _md_table(
+            [
+                what,
+                "ROI median",
+                "ROI P5",
+                "ROI P95",
+                "P(ROI > 0)",
+                "NPV median",
+                "NPV P5",
+                "NPV P95",
+                "P(all objectives)",
+            ],
+            rows,
+            range(1, 9),
+        )
     if report.differences:
         out += [f"## Paired differences against {report.runs[0].name} (same random numbers)", ""]
-        out += _md_table(("", "median (P50)", "P5", "P95", "mean", "probability"),
-                         _interval_rows(report.differences, cur), [1, 2, 3, 4])
+        out += _md_table(
+            ("", "median (P50)", "P5", "P95", "mean", "probability"),
+            _interval_rows(report.differences, cur),
+            [1, 2, 3, 4],
+        )
     if report.kind != "compare":
         level = "##"
         if report.kind == "sweep":
@@ -338,15 +457,26 @@ def markdown(report: Report) -> str:
         seen.append(rows)
         whose = f" of {r.name}" if len(report.runs) > 1 else ""
         out += [f"## Assumptions{whose}", ""]
-        out += _md_table(["input", "distribution", "P5", "P50", "P95", "source"],
-                         [[a["input"], a["distribution"], *(f"{a[k]:.4g}" for k in
-                                                            ("p05", "p50", "p95")), a["source"]]
-                          for a in rows], [2, 3, 4])
+        out += _md_table(
+            ["input", "distribution", "P5", "P50", "P95", "source"],
+            [
+                [
+                    a["input"],
+                    a["distribution"],
+                    *(f"{a[k]:.4g}" for k in ("p05", "p50", "p95")),
+                    a["source"],
+                ]
+                for a in rows
+            ],
+            [2, 3, 4],
+        )
     out += ["## Provenance", "", footer(report.main.result, len(report.runs)), ""]
     for r in report.runs:
         p = r.result.provenance
-        out.append(f"- {r.name}: `{p.scenario_source}`, sha256 `{p.scenario_hash}`, seed "
-                   f"{p.seed}, {p.trials:,} trials, engine {p.engine}, simroi {p.simroi_version}")
+        out.append(
+            f"- {r.name}: `{p.scenario_source}`, sha256 `{p.scenario_hash}`, seed "
+            f"{p.seed}, {p.trials:,} trials, engine {p.engine}, simroi {p.simroi_version}"
+        )
     return "\n".join(out) + "\n"
 
 
@@ -367,8 +497,11 @@ def summary_json(report: Report) -> dict[str, Any]:
     from simroi.analysis import summarize
 
     out: dict[str, Any] = {
-        "format": "simroi-export", "kind": report.kind, "title": report.title,
-        "headline": report.sentence, "details": report.details,
+        "format": "simroi-export",
+        "kind": report.kind,
+        "title": report.title,
+        "headline": report.sentence,
+        "details": report.details,
         "runs": [{"name": r.name, "summary": summarize(r.result)} for r in report.runs],
         "differences": [s.__dict__ for s in report.differences],
     }
@@ -406,8 +539,9 @@ def trial_arrays(report: Report) -> dict[str, np.ndarray]:
             arrays[prefix + "net_by_month"] = r.result.net_by_month
     if not single:
         arrays["runs"] = np.array([r.name for r in report.runs])
-    arrays["provenance"] = np.array(json.dumps(
-        [{"name": r.name, **r.result.provenance.to_json()} for r in report.runs]))
+    arrays["provenance"] = np.array(
+        json.dumps([{"name": r.name, **r.result.provenance.to_json()} for r in report.runs])
+    )
     return arrays
 
 
@@ -426,8 +560,11 @@ def write_trials_csv(report: Report, handle: IO[bytes]) -> None:
             raise ResultFileError(f"run {r.name!r} lacks samples {', '.join(missing)}")
         columns = [result.samples[k].astype(float) for k in keys]
         if months:
-            net = (result.net_by_month if result.net_by_month is not None
-                   else np.full((result.trials, months), np.nan))
+            net = (
+                result.net_by_month
+                if result.net_by_month is not None
+                else np.full((result.trials, months), np.nan)
+            )
             columns += list(net.T)
         table = np.column_stack([np.arange(result.trials), *columns])
         buffer = io.StringIO()

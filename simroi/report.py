@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from simroi.render import KPI_LABELS, LINE_LABELS
 from simroi.render import pct as _pct
 from simroi.result import ResultSet, RunResult
 
+if TYPE_CHECKING:
+    from simroi.alternatives import SweepCurve
+
 __all__ = [
     "CashBands",
     "Histogram",
@@ -35,11 +38,12 @@ __all__ = [
     "RunReport",
     "Sensitivity",
     "Stat",
-    "SweepCurve",
     "build_report",
     "fmt",
     "money",
     "pct",
+    "run_details",
+    "stat",
 ]
 
 REQUIRED_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
@@ -53,10 +57,13 @@ SOCIAL_LABELS = {
     "sentiment": ("Net sentiment of impressions", "pct"),
     "customers_at_horizon": ("Customers at the horizon", "num"),
 }
+EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
 
 
 def pct(x: Any, digits: int = 0) -> str:
     """A share as a percentage with a true minus sign, or an em dash when undefined."""
+    if isinstance(x, int | float) and math.isfinite(x) and round(x * 100, digits) == 0:
+        x = 0.0  # no "−0%"
     return _pct(x, digits).replace("-", "−")
 
 
@@ -80,7 +87,7 @@ def money(x: Any, currency: str = "USD") -> str:
     return f"{sign}{symbol}{text}"
 
 
-def fmt(x: Any, unit: str, currency: str = "USD") -> str:
+def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
     """Format one number for a table or a label: ``pct``, ``money``, ``months``, ``num``, ...
 
     Parameters
@@ -89,6 +96,8 @@ def fmt(x: Any, unit: str, currency: str = "USD") -> str:
     unit : ``"pct"`` (a share, shown as %), ``"pp"`` (a difference of shares, in points),
         ``"money"``, ``"months"``, ``"num2"`` (two decimals) or ``"num"``
     currency : ISO code for money (``USD`` shows ``$``)
+    scale : the magnitude of the numbers shown together (e.g. a row's P95), so that a row's
+        plain numbers share their decimals; default: ``x`` itself
     """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
@@ -100,9 +109,15 @@ def fmt(x: Any, unit: str, currency: str = "USD") -> str:
         return money(x, currency)
     if unit == "months":
         return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
-    if unit == "num2" or (abs(x) < 10 and x != round(x)):
+    if unit == "num2":
         return f"{x:.2f}".replace("-", "−")
-    return f"{x:,.0f}".replace("-", "−")
+    magnitude = abs(x) if scale is None else scale
+    decimals = (
+        0
+        if magnitude >= 100 or magnitude == 0 or (x == round(x) and scale is None)
+        else (1 if magnitude >= 10 else 2)
+    )
+    return f"{x:,.{decimals}f}".replace("-", "−")
 
 
 @dataclass(frozen=True)
@@ -127,12 +142,28 @@ class Stat:
     probability_mcse: float = math.nan
     probability_of: str = ""
 
+    def fmt(self, x: float, currency: str) -> str:
+        """Format a value of this row, with the decimals the row's magnitude needs."""
+        scale = max(
+            (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
+        )
+        return fmt(x, self.unit, currency, scale=scale)
+
+    def interval_text(self, currency: str) -> str:
+        """``median (P5 to P95)``, or an em dash when undefined."""
+        if not math.isfinite(self.p50):
+            return "—"
+        return (
+            f"{self.fmt(self.p50, currency)} ({self.fmt(self.p05, currency)} to "
+            f"{self.fmt(self.p95, currency)})"
+        )
+
     def cells(self, currency: str) -> list[str]:
         """Formatted ``[label, P50, P5, P95, mean, probability]`` for a slide or Markdown."""
         prob = f"{pct(self.probability)} {self.probability_of}".strip()
         return [
             self.label,
-            *(fmt(v, self.unit, currency) for v in (self.p50, self.p05, self.p95, self.mean)),
+            *(self.fmt(v, currency) for v in (self.p50, self.p05, self.p95, self.mean)),
             prob if math.isfinite(self.probability) else "",
         ]
 
@@ -175,19 +206,6 @@ class Sensitivity:
 
 
 @dataclass(frozen=True)
-class SweepCurve:
-    """A sweep's grid, one point per run, with the stored recommendation."""
-
-    keys: list[str]
-    points: list[list[Any]]
-    labels: list[str]
-    numeric_x: list[float] | None
-    best_npv: int | None
-    recommended: int | None
-    confidence: float | None
-
-
-@dataclass(frozen=True)
 class RunReport:
     """Everything shown about one run."""
 
@@ -204,6 +222,22 @@ class RunReport:
     tei: dict[str, float]
     payback_within: tuple[float, float]
     sentence: str
+
+    @property
+    def median_payback(self) -> float:
+        """Median payback month over all trials, ``inf`` when most trials never pay back."""
+        months = self.result.samples["payback_months"]
+        # "inverted_cdf" picks a trial's value: no interpolation towards infinity.
+        return float(
+            np.percentile(np.where(np.isnan(months), np.inf, months), 50, method="inverted_cdf")
+        )
+
+    def payback_text(self) -> str:
+        """``median payback in month 9``, or that the median trial does not pay back."""
+        m = self.median_payback
+        if math.isfinite(m):
+            return f"median payback in month {fmt(m, 'months')}"
+        return f"the median trial does not pay back within {self.horizon_months} months"
 
     def stat(self, key: str) -> Stat:
         """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""
@@ -248,11 +282,14 @@ class Report:
 def footer(result: RunResult, runs: int = 1) -> str:
     """One line that reproduces any figure: version, seed, trials, scenario and its hash."""
     p = result.provenance
-    trials = f"{p.trials:,} trials" + (f" × {runs} runs (common random numbers)" if runs > 1
-                                       else "")
+    trials = f"{p.trials:,} trials" + (
+        f" × {runs} runs (common random numbers)" if runs > 1 else ""
+    )
     engine = f" · engine {p.engine}" if p.engine != "vectorized" else ""
-    return (f"simroi {p.simroi_version} · seed {p.seed} · {trials}{engine} · scenario "
-            f"{p.scenario_name} #{p.scenario_hash[:12]} · {p.created_utc[:10]}")
+    return (
+        f"simroi {p.simroi_version} · seed {p.seed} · {trials}{engine} · scenario "
+        f"{p.scenario_name} #{p.scenario_hash[:12]} · {p.created_utc[:10]}"
+    )
 
 
 def _require(result: RunResult, where: str) -> None:
@@ -271,20 +308,29 @@ def _require(result: RunResult, where: str) -> None:
         raise ResultFileError(f"{where}: net_by_month has shape {result.net_by_month.shape}")
 
 
-def _stat(run: str, section: str, key: str, label: str, unit: str, values: np.ndarray,
-          prob: tuple[float, float] | None = None, prob_of: str = "") -> Stat:
+def stat(
+    run: str,
+    section: str,
+    key: str,
+    label: str,
+    unit: str,
+    values: np.ndarray,
+    prob: tuple[float, float] | None = None,
+    prob_of: str = "",
+) -> Stat:
     iv = interval(values)
     p, se = prob if prob is not None else (math.nan, math.nan)
-    return Stat(run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse,
-                p, se, prob_of)
+    return Stat(
+        run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse, p, se, prob_of
+    )
 
 
 def _kpi_label(rest: str) -> tuple[str, str]:
     if rest in SOCIAL_LABELS:
         return SOCIAL_LABELS[rest]
     channel, _, kpi = rest.partition(".")
-    if kpi in KPI_LABELS:
-        label, unit = KPI_LABELS[kpi]
+    if kpi in KPI_LABELS or kpi in EXTRA_KPI_LABELS:
+        label, unit = KPI_LABELS.get(kpi) or EXTRA_KPI_LABELS[kpi]
         return f"{channel}: {label}", unit
     return rest.replace(".", ": ", 1), "num"
 
@@ -343,8 +389,13 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
             continue
         try:
             rows: list[dict[str, Any]] = [
-                {**r, "input": str(r["input"]), "label": str(r.get("label") or r["input"]),
-                 "low": _number(r["low"]), "high": _number(r["high"])}
+                {
+                    **r,
+                    "input": str(r["input"]),
+                    "label": str(r.get("label") or r["input"]),
+                    "low": _number(r["low"]),
+                    "high": _number(r["high"]),
+                }
                 for r in block["rows"]
             ]
             method = str(block["method"])
@@ -354,6 +405,9 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
             raise ResultFileError(f"{where}: malformed sensitivity table ({exc!r})") from None
         output = str(block.get("output", stored.get("output", "roi")))
         label = str(block.get("output_label") or stored.get("output_label") or output.upper())
+        if label != output.upper():  # a long label explains the output: keep it with the method
+            method = f"{method}; output: {label}"
+            label = output.upper()
         unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
         out.append(Sensitivity(method, output, label, unit, rows, base_value))
     return out
@@ -385,57 +439,110 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
     s = result.samples
     name = name or result.provenance.scenario_name
     currency = str(result.meta.get("currency", "USD"))
-    horizon = int(result.meta.get("horizon_months") or (
-        result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0))
+    horizon = int(
+        result.meta.get("horizon_months")
+        or (result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0)
+    )
     payback = s["payback_months"]
     threshold = _payback_threshold(result, horizon)
     with np.errstate(invalid="ignore"):
         within = event_probability(np.isfinite(payback) & (payback <= threshold))
     roi_pos = event_probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)
     stats = [
-        _stat(name, "Return", "roi", "ROI", "pct", s["roi"], roi_pos, "ROI > 0"),
-        _stat(name, "Return", "npv", "NPV", "money", s["npv"],
-              event_probability(s["npv"] > 0), "NPV > 0"),
-        _stat(name, "Return", "payback_months", "Payback (months)", "months", payback, within,
-              f"pays back within {threshold} months"),
-        _stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
-        _stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
+        stat(name, "Return", "roi", "ROI", "pct", s["roi"], roi_pos, "ROI > 0"),
+        stat(
+            name,
+            "Return",
+            "npv",
+            "NPV",
+            "money",
+            s["npv"],
+            event_probability(s["npv"] > 0),
+            "NPV > 0",
+        ),
+        stat(
+            name,
+            "Return",
+            "payback_months",
+            "Payback month (trials that pay back)",
+            "months",
+            payback,
+            within,
+            f"pays back within {threshold} months",
+        ),
+        stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
+        stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
     ]
     known = [*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST]
     lines = [k.removeprefix("pv.") for k in s if k.startswith("pv.")]
     for line in sorted(lines, key=lambda x: known.index(x) if x in known else len(known)):
         section = "Costs" if line in LINE_ITEMS_COST else "Benefits"
-        stats.append(_stat(name, section, f"pv.{line}", LINE_LABELS.get(line, line), "money",
-                           s[f"pv.{line}"]))
+        stats.append(
+            stat(name, section, f"pv.{line}", LINE_LABELS.get(line, line), "money", s[f"pv.{line}"])
+        )
     objectives = objective_outcomes(result)
     for obj, outcome in zip(result.meta.get("objectives", []), objectives, strict=True):
         metric = obj["metric"]
         unit = {"roi": "pct", "npv": "money", "payback_months": "months"}.get(
-            metric, _kpi_label(metric)[1])
-        stats.append(_stat(name, "Objectives", f"objective.{metric}", outcome.label, unit,
-                           metric_samples(result, metric), (outcome.probability, outcome.mcse),
-                           "met"))
+            metric, _kpi_label(metric)[1]
+        )
+        stats.append(
+            stat(
+                name,
+                "Objectives",
+                f"objective.{metric}",
+                outcome.label,
+                unit,
+                metric_samples(result, metric),
+                (outcome.probability, outcome.mcse),
+                "met",
+            )
+        )
+    channels = [str(c) for c in result.meta.get("channels", [])]
+    kpis = [*KPI_LABELS, *EXTRA_KPI_LABELS, *SOCIAL_LABELS]
+
+    def order(key: str) -> tuple[int, int, str]:
+        # kpi.<world>.<channel>.<kpi> by channel, then KPI; kpi.<world>.<metric> last.
+        parts = key.split(".")
+        channel, kpi = (parts[2], parts[3]) if len(parts) == 4 else ("", parts[-1])
+        rank = channels.index(channel) if channel in channels else len(channels)
+        return rank, kpis.index(kpi) if kpi in kpis else len(kpis), key
+
     for world in ("program", "baseline"):
-        for key in sorted(k for k in s if k.startswith(f"kpi.{world}.")):
+        for key in sorted((k for k in s if k.startswith(f"kpi.{world}.")), key=order):
             label, unit = _kpi_label(key.removeprefix(f"kpi.{world}."))
-            stats.append(_stat(name, f"KPIs ({world})", key, label, unit, s[key]))
+            stats.append(stat(name, f"KPIs ({world})", key, label, unit, s[key]))
     iv = stats[0]
-    sentence = (
-        f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; "
-        f"{pct(within[0])} chance it pays back within {threshold} months."
-    )
+    pays = f"{pct(within[0])} chance it pays back within {threshold} months."
+    if math.isfinite(iv.p50):
+        sentence = f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; {pays}"
+    else:  # no trial has an incremental cost: ROI is undefined, NPV is not
+        npv = stats[1]
+        sentence = (
+            f"NPV: median {fmt(npv.p50, 'money', currency)}, 90% interval "
+            f"{fmt(npv.p05, 'money', currency)} to {fmt(npv.p95, 'money', currency)} "
+            f"(ROI undefined: no incremental cost); {pays}"
+        )
     from simroi.analysis import tei_view
 
     return RunReport(
-        name=name, result=result, currency=currency, horizon_months=horizon, stats=stats,
-        objectives=objectives, objectives_all=_objectives_all(result),
-        histogram=_histogram(s["roi"]), cash=_cash(result),
-        sensitivity=_sensitivity(result.meta, where), tei=tei_view(result),
-        payback_within=within, sentence=sentence,
+        name=name,
+        result=result,
+        currency=currency,
+        horizon_months=horizon,
+        stats=stats,
+        objectives=objectives,
+        objectives_all=_objectives_all(result),
+        histogram=_histogram(s["roi"]),
+        cash=_cash(result),
+        sensitivity=_sensitivity(result.meta, where),
+        tei=tei_view(result),
+        payback_within=within,
+        sentence=sentence,
     )
 
 
-def _details(r: RunReport) -> list[str]:
+def run_details(r: RunReport) -> list[str]:
     npv = r.stat("npv")
     roi = r.stat("roi")
     p = r.result.provenance
@@ -451,67 +558,13 @@ def _details(r: RunReport) -> list[str]:
         f"NPV {fmt(r.tei['npv'], 'money', r.currency)}.",
     ]
     if r.objectives_all is not None:
-        out.append(f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
-                   f"met together.")
+        out.append(
+            f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
+            f"met together."
+        )
     if np.isnan(r.result.samples["roi"]).any():
         out.append("ROI is undefined in trials with no incremental cost; NPV covers all trials.")
     return out
-
-
-def _differences(runs: list[RunReport]) -> list[Stat]:
-    first = runs[0]
-    ref_npv = first.result.samples["npv"]
-    ref_roi = first.result.samples["roi"]
-    out = []
-    for r in runs[1:]:
-        npv = r.result.samples["npv"]
-        roi = r.result.samples["roi"]
-        if npv.shape != ref_npv.shape:
-            raise ResultFileError(
-                f"runs {first.name!r} and {r.name!r} have different trial counts "
-                f"({ref_npv.size} and {npv.size}): paired differences need common random numbers"
-            )
-        section = f"Paired difference vs {first.name}"
-        with np.errstate(invalid="ignore"):
-            out.append(_stat(r.name, section, "diff.npv", f"NPV: {r.name} − {first.name}",
-                             "money", npv - ref_npv, event_probability(npv > ref_npv),
-                             f"{r.name} has the higher NPV"))
-            out.append(_stat(r.name, section, "diff.roi", f"ROI: {r.name} − {first.name}", "pp",
-                             roi - ref_roi, event_probability(roi > ref_roi),
-                             f"{r.name} has the higher ROI"))
-    return out
-
-
-def _point_label(keys: list[str], point: list[Any], named: bool = False) -> str:
-    def short(key: str) -> str:
-        return ".".join(key.split(".")[-2:])
-
-    def value(v: Any) -> str:
-        return f"{v:g}" if isinstance(v, int | float) else str(v)
-
-    if len(keys) == 1 and not named:
-        return value(point[0])
-    return ", ".join(f"{short(k)}={value(v)}" for k, v in zip(keys, point, strict=False))
-
-
-def _sweep(meta: dict[str, Any], runs: int, where: str) -> SweepCurve:
-    keys = [str(k) for k in meta.get("keys", [])]
-    points = [list(p) if isinstance(p, list | tuple) else [p] for p in meta.get("points", [])]
-    if len(points) != runs:
-        raise ResultFileError(f"{where}: sweep has {len(points)} grid points for {runs} runs")
-    rec = meta.get("recommendation") or {}
-
-    def index(name: str) -> int | None:
-        i = rec.get(name)
-        return int(i) if isinstance(i, int) and 0 <= i < runs else None
-
-    numeric = None
-    if len(keys) == 1 and all(isinstance(p[0], int | float) for p in points):
-        numeric = [float(p[0]) for p in points]
-    confidence = rec.get("confidence", meta.get("confidence"))
-    return SweepCurve(keys, points, [_point_label(keys, p) for p in points], numeric,
-                      index("best_npv"), index("cheapest_meeting_objectives"),
-                      None if confidence is None else float(confidence))
 
 
 def build_report(result: RunResult | ResultSet, where: str = "result") -> Report:
@@ -524,74 +577,23 @@ def build_report(result: RunResult | ResultSet, where: str = "result") -> Report
     """
     if isinstance(result, RunResult):
         r = run_report(result, where=where)
-        title = str(result.meta.get("description") or
-                    f"{r.name} against {result.provenance.baseline_name}")
-        return Report("run", [r], title, r.sentence, _details(r))
+        title = str(
+            result.meta.get("description") or f"{r.name} against {result.provenance.baseline_name}"
+        )
+        return Report("run", [r], title, r.sentence, run_details(r))
     if not result.runs:
         raise ResultFileError(f"{where}: the {result.kind} result holds no runs")
+    from simroi.alternatives import compare_report, point_label, sweep_curve, sweep_report
+
     if result.kind == "sweep":
-        curve = _sweep(result.meta, len(result.runs), where)
+        curve = sweep_curve(result.meta, len(result.runs), where)
         names = [str(x) for x in result.meta.get("labels", [])]
         if len(names) != len(result.runs):
-            names = [_point_label(curve.keys, p, named=True) for p in curve.points]
-        runs = [run_report(run, name, where)
-                for run, name in zip(result.runs, names, strict=True)]
-        return _sweep_report(runs, curve)
+            names = [point_label(curve.keys, p, named=True) for p in curve.points]
+        runs = [run_report(run, name, where) for run, name in zip(result.runs, names, strict=True)]
+        return sweep_report(runs, curve)
     names = [str(n) for n in result.meta.get("labels") or result.meta.get("names", [])]
     if len(names) != len(result.runs):
         names = [run.provenance.scenario_name for run in result.runs]
     runs = [run_report(run, name, where) for run, name in zip(result.runs, names, strict=True)]
-    return _compare_report(runs)
-
-
-def _compare_report(runs: list[RunReport]) -> Report:
-    differences = _differences(runs)
-    cur = runs[0].currency
-    best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
-    b = runs[best]
-    if best > 0:
-        diff = next(d for d in differences if d.run == b.name and d.key == "diff.npv")
-        sentence = (
-            f"{b.name} has the highest median NPV ({fmt(b.stat('npv').p50, 'money', cur)}); "
-            f"it beats {runs[0].name} in {pct(diff.probability)} of paired trials "
-            f"(difference {fmt(diff.p50, 'money', cur)}, 90% interval "
-            f"{fmt(diff.p05, 'money', cur)} to {fmt(diff.p95, 'money', cur)})."
-        )
-    else:
-        sentence = (
-            f"{runs[0].name} keeps the highest median NPV "
-            f"({fmt(runs[0].stat('npv').p50, 'money', cur)}); no alternative beats it on median."
-        )
-    details = [
-        f"{r.name}: ROI median {pct(r.stat('roi').p50)} ({pct(r.stat('roi').p05)} to "
-        f"{pct(r.stat('roi').p95)}), {pct(r.stat('roi').probability)} chance ROI > 0."
-        for r in runs
-    ]
-    details.append("Each scenario ran on the same random numbers, so differences are paired "
-                   "trial by trial.")
-    title = "Comparison: " + ", ".join(r.name for r in runs)
-    return Report("compare", runs, title, sentence, details, differences)
-
-
-def _sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
-    cur = runs[0].currency
-    axis = ", ".join(curve.keys) or "grid point"
-    best = curve.best_npv
-    if best is None:
-        best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").mean)
-    rec = curve.recommended
-    conf = f" with ≥ {pct(curve.confidence)} probability" if curve.confidence else ""
-    best_npv = runs[best].stat("npv")
-    best_text = (f"Highest mean NPV: {runs[best].name} (mean {fmt(best_npv.mean, 'money', cur)}, "
-                 f"median {fmt(best_npv.p50, 'money', cur)}, 90% interval "
-                 f"{fmt(best_npv.p05, 'money', cur)} to {fmt(best_npv.p95, 'money', cur)}).")
-    if rec is not None:
-        sentence = (f"Recommended: {runs[rec].name}, the cheapest setting that meets every "
-                    f"objective{conf}.")
-    else:
-        sentence = f"No setting meets every objective{conf}; {best_text[0].lower()}{best_text[1:]}"
-    focus = rec if rec is not None else best
-    details = [best_text] if rec is not None else []
-    details += [f"The detail slides show {runs[focus].name}.", *_details(runs[focus])[:2]]
-    title = f"Sweep of {axis}: {len(runs)} settings"
-    return Report("sweep", runs, title, sentence, details, sweep=curve, focus=focus)
+    return compare_report(runs)

@@ -53,8 +53,14 @@ Box = tuple[int, int, int, int]  # left, top, width, height in EMU
 def _emu(box: Box) -> tuple[Length, Length, Length, Length]:
     left, top, width, height = box
     return Emu(left), Emu(top), Emu(width), Emu(height)
-ACCENT, ACCENT2, DARK, GREY = (MSO_THEME_COLOR.ACCENT_1, MSO_THEME_COLOR.ACCENT_2,
-                               MSO_THEME_COLOR.TEXT_2, MSO_THEME_COLOR.TEXT_1)
+
+
+ACCENT, ACCENT2, DARK, GREY = (
+    MSO_THEME_COLOR.ACCENT_1,
+    MSO_THEME_COLOR.ACCENT_2,
+    MSO_THEME_COLOR.TEXT_2,
+    MSO_THEME_COLOR.TEXT_1,
+)
 ACCENT3 = MSO_THEME_COLOR.ACCENT_3
 MUTED = RGBColor(0x59, 0x59, 0x59)
 
@@ -85,8 +91,9 @@ def _layout(prs: PresentationType, names: Sequence[str], title_only: bool) -> Sl
     titled = [lay for lay in layouts if has_title(lay)]
     if not titled:
         return layouts[-1]
-    return (min(titled, key=lambda lay: len(cast(Any, lay).placeholders)) if title_only
-            else titled[0])
+    return (
+        min(titled, key=lambda lay: len(cast(Any, lay).placeholders)) if title_only else titled[0]
+    )
 
 
 class SlideDeck:
@@ -134,16 +141,29 @@ class SlideDeck:
                         run.font.size = Pt(26 if len(title) < 70 else 22)
                         run.font.bold = True
         else:
-            self.text(slide, (margin, int(Inches(0.3)), self.w - 2 * margin, int(Inches(0.9))),
-                      [(title, 26, True)])
-        self.text(slide, (margin, self.h - int(Inches(0.42)), self.w - 2 * margin,
-                          int(Inches(0.3))), [(self.footer, 10, False)], color=MUTED)
+            self.text(
+                slide,
+                (margin, int(Inches(0.3)), self.w - 2 * margin, int(Inches(0.9))),
+                [(title, 26, True)],
+            )
+        self.text(
+            slide,
+            (margin, self.h - int(Inches(0.42)), self.w - 2 * margin, int(Inches(0.3))),
+            [(self.footer, 10, False)],
+            color=MUTED,
+        )
         if notes:
             slide.notes_slide.notes_text_frame.text = notes
         return slide, (margin, top, self.w - 2 * margin, self.h - top - int(Inches(0.55)))
 
-    def text(self, slide: Slide, box: Box, paragraphs: Sequence[tuple[str, int, bool]],
-             color: RGBColor | None = None, space_pt: int = 6) -> None:
+    def text(
+        self,
+        slide: Slide,
+        box: Box,
+        paragraphs: Sequence[tuple[str, int, bool]],
+        color: RGBColor | None = None,
+        space_pt: int = 6,
+    ) -> None:
         """A text box: one paragraph per ``(text, size_pt, bold)``."""
         frame = slide.shapes.add_textbox(*_emu(box)).text_frame
         frame.word_wrap = True
@@ -157,17 +177,38 @@ class SlideDeck:
             if color is not None:
                 run.font.color.rgb = color
 
-    def table(self, slide: Slide, box: Box, header: Sequence[str], rows: Sequence[Sequence[str]],
-              widths: Sequence[float], size: int = 12, bold_rows: Sequence[int] = (),
-              numeric: Sequence[int] = ()) -> None:
+    def table(
+        self,
+        slide: Slide,
+        box: Box,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float],
+        size: int = 12,
+        bold_rows: Sequence[int] = (),
+        numeric: Sequence[int] = (),
+    ) -> None:
         """A native table; ``widths`` are shares of the box width; ``numeric`` columns are
         right-aligned."""
         left, top, width, _ = box
-        shape = slide.shapes.add_table(len(rows) + 1, len(header), Emu(left), Emu(top),
-                                       Emu(width), Emu(int(Inches(0.32)) * (len(rows) + 1)))
+        columns = [int(width * share / sum(widths)) for share in widths]
+        # Numbers must not wrap: shrink the font (down to 10 pt) until the widest number of
+        # each numeric column fits, at about 0.55 em per character plus the cell margins.
+        for j in numeric:
+            longest = max(len(str(row[j])) for row in [header, *rows])
+            while size > 10 and longest * size * 0.55 / 72 + 0.2 > columns[j] / 914400:
+                size -= 1
+        shape = slide.shapes.add_table(
+            len(rows) + 1,
+            len(header),
+            Emu(left),
+            Emu(top),
+            Emu(width),
+            Emu(int(Inches(0.32)) * (len(rows) + 1)),
+        )
         table = shape.table
-        for j, share in enumerate(widths):
-            table.columns[j].width = Emu(int(width * share / sum(widths)))
+        for j, column in enumerate(columns):
+            table.columns[j].width = Emu(column)
         for i, cells in enumerate([list(header), *map(list, rows)]):
             table.rows[i].height = Emu(int(Inches(0.3)))
             for j, value in enumerate(cells):
@@ -180,18 +221,28 @@ class SlideDeck:
                         run.font.size = Pt(size)
                         run.font.bold = i == 0 or (i - 1) in bold_rows
 
-    def bar_chart(self, slide: Slide, box: Box, categories: Sequence[str],
-                  series: Sequence[tuple[str, Sequence[float]]], number_format: str,
-                  title: str, horizontal: bool = True, stacked: bool = False) -> Chart:
+    def bar_chart(
+        self,
+        slide: Slide,
+        box: Box,
+        categories: Sequence[str],
+        series: Sequence[tuple[str, Sequence[float]]],
+        number_format: str,
+        title: str,
+        horizontal: bool = True,
+        stacked: bool = False,
+    ) -> Chart:
         """A native bar (or column) chart with a title and readable fonts."""
         data = CategoryChartData(number_format=number_format)
         data.categories = list(categories)
         for name, values in series:
             data.add_series(name, [float(v) for v in values])
-        kind = {(True, False): XL_CHART_TYPE.BAR_CLUSTERED,
-                (True, True): XL_CHART_TYPE.BAR_STACKED,
-                (False, False): XL_CHART_TYPE.COLUMN_CLUSTERED,
-                (False, True): XL_CHART_TYPE.COLUMN_STACKED}[(horizontal, stacked)]
+        kind = {
+            (True, False): XL_CHART_TYPE.BAR_CLUSTERED,
+            (True, True): XL_CHART_TYPE.BAR_STACKED,
+            (False, False): XL_CHART_TYPE.COLUMN_CLUSTERED,
+            (False, True): XL_CHART_TYPE.COLUMN_STACKED,
+        }[(horizontal, stacked)]
         frame: Any = slide.shapes.add_chart(kind, *_emu(box), cast(Any, data))
         chart: Chart = frame.chart
         self._style(chart, title, len(series) > 1)
@@ -213,9 +264,15 @@ class SlideDeck:
         chart.value_axis.tick_labels.number_format_is_linked = False
         return chart
 
-    def line_chart(self, slide: Slide, box: Box, categories: Sequence[str],
-                   series: Sequence[tuple[str, Sequence[float]]], number_format: str,
-                   title: str) -> Chart:
+    def line_chart(
+        self,
+        slide: Slide,
+        box: Box,
+        categories: Sequence[str],
+        series: Sequence[tuple[str, Sequence[float]]],
+        number_format: str,
+        title: str,
+    ) -> Chart:
         """A native line chart, one line per series."""
         data = CategoryChartData(number_format=number_format)
         data.categories = list(categories)
@@ -231,9 +288,16 @@ class SlideDeck:
             s.smooth = False
         return chart
 
-    def xy_chart(self, slide: Slide, box: Box,
-                 series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
-                 number_format: str, title: str, x_title: str, x_major: float) -> Chart:
+    def xy_chart(
+        self,
+        slide: Slide,
+        box: Box,
+        series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+        number_format: str,
+        title: str,
+        x_title: str,
+        x_major: float,
+    ) -> Chart:
         """A native XY chart of lines ``(name, x, y)`` over a numeric x axis (e.g. months)."""
         data = XyChartData(number_format=number_format)
         for name, xs, ys in series:
@@ -241,8 +305,9 @@ class SlideDeck:
             for xi, yi in zip(xs, ys, strict=True):
                 s.add_data_point(float(xi), float(yi))
         x = [float(v) for _, xs, _ in series for v in xs]
-        frame: Any = slide.shapes.add_chart(XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS,
-                                            *_emu(box), cast(Any, data))
+        frame: Any = slide.shapes.add_chart(
+            XL_CHART_TYPE.XY_SCATTER_LINES_NO_MARKERS, *_emu(box), cast(Any, data)
+        )
         chart: Chart = frame.chart
         self._style(chart, title, True)
         chart.value_axis.tick_labels.number_format = number_format
@@ -288,7 +353,8 @@ class SlideDeck:
             first = False
             run = p.add_run()
             run.text = value
-            run.font.size, run.font.bold = Pt(28), True
+            size = 28 if len(value) <= 10 else 18 if len(value) <= 17 else 15
+            run.font.size, run.font.bold = Pt(size), True
             run.font.color.theme_color = DARK
             q = frame.add_paragraph()
             q.space_after = Pt(14)
@@ -305,8 +371,13 @@ def fill(target: Any, theme: MSO_THEME_COLOR, brightness: float = 0.0) -> None:
         target.format.fill.fore_color.brightness = brightness
 
 
-def line_style(series: Any, theme: MSO_THEME_COLOR, width_pt: float, dash: bool = False,
-          brightness: float = 0.0) -> None:
+def line_style(
+    series: Any,
+    theme: MSO_THEME_COLOR,
+    width_pt: float,
+    dash: bool = False,
+    brightness: float = 0.0,
+) -> None:
     line = series.format.line
     line.color.theme_color = theme
     if brightness:
@@ -362,7 +433,7 @@ def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) ->
 def money_format(values: Sequence[float], currency: str) -> str:
     symbol = '"$"' if currency == "USD" else f'"{currency} "'
     top = max((abs(v) for v in values), default=0.0)
-    if top >= 1e6:
+    if top >= 5e5:
         return f'{symbol}#,##0.0,,"M";−{symbol}#,##0.0,,"M"'
     if top >= 2e4:
         return f'{symbol}#,##0,"k";−{symbol}#,##0,"k"'

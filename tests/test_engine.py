@@ -188,7 +188,7 @@ def test_email_backlog_carries_overnight_through_the_queue_state() -> None:
     present = np.concatenate([d[3] for d in days])
     assert np.isfinite(vec[present]).all()  # infinite patience: everyone is answered eventually
     first = days[0]
-    assert (vec[: first[0].shape[0]][first[3]] > SECONDS_PER_DAY + 8 * H).any()  # carried
+    assert (vec[: first[0].shape[0]][first[3]] >= SECONDS_PER_DAY).any()  # carried overnight
     # days 1–2 chained through the state == days 1–2 in one call, bit for bit (rows stacked day
     # after day: each trial's present rows stay in arrival order)
     both = [np.concatenate(x) for x in zip(*days[:2], strict=True)]

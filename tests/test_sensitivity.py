@@ -127,6 +127,39 @@ def test_the_only_input_that_drives_roi_tops_both_tornados(tmp_path: Path, drive
         assert row["low"] == row["high"] == swing["base"], row["input"]
 
 
+def test_sampling_tornado_carries_input_correlations_and_the_swing_does_not(
+    tmp_path: Path,
+) -> None:
+    # The agent cost drives ROI; prospects has no effect but is rank-correlated 0.8 with it.
+    text = SYNTHETIC.replace("TOOLS", "1_500").replace("SETUP", "10_000")
+    text = text.replace(
+        "cost_per_agent_hour = 35",
+        'cost_per_agent_hour = { dist = "uniform", low = 20, high = 80 }',
+    )
+    text = text.replace(
+        "[baseline]\n",
+        "[[correlations]]\n"
+        'inputs = ["channels.social.cost_per_agent_hour", "customers.prospects"]\n'
+        "matrix = [[1.0, 0.8], [0.8, 1.0]]\n\n[baseline]\n",
+    )
+    path = tmp_path / "correlated.toml"
+    path.write_text(text)
+    result = run_sensitivity(
+        str(path), RunOptions(trials=300, seed=17, workers=1), top=2, swing_trials=40
+    )
+    sensitivity = result.meta["sensitivity"]
+    rows = {r["input"]: r for r in sensitivity["rows"]}
+    driver, passenger = rows["channels.social.cost_per_agent_hour"], rows["customers.prospects"]
+    assert [r["input"] for r in sensitivity["rows"][:2]] == [driver["input"], passenger["input"]]
+    # Through the correlation the passenger moves with ROI (about 0.8 × the driver's ρ) ...
+    se = math.sqrt(1.06 / (result.trials - 3))
+    assert passenger["coefficient"] == pytest.approx(0.8 * driver["coefficient"], abs=4 * se)
+    # ... while, fixed one at a time, it changes nothing at all: the swing ignores correlations.
+    swing = {r["input"]: r for r in sensitivity["swing"]["rows"]}
+    assert swing["customers.prospects"]["low"] == swing["customers.prospects"]["high"]
+    assert swing[driver["input"]]["low"] > swing[driver["input"]]["high"]
+
+
 def _result_with(samples: dict[str, np.ndarray], synthetic_run: RunResult) -> RunResult:
     return RunResult(synthetic_run.provenance, samples, None, synthetic_run.meta)
 

@@ -1,0 +1,126 @@
+"""Benchmark `simroi run` on the bundled default scenario.
+
+Two measurements:
+
+1. wall time of the default run (``simroi run`` with the scenario's trials) and of a 10,000-trial
+   run, with all local workers;
+2. where the time goes, in one process: the queue engine (``serve_fcfs``), the contact generation
+   around it (``simulate_channel_month`` minus the engine) and everything else (sampling inputs,
+   customer economics, reductions).
+
+Usage::
+
+    python benchmarks/run_bench.py [--trials 10000] [--split-trials 1000] [--workers N] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from typing import Any
+
+import numpy as np
+
+import simroi.contacts as contacts
+from simroi.loading import load_scenario
+from simroi.runner import RunOptions, run
+
+
+def machine() -> dict[str, Any]:
+    """The machine the numbers were measured on."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+
+
+def timed_run(trials: int | None, workers: int | None) -> float:
+    """Seconds for one run of the default scenario."""
+    loaded = load_scenario()
+    start = time.perf_counter()
+    run(loaded, RunOptions(trials=trials, seed=1, workers=workers))
+    return time.perf_counter() - start
+
+
+def split(trials: int) -> dict[str, float]:
+    """Seconds spent in the engine, in contact generation and elsewhere, in one process."""
+    spent = {"engine": 0.0, "channel_month": 0.0}
+    engine, channel_month = contacts.serve_fcfs, contacts.simulate_channel_month
+
+    def timed_engine(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return engine(*args, **kwargs)
+        finally:
+            spent["engine"] += time.perf_counter() - t
+
+    def timed_month(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return channel_month(*args, **kwargs)
+        finally:
+            spent["channel_month"] += time.perf_counter() - t
+
+    contacts.serve_fcfs = timed_engine  # type: ignore[assignment]
+    import simroi.model as model
+
+    model.simulate_channel_month = timed_month  # type: ignore[assignment]
+    try:
+        total = timed_run(trials, workers=1)
+    finally:
+        contacts.serve_fcfs = engine
+        model.simulate_channel_month = channel_month  # type: ignore[assignment]
+    return {
+        "total_s": total,
+        "queue_engine_s": spent["engine"],
+        "contact_generation_s": spent["channel_month"] - spent["engine"],
+        "economics_and_rest_s": total - spent["channel_month"],
+    }
+
+
+def main() -> None:
+    """Run the benchmark and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--split-trials", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    default_trials = load_scenario().program.simulation.trials
+    report = {
+        "machine": machine(),
+        "default_run_s": timed_run(None, args.workers),
+        "default_trials": default_trials,
+        "trials": args.trials,
+        "big_run_s": timed_run(args.trials, args.workers),
+        "split_trials": args.split_trials,
+        "split": split(args.split_trials),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"machine: {report['machine']}")
+    print(f"default run ({default_trials} trials, all workers): {report['default_run_s']:.1f} s")
+    print(f"{args.trials} trials (all workers): {report['big_run_s']:.1f} s")
+    s = report["split"]
+    print(f"one process, {args.split_trials} trials: {s['total_s']:.1f} s = queue engine "
+          f"{s['queue_engine_s']:.1f} s + contact generation {s['contact_generation_s']:.1f} s "
+          f"+ economics and the rest {s['economics_and_rest_s']:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
