@@ -201,7 +201,8 @@ class CustomerState:
         on_prospects = 1.0 - e.customer_share
         won = pos * on_prospects * e.acquisition_per_positive
         lost_prospects = neg * on_prospects * e.lost_prospect_per_negative
-        net_won = np.minimum(won - lost_prospects, e.prospects)
+        # Word of mouth cannot win or lose more prospects than there are.
+        net_won = np.clip(won - lost_prospects, -e.prospects, e.prospects)
         churned = neg * e.customer_share * e.churn_per_negative
         return pos, neg, net_won, churned
 

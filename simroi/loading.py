@@ -128,9 +128,15 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, parsed
 
 
+# Keys that are alternatives: setting one in an override removes the other.
+_ALTERNATIVES = {"agents": "staffing", "staffing": "agents"}
+
+
 def _deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in patch.items():
+        if key in _ALTERNATIVES and _ALTERNATIVES[key] not in patch:
+            out.pop(_ALTERNATIVES[key], None)
         if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = _deep_merge(out[key], value)
         else:
@@ -227,6 +233,8 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
             node[int(parts[-1])] = value
         else:
             node[parts[-1]] = value
+            if parts[-1] in _ALTERNATIVES:
+                node.pop(_ALTERNATIVES[parts[-1]], None)
     return out
 
 

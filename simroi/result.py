@@ -135,6 +135,10 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -163,6 +167,10 @@ def load_result_file(path: str | Path) -> tuple[str, dict[str, Any], dict[str, n
     if not source.is_file():
         raise ResultFileError(f"{source}: file not found")
     try:
+        # Check the archive first: np.load leaks its file handle on a truncated zip.
+        with zipfile.ZipFile(source) as archive:
+            if archive.testzip() is not None:
+                raise zipfile.BadZipFile("a member is damaged")
         with np.load(source, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:

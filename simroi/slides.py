@@ -193,10 +193,10 @@ class SlideDeck:
         left, top, width, _ = box
         columns = [int(width * share / sum(widths)) for share in widths]
         # Numbers must not wrap: shrink the font (down to 10 pt) until the widest number of
-        # each numeric column fits, at about 0.55 em per character plus the cell margins.
+        # each numeric column fits, at about 0.62 em per character (bold) plus the cell margins.
         for j in numeric:
             longest = max(len(str(row[j])) for row in [header, *rows])
-            while size > 10 and longest * size * 0.55 / 72 + 0.2 > columns[j] / 914400:
+            while size > 10 and longest * size * 0.62 / 72 + 0.2 > columns[j] / 914400:
                 size -= 1
         shape = slide.shapes.add_table(
             len(rows) + 1,

@@ -586,6 +586,23 @@ def _zip_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def test_a_result_with_no_incremental_cost_falls_back_to_npv(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    samples = {**synthetic_run.samples, "roi": np.full(synthetic_run.trials, np.nan)}
+    run = replace(synthetic_run, samples=samples)
+    report = build_report(run)
+    assert "roi" not in available_charts(report)
+    assert report.sentence.startswith("NPV: median") and "ROI undefined" in report.sentence
+    export(run, [tmp_path / "d.pptx", tmp_path / "{chart}.png", tmp_path / "t.md"])
+    assert not (tmp_path / "roi.png").exists() and (tmp_path / "lines.png").exists()
+    assert not any(
+        "ROI over" in c.chart_title.text_frame.text for _, c in _charts(tmp_path / "d.pptx")
+    )
+
+
 def test_fmt_never_prints_negative_zero_or_nan() -> None:
     assert fmt(float("nan"), "pct") == "—"
     assert fmt(-1234567.0, "money") == "−$1.23M"

@@ -90,7 +90,7 @@ def test_schema_is_json_schema_of_the_format(tmp_path: Path) -> None:
 BAD_CASES = [
     # (old text, new text, expected fragments)
     ("horizon_months = 36 ", 'horizon_months = "long" ', ["scenario.horizon_months", "'long'"]),
-    ("agents = 3 ", "agnts = 3 ", ["channels.email.agnts", "unknown key", "did you mean 'agents'"]),
+    ("agents = 5 ", "agnts = 5 ", ["channels.email.agnts", "unknown key", "did you mean 'agents'"]),
     (
         "low = 0.65, mode = 0.72, high = 0.80",
         "low = 0.65, mode = 0.72, high = 1.80",
@@ -151,7 +151,7 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = (
         DEFAULT.read_text()
-        .replace("agents = 3 ", "agnts = 3 ")
+        .replace("agents = 5 ", "agnts = 5 ")
         .replace("horizon_months = 36 ", "horizon_months = 0 ")
     )
     path = tmp_path / "two.toml"
@@ -165,7 +165,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 def test_zero_agents_on_a_realtime_channel_with_volume_is_refused(tmp_path: Path) -> None:
     path = variant(
         tmp_path,
-        '{ start = "08:00", end = "09:00", agents = 8 }',
+        '{ start = "08:00", end = "09:00", agents = 9 }',
         '{ start = "08:00", end = "09:00", agents = 0 }',
     )
     assert invoke("validate", str(path))[0] == 0  # some agents remain later in the day
@@ -267,6 +267,19 @@ def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
     assert only_base.program.channels["phone"].cost_per_agent_hour != 41
     assert only_base.baseline is not None
     assert only_base.baseline.channels["phone"].cost_per_agent_hour == 41
+
+
+def test_setting_agents_replaces_a_staffing_schedule_and_back() -> None:
+    loaded = load_scenario(overrides=["channels.phone.agents=4"])
+    assert loaded.program.channels["phone"].agents == 4
+    assert loaded.program.channels["phone"].staffing is None
+    back = load_scenario(
+        overrides=['channels.social.staffing=[{ start = "09:00", end = "17:00", agents = 2 }]']
+    )
+    assert back.program.channels["social"].agents is None
+    assert back.program.channels["social"].max_agents == 2
+    assert back.baseline is not None
+    assert back.baseline.channels["social"].max_agents == 0  # the inline baseline's agents = 0
 
 
 def test_scenario_objects_are_frozen() -> None:
