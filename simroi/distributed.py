@@ -1,0 +1,131 @@
+"""Running blocks of trials on a Dask distributed cluster (the optional ``dask`` extra).
+
+:func:`dask_client` connects to a scheduler (``--scheduler tcp://HOST:PORT``) or, without one,
+starts a local cluster of worker processes, and checks before any block is sent that the
+cluster can run simroi's blocks bit-identically: at least one worker is connected, and every
+worker has the same simroi and numpy versions as this process. Problems become one-line
+:class:`~simroi.errors.SimroiError` messages (exit status 2 in the CLI), never a hang: connecting
+and waiting for workers are bounded by :data:`CONNECT_TIMEOUT_S`.
+
+Dask only ships the work; which numbers a block draws is fixed by its index (DESIGN.md §3), so a
+Dask run equals a local run with the same seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import numpy as np
+
+from simroi import __version__
+from simroi.errors import SimroiError
+
+__all__ = ["CONNECT_TIMEOUT_S", "dask_client", "worker_threads"]
+
+#: Seconds to wait for a scheduler to answer, and for it to have at least one worker.
+CONNECT_TIMEOUT_S = 10.0
+
+_INSTALL = "install the dask extra: pip install 'simroi[dask]'"
+_ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
+
+
+def _versions() -> tuple[str, str]:
+    """This process's simroi and numpy versions (run on every worker to compare)."""
+    import numpy
+
+    import simroi
+
+    return simroi.__version__, numpy.__version__
+
+
+def _check_address(scheduler: str) -> str:
+    match = _ADDRESS.match(scheduler.strip())
+    if match is None or not 0 < int(match.group(3)) < 65536:
+        raise SimroiError(
+            f"--scheduler {scheduler!r}: not a Dask scheduler address; expected "
+            "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
+        )
+    scheme = match.group(1) or "tcp"
+    return f"{scheme}://{match.group(2)}:{match.group(3)}"
+
+
+def _check_workers(client: Any, where: str) -> None:
+    """Fail clearly when the cluster has no workers or runs other simroi or numpy versions."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+    except TimeoutError:
+        raise SimroiError(
+            f"{where}: the Dask scheduler has no workers (waited {CONNECT_TIMEOUT_S:g} s); "
+            "start some with: dask worker <scheduler address>"
+        ) from None
+    try:
+        found = client.run(_versions)
+    except Exception as exc:  # a worker that cannot import simroi fails to unpickle _versions
+        raise SimroiError(
+            f"{where}: the Dask workers cannot run simroi ({type(exc).__name__}: {exc}); "
+            f"install simroi {__version__} on every worker"
+        ) from None
+    ours = (__version__, np.__version__)
+    for worker, theirs in sorted(found.items()):
+        if tuple(theirs) != ours:
+            raise SimroiError(
+                f"{where}: Dask worker {worker} has simroi {theirs[0]} with numpy {theirs[1]}, "
+                f"but this is simroi {ours[0]} with numpy {ours[1]}; results would not be "
+                "bit-identical: install the same versions on every worker"
+            )
+
+
+def dask_client(scheduler: str | None, workers: int) -> Any:
+    """A connected ``distributed.Client`` ready to run blocks of trials.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        A scheduler address, ``tcp://HOST:PORT`` (``HOST:PORT`` means tcp). ``None`` starts a
+        local cluster of ``workers`` processes with one thread each, closed with the client.
+    workers : int
+        Worker processes of the local cluster (≥ 1); ignored with a scheduler.
+
+    Raises
+    ------
+    SimroiError
+        Dask is not installed; the address is malformed; the scheduler does not answer within
+        :data:`CONNECT_TIMEOUT_S`; it has no workers; or its workers run other versions.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise SimroiError(f"--executor dask: {_INSTALL}") from None
+    if scheduler is None:
+        client = Client(
+            n_workers=max(1, workers),
+            threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+            set_as_default=False,
+        )
+        where = "--executor dask (local cluster)"
+    else:
+        address = _check_address(scheduler)
+        where = f"--scheduler {address}"
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise SimroiError(
+                f"{where}: cannot connect to a Dask scheduler within {CONNECT_TIMEOUT_S:g} s "
+                f"({exc}); is it running, and is the address right?"
+            ) from None
+    try:
+        _check_workers(client, where)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def worker_threads(client: Any) -> int:
+    """Threads across the cluster's workers: how many blocks can run at once."""
+    return max(1, sum(client.nthreads().values()))
