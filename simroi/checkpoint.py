@@ -28,7 +28,7 @@ import numpy as np
 from simroi.errors import OutputError, ResultFileError
 from simroi.result import atomic_write
 
-__all__ = ["Checkpoint", "CheckpointHeader", "default_checkpoint_path"]
+__all__ = ["Checkpoint", "CheckpointHeader", "default_checkpoint_path", "discard_checkpoint"]
 
 FORMAT = "simroi-checkpoint"
 FORMAT_VERSION = 1
@@ -224,9 +224,17 @@ class Checkpoint:
 
     def discard(self) -> None:
         """Remove the checkpoint's files and its directory (once the result is written)."""
-        for entry in self.path.iterdir():
-            if entry.name == _HEADER or _BLOCK.match(entry.name) or entry.name.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-        with contextlib.suppress(OSError):
-            self.path.rmdir()
+        discard_checkpoint(self.path)
+
+
+def discard_checkpoint(path: str | Path) -> None:
+    """Remove a checkpoint's files and, if nothing else is in it, its directory."""
+    path = Path(path)
+    if not path.is_dir():
+        return
+    for entry in path.iterdir():
+        if entry.name == _HEADER or _BLOCK.match(entry.name) or entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()

@@ -28,6 +28,16 @@ class _Group(click.Group):
     """Maps SimroiError to a one-line message per problem and exit status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        import signal
+        import threading
+
+        # SIGTERM (kill, a batch scheduler, a container stop) stops a command as Ctrl-C does:
+        # finished blocks are kept, no output is left half-written, exit status 130.
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
         try:
             return super().invoke(ctx)
         except SimroiError as exc:
@@ -35,9 +45,15 @@ class _Group(click.Group):
             for line in str(exc).splitlines() or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
             ctx.exit(2)
-        except KeyboardInterrupt:
-            Console(stderr=True).print("interrupted")
+        except KeyboardInterrupt as exc:
+            # A run says what it kept and how to resume; anything else just stops.
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                str(exc) or "interrupted", markup=False
+            )
             ctx.exit(130)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _console(ctx: click.Context) -> Console:
@@ -199,7 +215,24 @@ def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
     type=click.Path(dir_okay=False),
     default=None,
     help="Write a result file (.npz) with every per-trial sample and the provenance; "
-    "`simroi export` turns it into slides, charts and tables without re-running.",
+    "`simroi export` turns it into slides, charts and tables without re-running. While the "
+    "run is unfinished its blocks are kept in OUT.checkpoint, so it can be resumed.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Keep each finished block of trials in DIR (default: OUT.checkpoint with --out, "
+    "none without), so that an interrupted run can be resumed; removed once the run completes.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run from its checkpoint: finished blocks are reused, and "
+    "the result is bit-identical to an uninterrupted run. Give the same scenario, --set and "
+    "--trials; the seed comes from the checkpoint.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -215,6 +248,8 @@ def run(
     scheduler: str | None,
     overrides: tuple[str, ...],
     out: str | None,
+    checkpoint: str | None,
+    resume: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -227,7 +262,18 @@ def run(
     standard error; each benefit and cost line; a TEI-style risk-adjusted view; KPIs per channel
     for program and baseline; the probability of meeting each objective; and the seed that
     replays the run exactly.
+
+    Blocks of trials run in --workers local processes (default: all cores) or on a Dask
+    cluster (--executor dask, with --scheduler or a local cluster); the same seed gives
+    bit-identical results on any of them. Ctrl-C or SIGTERM stops cleanly (exit status 130):
+    with --out or --checkpoint the finished blocks are kept and the message shows the command
+    that resumes the run.
     """
+    import shlex
+    import tempfile
+
+    from simroi.checkpoint import default_checkpoint_path, discard_checkpoint
+    from simroi.errors import OutputError
     from simroi.loading import load_scenario
 
     loaded = load_scenario(scenario, overrides=overrides)
@@ -239,19 +285,66 @@ def run(
     options = _options(trials, seed, engine, workers, executor, scheduler)
     if out is not None:
         _check_writable(out)
+        try:  # fail now, not after hours of simulation, when the directory is not writable
+            with tempfile.TemporaryFile(dir=Path(out).parent):
+                pass
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
+    if resume and kept is None:
+        raise SimroiError(
+            "--resume needs the interrupted run's checkpoint: give the same --out FILE (its "
+            "checkpoint is FILE.checkpoint) or --checkpoint DIR"
+        )
     from simroi.analysis import summarize
     from simroi.render import render_run_summary
+    from simroi.runner import RunInterrupted
     from simroi.runner import run as run_scenario
 
     bar, update = _progress(quiet or as_json)
-    if bar is not None:
-        with bar:
-            result = run_scenario(loaded, options, progress=update)
-    else:
-        result = run_scenario(loaded, options, progress=update)
+    try:
+        result = _simulate(
+            bar,
+            lambda: run_scenario(loaded, options, progress=update, checkpoint=kept, resume=resume),
+        )
+        if out is not None:
+            try:
+                result.save(out)
+            except KeyboardInterrupt:  # the result is complete, and kept in the checkpoint
+                trials_done = result.trials
+                raise RunInterrupted(
+                    trials_done, trials_done, result.provenance.seed, kept
+                ) from None
+            except OutputError as exc:
+                if kept is None:
+                    raise
+                raise OutputError(
+                    f"{exc} (the {result.trials:,} simulated trials are kept in {kept}: fix "
+                    "this, then rerun with --resume to write the result without simulating "
+                    "again)"
+                ) from None
+    except RunInterrupted as exc:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(str(exc), markup=False)
+        if exc.checkpoint is None:
+            err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
+            ctx.exit(130)
+        words = ["simroi", "run", *([scenario] if scenario else [])]
+        for s in overrides:
+            words += ["--set", s]
+        words += [*(["--trials", trials] if trials else []), "--seed", str(exc.seed)]
+        words += ["--engine", engine] if engine != "vectorized" else []
+        words += ["--workers", str(workers)] if workers else []
+        words += ["--executor", executor] if executor != "local" else []
+        words += ["--scheduler", scheduler] if scheduler else []
+        words += ["--out", out] if out else []
+        words += ["--checkpoint", checkpoint] if checkpoint else []
+        command = " ".join(shlex.quote(w) for w in [*words, "--resume"])
+        err.print(f"resume with: {command}", markup=False)
+        ctx.exit(130)
+    if kept is not None:
+        discard_checkpoint(kept)  # the result is complete (and written, with --out)
     summary = summarize(result)
-    if out is not None:
-        result.save(out)
     console = _console(ctx)
     if as_json:
         click.echo(json.dumps(summary, indent=2))

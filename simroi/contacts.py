@@ -27,6 +27,7 @@ import numpy as np
 from scipy import special, stats
 
 from simroi.engine import QueueState, ShiftPattern, serve_fcfs
+from simroi.errors import ScenarioError
 from simroi.randomness import Streams
 from simroi.scenario import (
     DEFAULT_INTRADAY_PROFILE,
@@ -48,6 +49,11 @@ __all__ = [
 
 DAYS_PER_MONTH = 365.25 / 12
 DAY = 86_400.0
+#: Most contact slots (contacts on a simulated day × trials in the block, summed over the month's
+#: simulated days) one channel may hold at once: about 5 GB of working memory. The bundled
+#: outage scenario peaks near 2e7; beyond the limit the run stops with advice instead of
+#: exhausting memory.
+MAX_CONTACT_SLOTS = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -179,25 +185,45 @@ def _weekday_factors(spec: ChannelSpec) -> np.ndarray:
     return factors / factors.mean()
 
 
-def _handle_times(u: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str) -> np.ndarray:
+# Per-contact draws use the distribution's fastest standard form: a standard normal for a
+# lognormal, a standard exponential for an exponential or Weibull, a uniform for a gamma.
+_STANDARD = {
+    "lognormal": "normal",
+    "exponential": "exponential",
+    "weibull": "exponential",
+    "gamma": "uniform",
+}
+
+
+def _standard_draws(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.ndarray:
+    if kind == "normal":
+        return rng.standard_normal(shape)
+    if kind == "exponential":
+        return rng.standard_exponential(shape)
+    return rng.random(shape)
+
+
+def _handle_times(z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str) -> np.ndarray:
+    """Handle times from standard draws ``z`` (see ``_STANDARD``) with per-trial mean and cv."""
     if dist == "exponential":
-        return -mean * np.log1p(-u)
+        return mean * z
     if dist == "lognormal":
         sigma2 = np.log1p(cv**2)
         mu = np.log(mean) - sigma2 / 2
-        return np.exp(mu + np.sqrt(sigma2) * special.ndtri(u))
+        return np.exp(mu + np.sqrt(sigma2) * z)
     shape = 1.0 / cv**2
-    return special.gammaincinv(shape, u) * mean / shape
+    return special.gammaincinv(shape, z) * mean / shape
 
 
-def _patience(u: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
+def _patience(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
+    """Patience from standard draws ``z`` (see ``_STANDARD``) with per-trial mean."""
     if dist == "exponential":
-        return -mean * np.log1p(-u)
+        return mean * z
     if dist == "weibull":
         scale = mean / special.gamma(1.0 + 1.0 / shape)
-        return scale * (-np.log1p(-u)) ** (1.0 / shape)
+        return scale * z ** (1.0 / shape)
     mu = np.log(mean) - shape**2 / 2
-    return np.exp(mu + shape * special.ndtri(u))
+    return np.exp(mu + shape * z)
 
 
 def simulate_channel_month(
@@ -234,6 +260,7 @@ def simulate_channel_month(
         k: [] for k in ("arrival", "present", "weight", "handle", "patience", "resolve", "public")
     }
     weights = _day_weights(plan, weekday)
+    held = 0
     for j, day in enumerate(plan.day_index):
         key = (name, int(day))
         busy = np.ones(trials)
@@ -242,9 +269,14 @@ def simulate_channel_month(
             draw = streams.rng("busyness", *key).standard_gamma(np.where(varies, shape, 1.0))
             busy = np.where(varies, draw / np.where(varies, shape, 1.0), 1.0)
         lam = rate * weekday[plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
+        if not np.isfinite(lam).all() or float(lam.max(initial=0.0)) > MAX_CONTACT_SLOTS:
+            _too_many_contacts(name, float(np.nan_to_num(lam, nan=np.inf).max()), trials)
         count = stats.poisson.ppf(streams.rng("count", *key).random(trials), lam)
         count = np.nan_to_num(count, nan=0.0).astype(np.int64)
         slots = int(count.max(initial=0))
+        held += (slots + 1) * trials
+        if held > MAX_CONTACT_SLOTS:
+            _too_many_contacts(name, slots, trials)
         # The day's arrival times come out sorted: the order statistics of `count` uniforms are
         # the normalized partial sums of count + 1 exponentials. Contact k of the day (by rank)
         # gets the k-th draw of every per-contact stream, so worlds with a little more or less
@@ -258,8 +290,16 @@ def simulate_channel_month(
         parts["arrival"].append(day * DAY + np.where(present, time_of_day, DAY))
         parts["present"].append(present)
         parts["weight"].append(np.where(present, weights[j], 0.0))
-        for purpose in ("handle", "patience", "resolve", "public"):
-            parts[purpose].append(streams.rng(purpose, *key).random((slots, trials)))
+        size = (slots, trials)
+        handle_kind = _STANDARD[spec.handle_time_dist]
+        parts["handle"].append(_standard_draws(streams.rng("handle", *key), handle_kind, size))
+        if spec.kind == "realtime":
+            patience_kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+            parts["patience"].append(
+                _standard_draws(streams.rng("patience", *key), patience_kind, size)
+            )
+        for purpose in ("resolve", "public"):
+            parts[purpose].append(streams.rng(purpose, *key).random(size))
     joined = {k: np.concatenate(v) if v else np.empty((0, trials)) for k, v in parts.items()}
     arrival, present = joined["arrival"], joined["present"].astype(bool)
     handle = (
@@ -286,6 +326,17 @@ def simulate_channel_month(
         spec, joined["weight"], arrival, start, handle, present, resolved_mark, public_mark
     )
     return outcome, state
+
+
+def _too_many_contacts(name: str, contacts: float, trials: int) -> None:
+    """Refuse a month that would not fit in memory (rather than crash or silently drop it)."""
+    amount = f"{contacts:,.0f}" if contacts < 1e12 else f"{contacts:.3g}"
+    raise ScenarioError(
+        f"channels.{name}: up to {amount} contacts on one simulated day × {trials} "
+        f"trials in a block is more than simroi holds at once ({MAX_CONTACT_SLOTS:,} contact "
+        "slots per channel and month); lower simulation.block_size, or check "
+        "contacts_per_customer_per_year and customers.active_customers"
+    )
 
 
 def _day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
@@ -355,18 +406,20 @@ def _outcomes(
     wait = np.where(answered, start - arrival, 0.0)
     response = wait if spec.kind == "realtime" else wait + np.where(answered, handle, 0.0)
     fast = answered & (response <= spec.sla_threshold_seconds)
-    resolved = answered & resolved_mark
     unanswered = present & ~answered
-    masks = (
-        resolved & fast,
-        resolved & ~fast,
-        answered & ~resolved_mark,
-        unanswered if spec.kind == "realtime" else np.zeros_like(unanswered),
-        unanswered if spec.kind != "realtime" else np.zeros_like(unanswered),
-    )
-    wp = w * public_mark
-    counts = np.stack([(w * m).sum(axis=0) for m in masks], axis=1)
-    public_counts = np.stack([(wp * m).sum(axis=0) for m in masks], axis=1)
+    # One pass per table: each contact's class code (0-4, or 5 for padding) indexes a bincount
+    # by (trial, class), weighted by the contact's weight.
+    trials = w.shape[1]
+    unanswered_code = 3 if spec.kind == "realtime" else 4
+    code = np.where(
+        answered, np.where(resolved_mark, np.where(fast, 0, 1), 2), unanswered_code
+    ).astype(np.int64)
+    code[~present] = 5
+    cell = code * trials + np.arange(trials)
+    counts = np.bincount(cell.ravel(), weights=w.ravel(), minlength=6 * trials)
+    counts = counts.reshape(6, trials)[:5].T
+    public = np.bincount(cell.ravel(), weights=(w * public_mark).ravel(), minlength=6 * trials)
+    public_counts = public.reshape(6, trials)[:5].T
     wa = w * answered
     return ChannelMonth(
         offered=w.sum(axis=0),

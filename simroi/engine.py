@@ -462,11 +462,12 @@ def _serve_chunk(
     free_bits |= np.arange(servers, dtype=np.int64)[:, None]
     free_flat = free.reshape(-1)
     span_end = state.span_end[:, cols].copy()
-    # Shift bookkeeping is needed only if some span ends, or some server is never free; e_min is
-    # a lower bound on every span end of the chunk (span ends only grow).
+    # Shift bookkeeping is needed only if some span ends, or some server is never free. e_trial
+    # is, per trial, the earliest end of any server's current span: a lower bound on the chosen
+    # server's span end, so trials whose start is below it need no shift check at all.
     check = bool(np.isfinite(span_end).any() or (free >= _NEVER).any())
-    e_min = min(float(span_end.min()), _NEVER)
-    stale = False
+    e_trial = np.minimum(span_end.min(axis=0), _NEVER)
+    flag = np.empty(width, dtype=bool)
 
     m = np.empty(width)
     m_bits = m.view(np.int64)
@@ -488,11 +489,14 @@ def _serve_chunk(
         np.bitwise_and(m_bits, mask, out=k)
         np.maximum(a, m, out=start)
         blocked = None
-        if check and not start.max() < e_min:
-            blocked, moved = _settle(free, span_end, m, k, start, a, presents[i], shifts, mask)
-            stale |= moved
-        if stale and not i & 31:
-            e_min, stale = min(float(span_end.min()), _NEVER), False
+        if check:
+            np.greater_equal(start, e_trial, out=flag)
+            if not full:
+                flag &= presents[i]
+            if flag.any():
+                blocked, moved = _settle(free, span_end, m, k, start, a, flag, shifts, mask)
+                if moved:
+                    np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
@@ -523,24 +527,24 @@ def _settle(
     k: np.ndarray,
     start: np.ndarray,
     a: np.ndarray,
-    present: np.ndarray,
+    flagged: np.ndarray,
     shifts: ShiftPattern,
     mask: np.int64,
 ) -> tuple[np.ndarray, bool]:
     """Move servers whose span ended before they could start to their next span; choose again.
 
-    Called when, in some trials, the chosen server could only start at or after the end of its
-    span. In those trials every server whose span ends by that start time is moved: none of them
-    can serve this contact or a later one in its current span (the chosen server is the earliest
-    free, and arrivals only grow), so moving them now is the same as moving them when chosen.
+    Called for the ``flagged`` trials (present contacts whose start is at or after the earliest
+    span end among the trial's servers). In those trials every server whose span ends by the
+    start time is moved: none of them can serve this contact or a later one in its current span
+    (the chosen server is the earliest free, and arrivals only grow), so moving them now is the
+    same as moving them when chosen.
     Updates ``free``, ``span_end``, ``m``, ``k`` and ``start`` in place for the trials concerned.
     Returns the trials for which no server will ever be free again, and whether anything moved.
     """
     width = free.shape[1]
     free_flat, end_flat = free.reshape(-1), span_end.reshape(-1)
-    # Padding rows move nobody: their arrival times may be anything.
-    off = (start >= end_flat[k * width + np.arange(width)]) & (start < _NEVER) & present
-    lane = np.flatnonzero(off)
+    # Padding rows move nobody (they are never flagged): their arrival times may be anything.
+    lane = np.flatnonzero(flagged & (start < _NEVER))
     moved = lane.size > 0
     while lane.size:
         t = start[lane]

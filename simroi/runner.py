@@ -457,7 +457,6 @@ def _guard_memory(
         ) from None
 
 
-
 def _meta(loaded: LoadedScenario) -> dict[str, Any]:
     program = loaded.program
     return {
