@@ -117,9 +117,11 @@ def main() -> None:
     print(f"default run ({default_trials} trials, all workers): {report['default_run_s']:.1f} s")
     print(f"{args.trials} trials (all workers): {report['big_run_s']:.1f} s")
     s = report["split"]
-    print(f"one process, {args.split_trials} trials: {s['total_s']:.1f} s = queue engine "
-          f"{s['queue_engine_s']:.1f} s + contact generation {s['contact_generation_s']:.1f} s "
-          f"+ economics and the rest {s['economics_and_rest_s']:.1f} s")
+    print(
+        f"one process, {args.split_trials} trials: {s['total_s']:.1f} s = queue engine "
+        f"{s['queue_engine_s']:.1f} s + contact generation {s['contact_generation_s']:.1f} s "
+        f"+ economics and the rest {s['economics_and_rest_s']:.1f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -183,9 +183,18 @@ class Checkpoint:
         return json.dumps(self.header.to_json(), sort_keys=True)
 
     def save_block(self, block: int, arrays: dict[str, np.ndarray]) -> None:
-        """Keep one finished block's per-trial arrays (atomically; raises OutputError)."""
-        meta = json.dumps({"run": self._run_id(), "block": block}).encode("utf-8")
-        payload = {**arrays, "meta": np.frombuffer(meta, dtype=np.uint8)}
+        """Keep one finished block's per-trial arrays (atomically; raises OutputError).
+
+        The block's per-trial float64 columns are stored as one (trials, columns) matrix, so a
+        block is a few archive members rather than one per quantity.
+        """
+        names = list(arrays)
+        columns = [k for k in names if arrays[k].ndim == 1 and arrays[k].dtype == np.float64]
+        payload = {f"other/{k}": arrays[k] for k in names if k not in columns}
+        if columns:
+            payload["columns"] = np.stack([arrays[k] for k in columns], axis=1)
+        meta = {"run": self._run_id(), "block": block, "names": names, "columns": columns}
+        payload["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         savez: Any = np.savez  # uncompressed: per-trial floats hardly compress, and it is faster
         try:
             atomic_write(self._block_path(block), lambda handle: savez(handle, **payload))
@@ -214,13 +223,28 @@ class Checkpoint:
             with zipfile.ZipFile(path):
                 pass
             with np.load(path, allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-            meta = json.loads(bytes(arrays.pop("meta")).decode("utf-8"))
-        except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
+                stored = {k: data[k] for k in data.files}
+            meta = json.loads(bytes(stored["meta"]).decode("utf-8"))
+            if meta.get("run") != self._run_id() or meta.get("block") != block:
+                return None
+            matrix = stored.get("columns", np.empty((0, 0)))
+            column = {name: i for i, name in enumerate(meta["columns"])}
+            return {
+                name: matrix[:, column[name]] if name in column else stored[f"other/{name}"]
+                for name in meta["names"]
+            }
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            EOFError,
+            UnicodeDecodeError,
+            zipfile.BadZipFile,
+        ):
             return None
-        if not isinstance(meta, dict) or meta.get("run") != self._run_id():
-            return None
-        return arrays if meta.get("block") == block else None
 
     def discard(self) -> None:
         """Remove the checkpoint's files and its directory (once the result is written)."""

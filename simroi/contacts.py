@@ -123,7 +123,11 @@ def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
 def agent_hours_per_month(spec: ChannelSpec) -> float:
     """Agent hours on queue in an average month (concurrency slots are not extra agents)."""
     pattern = shift_pattern(spec)
-    spans = np.where(np.isfinite(pattern.starts), pattern.ends - pattern.starts, 0.0)
+    # Slots never on duty have infinite starts and ends: leave them out (inf - inf is NaN).
+    on_duty = np.isfinite(pattern.starts)
+    spans = np.subtract(
+        pattern.ends, pattern.starts, out=np.zeros_like(pattern.starts), where=on_duty
+    )
     per_cycle = float(spans.sum()) / spec.concurrency
     return per_cycle / pattern.period_seconds * DAYS_PER_MONTH * DAY / 3600.0
 

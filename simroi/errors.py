@@ -1,8 +1,8 @@
 """The exceptions simroi raises for problems a user can fix.
 
 Every domain error subclasses :class:`SimroiError` *and* the builtin it refines, so callers
-can catch either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2; anything else is a
-bug and is allowed to surface.
+can catch either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2;
+anything else is a bug and is allowed to surface.
 """
 
 from __future__ import annotations

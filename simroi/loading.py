@@ -202,6 +202,15 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
         raise ScenarioError(f"{source}: --set {key}: {'.'.join(parts[:i])!r} is not a table")
 
 
+def _list_index(items: list[Any], part: str, key: str, source: str) -> int:
+    """``part`` as an index of ``items`` (an earlier --set may have replaced a table by a list)."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise ScenarioError(
+            f"{source}: --set {key}: {part!r} is not an index of a list of {len(items)} items"
+        )
+    return int(part)
+
+
 def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
     out = copy.deepcopy(raw)
     for text in overrides:
@@ -223,14 +232,14 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
         parts = target_key.split(".")
         for part in parts[:-1]:
             if isinstance(node, list):
-                node = node[int(part)]
+                node = node[_list_index(node, part, key, source)]
                 continue
             nxt = node.setdefault(part, {})
             if not isinstance(nxt, dict | list):
                 raise ScenarioError(f"{source}: --set {key}: {part!r} is not a table")
             node = nxt
         if isinstance(node, list):
-            node[int(parts[-1])] = value
+            node[_list_index(node, parts[-1], key, source)] = value
         else:
             node[parts[-1]] = value
             if parts[-1] in _ALTERNATIVES:
@@ -368,8 +377,18 @@ def _matches(pattern: str, key: str) -> bool:
     return True
 
 
+#: Largest magnitude of any input (its P0.1 and P99.9 for an uncertain one): ample for money in
+#: any currency and for head counts, and far enough from float overflow for the model's products.
+MAX_MAGNITUDE = 1e15
+
+
 def _range_problems(scenario: Scenario, source: str) -> Iterator[str]:
     for key, value in scenario.quantities():
+        extremes = as_distribution(value).ppf(np.array([0.001, 0.999]))
+        if float(np.max(np.abs(extremes))) > MAX_MAGNITUDE:
+            got = f"{value:g}" if isinstance(value, float) else as_distribution(value).describe()
+            yield f"{source}: {key}: must be at most {MAX_MAGNITUDE:g} in magnitude (got {got})"
+            continue
         for pattern, lo, hi, rule in _RANGES:
             if not _matches(pattern, key):
                 continue

@@ -88,10 +88,12 @@ def clock_seconds(text: str) -> int:
 class _Spec(BaseModel):
     """Strict, frozen base: unknown keys are errors, values never change after loading."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
-NonNegInt = Annotated[int, Field(ge=0)]
+# Agents on one channel: generous for any single contact centre, and small enough that the queue
+# state (agent slots × trials in a block) fits in memory.
+NonNegInt = Annotated[int, Field(ge=0, le=10_000)]
 
 
 class ScenarioMeta(_Spec):

@@ -15,6 +15,7 @@ of one month or ten years, one trial — run to finite results.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 import json
@@ -42,7 +43,7 @@ from simroi.result import RunResult
 from simroi.runner import RunOptions, run
 
 EXAMPLE_TIMEOUT_S = 60
-EXAMPLES = int(os.environ.get("SIMROI_FUZZ_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("SIMROI_FUZZ_EXAMPLES", "300"))
 TINY_RUN = [
     "--trials",
     "2",
@@ -119,6 +120,22 @@ def _at(data: Any, path: tuple[Any, ...]) -> Any:
 
 TABLES = [()] + [p for p in PATHS if isinstance(_at(DEFAULT, p), dict)]
 NUMERIC = [p for p in PATHS if isinstance(_at(DEFAULT, p), int | float | dict)]
+SHARE_KEYS = (
+    r"fcr|public_share|retry_share|monthly_churn|shrinkage|discount_rate|post_share_.*|.*_share.*"
+)
+SHARES = [p for p in NUMERIC if isinstance(p[-1], str) and re.fullmatch(SHARE_KEYS, p[-1])]
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """A number, or every number of a distribution table, times ``factor``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value * factor
+    if isinstance(value, dict):
+        return {k: _scaled(v, factor) if k != "dist" else v for k, v in value.items()}
+    return value
+
 
 numbers = st.sampled_from(
     [0, 1, -1, 0.5, -0.5, 2, 1e-300, 1e300, -1e300, 2**70, -(2**63), math.nan, math.inf, -math.inf]
@@ -141,81 +158,87 @@ values = st.one_of(numbers, wrong_types, distributions())
 
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[str, list[str]]:
-    """A broken or odd variant of the default scenario: (TOML text, --set overrides)."""
+    """A broken or odd variant of the default scenario: (TOML text, --set overrides).
+
+    Each example is one of: odd but mostly valid values (so the model runs on them), broken
+    values, garbled TOML text, or stray ``--set`` overrides.
+    """
     data = copy.deepcopy(DEFAULT)
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(
-            st.sampled_from(
-                ["delete", "replace", "number", "unknown", "channels", "volume", "agents"]
-            )
-        )
-        try:
-            if kind == "delete":
-                path = draw(st.sampled_from(PATHS))
-                del _at(data, path[:-1])[path[-1]]
-            elif kind == "replace":
-                path = draw(st.sampled_from(PATHS))
-                _at(data, path[:-1])[path[-1]] = draw(values)
-            elif kind == "number":
-                path = draw(st.sampled_from(NUMERIC))
-                _at(data, path[:-1])[path[-1]] = draw(st.one_of(numbers, distributions()))
-            elif kind == "unknown":
-                table = _at(data, draw(st.sampled_from(TABLES)))
-                name = draw(st.sampled_from(["agent", "unknown_key", "Agents", "trials ", "ü"]))
-                table[name] = draw(values)
-            elif kind == "channels":
-                change = draw(st.sampled_from(["empty", "one", "drop-social", "not-a-table"]))
-                channels = data["channels"]
-                if change == "empty":
-                    data["channels"] = {}
-                elif change == "one":
-                    data["channels"] = {"phone": channels["phone"]}
-                elif change == "drop-social":
-                    channels.pop("social", None)
-                else:
-                    channels["chat"] = draw(wrong_types)
-            elif kind == "volume":
-                channel = draw(st.sampled_from(["phone", "email", "social"]))
-                factor = draw(st.sampled_from([0.0, 10.0, 100.0, 1e6, 1e12, 1e300]))
-                data["channels"][channel]["contacts_per_customer_per_year"] = 0.3 * factor
-            else:  # zero agents, or a zero-agent schedule
-                channel = draw(st.sampled_from(["phone", "email", "social"]))
-                spec = data["channels"][channel]
-                spec.pop("staffing", None)
-                spec["agents"] = 0
-        except (KeyError, IndexError, TypeError):
-            pass  # a path a previous mutation removed
+    mode = draw(st.sampled_from(["odd", "broken", "text", "overrides"]))
+    kinds = {
+        "odd": ["scale", "huge", "boundary", "volume", "agents", "horizon"],
+        "broken": ["delete", "replace", "number", "unknown", "channels"],
+    }.get(mode, [])
+    for _ in range(draw(st.integers(1, 3)) if kinds else 0):
+        with contextlib.suppress(KeyError, IndexError, TypeError):  # a path already removed
+            _mutate(draw, data, draw(st.sampled_from(kinds)))
     text = toml_document(data)
-    garble = draw(st.sampled_from(["none", "none", "none", "truncate", "insert"]))
-    if garble == "truncate":
-        text = text[: draw(st.integers(0, len(text)))]
-    elif garble == "insert":
+    if mode == "text":
         at = draw(st.integers(0, len(text)))
-        text = (
-            text[:at]
-            + draw(st.sampled_from(["=", "[", "]]", '"', "\n[x", "\x00", "{"]))
-            + text[at:]
-        )
-    overrides = draw(
-        st.lists(
-            st.tuples(
-                st.sampled_from(
-                    [
-                        "channels.phone.agents",
-                        "channels.social.fcr",
-                        "customers.monthly_churn",
-                        "nope.nothing",
-                        "channels",
-                        "",
-                    ]
-                ),
-                st.sampled_from(["-3", "abc", "{", "1e999", "nan", '{ dist = "pert" }', "", "0"]),
-            ),
-            max_size=2,
-        )
-    )
-    sets = [arg for key, value in overrides for arg in ("--set", f"{key}={value}")]
+        if draw(st.booleans()):
+            text = text[:at]  # a truncated file
+        else:
+            text = (
+                text[:at]
+                + draw(st.sampled_from(["=", "[", "]]", '"', "\n[x", "\x00", "{"]))
+                + text[at:]
+            )
+    sets: list[str] = []
+    if mode == "overrides":
+        keys = ["channels.phone.agents", "channels.social.fcr", "customers.monthly_churn"]
+        keys += ["nope.nothing", "channels", "", "simulation.trials", "events.0.days"]
+        texts = ["-3", "abc", "{", "1e999", "nan", '{ dist = "pert" }', "", "0", "[1,2]"]
+        for _ in range(draw(st.integers(1, 2))):
+            sets += ["--set", f"{draw(st.sampled_from(keys))}={draw(st.sampled_from(texts))}"]
     return text, sets
+
+
+def _mutate(draw: st.DrawFn, data: dict[str, Any], kind: str) -> None:
+    """Apply one mutation of ``kind`` to the scenario document ``data`` in place."""
+    if kind == "scale":
+        path = draw(st.sampled_from(NUMERIC))
+        factor = draw(st.sampled_from([0.0, 1e-9, 1e-3, 0.5, 2.0, 10.0]))
+        parent = _at(data, path[:-1])
+        parent[path[-1]] = _scaled(parent[path[-1]], factor)
+    elif kind == "huge":  # large but allowed magnitudes (inputs are capped at 1e15)
+        path = draw(st.sampled_from(NUMERIC))
+        _at(data, path[:-1])[path[-1]] = draw(st.sampled_from([1e9, 1e14, 1e15, -1e15]))
+    elif kind == "boundary":
+        path = draw(st.sampled_from(SHARES))
+        _at(data, path[:-1])[path[-1]] = draw(st.sampled_from([0.0, 1.0, 0.9, 0.95]))
+    elif kind == "horizon":
+        data["scenario"]["horizon_months"] = draw(st.sampled_from([1, 2, 120, 600]))
+    elif kind == "volume":  # far beyond capacity, up to absurd
+        channel = draw(st.sampled_from(["phone", "email", "social"]))
+        factor = draw(st.sampled_from([0.0, 10.0, 100.0, 1e6, 1e12, 1e300]))
+        data["channels"][channel]["contacts_per_customer_per_year"] = 0.3 * factor
+    elif kind == "agents":  # zero agents, or a zero-agent schedule
+        spec = data["channels"][draw(st.sampled_from(["phone", "email", "social"]))]
+        spec.pop("staffing", None)
+        spec["agents"] = 0
+    elif kind == "delete":
+        path = draw(st.sampled_from(PATHS))
+        del _at(data, path[:-1])[path[-1]]
+    elif kind == "replace":
+        path = draw(st.sampled_from(PATHS))
+        _at(data, path[:-1])[path[-1]] = draw(values)
+    elif kind == "number":
+        path = draw(st.sampled_from(NUMERIC))
+        _at(data, path[:-1])[path[-1]] = draw(st.one_of(numbers, distributions()))
+    elif kind == "unknown":
+        table = _at(data, draw(st.sampled_from(TABLES)))
+        name = draw(st.sampled_from(["agent", "unknown_key", "Agents", "trials ", "ü"]))
+        table[name] = draw(values)
+    else:  # channels
+        change = draw(st.sampled_from(["empty", "one", "drop-social", "not-a-table"]))
+        if change == "empty":
+            data["channels"] = {}
+        elif change == "one":
+            data["channels"] = {"phone": data["channels"]["phone"]}
+        elif change == "drop-social":
+            data["channels"].pop("social", None)
+        else:
+            data["channels"]["chat"] = draw(wrong_types)
 
 
 class Hang(Exception):

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,48 @@ def test_a_full_disk_during_the_run_is_a_one_line_error(
     assert "the blocks finished so far are kept in" in line and "--resume" in line
     kept = default_checkpoint_path(out)
     assert sorted(p.name for p in kept.glob("block-*")) == ["block-000000.npz", "block-000001.npz"]
+
+
+def _mount_tmpfs(where: Path, options: str) -> Iterator[Path]:
+    """A tiny (or read-only) real filesystem at ``where``, where the OS lets us mount one."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()})")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    yield from _mount_tmpfs(tmp_path / "tiny", "size=48k")
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    yield from _mount_tmpfs(tmp_path / "read-only", "ro,size=48k")
+
+
+def test_a_tiny_filesystem_fills_up_with_a_one_line_error(tiny_disk: Path) -> None:
+    out = tiny_disk / "r.npz"
+    args = ["--trials", "200", "--seed", "3", "--workers", "1", "--set", "simulation.block_size=10"]
+    result = CliRunner().invoke(main, ["run", *SET_FAST, *args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "cannot write: No space left on device" in line
+    assert not out.exists()
+    assert not [p for p in tiny_disk.rglob("*.tmp")]  # no half-written file left behind
+
+
+def test_a_read_only_filesystem_is_refused_before_simulating(read_only_disk: Path) -> None:
+    out = read_only_disk / "r.npz"
+    result = CliRunner().invoke(main, ["run", "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {out}: cannot write: Read-only file system"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
