@@ -162,6 +162,7 @@ class ChannelMonth:
     wait_sum_s: np.ndarray  # total wait of answered contacts
     response_p90_s: np.ndarray  # of answered contacts in the sampled days (NaN if none)
     busy_slot_s: np.ndarray  # slot time spent serving, scaled to the month
+    backlog_end: np.ndarray  # contacts still waiting when the month's last sampled day ends
     classes: np.ndarray  # (trials, 5)
     public_classes: np.ndarray  # (trials, 5)
 
@@ -326,8 +327,17 @@ def simulate_channel_month(
         start, state = serve_fcfs_simpy(arrival, handle, patience, present, shifts, state)
     else:
         start, state = serve_fcfs(arrival, handle, patience, present, shifts, state)
+    month_end = (int(plan.day_index[-1]) + 1) * DAY if plan.day_index.size else 0.0
     outcome = _outcomes(
-        spec, joined["weight"], arrival, start, handle, present, resolved_mark, public_mark
+        spec,
+        joined["weight"],
+        arrival,
+        start,
+        handle,
+        present,
+        resolved_mark,
+        public_mark,
+        month_end,
     )
     return outcome, state
 
@@ -404,8 +414,13 @@ def _outcomes(
     present: np.ndarray,
     resolved_mark: np.ndarray,
     public_mark: np.ndarray,
+    month_end: float,
 ) -> ChannelMonth:
-    """Month totals per trial; ``w`` (n, trials) is each contact's weight (0 for padding)."""
+    """Month totals per trial; ``w`` (n, trials) is each contact's weight (0 for padding).
+
+    The backlog at month end counts contacts that arrived in the month and were not yet picked
+    up when its last sampled day ended: answered later, or never (deferrable, no agent ever).
+    """
     answered = present & np.isfinite(start)
     wait = np.where(answered, start - arrival, 0.0)
     response = wait if spec.kind == "realtime" else wait + np.where(answered, handle, 0.0)
@@ -433,6 +448,7 @@ def _outcomes(
         wait_sum_s=(wa * wait).sum(axis=0),
         response_p90_s=_p90(response, answered),
         busy_slot_s=(wa * handle).sum(axis=0),
+        backlog_end=(w * (present & ~(start < month_end)) * (spec.kind != "realtime")).sum(axis=0),
         classes=counts,
         public_classes=public_counts,
     )

@@ -169,6 +169,7 @@ class _World:
             for target, share in (spec.repeat_channels or {c: 1.0}).items():
                 self.repeats[target] += back * share
         self.deflected = {c: zeros.copy() for c in self.names}
+        self.repeat_total = {c: zeros.copy() for c in self.names}
         self.months: list[dict[str, ChannelMonth]] = []
         self.lines = {
             name: np.zeros((trials, horizon)) for name in (*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST)
@@ -197,6 +198,8 @@ class _World:
             )
         self.months.append(outcomes)
         self.used_repeats = self.repeats
+        for c in self.names:
+            self.repeat_total[c] += self.repeats[c] * DAYS_PER_MONTH
         self._feedback(outcomes, factor)
         self._money(m, outcomes, streams)
 
@@ -338,6 +341,15 @@ class _World:
                 out[f"{c}.cost_per_contact"] = cost / total["answered"]
                 out[f"{c}.offered_per_month"] = total["offered"] / horizon
                 out[f"{c}.answered_per_month"] = total["answered"] / horizon
+                out[f"{c}.repeats_per_month"] = self.repeat_total[c] / horizon
+                paid = self.agent_hours[c] / (1.0 - self.v[f"channels.{c}.shrinkage"])
+                out[f"{c}.paid_hours_per_month"] = np.broadcast_to(paid, (self.trials,)).copy()
+                out[f"{c}.busy_hours_per_month"] = (
+                    total["busy_slot_s"] / 3600.0 / spec.concurrency / horizon
+                )
+                out[f"{c}.backlog_at_month_end"] = (
+                    np.sum([mo[c].backlog_end for mo in self.months], axis=0) / horizon
+                )
             pos, neg = self.social["positive"], self.social["negative"]
             out["public_posts"] = self.social["public_posts"] / horizon
             out["impressions"] = (pos + neg) / horizon

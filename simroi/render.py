@@ -31,6 +31,10 @@ KPI_LABELS = {
     "fcr": ("First-contact resolution", "pct"),
     "cost_per_contact": ("Agent cost per answered contact", "money"),
     "offered_per_month": ("Contacts offered / month", "num"),
+    "repeats_per_month": ("of which repeat contacts / month", "num"),
+    "backlog_at_month_end": ("Backlog at month end (mean)", "num"),
+    "paid_hours_per_month": ("Agent hours paid / month", "num"),
+    "busy_hours_per_month": ("Agent hours busy / month", "num"),
 }
 LINE_LABELS = {
     "retained_margin": "Retained margin (churn avoided)",

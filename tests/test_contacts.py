@@ -123,3 +123,22 @@ def test_an_outage_multiplies_volume_in_its_month_only() -> None:
     key = f"kpi.program.{channel}.offered_per_month"
     assert np.all(loud.samples[key] > quiet.samples[key])
     assert result.trials == 80
+
+
+def test_monthly_outputs_include_repeats_hours_and_backlog() -> None:
+    s = _run(trials=40).samples
+    for channel in ("phone", "email", "social"):
+        paid = s[f"kpi.program.{channel}.paid_hours_per_month"]
+        busy = s[f"kpi.program.{channel}.busy_hours_per_month"]
+        assert np.all(paid > 0)
+        assert np.all(s[f"kpi.program.{channel}.repeats_per_month"] > 0)
+        assert np.all(
+            s[f"kpi.program.{channel}.repeats_per_month"]
+            < s[f"kpi.program.{channel}.offered_per_month"]
+        )
+    phone_paid = s["kpi.program.phone.paid_hours_per_month"]
+    phone_busy = s["kpi.program.phone.busy_hours_per_month"]
+    assert np.all(phone_busy < phone_paid)  # busy on-queue time is below paid time
+    np.testing.assert_array_equal(s["kpi.program.phone.backlog_at_month_end"], 0.0)
+    # Nobody answers the baseline's social posts: every one arriving on the last day waits.
+    assert np.all(s["kpi.baseline.social.backlog_at_month_end"] > 0)
