@@ -28,6 +28,7 @@ __all__ = ["CONNECT_TIMEOUT_S", "dask_client", "worker_threads"]
 CONNECT_TIMEOUT_S = 10.0
 
 _INSTALL = "install the dask extra: pip install 'simroi[dask]'"
+_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
 
 
@@ -95,18 +96,26 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
         :data:`CONNECT_TIMEOUT_S`; it has no workers; or its workers run other versions.
     """
     try:
+        import dask
         from distributed import Client
     except ImportError:
         raise SimroiError(f"--executor dask: {_INSTALL}") from None
     if scheduler is None:
-        client = Client(
-            n_workers=max(1, workers),
-            threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-            set_as_default=False,
-        )
+        # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 so that workers hand freed memory back
+        # to the OS at once. A block allocates and frees large numpy temporaries for every
+        # simulated day, and with eager trimming each one page-faults afresh: blocks ran about
+        # 45% slower (benchmarks/README.md, "Scaling"). Memory stays bounded by the block size.
+        with dask.config.set({_TRIM: None}):
+            client = Client(
+                n_workers=max(1, workers),
+                threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process
+                processes=True,
+                dashboard_address=None,
+                # Workers log tracebacks when the cluster closes under them (heartbeats to a
+                # closed scheduler); a block's own errors still reach this process as exceptions.
+                silence_logs=logging.CRITICAL,
+                set_as_default=False,
+            )
         where = "--executor dask (local cluster)"
     else:
         address = _check_address(scheduler)

@@ -130,7 +130,7 @@ def test_monthly_outputs_include_repeats_hours_and_backlog() -> None:
     for channel in ("phone", "email", "social"):
         paid = s[f"kpi.program.{channel}.paid_hours_per_month"]
         busy = s[f"kpi.program.{channel}.busy_hours_per_month"]
-        assert np.all(paid > 0)
+        assert np.all(paid > 0) and np.all(busy >= 0)
         assert np.all(s[f"kpi.program.{channel}.repeats_per_month"] > 0)
         assert np.all(
             s[f"kpi.program.{channel}.repeats_per_month"]
