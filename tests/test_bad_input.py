@@ -261,6 +261,7 @@ def assert_clean(result: Result, what: str) -> None:
         assert lines and all(line.startswith("error: ") for line in lines), detail
 
 
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="the hang guard needs SIGALRM")
 @settings(
     max_examples=EXAMPLES,
     deadline=None,

@@ -7,6 +7,7 @@ a million trials; and a Dask cluster that cannot be used is a one-line error, ne
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import tracemalloc
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 import simroi.distributed
 import simroi.runner
+from simroi.analysis import summarize
 from simroi.cli import main
 from simroi.loading import LoadedScenario, load_scenario
 from simroi.model import BlockResult, simulate_block
@@ -85,7 +87,10 @@ def test_dask_scheduler_address_gives_the_same_bits_as_one_process(
         cli = CliRunner().invoke(main, ["run", *SET_FAST, *args, *dask, "--json", "--quiet"])
     assert_identical(one_process, result)
     assert cli.exit_code == 0, cli.output
-    assert '"trials": 50' in cli.stdout
+    summary = json.loads(cli.stdout)
+    expected = json.loads(json.dumps(summarize(one_process)))
+    assert summary["trials"] == 50
+    assert (summary["roi"], summary["npv"]) == (expected["roi"], expected["npv"])
 
 
 def test_a_dask_cluster_that_cannot_be_reached_is_a_one_line_error(
