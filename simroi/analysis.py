@@ -89,6 +89,17 @@ class ObjectiveOutcome:
     probability: float
     mcse: float
 
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: name, metric, op, bound, probability and its Monte Carlo s.e."""
+        return {
+            "name": self.label,
+            "metric": self.metric,
+            "op": self.op,
+            "bound": self.bound,
+            "probability": self.probability,
+            "mcse": self.mcse,
+        }
+
 
 def metric_samples(result: RunResult, metric: str) -> np.ndarray:
     """Per-trial values of an objective's metric (program side for KPIs)."""
@@ -162,6 +173,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
     npv_json.update(prob_positive=npv_pos, prob_positive_mcse=npv_se)
     payback_json: dict[str, Any] = payback.to_json()
     payback_json.update(prob_no_payback=no_payback, prob_no_payback_mcse=no_payback_se)
+    objectives = objective_outcomes(result)
     return {
         "trials": result.trials,
         "seed": str(prov.seed),
@@ -185,17 +197,7 @@ def summarize(result: RunResult) -> dict[str, Any]:
         "pv_costs": interval(s["pv_costs"]).to_json(),
         "lines": lines,
         "tei": {k: _clean(v) for k, v in tei_view(result).items()},
-        "objectives": {o.label: o.probability for o in objective_outcomes(result)},
-        "objectives_detail": [
-            {
-                "name": o.label,
-                "metric": o.metric,
-                "op": o.op,
-                "bound": o.bound,
-                "probability": o.probability,
-                "mcse": o.mcse,
-            }
-            for o in objective_outcomes(result)
-        ],
+        "objectives": {o.label: o.probability for o in objectives},
+        "objectives_detail": [o.to_json() for o in objectives],
         "kpis": kpis,
     }

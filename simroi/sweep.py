@@ -486,17 +486,7 @@ def sweep_to_json(sweep: SweepResult) -> dict[str, Any]:
                 "payback_months": p.payback_months.to_json(),
                 "prob_roi_positive": p.prob_roi_positive,
                 "service_level": {c: iv.to_json() for c, iv in p.service_levels},
-                "objectives": [
-                    {
-                        "name": o.label,
-                        "metric": o.metric,
-                        "op": o.op,
-                        "bound": o.bound,
-                        "probability": o.probability,
-                        "mcse": o.mcse,
-                    }
-                    for o in p.objectives
-                ],
+                "objectives": [o.to_json() for o in p.objectives],
                 "prob_all_objectives": p.prob_all_objectives,
                 "prob_all_objectives_mcse": p.prob_all_objectives_mcse,
                 "prob_best_npv": p.prob_best,
