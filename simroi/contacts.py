@@ -40,6 +40,7 @@ from simroi.scenario import (
 __all__ = [
     "DAYS_PER_MONTH",
     "ChannelInputs",
+    "ChannelLoad",
     "ChannelMonth",
     "MonthPlan",
     "month_plans",
@@ -167,6 +168,9 @@ class ChannelMonth:
     public_classes: np.ndarray  # (trials, 5)
 
 
+_MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)
+
+
 def _profile(spec: ChannelSpec) -> np.ndarray:
     """Hour-of-day arrival weights; a realtime channel only receives contacts while open."""
     weights = np.asarray(spec.intraday_profile or DEFAULT_INTRADAY_PROFILE, dtype=float).copy()
@@ -200,12 +204,13 @@ _STANDARD = {
 }
 
 
-def _standard_draws(rng: np.random.Generator, kind: str, shape: tuple[int, int]) -> np.ndarray:
+def _standard_draws(rng: np.random.Generator, kind: str, out: np.ndarray) -> np.ndarray:
+    """Fill ``out`` (C-contiguous) with standard draws of ``kind``."""
     if kind == "normal":
-        return rng.standard_normal(shape)
+        return rng.standard_normal(out=out)
     if kind == "exponential":
-        return rng.standard_exponential(shape)
-    return rng.random(shape)
+        return rng.standard_exponential(out=out)
+    return rng.random(out=out)
 
 
 def _handle_times(z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str) -> np.ndarray:
@@ -231,45 +236,79 @@ def _patience(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.nd
     return np.exp(mu + shape * z)
 
 
+@dataclass(frozen=True)
+class ChannelLoad:
+    """One world's side of a channel for one month (a world is the program or its baseline).
+
+    ``volume_factor`` is customers now / customers at the start, ``repeats_per_day`` the repeat
+    contacts sent back by earlier months, ``deflected_share`` the share of first contacts
+    deflected before they reach the queue (all (trials,)); ``state`` is the queue carried from
+    the previous month.
+    """
+
+    spec: ChannelSpec
+    inputs: ChannelInputs
+    plan: MonthPlan
+    volume_factor: np.ndarray
+    repeats_per_day: np.ndarray
+    deflected_share: np.ndarray
+    state: QueueState
+    shifts: ShiftPattern
+
+
 def simulate_channel_month(
     name: str,
-    spec: ChannelSpec,
-    inputs: ChannelInputs,
-    plan: MonthPlan,
+    loads: list[ChannelLoad],
     *,
-    volume_factor: np.ndarray,
-    repeats_per_day: np.ndarray,
-    deflected_share: np.ndarray,
-    state: QueueState,
-    shifts: ShiftPattern,
     streams: Streams,
     engine: str = "vectorized",
-) -> tuple[ChannelMonth, QueueState]:
-    """Simulate one channel over one month's sampled days for every trial of a block.
+) -> list[tuple[ChannelMonth, QueueState]]:
+    """Simulate one channel over one month's sampled days, for every world and trial of a block.
 
-    Parameters
-    ----------
-    volume_factor : (trials,) customers now / customers at the start
-    repeats_per_day : (trials,) repeat contacts arriving per day (sent back by earlier months)
-    deflected_share : (trials,) share of first contacts deflected before they reach the queue
-    state : the queue state carried from the previous month
+    Streams are keyed by purpose, channel and day, never by world, so worlds with the same
+    sampled days would draw identical numbers: they share one set of draws, and worlds whose
+    shifts agree go through the queue engine together, side by side on the trial axis (twice
+    the width, half the engine steps). Returns one (outcome, new state) per load, in order.
     """
-    trials = volume_factor.shape[0]
-    profile = _profile(spec)
-    weekday = _weekday_factors(spec)
-    rate = inputs.first_contacts_per_day * volume_factor * (1.0 - deflected_share) + repeats_per_day
+    results: list[tuple[ChannelMonth, QueueState] | None] = [None] * len(loads)
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, load in enumerate(loads):
+        plan = load.plan
+        key = (plan.day_index.tobytes(), plan.sampled, plan.normal_days, plan.event_days)
+        groups.setdefault(key, []).append(i)
+    for members in groups.values():
+        counts = [_day_counts(name, loads[i], streams) for i in members]
+        rows = sum(max(int(c.max(initial=0)) for c in day) for day in zip(*counts, strict=True))
+        if len(members) > 1 and rows * len(members) * loads[0].volume_factor.size > (
+            MAX_CONTACT_SLOTS
+        ):
+            # Too wide to hold side by side: one world at a time (same numbers, less memory).
+            for i, c in zip(members, counts, strict=True):
+                (results[i],) = _simulate_shared(name, [loads[i]], [c], streams, engine)
+            continue
+        shared = _simulate_shared(name, [loads[i] for i in members], counts, streams, engine)
+        for i, result in zip(members, shared, strict=True):
+            results[i] = result
+    return [r for r in results if r is not None]
+
+
+def _day_counts(name: str, load: ChannelLoad, streams: Streams) -> list[np.ndarray]:
+    """The contact count of each sampled day of the month, per trial, for one world."""
+    inputs, plan = load.inputs, load.plan
+    trials = load.volume_factor.shape[0]
+    weekday = _weekday_factors(load.spec)
+    rate = (
+        inputs.first_contacts_per_day * load.volume_factor * (1.0 - load.deflected_share)
+        + load.repeats_per_day
+    )
     cv = inputs.busyness_cv
     shape = np.where(cv > 0, 1.0 / np.maximum(cv, 1e-12) ** 2, np.inf)
-    cum, edges = _profile_inverse(profile)
-    parts: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("arrival", "present", "weight", "handle", "patience", "resolve", "public")
-    }
-    weights = _day_weights(plan, weekday)
+    varies = np.isfinite(shape)
+    counts = []
     held = 0
     for j, day in enumerate(plan.day_index):
         key = (name, int(day))
         busy = np.ones(trials)
-        varies = np.isfinite(shape)
         if varies.any():
             draw = streams.rng("busyness", *key).standard_gamma(np.where(varies, shape, 1.0))
             busy = np.where(varies, draw / np.where(varies, shape, 1.0), 1.0)
@@ -282,64 +321,168 @@ def simulate_channel_month(
         held += (slots + 1) * trials
         if held > MAX_CONTACT_SLOTS:
             _too_many_contacts(name, slots, trials)
-        # The day's arrival times come out sorted: the order statistics of `count` uniforms are
-        # the normalized partial sums of count + 1 exponentials. Contact k of the day (by rank)
-        # gets the k-th draw of every per-contact stream, so worlds with a little more or less
-        # volume still share their contacts (common random numbers by rank).
+        counts.append(count)
+    return counts
+
+
+def _simulate_shared(
+    name: str,
+    loads: list[ChannelLoad],
+    counts: list[list[np.ndarray]],
+    streams: Streams,
+    engine: str,
+) -> list[tuple[ChannelMonth, QueueState]]:
+    """Worlds with the same sampled days, side by side: world *l* owns columns l·T … (l+1)·T.
+
+    The day's arrival times come out sorted: the order statistics of `count` uniforms are the
+    normalized partial sums of count + 1 exponentials. Contact k of the day (by rank) gets the
+    k-th draw of every per-contact stream, so worlds with a little more or less volume still
+    share their contacts (common random numbers by rank).
+    """
+    plan = loads[0].plan
+    trials = loads[0].volume_factor.shape[0]
+    cols = [slice(i * trials, (i + 1) * trials) for i in range(len(loads))]
+    width = trials * len(loads)
+    day_slots = [max(int(c[j].max(initial=0)) for c in counts) for j in range(plan.day_index.size)]
+    rows = sum(day_slots)
+    arrival = np.empty((rows, width))
+    present = np.empty((rows, width), dtype=bool)
+    handle = np.empty((rows, width))
+    resolved_mark = np.empty((rows, width), dtype=bool)
+    public_mark = np.zeros((rows, width), dtype=bool)
+    realtime = [load.spec.kind == "realtime" for load in loads]
+    public = [bool((load.inputs.public_share > 0).any()) for load in loads]
+    # Per-contact standard draws, made once and shared by every world; turned into handle
+    # times, patience and marks per world once the month's rows are filled.
+    z_handle = {_STANDARD[load.spec.handle_time_dist] for load in loads}
+    z_patience = {
+        "normal" if load.spec.patience_dist == "lognormal" else "exponential"
+        for load, rt in zip(loads, realtime, strict=True)
+        if rt
+    }
+    draws = {("handle", k): np.empty((rows, trials)) for k in z_handle}
+    draws |= {("patience", k): np.empty((rows, trials)) for k in z_patience}
+    draws["resolve", "uniform"] = np.empty((rows, trials))
+    if any(public):
+        draws["public", "uniform"] = np.empty((rows, trials))
+    # Month days each sampled day stands for, per day and column.
+    day_weight = np.concatenate(
+        [
+            np.repeat(_day_weights(plan, _weekday_factors(load.spec))[:, None], trials, axis=1)
+            for load in loads
+        ],
+        axis=1,
+    )
+    inverse = [_profile_inverse(_profile(load.spec)) for load in loads]
+    day_rows = []
+    moves = []
+    r0 = 0
+    for j, day in enumerate(plan.day_index):
+        slots = day_slots[j]
+        here = slice(r0, r0 + slots)
+        day_rows.append(here)
+        # Nobody in these rows arrives before the day begins: shift moves for all trials at once.
+        moves.append((r0, day * DAY))
+        r0 += slots
+        key = (name, int(day))
         gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
         sums = np.cumsum(gaps, axis=0)
-        total = np.take_along_axis(sums, count[None, :], axis=0)
-        present = np.arange(slots)[:, None] < count[None, :]
-        time_of_day = np.interp(sums[:slots] / total, cum, edges)
-        # Padding rows sit at midnight after the day, which keeps every column non-decreasing.
-        parts["arrival"].append(day * DAY + np.where(present, time_of_day, DAY))
-        parts["present"].append(present)
-        parts["weight"].append(np.where(present, weights[j], 0.0))
-        size = (slots, trials)
-        handle_kind = _STANDARD[spec.handle_time_dist]
-        parts["handle"].append(_standard_draws(streams.rng("handle", *key), handle_kind, size))
-        if spec.kind == "realtime":
-            patience_kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-            parts["patience"].append(
-                _standard_draws(streams.rng("patience", *key), patience_kind, size)
-            )
-        for purpose in ("resolve", "public"):
-            parts[purpose].append(streams.rng(purpose, *key).random(size))
-    joined = {k: np.concatenate(v) if v else np.empty((0, trials)) for k, v in parts.items()}
-    arrival, present = joined["arrival"], joined["present"].astype(bool)
-    handle = (
-        _handle_times(
-            joined["handle"], inputs.handle_mean_s, inputs.handle_cv, spec.handle_time_dist
+        rank = np.arange(slots)[:, None]
+        for i in range(len(loads)):
+            count = counts[i][j]
+            np.less(rank, count[None, :], out=present[here, cols[i]])
+            # Padding rows (rank ≥ count) have sums / total > 1, which the inverse CDF clamps
+            # to the end of the day's last open hour: every column stays non-decreasing.
+            total = np.take_along_axis(sums, count[None, :], axis=0)
+            time_of_day = np.interp(sums[:slots] / total, *inverse[i])
+            np.add(day * DAY, time_of_day, out=arrival[here, cols[i]])
+        for (purpose, kind), out in draws.items():
+            _standard_draws(streams.rng(purpose, *key), kind, out[here])
+    patience = np.empty((rows, width)) if any(realtime) else None
+    for i, load in enumerate(loads):
+        spec, inputs = load.spec, load.inputs
+        z = draws["handle", _STANDARD[spec.handle_time_dist]]
+        handle[:, cols[i]] = (
+            _handle_times(z, inputs.handle_mean_s, inputs.handle_cv, spec.handle_time_dist)
+            * inputs.slot_slowdown
         )
-        * inputs.slot_slowdown
-    )
-    if spec.kind == "realtime":
-        patience = _patience(
-            joined["patience"], inputs.patience_mean_s, spec.patience_dist, spec.patience_shape
+        if patience is not None:
+            if realtime[i]:
+                kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+                patience[:, cols[i]] = _patience(
+                    draws["patience", kind],
+                    inputs.patience_mean_s,
+                    spec.patience_dist,
+                    spec.patience_shape,
+                )
+            else:
+                patience[:, cols[i]] = inputs.patience_mean_s
+        np.less(draws["resolve", "uniform"], inputs.fcr, out=resolved_mark[:, cols[i]])
+        if public[i]:
+            np.less(draws["public", "uniform"], inputs.public_share, out=public_mark[:, cols[i]])
+    if patience is None:
+        means = np.concatenate([load.inputs.patience_mean_s for load in loads])
+        patience = np.broadcast_to(means, (rows, width))
+    month_end = (int(plan.day_index[-1]) + 1) * DAY  # sampled_days_per_month ≥ 1
+    results: list[tuple[ChannelMonth, QueueState]] = []
+    for first, last in _runs(loads):
+        span = slice(cols[first].start, cols[last].stop)
+        lead = loads[first]
+        members = loads[first : last + 1]
+        state = QueueState(
+            np.concatenate([m.state.free_at for m in members], axis=1),
+            np.concatenate([m.state.span_end for m in members], axis=1),
         )
-    else:
-        patience = np.broadcast_to(inputs.patience_mean_s, arrival.shape)
-    resolved_mark = joined["resolve"] < inputs.fcr
-    public_mark = joined["public"] < inputs.public_share
-    if engine == "simpy":
-        from simroi.reference import serve_fcfs_simpy
+        columns = (arrival[:, span], handle[:, span], patience[:, span], present[:, span])
+        if engine == "simpy":
+            from simroi.reference import serve_fcfs_simpy
 
-        start, state = serve_fcfs_simpy(arrival, handle, patience, present, shifts, state)
-    else:
-        start, state = serve_fcfs(arrival, handle, patience, present, shifts, state)
-    month_end = (int(plan.day_index[-1]) + 1) * DAY if plan.day_index.size else 0.0
-    outcome = _outcomes(
-        spec,
-        joined["weight"],
-        arrival,
-        start,
-        handle,
-        present,
-        resolved_mark,
-        public_mark,
-        month_end,
-    )
-    return outcome, state
+            start, state = serve_fcfs_simpy(*columns, lead.shifts, state)
+        else:
+            start, state = serve_fcfs(*columns, lead.shifts, state, moves=moves)
+        outcome = _outcomes(
+            lead.spec,
+            day_rows,
+            day_weight[:, span],
+            arrival[:, span],
+            start,
+            handle[:, span],
+            present[:, span],
+            resolved_mark[:, span],
+            public_mark[:, span],
+            month_end,
+        )
+        for i in range(len(members)):
+            part = slice(i * trials, (i + 1) * trials)
+            results.append(
+                (
+                    ChannelMonth(**{f: getattr(outcome, f)[part] for f in _MONTH_FIELDS}),
+                    QueueState(state.free_at[:, part], state.span_end[:, part]),
+                )
+            )
+    return results
+
+
+def _runs(loads: list[ChannelLoad]) -> list[tuple[int, int]]:
+    """Runs of consecutive worlds that can share the engine: same shifts, kind and SLA."""
+
+    def key(load: ChannelLoad) -> tuple[object, ...]:
+        s = load.shifts
+        return (
+            s.starts.tobytes(),
+            s.ends.tobytes(),
+            s.period_seconds,
+            load.spec.kind,
+            load.spec.sla_threshold_seconds,
+        )
+
+    runs: list[tuple[int, int]] = []
+    for i, load in enumerate(loads):
+        if runs and key(loads[runs[-1][0]]) == key(load):
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
 
 
 def _too_many_contacts(name: str, contacts: float, trials: int) -> None:
@@ -387,19 +530,23 @@ def _profile_inverse(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _p90(response: np.ndarray, answered: np.ndarray) -> np.ndarray:
-    """The 90th percentile of each trial's answered response times (NaN if none answered)."""
-    ordered = np.sort(np.where(answered, response, np.inf).T, axis=1)
-    m = answered.sum(axis=0)
+    """The 90th percentile of each column's answered response times (NaN if none answered).
+
+    ``response`` (n, trials) is NaN for contacts not answered, ``answered`` counts them per
+    column; NaN sorts last, so each sorted column starts with its answered responses. Sorted in
+    float32, which is half the work and ample for a KPI (about 0.01 s at a day's wait).
+    """
+    trials = response.shape[1]
+    if response.shape[0] == 0:
+        return np.full(trials, np.nan)
+    ordered = np.sort(response.astype(np.float32).T, axis=1)
+    m = answered.astype(np.int64)
     position = 0.9 * np.maximum(m - 1, 0)
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, np.maximum(m - 1, 0))
-    rows = np.arange(ordered.shape[0])
-    if ordered.shape[1] == 0:
-        return np.full(answered.shape[1], np.nan)
-    a, b = (
-        ordered[rows, np.minimum(low, ordered.shape[1] - 1)],
-        ordered[rows, np.minimum(high, ordered.shape[1] - 1)],
-    )
+    rows = np.arange(trials)
+    a = ordered[rows, low].astype(np.float64)
+    b = ordered[rows, high].astype(np.float64)
     with np.errstate(invalid="ignore"):
         value = a + (position - low) * (b - a)
     return np.where(m > 0, np.where(high == low, a, value), np.nan)
@@ -407,7 +554,8 @@ def _p90(response: np.ndarray, answered: np.ndarray) -> np.ndarray:
 
 def _outcomes(
     spec: ChannelSpec,
-    w: np.ndarray,
+    day_rows: list[slice],
+    day_weight: np.ndarray,
     arrival: np.ndarray,
     start: np.ndarray,
     handle: np.ndarray,
@@ -416,39 +564,96 @@ def _outcomes(
     public_mark: np.ndarray,
     month_end: float,
 ) -> ChannelMonth:
-    """Month totals per trial; ``w`` (n, trials) is each contact's weight (0 for padding).
+    """Month totals per trial column.
 
-    The backlog at month end counts contacts that arrived in the month and were not yet picked
-    up when its last sampled day ended: answered later, or never (deferrable, no agent ever).
+    ``day_rows`` are the rows of each sampled day and ``day_weight`` (days, trials) the month
+    days each stands for. ``start`` is NaN for contacts not answered (and for padding), so every
+    count is a sum of cheap boolean arrays along the contact axis, taken day by day and scaled by
+    the day's weight. The backlog at month end counts contacts that arrived in the month and were
+    not yet picked up when its last sampled day ended: answered later, or never.
     """
-    answered = present & np.isfinite(start)
-    wait = np.where(answered, start - arrival, 0.0)
-    response = wait if spec.kind == "realtime" else wait + np.where(answered, handle, 0.0)
-    fast = answered & (response <= spec.sla_threshold_seconds)
-    unanswered = present & ~answered
-    # One pass per table: each contact's class code (0-4, or 5 for padding) indexes a bincount
-    # by (trial, class), weighted by the contact's weight.
-    trials = w.shape[1]
-    unanswered_code = 3 if spec.kind == "realtime" else 4
-    code = np.where(
-        answered, np.where(resolved_mark, np.where(fast, 0, 1), 2), unanswered_code
-    ).astype(np.int64)
-    code[~present] = 5
-    cell = code * trials + np.arange(trials)
-    counts = np.bincount(cell.ravel(), weights=w.ravel(), minlength=6 * trials)
-    counts = counts.reshape(6, trials)[:5].T
-    public = np.bincount(cell.ravel(), weights=(w * public_mark).ravel(), minlength=6 * trials)
-    public_counts = public.reshape(6, trials)[:5].T
-    wa = w * answered
+    trials = start.shape[1]
+    realtime = spec.kind == "realtime"
+    sla = spec.sla_threshold_seconds
+    total: dict[str, np.ndarray] = {}
+    responses = []
+    answered_in_sample = np.zeros(trials, dtype=np.int64)  # unweighted, for the P90
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return mask.view(np.uint8).sum(axis=0, dtype=np.int64)
+
+    for rows, weight in zip(day_rows, day_weight, strict=True):
+        st = start[rows]
+        answered = np.isfinite(st)
+        response = st - arrival[rows]  # the wait; NaN if not answered
+        wait = np.fmax(response, 0.0)
+        if not realtime:
+            response += handle[rows]
+        responses.append(response)
+        with np.errstate(invalid="ignore"):
+            fast = response <= sla  # False where NaN: only answered contacts can be fast
+        resolved, public, on = resolved_mark[rows], public_mark[rows], present[rows]
+        answered_resolved = answered & resolved
+        fast_resolved = fast & resolved
+        public_on = public & on
+        public_answered = public & answered
+        answered_count = count(answered)
+        answered_in_sample += answered_count
+        day = {
+            "offered": count(on),
+            "answered": answered_count,
+            "within_sla": count(fast),
+            "fast_resolved": count(fast_resolved),
+            "answered_resolved": count(answered_resolved),
+            "public": count(public_on),
+            "public_answered": count(public_answered),
+            "public_answered_resolved": count(public_answered & resolved),
+            "public_fast_resolved": count(public & fast_resolved),
+            "wait": wait.sum(axis=0),
+            "busy": np.multiply(handle[rows], answered).sum(axis=0),
+            "backlog": np.zeros(trials) if realtime else count(on) - count(st < month_end),
+        }
+        for k, value in day.items():
+            total[k] = total.get(k, 0.0) + value * weight
+    t = total
+    classes = np.stack(
+        [
+            t["fast_resolved"],
+            t["answered_resolved"] - t["fast_resolved"],
+            t["answered"] - t["answered_resolved"],
+            t["offered"] - t["answered"],
+        ],
+        axis=1,
+    )
+    public_classes = np.stack(
+        [
+            t["public_fast_resolved"],
+            t["public_answered_resolved"] - t["public_fast_resolved"],
+            t["public_answered"] - t["public_answered_resolved"],
+            t["public"] - t["public_answered"],
+        ],
+        axis=1,
+    )
+    # Unanswered is "abandoned" on a realtime channel and "ignored" on a deferrable one.
+    unanswered = np.zeros((trials, 1))
+    if realtime:
+        classes = np.concatenate([classes, unanswered], axis=1)
+        public_classes = np.concatenate([public_classes, unanswered], axis=1)
+    else:
+        classes = np.concatenate([classes[:, :3], unanswered, classes[:, 3:]], axis=1)
+        public_classes = np.concatenate(
+            [public_classes[:, :3], unanswered, public_classes[:, 3:]], axis=1
+        )
+    joined = responses[0] if len(responses) == 1 else np.concatenate(responses)
     return ChannelMonth(
-        offered=w.sum(axis=0),
-        answered=wa.sum(axis=0),
-        unanswered=(w * unanswered).sum(axis=0),
-        within_sla=(w * fast).sum(axis=0),
-        wait_sum_s=(wa * wait).sum(axis=0),
-        response_p90_s=_p90(response, answered),
-        busy_slot_s=(wa * handle).sum(axis=0),
-        backlog_end=(w * (present & ~(start < month_end)) * (spec.kind != "realtime")).sum(axis=0),
-        classes=counts,
-        public_classes=public_counts,
+        offered=t["offered"],
+        answered=t["answered"],
+        unanswered=t["offered"] - t["answered"],
+        within_sla=t["within_sla"],
+        wait_sum_s=t["wait"],
+        response_p90_s=_p90(joined, answered_in_sample),
+        busy_slot_s=t["busy"],
+        backlog_end=t["backlog"],
+        classes=classes,
+        public_classes=public_classes,
     )

@@ -370,6 +370,7 @@ def serve_fcfs(
     *,
     chunk: int = 2048,
     out: np.ndarray | None = None,
+    moves: Sequence[tuple[int, float]] = (),
 ) -> tuple[np.ndarray, QueueState]:
     """Serve one batch of contacts through the FCFS queue, for every trial at once.
 
@@ -391,6 +392,12 @@ def serve_fcfs(
     out : ndarray, optional
         A float64 C-contiguous (n, trials) array to write the start times into (reusing one
         saves the page faults of a fresh array on every call).
+    moves : sequence of (row, time), optional
+        Shift changes to make in bulk: before row ``row``, every server whose span ended by
+        ``time`` goes to its next span, in every trial at once. A promise by the caller that no
+        present contact at that row or later arrives before ``time`` (contacts generated hour by
+        hour know where each hour begins). It changes no result, only speed: without it the same
+        moves happen lazily, trial by trial, when a contact needs the server.
 
     Returns
     -------
@@ -432,7 +439,7 @@ def serve_fcfs(
         return out, new
     for c0 in range(0, trials, int(chunk)):
         cols = slice(c0, min(trials, c0 + int(chunk)))
-        _serve_chunk(arrival_s, handle_s, patience_s, present, out, shifts, new, cols)
+        _serve_chunk(arrival_s, handle_s, patience_s, present, out, shifts, new, cols, moves)
     return out, new
 
 
@@ -445,6 +452,7 @@ def _serve_chunk(
     shifts: ShiftPattern,
     state: QueueState,
     cols: slice,
+    moves: Sequence[tuple[int, float]] = (),
 ) -> None:
     """Run the recursion over every row for the trials ``cols``; update ``state`` in place."""
     servers = shifts.servers
@@ -482,9 +490,14 @@ def _serve_chunk(
     presents, starts = present[:, cols], out[:, cols]
     # Padding sits mostly at the tail: rows where every trial has a contact skip one step.
     full_rows: list[bool] = np.asarray(presents.all(axis=1)).tolist()
+    bulk: dict[int, float] = {}
+    for row, time in moves:
+        bulk[int(row)] = max(float(time), bulk.get(int(row), -math.inf))
     for i, full in enumerate(full_rows):
         a = arrivals[i]
         start = starts[i]
+        if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask):
+            np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
         np.minimum.reduce(free, axis=0, out=m)
         np.bitwise_and(m_bits, mask, out=k)
         np.maximum(a, m, out=start)
@@ -520,6 +533,43 @@ def _serve_chunk(
     state.span_end[:, cols] = span_end
 
 
+def _move(
+    free_flat: np.ndarray,
+    end_flat: np.ndarray,
+    server: np.ndarray,
+    at: np.ndarray,
+    t: np.ndarray,
+    shifts: ShiftPattern,
+    mask: np.int64,
+) -> None:
+    """Send servers (flat positions ``at``) to their first span ending after ``t``."""
+    span_start, span_stop = shifts.next_spans(server, t)
+    f = np.minimum(np.maximum(free_flat[at], span_start), _NEVER)
+    f_bits = f.view(np.int64)
+    f_bits &= ~mask
+    f_bits |= server
+    free_flat[at] = f
+    end_flat[at] = span_stop
+
+
+def _advance(
+    free: np.ndarray, span_end: np.ndarray, t: float, shifts: ShiftPattern, mask: np.int64
+) -> bool:
+    """Move every server whose span ended by ``t``, in every trial; say whether any moved.
+
+    The same move the lazy check makes for a contact arriving at or after ``t`` (see
+    ``_settle``): a server is sent to its first span ending after the time it is checked at, and
+    ``max`` makes moving at ``t`` and again later the same as moving once, later.
+    """
+    server, lane = np.nonzero(span_end <= t)
+    if server.size == 0:
+        return False
+    width = free.shape[1]
+    at = server * width + lane
+    _move(free.reshape(-1), span_end.reshape(-1), server, at, np.full(at.size, t), shifts, mask)
+    return True
+
+
 def _settle(
     free: np.ndarray,
     span_end: np.ndarray,
@@ -549,15 +599,7 @@ def _settle(
     while lane.size:
         t = start[lane]
         server, which = np.nonzero(span_end[:, lane] <= t)
-        lanes = lane[which]
-        at = server * width + lanes
-        span_start, span_stop = shifts.next_spans(server, t[which])
-        f = np.minimum(np.maximum(free_flat[at], span_start), _NEVER)
-        f_bits = f.view(np.int64)
-        f_bits &= ~mask
-        f_bits |= server
-        free_flat[at] = f
-        end_flat[at] = span_stop
+        _move(free_flat, end_flat, server, server * width + lane[which], t[which], shifts, mask)
         # choose again among each trial's servers
         m[lane] = free[:, lane].min(axis=0)
         k[lane] = m[lane].view(np.int64) & mask

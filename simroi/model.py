@@ -19,6 +19,7 @@ from scipy import linalg
 from simroi.contacts import (
     DAYS_PER_MONTH,
     ChannelInputs,
+    ChannelLoad,
     ChannelMonth,
     MonthPlan,
     agent_hours_per_month,
@@ -177,31 +178,30 @@ class _World:
         self.social = {k: np.zeros(trials) for k in ("public_posts", "positive", "negative")}
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
 
-    def month(self, plan: MonthPlan, streams: Streams, engine: str) -> None:
-        m = plan.month
-        s = self.scenario
+    def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
+        """This world's side of ``channel`` for the month of ``plan``."""
+        return ChannelLoad(
+            spec=self.scenario.channels[channel],
+            inputs=self.inputs[channel],
+            plan=plan,
+            volume_factor=self.customers.customers / self.customers.econ.customers0,
+            repeats_per_day=self.repeats[channel],
+            deflected_share=self.deflected[channel],
+            state=self.state[channel],
+            shifts=self.shifts[channel],
+        )
+
+    def close_month(
+        self, plan: MonthPlan, outcomes: dict[str, ChannelMonth], streams: Streams
+    ) -> None:
+        """Book the month's contact outcomes: repeats and deflection for next month, money."""
         factor = self.customers.customers / self.customers.econ.customers0
-        outcomes = {}
-        for c in self.names:
-            outcomes[c], self.state[c] = simulate_channel_month(
-                c,
-                s.channels[c],
-                self.inputs[c],
-                plan,
-                volume_factor=factor,
-                repeats_per_day=self.repeats[c],
-                deflected_share=self.deflected[c],
-                state=self.state[c],
-                shifts=self.shifts[c],
-                streams=streams,
-                engine=engine,
-            )
         self.months.append(outcomes)
         self.used_repeats = self.repeats
         for c in self.names:
             self.repeat_total[c] += self.repeats[c] * DAYS_PER_MONTH
         self._feedback(outcomes, factor)
-        self._money(m, outcomes, streams)
+        self._money(plan.month, outcomes, streams)
 
     def _feedback(self, outcomes: dict[str, ChannelMonth], factor: np.ndarray) -> None:
         """Repeats and deflection sent to next month."""
@@ -384,9 +384,18 @@ def simulate_block(
         plans[key] = month_plans(
             horizon, sc.simulation.sampled_days_per_month, events, trials, world.names
         )
+    channels = list(dict.fromkeys(c for world in worlds.values() for c in world.names))
     for m in range(horizon):
+        outcomes: dict[str, dict[str, ChannelMonth]] = {key: {} for key in worlds}
+        for c in channels:
+            keys = [key for key, world in worlds.items() if c in world.names]
+            loads = [worlds[key].load(c, plans[key][m]) for key in keys]
+            done = simulate_channel_month(c, loads, streams=streams, engine=engine)
+            for key, (outcome, state) in zip(keys, done, strict=True):
+                outcomes[key][c] = outcome
+                worlds[key].state[c] = state
         for key, world in worlds.items():
-            world.month(plans[key][m], streams, engine)
+            world.close_month(plans[key][m], outcomes[key], streams)
     for world in worlds.values():
         world.finish()
     program = worlds["program"]
