@@ -22,15 +22,14 @@ are pure functions of the resulting :class:`~simroi.result.RunResult` objects.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from typing import Any, Literal
 
 import numpy as np
 
+from simroi import workers as local
 from simroi.analysis import Interval, interval, objective_outcomes
 from simroi.errors import SimroiError
 from simroi.loading import LoadedScenario, load_scenario
@@ -486,7 +485,7 @@ def run_common(
         done = head.trials
         total = len(scenarios) * head.trials
     count = int(opts.trials)  # type: ignore[arg-type]
-    workers = opts.workers or os.cpu_count() or 1
+    workers = opts.workers or local.cores()
     blocks_per_run = math.ceil(count / block_size)
     # Whole runs to the workers when that keeps more of them busy than splitting each run.
     across = (
@@ -497,9 +496,8 @@ def run_common(
     )
     if across:
         single = replace(opts, workers=1)
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)), mp_context=get_context("spawn")
-        )
+        pool = local.new_pool(min(workers, len(todo)))
+        failed = True
         try:
             futures: dict[int, Future[RunResult]] = {
                 i: pool.submit(_run_one, scenarios[i], single) for i in todo
@@ -509,8 +507,9 @@ def run_common(
                 done += count
                 if progress is not None:
                     progress(done, total)
+            failed = False
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            local.stop(pool, wait=not failed)
     else:
         for i in todo:
             results[i] = run(scenarios[i], opts, progress=step(done))

@@ -21,6 +21,7 @@ their customers (common random numbers).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -345,15 +346,19 @@ def _simulate_shared(
     width = trials * len(loads)
     day_slots = [max(int(c[j].max(initial=0)) for c in counts) for j in range(plan.day_index.size)]
     rows = sum(day_slots)
-    arrival = np.empty((rows, width))
-    present = np.empty((rows, width), dtype=bool)
-    handle = np.empty((rows, width))
-    resolved_mark = np.empty((rows, width), dtype=bool)
+    # Only the staircase of each day (see _staircase) is filled; the rest stays zero / False,
+    # which the engine and the outcomes read as padding.
+    arrival = np.zeros((rows, width))
+    present = np.zeros((rows, width), dtype=bool)
+    handle = np.zeros((rows, width))
+    resolved_mark = np.zeros((rows, width), dtype=bool)
     public_mark = np.zeros((rows, width), dtype=bool)
     realtime = [load.spec.kind == "realtime" for load in loads]
     public = [bool((load.inputs.public_share > 0).any()) for load in loads]
     # Per-contact standard draws, made once and shared by every world; turned into handle
-    # times, patience and marks per world once the month's rows are filled.
+    # times, patience and marks per world once the month's rows are filled. They are drawn
+    # for every slot, padding included, so that contact k of trial t gets the same numbers
+    # whatever the other trials' volumes (common random numbers by rank).
     z_handle = {_STANDARD[load.spec.handle_time_dist] for load in loads}
     z_patience = {
         "normal" if load.spec.patience_dist == "lognormal" else "exponential"
@@ -375,51 +380,76 @@ def _simulate_shared(
     )
     inverse = [_profile_inverse(_profile(load.spec)) for load in loads]
     day_rows = []
+    day_pieces: list[list[tuple[int, int, int]]] = []
     moves = []
     r0 = 0
+    every = np.arange(trials)
     for j, day in enumerate(plan.day_index):
         slots = day_slots[j]
-        here = slice(r0, r0 + slots)
-        day_rows.append(here)
+        day_rows.append(slice(r0, r0 + slots))
         # Nobody in these rows arrives before the day begins: shift moves for all trials at once.
         moves.append((r0, day * DAY))
-        r0 += slots
         key = (name, int(day))
         gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
-        sums = np.cumsum(gaps, axis=0)
-        rank = np.arange(slots)[:, None]
+        # Row count of column t holds its total (the partial sum of count + 1 exponentials).
+        steps = _staircase(np.max([c[j] for c in counts], axis=0) + 1)
+        sums = np.empty_like(gaps)
+        carry = np.zeros(trials)
+        for lo, hi, n in steps:
+            # The carry goes into the first row, so the sums are added in the order of one
+            # cumulative sum down the whole column (the same numbers to the last bit).
+            gaps[lo, :n] += carry[:n]
+            partial = np.cumsum(gaps[lo:hi, :n], axis=0)
+            sums[lo:hi, :n] = partial
+            carry[:n] = partial[-1]
+        pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
         for i in range(len(loads)):
             count = counts[i][j]
-            np.less(rank, count[None, :], out=present[here, cols[i]])
-            # Padding rows (rank ≥ count) have sums / total > 1, which the inverse CDF clamps
-            # to the end of the day's last open hour: every column stays non-decreasing.
-            total = np.take_along_axis(sums, count[None, :], axis=0)
-            time_of_day = np.interp(sums[:slots] / total, *inverse[i])
-            np.add(day * DAY, time_of_day, out=arrival[here, cols[i]])
+            total = sums[count, every]
+            off = cols[i].start
+            for lo, hi, n in pieces:
+                rank = np.arange(lo, hi)[:, None]
+                np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, off : off + n])
+                # Padding rows (rank ≥ count) have sums / total > 1, which the inverse CDF
+                # clamps to the end of the day's last open hour.
+                time_of_day = np.interp(sums[lo:hi, :n] / total[:n], *inverse[i])
+                np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, off : off + n])
         for (purpose, kind), out in draws.items():
-            _standard_draws(streams.rng(purpose, *key), kind, out[here])
-    patience = np.empty((rows, width)) if any(realtime) else None
+            _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
+        day_pieces.append([(r0 + lo, r0 + hi, n) for lo, hi, n in pieces])
+        r0 += slots
+    month_pieces = [p for day in day_pieces for p in day]
+    patience = np.zeros((rows, width)) if any(realtime) else None
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
         z = draws["handle", _STANDARD[spec.handle_time_dist]]
-        handle[:, cols[i]] = (
-            _handle_times(z, inputs.handle_mean_s, inputs.handle_cv, spec.handle_time_dist)
-            * inputs.slot_slowdown
-        )
-        if patience is not None:
-            if realtime[i]:
-                kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-                patience[:, cols[i]] = _patience(
-                    draws["patience", kind],
-                    inputs.patience_mean_s,
-                    spec.patience_dist,
-                    spec.patience_shape,
+        off = cols[i].start
+        for lo, hi, n in month_pieces:
+            here = (slice(lo, hi), slice(off, off + n))
+            handle[here] = (
+                _handle_times(
+                    z[lo:hi, :n],
+                    inputs.handle_mean_s[:n],
+                    inputs.handle_cv[:n],
+                    spec.handle_time_dist,
                 )
-            else:
-                patience[:, cols[i]] = inputs.patience_mean_s
-        np.less(draws["resolve", "uniform"], inputs.fcr, out=resolved_mark[:, cols[i]])
-        if public[i]:
-            np.less(draws["public", "uniform"], inputs.public_share, out=public_mark[:, cols[i]])
+                * inputs.slot_slowdown[:n]
+            )
+            if patience is not None:
+                if realtime[i]:
+                    kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+                    patience[here] = _patience(
+                        draws["patience", kind][lo:hi, :n],
+                        inputs.patience_mean_s[:n],
+                        spec.patience_dist,
+                        spec.patience_shape,
+                    )
+                else:
+                    patience[here] = inputs.patience_mean_s[:n]
+            np.less(draws["resolve", "uniform"][lo:hi, :n], inputs.fcr[:n], out=resolved_mark[here])
+            if public[i]:
+                u = draws["public", "uniform"][lo:hi, :n]
+                np.less(u, inputs.public_share[:n], out=public_mark[here])
     if patience is None:
         means = np.concatenate([load.inputs.patience_mean_s for load in loads])
         patience = np.broadcast_to(means, (rows, width))
@@ -442,7 +472,14 @@ def _simulate_shared(
             start, state = serve_fcfs(*columns, lead.shifts, state, moves=moves)
         outcome = _outcomes(
             lead.spec,
-            day_rows,
+            [
+                [
+                    (lo, hi, offset, n)
+                    for lo, hi, n in pieces
+                    for offset in range(0, span.stop - span.start, trials)
+                ]
+                for pieces in day_pieces
+            ],
             day_weight[:, span],
             arrival[:, span],
             start,
@@ -461,6 +498,28 @@ def _simulate_shared(
                 )
             )
     return results
+
+
+def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]:
+    """Cover what each column needs with a few rectangles: rows ``lo:hi`` of columns ``:n``.
+
+    Column t needs rows ``0 … need[t] − 1``. Trials are ordered by expected volume (see
+    :func:`simroi.model.simulate_block`), so the needs fall roughly along the columns and the
+    cover is a staircase of at most ``pieces + 1`` steps whose widths are multiples of
+    ``trials / pieces``: the padding beyond each trial's last contact is mostly skipped.
+    """
+    trials = need.shape[0]
+    if trials == 0 or int(need.max(initial=0)) == 0:
+        return []
+    # Width needed at row r: 1 + the last column that needs row r (a suffix maximum).
+    reach = np.maximum.accumulate(need[::-1])[::-1]
+    rows = np.arange(int(reach[0]))
+    width = np.searchsorted(-reach, -rows, side="left")
+    quantum = -(-trials // pieces)
+    width = np.minimum(-(-width // quantum) * quantum, trials)
+    change = np.flatnonzero(np.diff(width)) + 1
+    bounds = [0, *change.tolist(), rows.size]
+    return [(lo, hi, int(width[lo])) for lo, hi in itertools.pairwise(bounds)]
 
 
 def _runs(loads: list[ChannelLoad]) -> list[tuple[int, int]]:
@@ -529,32 +588,38 @@ def _profile_inverse(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return knots / knots[-1], np.asarray(edges)
 
 
-def _p90(response: np.ndarray, answered: np.ndarray) -> np.ndarray:
+def _p90(
+    response: np.ndarray, answered: np.ndarray, groups: list[tuple[int, int, int]]
+) -> np.ndarray:
     """The 90th percentile of each column's answered response times (NaN if none answered).
 
-    ``response`` (n, trials) is NaN for contacts not answered, ``answered`` counts them per
-    column; NaN sorts last, so each sorted column starts with its answered responses. Sorted in
-    float32, which is half the work and ample for a KPI (about 0.01 s at a day's wait).
+    ``response`` (n, columns) is NaN where no contact was answered, ``answered`` counts the
+    answered per column; NaN sorts last, so each sorted column starts with its answered
+    responses. Columns ``a:b`` of a group ``(a, b, rows)`` have nothing below row ``rows``, so
+    only that block is sorted. In float32: half the work, and ample for a KPI (about 0.01 s at a
+    day's wait).
     """
-    trials = response.shape[1]
-    if response.shape[0] == 0:
-        return np.full(trials, np.nan)
-    ordered = np.sort(response.astype(np.float32).T, axis=1)
-    m = answered.astype(np.int64)
-    position = 0.9 * np.maximum(m - 1, 0)
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, np.maximum(m - 1, 0))
-    rows = np.arange(trials)
-    a = ordered[rows, low].astype(np.float64)
-    b = ordered[rows, high].astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        value = a + (position - low) * (b - a)
-    return np.where(m > 0, np.where(high == low, a, value), np.nan)
+    out = np.full(response.shape[1], np.nan)
+    for a, b, rows in groups:
+        m = answered[a:b].astype(np.int64)
+        if rows == 0:
+            continue
+        ordered = np.sort(response[:rows, a:b].T, axis=1)
+        position = 0.9 * np.maximum(m - 1, 0)
+        low = np.floor(position).astype(np.int64)
+        high = np.minimum(low + 1, np.maximum(m - 1, 0))
+        lanes = np.arange(b - a)
+        lo = ordered[lanes, low].astype(np.float64)
+        hi = ordered[lanes, high].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            value = lo + (position - low) * (hi - lo)
+        out[a:b] = np.where(m > 0, np.where(high == low, lo, value), np.nan)
+    return out
 
 
 def _outcomes(
     spec: ChannelSpec,
-    day_rows: list[slice],
+    day_pieces: list[list[tuple[int, int, int, int]]],
     day_weight: np.ndarray,
     arrival: np.ndarray,
     start: np.ndarray,
@@ -564,57 +629,76 @@ def _outcomes(
     public_mark: np.ndarray,
     month_end: float,
 ) -> ChannelMonth:
-    """Month totals per trial column.
+    """Month totals per column.
 
-    ``day_rows`` are the rows of each sampled day and ``day_weight`` (days, trials) the month
-    days each stands for. ``start`` is NaN for contacts not answered (and for padding), so every
-    count is a sum of cheap boolean arrays along the contact axis, taken day by day and scaled by
-    the day's weight. The backlog at month end counts contacts that arrived in the month and were
-    not yet picked up when its last sampled day ended: answered later, or never.
+    ``day_pieces`` lists, for each sampled day, the rectangles ``(lo, hi, offset, n)`` — rows
+    ``lo:hi`` of columns ``offset:offset + n`` — that hold its contacts (outside them there are
+    none), and ``day_weight`` (days, columns) the month days each day stands for. ``start`` is
+    NaN for contacts not answered (and for padding), so every count is a sum of cheap boolean
+    arrays along the contact axis, scaled by the day's weight. The backlog at month end counts
+    contacts that arrived in the month and were not yet picked up when its last sampled day
+    ended: answered later, or never.
     """
-    trials = start.shape[1]
+    rows_all, width = start.shape
     realtime = spec.kind == "realtime"
     sla = spec.sla_threshold_seconds
-    total: dict[str, np.ndarray] = {}
-    responses = []
-    answered_in_sample = np.zeros(trials, dtype=np.int64)  # unweighted, for the P90
+    names = (
+        "offered",
+        "answered",
+        "within_sla",
+        "fast_resolved",
+        "answered_resolved",
+        "public",
+        "public_answered",
+        "public_answered_resolved",
+        "public_fast_resolved",
+        "wait",
+        "busy",
+        "backlog",
+    )
+    total = {k: np.zeros(width) for k in names}
+    answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
+    response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
 
     def count(mask: np.ndarray) -> np.ndarray:
         return mask.view(np.uint8).sum(axis=0, dtype=np.int64)
 
-    for rows, weight in zip(day_rows, day_weight, strict=True):
-        st = start[rows]
-        answered = np.isfinite(st)
-        response = st - arrival[rows]  # the wait; NaN if not answered
-        wait = np.fmax(response, 0.0)
-        if not realtime:
-            response += handle[rows]
-        responses.append(response)
-        with np.errstate(invalid="ignore"):
-            fast = response <= sla  # False where NaN: only answered contacts can be fast
-        resolved, public, on = resolved_mark[rows], public_mark[rows], present[rows]
-        answered_resolved = answered & resolved
-        fast_resolved = fast & resolved
-        public_on = public & on
-        public_answered = public & answered
-        answered_count = count(answered)
-        answered_in_sample += answered_count
-        day = {
-            "offered": count(on),
-            "answered": answered_count,
-            "within_sla": count(fast),
-            "fast_resolved": count(fast_resolved),
-            "answered_resolved": count(answered_resolved),
-            "public": count(public_on),
-            "public_answered": count(public_answered),
-            "public_answered_resolved": count(public_answered & resolved),
-            "public_fast_resolved": count(public & fast_resolved),
-            "wait": wait.sum(axis=0),
-            "busy": np.multiply(handle[rows], answered).sum(axis=0),
-            "backlog": np.zeros(trials) if realtime else count(on) - count(st < month_end),
-        }
-        for k, value in day.items():
-            total[k] = total.get(k, 0.0) + value * weight
+    for pieces, weight in zip(day_pieces, day_weight, strict=True):
+        for lo, hi, off, n in pieces:
+            here = (slice(lo, hi), slice(off, off + n))
+            st = start[here]
+            answered = np.isfinite(st)
+            response = st - arrival[here]  # the wait; NaN if not answered
+            wait = np.fmax(response, 0.0)
+            if not realtime:
+                response += handle[here]
+            response_all[here] = response
+            with np.errstate(invalid="ignore"):
+                fast = response <= sla  # False where NaN: only answered contacts can be fast
+            resolved, public, on = resolved_mark[here], public_mark[here], present[here]
+            answered_resolved = answered & resolved
+            fast_resolved = fast & resolved
+            public_answered = public & answered
+            answered_count = count(answered)
+            answered_in_sample[off : off + n] += answered_count
+            offered = count(on)
+            piece = {
+                "offered": offered,
+                "answered": answered_count,
+                "within_sla": count(fast),
+                "fast_resolved": count(fast_resolved),
+                "answered_resolved": count(answered_resolved),
+                "public": count(public & on),
+                "public_answered": count(public_answered),
+                "public_answered_resolved": count(public_answered & resolved),
+                "public_fast_resolved": count(public & fast_resolved),
+                "wait": wait.sum(axis=0),
+                "busy": np.multiply(handle[here], answered).sum(axis=0),
+                "backlog": 0.0 if realtime else offered - count(st < month_end),
+            }
+            w = weight[off : off + n]
+            for k, value in piece.items():
+                total[k][off : off + n] += value * w
     t = total
     classes = np.stack(
         [
@@ -635,7 +719,7 @@ def _outcomes(
         axis=1,
     )
     # Unanswered is "abandoned" on a realtime channel and "ignored" on a deferrable one.
-    unanswered = np.zeros((trials, 1))
+    unanswered = np.zeros((width, 1))
     if realtime:
         classes = np.concatenate([classes, unanswered], axis=1)
         public_classes = np.concatenate([public_classes, unanswered], axis=1)
@@ -644,16 +728,28 @@ def _outcomes(
         public_classes = np.concatenate(
             [public_classes[:, :3], unanswered, public_classes[:, 3:]], axis=1
         )
-    joined = responses[0] if len(responses) == 1 else np.concatenate(responses)
     return ChannelMonth(
         offered=t["offered"],
         answered=t["answered"],
         unanswered=t["offered"] - t["answered"],
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
-        response_p90_s=_p90(joined, answered_in_sample),
+        response_p90_s=_p90(response_all, answered_in_sample, _sort_groups(day_pieces)),
         busy_slot_s=t["busy"],
         backlog_end=t["backlog"],
         classes=classes,
         public_classes=public_classes,
     )
+
+
+def _sort_groups(day_pieces: list[list[tuple[int, int, int, int]]]) -> list[tuple[int, int, int]]:
+    """Column ranges with the last row any of their contacts can be in: ``(a, b, rows)``."""
+    groups = []
+    pieces = [p for day in day_pieces for p in day]
+    for off in sorted({p[2] for p in pieces}):
+        own = [p for p in pieces if p[2] == off]
+        edges = sorted({0, *(n for _, _, _, n in own)})
+        for a, b in itertools.pairwise(edges):
+            rows = max(hi for _, hi, _, n in own if n > a)
+            groups.append((off + a, off + b, rows))
+    return groups

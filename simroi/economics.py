@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special, stats
 
 __all__ = [
+    "MAX_TAIL_POSTS",
     "CustomerState",
     "EconomicsInputs",
     "WomReach",
@@ -95,22 +96,32 @@ class WomReach:
         return float(np.exp(mu + s**2 / 2) * special.ndtr(z - s))
 
 
+#: Tail (viral) posts sampled one by one per trial and month; beyond, the tail is truncated.
+MAX_TAIL_POSTS = 4096
+
+
 def post_impressions(
     posts: np.ndarray,
     impression_rate: np.ndarray,
     reach: WomReach,
     u_count: np.ndarray,
-    u_tail: np.ndarray,
+    u_tail: np.ndarray | np.random.Generator,
 ) -> np.ndarray:
     """Impressions of ``posts`` public posts per trial (posts may be fractional expected counts).
 
-    ``u_count`` (trials,) and ``u_tail`` (k, trials) are uniforms from a common stream; the number
-    of tail posts is Poisson by inversion, so more posts never means fewer viral ones.
+    ``u_count`` (trials,) and ``u_tail`` (k, trials) are uniforms from common streams; the number
+    of tail posts is Poisson by inversion, so more posts never means fewer viral ones. ``u_tail``
+    may be a generator instead: then just the rows needed are drawn (at most
+    :data:`MAX_TAIL_POSTS`), and since the first rows of a bigger draw are the same numbers,
+    worlds with more posts still share their first tail posts.
     """
     p_tail = 1.0 - reach.tail_quantile
     tail_count = stats.poisson.ppf(u_count, np.maximum(posts, 0.0) * p_tail)
     tail_count = np.nan_to_num(tail_count, nan=0.0).astype(np.int64)
-    k = min(int(tail_count.max(initial=0)), u_tail.shape[0])
+    cap = MAX_TAIL_POSTS if isinstance(u_tail, np.random.Generator) else u_tail.shape[0]
+    k = min(int(tail_count.max(initial=0)), cap)
+    if isinstance(u_tail, np.random.Generator):
+        u_tail = u_tail.random((k, posts.shape[0]))
     mu, s = np.log(reach.followers_median), reach.followers_sigma
     # Followers of a tail post: the lognormal conditioned above the threshold, by inversion.
     q = reach.tail_quantile + (1.0 - reach.tail_quantile) * u_tail[:k]
@@ -188,7 +199,15 @@ class CustomerState:
         self.uplift[:, month : month + e.spend_uplift_months] += extra[:, None]
 
     def word_of_mouth(
-        self, positive_posts: np.ndarray, negative_posts: np.ndarray, u: tuple[np.ndarray, ...]
+        self,
+        positive_posts: np.ndarray,
+        negative_posts: np.ndarray,
+        u: tuple[
+            np.ndarray,
+            np.ndarray | np.random.Generator,
+            np.ndarray,
+            np.ndarray | np.random.Generator,
+        ],
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Impressions of this month's posts and what they do.
 
@@ -196,8 +215,9 @@ class CustomerState:
         existing customers lost, all (trials,).
         """
         e = self.econ
-        pos = post_impressions(positive_posts, e.impression_rate, e.reach, u[0], u[1])
-        neg = post_impressions(negative_posts, e.impression_rate, e.reach, u[2], u[3])
+        u_pos, tail_pos, u_neg, tail_neg = u
+        pos = post_impressions(positive_posts, e.impression_rate, e.reach, u_pos, tail_pos)
+        neg = post_impressions(negative_posts, e.impression_rate, e.reach, u_neg, tail_neg)
         on_prospects = 1.0 - e.customer_share
         won = pos * on_prospects * e.acquisition_per_positive
         lost_prospects = neg * on_prospects * e.lost_prospect_per_negative

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,7 @@ class ShiftPattern:
     _counts: np.ndarray = field(init=False, repr=False)
     _wraps: np.ndarray = field(init=False, repr=False)
     _full: np.ndarray = field(init=False, repr=False)
+    _table: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         starts = np.array(self.starts, dtype=np.float64, copy=True, ndmin=2)
@@ -161,6 +163,7 @@ class ShiftPattern:
         object.__setattr__(self, "_counts", counts)
         object.__setattr__(self, "_wraps", wraps)
         object.__setattr__(self, "_full", wraps & (counts == 1))
+        object.__setattr__(self, "_table", {})
 
     @classmethod
     def always_on(cls, servers: int) -> ShiftPattern:
@@ -259,9 +262,47 @@ class ShiftPattern:
         duty at ``t``). A span across the cycle boundary is one span; a server on duty the whole
         cycle has ``(-inf, +inf)``; one with no span left has ``(+inf, +inf)``. Both engines move
         servers with this one function, so they agree to the last bit on shift boundaries.
+
+        The engine asks this for a few servers at a time, tens of thousands of times a run, so
+        answers come from a table of each server's spans in absolute time (built from
+        :meth:`_spans_after` and extended as the clock runs on).
         """
         k = np.asarray(servers, dtype=np.intp).ravel()
         t = np.asarray(t, dtype=np.float64).ravel()
+        if k.size == 0:
+            return np.empty(0), np.empty(0)
+        horizon = float(t.max())
+        if not (math.isfinite(horizon) and float(t.min()) >= 0):
+            return self._spans_after(k, t)
+        if self._table.get("until", -1.0) < horizon:
+            self._extend_table(horizon)
+        ends = self._table["ends"][k]
+        j = (ends <= t[:, None]).sum(axis=1)
+        return self._table["starts"][k, j], ends[np.arange(k.size), j]
+
+    def _extend_table(self, horizon: float) -> None:
+        """Tabulate every server's spans until the first one ending after ``2 × horizon``."""
+        until = max(2.0 * horizon, self.period_seconds if math.isfinite(self.period_seconds) else 0)
+        servers = np.arange(self.servers)
+        starts, ends = [], []
+        t = np.zeros(self.servers)
+        while True:
+            start, end = self._spans_after(servers, t)
+            starts.append(start)
+            ends.append(end)
+            if not (end <= until).any():
+                break
+            t = np.where(end <= until, end, t)
+        table_starts, table_ends = np.stack(starts, axis=1), np.stack(ends, axis=1)
+        # A server whose chain ended early repeats its last span: clear the repeats to +inf, so
+        # that the first span ending after t is always the first entry of the row above t.
+        repeat = np.zeros_like(table_ends, dtype=bool)
+        repeat[:, 1:] = table_ends[:, 1:] == table_ends[:, :-1]
+        table_starts[repeat], table_ends[repeat] = np.inf, np.inf
+        self._table.update(starts=table_starts, ends=table_ends, until=until)
+
+    def _spans_after(self, k: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`next_spans`, computed from the cycle (the table's source)."""
         period = self.period_seconds
         rows = np.arange(k.size)
         starts, ends, counts = self.starts[k], self.ends[k], self._counts[k]
@@ -507,9 +548,8 @@ def _serve_chunk(
             if not full:
                 flag &= presents[i]
             if flag.any():
-                blocked, moved = _settle(free, span_end, m, k, start, a, flag, shifts, mask)
-                if moved:
-                    np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
+                lane, blocked = _settle(free, span_end, m, k, start, a, flag, shifts, mask)
+                e_trial[lane] = np.minimum(span_end[:, lane].min(axis=0), _NEVER)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
@@ -580,7 +620,7 @@ def _settle(
     flagged: np.ndarray,
     shifts: ShiftPattern,
     mask: np.int64,
-) -> tuple[np.ndarray, bool]:
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Move servers whose span ended before they could start to their next span; choose again.
 
     Called for the ``flagged`` trials (present contacts whose start is at or after the earliest
@@ -589,21 +629,30 @@ def _settle(
     (the chosen server is the earliest free, and arrivals only grow), so moving them now is the
     same as moving them when chosen.
     Updates ``free``, ``span_end``, ``m``, ``k`` and ``start`` in place for the trials concerned.
-    Returns the trials for which no server will ever be free again, and whether anything moved.
+    Returns those trials, and the trials for which no server will ever be free again (None if
+    there are none).
     """
     width = free.shape[1]
     free_flat, end_flat = free.reshape(-1), span_end.reshape(-1)
     # Padding rows move nobody (they are never flagged): their arrival times may be anything.
-    lane = np.flatnonzero(flagged & (start < _NEVER))
-    moved = lane.size > 0
+    touched = np.flatnonzero(flagged & (start < _NEVER))
+    lane = touched
     while lane.size:
         t = start[lane]
+        chosen_end = end_flat[k[lane] * width + lane]
         server, which = np.nonzero(span_end[:, lane] <= t)
         _move(free_flat, end_flat, server, server * width + lane[which], t[which], shifts, mask)
-        # choose again among each trial's servers
-        m[lane] = free[:, lane].min(axis=0)
-        k[lane] = m[lane].view(np.int64) & mask
-        start[lane] = np.maximum(a[lane], m[lane])
+        # Moving servers only makes them free later: where the chosen server stays, the choice
+        # stands. Elsewhere choose again among the trial's servers.
+        lane = lane[chosen_end <= t]
+        if not lane.size:
+            break
+        chosen = free[:, lane].min(axis=0)
+        m[lane] = chosen
+        k[lane] = chosen.view(np.int64) & mask
+        t = np.maximum(a[lane], chosen)
+        start[lane] = t
         chosen_end = end_flat[k[lane] * width + lane]
-        lane = lane[(start[lane] >= chosen_end) & (start[lane] < _NEVER)]
-    return start >= _NEVER, moved
+        lane = lane[(t >= chosen_end) & (t < _NEVER)]
+    blocked = flagged & (start >= _NEVER)
+    return touched, blocked if blocked.any() else None

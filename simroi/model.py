@@ -43,7 +43,7 @@ from simroi.randomness import Streams
 from simroi.sampling import sample_inputs
 from simroi.scenario import EXPERIENCE_CLASSES, Scenario
 
-__all__ = ["BlockResult", "draw_inputs", "simulate_block"]
+__all__ = ["BlockResult", "draw_inputs", "simulate_block", "volume_order"]
 
 _FAST, _SLOW, _UNRESOLVED, _ABANDONED, _IGNORED = range(len(EXPERIENCE_CLASSES))
 
@@ -241,13 +241,13 @@ class _World:
         negative = public[:, _UNRESOLVED:].sum(axis=1) + (
             private[:, _SLOW:] * e.post_share[:, _SLOW:]
         ).sum(axis=1)
-        rng = streams.rng("word_of_mouth", m)
-        cap = 4096
+        # Post counts and tail posts from their own streams, so each world draws just the tail
+        # posts it needs and both worlds share their first ones.
         u = (
-            rng.random(self.trials),
-            rng.random((cap, self.trials)),
-            rng.random(self.trials),
-            rng.random((cap, self.trials)),
+            streams.rng("word_of_mouth", m, "positive").random(self.trials),
+            streams.rng("word_of_mouth", m, "positive tail"),
+            streams.rng("word_of_mouth", m, "negative").random(self.trials),
+            streams.rng("word_of_mouth", m, "negative tail"),
         )
         pos, neg, won, lost = self.customers.word_of_mouth(positive, negative, u)
         self.social["public_posts"] += public.sum(axis=1)
@@ -370,8 +370,15 @@ def simulate_block(
     scenarios = {"program": loaded.program}
     if loaded.baseline is not None:
         scenarios["baseline"] = loaded.baseline
+    drawn = {key: draw_inputs(sc, trials, streams) for key, sc in scenarios.items()}
+    # Trials are simulated busiest first (both worlds in the same order): a day's contact slots
+    # then fall roughly along the trials, and the padding beyond each trial's last contact is
+    # mostly skipped (contacts._staircase). Results come back in trial order; a trial's
+    # per-contact draws belong to its place in this order.
+    order = volume_order(loaded.program, drawn["program"])
     worlds = {
-        key: _World(sc, draw_inputs(sc, trials, streams), trials) for key, sc in scenarios.items()
+        key: _World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
+        for key, sc in scenarios.items()
     }
     horizon = loaded.program.scenario.horizon_months
     plans = {}
@@ -445,14 +452,24 @@ def simulate_block(
     if baseline is not None:
         kpis.update({f"baseline.{k}": x for k, x in baseline.kpis().items()})
     uncertain = loaded.program.uncertain_inputs()
+    back = np.argsort(order)
     return BlockResult(
-        roi=roi,
-        npv=npv,
-        payback_months=payback,
-        pv_benefits=np.asarray(pv_benefits),
-        pv_costs=np.asarray(pv_costs),
-        pv=pv,
-        kpis=kpis,
-        net_by_month=net_by_month,
-        inputs={k: program.v[k] for k in uncertain},
+        roi=roi[back],
+        npv=npv[back],
+        payback_months=payback[back],
+        pv_benefits=np.asarray(pv_benefits)[back],
+        pv_costs=np.asarray(pv_costs)[back],
+        pv={k: x[back] for k, x in pv.items()},
+        kpis={k: x[back] for k, x in kpis.items()},
+        net_by_month=net_by_month[back],
+        inputs={k: drawn["program"][k] for k in uncertain},
     )
+
+
+def volume_order(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:
+    """Trials by expected first contacts a day over all channels, busiest first (stable)."""
+    per_customer = sum(
+        values[f"channels.{c}.contacts_per_customer_per_year"] for c in scenario.channels
+    )
+    expected = values["customers.active_customers"] * per_customer
+    return np.argsort(-np.asarray(expected, dtype=float), kind="stable")

@@ -15,19 +15,16 @@ trial and a few blocks' working memory.
 from __future__ import annotations
 
 import math
-import os
-import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
-from simroi import __version__
+from simroi import __version__, workers
 from simroi.checkpoint import Checkpoint, CheckpointHeader
 from simroi.errors import SimroiError
 from simroi.loading import LoadedScenario
@@ -101,19 +98,6 @@ def _run_block(
     return simulate_block(loaded, entropy=entropy, block=block, trials=trials, engine=engine)
 
 
-def _worker_ignores_ctrl_c() -> None:
-    # Ctrl-C in a terminal signals the whole process group. Only the parent should react (it
-    # keeps the finished blocks and stops the workers), not each worker with a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _cores() -> int:
-    """Cores this process may use (the CPU affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
-
-
 class _Blocks:
     """Runs blocks on the chosen executor and yields each as it finishes.
 
@@ -125,7 +109,7 @@ class _Blocks:
 
     def __init__(self, options: RunOptions) -> None:
         self.options = options
-        self.workers = options.workers or _cores()
+        self.workers = options.workers or workers.cores()
         self.pool: Executor | None = None
         self.client: Any = None
         self.scattered: Any = None
@@ -140,11 +124,7 @@ class _Blocks:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         failed = exc_type is not None
         if isinstance(self.pool, ProcessPoolExecutor):
-            processes = list((getattr(self.pool, "_processes", None) or {}).values())
-            self.pool.shutdown(wait=not failed, cancel_futures=True)
-            if failed:  # do not wait for blocks nobody will use
-                for process in processes:
-                    process.kill()
+            workers.stop(self.pool, wait=not failed)
         if self.client is not None:
             self.client.close()
 
@@ -154,11 +134,8 @@ class _Blocks:
             yield from self._dask(loaded, entropy, plan)
             return
         if self.pool is None and self.workers > 1 and len(plan) > 1:
-            self.pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=get_context("spawn"),
-                initializer=_worker_ignores_ctrl_c,
-            )
+            # processes `simroi run` started while it read the scenario, or new ones
+            self.pool = workers.take(self.workers) or workers.new_pool(self.workers)
         if self.pool is None:
             for block, trials in plan:
                 yield block, _run_block(loaded, entropy, block, trials, self.options.engine)

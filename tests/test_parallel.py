@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 import simroi.distributed
 import simroi.runner
+import simroi.workers
 from simroi.analysis import summarize
 from simroi.cli import main
 from simroi.loading import LoadedScenario, load_scenario
@@ -136,7 +137,7 @@ def test_workers_default_to_every_core_and_single_blocks_stay_in_process(
     loaded: LoadedScenario,
 ) -> None:
     blocks = _Blocks(RunOptions())
-    assert blocks.workers == simroi.runner._cores() >= 1
+    assert blocks.workers == simroi.workers.cores() >= 1
     with blocks:
         finished = list(blocks.run(loaded, 1, [(0, 2)]))
     assert blocks.pool is None  # one block: no processes are started for it
