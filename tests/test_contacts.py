@@ -142,3 +142,59 @@ def test_monthly_outputs_include_repeats_hours_and_backlog() -> None:
     np.testing.assert_array_equal(s["kpi.program.phone.backlog_at_month_end"], 0.0)
     # Nobody answers the baseline's social posts: every one arriving on the last day waits.
     assert np.all(s["kpi.baseline.social.backlog_at_month_end"] > 0)
+
+
+def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
+    """Program and baseline share draws and the engine; each world's outcome is its own."""
+    from simroi.contacts import month_plans, simulate_channel_month
+    from simroi.model import _World, draw_inputs
+    from simroi.randomness import Streams
+
+    loaded = load_scenario(overrides=SHORT)
+    streams = Streams(5, 0)
+    worlds = [
+        _World(sc, draw_inputs(sc, 40, streams), 40) for sc in (loaded.program, loaded.baseline)
+    ]
+    plans = [month_plans(2, 1, [], 40, w.names) for w in worlds]
+    for channel in ("phone", "email", "social"):
+        loads = [w.load(channel, p[0]) for w, p in zip(worlds, plans, strict=True)]
+        together = simulate_channel_month(channel, loads, streams=streams)
+        for load, (outcome, state) in zip(loads, together, strict=True):
+            ((alone, alone_state),) = simulate_channel_month(channel, [load], streams=streams)
+            for field in alone.__dataclass_fields__:
+                np.testing.assert_array_equal(
+                    getattr(outcome, field), getattr(alone, field), err_msg=field
+                )
+            np.testing.assert_array_equal(state.free_at, alone_state.free_at)
+
+
+def test_the_staircase_covers_every_needed_row_once() -> None:
+    """Rows lo:hi of columns :n, in row order, cover row r of column t for every r < need[t]."""
+    from simroi.contacts import _staircase
+
+    rng = np.random.default_rng(2)
+    for need in (
+        np.sort(rng.poisson(900, 500))[::-1],  # trials ordered by volume: a true staircase
+        rng.poisson(900, 500),  # unordered: still covered, just with more padding
+        np.zeros(7, dtype=np.int64),
+        np.array([0, 3, 0, 1]),
+    ):
+        covered = np.zeros((int(need.max(initial=0)), need.size), dtype=np.int64)
+        previous = 0
+        for lo, hi, n in _staircase(need):
+            assert lo == previous and hi > lo and 0 < n <= need.size
+            covered[lo:hi, :n] += 1
+            previous = hi
+        rows = np.arange(covered.shape[0])[:, None]
+        assert (covered[rows < need[None, :]] == 1).all()
+
+
+def test_results_come_back_in_trial_order() -> None:
+    """Trials run busiest first but are reported in trial order: volume follows the inputs."""
+    result = _run(trials=60)
+    expected = (
+        result.samples["input.customers.active_customers"]
+        * result.samples["input.channels.phone.contacts_per_customer_per_year"]
+    )
+    offered = result.samples["kpi.program.phone.offered_per_month"]
+    assert np.corrcoef(expected, offered)[0, 1] > 0.7  # ~0 if results were left in run order

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 from simroi.economics import (
+    MAX_TAIL_POSTS,
     CustomerState,
     EconomicsInputs,
     WomReach,
@@ -134,3 +135,13 @@ def test_more_posts_never_mean_fewer_impressions_with_common_numbers() -> None:
     low = post_impressions(np.full(500, 10.0), np.full(500, 0.03), reach, u, tail)
     high = post_impressions(np.full(500, 12.0), np.full(500, 0.03), reach, u, tail)
     assert np.all(high >= low)
+
+
+def test_a_generator_draws_just_the_tail_rows_an_array_would_give() -> None:
+    """Tail posts drawn lazily from a generator equal the first rows of one big draw."""
+    reach = WomReach(61.0, 1.65)
+    posts, rate = np.linspace(0.0, 400.0, 300), np.full(300, 0.03)
+    u = np.random.default_rng(8).random(300)
+    table = np.random.default_rng(9).random((MAX_TAIL_POSTS, 300))
+    lazy = post_impressions(posts, rate, reach, u, np.random.default_rng(9))
+    np.testing.assert_array_equal(lazy, post_impressions(posts, rate, reach, u, table))

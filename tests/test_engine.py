@@ -276,6 +276,43 @@ def test_engines_agree_on_small_random_queues(case: tuple[np.ndarray, ...], chun
     assert_same_outcomes(vec, ref)
 
 
+@settings(max_examples=60, deadline=None)
+@given(small_queues(), st.lists(eighths, min_size=1, max_size=20))
+def test_the_span_table_answers_as_the_cycle_does(
+    case: tuple[np.ndarray, ...], times: list[float]
+) -> None:
+    """next_spans reads a table of absolute spans; it must agree with the cycle to the bit."""
+    shifts = case[4]
+    if shifts.servers == 0:
+        return
+    t = np.array(times) * 7.0  # up to ~21 cycles: the table is extended as the clock runs on
+    servers = np.arange(t.size) % shifts.servers
+    start, end = shifts.next_spans(servers, t)
+    expected_start, expected_end = shifts._spans_after(servers, t)
+    np.testing.assert_array_equal(start, expected_start)
+    np.testing.assert_array_equal(end, expected_end)
+
+
+@pytest.mark.parametrize("split", [0, 150, 301])
+def test_bulk_shift_moves_change_no_outcome(split: int) -> None:
+    """Moving every server whose span ended, at a row nobody arrives before, changes nothing."""
+    arrival, handle, patience, present = phone_day(trials=12, seed=9)
+    state = QueueState.initial(PHONE_SHIFTS, 12)
+    plain, plain_state = serve_fcfs(arrival, handle, patience, present, PHONE_SHIFTS, state)
+    first_after = float(np.where(present, arrival, np.inf)[split:].min())
+    moves = [(0, 0.0), (split, first_after), (split, first_after - 60.0)]
+    day = (arrival, handle, patience, present)
+    moved, moved_state = serve_fcfs(*day, PHONE_SHIFTS, state, moves=moves)
+    np.testing.assert_array_equal(moved, plain)
+    # the next day from either state gives the same outcomes
+    arrival2, handle2, patience2, present2 = phone_day(trials=12, seed=10)
+    arrival2 += SECONDS_PER_DAY
+    np.testing.assert_array_equal(
+        serve_fcfs(arrival2, handle2, patience2, present2, PHONE_SHIFTS, moved_state)[0],
+        serve_fcfs(arrival2, handle2, patience2, present2, PHONE_SHIFTS, plain_state)[0],
+    )
+
+
 def test_chunk_size_does_not_change_results() -> None:
     arrival, handle, patience, present = phone_day(trials=40, seed=4)
     state = QueueState.initial(PHONE_SHIFTS, 40)
