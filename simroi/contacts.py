@@ -25,8 +25,9 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from simroi.distributions import poisson_ppf
 from simroi.engine import QueueState, ShiftPattern, serve_fcfs
 from simroi.errors import ScenarioError
 from simroi.randomness import Streams
@@ -275,29 +276,62 @@ def simulate_channel_month(
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, load in enumerate(loads):
         plan = load.plan
-        key = (plan.day_index.tobytes(), plan.sampled, plan.normal_days, plan.event_days)
+        cuts = _day_cuts(load.spec)
+        key = (plan.day_index.tobytes(), plan.sampled, plan.normal_days, plan.event_days, cuts)
         groups.setdefault(key, []).append(i)
     for members in groups.values():
-        counts = [_day_counts(name, loads[i], streams) for i in members]
-        rows = sum(max(int(c.max(initial=0)) for c in day) for day in zip(*counts, strict=True))
+        cuts = _day_cuts(loads[members[0]].spec)
+        counts = [_day_counts(name, loads[i], streams, cuts) for i in members]
+        rows = sum(
+            int(np.max([c.max(axis=1, initial=0) for c in day], axis=0).sum())
+            for day in zip(*counts, strict=True)
+        )
         if len(members) > 1 and rows * len(members) * loads[0].volume_factor.size > (
             MAX_CONTACT_SLOTS
         ):
             # Too wide to hold side by side: one world at a time (same numbers, less memory).
             for i, c in zip(members, counts, strict=True):
-                (results[i],) = _simulate_shared(name, [loads[i]], [c], streams, engine)
+                (results[i],) = _simulate_shared(name, [loads[i]], [c], cuts, streams, engine)
             continue
-        shared = _simulate_shared(name, [loads[i] for i in members], counts, streams, engine)
+        members_loads = [loads[i] for i in members]
+        shared = _simulate_shared(name, members_loads, counts, cuts, streams, engine)
         for i, result in zip(members, shared, strict=True):
             results[i] = result
     return [r for r in results if r is not None]
 
 
-def _day_counts(name: str, load: ChannelLoad, streams: Streams) -> list[np.ndarray]:
-    """The contact count of each sampled day of the month, per trial, for one world."""
+def _day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
+    """For each weekday, the times of day (seconds) at which the channel's shifts may end.
+
+    A day is simulated in parts between these times: at the start of each part every agent slot
+    whose shift has ended moves to its next one, for all trials at once (see ``moves`` in
+    :func:`simroi.engine.serve_fcfs`), instead of trial by trial as contacts meet it. The times
+    are the closing time and the end of every staffing interval, whatever the number of agents,
+    so a program and its baseline (or the points of a staffing sweep) cut their days alike and
+    share their contacts.
+    """
+    spans = [(clock_seconds(spec.hours.open), clock_seconds(spec.hours.close))]
+    spans += [(clock_seconds(s.start), clock_seconds(s.end)) for s in spec.staffing or []]
+    cuts: list[set[float]] = [set() for _ in range(7)]
+    for weekday in (WEEKDAYS.index(d) for d in spec.hours.days):
+        for start, end in spans:
+            if 0 < end < DAY:  # an overnight span ends the next morning
+                cuts[(weekday + (end <= start)) % 7].add(float(end))
+    return tuple(tuple(sorted(c)) for c in cuts)
+
+
+def _day_counts(
+    name: str, load: ChannelLoad, streams: Streams, cuts: tuple[tuple[float, ...], ...]
+) -> list[np.ndarray]:
+    """Contacts per part of each sampled day of the month, per trial: (parts, trials) a day.
+
+    A day's rate is Poisson with a gamma busyness; its parts (``cuts``) are independent Poisson
+    counts with the rate's share of the day's profile, drawn by inversion.
+    """
     inputs, plan = load.inputs, load.plan
     trials = load.volume_factor.shape[0]
     weekday = _weekday_factors(load.spec)
+    cum, edges = _profile_inverse(_profile(load.spec))
     rate = (
         inputs.first_contacts_per_day * load.volume_factor * (1.0 - load.deflected_share)
         + load.repeats_per_day
@@ -316,10 +350,11 @@ def _day_counts(name: str, load: ChannelLoad, streams: Streams) -> list[np.ndarr
         lam = rate * weekday[plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
         if not np.isfinite(lam).all() or float(lam.max(initial=0.0)) > MAX_CONTACT_SLOTS:
             _too_many_contacts(name, float(np.nan_to_num(lam, nan=np.inf).max()), trials)
-        count = stats.poisson.ppf(streams.rng("count", *key).random(trials), lam)
-        count = np.nan_to_num(count, nan=0.0).astype(np.int64)
-        slots = int(count.max(initial=0))
-        held += (slots + 1) * trials
+        share = np.diff(np.interp([0.0, *cuts[int(day) % 7], DAY], edges, cum))
+        u = streams.rng("count", *key).random((share.size, trials))
+        count = poisson_ppf(u, share[:, None] * lam[None, :])
+        slots = int(count.max(axis=1, initial=0).sum())
+        held += (slots + share.size) * trials
         if held > MAX_CONTACT_SLOTS:
             _too_many_contacts(name, slots, trials)
         counts.append(count)
@@ -330,6 +365,7 @@ def _simulate_shared(
     name: str,
     loads: list[ChannelLoad],
     counts: list[list[np.ndarray]],
+    cuts: tuple[tuple[float, ...], ...],
     streams: Streams,
     engine: str,
 ) -> list[tuple[ChannelMonth, QueueState]]:
@@ -344,8 +380,12 @@ def _simulate_shared(
     trials = loads[0].volume_factor.shape[0]
     cols = [slice(i * trials, (i + 1) * trials) for i in range(len(loads))]
     width = trials * len(loads)
-    day_slots = [max(int(c[j].max(initial=0)) for c in counts) for j in range(plan.day_index.size)]
-    rows = sum(day_slots)
+    # Rows run day by day and, within a day, part by part (see _day_cuts).
+    part_slots = [
+        np.max([c[j].max(axis=1, initial=0) for c in counts], axis=0).tolist()
+        for j in range(plan.day_index.size)
+    ]
+    rows = int(sum(sum(day) for day in part_slots))
     # Only the staircase of each day (see _staircase) is filled; the rest stays zero / False,
     # which the engine and the outcomes read as padding.
     arrival = np.zeros((rows, width))
@@ -385,39 +425,50 @@ def _simulate_shared(
     r0 = 0
     every = np.arange(trials)
     for j, day in enumerate(plan.day_index):
-        slots = day_slots[j]
-        day_rows.append(slice(r0, r0 + slots))
-        # Nobody in these rows arrives before the day begins: shift moves for all trials at once.
-        moves.append((r0, day * DAY))
-        key = (name, int(day))
-        gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
-        # Row count of column t holds its total (the partial sum of count + 1 exponentials).
-        steps = _staircase(np.max([c[j] for c in counts], axis=0) + 1)
-        sums = np.empty_like(gaps)
-        carry = np.zeros(trials)
-        for lo, hi, n in steps:
-            # The carry goes into the first row, so the sums are added in the order of one
-            # cumulative sum down the whole column (the same numbers to the last bit).
-            gaps[lo, :n] += carry[:n]
-            partial = np.cumsum(gaps[lo:hi, :n], axis=0)
-            sums[lo:hi, :n] = partial
-            carry[:n] = partial[-1]
-        pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
-        for i in range(len(loads)):
-            count = counts[i][j]
-            total = sums[count, every]
-            off = cols[i].start
-            for lo, hi, n in pieces:
-                rank = np.arange(lo, hi)[:, None]
-                np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, off : off + n])
-                # Padding rows (rank ≥ count) have sums / total > 1, which the inverse CDF
-                # clamps to the end of the day's last open hour.
-                time_of_day = np.interp(sums[lo:hi, :n] / total[:n], *inverse[i])
-                np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, off : off + n])
-        for (purpose, kind), out in draws.items():
-            _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
-        day_pieces.append([(r0 + lo, r0 + hi, n) for lo, hi, n in pieces])
-        r0 += slots
+        first = r0
+        bounds = [0.0, *cuts[int(day) % 7], DAY]
+        day_pieces.append([])
+        for part, slots in enumerate(part_slots[j]):
+            if slots == 0:
+                continue
+            # Nobody in these rows arrives before the part begins: every slot whose shift has
+            # ended moves to its next one, for all trials at once.
+            moves.append((r0, day * DAY + bounds[part]))
+            key = (name, int(day), part)
+            gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
+            # Row count of column t holds its total (the partial sum of count + 1 exponentials).
+            steps = _staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
+            sums = np.empty_like(gaps)
+            carry = np.zeros(trials)
+            for lo, hi, n in steps:
+                # The carry goes into the first row, so the sums are added in the order of one
+                # cumulative sum down the whole column (the same numbers to the last bit).
+                gaps[lo, :n] += carry[:n]
+                partial = np.cumsum(gaps[lo:hi, :n], axis=0)
+                sums[lo:hi, :n] = partial
+                carry[:n] = partial[-1]
+            pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
+            for i in range(len(loads)):
+                count = counts[i][j][part]
+                total = sums[count, every]
+                off = cols[i].start
+                cum, edges = inverse[i]
+                start_share, end_share = np.interp(bounds[part : part + 2], edges, cum)
+                for lo, hi, n in pieces:
+                    rank = np.arange(lo, hi)[:, None]
+                    np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, off : off + n])
+                    # Order statistics on the part's share of the day's profile; padding rows
+                    # (rank ≥ count) land after the part, where the engine ignores them.
+                    share = sums[lo:hi, :n] / total[:n]
+                    share *= end_share - start_share
+                    share += start_share
+                    time_of_day = np.interp(share, cum, edges)
+                    np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, off : off + n])
+            for (purpose, kind), out in draws.items():
+                _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
+            day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
+            r0 += slots
+        day_rows.append(slice(first, r0))
     month_pieces = [p for day in day_pieces for p in day]
     patience = np.zeros((rows, width)) if any(realtime) else None
     for i, load in enumerate(loads):
@@ -490,11 +541,11 @@ def _simulate_shared(
             month_end,
         )
         for i in range(len(members)):
-            part = slice(i * trials, (i + 1) * trials)
+            own = slice(i * trials, (i + 1) * trials)
             results.append(
                 (
-                    ChannelMonth(**{f: getattr(outcome, f)[part] for f in _MONTH_FIELDS}),
-                    QueueState(state.free_at[:, part], state.span_end[:, part]),
+                    ChannelMonth(**{f: getattr(outcome, f)[own] for f in _MONTH_FIELDS}),
+                    QueueState(state.free_at[:, own], state.span_end[:, own]),
                 )
             )
     return results
