@@ -54,8 +54,6 @@ class _Group(click.Group):
         finally:
             if main_thread:
                 signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-            if "simroi.workers" in sys.modules:  # processes started early and not used
-                sys.modules["simroi.workers"].discard()
 
 
 def _console(ctx: click.Context) -> Console:
@@ -273,11 +271,6 @@ def run(
     """
     import shlex
     import tempfile
-
-    from simroi import workers as local
-
-    if executor == "local" and workers != 1:
-        local.prestart(workers)  # the workers import the model while the scenario loads
 
     from simroi.checkpoint import default_checkpoint_path, discard_checkpoint
     from simroi.errors import OutputError

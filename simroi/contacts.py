@@ -378,8 +378,13 @@ def _simulate_shared(
     """
     plan = loads[0].plan
     trials = loads[0].volume_factor.shape[0]
-    cols = [slice(i * trials, (i + 1) * trials) for i in range(len(loads))]
-    width = trials * len(loads)
+    worlds = len(loads)
+    width = trials * worlds
+
+    def lanes(i: int, n: int) -> slice:
+        """World i's columns for its first n trials: worlds are interleaved, trial-major."""
+        return slice(i, i + worlds * n, worlds)
+
     # Rows run day by day and, within a day, part by part (see _day_cuts).
     part_slots = [
         np.max([c[j].max(axis=1, initial=0) for c in counts], axis=0).tolist()
@@ -411,13 +416,13 @@ def _simulate_shared(
     if any(public):
         draws["public", "uniform"] = np.empty((rows, trials))
     # Month days each sampled day stands for, per day and column.
-    day_weight = np.concatenate(
+    day_weight = np.stack(
         [
             np.repeat(_day_weights(plan, _weekday_factors(load.spec))[:, None], trials, axis=1)
             for load in loads
         ],
-        axis=1,
-    )
+        axis=2,
+    ).reshape(plan.day_index.size, width)
     inverse = [_profile_inverse(_profile(load.spec)) for load in loads]
     day_rows = []
     day_pieces: list[list[tuple[int, int, int]]] = []
@@ -451,19 +456,18 @@ def _simulate_shared(
             for i in range(len(loads)):
                 count = counts[i][j][part]
                 total = sums[count, every]
-                off = cols[i].start
                 cum, edges = inverse[i]
                 start_share, end_share = np.interp(bounds[part : part + 2], edges, cum)
                 for lo, hi, n in pieces:
                     rank = np.arange(lo, hi)[:, None]
-                    np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, off : off + n])
+                    np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, lanes(i, n)])
                     # Order statistics on the part's share of the day's profile; padding rows
                     # (rank ≥ count) land after the part, where the engine ignores them.
                     share = sums[lo:hi, :n] / total[:n]
                     share *= end_share - start_share
                     share += start_share
                     time_of_day = np.interp(share, cum, edges)
-                    np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, off : off + n])
+                    np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, lanes(i, n)])
             for (purpose, kind), out in draws.items():
                 _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
@@ -474,9 +478,8 @@ def _simulate_shared(
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
         z = draws["handle", _STANDARD[spec.handle_time_dist]]
-        off = cols[i].start
         for lo, hi, n in month_pieces:
-            here = (slice(lo, hi), slice(off, off + n))
+            here = (slice(lo, hi), lanes(i, n))
             handle[here] = (
                 _handle_times(
                     z[lo:hi, :n],
@@ -502,53 +505,51 @@ def _simulate_shared(
                 u = draws["public", "uniform"][lo:hi, :n]
                 np.less(u, inputs.public_share[:n], out=public_mark[here])
     if patience is None:
-        means = np.concatenate([load.inputs.patience_mean_s for load in loads])
+        means = np.stack([load.inputs.patience_mean_s for load in loads], axis=1).reshape(width)
         patience = np.broadcast_to(means, (rows, width))
     month_end = (int(plan.day_index[-1]) + 1) * DAY  # sampled_days_per_month ≥ 1
-    results: list[tuple[ChannelMonth, QueueState]] = []
+    # Worlds whose shifts agree go through the engine together; others one by one.
+    together: list[tuple[list[int], slice]] = []
     for first, last in _runs(loads):
-        span = slice(cols[first].start, cols[last].stop)
-        lead = loads[first]
-        members = loads[first : last + 1]
+        if last - first + 1 == worlds:
+            together.append((list(range(worlds)), slice(None)))
+        else:
+            together += [([i], slice(i, None, worlds)) for i in range(first, last + 1)]
+    results: dict[int, tuple[ChannelMonth, QueueState]] = {}
+    for members, columns in together:
+        lead = loads[members[0]]
+        size = len(members)
         state = QueueState(
-            np.concatenate([m.state.free_at for m in members], axis=1),
-            np.concatenate([m.state.span_end for m in members], axis=1),
+            np.stack([loads[i].state.free_at for i in members], axis=2).reshape(-1, size * trials),
+            np.stack([loads[i].state.span_end for i in members], axis=2).reshape(-1, size * trials),
         )
-        columns = (arrival[:, span], handle[:, span], patience[:, span], present[:, span])
+        queue = (arrival[:, columns], handle[:, columns], patience[:, columns], present[:, columns])
         if engine == "simpy":
             from simroi.reference import serve_fcfs_simpy
 
-            start, state = serve_fcfs_simpy(*columns, lead.shifts, state)
+            start, state = serve_fcfs_simpy(*queue, lead.shifts, state)
         else:
-            start, state = serve_fcfs(*columns, lead.shifts, state, moves=moves)
+            active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
+            start, state = serve_fcfs(*queue, lead.shifts, state, moves=moves, active=active)
         outcome = _outcomes(
             lead.spec,
-            [
-                [
-                    (lo, hi, offset, n)
-                    for lo, hi, n in pieces
-                    for offset in range(0, span.stop - span.start, trials)
-                ]
-                for pieces in day_pieces
-            ],
-            day_weight[:, span],
-            arrival[:, span],
+            [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
+            day_weight[:, columns],
+            arrival[:, columns],
             start,
-            handle[:, span],
-            present[:, span],
-            resolved_mark[:, span],
-            public_mark[:, span],
+            handle[:, columns],
+            present[:, columns],
+            resolved_mark[:, columns],
+            public_mark[:, columns],
             month_end,
         )
-        for i in range(len(members)):
-            own = slice(i * trials, (i + 1) * trials)
-            results.append(
-                (
-                    ChannelMonth(**{f: getattr(outcome, f)[own] for f in _MONTH_FIELDS}),
-                    QueueState(state.free_at[:, own], state.span_end[:, own]),
-                )
+        for j, i in enumerate(members):
+            own = slice(j, None, size)
+            results[i] = (
+                ChannelMonth(**{f: getattr(outcome, f)[own] for f in _MONTH_FIELDS}),
+                QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
-    return results
+    return [results[i] for i in range(worlds)]
 
 
 def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]:

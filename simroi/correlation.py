@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import linalg, special, stats
+from scipy import linalg, special
 
 from simroi.errors import ScenarioError
 
@@ -173,6 +173,8 @@ def rank_correlation(samples: npt.ArrayLike) -> FloatArray:
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"samples must have shape (n, k) (got shape {x.shape})")
+    from scipy import stats  # here: slow to import, and only sampling needs it
+
     ranks = stats.rankdata(x, axis=0)
     centred = ranks - ranks.mean(axis=0)
     norms = np.sqrt((centred * centred).sum(axis=0))

@@ -32,7 +32,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-from scipy import special, stats
+from scipy import special
 
 __all__ = [
     "DIST_NAMES",
@@ -56,6 +56,15 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it takes half a second, and loading a scenario
+    needs only the closed forms (``mean``, ``var``), not the frozen distributions."""
+    from scipy import stats
+
+    return stats
+
 
 _Z90 = float(special.ndtri(0.90))  # standard normal 90th percentile, ≈ 1.282
 _Z95 = float(special.ndtri(0.95))  # standard normal 95th percentile, ≈ 1.645
@@ -192,7 +201,7 @@ class Uniform(_DistributionBase):
         return [] if self.low < self.high else [f"low must be < high {got}"]
 
     def _scipy(self) -> Any:
-        return stats.uniform(loc=self.low, scale=self.high - self.low)
+        return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
     def mean(self) -> float:
         return (self.low + self.high) / 2
@@ -222,7 +231,7 @@ class Triangular(_LowModeHigh):
 
     def _scipy(self) -> Any:
         width = self.high - self.low
-        return stats.triang((self.mode - self.low) / width, loc=self.low, scale=width)
+        return _stats().triang((self.mode - self.low) / width, loc=self.low, scale=width)
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
@@ -252,7 +261,7 @@ class Pert(_LowModeHigh):
         return alpha, 2 + self.lamb - alpha
 
     def _scipy(self) -> Any:
-        return stats.beta(*self._shape(), loc=self.low, scale=self.high - self.low)
+        return _stats().beta(*self._shape(), loc=self.low, scale=self.high - self.low)
 
     def mean(self) -> float:
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2)
@@ -302,8 +311,8 @@ class Normal(_DistributionBase):
     def _scipy(self) -> Any:
         a, b, _ = self._bounds()
         if math.isinf(a) and math.isinf(b):
-            return stats.norm(loc=self.mean_value, scale=self.sd)
-        return stats.truncnorm(a, b, loc=self.mean_value, scale=self.sd)
+            return _stats().norm(loc=self.mean_value, scale=self.sd)
+        return _stats().truncnorm(a, b, loc=self.mean_value, scale=self.sd)
 
     def _standard_moments(self) -> tuple[float, float]:
         """Mean and variance of the standard normal truncated to [a, b] (closed form)."""
@@ -444,7 +453,7 @@ class Beta(_GivenMean):
     def _scipy(self) -> Any:
         m = self.mean_value
         total = m * (1 - m) / self.sd**2 - 1  # alpha + beta
-        return stats.beta(m * total, (1 - m) * total)
+        return _stats().beta(m * total, (1 - m) * total)
 
     def var(self) -> float:
         return self.sd**2
@@ -469,7 +478,7 @@ class Gamma(_GivenMean):
 
     def _scipy(self) -> Any:
         shape = (self.mean_value / self._sd()) ** 2
-        return stats.gamma(shape, scale=self.mean_value / shape)
+        return _stats().gamma(shape, scale=self.mean_value / shape)
 
     def var(self) -> float:
         return self._sd() ** 2
@@ -481,7 +490,7 @@ class Exponential(_GivenMean):
     dist: Literal["exponential"] = "exponential"
 
     def _scipy(self) -> Any:
-        return stats.expon(scale=self.mean_value)
+        return _stats().expon(scale=self.mean_value)
 
     def var(self) -> float:
         return self.mean_value**2
@@ -493,7 +502,7 @@ class Poisson(_GivenMean):
     dist: Literal["poisson"] = "poisson"
 
     def _scipy(self) -> Any:
-        return stats.poisson(self.mean_value)
+        return _stats().poisson(self.mean_value)
 
     def var(self) -> float:
         return self.mean_value
@@ -614,4 +623,3 @@ def poisson_ppf(u: npt.ArrayLike, lam: npt.ArrayLike) -> np.ndarray:
         k.flat[todo] = kk + up - down
         todo = todo[up | down]
     return k.astype(np.int64)
-

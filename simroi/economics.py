@@ -22,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
+
+from simroi.distributions import poisson_ppf
 
 __all__ = [
     "MAX_TAIL_POSTS",
@@ -116,8 +118,7 @@ def post_impressions(
     worlds with more posts still share their first tail posts.
     """
     p_tail = 1.0 - reach.tail_quantile
-    tail_count = stats.poisson.ppf(u_count, np.maximum(posts, 0.0) * p_tail)
-    tail_count = np.nan_to_num(tail_count, nan=0.0).astype(np.int64)
+    tail_count = poisson_ppf(u_count, np.maximum(posts, 0.0) * p_tail)
     cap = MAX_TAIL_POSTS if isinstance(u_tail, np.random.Generator) else u_tail.shape[0]
     k = min(int(tail_count.max(initial=0)), cap)
     if isinstance(u_tail, np.random.Generator):

@@ -412,6 +412,7 @@ def serve_fcfs(
     chunk: int = 2048,
     out: np.ndarray | None = None,
     moves: Sequence[tuple[int, float]] = (),
+    active: Sequence[tuple[int, int, int]] | None = None,
 ) -> tuple[np.ndarray, QueueState]:
     """Serve one batch of contacts through the FCFS queue, for every trial at once.
 
@@ -439,6 +440,11 @@ def serve_fcfs(
         present contact at that row or later arrives before ``time`` (contacts generated hour by
         hour know where each hour begins). It changes no result, only speed: without it the same
         moves happen lazily, trial by trial, when a contact needs the server.
+    active : sequence of (first row, end row, trials), optional
+        Where the contacts are: rows ``first:end`` have present contacts only among their first
+        ``trials`` columns, and rows in no rectangle have none. A promise by the caller (who
+        orders trials by volume, so that a day's contacts form a staircase); the engine then
+        skips the padding. It changes no result, only speed.
 
     Returns
     -------
@@ -480,7 +486,9 @@ def serve_fcfs(
         return out, new
     for c0 in range(0, trials, int(chunk)):
         cols = slice(c0, min(trials, c0 + int(chunk)))
-        _serve_chunk(arrival_s, handle_s, patience_s, present, out, shifts, new, cols, moves)
+        _serve_chunk(
+            arrival_s, handle_s, patience_s, present, out, shifts, new, cols, moves, active
+        )
     return out, new
 
 
@@ -494,6 +502,7 @@ def _serve_chunk(
     state: QueueState,
     cols: slice,
     moves: Sequence[tuple[int, float]] = (),
+    active: Sequence[tuple[int, int, int]] | None = None,
 ) -> None:
     """Run the recursion over every row for the trials ``cols``; update ``state`` in place."""
     servers = shifts.servers
@@ -519,55 +528,72 @@ def _serve_chunk(
     flag = np.empty(width, dtype=bool)
 
     m = np.empty(width)
-    m_bits = m.view(np.int64)
     k = np.empty(width, dtype=np.int64)
     v = np.empty(width)
-    v_bits = v.view(np.int64)
     deadline = np.empty(width)
     q = np.empty(width)
-    q_bits = q.view(np.int64)
     rejected = np.empty(width, dtype=bool)
     arrivals, handles, patiences = arrival_s[:, cols], handle_s[:, cols], patience_s[:, cols]
     presents, starts = present[:, cols], out[:, cols]
-    # Padding sits mostly at the tail: rows where every trial has a contact skip one step.
-    full_rows: list[bool] = np.asarray(presents.all(axis=1)).tolist()
+    # Each row works on the first `widths[i]` trials of the chunk: all of them, or the prefix
+    # the caller's rectangles say holds the row's contacts (the rest of the row stays NaN).
+    rows = arrivals.shape[0]
+    if active is None:
+        widths = np.full(rows, width, dtype=np.int64)
+    else:
+        widths = np.zeros(rows, dtype=np.int64)
+        for first, end, n in active:
+            widths[first:end] = max(0, min(width, n - cols.start))
+        starts.fill(np.nan)
+    # Rows where every trial in reach has a contact skip the two masking steps.
+    on = presents.sum(axis=1)
+    full_rows: list[bool] = (on == widths).tolist()
     bulk: dict[int, float] = {}
     for row, time in moves:
         bulk[int(row)] = max(float(time), bulk.get(int(row), -math.inf))
-    for i, full in enumerate(full_rows):
-        a = arrivals[i]
-        start = starts[i]
+    views: dict[int, tuple[np.ndarray, ...]] = {}
+    for i, w in enumerate(widths.tolist()):
         if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask):
             np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
-        np.minimum.reduce(free, axis=0, out=m)
-        np.bitwise_and(m_bits, mask, out=k)
-        np.maximum(a, m, out=start)
+        if w == 0:
+            continue
+        if w not in views:
+            views[w] = (m[:w], k[:w], v[:w], deadline[:w], q[:w], rejected[:w], flag[:w])
+            views[w] += (e_trial[:w], lanes[:w], free[:, :w])
+        m_, k_, v_, deadline_, q_, rejected_, flag_, e_, lanes_, free_ = views[w]
+        full = full_rows[i]
+        a = arrivals[i, :w]
+        start = starts[i, :w]
+        np.minimum.reduce(free_, axis=0, out=m_)
+        np.bitwise_and(m_.view(np.int64), mask, out=k_)
+        np.maximum(a, m_, out=start)
         blocked = None
         if check:
-            np.greater_equal(start, e_trial, out=flag)
+            np.greater_equal(start, e_, out=flag_)
             if not full:
-                flag &= presents[i]
-            if flag.any():
-                lane, blocked = _settle(free, span_end, m, k, start, a, flag, shifts, mask)
+                flag_ &= presents[i, :w]
+            if flag_.any():
+                lane, blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask)
                 e_trial[lane] = np.minimum(span_end[:, lane].min(axis=0), _NEVER)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
-        np.add(a, patiences[i], out=deadline)
-        np.bitwise_and(start.view(np.int64), keep, out=q_bits)
-        np.greater(q, deadline, out=rejected)
+        np.add(a, patiences[i, :w], out=deadline_)
+        np.bitwise_and(start.view(np.int64), keep, out=q_.view(np.int64))
+        np.greater(q_, deadline_, out=rejected_)
         if not full:
-            np.less_equal(presents[i], rejected, out=rejected)
+            np.less_equal(presents[i, :w], rejected_, out=rejected_)
         if blocked is not None:
-            rejected |= blocked
-        np.add(start, handles[i], out=v)
+            rejected_ |= blocked
+        np.add(start, handles[i, :w], out=v_)
+        v_bits = v_.view(np.int64)
         np.bitwise_and(v_bits, keep, out=v_bits)
-        np.bitwise_or(v_bits, k, out=v_bits)
-        np.putmask(v, rejected, m)
-        np.multiply(k, width, out=k)
-        np.add(k, lanes, out=k)
-        free_flat[k] = v
-        np.putmask(start, rejected, np.nan)
+        np.bitwise_or(v_bits, k_, out=v_bits)
+        np.putmask(v_, rejected_, m_)
+        np.multiply(k_, width, out=k_)
+        np.add(k_, lanes_, out=k_)
+        free_flat[k_] = v_
+        np.putmask(start, rejected_, np.nan)
 
     state.free_at[:, cols] = np.where(free >= _NEVER, np.inf, free)
     state.span_end[:, cols] = span_end

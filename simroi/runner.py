@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExe
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -28,10 +28,12 @@ from simroi import __version__, workers
 from simroi.checkpoint import Checkpoint, CheckpointHeader
 from simroi.errors import SimroiError
 from simroi.loading import LoadedScenario
-from simroi.model import BlockResult, simulate_block
 from simroi.randomness import fresh_entropy
 from simroi.result import Provenance, RunResult
 from simroi.scenario import assumptions
+
+if TYPE_CHECKING:
+    from simroi.model import BlockResult
 
 __all__ = [
     "AUTO_MAX_TRIALS",
@@ -95,6 +97,9 @@ def _block_sizes(trials: int, block_size: int, first_block: int = 0) -> _Plan:
 def _run_block(
     loaded: LoadedScenario, entropy: int, block: int, trials: int, engine: str
 ) -> BlockResult:
+    # imported here: the parent of a parallel run never simulates, so it need not load scipy
+    from simroi.model import simulate_block
+
     return simulate_block(loaded, entropy=entropy, block=block, trials=trials, engine=engine)
 
 
@@ -134,8 +139,7 @@ class _Blocks:
             yield from self._dask(loaded, entropy, plan)
             return
         if self.pool is None and self.workers > 1 and len(plan) > 1:
-            # processes `simroi run` started while it read the scenario, or new ones
-            self.pool = workers.take(self.workers) or workers.new_pool(self.workers)
+            self.pool = workers.new_pool(self.workers)
         if self.pool is None:
             for block, trials in plan:
                 yield block, _run_block(loaded, entropy, block, trials, self.options.engine)

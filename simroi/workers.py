@@ -1,10 +1,5 @@
-"""Local worker processes, started early.
-
-A worker process needs about a second to start and import numpy, scipy and the model. ``simroi
-run`` calls :func:`prestart` before it reads the scenario, so the workers import while the parent
-loads and validates; :mod:`simroi.runner` then takes the started pool (:func:`take`) instead of
-starting one. This module imports nothing heavy, so calling it costs the parent nothing.
-"""
+"""Local worker processes: how many cores, a pool whose workers leave Ctrl-C to the parent, and
+stopping it at once when the parent gives up."""
 
 from __future__ import annotations
 
@@ -13,9 +8,7 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-__all__ = ["cores", "discard", "new_pool", "prestart", "stop", "take"]
-
-_started: dict[int, ProcessPoolExecutor] = {}
+__all__ = ["cores", "new_pool", "stop"]
 
 
 def cores() -> int:
@@ -31,34 +24,11 @@ def _worker_ignores_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _import_model() -> None:
-    """A worker's first task: import what simulating a block needs."""
-    import simroi.runner  # noqa: F401
-
-
 def new_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C."""
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_ignores_ctrl_c
     )
-
-
-def prestart(workers: int | None) -> None:
-    """Start ``workers`` processes (default: all cores) now, importing the model."""
-    count = workers or cores()
-    if count < 2 or count in _started:
-        return
-    pool = new_pool(count)
-    for _ in range(count):  # each task still importing makes the pool start another process
-        pool.submit(_import_model)
-    _started[count] = pool
-
-
-def take(workers: int) -> ProcessPoolExecutor | None:
-    """The pool :func:`prestart` started with ``workers`` processes, if any; the caller owns it."""
-    pool = _started.pop(workers, None)
-    discard()
-    return pool
 
 
 def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
@@ -68,9 +38,3 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     if not wait:  # do not wait for work nobody will use
         for process in processes:
             process.kill()
-
-
-def discard() -> None:
-    """Stop started pools nobody took (a bad scenario, a run of one block) without waiting."""
-    while _started:
-        stop(_started.popitem()[1], wait=False)
