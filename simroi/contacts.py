@@ -215,16 +215,22 @@ def _standard_draws(rng: np.random.Generator, kind: str, out: np.ndarray) -> np.
     return rng.random(out=out)
 
 
-def _handle_times(z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str) -> np.ndarray:
-    """Handle times from standard draws ``z`` (see ``_STANDARD``) with per-trial mean and cv."""
+def _handle_times(
+    z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str, out: np.ndarray
+) -> None:
+    """Handle times from standard draws ``z`` (see ``_STANDARD``) with per-trial mean and cv,
+    written into ``out``."""
     if dist == "exponential":
-        return mean * z
-    if dist == "lognormal":
+        np.multiply(mean, z, out=out)
+    elif dist == "lognormal":
         sigma2 = np.log1p(cv**2)
         mu = np.log(mean) - sigma2 / 2
-        return np.exp(mu + np.sqrt(sigma2) * z)
-    shape = 1.0 / cv**2
-    return special.gammaincinv(shape, z) * mean / shape
+        np.multiply(np.sqrt(sigma2), z, out=out)
+        out += mu
+        np.exp(out, out=out)
+    else:
+        shape = 1.0 / cv**2
+        np.multiply(special.gammaincinv(shape, z), mean / shape, out=out)
 
 
 def _patience(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
@@ -457,17 +463,17 @@ def _simulate_shared(
                 count = counts[i][j][part]
                 total = sums[count, every]
                 cum, edges = inverse[i]
-                start_share, end_share = np.interp(bounds[part : part + 2], edges, cum)
+                low, high = np.interp(bounds[part : part + 2], edges, cum)
+                # The inverse CDF of the day's profile, restricted to the part and rescaled to
+                # [0, 1], on the run's clock: order statistics map straight to arrival times.
+                knots = (cum - low) / max(high - low, 1e-300)
+                clock = edges + day * DAY
                 for lo, hi, n in pieces:
                     rank = np.arange(lo, hi)[:, None]
                     np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, lanes(i, n)])
-                    # Order statistics on the part's share of the day's profile; padding rows
-                    # (rank ≥ count) land after the part, where the engine ignores them.
-                    share = sums[lo:hi, :n] / total[:n]
-                    share *= end_share - start_share
-                    share += start_share
-                    time_of_day = np.interp(share, cum, edges)
-                    np.add(day * DAY, time_of_day, out=arrival[r0 + lo : r0 + hi, lanes(i, n)])
+                    # Padding rows (rank ≥ count) land after the part; the engine ignores them.
+                    fraction = sums[lo:hi, :n] / total[:n]
+                    arrival[r0 + lo : r0 + hi, lanes(i, n)] = np.interp(fraction, knots, clock)
             for (purpose, kind), out in draws.items():
                 _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
@@ -480,14 +486,10 @@ def _simulate_shared(
         z = draws["handle", _STANDARD[spec.handle_time_dist]]
         for lo, hi, n in month_pieces:
             here = (slice(lo, hi), lanes(i, n))
-            handle[here] = (
-                _handle_times(
-                    z[lo:hi, :n],
-                    inputs.handle_mean_s[:n],
-                    inputs.handle_cv[:n],
-                    spec.handle_time_dist,
-                )
-                * inputs.slot_slowdown[:n]
+            # Concurrency slows each conversation: a scale factor on the mean handle time.
+            mean = inputs.handle_mean_s[:n] * inputs.slot_slowdown[:n]
+            _handle_times(
+                z[lo:hi, :n], mean, inputs.handle_cv[:n], spec.handle_time_dist, handle[here]
             )
             if patience is not None:
                 if realtime[i]:

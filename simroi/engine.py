@@ -562,8 +562,9 @@ def _serve_chunk(
             views[w] += (e_trial[:w], lanes[:w], free[:, :w])
         m_, k_, v_, deadline_, q_, rejected_, flag_, e_, lanes_, free_ = views[w]
         full = full_rows[i]
-        a = arrivals[i, :w]
-        start = starts[i, :w]
+        cut = slice(None) if w == width else slice(w)  # a whole row is a cheaper view
+        a = arrivals[i, cut]
+        start = starts[i, cut]
         np.minimum.reduce(free_, axis=0, out=m_)
         np.bitwise_and(m_.view(np.int64), mask, out=k_)
         np.maximum(a, m_, out=start)
@@ -571,21 +572,21 @@ def _serve_chunk(
         if check:
             np.greater_equal(start, e_, out=flag_)
             if not full:
-                flag_ &= presents[i, :w]
+                flag_ &= presents[i, cut]
             if flag_.any():
                 lane, blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask)
                 e_trial[lane] = np.minimum(span_end[:, lane].min(axis=0), _NEVER)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
-        np.add(a, patiences[i, :w], out=deadline_)
+        np.add(a, patiences[i, cut], out=deadline_)
         np.bitwise_and(start.view(np.int64), keep, out=q_.view(np.int64))
         np.greater(q_, deadline_, out=rejected_)
         if not full:
-            np.less_equal(presents[i, :w], rejected_, out=rejected_)
+            np.less_equal(presents[i, cut], rejected_, out=rejected_)
         if blocked is not None:
             rejected_ |= blocked
-        np.add(start, handles[i, :w], out=v_)
+        np.add(start, handles[i, cut], out=v_)
         v_bits = v_.view(np.int64)
         np.bitwise_and(v_bits, keep, out=v_bits)
         np.bitwise_or(v_bits, k_, out=v_bits)
