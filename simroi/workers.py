@@ -32,9 +32,13 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
 
 
 def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
-    """Shut ``pool`` down: let its tasks finish (``wait``), or kill its processes at once."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=wait, cancel_futures=True)
+    """Shut ``pool`` down: let its tasks finish (``wait``), or kill its processes at once.
+
+    Killed or not, the pool's manager thread is joined before returning: left running, it can
+    race the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
+    descriptor" traceback after a clean Ctrl-C.
+    """
     if not wait:  # do not wait for work nobody will use
-        for process in processes:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)

@@ -168,7 +168,8 @@ def test_resume_needs_a_checkpoint(tmp_path: Path) -> None:
 # --- real signals to a real process --------------------------------------------------------
 
 
-SIGNALLED = ["--trials", "80", "--set", "simulation.block_size=5", "--seed", str(SEED)]
+# Enough blocks (48) that the run cannot finish between the second kept block and the signal.
+SIGNALLED = ["--trials", "240", "--set", "simulation.block_size=5", "--seed", str(SEED)]
 
 
 def _simroi_run(out: Path, *extra: str) -> list[str]:
@@ -231,7 +232,7 @@ def test_a_signal_stops_cleanly_and_the_printed_command_resumes(
 def signalled_uninterrupted() -> RunResult:
     """The run the signal tests interrupt, without the interruption."""
     loaded = load_scenario(overrides=[*FAST, "simulation.block_size=5"])
-    return run(loaded, RunOptions(trials=80, seed=SEED, workers=1))
+    return run(loaded, RunOptions(trials=240, seed=SEED, workers=1))
 
 
 # --- outputs that cannot be written ---------------------------------------------------------
