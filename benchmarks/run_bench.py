@@ -1,16 +1,19 @@
 """Benchmark `simroi run` on the bundled default scenario.
 
-Two measurements:
+Three measurements:
 
-1. wall time of the default run (``simroi run`` with the scenario's trials) and of a 10,000-trial
-   run, with all local workers;
+0. wall time of the command a newcomer types, ``simroi run --quiet``, in a fresh process (imports,
+   worker start-up and the summary included), best of ``--repeat``;
+1. wall time of the default run (``simroi.runner.run`` with the scenario's trials) and of a
+   10,000-trial run, with all local workers;
 2. where the time goes, in one process: the queue engine (``serve_fcfs``), the contact generation
    around it (``simulate_channel_month`` minus the engine) and everything else (sampling inputs,
    customer economics, reductions).
 
 Usage::
 
-    python benchmarks/run_bench.py [--trials 10000] [--split-trials 1000] [--workers N] [--json]
+    python benchmarks/run_bench.py [--trials 10000] [--split-trials 500] [--workers N]
+                                   [--repeat 3] [--json]
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -54,6 +59,20 @@ def timed_run(trials: int | None, workers: int | None) -> float:
     start = time.perf_counter()
     run(loaded, RunOptions(trials=trials, seed=1, workers=workers))
     return time.perf_counter() - start
+
+
+def command_wall(repeat: int) -> list[float]:
+    """Seconds for ``simroi run --quiet`` in a fresh process, each of ``repeat`` times."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "from simroi.cli import main; main()", "run", "--quiet"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def split(trials: int) -> dict[str, float]:
@@ -96,13 +115,16 @@ def main() -> None:
     """Run the benchmark and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10_000)
-    parser.add_argument("--split-trials", type=int, default=1000)
+    parser.add_argument("--split-trials", type=int, default=500)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     default_trials = load_scenario().program.simulation.trials
     report = {
         "machine": machine(),
+        "load_average_before": os.getloadavg(),
+        "command_s": command_wall(args.repeat),
         "default_run_s": timed_run(None, args.workers),
         "default_trials": default_trials,
         "trials": args.trials,
@@ -113,7 +135,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"machine: {report['machine']}")
+    print(f"machine: {report['machine']}, load average before: {report['load_average_before']}")
+    walls = ", ".join(f"{t:.1f}" for t in report["command_s"])
+    best = min(report["command_s"])
+    print(f"`simroi run --quiet` in a fresh process: {walls} s (best {best:.1f})")
     print(f"default run ({default_trials} trials, all workers): {report['default_run_s']:.1f} s")
     print(f"{args.trials} trials (all workers): {report['big_run_s']:.1f} s")
     s = report["split"]

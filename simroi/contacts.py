@@ -702,7 +702,7 @@ def _outcomes(
         "within_sla",
         "fast_resolved",
         "answered_resolved",
-        "public",
+        "public_offered",
         "public_answered",
         "public_answered_resolved",
         "public_fast_resolved",
@@ -742,7 +742,7 @@ def _outcomes(
                 "within_sla": count(fast),
                 "fast_resolved": count(fast_resolved),
                 "answered_resolved": count(answered_resolved),
-                "public": count(public & on),
+                "public_offered": count(public & on),
                 "public_answered": count(public_answered),
                 "public_answered_resolved": count(public_answered & resolved),
                 "public_fast_resolved": count(public & fast_resolved),
@@ -754,34 +754,7 @@ def _outcomes(
             for k, value in piece.items():
                 total[k][off : off + n] += value * w
     t = total
-    classes = np.stack(
-        [
-            t["fast_resolved"],
-            t["answered_resolved"] - t["fast_resolved"],
-            t["answered"] - t["answered_resolved"],
-            t["offered"] - t["answered"],
-        ],
-        axis=1,
-    )
-    public_classes = np.stack(
-        [
-            t["public_fast_resolved"],
-            t["public_answered_resolved"] - t["public_fast_resolved"],
-            t["public_answered"] - t["public_answered_resolved"],
-            t["public"] - t["public_answered"],
-        ],
-        axis=1,
-    )
-    # Unanswered is "abandoned" on a realtime channel and "ignored" on a deferrable one.
-    unanswered = np.zeros((width, 1))
-    if realtime:
-        classes = np.concatenate([classes, unanswered], axis=1)
-        public_classes = np.concatenate([public_classes, unanswered], axis=1)
-    else:
-        classes = np.concatenate([classes[:, :3], unanswered, classes[:, 3:]], axis=1)
-        public_classes = np.concatenate(
-            [public_classes[:, :3], unanswered, public_classes[:, 3:]], axis=1
-        )
+    classes, public_classes = (_class_table(t, prefix, realtime) for prefix in ("", "public_"))
     return ChannelMonth(
         offered=t["offered"],
         answered=t["answered"],
@@ -793,6 +766,30 @@ def _outcomes(
         backlog_end=t["backlog"],
         classes=classes,
         public_classes=public_classes,
+    )
+
+
+def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> np.ndarray:
+    """Contacts by experience class, (trials, 5) in the order of ``EXPERIENCE_CLASSES``.
+
+    Unanswered is "abandoned" on a realtime channel and "ignored" on a deferrable one; the
+    other of the two is zero.
+    """
+
+    def t(key: str) -> np.ndarray:
+        return total[prefix + key]
+
+    unanswered = t("offered") - t("answered")
+    zero = np.zeros_like(unanswered)
+    return np.stack(
+        [
+            t("fast_resolved"),
+            t("answered_resolved") - t("fast_resolved"),
+            t("answered") - t("answered_resolved"),
+            unanswered if realtime else zero,
+            zero if realtime else unanswered,
+        ],
+        axis=1,
     )
 
 
