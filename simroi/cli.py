@@ -7,9 +7,11 @@ and surfaces as one.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -160,29 +162,59 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "0.02, high = 0.03 }'. Repeatable; typed and validated like the file.",
         ),
     ]
+
+    @functools.wraps(func)
+    def packed(
+        *args: Any,
+        trials: str | None,
+        seed: str | None,
+        engine: str,
+        workers: int | None,
+        executor: str,
+        scheduler: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        sim = _Simulation(trials, seed, engine, workers, executor, scheduler)
+        return func(*args, sim=sim, **kwargs)
+
+    command: Callable[..., Any] = packed
     for option in reversed(options):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
-def _options(
-    trials: str | None,
-    seed: str | None,
-    engine: str,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
-) -> Any:
-    from simroi.runner import RunOptions
+@dataclass(frozen=True)
+class _Simulation:
+    """The options every simulating command shares, as given on the command line."""
 
-    return RunOptions(
-        trials=_trials(trials),  # type: ignore[arg-type]
-        seed=_seed(seed),
-        engine=engine,  # type: ignore[arg-type]
-        workers=workers,
-        executor=executor,  # type: ignore[arg-type]
-        scheduler=scheduler,
-    )
+    trials: str | None
+    seed: str | None
+    engine: str
+    workers: int | None
+    executor: str
+    scheduler: str | None
+
+    def options(self) -> Any:
+        """As :class:`simroi.runner.RunOptions` (bad values are one-line errors)."""
+        from simroi.runner import RunOptions
+
+        return RunOptions(
+            trials=_trials(self.trials),  # type: ignore[arg-type]
+            seed=_seed(self.seed),
+            engine=self.engine,  # type: ignore[arg-type]
+            workers=self.workers,
+            executor=self.executor,  # type: ignore[arg-type]
+            scheduler=self.scheduler,
+        )
+
+    def words(self, seed: int) -> list[str]:
+        """These options on a command line that replays the run with ``seed``."""
+        words = [*(["--trials", self.trials] if self.trials else []), "--seed", str(seed)]
+        words += ["--engine", self.engine] if self.engine != "vectorized" else []
+        words += ["--workers", str(self.workers)] if self.workers else []
+        words += ["--executor", self.executor] if self.executor != "local" else []
+        words += ["--scheduler", self.scheduler] if self.scheduler else []
+        return words
 
 
 def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
@@ -240,12 +272,7 @@ def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
 def run(
     ctx: click.Context,
     scenario: str | None,
-    trials: str | None,
-    seed: str | None,
-    engine: str,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
+    sim: _Simulation,
     overrides: tuple[str, ...],
     out: str | None,
     checkpoint: str | None,
@@ -282,7 +309,7 @@ def run(
             f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
             'baseline file in [scenario] baseline = "..." or add a [baseline] table of overrides'
         )
-    options = _options(trials, seed, engine, workers, executor, scheduler)
+    options = sim.options()
     if out is not None:
         _check_writable(out)
         try:  # fail now, not after hours of simulation, when the directory is not writable
@@ -332,11 +359,7 @@ def run(
         words = ["simroi", "run", *([scenario] if scenario else [])]
         for s in overrides:
             words += ["--set", s]
-        words += [*(["--trials", trials] if trials else []), "--seed", str(exc.seed)]
-        words += ["--engine", engine] if engine != "vectorized" else []
-        words += ["--workers", str(workers)] if workers else []
-        words += ["--executor", executor] if executor != "local" else []
-        words += ["--scheduler", scheduler] if scheduler else []
+        words += sim.words(exc.seed)
         words += ["--out", out] if out else []
         words += ["--checkpoint", checkpoint] if checkpoint else []
         command = " ".join(shlex.quote(w) for w in [*words, "--resume"])
@@ -503,12 +526,7 @@ _OUT_HELP = (
 def compare(
     ctx: click.Context,
     scenarios: tuple[str, ...],
-    trials: str | None,
-    seed: str | None,
-    engine: str,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
+    sim: _Simulation,
     overrides: tuple[str, ...],
     out: str | None,
     as_json: bool,
@@ -532,7 +550,7 @@ def compare(
     from simroi.comparison import compare_result_set, comparison_to_json, run_comparison
     from simroi.render import render_comparison
 
-    options = _options(trials, seed, engine, workers, executor, scheduler)
+    options = sim.options()
     if out is not None:
         _check_writable(out)
     bar, update = _progress(quiet or as_json)
@@ -576,12 +594,7 @@ def compare(
 def sweep(
     ctx: click.Context,
     scenario: str | None,
-    trials: str | None,
-    seed: str | None,
-    engine: str,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
+    sim: _Simulation,
     overrides: tuple[str, ...],
     confidence: float,
     out: str | None,
@@ -609,7 +622,7 @@ def sweep(
     from simroi.render import render_sweep
     from simroi.sweep import run_sweep, summarize_sweep, sweep_to_json
 
-    options = _options(trials, seed, engine, workers, executor, scheduler)
+    options = sim.options()
     if out is not None:
         _check_writable(out)
     bar, update = _progress(quiet or as_json)
@@ -673,12 +686,7 @@ def sweep(
 def sensitivity(
     ctx: click.Context,
     scenario: str | None,
-    trials: str | None,
-    seed: str | None,
-    engine: str,
-    workers: int | None,
-    executor: str,
-    scheduler: str | None,
+    sim: _Simulation,
     overrides: tuple[str, ...],
     swing: bool,
     top: int,
@@ -703,7 +711,7 @@ def sensitivity(
     from simroi.render import render_sensitivity
     from simroi.sensitivity import run_sensitivity, sensitivity_to_json
 
-    options = _options(trials, seed, engine, workers, executor, scheduler)
+    options = sim.options()
     if out is not None:
         _check_writable(out)
     bar, update = _progress(quiet or as_json)

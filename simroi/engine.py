@@ -44,6 +44,8 @@ SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 # low bits (it cannot be into +inf), it stays above any real clock time (2**60 s ≈ 3.7e10 years),
 # and adding a handle time to it cannot overflow.
 _NEVER = 2.0**60
+#: Spans per server in the table behind ShiftPattern.next_spans (a year of daily shifts).
+_TABLE_SPANS = 512
 
 
 def _span_lists_to_arrays(
@@ -274,32 +276,42 @@ class ShiftPattern:
         horizon = float(t.max())
         if not (math.isfinite(horizon) and float(t.min()) >= 0):
             return self._spans_after(k, t)
-        if self._table.get("until", -1.0) < horizon:
+        if self._table.get("until", -1.0) <= horizon and not self._table.get("full", False):
             self._extend_table(horizon)
+        if self._table["until"] <= horizon:  # beyond the table (absurdly long services)
+            return self._spans_after(k, t)
         ends = self._table["ends"][k]
         j = (ends <= t[:, None]).sum(axis=1)
         return self._table["starts"][k, j], ends[np.arange(k.size), j]
 
     def _extend_table(self, horizon: float) -> None:
-        """Tabulate every server's spans until the first one ending after ``2 × horizon``."""
-        until = max(2.0 * horizon, self.period_seconds if math.isfinite(self.period_seconds) else 0)
+        """Tabulate every server's spans until the first one ending after ``2 × horizon``.
+
+        At most ``_TABLE_SPANS`` spans a server: the table then answers for times before the
+        earliest last span's end, and :meth:`_spans_after` for later ones.
+        """
+        target = max(
+            2.0 * horizon, self.period_seconds if math.isfinite(self.period_seconds) else 0
+        )
         servers = np.arange(self.servers)
         starts, ends = [], []
         t = np.zeros(self.servers)
-        while True:
+        for _ in range(_TABLE_SPANS):
             start, end = self._spans_after(servers, t)
             starts.append(start)
             ends.append(end)
-            if not (end <= until).any():
+            if not (end <= target).any():
                 break
-            t = np.where(end <= until, end, t)
+            t = np.where(end <= target, end, t)
         table_starts, table_ends = np.stack(starts, axis=1), np.stack(ends, axis=1)
+        until = float(table_ends[:, -1].min(initial=np.inf))  # every row has a span ending later
+        full = len(ends) == _TABLE_SPANS
         # A server whose chain ended early repeats its last span: clear the repeats to +inf, so
         # that the first span ending after t is always the first entry of the row above t.
         repeat = np.zeros_like(table_ends, dtype=bool)
         repeat[:, 1:] = table_ends[:, 1:] == table_ends[:, :-1]
         table_starts[repeat], table_ends[repeat] = np.inf, np.inf
-        self._table.update(starts=table_starts, ends=table_ends, until=until)
+        self._table.update(starts=table_starts, ends=table_ends, until=until, full=full)
 
     def _spans_after(self, k: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`next_spans`, computed from the cycle (the table's source)."""

@@ -293,6 +293,17 @@ def test_the_span_table_answers_as_the_cycle_does(
     np.testing.assert_array_equal(end, expected_end)
 
 
+def test_the_span_table_stays_small_when_times_run_far_ahead() -> None:
+    """A service of a billion minutes moves the clock 1,900 years on: answered from the cycle."""
+    shifts = PHONE_SHIFTS
+    t = np.array([100.0, 6e10, 1e12])
+    servers = np.array([0, 3, 8])
+    np.testing.assert_array_equal(
+        np.stack(shifts.next_spans(servers, t)), np.stack(shifts._spans_after(servers, t))
+    )
+    assert shifts._table["ends"].shape[1] <= 512
+
+
 @pytest.mark.parametrize("split", [0, 150, 301])
 def test_bulk_shift_moves_change_no_outcome(split: int) -> None:
     """Moving every server whose span ended, at a row nobody arrives before, changes nothing."""
