@@ -10,13 +10,22 @@ day-of-week factor so the month's volume is unbiased; an event day stands for
 ``event days / sampled event days``. ``tests/test_contacts.py`` checks that sampling agrees with
 simulating every day.
 
-Arrivals. A day's count is Poisson with rate = customers × contacts per customer per year / 365.25
-× day-of-week factor × a gamma "busyness" factor with mean 1 (overdispersion, Avramidis et al.
-2004) × event multiplier, plus the repeat contacts sent back by last month. Times within the day
-follow the hour-of-day profile (an inhomogeneous Poisson process, Brown et al. 2005). The count is
-drawn by inversion and every contact slot has its own uniforms, drawn slot-major: a scenario with
-more volume has the same first contacts plus more, so program, baseline and sweep points share
-their customers (common random numbers).
+Arrivals. A day's rate is customers × contacts per customer per year / 365.25 × day-of-week
+factor × a gamma "busyness" factor with mean 1 (overdispersion, Avramidis et al. 2004) × event
+multiplier, plus the repeat contacts sent back by last month; times within the day follow the
+hour-of-day profile (an inhomogeneous Poisson process, Brown et al. 2005). The day is simulated in
+parts cut where the channel's shifts may end (its closing time and staffing-interval ends): each
+part's count is Poisson on its share of the profile, drawn by inversion, and at the start of each
+part the engine moves every finished shift for all trials at once. Contact k of a part (by rank)
+gets row k of every per-contact stream of that part, drawn slot-major for every trial: a scenario
+with more volume has the same first contacts plus more, so program, baseline and sweep points
+share their customers (common random numbers).
+
+Layout. Worlds (program, baseline) that share a channel's sampled days share its draws and sit
+side by side on the trial axis, interleaved; trials are ordered busiest first by the model, so a
+part's contacts form a staircase over the trials (:func:`_staircase`) and the padding after each
+trial's last contact is neither queued nor counted (its standard draws are still made, so that a
+contact's numbers do not depend on the other trials' volumes).
 """
 
 from __future__ import annotations

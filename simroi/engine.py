@@ -12,7 +12,10 @@ has been idle longest, so routing is "longest-idle agent first", ties to the low
 Shifts are applied lazily: when the chosen server could only start after the end of the span it
 is in, it is moved to its next on-duty span (``free_at = max(free_at, span start)``) and the choice
 is made again. A server busy at the end of its span finishes the contact, then goes off duty: that
-falls out of the rule. Servers never on duty are free "at +inf".
+falls out of the rule. Servers never on duty are free "at +inf". Where the caller knows that no
+later contact arrives before some time (a new part of the day), every finished span is moved at
+once for all trials (``moves``), which leaves only contacts waiting across a shift change to the
+lazy rule.
 
 The Python loop runs over arrival index; everything inside is a numpy operation across the trials
 of a chunk. The state of a chunk is laid out server-major, trials contiguous, ``(servers, chunk)``,
