@@ -14,9 +14,9 @@ Arrivals. A day's rate is customers × contacts per customer per year / 365.25 �
 factor × a gamma "busyness" factor with mean 1 (overdispersion, Avramidis et al. 2004) × event
 multiplier, plus the repeat contacts sent back by last month; times within the day follow the
 hour-of-day profile (an inhomogeneous Poisson process, Brown et al. 2005). The day is simulated in
-parts cut where the channel's shifts may end (its closing time and staffing-interval ends): each
-part's count is Poisson on its share of the profile, drawn by inversion, and at the start of each
-part the engine moves every finished shift for all trials at once. Contact k of a part (by rank)
+two parts cut at the channel's closing time: each part's count is Poisson on its share of the
+profile, drawn by inversion, and at the cut the engine moves every finished shift for all trials
+at once. Contact k of a part (by rank)
 gets row k of every per-contact stream of that part, drawn slot-major for every trial: a scenario
 with more volume has the same first contacts plus more, so program, baseline and sweep points
 share their customers (common random numbers).
@@ -316,22 +316,23 @@ def simulate_channel_month(
 
 
 def _day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
-    """For each weekday, the times of day (seconds) at which the channel's shifts may end.
+    """For each weekday, the times of day (seconds) at which the day is cut into parts.
 
     A day is simulated in parts between these times: at the start of each part every agent slot
     whose shift has ended moves to its next one, for all trials at once (see ``moves`` in
-    :func:`simroi.engine.serve_fcfs`), instead of trial by trial as contacts meet it. The times
-    are the closing time and the end of every staffing interval, whatever the number of agents,
-    so a program and its baseline (or the points of a staffing sweep) cut their days alike and
-    share their contacts.
+    :func:`simroi.engine.serve_fcfs`), instead of trial by trial as contacts meet it. The cut is
+    the channel's closing time, where every shift ends: it depends on the opening hours only,
+    never on staffing, so a program and its baseline, the alternatives of a comparison and the
+    points of a staffing sweep cut their days alike and share their contacts. (Cutting at every
+    staffing-interval end as well saved a little more time but made contacts depend on the
+    schedule.)
     """
-    spans = [(clock_seconds(spec.hours.open), clock_seconds(spec.hours.close))]
-    spans += [(clock_seconds(s.start), clock_seconds(s.end)) for s in spec.staffing or []]
+    open_s, close_s = clock_seconds(spec.hours.open), clock_seconds(spec.hours.close)
     cuts: list[set[float]] = [set() for _ in range(7)]
-    for weekday in (WEEKDAYS.index(d) for d in spec.hours.days):
-        for start, end in spans:
-            if 0 < end < DAY:  # an overnight span ends the next morning
-                cuts[(weekday + (end <= start)) % 7].add(float(end))
+    if 0 < close_s < DAY:
+        for weekday in (WEEKDAYS.index(d) for d in spec.hours.days):
+            # an overnight opening (close ≤ open) closes the next morning
+            cuts[(weekday + (close_s <= open_s)) % 7].add(float(close_s))
     return tuple(tuple(sorted(c)) for c in cuts)
 
 
@@ -384,12 +385,12 @@ def _simulate_shared(
     streams: Streams,
     engine: str,
 ) -> list[tuple[ChannelMonth, QueueState]]:
-    """Worlds with the same sampled days, side by side: world *l* owns columns l·T … (l+1)·T.
+    """Worlds with the same sampled days, side by side: world *l* owns columns l, l + L, l + 2L …
 
-    The day's arrival times come out sorted: the order statistics of `count` uniforms are the
-    normalized partial sums of count + 1 exponentials. Contact k of the day (by rank) gets the
-    k-th draw of every per-contact stream, so worlds with a little more or less volume still
-    share their contacts (common random numbers by rank).
+    Each part of a day comes out sorted: the order statistics of `count` uniforms are the
+    normalized partial sums of count + 1 exponentials. Contact k of a part (by rank) gets the
+    k-th draw of every per-contact stream of that part, so worlds with a little more or less
+    volume still share their contacts (common random numbers by rank).
     """
     plan = loads[0].plan
     trials = loads[0].volume_factor.shape[0]

@@ -47,7 +47,7 @@ SECONDS_PER_WEEK = 7 * SECONDS_PER_DAY
 # low bits (it cannot be into +inf), it stays above any real clock time (2**60 s ≈ 3.7e10 years),
 # and adding a handle time to it cannot overflow.
 _NEVER = 2.0**60
-#: Spans per server in the table behind ShiftPattern.next_spans (a year of daily shifts).
+#: Spans per server in the table behind ShiftPattern.next_spans (1.4 years of daily shifts).
 _TABLE_SPANS = 512
 
 
@@ -299,16 +299,17 @@ class ShiftPattern:
         servers = np.arange(self.servers)
         starts, ends = [], []
         t = np.zeros(self.servers)
+        full = True  # unless every server reaches past the target within the cap
         for _ in range(_TABLE_SPANS):
             start, end = self._spans_after(servers, t)
             starts.append(start)
             ends.append(end)
             if not (end <= target).any():
+                full = False
                 break
             t = np.where(end <= target, end, t)
         table_starts, table_ends = np.stack(starts, axis=1), np.stack(ends, axis=1)
         until = float(table_ends[:, -1].min(initial=np.inf))  # every row has a span ending later
-        full = len(ends) == _TABLE_SPANS
         # A server whose chain ended early repeats its last span: clear the repeats to +inf, so
         # that the first span ending after t is always the first entry of the row above t.
         repeat = np.zeros_like(table_ends, dtype=bool)
@@ -452,9 +453,9 @@ def serve_fcfs(
     moves : sequence of (row, time), optional
         Shift changes to make in bulk: before row ``row``, every server whose span ended by
         ``time`` goes to its next span, in every trial at once. A promise by the caller that no
-        present contact at that row or later arrives before ``time`` (contacts generated hour by
-        hour know where each hour begins). It changes no result, only speed: without it the same
-        moves happen lazily, trial by trial, when a contact needs the server.
+        present contact at that row or later arrives before ``time`` (contacts generated part of
+        the day by part know where each part begins). It changes no result, only speed: without
+        it the same moves happen lazily, trial by trial, when a contact needs the server.
     active : sequence of (first row, end row, trials), optional
         Where the contacts are: rows ``first:end`` have present contacts only among their first
         ``trials`` columns, and rows in no rectangle have none. A promise by the caller (who

@@ -375,7 +375,7 @@ def simulate_block(
     # then fall roughly along the trials, and the padding beyond each trial's last contact is
     # mostly skipped (contacts._staircase). Results come back in trial order; a trial's
     # per-contact draws belong to its place in this order.
-    order = volume_order(loaded.program, drawn["program"])
+    order = volume_order(drawn["program"])
     worlds = {
         key: _World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
         for key, sc in scenarios.items()
@@ -466,10 +466,12 @@ def simulate_block(
     )
 
 
-def volume_order(scenario: Scenario, values: dict[str, np.ndarray]) -> np.ndarray:
-    """Trials by expected first contacts a day over all channels, busiest first (stable)."""
-    per_customer = sum(
-        values[f"channels.{c}.contacts_per_customer_per_year"] for c in scenario.channels
-    )
-    expected = values["customers.active_customers"] * per_customer
-    return np.argsort(-np.asarray(expected, dtype=float), kind="stable")
+def volume_order(values: dict[str, np.ndarray]) -> np.ndarray:
+    """Trials by their number of customers, largest first (stable): a proxy for volume.
+
+    Customers set every channel's volume and are drawn from their own stream, so any scenario
+    that leaves the customers input alone — or changes it monotonically (other low/high) — orders
+    its trials alike: compared scenarios and sweep points keep their trials at the same places
+    and so share every contact, whatever they change in contact rates, staffing or money.
+    """
+    return np.argsort(-np.asarray(values["customers.active_customers"], dtype=float), kind="stable")

@@ -198,3 +198,41 @@ def test_results_come_back_in_trial_order() -> None:
     )
     offered = result.samples["kpi.program.phone.offered_per_month"]
     assert np.corrcoef(expected, offered)[0, 1] > 0.7  # ~0 if results were left in run order
+
+
+def test_program_and_baseline_share_contacts_whatever_their_schedules() -> None:
+    """race-organizer staffs social by interval; its baseline has no agents: same posts arrive.
+
+    The posts offered depend on demand only (the deflection and repeats they feed come a month
+    later), so in the first month they are equal trial by trial — common random numbers.
+    """
+    from simroi.model import simulate_block
+
+    loaded = load_scenario("race-organizer", overrides=["scenario.horizon_months=1", "events=[]"])
+    block = simulate_block(loaded, entropy=1, block=0, trials=40)
+    np.testing.assert_array_equal(
+        block.kpis["program.social.offered_per_month"],
+        block.kpis["baseline.social.offered_per_month"],
+    )
+
+
+def test_a_change_on_one_channel_leaves_the_others_contacts_alone() -> None:
+    """More social demand (kept on social) changes nothing on phone and email, trial by trial."""
+    from simroi.model import simulate_block
+
+    def kpis(rate: float) -> dict[str, np.ndarray]:
+        loaded = load_scenario(
+            overrides=[
+                "scenario.horizon_months=1",
+                f"channels.social.contacts_per_customer_per_year={rate}",
+                "channels.social.repeat_channels={ social = 1.0 }",
+            ]
+        )
+        return simulate_block(loaded, entropy=1, block=0, trials=40).kpis
+
+    low, high = kpis(0.5), kpis(3.0)
+    for key in ("phone.offered_per_month", "phone.asa_seconds", "email.service_level"):
+        np.testing.assert_array_equal(low[f"program.{key}"], high[f"program.{key}"], err_msg=key)
+    assert not np.array_equal(
+        low["program.social.offered_per_month"], high["program.social.offered_per_month"]
+    )
