@@ -22,7 +22,7 @@ with more volume has the same first contacts plus more, so program, baseline and
 share their customers (common random numbers).
 
 Layout. Worlds (program, baseline) that share a channel's sampled days share its draws and sit
-side by side on the trial axis, interleaved; trials are ordered busiest first by the model, so a
+side by side on the trial axis, interleaved; the model orders trials by customers, so a
 part's contacts form a staircase over the trials (:func:`_staircase`) and the padding after each
 trial's last contact is neither queued nor counted (its standard draws are still made, so that a
 contact's numbers do not depend on the other trials' volumes).
@@ -282,10 +282,11 @@ def simulate_channel_month(
 ) -> list[tuple[ChannelMonth, QueueState]]:
     """Simulate one channel over one month's sampled days, for every world and trial of a block.
 
-    Streams are keyed by purpose, channel and day, never by world, so worlds with the same
-    sampled days would draw identical numbers: they share one set of draws, and worlds whose
-    shifts agree go through the queue engine together, side by side on the trial axis (twice
-    the width, half the engine steps). Returns one (outcome, new state) per load, in order.
+    Streams are keyed by purpose, channel, day and part of the day, never by world, so worlds
+    with the same sampled days and closing time would draw identical numbers: they share one set
+    of draws, and worlds whose shifts agree go through the queue engine together, side by side on
+    the trial axis (twice the width, half the engine steps). Returns one (outcome, new state) per
+    load, in order.
     """
     results: list[tuple[ChannelMonth, QueueState] | None] = [None] * len(loads)
     groups: dict[tuple[object, ...], list[int]] = {}
@@ -520,13 +521,10 @@ def _simulate_shared(
         means = np.stack([load.inputs.patience_mean_s for load in loads], axis=1).reshape(width)
         patience = np.broadcast_to(means, (rows, width))
     month_end = (int(plan.day_index[-1]) + 1) * DAY  # sampled_days_per_month ≥ 1
-    # Worlds whose shifts agree go through the engine together; others one by one.
-    together: list[tuple[list[int], slice]] = []
-    for first, last in _runs(loads):
-        if last - first + 1 == worlds:
-            together.append((list(range(worlds)), slice(None)))
-        else:
-            together += [([i], slice(i, None, worlds)) for i in range(first, last + 1)]
+    # Worlds go through the engine together when they all queue alike; else one by one.
+    together: list[tuple[list[int], slice]] = [(list(range(worlds)), slice(None))]
+    if len({_queue_key(load) for load in loads}) > 1:
+        together = [([i], slice(i, None, worlds)) for i in range(worlds)]
     results: dict[int, tuple[ChannelMonth, QueueState]] = {}
     for members, columns in together:
         lead = loads[members[0]]
@@ -567,8 +565,8 @@ def _simulate_shared(
 def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]:
     """Cover what each column needs with a few rectangles: rows ``lo:hi`` of columns ``:n``.
 
-    Column t needs rows ``0 … need[t] − 1``. Trials are ordered by expected volume (see
-    :func:`simroi.model.simulate_block`), so the needs fall roughly along the columns and the
+    Column t needs rows ``0 … need[t] − 1``. Trials are ordered by customers, largest first (see
+    :func:`simroi.model.volume_order`), so the needs fall roughly along the columns and the
     cover is a staircase of at most ``pieces + 1`` steps whose widths are multiples of
     ``trials / pieces``: the padding beyond each trial's last contact is mostly skipped.
     """
@@ -586,26 +584,11 @@ def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]
     return [(lo, hi, int(width[lo])) for lo, hi in itertools.pairwise(bounds)]
 
 
-def _runs(loads: list[ChannelLoad]) -> list[tuple[int, int]]:
-    """Runs of consecutive worlds that can share the engine: same shifts, kind and SLA."""
-
-    def key(load: ChannelLoad) -> tuple[object, ...]:
-        s = load.shifts
-        return (
-            s.starts.tobytes(),
-            s.ends.tobytes(),
-            s.period_seconds,
-            load.spec.kind,
-            load.spec.sla_threshold_seconds,
-        )
-
-    runs: list[tuple[int, int]] = []
-    for i, load in enumerate(loads):
-        if runs and key(loads[runs[-1][0]]) == key(load):
-            runs[-1] = (runs[-1][0], i)
-        else:
-            runs.append((i, i))
-    return runs
+def _queue_key(load: ChannelLoad) -> tuple[object, ...]:
+    """What must agree for worlds to share the engine: shifts, kind and SLA."""
+    s = load.shifts
+    kind, sla = load.spec.kind, load.spec.sla_threshold_seconds
+    return (s.starts.tobytes(), s.ends.tobytes(), s.period_seconds, kind, sla)
 
 
 def _too_many_contacts(name: str, contacts: float, trials: int) -> None:

@@ -459,7 +459,7 @@ def serve_fcfs(
     active : sequence of (first row, end row, trials), optional
         Where the contacts are: rows ``first:end`` have present contacts only among their first
         ``trials`` columns, and rows in no rectangle have none. A promise by the caller (who
-        orders trials by volume, so that a day's contacts form a staircase); the engine then
+        orders trials roughly by volume, so that a day's contacts form a staircase); the engine then
         skips the padding. It changes no result, only speed.
 
     Returns

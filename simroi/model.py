@@ -371,10 +371,10 @@ def simulate_block(
     if loaded.baseline is not None:
         scenarios["baseline"] = loaded.baseline
     drawn = {key: draw_inputs(sc, trials, streams) for key, sc in scenarios.items()}
-    # Trials are simulated busiest first (both worlds in the same order): a day's contact slots
-    # then fall roughly along the trials, and the padding beyond each trial's last contact is
-    # mostly skipped (contacts._staircase). Results come back in trial order; a trial's
-    # per-contact draws belong to its place in this order.
+    # Trials are simulated largest customer base first (both worlds in one order): a day's
+    # contact slots then fall roughly along the trials, and the padding beyond each trial's last
+    # contact is mostly skipped (contacts._staircase). Results come back in trial order; a
+    # trial's per-contact draws belong to its place in this order.
     order = volume_order(drawn["program"])
     worlds = {
         key: _World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)

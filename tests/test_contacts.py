@@ -190,7 +190,8 @@ def test_the_staircase_covers_every_needed_row_once() -> None:
 
 
 def test_results_come_back_in_trial_order() -> None:
-    """Trials run busiest first but are reported in trial order: volume follows the inputs."""
+    """Trials run largest customer base first but are reported in trial order: volume follows
+    the inputs."""
     result = _run(trials=60)
     expected = (
         result.samples["input.customers.active_customers"]
