@@ -18,6 +18,7 @@ import functools
 import math
 import numbers
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self, get_args
 
 import numpy as np
@@ -59,8 +60,9 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _stats() -> Any:
-    """scipy.stats, imported on first use: it takes half a second, and loading a scenario
-    needs only the closed forms (``mean``, ``var``), not the frozen distributions."""
+    """scipy.stats, imported on first use: it takes half a second, and loading or sampling a
+    scenario needs it only for the few inverse CDFs without a closed form here (see
+    :meth:`_DistributionBase._closed_form`)."""
     from scipy import stats
 
     return stats
@@ -132,6 +134,12 @@ class _DistributionBase(BaseModel):
         """The equivalent frozen :mod:`scipy.stats` distribution."""
         raise NotImplementedError
 
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float] | None:
+        """The inverse CDF as ``core(q) × scale + loc``, the formula and order of operations
+        :mod:`scipy.stats` uses, from :mod:`scipy.special` alone; None where scipy.stats is
+        needed (truncated normal, Poisson)."""
+        return None
+
     @property
     def is_fixed(self) -> bool:
         """Whether the input is a known constant (a :class:`Fixed`)."""
@@ -146,8 +154,19 @@ class _DistributionBase(BaseModel):
         raise NotImplementedError
 
     def ppf(self, q: npt.ArrayLike) -> FloatArray:
-        """Inverse CDF at probabilities ``q`` in [0, 1], vectorized; same shape as ``q``."""
-        return np.asarray(self._scipy().ppf(np.asarray(q, dtype=np.float64)), dtype=np.float64)
+        """Inverse CDF at probabilities ``q`` in [0, 1], vectorized; same shape as ``q``.
+
+        The same numbers as :mod:`scipy.stats` (a test holds them bit for bit): the support's
+        ends at 0 and 1, NaN outside [0, 1].
+        """
+        q = np.asarray(q, dtype=np.float64)
+        form = self._closed_form()
+        if form is None:
+            return np.asarray(self._scipy().ppf(q), dtype=np.float64)
+        core, scale, loc = form
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = np.asarray(core(q) * scale + loc, dtype=np.float64)
+        return np.where((q >= 0) & (q <= 1), x, np.nan)
 
     def sample(self, size: int | tuple[int, ...], *, rng: np.random.Generator) -> FloatArray:
         """Independent draws by inverse transform: ``ppf`` of open uniforms from ``rng``."""
@@ -203,6 +222,9 @@ class Uniform(_DistributionBase):
     def _scipy(self) -> Any:
         return _stats().uniform(loc=self.low, scale=self.high - self.low)
 
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        return (lambda q: q), self.high - self.low, self.low
+
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
@@ -233,6 +255,15 @@ class Triangular(_LowModeHigh):
         width = self.high - self.low
         return _stats().triang((self.mode - self.low) / width, loc=self.low, scale=width)
 
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        width = self.high - self.low
+        c = (self.mode - self.low) / width
+
+        def core(q: FloatArray) -> FloatArray:
+            return np.where(q < c, np.sqrt(c * q), 1 - np.sqrt((1 - c) * (1 - q)))
+
+        return core, width, self.low
+
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
@@ -262,6 +293,10 @@ class Pert(_LowModeHigh):
 
     def _scipy(self) -> Any:
         return _stats().beta(*self._shape(), loc=self.low, scale=self.high - self.low)
+
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        alpha, beta = self._shape()
+        return (lambda q: special.betaincinv(alpha, beta, q)), self.high - self.low, self.low
 
     def mean(self) -> float:
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2)
@@ -313,6 +348,11 @@ class Normal(_DistributionBase):
         if math.isinf(a) and math.isinf(b):
             return _stats().norm(loc=self.mean_value, scale=self.sd)
         return _stats().truncnorm(a, b, loc=self.mean_value, scale=self.sd)
+
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float] | None:
+        if self.low is None and self.high is None:
+            return special.ndtri, self.sd, self.mean_value
+        return None  # scipy's truncated normal stays accurate deep in the tails
 
     def _standard_moments(self) -> tuple[float, float]:
         """Mean and variance of the standard normal truncated to [a, b] (closed form)."""
@@ -455,6 +495,12 @@ class Beta(_GivenMean):
         total = m * (1 - m) / self.sd**2 - 1  # alpha + beta
         return _stats().beta(m * total, (1 - m) * total)
 
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        m = self.mean_value
+        total = m * (1 - m) / self.sd**2 - 1
+        alpha, beta = m * total, (1 - m) * total
+        return (lambda q: special.betaincinv(alpha, beta, q)), 1.0, 0.0
+
     def var(self) -> float:
         return self.sd**2
 
@@ -480,6 +526,10 @@ class Gamma(_GivenMean):
         shape = (self.mean_value / self._sd()) ** 2
         return _stats().gamma(shape, scale=self.mean_value / shape)
 
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        shape = (self.mean_value / self._sd()) ** 2
+        return (lambda q: special.gammaincinv(shape, q)), self.mean_value / shape, 0.0
+
     def var(self) -> float:
         return self._sd() ** 2
 
@@ -491,6 +541,9 @@ class Exponential(_GivenMean):
 
     def _scipy(self) -> Any:
         return _stats().expon(scale=self.mean_value)
+
+    def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
+        return (lambda q: -special.log1p(-q)), self.mean_value, 0.0
 
     def var(self) -> float:
         return self.mean_value**2
