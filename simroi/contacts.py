@@ -490,11 +490,20 @@ def _simulate_shared(
         day_rows.append(slice(first, r0))
     month_pieces = [p for day in day_pieces for p in day]
     patience = np.zeros((rows, width)) if any(realtime) else None
+    tables = [t for t in (handle, patience, resolved_mark, public_mark) if t is not None]
+    # A world whose per-contact inputs are those of an earlier one (program and baseline
+    # usually differ in staffing and volume, not in handle times) copies its numbers.
+    twins: dict[tuple[object, ...], int] = {}
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
+        twin = twins.setdefault(_contact_key(load), i)
         z = draws["handle", _STANDARD[spec.handle_time_dist]]
         for lo, hi, n in month_pieces:
             here = (slice(lo, hi), lanes(i, n))
+            if twin != i:
+                for table in tables:
+                    table[here] = table[lo:hi, lanes(twin, n)]
+                continue
             # Concurrency slows each conversation: a scale factor on the mean handle time.
             mean = inputs.handle_mean_s[:n] * inputs.slot_slowdown[:n]
             _handle_times(
@@ -580,6 +589,22 @@ def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]
     change = np.flatnonzero(np.diff(width)) + 1
     bounds = [0, *change.tolist(), rows.size]
     return [(lo, hi, int(width[lo])) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _contact_key(load: ChannelLoad) -> tuple[object, ...]:
+    """What must agree for two worlds' contacts to get the same handle time, patience and
+    resolution and public marks from the same draws."""
+    spec, inputs = load.spec, load.inputs
+    arrays = (
+        inputs.handle_mean_s,
+        inputs.slot_slowdown,
+        inputs.handle_cv,
+        inputs.patience_mean_s,
+        inputs.fcr,
+        inputs.public_share,
+    )
+    dists = (spec.kind, spec.handle_time_dist, spec.patience_dist, spec.patience_shape)
+    return (*dists, *(a.tobytes() for a in arrays))
 
 
 def _queue_key(load: ChannelLoad) -> tuple[object, ...]:
