@@ -17,15 +17,15 @@ hour-of-day profile (an inhomogeneous Poisson process, Brown et al. 2005). The d
 two parts cut at the channel's closing time: each part's count is Poisson on its share of the
 profile, drawn by inversion, and at the cut the engine moves every finished shift for all trials
 at once. Contact k of a part (by rank)
-gets row k of every per-contact stream of that part, drawn slot-major for every trial: a scenario
-with more volume has the same first contacts plus more, so program, baseline and sweep points
-share their customers (common random numbers).
+gets draw k of every per-contact stream of that part, from its trial's region of the stream
+(:func:`_draw_by_groups`): a scenario with more volume has the same first contacts plus more, so
+program, baseline and sweep points share their customers (common random numbers).
 
 Layout. Worlds (program, baseline) that share a channel's sampled days share its draws and sit
 side by side on the trial axis, interleaved; the model orders trials by customers, so a
 part's contacts form a staircase over the trials (:func:`_staircase`) and the padding after each
-trial's last contact is neither queued nor counted (its standard draws are still made, so that a
-contact's numbers do not depend on the other trials' volumes).
+trial's last contact is neither queued nor counted, and drawn only up to the busiest trial of
+each column group.
 """
 
 from __future__ import annotations
@@ -224,6 +224,46 @@ def _standard_draws(rng: np.random.Generator, kind: str, out: np.ndarray) -> np.
     return rng.random(out=out)
 
 
+#: Trials are grouped in column groups of ``ceil(trials / _GROUPS)`` for drawing per-contact
+#: numbers: each group draws from its own region of the stream, only as many rows as its busiest
+#: trial needs.
+_GROUPS = 16
+#: Group g's draws start 2**40 raw outputs into the stream: regions never overlap (a region
+#: would need more draws than memory holds).
+_REGION_BITS = 40
+
+
+def _draw_by_groups(
+    rng: np.random.Generator, kind: str, out: np.ndarray, cover: list[tuple[int, int, int]]
+) -> None:
+    """Fill ``out`` (rows, trials) with standard draws of ``kind`` where ``cover`` needs them.
+
+    ``cover`` is a staircase of rectangles (rows ``lo:hi`` of columns ``:n``, see
+    :func:`_staircase`). Column group g (``_GROUPS`` groups of equal width) draws its rows
+    slot-major from region g of the stream, which starts ``g << _REGION_BITS`` raw outputs in:
+    entry (k, t) of a group is its k·width + t-th draw whatever the number of rows drawn, so
+    contact k of trial t gets the same number whatever the other trials' volumes (common random
+    numbers by rank), and the padding beyond a group's busiest trial is never drawn. Elsewhere
+    ``out`` is left as it was.
+    """
+    trials = out.shape[1]
+    if trials == 0:
+        return
+    width = -(-trials // _GROUPS)
+    generator = rng.bit_generator
+    origin = generator.state
+    for first in range(0, trials, width):
+        rows = max((hi for _, hi, n in cover if n > first), default=0)
+        if rows == 0:
+            continue
+        generator.state = origin
+        generator.advance((first // width) << _REGION_BITS)
+        cols = slice(first, min(trials, first + width))
+        block = np.empty((rows, cols.stop - cols.start))
+        _standard_draws(rng, kind, block)
+        out[:rows, cols] = block
+
+
 def _handle_times(
     z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str, out: np.ndarray
 ) -> None:
@@ -418,9 +458,9 @@ def _simulate_shared(
     realtime = [load.spec.kind == "realtime" for load in loads]
     public = [bool((load.inputs.public_share > 0).any()) for load in loads]
     # Per-contact standard draws, made once and shared by every world; turned into handle
-    # times, patience and marks per world once the month's rows are filled. They are drawn
-    # for every slot, padding included, so that contact k of trial t gets the same numbers
-    # whatever the other trials' volumes (common random numbers by rank).
+    # times, patience and marks per world once the month's rows are filled. Each column group
+    # draws from its own region of the stream (_draw_by_groups), so that contact k of trial t
+    # gets the same numbers whatever the other trials' volumes (common random numbers by rank).
     z_handle = {_STANDARD[load.spec.handle_time_dist] for load in loads}
     z_patience = {
         "normal" if load.spec.patience_dist == "lognormal" else "exponential"
@@ -457,9 +497,10 @@ def _simulate_shared(
             # ended moves to its next one, for all trials at once.
             moves.append((r0, day * DAY + bounds[part]))
             key = (name, int(day), part)
-            gaps = streams.rng("gaps", *key).standard_exponential((slots + 1, trials))
             # Row count of column t holds its total (the partial sum of count + 1 exponentials).
             steps = _staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
+            gaps = np.empty((slots + 1, trials))
+            _draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
             # Partial sums down each column, row by row over the staircase (numpy's cumsum
             # along axis 0 is several times slower); the same additions in the same order.
             sums = np.empty_like(gaps)
@@ -484,7 +525,7 @@ def _simulate_shared(
                     fraction = sums[lo:hi, :n] / total[:n]
                     arrival[r0 + lo : r0 + hi, lanes(i, n)] = np.interp(fraction, knots, clock)
             for (purpose, kind), out in draws.items():
-                _standard_draws(streams.rng(purpose, *key), kind, out[r0 : r0 + slots])
+                _draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
             r0 += slots
         day_rows.append(slice(first, r0))
@@ -569,7 +610,7 @@ def _simulate_shared(
     return [results[i] for i in range(worlds)]
 
 
-def _staircase(need: np.ndarray, pieces: int = 16) -> list[tuple[int, int, int]]:
+def _staircase(need: np.ndarray, pieces: int = _GROUPS) -> list[tuple[int, int, int]]:
     """Cover what each column needs with a few rectangles: rows ``lo:hi`` of columns ``:n``.
 
     Column t needs rows ``0 … need[t] − 1``. Trials are ordered by customers, largest first (see

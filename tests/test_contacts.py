@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from simroi.loading import load_scenario
+from simroi.randomness import Streams
 from simroi.runner import RunOptions, run
 
 SHORT = ["scenario.horizon_months=2"]
@@ -187,6 +188,29 @@ def test_the_staircase_covers_every_needed_row_once() -> None:
             previous = hi
         rows = np.arange(covered.shape[0])[:, None]
         assert (covered[rows < need[None, :]] == 1).all()
+
+
+@pytest.mark.parametrize("kind", ["normal", "exponential", "uniform"])
+def test_a_contacts_draw_does_not_depend_on_the_other_trials_volumes(kind: str) -> None:
+    """Column groups draw only the rows their busiest trial needs, each from its own region of
+    the stream: contact k of trial t gets the same number whatever the others need, and
+    nothing outside the cover is written."""
+    from simroi.contacts import _draw_by_groups, _staircase
+
+    rng = np.random.default_rng(5)
+    need = np.sort(rng.poisson(300, 100))[::-1]
+    more = need.copy()
+    more[::7] += rng.integers(1, 200, more[::7].size)  # a few trials far busier
+    tables = []
+    for n in (need, more):
+        out = np.full((int(more.max()), need.size), np.nan)
+        _draw_by_groups(Streams(9, 0).rng("handle", "phone"), kind, out, _staircase(n))
+        tables.append(out)
+    rows = np.arange(tables[0].shape[0])[:, None]
+    mine = rows < need[None, :]
+    np.testing.assert_array_equal(tables[0][mine], tables[1][mine])
+    assert not np.isnan(tables[1][rows < more[None, :]]).any()
+    assert np.isnan(tables[0][int(need.max()) :]).all()  # beyond the cover: untouched
 
 
 def test_results_come_back_in_trial_order() -> None:
