@@ -251,6 +251,8 @@ def _draw_by_groups(
         return
     width = -(-trials // _GROUPS)
     generator = rng.bit_generator
+    if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
+        raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
     origin = generator.state
     for first in range(0, trials, width):
         rows = max((hi for _, hi, n in cover if n > first), default=0)
