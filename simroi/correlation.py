@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import linalg, special
+from scipy import special
 
 from simroi.errors import ScenarioError
 
@@ -159,6 +159,8 @@ def iman_conover(
     except np.linalg.LinAlgError:  # fewer rows than columns: the scores' correlation is singular
         f = np.eye(k)
     c = _score_cholesky(np.asarray(target, dtype=np.float64))
+    from scipy import linalg  # here: a fifth of a second to import, and only correlations use it
+
     mixed = score_matrix @ linalg.solve_triangular(f, c.T, lower=True, trans="T")
     ranks = np.argsort(np.argsort(mixed, axis=0, kind="stable"), axis=0, kind="stable")
     return np.take_along_axis(np.sort(x, axis=0), ranks, axis=0)
