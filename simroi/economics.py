@@ -124,10 +124,13 @@ def post_impressions(
     if isinstance(u_tail, np.random.Generator):
         u_tail = u_tail.random((k, posts.shape[0]))
     mu, s = np.log(reach.followers_median), reach.followers_sigma
-    # Followers of a tail post: the lognormal conditioned above the threshold, by inversion.
-    q = reach.tail_quantile + (1.0 - reach.tail_quantile) * u_tail[:k]
+    # Followers of a tail post: the lognormal conditioned above the threshold, by inversion,
+    # for the posts that exist only (row r of trial t if r < its count), summed per trial.
+    posted = np.arange(k)[:, None] < tail_count[None, :]
+    q = reach.tail_quantile + (1.0 - reach.tail_quantile) * u_tail[:k][posted]
     tail_followers = np.exp(mu + s * special.ndtri(np.minimum(q, 1.0 - 1e-16)))
-    tail_sum = (tail_followers * (np.arange(k)[:, None] < tail_count[None, :])).sum(axis=0)
+    trial = np.nonzero(posted)[1]
+    tail_sum = np.bincount(trial, weights=tail_followers, minlength=posts.shape[0])
     bulk = np.maximum(posts, 0.0) * reach.bulk_mean()
     return (bulk + tail_sum) * impression_rate
 
