@@ -568,6 +568,23 @@ def _serve_chunk(
     for row, time in moves:
         bulk[int(row)] = max(float(time), bulk.get(int(row), -math.inf))
     views: dict[int, tuple[np.ndarray, ...]] = {}
+    # The loop runs once per arrival row: numpy's functions are bound to local names, and the
+    # integer views of the work arrays made once per width.
+    add, maximum, greater, greater_equal, less_equal = (
+        np.add,
+        np.maximum,
+        np.greater,
+        np.greater_equal,
+        np.less_equal,
+    )
+    bitwise_and, bitwise_or, multiply, putmask, count_nonzero = (
+        np.bitwise_and,
+        np.bitwise_or,
+        np.multiply,
+        np.putmask,
+        np.count_nonzero,
+    )
+    least = np.minimum.reduce
     for i, w in enumerate(widths.tolist()):
         if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask):
             np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
@@ -576,41 +593,43 @@ def _serve_chunk(
         if w not in views:
             views[w] = (m[:w], k[:w], v[:w], deadline[:w], q[:w], rejected[:w], flag[:w])
             views[w] += (e_trial[:w], lanes[:w], free[:, :w])
-        m_, k_, v_, deadline_, q_, rejected_, flag_, e_, lanes_, free_ = views[w]
+            views[w] += tuple(x[:w].view(np.int64) for x in (m, v, q))
+        m_, k_, v_, deadline_, q_, rejected_, flag_, e_, lanes_, free_, m_bits, v_bits, q_bits = (
+            views[w]
+        )
         full = full_rows[i]
         cut = slice(None) if w == width else slice(w)  # a whole row is a cheaper view
         a = arrivals[i, cut]
         start = starts[i, cut]
-        np.minimum.reduce(free_, axis=0, out=m_)
-        np.bitwise_and(m_.view(np.int64), mask, out=k_)
-        np.maximum(a, m_, out=start)
+        least(free_, 0, None, m_)
+        bitwise_and(m_bits, mask, k_)
+        maximum(a, m_, start)
         blocked = None
         if check:
-            np.greater_equal(start, e_, out=flag_)
+            greater_equal(start, e_, flag_)
             if not full:
                 flag_ &= presents[i, cut]
-            if flag_.any():
+            if count_nonzero(flag_):
                 lane, blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask)
                 e_trial[lane] = np.minimum(span_end[:, lane].min(axis=0), _NEVER)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
-        np.add(a, patiences[i, cut], out=deadline_)
-        np.bitwise_and(start.view(np.int64), keep, out=q_.view(np.int64))
-        np.greater(q_, deadline_, out=rejected_)
+        add(a, patiences[i, cut], deadline_)
+        bitwise_and(start.view(np.int64), keep, q_bits)
+        greater(q_, deadline_, rejected_)
         if not full:
-            np.less_equal(presents[i, cut], rejected_, out=rejected_)
+            less_equal(presents[i, cut], rejected_, rejected_)
         if blocked is not None:
             rejected_ |= blocked
-        np.add(start, handles[i, cut], out=v_)
-        v_bits = v_.view(np.int64)
-        np.bitwise_and(v_bits, keep, out=v_bits)
-        np.bitwise_or(v_bits, k_, out=v_bits)
-        np.putmask(v_, rejected_, m_)
-        np.multiply(k_, width, out=k_)
-        np.add(k_, lanes_, out=k_)
+        add(start, handles[i, cut], v_)
+        bitwise_and(v_bits, keep, v_bits)
+        bitwise_or(v_bits, k_, v_bits)
+        putmask(v_, rejected_, m_)
+        multiply(k_, width, k_)
+        add(k_, lanes_, k_)
         free_flat[k_] = v_
-        np.putmask(start, rejected_, np.nan)
+        putmask(start, rejected_, np.nan)
 
     state.free_at[:, cols] = np.where(free >= _NEVER, np.inf, free)
     state.span_end[:, cols] = span_end
