@@ -279,13 +279,20 @@ class ShiftPattern:
         horizon = float(t.max())
         if not (math.isfinite(horizon) and float(t.min()) >= 0):
             return self._spans_after(k, t)
-        if self._table.get("until", -1.0) <= horizon and not self._table.get("full", False):
+        return self._tabled_spans(k, t, horizon)
+
+    def _tabled_spans(
+        self, k: np.ndarray, t: np.ndarray, horizon: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`next_spans` for servers ``k`` (intp) at finite times ``0 ≤ t ≤ horizon``, from
+        the table: the engine's shift checks call this directly, without the checks."""
+        table = self._table
+        if table.get("until", -1.0) <= horizon and not table.get("full", False):
             self._extend_table(horizon)
-        if self._table["until"] <= horizon:  # beyond the table (absurdly long services)
+        if table["until"] <= horizon:  # beyond the table (absurdly long services)
             return self._spans_after(k, t)
-        ends = self._table["ends"][k]
-        j = (ends <= t[:, None]).sum(axis=1)
-        return self._table["starts"][k, j], ends[np.arange(k.size), j]
+        j = (table["ends"][k] <= t[:, None]).sum(axis=1)
+        return table["starts"][k, j], table["ends"][k, j]
 
     def _extend_table(self, horizon: float) -> None:
         """Tabulate every server's spans until the first one ending after ``2 × horizon``.
@@ -601,17 +608,16 @@ def _serve_chunk(
         cut = slice(None) if w == width else slice(w)  # a whole row is a cheaper view
         a = arrivals[i, cut]
         start = starts[i, cut]
-        least(free_, 0, None, m_)
+        least(free_, axis=0, out=m_)
         bitwise_and(m_bits, mask, k_)
-        maximum(a, m_, start)
+        maximum(a, m_, out=start)
         blocked = None
         if check:
             greater_equal(start, e_, flag_)
             if not full:
                 flag_ &= presents[i, cut]
             if count_nonzero(flag_):
-                lane, blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask)
-                e_trial[lane] = np.minimum(span_end[:, lane].min(axis=0), _NEVER)
+                blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask, e_trial)
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
@@ -682,39 +688,62 @@ def _settle(
     flagged: np.ndarray,
     shifts: ShiftPattern,
     mask: np.int64,
-) -> tuple[np.ndarray, np.ndarray | None]:
+    earliest_end: np.ndarray,
+) -> np.ndarray | None:
     """Move servers whose span ended before they could start to their next span; choose again.
 
     Called for the ``flagged`` trials (present contacts whose start is at or after the earliest
     span end among the trial's servers). In those trials every server whose span ends by the
     start time is moved: none of them can serve this contact or a later one in its current span
     (the chosen server is the earliest free, and arrivals only grow), so moving them now is the
-    same as moving them when chosen.
-    Updates ``free``, ``span_end``, ``m``, ``k`` and ``start`` in place for the trials concerned.
-    Returns those trials, and the trials for which no server will ever be free again (None if
+    same as moving them when chosen. Moving servers only makes them free later, so choosing
+    again among the trial's servers keeps the choice where the chosen server stayed.
+    Updates ``free``, ``span_end``, ``m``, ``k``, ``start`` and ``earliest_end`` in place for the
+    trials concerned. Returns the trials for which no server will ever be free again (None if
     there are none).
+
+    This runs tens of thousands of times a block for a few trials at a time: it works on the
+    trials' columns only, in as few numpy calls as it can.
     """
     width = free.shape[1]
     free_flat, end_flat = free.reshape(-1), span_end.reshape(-1)
     # Padding rows move nobody (they are never flagged): their arrival times may be anything.
-    touched = np.flatnonzero(flagged & (start < _NEVER))
-    lane = touched
+    lane = flagged.nonzero()[0]
+    t = start[lane]
+    live = t < _NEVER
+    never = lane.size - int(np.count_nonzero(live))  # trials with no server free ever again
+    if never:
+        lane, t = lane[live], t[live]
     while lane.size:
-        t = start[lane]
-        chosen_end = end_flat[k[lane] * width + lane]
-        server, which = np.nonzero(span_end[:, lane] <= t)
-        _move(free_flat, end_flat, server, server * width + lane[which], t[which], shifts, mask)
-        # Moving servers only makes them free later: where the chosen server stays, the choice
-        # stands. Elsewhere choose again among the trial's servers.
-        lane = lane[chosen_end <= t]
-        if not lane.size:
-            break
+        ends = span_end[:, lane]
+        ended = ends <= t
+        server, which = ended.nonzero()
+        span_start, span_stop = shifts._tabled_spans(server, t[which], float(t.max()))
+        at = server * width + lane[which]
+        f = free_flat[at]
+        np.maximum(f, span_start, out=f)
+        np.minimum(f, _NEVER, out=f)
+        f_bits = f.view(np.int64)
+        f_bits &= ~mask
+        f_bits |= server
+        free_flat[at] = f
+        end_flat[at] = span_stop
+        ends[ended] = span_stop  # in the order of nonzero: row-major, as ``at``
+        earliest = np.minimum(ends.min(axis=0), _NEVER)
+        earliest_end[lane] = earliest
         chosen = free[:, lane].min(axis=0)
         m[lane] = chosen
         k[lane] = chosen.view(np.int64) & mask
         t = np.maximum(a[lane], chosen)
         start[lane] = t
-        chosen_end = end_flat[k[lane] * width + lane]
-        lane = lane[(t >= chosen_end) & (t < _NEVER)]
-    blocked = flagged & (start >= _NEVER)
-    return touched, blocked if blocked.any() else None
+        # Again where the new start is past a span end too (a wait across several spans).
+        again = t >= earliest
+        if not np.count_nonzero(again):
+            break
+        live = t < _NEVER
+        never += again.size - int(np.count_nonzero(live))
+        again &= live
+        lane, t = lane[again], t[again]
+    if not never:
+        return None
+    return flagged & (start >= _NEVER)
