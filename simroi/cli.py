@@ -296,6 +296,28 @@ def run(
     with --out or --checkpoint the finished blocks are kept and the message shows the command
     that resumes the run.
     """
+    from simroi import workers
+
+    if sim.executor == "local":  # worker processes start up while the scenario loads
+        workers.start_early(sim.workers or workers.cores())
+    try:
+        _run(ctx, scenario, sim, overrides, out, checkpoint, resume, as_json, quiet)
+    finally:
+        workers.discard_early()  # not needed after all (a single block, or an error)
+
+
+def _run(
+    ctx: click.Context,
+    scenario: str | None,
+    sim: _Simulation,
+    overrides: tuple[str, ...],
+    out: str | None,
+    checkpoint: str | None,
+    resume: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """The body of :func:`run`, with the worker processes already starting."""
     import shlex
     import tempfile
 

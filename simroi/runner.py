@@ -141,6 +141,7 @@ class _Blocks:
         if self.pool is None and self.workers > 1 and len(plan) > 1:
             self.pool = workers.new_pool(self.workers)
         if self.pool is None:
+            workers.discard_early()  # started in case; one process will do
             workers.keep_freed_memory()
             for block, trials in plan:
                 yield block, _run_block(loaded, entropy, block, trials, self.options.engine)

@@ -7,10 +7,11 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
-__all__ = ["cores", "keep_freed_memory", "new_pool", "stop"]
+__all__ = ["cores", "discard_early", "keep_freed_memory", "new_pool", "start_early", "stop"]
 
 
 def cores() -> int:
@@ -51,14 +52,78 @@ def _init_worker() -> None:
     # keeps the finished blocks and stops the workers), not each worker with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
+    import simroi.model  # noqa: F401  (every worker simulates blocks: import it while idle)
+
+
+def _ready() -> None:
+    """A task that returns at once: submitting one starts a worker process."""
+
+
+#: A pool started ahead of need by :func:`start_early`, with its number of workers.
+_early: tuple[int, ProcessPoolExecutor] | None = None
+
+
+def start_early(workers: int) -> None:
+    """Start ``workers`` worker processes now, for the next :func:`new_pool` of that size.
+
+    A fresh worker spends about half a second importing numpy, scipy and the model before it
+    can simulate; started before the parent loads and checks the scenario, the two overlap. A
+    pool nobody takes is stopped by :func:`discard_early`.
+    """
+    global _early
+    discard_early()
+    if workers < 2:
+        return
+    pool = _spawn(workers)
+    for _ in range(workers):  # a spawn pool starts one process per task submitted
+        pool.submit(_ready)
+    _early = (workers, pool)
+
+
+def discard_early() -> None:
+    """Stop the pool :func:`start_early` started, if :func:`new_pool` did not take it."""
+    global _early
+    if _early is not None:
+        stop(_early[1], wait=False)
+        _early = None
+
+
+class _Pool(ProcessPoolExecutor):
+    """Worker processes that ignore Ctrl-C from their first instruction.
+
+    The initializer sets SIGINT to be ignored, but a fresh process spends half a second
+    importing before it runs: a Ctrl-C then (``simroi run`` starts its workers at once) would
+    end it with a traceback. An ignored signal stays ignored across fork and exec, and Python
+    leaves it so, so each process is started while the parent ignores SIGINT for a moment.
+    (``_spawn_process`` is where CPython 3.9+ starts one; elsewhere the initializer still
+    does the job.)
+    """
+
+    def _spawn_process(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            super()._spawn_process()  # type: ignore[misc]
+            return
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            super()._spawn_process()  # type: ignore[misc]
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _spawn(workers: int) -> ProcessPoolExecutor:
+    return _Pool(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker)
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
-    """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C and keep freed memory
-    for reuse (:func:`keep_freed_memory`)."""
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
-    )
+    """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C, keep freed memory
+    for reuse (:func:`keep_freed_memory`) and have the model imported; the one
+    :func:`start_early` started, if it has as many workers."""
+    global _early
+    if _early is not None and _early[0] == workers:
+        pool, _early = _early[1], None
+        return pool
+    discard_early()
+    return _spawn(workers)
 
 
 def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:

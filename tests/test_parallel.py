@@ -272,3 +272,27 @@ def test_workers_reuse_freed_memory_instead_of_faulting_it_in_again() -> None:
         for how in ("keep", "default")
     )
     assert kept < 100 and kept < default
+
+
+def test_workers_started_early_serve_the_next_pool_of_their_size() -> None:
+    """`simroi run` starts its worker processes before it loads the scenario; the run takes
+    them, and a pool nobody takes is stopped, its processes gone."""
+    simroi.workers.start_early(2)
+    try:
+        pool = simroi.workers.new_pool(2)
+        other = simroi.workers.new_pool(2)
+        assert other is not pool  # taken once
+        other.shutdown()
+        assert pool.submit(int, "7").result(timeout=60) == 7
+        simroi.workers.stop(pool, wait=True)
+        simroi.workers.start_early(2)
+        early = simroi.workers._early
+        assert early is not None
+        processes = list(early[1]._processes.values())  # type: ignore[attr-defined]
+        simroi.workers.discard_early()
+        for process in processes:
+            process.join(timeout=30)
+            assert not process.is_alive()
+        assert simroi.workers._early is None
+    finally:
+        simroi.workers.discard_early()
