@@ -296,35 +296,17 @@ def run(
     with --out or --checkpoint the finished blocks are kept and the message shows the command
     that resumes the run.
     """
-    from simroi import workers
-
-    if sim.executor == "local":  # worker processes start up while the scenario loads
-        workers.start_early(sim.workers or workers.cores())
-    try:
-        _run(ctx, scenario, sim, overrides, out, checkpoint, resume, as_json, quiet)
-    finally:
-        workers.discard_early()  # not needed after all (a single block, or an error)
-
-
-def _run(
-    ctx: click.Context,
-    scenario: str | None,
-    sim: _Simulation,
-    overrides: tuple[str, ...],
-    out: str | None,
-    checkpoint: str | None,
-    resume: bool,
-    as_json: bool,
-    quiet: bool,
-) -> None:
-    """The body of :func:`run`, with the worker processes already starting."""
     import shlex
     import tempfile
 
+    from simroi import workers
     from simroi.checkpoint import default_checkpoint_path, discard_checkpoint
     from simroi.errors import OutputError
     from simroi.loading import load_scenario
 
+    if sim.executor == "local":  # worker processes start up while the scenario loads
+        workers.start_early(sim.workers or workers.cores())
+        ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
     loaded = load_scenario(scenario, overrides=overrides)
     if loaded.baseline is None:
         raise SimroiError(

@@ -7,7 +7,6 @@ import ctypes
 import os
 import signal
 import sys
-import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -91,23 +90,21 @@ def discard_early() -> None:
 class _Pool(ProcessPoolExecutor):
     """Worker processes that ignore Ctrl-C from their first instruction.
 
-    The initializer sets SIGINT to be ignored, but a fresh process spends half a second
-    importing before it runs: a Ctrl-C then (``simroi run`` starts its workers at once) would
-    end it with a traceback. An ignored signal stays ignored across fork and exec, and Python
-    leaves it so, so each process is started while the parent ignores SIGINT for a moment.
-    (``_spawn_process`` is where CPython 3.9+ starts one; elsewhere the initializer still
-    does the job.)
+    The initializer ignores SIGINT, but a fresh process spends half a second importing before it
+    runs: a Ctrl-C then (``simroi run`` starts its workers at once) would end it with a
+    traceback. A process inherits the signal mask of the thread that starts it, across fork and
+    exec, so each is started with SIGINT blocked in the parent's thread for a moment: the worker
+    never sees it, and a Ctrl-C meanwhile stays pending for the parent rather than being lost.
+    (``_spawn_process`` is where CPython 3.9+ starts one; elsewhere the initializer still does
+    the job.)
     """
 
     def _spawn_process(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            super()._spawn_process()  # type: ignore[misc]
-            return
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             super()._spawn_process()  # type: ignore[misc]
         finally:
-            signal.signal(signal.SIGINT, previous)
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _spawn(workers: int) -> ProcessPoolExecutor:
