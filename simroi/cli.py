@@ -378,7 +378,7 @@ def run(
     else:
         render_run_summary(summary, console, source=scenario or "")
         if out is not None:
-            console.print(f"Result written to {out}")
+            console.print(f"Result written to {out}", markup=False, soft_wrap=True)
         if options.seed is None:
             console.print(f"(no --seed given: this run used seed {result.provenance.seed})")
 
@@ -577,7 +577,7 @@ def compare(
     )
     render_comparison(data, console, command=command)
     if out is not None:
-        console.print(f"Result written to {out}", markup=False)
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
 
 @main.command()
@@ -650,7 +650,7 @@ def sweep(
     )
     render_sweep(data, console, command=command)
     if out is not None:
-        console.print(f"Result written to {out}", markup=False)
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
 
 @main.command()
@@ -749,7 +749,7 @@ def sensitivity(
     )
     render_sensitivity(data, console, top=top, command=command)
     if out is not None:
-        console.print(f"Result written to {out}", markup=False)
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
 
 @main.command()
@@ -802,7 +802,9 @@ def init(ctx: click.Context, path: str, force: bool) -> None:
     text = resources.files("simroi").joinpath("starter.toml").read_text(encoding="utf-8")
     atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
     _console(ctx).print(
-        f"wrote {path} — edit it, then: simroi validate {path} && simroi run {path}", markup=False
+        f"wrote {path} — edit it, then: simroi validate {path} && simroi run {path}",
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -942,7 +944,7 @@ def export_command(
     written = export_file(result, targets, template=template, chart=chart)
     console = _console(ctx)
     for path in written:
-        console.print(f"wrote {path}", markup=False)
+        console.print(f"wrote {path}", markup=False, soft_wrap=True)
 
 
 @main.command()

@@ -533,6 +533,17 @@ def test_export_writes_every_format_and_says_so(synthetic_sweep: ResultSet, tmp_
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
 
 
+def test_a_long_output_path_is_printed_on_one_line(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    """Paths are printed whole, never wrapped at the console width (so they can be copied)."""
+    deep = tmp_path / ("a-rather-long-directory-name-for-the-quarterly-review-" * 3)
+    deep.mkdir()
+    result = _export(deep, _save(synthetic_run, tmp_path), "t.csv")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {deep / 't.csv'}\n" in result.output
+
+
 def test_a_real_run_exports_end_to_end(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "r.npz"
