@@ -80,6 +80,9 @@ def main(ctx: click.Context) -> None:
       simroi init my.toml             a commented starter scenario to edit
     """
     ctx.ensure_object(dict)
+    from simroi.workers import keep_freed_memory
+
+    keep_freed_memory()  # a short-lived process: blocks simulated here reuse their tables' memory
 
 
 def _trials(value: str | None) -> int | str | None:

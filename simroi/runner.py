@@ -142,7 +142,6 @@ class _Blocks:
             self.pool = workers.new_pool(self.workers)
         if self.pool is None:
             workers.discard_early()  # started in case; one process will do
-            workers.keep_freed_memory()
             for block, trials in plan:
                 yield block, _run_block(loaded, entropy, block, trials, self.options.engine)
             return

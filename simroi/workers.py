@@ -7,6 +7,7 @@ import ctypes
 import os
 import signal
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
@@ -31,8 +32,10 @@ def keep_freed_memory() -> None:
     gives every large one a fresh mapping, whose pages the kernel zero-fills on first touch and
     takes back on free: about 70 k page faults and 0.3 s for a block of the default scenario
     (benchmarks/README.md). With mappings off and trimming off, freed tables are reused. The
-    process keeps its peak memory until it exits, which a worker does, and a parent of a
-    single-block run soon does. A no-op except on Linux with glibc; once per process.
+    process keeps its peak memory until it exits: workers call this, and so does the ``simroi``
+    command, a short-lived process; a long-lived program that embeds :mod:`simroi.runner` keeps
+    the C library's defaults unless it calls this itself. A no-op except on Linux with glibc;
+    once per process.
     """
     global _kept
     if _kept or not sys.platform.startswith("linux"):
@@ -60,10 +63,15 @@ def _ready() -> None:
 
 #: A pool started ahead of need by :func:`start_early`, with its number of workers.
 _early: tuple[int, ProcessPoolExecutor] | None = None
+_early_lock = threading.Lock()
+#: Processes started ahead of need: a run of the default size has two blocks. A pool of more
+#: workers starts the others as blocks are submitted, as any pool does.
+EARLY_PROCESSES = 2
 
 
 def start_early(workers: int) -> None:
-    """Start ``workers`` worker processes now, for the next :func:`new_pool` of that size.
+    """Start a pool of ``workers`` now, for the next :func:`new_pool` of that size, with its
+    first :data:`EARLY_PROCESSES` processes already running.
 
     A fresh worker spends about half a second importing numpy, scipy and the model before it
     can simulate; started before the parent loads and checks the scenario, the two overlap. A
@@ -74,17 +82,27 @@ def start_early(workers: int) -> None:
     if workers < 2:
         return
     pool = _spawn(workers)
-    for _ in range(workers):  # a spawn pool starts one process per task submitted
+    for _ in range(min(workers, EARLY_PROCESSES)):  # one process starts per task submitted
         pool.submit(_ready)
-    _early = (workers, pool)
+    with _early_lock:
+        _early = (workers, pool)
+
+
+def _take_early(workers: int | None) -> ProcessPoolExecutor | None:
+    """The early pool, now no longer early: if it has ``workers`` workers (any, for None)."""
+    global _early
+    with _early_lock:
+        if _early is None or workers not in (None, _early[0]):
+            return None
+        pool, _early = _early[1], None
+        return pool
 
 
 def discard_early() -> None:
     """Stop the pool :func:`start_early` started, if :func:`new_pool` did not take it."""
-    global _early
-    if _early is not None:
-        stop(_early[1], wait=False)
-        _early = None
+    pool = _take_early(None)
+    if pool is not None:
+        stop(pool, wait=False)
 
 
 class _Pool(ProcessPoolExecutor):
@@ -95,11 +113,14 @@ class _Pool(ProcessPoolExecutor):
     traceback. A process inherits the signal mask of the thread that starts it, across fork and
     exec, so each is started with SIGINT blocked in the parent's thread for a moment: the worker
     never sees it, and a Ctrl-C meanwhile stays pending for the parent rather than being lost.
-    (``_spawn_process`` is where CPython 3.9+ starts one; elsewhere the initializer still does
-    the job.)
+    (``_spawn_process`` is where CPython 3.9+ starts one; without it, or on Windows, which has
+    no signal masks, the initializer still does the job once the imports are done.)
     """
 
     def _spawn_process(self) -> None:
+        if not hasattr(signal, "pthread_sigmask"):
+            super()._spawn_process()  # type: ignore[misc]
+            return
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             super()._spawn_process()  # type: ignore[misc]
@@ -115,9 +136,8 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C, keep freed memory
     for reuse (:func:`keep_freed_memory`) and have the model imported; the one
     :func:`start_early` started, if it has as many workers."""
-    global _early
-    if _early is not None and _early[0] == workers:
-        pool, _early = _early[1], None
+    pool = _take_early(workers)
+    if pool is not None:
         return pool
     discard_early()
     return _spawn(workers)

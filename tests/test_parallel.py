@@ -294,5 +294,9 @@ def test_workers_started_early_serve_the_next_pool_of_their_size() -> None:
             process.join(timeout=30)
             assert not process.is_alive()
         assert simroi.workers._early is None
+        simroi.workers.start_early(4)  # more workers than a default run has blocks
+        early = simroi.workers._early
+        assert early is not None and early[0] == 4
+        assert len(early[1]._processes) == simroi.workers.EARLY_PROCESSES  # type: ignore[attr-defined]
     finally:
         simroi.workers.discard_early()
