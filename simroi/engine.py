@@ -649,15 +649,21 @@ def _move(
     t: np.ndarray,
     shifts: ShiftPattern,
     mask: np.int64,
-) -> None:
-    """Send servers (flat positions ``at``) to their first span ending after ``t``."""
-    span_start, span_stop = shifts.next_spans(server, t)
-    f = np.minimum(np.maximum(free_flat[at], span_start), _NEVER)
+) -> np.ndarray:
+    """Send servers (flat positions ``at``) to their first span ending after ``t`` (finite times
+    ≥ 0); return the ends of their new spans."""
+    if at.size == 0:
+        return np.empty(0)
+    span_start, span_stop = shifts._tabled_spans(server, t, float(t.max()))
+    f = free_flat[at]
+    np.maximum(f, span_start, out=f)
+    np.minimum(f, _NEVER, out=f)
     f_bits = f.view(np.int64)
     f_bits &= ~mask
     f_bits |= server
     free_flat[at] = f
     end_flat[at] = span_stop
+    return span_stop
 
 
 def _advance(
@@ -710,25 +716,18 @@ def _settle(
     # Padding rows move nobody (they are never flagged): their arrival times may be anything.
     lane = flagged.nonzero()[0]
     t = start[lane]
-    live = t < _NEVER
-    never = lane.size - int(np.count_nonzero(live))  # trials with no server free ever again
-    if never:
-        lane, t = lane[live], t[live]
+    blocked = False  # some trial's servers will never be free again (its start is ≥ _NEVER)
     while lane.size:
+        live = t < _NEVER
+        if np.count_nonzero(live) < lane.size:
+            blocked = True
+            lane, t = lane[live], t[live]
+            continue
         ends = span_end[:, lane]
         ended = ends <= t
-        server, which = ended.nonzero()
-        span_start, span_stop = shifts._tabled_spans(server, t[which], float(t.max()))
+        server, which = ended.nonzero()  # row-major: the order ``ends[ended]`` takes
         at = server * width + lane[which]
-        f = free_flat[at]
-        np.maximum(f, span_start, out=f)
-        np.minimum(f, _NEVER, out=f)
-        f_bits = f.view(np.int64)
-        f_bits &= ~mask
-        f_bits |= server
-        free_flat[at] = f
-        end_flat[at] = span_stop
-        ends[ended] = span_stop  # in the order of nonzero: row-major, as ``at``
+        ends[ended] = _move(free_flat, end_flat, server, at, t[which], shifts, mask)
         earliest = np.minimum(ends.min(axis=0), _NEVER)
         earliest_end[lane] = earliest
         chosen = free[:, lane].min(axis=0)
@@ -736,14 +735,6 @@ def _settle(
         k[lane] = chosen.view(np.int64) & mask
         t = np.maximum(a[lane], chosen)
         start[lane] = t
-        # Again where the new start is past a span end too (a wait across several spans).
-        again = t >= earliest
-        if not np.count_nonzero(again):
-            break
-        live = t < _NEVER
-        never += again.size - int(np.count_nonzero(live))
-        again &= live
+        again = t >= earliest  # the new start is past a span end too: a wait across spans
         lane, t = lane[again], t[again]
-    if not never:
-        return None
-    return flagged & (start >= _NEVER)
+    return flagged & (start >= _NEVER) if blocked else None
