@@ -1,0 +1,89 @@
+"""Check that two versions of simroi give the same results within Monte Carlo error.
+
+A change that alters how random numbers are drawn (not what is simulated) must leave every
+per-trial output statistically unchanged. This runs one scenario with each version, same seed and
+trials, and compares every per-trial output (ROI, NPV, payback, each PV line, every KPI of program
+and baseline). The uncertain inputs are drawn alike by both versions, so trial t of one and trial
+t of the other share their inputs: the comparison is *paired*, z = mean(new − old) / its standard
+error, which is far more sensitive than comparing the two means as independent samples.
+
+Usage::
+
+    git worktree add /tmp/old <old commit>
+    python benchmarks/compare_versions.py /tmp/old . default [--trials 1000] [--seed 8]
+
+Prints, per scenario, how many outputs have |z| above 2 and 3 and the five largest. With about
+100 outputs, a few above 2 are expected by chance even when nothing changed; outputs are
+correlated, so treat an isolated |z| near 3 with suspicion rather than alarm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+_RUN = """
+import sys
+import numpy as np
+from simroi.loading import load_scenario
+from simroi.runner import RunOptions, run
+
+scenario, trials, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+result = run(load_scenario(scenario), RunOptions(trials=trials, seed=seed))
+np.savez(out, **{k: np.asarray(v, dtype=float) for k, v in result.samples.items()})
+"""
+
+
+def samples(checkout: Path, scenario: str, trials: int, seed: int) -> dict[str, np.ndarray]:
+    """Per-trial outputs of ``scenario`` simulated by the simroi in ``checkout``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "samples.npz"
+        env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
+        command = [sys.executable, "-c", _RUN, scenario, str(trials), str(seed), str(out)]
+        subprocess.run(command, check=True, env=env, cwd=checkout)
+        with np.load(out) as data:
+            return {k: data[k] for k in data.files if not k.startswith("input.")}
+
+
+def paired_z(old: np.ndarray, new: np.ndarray) -> float:
+    """Mean paired difference over its standard error (0 where the two agree exactly)."""
+    both = np.isfinite(old) & np.isfinite(new)
+    d = new[both] - old[both]
+    sd = float(d.std(ddof=1)) if d.size > 1 else 0.0
+    return 0.0 if sd == 0 else float(d.mean() / (sd / np.sqrt(d.size)))
+
+
+def main() -> None:
+    """Run both versions and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="checkout of the old version")
+    parser.add_argument("new", type=Path, help="checkout of the new version")
+    parser.add_argument("scenarios", nargs="+")
+    parser.add_argument("--trials", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=8)
+    args = parser.parse_args()
+    for scenario in args.scenarios:
+        old = samples(args.old, scenario, args.trials, args.seed)
+        new = samples(args.new, scenario, args.trials, args.seed)
+        rows = sorted(
+            ((abs(paired_z(old[k], new[k])), k) for k in old if k in new and old[k].ndim == 1),
+            reverse=True,
+        )
+        z = np.array([r[0] for r in rows])
+        print(
+            f"{scenario}: {len(rows)} per-trial outputs; |z| > 2: {(z > 2).sum()}, "
+            f"> 3: {(z > 3).sum()}; largest |z| = {z.max():.2f}"
+        )
+        for value, key in rows[:5]:
+            means = f"old mean {np.nanmean(old[key]):.6g}, new {np.nanmean(new[key]):.6g}"
+            print(f"  {value:5.2f}  {key}: {means}")
+
+
+if __name__ == "__main__":
+    main()
