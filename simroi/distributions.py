@@ -104,6 +104,22 @@ def open_uniforms(size: int | tuple[int, ...], *, rng: np.random.Generator) -> F
     return np.ldexp(k + 0.5, -53, dtype=np.float64)
 
 
+def _beta_ppf(alpha: float, beta: float, q: FloatArray) -> FloatArray:
+    """The beta distribution's inverse CDF: ``betaincinv``, and where its root finder gives up
+    (probabilities below about 1e-16 for some shapes, which an open uniform can reach) the
+    leading term of each tail, F(x) ≈ xᵅ / (α·B(α, β)) near 0 and 1 − F(x) ≈ (1 − x)ᵝ / (β·B(α, β))
+    near 1, rather than NaN. (scipy.stats returns a finite but wrong value there.)"""
+    x = np.asarray(special.betaincinv(alpha, beta, q), dtype=np.float64)
+    lost = np.isnan(x) & (q > 0) & (q < 1)
+    if lost.any():
+        log_b = special.betaln(alpha, beta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low = np.exp((np.log(q) + np.log(alpha) + log_b) / alpha)
+            high = -np.expm1((np.log1p(-q) + np.log(beta) + log_b) / beta)
+        x = np.where(lost, np.where(q < 0.5, low, high), x)
+    return x
+
+
 def _positive(name: str, value: float) -> list[str]:
     return [] if value > 0 else [f"{name} must be > 0 (got {name}={_fmt(value)})"]
 
@@ -253,16 +269,19 @@ class Triangular(_LowModeHigh):
 
     def _scipy(self) -> Any:
         width = self.high - self.low
-        return _stats().triang((self.mode - self.low) / width, loc=self.low, scale=width)
+        return _stats().triang(self._c(), loc=self.low, scale=width)
+
+    def _c(self) -> float:
+        """scipy's shape: where the mode lies in [low, high], as a fraction."""
+        return (self.mode - self.low) / (self.high - self.low)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
-        width = self.high - self.low
-        c = (self.mode - self.low) / width
+        c = self._c()
 
         def core(q: FloatArray) -> FloatArray:
             return np.where(q < c, np.sqrt(c * q), 1 - np.sqrt((1 - c) * (1 - q)))
 
-        return core, width, self.low
+        return core, self.high - self.low, self.low
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
@@ -296,7 +315,7 @@ class Pert(_LowModeHigh):
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         alpha, beta = self._shape()
-        return (lambda q: special.betaincinv(alpha, beta, q)), self.high - self.low, self.low
+        return (lambda q: _beta_ppf(alpha, beta, q)), self.high - self.low, self.low
 
     def mean(self) -> float:
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2)
@@ -490,16 +509,18 @@ class Beta(_GivenMean):
             ]
         return []
 
-    def _scipy(self) -> Any:
+    def _shape(self) -> tuple[float, float]:
+        """alpha, beta from the mean and sd (method of moments)."""
         m = self.mean_value
         total = m * (1 - m) / self.sd**2 - 1  # alpha + beta
-        return _stats().beta(m * total, (1 - m) * total)
+        return m * total, (1 - m) * total
+
+    def _scipy(self) -> Any:
+        return _stats().beta(*self._shape())
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
-        m = self.mean_value
-        total = m * (1 - m) / self.sd**2 - 1
-        alpha, beta = m * total, (1 - m) * total
-        return (lambda q: special.betaincinv(alpha, beta, q)), 1.0, 0.0
+        alpha, beta = self._shape()
+        return (lambda q: _beta_ppf(alpha, beta, q)), 1.0, 0.0
 
     def var(self) -> float:
         return self.sd**2
@@ -522,12 +543,16 @@ class Gamma(_GivenMean):
     def _sd(self) -> float:
         return self.sd if self.sd is not None else (self.cv or 0.0) * self.mean_value
 
+    def _shape(self) -> float:
+        """scipy's shape parameter, (mean / sd)²; the scale is mean / shape."""
+        return (self.mean_value / self._sd()) ** 2
+
     def _scipy(self) -> Any:
-        shape = (self.mean_value / self._sd()) ** 2
+        shape = self._shape()
         return _stats().gamma(shape, scale=self.mean_value / shape)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
-        shape = (self.mean_value / self._sd()) ** 2
+        shape = self._shape()
         return (lambda q: special.gammaincinv(shape, q)), self.mean_value / shape, 0.0
 
     def var(self) -> float:
