@@ -12,9 +12,12 @@ Usage::
     git worktree add /tmp/old <old commit>
     python benchmarks/compare_versions.py /tmp/old . default [--trials 1000] [--seed 8]
 
-Prints, per scenario, how many outputs have |z| above 2 and 3 and the five largest. With about
-100 outputs, a few above 2 are expected by chance even when nothing changed; outputs are
-correlated, so treat an isolated |z| near 3 with suspicion rather than alarm.
+Prints, per scenario, how many sample arrays (inputs, outputs, KPIs, monthly tables) are
+bit-identical between the two versions, and names any that are not: a refactor must leave every
+one identical. Then, for changes that are meant to alter the draws, how many outputs have |z| above
+2 and 3 and the five largest. With about 100 outputs, a few above 2 are expected by chance even
+when nothing changed; outputs are correlated, so treat an isolated |z| near 3 with suspicion rather
+than alarm.
 """
 
 from __future__ import annotations
@@ -31,8 +34,12 @@ import numpy as np
 _RUN = """
 import sys
 import numpy as np
-from simroi.loading import load_scenario
-from simroi.runner import RunOptions, run
+try:  # the layout with subpackages
+    from simroi.execution.runner import RunOptions, run
+    from simroi.scenario.load import load_scenario
+except ImportError:  # the flat layout before it
+    from simroi.loading import load_scenario
+    from simroi.runner import RunOptions, run
 
 scenario, trials, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 result = run(load_scenario(scenario), RunOptions(trials=trials, seed=seed))
@@ -48,7 +55,7 @@ def samples(checkout: Path, scenario: str, trials: int, seed: int) -> dict[str, 
         command = [sys.executable, "-c", _RUN, scenario, str(trials), str(seed), str(out)]
         subprocess.run(command, check=True, env=env, cwd=checkout)
         with np.load(out) as data:
-            return {k: data[k] for k in data.files if not k.startswith("input.")}
+            return {k: data[k] for k in data.files}
 
 
 def paired_z(old: np.ndarray, new: np.ndarray) -> float:
@@ -57,6 +64,13 @@ def paired_z(old: np.ndarray, new: np.ndarray) -> float:
     d = new[both] - old[both]
     sd = float(d.std(ddof=1)) if d.size > 1 else 0.0
     return 0.0 if sd == 0 else float(d.mean() / (sd / np.sqrt(d.size)))
+
+
+def identical(old: np.ndarray, new: np.ndarray) -> bool:
+    """The same shape and the same bits in every element (NaN where the other has NaN)."""
+    return old.shape == new.shape and bool(
+        np.array_equal(old.view(np.uint8), new.view(np.uint8)) if old.dtype == new.dtype else False
+    )
 
 
 def main() -> None:
@@ -71,8 +85,25 @@ def main() -> None:
     for scenario in args.scenarios:
         old = samples(args.old, scenario, args.trials, args.seed)
         new = samples(args.new, scenario, args.trials, args.seed)
+        shared = [k for k in old if k in new]
+        same = [k for k in shared if identical(old[k], new[k])]
+        print(
+            f"{scenario}: {len(same)} of {len(shared)} sample arrays bit-identical"
+            + "".join(
+                f"; only in {w}: {', '.join(sorted(set(a) - set(b)))}"
+                for w, a, b in (("old", old, new), ("new", new, old))
+                if set(a) - set(b)
+            )
+        )
+        for key in shared:
+            if key not in same:
+                print(f"  differs: {key}")
         rows = sorted(
-            ((abs(paired_z(old[k], new[k])), k) for k in old if k in new and old[k].ndim == 1),
+            (
+                (abs(paired_z(old[k], new[k])), k)
+                for k in shared
+                if old[k].ndim == 1 and not k.startswith("input.")
+            ),
             reverse=True,
         )
         z = np.array([r[0] for r in rows])

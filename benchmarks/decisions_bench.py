@@ -27,8 +27,8 @@ import time
 
 import numpy as np
 
-from simroi.runner import RunOptions
-from simroi.sweep import run_sweep
+from simroi.analysis.sweep import run_sweep
+from simroi.execution.runner import RunOptions
 
 
 def _ints(text: str) -> list[int]:

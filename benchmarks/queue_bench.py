@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from simroi.engine import QueueState, ShiftPattern, serve_fcfs
-from simroi.reference import serve_fcfs_simpy
+from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.reference import serve_fcfs_simpy
+from simroi.queueing.shifts import QueueState, ShiftPattern
 
 RATE_PER_S = 0.35
 HANDLE_MEAN_S = 240.0

@@ -4,7 +4,8 @@ Three measurements:
 
 0. wall time of the command a newcomer types, ``simroi run --quiet``, in a fresh process (imports,
    worker start-up and the summary included), best of ``--repeat``;
-1. wall time of the default run (``simroi.runner.run`` with the scenario's trials) and of a
+1. wall time of the default run (``simroi.execution.runner.run`` with the scenario's trials) and of
+a
    10,000-trial run, with all local workers;
 2. where the time goes, in one process: the queue engine (``serve_fcfs``), the contact generation
    around it (``simulate_channel_month`` minus the engine) and everything else (sampling inputs,
@@ -29,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-import simroi.contacts as contacts
-from simroi.loading import load_scenario
-from simroi.runner import RunOptions, run
+import simroi.model.contacts as contacts
+from simroi.execution.runner import RunOptions, run
+from simroi.scenario.load import load_scenario
 
 
 def machine() -> dict[str, Any]:
@@ -67,7 +68,7 @@ def command_wall(repeat: int) -> list[float]:
     for _ in range(repeat):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "from simroi.cli import main; main()", "run", "--quiet"],
+            [sys.executable, "-c", "from simroi.cli.app import main; main()", "run", "--quiet"],
             check=True,
             stdout=subprocess.DEVNULL,
         )
@@ -95,7 +96,7 @@ def split(trials: int) -> dict[str, float]:
             spent["channel_month"] += time.perf_counter() - t
 
     contacts.serve_fcfs = timed_engine  # type: ignore[assignment]
-    import simroi.model as model
+    import simroi.model.block as model
 
     model.simulate_channel_month = timed_month  # type: ignore[assignment]
     try:

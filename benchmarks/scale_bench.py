@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from simroi.loading import load_scenario
-from simroi.result import RunResult
-from simroi.runner import RunOptions, run
+from simroi.execution.result import RunResult
+from simroi.execution.runner import RunOptions, run
+from simroi.scenario.load import load_scenario
 
 SEED = 20240611
 
@@ -126,7 +126,7 @@ _PEAK = (
 
 def peak_rss_mib(cli_args: list[str]) -> tuple[float, float]:
     """``(peak RSS in MiB, wall seconds)`` of one ``simroi`` process run with ``cli_args``."""
-    simroi = [sys.executable, "-c", "from simroi.cli import main; main()", *cli_args]
+    simroi = [sys.executable, "-c", "from simroi.cli.app import main; main()", *cli_args]
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _PEAK, *simroi], check=True, capture_output=True, text=True

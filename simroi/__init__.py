@@ -21,12 +21,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 _EXPORTS = {
-    "RunOptions": "simroi.runner",
-    "run": "simroi.runner",
-    "RunResult": "simroi.result",
+    "RunOptions": "simroi.execution.runner",
+    "run": "simroi.execution.runner",
+    "RunResult": "simroi.execution.result",
     "SimroiError": "simroi.errors",
-    "load_scenario": "simroi.loading",
-    "summarize": "simroi.analysis",
+    "load_scenario": "simroi.scenario.load",
+    "summarize": "simroi.analysis.summary",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

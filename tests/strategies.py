@@ -11,10 +11,10 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from simroi.distributions import (
+from simroi.randomness import Streams
+from simroi.scenario.distributions import (
     Beta,
     Choice,
-    Distribution,
     Exponential,
     Fixed,
     Gamma,
@@ -25,7 +25,7 @@ from simroi.distributions import (
     Triangular,
     Uniform,
 )
-from simroi.randomness import Streams
+from simroi.scenario.quantity import Distribution
 
 locations = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False, allow_infinity=False)
 scales = st.floats(min_value=1e-2, max_value=1e3, allow_nan=False, allow_infinity=False)

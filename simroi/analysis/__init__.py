@@ -1,0 +1,1 @@
+"""Statistics of per-trial samples: summaries, comparisons, sweeps and sensitivity."""

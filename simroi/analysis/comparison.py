@@ -1,0 +1,589 @@
+"""Comparing scenarios under common random numbers: paired differences, P(better), P(best).
+
+Every scenario of a comparison is run with the same root seed, trial count and block size, so
+trial *t* of each run is the same possible world: the same draws of every input the scenarios
+share (streams are keyed by the input's name), the same customers and the same contacts where
+the scenarios agree (:mod:`simroi.randomness`). The difference of a metric between two scenarios
+is therefore taken *trial by trial* (a paired difference). Its standard error is
+``sd(b − a)/√n``, which under common random numbers is far smaller than ``√(var a + var b)/√n``,
+the standard error two independent runs would give; both are reported, so the gain is visible.
+
+"Better" is per metric (higher ROI, NPV and service level; lower payback, cost and abandonment).
+A trial in which a metric is undefined (ROI with no incremental cost, payback not reached within
+the horizon) counts as the worst value when deciding which scenario is better, and is left out of
+the difference's interval. The probability that each scenario is the best is the share of trials
+in which its NPV is the highest (ties are shared equally): NPV, not ROI, because a decision
+between alternatives maximises value, and ROI favours small investments.
+
+:func:`run_common` runs several loaded scenarios with common random numbers; the other functions
+are pure functions of the resulting :class:`~simroi.execution.result.RunResult` objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+import numpy as np
+
+from simroi.analysis.summary import Interval, interval, objective_outcomes
+from simroi.errors import SimroiError
+from simroi.execution import workers as local
+from simroi.execution.result import ResultSet, RunResult
+from simroi.execution.runner import RunOptions, run
+from simroi.randomness import fresh_entropy
+from simroi.scenario.load import LoadedScenario, load_scenario
+
+__all__ = [
+    "ComparisonError",
+    "ComparisonResult",
+    "MetricComparison",
+    "PairedDifference",
+    "compare_result_set",
+    "compare_results",
+    "comparison_to_json",
+    "paired_difference",
+    "prob_best",
+    "run_common",
+    "run_comparison",
+]
+
+Better = Literal["higher", "lower"]
+Progress = Callable[[int, int], None]
+
+#: z for a two-sided 95% interval of a mean.
+Z95 = 1.959963984540054
+
+#: The money metrics every comparison shows: (sample key, label, display kind, better).
+RESULT_ROWS: tuple[tuple[str, str, str, Better | None], ...] = (
+    ("roi", "ROI", "pct", "higher"),
+    ("npv", "NPV", "money", "higher"),
+    ("payback_months", "Payback (months)", "num", "lower"),
+    ("pv_benefits", "PV benefits", "money", "higher"),
+    ("pv_costs", "PV costs", "money", "lower"),
+)
+#: Which way is better for each KPI (None: neither, e.g. occupancy or volume).
+KPI_BETTER: dict[str, Better | None] = {
+    "service_level": "higher",
+    "abandonment": "lower",
+    "asa_seconds": "lower",
+    "response_p90_hours": "lower",
+    "occupancy": None,
+    "fcr": "higher",
+    "cost_per_contact": "lower",
+    "offered_per_month": None,
+    "answered_per_month": "higher",
+    "sentiment": "higher",
+    "public_posts": None,
+    "impressions": None,
+    "customers_at_horizon": "higher",
+}
+KPI_KIND = {
+    "service_level": "pct",
+    "abandonment": "pct",
+    "occupancy": "pct",
+    "fcr": "pct",
+    "sentiment": "pct",
+    "cost_per_contact": "money",
+    "response_p90_hours": "num2",
+}
+
+
+class ComparisonError(SimroiError, ValueError):
+    """Runs that cannot be compared (different trials or seeds), or too few scenarios."""
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """The trial-by-trial difference ``b − a`` of one metric between two runs.
+
+    ``mean``, ``p05``, ``p50``, ``p95`` describe the distribution of the per-trial difference
+    (over trials where both are defined; ``defined`` is their share). ``mcse`` is the Monte Carlo
+    standard error of the mean difference from the paired samples, ``sd(b − a)/√n``;
+    ``unpaired_mcse`` is what it would be for two independent runs, ``√((var a + var b)/n)``.
+    ``ci95_*`` and ``unpaired_ci95_*`` are the matching 95% intervals of the mean difference.
+    ``prob_better`` is the share of trials in which ``b`` beats ``a`` (strictly), with its
+    standard error; ``prob_worse`` the share in which it loses. Both are None when the metric
+    has no better direction.
+    """
+
+    mean: float
+    p05: float
+    p50: float
+    p95: float
+    mcse: float
+    unpaired_mcse: float
+    defined: float
+    prob_better: float | None
+    prob_better_mcse: float | None
+    prob_worse: float | None
+
+    @property
+    def ci95_low(self) -> float:
+        """Lower end of the 95% interval of the mean paired difference."""
+        return self.mean - Z95 * self.mcse
+
+    @property
+    def ci95_high(self) -> float:
+        """Upper end of the 95% interval of the mean paired difference."""
+        return self.mean + Z95 * self.mcse
+
+    @property
+    def unpaired_ci95_low(self) -> float:
+        """Lower end of the 95% interval two independent runs would give."""
+        return self.mean - Z95 * self.unpaired_mcse
+
+    @property
+    def unpaired_ci95_high(self) -> float:
+        """Upper end of the 95% interval two independent runs would give."""
+        return self.mean + Z95 * self.unpaired_mcse
+
+    def to_json(self) -> dict[str, float | None]:
+        """JSON-ready (NaN becomes null), with the interval ends."""
+        out = {k: _clean(v) for k, v in self.__dict__.items()}
+        for name in ("ci95_low", "ci95_high", "unpaired_ci95_low", "unpaired_ci95_high"):
+            out[name] = _clean(getattr(self, name))
+        return out
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """One metric across the compared scenarios.
+
+    ``values[i]`` summarizes scenario *i*; ``differences[i]`` is scenario *i* minus the first
+    (None for the first itself). ``kind`` is a display hint (``pct``, ``money``, ``num``,
+    ``num2``).
+    """
+
+    key: str
+    label: str
+    kind: str
+    better: Better | None
+    values: tuple[Interval, ...]
+    differences: tuple[PairedDifference | None, ...]
+
+
+@dataclass(frozen=True)
+class ComparisonResult:
+    """A side-by-side comparison of scenarios run with common random numbers.
+
+    ``prob_best[i]`` is the probability that scenario *i* has the highest NPV (ties shared),
+    with standard errors in ``prob_best_mcse``; ``objectives`` maps each objective label to the
+    probability of meeting it in each scenario (None where a scenario does not state it).
+    """
+
+    labels: tuple[str, ...]
+    names: tuple[str, ...]
+    sources: tuple[str, ...]
+    trials: int
+    seed: int
+    currency: str
+    horizons: tuple[int | None, ...]
+    metrics: tuple[MetricComparison, ...]
+    prob_best: tuple[float, ...]
+    prob_best_mcse: tuple[float, ...]
+    objectives: tuple[tuple[str, tuple[float | None, ...]], ...]
+
+
+def _clean(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _worst_filled(values: np.ndarray, better: Better) -> np.ndarray:
+    """Undefined (NaN) trials as the worst possible value, for deciding who is better."""
+    return np.nan_to_num(np.asarray(values, float), nan=-np.inf if better == "higher" else np.inf)
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) -> PairedDifference:
+    """Summarize ``b − a`` trial by trial (``a`` and ``b`` from runs with common random numbers).
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray, shape (trials,)
+        The same metric in two runs; trial *t* of each is the same possible world.
+    better : {"higher", "lower"} or None
+        Which direction is better, for ``prob_better``; None leaves it out.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ComparisonError(
+            f"paired difference needs runs of the same trials (got {a.size} and {b.size})"
+        )
+    both = np.isfinite(a) & np.isfinite(b)
+    n = int(both.sum())
+    if n == 0:
+        nan = float("nan")
+        d_mean = d05 = d50 = d95 = mcse = unpaired = nan
+    else:
+        d = b[both] - a[both]
+        d_mean = float(d.mean())
+        d05, d50, d95 = (float(x) for x in np.percentile(d, [5, 50, 95]))
+        if n > 1:
+            mcse = float(d.std(ddof=1)) / math.sqrt(n)
+            unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
+        else:
+            mcse = unpaired = float("nan")
+    p_better = p_worse = p_se = None
+    if better is not None and a.size:
+        fa, fb = _worst_filled(a, better), _worst_filled(b, better)
+        wins = fb > fa if better == "higher" else fb < fa
+        losses = fb < fa if better == "higher" else fb > fa
+        p_better = float(wins.mean())
+        p_worse = float(losses.mean())
+        p_se = math.sqrt(p_better * (1.0 - p_better) / a.size)
+    return PairedDifference(
+        mean=d_mean,
+        p05=d05,
+        p50=d50,
+        p95=d95,
+        mcse=mcse,
+        unpaired_mcse=unpaired,
+        defined=n / a.size if a.size else 0.0,
+        prob_better=p_better,
+        prob_better_mcse=p_se,
+        prob_worse=p_worse,
+    )
+
+
+def prob_best(
+    columns: Sequence[np.ndarray], *, better: Better = "higher"
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The probability that each alternative is the best, trial by trial, with standard errors.
+
+    ``columns[i]`` holds alternative *i*'s per-trial metric; undefined trials count as the
+    worst value; ties share the trial equally (so identical alternatives get equal shares).
+    """
+    values = np.column_stack([_worst_filled(c, better) for c in columns])
+    if better == "lower":
+        values = -values
+    top = values.max(axis=1, keepdims=True)
+    winners = values == top
+    shares = winners / winners.sum(axis=1, keepdims=True)
+    n = values.shape[0]
+    p = shares.mean(axis=0)
+    se = np.sqrt(np.maximum(p * (1.0 - p), 0.0) / n)
+    return tuple(float(x) for x in p), tuple(float(x) for x in se)
+
+
+def _metric_rows(results: Sequence[RunResult]) -> list[tuple[str, str, str, Better | None]]:
+    """The metrics to compare: money first, then the objectives' KPIs and each channel's."""
+    rows = list(RESULT_ROWS)
+    seen = {r[0] for r in rows}
+    wanted: list[str] = []
+    for result in results:
+        for objective in result.meta.get("objectives", []):
+            metric = objective["metric"]
+            if metric not in seen:
+                wanted.append(metric)
+    for channel in results[0].meta.get("channels", []):
+        wanted.extend([f"{channel}.service_level", f"{channel}.abandonment"])
+    wanted.append("sentiment")
+    for metric in wanted:
+        key = f"kpi.program.{metric}"
+        if metric in seen or key in seen or not all(key in r.samples for r in results):
+            continue
+        if _constant(r.samples[key] for r in results):
+            continue  # e.g. the abandonment of a channel that never drops a contact: no news
+        seen.add(key)
+        kpi = metric.rsplit(".", 1)[-1]
+        label = metric.replace("_", " ")
+        rows.append((key, label, KPI_KIND.get(kpi, "num"), KPI_BETTER.get(kpi)))
+    return rows
+
+
+def _constant(columns: Iterable[np.ndarray]) -> bool:
+    """Whether every value of every column is the same number (NaN counts as a value)."""
+    values = np.concatenate([np.asarray(c, dtype=float).ravel() for c in columns])
+    return (
+        values.size == 0
+        or bool(np.all(np.isnan(values)))
+        or (bool(np.all(np.isfinite(values))) and float(np.ptp(values)) == 0.0)
+    )
+
+
+def _check_aligned(results: Sequence[RunResult]) -> None:
+    if len(results) < 1:
+        raise ComparisonError("compare needs at least one run")
+    first = results[0].provenance
+    for result in results[1:]:
+        p = result.provenance
+        if (p.seed, p.trials, p.block_size) != (first.seed, first.trials, first.block_size):
+            raise ComparisonError(
+                f"{p.scenario_name}: runs compared trial by trial need the same seed, trials and "
+                f"block size (got seed {p.seed}, {p.trials} trials, block {p.block_size}; the "
+                f"first has seed {first.seed}, {first.trials} trials, block {first.block_size})"
+            )
+
+
+def compare_results(
+    results: Sequence[RunResult], labels: Sequence[str] | None = None
+) -> ComparisonResult:
+    """Compare runs made with common random numbers, each against the first.
+
+    Parameters
+    ----------
+    results : sequence of RunResult
+        Runs with the same seed, trial count and block size (:func:`run_common`).
+    labels : sequence of str, optional
+        Display names (default: the scenario names).
+
+    Raises
+    ------
+    ComparisonError
+        If the runs do not share seed, trials and block size.
+    """
+    _check_aligned(results)
+    names = tuple(r.provenance.scenario_name for r in results)
+    labels = tuple(labels) if labels is not None else names
+    metrics = []
+    for key, label, kind, better in _metric_rows(results):
+        columns = [r.samples[key] for r in results]
+        metrics.append(
+            MetricComparison(
+                key=key,
+                label=label,
+                kind=kind,
+                better=better,
+                values=tuple(interval(c) for c in columns),
+                differences=(
+                    None,
+                    *(paired_difference(columns[0], c, better=better) for c in columns[1:]),
+                ),
+            )
+        )
+    best, best_se = prob_best([r.samples["npv"] for r in results])
+    objective_labels: list[str] = []
+    met: list[dict[str, float]] = []
+    for result in results:
+        outcomes = {o.label: o.probability for o in objective_outcomes(result)}
+        met.append(outcomes)
+        objective_labels.extend(k for k in outcomes if k not in objective_labels)
+    return ComparisonResult(
+        labels=labels,
+        names=names,
+        sources=tuple(r.provenance.scenario_source for r in results),
+        trials=results[0].trials,
+        seed=results[0].provenance.seed,
+        currency=str(results[0].meta.get("currency", "USD")),
+        horizons=tuple(r.meta.get("horizon_months") for r in results),
+        metrics=tuple(metrics),
+        prob_best=best,
+        prob_best_mcse=best_se,
+        objectives=tuple((k, tuple(m.get(k) for m in met)) for k in objective_labels),
+    )
+
+
+def comparison_to_json(comparison: ComparisonResult) -> dict[str, Any]:
+    """The JSON printed by ``simroi compare --json``.
+
+    ``metrics`` maps each sample key (``roi``, ``npv``, ``kpi.program.social.service_level`` ...)
+    to its label, better direction, one interval per scenario, and one paired difference against
+    the first scenario per scenario (null for the first).
+    """
+    c = comparison
+    return {
+        "kind": "compare",
+        "seed": str(c.seed),
+        "trials": c.trials,
+        "currency": c.currency,
+        "reference": c.labels[0],
+        "prob_best_metric": "npv",
+        "scenarios": [
+            {
+                "label": c.labels[i],
+                "name": c.names[i],
+                "source": c.sources[i],
+                "horizon_months": c.horizons[i],
+                "prob_best": c.prob_best[i],
+                "prob_best_mcse": c.prob_best_mcse[i],
+                "objectives": {
+                    label: probs[i] for label, probs in c.objectives if probs[i] is not None
+                },
+            }
+            for i in range(len(c.labels))
+        ],
+        "metrics": {
+            m.key: {
+                "label": m.label,
+                "kind": m.kind,
+                "better": m.better,
+                "values": [v.to_json() for v in m.values],
+                "differences": [d.to_json() if d is not None else None for d in m.differences],
+            }
+            for m in c.metrics
+        },
+    }
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _tag(result: RunResult, overrides: Sequence[str]) -> RunResult:
+    """Record the ``--set`` overrides a run was made with in its provenance."""
+    if not overrides:
+        return result
+    return replace(result, provenance=replace(result.provenance, overrides=tuple(overrides)))
+
+
+def _run_one(loaded: LoadedScenario, options: RunOptions) -> RunResult:
+    return run(loaded, options)
+
+
+def run_common(
+    scenarios: Sequence[LoadedScenario],
+    options: RunOptions | None = None,
+    *,
+    overrides: Sequence[Sequence[str]] | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run several scenarios with common random numbers: one seed, trial count and block size.
+
+    The seed is ``options.seed`` or a fresh one shared by all runs; trials and block size are
+    ``options``' or the first scenario's. With ``trials="auto"`` the first scenario runs to its
+    stopping rule and the others run the same number of trials. On the local executor with
+    several workers, whole runs go to one pool of worker processes when that keeps at least as
+    many workers busy as splitting each run into its blocks would (a run is bit-identical
+    whichever process runs it); otherwise the runs go one after another, each spread over the
+    workers by :func:`simroi.execution.runner.run`.
+
+    Parameters
+    ----------
+    scenarios : sequence of LoadedScenario
+    options : RunOptions
+    overrides : one sequence of ``--set`` strings per scenario, optional
+        Recorded in each run's provenance.
+    progress : called as ``progress(trials_done, trials_planned)`` over all runs
+    """
+    if not scenarios:
+        return []
+    options = options or RunOptions()
+    first = scenarios[0].program.simulation
+    seed = options.seed if options.seed is not None else fresh_entropy()
+    block_size = options.block_size or first.block_size
+    trials = options.trials if options.trials is not None else first.trials
+    opts = replace(options, seed=seed, block_size=block_size, trials=trials)
+    tags = [list(o) for o in overrides] if overrides is not None else [[] for _ in scenarios]
+    results: list[RunResult | None] = [None] * len(scenarios)
+    todo = list(range(len(scenarios)))
+    total = len(scenarios) * (first.trials if trials == "auto" else int(trials))
+    done = 0
+
+    def step(offset: int) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda d, planned: progress(offset + d, max(total, offset + d))
+
+    if trials == "auto":
+        head = run(scenarios[0], opts, progress=step(0))
+        results[0] = head
+        opts = replace(opts, trials=head.trials)
+        todo = todo[1:]
+        done = head.trials
+        total = len(scenarios) * head.trials
+    count = int(opts.trials)  # type: ignore[arg-type]
+    workers = opts.workers or local.cores()
+    blocks_per_run = math.ceil(count / block_size)
+    # Whole runs to the workers when that keeps more of them busy than splitting each run.
+    across = (
+        opts.executor == "local"
+        and workers > 1
+        and len(todo) > 1
+        and min(workers, len(todo)) >= min(workers, blocks_per_run)
+    )
+    if across:
+        single = replace(opts, workers=1)
+        pool = local.new_pool(min(workers, len(todo)))
+        failed = True
+        try:
+            futures: dict[int, Future[RunResult]] = {
+                i: pool.submit(_run_one, scenarios[i], single) for i in todo
+            }
+            for i in todo:
+                results[i] = futures[i].result()
+                done += count
+                if progress is not None:
+                    progress(done, total)
+            failed = False
+        finally:
+            local.stop(pool, wait=not failed)
+    else:
+        for i in todo:
+            results[i] = run(scenarios[i], opts, progress=step(done))
+            done += count
+    return [_tag(r, tags[i]) for i, r in enumerate(results) if r is not None]
+
+
+def _unique_labels(names: Sequence[str]) -> list[str]:
+    labels: list[str] = []
+    for name in names:
+        label, k = name, 2
+        while label in labels:
+            label, k = f"{name} ({k})", k + 1
+        labels.append(label)
+    return labels
+
+
+def run_comparison(
+    scenarios: Sequence[str],
+    options: RunOptions | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    progress: Progress | None = None,
+) -> ResultSet:
+    """Load and run scenarios with common random numbers; a ``compare`` :class:`ResultSet`.
+
+    Parameters
+    ----------
+    scenarios : paths or bundled names, at least two; the first is the reference
+    options : trials, seed, engine, executor (see :func:`run_common`)
+    overrides : ``--set`` strings applied to every scenario
+
+    Returns
+    -------
+    ResultSet
+        ``kind = "compare"``, one run per scenario in the order given; ``meta`` holds
+        ``labels`` (unique display names), ``names`` (scenario names), ``sources``,
+        ``overrides`` and ``seed``.
+
+    Raises
+    ------
+    ComparisonError
+        With fewer than two scenarios, or a scenario without a baseline.
+    ScenarioError
+        If a scenario or override is invalid (all are loaded before any is run).
+    """
+    if len(scenarios) < 2:
+        raise ComparisonError(
+            f"compare needs at least two scenarios (got {len(scenarios)}); to see one, use "
+            "`simroi run`"
+        )
+    options = options or RunOptions()
+    loaded = [load_scenario(s, overrides=overrides) for s in scenarios]
+    for item in loaded:
+        if item.baseline is None:
+            raise ComparisonError(
+                f"{item.source}: scenario.baseline: ROI is measured against a baseline; name a "
+                "baseline file or add a [baseline] table of overrides"
+            )
+    results = run_common(
+        loaded, options, overrides=[list(overrides)] * len(loaded), progress=progress
+    )
+    labels = _unique_labels([str(s) for s in scenarios])
+    meta = {
+        "labels": labels,
+        "names": [item.name for item in loaded],
+        "sources": [item.source for item in loaded],
+        "overrides": list(overrides),
+        "seed": str(results[0].provenance.seed),
+    }
+    return ResultSet("compare", results, meta)
+
+
+def compare_result_set(result_set: ResultSet) -> ComparisonResult:
+    """The comparison of a ``compare`` result set (saved or fresh), recomputed from its runs."""
+    labels = result_set.meta.get("labels")
+    return compare_results(result_set.runs, labels)

@@ -1,0 +1,438 @@
+"""Which inputs drive the ROI: a sampling tornado and a one-at-a-time swing tornado.
+
+Two views, each named on its output, because they answer different questions:
+
+* The **sampling tornado** is computed from the Monte Carlo trials themselves. Each uncertain
+  input's Spearman rank correlation with ROI ranks the inputs; the bar of an input spans the mean
+  ROI of the trials in which that input fell in its bottom decile to the mean ROI of those in its
+  top decile (@RISK's "change in output mean" over ten equal-count bins). Because the trials carry
+  the scenario's input correlations, so does this view. Beside it, the share of ROI variance
+  explained by the input's deciles (the correlation ratio η², bias-adjusted) is a given-data
+  estimate of the first-order variance-based (Sobol) index, from the same samples; with
+  correlated inputs it includes the variance an input shares with those it is correlated with.
+* The **swing tornado** is the one-at-a-time view executives know from spreadsheets (Crystal
+  Ball's tornado tool): each input at its P10 and then its P90 with all other uncertain inputs at
+  their medians, every run with the same seed (common random numbers), so the difference between
+  the two ends is the input's effect, not noise. It ignores correlations and depends on the base
+  case, and says so.
+
+The output is ROI where it is defined in every trial, else NPV (and the method text says which).
+:func:`sampling_tornado` and :func:`swing_tornado` are pure functions of run results;
+:func:`run_sensitivity` orchestrates the runs and returns the base run with the tornados in
+``meta["sensitivity"]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from simroi.analysis.comparison import Progress, run_common
+from simroi.errors import SimroiError
+from simroi.execution.result import RunResult
+from simroi.execution.runner import RunOptions, run
+from simroi.randomness import fresh_entropy
+from simroi.scenario.load import LoadedScenario, load_scenario
+
+__all__ = [
+    "DEFAULT_SWING_TRIALS",
+    "DEFAULT_TOP",
+    "SWING_METHOD",
+    "SensitivityError",
+    "Tornado",
+    "TornadoRow",
+    "input_label",
+    "output_metric",
+    "run_sensitivity",
+    "sampling_tornado",
+    "sensitivity_to_json",
+    "swing_levels",
+    "swing_overrides",
+    "swing_tornado",
+]
+
+DEFAULT_TOP = 10
+DEFAULT_SWING_TRIALS = 200
+SWING_METHOD = (
+    "one-at-a-time swing: each input at its P10 and P90, all other uncertain inputs at their "
+    "medians (ignores correlations)"
+)
+_SWING_LEVELS = (0.10, 0.50, 0.90)
+_Z95 = 1.959963984540054
+
+
+class SensitivityError(SimroiError, ValueError):
+    """A sensitivity analysis that cannot be done (too few trials, no uncertain inputs...)."""
+
+
+@dataclass(frozen=True)
+class TornadoRow:
+    """One bar of a tornado.
+
+    ``low`` and ``high`` are the output (ROI or NPV) when the input is low and high: for the
+    sampling tornado the mean output in the input's bottom and top decile of trials, for the
+    swing the mean output with the input at its P10 and at its P90. ``value_low`` and
+    ``value_high`` are the input's values there (the decile means, or P10 and P90).
+    ``coefficient`` (Spearman ρ, with a 95% interval) and ``first_order_index`` (bias-adjusted
+    η²) belong to the sampling tornado and are None in a swing.
+    """
+
+    input: str
+    label: str
+    low: float
+    high: float
+    value_low: float
+    value_high: float
+    coefficient: float | None = None
+    coefficient_ci95: tuple[float, float] | None = None
+    first_order_index: float | None = None
+
+    @property
+    def swing(self) -> float:
+        """``|high − low|``, the bar's length."""
+        return abs(self.high - self.low)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready (NaN becomes null)."""
+        out: dict[str, Any] = {
+            "input": self.input,
+            "label": self.label,
+            "low": _clean(self.low),
+            "high": _clean(self.high),
+            "value_low": _clean(self.value_low),
+            "value_high": _clean(self.value_high),
+            "swing": _clean(self.swing),
+        }
+        if self.coefficient is not None:
+            out["coefficient"] = _clean(self.coefficient)
+            ci = self.coefficient_ci95
+            out["coefficient_ci95"] = [_clean(ci[0]), _clean(ci[1])] if ci else None
+            out["first_order_index"] = _clean(self.first_order_index)
+        return out
+
+
+@dataclass(frozen=True)
+class Tornado:
+    """A tornado: the method that made it, the output it is about, its base value and bars.
+
+    ``base`` is the mean output of the run the bars are measured against (all trials for the
+    sampling tornado; the all-medians run for a swing). Rows are sorted, biggest driver first.
+    """
+
+    method: str
+    output: str
+    output_label: str
+    base: float
+    trials: int
+    rows: tuple[TornadoRow, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready: ``method``, ``output``, ``base``, ``trials`` and ``rows``."""
+        return {
+            "method": self.method,
+            "output": self.output,
+            "output_label": self.output_label,
+            "base": _clean(self.base),
+            "trials": self.trials,
+            "rows": [r.to_json() for r in self.rows],
+        }
+
+
+def _clean(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def input_label(key: str) -> str:
+    """A readable label for an input key: ``channels.social.fcr`` → ``social: fcr``."""
+    parts = key.split(".")
+    name = parts[-1].replace("_", " ")
+    if parts[0] == "channels" and len(parts) >= 3:
+        return f"{parts[1]}: {' '.join(p.replace('_', ' ') for p in parts[2:])}"
+    if parts[0] == "events" and len(parts) >= 3:
+        return f"event {parts[1]}: {name}"
+    return name
+
+
+def output_metric(result: RunResult) -> tuple[str, np.ndarray, str]:
+    """``(key, per-trial values, description)`` of the output a tornado is about.
+
+    ROI when it is defined in every trial; otherwise NPV, saying why.
+    """
+    roi = np.asarray(result.samples["roi"], dtype=float)
+    if roi.size and np.isfinite(roi).all():
+        return "roi", roi, "ROI"
+    undefined = 1.0 - float(np.isfinite(roi).mean()) if roi.size else 1.0
+    return (
+        "npv",
+        np.asarray(result.samples["npv"], dtype=float),
+        (f"NPV (ROI is undefined in {undefined:.1%} of trials, with no incremental cost)"),
+    )
+
+
+def sampling_tornado(result: RunResult, *, bins: int = 10) -> Tornado:
+    """The tornado of a run's uncertain inputs, from its own trials (respects correlations).
+
+    Parameters
+    ----------
+    result : RunResult
+        A run whose ``samples`` hold ``input.<key>`` for each uncertain input.
+    bins : int
+        Equal-count bins of each input (10: deciles); fewer when there are under 5 trials a bin.
+
+    Raises
+    ------
+    SensitivityError
+        With fewer than 10 trials or no uncertain input.
+    """
+    key, y, description = output_metric(result)
+    n = y.size
+    if n < 10:
+        raise SensitivityError(f"sensitivity needs at least 10 trials (got {n})")
+    inputs = sorted(k.removeprefix("input.") for k in result.samples if k.startswith("input."))
+    if not inputs:
+        raise SensitivityError(
+            f"{result.provenance.scenario_source}: the scenario has no uncertain inputs, so "
+            "nothing drives the uncertainty of the ROI"
+        )
+    k = max(2, min(bins, n // 5))
+    ranks_y = stats.rankdata(y)
+    total_ss = float(((y - y.mean()) ** 2).sum())
+    null = (k - 1) / (n - 1)  # E[η²] for an input with no effect
+    rows = []
+    for name in inputs:
+        x = np.asarray(result.samples[f"input.{name}"], dtype=float)
+        if np.ptp(x) == 0.0:
+            continue
+        order = np.argsort(x, kind="stable")
+        bin_of = np.empty(n, dtype=np.int64)
+        bin_of[order] = np.arange(n) * k // n
+        counts = np.bincount(bin_of, minlength=k)
+        means = np.bincount(bin_of, weights=y, minlength=k) / counts
+        x_means = np.bincount(bin_of, weights=x, minlength=k) / counts
+        if total_ss > 0:
+            rho = float(np.corrcoef(stats.rankdata(x), ranks_y)[0, 1])
+            eta2 = float((counts * (means - y.mean()) ** 2).sum()) / total_ss
+            index = max(0.0, (eta2 - null) / (1.0 - null))
+        else:
+            rho, index = 0.0, 0.0
+        # Fieller–Hartley–Pearson standard error of atanh(ρ) for Spearman's ρ.
+        half = _Z95 * math.sqrt(1.06 / (n - 3)) if n > 3 else math.inf
+        z = math.atanh(max(-0.999999, min(0.999999, rho)))
+        rows.append(
+            TornadoRow(
+                input=name,
+                label=input_label(name),
+                low=float(means[0]),
+                high=float(means[-1]),
+                value_low=float(x_means[0]),
+                value_high=float(x_means[-1]),
+                coefficient=rho,
+                coefficient_ci95=(math.tanh(z - half), math.tanh(z + half)),
+                first_order_index=index,
+            )
+        )
+    rows.sort(key=lambda r: (-abs(r.coefficient or 0.0), r.input))
+    bin_name = "decile" if k == 10 else f"1/{k} bin"
+    method = (
+        f"Spearman rank correlation of each input with {description} across {n} trials "
+        f"(respects input correlations); bars: mean {key.upper()} of the trials in the input's "
+        f"bottom and top {bin_name}; first-order index: share of {key.upper()} variance "
+        f"explained by the input's {bin_name}s (correlation ratio, bias-adjusted)"
+    )
+    return Tornado(method, key, description, float(y.mean()), n, tuple(rows))
+
+
+def swing_levels(loaded: LoadedScenario) -> dict[str, tuple[float, float, float]]:
+    """P10, P50 and P90 of every uncertain input of the program, by key."""
+    out = {}
+    for key, dist in loaded.program.uncertain_inputs().items():
+        p10, p50, p90 = (float(v) for v in dist.ppf(np.array(_SWING_LEVELS)))
+        out[key] = (p10, p50, p90)
+    return out
+
+
+def swing_overrides(
+    loaded: LoadedScenario,
+    levels: dict[str, tuple[float, float, float]],
+    at: dict[str, float] | None = None,
+) -> list[str]:
+    """``--set`` strings fixing every uncertain input at its median, except those in ``at``.
+
+    Correlations are dropped (``correlations=[]``): fixed inputs have none to honour.
+    """
+    at = at or {}
+    sets = ["correlations=[]"] if loaded.program.correlations else []
+    for key, (_, p50, _) in levels.items():
+        sets.append(f"{key}={float(at.get(key, p50))!r}")
+    return sets
+
+
+def _mean_output(result: RunResult, key: str) -> float:
+    values = np.asarray(result.samples[key], dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def swing_tornado(
+    keys: Sequence[str],
+    levels: dict[str, tuple[float, float, float]],
+    base: RunResult,
+    lows: Sequence[RunResult],
+    highs: Sequence[RunResult],
+    *,
+    output: str = "roi",
+    output_label: str = "ROI",
+    note: str = "",
+) -> Tornado:
+    """The one-at-a-time swing tornado from runs at each input's P10 and P90.
+
+    Parameters
+    ----------
+    keys : the swung inputs; ``lows[i]`` and ``highs[i]`` are the runs with ``keys[i]`` at its
+        P10 and P90 and every other uncertain input at its median
+    levels : P10, P50, P90 of each input (:func:`swing_levels`)
+    base : the run with every uncertain input at its median
+    output : ``"roi"`` or ``"npv"``, the per-trial sample to average
+    """
+    rows = [
+        TornadoRow(
+            input=key,
+            label=input_label(key),
+            low=_mean_output(low, output),
+            high=_mean_output(high, output),
+            value_low=levels[key][0],
+            value_high=levels[key][2],
+        )
+        for key, low, high in zip(keys, lows, highs, strict=True)
+    ]
+    rows.sort(key=lambda r: (-(r.swing if math.isfinite(r.swing) else -1.0), r.input))
+    method = (
+        f"{SWING_METHOD}; mean {output_label} over {base.trials} trials per run, every run "
+        f"with the same seed (common random numbers){note}"
+    )
+    return Tornado(
+        method, output, output_label, _mean_output(base, output), base.trials, tuple(rows)
+    )
+
+
+def run_sensitivity(
+    scenario: str | None,
+    options: RunOptions | None = None,
+    *,
+    overrides: Sequence[str] = (),
+    swing: bool = True,
+    top: int = DEFAULT_TOP,
+    swing_trials: int = DEFAULT_SWING_TRIALS,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Run a scenario and compute its tornados; the base run with ``meta["sensitivity"]``.
+
+    ``meta["sensitivity"]`` is ``{"method", "output", "output_label", "base", "trials",
+    "rows": [...], "swing": {"method", ..., "rows": [...]} or None}`` with rows as in
+    :meth:`TornadoRow.to_json`. The swing covers the ``top`` inputs of the sampling tornado,
+    ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed.
+
+    Raises
+    ------
+    SensitivityError
+        For a scenario with no baseline or no uncertain inputs, or bad ``top``/``swing_trials``.
+    ScenarioError
+        If the scenario or an override is invalid.
+    """
+    options = options or RunOptions()
+    if top < 1:
+        raise SensitivityError(f"--top must be ≥ 1 (got {top})")
+    if swing_trials < 1:
+        raise SensitivityError(f"--swing-trials must be ≥ 1 (got {swing_trials})")
+    loaded = load_scenario(scenario, overrides=overrides)
+    if loaded.baseline is None:
+        raise SensitivityError(
+            f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
+            "baseline file or add a [baseline] table of overrides"
+        )
+    levels = swing_levels(loaded)
+    if not levels:
+        raise SensitivityError(
+            f"{loaded.source}: the scenario has no uncertain inputs, so nothing drives the "
+            "uncertainty of the ROI"
+        )
+    seed = options.seed if options.seed is not None else fresh_entropy()
+    options = replace(options, seed=seed)
+    planned_base = (
+        options.trials if isinstance(options.trials, int) else loaded.program.simulation.trials
+    )
+    swung = min(top, len(levels)) if swing else 0
+    total = planned_base + (2 * swung + 1) * swing_trials * bool(swing)
+
+    def base_progress(done: int, planned: int) -> None:
+        if progress is not None:
+            progress(done, max(total, done))
+
+    base = run(loaded, options, progress=base_progress)
+    base = replace(base, provenance=replace(base.provenance, overrides=tuple(overrides)))
+    sampling = sampling_tornado(base)
+    swing_json: dict[str, Any] | None = None
+    if swing:
+        keys = [r.input for r in sampling.rows[:top]]
+        at_median = [*overrides, *swing_overrides(loaded, levels)]
+        sets = [at_median]
+        for key in keys:
+            for level in (0, 2):
+                sets.append(
+                    [*overrides, *swing_overrides(loaded, levels, {key: levels[key][level]})]
+                )
+        variants = [load_scenario(scenario, overrides=s) for s in sets]
+        done = base.trials
+
+        def swing_progress(d: int, planned: int) -> None:
+            if progress is not None:
+                progress(done + d, max(done + planned, done + d))
+
+        runs = run_common(
+            variants, replace(options, trials=swing_trials), overrides=sets, progress=swing_progress
+        )
+        note = ""
+        if loaded.program.scenario.baseline is not None:
+            note = "; the baseline is a separate file, whose own uncertain inputs stay sampled"
+        tornado = swing_tornado(
+            keys,
+            levels,
+            runs[0],
+            runs[1::2],
+            runs[2::2],
+            output=sampling.output,
+            output_label=sampling.output_label,
+            note=note,
+        )
+        swing_json = tornado.to_json()
+    meta = {**base.meta, "sensitivity": {**sampling.to_json(), "swing": swing_json}}
+    return replace(base, meta=meta)
+
+
+def sensitivity_to_json(result: RunResult, top: int | None = None) -> dict[str, Any]:
+    """The JSON printed by ``simroi sensitivity --json``: the tornados and the run they are from.
+
+    ``top`` keeps the first ``top`` rows of the sampling tornado (all when None).
+    """
+    sensitivity = result.meta.get("sensitivity")
+    if not isinstance(sensitivity, dict):
+        raise SensitivityError(
+            f"{result.provenance.scenario_name}: this result holds no sensitivity analysis"
+        )
+    out = {
+        "kind": "sensitivity",
+        "seed": str(result.provenance.seed),
+        "trials": result.trials,
+        "scenario": result.provenance.scenario_name,
+        "source": result.provenance.scenario_source,
+        "currency": result.meta.get("currency", "USD"),
+        **sensitivity,
+    }
+    if top is not None:
+        out["rows"] = list(sensitivity["rows"])[:top]
+    return out

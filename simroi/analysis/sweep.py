@@ -1,0 +1,505 @@
+"""Sweeping one or two inputs over a grid: a staffing curve with bands and a recommendation.
+
+A sweep runs the same scenario once per grid point, each point being the scenario loaded with
+the user's ``--set`` overrides plus ``key=value`` for the swept keys, and every point with the
+same seed, trials and block size, so the points differ only by the swept values (common random
+numbers: the same customers, the same contacts, the same draws of every uncertain input). The
+curve is therefore smooth where the model is, and the difference between neighbouring points is
+the effect of the change rather than noise.
+
+Grids are written ``start:stop`` (inclusive, step 1), ``start:stop:step`` or a comma list
+``1,2,4``; integers stay integers (agents), anything else is a float. Any numeric key of the
+scenario can be swept (``channels.social.agents``, ``program.monthly_tools_cost``,
+``channels.phone.staffing.1.agents`` ...); sweeping an uncertain input fixes it at each value.
+
+For each point :func:`summarize_sweep` gives ROI and NPV bands (P5/P50/P95), each channel's service
+level, the probability of each objective and of meeting all of them in the same trial, and marks
+two points: the best expected NPV, and the *recommendation*, the cheapest point (lowest mean PV
+of costs) whose probability of meeting every objective at once is at least ``confidence``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from simroi.analysis.comparison import Progress, prob_best, run_common
+from simroi.analysis.summary import (
+    Interval,
+    ObjectiveOutcome,
+    interval,
+    metric_samples,
+    probability,
+)
+from simroi.errors import ScenarioError
+from simroi.execution.result import ResultSet
+from simroi.execution.runner import RunOptions
+from simroi.scenario.load import load_scenario, resolve_scenario_path
+from simroi.scenario.spec import Scenario
+
+__all__ = [
+    "DEFAULT_CONFIDENCE",
+    "MAX_POINTS",
+    "SweepAxis",
+    "SweepPoint",
+    "SweepResult",
+    "is_grid",
+    "parse_grid",
+    "run_sweep",
+    "split_sets",
+    "summarize_sweep",
+    "sweep_to_json",
+]
+
+DEFAULT_CONFIDENCE = 0.9
+#: Most grid points one sweep may have (a typo like ``0:100000`` should not run for a day).
+MAX_POINTS = 1000
+_GRID_FORM = "a sweep grid is start:stop[:step] (inclusive) or a comma list such as 1,2,4"
+
+Number = int | float
+
+
+@dataclass(frozen=True)
+class SweepAxis:
+    """One swept key and its values, in sweep order."""
+
+    key: str
+    values: tuple[Number, ...]
+
+    def override(self, value: Number) -> str:
+        """The ``--set`` text that fixes this key at ``value``."""
+        return f"{self.key}={_format_value(value)}"
+
+
+def _format_value(value: Number) -> str:
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def is_grid(value: str) -> bool:
+    """Whether a ``--set`` value is a grid (``2:12``, ``1,2,4``) rather than one value.
+
+    Inline tables, arrays and quoted strings (``{ dist = ... }``, ``[...]``, ``"08:00"``) are
+    single values even though they may contain ``:`` or ``,``.
+    """
+    text = value.strip()
+    return bool(text) and text[0] not in "{[\"'" and (":" in text or "," in text)
+
+
+def _number(part: str, text: str) -> Number:
+    token = part.strip().replace("_", "")
+    try:
+        return int(token)
+    except ValueError:
+        pass
+    try:
+        value = float(token)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ScenarioError(f"--set {text}: {part.strip()!r} is not a number; {_GRID_FORM}")
+    return value
+
+
+def parse_grid(text: str) -> SweepAxis:
+    """Parse ``"key=start:stop[:step]"`` or ``"key=a,b,c"`` into a :class:`SweepAxis`.
+
+    Raises
+    ------
+    ScenarioError
+        If the text is not ``key=grid``, a part is not a number, the step is not positive,
+        stop is below start, or the grid has more than :data:`MAX_POINTS` values.
+    """
+    key, sep, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep or not key or not value:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=grid; {_GRID_FORM}")
+    values: list[Number]
+    if ":" in value and "," in value:
+        raise ScenarioError(f"--set {text}: mixes ':' and ','; {_GRID_FORM}")
+    if ":" in value:
+        parts = value.split(":")
+        if len(parts) not in (2, 3):
+            raise ScenarioError(f"--set {text}: {value!r} has {len(parts)} parts; {_GRID_FORM}")
+        numbers = [_number(p, text) for p in parts]
+        start, stop = numbers[0], numbers[1]
+        step: Number = numbers[2] if len(numbers) == 3 else 1
+        if step <= 0:
+            raise ScenarioError(f"--set {text}: the step must be > 0 (got {step})")
+        if stop < start:
+            raise ScenarioError(f"--set {text}: stop must be ≥ start (got {start}:{stop})")
+        count = math.floor((stop - start) / step + 1e-9) + 1
+        if count > MAX_POINTS:
+            raise ScenarioError(
+                f"--set {text}: {count} points is more than the limit of {MAX_POINTS}"
+            )
+        if all(isinstance(n, int) for n in numbers):
+            values = [int(start) + i * int(step) for i in range(count)]
+        else:
+            values = [float(f"{start + i * step:.12g}") for i in range(count)]
+    else:
+        numbers = [_number(p, text) for p in value.split(",") if p.strip()]
+        if not numbers:
+            raise ScenarioError(f"--set {text}: no values; {_GRID_FORM}")
+        if not all(isinstance(n, int) for n in numbers):
+            numbers = [float(n) for n in numbers]
+        values = list(dict.fromkeys(numbers))  # drop repeats, keep order
+        if len(values) > MAX_POINTS:
+            raise ScenarioError(
+                f"--set {text}: {len(values)} points is more than the limit of {MAX_POINTS}"
+            )
+    return SweepAxis(key, tuple(values))
+
+
+def split_sets(sets: Sequence[str]) -> tuple[list[SweepAxis], list[str]]:
+    """Separate grid ``--set`` options (one or two) from plain overrides.
+
+    Raises
+    ------
+    ScenarioError
+        With no grid, more than two, the same key swept twice or also set to one value, or a
+        grid product over :data:`MAX_POINTS` points.
+    """
+    axes: list[SweepAxis] = []
+    plain: list[str] = []
+    for text in sets:
+        _, _, value = text.partition("=")
+        if is_grid(value):
+            axes.append(parse_grid(text))
+        else:
+            plain.append(text)
+    if not axes:
+        raise ScenarioError(
+            "sweep needs a grid: --set KEY=start:stop[:step] or --set KEY=a,b,c "
+            "(e.g. --set channels.social.agents=1:6)"
+        )
+    if len(axes) > 2:
+        keys = ", ".join(a.key for a in axes)
+        raise ScenarioError(f"sweep takes one or two grids (got {len(axes)}: {keys})")
+    swept = [a.key for a in axes]
+    if len(set(swept)) != len(swept):
+        raise ScenarioError(f"--set {swept[0]}: the same key is swept twice")
+    for text in plain:
+        key = text.partition("=")[0].strip()
+        if key in swept:
+            raise ScenarioError(f"--set {key}: is both swept and set to one value ({text!r})")
+    points = math.prod(len(a.values) for a in axes)
+    if points > MAX_POINTS:
+        raise ScenarioError(f"sweep grid has {points} points, more than the limit of {MAX_POINTS}")
+    return axes, plain
+
+
+_MISSING = object()
+
+
+def _value_at(scenario: Scenario, key: str) -> Any:
+    """The validated value at a dotted key (channels by name, lists by index), or _MISSING."""
+    node: Any = scenario
+    for part in key.split("."):
+        if isinstance(node, BaseModel) and not hasattr(node, "dist"):
+            if part not in type(node).model_fields:
+                return _MISSING
+            node = getattr(node, part)
+        elif isinstance(node, dict):
+            node = node.get(part, _MISSING)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+        if node is _MISSING:
+            return _MISSING
+    return node
+
+
+def _check_numeric(scenario: Scenario, axis: SweepAxis, source: str) -> None:
+    if axis.key.startswith("baseline."):
+        return  # an inline baseline's own key: the loader validates it at each point
+    value = _value_at(scenario, axis.key)
+    numeric = (
+        value is None
+        or value is _MISSING
+        or hasattr(value, "dist")
+        or (isinstance(value, int | float) and not isinstance(value, bool))
+    )
+    if not numeric:
+        shown = repr(value) if isinstance(value, str | bool) else type(value).__name__
+        raise ScenarioError(
+            f"{source}: --set {axis.key}: a sweep needs a numeric key; this one is not a "
+            f"number (got {shown})"
+        )
+
+
+def run_sweep(
+    scenario: str | None,
+    sets: Sequence[str],
+    options: RunOptions | None = None,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    progress: Progress | None = None,
+) -> ResultSet:
+    """Run ``scenario`` at every point of the grid in ``sets``, with common random numbers.
+
+    Parameters
+    ----------
+    scenario : path or bundled name (None: the bundled default)
+    sets : ``--set`` strings: one or two grids, and plain overrides applied at every point
+    options : trials, seed, engine, executor; every point uses the same seed
+    confidence : stored with the result; the recommendation's threshold (see
+        :func:`summarize_sweep`)
+
+    Returns
+    -------
+    ResultSet
+        ``kind = "sweep"``; ``meta`` holds ``keys``, ``points`` (one list per run, in run
+        order: the grid values of each run), ``labels``, ``overrides`` (the plain ones),
+        ``seed``, ``confidence`` and ``recommendation`` (``best_npv`` and
+        ``cheapest_meeting_objectives``, run indices, the latter None when no point qualifies).
+
+    Raises
+    ------
+    ScenarioError
+        For a bad grid, a non-numeric key, or a point the loader refuses (all points are loaded
+        before any is run).
+    """
+    if not 0.0 < confidence <= 1.0:
+        raise ScenarioError(f"--confidence must be in (0, 1] (got {confidence:g})")
+    options = options or RunOptions()
+    axes, plain = split_sets(sets)
+    source = str(resolve_scenario_path(scenario))
+    unswept = load_scenario(scenario, overrides=plain)
+    if unswept.baseline is None:
+        raise ScenarioError(
+            f"{unswept.source}: scenario.baseline: ROI is measured against a baseline; name a "
+            "baseline file or add a [baseline] table of overrides"
+        )
+    for axis in axes:
+        _check_numeric(unswept.program, axis, source)
+    grid = list(itertools.product(*(a.values for a in axes)))
+    point_sets = [
+        [*plain, *(a.override(v) for a, v in zip(axes, point, strict=True))] for point in grid
+    ]
+    loaded = [load_scenario(scenario, overrides=s) for s in point_sets]
+    results = run_common(loaded, options, overrides=point_sets, progress=progress)
+    labels = [", ".join(a.override(v) for a, v in zip(axes, point, strict=True)) for point in grid]
+    meta: dict[str, Any] = {
+        "keys": [a.key for a in axes],
+        "points": [list(point) for point in grid],
+        "labels": labels,
+        "overrides": plain,
+        "seed": str(results[0].provenance.seed),
+        "confidence": confidence,
+    }
+    summary = summarize_sweep(ResultSet("sweep", results, meta), confidence)
+    # A convenience copy for readers of the file; summarize_sweep recomputes it from the runs.
+    meta["recommendation"] = {
+        "best_npv": summary.best_npv,
+        "cheapest_meeting_objectives": summary.recommended,
+        "confidence": confidence,
+    }
+    return ResultSet("sweep", results, meta)
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One grid point's figures.
+
+    ``objectives`` are the per-objective probabilities; ``prob_all_objectives`` the probability
+    that every objective is met in the same trial. ``prob_best`` is the probability that this
+    point has the highest NPV of the grid (ties shared).
+    """
+
+    values: tuple[Number, ...]
+    label: str
+    roi: Interval
+    npv: Interval
+    pv_costs: Interval
+    payback_months: Interval
+    prob_roi_positive: float
+    service_levels: tuple[tuple[str, Interval], ...]
+    objectives: tuple[ObjectiveOutcome, ...]
+    prob_all_objectives: float
+    prob_all_objectives_mcse: float
+    prob_best: float
+    prob_best_mcse: float
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A sweep's points and its two marks (indices into ``points``).
+
+    ``best_npv`` is the point with the highest mean NPV; ``recommended`` the cheapest point
+    (lowest mean PV of costs) with ``prob_all_objectives ≥ confidence``, or None; ``note``
+    explains the recommendation in one sentence.
+    """
+
+    keys: tuple[str, ...]
+    points: tuple[SweepPoint, ...]
+    best_npv: int
+    recommended: int | None
+    confidence: float
+    note: str
+    seed: int
+    trials: int
+    currency: str
+    objective_labels: tuple[str, ...]
+
+
+def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> SweepResult:
+    """Summarize a ``sweep`` result set (fresh or loaded), recomputed from its runs.
+
+    Parameters
+    ----------
+    result_set : ResultSet of kind ``sweep`` (:func:`run_sweep`)
+    confidence : the probability of meeting every objective a recommended point needs
+        (default: the one stored with the sweep, else 0.9)
+    """
+    meta = result_set.meta
+    runs = result_set.runs
+    if confidence is None:
+        confidence = float(meta.get("confidence", DEFAULT_CONFIDENCE))
+    keys = tuple(meta.get("keys", []))
+    values = [tuple(v) for v in meta.get("points", [[] for _ in runs])]
+    labels = list(meta.get("labels", [str(v) for v in values]))
+    best_p, best_se = prob_best([r.samples["npv"] for r in runs])
+    points = []
+    for i, run in enumerate(runs):
+        s = run.samples
+        met_all = np.ones(run.trials, dtype=bool)
+        outcomes = []
+        for objective in run.meta.get("objectives", []):
+            metric = metric_samples(run, objective["metric"])
+            with np.errstate(invalid="ignore"):
+                met = (
+                    metric >= objective["bound"]
+                    if objective["op"] == ">="
+                    else (metric <= objective["bound"])
+                )
+            met &= np.isfinite(metric)
+            met_all &= met
+            p, se = probability(met)
+            outcomes.append(
+                ObjectiveOutcome(
+                    objective["label"],
+                    objective["metric"],
+                    objective["op"],
+                    objective["bound"],
+                    p,
+                    se,
+                )
+            )
+        p_all, p_all_se = probability(met_all)
+        channels = run.meta.get("channels", [])
+        points.append(
+            SweepPoint(
+                values=values[i],
+                label=labels[i],
+                roi=interval(s["roi"]),
+                npv=interval(s["npv"]),
+                pv_costs=interval(s["pv_costs"]),
+                payback_months=interval(s["payback_months"]),
+                prob_roi_positive=probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)[0],
+                service_levels=tuple(
+                    (c, interval(s[f"kpi.program.{c}.service_level"]))
+                    for c in channels
+                    if f"kpi.program.{c}.service_level" in s
+                ),
+                objectives=tuple(outcomes),
+                prob_all_objectives=p_all,
+                prob_all_objectives_mcse=p_all_se,
+                prob_best=best_p[i],
+                prob_best_mcse=best_se[i],
+            )
+        )
+    npv_means = [p.npv.mean if math.isfinite(p.npv.mean) else -math.inf for p in points]
+    best = int(np.argmax(npv_means))
+    recommended, note = _recommend(points, confidence, runs[0].meta.get("objectives", []))
+    return SweepResult(
+        keys=keys,
+        points=tuple(points),
+        best_npv=best,
+        recommended=recommended,
+        confidence=confidence,
+        note=note,
+        seed=runs[0].provenance.seed,
+        trials=runs[0].trials,
+        currency=str(runs[0].meta.get("currency", "USD")),
+        objective_labels=tuple(o["label"] for o in runs[0].meta.get("objectives", [])),
+    )
+
+
+def _recommend(
+    points: Sequence[SweepPoint], confidence: float, objectives: Sequence[Any]
+) -> tuple[int | None, str]:
+    if not objectives:
+        return None, (
+            "no recommendation: the scenario states no objectives (add [[objectives]] "
+            "to get the cheapest point that meets them)"
+        )
+    qualifying = [i for i, p in enumerate(points) if p.prob_all_objectives >= confidence]
+    count = len(objectives)
+    if not qualifying:
+        top = max(range(len(points)), key=lambda i: points[i].prob_all_objectives)
+        return None, (
+            f"no point meets all {count} objectives with probability ≥ {confidence:.0%}; the "
+            f"highest is {points[top].prob_all_objectives:.1%} at {points[top].label}"
+        )
+    cheapest = min(qualifying, key=lambda i: (points[i].pv_costs.mean, i))
+    p = points[cheapest]
+    return cheapest, (
+        f"recommended: {p.label}, the cheapest point (lowest mean PV of costs) that meets all "
+        f"{count} objectives in the same trial with probability ≥ {confidence:.0%} "
+        f"(P = {p.prob_all_objectives:.1%} ± {p.prob_all_objectives_mcse:.1%})"
+    )
+
+
+def sweep_to_json(sweep: SweepResult) -> dict[str, Any]:
+    """The JSON printed by ``simroi sweep --json``."""
+
+    def mark(index: int | None) -> dict[str, Any] | None:
+        if index is None:
+            return None
+        point = sweep.points[index]
+        return {
+            "index": index,
+            "label": point.label,
+            "values": dict(zip(sweep.keys, point.values, strict=True)),
+        }
+
+    return {
+        "kind": "sweep",
+        "seed": str(sweep.seed),
+        "trials": sweep.trials,
+        "currency": sweep.currency,
+        "keys": list(sweep.keys),
+        "confidence": sweep.confidence,
+        "objectives": list(sweep.objective_labels),
+        "best_npv": mark(sweep.best_npv),
+        "recommended": mark(sweep.recommended),
+        "recommendation": sweep.note,
+        "points": [
+            {
+                "index": i,
+                "label": p.label,
+                "values": dict(zip(sweep.keys, p.values, strict=True)),
+                "roi": p.roi.to_json(),
+                "npv": p.npv.to_json(),
+                "pv_costs": p.pv_costs.to_json(),
+                "payback_months": p.payback_months.to_json(),
+                "prob_roi_positive": p.prob_roi_positive,
+                "service_level": {c: iv.to_json() for c, iv in p.service_levels},
+                "objectives": [o.to_json() for o in p.objectives],
+                "prob_all_objectives": p.prob_all_objectives,
+                "prob_all_objectives_mcse": p.prob_all_objectives_mcse,
+                "prob_best_npv": p.prob_best,
+                "prob_best_npv_mcse": p.prob_best_mcse,
+                "best_npv": i == sweep.best_npv,
+                "recommended": i == sweep.recommended,
+            }
+            for i, p in enumerate(sweep.points)
+        ],
+    }

@@ -1,0 +1,250 @@
+"""``simroi compare``, ``sweep`` and ``sensitivity``: several runs of a scenario, side by side."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from simroi.cli.options import (
+    _OUT_HELP,
+    _check_writable,
+    _console,
+    _progress,
+    _replay,
+    _simulate,
+    _Simulation,
+    run_options,
+)
+
+
+@click.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@run_options
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def compare(
+    ctx: click.Context,
+    scenarios: tuple[str, ...],
+    sim: _Simulation,
+    overrides: tuple[str, ...],
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Compare SCENARIOS side by side, each against its baseline, with common random numbers.
+
+    Every scenario runs with the same seed and trials, so trial t is the same possible world in
+    each: the same draws of shared inputs, the same customers and contacts where the scenarios
+    agree. For ROI, NPV, payback, PV of benefits and costs, and the key KPIs (each objective's
+    metric, every channel's service level and abandonment, net sentiment) it prints each
+    scenario's mean and P5–P95, and the paired difference against the FIRST scenario with its
+    95% interval (far tighter than the difference of two independent intervals, which is shown
+    for NPV) and P(better than the first). Last, the probability that each scenario has the
+    highest NPV, and of meeting each objective. --set applies to every scenario.
+
+    \b
+    Example:
+      simroi compare default social-team-2 social-team-3 --trials 1000 --seed 7
+    """
+    from simroi.analysis.comparison import compare_result_set, comparison_to_json, run_comparison
+    from simroi.cli.render import render_comparison
+
+    options = sim.options()
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result_set = _simulate(
+        bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
+    )
+    data = comparison_to_json(compare_result_set(result_set))
+    if out is not None:
+        result_set.save(out)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi compare",
+        *scenarios,
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        sets=overrides,
+    )
+    render_comparison(data, console, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@run_options
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=0.9,
+    show_default=True,
+    help="The recommended point is the cheapest (lowest mean PV of costs) whose "
+    "probability of meeting every objective in the same trial is at least this.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    scenario: str | None,
+    sim: _Simulation,
+    overrides: tuple[str, ...],
+    confidence: float,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Sweep one or two inputs of SCENARIO over a grid: a staffing curve with bands.
+
+    Give each swept input as --set KEY=start:stop (inclusive, step 1), KEY=start:stop:step or
+    KEY=a,b,c; integers stay integers. Any numeric key works; staffing per channel is the main
+    use. Other --set options are applied at every point. Every point runs with the same seed
+    (common random numbers), so the curve shows the effect of the input, not noise.
+
+    For each point: ROI and NPV as P50 [P5–P95], the mean PV of costs, each channel's service
+    level, the probability of each objective and of all at once, and the probability of the
+    highest NPV. Two points are marked: ★ the best expected NPV, and ✔ the recommendation, the
+    cheapest point meeting every objective with probability ≥ --confidence.
+
+    \b
+    Examples:
+      simroi sweep --set channels.social.agents=1:6 --trials 500 --seed 7
+      simroi sweep default --set channels.social.agents=1:4 \\
+          --set program.monthly_tools_cost=1000,3000
+    """
+    from simroi.analysis.sweep import run_sweep, summarize_sweep, sweep_to_json
+    from simroi.cli.render import render_sweep
+
+    options = sim.options()
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result_set = _simulate(
+        bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
+    )
+    data = sweep_to_json(summarize_sweep(result_set, confidence))
+    if out is not None:
+        result_set.save(out)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi sweep",
+        scenario or "",
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        f"--confidence {confidence:g}",
+        sets=overrides,
+    )
+    render_sweep(data, console, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@run_options
+@click.option(
+    "--swing/--no-swing",
+    default=True,
+    show_default=True,
+    help="Also run the one-at-a-time swing tornado (2 × top + 1 extra runs).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Inputs shown, and swung in the swing tornado.",
+)
+@click.option(
+    "--swing-trials",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Trials of each swing run (inputs are fixed there; trials average the "
+    "queues and word of mouth).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the base run with both tornados (.npz); `simroi export` turns it into "
+    "tornado slides without re-running.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def sensitivity(
+    ctx: click.Context,
+    scenario: str | None,
+    sim: _Simulation,
+    overrides: tuple[str, ...],
+    swing: bool,
+    top: int,
+    swing_trials: int,
+    out: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Which inputs drive the ROI of SCENARIO: two tornados, each naming its method.
+
+    \b
+    1. From the Monte Carlo trials (respects input correlations): inputs ranked by their
+       Spearman rank correlation with ROI; each bar spans the mean ROI of the trials in the
+       input's bottom and top decile; beside it, the share of ROI variance explained by the
+       input (a given-data first-order index).
+    2. One-at-a-time swing (for slides): each of the top inputs at its P10 and P90, all other
+       uncertain inputs at their medians, every run with the same seed. It ignores
+       correlations, and says so.
+
+    NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
+    """
+    from simroi.analysis.sensitivity import run_sensitivity, sensitivity_to_json
+    from simroi.cli.render import render_sensitivity
+
+    options = sim.options()
+    if out is not None:
+        _check_writable(out)
+    bar, update = _progress(quiet or as_json)
+    result = _simulate(
+        bar,
+        lambda: run_sensitivity(
+            scenario,
+            options,
+            overrides=overrides,
+            swing=swing,
+            top=top,
+            swing_trials=swing_trials,
+            progress=update,
+        ),
+    )
+    if out is not None:
+        result.save(out)
+    data = sensitivity_to_json(result)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    console = _console(ctx)
+    command = _replay(
+        "simroi sensitivity",
+        scenario or "",
+        f"--seed {data['seed']}",
+        f"--trials {data['trials']}",
+        f"--top {top}",
+        f"--swing-trials {swing_trials}" if swing else "--no-swing",
+        sets=overrides,
+    )
+    render_sensitivity(data, console, top=top, command=command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)

@@ -1,0 +1,207 @@
+"""The options every simulating command shares, parsed once, and the helpers around a run."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+SCENARIO_HELP = "a scenario file, or the name of a bundled scenario (see `simroi scenarios`)"
+
+
+def _console(ctx: click.Context) -> Console:
+    return ctx.obj["console"] if ctx.obj and "console" in ctx.obj else Console(highlight=False)
+
+
+def _trials(value: str | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise click.BadParameter(f"must be a whole number or 'auto' (got {value!r})") from None
+    if n < 1:
+        raise click.BadParameter(f"must be ≥ 1 (got {n})")
+    return n
+
+
+def _seed(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        seed = int(value, 0)
+    except ValueError:
+        raise click.BadParameter(f"must be a whole number ≥ 0 (got {value!r})") from None
+    if seed < 0:
+        raise click.BadParameter(f"must be ≥ 0 (got {seed})")
+    return seed
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by every command that simulates."""
+    options = [
+        click.option(
+            "--trials",
+            "trials",
+            default=None,
+            metavar="N|auto",
+            help="Trials to run (default: the scenario's [simulation] trials). 'auto' "
+            "runs until the Monte Carlo s.e. of P(ROI>0) < 0.005 and the mean NPV "
+            "is known to ±1%, with at least 2,000 trials.",
+        ),
+        click.option(
+            "--seed",
+            default=None,
+            metavar="INT",
+            help="Root seed; the same seed gives bit-identical results with any number "
+            "of workers. Without it a fresh seed is drawn and printed.",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(["vectorized", "simpy"]),
+            default="vectorized",
+            show_default=True,
+            help="Queue engine: vectorized numpy (fast) or the simpy reference "
+            "(the readable specification, trials one at a time).",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1),
+            default=None,
+            help="Local processes (default: all cores).",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default="local",
+            show_default=True,
+            help="Where blocks of trials run.",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="tcp://HOST:PORT",
+            help="Dask scheduler address (with --executor dask; default: a local cluster).",
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override a scenario value, e.g. --set channels.social.agents=2 or "
+            '--set \'customers.monthly_churn={ dist = "pert", low = 0.01, mode = '
+            "0.02, high = 0.03 }'. Repeatable; typed and validated like the file.",
+        ),
+    ]
+
+    @functools.wraps(func)
+    def packed(
+        *args: Any,
+        trials: str | None,
+        seed: str | None,
+        engine: str,
+        workers: int | None,
+        executor: str,
+        scheduler: str | None,
+        **kwargs: Any,
+    ) -> Any:
+        sim = _Simulation(trials, seed, engine, workers, executor, scheduler)
+        return func(*args, sim=sim, **kwargs)
+
+    command: Callable[..., Any] = packed
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class _Simulation:
+    """The options every simulating command shares, as given on the command line."""
+
+    trials: str | None
+    seed: str | None
+    engine: str
+    workers: int | None
+    executor: str
+    scheduler: str | None
+
+    def options(self) -> Any:
+        """As :class:`simroi.execution.runner.RunOptions` (bad values are one-line errors)."""
+        from simroi.execution.runner import RunOptions
+
+        return RunOptions(
+            trials=_trials(self.trials),  # type: ignore[arg-type]
+            seed=_seed(self.seed),
+            engine=self.engine,  # type: ignore[arg-type]
+            workers=self.workers,
+            executor=self.executor,  # type: ignore[arg-type]
+            scheduler=self.scheduler,
+        )
+
+    def words(self, seed: int) -> list[str]:
+        """These options on a command line that replays the run with ``seed``."""
+        words = [*(["--trials", self.trials] if self.trials else []), "--seed", str(seed)]
+        words += ["--engine", self.engine] if self.engine != "vectorized" else []
+        words += ["--workers", str(self.workers)] if self.workers else []
+        words += ["--executor", self.executor] if self.executor != "local" else []
+        words += ["--scheduler", self.scheduler] if self.scheduler else []
+        return words
+
+
+def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr (so --json output stays clean), or nothing."""
+    if quiet or not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed:,} trials"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = bar.add_task("trials", total=None)
+
+    def update(done: int, planned: int) -> None:
+        bar.update(task, completed=done, total=max(planned, done))
+
+    return bar, update
+
+
+def _check_writable(path: str) -> None:
+    """Fail before simulating when the output directory does not exist."""
+    from simroi.errors import OutputError
+
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise OutputError(f"{path}: cannot write: directory {str(parent)!r} does not exist")
+
+
+def _simulate(bar: Any, work: Callable[[], Any]) -> Any:
+    """Run ``work`` inside the progress bar's live display, if there is one."""
+    if bar is None:
+        return work()
+    with bar:
+        return work()
+
+
+def _replay(*parts: str, sets: tuple[str, ...] = ()) -> str:
+    """A copy-pasteable command line."""
+    import shlex
+
+    words = [*parts, *(f"--set {shlex.quote(s)}" for s in sets)]
+    return " ".join(w for w in words if w)
+
+
+_OUT_HELP = (
+    "Write a result file (.npz) with every run's per-trial samples and provenance; "
+    "`simroi export` turns it into slides, charts and tables without re-running."
+)

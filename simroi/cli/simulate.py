@@ -1,0 +1,270 @@
+"""``simroi run`` and ``simroi queue``: simulate a scenario, or one channel's queue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from simroi.cli.options import (
+    _check_writable,
+    _console,
+    _progress,
+    _seed,
+    _simulate,
+    _Simulation,
+    run_options,
+)
+from simroi.errors import SimroiError
+
+
+@click.command()
+@click.argument("scenario", required=False)
+@run_options
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a result file (.npz) with every per-trial sample and the provenance; "
+    "`simroi export` turns it into slides, charts and tables without re-running. While the "
+    "run is unfinished its blocks are kept in OUT.checkpoint, so it can be resumed.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint",
+    type=click.Path(file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Keep each finished block of trials in DIR (default: OUT.checkpoint with --out, "
+    "none without), so that an interrupted run can be resumed; removed once the run completes.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue an interrupted run from its checkpoint: finished blocks are reused, and "
+    "the result is bit-identical to an uninterrupted run. Give the same scenario, --set and "
+    "--trials; the seed comes from the checkpoint.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+def run(
+    ctx: click.Context,
+    scenario: str | None,
+    sim: _Simulation,
+    overrides: tuple[str, ...],
+    out: str | None,
+    checkpoint: str | None,
+    resume: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO against its baseline and print the ROI distribution.
+
+    SCENARIO is a scenario file or a bundled scenario's name; without it, the bundled default
+    (a mid-size consumer brand starting a social care team) runs.
+
+    Prints ROI, NPV and payback as mean, P5, P50, P95 with P(ROI > 0) and its Monte Carlo
+    standard error; each benefit and cost line; a TEI-style risk-adjusted view; KPIs per channel
+    for program and baseline; the probability of meeting each objective; and the seed that
+    replays the run exactly.
+
+    Blocks of trials run in --workers local processes (default: all cores) or on a Dask
+    cluster (--executor dask, with --scheduler or a local cluster); the same seed gives
+    bit-identical results on any of them. Ctrl-C or SIGTERM stops cleanly (exit status 130):
+    with --out or --checkpoint the finished blocks are kept and the message shows the command
+    that resumes the run.
+    """
+    import shlex
+    import tempfile
+
+    from simroi.errors import OutputError
+    from simroi.execution import workers
+    from simroi.execution.checkpoint import default_checkpoint_path, discard_checkpoint
+    from simroi.scenario.load import load_scenario
+
+    if sim.executor == "local":  # worker processes start up while the scenario loads
+        workers.start_early(sim.workers or workers.cores())
+        ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
+    loaded = load_scenario(scenario, overrides=overrides)
+    if loaded.baseline is None:
+        raise SimroiError(
+            f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
+            'baseline file in [scenario] baseline = "..." or add a [baseline] table of overrides'
+        )
+    options = sim.options()
+    if out is not None:
+        _check_writable(out)
+        try:  # fail now, not after hours of simulation, when the directory is not writable
+            with tempfile.TemporaryFile(dir=Path(out).parent):
+                pass
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
+    if resume and kept is None:
+        raise SimroiError(
+            "--resume needs the interrupted run's checkpoint: give the same --out FILE (its "
+            "checkpoint is FILE.checkpoint) or --checkpoint DIR"
+        )
+    from simroi.analysis.summary import summarize
+    from simroi.cli.render import render_run_summary
+    from simroi.execution.runner import RunInterrupted
+    from simroi.execution.runner import run as run_scenario
+
+    bar, update = _progress(quiet or as_json)
+    try:
+        result = _simulate(
+            bar,
+            lambda: run_scenario(loaded, options, progress=update, checkpoint=kept, resume=resume),
+        )
+        if out is not None:
+            try:
+                result.save(out)
+            except KeyboardInterrupt:  # the result is complete, and kept in the checkpoint
+                trials_done = result.trials
+                raise RunInterrupted(
+                    trials_done, trials_done, result.provenance.seed, kept
+                ) from None
+            except OutputError as exc:
+                if kept is None:
+                    raise
+                raise OutputError(
+                    f"{exc} (the {result.trials:,} simulated trials are kept in {kept}: fix "
+                    "this, then rerun with --resume to write the result without simulating "
+                    "again)"
+                ) from None
+    except RunInterrupted as exc:
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err.print(str(exc), markup=False)
+        if exc.checkpoint is None:
+            err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
+            ctx.exit(130)
+        words = ["simroi", "run", *([scenario] if scenario else [])]
+        for s in overrides:
+            words += ["--set", s]
+        words += sim.words(exc.seed)
+        words += ["--out", out] if out else []
+        words += ["--checkpoint", checkpoint] if checkpoint else []
+        command = " ".join(shlex.quote(w) for w in [*words, "--resume"])
+        err.print(f"resume with: {command}", markup=False)
+        ctx.exit(130)
+    if kept is not None:
+        discard_checkpoint(kept)  # the result is complete (and written, with --out)
+    summary = summarize(result)
+    console = _console(ctx)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        render_run_summary(summary, console, source=scenario or "")
+        if out is not None:
+            console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+        if options.seed is None:
+            console.print(f"(no --seed given: this run used seed {result.provenance.seed})")
+
+
+@click.command()
+@click.option("--arrivals-per-hour", type=float, required=True, help="Mean arrivals per hour.")
+@click.option("--agents", type=click.IntRange(min=0), required=True, help="Agents on duty.")
+@click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
+@click.option(
+    "--patience-minutes",
+    type=float,
+    default=None,
+    help="Mean (exponential) patience; omit for callers who never hang up (Erlang C).",
+)
+@click.option("--hours", type=float, default=8.0, show_default=True, help="Length of the day.")
+@click.option(
+    "--sl-seconds", type=float, default=20.0, show_default=True, help="Service-level threshold."
+)
+@click.option(
+    "--handle-dist",
+    type=click.Choice(["exponential", "lognormal", "gamma"]),
+    default="exponential",
+    show_default=True,
+    help="Handle-time distribution (exponential is what Erlang C/A assume).",
+)
+@click.option(
+    "--handle-cv",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Coefficient of variation of handle time (lognormal, gamma).",
+)
+@click.option(
+    "--warmup-minutes",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Discard contacts arriving in the first minutes (the day starts empty).",
+)
+@click.option(
+    "--trials", type=click.IntRange(min=2), default=2000, show_default=True, help="Simulated days."
+)
+@click.option("--seed", default=None, metavar="INT", help="Root seed (printed when omitted).")
+@click.option(
+    "--engine",
+    type=click.Choice(["vectorized", "simpy"]),
+    default="vectorized",
+    show_default=True,
+    help="Queue engine.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def queue(
+    ctx: click.Context,
+    arrivals_per_hour: float,
+    agents: int,
+    aht_minutes: float,
+    patience_minutes: float | None,
+    hours: float,
+    sl_seconds: float,
+    handle_dist: str,
+    handle_cv: float,
+    warmup_minutes: float,
+    trials: int,
+    seed: str | None,
+    engine: str,
+    as_json: bool,
+) -> None:
+    """One channel's queue: simulated KPIs with 95% intervals beside Erlang C and Erlang A.
+
+    Each trial is one day with Poisson arrivals, AGENTS always on duty, and handle times (and
+    patience, if given) drawn per contact. KPIs over contacts arriving after the warm-up:
+
+    \b
+    service level  answered within --sl-seconds / all arrivals
+    abandonment    hung up before being answered / all arrivals
+    ASA            mean wait of answered contacts (seconds)
+    occupancy      answered contacts' handle time / (agents x measured time)
+
+    Erlang C (no abandonment) is shown when agents exceed the offered load; Erlang A (exponential
+    patience) when --patience-minutes is given. Both are steady-state values: a simulated day
+    starts empty, so its early minutes are better than steady state — use --warmup-minutes to
+    compare like with like.
+
+    \b
+    Example (the issue's validation workload):
+      simroi queue --arrivals-per-hour 1260 --agents 90 --aht-minutes 4 \\
+          --patience-minutes 3 --hours 8 --sl-seconds 20 --trials 2000 --seed 7
+    """
+    from simroi.cli.render import render_queue_study
+    from simroi.queueing.study import QueueSpec, study_queue
+
+    spec = QueueSpec(
+        arrivals_per_hour,
+        agents,
+        aht_minutes,
+        patience_minutes,
+        hours,
+        sl_seconds,
+        handle_dist,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        handle_cv,
+        warmup_minutes,
+    )
+    study = study_queue(spec, trials=trials, seed=_seed(seed), engine=engine)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(study.to_json(), indent=2))
+    else:
+        render_queue_study(study.to_json(), _console(ctx))

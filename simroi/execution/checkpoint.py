@@ -1,0 +1,264 @@
+"""Checkpoints: the finished blocks of an interrupted run, kept so that ``--resume`` can finish it.
+
+A checkpoint is a directory (by default ``<out>.checkpoint`` beside the run's ``--out`` file)
+holding ``header.json`` — what run the blocks belong to: simroi and numpy versions, scenario name
+and content hash, seed, trials, block size and engine — and one ``block-<k>.npz`` per finished
+block with that block's per-trial arrays. Every file is written atomically (a temporary sibling,
+then a rename), the header before any block, and each block as soon as it is finished, so a run
+killed at any moment leaves a consistent checkpoint: a block is either complete or absent.
+
+Because block *k* always draws from the streams spawned for block *k* (DESIGN.md §3), a resumed
+run that skips the finished blocks and simulates the others gives the same result, bit for bit,
+as an uninterrupted run. That only holds for the same run, so :meth:`Checkpoint.resume` refuses a
+checkpoint whose header differs from the run being resumed and says which fields differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simroi.errors import OutputError, ResultFileError
+from simroi.execution.result import atomic_write
+
+__all__ = ["Checkpoint", "CheckpointHeader", "default_checkpoint_path", "discard_checkpoint"]
+
+FORMAT = "simroi-checkpoint"
+FORMAT_VERSION = 1
+_HEADER = "header.json"
+_BLOCK = re.compile(r"^block-(\d{6,})\.npz$")
+
+
+def default_checkpoint_path(out: str | Path) -> Path:
+    """Where a run writing ``out`` keeps its checkpoint: ``<out>.checkpoint`` beside it."""
+    out = Path(out)
+    return out.with_name(out.name + ".checkpoint")
+
+
+@dataclass(frozen=True)
+class CheckpointHeader:
+    """Identifies a run: a checkpoint's blocks may only be reused by the same run.
+
+    ``trials`` is the number of trials asked for, or ``"auto"`` for the stopping rule.
+    """
+
+    simroi_version: str
+    numpy_version: str
+    scenario_name: str
+    scenario_hash: str
+    seed: int
+    trials: int | str
+    block_size: int
+    engine: str
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (the seed as a string: it can exceed 64 bits)."""
+        data = asdict(self)
+        data["seed"] = str(self.seed)
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **data}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckpointHeader:
+        """Inverse of :meth:`to_json` (raises KeyError, TypeError or ValueError if malformed)."""
+        fields = {k: data[k] for k in cls.__dataclass_fields__}
+        fields["seed"] = int(fields["seed"])
+        return cls(**fields)
+
+    def differences(self, other: CheckpointHeader) -> list[str]:
+        """What differs between this checkpoint (``self``) and the run ``other``, in words."""
+        out = []
+        if (self.scenario_name, self.scenario_hash) != (other.scenario_name, other.scenario_hash):
+            out.append(
+                f"it is for scenario {self.scenario_name!r} (content {self.scenario_hash[:12]}), "
+                f"this run is {other.scenario_name!r} (content {other.scenario_hash[:12]}): "
+                "the scenario file or a --set differs"
+            )
+        if self.seed != other.seed:
+            out.append(f"it has seed {self.seed}, this run has seed {other.seed}")
+        if self.trials != other.trials:
+            out.append(f"it is for --trials {self.trials}, this run asks for {other.trials}")
+        if self.block_size != other.block_size:
+            out.append(f"its block size is {self.block_size}, this run's is {other.block_size}")
+        if self.engine != other.engine:
+            out.append(f"it used the {self.engine} engine, this run the {other.engine} engine")
+        if self.simroi_version != other.simroi_version:
+            out.append(
+                f"it was written by simroi {self.simroi_version}, this is simroi "
+                f"{other.simroi_version}"
+            )
+        if self.numpy_version != other.numpy_version:
+            out.append(
+                f"it was written with numpy {self.numpy_version}, this is numpy "
+                f"{other.numpy_version}"
+            )
+        return out
+
+
+class Checkpoint:
+    """A checkpoint directory: a header and the blocks finished so far.
+
+    Use :meth:`start` for a new run and :meth:`resume` to continue one; then :meth:`save_block`
+    after each finished block, :meth:`finished` and :meth:`load_block` to read them back, and
+    :meth:`discard` once the run's result is safely written.
+    """
+
+    def __init__(self, path: Path, header: CheckpointHeader) -> None:
+        self.path = path
+        self.header = header
+
+    # --- opening ---------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, path: str | Path, header: CheckpointHeader) -> Checkpoint:
+        """Create a fresh checkpoint at ``path`` (refusing to overwrite another run's)."""
+        path = Path(path)
+        if (path / _HEADER).exists():
+            raise ResultFileError(
+                f"{path}: a checkpoint of an interrupted run is already there; continue it with "
+                "--resume, or delete it to start over"
+            )
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path}: cannot keep a checkpoint there: it is a file")
+        if path.is_dir() and any(path.iterdir()):
+            raise OutputError(
+                f"{path}: cannot keep a checkpoint there: the directory is not empty and holds "
+                "no simroi checkpoint"
+            )
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"{path}: cannot create the checkpoint directory: {exc.strerror or exc}"
+            ) from None
+        text = json.dumps(header.to_json(), indent=2) + "\n"
+        atomic_write(path / _HEADER, lambda handle: handle.write(text.encode("utf-8")))
+        return cls(path, header)
+
+    @staticmethod
+    def read_header(path: str | Path) -> CheckpointHeader:
+        """The header of the checkpoint at ``path`` (a one-line ResultFileError if none)."""
+        path = Path(path)
+        header_file = path / _HEADER
+        if not header_file.is_file():
+            raise ResultFileError(
+                f"{path}: no checkpoint to resume (a run keeps one beside its --out file, or "
+                "in --checkpoint DIR, only while it is unfinished)"
+            )
+        try:
+            data = json.loads(header_file.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError("no simroi checkpoint header")
+            if data.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"checkpoint format version {data.get('format_version')}")
+            return CheckpointHeader.from_json(data)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ResultFileError(f"{path}: not a usable simroi checkpoint ({e})") from None
+
+    @classmethod
+    def resume(cls, path: str | Path, expected: CheckpointHeader) -> Checkpoint:
+        """Open the checkpoint at ``path`` for the run ``expected``, or refuse with the reasons."""
+        path = Path(path)
+        header = cls.read_header(path)
+        differences = header.differences(expected)
+        if differences:
+            raise ResultFileError(
+                f"{path}: cannot resume: this checkpoint belongs to another run: "
+                + "; ".join(differences)
+            )
+        return cls(path, header)
+
+    # --- blocks ----------------------------------------------------------------------------
+
+    def _block_path(self, block: int) -> Path:
+        return self.path / f"block-{block:06d}.npz"
+
+    def _run_id(self) -> str:
+        return json.dumps(self.header.to_json(), sort_keys=True)
+
+    def save_block(self, block: int, arrays: dict[str, np.ndarray]) -> None:
+        """Keep one finished block's per-trial arrays (atomically; raises OutputError).
+
+        The block's per-trial float64 columns are stored as one (trials, columns) matrix, so a
+        block is a few archive members rather than one per quantity.
+        """
+        names = list(arrays)
+        columns = [k for k in names if arrays[k].ndim == 1 and arrays[k].dtype == np.float64]
+        payload = {f"other/{k}": arrays[k] for k in names if k not in columns}
+        if columns:
+            payload["columns"] = np.stack([arrays[k] for k in columns], axis=1)
+        meta = {"run": self._run_id(), "block": block, "names": names, "columns": columns}
+        payload["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+        savez: Any = np.savez  # uncompressed: per-trial floats hardly compress, and it is faster
+        try:
+            atomic_write(self._block_path(block), lambda handle: savez(handle, **payload))
+        except OutputError as exc:
+            raise OutputError(
+                f"{exc} (the blocks finished so far are kept in {self.path}; free some space or "
+                "fix the permissions, then rerun with --resume)"
+            ) from None
+
+    def finished(self) -> set[int]:
+        """The blocks with a file in the checkpoint."""
+        return {
+            int(match.group(1))
+            for entry in self.path.iterdir()
+            if (match := _BLOCK.match(entry.name)) is not None
+        }
+
+    def load_block(self, block: int) -> dict[str, np.ndarray] | None:
+        """One finished block's arrays, or None if it is absent or cannot be read back.
+
+        A block that cannot be read is simply simulated again, which gives the same numbers.
+        """
+        path = self._block_path(block)
+        try:
+            # Open the archive first: np.load leaks its file handle on a truncated zip.
+            with zipfile.ZipFile(path):
+                pass
+            with np.load(path, allow_pickle=False) as data:
+                stored = {k: data[k] for k in data.files}
+            meta = json.loads(bytes(stored["meta"]).decode("utf-8"))
+            if meta.get("run") != self._run_id() or meta.get("block") != block:
+                return None
+            matrix = stored.get("columns", np.empty((0, 0)))
+            column = {name: i for i, name in enumerate(meta["columns"])}
+            return {
+                name: matrix[:, column[name]] if name in column else stored[f"other/{name}"]
+                for name in meta["names"]
+            }
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            EOFError,
+            UnicodeDecodeError,
+            zipfile.BadZipFile,
+        ):
+            return None
+
+    def discard(self) -> None:
+        """Remove the checkpoint's files and its directory (once the result is written)."""
+        discard_checkpoint(self.path)
+
+
+def discard_checkpoint(path: str | Path) -> None:
+    """Remove a checkpoint's files and, if nothing else is in it, its directory."""
+    path = Path(path)
+    if not path.is_dir():
+        return
+    for entry in path.iterdir():
+        if entry.name == _HEADER or _BLOCK.match(entry.name) or entry.name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()

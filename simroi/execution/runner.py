@@ -1,0 +1,461 @@
+"""Running a scenario: trials in fixed-size blocks, on any executor, reduced to a RunResult.
+
+Block *k* of a run always draws from the streams spawned for block *k* (:mod:`simroi.randomness`),
+so the result is bit-identical whether the blocks run in this process, in a pool of local
+processes (``workers``), or on a Dask cluster (``executor="dask"``), and whether or not the run was
+interrupted and resumed from a checkpoint (:mod:`simroi.execution.checkpoint`).
+
+Memory is bounded by the block size, not the trial count. Blocks are streamed: at most two per
+worker are in flight, and each finished block is reduced into the run's preallocated per-trial
+arrays (float64 scalars per trial, plus the monthly cash flows up to
+:data:`MONTHLY_KEEP_LIMIT` trials) and dropped, so a million trials hold about one kilobyte per
+trial and a few blocks' working memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from simroi import __version__
+from simroi.errors import SimroiError
+from simroi.execution import workers
+from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
+from simroi.execution.result import Provenance, RunResult
+from simroi.randomness import fresh_entropy
+from simroi.scenario.load import LoadedScenario
+from simroi.scenario.spec import assumptions
+
+if TYPE_CHECKING:
+    from simroi.model.block import BlockResult
+
+__all__ = [
+    "AUTO_MAX_TRIALS",
+    "AUTO_MIN_TRIALS",
+    "MONTHLY_KEEP_LIMIT",
+    "RunInterrupted",
+    "RunOptions",
+    "run",
+]
+
+AUTO_MIN_TRIALS = 2000
+AUTO_MAX_TRIALS = 200_000
+#: Per-month cash-flow arrays are kept up to this many trials (a million trials keep scalars only).
+MONTHLY_KEEP_LIMIT = 200_000
+#: Blocks in flight per worker: enough to keep every worker busy, few enough to bound memory.
+IN_FLIGHT_PER_WORKER = 2
+
+Progress = Callable[[int, int], None]
+_Plan = list[tuple[int, int]]  # (block index, trials in the block)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: trials (a number or ``"auto"``), seed, engine and executor."""
+
+    trials: int | Literal["auto"] | None = None  # None: the scenario's [simulation] trials
+    seed: int | None = None
+    engine: Literal["vectorized", "simpy"] = "vectorized"
+    workers: int | None = None  # None: all cores
+    executor: Literal["local", "dask"] = "local"
+    scheduler: str | None = None  # dask scheduler address; None starts a local cluster
+    block_size: int | None = None  # None: the scenario's [simulation] block_size
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or SIGTERM, which the CLI turns into Ctrl-C).
+
+    The blocks finished before the interruption are in ``checkpoint`` (None when the run kept
+    no checkpoint); :func:`run` with ``resume=True`` continues from there.
+    """
+
+    def __init__(
+        self, trials_done: int, trials_planned: int, seed: int, checkpoint: Path | None
+    ) -> None:
+        self.trials_done = trials_done
+        self.trials_planned = trials_planned
+        self.seed = seed
+        self.checkpoint = checkpoint
+        where = f"kept in {checkpoint}" if checkpoint is not None else "not kept (no checkpoint)"
+        super().__init__(
+            f"interrupted after {trials_done:,} of {trials_planned:,} trials; "
+            f"the finished blocks are {where}"
+        )
+
+
+def _block_sizes(trials: int, block_size: int, first_block: int = 0) -> _Plan:
+    count = math.ceil(trials / block_size)
+    return [(first_block + k, min(block_size, trials - k * block_size)) for k in range(count)]
+
+
+def _run_block(
+    loaded: LoadedScenario, entropy: int, block: int, trials: int, engine: str
+) -> BlockResult:
+    # imported here: the parent of a parallel run never simulates, so it need not load scipy
+    from simroi.model.block import simulate_block
+
+    return simulate_block(loaded, entropy=entropy, block=block, trials=trials, engine=engine)
+
+
+class _Blocks:
+    """Runs blocks on the chosen executor and yields each as it finishes.
+
+    Local processes are started only when there are at least two blocks to run at once; at most
+    :data:`IN_FLIGHT_PER_WORKER` blocks per worker are submitted ahead, so finished blocks never
+    pile up in memory. Leaving the ``with`` block on an exception (Ctrl-C included) stops the
+    workers at once rather than waiting for the blocks in flight.
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.workers = options.workers or workers.cores()
+        self.pool: Executor | None = None
+        self.client: Any = None
+        self.scattered: Any = None
+
+    def __enter__(self) -> _Blocks:
+        if self.options.executor == "dask":
+            from simroi.execution.distributed import dask_client
+
+            self.client = dask_client(self.options.scheduler, self.workers)
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        failed = exc_type is not None
+        if isinstance(self.pool, ProcessPoolExecutor):
+            workers.stop(self.pool, wait=not failed)
+        if self.client is not None:
+            self.client.close()
+
+    def run(self, loaded: LoadedScenario, entropy: int, plan: _Plan) -> Iterator[tuple[int, Any]]:
+        """``(block, BlockResult)`` for every block of ``plan``, in the order they finish."""
+        if self.client is not None:
+            yield from self._dask(loaded, entropy, plan)
+            return
+        if self.pool is None and self.workers > 1 and len(plan) > 1:
+            self.pool = workers.new_pool(self.workers)
+        if self.pool is None:
+            workers.discard_early()  # started in case; one process will do
+            for block, trials in plan:
+                yield block, _run_block(loaded, entropy, block, trials, self.options.engine)
+            return
+        yield from self._pool(self.pool, loaded, entropy, plan)
+
+    def _pool(
+        self, pool: Executor, loaded: LoadedScenario, entropy: int, plan: _Plan
+    ) -> Iterator[tuple[int, Any]]:
+        queue = iter(plan)
+        pending: dict[Future[BlockResult], int] = {}
+        while True:
+            while len(pending) < IN_FLIGHT_PER_WORKER * self.workers:
+                item = next(queue, None)
+                if item is None:
+                    break
+                block, trials = item
+                args = (loaded, entropy, block, trials, self.options.engine)
+                pending[pool.submit(_run_block, *args)] = block
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                yield pending.pop(future), future.result()
+
+    def _dask(self, loaded: LoadedScenario, entropy: int, plan: _Plan) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        from simroi.execution.distributed import worker_threads
+
+        client = self.client
+        if self.scattered is None:  # ship the scenario to every worker once, not with each block
+            self.scattered = client.scatter(loaded, broadcast=True, hash=False)
+        window = IN_FLIGHT_PER_WORKER * worker_threads(client)
+        queue = iter(plan)
+        blocks: dict[str, int] = {}
+        running = as_completed(loop=client.loop)
+
+        def submit() -> None:
+            item = next(queue, None)
+            if item is not None:
+                block, trials = item
+                args = (self.scattered, entropy, block, trials, self.options.engine)
+                future = client.submit(_run_block, *args, pure=False)
+                blocks[future.key] = block
+                running.add(future)
+
+        for _ in range(window):
+            submit()
+        for future in running:
+            result = future.result()
+            block = blocks.pop(future.key)
+            future.release()
+            submit()
+            yield block, result
+
+
+def _flatten(part: BlockResult, keep_monthly: bool) -> dict[str, np.ndarray]:
+    """A block's per-trial arrays under their result names, in the result's key order."""
+    out = {
+        "roi": part.roi,
+        "npv": part.npv,
+        "payback_months": part.payback_months,
+        "pv_benefits": part.pv_benefits,
+        "pv_costs": part.pv_costs,
+    }
+    out.update({f"pv.{k}": v for k, v in part.pv.items()})
+    out.update({f"kpi.{k}": v for k, v in part.kpis.items()})
+    out.update({f"input.{k}": v for k, v in part.inputs.items()})
+    if keep_monthly:
+        out["net_by_month"] = part.net_by_month
+    return out
+
+
+class _Samples:
+    """The run's per-trial arrays, preallocated and filled block by block in place.
+
+    ``starts`` maps a planned block to its first trial; a block's arrays are copied into its
+    slice, so nothing of the block is kept beyond its per-trial values.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.arrays: dict[str, np.ndarray] = {}
+        self.starts: dict[int, int] = {}
+        self.done: dict[int, int] = {}  # block -> trials
+
+    def plan(self, plan: _Plan, first_trial: int) -> int:
+        """Place the blocks of ``plan`` after ``first_trial``; returns the trial after them."""
+        end = first_trial
+        for block, trials in plan:
+            self.starts[block] = end
+            end += trials
+        if end > self.capacity:
+            self.capacity = end
+            for key, values in self.arrays.items():
+                grown = np.empty((end, *values.shape[1:]), dtype=values.dtype)
+                grown[: values.shape[0]] = values
+                self.arrays[key] = grown
+        return end
+
+    def add(self, block: int, arrays: dict[str, np.ndarray]) -> None:
+        """Copy one finished block's arrays into place."""
+        start = self.starts[block]
+        trials = next(iter(arrays.values())).shape[0]
+        if not self.arrays:
+            for key, values in arrays.items():
+                self.arrays[key] = np.empty((self.capacity, *values.shape[1:]), values.dtype)
+        for key, values in arrays.items():
+            self.arrays[key][start : start + trials] = values
+        self.done[block] = trials
+
+    def trials_done(self) -> int:
+        """Trials in the finished blocks."""
+        return sum(self.done.values())
+
+    def result(self, trials: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """``(samples, net_by_month)`` of the first ``trials`` trials."""
+        samples = {
+            k: v if v.shape[0] == trials else v[:trials].copy() for k, v in self.arrays.items()
+        }
+        return samples, samples.pop("net_by_month", None)
+
+
+def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
+    """Why ``--trials auto`` may stop now, or None to go on."""
+    n = roi.size
+    if n < AUTO_MIN_TRIALS:
+        return None
+    p = float(np.mean(np.nan_to_num(roi, nan=-np.inf) > 0))
+    se_p = math.sqrt(p * (1 - p) / n)
+    mean = float(npv.mean())
+    half_width = 1.96 * float(npv.std(ddof=1)) / math.sqrt(n)
+    if se_p < 0.005 and half_width <= 0.01 * abs(mean):
+        return (
+            f"converged after {n} trials: MCSE of P(ROI>0) = {se_p:.4f} < 0.005 and mean NPV "
+            f"known to ±{half_width / abs(mean):.2%} (95%)"
+        )
+    if n >= AUTO_MAX_TRIALS:
+        return (
+            f"stopped at the cap of {AUTO_MAX_TRIALS} trials: MCSE of P(ROI>0) = {se_p:.4f}, "
+            f"mean NPV known to ±{half_width / max(abs(mean), 1e-300):.2%} (95%)"
+        )
+    return None
+
+
+def _check_options(options: RunOptions) -> None:
+    if options.scheduler is not None and options.executor != "dask":
+        raise SimroiError(
+            f"--scheduler {options.scheduler}: a scheduler is for --executor dask "
+            "(add --executor dask, or drop --scheduler to run in local processes)"
+        )
+    if options.workers is not None and options.workers < 1:
+        raise SimroiError(f"--workers must be ≥ 1 (got {options.workers})")
+
+
+def _open_checkpoint(path: Path, resume: bool, header: CheckpointHeader) -> tuple[Checkpoint, bool]:
+    """The run's checkpoint and whether this run created it."""
+    if resume:
+        return Checkpoint.resume(path, header), False
+    return Checkpoint.start(path, header), True
+
+
+def run(
+    loaded: LoadedScenario,
+    options: RunOptions = RunOptions(),
+    *,
+    progress: Progress | None = None,
+    checkpoint: str | Path | None = None,
+    resume: bool = False,
+) -> RunResult:
+    """Simulate ``loaded`` against its baseline and return every per-trial sample.
+
+    Parameters
+    ----------
+    loaded : the scenario and its baseline (:func:`simroi.scenario.load.load_scenario`)
+    options : trials, seed, engine, executor
+    progress : called as ``progress(trials_done, trials_planned)`` after each block
+    checkpoint : a directory in which to keep each finished block (see
+        :mod:`simroi.execution.checkpoint`); the caller discards it
+        (:meth:`~simroi.execution.checkpoint.Checkpoint.discard`) once the result is safely
+        stored. ``None`` keeps no checkpoint.
+    resume : continue the interrupted run whose blocks are in ``checkpoint``: its finished blocks
+        are reused, the others simulated, and the result equals an uninterrupted run bit for bit.
+        The seed comes from the checkpoint when ``options.seed`` is None.
+
+    Raises
+    ------
+    RunInterrupted
+        On Ctrl-C (a ``KeyboardInterrupt``), after the finished blocks are safely kept.
+    SimroiError
+        Bad options, an unusable checkpoint, an unreachable Dask cluster, an unwritable checkpoint.
+    """
+    _check_options(options)
+    program = loaded.program
+    path = Path(checkpoint) if checkpoint is not None else None
+    if resume and path is None:
+        raise SimroiError("--resume needs the checkpoint: give the same --out (or --checkpoint)")
+    entropy = options.seed
+    if entropy is None:
+        entropy = Checkpoint.read_header(path).seed if resume and path else fresh_entropy()
+    block_size = options.block_size or program.simulation.block_size
+    auto = options.trials == "auto"
+    target = AUTO_MIN_TRIALS if auto else int(options.trials or program.simulation.trials)
+    keep_monthly = auto or target <= MONTHLY_KEEP_LIMIT
+    samples = _Samples(capacity=target)
+    stop_reason = f"fixed number of trials ({target})"
+    kept: Checkpoint | None = None
+    created = False
+    end = target
+    try:
+        with _Blocks(options) as blocks:
+            if path is not None:
+                header = CheckpointHeader(
+                    simroi_version=__version__,
+                    numpy_version=np.__version__,
+                    scenario_name=program.scenario.name,
+                    scenario_hash=loaded.content_hash,
+                    seed=entropy,
+                    trials="auto" if auto else target,
+                    block_size=block_size,
+                    engine=options.engine,
+                )
+                kept, created = _open_checkpoint(path, resume, header)
+            stored = kept.finished() if kept is not None else set()
+            plan = _block_sizes(target, block_size)
+            end = samples.plan(plan, 0)
+            while True:
+                todo = _restore(samples, plan, stored, kept)
+                if progress is not None and len(todo) < len(plan):
+                    progress(samples.trials_done(), end)
+                for block, part in _guard_memory(blocks.run(loaded, entropy, todo), block_size):
+                    arrays = _flatten(part, keep_monthly)
+                    samples.add(block, arrays)
+                    if kept is not None:
+                        kept.save_block(block, arrays)
+                    if progress is not None:
+                        progress(samples.trials_done(), end)
+                if not auto:
+                    break
+                reason = _auto_done(samples.arrays["roi"][:end], samples.arrays["npv"][:end])
+                if reason is not None:
+                    stop_reason = reason
+                    break
+                # Whole blocks only, so the blocks of an auto run are those of a fixed run.
+                more = max(block_size, end // 2 // block_size * block_size)
+                more = min(more, AUTO_MAX_TRIALS - end)
+                plan = _block_sizes(more, block_size, first_block=max(samples.starts) + 1)
+                end = samples.plan(plan, end)
+    except KeyboardInterrupt:
+        raise RunInterrupted(samples.trials_done(), end, entropy, path) from None
+    except BaseException:
+        if kept is not None and created and not samples.done:
+            kept.discard()  # nothing worth resuming: do not leave an empty checkpoint behind
+        raise
+    sample_arrays, monthly = samples.result(end)
+    provenance = Provenance(
+        simroi_version=__version__,
+        numpy_version=np.__version__,
+        seed=entropy,
+        trials=end,
+        block_size=block_size,
+        engine=options.engine,
+        sampling=program.simulation.sampling,
+        scenario_name=program.scenario.name,
+        scenario_hash=loaded.content_hash,
+        scenario_source=loaded.source,
+        baseline_name=loaded.baseline.scenario.name if loaded.baseline else None,
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        stop_reason=stop_reason,
+    )
+    return RunResult(provenance, sample_arrays, monthly, _meta(loaded))
+
+
+def _restore(samples: _Samples, plan: _Plan, stored: set[int], kept: Checkpoint | None) -> _Plan:
+    """Put the checkpoint's blocks of ``plan`` in place; returns the blocks still to simulate."""
+    todo = []
+    for block, trials in plan:
+        arrays = kept.load_block(block) if kept is not None and block in stored else None
+        if arrays is not None and next(iter(arrays.values())).shape[0] == trials:
+            samples.add(block, arrays)
+        else:
+            todo.append((block, trials))
+    return todo
+
+
+def _guard_memory(
+    finished: Iterator[tuple[int, Any]], block_size: int
+) -> Iterator[tuple[int, Any]]:
+    """Turn running out of memory in a block into a one-line error with the way out."""
+    advice = "lower the block size (--set simulation.block_size=...) or the number of --workers"
+    try:
+        yield from finished
+    except MemoryError:
+        raise SimroiError(
+            f"out of memory simulating a block of {block_size} trials: {advice}"
+        ) from None
+
+
+def _meta(loaded: LoadedScenario) -> dict[str, Any]:
+    program = loaded.program
+    return {
+        "description": program.scenario.description,
+        "currency": program.scenario.currency,
+        "horizon_months": program.scenario.horizon_months,
+        "channels": list(program.channels),
+        "objectives": [
+            {
+                "label": o.label,
+                "metric": o.metric,
+                "op": ">=" if o.at_least is not None else "<=",
+                "bound": o.at_least if o.at_least is not None else o.at_most,
+            }
+            for o in program.objectives
+        ],
+        "assumptions": assumptions(program),
+    }

@@ -1,0 +1,156 @@
+"""Local worker processes: how many cores, a pool whose workers leave Ctrl-C to the parent and
+keep freed memory for reuse, and stopping it at once when the parent gives up."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+__all__ = ["cores", "discard_early", "keep_freed_memory", "new_pool", "start_early", "stop"]
+
+
+def cores() -> int:
+    """Cores this process may use (the CPU affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+_kept = False
+
+
+def keep_freed_memory() -> None:
+    """Let this process reuse the memory it frees instead of handing it back to the system.
+
+    A block allocates and frees tables of the same sizes month after month. By default glibc
+    gives every large one a fresh mapping, whose pages the kernel zero-fills on first touch and
+    takes back on free: about 70 k page faults and 0.3 s for a block of the default scenario
+    (benchmarks/README.md). With mappings off and trimming off, freed tables are reused. The
+    process keeps its peak memory until it exits: workers call this, and so does the ``simroi``
+    command, a short-lived process; a long-lived program that embeds :mod:`simroi.execution.runner`
+    keeps the C library's defaults unless it calls this itself. A no-op except on Linux with glibc;
+    once per process.
+    """
+    global _kept
+    if _kept or not sys.platform.startswith("linux"):
+        return
+    _kept = True
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc
+        return
+    mallopt(_M_MMAP_MAX, 0)
+    mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
+
+
+def _init_worker() -> None:
+    # Ctrl-C in a terminal signals the whole process group. Only the parent should react (it
+    # keeps the finished blocks and stops the workers), not each worker with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    keep_freed_memory()
+    import simroi.model.block  # noqa: F401  (every worker simulates blocks: import it while idle)
+
+
+def _ready() -> None:
+    """A task that returns at once: submitting one starts a worker process."""
+
+
+#: A pool started ahead of need by :func:`start_early`, with its number of workers.
+_early: tuple[int, ProcessPoolExecutor] | None = None
+_early_lock = threading.Lock()
+#: Processes started ahead of need: a run of the default size has two blocks. A pool of more
+#: workers starts the others as blocks are submitted, as any pool does.
+EARLY_PROCESSES = 2
+
+
+def start_early(workers: int) -> None:
+    """Start a pool of ``workers`` now, for the next :func:`new_pool` of that size, with its
+    first :data:`EARLY_PROCESSES` processes already running.
+
+    A fresh worker spends about half a second importing numpy, scipy and the model before it
+    can simulate; started before the parent loads and checks the scenario, the two overlap. A
+    pool nobody takes is stopped by :func:`discard_early`.
+    """
+    global _early
+    discard_early()
+    if workers < 2:
+        return
+    pool = _spawn(workers)
+    for _ in range(min(workers, EARLY_PROCESSES)):  # one process starts per task submitted
+        pool.submit(_ready)
+    with _early_lock:
+        _early = (workers, pool)
+
+
+def _take_early(workers: int | None) -> ProcessPoolExecutor | None:
+    """The early pool, now no longer early: if it has ``workers`` workers (any, for None)."""
+    global _early
+    with _early_lock:
+        if _early is None or workers not in (None, _early[0]):
+            return None
+        pool, _early = _early[1], None
+        return pool
+
+
+def discard_early() -> None:
+    """Stop the pool :func:`start_early` started, if :func:`new_pool` did not take it."""
+    pool = _take_early(None)
+    if pool is not None:
+        stop(pool, wait=False)
+
+
+class _Pool(ProcessPoolExecutor):
+    """Worker processes that ignore Ctrl-C from their first instruction.
+
+    The initializer ignores SIGINT, but a fresh process spends half a second importing before it
+    runs: a Ctrl-C then (``simroi run`` starts its workers at once) would end it with a
+    traceback. A process inherits the signal mask of the thread that starts it, across fork and
+    exec, so each is started with SIGINT blocked in the parent's thread for a moment: the worker
+    never sees it, and a Ctrl-C meanwhile stays pending for the parent rather than being lost.
+    (``_spawn_process`` is where CPython 3.9+ starts one; without it, or on Windows, which has
+    no signal masks, the initializer still does the job once the imports are done.)
+    """
+
+    def _spawn_process(self) -> None:
+        if not hasattr(signal, "pthread_sigmask"):
+            super()._spawn_process()  # type: ignore[misc]
+            return
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            super()._spawn_process()  # type: ignore[misc]
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _spawn(workers: int) -> ProcessPoolExecutor:
+    return _Pool(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker)
+
+
+def new_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C, keep freed memory
+    for reuse (:func:`keep_freed_memory`) and have the model imported; the one
+    :func:`start_early` started, if it has as many workers."""
+    pool = _take_early(workers)
+    if pool is not None:
+        return pool
+    discard_early()
+    return _spawn(workers)
+
+
+def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
+    """Shut ``pool`` down: let its tasks finish (``wait``), or kill its processes at once.
+
+    Killed or not, the pool's manager thread is joined before returning: left running, it can
+    race the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
+    descriptor" traceback after a clean Ctrl-C.
+    """
+    if not wait:  # do not wait for work nobody will use
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,365 @@
+"""Tables of a report: CSV, Markdown and JSON, and the per-trial samples.
+
+Every table reads the same :class:`~simroi.report.types.Report`, so a number in the CSV is the
+number on the slide.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+from typing import IO, Any
+
+import numpy as np
+
+from simroi.errors import ResultFileError
+from simroi.execution.result import RunResult
+from simroi.report.format import fmt, pct
+from simroi.report.run import footer
+from simroi.report.types import Report, RunReport, Stat
+
+CSV_COLUMNS = (
+    "run",
+    "section",
+    "key",
+    "label",
+    "unit",
+    "mean",
+    "p05",
+    "p50",
+    "p95",
+    "mcse",
+    "probability",
+    "probability_mcse",
+    "probability_of",
+)
+
+
+PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+
+
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def _number(x: float) -> str:
+    return repr(float(x)) if math.isfinite(x) else ""
+
+
+def summary_csv(report: Report) -> str:
+    """Every interval row (:attr:`Report.stats`), full precision; empty cells where undefined."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in report.stats:
+        writer.writerow(
+            [
+                s.run,
+                s.section,
+                s.key,
+                s.label,
+                s.unit,
+                *(
+                    _number(v)
+                    for v in (
+                        s.mean,
+                        s.p05,
+                        s.p50,
+                        s.p95,
+                        s.mcse,
+                        s.probability,
+                        s.probability_mcse,
+                    )
+                ),
+                s.probability_of,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()
+) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _interval_rows(rows: Sequence[Stat], cur: str) -> list[list[str]]:
+    return [s.cells(cur) for s in rows]
+
+
+INTERVAL_HEADER = ("", "median (P50)", "P5", "P95", "mean", "probability")
+
+
+def _md_run(r: RunReport, level: str) -> list[str]:
+    cur = r.currency
+    out = [f"{level} Return on investment (incremental to the baseline)", ""]
+    out += _md_table(INTERVAL_HEADER, _interval_rows(r.section("Return"), cur), [1, 2, 3, 4])
+    out += [f"{level} Benefits and costs by line (present value)", ""]
+    out += _md_table(
+        INTERVAL_HEADER[:5],
+        [c[:5] for c in _interval_rows([*r.section("Benefits"), *r.section("Costs")], cur)],
+        [1, 2, 3, 4],
+    )
+    tei = r.tei
+    out += [
+        f"TEI-style risk-adjusted view (benefits at P{tei['benefit_percentile']:g}, costs at "
+        f"P{tei['cost_percentile']:g}): ROI {pct(tei['roi'])}, NPV "
+        f"{fmt(tei['npv'], 'money', cur)}.",
+        "",
+    ]
+    if r.objectives:
+        out += [f"{level} Return on objectives", ""]
+        rows = [[o.label, pct(o.probability, 1), pct(o.mcse, 1)] for o in r.objectives]
+        if r.objectives_all is not None:
+            rows.append(
+                [
+                    "All objectives in the same trial",
+                    pct(r.objectives_all[0], 1),
+                    pct(r.objectives_all[1], 1),
+                ]
+            )
+        out += _md_table(["objective", "P(met)", "± s.e."], rows, [1, 2])
+    if r.cash is not None:
+        out += [f"{level} Cumulative net cash flow (undiscounted)", ""]
+        months = [m for m in range(0, len(r.cash.months), 12)]
+        if months[-1] != len(r.cash.months) - 1:
+            months.append(len(r.cash.months) - 1)
+        out += _md_table(
+            ["month", "P5", "median", "P95"],
+            [
+                [str(m), *(fmt(float(r.cash.percentiles[q][m]), "money", cur) for q in (5, 50, 95))]
+                for m in months
+            ],
+            [1, 2, 3],
+        )
+    for sens in r.sensitivity:
+        out += [f"{level} What drives {sens.output_label}", "", f"Method: {sens.method}.", ""]
+        out += _md_table(
+            [
+                "input",
+                f"{sens.output_label} with input low",
+                f"{sens.output_label} with input high",
+            ],
+            [
+                [row["label"], fmt(row["low"], sens.unit, cur), fmt(row["high"], sens.unit, cur)]
+                for row in sens.rows
+            ],
+            [1, 2],
+        )
+    program = r.section("KPIs (program)")
+    if program:
+        base = {
+            s.key.replace(".baseline.", ".program.", 1): s for s in r.section("KPIs (baseline)")
+        }
+
+        def cell(s: Stat | None) -> str:
+            return "—" if s is None else s.interval_text(cur)
+
+        out += [f"{level} KPIs: median (90% interval)", ""]
+        out += _md_table(
+            ["KPI", "program", "baseline"],
+            [[s.label, cell(s), cell(base.get(s.key))] for s in program],
+            [1, 2],
+        )
+    return out
+
+
+def markdown(report: Report) -> str:
+    """The report as Markdown: headline, interval tables, assumptions and provenance."""
+    cur = report.main.currency
+    out = [f"# {report.title}", "", f"**{report.sentence}**", ""]
+    out += [f"- {line}" for line in report.details] + [""]
+    if report.kind != "run":
+        names = report.sweep.labels if report.sweep else [r.name for r in report.runs]
+        what = ", ".join(report.sweep.keys) if report.sweep else "scenario"
+        rows = []
+        for i, (name, r) in enumerate(zip(names, report.runs, strict=True)):
+            roi, npv = r.stat("roi"), r.stat("npv")
+            mark = ""
+            if report.sweep is not None:
+                mark = " (recommended)" if i == report.sweep.recommended else ""
+            rows.append(
+                [
+                    name + mark,
+                    *roi.cells(cur)[1:4],
+                    pct(roi.probability),
+                    *npv.cells(cur)[1:4],
+                    pct(r.objectives_all[0]) if r.objectives_all else "—",
+                ]
+            )
+        out += ["## Side by side", ""]
+        out += _md_table(
+            [
+                what,
+                "ROI median",
+                "ROI P5",
+                "ROI P95",
+                "P(ROI > 0)",
+                "NPV median",
+                "NPV P5",
+                "NPV P95",
+                "P(all objectives)",
+            ],
+            rows,
+            range(1, 9),
+        )
+    if report.differences:
+        out += [f"## Paired differences against {report.runs[0].name} (same random numbers)", ""]
+        out += _md_table(
+            ("", "median (P50)", "P5", "P95", "mean", "probability"),
+            _interval_rows(report.differences, cur),
+            [1, 2, 3, 4],
+        )
+    if report.kind != "compare":
+        level = "##"
+        if report.kind == "sweep":
+            out += [f"## Details: {report.main.name}", ""]
+            level = "###"
+        out += _md_run(report.main, level)
+    seen: list[Any] = []
+    for r in report.runs:
+        rows = r.result.meta.get("assumptions", [])
+        if not rows or rows in seen:
+            continue
+        seen.append(rows)
+        whose = f" of {r.name}" if len(report.runs) > 1 else ""
+        out += [f"## Assumptions{whose}", ""]
+        out += _md_table(
+            ["input", "distribution", "P5", "P50", "P95", "source"],
+            [
+                [
+                    a["input"],
+                    a["distribution"],
+                    *(f"{a[k]:.4g}" for k in ("p05", "p50", "p95")),
+                    a["source"],
+                ]
+                for a in rows
+            ],
+            [2, 3, 4],
+        )
+    out += ["## Provenance", "", footer(report.main.result, len(report.runs)), ""]
+    for r in report.runs:
+        p = r.result.provenance
+        out.append(
+            f"- {r.name}: `{p.scenario_source}`, sha256 `{p.scenario_hash}`, seed "
+            f"{p.seed}, {p.trials:,} trials, engine {p.engine}, simroi {p.simroi_version}"
+        )
+    return "\n".join(out) + "\n"
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        return _clean(value.item())
+    return value
+
+
+def summary_json(report: Report) -> dict[str, Any]:
+    """The summaries (as ``simroi run --json``) of every run, with the report's extras."""
+    from simroi.analysis.summary import summarize
+
+    out: dict[str, Any] = {
+        "format": "simroi-export",
+        "kind": report.kind,
+        "title": report.title,
+        "headline": report.sentence,
+        "details": report.details,
+        "runs": [{"name": r.name, "summary": summarize(r.result)} for r in report.runs],
+        "differences": [s.__dict__ for s in report.differences],
+    }
+    if report.sweep is not None:
+        out["sweep"] = {k: v for k, v in report.sweep.__dict__.items()}
+    sens = report.main.sensitivity
+    if sens:
+        out["sensitivity"] = [s.__dict__ for s in sens]
+    return out
+
+
+def sample_keys(result: RunResult) -> list[str]:
+    """Sample names in reading order: headline, lines, KPIs, inputs."""
+    first = ["roi", "npv", "payback_months", "pv_benefits", "pv_costs"]
+    rest = sorted(k for k in result.samples if k not in first)
+    order = {"pv.": 0, "kpi.": 1, "input.": 2}
+    rest.sort(key=lambda k: next((v for p, v in order.items() if k.startswith(p)), 3))
+    return [k for k in first if k in result.samples] + rest
+
+
+def trial_arrays(report: Report) -> dict[str, np.ndarray]:
+    """The arrays of a ``.trials.npz``: for one run, ``roi``, ``npv``, ``pv.agents``, …,
+    ``net_by_month``; for several, the same under ``r0/``, ``r1/``, … with ``runs`` naming them.
+    ``provenance`` holds the JSON provenance of every run."""
+    arrays: dict[str, np.ndarray] = {}
+    single = len(report.runs) == 1
+    for i, r in enumerate(report.runs):
+        prefix = "" if single else f"r{i}/"
+        for key in sample_keys(r.result):
+            arrays[prefix + key] = r.result.samples[key]
+        if r.result.net_by_month is not None:
+            arrays[prefix + "net_by_month"] = r.result.net_by_month
+    if not single:
+        arrays["runs"] = np.array([r.name for r in report.runs])
+    arrays["provenance"] = np.array(
+        json.dumps([{"name": r.name, **r.result.provenance.to_json()} for r in report.runs])
+    )
+    return arrays
+
+
+def write_trials_csv(report: Report, handle: IO[bytes]) -> None:
+    """One row per run and trial: ``run``, ``trial``, every sample, then ``net_month_00``…"""
+    first = report.runs[0].result
+    keys = sample_keys(first)
+    months = first.net_by_month.shape[1] if first.net_by_month is not None else 0
+    header = ["run", "trial", *keys, *(f"net_month_{m:02d}" for m in range(months))]
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    csv.writer(text, lineterminator="\n").writerow(header)
+    for r in report.runs:
+        result = r.result
+        missing = [k for k in keys if k not in result.samples]
+        if missing:
+            raise ResultFileError(f"run {r.name!r} lacks samples {', '.join(missing)}")
+        columns = [result.samples[k].astype(float) for k in keys]
+        if months:
+            net = (
+                result.net_by_month
+                if result.net_by_month is not None
+                else np.full((result.trials, months), np.nan)
+            )
+            columns += list(net.T)
+        table = np.column_stack([np.arange(result.trials), *columns])
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="")
+        writer.writerow([r.name])
+        name = buffer.getvalue().replace("%", "%%")
+        np.savetxt(text, table, delimiter=",", fmt=[f"{name},%d", *(["%.17g"] * len(columns))])
+    text.flush()
+    text.detach()
+
+
+def percentile_rows(report: Report) -> list[list[Any]]:
+    """``run, sample, mean, sd, P1 … P99, defined share`` for every per-trial array."""
+    rows: list[list[Any]] = []
+    for r in report.runs:
+        for key in sample_keys(r.result):
+            values = r.result.samples[key].astype(float)
+            ok = values[np.isfinite(values)]
+            if ok.size:
+                qs = [float(q) for q in np.percentile(ok, PERCENTILES)]
+                sd = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
+                rows.append([r.name, key, float(ok.mean()), sd, *qs, ok.size / values.size])
+            else:
+                rows.append([r.name, key, None, None, *([None] * len(PERCENTILES)), 0.0])
+    return rows

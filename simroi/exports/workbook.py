@@ -1,0 +1,240 @@
+"""The Excel workbook of a result, for finance teams (openpyxl, the ``xlsx`` extra).
+
+Sheets: **Summary** (the headline and every interval row, formatted as %, money or months),
+**Percentiles** (P1…P99, mean and standard deviation of every per-trial array), **Cash flow**
+(percentiles of cumulative net cash flow by month), **Sensitivity** (when the result holds one),
+**Sweep** (for a sweep), **Assumptions**, **Trials** (every per-trial sample, one row per run and
+trial) and **Provenance**. Numbers are stored as numbers (at Excel's precision, about 15
+significant digits); only the display format rounds them. Written in openpyxl's streaming mode,
+so large trial sheets stay cheap.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from simroi.report.types import Report
+
+__all__ = ["NUMBER_FORMATS", "build_workbook"]
+
+#: Excel display formats by the unit of an interval row.
+NUMBER_FORMATS = {
+    "pct": "0.0%",
+    "pp": "+0.0%;-0.0%",
+    "money": "#,##0",
+    "months": "0.0",
+    "num2": "0.00",
+    "num": "#,##0.00",
+}
+
+
+def _value(x: Any) -> Any:
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def build_workbook(report: Report) -> bytes:
+    """The workbook as ``.xlsx`` bytes (raises ImportError without openpyxl)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows, sample_keys
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def sheet(title: str, widths: Sequence[float]) -> Any:
+        ws = wb.create_sheet(title)
+        for i, width in enumerate(widths):
+            ws.column_dimensions[chr(ord("A") + i)].width = width
+        return ws
+
+    def header(ws: Any, names: Sequence[str]) -> None:
+        cells = []
+        for name in names:
+            cell = WriteOnlyCell(ws, value=name)
+            cell.font = bold
+            cells.append(cell)
+        ws.append(cells)
+
+    def row(ws: Any, values: Sequence[Any], formats: dict[int, str] | None = None) -> None:
+        cells = []
+        for i, v in enumerate(values):
+            cell = WriteOnlyCell(ws, value=_value(v))
+            if formats and i in formats:
+                cell.number_format = formats[i]
+            cells.append(cell)
+        ws.append(cells)
+
+    ws = sheet("Summary", [22, 26, 30, 44, 8, 14, 14, 14, 14, 12, 12, 12, 36])
+    title = WriteOnlyCell(ws, value=report.title)
+    title.font = Font(bold=True, size=14)
+    ws.append([title])
+    ws.append([report.sentence])
+    for line in report.details:
+        ws.append([line])
+    ws.append([])
+    header(ws, CSV_COLUMNS)
+    for s in report.stats:
+        unit = NUMBER_FORMATS.get(s.unit, "General")
+        row(
+            ws,
+            [
+                s.run,
+                s.section,
+                s.key,
+                s.label,
+                s.unit,
+                s.mean,
+                s.p05,
+                s.p50,
+                s.p95,
+                s.mcse,
+                s.probability,
+                s.probability_mcse,
+                s.probability_of,
+            ],
+            {5: unit, 6: unit, 7: unit, 8: unit, 9: unit, 10: "0.0%", 11: "0.00%"},
+        )
+
+    ws = sheet("Percentiles", [22, 44, *([14] * (len(PERCENTILES) + 3))])
+    header(ws, ["run", "sample", "mean", "sd", *(f"P{q}" for q in PERCENTILES), "defined share"])
+    for values in percentile_rows(report):
+        row(ws, values, {len(values) - 1: "0.0%"})
+
+    if any(r.cash is not None for r in report.runs):
+        ws = sheet("Cash flow", [22, 8, 16, 16, 16, 16, 16])
+        header(ws, ["run", "month", "P5", "P25", "P50", "P75", "P95"])
+        for r in report.runs:
+            if r.cash is None:
+                continue
+            for m in r.cash.months:
+                row(
+                    ws,
+                    [
+                        r.name,
+                        int(m),
+                        *(float(r.cash.percentiles[q][m]) for q in (5, 25, 50, 75, 95)),
+                    ],
+                    dict.fromkeys(range(2, 7), "#,##0"),
+                )
+
+    if report.main.sensitivity:
+        ws = sheet("Sensitivity", [30, 44, 34, 14, 14, 14, 14, 14, 14, 60])
+        header(
+            ws,
+            [
+                "tornado",
+                "input",
+                "label",
+                "output low",
+                "output high",
+                "input low",
+                "input high",
+                "Spearman rho",
+                "first-order index",
+                "method",
+            ],
+        )
+        for i, sens in enumerate(report.main.sensitivity):
+            fmt_out = NUMBER_FORMATS.get(sens.unit, "General")
+            for bar in sens.rows:
+                row(
+                    ws,
+                    [
+                        "swing" if i else "sampling",
+                        bar["input"],
+                        bar["label"],
+                        bar["low"],
+                        bar["high"],
+                        bar.get("value_low"),
+                        bar.get("value_high"),
+                        bar.get("coefficient"),
+                        bar.get("first_order_index"),
+                        sens.method,
+                    ],
+                    {3: fmt_out, 4: fmt_out},
+                )
+
+    if report.sweep is not None:
+        curve = report.sweep
+        ws = sheet("Sweep", [26, *([16] * (len(curve.keys) + 4))])
+        header(
+            ws,
+            [
+                "run",
+                *curve.keys,
+                "recommended",
+                "highest mean NPV",
+                "P(all objectives met)",
+                "P(ROI > 0)",
+            ],
+        )
+        for i, (r, point) in enumerate(zip(report.runs, curve.points, strict=True)):
+            together = r.objectives_all[0] if r.objectives_all else None
+            row(
+                ws,
+                [
+                    r.name,
+                    *point,
+                    i == curve.recommended,
+                    i == curve.best_npv,
+                    together,
+                    r.stat("roi").probability,
+                ],
+                {len(point) + 3: "0.0%", len(point) + 4: "0.0%"},
+            )
+
+    ws = sheet("Assumptions", [22, 44, 40, 12, 12, 12, 12, 70])
+    header(ws, ["run", "input", "distribution", "P5", "P50", "P95", "mean", "source"])
+    for r in report.runs:
+        for a in r.result.meta.get("assumptions", []):
+            row(
+                ws,
+                [
+                    r.name,
+                    a["input"],
+                    a["distribution"],
+                    a["p05"],
+                    a["p50"],
+                    a["p95"],
+                    a["mean"],
+                    a["source"],
+                ],
+            )
+
+    first = report.runs[0].result
+    keys = sample_keys(first)
+    months = first.net_by_month.shape[1] if first.net_by_month is not None else 0
+    ws = sheet("Trials", [22, 8, *([14] * min(len(keys) + months, 20))])
+    header(ws, ["run", "trial", *keys, *(f"net_month_{m:02d}" for m in range(months))])
+    for r in report.runs:
+        res = r.result
+        columns = [res.samples[k].astype(float) for k in keys]
+        if months and res.net_by_month is not None:
+            columns += list(res.net_by_month.T)
+        table = np.column_stack(columns)
+        for t in range(res.trials):
+            ws.append(
+                [r.name, t, *(None if not math.isfinite(v) else v for v in table[t].tolist())]
+            )
+
+    ws = sheet("Provenance", [22, 20, 80])
+    header(ws, ["run", "field", "value"])
+    for r in report.runs:
+        for field, value in r.result.provenance.to_json().items():
+            text = " ".join(value) if isinstance(value, list) else value
+            row(ws, [r.name, field, "" if text is None else str(text)])
+
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,186 @@
+"""The calendar of the contact flow: months, sampled days and the shape of demand within them.
+
+Economics runs in months; contacts run on sampled days laid end to end on one clock (t = 0 is a
+Monday 00:00). A :class:`MonthPlan` says which days of a month are simulated and what each stands
+for; the intraday profile and weekday factors shape a day's arrivals; the scenario's hours and
+staffing become a :class:`~simroi.queueing.shifts.ShiftPattern`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simroi.queueing.shifts import ShiftPattern
+from simroi.scenario.spec import (
+    DEFAULT_INTRADAY_PROFILE,
+    DEFAULT_WEEKDAY_FACTORS,
+    WEEKDAYS,
+    ChannelSpec,
+    clock_seconds,
+)
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "month_plans",
+    "shift_pattern",
+]
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+DAY = 86_400.0
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    """Which days stand for one month: absolute day index, volume multiplier and weight of each."""
+
+    month: int
+    day_index: np.ndarray  # (days,) absolute day numbers on the run's clock
+    multiplier: dict[str, np.ndarray]  # channel -> (days, trials) event volume multipliers
+    normal_days: float  # month days without events, stood for by the first `sampled` days
+    event_days: float  # month days with events, stood for by the rest
+    sampled: int  # number of sampled normal days
+
+
+def month_plans(
+    horizon_months: int,
+    sampled_days: int,
+    events: list[tuple[int, int, list[str], np.ndarray]],
+    trials: int,
+    channels: list[str],
+) -> list[MonthPlan]:
+    """Lay out the sampled days of every month on one clock.
+
+    ``events`` holds ``(start_month (0-based), days, channels, multiplier by trial)``.
+    """
+    plans = []
+    next_day = 0
+    for month in range(horizon_months):
+        month_events = [e for e in events if e[0] == month]
+        event_days = min(sum(e[1] for e in month_events), int(DAYS_PER_MONTH))
+        sampled_event = min(event_days, sampled_days)
+        n = sampled_days + sampled_event
+        days = np.arange(next_day, next_day + n)
+        next_day += n
+        multiplier = {c: np.ones((n, trials)) for c in channels}
+        for _start, _days, event_channels, mult in month_events:
+            for c in event_channels:
+                multiplier[c][sampled_days:] *= mult[None, :]
+        plans.append(
+            MonthPlan(
+                month, days, multiplier, DAYS_PER_MONTH - event_days, event_days, sampled_days
+            )
+        )
+    return plans
+
+
+def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
+    """The on-duty spans of the channel's agent slots (concurrency slots replicate each agent)."""
+    weekdays = [WEEKDAYS.index(d) for d in spec.hours.days]
+    if spec.staffing is not None:
+        pattern = ShiftPattern.from_staffing(
+            [clock_seconds(s.start) for s in spec.staffing],
+            [clock_seconds(s.end) for s in spec.staffing],
+            [s.agents for s in spec.staffing],
+            weekdays,
+        )
+    else:
+        pattern = ShiftPattern.daily(
+            spec.agents or 0,
+            clock_seconds(spec.hours.open),
+            clock_seconds(spec.hours.close),
+            weekdays,
+        )
+    return pattern.replicate(spec.concurrency) if spec.concurrency > 1 else pattern
+
+
+def agent_hours_per_month(spec: ChannelSpec) -> float:
+    """Agent hours on queue in an average month (concurrency slots are not extra agents)."""
+    pattern = shift_pattern(spec)
+    # Slots never on duty have infinite starts and ends: leave them out (inf - inf is NaN).
+    on_duty = np.isfinite(pattern.starts)
+    spans = np.subtract(
+        pattern.ends, pattern.starts, out=np.zeros_like(pattern.starts), where=on_duty
+    )
+    per_cycle = float(spans.sum()) / spec.concurrency
+    return per_cycle / pattern.period_seconds * DAYS_PER_MONTH * DAY / 3600.0
+
+
+def _profile(spec: ChannelSpec) -> np.ndarray:
+    """Hour-of-day arrival weights; a realtime channel only receives contacts while open."""
+    weights = np.asarray(spec.intraday_profile or DEFAULT_INTRADAY_PROFILE, dtype=float).copy()
+    if spec.kind == "realtime":
+        open_h = clock_seconds(spec.hours.open) / 3600.0
+        close_h = clock_seconds(spec.hours.close) / 3600.0
+        hours = np.arange(24.0)
+        overlap = np.clip(np.minimum(hours + 1, close_h) - np.maximum(hours, open_h), 0.0, 1.0)
+        weights *= overlap
+    if weights.sum() <= 0:
+        raise ValueError("the hour-of-day profile has no weight while the channel is open")
+    return weights / weights.sum()
+
+
+def _weekday_factors(spec: ChannelSpec) -> np.ndarray:
+    factors = np.asarray(spec.weekday_factors or DEFAULT_WEEKDAY_FACTORS, dtype=float)
+    if spec.kind == "realtime":
+        closed = [i for i, d in enumerate(WEEKDAYS) if d not in spec.hours.days]
+        factors = factors.copy()
+        factors[closed] = 0.0
+    return factors / factors.mean()
+
+
+def _day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
+    """For each weekday, the times of day (seconds) at which the day is cut into parts.
+
+    A day is simulated in parts between these times: at the start of each part every agent slot
+    whose shift has ended moves to its next one, for all trials at once (see ``moves`` in
+    :func:`simroi.queueing.engine.serve_fcfs`), instead of trial by trial as contacts meet it. The
+    cut is the channel's closing time, where every shift ends: it depends on the opening hours only,
+    never on staffing, so a program and its baseline, the alternatives of a comparison and the
+    points of a staffing sweep cut their days alike and share their contacts. (Cutting at every
+    staffing-interval end as well saved a little more time but made contacts depend on the
+    schedule.)
+    """
+    open_s, close_s = clock_seconds(spec.hours.open), clock_seconds(spec.hours.close)
+    cuts: list[set[float]] = [set() for _ in range(7)]
+    if 0 < close_s < DAY:
+        for weekday in (WEEKDAYS.index(d) for d in spec.hours.days):
+            # an overnight opening (close ≤ open) closes the next morning
+            cuts[(weekday + (close_s <= open_s)) % 7].add(float(close_s))
+    return tuple(tuple(sorted(c)) for c in cuts)
+
+
+def _day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
+    """Month days each sampled day stands for.
+
+    (days in its stratum) / (sum of the stratum's sampled weekday factors), so the month's
+    expected volume is unbiased whatever weekdays were sampled; closed days weigh nothing.
+    """
+    factors = weekday[plan.day_index % 7]
+    weight = np.zeros(plan.day_index.size)
+    for part, days in (
+        (slice(0, plan.sampled), plan.normal_days),
+        (slice(plan.sampled, None), plan.event_days),
+    ):
+        total = factors[part].sum()
+        if total > 0:
+            weight[part] = np.where(factors[part] > 0, days / total, 0.0)
+    return weight
+
+
+def _profile_inverse(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the inverse CDF of the hourly profile (hours with no weight are skipped)."""
+    cum = [0.0]
+    edges = [float(np.argmax(profile > 0)) * 3600.0]
+    for hour, weight in enumerate(profile):
+        if weight > 0:
+            if edges[-1] != hour * 3600.0:  # jump over closed hours
+                cum.append(cum[-1])
+                edges.append(hour * 3600.0)
+            cum.append(cum[-1] + float(weight))
+            edges.append((hour + 1) * 3600.0)
+    knots = np.asarray(cum)
+    return knots / knots[-1], np.asarray(edges)

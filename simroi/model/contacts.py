@@ -1,0 +1,413 @@
+"""The contact flow of one channel for one month, for every trial of a block at once.
+
+Time. Economics runs in months; contacts run in continuous time. Each month is represented by a
+few *sampled days* (``simulation.sampled_days_per_month``, plus up to as many event days when an
+event falls in the month). Sampled days are laid end to end on one absolute clock (t = 0 is a
+Monday 00:00), so the queue state — busy agents, the email and social backlog — carries from one
+sampled day to the next and from one month to the next. Counts from the sampled days are scaled to
+the month: a normal day stands for ``(30.44 − event days) / sampled days`` days, corrected for its
+day-of-week factor so the month's volume is unbiased; an event day stands for
+``event days / sampled event days``. ``tests/test_contacts.py`` checks that sampling agrees with
+simulating every day.
+
+Arrivals. A day's rate is customers × contacts per customer per year / 365.25 × day-of-week
+factor × a gamma "busyness" factor with mean 1 (overdispersion, Avramidis et al. 2004) × event
+multiplier, plus the repeat contacts sent back by last month; times within the day follow the
+hour-of-day profile (an inhomogeneous Poisson process, Brown et al. 2005). The day is simulated in
+two parts cut at the channel's closing time: each part's count is Poisson on its share of the
+profile, drawn by inversion, and at the cut the engine moves every finished shift for all trials
+at once. Contact k of a part (by rank)
+gets draw k of every per-contact stream of that part, from its trial's region of the stream
+(:func:`_draw_by_groups`): a scenario with more volume has the same first contacts plus more, so
+program, baseline and sweep points share their customers (common random numbers).
+
+Layout. Worlds (program, baseline) that share a channel's sampled days share its draws and sit
+side by side on the trial axis, interleaved; the model orders trials by customers, so a
+part's contacts form a staircase over the trials (:func:`_staircase`) and the padding after each
+trial's last contact is neither queued nor counted, and drawn only up to the busiest trial of
+each column group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simroi.errors import ScenarioError
+from simroi.model.calendar import (
+    DAY,
+    MonthPlan,
+    _day_cuts,
+    _day_weights,
+    _profile,
+    _profile_inverse,
+    _weekday_factors,
+)
+from simroi.model.draws import _STANDARD, _draw_by_groups, _handle_times, _patience, _staircase
+from simroi.model.outcomes import _MONTH_FIELDS, ChannelMonth, _outcomes
+from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.randomness import Streams
+from simroi.scenario.quantiles import poisson_ppf
+from simroi.scenario.spec import (
+    ChannelSpec,
+)
+
+__all__ = [
+    "ChannelInputs",
+    "ChannelLoad",
+    "ChannelMonth",
+    "MonthPlan",
+    "simulate_channel_month",
+]
+
+#: Most contact slots (contacts on a simulated day × trials in the block, summed over the month's
+#: simulated days) one channel may hold at once: about 5 GB of working memory. The bundled
+#: outage scenario peaks near 2e7; beyond the limit the run stops with advice instead of
+#: exhausting memory.
+MAX_CONTACT_SLOTS = 30_000_000
+
+
+@dataclass(frozen=True)
+class ChannelInputs:
+    """One channel's per-trial inputs for a block, all arrays of shape (trials,)."""
+
+    first_contacts_per_day: np.ndarray  # at the month's customer base, before deflection
+    handle_mean_s: np.ndarray
+    handle_cv: np.ndarray
+    patience_mean_s: np.ndarray  # +inf: never abandons
+    fcr: np.ndarray
+    public_share: np.ndarray
+    busyness_cv: np.ndarray
+    slot_slowdown: np.ndarray  # handle time multiplier per conversation from concurrency
+
+
+@dataclass(frozen=True)
+class ChannelLoad:
+    """One world's side of a channel for one month (a world is the program or its baseline).
+
+    ``volume_factor`` is customers now / customers at the start, ``repeats_per_day`` the repeat
+    contacts sent back by earlier months, ``deflected_share`` the share of first contacts
+    deflected before they reach the queue (all (trials,)); ``state`` is the queue carried from
+    the previous month.
+    """
+
+    spec: ChannelSpec
+    inputs: ChannelInputs
+    plan: MonthPlan
+    volume_factor: np.ndarray
+    repeats_per_day: np.ndarray
+    deflected_share: np.ndarray
+    state: QueueState
+    shifts: ShiftPattern
+
+
+def simulate_channel_month(
+    name: str,
+    loads: list[ChannelLoad],
+    *,
+    streams: Streams,
+    engine: str = "vectorized",
+) -> list[tuple[ChannelMonth, QueueState]]:
+    """Simulate one channel over one month's sampled days, for every world and trial of a block.
+
+    Streams are keyed by purpose, channel, day and part of the day, never by world, so worlds
+    with the same sampled days and closing time would draw identical numbers: they share one set
+    of draws, and worlds whose shifts agree go through the queue engine together, side by side on
+    the trial axis (twice the width, half the engine steps). Returns one (outcome, new state) per
+    load, in order.
+    """
+    results: list[tuple[ChannelMonth, QueueState] | None] = [None] * len(loads)
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, load in enumerate(loads):
+        plan = load.plan
+        cuts = _day_cuts(load.spec)
+        key = (plan.day_index.tobytes(), plan.sampled, plan.normal_days, plan.event_days, cuts)
+        groups.setdefault(key, []).append(i)
+    for members in groups.values():
+        cuts = _day_cuts(loads[members[0]].spec)
+        counts = [_day_counts(name, loads[i], streams, cuts) for i in members]
+        rows = sum(
+            int(np.max([c.max(axis=1, initial=0) for c in day], axis=0).sum())
+            for day in zip(*counts, strict=True)
+        )
+        if len(members) > 1 and rows * len(members) * loads[0].volume_factor.size > (
+            MAX_CONTACT_SLOTS
+        ):
+            # Too wide to hold side by side: one world at a time (same numbers, less memory).
+            for i, c in zip(members, counts, strict=True):
+                (results[i],) = _simulate_shared(name, [loads[i]], [c], cuts, streams, engine)
+            continue
+        members_loads = [loads[i] for i in members]
+        shared = _simulate_shared(name, members_loads, counts, cuts, streams, engine)
+        for i, result in zip(members, shared, strict=True):
+            results[i] = result
+    return [r for r in results if r is not None]
+
+
+def _day_counts(
+    name: str, load: ChannelLoad, streams: Streams, cuts: tuple[tuple[float, ...], ...]
+) -> list[np.ndarray]:
+    """Contacts per part of each sampled day of the month, per trial: (parts, trials) a day.
+
+    A day's rate is Poisson with a gamma busyness; its parts (``cuts``) are independent Poisson
+    counts with the rate's share of the day's profile, drawn by inversion.
+    """
+    inputs, plan = load.inputs, load.plan
+    trials = load.volume_factor.shape[0]
+    weekday = _weekday_factors(load.spec)
+    cum, edges = _profile_inverse(_profile(load.spec))
+    rate = (
+        inputs.first_contacts_per_day * load.volume_factor * (1.0 - load.deflected_share)
+        + load.repeats_per_day
+    )
+    cv = inputs.busyness_cv
+    shape = np.where(cv > 0, 1.0 / np.maximum(cv, 1e-12) ** 2, np.inf)
+    varies = np.isfinite(shape)
+    counts = []
+    held = 0
+    for j, day in enumerate(plan.day_index):
+        key = (name, int(day))
+        busy = np.ones(trials)
+        if varies.any():
+            draw = streams.rng("busyness", *key).standard_gamma(np.where(varies, shape, 1.0))
+            busy = np.where(varies, draw / np.where(varies, shape, 1.0), 1.0)
+        lam = rate * weekday[plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
+        if not np.isfinite(lam).all() or float(lam.max(initial=0.0)) > MAX_CONTACT_SLOTS:
+            _too_many_contacts(name, float(np.nan_to_num(lam, nan=np.inf).max()), trials)
+        share = np.diff(np.interp([0.0, *cuts[int(day) % 7], DAY], edges, cum))
+        u = streams.rng("count", *key).random((share.size, trials))
+        count = poisson_ppf(u, share[:, None] * lam[None, :])
+        slots = int(count.max(axis=1, initial=0).sum())
+        held += (slots + share.size) * trials
+        if held > MAX_CONTACT_SLOTS:
+            _too_many_contacts(name, slots, trials)
+        counts.append(count)
+    return counts
+
+
+def _simulate_shared(
+    name: str,
+    loads: list[ChannelLoad],
+    counts: list[list[np.ndarray]],
+    cuts: tuple[tuple[float, ...], ...],
+    streams: Streams,
+    engine: str,
+) -> list[tuple[ChannelMonth, QueueState]]:
+    """Worlds with the same sampled days, side by side: world *l* owns columns l, l + L, l + 2L …
+
+    Each part of a day comes out sorted: the order statistics of `count` uniforms are the
+    normalized partial sums of count + 1 exponentials. Contact k of a part (by rank) gets the
+    k-th draw of every per-contact stream of that part, so worlds with a little more or less
+    volume still share their contacts (common random numbers by rank).
+    """
+    plan = loads[0].plan
+    trials = loads[0].volume_factor.shape[0]
+    worlds = len(loads)
+    width = trials * worlds
+
+    def lanes(i: int, n: int) -> slice:
+        """World i's columns for its first n trials: worlds are interleaved, trial-major."""
+        return slice(i, i + worlds * n, worlds)
+
+    # Rows run day by day and, within a day, part by part (see _day_cuts).
+    part_slots = [
+        np.max([c[j].max(axis=1, initial=0) for c in counts], axis=0).tolist()
+        for j in range(plan.day_index.size)
+    ]
+    rows = int(sum(sum(day) for day in part_slots))
+    # Only the staircase of each day (see _staircase) is filled; the rest stays zero / False,
+    # which the engine and the outcomes read as padding.
+    arrival = np.zeros((rows, width))
+    present = np.zeros((rows, width), dtype=bool)
+    handle = np.zeros((rows, width))
+    resolved_mark = np.zeros((rows, width), dtype=bool)
+    public_mark = np.zeros((rows, width), dtype=bool)
+    realtime = [load.spec.kind == "realtime" for load in loads]
+    public = [bool((load.inputs.public_share > 0).any()) for load in loads]
+    # Per-contact standard draws, made once and shared by every world; turned into handle
+    # times, patience and marks per world once the month's rows are filled. Each column group
+    # draws from its own region of the stream (_draw_by_groups), so that contact k of trial t
+    # gets the same numbers whatever the other trials' volumes (common random numbers by rank).
+    z_handle = {_STANDARD[load.spec.handle_time_dist] for load in loads}
+    z_patience = {
+        "normal" if load.spec.patience_dist == "lognormal" else "exponential"
+        for load, rt in zip(loads, realtime, strict=True)
+        if rt
+    }
+    draws = {("handle", k): np.empty((rows, trials)) for k in z_handle}
+    draws |= {("patience", k): np.empty((rows, trials)) for k in z_patience}
+    draws["resolve", "uniform"] = np.empty((rows, trials))
+    if any(public):
+        draws["public", "uniform"] = np.empty((rows, trials))
+    # Month days each sampled day stands for, per day and column.
+    day_weight = np.stack(
+        [
+            np.repeat(_day_weights(plan, _weekday_factors(load.spec))[:, None], trials, axis=1)
+            for load in loads
+        ],
+        axis=2,
+    ).reshape(plan.day_index.size, width)
+    inverse = [_profile_inverse(_profile(load.spec)) for load in loads]
+    day_rows = []
+    day_pieces: list[list[tuple[int, int, int]]] = []
+    moves = []
+    r0 = 0
+    every = np.arange(trials)
+    for j, day in enumerate(plan.day_index):
+        first = r0
+        bounds = [0.0, *cuts[int(day) % 7], DAY]
+        day_pieces.append([])
+        for part, slots in enumerate(part_slots[j]):
+            if slots == 0:
+                continue
+            # Nobody in these rows arrives before the part begins: every slot whose shift has
+            # ended moves to its next one, for all trials at once.
+            moves.append((r0, day * DAY + bounds[part]))
+            key = (name, int(day), part)
+            # Row count of column t holds its total (the partial sum of count + 1 exponentials).
+            steps = _staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
+            gaps = np.empty((slots + 1, trials))
+            _draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
+            # Partial sums down each column, row by row over the staircase (numpy's cumsum
+            # along axis 0 is several times slower); the same additions in the same order.
+            sums = np.empty_like(gaps)
+            sums[0] = gaps[0]
+            for lo, hi, n in steps:
+                for r in range(max(lo, 1), hi):
+                    np.add(sums[r - 1, :n], gaps[r, :n], out=sums[r, :n])
+            pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
+            for i in range(len(loads)):
+                count = counts[i][j][part]
+                total = sums[count, every]
+                cum, edges = inverse[i]
+                low, high = np.interp(bounds[part : part + 2], edges, cum)
+                # The inverse CDF of the day's profile, restricted to the part and rescaled to
+                # [0, 1], on the run's clock: order statistics map straight to arrival times.
+                knots = (cum - low) / max(high - low, 1e-300)
+                clock = edges + day * DAY
+                for lo, hi, n in pieces:
+                    rank = np.arange(lo, hi)[:, None]
+                    np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, lanes(i, n)])
+                    # Padding rows (rank ≥ count) land after the part; the engine ignores them.
+                    fraction = sums[lo:hi, :n] / total[:n]
+                    arrival[r0 + lo : r0 + hi, lanes(i, n)] = np.interp(fraction, knots, clock)
+            for (purpose, kind), out in draws.items():
+                _draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
+            day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
+            r0 += slots
+        day_rows.append(slice(first, r0))
+    month_pieces = [p for day in day_pieces for p in day]
+    patience = np.zeros((rows, width)) if any(realtime) else None
+    tables = [t for t in (handle, patience, resolved_mark, public_mark) if t is not None]
+    # A world whose per-contact inputs are those of an earlier one (program and baseline
+    # usually differ in staffing and volume, not in handle times) copies its numbers.
+    twins: dict[tuple[object, ...], int] = {}
+    for i, load in enumerate(loads):
+        spec, inputs = load.spec, load.inputs
+        twin = twins.setdefault(_contact_key(load), i)
+        z = draws["handle", _STANDARD[spec.handle_time_dist]]
+        for lo, hi, n in month_pieces:
+            here = (slice(lo, hi), lanes(i, n))
+            if twin != i:
+                for table in tables:
+                    table[here] = table[lo:hi, lanes(twin, n)]
+                continue
+            # Concurrency slows each conversation: a scale factor on the mean handle time.
+            mean = inputs.handle_mean_s[:n] * inputs.slot_slowdown[:n]
+            _handle_times(
+                z[lo:hi, :n], mean, inputs.handle_cv[:n], spec.handle_time_dist, handle[here]
+            )
+            if patience is not None:
+                if realtime[i]:
+                    kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+                    patience[here] = _patience(
+                        draws["patience", kind][lo:hi, :n],
+                        inputs.patience_mean_s[:n],
+                        spec.patience_dist,
+                        spec.patience_shape,
+                    )
+                else:
+                    patience[here] = inputs.patience_mean_s[:n]
+            np.less(draws["resolve", "uniform"][lo:hi, :n], inputs.fcr[:n], out=resolved_mark[here])
+            if public[i]:
+                u = draws["public", "uniform"][lo:hi, :n]
+                np.less(u, inputs.public_share[:n], out=public_mark[here])
+    if patience is None:
+        means = np.stack([load.inputs.patience_mean_s for load in loads], axis=1).reshape(width)
+        patience = np.broadcast_to(means, (rows, width))
+    month_end = (int(plan.day_index[-1]) + 1) * DAY  # sampled_days_per_month ≥ 1
+    # Worlds go through the engine together when they all queue alike; else one by one.
+    together: list[tuple[list[int], slice]] = [(list(range(worlds)), slice(None))]
+    if len({_queue_key(load) for load in loads}) > 1:
+        together = [([i], slice(i, None, worlds)) for i in range(worlds)]
+    results: dict[int, tuple[ChannelMonth, QueueState]] = {}
+    for members, columns in together:
+        lead = loads[members[0]]
+        size = len(members)
+        state = QueueState(
+            np.stack([loads[i].state.free_at for i in members], axis=2).reshape(-1, size * trials),
+            np.stack([loads[i].state.span_end for i in members], axis=2).reshape(-1, size * trials),
+        )
+        queue = (arrival[:, columns], handle[:, columns], patience[:, columns], present[:, columns])
+        if engine == "simpy":
+            from simroi.queueing.reference import serve_fcfs_simpy
+
+            start, state = serve_fcfs_simpy(*queue, lead.shifts, state)
+        else:
+            active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
+            start, state = serve_fcfs(*queue, lead.shifts, state, moves=moves, active=active)
+        outcome = _outcomes(
+            lead.spec,
+            [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
+            day_weight[:, columns],
+            arrival[:, columns],
+            start,
+            handle[:, columns],
+            present[:, columns],
+            resolved_mark[:, columns],
+            public_mark[:, columns],
+            month_end,
+        )
+        for j, i in enumerate(members):
+            own = slice(j, None, size)
+            results[i] = (
+                ChannelMonth(**{f: getattr(outcome, f)[own] for f in _MONTH_FIELDS}),
+                QueueState(state.free_at[:, own], state.span_end[:, own]),
+            )
+    return [results[i] for i in range(worlds)]
+
+
+def _contact_key(load: ChannelLoad) -> tuple[object, ...]:
+    """What must agree for two worlds' contacts to get the same handle time, patience and
+    resolution and public marks from the same draws."""
+    spec, inputs = load.spec, load.inputs
+    arrays = (
+        inputs.handle_mean_s,
+        inputs.slot_slowdown,
+        inputs.handle_cv,
+        inputs.patience_mean_s,
+        inputs.fcr,
+        inputs.public_share,
+    )
+    dists = (spec.kind, spec.handle_time_dist, spec.patience_dist, spec.patience_shape)
+    return (*dists, *(a.tobytes() for a in arrays))
+
+
+def _queue_key(load: ChannelLoad) -> tuple[object, ...]:
+    """What must agree for worlds to share the engine: shifts, kind and SLA."""
+    s = load.shifts
+    kind, sla = load.spec.kind, load.spec.sla_threshold_seconds
+    return (s.starts.tobytes(), s.ends.tobytes(), s.period_seconds, kind, sla)
+
+
+def _too_many_contacts(name: str, contacts: float, trials: int) -> None:
+    """Refuse a month that would not fit in memory (rather than crash or silently drop it)."""
+    amount = f"{contacts:,.0f}" if contacts < 1e12 else f"{contacts:.3g}"
+    raise ScenarioError(
+        f"channels.{name}: up to {amount} contacts on one simulated day × {trials} "
+        f"trials in a block is more than simroi holds at once ({MAX_CONTACT_SLOTS:,} contact "
+        "slots per channel and month); lower simulation.block_size, or check "
+        "contacts_per_customer_per_year and customers.active_customers"
+    )

@@ -1,0 +1,1 @@
+"""What every output shows, computed once from a result: formats, report types and builders."""

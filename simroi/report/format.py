@@ -1,0 +1,117 @@
+"""The one place numbers become text: money, percentages, counts and their labels.
+
+Every table, chart, slide and terminal line formats through these functions, so a value prints
+alike wherever it is shown.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "EXTRA_KPI_LABELS",
+    "KPI_LABELS",
+    "LINE_LABELS",
+    "SOCIAL_LABELS",
+    "fmt",
+    "money",
+    "pct",
+]
+
+KPI_LABELS = {
+    "service_level": ("Service level", "pct"),
+    "abandonment": ("Abandoned / ignored", "pct"),
+    "asa_seconds": ("Mean wait of answered (s)", "num"),
+    "response_p90_hours": ("P90 response time (h)", "num2"),
+    "occupancy": ("Occupancy", "pct"),
+    "fcr": ("First-contact resolution", "pct"),
+    "cost_per_contact": ("Agent cost per answered contact", "money"),
+    "offered_per_month": ("Contacts offered / month", "num"),
+    "repeats_per_month": ("of which repeat contacts / month", "num"),
+    "backlog_at_month_end": ("Backlog at month end (mean)", "num"),
+    "paid_hours_per_month": ("Agent hours paid / month", "num"),
+    "busy_hours_per_month": ("Agent hours busy / month", "num"),
+}
+LINE_LABELS = {
+    "retained_margin": "Retained margin (churn avoided)",
+    "word_of_mouth": "Word-of-mouth customers (net of acquisition cost)",
+    "spend_uplift": "Spend uplift",
+    "deflection_savings": "Deflection savings",
+    "repeat_contact_savings": "Repeat-contact savings",
+    "terminal_value": "Terminal value (CLV at horizon)",
+    "agents": "Agent cost",
+    "tools": "Tools and licences",
+    "setup": "Setup (t0)",
+    "training": "Training (t0)",
+}
+SOCIAL_LABELS = {
+    "public_posts": ("Public posts / month", "num"),
+    "impressions": ("Impressions / month", "num"),
+    "sentiment": ("Net sentiment of impressions", "pct"),
+    "customers_at_horizon": ("Customers at the horizon", "num"),
+}
+
+
+EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
+
+
+def pct(x: Any, digits: int = 0) -> str:
+    """A share as a percentage with a true minus sign, or an em dash when undefined."""
+    if isinstance(x, int | float) and math.isfinite(x) and round(x * 100, digits) == 0:
+        x = 0.0  # no "−0%"
+    text = f"{x * 100:.{digits}f}%" if isinstance(x, int | float) and math.isfinite(x) else "—"
+    return text.replace("-", "−")
+
+
+def money(x: Any, currency: str = "USD") -> str:
+    """A compact amount for slides: ``$1.23M``, ``$250k``, ``$8.1k``, ``−$950``."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    symbol = "$" if currency == "USD" else f"{currency} "
+    sign = "−" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        text = f"{a / 1e9:.2f}B"
+    elif a >= 1e6:
+        text = f"{a / 1e6:.2f}M"
+    elif a >= 1e4:
+        text = f"{a / 1e3:.0f}k"
+    elif a >= 1e3:
+        text = f"{a / 1e3:.1f}k"
+    else:
+        text = f"{a:.0f}"
+    return f"{sign}{symbol}{text}"
+
+
+def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
+    """Format one number for a table or a label: ``pct``, ``money``, ``months``, ``num``, ...
+
+    Parameters
+    ----------
+    x : the value (NaN, None or infinity give an em dash)
+    unit : ``"pct"`` (a share, shown as %), ``"pp"`` (a difference of shares, in points),
+        ``"money"``, ``"months"``, ``"num2"`` (two decimals) or ``"num"``
+    currency : ISO code for money (``USD`` shows ``$``)
+    scale : the magnitude of the numbers shown together (e.g. a row's P95), so that a row's
+        plain numbers share their decimals; default: ``x`` itself
+    """
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    if unit == "pct":
+        return pct(x)
+    if unit == "pp":
+        return f"{x * 100:+.0f} pp".replace("-", "−")
+    if unit == "money":
+        return money(x, currency)
+    if unit == "months":
+        return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
+    if unit == "num2":
+        return f"{x:.2f}".replace("-", "−")
+    magnitude = abs(x) if scale is None else scale
+    decimals = (
+        0
+        if magnitude >= 100 or magnitude == 0 or (x == round(x) and scale is None)
+        else (1 if magnitude >= 10 else 2)
+    )
+    return f"{x:,.{decimals}f}".replace("-", "−")

@@ -1,0 +1,318 @@
+"""The report of one run: intervals, probabilities, histogram, cash bands and tornado.
+
+Nothing is simulated here, and no statistic is invented: intervals and probabilities come from
+:mod:`simroi.analysis.summary`, the tornado from ``meta["sensitivity"]`` as stored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from simroi.analysis.summary import interval, metric_samples, objective_outcomes
+from simroi.analysis.summary import probability as event_probability
+from simroi.errors import ResultFileError
+from simroi.execution.result import RunResult
+from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
+from simroi.report.format import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
+from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
+
+__all__ = [
+    "stat",
+]
+
+REQUIRED_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
+
+
+#: Cumulative cash-flow percentiles drawn as a fan.
+CASH_PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def footer(result: RunResult, runs: int = 1) -> str:
+    """One line that reproduces any figure: version, seed, trials, scenario and its hash."""
+    p = result.provenance
+    trials = f"{p.trials:,} trials" + (
+        f" × {runs} runs (common random numbers)" if runs > 1 else ""
+    )
+    engine = f" · engine {p.engine}" if p.engine != "vectorized" else ""
+    return (
+        f"simroi {p.simroi_version} · seed {p.seed} · {trials}{engine} · scenario "
+        f"{p.scenario_name} #{p.scenario_hash[:12]} · {p.created_utc[:10]}"
+    )
+
+
+def _require(result: RunResult, where: str) -> None:
+    missing = [k for k in REQUIRED_SAMPLES if k not in result.samples]
+    if missing:
+        raise ResultFileError(f"{where}: result has no per-trial {', '.join(missing)} samples")
+    n = result.samples["roi"].shape
+    for key, values in result.samples.items():
+        if values.shape != n:
+            raise ResultFileError(
+                f"{where}: samples {key!r} have shape {values.shape}, expected {n}"
+            )
+    if result.net_by_month is not None and (
+        result.net_by_month.ndim != 2 or result.net_by_month.shape[0] != n[0]
+    ):
+        raise ResultFileError(f"{where}: net_by_month has shape {result.net_by_month.shape}")
+
+
+def stat(
+    run: str,
+    section: str,
+    key: str,
+    label: str,
+    unit: str,
+    values: np.ndarray,
+    prob: tuple[float, float] | None = None,
+    prob_of: str = "",
+) -> Stat:
+    iv = interval(values)
+    p, se = prob if prob is not None else (math.nan, math.nan)
+    return Stat(
+        run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse, p, se, prob_of
+    )
+
+
+def _kpi_label(rest: str) -> tuple[str, str]:
+    if rest in SOCIAL_LABELS:
+        return SOCIAL_LABELS[rest]
+    channel, _, kpi = rest.partition(".")
+    if kpi in KPI_LABELS or kpi in EXTRA_KPI_LABELS:
+        label, unit = KPI_LABELS.get(kpi) or EXTRA_KPI_LABELS[kpi]
+        return f"{channel}: {label}", unit
+    return rest.replace(".", ": ", 1), "num"
+
+
+def _histogram(roi: np.ndarray) -> Histogram:
+    ok = roi[np.isfinite(roi)]
+    if ok.size == 0:
+        return Histogram(np.array([0.0, 1.0]), np.zeros(1, dtype=int), 0, 0, int(roi.size))
+    p005, p05, p95, p995 = np.percentile(ok, [0.5, 5, 95, 99.5])
+    inner = 14
+    width = (p95 - p05) / inner
+    if width <= 0:
+        width = max(abs(p05) * 0.05, 0.01)
+        edges = p05 + width * np.arange(-2, 3) - width / 2
+    else:
+        left = min(8, math.ceil((p05 - p005) / width))
+        right = min(8, math.ceil((p995 - p95) / width))
+        edges = p05 + width * np.arange(-left, inner + right + 1)
+        edges[left] = p05
+        edges[left + inner] = p95
+    counts, _ = np.histogram(ok, bins=edges)
+    below = int((ok < edges[0]).sum())
+    above = int((ok > edges[-1]).sum())
+    return Histogram(edges, counts.astype(int), below, above, int(roi.size - ok.size))
+
+
+def _cash(result: RunResult) -> CashBands | None:
+    if result.net_by_month is None:
+        return None
+    cumulative = np.cumsum(result.net_by_month, axis=1)
+    bands = np.percentile(cumulative, CASH_PERCENTILES, axis=0)
+    terminal = result.samples.get("pv.terminal_value")
+    return CashBands(
+        np.arange(cumulative.shape[1]),
+        {q: bands[i] for i, q in enumerate(CASH_PERCENTILES)},
+        bool(terminal is not None and np.nanmedian(np.abs(terminal)) > 0),
+    )
+
+
+def _number(x: Any) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
+    """The tornados ``simroi sensitivity`` stored, in their stored order (biggest driver first).
+
+    Rows hold ``low``/``high``: the output (ROI or NPV) with the input low and high; extra
+    fields (``value_low``, ``value_high``, ``coefficient``, ``first_order_index``) are kept.
+    """
+    stored = meta.get("sensitivity")
+    if not isinstance(stored, dict):
+        return []
+    out = []
+    for block in (stored, stored.get("swing")):
+        if not isinstance(block, dict):
+            continue
+        try:
+            rows: list[dict[str, Any]] = [
+                {
+                    **r,
+                    "input": str(r["input"]),
+                    "label": str(r.get("label") or r["input"]),
+                    "low": _number(r["low"]),
+                    "high": _number(r["high"]),
+                }
+                for r in block["rows"]
+            ]
+            method = str(block["method"])
+            base = block.get("base", stored.get("base"))
+            base_value = None if base is None else float(base)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultFileError(f"{where}: malformed sensitivity table ({exc!r})") from None
+        output = str(block.get("output", stored.get("output", "roi")))
+        label = str(block.get("output_label") or stored.get("output_label") or output.upper())
+        if label != output.upper():  # a long label explains the output: keep it with the method
+            method = f"{method}; output: {label}"
+            label = output.upper()
+        unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
+        out.append(Sensitivity(method, output, label, unit, rows, base_value))
+    return out
+
+
+def _payback_threshold(result: RunResult, horizon: int) -> int:
+    for obj in result.meta.get("objectives", []):
+        if obj.get("metric") == "payback_months" and obj.get("op") == "<=":
+            return int(obj["bound"])
+    return horizon
+
+
+def _objectives_all(result: RunResult) -> tuple[float, float] | None:
+    objectives = result.meta.get("objectives", [])
+    if not objectives:
+        return None
+    met = np.ones(result.trials, dtype=bool)
+    for obj in objectives:
+        values = metric_samples(result, obj["metric"])
+        with np.errstate(invalid="ignore"):
+            ok = values >= obj["bound"] if obj["op"] == ">=" else values <= obj["bound"]
+        met &= ok & np.isfinite(values)
+    return event_probability(met)
+
+
+def run_report(result: RunResult, name: str | None = None, where: str = "result") -> RunReport:
+    """Summarize one run for export (raises ResultFileError when the file lacks samples)."""
+    _require(result, where)
+    s = result.samples
+    name = name or result.provenance.scenario_name
+    currency = str(result.meta.get("currency", "USD"))
+    horizon = int(
+        result.meta.get("horizon_months")
+        or (result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0)
+    )
+    payback = s["payback_months"]
+    threshold = _payback_threshold(result, horizon)
+    with np.errstate(invalid="ignore"):
+        within = event_probability(np.isfinite(payback) & (payback <= threshold))
+    roi_pos = event_probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)
+    stats = [
+        stat(name, "Return", "roi", "ROI", "pct", s["roi"], roi_pos, "ROI > 0"),
+        stat(
+            name,
+            "Return",
+            "npv",
+            "NPV",
+            "money",
+            s["npv"],
+            event_probability(s["npv"] > 0),
+            "NPV > 0",
+        ),
+        stat(
+            name,
+            "Return",
+            "payback_months",
+            "Payback month (trials that pay back)",
+            "months",
+            payback,
+            within,
+            f"pays back within {threshold} months",
+        ),
+        stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
+        stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
+    ]
+    known = [*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST]
+    lines = [k.removeprefix("pv.") for k in s if k.startswith("pv.")]
+    for line in sorted(lines, key=lambda x: known.index(x) if x in known else len(known)):
+        section = "Costs" if line in LINE_ITEMS_COST else "Benefits"
+        stats.append(
+            stat(name, section, f"pv.{line}", LINE_LABELS.get(line, line), "money", s[f"pv.{line}"])
+        )
+    objectives = objective_outcomes(result)
+    for obj, outcome in zip(result.meta.get("objectives", []), objectives, strict=True):
+        metric = obj["metric"]
+        unit = {"roi": "pct", "npv": "money", "payback_months": "months"}.get(
+            metric, _kpi_label(metric)[1]
+        )
+        stats.append(
+            stat(
+                name,
+                "Objectives",
+                f"objective.{metric}",
+                outcome.label,
+                unit,
+                metric_samples(result, metric),
+                (outcome.probability, outcome.mcse),
+                "met",
+            )
+        )
+    channels = [str(c) for c in result.meta.get("channels", [])]
+    kpis = [*KPI_LABELS, *EXTRA_KPI_LABELS, *SOCIAL_LABELS]
+
+    def order(key: str) -> tuple[int, int, str]:
+        # kpi.<world>.<channel>.<kpi> by channel, then KPI; kpi.<world>.<metric> last.
+        parts = key.split(".")
+        channel, kpi = (parts[2], parts[3]) if len(parts) == 4 else ("", parts[-1])
+        rank = channels.index(channel) if channel in channels else len(channels)
+        return rank, kpis.index(kpi) if kpi in kpis else len(kpis), key
+
+    for world in ("program", "baseline"):
+        for key in sorted((k for k in s if k.startswith(f"kpi.{world}.")), key=order):
+            label, unit = _kpi_label(key.removeprefix(f"kpi.{world}."))
+            stats.append(stat(name, f"KPIs ({world})", key, label, unit, s[key]))
+    iv = stats[0]
+    pays = f"{pct(within[0])} chance it pays back within {threshold} months."
+    if math.isfinite(iv.p50):
+        sentence = f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; {pays}"
+    else:  # no trial has an incremental cost: ROI is undefined, NPV is not
+        npv = stats[1]
+        sentence = (
+            f"NPV: median {fmt(npv.p50, 'money', currency)}, 90% interval "
+            f"{fmt(npv.p05, 'money', currency)} to {fmt(npv.p95, 'money', currency)} "
+            f"(ROI undefined: no incremental cost); {pays}"
+        )
+    from simroi.analysis.summary import tei_view
+
+    return RunReport(
+        name=name,
+        result=result,
+        currency=currency,
+        horizon_months=horizon,
+        stats=stats,
+        objectives=objectives,
+        objectives_all=_objectives_all(result),
+        histogram=_histogram(s["roi"]),
+        cash=_cash(result),
+        sensitivity=_sensitivity(result.meta, where),
+        tei=tei_view(result),
+        payback_within=within,
+        sentence=sentence,
+    )
+
+
+def run_details(r: RunReport) -> list[str]:
+    npv = r.stat("npv")
+    roi = r.stat("roi")
+    p = r.result.provenance
+    out = [
+        f"NPV: median {fmt(npv.p50, 'money', r.currency)}, 90% interval "
+        f"{fmt(npv.p05, 'money', r.currency)} to {fmt(npv.p95, 'money', r.currency)}; "
+        f"{pct(npv.probability)} chance NPV > 0.",
+        f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
+        f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
+        f"{p.trials:,} trials, every input drawn from its stated range.",
+        f"TEI-style risk-adjusted view (benefits at P{r.tei['benefit_percentile']:g}, costs at "
+        f"P{r.tei['cost_percentile']:g}): ROI {pct(r.tei['roi'])}, "
+        f"NPV {fmt(r.tei['npv'], 'money', r.currency)}.",
+    ]
+    if r.objectives_all is not None:
+        out.append(
+            f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
+            f"met together."
+        )
+    if np.isnan(r.result.samples["roi"]).any():
+        out.append("ROI is undefined in trials with no incremental cost; NPV covers all trials.")
+    return out

@@ -1,0 +1,202 @@
+"""What a report holds: frozen records of the numbers every export shows.
+
+:class:`Stat` is one interval with its probability; :class:`RunReport` one simulated run;
+:class:`Report` a run, a comparison or a sweep. Built by :mod:`simroi.report.builders`, read by
+the tables, charts, slides and the terminal.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from simroi.analysis.summary import ObjectiveOutcome
+from simroi.execution.result import RunResult
+from simroi.report.format import fmt, pct
+
+__all__ = [
+    "CashBands",
+    "Histogram",
+    "RunReport",
+    "Sensitivity",
+    "Stat",
+]
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One row of an interval table: a per-trial quantity summarized.
+
+    ``probability`` is the chance of the event named by ``probability_of`` (e.g. ``ROI > 0``),
+    with Monte Carlo standard error ``probability_mcse``; NaN where the row has none.
+    """
+
+    run: str
+    section: str
+    key: str
+    label: str
+    unit: str
+    mean: float
+    p05: float
+    p50: float
+    p95: float
+    mcse: float
+    probability: float = math.nan
+    probability_mcse: float = math.nan
+    probability_of: str = ""
+
+    def fmt(self, x: float, currency: str) -> str:
+        """Format a value of this row, with the decimals the row's magnitude needs."""
+        scale = max(
+            (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
+        )
+        return fmt(x, self.unit, currency, scale=scale)
+
+    def interval_text(self, currency: str) -> str:
+        """``median (P5 to P95)``, or an em dash when undefined."""
+        if not math.isfinite(self.p50):
+            return "—"
+        return (
+            f"{self.fmt(self.p50, currency)} ({self.fmt(self.p05, currency)} to "
+            f"{self.fmt(self.p95, currency)})"
+        )
+
+    def cells(self, currency: str) -> list[str]:
+        """Formatted ``[label, P50, P5, P95, mean, probability]`` for a slide or Markdown."""
+        prob = f"{pct(self.probability)} {self.probability_of}".strip()
+        return [
+            self.label,
+            *(self.fmt(v, currency) for v in (self.p50, self.p05, self.p95, self.mean)),
+            prob if math.isfinite(self.probability) else "",
+        ]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """ROI histogram with bin edges placed exactly at P5 and P95 (so the 90% interval is whole
+    bars). Trials beyond the shown range are counted in ``below`` and ``above``."""
+
+    edges: np.ndarray
+    counts: np.ndarray
+    below: int
+    above: int
+    undefined: int
+
+
+@dataclass(frozen=True)
+class CashBands:
+    """Percentiles of cumulative incremental net cash flow (undiscounted) by month, t0 first."""
+
+    months: np.ndarray
+    percentiles: dict[int, np.ndarray]
+    includes_terminal_value: bool
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """A tornado as stored by ``simroi sensitivity``: the method named, one row per input.
+
+    Rows keep the stored order (the method's ranking, biggest driver first). ``base`` is the
+    output the bars are measured against (bars start there), or None (bars start at zero).
+    """
+
+    method: str
+    output: str
+    output_label: str
+    unit: str
+    rows: list[dict[str, Any]]
+    base: float | None = None
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything shown about one run."""
+
+    name: str
+    result: RunResult
+    currency: str
+    horizon_months: int
+    stats: list[Stat]
+    objectives: list[ObjectiveOutcome]
+    objectives_all: tuple[float, float] | None
+    histogram: Histogram
+    cash: CashBands | None
+    sensitivity: list[Sensitivity]
+    tei: dict[str, float]
+    payback_within: tuple[float, float]
+    sentence: str
+
+    @property
+    def median_payback(self) -> float:
+        """Median payback month over all trials, ``inf`` when most trials never pay back."""
+        months = self.result.samples["payback_months"]
+        # "inverted_cdf" picks a trial's value: no interpolation towards infinity.
+        return float(
+            np.percentile(np.where(np.isnan(months), np.inf, months), 50, method="inverted_cdf")
+        )
+
+    def payback_text(self) -> str:
+        """``median payback in month 9``, or that the median trial does not pay back."""
+        m = self.median_payback
+        if math.isfinite(m):
+            return f"median payback in month {fmt(m, 'months')}"
+        return f"the median trial does not pay back within {self.horizon_months} months"
+
+    def stat(self, key: str) -> Stat:
+        """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""
+        for s in self.stats:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def section(self, name: str) -> list[Stat]:
+        """The rows of one section, in order."""
+        return [s for s in self.stats if s.section == name]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A run, comparison or sweep, ready to be laid out on slides, charts and tables.
+
+    ``focus`` is the run whose details (histogram, cash flow, lines, KPIs) are shown: the only
+    run, the first scenario of a comparison, the recommended point of a sweep.
+    """
+
+    kind: str
+    runs: list[RunReport]
+    title: str
+    sentence: str
+    details: list[str]
+    differences: list[Stat] = field(default_factory=list)
+    sweep: SweepCurve | None = None
+    focus: int = 0
+
+    @property
+    def main(self) -> RunReport:
+        """The run in focus."""
+        return self.runs[self.focus]
+
+    @property
+    def stats(self) -> list[Stat]:
+        """Every interval row of every run, then the paired differences."""
+        return [s for r in self.runs for s in r.stats] + self.differences
+
+
+@dataclass(frozen=True)
+class SweepCurve:
+    """A sweep's grid, one point per run, with the stored recommendation."""
+
+    keys: list[str]
+    points: list[list[Any]]
+    labels: list[str]
+    numeric_x: list[float] | None
+    best_npv: int | None
+    recommended: int | None
+    confidence: float | None
+
+
+#: Most tornado bars shown on a chart or slide (the tables list them all).
+TORNADO_MAX_ROWS = 12

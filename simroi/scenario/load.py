@@ -1,0 +1,593 @@
+"""Loading scenario files: the one place that sees raw TOML.
+
+:func:`load_scenario` reads a file, applies ``--set`` overrides, resolves the baseline (another file
+or an inline ``[baseline]`` table of overrides), validates everything into frozen
+:class:`~simroi.scenario.spec.Scenario` objects and checks the rules that span sections (ranges of
+probabilities and money, channel names, objectives, correlations). Every problem becomes one line
+naming the file, the key, the rule and the value, collected into a single
+:class:`~simroi.errors.ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_args
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from simroi.errors import ScenarioError
+from simroi.scenario.correlation import validate_correlation
+from simroi.scenario.quantity import DIST_NAMES, as_distribution
+from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario, ScenarioFile
+
+__all__ = [
+    "BUNDLED_DEFAULT",
+    "LoadedScenario",
+    "bundled_scenarios",
+    "load_scenario",
+    "parse_override",
+    "resolve_scenario_path",
+]
+
+BUNDLED_DEFAULT = "default"
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A program scenario, its baseline (if any) and where they came from.
+
+    ``content_hash`` is a SHA-256 over the validated content of both, recorded in every result.
+    """
+
+    program: Scenario
+    baseline: Scenario | None
+    source: str
+    content_hash: str
+
+    @property
+    def name(self) -> str:
+        """The program scenario's name."""
+        return self.program.scenario.name
+
+
+# --- bundled scenarios -------------------------------------------------------------------------
+
+
+def _bundled_dir() -> Path:
+    """The bundled scenarios: installed as ``simroi.scenarios``, or the source tree's folder."""
+    try:
+        return Path(str(resources.files("simroi.scenarios")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """The scenario files shipped with simroi, by name (file stem)."""
+    return {p.stem: p for p in sorted(_bundled_dir().glob("*.toml"))}
+
+
+def resolve_scenario_path(name_or_path: str | Path | None) -> Path:
+    """A file path for a user's argument: an existing path, or the name of a bundled scenario."""
+    if name_or_path is None:
+        name_or_path = BUNDLED_DEFAULT
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    bundled = bundled_scenarios()
+    if str(name_or_path) in bundled:
+        return bundled[str(name_or_path)]
+    if path.suffix == "" and path.name in bundled:
+        return bundled[path.name]
+    hint = difflib.get_close_matches(str(name_or_path), list(bundled), n=1)
+    extra = f" (did you mean the bundled scenario {hint[0]!r}?)" if hint else ""
+    raise ScenarioError(f"{name_or_path}: file not found and not a bundled scenario{extra}")
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``"dotted.key=value"``; the value is read as a TOML value (``0.5``, ``"x"``,
+    ``{ dist = "pert", ... }``, ``true``), falling back to a bare string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key, parsed
+
+
+# Keys that are alternatives: setting one in an override removes the other.
+_ALTERNATIVES = {"agents": "staffing", "staffing": "agents"}
+
+
+def _deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if key in _ALTERNATIVES and _ALTERNATIVES[key] not in patch:
+            out.pop(_ALTERNATIVES[key], None)
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "dist" not in value:
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _schema_fields(model: type[BaseModel]) -> dict[str, Any]:
+    return dict(model.model_fields)
+
+
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The section model inside a field annotation (``X``, ``X | None``, ``list[X]``,
+    ``dict[str, X]``); distributions are values, not sections, so they give ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return None if "dist" in annotation.model_fields else annotation
+    for arg in get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
+    """Raise unless ``key`` names a field of the schema (channels by their names in ``raw``,
+    list items by index)."""
+    parts = key.split(".")
+    model: type[BaseModel] | None = Scenario
+    node: Any = raw
+    i = 0
+    while i < len(parts) and model is not None:
+        part = parts[i]
+        fields = model.model_fields
+        where = ".".join(parts[: i + 1])
+        if part not in fields:
+            hint = difflib.get_close_matches(part, list(fields), n=1)
+            extra = f" (did you mean {'.'.join([*parts[:i], hint[0]])!r}?)" if hint else ""
+            raise ScenarioError(f"{source}: --set {key}: no such key {where!r}{extra}")
+        node = node.get(part) if isinstance(node, dict) else None
+        model = _submodel(fields[part].annotation)
+        i += 1
+        if model is None or i >= len(parts):
+            break
+        if isinstance(node, dict) and part == "channels":
+            channel = parts[i]
+            if channel not in node:
+                names = ", ".join(sorted(node)) or "none"
+                raise ScenarioError(
+                    f"{source}: --set {key}: no channel {channel!r} (channels: {names})"
+                )
+            node = node[channel]
+            i += 1
+        elif isinstance(node, list):
+            index = parts[i]
+            if not index.isdigit() or int(index) >= len(node):
+                raise ScenarioError(
+                    f"{source}: --set {key}: {part} has {len(node)} entries; "
+                    f"{index!r} is not an index of one"
+                )
+            node = node[int(index)]
+            i += 1
+    if i < len(parts) and model is None and len(parts) - i > 0:
+        raise ScenarioError(f"{source}: --set {key}: {'.'.join(parts[:i])!r} is not a table")
+
+
+def _list_index(items: list[Any], part: str, key: str, source: str) -> int:
+    """``part`` as an index of ``items`` (an earlier --set may have replaced a table by a list)."""
+    if not part.isdigit() or int(part) >= len(items):
+        raise ScenarioError(
+            f"{source}: --set {key}: {part!r} is not an index of a list of {len(items)} items"
+        )
+    return int(part)
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    for text in overrides:
+        key, value = parse_override(text)
+        target_key = key
+        target = out
+        if key.startswith("baseline."):
+            target_key = key.removeprefix("baseline.")
+            if isinstance(out.get("baseline"), dict):
+                target = out["baseline"]
+                _check_override_key(raw, target_key, source)
+            else:
+                raise ScenarioError(
+                    f"{source}: --set {key}: the scenario has no inline [baseline] table"
+                )
+        else:
+            _check_override_key(raw, key, source)
+        node: Any = target
+        parts = target_key.split(".")
+        for part in parts[:-1]:
+            if isinstance(node, list):
+                node = node[_list_index(node, part, key, source)]
+                continue
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict | list):
+                raise ScenarioError(f"{source}: --set {key}: {part!r} is not a table")
+            node = nxt
+        if isinstance(node, list):
+            node[_list_index(node, parts[-1], key, source)] = value
+        else:
+            node[parts[-1]] = value
+            if parts[-1] in _ALTERNATIVES:
+                node.pop(_ALTERNATIVES[parts[-1]], None)
+    return out
+
+
+# --- validation messages -----------------------------------------------------------------------
+
+
+_UNION_TAGS = {"float", "int", "bool", "str", "list", "dict", "none", "number", *DIST_NAMES}
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> list[str]:
+    parts: list[str] = []
+    for item in loc:
+        text = str(item)
+        if text in _UNION_TAGS or text.startswith(("tagged-union", "function-", "lax-or-strict")):
+            continue
+        if text.startswith(("constrained-", "json-or-python")):
+            continue
+        parts.append(text)
+    return parts
+
+
+def _format_errors(exc: ValidationError, source: str, model: type[BaseModel]) -> list[str]:
+    lines: list[str] = []
+    seen: set[str] = set()
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for err in exc.errors(include_url=False):
+        key = ".".join(_clean_loc(err["loc"]))
+        by_key.setdefault(key, []).append(dict(err))
+    for key, errs in by_key.items():
+        # A plain number or a distribution both failed: report the most specific message.
+        chosen = [e for e in errs if e["type"] not in {"float_type", "float_parsing"}] or errs
+        for detail in chosen:
+            line = _format_one(key, detail, source, model)
+            if line not in seen:
+                seen.add(line)
+                lines.append(line)
+    return lines
+
+
+def _format_one(key: str, err: dict[str, Any], source: str, model: type[BaseModel]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    where = key or "(top level)"
+    if kind == "extra_forbidden":
+        parent, _, name = key.rpartition(".")
+        allowed = _allowed_names(model, parent.split(".") if parent else [])
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{source}: {where}: unknown key{extra}"
+    if kind == "missing":
+        return f"{source}: {where}: required key is missing"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
+        return f"{source}: {where}: {message}"
+    if "(got " in message:
+        return f"{source}: {where}: {message}"
+    return f"{source}: {where}: {message} (got {_short(value)})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
+    """The keys allowed at ``path`` (channel names and list indices are skipped)."""
+    current: type[BaseModel] | None = model
+    parts = iter(path)
+    for part in parts:
+        if current is None or part not in current.model_fields:
+            return []
+        annotation = current.model_fields[part].annotation
+        current = _submodel(annotation)
+        if part in {"channels", "events", "objectives", "correlations", "staffing"}:
+            next(parts, None)  # the channel name or list index
+    return list(current.model_fields) if current is not None else []
+
+
+# --- rules that span sections ------------------------------------------------------------------
+
+# (key pattern, lower, upper, rule text). "*" matches one channel name.
+_RANGES: tuple[tuple[str, float, float, str], ...] = (
+    ("scenario.discount_rate", 0.0, 1.0, "an annual rate in [0, 1]"),
+    ("customers.active_customers", 1.0, math.inf, "at least 1 customer"),
+    ("customers.monthly_margin_per_customer", -math.inf, math.inf, "a number"),
+    ("customers.monthly_churn", 0.0, 1.0, "a probability in [0, 1]"),
+    ("customers.prospects", 0.0, math.inf, "≥ 0"),
+    ("customers.acquisition_cost_per_customer", 0.0, math.inf, "≥ 0"),
+    ("channels.*.contacts_per_customer_per_year", 0.0, math.inf, "≥ 0"),
+    ("channels.*.shrinkage", 0.0, 0.9, "a share in [0, 0.9]"),
+    ("channels.*.cost_per_agent_hour", 0.0, math.inf, "≥ 0"),
+    ("channels.*.handle_time_minutes", 1e-6, math.inf, "> 0"),
+    ("channels.*.handle_time_cv", 1e-6, 10.0, "in (0, 10]"),
+    ("channels.*.patience_minutes", 1e-6, math.inf, "> 0"),
+    ("channels.*.ignore_after_hours", 1e-6, math.inf, "> 0"),
+    ("channels.*.concurrency_speedup_alpha", 0.0, 1.0, "in [0, 1]"),
+    ("channels.*.fcr", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.public_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.variable_cost_per_contact", 0.0, math.inf, "≥ 0"),
+    ("channels.*.retry_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.busyness_cv", 0.0, 2.0, "in [0, 2]"),
+    ("experience.churn_multiplier_*", 1.0, 100.0, "≥ 1 (good recovery restores baseline churn, "
+     "it does not beat it: de Matos et al. 2007)"),
+    ("experience.spend_uplift_resolved_fast", 0.0, 10.0, "≥ 0"),
+    ("word_of_mouth.post_share_*", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.public_answer_positive_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.impression_rate", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.customer_share_of_audience", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.acquisition_per_positive_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.churn_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.lost_prospect_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("deflection.contacts_deflected_per_public_answer", 0.0, 100.0, "in [0, 100]"),
+    ("deflection.self_service_share", 0.0, 0.95, "a share in [0, 0.95]"),
+    ("deflection.cost_per_self_service_contact", 0.0, math.inf, "≥ 0"),
+    ("program.*", 0.0, math.inf, "≥ 0"),
+    ("events.*.volume_multiplier", 0.0, 1000.0, "in [0, 1000]"),
+)  # fmt: skip
+
+
+def _matches(pattern: str, key: str) -> bool:
+    pp, kp = pattern.split("."), key.split(".")
+    if len(pp) != len(kp):
+        return False
+    for p, k in zip(pp, kp, strict=True):
+        if p == "*":
+            continue
+        if p.endswith("*") and k.startswith(p[:-1]):
+            continue
+        if p != k:
+            return False
+    return True
+
+
+#: Largest magnitude of any input (its P0.1 and P99.9 for an uncertain one): ample for money in
+#: any currency and for head counts, and far enough from float overflow for the model's products.
+MAX_MAGNITUDE = 1e15
+
+
+def _range_problems(scenario: Scenario, source: str) -> Iterator[str]:
+    for key, value in scenario.quantities():
+        extremes = as_distribution(value).ppf(np.array([0.001, 0.999]))
+        if float(np.max(np.abs(extremes))) > MAX_MAGNITUDE:
+            got = f"{value:g}" if isinstance(value, float) else as_distribution(value).describe()
+            yield f"{source}: {key}: must be at most {MAX_MAGNITUDE:g} in magnitude (got {got})"
+            continue
+        for pattern, lo, hi, rule in _RANGES:
+            if not _matches(pattern, key):
+                continue
+            dist = as_distribution(value)
+            low, high = (float(x) for x in dist.ppf(np.array([0.0, 1.0])))
+            if low < lo or high > hi:
+                got = f"{value:g}" if isinstance(value, float) else f"{dist.describe()}, "
+                if not isinstance(value, float):
+                    got += f"support [{low:g}, {high:g}]"
+                yield f"{source}: {key}: must be {rule} (got {got})"
+            break
+
+
+def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> Iterator[str]:
+    names = set(scenario.channels)
+    listed = ", ".join(sorted(names))
+    for name, channel in scenario.channels.items():
+        for target in channel.repeat_channels or {}:
+            if target not in names:
+                yield (
+                    f"{source}: channels.{name}.repeat_channels: no channel {target!r} "
+                    f"(channels: {listed})"
+                )
+        volume = as_distribution(channel.contacts_per_customer_per_year).mean()
+        if (
+            channel.kind == "realtime"
+            and channel.max_agents == 0
+            and volume > 0
+            and not is_baseline
+        ):
+            yield (
+                f"{source}: channels.{name}.agents: a realtime channel with volume needs agents "
+                f"> 0 (got 0); zero agents is allowed in a baseline, or set "
+                f"contacts_per_customer_per_year = 0"
+            )
+    for key, channels in (
+        ("deflection.channels", scenario.deflection.channels or []),
+        ("experience.spend_uplift_channels", scenario.experience.spend_uplift_channels or []),
+    ):
+        for channel_name in channels:
+            if channel_name not in names:
+                yield f"{source}: {key}: no channel {channel_name!r} (channels: {listed})"
+    for i, event in enumerate(scenario.events):
+        for channel_name in event.channels:
+            if channel_name not in names:
+                yield (
+                    f"{source}: events.{i}.channels: no channel {channel_name!r} "
+                    f"(channels: {listed})"
+                )
+        if event.start_month > scenario.scenario.horizon_months:
+            yield (
+                f"{source}: events.{i}.start_month: must be within the horizon of "
+                f"{scenario.scenario.horizon_months} months (got {event.start_month})"
+            )
+    for i, objective in enumerate(scenario.objectives):
+        metric = objective.metric
+        channel_name, _, kpi = metric.partition(".")
+        ok = metric in RESULT_METRICS or (channel_name in names and kpi in CHANNEL_KPIS)
+        if not ok:
+            valid = [*RESULT_METRICS, *(f"{c}.{k}" for c in sorted(names) for k in CHANNEL_KPIS)]
+            hint = difflib.get_close_matches(metric, valid, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            yield f"{source}: objectives.{i}.metric: unknown metric {metric!r}{extra}"
+    uncertain = scenario.uncertain_inputs()
+    for i, corr in enumerate(scenario.correlations):
+        for input_name in corr.inputs:
+            if input_name not in uncertain:
+                hint = difflib.get_close_matches(input_name, list(uncertain), n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                yield (
+                    f"{source}: correlations.{i}.inputs: {input_name!r} is not an uncertain "
+                    f"input of this scenario{extra}"
+                )
+        try:
+            validate_correlation(corr.inputs, np.asarray(corr.matrix, dtype=float))
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                yield f"{source}: correlations.{i}.matrix: {problem}"
+        except ValueError as exc:
+            yield f"{source}: correlations.{i}.matrix: {exc}"
+
+
+def _validate(raw: dict[str, Any], source: str, *, is_baseline: bool) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_format_errors(exc, source, Scenario)) from None
+    problems = [
+        *_range_problems(scenario, source),
+        *_cross_problems(scenario, source, is_baseline=is_baseline),
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+# --- public entry point ------------------------------------------------------------------------
+
+
+def load_scenario(
+    path_or_name: str | Path | None = None, *, overrides: Sequence[str] = ()
+) -> LoadedScenario:
+    """Load, override, validate and pair a scenario with its baseline.
+
+    Parameters
+    ----------
+    path_or_name : path or bundled scenario name, optional
+        ``None`` loads the bundled default scenario.
+    overrides : sequence of ``"dotted.key=value"``
+        Applied to the program before validation (and so inherited by an inline baseline);
+        ``baseline.dotted.key=value`` targets an inline baseline only.
+
+    Raises
+    ------
+    ScenarioError
+        With one line per problem, each naming file, key, rule and value.
+    """
+    path = resolve_scenario_path(path_or_name)
+    source = str(path)
+    raw = _read_toml(path)
+    raw = _apply_overrides(raw, overrides, source)
+    inline = raw.pop("baseline", None)
+    baseline_file = (
+        raw.get("scenario", {}).get("baseline") if isinstance(raw.get("scenario"), dict) else None
+    )
+    problems: list[str] = []
+    if inline is not None and not isinstance(inline, dict):
+        problems.append(f"{source}: baseline: must be a table of overrides (got {_short(inline)})")
+        inline = None
+    if inline is not None and baseline_file is not None:
+        problems.append(
+            f"{source}: baseline: give either scenario.baseline (a file) or a [baseline] table, "
+            "not both"
+        )
+    try:
+        program = _validate(raw, source, is_baseline=False)
+    except ScenarioError as exc:
+        problems = exc.problems + problems
+        program = None
+    baseline: Scenario | None = None
+    if not problems and program is not None:
+        try:
+            baseline = _load_baseline(path, raw, inline, baseline_file, source)
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems or program is None:
+        raise ScenarioError(problems)
+    digest = hashlib.sha256()
+    digest.update(json.dumps(program.model_dump(mode="json"), sort_keys=True).encode())
+    if baseline is not None:
+        digest.update(json.dumps(baseline.model_dump(mode="json"), sort_keys=True).encode())
+    return LoadedScenario(program, baseline, source, digest.hexdigest())
+
+
+def _load_baseline(
+    path: Path,
+    raw: dict[str, Any],
+    inline: dict[str, Any] | None,
+    baseline_file: str | None,
+    source: str,
+) -> Scenario | None:
+    if inline is not None:
+        merged = _deep_merge(raw, inline)
+        merged.setdefault("scenario", {})
+        if "name" not in inline.get("scenario", {}):
+            merged["scenario"]["name"] = f"{raw['scenario']['name']} (baseline)"
+        return _validate(merged, f"{source} [baseline]", is_baseline=True)
+    if baseline_file is None:
+        return None
+    chain = [path.resolve()]
+    target = (path.parent / baseline_file).resolve()
+    if target == chain[0]:
+        raise ScenarioError(
+            f"{source}: scenario.baseline: refers back to this file ({baseline_file!r})"
+        )
+    if not target.is_file():
+        raise ScenarioError(f"{source}: scenario.baseline: file not found ({baseline_file!r})")
+    base_raw = _read_toml(target)
+    # Walk the baseline's own chain only to refuse cycles; a baseline's baseline is not used.
+    cursor, cursor_raw = target, base_raw
+    while True:
+        nxt = (
+            cursor_raw.get("scenario", {}).get("baseline")
+            if isinstance(cursor_raw.get("scenario"), dict)
+            else None
+        )
+        if not isinstance(nxt, str):
+            break
+        nxt_path = (cursor.parent / nxt).resolve()
+        if nxt_path in chain or nxt_path == cursor:
+            raise ScenarioError(
+                f"{source}: scenario.baseline: the baseline chain returns to {nxt_path.name!r}"
+            )
+        chain.append(cursor)
+        if not nxt_path.is_file():
+            break
+        cursor, cursor_raw = nxt_path, _read_toml(nxt_path)
+    base_raw.pop("baseline", None)
+    return _validate(base_raw, str(target), is_baseline=True)
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario file format (for editors; written by ``simroi schema``)."""
+    schema = ScenarioFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "simroi scenario (schema_version 1)"
+    return schema

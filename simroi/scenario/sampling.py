@@ -1,0 +1,162 @@
+"""Per-trial draws of the uncertain inputs (the epistemic layer of a trial).
+
+Each trial is one possible world: one draw of every uncertain input. For a block of ``n`` trials,
+:func:`sample_inputs` draws every input ``n`` times by inverse transform, either by Latin hypercube
+sampling (the default: one draw in each of ``n`` equal-probability strata, so even a small block
+covers the whole distribution) or by plain Monte Carlo, and then, if the scenario asks for it,
+rank-correlates named inputs by Iman–Conover reordering.
+
+Streams are keyed by the input's *name* (DESIGN.md §3): input ``x`` in block ``b`` always draws
+from ``streams.rng("input", "x")``, so adding, removing or reordering other inputs never changes
+its values, and a program and its baseline see the same draws (common random numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from simroi.errors import ScenarioError
+from simroi.randomness import Streams
+from simroi.scenario.correlation import iman_conover, rank_correlation, validate_correlation
+from simroi.scenario.quantiles import open_uniforms
+from simroi.scenario.quantity import Quantity, as_distribution
+
+__all__ = ["InputSample", "sample_inputs"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_BELOW_ONE = float(np.nextafter(1.0, 0.0))
+
+
+@dataclass(frozen=True, eq=False)
+class InputSample:
+    """The sampled inputs of one block of trials.
+
+    Indexing, iteration and ``len`` go to :attr:`values`: ``sample["handle_time_minutes"]``.
+
+    Attributes
+    ----------
+    values : dict of str to numpy.ndarray
+        Input name → read-only float64 array of shape (n,), one value per trial, in the input's
+        units. Fixed inputs are constant arrays.
+    achieved_correlation : numpy.ndarray or None
+        Spearman rank correlation of the correlated inputs in this block, shape (k, k), in the
+        order of :attr:`correlation_names`, to report beside :attr:`requested_correlation`; None
+        when no correlation was requested. Rows and columns of a fixed input are NaN off the
+        diagonal (a constant has no ranks).
+    correlation_names : tuple of str
+        The correlated inputs, in the order of the matrices.
+    requested_correlation : numpy.ndarray or None
+        The requested Spearman matrix, shape (k, k).
+    """
+
+    values: dict[str, FloatArray]
+    achieved_correlation: FloatArray | None = None
+    correlation_names: tuple[str, ...] = ()
+    requested_correlation: FloatArray | None = None
+
+    def __getitem__(self, name: str) -> FloatArray:
+        return self.values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _latin_hypercube(n: int, *, rng: np.random.Generator) -> FloatArray:
+    """One open uniform in each of the ``n`` strata ((i, i+1)/n), in random order, shape (n,)."""
+    jitter = open_uniforms(n, rng=rng)
+    strata = rng.permutation(n)
+    # (i + u)/n can round up to (i + 1)/n; keep the top stratum's draw below 1 so ppf is finite.
+    return np.minimum((strata + jitter) / n, _BELOW_ONE)
+
+
+def sample_inputs(
+    inputs: Mapping[str, Quantity],
+    n: int,
+    *,
+    streams: Streams,
+    method: Literal["lhs", "mc"] = "lhs",
+    correlation: tuple[Sequence[str], npt.ArrayLike] | None = None,
+) -> InputSample:
+    """Draw every uncertain input once per trial for one block of ``n`` trials.
+
+    Parameters
+    ----------
+    inputs : mapping of str to float or Distribution
+        Input name → its distribution; a plain number is a fixed input.
+    n : int
+        Trials in the block, ≥ 1.
+    streams : Streams
+        The block's random streams; input ``name`` draws only from ``streams.rng("input", name)``
+        and the correlation reordering only from ``streams.rng("correlation")``.
+    method : {"lhs", "mc"}
+        ``"lhs"``: Latin hypercube, one uniform in each of ``n`` equal strata, randomly permuted;
+        ``"mc"``: independent uniforms. Either way the value is ``dist.ppf(u)``.
+    correlation : (names, matrix), optional
+        Requested Spearman rank correlation between the named inputs, matrix shape (k, k).
+        Imposed by :func:`~simroi.scenario.correlation.iman_conover`, which only reorders each
+        input's draws; fixed inputs in ``names`` are left out of the reordering. Inputs not named
+        are untouched.
+
+    Returns
+    -------
+    InputSample
+        One read-only float64 array of shape (n,) per input, and the achieved correlation.
+
+    Raises
+    ------
+    ScenarioError
+        If the correlation matrix is invalid or names an input that does not exist.
+    ValueError
+        If ``n`` < 1 or ``method`` is unknown.
+    """
+    if n < 1:
+        raise ValueError(f"n must be ≥ 1 (got {n})")
+    if method not in ("lhs", "mc"):
+        raise ValueError(f"method must be 'lhs' or 'mc' (got {method!r})")
+    distributions = {name: as_distribution(quantity) for name, quantity in inputs.items()}
+    values: dict[str, FloatArray] = {}
+    for name, dist in distributions.items():
+        if dist.is_fixed:
+            values[name] = np.full(n, dist.mean(), dtype=np.float64)
+            continue
+        rng = streams.rng("input", name)
+        u = _latin_hypercube(n, rng=rng) if method == "lhs" else open_uniforms(n, rng=rng)
+        values[name] = dist.ppf(u)
+
+    names: tuple[str, ...] = ()
+    requested = achieved = None
+    if correlation is not None:
+        names, requested = tuple(correlation[0]), np.array(correlation[1], dtype=np.float64)
+        validate_correlation(names, requested)
+        unknown = [name for name in names if name not in values]
+        if unknown:
+            raise ScenarioError(
+                [
+                    f"correlation names {name!r}, which is not an input "
+                    f"(inputs: {', '.join(values) or 'none'})"
+                    for name in unknown
+                ]
+            )
+        drawn = [i for i, name in enumerate(names) if not distributions[name].is_fixed]
+        if len(drawn) > 1:
+            columns = np.column_stack([values[names[i]] for i in drawn])
+            target = requested[np.ix_(drawn, drawn)]  # a principal submatrix: still valid
+            reordered = iman_conover(columns, target, rng=streams.rng("correlation"))
+            for j, i in enumerate(drawn):
+                values[names[i]] = np.ascontiguousarray(reordered[:, j])
+        achieved = rank_correlation(np.column_stack([values[name] for name in names]))
+        requested.flags.writeable = False
+        achieved.flags.writeable = False
+
+    for array in values.values():
+        array.flags.writeable = False
+    return InputSample(values, achieved, names, requested)

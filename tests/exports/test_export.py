@@ -1,0 +1,623 @@
+"""`simroi export`: every exported file, opened with its own library, shows the result's numbers.
+
+The results are synthetic (``tests/conftest.py``) so these tests need no simulation; one test runs
+the real pipeline on a short horizon. Numbers are compared exactly where the file stores them at
+full precision (CSV, XLSX, NPZ, chart data) and as formatted text where it shows them formatted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from pptx import Presentation
+from pptx.chart.chart import Chart
+from pptx.oxml.ns import qn
+from pptx.util import Emu, Inches
+
+from simroi.analysis.summary import interval, objective_outcomes, summarize
+from simroi.cli.app import main
+from simroi.errors import OutputError, ResultFileError
+from simroi.execution.result import ResultSet, RunResult
+from simroi.exports.charts import available_charts, chart_figure
+from simroi.exports.tables import trial_arrays
+from simroi.exports.targets import export
+from simroi.report.builders import build_report
+from simroi.report.format import fmt, pct
+
+openpyxl = pytest.importorskip("openpyxl")
+
+
+def _save(result: RunResult | ResultSet, tmp_path: Path, name: str = "result.npz") -> Path:
+    return result.save(tmp_path / name)
+
+
+def _export(tmp_path: Path, source: Path, *targets: str, **extra: str) -> Any:
+    args = ["export", str(source)]
+    for target in targets:
+        args += ["--to", str(tmp_path / target)]
+    for option, value in extra.items():
+        args += [f"--{option}", value]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _charts(path: Path) -> list[tuple[int, Chart]]:
+    """Every chart in a deck with the 1-based number of its slide; fails on any picture."""
+    out = []
+    for number, slide in enumerate(Presentation(str(path)).slides, 1):
+        for shape in slide.shapes:
+            assert shape.shape_type != 13, "charts must be native, not pictures"
+            if shape.has_chart:
+                out.append((number, shape.chart))
+    return out
+
+
+def _chart(path: Path, title_part: str) -> Chart:
+    found = [c for _, c in _charts(path) if title_part in c.chart_title.text_frame.text]
+    assert found, f"no chart titled with {title_part!r}"
+    return found[0]
+
+
+def _error_bar_values(series: Any, which: str) -> list[float]:
+    bars = series._element.find(qn("c:errBars"))
+    return [float(v.text) for v in bars.find(qn(f"c:{which}")).iter(qn("c:v"))]
+
+
+def _slide_texts(path: Path) -> list[str]:
+    texts = []
+    for slide in Presentation(str(path)).slides:
+        parts = []
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+            if shape.has_table:
+                parts += [cell.text for row in shape.table.rows for cell in row.cells]
+        texts.append("\n".join(parts))
+    return texts
+
+
+# ---------------------------------------------------------------- tables
+
+
+def test_csv_rows_are_the_result_intervals(synthetic_run: RunResult, tmp_path: Path) -> None:
+    result = _export(tmp_path, _save(synthetic_run, tmp_path), "table.csv")
+    assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in csv.DictReader(_lines(tmp_path / "table.csv"))}
+    for key in (
+        "roi",
+        "npv",
+        "pv_benefits",
+        "pv_costs",
+        "pv.agents",
+        "pv.retained_margin",
+        "kpi.program.social.service_level",
+    ):
+        iv = interval(synthetic_run.samples[key])
+        for column in ("mean", "p05", "p50", "p95", "mcse"):
+            assert float(rows[key][column]) == getattr(iv, column), (key, column)
+    summary = summarize(synthetic_run)
+    assert float(rows["roi"]["probability"]) == summary["roi"]["prob_positive"]
+    assert float(rows["npv"]["probability"]) == summary["npv"]["prob_positive"]
+    assert float(rows["payback_months"]["probability"]) == pytest.approx(
+        1 - summary["payback_months"]["prob_no_payback"]
+    )
+    met = {o.label: o.probability for o in objective_outcomes(synthetic_run)}
+    objective_rows = [r for r in rows.values() if r["section"] == "Objectives"]
+    assert {r["label"]: float(r["probability"]) for r in objective_rows} == met
+
+
+def test_markdown_has_the_headline_tables_assumptions_and_provenance(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "table.md"])
+    text = (tmp_path / "table.md").read_text()
+    roi = interval(synthetic_run.samples["roi"])
+    assert f"median {pct(roi.p50)}, 90% interval {pct(roi.p05)} to {pct(roi.p95)}" in text
+    assert f"| ROI | {pct(roi.p50)} | {pct(roi.p05)} | {pct(roi.p95)} |" in text
+    npv = interval(synthetic_run.samples["npv"])
+    assert fmt(npv.p50, "money") in text
+    for row in synthetic_run.meta["assumptions"]:
+        assert row["source"] in text and row["input"] in text
+    assert synthetic_run.provenance.scenario_hash in text
+    assert re.search(r"^\| --- \| ---: \|", text, re.MULTILINE)  # aligned Markdown tables
+
+
+def test_json_export_holds_each_runs_summary(synthetic_compare: ResultSet, tmp_path: Path) -> None:
+    export(synthetic_compare, [tmp_path / "s.json"])
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["kind"] == "compare"
+    for run, item in zip(synthetic_compare.runs, data["runs"], strict=True):
+        assert item["summary"]["roi"]["p50"] == interval(run.samples["roi"]).p50
+        assert item["summary"]["seed"] == str(run.provenance.seed)
+    diffs = {d["run"]: d for d in data["differences"] if d["key"] == "diff.npv"}
+    runs = synthetic_compare.runs
+    assert (
+        diffs["two-agents"]["p50"] == interval(runs[1].samples["npv"] - runs[0].samples["npv"]).p50
+    )
+
+
+def test_paired_differences_are_computed_trial_by_trial(
+    synthetic_compare: ResultSet, tmp_path: Path
+) -> None:
+    export(synthetic_compare, [tmp_path / "c.csv"])
+    rows = [r for r in csv.DictReader(_lines(tmp_path / "c.csv")) if r["key"] == "diff.npv"]
+    first = synthetic_compare.runs[0].samples["npv"]
+    for row, run in zip(rows, synthetic_compare.runs[1:], strict=True):
+        paired = run.samples["npv"] - first
+        assert float(row["p05"]) == interval(paired).p05
+        assert float(row["probability"]) == float(np.mean(run.samples["npv"] > first))
+
+
+# ---------------------------------------------------------------- raw trials and workbook
+
+
+def test_raw_trials_csv_and_npz_hold_every_sample(
+    synthetic_compare: ResultSet, tmp_path: Path
+) -> None:
+    result = _export(tmp_path, _save(synthetic_compare, tmp_path), "t.trials.csv", "t.trials.npz")
+    assert result.exit_code == 0, result.output
+    runs = synthetic_compare.runs
+    header, *rows = list(csv.reader(_lines(tmp_path / "t.trials.csv")))
+    assert len(rows) == sum(r.trials for r in runs)
+    assert set(runs[0].samples) <= set(header)
+    table = np.array([[float(x) for x in row[2:]] for row in rows])
+    col = {name: i - 2 for i, name in enumerate(header)}
+    for i, run in enumerate(runs):
+        part = table[i * run.trials : (i + 1) * run.trials]
+        for key, values in run.samples.items():
+            np.testing.assert_array_equal(part[:, col[key]], values)
+        assert run.net_by_month is not None
+        np.testing.assert_array_equal(part[:, col["net_month_00"]], run.net_by_month[:, 0])
+    assert {row[0] for row in rows} == {"one-agent", "two-agents", "three-agents"}
+    with np.load(tmp_path / "t.trials.npz", allow_pickle=False) as data:
+        np.testing.assert_array_equal(data["r1/npv"], runs[1].samples["npv"])
+        np.testing.assert_array_equal(data["r2/net_by_month"], runs[2].net_by_month)
+        assert list(data["runs"]) == ["one-agent", "two-agents", "three-agents"]
+        assert json.loads(str(data["provenance"]))[0]["seed"] == str(runs[0].provenance.seed)
+
+
+def test_single_run_npz_uses_plain_sample_names(synthetic_run: RunResult) -> None:
+    arrays = trial_arrays(build_report(synthetic_run))
+    np.testing.assert_array_equal(arrays["roi"], synthetic_run.samples["roi"])
+    assert "runs" not in arrays
+
+
+def test_xlsx_has_summary_percentiles_and_raw_trials(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "book.xlsx"])
+    book = openpyxl.load_workbook(tmp_path / "book.xlsx")
+    assert {"Summary", "Percentiles", "Cash flow", "Assumptions", "Trials", "Provenance"} <= set(
+        book.sheetnames
+    )
+    summary = list(book["Summary"].iter_rows(values_only=True))
+    header = next(i for i, r in enumerate(summary) if r[:2] == ("run", "section"))
+    rows = {r[2]: r for r in summary[header + 1 :]}
+    roi = interval(synthetic_run.samples["roi"])
+    # Excel keeps about 15 significant digits.
+    assert rows["roi"][5:9] == pytest.approx((roi.mean, roi.p05, roi.p50, roi.p95), rel=1e-14)
+    roi_cells = book["Summary"][header + 2]  # 1-based rows: the first after the header
+    assert roi_cells[3].value == "ROI" and roi_cells[7].number_format == "0.0%"
+    percentiles = {(r[1]): r for r in book["Percentiles"].iter_rows(min_row=2, values_only=True)}
+    ok = synthetic_run.samples["npv"]
+    assert percentiles["npv"][5] == pytest.approx(float(np.percentile(ok, 5)), rel=1e-12)
+    trials = list(book["Trials"].iter_rows(values_only=True))
+    assert len(trials) == synthetic_run.trials + 1
+    roi_col = trials[0].index("roi")
+    assert [r[roi_col] for r in trials[1:]] == pytest.approx(
+        synthetic_run.samples["roi"].tolist(), rel=1e-14
+    )
+
+
+def test_xlsx_without_openpyxl_is_a_clear_error(
+    synthetic_run: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "openpyxl", None)
+    with pytest.raises(OutputError, match=r"simroi\[xlsx\]"):
+        export(synthetic_run, [tmp_path / "book.xlsx", tmp_path / "t.csv"])
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- slides
+
+
+def test_deck_is_16_9_with_native_charts_holding_the_result_numbers(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "deck.pptx"])
+    path = tmp_path / "deck.pptx"
+    prs = Presentation(str(path))
+    assert (prs.slide_width, prs.slide_height) == (Inches(13.333), Inches(7.5))
+    report = build_report(synthetic_run)
+    hist = _chart(path, "ROI over")
+    counts = [sum(v) for v in zip(*(s.values for s in hist.plots[0].series), strict=True)]
+    assert counts == report.main.histogram.counts.tolist()
+    lines = _chart(path, "Present value")
+    series = lines.plots[0].series[0]
+    rows = [*report.main.section("Benefits"), *report.main.section("Costs")]
+    keys = [s.key for s in rows] + ["npv"]
+    ivs = [interval(synthetic_run.samples[k]) for k in keys]
+    assert list(series.values) == [iv.p50 for iv in ivs]
+    assert _error_bar_values(series, "plus") == pytest.approx([iv.p95 - iv.p50 for iv in ivs])
+    assert _error_bar_values(series, "minus") == pytest.approx([iv.p50 - iv.p05 for iv in ivs])
+    objectives = _chart(path, "Probability of meeting")
+    assert list(objectives.plots[0].series[0].values) == [
+        o.probability for o in objective_outcomes(synthetic_run)
+    ]
+    cash = _chart(path, "Cumulative net cash flow")
+    assert synthetic_run.net_by_month is not None
+    median = np.percentile(np.cumsum(synthetic_run.net_by_month, axis=1), 50, axis=0)
+    assert list(cash.plots[0].series[1].values) == pytest.approx(median.tolist())
+
+
+def test_deck_headline_footer_assumptions_and_fonts(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "deck.pptx"])
+    texts = _slide_texts(tmp_path / "deck.pptx")
+    roi = interval(synthetic_run.samples["roi"])
+    assert f"median {pct(roi.p50)}, 90% interval {pct(roi.p05)} to {pct(roi.p95)}" in texts[0]
+    prov = synthetic_run.provenance
+    for text in texts:
+        assert f"seed {prov.seed}" in text and prov.scenario_hash[:12] in text
+    everything = "\n".join(texts)
+    for row in synthetic_run.meta["assumptions"]:
+        assert row["source"] in everything
+    assert prov.scenario_hash in everything  # the full hash on the provenance slide
+    sizes = [
+        run.font.size.pt
+        for slide in Presentation(str(tmp_path / "deck.pptx")).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+        for p in shape.text_frame.paragraphs
+        for run in p.runs
+        if run.font.size
+    ]
+    assert min(sizes) >= 10  # 10 pt is the footer; all else is larger
+    for _, chart in _charts(tmp_path / "deck.pptx"):
+        assert chart.font.size is not None and chart.font.size.pt >= 12
+
+
+def test_deck_tornado_follows_the_stored_sensitivity(
+    synthetic_run_with_sensitivity: RunResult, synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run_with_sensitivity, [tmp_path / "with.pptx"])
+    export(synthetic_run, [tmp_path / "without.pptx"])
+    stored = synthetic_run_with_sensitivity.meta["sensitivity"]
+    chart = _chart(tmp_path / "with.pptx", "change in ROI from the base case")
+    low, high = chart.plots[0].series
+    assert list(chart.plots[0].categories) == [r["label"] for r in stored["rows"]]
+    assert list(low.values) == pytest.approx([r["low"] - stored["base"] for r in stored["rows"]])
+    assert list(high.values) == pytest.approx([r["high"] - stored["base"] for r in stored["rows"]])
+    texts = "\n".join(_slide_texts(tmp_path / "with.pptx"))
+    assert stored["method"] in texts and stored["swing"]["method"] in texts
+    assert "What drives" not in "\n".join(_slide_texts(tmp_path / "without.pptx"))
+
+
+def test_deck_reads_the_tornado_simroi_sensitivity_writes(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from simroi.analysis.sensitivity import sampling_tornado
+
+    tornado = sampling_tornado(synthetic_run).to_json()
+    run = replace(
+        synthetic_run, meta={**synthetic_run.meta, "sensitivity": {**tornado, "swing": None}}
+    )
+    export(run, [tmp_path / "deck.pptx", tmp_path / "t.md", tmp_path / "{chart}.png"])
+    assert (tmp_path / "tornado.png").exists() and not (tmp_path / "tornado-swing.png").exists()
+    assert tornado["rows"][0]["label"] in (tmp_path / "t.md").read_text()
+
+
+def test_compare_deck_shows_each_scenario_and_the_paired_differences(
+    synthetic_compare: ResultSet, tmp_path: Path
+) -> None:
+    export(synthetic_compare, [tmp_path / "deck.pptx"])
+    runs = synthetic_compare.runs
+    roi = _chart(tmp_path / "deck.pptx", "ROI: median")
+    assert list(roi.plots[0].categories) == ["one-agent", "two-agents", "three-agents"]
+    assert list(roi.plots[0].series[0].values) == [interval(r.samples["roi"]).p50 for r in runs]
+    diff = _chart(tmp_path / "deck.pptx", "NPV minus NPV of one-agent")
+    paired = [interval(r.samples["npv"] - runs[0].samples["npv"]) for r in runs[1:]]
+    assert list(diff.plots[0].series[0].values) == [iv.p50 for iv in paired]
+    assert _error_bar_values(diff.plots[0].series[0], "minus") == pytest.approx(
+        [iv.p50 - iv.p05 for iv in paired]
+    )
+
+
+def test_sweep_deck_marks_the_recommendation_on_the_curve(
+    synthetic_sweep: ResultSet, tmp_path: Path
+) -> None:
+    export(synthetic_sweep, [tmp_path / "deck.pptx"])
+    curve = _chart(tmp_path / "deck.pptx", "NPV (USD) by channels.social.agents")
+    p95, p50, p05 = curve.plots[0].series
+    npv = [interval(r.samples["npv"]) for r in synthetic_sweep.runs]
+    assert list(p50.values) == [iv.p50 for iv in npv]
+    assert list(p05.values) == [iv.p05 for iv in npv]
+    assert list(p95.values) == [iv.p95 for iv in npv]
+    assert list(curve.plots[0].categories) == ["1", "2", "3", "4", "5"]
+    label = p50.points[2].data_label.text_frame.text
+    assert label == "recommended"
+    assert "Recommended: channels.social.agents=3" in _slide_texts(tmp_path / "deck.pptx")[0]
+
+
+def test_template_puts_the_slides_on_the_users_master(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    template = Presentation()
+    template.slide_width, template.slide_height = Inches(10), Inches(7.5)
+    template.slides.add_slide(template.slide_layouts[6])  # a sample slide, to be left out
+    template.save(str(tmp_path / "brand.pptx"))
+    result = _export(
+        tmp_path, _save(synthetic_run, tmp_path), "deck.pptx", template=str(tmp_path / "brand.pptx")
+    )
+    assert result.exit_code == 0, result.output
+    plain = tmp_path / "plain.pptx"
+    export(synthetic_run, [plain])
+    deck = Presentation(str(tmp_path / "deck.pptx"))
+    assert deck.slide_width == Inches(10)
+    assert len(deck.slides) == len(Presentation(str(plain)).slides)
+    assert {s.slide_layout.name for s in deck.slides} <= {"Title Slide", "Title Only"}
+    for slide in deck.slides:
+        for shape in slide.shapes:
+            assert Emu(shape.left + shape.width) <= deck.slide_width + Inches(0.01)
+
+
+# ---------------------------------------------------------------- charts
+
+
+def test_chart_figures_draw_the_result_numbers(synthetic_run: RunResult) -> None:
+    report = build_report(synthetic_run)
+    fig = chart_figure(report, "roi")
+    ax = fig.axes[0]
+    roi = interval(synthetic_run.samples["roi"])
+    verticals = {round(line.get_xdata()[0], 12) for line in ax.lines}
+    assert {round(v, 12) for v in (roi.p05, roi.p50, roi.p95)} <= verticals
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == report.main.histogram.counts.tolist()
+    texts = [t.get_text() for t in ax.texts]
+    assert f"P50 {pct(roi.p50)}" in texts
+    lines = chart_figure(report, "lines").axes[0]
+    bars = [p.get_width() for p in lines.patches][: len(report.main.section("Benefits"))]
+    assert bars == [s.p50 for s in report.main.section("Benefits")]
+
+
+def test_png_and_svg_are_print_quality_and_carry_provenance(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from matplotlib import image
+    from PIL import Image
+
+    before = dict(matplotlib.rcParams)
+    export(synthetic_run, [tmp_path / "roi.png", tmp_path / "headline.svg"])
+    assert dict(matplotlib.rcParams) == before  # no global style leaks
+    pixels = image.imread(tmp_path / "roi.png")
+    assert pixels.shape[:2] == (1280, 2400)  # 12 × 6.4 in at 200 dpi
+    assert pixels[..., :3].std() > 0.05
+    with Image.open(tmp_path / "roi.png") as png:
+        assert f"seed {synthetic_run.provenance.seed}" in png.text["Description"]
+    svg = (tmp_path / "headline.svg").read_text()
+    roi = interval(synthetic_run.samples["roi"])
+    assert f"P50 {pct(roi.p50)}" in svg  # the headline chart, text kept as text
+    sizes = [float(s) for s in re.findall(r"font-size:\s*([\d.]+)px", svg)]
+    sizes += [float(s) for s in re.findall(r"font:\s*(?:bold\s+)?([\d.]+)px", svg)]
+    assert sizes and min(sizes) >= 12  # SVG px at 72 per inch are points
+
+
+def test_chart_placeholder_writes_every_chart_and_chart_option_picks_one(
+    synthetic_sweep: ResultSet, tmp_path: Path
+) -> None:
+    (tmp_path / "charts").mkdir()
+    report = build_report(synthetic_sweep)
+    export(synthetic_sweep, [tmp_path / "charts" / "{chart}.svg"])
+    assert sorted(p.stem for p in (tmp_path / "charts").iterdir()) == sorted(
+        available_charts(report)
+    )
+    export(synthetic_sweep, [tmp_path / "p.svg"], chart="sweep-probability")
+    assert "Chance of success" in (tmp_path / "p.svg").read_text()
+
+
+# ---------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.npz", "file not found"),
+        (lambda d: _write(d / "truncated.npz", _valid_bytes(d)[:600]), "not a simroi result"),
+        (lambda d: _write(d / "noise.npz", b"\x00garbage" * 50), "not a simroi result"),
+        (lambda d: _write(d / "notes.txt", b"hello"), "not a simroi result"),
+        (lambda d: _foreign_npz(d / "other.npz"), "no simroi metadata"),
+        (lambda d: _write(d / "deck.pptx", _zip_bytes()), "not a simroi result"),
+    ],
+)
+def test_missing_corrupt_or_foreign_result_is_one_line_and_writes_nothing(
+    tmp_path: Path, make: Any, message: str
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    source = make(tmp_path / "in")
+    result = _export(tmp_path / "out", source, "deck.pptx", "t.csv", "x.trials.npz")
+    assert result.exit_code == 2
+    assert message in result.output and result.output.count("\n") == 1
+    assert result.output.startswith("error: ") and "Traceback" not in result.output
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_flipped_bytes_inside_a_result_are_caught(synthetic_run: RunResult, tmp_path: Path) -> None:
+    data = bytearray(_save(synthetic_run, tmp_path).read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)
+    (tmp_path / "bad.npz").write_bytes(bytes(data))
+    result = _export(tmp_path, tmp_path / "bad.npz", "t.csv")
+    assert result.exit_code == 2 and "error:" in result.output
+    assert not (tmp_path / "t.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("targets", "extra", "message"),
+    [
+        (["ok.csv", "deck.key"], {}, "unknown export format '.key'"),
+        (["ok.csv", "other.npz"], {}, "other.trials.npz"),
+        (["ok.csv", "nodir/deck.pptx"], {}, "does not exist"),
+        (["ok.csv", "{chart}.csv"], {}, "only expands in .png and .svg"),
+        (["ok.csv", "ok.csv"], {}, "named twice"),
+        (["ok.csv"], {"template": "brand.pptx"}, "applies to .pptx"),
+        (["ok.csv", "d.pptx"], {"template": "missing.pptx"}, "template not found"),
+        (["ok.csv", "d.pptx"], {"template": "fake.pptx"}, "not a PowerPoint"),
+        (["ok.csv", "c.png"], {"chart": "tornado"}, "no such chart"),
+        (["ok.csv"], {"chart": "roi"}, "applies to .png and .svg"),
+    ],
+)
+def test_a_bad_target_writes_nothing(
+    synthetic_run: RunResult,
+    tmp_path: Path,
+    targets: list[str],
+    extra: dict[str, str],
+    message: str,
+) -> None:
+    source = _save(synthetic_run, tmp_path, "r.npz")
+    (tmp_path / "fake.pptx").write_text("not a deck")
+    extra = {k: str(tmp_path / v) if k == "template" else v for k, v in extra.items()}
+    before = set(tmp_path.iterdir())
+    result = _export(tmp_path, source, *targets, **extra)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and result.output.count("\n") == 1
+    assert set(tmp_path.iterdir()) == before
+
+
+def test_load_result_names_the_file_and_the_problem(tmp_path: Path) -> None:
+    from simroi.exports.targets import load_result
+
+    (tmp_path / "half.npz").write_bytes(b"PK\x03\x04" + bytes(40))
+    with pytest.raises(ResultFileError, match=r"half\.npz: not a simroi result file"):
+        load_result(tmp_path / "half.npz")
+    with pytest.raises(ResultFileError, match="file not found"):
+        load_result(tmp_path / "nothing.npz")
+
+
+def test_export_needs_a_target(synthetic_run: RunResult, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["export", str(_save(synthetic_run, tmp_path))])
+    assert result.exit_code == 2 and "--to" in result.output
+
+
+def test_export_writes_every_format_and_says_so(synthetic_sweep: ResultSet, tmp_path: Path) -> None:
+    targets = [
+        "d.pptx",
+        "c.png",
+        "t.csv",
+        "t.md",
+        "t.json",
+        "b.xlsx",
+        "r.trials.csv",
+        "r.trials.npz",
+    ]
+    result = _export(tmp_path, _save(synthetic_sweep, tmp_path), *targets)
+    assert result.exit_code == 0, result.output
+    for target in targets:
+        assert f"wrote {tmp_path / target}" in result.output
+        assert (tmp_path / target).stat().st_size > 0
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
+
+
+def test_a_long_output_path_is_printed_on_one_line(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    """Paths are printed whole, never wrapped at the console width (so they can be copied)."""
+    deep = tmp_path / ("a-rather-long-directory-name-for-the-quarterly-review-" * 3)
+    deep.mkdir()
+    result = _export(deep, _save(synthetic_run, tmp_path), "t.csv")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {deep / 't.csv'}\n" in result.output
+
+
+def test_a_real_run_exports_end_to_end(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "r.npz"
+    ran = runner.invoke(
+        main,
+        [
+            "run",
+            "--trials",
+            "24",
+            "--seed",
+            "5",
+            "--workers",
+            "1",
+            "--set",
+            "scenario.horizon_months=4",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert ran.exit_code == 0, ran.output
+    result = _export(tmp_path, out, "deck.pptx", "t.csv", "roi.png")
+    assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in csv.DictReader(_lines(tmp_path / "t.csv"))}
+    loaded = RunResult.load(out)
+    assert float(rows["npv"]["p50"]) == interval(loaded.samples["npv"]).p50
+    assert len(_charts(tmp_path / "deck.pptx")) >= 4
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _valid_bytes(directory: Path) -> bytes:
+    from synthetic import make_synthetic_run
+
+    return make_synthetic_run(trials=20).save(directory / "valid.npz").read_bytes()
+
+
+def _foreign_npz(path: Path) -> Path:
+    np.savez(path, roi=np.zeros(3))
+    return path
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", etree.tostring(etree.Element("Types")))
+    return buffer.getvalue()
+
+
+def test_a_result_with_no_incremental_cost_falls_back_to_npv(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    samples = {**synthetic_run.samples, "roi": np.full(synthetic_run.trials, np.nan)}
+    run = replace(synthetic_run, samples=samples)
+    report = build_report(run)
+    assert "roi" not in available_charts(report)
+    assert report.sentence.startswith("NPV: median") and "ROI undefined" in report.sentence
+    export(run, [tmp_path / "d.pptx", tmp_path / "{chart}.png", tmp_path / "t.md"])
+    assert not (tmp_path / "roi.png").exists() and (tmp_path / "lines.png").exists()
+    assert not any(
+        "ROI over" in c.chart_title.text_frame.text for _, c in _charts(tmp_path / "d.pptx")
+    )
+
+
+def test_fmt_never_prints_negative_zero_or_nan() -> None:
+    assert fmt(float("nan"), "pct") == "—"
+    assert fmt(-1234567.0, "money") == "−$1.23M"
+    assert fmt(-0.001, "pct") == "0%"
+    assert fmt(-0.25, "pct") == "−25%"

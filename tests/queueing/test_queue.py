@@ -1,0 +1,118 @@
+"""`simroi queue`: one channel simulated beside Erlang C and Erlang A."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from simroi.cli.app import main
+from simroi.queueing.study import QueueSpec, study_queue
+
+# pyworkforce's fixture (domain.md §2.3): 100 calls per 30 min, AHT 3 min, patience 5 min, c = 14.
+FIXTURE = QueueSpec(
+    arrivals_per_hour=200,
+    agents=14,
+    aht_minutes=3,
+    patience_minutes=5,
+    hours=24,
+    sl_seconds=20,
+    warmup_minutes=60,
+)
+
+
+def _within(values: dict[str, object], target: float, k: float = 4.0) -> None:
+    mean = float(values["mean"])  # type: ignore[arg-type]
+    lo, hi = values["ci95"]  # type: ignore[misc]
+    se = (float(hi) - float(lo)) / (2 * 1.96)
+    assert abs(mean - target) < k * se, (mean, target, se)
+
+
+@pytest.mark.slow
+def test_simulated_kpis_match_erlang_a_within_monte_carlo_error() -> None:
+    data = study_queue(FIXTURE, trials=400, seed=7).to_json()
+    erlang = data["erlang_a"]
+    assert erlang["abandonment"] == pytest.approx(0.013984, abs=5e-6)
+    for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
+        _within(data["simulated"][kpi], erlang[kpi])
+
+
+@pytest.mark.slow
+def test_infinite_patience_matches_erlang_c() -> None:
+    spec = QueueSpec(
+        arrivals_per_hour=200, agents=14, aht_minutes=3, hours=24, sl_seconds=20, warmup_minutes=60
+    )
+    data = study_queue(spec, trials=400, seed=8).to_json()
+    assert data["erlang_a"] is None
+    assert data["simulated"]["abandonment"]["mean"] == 0.0
+    for kpi in ("service_level", "asa_seconds", "occupancy"):
+        _within(data["simulated"][kpi], data["erlang_c"][kpi])
+
+
+def test_erlang_c_is_absent_when_agents_do_not_exceed_the_load() -> None:
+    spec = QueueSpec(arrivals_per_hour=600, agents=8, aht_minutes=1, patience_minutes=2, hours=2)
+    data = study_queue(spec, trials=20, seed=1).to_json()
+    assert data["erlang_c"] is None  # load 10 Erlangs ≥ 8 agents: Erlang C has no steady state
+    assert data["erlang_a"] is not None
+
+
+def test_simpy_engine_gives_the_same_days_as_the_vectorized_one() -> None:
+    spec = QueueSpec(arrivals_per_hour=120, agents=3, aht_minutes=2, patience_minutes=1, hours=2)
+    fast = study_queue(spec, trials=5, seed=3, engine="vectorized").to_json()["simulated"]
+    slow = study_queue(spec, trials=5, seed=3, engine="simpy").to_json()["simulated"]
+    for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
+        assert slow[kpi]["mean"] == pytest.approx(fast[kpi]["mean"], rel=1e-9)
+
+
+def test_queue_cli_prints_json_with_the_documented_shape() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "queue",
+            "--arrivals-per-hour",
+            "1260",
+            "--agents",
+            "90",
+            "--aht-minutes",
+            "4",
+            "--patience-minutes",
+            "3",
+            "--hours",
+            "8",
+            "--sl-seconds",
+            "20",
+            "--trials",
+            "20",
+            "--seed",
+            "7",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["trials"] == 20 and data["seed"] == "7" and data["engine"] == "vectorized"
+    for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
+        assert len(data["simulated"][kpi]["ci95"]) == 2
+    assert {"service_level", "asa_seconds", "p_wait"} <= set(data["erlang_c"])
+    assert {"service_level", "abandonment", "asa_seconds", "p_wait"} <= set(data["erlang_a"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--aht-minutes", "-1"], "aht-minutes must be > 0"),
+        (
+            ["--aht-minutes", "3", "--hours", "1", "--warmup-minutes", "90"],
+            "warmup-minutes must be ≥ 0 and shorter than the day",
+        ),
+    ],
+)
+def test_queue_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    base = ["queue", "--arrivals-per-hour", "100", "--agents", "5"]
+    if "--aht-minutes" not in args:
+        base += ["--aht-minutes", "3"]
+    result = CliRunner().invoke(main, [*base, *args, "--trials", "5"])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

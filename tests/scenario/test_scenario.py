@@ -1,0 +1,324 @@
+"""Scenario files: bundled ones validate, bad input gives one clear line per problem, exit 2."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simroi.cli.app import main
+from simroi.errors import ScenarioError
+from simroi.scenario.load import bundled_scenarios, load_scenario
+from simroi.scenario.quantity import as_distribution
+
+DEFAULT = bundled_scenarios()["default"]
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner(env={"COLUMNS": "240"}).invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def variant(tmp_path: Path, old: str, new: str, name: str = "s.toml") -> Path:
+    text = DEFAULT.read_text()
+    assert old in text, old
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+def test_every_bundled_scenario_validates_with_a_baseline(name: str) -> None:
+    loaded = load_scenario(name)
+    assert loaded.baseline is not None
+    assert loaded.program.scenario.description
+    code, out = invoke("validate", str(bundled_scenarios()[name]))
+    assert code == 0, out
+    assert out.startswith("ok ")
+
+
+def test_every_bundled_uncertain_input_names_a_source() -> None:
+    for name in bundled_scenarios():
+        for key, dist in load_scenario(name).program.uncertain_inputs().items():
+            assert dist.source, f"{name}: {key} has no source"
+
+
+def test_init_writes_a_scenario_that_validates(tmp_path: Path) -> None:
+    target = tmp_path / "mine.toml"
+    code, out = invoke("init", str(target))
+    assert code == 0, out
+    code, out = invoke("validate", str(target))
+    assert code == 0, out
+    code, out = invoke("init", str(target))
+    assert code == 2 and "already exists" in out
+
+
+def test_scenarios_lists_the_bundled_ones_with_descriptions() -> None:
+    code, out = invoke("scenarios")
+    assert code == 0
+    assert "default" in out and "social care team" in out
+
+
+def test_inputs_table_shows_percentiles_and_sources() -> None:
+    code, out = invoke("inputs", "default", "--json")
+    assert code == 0
+    rows = json.loads(out)["inputs"]
+    fcr = next(r for r in rows if r["input"] == "channels.phone.fcr")
+    assert fcr["p05"] < fcr["p50"] < fcr["p95"]
+    assert "SQM" in fcr["source"]
+    code, out = invoke("inputs")
+    assert code == 0 and "channels.phone.fcr" in out
+
+
+def test_schema_is_json_schema_of_the_format(tmp_path: Path) -> None:
+    code, out = invoke("schema")
+    assert code == 0
+    schema = json.loads(out)
+    assert {"scenario", "customers", "channels", "baseline"} <= set(schema["properties"])
+    target = tmp_path / "schema.json"
+    assert invoke("schema", "--out", str(target))[0] == 0
+    assert json.loads(target.read_text()) == schema
+
+
+# --- bad input: one line per problem, naming file, key, rule and value -------------------------
+
+BAD_CASES = [
+    # (old text, new text, expected fragments)
+    ("horizon_months = 36 ", 'horizon_months = "long" ', ["scenario.horizon_months", "'long'"]),
+    ("agents = 5 ", "agnts = 5 ", ["channels.email.agnts", "unknown key", "did you mean 'agents'"]),
+    (
+        "low = 0.65, mode = 0.72, high = 0.80",
+        "low = 0.65, mode = 0.72, high = 1.80",
+        ["channels.phone.fcr", "probability in [0, 1]", "1.8"],
+    ),
+    (
+        "low = 3.0, mode = 5.0, high = 9.0",
+        "low = 9.0, mode = 5.0, high = 3.0",
+        ["channels.social.handle_time_minutes", "low must be", "low=9"],
+    ),
+    (
+        'dist = "triangular", low = 300_000',
+        'dist = "lognormal", p5 = 9, p95 = 3, low = 300_000',
+        ["customers.active_customers"],
+    ),
+    (
+        "monthly_tools_cost = 1_500",
+        "monthly_tools_cost = -1_500",
+        ["program.monthly_tools_cost", "≥ 0", "-1500"],
+    ),
+    ("sla_seconds = 20 ", "sla_seconds = -20 ", ["channels.phone.sla_seconds", "-20"]),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "fragments"), BAD_CASES)
+def test_bad_values_are_named_with_file_key_rule_and_value(
+    tmp_path: Path, old: str, new: str, fragments: list[str]
+) -> None:
+    path = variant(tmp_path, old, new)
+    code, out = invoke("validate", str(path))
+    assert code == 2
+    assert "Traceback" not in out
+    lines = out.strip().splitlines()
+    assert all(line.startswith(f"error: {path}") for line in lines), out
+    for fragment in fragments:
+        assert fragment in out, (fragment, out)
+
+
+def test_p5_not_below_p95_is_refused(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        "handle_time_cv = 1.0           # ASSUMPTION",
+        'handle_time_cv = { dist = "lognormal", p5 = 1.2, p95 = 0.8 }  #',
+    )
+    code, out = invoke("validate", str(path))
+    assert code == 2 and "p5 must be < p95" in out and "handle_time_cv" in out
+
+
+def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("schema_version = 1\n[scenario\nname = \n")
+    code, out = invoke("validate", str(path))
+    assert code == 2
+    assert re.search(r"malformed TOML: .*line 2", out), out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        DEFAULT.read_text()
+        .replace("agents = 5 ", "agnts = 5 ")
+        .replace("horizon_months = 36 ", "horizon_months = 0 ")
+    )
+    path = tmp_path / "two.toml"
+    path.write_text(text)
+    code, out = invoke("validate", str(path), str(DEFAULT))
+    assert code == 2
+    assert "agnts" in out and "horizon_months" in out
+    assert f"ok {DEFAULT}" in out
+
+
+def test_zero_agents_on_a_realtime_channel_with_volume_is_refused(tmp_path: Path) -> None:
+    path = variant(
+        tmp_path,
+        '{ start = "08:00", end = "09:00", agents = 9 }',
+        '{ start = "08:00", end = "09:00", agents = 0 }',
+    )
+    assert invoke("validate", str(path))[0] == 0  # some agents remain later in the day
+    text = DEFAULT.read_text()
+    start = text.index("staffing = [")
+    end = text.index("]\n", start) + 2
+    path.write_text(text[:start] + "agents = 0\n" + text[end:])
+    code, out = invoke("validate", str(path))
+    assert code == 2 and "channels.phone.agents" in out and "needs agents > 0" in out
+
+
+def test_zero_agents_is_allowed_on_a_deferrable_channel(tmp_path: Path) -> None:
+    path = variant(tmp_path, "agents = 1                     # the program", "agents = 0  #")
+    assert invoke("validate", str(path))[0] == 0
+
+
+def test_missing_file_and_missing_bundled_name() -> None:
+    code, out = invoke("validate", "no/such/file.toml")
+    assert code == 2 and "no/such/file.toml: file not found" in out
+    code, out = invoke("run", "defualt")
+    assert code == 2 and "did you mean the bundled scenario 'default'" in out
+
+
+def test_baseline_file_that_does_not_exist(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    text = DEFAULT.read_text()
+    text = text[: text.index("[baseline]")].replace(
+        'currency = "USD"', 'currency = "USD"\nbaseline = "nope.toml"'
+    )
+    path.write_text(text)
+    code, out = invoke("validate", str(path))
+    assert code == 2 and "scenario.baseline: file not found ('nope.toml')" in out
+
+
+def test_baseline_that_refers_back_to_itself(tmp_path: Path) -> None:
+    text = DEFAULT.read_text()
+    body = text[: text.index("[baseline]")]
+    (tmp_path / "a.toml").write_text(
+        body.replace('currency = "USD"', 'currency = "USD"\nbaseline = "a.toml"')
+    )
+    code, out = invoke("validate", str(tmp_path / "a.toml"))
+    assert code == 2 and "refers back to this file" in out
+    (tmp_path / "a.toml").write_text(
+        body.replace('currency = "USD"', 'currency = "USD"\nbaseline = "b.toml"')
+    )
+    (tmp_path / "b.toml").write_text(
+        body.replace('currency = "USD"', 'currency = "USD"\nbaseline = "a.toml"')
+    )
+    code, out = invoke("validate", str(tmp_path / "a.toml"))
+    assert code == 2 and "baseline chain returns" in out
+
+
+def test_baseline_as_a_separate_file(tmp_path: Path) -> None:
+    text = DEFAULT.read_text()
+    body = text[: text.index("[baseline]")]
+    (tmp_path / "base.toml").write_text(
+        body.replace("agents = 1                     # the program", "agents = 0  #")
+    )
+    (tmp_path / "prog.toml").write_text(
+        body.replace('currency = "USD"', 'currency = "USD"\nbaseline = "base.toml"')
+    )
+    loaded = load_scenario(tmp_path / "prog.toml")
+    assert loaded.baseline is not None
+    assert loaded.baseline.channels["social"].agents == 0
+
+
+def test_invalid_correlation_matrix(tmp_path: Path) -> None:
+    extra = """
+[[correlations]]
+inputs = ["customers.active_customers", "channels.social.contacts_per_customer_per_year"]
+matrix = [[1.0, 0.9], [0.3, 1.0]]
+"""
+    text = DEFAULT.read_text()
+    path = tmp_path / "c.toml"
+    path.write_text(text.replace("# The baseline:", extra + "\n# The baseline:"))
+    code, out = invoke("validate", str(path))
+    assert code == 2 and "correlations.0" in out and "symmetric" in out
+
+
+def test_set_for_a_key_that_does_not_exist() -> None:
+    code, out = invoke("validate", str(DEFAULT), "--set", "channels.social.agnts=2")
+    assert code == 2 and "did you mean 'channels.social.agents'" in out
+    code, out = invoke("validate", str(DEFAULT), "--set", "channels.chat.agents=2")
+    assert code == 2 and "no channel 'chat'" in out
+    code, out = invoke("validate", str(DEFAULT), "--set", "customers.monthly_churn=2")
+    assert code == 2 and "customers.monthly_churn: must be a probability" in out
+
+
+def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
+    loaded = load_scenario(
+        overrides=["channels.phone.cost_per_agent_hour=40", "channels.social.agents=3"]
+    )
+    assert loaded.program.channels["phone"].cost_per_agent_hour == 40.0
+    assert loaded.baseline is not None
+    assert loaded.baseline.channels["phone"].cost_per_agent_hour == 40.0
+    assert loaded.program.channels["social"].agents == 3
+    assert loaded.baseline.channels["social"].agents == 0  # the baseline's own override wins
+    only_base = load_scenario(overrides=["baseline.channels.phone.cost_per_agent_hour=41"])
+    assert only_base.program.channels["phone"].cost_per_agent_hour != 41
+    assert only_base.baseline is not None
+    assert only_base.baseline.channels["phone"].cost_per_agent_hour == 41
+
+
+def test_setting_agents_replaces_a_staffing_schedule_and_back() -> None:
+    loaded = load_scenario(overrides=["channels.phone.agents=4"])
+    assert loaded.program.channels["phone"].agents == 4
+    assert loaded.program.channels["phone"].staffing is None
+    back = load_scenario(
+        overrides=['channels.social.staffing=[{ start = "09:00", end = "17:00", agents = 2 }]']
+    )
+    assert back.program.channels["social"].agents is None
+    assert back.program.channels["social"].max_agents == 2
+    assert back.baseline is not None
+    assert back.baseline.channels["social"].max_agents == 0  # the inline baseline's agents = 0
+
+
+def test_scenario_objects_are_frozen() -> None:
+    loaded = load_scenario()
+    with pytest.raises(ValueError, match="frozen"):
+        loaded.program.scenario.horizon_months = 3  # type: ignore[misc]
+
+
+_QUANTITIES = [(k, v) for k, v in load_scenario().program.quantities() if "." in k]
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    dist = as_distribution(value)  # type: ignore[arg-type]
+    fields = dist.model_dump(exclude_none=True)
+    return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in fields.items()) + " }"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_QUANTITIES))
+def test_any_value_round_trips_through_set(item: tuple[str, object]) -> None:
+    key, value = item
+    original = load_scenario()
+    again = load_scenario(overrides=[f"{key}={_toml(value)}"])
+    assert again.program == original.program
+    assert again.content_hash == original.content_hash
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+def test_a_probability_set_on_the_command_line_is_the_value_used(p: float) -> None:
+    loaded = load_scenario(overrides=[f"channels.phone.fcr={p!r}"])
+    assert loaded.program.channels["phone"].fcr == p
+
+
+def test_scenario_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        load_scenario(overrides=["customers.monthly_churn=2"])
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(overrides=["customers.monthly_churn=2"])
+    assert len(info.value.problems) == 1
