@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from simroi.report.format import KPI_LABELS, LINE_LABELS
+from simroi.formatting import KPI_LABELS, LINE_LABELS
 
 __all__ = [
     "money",

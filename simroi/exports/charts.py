@@ -37,7 +37,7 @@ from simroi.exports.figure import (
     _note,
     _wrap,
 )
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 from simroi.report.types import Report, Sensitivity, Stat
 
 __all__ = ["CHART_NAMES", "available_charts", "chart_figure", "default_chart", "render_chart"]

@@ -41,7 +41,7 @@ from simroi.exports.slides import (
     load_template,
     money_format,
 )
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["build_deck", "load_template"]

@@ -31,7 +31,7 @@ from simroi.exports.slides import (
     nice_scale,
     number_format,
 )
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 from simroi.report.types import RunReport, Stat
 
 __all__ = [

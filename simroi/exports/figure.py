@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from simroi.report.format import fmt
+from simroi.formatting import fmt
 from simroi.report.types import Report
 
 FIGSIZE_IN = (12.0, 6.4)

@@ -17,7 +17,7 @@ import numpy as np
 
 from simroi.errors import ResultFileError
 from simroi.execution.result import RunResult
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import Report, RunReport, Stat
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from simroi.analysis.summary import probability as event_probability
 from simroi.errors import ResultFileError
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 from simroi.report.run import run_details, stat
 from simroi.report.types import Stat, SweepCurve
 

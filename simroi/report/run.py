@@ -15,8 +15,8 @@ from simroi.analysis.summary import interval, metric_samples, objective_outcomes
 from simroi.analysis.summary import probability as event_probability
 from simroi.errors import ResultFileError
 from simroi.execution.result import RunResult
+from simroi.formatting import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
 from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
-from simroi.report.format import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
 from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
 
 __all__ = [

@@ -15,7 +15,7 @@ import numpy as np
 
 from simroi.analysis.summary import ObjectiveOutcome
 from simroi.execution.result import RunResult
-from simroi.report.format import fmt, pct
+from simroi.formatting import fmt, pct
 
 __all__ = [
     "CashBands",

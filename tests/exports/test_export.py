@@ -33,8 +33,8 @@ from simroi.execution.result import ResultSet, RunResult
 from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.tables import trial_arrays
 from simroi.exports.targets import export
+from simroi.formatting import fmt, pct
 from simroi.report.builders import build_report
-from simroi.report.format import fmt, pct
 
 openpyxl = pytest.importorskip("openpyxl")
 

@@ -1,7 +1,8 @@
 """The one place numbers become text: money, percentages, counts and their labels.
 
-Every table, chart, slide and terminal line formats through these functions, so a value prints
-alike wherever it is shown.
+Every table, chart, slide, terminal line and notebook view formats through these functions, so a
+value prints alike wherever it is shown. A leaf module (it imports nothing of simroi), so that
+every stage, down to the result objects a notebook displays, can use it.
 """
 
 from __future__ import annotations
