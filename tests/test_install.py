@@ -32,3 +32,15 @@ def test_the_bundled_scenarios_come_with_the_package() -> None:
     from simroi.scenario.load import bundled_scenarios
 
     assert {"default", "social-team-2", "social-team-3"} <= set(bundled_scenarios())
+
+
+def test_every_module_of_the_source_folder_is_installed() -> None:
+    # pyproject.toml lists the subpackages; one left out would be missing from the wheel.
+    source = Path(__file__).resolve().parents[1] / "simroi"
+    installed = Path(simroi.__file__).resolve().parent
+    bundled = Path("scenarios")  # installed from the top-level scenarios/ folder
+    assert {p.relative_to(source) for p in source.rglob("*.py")} == {
+        p.relative_to(installed)
+        for p in installed.rglob("*.py")
+        if bundled not in p.relative_to(installed).parents
+    }
