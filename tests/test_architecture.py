@@ -17,11 +17,11 @@ import simroi
 
 PACKAGE = Path(simroi.__file__).parent
 
-#: The stages, lowest first. A module may import its own subpackage and anything lower; siblings
+#: The stages, lowest first (``scenarios`` is the bundled scenario files, installed as data). A module may import its own subpackage and anything lower; siblings
 #: on one level do not import each other. ``simroi/__init__.py`` is the Python API's facade over
 #: all of them, and every module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "randomness", "formatting"),
+    ("errors", "randomness", "formatting", "scenarios"),
     ("scenario", "queueing", "data"),
     ("model",),
     ("execution",),
