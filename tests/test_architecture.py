@@ -17,10 +17,10 @@ import simroi
 
 PACKAGE = Path(simroi.__file__).parent
 
-#: The stages, lowest first (``scenarios`` is the bundled scenario files, installed as data). A
-# module may import its own subpackage and anything lower; siblings : on one level do not import
-# each other. ``simroi/__init__.py`` is the Python API's facade over : all of them, and every
-# module may read ``simroi.__version__`` from it.
+#: The stages, lowest first (``scenarios`` is the bundled scenario files, installed as data).
+#: A module may import its own subpackage and anything lower; siblings on one level do not import
+#: each other. ``simroi/__init__.py`` is the Python API's facade over all of them, and every
+#: module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "randomness", "formatting", "scenarios"),
     ("scenario", "queueing", "data"),
