@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from simroi.analysis.summary import summarize
 from simroi.cli.app import main
+from simroi.execution import runner
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
 from simroi.scenario.load import bundled_scenarios, load_scenario
@@ -34,8 +36,8 @@ def test_every_bundled_scenario_runs_to_finite_results(name: str) -> None:
     result = quick(name, "scenario.horizon_months=8", trials=60)
     assert np.isfinite(result.samples["npv"]).all()
     assert np.isfinite(result.samples["pv_costs"]).all()
+    assert {values.shape[0] for values in result.samples.values()} == {60}  # (trials, …) each
     summary = summarize(result)
-    assert summary["trials"] == 60
     for world in summary["kpis"].values():
         for key, value in world.items():
             if key.endswith((".service_level", ".abandonment")) and value["mean"] is not None:
@@ -162,6 +164,7 @@ def test_a_harsher_penalty_for_ignored_posts_never_lowers_the_programs_npv() -> 
 
 def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
     out = tmp_path / "r.npz"
+    seed = 2**127 + 9  # 128 bits of entropy: more than a 64-bit integer or a double holds
     result = CliRunner().invoke(
         main,
         [
@@ -169,7 +172,7 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
             "--trials",
             "40",
             "--seed",
-            "9",
+            str(seed),
             "--workers",
             "1",
             *SET_FAST,
@@ -180,34 +183,47 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["trials"] == 40 and data["seed"] == "9"
-    assert {"name", "hash"} <= set(data["scenario"])
+    saved = RunResult.load(out)
+    assert data["trials"] == 40 == saved.samples["npv"].shape[0]
+    assert data["seed"] == str(seed)  # a string, every digit kept
+    assert data["scenario"]["name"] == "default"
+    # The hash is of the scenario as simulated, with its --set overrides.
+    assert data["scenario"]["hash"] == load_scenario(overrides=FAST).content_hash
+    assert data["scenario"]["hash"] != load_scenario().content_hash
     for key in ("roi", "npv", "payback_months"):
         assert {"mean", "p05", "p50", "p95"} <= set(data[key])
-    assert 0.0 <= data["roi"]["prob_positive"] <= 1.0
+    npv = saved.samples["npv"]  # checked against numpy here, not against simroi's summary
+    shown = [data["npv"][k] for k in ("mean", "p05", "p50", "p95")]
+    assert shown == pytest.approx([npv.mean(), *np.percentile(npv, [5, 50, 95])], rel=1e-12)
+    positive = float(np.mean(saved.samples["roi"] > 0))  # an undefined (NaN) ROI is not > 0
+    assert data["roi"]["prob_positive"] == positive
+    assert data["roi"]["prob_positive_mcse"] == pytest.approx(
+        np.sqrt(positive * (1 - positive) / 40), abs=1e-15
+    )
     assert set(data["objectives"]) == {o.label for o in load_scenario().program.objectives}
     assert {"phone.service_level", "social.service_level"} <= set(data["kpis"]["program"])
-    saved = RunResult.load(out)
     assert json.dumps(summarize(saved), sort_keys=True) == json.dumps(data, sort_keys=True)
 
 
-def test_run_prints_tables_and_the_seed_to_replay() -> None:
+def test_run_prints_tables_and_the_seed_to_replay(tmp_path: Path) -> None:
+    out = tmp_path / "r.npz"
     result = CliRunner(env={"COLUMNS": "160"}).invoke(
         main,
-        [
-            "run",
-            "--trials",
-            "30",
-            "--workers",
-            "1",
-            "--quiet",
-            *SET_FAST,
-        ],
+        ["run", "--trials", "30", "--workers", "1", "--quiet", *SET_FAST, "--out", str(out)],
     )
     assert result.exit_code == 0, result.output
-    assert "P(ROI > 0)" in result.output
-    assert "Replay exactly" in result.output
-    assert "this run used seed" in result.output
+    saved = RunResult.load(out)
+    # The seed drawn for this run, printed in words and in the replay command.
+    used = re.search(r"this run used seed (\d+)", result.output)
+    assert used is not None, result.output
+    assert int(used.group(1)) == saved.provenance.seed
+    replay = next(line for line in result.output.splitlines() if "Replay exactly:" in line)
+    assert f"--seed {saved.provenance.seed} " in f"{replay} " and "--trials 30" in replay
+    # P(ROI > 0) is the share of the saved trials with ROI > 0, to the printed 0.1%.
+    printed = re.search(r"P\(ROI > 0\) = (\d+(?:\.\d+)?)%", result.output)
+    assert printed is not None, result.output
+    positive = float(np.mean(saved.samples["roi"] > 0))
+    assert float(printed.group(1)) == pytest.approx(100 * positive, abs=0.05)
 
 
 def test_run_refuses_a_scenario_without_baseline(tmp_path: Path) -> None:
@@ -219,7 +235,15 @@ def test_run_refuses_a_scenario_without_baseline(tmp_path: Path) -> None:
     assert "ROI is measured against a baseline" in result.output
 
 
-def test_run_to_a_missing_directory_fails_before_simulating(tmp_path: Path) -> None:
+def test_run_to_a_missing_directory_fails_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def simulate(*args: object, **kwargs: object) -> None:
+        pytest.fail("simulated before checking the output directory")
+
+    monkeypatch.setattr(runner, "run", simulate)
     result = CliRunner().invoke(main, ["run", "--out", str(tmp_path / "no" / "r.npz")])
-    assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.splitlines()
+    assert line.startswith("error: ") and f"{tmp_path / 'no'}" in line
+    assert "does not exist" in line

@@ -91,8 +91,20 @@ def _problems(names: list[str], matrix: object) -> list[str]:
     return excinfo.value.problems
 
 
-def test_valid_matrix_passes() -> None:
-    validate_correlation(["handle_time", "fcr", "churn"], TARGET)
+def test_valid_matrix_passes_up_to_the_edge_of_each_rule() -> None:
+    validate_correlation(["handle_time", "fcr", "churn"], TARGET)  # raises if refused
+    # Nearly perfect correlation is positive definite (smallest eigenvalue 1e-6): accepted;
+    # within 1e-11 of perfect it is singular in all but name (Cholesky would fail): refused.
+    validate_correlation(["a", "b"], [[1, 1 - 1e-6], [1 - 1e-6, 1]])
+    (singular,) = _problems(["a", "b"], [[1, 1 - 1e-11], [1 - 1e-11, 1]])
+    assert "positive definite" in singular
+    # Asymmetry from rounding (1e-13) is accepted; a real one (1e-9) is not.
+    validate_correlation(["a", "b"], [[1, 0.5], [0.5 + 1e-13, 1]])
+    (asymmetric,) = _problems(["a", "b"], [[1, 0.5], [0.5 + 1e-9, 1]])
+    assert (
+        asymmetric
+        == "correlation matrix must be symmetric: 'a'–'b' is 0.5 but 'b'–'a' is 0.500000001"
+    )
 
 
 def test_asymmetric_matrix_names_the_pair_and_both_values() -> None:
@@ -111,7 +123,9 @@ def test_contradictory_correlations_are_not_positive_definite() -> None:
 
 def test_perfect_correlation_is_rejected_as_singular() -> None:
     (problem,) = _problems(["a", "b"], [[1, 1], [1, 1]])
-    assert "positive definite" in problem
+    assert problem.startswith(
+        "correlation matrix between a, b must be positive definite (got smallest eigenvalue 0)"
+    )
 
 
 def test_diagonal_must_be_one() -> None:
@@ -126,8 +140,14 @@ def test_entries_must_lie_in_minus_one_to_one() -> None:
 
 def test_every_problem_gets_its_own_line() -> None:
     problems = _problems(["a", "b", "c"], [[1, 1.5, 0], [1.5, 0.5, 0.2], [0, 0.1, 1]])
-    assert len(problems) == 3  # |r| > 1, diagonal, asymmetry; positive definiteness not checked
-    assert str(ScenarioError(problems)).count("\n") == 2
+    # |r| > 1, diagonal, asymmetry, each naming its inputs and values; positive definiteness is
+    # not checked on a matrix that is not a correlation matrix.
+    assert sorted(problems) == [
+        "correlation between 'a' and 'b' must be in [-1, 1] (got 1.5)",
+        "correlation matrix must be symmetric: 'b'–'c' is 0.2 but 'c'–'b' is 0.1",
+        "correlation of 'b' with itself must be 1 (got 0.5)",
+    ]
+    assert str(ScenarioError(problems)).splitlines() == problems
 
 
 def test_shape_must_be_square_and_match_the_names() -> None:
@@ -148,3 +168,5 @@ def test_errors_are_simroi_value_errors_and_iman_conover_checks_its_target() -> 
             _independent_draws(10), np.array([[1, 2], [2, 1]]), rng=np.random.default_rng()
         )
     assert isinstance(excinfo.value, SimroiError) and isinstance(excinfo.value, ValueError)
+    (problem,) = excinfo.value.problems  # the target is checked against the 3 columns given
+    assert problem.startswith("correlation matrix must be 3×3") and problem.endswith("(got 2×2)")

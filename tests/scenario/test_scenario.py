@@ -6,13 +6,17 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from simroi.cli.app import main
 from simroi.errors import ScenarioError
+from simroi.model.block import draw_inputs
+from simroi.randomness import Streams
 from simroi.scenario.load import bundled_scenarios, load_scenario
 from simroi.scenario.quantity import as_distribution
 
@@ -35,17 +39,26 @@ def variant(tmp_path: Path, old: str, new: str, name: str = "s.toml") -> Path:
 @pytest.mark.parametrize("name", sorted(bundled_scenarios()))
 def test_every_bundled_scenario_validates_with_a_baseline(name: str) -> None:
     loaded = load_scenario(name)
-    assert loaded.baseline is not None
-    assert loaded.program.scenario.description
-    code, out = invoke("validate", str(bundled_scenarios()[name]))
+    assert loaded.baseline is not None, f"{name} has no baseline"
+    # A baseline equal to the program (apart from its name) has no incremental cost: ROI undefined.
+    program, baseline = (
+        s.model_dump(exclude={"scenario"}) for s in (loaded.program, loaded.baseline)
+    )
+    assert baseline != program
+    path = bundled_scenarios()[name]
+    code, out = invoke("validate", str(path))
     assert code == 0, out
-    assert out.startswith("ok ")
+    assert out == f"ok {path} ({name}; baseline: {loaded.baseline.scenario.name})\n"
 
 
 def test_every_bundled_uncertain_input_names_a_source() -> None:
     for name in bundled_scenarios():
+        code, out = invoke("inputs", name, "--json")
+        assert code == 0, out
+        shown = {row["input"]: row["source"] for row in json.loads(out)["inputs"]}
         for key, dist in load_scenario(name).program.uncertain_inputs().items():
-            assert dist.source, f"{name}: {key} has no source"
+            assert dist.source is not None and dist.source.strip(), f"{name}: {key} has no source"
+            assert shown[key] == dist.source, f"{name}: {key}'s source not in the inputs table"
 
 
 def test_init_writes_a_scenario_that_validates(tmp_path: Path) -> None:
@@ -54,14 +67,19 @@ def test_init_writes_a_scenario_that_validates(tmp_path: Path) -> None:
     assert code == 0, out
     code, out = invoke("validate", str(target))
     assert code == 0, out
+    written = target.read_bytes()
     code, out = invoke("init", str(target))
     assert code == 2 and "already exists" in out
+    assert target.read_bytes() == written  # refused, not overwritten
 
 
 def test_scenarios_lists_the_bundled_ones_with_descriptions() -> None:
     code, out = invoke("scenarios")
     assert code == 0
-    assert "default" in out and "social care team" in out
+    for name in bundled_scenarios():
+        description = load_scenario(name).program.scenario.description
+        assert description.strip(), f"{name} has no description"
+        assert any(f" {name} " in line and description in line for line in out.splitlines()), name
 
 
 def test_inputs_table_shows_percentiles_and_sources() -> None:
@@ -69,8 +87,14 @@ def test_inputs_table_shows_percentiles_and_sources() -> None:
     assert code == 0
     rows = json.loads(out)["inputs"]
     fcr = next(r for r in rows if r["input"] == "channels.phone.fcr")
-    assert fcr["p05"] < fcr["p50"] < fcr["p95"]
-    assert "SQM" in fcr["source"]
+    # The bundled PERT(0.65, 0.72, 0.80): a beta with α = 1 + 4·(mode − low)/(high − low), etc.
+    low, mode, high = 0.65, 0.72, 0.80
+    alpha, beta = 1 + 4 * (mode - low) / (high - low), 1 + 4 * (high - mode) / (high - low)
+    pert = stats.beta(alpha, beta, loc=low, scale=high - low)
+    shown = [fcr["p05"], fcr["p50"], fcr["p95"], fcr["mean"]]
+    expected = [*pert.ppf([0.05, 0.5, 0.95]), (low + 4 * mode + high) / 6]
+    assert shown == pytest.approx(expected, rel=1e-12)
+    assert fcr["source"] == "SQM Group: average FCR 67-72%, world class 80%"
     code, out = invoke("inputs")
     assert code == 0 and "channels.phone.fcr" in out
 
@@ -158,7 +182,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     path.write_text(text)
     code, out = invoke("validate", str(path), str(DEFAULT))
     assert code == 2
-    assert "agnts" in out and "horizon_months" in out
+    errors = [line for line in out.splitlines() if line.startswith(f"error: {path}")]
+    assert len(errors) == 2, out  # one line each, both problems in one pass
+    assert any("agnts" in line for line in errors) and any("horizon_months" in e for e in errors)
     assert f"ok {DEFAULT}" in out
 
 
@@ -230,6 +256,7 @@ def test_baseline_as_a_separate_file(tmp_path: Path) -> None:
     loaded = load_scenario(tmp_path / "prog.toml")
     assert loaded.baseline is not None
     assert loaded.baseline.channels["social"].agents == 0
+    assert loaded.program.channels["social"].agents == 1  # the program file's own value
 
 
 def test_invalid_correlation_matrix(tmp_path: Path) -> None:
@@ -258,21 +285,24 @@ def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
     loaded = load_scenario(
         overrides=["channels.phone.cost_per_agent_hour=40", "channels.social.agents=3"]
     )
+    assert type(loaded.program.channels["phone"].cost_per_agent_hour) is float  # not "40"
+    assert "channels.phone.cost_per_agent_hour" not in loaded.program.uncertain_inputs()
     assert loaded.program.channels["phone"].cost_per_agent_hour == 40.0
     assert loaded.baseline is not None
     assert loaded.baseline.channels["phone"].cost_per_agent_hour == 40.0
     assert loaded.program.channels["social"].agents == 3
     assert loaded.baseline.channels["social"].agents == 0  # the baseline's own override wins
     only_base = load_scenario(overrides=["baseline.channels.phone.cost_per_agent_hour=41"])
-    assert only_base.program.channels["phone"].cost_per_agent_hour != 41
+    assert only_base.program == load_scenario().program  # a baseline override stays there
     assert only_base.baseline is not None
     assert only_base.baseline.channels["phone"].cost_per_agent_hour == 41
 
 
 def test_setting_agents_replaces_a_staffing_schedule_and_back() -> None:
+    assert load_scenario().program.channels["phone"].max_agents == 13  # a schedule, 9 to 13
     loaded = load_scenario(overrides=["channels.phone.agents=4"])
-    assert loaded.program.channels["phone"].agents == 4
     assert loaded.program.channels["phone"].staffing is None
+    assert loaded.program.channels["phone"].max_agents == 4
     back = load_scenario(
         overrides=['channels.social.staffing=[{ start = "09:00", end = "17:00", agents = 2 }]']
     )
@@ -313,7 +343,9 @@ def test_any_value_round_trips_through_set(item: tuple[str, object]) -> None:
 @given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
 def test_a_probability_set_on_the_command_line_is_the_value_used(p: float) -> None:
     loaded = load_scenario(overrides=[f"channels.phone.fcr={p!r}"])
-    assert loaded.program.channels["phone"].fcr == p
+    # Every trial draws exactly p, to the last bit, in place of the bundled PERT.
+    drawn = draw_inputs(loaded.program, 8, Streams(entropy=1, block=0))["channels.phone.fcr"]
+    np.testing.assert_array_equal(drawn, np.full(8, p))
 
 
 def test_scenario_error_is_a_value_error() -> None:
@@ -321,4 +353,6 @@ def test_scenario_error_is_a_value_error() -> None:
         load_scenario(overrides=["customers.monthly_churn=2"])
     with pytest.raises(ScenarioError) as info:
         load_scenario(overrides=["customers.monthly_churn=2"])
-    assert len(info.value.problems) == 1
+    (problem,) = info.value.problems  # file, key, rule and value
+    assert problem.startswith(f"{DEFAULT}: customers.monthly_churn: ")
+    assert "probability in [0, 1]" in problem and problem.endswith("(got 2)")
