@@ -1,4 +1,5 @@
-"""The options every simulating command shares, parsed once, and the helpers around a run."""
+"""The options every simulating command shares, parsed once, and the helpers around a run,
+with the flags that stand for the library's argument names in error messages."""
 
 from __future__ import annotations
 
@@ -13,6 +14,28 @@ import click
 from rich.console import Console
 
 SCENARIO_HELP = "a scenario file, or the name of a bundled scenario (see `simroi scenarios`)"
+
+#: The flag that sets each argument of the Python API, for library messages that name the
+#: argument between backticks (:meth:`simroi.errors.SimroiError.worded`).
+FLAGS = {
+    "trials": "--trials",
+    "seed": "--seed",
+    "engine": "--engine",
+    "workers": "--workers",
+    "executor": "--executor",
+    "scheduler": "--scheduler",
+    "checkpoint": "--checkpoint",
+    "resume": "--resume",
+    # simroi queue
+    "arrivals_per_hour": "--arrivals-per-hour",
+    "agents": "--agents",
+    "aht_minutes": "--aht-minutes",
+    "patience_minutes": "--patience-minutes",
+    "hours": "--hours",
+    "sl_seconds": "--sl-seconds",
+    "handle_cv": "--handle-cv",
+    "warmup_minutes": "--warmup-minutes",
+}
 
 
 def _console(ctx: click.Context) -> Console:

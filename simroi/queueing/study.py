@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from simroi.errors import SimroiError
+from simroi.errors import OptionError
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.shifts import QueueState, ShiftPattern
@@ -34,8 +34,8 @@ from simroi.randomness import Streams, fresh_entropy
 __all__ = ["QueueSpec", "QueueStudy", "simulate_day", "study_queue"]
 
 
-class QueueInputError(SimroiError, ValueError):
-    """A queue study parameter breaks a rule."""
+class QueueInputError(OptionError):
+    """A queue study parameter breaks a rule (the message names it between backticks)."""
 
 
 @dataclass(frozen=True)
@@ -54,20 +54,20 @@ class QueueSpec:
 
     def __post_init__(self) -> None:
         rules = [
-            (self.arrivals_per_hour > 0, "arrivals-per-hour must be > 0", self.arrivals_per_hour),
-            (self.agents >= 0, "agents must be ≥ 0", self.agents),
-            (self.aht_minutes > 0, "aht-minutes must be > 0", self.aht_minutes),
+            (self.arrivals_per_hour > 0, "`arrivals_per_hour` must be > 0", self.arrivals_per_hour),
+            (self.agents >= 0, "`agents` must be ≥ 0", self.agents),
+            (self.aht_minutes > 0, "`aht_minutes` must be > 0", self.aht_minutes),
             (
                 self.patience_minutes is None or self.patience_minutes > 0,
-                "patience-minutes must be > 0",
+                "`patience_minutes` must be > 0",
                 self.patience_minutes,
             ),
-            (self.hours > 0, "hours must be > 0", self.hours),
-            (self.sl_seconds >= 0, "sl-seconds must be ≥ 0", self.sl_seconds),
-            (self.handle_cv > 0, "handle-cv must be > 0", self.handle_cv),
+            (self.hours > 0, "`hours` must be > 0", self.hours),
+            (self.sl_seconds >= 0, "`sl_seconds` must be ≥ 0", self.sl_seconds),
+            (self.handle_cv > 0, "`handle_cv` must be > 0", self.handle_cv),
             (
                 0 <= self.warmup_minutes < self.hours * 60,
-                "warmup-minutes must be ≥ 0 and shorter than the day",
+                "`warmup_minutes` must be ≥ 0 and shorter than the day",
                 self.warmup_minutes,
             ),
         ]
@@ -188,7 +188,7 @@ def study_queue(
     like the simulation); Erlang C when agents exceed the offered load.
     """
     if trials < 2:
-        raise QueueInputError(f"trials must be ≥ 2 for a confidence interval (got {trials})")
+        raise QueueInputError(f"`trials` must be ≥ 2 for a confidence interval (got {trials})")
     entropy = seed if seed is not None else fresh_entropy()
     streams = Streams(entropy, 0)
     arrival, handle, patience, present = simulate_day(spec, trials, streams)

@@ -1,7 +1,7 @@
 """Loading scenario files: the one place that sees raw TOML.
 
-:func:`load_scenario` reads a file, applies ``--set`` overrides, resolves the baseline (another file
-or an inline ``[baseline]`` table of overrides), validates everything into frozen
+:func:`load_scenario` reads a file, applies overrides (``dotted.key=value``), resolves the baseline
+(another file or an inline ``[baseline]`` table of overrides), validates everything into frozen
 :class:`~simroi.scenario.spec.Scenario` objects and checks the rules that span sections (ranges of
 probabilities and money, channel names, objectives, correlations). Every problem becomes one line
 naming the file, the key, the rule and the value, collected into a single
@@ -115,7 +115,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError(f"override {text!r}: expected dotted.key=value")
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -169,7 +169,7 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
         if part not in fields:
             hint = difflib.get_close_matches(part, list(fields), n=1)
             extra = f" (did you mean {'.'.join([*parts[:i], hint[0]])!r}?)" if hint else ""
-            raise ScenarioError(f"{source}: --set {key}: no such key {where!r}{extra}")
+            raise ScenarioError(f"{source}: override {key}: no such key {where!r}{extra}")
         node = node.get(part) if isinstance(node, dict) else None
         model = _submodel(fields[part].annotation)
         i += 1
@@ -180,7 +180,7 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             if channel not in node:
                 names = ", ".join(sorted(node)) or "none"
                 raise ScenarioError(
-                    f"{source}: --set {key}: no channel {channel!r} (channels: {names})"
+                    f"{source}: override {key}: no channel {channel!r} (channels: {names})"
                 )
             node = node[channel]
             i += 1
@@ -188,20 +188,20 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             index = parts[i]
             if not index.isdigit() or int(index) >= len(node):
                 raise ScenarioError(
-                    f"{source}: --set {key}: {part} has {len(node)} entries; "
+                    f"{source}: override {key}: {part} has {len(node)} entries; "
                     f"{index!r} is not an index of one"
                 )
             node = node[int(index)]
             i += 1
     if i < len(parts) and model is None and len(parts) - i > 0:
-        raise ScenarioError(f"{source}: --set {key}: {'.'.join(parts[:i])!r} is not a table")
+        raise ScenarioError(f"{source}: override {key}: {'.'.join(parts[:i])!r} is not a table")
 
 
 def _list_index(items: list[Any], part: str, key: str, source: str) -> int:
-    """``part`` as an index of ``items`` (an earlier --set may have replaced a table by a list)."""
+    """``part`` as an index of ``items`` (an earlier override may have made a table a list)."""
     if not part.isdigit() or int(part) >= len(items):
         raise ScenarioError(
-            f"{source}: --set {key}: {part!r} is not an index of a list of {len(items)} items"
+            f"{source}: override {key}: {part!r} is not an index of a list of {len(items)} items"
         )
     return int(part)
 
@@ -219,7 +219,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
                 _check_override_key(raw, target_key, source)
             else:
                 raise ScenarioError(
-                    f"{source}: --set {key}: the scenario has no inline [baseline] table"
+                    f"{source}: override {key}: the scenario has no inline [baseline] table"
                 )
         else:
             _check_override_key(raw, key, source)
@@ -231,7 +231,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
                 continue
             nxt = node.setdefault(part, {})
             if not isinstance(nxt, dict | list):
-                raise ScenarioError(f"{source}: --set {key}: {part!r} is not a table")
+                raise ScenarioError(f"{source}: override {key}: {part!r} is not a table")
             node = nxt
         if isinstance(node, list):
             node[_list_index(node, parts[-1], key, source)] = value
