@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import click
 from rich.console import Console
@@ -15,6 +16,8 @@ from simroi.cli.options import (
     _seed,
     _simulate,
     _Simulation,
+    print_replay,
+    replay_command,
     run_options,
 )
 from simroi.errors import SimroiError
@@ -77,7 +80,6 @@ def run(
     with --out or --checkpoint the finished blocks are kept and the message shows the command
     that resumes the run.
     """
-    import shlex
     import tempfile
 
     from simroi.errors import OutputError
@@ -113,12 +115,27 @@ def run(
     from simroi.execution.runner import RunInterrupted
     from simroi.execution.runner import run as run_scenario
 
+    scenarios = [scenario] if scenario else []
+
+    def replay(seed: int, trials: int | Literal["auto"], then: tuple[str, ...] = ()) -> str:
+        return replay_command(
+            "run",
+            scenarios,
+            overrides=overrides,
+            seed=seed,
+            trials=trials,
+            engine=sim.engine,
+            then=then,
+        )
+
     bar, update = _progress(quiet or as_json)
     try:
         result = _simulate(
             bar,
             lambda: run_scenario(loaded, options, progress=update, checkpoint=kept, resume=resume),
         )
+        command = replay(result.provenance.seed, sim.replay_trials(result.trials))
+        result = result.with_command(command)
         if out is not None:
             try:
                 result.save(out)
@@ -141,14 +158,14 @@ def run(
         if exc.checkpoint is None:
             err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
             ctx.exit(130)
-        words = ["simroi", "run", *([scenario] if scenario else [])]
-        for s in overrides:
-            words += ["--set", s]
-        words += sim.words(exc.seed)
-        words += ["--out", out] if out else []
-        words += ["--checkpoint", checkpoint] if checkpoint else []
-        command = " ".join(shlex.quote(w) for w in [*words, "--resume"])
-        err.print(f"resume with: {command}", markup=False)
+        # The trials the checkpoint is for: as asked, else the scenario's.
+        planned = options.trials or loaded.program.simulation.trials
+        then = [
+            *(["--out", out] if out else []),
+            *(["--checkpoint", checkpoint] if checkpoint else []),
+        ]
+        resume_with = replay(exc.seed, planned, (*then, "--resume"))
+        err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
         ctx.exit(130)
     if kept is not None:
         discard_checkpoint(kept)  # the result is complete (and written, with --out)
@@ -157,7 +174,8 @@ def run(
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        render_run_summary(summary, console, source=scenario or "")
+        render_run_summary(summary, console)
+        print_replay(console, command)
         if out is not None:
             console.print(f"Result written to {out}", markup=False, soft_wrap=True)
         if options.seed is None:
