@@ -38,6 +38,9 @@ FLAGS = {
     "sl_seconds": "--sl-seconds",
     "handle_cv": "--handle-cv",
     "warmup_minutes": "--warmup-minutes",
+    "target": "--target-sl",  # study_queue's StaffingTarget
+    "service_level": "--target-sl",  # its service level
+    "max_abandonment": "--max-abandonment",
 }
 
 
