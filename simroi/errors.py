@@ -3,13 +3,28 @@
 Every domain error subclasses :class:`SimroiError` *and* the builtin it refines, so callers
 can catch either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2;
 anything else is a bug and is allowed to surface.
+
+Messages speak the library's language: scenario keys (``channels.phone.agents``) and the names of
+the Python API's arguments, the latter between single backticks, as in "`workers` must be ≥ 1
+(got 0)". A front end with names of its own for those arguments shows
+:meth:`SimroiError.worded`: the CLI passes its flags, and prints "--workers must be ≥ 1 (got 0)".
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+_ARGUMENT = re.compile(r"`([a-z][a-z0-9_]*)`")
+
 
 class SimroiError(Exception):
     """Base class for problems in the user's input or environment (exit status 2 in the CLI)."""
+
+    def worded(self, names: Mapping[str, str]) -> str:
+        """The message with each backticked argument name found in ``names`` replaced by its
+        entry (``{"workers": "--workers"}``); other text, and names not in ``names``, are kept."""
+        return _ARGUMENT.sub(lambda m: names.get(m.group(1), m.group(0)), str(self))
 
 
 class ScenarioError(SimroiError, ValueError):
@@ -21,6 +36,11 @@ class ScenarioError(SimroiError, ValueError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class OptionError(SimroiError, ValueError):
+    """An argument of a library call breaks a rule: a run option (``workers``, ``scheduler`` …)
+    or an input of a queue study. The message names the argument between backticks."""
 
 
 class InputFileError(SimroiError, OSError):

@@ -11,9 +11,10 @@ from simroi.cli.options import (
     _check_writable,
     _console,
     _progress,
-    _replay,
     _simulate,
     _Simulation,
+    print_replay,
+    replay_command,
     run_options,
 )
 
@@ -59,6 +60,16 @@ def compare(
     result_set = _simulate(
         bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
     )
+    first = result_set.runs[0]
+    command = replay_command(
+        "compare",
+        scenarios,
+        overrides=overrides,
+        seed=first.provenance.seed,
+        trials=sim.replay_trials(first.trials),
+        engine=sim.engine,
+    )
+    result_set = result_set.with_command(command)
     data = comparison_to_json(compare_result_set(result_set))
     if out is not None:
         result_set.save(out)
@@ -66,14 +77,8 @@ def compare(
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    command = _replay(
-        "simroi compare",
-        *scenarios,
-        f"--seed {data['seed']}",
-        f"--trials {data['trials']}",
-        sets=overrides,
-    )
-    render_comparison(data, console, command=command)
+    render_comparison(data, console)
+    print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
@@ -131,6 +136,17 @@ def sweep(
     result_set = _simulate(
         bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
     )
+    first = result_set.runs[0]
+    command = replay_command(
+        "sweep",
+        [scenario] if scenario else [],
+        overrides=overrides,
+        seed=first.provenance.seed,
+        trials=sim.replay_trials(first.trials),
+        engine=sim.engine,
+        options=("--confidence", repr(confidence)),
+    )
+    result_set = result_set.with_command(command)
     data = sweep_to_json(summarize_sweep(result_set, confidence))
     if out is not None:
         result_set.save(out)
@@ -138,15 +154,8 @@ def sweep(
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    command = _replay(
-        "simroi sweep",
-        scenario or "",
-        f"--seed {data['seed']}",
-        f"--trials {data['trials']}",
-        f"--confidence {confidence:g}",
-        sets=overrides,
-    )
-    render_sweep(data, console, command=command)
+    render_sweep(data, console)
+    print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
@@ -229,6 +238,20 @@ def sensitivity(
             progress=update,
         ),
     )
+    command = replay_command(
+        "sensitivity",
+        [scenario] if scenario else [],
+        overrides=overrides,
+        seed=result.provenance.seed,
+        trials=sim.replay_trials(result.trials),
+        engine=sim.engine,
+        options=(
+            "--top",
+            str(top),
+            *(("--swing", "--swing-trials", str(swing_trials)) if swing else ("--no-swing",)),
+        ),
+    )
+    result = result.with_command(command)
     if out is not None:
         result.save(out)
     data = sensitivity_to_json(result)
@@ -236,15 +259,7 @@ def sensitivity(
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    command = _replay(
-        "simroi sensitivity",
-        scenario or "",
-        f"--seed {data['seed']}",
-        f"--trials {data['trials']}",
-        f"--top {top}",
-        f"--swing-trials {swing_trials}" if swing else "--no-swing",
-        sets=overrides,
-    )
-    render_sensitivity(data, console, top=top, command=command)
+    render_sensitivity(data, console, top=top)
+    print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)

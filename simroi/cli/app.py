@@ -15,6 +15,7 @@ from rich.console import Console
 from simroi import __version__
 from simroi.cli.alternatives import compare, sensitivity, sweep
 from simroi.cli.files import export_command, init, inputs, scenarios, schema, validate
+from simroi.cli.options import FLAGS
 from simroi.cli.simulate import queue, run
 from simroi.errors import SimroiError
 
@@ -22,7 +23,11 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Maps SimroiError to a one-line message per problem and exit status 2."""
+    """Maps SimroiError to a one-line message per problem and exit status 2.
+
+    The library names its arguments (``workers``, ``scheduler`` …) between backticks; the
+    messages here name the flags that set them instead (:data:`~simroi.cli.options.FLAGS`).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         import signal
@@ -39,7 +44,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SimroiError as exc:
             err = Console(stderr=True, highlight=False, soft_wrap=True)
-            for line in str(exc).splitlines() or [type(exc).__name__]:
+            for line in exc.worded(FLAGS).splitlines() or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
             ctx.exit(2)
         except KeyboardInterrupt as exc:

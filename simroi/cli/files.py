@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -71,15 +70,10 @@ def init(ctx: click.Context, path: str, force: bool) -> None:
 @click.pass_context
 def scenarios(ctx: click.Context) -> None:
     """List the bundled scenarios with a one-line description each."""
-    import tomllib
-
     from simroi.cli.render import render_scenarios
-    from simroi.scenario.load import bundled_scenarios
+    from simroi.scenario.load import describe_bundled_scenarios
 
-    rows = []
-    for name, path in bundled_scenarios().items():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        rows.append((name, str(data.get("scenario", {}).get("description", ""))))
+    rows = [(s.name, s.description) for s in describe_bundled_scenarios()]
     render_scenarios(rows, _console(ctx))
 
 
@@ -94,53 +88,31 @@ def inputs(
     """The assumptions table: every uncertain input with P5, P50, P95, mean and source.
 
     Where the scenario correlates inputs, the requested rank correlations are shown beside the
-    ones achieved by the sampler (Iman–Conover on 2,000 Latin-hypercube trials).
+    ones achieved by the sampler (Iman–Conover on 2,000 trials drawn by the scenario's sampling
+    method, Latin hypercube by default).
     """
     from simroi.cli.render import render_assumptions
+    from simroi.randomness import Streams
     from simroi.scenario.load import load_scenario
+    from simroi.scenario.sampling import achieved_correlations
     from simroi.scenario.spec import assumptions
 
     loaded = load_scenario(scenario, overrides=overrides)
     rows = assumptions(loaded.program)
-    correlations = _achieved_correlations(loaded)
+    # Fixed streams: the same figures every time the table is shown.
+    correlations = achieved_correlations(loaded.program, streams=Streams(0, 0))
     if as_json:
-        click.echo(json.dumps({"inputs": rows, "correlations": correlations}, indent=2))
+        data = {"inputs": rows, "correlations": [c.to_json() for c in correlations]}
+        click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
     render_assumptions(rows, console, title=f"Uncertain inputs of {loaded.name}")
     for c in correlations:
         console.print(
-            f"rank correlation {c['a']} ~ {c['b']}: requested {c['requested']:+.2f}, "
-            f"achieved {c['achieved']:+.2f}",
+            f"rank correlation {c.a} ~ {c.b}: requested {c.requested:+.2f}, "
+            f"achieved {c.achieved:+.2f}",
             markup=False,
         )
-
-
-def _achieved_correlations(loaded: Any) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    program = loaded.program
-    if not program.correlations:
-        return out
-    import numpy as np
-
-    from simroi.model.block import draw_inputs
-    from simroi.randomness import Streams
-    from simroi.scenario.correlation import rank_correlation
-
-    values = draw_inputs(program, 2000, Streams(0, 0))
-    for corr in program.correlations:
-        achieved = rank_correlation(np.column_stack([values[n] for n in corr.inputs]))
-        for i, a in enumerate(corr.inputs):
-            for j in range(i + 1, len(corr.inputs)):
-                out.append(
-                    {
-                        "a": a,
-                        "b": corr.inputs[j],
-                        "requested": corr.matrix[i][j],
-                        "achieved": float(achieved[i, j]),
-                    }
-                )
-    return out
 
 
 @click.command(name="export")

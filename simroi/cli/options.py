@@ -1,18 +1,47 @@
-"""The options every simulating command shares, parsed once, and the helpers around a run."""
+"""The options every simulating command shares, parsed once, and the helpers around a run:
+the one builder of the replay command, and the flags that stand for the library's argument names
+in error messages."""
 
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 SCENARIO_HELP = "a scenario file, or the name of a bundled scenario (see `simroi scenarios`)"
+
+#: The flag that sets each argument of the Python API, for library messages that name the
+#: argument between backticks (:meth:`simroi.errors.SimroiError.worded`).
+FLAGS = {
+    "trials": "--trials",
+    "seed": "--seed",
+    "engine": "--engine",
+    "workers": "--workers",
+    "executor": "--executor",
+    "scheduler": "--scheduler",
+    "checkpoint": "--checkpoint",
+    "resume": "--resume",
+    # simroi queue
+    "arrivals_per_hour": "--arrivals-per-hour",
+    "agents": "--agents",
+    "aht_minutes": "--aht-minutes",
+    "patience_minutes": "--patience-minutes",
+    "hours": "--hours",
+    "sl_seconds": "--sl-seconds",
+    "handle_cv": "--handle-cv",
+    "warmup_minutes": "--warmup-minutes",
+    "target": "--target-sl",  # study_queue's StaffingTarget
+    "service_level": "--target-sl",  # its service level
+    "max_abandonment": "--max-abandonment",
+}
 
 
 def _console(ctx: click.Context) -> Console:
@@ -144,14 +173,62 @@ class _Simulation:
             scheduler=self.scheduler,
         )
 
-    def words(self, seed: int) -> list[str]:
-        """These options on a command line that replays the run with ``seed``."""
-        words = [*(["--trials", self.trials] if self.trials else []), "--seed", str(seed)]
-        words += ["--engine", self.engine] if self.engine != "vectorized" else []
-        words += ["--workers", str(self.workers)] if self.workers else []
-        words += ["--executor", self.executor] if self.executor != "local" else []
-        words += ["--scheduler", self.scheduler] if self.scheduler else []
-        return words
+    def replay_trials(self, simulated: int) -> int | Literal["auto"]:
+        """``--trials`` of the replay command: ``auto`` if asked for, else the trials simulated."""
+        return "auto" if _trials(self.trials) == "auto" else simulated
+
+
+def replay_command(
+    command: str,
+    scenarios: Sequence[str] = (),
+    *,
+    overrides: Sequence[str] = (),
+    seed: int,
+    trials: int | Literal["auto"],
+    engine: str,
+    options: Sequence[str] = (),
+    then: Sequence[str] = (),
+) -> str:
+    """The command line that gives the same numbers again, byte for byte: built here only.
+
+    Every simulating command prints it (:func:`print_replay`), the message of an interrupted run
+    extends it, and ``--out`` stores it in the result file (``Provenance.command``), where
+    ``simroi export`` shows it. The words, in this order, each quoted by :func:`shlex.quote`
+    (paste the line into a POSIX shell, or split it back with :func:`shlex.split`):
+
+    ``simroi COMMAND``
+    ``scenarios``
+        As given: a path as typed, or a bundled name. None when the bundled default ran: the
+        replay runs it again.
+    ``--seed SEED``
+        The root seed the run used, also when none was given.
+    ``--trials N``
+        The trials simulated, or ``auto`` when asked for (the stopping rule then stops at the
+        same trial again, with the same stop reason).
+    ``options``
+        The command's own options that change a number, as words: sweep's ``--confidence``;
+        sensitivity's ``--top`` and ``--swing --swing-trials N`` or ``--no-swing``.
+    ``--engine ENGINE``
+        Always, so that a new default engine cannot change what the line replays.
+    ``--set KEY=VALUE``
+        Every override, in the order given (a later one wins on a shared key), sweep grids too.
+    ``then``
+        Words to append (the resume message's ``--out``, ``--checkpoint`` and ``--resume``).
+
+    Options that change no number are left out, always: ``--workers``, ``--executor`` and
+    ``--scheduler`` (any of them gives the same bits, DESIGN.md §3), ``--out``, ``--checkpoint``,
+    ``--resume``, ``--json`` and ``--quiet``.
+    """
+    words = ["simroi", command, *scenarios, "--seed", str(seed), "--trials", str(trials)]
+    words += [*options, "--engine", engine]
+    for override in overrides:
+        words += ["--set", override]
+    return shlex.join([*words, *then])
+
+
+def print_replay(console: Console, command: str) -> None:
+    """Print ``Replay exactly: COMMAND`` on one line: never wrapped, no markup read in it."""
+    console.print(Text.assemble("Replay exactly: ", (command, "bold")), soft_wrap=True)
 
 
 def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
@@ -191,14 +268,6 @@ def _simulate(bar: Any, work: Callable[[], Any]) -> Any:
         return work()
     with bar:
         return work()
-
-
-def _replay(*parts: str, sets: tuple[str, ...] = ()) -> str:
-    """A copy-pasteable command line."""
-    import shlex
-
-    words = [*parts, *(f"--set {shlex.quote(s)}" for s in sets)]
-    return " ".join(w for w in words if w)
 
 
 _OUT_HELP = (

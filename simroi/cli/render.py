@@ -62,8 +62,8 @@ def _interval_row(label: str, iv: dict[str, Any], kind: str, currency: str) -> l
     return [label, *(_fmt(iv.get(k), kind, currency) for k in ("mean", "p05", "p50", "p95"))]
 
 
-def render_run_summary(summary: dict[str, Any], console: Console, *, source: str = "") -> None:
-    """Print a run's summary: ROI, NPV, payback, lines, TEI view, KPIs, objectives, replay line."""
+def render_run_summary(summary: dict[str, Any], console: Console) -> None:
+    """Print a run's summary: ROI, NPV, payback, lines, TEI view, KPIs, objectives."""
     cur = summary.get("currency", "USD")
     sc = summary["scenario"]
     console.print(
@@ -112,10 +112,6 @@ def render_run_summary(summary: dict[str, Any], console: Console, *, source: str
         console.print(obj)
     if summary.get("stop_reason", "").startswith(("converged", "stopped")):
         console.print(f"Trials: {summary['stop_reason']}")
-    replay = f"simroi run {source} --seed {summary['seed']} --trials {summary['trials']}".replace(
-        "  ", " "
-    )
-    console.print(f"Replay exactly: [bold]{replay}[/bold]")
 
 
 def render_kpis(summary: dict[str, Any], console: Console) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 from rich.console import Console
@@ -15,9 +16,14 @@ from simroi.cli.options import (
     _seed,
     _simulate,
     _Simulation,
+    print_replay,
+    replay_command,
     run_options,
 )
 from simroi.errors import SimroiError
+
+if TYPE_CHECKING:
+    from simroi.queueing.study import QueueStudy, Staffing
 
 
 @click.command()
@@ -77,7 +83,6 @@ def run(
     with --out or --checkpoint the finished blocks are kept and the message shows the command
     that resumes the run.
     """
-    import shlex
     import tempfile
 
     from simroi.errors import OutputError
@@ -113,12 +118,27 @@ def run(
     from simroi.execution.runner import RunInterrupted
     from simroi.execution.runner import run as run_scenario
 
+    scenarios = [scenario] if scenario else []
+
+    def replay(seed: int, trials: int | Literal["auto"], then: tuple[str, ...] = ()) -> str:
+        return replay_command(
+            "run",
+            scenarios,
+            overrides=overrides,
+            seed=seed,
+            trials=trials,
+            engine=sim.engine,
+            then=then,
+        )
+
     bar, update = _progress(quiet or as_json)
     try:
         result = _simulate(
             bar,
             lambda: run_scenario(loaded, options, progress=update, checkpoint=kept, resume=resume),
         )
+        command = replay(result.provenance.seed, sim.replay_trials(result.trials))
+        result = result.with_command(command)
         if out is not None:
             try:
                 result.save(out)
@@ -141,14 +161,14 @@ def run(
         if exc.checkpoint is None:
             err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
             ctx.exit(130)
-        words = ["simroi", "run", *([scenario] if scenario else [])]
-        for s in overrides:
-            words += ["--set", s]
-        words += sim.words(exc.seed)
-        words += ["--out", out] if out else []
-        words += ["--checkpoint", checkpoint] if checkpoint else []
-        command = " ".join(shlex.quote(w) for w in [*words, "--resume"])
-        err.print(f"resume with: {command}", markup=False)
+        # The trials the checkpoint is for: as asked, else the scenario's.
+        planned = options.trials or loaded.program.simulation.trials
+        then = [
+            *(["--out", out] if out else []),
+            *(["--checkpoint", checkpoint] if checkpoint else []),
+        ]
+        resume_with = replay(exc.seed, planned, (*then, "--resume"))
+        err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
         ctx.exit(130)
     if kept is not None:
         discard_checkpoint(kept)  # the result is complete (and written, with --out)
@@ -157,7 +177,8 @@ def run(
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        render_run_summary(summary, console, source=scenario or "")
+        render_run_summary(summary, console)
+        print_replay(console, command)
         if out is not None:
             console.print(f"Result written to {out}", markup=False, soft_wrap=True)
         if options.seed is None:
@@ -166,7 +187,12 @@ def run(
 
 @click.command()
 @click.option("--arrivals-per-hour", type=float, required=True, help="Mean arrivals per hour.")
-@click.option("--agents", type=click.IntRange(min=0), required=True, help="Agents on duty.")
+@click.option(
+    "--agents",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Agents on duty all day (default with --target-sl: the number it requires).",
+)
 @click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
 @click.option(
     "--patience-minutes",
@@ -177,6 +203,22 @@ def run(
 @click.option("--hours", type=float, default=8.0, show_default=True, help="Length of the day.")
 @click.option(
     "--sl-seconds", type=float, default=20.0, show_default=True, help="Service-level threshold."
+)
+@click.option(
+    "--target-sl",
+    "target_sl",
+    type=float,
+    default=None,
+    metavar="FRACTION",
+    help="Service-level target in [0, 1), e.g. 0.8 for 80% answered within --sl-seconds: "
+    "print the agents Erlang A (Erlang C without --patience-minutes) requires for it.",
+)
+@click.option(
+    "--max-abandonment",
+    type=float,
+    default=None,
+    metavar="FRACTION",
+    help="With --target-sl and --patience-minutes: also at most this fraction hanging up.",
 )
 @click.option(
     "--handle-dist",
@@ -215,11 +257,13 @@ def run(
 def queue(
     ctx: click.Context,
     arrivals_per_hour: float,
-    agents: int,
+    agents: int | None,
     aht_minutes: float,
     patience_minutes: float | None,
     hours: float,
     sl_seconds: float,
+    target_sl: float | None,
+    max_abandonment: float | None,
     handle_dist: str,
     handle_cv: float,
     warmup_minutes: float,
@@ -244,13 +288,21 @@ def queue(
     starts empty, so its early minutes are better than steady state — use --warmup-minutes to
     compare like with like.
 
+    Staffing: --target-sl 0.8 prints the fewest agents that answer 80% of all arrivals within
+    --sl-seconds by Erlang A (by Erlang C when nobody hangs up), and --max-abandonment caps
+    abandonment too. Without --agents the day is simulated at that number, to check the
+    formula's answer; with --agents it is simulated at yours, beside what the target needs.
+    Give --agents, --target-sl or both.
+
     \b
-    Example (the issue's validation workload):
+    Examples (the issue's validation workload, then the staff it needs for 80/20):
       simroi queue --arrivals-per-hour 1260 --agents 90 --aht-minutes 4 \\
           --patience-minutes 3 --hours 8 --sl-seconds 20 --trials 2000 --seed 7
+      simroi queue --arrivals-per-hour 1260 --aht-minutes 4 --patience-minutes 3 \\
+          --target-sl 0.8 --sl-seconds 20 --warmup-minutes 60 --seed 7
     """
     from simroi.cli.render import render_queue_study
-    from simroi.queueing.study import QueueSpec, study_queue
+    from simroi.queueing.study import QueueSpec, StaffingTarget, study_queue
 
     spec = QueueSpec(
         arrivals_per_hour,
@@ -263,8 +315,36 @@ def queue(
         handle_cv,
         warmup_minutes,
     )
-    study = study_queue(spec, trials=trials, seed=_seed(seed), engine=engine)  # type: ignore[arg-type]
+    if max_abandonment is not None and target_sl is None:
+        raise SimroiError("--max-abandonment is part of a staffing target: give --target-sl too")
+    target = StaffingTarget(target_sl, max_abandonment) if target_sl is not None else None
+    study = study_queue(
+        spec,
+        trials=trials,
+        seed=_seed(seed),
+        engine=engine,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+        target=target,
+    )
     if as_json:
         click.echo(json.dumps(study.to_json(), indent=2))
-    else:
-        render_queue_study(study.to_json(), _console(ctx))
+        return
+    console = _console(ctx)
+    render_queue_study(study.to_json(), console)
+    if study.staffing is not None:
+        line = _staffing_line(study, study.staffing, given=agents is not None)
+        console.print(line, soft_wrap=True)
+
+
+def _staffing_line(study: QueueStudy, staffing: Staffing, *, given: bool) -> str:
+    """``Staffing: Erlang A requires 14 agents for 80% answered within 20 s …`` (one line)."""
+    target = staffing.target
+    goal = f"{target.service_level * 100:g}% answered within {study.spec.sl_seconds:g} s"
+    if target.max_abandonment is not None:
+        goal += f" and at most {target.max_abandonment * 100:g}% abandoning"
+    simulated = (
+        f"{study.spec.agents} agents ({'your --agents' if given else 'the number required'})"
+    )
+    return (
+        f"Staffing: {staffing.formula} requires [bold]{staffing.agents}[/bold] agents for {goal} "
+        f"(steady state). Simulated above: {simulated}."
+    )

@@ -1,6 +1,6 @@
-"""Checkpoints: the finished blocks of an interrupted run, kept so that ``--resume`` can finish it.
+"""Checkpoints: the finished blocks of an interrupted run, kept so that a resumed run can finish it.
 
-A checkpoint is a directory (by default ``<out>.checkpoint`` beside the run's ``--out`` file)
+A checkpoint is a directory (the CLI's default is ``<out>.checkpoint`` beside the result file)
 holding ``header.json`` — what run the blocks belong to: simroi and numpy versions, scenario name
 and content hash, seed, trials, block size and engine — and one ``block-<k>.npz`` per finished
 block with that block's per-trial arrays. Every file is written atomically (a temporary sibling,
@@ -78,12 +78,12 @@ class CheckpointHeader:
             out.append(
                 f"it is for scenario {self.scenario_name!r} (content {self.scenario_hash[:12]}), "
                 f"this run is {other.scenario_name!r} (content {other.scenario_hash[:12]}): "
-                "the scenario file or a --set differs"
+                "the scenario file or an override differs"
             )
         if self.seed != other.seed:
             out.append(f"it has seed {self.seed}, this run has seed {other.seed}")
         if self.trials != other.trials:
-            out.append(f"it is for --trials {self.trials}, this run asks for {other.trials}")
+            out.append(f"it is for {self.trials} trials, this run asks for {other.trials}")
         if self.block_size != other.block_size:
             out.append(f"its block size is {self.block_size}, this run's is {other.block_size}")
         if self.engine != other.engine:
@@ -122,7 +122,7 @@ class Checkpoint:
         if (path / _HEADER).exists():
             raise ResultFileError(
                 f"{path}: a checkpoint of an interrupted run is already there; continue it with "
-                "--resume, or delete it to start over"
+                "`resume`, or delete it to start over"
             )
         if path.exists() and not path.is_dir():
             raise OutputError(f"{path}: cannot keep a checkpoint there: it is a file")
@@ -148,8 +148,8 @@ class Checkpoint:
         header_file = path / _HEADER
         if not header_file.is_file():
             raise ResultFileError(
-                f"{path}: no checkpoint to resume (a run keeps one beside its --out file, or "
-                "in --checkpoint DIR, only while it is unfinished)"
+                f"{path}: no checkpoint to resume (a run keeps its `checkpoint` only while it is "
+                "unfinished)"
             )
         try:
             data = json.loads(header_file.read_text(encoding="utf-8"))
@@ -201,7 +201,7 @@ class Checkpoint:
         except OutputError as exc:
             raise OutputError(
                 f"{exc} (the blocks finished so far are kept in {self.path}; free some space or "
-                "fix the permissions, then rerun with --resume)"
+                "fix the permissions, then rerun with `resume`)"
             ) from None
 
     def finished(self) -> set[int]:

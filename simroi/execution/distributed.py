@@ -1,6 +1,6 @@
 """Running blocks of trials on a Dask distributed cluster (the optional ``dask`` extra).
 
-:func:`dask_client` connects to a scheduler (``--scheduler tcp://HOST:PORT``) or, without one,
+:func:`dask_client` connects to a scheduler (``tcp://HOST:PORT``) or, without one,
 starts a local cluster of worker processes, and checks before any block is sent that the
 cluster can run simroi's blocks bit-identically: at least one worker is connected, and every
 worker has the same simroi and numpy versions as this process. Problems become one-line
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from simroi import __version__
-from simroi.errors import SimroiError
+from simroi.errors import OptionError, SimroiError
 
 __all__ = ["CONNECT_TIMEOUT_S", "dask_client", "worker_threads"]
 
@@ -44,8 +44,8 @@ def _versions() -> tuple[str, str]:
 def _check_address(scheduler: str) -> str:
     match = _ADDRESS.match(scheduler.strip())
     if match is None or not 0 < int(match.group(3)) < 65536:
-        raise SimroiError(
-            f"--scheduler {scheduler!r}: not a Dask scheduler address; expected "
+        raise OptionError(
+            f"`scheduler` {scheduler!r}: not a Dask scheduler address; expected "
             "tcp://HOST:PORT (e.g. tcp://10.0.0.5:8786)"
         )
     scheme = match.group(1) or "tcp"
@@ -91,15 +91,17 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
 
     Raises
     ------
+    OptionError
+        Dask is not installed, or the address is malformed.
     SimroiError
-        Dask is not installed; the address is malformed; the scheduler does not answer within
-        :data:`CONNECT_TIMEOUT_S`; it has no workers; or its workers run other versions.
+        The scheduler does not answer within :data:`CONNECT_TIMEOUT_S`; it has no workers; or
+        its workers run other versions.
     """
     try:
         import dask
         from distributed import Client
     except ImportError:
-        raise SimroiError(f"--executor dask: {_INSTALL}") from None
+        raise OptionError(f"`executor` dask: {_INSTALL}") from None
     if scheduler is None:
         # Dask's nannies set MALLOC_TRIM_THRESHOLD_=65536 so that workers hand freed memory back
         # to the OS at once. A block allocates and frees large numpy temporaries for every
@@ -116,10 +118,10 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
                 silence_logs=logging.CRITICAL,
                 set_as_default=False,
             )
-        where = "--executor dask (local cluster)"
+        where = "`executor` dask (a local cluster)"
     else:
         address = _check_address(scheduler)
-        where = f"--scheduler {address}"
+        where = f"`scheduler` {address}"
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
         except (OSError, TimeoutError) as exc:

@@ -17,7 +17,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -42,7 +42,13 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class Provenance:
-    """Everything needed to replay a run exactly."""
+    """Everything needed to replay a run exactly.
+
+    ``command`` is the command line that replays the result this run belongs to (a whole
+    comparison or sweep for their runs), as the front end that made it recorded it with
+    :meth:`RunResult.with_command` or :meth:`ResultSet.with_command`: the CLI's "Replay
+    exactly" line. Empty for results made from Python, and in files written before it existed.
+    """
 
     simroi_version: str
     numpy_version: str
@@ -58,6 +64,7 @@ class Provenance:
     created_utc: str
     overrides: tuple[str, ...] = ()
     stop_reason: str = ""
+    command: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (the seed as a string: it can exceed 64 bits)."""
@@ -96,6 +103,10 @@ class RunResult:
     def trials(self) -> int:
         """Number of trials."""
         return int(self.samples["roi"].shape[0])
+
+    def with_command(self, command: str) -> RunResult:
+        """A copy whose provenance records ``command``, the command line that replays it."""
+        return replace(self, provenance=replace(self.provenance, command=command))
 
     def save(self, path: str | Path) -> Path:
         """Write the result atomically to ``path`` (``.npz``); returns the path."""
@@ -206,6 +217,11 @@ class ResultSet:
     kind: str
     runs: list[RunResult]
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def with_command(self, command: str) -> ResultSet:
+        """A copy whose runs' provenance records ``command``, the command line that replays
+        the whole set."""
+        return replace(self, runs=[run.with_command(command) for run in self.runs])
 
     def save(self, path: str | Path) -> Path:
         """Write all runs atomically to one ``.npz`` file."""

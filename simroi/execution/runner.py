@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from simroi import __version__
-from simroi.errors import SimroiError
+from simroi.errors import OptionError, SimroiError
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.result import Provenance, RunResult
@@ -267,7 +267,7 @@ class _Samples:
 
 
 def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
-    """Why ``--trials auto`` may stop now, or None to go on."""
+    """Why an auto run (``trials="auto"``) may stop now, or None to go on."""
     n = roi.size
     if n < AUTO_MIN_TRIALS:
         return None
@@ -290,12 +290,12 @@ def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
 
 def _check_options(options: RunOptions) -> None:
     if options.scheduler is not None and options.executor != "dask":
-        raise SimroiError(
-            f"--scheduler {options.scheduler}: a scheduler is for --executor dask "
-            "(add --executor dask, or drop --scheduler to run in local processes)"
+        raise OptionError(
+            f"`scheduler` {options.scheduler}: a scheduler is for `executor` dask (set it, or "
+            "leave `scheduler` out to run in local processes)"
         )
     if options.workers is not None and options.workers < 1:
-        raise SimroiError(f"--workers must be ≥ 1 (got {options.workers})")
+        raise OptionError(f"`workers` must be ≥ 1 (got {options.workers})")
 
 
 def _open_checkpoint(path: Path, resume: bool, header: CheckpointHeader) -> tuple[Checkpoint, bool]:
@@ -332,14 +332,17 @@ def run(
     ------
     RunInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), after the finished blocks are safely kept.
+    OptionError
+        Bad options (``scheduler`` without the dask executor, ``workers`` < 1, ``resume``
+        without a ``checkpoint``).
     SimroiError
-        Bad options, an unusable checkpoint, an unreachable Dask cluster, an unwritable checkpoint.
+        An unusable checkpoint, an unreachable Dask cluster, an unwritable checkpoint.
     """
     _check_options(options)
     program = loaded.program
     path = Path(checkpoint) if checkpoint is not None else None
     if resume and path is None:
-        raise SimroiError("--resume needs the checkpoint: give the same --out (or --checkpoint)")
+        raise OptionError("`resume` needs the interrupted run's `checkpoint` directory (got none)")
     entropy = options.seed
     if entropy is None:
         entropy = Checkpoint.read_header(path).seed if resume and path else fresh_entropy()
@@ -432,7 +435,7 @@ def _guard_memory(
     finished: Iterator[tuple[int, Any]], block_size: int
 ) -> Iterator[tuple[int, Any]]:
     """Turn running out of memory in a block into a one-line error with the way out."""
-    advice = "lower the block size (--set simulation.block_size=...) or the number of --workers"
+    advice = "lower the scenario's simulation.block_size or the number of `workers`"
     try:
         yield from finished
     except MemoryError:

@@ -179,7 +179,9 @@ def _provenance_slide(d: SlideDeck) -> None:
     if d.report.kind == "compare":
         sources = " ".join(r.result.provenance.scenario_source for r in runs)
         replay = f"simroi compare {sources} --seed {p.seed} --trials {p.trials}"
-    if d.report.kind != "sweep":
+    if p.command:  # the command line stored by the CLI that made the result, as it printed it
+        replay = p.command
+    if d.report.kind != "sweep" or p.command:
         d.text(
             slide,
             (x, y + hh - int(Inches(1.0)), w, int(Inches(1.0))),

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from simroi.model.calendar import (
     DAYS_PER_MONTH,
@@ -37,7 +36,7 @@ from simroi.queueing.shifts import QueueState
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.quantity import as_distribution
-from simroi.scenario.sampling import sample_inputs
+from simroi.scenario.sampling import sample_scenario_inputs
 from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
 
 __all__ = ["BlockResult", "draw_inputs", "simulate_block", "volume_order"]
@@ -73,22 +72,7 @@ def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, 
     values for inputs they share.
     """
     values = {key: np.full(trials, as_distribution(v).mean()) for key, v in scenario.quantities()}
-    uncertain = scenario.uncertain_inputs()
-    if not uncertain:
-        return values
-    correlation = None
-    if scenario.correlations:
-        names = [n for corr in scenario.correlations for n in corr.inputs]
-        matrix = linalg.block_diag(*[np.asarray(c.matrix, float) for c in scenario.correlations])
-        correlation = (names, matrix)
-    sample = sample_inputs(
-        uncertain,
-        trials,
-        streams=streams,
-        method=scenario.simulation.sampling,
-        correlation=correlation,
-    )
-    values.update(sample.values)
+    values.update(sample_scenario_inputs(scenario, trials, streams=streams).values)
     return values
 
 

@@ -1,7 +1,7 @@
 """The simpy reference engine: the FCFS queue with abandonment and shifts, as processes.
 
-This is the readable specification of :func:`simroi.queueing.engine.serve_fcfs` (``--engine
-simpy``). It simulates one trial at a time:
+This is the readable specification of :func:`simroi.queueing.engine.serve_fcfs` (``engine =
+"simpy"``). It simulates one trial at a time:
 
 * a *contact* arrives, joins the FIFO queue and waits for an agent or for its patience to run out,
   whichever comes first (the SimPy bank-renege idiom); one that runs out of patience abandons and

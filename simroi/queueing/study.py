@@ -15,35 +15,54 @@ KPI definitions (the same as the Erlang formulas use):
 
 The Erlang values are steady-state: a simulated day starts with an empty queue and idle agents,
 so its first minutes are better than steady state. ``warmup`` discards them.
+
+Given a :class:`StaffingTarget`, the study also reports the agents the formula requires for it
+(:func:`staff_queue`: Erlang A with a patience, Erlang C without), and, when the queue's
+``agents`` is left out, simulates the day at that count: the formula's answer checked by
+simulation.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from simroi.errors import SimroiError
+from simroi.errors import OptionError
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
-__all__ = ["QueueSpec", "QueueStudy", "simulate_day", "study_queue"]
+__all__ = [
+    "QueueInputError",
+    "QueueSpec",
+    "QueueStudy",
+    "Staffing",
+    "StaffingTarget",
+    "simulate_day",
+    "staff_queue",
+    "study_queue",
+]
 
 
-class QueueInputError(SimroiError, ValueError):
-    """A queue study parameter breaks a rule."""
+class QueueInputError(OptionError):
+    """A queue study parameter breaks a rule (the message names it between backticks)."""
 
 
 @dataclass(frozen=True)
 class QueueSpec:
-    """One channel's queue: rates in the units of the CLI (per hour, minutes, seconds)."""
+    """One channel's queue: rates per hour, times in minutes, the threshold in seconds.
+
+    ``agents`` is the number on duty all day; None (only with a :class:`StaffingTarget`, see
+    :func:`study_queue`) means the number the target requires.
+    """
 
     arrivals_per_hour: float
-    agents: int
+    agents: int | None
     aht_minutes: float
     patience_minutes: float | None = None  # None: nobody abandons (Erlang C)
     hours: float = 8.0
@@ -54,26 +73,103 @@ class QueueSpec:
 
     def __post_init__(self) -> None:
         rules = [
-            (self.arrivals_per_hour > 0, "arrivals-per-hour must be > 0", self.arrivals_per_hour),
-            (self.agents >= 0, "agents must be ≥ 0", self.agents),
-            (self.aht_minutes > 0, "aht-minutes must be > 0", self.aht_minutes),
+            (self.arrivals_per_hour > 0, "`arrivals_per_hour` must be > 0", self.arrivals_per_hour),
+            (self.agents is None or self.agents >= 0, "`agents` must be ≥ 0", self.agents),
+            (self.aht_minutes > 0, "`aht_minutes` must be > 0", self.aht_minutes),
             (
                 self.patience_minutes is None or self.patience_minutes > 0,
-                "patience-minutes must be > 0",
+                "`patience_minutes` must be > 0",
                 self.patience_minutes,
             ),
-            (self.hours > 0, "hours must be > 0", self.hours),
-            (self.sl_seconds >= 0, "sl-seconds must be ≥ 0", self.sl_seconds),
-            (self.handle_cv > 0, "handle-cv must be > 0", self.handle_cv),
+            (self.hours > 0, "`hours` must be > 0", self.hours),
+            (self.sl_seconds >= 0, "`sl_seconds` must be ≥ 0", self.sl_seconds),
+            (self.handle_cv > 0, "`handle_cv` must be > 0", self.handle_cv),
             (
                 0 <= self.warmup_minutes < self.hours * 60,
-                "warmup-minutes must be ≥ 0 and shorter than the day",
+                "`warmup_minutes` must be ≥ 0 and shorter than the day",
                 self.warmup_minutes,
             ),
         ]
         problems = [f"{rule} (got {value})" for ok, rule, value in rules if not ok]
         if problems:
             raise QueueInputError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class StaffingTarget:
+    """A service level to staff a queue for, as workforce planners state it.
+
+    ``service_level`` is the fraction of all arriving contacts answered within the queue's
+    ``sl_seconds``, in [0, 1) ("80/20": 0.8 within 20 s); ``max_abandonment``, optional, the
+    highest acceptable fraction hanging up, in (0, 1] (it needs the queue's patience).
+    """
+
+    service_level: float
+    max_abandonment: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 0 <= self.service_level < 1:
+            problems.append(f"`service_level` must be in [0, 1) (got {self.service_level})")
+        if self.max_abandonment is not None and not 0 < self.max_abandonment <= 1:
+            problems.append(f"`max_abandonment` must be in (0, 1] (got {self.max_abandonment})")
+        if problems:
+            raise QueueInputError("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """The fewest agents meeting a :class:`StaffingTarget` by the steady-state formula.
+
+    ``formula`` is ``"Erlang A"`` when the queue has a patience (abandonment counts: the service
+    level is of all arrivals), ``"Erlang C"`` when nobody hangs up.
+    """
+
+    target: StaffingTarget
+    formula: Literal["Erlang A", "Erlang C"]
+    agents: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"formula", "target_service_level", "max_abandonment", "required_agents"}``."""
+        return {
+            "formula": self.formula,
+            "target_service_level": self.target.service_level,
+            "max_abandonment": self.target.max_abandonment,
+            "required_agents": self.agents,
+        }
+
+
+def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
+    """The agents ``spec``'s queue needs to meet ``target`` in steady state.
+
+    :func:`~simroi.queueing.staffing.required_agents` on the queue's arrivals, mean handle time,
+    patience and ``sl_seconds`` (``spec.agents`` is not used). Like the Erlang formulas it assumes
+    exponential handle times and patience and a steady state; simulate the queue at the answer
+    (:func:`study_queue`) to see the day as it is.
+
+    Raises
+    ------
+    QueueInputError
+        ``max_abandonment`` without a patience, or a target no staffing meets.
+    """
+    patience = None if spec.patience_minutes is None else spec.patience_minutes * 60.0
+    if target.max_abandonment is not None and patience is None:
+        raise QueueInputError(
+            "`max_abandonment` needs a `patience_minutes`: contacts that never hang up cannot "
+            "breach an abandonment target"
+        )
+    try:
+        agents = required_agents(
+            spec.arrivals_per_hour / 3600.0,
+            spec.aht_minutes * 60.0,
+            target.service_level,
+            spec.sl_seconds,
+            patience,
+            target.max_abandonment,
+        )
+    except ValueError as exc:  # no staffing up to the formulas' limit meets the target
+        raise QueueInputError(f"`service_level` {target.service_level}: {exc}") from None
+    return Staffing(target, "Erlang C" if patience is None else "Erlang A", agents)
 
 
 def simulate_day(spec: QueueSpec, trials: int, streams: Streams) -> tuple[np.ndarray, ...]:
@@ -117,7 +213,11 @@ def _ndtri(u: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class QueueStudy:
-    """Simulated KPIs (per-trial arrays) beside the Erlang C and Erlang A values."""
+    """Simulated KPIs (per-trial arrays) beside the Erlang C and Erlang A values.
+
+    ``spec.agents`` is the number simulated; ``staffing`` the agents a target requires (None
+    without a target).
+    """
 
     spec: QueueSpec
     engine: str
@@ -130,6 +230,7 @@ class QueueStudy:
     offered: np.ndarray
     erlang_c: ErlangCResult | None
     erlang_a: ErlangAResult | None
+    staffing: Staffing | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON printed by ``simroi queue --json``."""
@@ -172,6 +273,7 @@ class QueueStudy:
                 "p_wait": a.p_wait,
                 "occupancy": a.occupancy,
             },
+            "staffing": None if self.staffing is None else self.staffing.to_json(),
         }
 
 
@@ -181,18 +283,37 @@ def study_queue(
     trials: int = 2000,
     seed: int | None = None,
     engine: Literal["vectorized", "simpy"] = "vectorized",
+    target: StaffingTarget | None = None,
 ) -> QueueStudy:
     """Simulate ``trials`` days of the queue and compute the Erlang values for comparison.
 
     Erlang A is shown when a patience is given (with ASA as the mean wait of answered contacts,
     like the simulation); Erlang C when agents exceed the offered load.
+
+    With a ``target``, the study also holds the agents it requires (:func:`staff_queue`); a spec
+    whose ``agents`` is None is then simulated at that number, so that the simulated KPIs check
+    the formula's answer. A spec with ``agents`` is simulated as given, beside the requirement
+    (a plan against what the target needs).
+
+    Raises
+    ------
+    QueueInputError
+        Fewer than 2 trials; ``agents`` None without a target; see also :func:`staff_queue`.
     """
     if trials < 2:
-        raise QueueInputError(f"trials must be ≥ 2 for a confidence interval (got {trials})")
+        raise QueueInputError(f"`trials` must be ≥ 2 for a confidence interval (got {trials})")
+    staffing = staff_queue(spec, target) if target is not None else None
+    if spec.agents is not None:
+        agents = spec.agents
+    elif staffing is not None:
+        agents = staffing.agents
+        spec = replace(spec, agents=agents)
+    else:
+        raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
     entropy = seed if seed is not None else fresh_entropy()
     streams = Streams(entropy, 0)
     arrival, handle, patience, present = simulate_day(spec, trials, streams)
-    shifts = ShiftPattern.always_on(spec.agents)
+    shifts = ShiftPattern.always_on(agents)
     state = QueueState.initial(shifts, trials)
     if engine == "simpy":
         from simroi.queueing.reference import serve_fcfs_simpy
@@ -211,16 +332,16 @@ def study_queue(
         asa = wait.sum(axis=0) / answered.sum(axis=0)
         window = spec.hours * 3600.0 - warm
         occupancy = (
-            np.where(answered, handle, 0.0).sum(axis=0) / (spec.agents * window)
-            if spec.agents > 0
+            np.where(answered, handle, 0.0).sum(axis=0) / (agents * window)
+            if agents > 0
             else np.full(trials, np.nan)
         )
     lam = spec.arrivals_per_hour / 3600.0
     aht = spec.aht_minutes * 60.0
-    c_result = erlang_c(lam, aht, spec.agents, spec.sl_seconds) if spec.agents > 0 else None
+    c_result = erlang_c(lam, aht, agents, spec.sl_seconds) if agents > 0 else None
     a_result = (
-        erlang_a(lam, aht, spec.agents, spec.patience_minutes * 60.0, spec.sl_seconds)
-        if spec.patience_minutes is not None and spec.agents > 0
+        erlang_a(lam, aht, agents, spec.patience_minutes * 60.0, spec.sl_seconds)
+        if spec.patience_minutes is not None and agents > 0
         else None
     )
     return QueueStudy(
@@ -235,4 +356,5 @@ def study_queue(
         offered,
         c_result,
         a_result,
+        staffing,
     )

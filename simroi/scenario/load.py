@@ -1,7 +1,7 @@
 """Loading scenario files: the one place that sees raw TOML.
 
-:func:`load_scenario` reads a file, applies ``--set`` overrides, resolves the baseline (another file
-or an inline ``[baseline]`` table of overrides), validates everything into frozen
+:func:`load_scenario` reads a file, applies overrides (``dotted.key=value``), resolves the baseline
+(another file or an inline ``[baseline]`` table of overrides), validates everything into frozen
 :class:`~simroi.scenario.spec.Scenario` objects and checks the rules that span sections (ranges of
 probabilities and money, channel names, objectives, correlations). Every problem becomes one line
 naming the file, the key, the rule and the value, collected into a single
@@ -14,26 +14,26 @@ import copy
 import difflib
 import hashlib
 import json
-import math
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, get_args
 
-import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from simroi.errors import ScenarioError
-from simroi.scenario.correlation import validate_correlation
-from simroi.scenario.quantity import DIST_NAMES, as_distribution
-from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario, ScenarioFile
+from simroi.scenario.quantity import DIST_NAMES
+from simroi.scenario.rules import scenario_problems
+from simroi.scenario.spec import Scenario, ScenarioFile
 
 __all__ = [
     "BUNDLED_DEFAULT",
+    "BundledScenario",
     "LoadedScenario",
     "bundled_scenarios",
+    "describe_bundled_scenarios",
     "load_scenario",
     "parse_override",
     "resolve_scenario_path",
@@ -76,6 +76,29 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(_bundled_dir().glob("*.toml"))}
 
 
+@dataclass(frozen=True)
+class BundledScenario:
+    """A scenario shipped with simroi: its name (what commands accept), description and file."""
+
+    name: str
+    description: str
+    path: Path
+
+
+def describe_bundled_scenarios() -> list[BundledScenario]:
+    """The bundled scenarios by name, each with the ``[scenario] description`` of its file.
+
+    Only reads each file (a missing description is empty); :func:`load_scenario` validates one.
+    """
+    rows = []
+    for name, path in bundled_scenarios().items():
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        rows.append(
+            BundledScenario(name, str(data.get("scenario", {}).get("description", "")), path)
+        )
+    return rows
+
+
 def resolve_scenario_path(name_or_path: str | Path | None) -> Path:
     """A file path for a user's argument: an existing path, or the name of a bundled scenario."""
     if name_or_path is None:
@@ -115,7 +138,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=value")
+        raise ScenarioError(f"override {text!r}: expected dotted.key=value")
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -169,7 +192,7 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
         if part not in fields:
             hint = difflib.get_close_matches(part, list(fields), n=1)
             extra = f" (did you mean {'.'.join([*parts[:i], hint[0]])!r}?)" if hint else ""
-            raise ScenarioError(f"{source}: --set {key}: no such key {where!r}{extra}")
+            raise ScenarioError(f"{source}: override {key}: no such key {where!r}{extra}")
         node = node.get(part) if isinstance(node, dict) else None
         model = _submodel(fields[part].annotation)
         i += 1
@@ -180,7 +203,7 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             if channel not in node:
                 names = ", ".join(sorted(node)) or "none"
                 raise ScenarioError(
-                    f"{source}: --set {key}: no channel {channel!r} (channels: {names})"
+                    f"{source}: override {key}: no channel {channel!r} (channels: {names})"
                 )
             node = node[channel]
             i += 1
@@ -188,20 +211,20 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             index = parts[i]
             if not index.isdigit() or int(index) >= len(node):
                 raise ScenarioError(
-                    f"{source}: --set {key}: {part} has {len(node)} entries; "
+                    f"{source}: override {key}: {part} has {len(node)} entries; "
                     f"{index!r} is not an index of one"
                 )
             node = node[int(index)]
             i += 1
     if i < len(parts) and model is None and len(parts) - i > 0:
-        raise ScenarioError(f"{source}: --set {key}: {'.'.join(parts[:i])!r} is not a table")
+        raise ScenarioError(f"{source}: override {key}: {'.'.join(parts[:i])!r} is not a table")
 
 
 def _list_index(items: list[Any], part: str, key: str, source: str) -> int:
-    """``part`` as an index of ``items`` (an earlier --set may have replaced a table by a list)."""
+    """``part`` as an index of ``items`` (an earlier override may have made a table a list)."""
     if not part.isdigit() or int(part) >= len(items):
         raise ScenarioError(
-            f"{source}: --set {key}: {part!r} is not an index of a list of {len(items)} items"
+            f"{source}: override {key}: {part!r} is not an index of a list of {len(items)} items"
         )
     return int(part)
 
@@ -219,7 +242,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
                 _check_override_key(raw, target_key, source)
             else:
                 raise ScenarioError(
-                    f"{source}: --set {key}: the scenario has no inline [baseline] table"
+                    f"{source}: override {key}: the scenario has no inline [baseline] table"
                 )
         else:
             _check_override_key(raw, key, source)
@@ -231,7 +254,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
                 continue
             nxt = node.setdefault(part, {})
             if not isinstance(nxt, dict | list):
-                raise ScenarioError(f"{source}: --set {key}: {part!r} is not a table")
+                raise ScenarioError(f"{source}: override {key}: {part!r} is not a table")
             node = nxt
         if isinstance(node, list):
             node[_list_index(node, parts[-1], key, source)] = value
@@ -317,164 +340,12 @@ def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
     return list(current.model_fields) if current is not None else []
 
 
-# --- rules that span sections ------------------------------------------------------------------
-
-# (key pattern, lower, upper, rule text). "*" matches one channel name.
-_RANGES: tuple[tuple[str, float, float, str], ...] = (
-    ("scenario.discount_rate", 0.0, 1.0, "an annual rate in [0, 1]"),
-    ("customers.active_customers", 1.0, math.inf, "at least 1 customer"),
-    ("customers.monthly_margin_per_customer", -math.inf, math.inf, "a number"),
-    ("customers.monthly_churn", 0.0, 1.0, "a probability in [0, 1]"),
-    ("customers.prospects", 0.0, math.inf, "≥ 0"),
-    ("customers.acquisition_cost_per_customer", 0.0, math.inf, "≥ 0"),
-    ("channels.*.contacts_per_customer_per_year", 0.0, math.inf, "≥ 0"),
-    ("channels.*.shrinkage", 0.0, 0.9, "a share in [0, 0.9]"),
-    ("channels.*.cost_per_agent_hour", 0.0, math.inf, "≥ 0"),
-    ("channels.*.handle_time_minutes", 1e-6, math.inf, "> 0"),
-    ("channels.*.handle_time_cv", 1e-6, 10.0, "in (0, 10]"),
-    ("channels.*.patience_minutes", 1e-6, math.inf, "> 0"),
-    ("channels.*.ignore_after_hours", 1e-6, math.inf, "> 0"),
-    ("channels.*.concurrency_speedup_alpha", 0.0, 1.0, "in [0, 1]"),
-    ("channels.*.fcr", 0.0, 1.0, "a probability in [0, 1]"),
-    ("channels.*.public_share", 0.0, 1.0, "a probability in [0, 1]"),
-    ("channels.*.variable_cost_per_contact", 0.0, math.inf, "≥ 0"),
-    ("channels.*.retry_share", 0.0, 1.0, "a probability in [0, 1]"),
-    ("channels.*.busyness_cv", 0.0, 2.0, "in [0, 2]"),
-    ("experience.churn_multiplier_*", 1.0, 100.0, "≥ 1 (good recovery restores baseline churn, "
-     "it does not beat it: de Matos et al. 2007)"),
-    ("experience.spend_uplift_resolved_fast", 0.0, 10.0, "≥ 0"),
-    ("word_of_mouth.post_share_*", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.public_answer_positive_share", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.impression_rate", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.customer_share_of_audience", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.acquisition_per_positive_impression", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.churn_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
-    ("word_of_mouth.lost_prospect_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
-    ("deflection.contacts_deflected_per_public_answer", 0.0, 100.0, "in [0, 100]"),
-    ("deflection.self_service_share", 0.0, 0.95, "a share in [0, 0.95]"),
-    ("deflection.cost_per_self_service_contact", 0.0, math.inf, "≥ 0"),
-    ("program.*", 0.0, math.inf, "≥ 0"),
-    ("events.*.volume_multiplier", 0.0, 1000.0, "in [0, 1000]"),
-)  # fmt: skip
-
-
-def _matches(pattern: str, key: str) -> bool:
-    pp, kp = pattern.split("."), key.split(".")
-    if len(pp) != len(kp):
-        return False
-    for p, k in zip(pp, kp, strict=True):
-        if p == "*":
-            continue
-        if p.endswith("*") and k.startswith(p[:-1]):
-            continue
-        if p != k:
-            return False
-    return True
-
-
-#: Largest magnitude of any input (its P0.1 and P99.9 for an uncertain one): ample for money in
-#: any currency and for head counts, and far enough from float overflow for the model's products.
-MAX_MAGNITUDE = 1e15
-
-
-def _range_problems(scenario: Scenario, source: str) -> Iterator[str]:
-    for key, value in scenario.quantities():
-        extremes = as_distribution(value).ppf(np.array([0.001, 0.999]))
-        if float(np.max(np.abs(extremes))) > MAX_MAGNITUDE:
-            got = f"{value:g}" if isinstance(value, float) else as_distribution(value).describe()
-            yield f"{source}: {key}: must be at most {MAX_MAGNITUDE:g} in magnitude (got {got})"
-            continue
-        for pattern, lo, hi, rule in _RANGES:
-            if not _matches(pattern, key):
-                continue
-            dist = as_distribution(value)
-            low, high = (float(x) for x in dist.ppf(np.array([0.0, 1.0])))
-            if low < lo or high > hi:
-                got = f"{value:g}" if isinstance(value, float) else f"{dist.describe()}, "
-                if not isinstance(value, float):
-                    got += f"support [{low:g}, {high:g}]"
-                yield f"{source}: {key}: must be {rule} (got {got})"
-            break
-
-
-def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> Iterator[str]:
-    names = set(scenario.channels)
-    listed = ", ".join(sorted(names))
-    for name, channel in scenario.channels.items():
-        for target in channel.repeat_channels or {}:
-            if target not in names:
-                yield (
-                    f"{source}: channels.{name}.repeat_channels: no channel {target!r} "
-                    f"(channels: {listed})"
-                )
-        volume = as_distribution(channel.contacts_per_customer_per_year).mean()
-        if (
-            channel.kind == "realtime"
-            and channel.max_agents == 0
-            and volume > 0
-            and not is_baseline
-        ):
-            yield (
-                f"{source}: channels.{name}.agents: a realtime channel with volume needs agents "
-                f"> 0 (got 0); zero agents is allowed in a baseline, or set "
-                f"contacts_per_customer_per_year = 0"
-            )
-    for key, channels in (
-        ("deflection.channels", scenario.deflection.channels or []),
-        ("experience.spend_uplift_channels", scenario.experience.spend_uplift_channels or []),
-    ):
-        for channel_name in channels:
-            if channel_name not in names:
-                yield f"{source}: {key}: no channel {channel_name!r} (channels: {listed})"
-    for i, event in enumerate(scenario.events):
-        for channel_name in event.channels:
-            if channel_name not in names:
-                yield (
-                    f"{source}: events.{i}.channels: no channel {channel_name!r} "
-                    f"(channels: {listed})"
-                )
-        if event.start_month > scenario.scenario.horizon_months:
-            yield (
-                f"{source}: events.{i}.start_month: must be within the horizon of "
-                f"{scenario.scenario.horizon_months} months (got {event.start_month})"
-            )
-    for i, objective in enumerate(scenario.objectives):
-        metric = objective.metric
-        channel_name, _, kpi = metric.partition(".")
-        ok = metric in RESULT_METRICS or (channel_name in names and kpi in CHANNEL_KPIS)
-        if not ok:
-            valid = [*RESULT_METRICS, *(f"{c}.{k}" for c in sorted(names) for k in CHANNEL_KPIS)]
-            hint = difflib.get_close_matches(metric, valid, n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            yield f"{source}: objectives.{i}.metric: unknown metric {metric!r}{extra}"
-    uncertain = scenario.uncertain_inputs()
-    for i, corr in enumerate(scenario.correlations):
-        for input_name in corr.inputs:
-            if input_name not in uncertain:
-                hint = difflib.get_close_matches(input_name, list(uncertain), n=1)
-                extra = f"; did you mean {hint[0]!r}?" if hint else ""
-                yield (
-                    f"{source}: correlations.{i}.inputs: {input_name!r} is not an uncertain "
-                    f"input of this scenario{extra}"
-                )
-        try:
-            validate_correlation(corr.inputs, np.asarray(corr.matrix, dtype=float))
-        except ScenarioError as exc:
-            for problem in exc.problems:
-                yield f"{source}: correlations.{i}.matrix: {problem}"
-        except ValueError as exc:
-            yield f"{source}: correlations.{i}.matrix: {exc}"
-
-
 def _validate(raw: dict[str, Any], source: str, *, is_baseline: bool) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_format_errors(exc, source, Scenario)) from None
-    problems = [
-        *_range_problems(scenario, source),
-        *_cross_problems(scenario, source, is_baseline=is_baseline),
-    ]
+    problems = scenario_problems(scenario, source, is_baseline=is_baseline)
     if problems:
         raise ScenarioError(problems)
     return scenario

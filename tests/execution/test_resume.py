@@ -114,9 +114,9 @@ def test_an_auto_run_resumes_to_the_same_bits(
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ({"overrides": ["customers.prospects=1"]}, "the scenario file or a --set differs"),
+        ({"overrides": ["customers.prospects=1"]}, "the scenario file or an override differs"),
         ({"seed": 7}, "it has seed 424242, this run has seed 7"),
-        ({"trials": 80}, "it is for --trials 60, this run asks for 80"),
+        ({"trials": 80}, "it is for 60 trials, this run asks for 80"),
         ({"block_size": 20}, "its block size is 10, this run's is 20"),
         ({"version": "0.0.1"}, "it was written by simroi 0.0.1, this is simroi"),
     ],
@@ -148,7 +148,7 @@ def test_a_new_run_does_not_overwrite_an_unfinished_checkpoint(
     kept = tmp_path / "run.checkpoint"
     with pytest.raises(RunInterrupted):
         run(loaded, options(), progress=stop_after(1), checkpoint=kept)
-    with pytest.raises(ResultFileError, match="continue it with --resume, or delete it"):
+    with pytest.raises(ResultFileError, match="continue it with `resume`, or delete it"):
         run(loaded, options(), checkpoint=kept)
 
 

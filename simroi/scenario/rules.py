@@ -1,0 +1,183 @@
+"""The rules a scenario must meet beyond its types: ranges and rules that span sections.
+
+Pydantic checks each value's type and the rules of its own section (:mod:`simroi.scenario.spec`);
+:func:`scenario_problems` then checks a validated :class:`~simroi.scenario.spec.Scenario` as a
+whole: every input's range (an uncertain input's whole support, so that no trial can draw an
+impossible value), channel names used elsewhere, events within the horizon, objectives naming a
+known metric, and correlations between uncertain inputs with a valid matrix. Each problem is one
+line naming the file, the key, the rule and the value, as the loader reports them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from simroi.errors import ScenarioError
+from simroi.scenario.correlation import validate_correlation
+from simroi.scenario.quantity import as_distribution
+from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario
+
+__all__ = ["MAX_MAGNITUDE", "scenario_problems"]
+
+
+def scenario_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> list[str]:
+    """Every broken rule of ``scenario`` (from the file ``source``), one line each.
+
+    ``is_baseline`` allows what only a baseline may do (a realtime channel with volume and no
+    agents: the world without the program).
+    """
+    return [
+        *_range_problems(scenario, source),
+        *_cross_problems(scenario, source, is_baseline=is_baseline),
+    ]
+
+
+# (key pattern, lower, upper, rule text). "*" matches one channel name.
+_RANGES: tuple[tuple[str, float, float, str], ...] = (
+    ("scenario.discount_rate", 0.0, 1.0, "an annual rate in [0, 1]"),
+    ("customers.active_customers", 1.0, math.inf, "at least 1 customer"),
+    ("customers.monthly_margin_per_customer", -math.inf, math.inf, "a number"),
+    ("customers.monthly_churn", 0.0, 1.0, "a probability in [0, 1]"),
+    ("customers.prospects", 0.0, math.inf, "≥ 0"),
+    ("customers.acquisition_cost_per_customer", 0.0, math.inf, "≥ 0"),
+    ("channels.*.contacts_per_customer_per_year", 0.0, math.inf, "≥ 0"),
+    ("channels.*.shrinkage", 0.0, 0.9, "a share in [0, 0.9]"),
+    ("channels.*.cost_per_agent_hour", 0.0, math.inf, "≥ 0"),
+    ("channels.*.handle_time_minutes", 1e-6, math.inf, "> 0"),
+    ("channels.*.handle_time_cv", 1e-6, 10.0, "in (0, 10]"),
+    ("channels.*.patience_minutes", 1e-6, math.inf, "> 0"),
+    ("channels.*.ignore_after_hours", 1e-6, math.inf, "> 0"),
+    ("channels.*.concurrency_speedup_alpha", 0.0, 1.0, "in [0, 1]"),
+    ("channels.*.fcr", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.public_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.variable_cost_per_contact", 0.0, math.inf, "≥ 0"),
+    ("channels.*.retry_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("channels.*.busyness_cv", 0.0, 2.0, "in [0, 2]"),
+    ("experience.churn_multiplier_*", 1.0, 100.0, "≥ 1 (good recovery restores baseline churn, "
+     "it does not beat it: de Matos et al. 2007)"),
+    ("experience.spend_uplift_resolved_fast", 0.0, 10.0, "≥ 0"),
+    ("word_of_mouth.post_share_*", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.public_answer_positive_share", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.impression_rate", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.customer_share_of_audience", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.acquisition_per_positive_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.churn_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("word_of_mouth.lost_prospect_per_negative_impression", 0.0, 1.0, "a probability in [0, 1]"),
+    ("deflection.contacts_deflected_per_public_answer", 0.0, 100.0, "in [0, 100]"),
+    ("deflection.self_service_share", 0.0, 0.95, "a share in [0, 0.95]"),
+    ("deflection.cost_per_self_service_contact", 0.0, math.inf, "≥ 0"),
+    ("program.*", 0.0, math.inf, "≥ 0"),
+    ("events.*.volume_multiplier", 0.0, 1000.0, "in [0, 1000]"),
+)  # fmt: skip
+
+
+def _matches(pattern: str, key: str) -> bool:
+    pp, kp = pattern.split("."), key.split(".")
+    if len(pp) != len(kp):
+        return False
+    for p, k in zip(pp, kp, strict=True):
+        if p == "*":
+            continue
+        if p.endswith("*") and k.startswith(p[:-1]):
+            continue
+        if p != k:
+            return False
+    return True
+
+
+#: Largest magnitude of any input (its P0.1 and P99.9 for an uncertain one): ample for money in
+#: any currency and for head counts, and far enough from float overflow for the model's products.
+MAX_MAGNITUDE = 1e15
+
+
+def _range_problems(scenario: Scenario, source: str) -> Iterator[str]:
+    for key, value in scenario.quantities():
+        extremes = as_distribution(value).ppf(np.array([0.001, 0.999]))
+        if float(np.max(np.abs(extremes))) > MAX_MAGNITUDE:
+            got = f"{value:g}" if isinstance(value, float) else as_distribution(value).describe()
+            yield f"{source}: {key}: must be at most {MAX_MAGNITUDE:g} in magnitude (got {got})"
+            continue
+        for pattern, lo, hi, rule in _RANGES:
+            if not _matches(pattern, key):
+                continue
+            dist = as_distribution(value)
+            low, high = (float(x) for x in dist.ppf(np.array([0.0, 1.0])))
+            if low < lo or high > hi:
+                got = f"{value:g}" if isinstance(value, float) else f"{dist.describe()}, "
+                if not isinstance(value, float):
+                    got += f"support [{low:g}, {high:g}]"
+                yield f"{source}: {key}: must be {rule} (got {got})"
+            break
+
+
+def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> Iterator[str]:
+    names = set(scenario.channels)
+    listed = ", ".join(sorted(names))
+    for name, channel in scenario.channels.items():
+        for target in channel.repeat_channels or {}:
+            if target not in names:
+                yield (
+                    f"{source}: channels.{name}.repeat_channels: no channel {target!r} "
+                    f"(channels: {listed})"
+                )
+        volume = as_distribution(channel.contacts_per_customer_per_year).mean()
+        if (
+            channel.kind == "realtime"
+            and channel.max_agents == 0
+            and volume > 0
+            and not is_baseline
+        ):
+            yield (
+                f"{source}: channels.{name}.agents: a realtime channel with volume needs agents "
+                f"> 0 (got 0); zero agents is allowed in a baseline, or set "
+                f"contacts_per_customer_per_year = 0"
+            )
+    for key, channels in (
+        ("deflection.channels", scenario.deflection.channels or []),
+        ("experience.spend_uplift_channels", scenario.experience.spend_uplift_channels or []),
+    ):
+        for channel_name in channels:
+            if channel_name not in names:
+                yield f"{source}: {key}: no channel {channel_name!r} (channels: {listed})"
+    for i, event in enumerate(scenario.events):
+        for channel_name in event.channels:
+            if channel_name not in names:
+                yield (
+                    f"{source}: events.{i}.channels: no channel {channel_name!r} "
+                    f"(channels: {listed})"
+                )
+        if event.start_month > scenario.scenario.horizon_months:
+            yield (
+                f"{source}: events.{i}.start_month: must be within the horizon of "
+                f"{scenario.scenario.horizon_months} months (got {event.start_month})"
+            )
+    for i, objective in enumerate(scenario.objectives):
+        metric = objective.metric
+        channel_name, _, kpi = metric.partition(".")
+        ok = metric in RESULT_METRICS or (channel_name in names and kpi in CHANNEL_KPIS)
+        if not ok:
+            valid = [*RESULT_METRICS, *(f"{c}.{k}" for c in sorted(names) for k in CHANNEL_KPIS)]
+            hint = difflib.get_close_matches(metric, valid, n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            yield f"{source}: objectives.{i}.metric: unknown metric {metric!r}{extra}"
+    uncertain = scenario.uncertain_inputs()
+    for i, corr in enumerate(scenario.correlations):
+        for input_name in corr.inputs:
+            if input_name not in uncertain:
+                hint = difflib.get_close_matches(input_name, list(uncertain), n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                yield (
+                    f"{source}: correlations.{i}.inputs: {input_name!r} is not an uncertain "
+                    f"input of this scenario{extra}"
+                )
+        try:
+            validate_correlation(corr.inputs, np.asarray(corr.matrix, dtype=float))
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                yield f"{source}: correlations.{i}.matrix: {problem}"
+        except ValueError as exc:
+            yield f"{source}: correlations.{i}.matrix: {exc}"

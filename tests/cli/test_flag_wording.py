@@ -1,0 +1,45 @@
+"""The CLI shows library errors with its own flags where the library names an argument."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from simroi.cli.app import main
+from simroi.cli.options import FLAGS
+
+FAST = ["--set", "scenario.horizon_months=2", "--set", "simulation.sampled_days_per_month=1"]
+
+
+def _error(args: list[str]) -> str:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line.removeprefix("error: ")
+
+
+def test_a_scheduler_without_dask_names_the_flags() -> None:
+    message = _error(["run", *FAST, "--trials", "2", "--scheduler", "tcp://h:8786"])
+    assert message == (
+        "--scheduler tcp://h:8786: a scheduler is for --executor dask (set it, or leave "
+        "--scheduler out to run in local processes)"
+    )
+    assert "`" not in message
+
+
+def test_queue_inputs_are_named_by_their_flags() -> None:
+    base = ["queue", "--arrivals-per-hour", "100", "--agents", "2", "--trials", "5"]
+    assert _error([*base, "--aht-minutes", "-1", "--hours", "0"]) == (
+        "--aht-minutes must be > 0 (got -1.0); --hours must be > 0 (got 0.0); "
+        "--warmup-minutes must be ≥ 0 and shorter than the day (got 0.0)"
+    )
+
+
+def test_every_flag_in_the_table_is_an_option_of_some_command() -> None:
+    options = {
+        opt
+        for command in main.commands.values()
+        for param in command.params
+        for opt in param.opts + param.secondary_opts
+    }
+    assert set(FLAGS.values()) <= options
