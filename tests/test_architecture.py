@@ -21,7 +21,7 @@ PACKAGE = Path(simroi.__file__).parent
 #: on one level do not import each other. ``simroi/__init__.py`` is the Python API's facade over
 #: all of them, and every module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "randomness", "formatting"),
+    ("errors", "randomness", "formatting", "estimates"),
     ("scenario", "queueing", "data"),
     ("model",),
     ("execution",),
