@@ -45,11 +45,14 @@ def compare(
     for NPV) and P(better than the first). Last, the probability that each scenario has the
     highest NPV, and of meeting each objective. --set applies to every scenario.
 
+    An undefined value (ROI without incremental cost, payback beyond the horizon) is never
+    better: it counts as the worst, and two undefined values tie (counted in neither).
+
     \b
     Example:
       simroi compare default social-team-2 social-team-3 --trials 1000 --seed 7
     """
-    from simroi.analysis.comparison import compare_result_set, comparison_to_json, run_comparison
+    from simroi.analysis.comparison import compare_result_set, run_comparison
     from simroi.cli.render import render_comparison
 
     options = sim.options()
@@ -59,7 +62,8 @@ def compare(
     result_set = _simulate(
         bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
     )
-    data = comparison_to_json(compare_result_set(result_set))
+    comparison = compare_result_set(result_set)
+    data = comparison.to_dict()
     if out is not None:
         result_set.save(out)
     if as_json:
@@ -73,7 +77,7 @@ def compare(
         f"--trials {data['trials']}",
         sets=overrides,
     )
-    render_comparison(data, console, command=command)
+    render_comparison(comparison, console, command=command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
@@ -121,7 +125,7 @@ def sweep(
       simroi sweep default --set channels.social.agents=1:4 \\
           --set program.monthly_tools_cost=1000,3000
     """
-    from simroi.analysis.sweep import run_sweep, summarize_sweep, sweep_to_json
+    from simroi.analysis.sweep import run_sweep, summarize_sweep
     from simroi.cli.render import render_sweep
 
     options = sim.options()
@@ -131,7 +135,8 @@ def sweep(
     result_set = _simulate(
         bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
     )
-    data = sweep_to_json(summarize_sweep(result_set, confidence))
+    summary = summarize_sweep(result_set, confidence)
+    data = summary.to_dict()
     if out is not None:
         result_set.save(out)
     if as_json:
@@ -146,7 +151,7 @@ def sweep(
         f"--confidence {confidence:g}",
         sets=overrides,
     )
-    render_sweep(data, console, command=command)
+    render_sweep(summary, console, command=command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
@@ -210,7 +215,7 @@ def sensitivity(
 
     NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
     """
-    from simroi.analysis.sensitivity import run_sensitivity, sensitivity_to_json
+    from simroi.analysis.sensitivity import run_sensitivity, summarize_sensitivity
     from simroi.cli.render import render_sensitivity
 
     options = sim.options()
@@ -231,7 +236,8 @@ def sensitivity(
     )
     if out is not None:
         result.save(out)
-    data = sensitivity_to_json(result)
+    summary = summarize_sensitivity(result)
+    data = summary.to_dict()
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -245,6 +251,6 @@ def sensitivity(
         f"--swing-trials {swing_trials}" if swing else "--no-swing",
         sets=overrides,
     )
-    render_sensitivity(data, console, top=top, command=command)
+    render_sensitivity(summary, console, top=top, command=command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)

@@ -15,7 +15,6 @@ from simroi.analysis.comparison import (
     ComparisonError,
     compare_result_set,
     compare_results,
-    comparison_to_json,
     paired_difference,
     prob_best,
     run_comparison,
@@ -152,7 +151,7 @@ def test_compare_cli_prints_json_and_writes_a_result_that_replays(tmp_path: Path
     saved = ResultSet.load(out)
     assert saved.kind == "compare" and len(saved.runs) == 2
     assert saved.runs[0].provenance.overrides == ("channels.social.agents=2", *FAST)
-    assert comparison_to_json(compare_result_set(saved)) == data
+    assert compare_result_set(saved).to_dict() == data
     # Two worker processes (whole runs) give the same trials as one process.
     again = run_comparison(
         ["default"] * 2,

@@ -15,7 +15,6 @@ from simroi.analysis.sweep import (
     run_sweep,
     split_sets,
     summarize_sweep,
-    sweep_to_json,
 )
 from simroi.cli.app import main
 from simroi.errors import ScenarioError
@@ -193,7 +192,7 @@ def test_two_key_sweep_moves_npv_by_exactly_the_extra_tools_cost(tmp_path: Path)
         assert len(p["objectives"]) == 3
     saved = ResultSet.load(out)
     assert saved.kind == "sweep"
-    assert sweep_to_json(summarize_sweep(saved)) == data
+    assert summarize_sweep(saved).to_dict() == data
     # Common random numbers: $2,000 more tools a month changes nothing but the tools line, so
     # NPV falls by exactly its present value, 2000 Σ (1 + i_m)^-m, in every trial.
     low, high = saved.runs[0], saved.runs[1]

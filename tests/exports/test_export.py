@@ -110,7 +110,7 @@ def test_csv_rows_are_the_result_intervals(synthetic_run: RunResult, tmp_path: P
         iv = interval(synthetic_run.samples[key])
         for column in ("mean", "p05", "p50", "p95", "mcse"):
             assert float(rows[key][column]) == getattr(iv, column), (key, column)
-    summary = summarize(synthetic_run)
+    summary = summarize(synthetic_run).to_dict()
     assert float(rows["roi"]["probability"]) == summary["roi"]["prob_positive"]
     assert float(rows["npv"]["probability"]) == summary["npv"]["prob_positive"]
     assert float(rows["payback_months"]["probability"]) == pytest.approx(
@@ -316,7 +316,7 @@ def test_deck_reads_the_tornado_simroi_sensitivity_writes(
 
     from simroi.analysis.sensitivity import sampling_tornado
 
-    tornado = sampling_tornado(synthetic_run).to_json()
+    tornado = sampling_tornado(synthetic_run).to_dict()
     run = replace(
         synthetic_run, meta={**synthetic_run.meta, "sensitivity": {**tornado, "swing": None}}
     )
