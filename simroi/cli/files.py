@@ -198,11 +198,8 @@ def export_command(
       simroi run --seed 7 --out result.npz
       simroi export result.npz --to deck.pptx --to 'charts/{chart}.png' --to table.md
     """
-    from simroi.errors import SimroiError
     from simroi.exports.targets import export_file
 
-    if not targets:
-        raise SimroiError("nothing to export: give at least one --to FILE")
     written = export_file(result, targets, template=template, chart=chart)
     console = _console(ctx)
     for path in written:
