@@ -621,3 +621,22 @@ def test_fmt_never_prints_negative_zero_or_nan() -> None:
     assert fmt(-1234567.0, "money") == "−$1.23M"
     assert fmt(-0.001, "pct") == "0%"
     assert fmt(-0.25, "pct") == "−25%"
+
+
+def test_export_errors_in_python_name_no_command_line_flags(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from simroi.exports.targets import export_file
+
+    source = _save(synthetic_run, tmp_path)
+    problems = [
+        lambda: export_file(source, []),
+        lambda: export(synthetic_run, [tmp_path / "t.csv"], chart="roi"),
+        lambda: export(synthetic_run, [tmp_path / "c.png"], chart="nope"),
+        lambda: export(synthetic_run, [tmp_path / "t.csv"], template=tmp_path / "x.pptx"),
+        lambda: export(synthetic_run, [tmp_path / "t.csv", tmp_path / "t.csv"]),
+    ]
+    for problem in problems:
+        with pytest.raises(OutputError) as caught:
+            problem()
+        assert "--" not in str(caught.value), caught.value
