@@ -151,7 +151,9 @@ def signed(
 
 
 def significant(x: Any, digits: int = 4) -> str:
-    """A number to ``digits`` significant digits (an input's value: ``0.72``, ``1.5e+04``)."""
+    """An input's value: ``digits`` significant digits (``0.01836``, ``4.095``), or whole and
+    with thousands separated from 1,000 up (``12,345``)."""
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
-    return f"{x:.{digits}g}".replace("-", "−")
+    text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return text.replace("-", "−")

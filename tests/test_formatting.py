@@ -56,4 +56,6 @@ def test_plain_numbers_share_their_decimals_and_inputs_keep_four_digits() -> Non
     assert fmt(12_107.4, "num") == "12,107"
     assert significant(0.018363) == "0.01836"
     assert significant(-4.0954) == "−4.095"
+    assert significant(12_345.6) == "12,346" and significant(999.94) == "999.9"
+    assert significant(0.018363, 3) == "0.0184"
     assert significant(math.inf) == "—"
