@@ -36,6 +36,7 @@ import numpy as np
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
 from simroi.analysis.views import (
+    PCT_DIGITS,
     html_table,
     interval_cells,
     json_ready,
@@ -277,14 +278,14 @@ class ComparisonResult:
                 scale,
             )
             d = npv.differences[i]
-            better = "" if d is None else pct(d.prob_better, 1)
+            better = "" if d is None else pct(d.prob_better, PCT_DIGITS)
             rows.append(
                 [
                     label,
                     f"{r[0]} ({r[1]} to {r[2]})",
                     f"{n[0]} ({n[1]} to {n[2]})",
                     better,
-                    pct(self.prob_best[i], 1),
+                    pct(self.prob_best[i], PCT_DIGITS),
                 ]
             )
         return rows

@@ -35,12 +35,19 @@ from scipy import stats
 
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import require_baseline
-from simroi.analysis.views import html_table, json_ready, samples_frame, text_table
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+    text_table,
+)
 from simroi.errors import SimroiError
 from simroi.estimates import Z_TWO_SIDED_95
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
-from simroi.formatting import fmt, pct, signed
+from simroi.formatting import pct, signed
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -496,11 +503,15 @@ class SensitivityResult:
     def _rows(self, top: int = 5) -> list[list[str]]:
         """The biggest drivers: input, ρ, output in the bottom and top bin, share of variance."""
         currency = str(self.run.meta.get("currency", "USD"))
+        shown = self.sampling.rows[:top]
+        scale = max(
+            (abs(x) for r in shown for x in (r.low, r.high) if math.isfinite(x)), default=0.0
+        )
         rows = []
-        for r in self.sampling.rows[:top]:
-            low, high = fmt(r.low, self._unit(), currency), fmt(r.high, self._unit(), currency)
+        for r in shown:
+            low, high = interval_cells([r.low, r.high], self._unit(), currency, scale)
             rho = "—" if r.coefficient is None else signed(r.coefficient, "num2")
-            rows.append([r.label, rho, f"{low} → {high}", pct(r.first_order_index, 1)])
+            rows.append([r.label, rho, f"{low} → {high}", pct(r.first_order_index, PCT_DIGITS)])
         return rows
 
     def _title(self) -> str:

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.views import html_table, interval_cells, json_ready, samples_frame
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+)
 from simroi.errors import ScenarioError
 from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
@@ -345,9 +351,9 @@ class RunSummary:
     def _probabilities(self) -> str:
         roi, npv = self.prob_roi_positive, self.prob_npv_positive
         return (
-            f"P(ROI > 0) {pct(roi.value, 1)} ± {pct(roi.mcse, 1)}, "
-            f"P(NPV > 0) {pct(npv.value, 1)}, "
-            f"P(no payback) {pct(self.prob_no_payback.value, 1)}"
+            f"P(ROI > 0) {pct(roi.value, PCT_DIGITS)} ± {pct(roi.mcse, PCT_DIGITS)}, "
+            f"P(NPV > 0) {pct(npv.value, PCT_DIGITS)}, "
+            f"P(no payback) {pct(self.prob_no_payback.value, PCT_DIGITS)}"
         )
 
     def __repr__(self) -> str:

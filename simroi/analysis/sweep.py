@@ -40,6 +40,7 @@ from simroi.analysis.summary import (
     require_baseline,
 )
 from simroi.analysis.views import (
+    PCT_DIGITS,
     html_table,
     interval_cells,
     json_ready,
@@ -436,7 +437,7 @@ class SweepResult:
             r = interval_cells([p.roi.p50, p.roi.p05, p.roi.p95], "pct")
             n = interval_cells([p.npv.p50, p.npv.p05, p.npv.p95], "money", self.currency, scale)
             marks = ("★" if i == self.best_npv else "") + ("✔" if i == self.recommended else "")
-            objectives = pct(p.prob_all_objectives, 1) if self.objective_labels else "—"
+            objectives = pct(p.prob_all_objectives, PCT_DIGITS) if self.objective_labels else "—"
             rows.append(
                 [
                     p.label,

@@ -23,10 +23,12 @@ from typing import Any
 import numpy as np
 
 from simroi.execution.result import RunResult
-from simroi.formatting import fmt
+from simroi.formatting import fmt, pct
 
 __all__ = [
     "NOTEBOOK_HINT",
+    "PCT_DIGITS",
+    "cell",
     "html_table",
     "interval_cells",
     "json_ready",
@@ -36,6 +38,10 @@ __all__ = [
 ]
 
 NOTEBOOK_HINT = 'to_frame() needs pandas: pip install "simroi[notebook]"'
+
+#: Decimals of a percentage on a screen (a notebook view, a terminal table); slides and
+#: Markdown tables round to whole percents.
+PCT_DIGITS = 1
 
 #: The headline samples, first in every table and frame, in this order.
 HEADLINE_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
@@ -100,13 +106,21 @@ def samples_frame(runs: Mapping[str, RunResult] | RunResult, level: str = "run")
     return pd.concat({label: frame(r) for label, r in runs.items()}, names=[level, "trial"])
 
 
+def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
+    """One number of a table on a screen: :func:`simroi.formatting.fmt`, percentages with
+    :data:`PCT_DIGITS` decimals; ``scale`` is the magnitude of the numbers shown with it."""
+    if unit == "pct":
+        return pct(x, PCT_DIGITS)
+    return fmt(x, unit, currency, scale=scale)
+
+
 def interval_cells(
     values: Sequence[float], unit: str, currency: str = "USD", scale: float | None = None
 ) -> list[str]:
     """Format numbers shown together (P5, P50, P95, …) with one precision: the largest's."""
     if scale is None:
         scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
-    return [fmt(v, unit, currency, scale=scale) for v in values]
+    return [cell(v, unit, currency, scale) for v in values]
 
 
 def html_table(

@@ -1,8 +1,9 @@
 """Rich rendering of summaries for the terminal. Pure presentation: takes summaries and a Console.
 
 The library computes; this module only lays numbers out, and every number becomes text through
-:mod:`simroi.formatting`, as on slides and in tables. Within a table, amounts of money share one
-unit and precision (that of the table's largest amount: ``$65k`` beside ``$8k``, never
+:mod:`simroi.formatting`, as on slides and in tables, and as in the notebook views of the
+summaries (:func:`simroi.analysis.views.cell`). Within a table, amounts of money share one unit
+and precision (that of the table's largest amount: ``$65k`` beside ``$8k``, never
 ``$8,000.00``) and percentages one decimal. Every function takes the
 :class:`rich.console.Console` to print on, so tests can capture the output.
 """
@@ -16,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from simroi.analysis.views import PCT_DIGITS
+from simroi.analysis.views import cell as _cell
 from simroi.formatting import (
     KPI_LABELS,
     LINE_LABELS,
     SOCIAL_LABELS,
-    fmt,
     money,
     pct,
     signed,
@@ -44,8 +46,6 @@ __all__ = [
     "render_sweep",
 ]
 
-#: Decimals of every percentage in the terminal's tables and sentences.
-PCT_DIGITS = 1
 #: The social-media KPIs shown under the channels' (the customer count is not a KPI here).
 SOCIAL_KPIS = ("public_posts", "impressions", "sentiment")
 
@@ -61,13 +61,6 @@ def _scale(values: Iterable[Any]) -> float:
 
 def _spread(iv: Interval | None) -> list[float]:
     return [] if iv is None else [iv.mean, iv.p05, iv.p50, iv.p95]
-
-
-def _cell(x: Any, kind: str, currency: str, scale: float | None = None) -> str:
-    """One number of a table, in the table's precision for its kind."""
-    if kind == "pct":
-        return pct(x, PCT_DIGITS)
-    return fmt(x, kind, currency, scale=scale)
 
 
 def _interval_row(
