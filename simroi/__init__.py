@@ -9,8 +9,9 @@ The Python API has the CLI's verbs::
     import simroi
     loaded = simroi.load_scenario()                # the bundled default scenario
     result = simroi.run(loaded, simroi.RunOptions(trials=1000, seed=7))
-    summary = simroi.summarize(result)             # what `simroi run --json` prints
-    summary["roi"]["p50"], summary["roi"]["prob_positive"]
+    summary = simroi.summarize(result)             # a RunSummary: what `simroi run` prints
+    summary.roi.p50, summary.prob_roi_positive.value, summary.samples["roi"]
+    summary.to_dict()                              # what `simroi run --json` prints
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -18,6 +18,8 @@ __all__ = [
     "fmt",
     "money",
     "pct",
+    "signed",
+    "significant",
 ]
 
 KPI_LABELS = {
@@ -65,23 +67,32 @@ def pct(x: Any, digits: int = 0) -> str:
     return text.replace("-", "−")
 
 
-def money(x: Any, currency: str = "USD") -> str:
-    """A compact amount for slides: ``$1.23M``, ``$250k``, ``$8.1k``, ``−$950``."""
+def money(x: Any, currency: str = "USD", scale: float | None = None) -> str:
+    """A compact amount: ``$1.23M``, ``$250k``, ``$8.1k``, ``−$950``, ``$6.40``.
+
+    ``scale`` is the magnitude of the amounts shown together (a table's or a row's largest), so
+    that they share one unit and one precision (``$250k`` beside ``$8k``, not ``$8.1k``); by
+    default ``x`` alone decides. Amounts under $100 keep their cents. An amount that rounds to
+    zero has no sign.
+    """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
     symbol = "$" if currency == "USD" else f"{currency} "
-    sign = "−" if x < 0 else ""
     a = abs(x)
-    if a >= 1e9:
+    magnitude = a if scale is None else abs(scale)
+    if magnitude >= 1e9:
         text = f"{a / 1e9:.2f}B"
-    elif a >= 1e6:
+    elif magnitude >= 1e6:
         text = f"{a / 1e6:.2f}M"
-    elif a >= 1e4:
+    elif magnitude >= 1e4:
         text = f"{a / 1e3:.0f}k"
-    elif a >= 1e3:
+    elif magnitude >= 1e3:
         text = f"{a / 1e3:.1f}k"
-    else:
+    elif magnitude >= 100 or magnitude == 0:
         text = f"{a:.0f}"
+    else:
+        text = f"{a:.2f}"
+    sign = "−" if x < 0 and any(c in "123456789" for c in text) else ""
     return f"{sign}{symbol}{text}"
 
 
@@ -94,17 +105,17 @@ def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) ->
     unit : ``"pct"`` (a share, shown as %), ``"pp"`` (a difference of shares, in points),
         ``"money"``, ``"months"``, ``"num2"`` (two decimals) or ``"num"``
     currency : ISO code for money (``USD`` shows ``$``)
-    scale : the magnitude of the numbers shown together (e.g. a row's P95), so that a row's
-        plain numbers share their decimals; default: ``x`` itself
+    scale : the magnitude of the numbers shown together (e.g. a row's P95), so that plain
+        numbers share their decimals and amounts of money their unit; default: ``x`` itself
     """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
     if unit == "pct":
         return pct(x)
     if unit == "pp":
-        return f"{x * 100:+.0f} pp".replace("-", "−")
+        return signed(x, "pct", digits=0)
     if unit == "money":
-        return money(x, currency)
+        return money(x, currency, scale)
     if unit == "months":
         return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
     if unit == "num2":
@@ -116,3 +127,33 @@ def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) ->
         else (1 if magnitude >= 10 else 2)
     )
     return f"{x:,.{decimals}f}".replace("-", "−")
+
+
+def signed(
+    x: Any, unit: str, currency: str = "USD", scale: float | None = None, digits: int = 1
+) -> str:
+    """A difference with its sign: ``+2.5 pp`` for shares, ``−$12k``, ``+0.25``, ``+1,234``.
+
+    ``unit`` is that of the quantities differenced (``pct`` or ``pp`` give percentage points
+    with ``digits`` decimals); ``scale`` as in :func:`fmt`. A difference that rounds to zero is
+    shown with a plus sign.
+    """
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    if unit in {"pct", "pp"}:
+        points = x * 100
+        if round(points, digits) == 0:
+            points = 0.0
+        return f"{points:+.{digits}f} pp".replace("-", "−")
+    text = fmt(abs(x), unit, currency, scale=abs(x) if scale is None else scale)
+    zero = not any(c in "123456789" for c in text)
+    return ("−" if x < 0 and not zero else "+") + text
+
+
+def significant(x: Any, digits: int = 4) -> str:
+    """An input's value: ``digits`` significant digits (``0.01836``, ``4.095``), or whole and
+    with thousands separated from 1,000 up (``12,345``)."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return text.replace("-", "−")

@@ -22,7 +22,7 @@ PACKAGE = Path(simroi.__file__).parent
 #: each other. ``simroi/__init__.py`` is the Python API's facade over all of them, and every
 #: module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "randomness", "formatting", "scenarios"),
+    ("errors", "randomness", "formatting", "estimates", "scenarios"),
     ("scenario", "queueing", "data"),
     ("model",),
     ("execution",),

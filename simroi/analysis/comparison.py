@@ -8,54 +8,62 @@ is therefore taken *trial by trial* (a paired difference). Its standard error is
 ``sd(b − a)/√n``, which under common random numbers is far smaller than ``√(var a + var b)/√n``,
 the standard error two independent runs would give; both are reported, so the gain is visible.
 
-"Better" is per metric (higher ROI, NPV and service level; lower payback, cost and abandonment).
-A trial in which a metric is undefined (ROI with no incremental cost, payback not reached within
-the horizon) counts as the worst value when deciding which scenario is better, and is left out of
-the difference's interval. The probability that each scenario is the best is the share of trials
-in which its NPV is the highest (ties are shared equally): NPV, not ROI, because a decision
-between alternatives maximises value, and ROI favours small investments.
+"Better" is per metric (higher ROI, NPV and service level; lower payback, cost and abandonment)
+and is decided trial by trial by one rule (:func:`better_trials`), wherever P(better), P(worse)
+or P(best) is shown (``simroi compare``, and the tables, JSON and slides of ``simroi export``):
+**an undefined value is never better.** A trial in which a metric is undefined (ROI with no
+incremental cost, payback not reached within the horizon) counts as the worst value: a defined
+value beats it, it beats nothing, and when both scenarios are undefined the trial is a tie,
+counted in neither P(better) nor P(worse) (in P(best), tied scenarios share the trial equally).
+Undefined trials are left out of the difference's interval. The probability that each scenario
+is the best is the share of trials in which its NPV is the highest: NPV, not ROI, because a
+decision between alternatives maximises value, and ROI favours small investments.
 
-:func:`run_common` runs several loaded scenarios with common random numbers; the other functions
-are pure functions of the resulting :class:`~simroi.execution.result.RunResult` objects.
+:func:`run_comparison` loads and runs the scenarios
+(:func:`~simroi.analysis.common_runs.run_common`); the other functions are pure functions of the
+resulting :class:`~simroi.execution.result.RunResult` objects.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from simroi.analysis.summary import Interval, interval, objective_outcomes
+from simroi.analysis.common_runs import Progress, run_common
+from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+    text_table,
+)
 from simroi.errors import SimroiError
-from simroi.execution import workers as local
+from simroi.estimates import Z_TWO_SIDED_95, Probability, probability
 from simroi.execution.result import ResultSet, RunResult
-from simroi.execution.runner import RunOptions, run
-from simroi.randomness import fresh_entropy
-from simroi.scenario.load import LoadedScenario, load_scenario
+from simroi.execution.runner import RunOptions
+from simroi.formatting import pct
+from simroi.scenario.load import load_scenario
 
 __all__ = [
     "ComparisonError",
     "ComparisonResult",
     "MetricComparison",
     "PairedDifference",
+    "better_trials",
     "compare_result_set",
     "compare_results",
-    "comparison_to_json",
     "paired_difference",
     "prob_best",
-    "run_common",
     "run_comparison",
 ]
 
 Better = Literal["higher", "lower"]
-Progress = Callable[[int, int], None]
-
-#: z for a two-sided 95% interval of a mean.
-Z95 = 1.959963984540054
 
 #: The money metrics every comparison shows: (sample key, label, display kind, better).
 RESULT_ROWS: tuple[tuple[str, str, str, Better | None], ...] = (
@@ -124,29 +132,29 @@ class PairedDifference:
     @property
     def ci95_low(self) -> float:
         """Lower end of the 95% interval of the mean paired difference."""
-        return self.mean - Z95 * self.mcse
+        return self.mean - Z_TWO_SIDED_95 * self.mcse
 
     @property
     def ci95_high(self) -> float:
         """Upper end of the 95% interval of the mean paired difference."""
-        return self.mean + Z95 * self.mcse
+        return self.mean + Z_TWO_SIDED_95 * self.mcse
 
     @property
     def unpaired_ci95_low(self) -> float:
         """Lower end of the 95% interval two independent runs would give."""
-        return self.mean - Z95 * self.unpaired_mcse
+        return self.mean - Z_TWO_SIDED_95 * self.unpaired_mcse
 
     @property
     def unpaired_ci95_high(self) -> float:
         """Upper end of the 95% interval two independent runs would give."""
-        return self.mean + Z95 * self.unpaired_mcse
+        return self.mean + Z_TWO_SIDED_95 * self.unpaired_mcse
 
-    def to_json(self) -> dict[str, float | None]:
+    def to_dict(self) -> dict[str, float | None]:
         """JSON-ready (NaN becomes null), with the interval ends."""
-        out = {k: _clean(v) for k, v in self.__dict__.items()}
+        out = asdict(self)
         for name in ("ci95_low", "ci95_high", "unpaired_ci95_low", "unpaired_ci95_high"):
-            out[name] = _clean(getattr(self, name))
-        return out
+            out[name] = getattr(self, name)
+        return json_ready(out)
 
 
 @dataclass(frozen=True)
@@ -166,13 +174,14 @@ class MetricComparison:
     differences: tuple[PairedDifference | None, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class ComparisonResult:
     """A side-by-side comparison of scenarios run with common random numbers.
 
     ``prob_best[i]`` is the probability that scenario *i* has the highest NPV (ties shared),
     with standard errors in ``prob_best_mcse``; ``objectives`` maps each objective label to the
     probability of meeting it in each scenario (None where a scenario does not state it).
+    ``runs`` are the runs compared, in order: their per-trial samples are :attr:`samples`.
     """
 
     labels: tuple[str, ...]
@@ -186,15 +195,143 @@ class ComparisonResult:
     prob_best: tuple[float, ...]
     prob_best_mcse: tuple[float, ...]
     objectives: tuple[tuple[str, tuple[float | None, ...]], ...]
+    runs: tuple[RunResult, ...] = field(default=())
 
+    @property
+    def samples(self) -> dict[str, dict[str, np.ndarray]]:
+        """Each scenario's per-trial samples (arrays of shape (trials,)), by label."""
+        return {label: run.samples for label, run in zip(self.labels, self.runs, strict=True)}
 
-def _clean(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
+    def metric(self, key: str) -> MetricComparison:
+        """The comparison of one metric (``roi``, ``npv``, ``kpi.program.social.service_level``)."""
+        for m in self.metrics:
+            if m.key == key:
+                return m
+        raise KeyError(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``simroi compare --json``.
+
+        ``metrics`` maps each sample key (``roi``, ``npv``, ``kpi.program.social.service_level``
+        ...) to its label, better direction, one interval per scenario, and one paired
+        difference against the first scenario per scenario (null for the first).
+        """
+        return json_ready(
+            {
+                "kind": "compare",
+                "seed": str(self.seed),
+                "trials": self.trials,
+                "currency": self.currency,
+                "reference": self.labels[0],
+                "prob_best_metric": "npv",
+                "scenarios": [
+                    {
+                        "label": self.labels[i],
+                        "name": self.names[i],
+                        "source": self.sources[i],
+                        "horizon_months": self.horizons[i],
+                        "prob_best": self.prob_best[i],
+                        "prob_best_mcse": self.prob_best_mcse[i],
+                        "objectives": {
+                            label: probs[i]
+                            for label, probs in self.objectives
+                            if probs[i] is not None
+                        },
+                    }
+                    for i in range(len(self.labels))
+                ],
+                "metrics": {
+                    m.key: {
+                        "label": m.label,
+                        "kind": m.kind,
+                        "better": m.better,
+                        "values": [v.to_dict() for v in m.values],
+                        "differences": [
+                            d.to_dict() if d is not None else None for d in m.differences
+                        ],
+                    }
+                    for m in self.metrics
+                },
+            }
+        )
+
+    def to_frame(self) -> Any:
+        """Every scenario's per-trial samples as one pandas DataFrame, indexed by
+        ``(scenario, trial)``; raises ImportError naming ``pip install "simroi[notebook]"``
+        when pandas is missing."""
+        return samples_frame(dict(zip(self.labels, self.runs, strict=True)), "scenario")
+
+    def _rows(self) -> list[list[str]]:
+        """Per scenario: ROI and NPV as P50 (P5 to P95), P(higher NPV than the first), P(best)."""
+        roi, npv = self.metric("roi"), self.metric("npv")
+        scale = max(
+            (abs(x) for v in npv.values for x in (v.p05, v.p50, v.p95) if math.isfinite(x)),
+            default=0.0,
+        )
+        rows = []
+        for i, label in enumerate(self.labels):
+            r = interval_cells([roi.values[i].p50, roi.values[i].p05, roi.values[i].p95], "pct")
+            n = interval_cells(
+                [npv.values[i].p50, npv.values[i].p05, npv.values[i].p95],
+                "money",
+                self.currency,
+                scale,
+            )
+            d = npv.differences[i]
+            better = "" if d is None else pct(d.prob_better, PCT_DIGITS)
+            rows.append(
+                [
+                    label,
+                    f"{r[0]} ({r[1]} to {r[2]})",
+                    f"{n[0]} ({n[1]} to {n[2]})",
+                    better,
+                    pct(self.prob_best[i], PCT_DIGITS),
+                ]
+            )
+        return rows
+
+    def _title(self) -> str:
+        return (
+            f"{len(self.labels)} scenarios on common random numbers: {self.trials:,} trials, "
+            f"seed {self.seed}; P(higher NPV) against {self.labels[0]}, trial by trial"
+        )
+
+    _HEADER = ("scenario", "ROI P50 (P5 to P95)", "NPV P50 (P5 to P95)", "P(higher NPV)", "P(best)")
+
+    def __repr__(self) -> str:
+        return text_table(f"ComparisonResult: {self._title()}", self._HEADER, self._rows())
+
+    def _repr_html_(self) -> str:
+        return html_table(self._title(), self._HEADER, self._rows())
 
 
 def _worst_filled(values: np.ndarray, better: Better) -> np.ndarray:
     """Undefined (NaN) trials as the worst possible value, for deciding who is better."""
     return np.nan_to_num(np.asarray(values, float), nan=-np.inf if better == "higher" else np.inf)
+
+
+def better_trials(a: np.ndarray, b: np.ndarray, *, better: Better) -> tuple[np.ndarray, np.ndarray]:
+    """Per trial, whether ``b`` is better than ``a``, and whether it is worse.
+
+    The one rule behind every P(better) and P(worse): an undefined value (NaN) is never better.
+    It counts as the worst value, so a defined value is better than an undefined one; when both
+    are undefined the trial is a tie (neither better nor worse), as it is when they are equal.
+
+    Parameters
+    ----------
+    a, b : numpy.ndarray, shape (trials,)
+        The same metric in two runs; trial *t* of each is the same possible world.
+    better : {"higher", "lower"}
+        Which direction is better.
+
+    Returns
+    -------
+    (better, worse) : two boolean arrays of shape (trials,)
+    """
+    fa, fb = _worst_filled(a, better), _worst_filled(b, better)
+    if better == "higher":
+        return fb > fa, fb < fa
+    return fb < fa, fb > fa
 
 
 def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) -> PairedDifference:
@@ -205,7 +342,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
     a, b : numpy.ndarray, shape (trials,)
         The same metric in two runs; trial *t* of each is the same possible world.
     better : {"higher", "lower"} or None
-        Which direction is better, for ``prob_better``; None leaves it out.
+        Which direction is better, for ``prob_better`` and ``prob_worse``
+        (:func:`better_trials`); None leaves them out.
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -227,14 +365,12 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
             unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
         else:
             mcse = unpaired = float("nan")
-    p_better = p_worse = p_se = None
+    wins: Probability | None = None
+    p_worse = None
     if better is not None and a.size:
-        fa, fb = _worst_filled(a, better), _worst_filled(b, better)
-        wins = fb > fa if better == "higher" else fb < fa
-        losses = fb < fa if better == "higher" else fb > fa
-        p_better = float(wins.mean())
-        p_worse = float(losses.mean())
-        p_se = math.sqrt(p_better * (1.0 - p_better) / a.size)
+        better_in, worse_in = better_trials(a, b, better=better)
+        wins = probability(better_in)
+        p_worse = float(worse_in.mean())
     return PairedDifference(
         mean=d_mean,
         p05=d05,
@@ -243,8 +379,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
         mcse=mcse,
         unpaired_mcse=unpaired,
         defined=n / a.size if a.size else 0.0,
-        prob_better=p_better,
-        prob_better_mcse=p_se,
+        prob_better=None if wins is None else wins.value,
+        prob_better_mcse=None if wins is None else wins.mcse,
         prob_worse=p_worse,
     )
 
@@ -254,8 +390,9 @@ def prob_best(
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """The probability that each alternative is the best, trial by trial, with standard errors.
 
-    ``columns[i]`` holds alternative *i*'s per-trial metric; undefined trials count as the
-    worst value; ties share the trial equally (so identical alternatives get equal shares).
+    ``columns[i]`` holds alternative *i*'s per-trial metric. The rule of :func:`better_trials`:
+    an undefined trial counts as the worst value; alternatives tied for the best (equal, or all
+    undefined) share the trial equally, so identical alternatives get equal shares.
     """
     values = np.column_stack([_worst_filled(c, better) for c in columns])
     if better == "lower":
@@ -374,147 +511,8 @@ def compare_results(
         prob_best=best,
         prob_best_mcse=best_se,
         objectives=tuple((k, tuple(m.get(k) for m in met)) for k in objective_labels),
+        runs=tuple(results),
     )
-
-
-def comparison_to_json(comparison: ComparisonResult) -> dict[str, Any]:
-    """The JSON printed by ``simroi compare --json``.
-
-    ``metrics`` maps each sample key (``roi``, ``npv``, ``kpi.program.social.service_level`` ...)
-    to its label, better direction, one interval per scenario, and one paired difference against
-    the first scenario per scenario (null for the first).
-    """
-    c = comparison
-    return {
-        "kind": "compare",
-        "seed": str(c.seed),
-        "trials": c.trials,
-        "currency": c.currency,
-        "reference": c.labels[0],
-        "prob_best_metric": "npv",
-        "scenarios": [
-            {
-                "label": c.labels[i],
-                "name": c.names[i],
-                "source": c.sources[i],
-                "horizon_months": c.horizons[i],
-                "prob_best": c.prob_best[i],
-                "prob_best_mcse": c.prob_best_mcse[i],
-                "objectives": {
-                    label: probs[i] for label, probs in c.objectives if probs[i] is not None
-                },
-            }
-            for i in range(len(c.labels))
-        ],
-        "metrics": {
-            m.key: {
-                "label": m.label,
-                "kind": m.kind,
-                "better": m.better,
-                "values": [v.to_json() for v in m.values],
-                "differences": [d.to_json() if d is not None else None for d in m.differences],
-            }
-            for m in c.metrics
-        },
-    }
-
-
-# --- running -----------------------------------------------------------------------------------
-
-
-def _tag(result: RunResult, overrides: Sequence[str]) -> RunResult:
-    """Record the ``--set`` overrides a run was made with in its provenance."""
-    if not overrides:
-        return result
-    return replace(result, provenance=replace(result.provenance, overrides=tuple(overrides)))
-
-
-def _run_one(loaded: LoadedScenario, options: RunOptions) -> RunResult:
-    return run(loaded, options)
-
-
-def run_common(
-    scenarios: Sequence[LoadedScenario],
-    options: RunOptions | None = None,
-    *,
-    overrides: Sequence[Sequence[str]] | None = None,
-    progress: Progress | None = None,
-) -> list[RunResult]:
-    """Run several scenarios with common random numbers: one seed, trial count and block size.
-
-    The seed is ``options.seed`` or a fresh one shared by all runs; trials and block size are
-    ``options``' or the first scenario's. With ``trials="auto"`` the first scenario runs to its
-    stopping rule and the others run the same number of trials. On the local executor with
-    several workers, whole runs go to one pool of worker processes when that keeps at least as
-    many workers busy as splitting each run into its blocks would (a run is bit-identical
-    whichever process runs it); otherwise the runs go one after another, each spread over the
-    workers by :func:`simroi.execution.runner.run`.
-
-    Parameters
-    ----------
-    scenarios : sequence of LoadedScenario
-    options : RunOptions
-    overrides : one sequence of ``--set`` strings per scenario, optional
-        Recorded in each run's provenance.
-    progress : called as ``progress(trials_done, trials_planned)`` over all runs
-    """
-    if not scenarios:
-        return []
-    options = options or RunOptions()
-    first = scenarios[0].program.simulation
-    seed = options.seed if options.seed is not None else fresh_entropy()
-    block_size = options.block_size or first.block_size
-    trials = options.trials if options.trials is not None else first.trials
-    opts = replace(options, seed=seed, block_size=block_size, trials=trials)
-    tags = [list(o) for o in overrides] if overrides is not None else [[] for _ in scenarios]
-    results: list[RunResult | None] = [None] * len(scenarios)
-    todo = list(range(len(scenarios)))
-    total = len(scenarios) * (first.trials if trials == "auto" else int(trials))
-    done = 0
-
-    def step(offset: int) -> Progress | None:
-        if progress is None:
-            return None
-        return lambda d, planned: progress(offset + d, max(total, offset + d))
-
-    if trials == "auto":
-        head = run(scenarios[0], opts, progress=step(0))
-        results[0] = head
-        opts = replace(opts, trials=head.trials)
-        todo = todo[1:]
-        done = head.trials
-        total = len(scenarios) * head.trials
-    count = int(opts.trials)  # type: ignore[arg-type]
-    workers = opts.workers or local.cores()
-    blocks_per_run = math.ceil(count / block_size)
-    # Whole runs to the workers when that keeps more of them busy than splitting each run.
-    across = (
-        opts.executor == "local"
-        and workers > 1
-        and len(todo) > 1
-        and min(workers, len(todo)) >= min(workers, blocks_per_run)
-    )
-    if across:
-        single = replace(opts, workers=1)
-        pool = local.new_pool(min(workers, len(todo)))
-        failed = True
-        try:
-            futures: dict[int, Future[RunResult]] = {
-                i: pool.submit(_run_one, scenarios[i], single) for i in todo
-            }
-            for i in todo:
-                results[i] = futures[i].result()
-                done += count
-                if progress is not None:
-                    progress(done, total)
-            failed = False
-        finally:
-            local.stop(pool, wait=not failed)
-    else:
-        for i in todo:
-            results[i] = run(scenarios[i], opts, progress=step(done))
-            done += count
-    return [_tag(r, tags[i]) for i, r in enumerate(results) if r is not None]
 
 
 def _unique_labels(names: Sequence[str]) -> list[str]:
@@ -552,9 +550,10 @@ def run_comparison(
     Raises
     ------
     ComparisonError
-        With fewer than two scenarios, or a scenario without a baseline.
+        With fewer than two scenarios.
     ScenarioError
-        If a scenario or override is invalid (all are loaded before any is run).
+        If a scenario or override is invalid, or a scenario has no baseline (all are loaded
+        before any is run).
     """
     if len(scenarios) < 2:
         raise ComparisonError(
@@ -564,11 +563,7 @@ def run_comparison(
     options = options or RunOptions()
     loaded = [load_scenario(s, overrides=overrides) for s in scenarios]
     for item in loaded:
-        if item.baseline is None:
-            raise ComparisonError(
-                f"{item.source}: scenario.baseline: ROI is measured against a baseline; name a "
-                "baseline file or add a [baseline] table of overrides"
-            )
+        require_baseline(item)
     results = run_common(
         loaded, options, overrides=[list(overrides)] * len(loaded), progress=progress
     )

@@ -19,23 +19,35 @@ Two views, each named on its output, because they answer different questions:
 The output is ROI where it is defined in every trial, else NPV (and the method text says which).
 :func:`sampling_tornado` and :func:`swing_tornado` are pure functions of run results;
 :func:`run_sensitivity` orchestrates the runs and returns the base run with the tornados in
-``meta["sensitivity"]``.
+``meta["sensitivity"]`` (what a result file stores); :func:`summarize_sensitivity` reads them
+back as a :class:`SensitivityResult`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
-from simroi.analysis.comparison import Progress, run_common
+from simroi.analysis.common_runs import Progress, run_common
+from simroi.analysis.summary import require_baseline
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+    text_table,
+)
 from simroi.errors import SimroiError
+from simroi.estimates import Z_TWO_SIDED_95
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
+from simroi.formatting import pct, signed
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -44,13 +56,14 @@ __all__ = [
     "DEFAULT_TOP",
     "SWING_METHOD",
     "SensitivityError",
+    "SensitivityResult",
     "Tornado",
     "TornadoRow",
     "input_label",
     "output_metric",
     "run_sensitivity",
     "sampling_tornado",
-    "sensitivity_to_json",
+    "summarize_sensitivity",
     "swing_levels",
     "swing_overrides",
     "swing_tornado",
@@ -63,7 +76,6 @@ SWING_METHOD = (
     "medians (ignores correlations)"
 )
 _SWING_LEVELS = (0.10, 0.50, 0.90)
-_Z95 = 1.959963984540054
 
 
 class SensitivityError(SimroiError, ValueError):
@@ -97,23 +109,40 @@ class TornadoRow:
         """``|high − low|``, the bar's length."""
         return abs(self.high - self.low)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN becomes null)."""
         out: dict[str, Any] = {
             "input": self.input,
             "label": self.label,
-            "low": _clean(self.low),
-            "high": _clean(self.high),
-            "value_low": _clean(self.value_low),
-            "value_high": _clean(self.value_high),
-            "swing": _clean(self.swing),
+            "low": self.low,
+            "high": self.high,
+            "value_low": self.value_low,
+            "value_high": self.value_high,
+            "swing": self.swing,
         }
         if self.coefficient is not None:
-            out["coefficient"] = _clean(self.coefficient)
-            ci = self.coefficient_ci95
-            out["coefficient_ci95"] = [_clean(ci[0]), _clean(ci[1])] if ci else None
-            out["first_order_index"] = _clean(self.first_order_index)
-        return out
+            out["coefficient"] = self.coefficient
+            out["coefficient_ci95"] = self.coefficient_ci95
+            out["first_order_index"] = self.first_order_index
+        return json_ready(out)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TornadoRow:
+        """Inverse of :meth:`to_dict` (null becomes NaN); a row without ``coefficient`` is a
+        swing's."""
+        ci = data.get("coefficient_ci95")
+        sampled = "coefficient" in data
+        return cls(
+            input=str(data["input"]),
+            label=str(data.get("label") or data["input"]),
+            low=_number(data["low"]),
+            high=_number(data["high"]),
+            value_low=_number(data.get("value_low")),
+            value_high=_number(data.get("value_high")),
+            coefficient=_number(data["coefficient"]) if sampled else None,
+            coefficient_ci95=(_number(ci[0]), _number(ci[1])) if ci else None,
+            first_order_index=_number(data.get("first_order_index")) if sampled else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -131,20 +160,34 @@ class Tornado:
     trials: int
     rows: tuple[TornadoRow, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``method``, ``output``, ``base``, ``trials`` and ``rows``."""
-        return {
-            "method": self.method,
-            "output": self.output,
-            "output_label": self.output_label,
-            "base": _clean(self.base),
-            "trials": self.trials,
-            "rows": [r.to_json() for r in self.rows],
-        }
+        return json_ready(
+            {
+                "method": self.method,
+                "output": self.output,
+                "output_label": self.output_label,
+                "base": self.base,
+                "trials": self.trials,
+                "rows": [r.to_dict() for r in self.rows],
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Tornado:
+        """Inverse of :meth:`to_dict` (null becomes NaN)."""
+        return cls(
+            method=str(data["method"]),
+            output=str(data["output"]),
+            output_label=str(data["output_label"]),
+            base=_number(data.get("base")),
+            trials=int(data["trials"]),
+            rows=tuple(TornadoRow.from_dict(r) for r in data["rows"]),
+        )
 
 
-def _clean(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
+def _number(x: Any) -> float:
+    return math.nan if x is None else float(x)
 
 
 def input_label(key: str) -> str:
@@ -170,7 +213,7 @@ def output_metric(result: RunResult) -> tuple[str, np.ndarray, str]:
     return (
         "npv",
         np.asarray(result.samples["npv"], dtype=float),
-        (f"NPV (ROI is undefined in {undefined:.1%} of trials, with no incremental cost)"),
+        f"NPV (ROI is undefined in {pct(undefined, 1)} of trials, with no incremental cost)",
     )
 
 
@@ -221,7 +264,7 @@ def sampling_tornado(result: RunResult, *, bins: int = 10) -> Tornado:
         else:
             rho, index = 0.0, 0.0
         # Fieller–Hartley–Pearson standard error of atanh(ρ) for Spearman's ρ.
-        half = _Z95 * math.sqrt(1.06 / (n - 3)) if n > 3 else math.inf
+        half = Z_TWO_SIDED_95 * math.sqrt(1.06 / (n - 3)) if n > 3 else math.inf
         z = math.atanh(max(-0.999999, min(0.999999, rho)))
         rows.append(
             TornadoRow(
@@ -261,7 +304,8 @@ def swing_overrides(
     levels: dict[str, tuple[float, float, float]],
     at: dict[str, float] | None = None,
 ) -> list[str]:
-    """``--set`` strings fixing every uncertain input at its median, except those in ``at``.
+    """Overrides (``key=value``) fixing every uncertain input at its median, except those in
+    ``at``.
 
     Correlations are dropped (``correlations=[]``): fixed inputs have none to honour.
     """
@@ -334,27 +378,23 @@ def run_sensitivity(
 
     ``meta["sensitivity"]`` is ``{"method", "output", "output_label", "base", "trials",
     "rows": [...], "swing": {"method", ..., "rows": [...]} or None}`` with rows as in
-    :meth:`TornadoRow.to_json`. The swing covers the ``top`` inputs of the sampling tornado,
+    :meth:`TornadoRow.to_dict`. The swing covers the ``top`` inputs of the sampling tornado,
     ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed.
 
     Raises
     ------
     SensitivityError
-        For a scenario with no baseline or no uncertain inputs, or bad ``top``/``swing_trials``.
+        For a scenario with no uncertain inputs, or bad ``top``/``swing_trials``.
     ScenarioError
-        If the scenario or an override is invalid.
+        If the scenario or an override is invalid, or the scenario has no baseline.
     """
     options = options or RunOptions()
     if top < 1:
-        raise SensitivityError(f"--top must be ≥ 1 (got {top})")
+        raise SensitivityError(f"top must be ≥ 1 (got {top})")
     if swing_trials < 1:
-        raise SensitivityError(f"--swing-trials must be ≥ 1 (got {swing_trials})")
+        raise SensitivityError(f"swing_trials must be ≥ 1 (got {swing_trials})")
     loaded = load_scenario(scenario, overrides=overrides)
-    if loaded.baseline is None:
-        raise SensitivityError(
-            f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
-            "baseline file or add a [baseline] table of overrides"
-        )
+    require_baseline(loaded)
     levels = swing_levels(loaded)
     if not levels:
         raise SensitivityError(
@@ -409,30 +449,109 @@ def run_sensitivity(
             output_label=sampling.output_label,
             note=note,
         )
-        swing_json = tornado.to_json()
-    meta = {**base.meta, "sensitivity": {**sampling.to_json(), "swing": swing_json}}
+        swing_json = tornado.to_dict()
+    meta = {**base.meta, "sensitivity": {**sampling.to_dict(), "swing": swing_json}}
     return replace(base, meta=meta)
 
 
-def sensitivity_to_json(result: RunResult, top: int | None = None) -> dict[str, Any]:
-    """The JSON printed by ``simroi sensitivity --json``: the tornados and the run they are from.
+@dataclass(frozen=True, repr=False, eq=False)
+class SensitivityResult:
+    """What drives the output of a run: its sampling tornado and, if run, the swing tornado.
 
-    ``top`` keeps the first ``top`` rows of the sampling tornado (all when None).
+    Made by :func:`summarize_sensitivity` from the run :func:`run_sensitivity` returns (or a
+    result file of ``simroi sensitivity --out``); ``run`` is that run, so the per-trial samples
+    the sampling tornado comes from, inputs included, are :attr:`samples`.
     """
-    sensitivity = result.meta.get("sensitivity")
-    if not isinstance(sensitivity, dict):
+
+    run: RunResult
+    sampling: Tornado
+    swing: Tornado | None
+
+    @property
+    def samples(self) -> dict[str, np.ndarray]:
+        """The run's per-trial samples (arrays of shape (trials,)): ``roi``, ``input.…``, …"""
+        return self.run.samples
+
+    def to_dict(self, top: int | None = None) -> dict[str, Any]:
+        """The JSON of ``simroi sensitivity --json``: the tornados and the run they are from.
+
+        ``top`` keeps the first ``top`` rows of the sampling tornado (all when None).
+        """
+        prov = self.run.provenance
+        out = {
+            "kind": "sensitivity",
+            "seed": str(prov.seed),
+            "trials": self.run.trials,
+            "scenario": prov.scenario_name,
+            "source": prov.scenario_source,
+            "currency": self.run.meta.get("currency", "USD"),
+            **self.sampling.to_dict(),
+            "swing": None if self.swing is None else self.swing.to_dict(),
+        }
+        if top is not None:
+            out["rows"] = out["rows"][:top]
+        return json_ready(out)
+
+    def to_frame(self) -> Any:
+        """The run's per-trial samples as a pandas DataFrame (a row per trial); raises
+        ImportError naming ``pip install "simroi[notebook]"`` when pandas is missing."""
+        return samples_frame(self.run)
+
+    def _unit(self) -> str:
+        return "pct" if self.sampling.output == "roi" else "money"
+
+    def _rows(self, top: int = 5) -> list[list[str]]:
+        """The biggest drivers: input, ρ, output in the bottom and top bin, share of variance."""
+        currency = str(self.run.meta.get("currency", "USD"))
+        shown = self.sampling.rows[:top]
+        scale = max(
+            (abs(x) for r in shown for x in (r.low, r.high) if math.isfinite(x)), default=0.0
+        )
+        rows = []
+        for r in shown:
+            low, high = interval_cells([r.low, r.high], self._unit(), currency, scale)
+            rho = "—" if r.coefficient is None else signed(r.coefficient, "num2")
+            rows.append([r.label, rho, f"{low} → {high}", pct(r.first_order_index, PCT_DIGITS)])
+        return rows
+
+    def _title(self) -> str:
+        prov = self.run.provenance
+        return (
+            f"what drives the {self.sampling.output.upper()} of {prov.scenario_name}: "
+            f"{self.run.trials:,} trials, seed {prov.seed}"
+        )
+
+    _HEADER = ("input", "ρ", "bottom → top bin", "var. share")
+
+    def __repr__(self) -> str:
+        rows = self._rows()
+        notes = []
+        if len(self.sampling.rows) > len(rows):
+            notes.append(f"… and {len(self.sampling.rows) - len(rows)} more inputs")
+        if self.swing is not None:
+            notes.append(f"with a one-at-a-time swing tornado of {len(self.swing.rows)} inputs")
+        return text_table(f"SensitivityResult: {self._title()}", self._HEADER, rows, notes)
+
+    def _repr_html_(self) -> str:
+        return html_table(self._title(), self._HEADER, self._rows(), self.sampling.method)
+
+
+def summarize_sensitivity(result: RunResult) -> SensitivityResult:
+    """The tornados :func:`run_sensitivity` stored in ``result.meta["sensitivity"]``.
+
+    Raises
+    ------
+    SensitivityError
+        When the result holds no sensitivity analysis.
+    """
+    stored = result.meta.get("sensitivity")
+    if not isinstance(stored, dict):
         raise SensitivityError(
             f"{result.provenance.scenario_name}: this result holds no sensitivity analysis"
         )
-    out = {
-        "kind": "sensitivity",
-        "seed": str(result.provenance.seed),
-        "trials": result.trials,
-        "scenario": result.provenance.scenario_name,
-        "source": result.provenance.scenario_source,
-        "currency": result.meta.get("currency", "USD"),
-        **sensitivity,
-    }
-    if top is not None:
-        out["rows"] = list(sensitivity["rows"])[:top]
-    return out
+    swing = stored.get("swing")
+    return SensitivityResult(
+        run=result,
+        sampling=Tornado.from_dict(stored),
+        swing=Tornado.from_dict(swing) if isinstance(swing, dict) else None,
+    )

@@ -1,29 +1,69 @@
-"""Summaries of per-trial samples: intervals, probabilities, objectives and the TEI view.
+"""Summaries of per-trial samples: intervals, objectives, the TEI view and a run's summary.
 
 Everything here is a pure function of a :class:`~simroi.execution.result.RunResult`'s arrays.
-Percentiles are P5/P50/P95 (the 90% interval people present); probabilities come with their Monte
-Carlo standard error ``sqrt(p(1−p)/n)``; means with ``sd/sqrt(n)``.
+Percentiles are P5/P50/P95 (the 90% interval people present); means come with their Monte Carlo
+standard error ``sd/sqrt(n)``, probabilities with ``sqrt(p(1−p)/n)``
+(:func:`simroi.estimates.probability`). :func:`summarize` gathers them into a
+:class:`RunSummary`, the object ``simroi run`` prints and ``simroi run --json`` writes
+(:meth:`RunSummary.to_dict`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+)
+from simroi.errors import ScenarioError
+from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
+from simroi.formatting import pct
+from simroi.scenario.load import LoadedScenario
 
 __all__ = [
+    "ROI_UNDEFINED_NOTE",
     "Interval",
     "ObjectiveOutcome",
+    "RunSummary",
+    "TeiView",
+    "all_objectives_met",
     "interval",
+    "metric_samples",
+    "objective_met",
     "objective_outcomes",
-    "probability",
+    "require_baseline",
     "summarize",
     "tei_view",
 ]
+
+ROI_UNDEFINED_NOTE = (
+    "ROI is undefined in trials with no incremental cost; NPV is reported for all trials"
+)
+
+
+def require_baseline(loaded: LoadedScenario) -> None:
+    """Refuse a scenario without a baseline: every ROI is incremental to one.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file and the key, and the two ways to give a baseline.
+    """
+    if loaded.baseline is None:
+        raise ScenarioError(
+            f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
+            'baseline file in [scenario] baseline = "..." or add a [baseline] table of overrides'
+        )
 
 
 @dataclass(frozen=True)
@@ -41,17 +81,13 @@ class Interval:
     mcse: float
     defined: float
 
-    def to_json(self) -> dict[str, float | None]:
+    def to_dict(self) -> dict[str, float | None]:
         """JSON-ready (NaN becomes null)."""
-        return {k: _clean(v) for k, v in self.__dict__.items()}
-
-
-def _clean(x: float) -> float | None:
-    return None if not math.isfinite(x) else float(x)
+        return json_ready(asdict(self))
 
 
 def interval(values: np.ndarray) -> Interval:
-    """Summarize one per-trial array."""
+    """Summarize one per-trial array: mean, P5, P50, P95 and s.e. of the defined trials."""
     values = np.asarray(values, dtype=float)
     ok = values[np.isfinite(values)]
     n = values.size
@@ -70,14 +106,6 @@ def interval(values: np.ndarray) -> Interval:
     )
 
 
-def probability(event: np.ndarray) -> tuple[float, float]:
-    """``(p, standard error)`` of a per-trial boolean event."""
-    event = np.asarray(event, dtype=bool)
-    n = event.size
-    p = float(event.mean()) if n else float("nan")
-    return p, math.sqrt(max(p * (1 - p), 0.0) / n) if n else float("nan")
-
-
 @dataclass(frozen=True)
 class ObjectiveOutcome:
     """One return-on-objectives line: the chance that the objective is met."""
@@ -89,7 +117,7 @@ class ObjectiveOutcome:
     probability: float
     mcse: float
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready: name, metric, op, bound, probability and its Monte Carlo s.e."""
         return {
             "name": self.label,
@@ -108,96 +136,279 @@ def metric_samples(result: RunResult, metric: str) -> np.ndarray:
     return result.samples[f"kpi.program.{metric}"]
 
 
+def objective_met(result: RunResult, objective: Mapping[str, Any]) -> np.ndarray:
+    """Per trial, whether ``objective`` is met (the return-on-objectives rule).
+
+    An objective (as stored in ``meta["objectives"]``: ``metric``, ``op`` ``">="`` or
+    ``"<="``, ``bound``) is met in a trial when its metric is at or beyond the bound, bound
+    included; a trial in which the metric is undefined (NaN: no ROI, no payback) never meets it.
+    """
+    values = metric_samples(result, objective["metric"])
+    with np.errstate(invalid="ignore"):
+        met = (
+            values >= objective["bound"]
+            if objective["op"] == ">="
+            else values <= objective["bound"]
+        )
+    return np.asarray(met & np.isfinite(values), dtype=bool)
+
+
+def all_objectives_met(result: RunResult) -> np.ndarray | None:
+    """Per trial, whether every objective is met in that same trial; None without objectives."""
+    objectives = result.meta.get("objectives", [])
+    if not objectives:
+        return None
+    met = np.ones(result.trials, dtype=bool)
+    for objective in objectives:
+        met &= objective_met(result, objective)
+    return met
+
+
 def objective_outcomes(result: RunResult) -> list[ObjectiveOutcome]:
     """The probability of meeting each objective stated in the scenario."""
     outcomes = []
     for obj in result.meta.get("objectives", []):
-        values = metric_samples(result, obj["metric"])
-        with np.errstate(invalid="ignore"):
-            met = values >= obj["bound"] if obj["op"] == ">=" else values <= obj["bound"]
-        met &= np.isfinite(values)
-        p, se = probability(met)
+        p, se = probability(objective_met(result, obj))
         outcomes.append(
             ObjectiveOutcome(obj["label"], obj["metric"], obj["op"], obj["bound"], p, se)
         )
     return outcomes
 
 
+@dataclass(frozen=True)
+class TeiView:
+    """A Forrester TEI-style risk-adjusted point estimate: benefits low, costs high.
+
+    ``pv_benefits`` is the P\\ ``benefit_percentile`` of the PV of benefits, ``pv_costs`` the
+    P\\ ``cost_percentile`` of the PV of costs; ``npv`` and ``roi`` follow from them (ROI is NaN
+    when that cost is not positive).
+    """
+
+    benefit_percentile: float
+    cost_percentile: float
+    pv_benefits: float
+    pv_costs: float
+    npv: float
+    roi: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """JSON-ready (NaN becomes null)."""
+        return json_ready(asdict(self))
+
+
 def tei_view(
     result: RunResult, benefit_percentile: float = 10, cost_percentile: float = 90
-) -> dict[str, float]:
+) -> TeiView:
     """A Forrester TEI-style risk-adjusted point estimate beside the distribution.
 
     Benefits are taken at a low percentile and costs at a high one (defaults P10 and P90), the
-    judgemental haircuts TEI applies, here derived from the simulated distribution.
+    judgemental haircuts TEI applies, here derived from the simulated distribution (NumPy's
+    default linear interpolation between trials; undefined trials left out).
     """
     benefits = float(np.nanpercentile(result.samples["pv_benefits"], benefit_percentile))
     costs = float(np.nanpercentile(result.samples["pv_costs"], cost_percentile))
     npv = benefits - costs
-    return {
-        "benefit_percentile": benefit_percentile,
-        "cost_percentile": cost_percentile,
-        "pv_benefits": benefits,
-        "pv_costs": costs,
-        "npv": npv,
-        "roi": npv / costs if costs > 0 else float("nan"),
-    }
+    return TeiView(
+        float(benefit_percentile),
+        float(cost_percentile),
+        benefits,
+        costs,
+        npv,
+        npv / costs if costs > 0 else float("nan"),
+    )
 
 
-def summarize(result: RunResult) -> dict[str, Any]:
-    """The JSON summary of a run (the shape printed by ``simroi run --json``)."""
+@dataclass(frozen=True, repr=False, eq=False)
+class RunSummary:
+    """What a run says: ROI, NPV, payback, lines, TEI view, objectives and KPIs.
+
+    Made by :func:`summarize`; ``result`` is the run it summarizes, so the per-trial samples
+    stay at hand (:attr:`samples`, :meth:`to_frame`). ``lines`` maps each benefit and cost line
+    (``retained_margin``, ``agents``, …) to the interval of its present value; ``kpis`` maps
+    ``program`` and ``baseline`` to each KPI's interval (``phone.service_level``, …).
+    """
+
+    result: RunResult
+    roi: Interval
+    prob_roi_positive: Probability
+    npv: Interval
+    prob_npv_positive: Probability
+    payback_months: Interval
+    prob_no_payback: Probability
+    pv_benefits: Interval
+    pv_costs: Interval
+    lines: Mapping[str, Interval]
+    tei: TeiView
+    objectives: tuple[ObjectiveOutcome, ...]
+    kpis: Mapping[str, Mapping[str, Interval]]
+
+    @property
+    def samples(self) -> dict[str, np.ndarray]:
+        """The per-trial samples (arrays of shape (trials,)), by name: ``roi``, ``npv``, …"""
+        return self.result.samples
+
+    @property
+    def trials(self) -> int:
+        """Number of trials."""
+        return self.result.trials
+
+    @property
+    def currency(self) -> str:
+        """ISO code of the money amounts."""
+        return str(self.result.meta.get("currency", "USD"))
+
+    @property
+    def horizon_months(self) -> int | None:
+        """Months of the business case."""
+        horizon = self.result.meta.get("horizon_months")
+        return None if horizon is None else int(horizon)
+
+    @property
+    def roi_note(self) -> str:
+        """Why ROI is undefined in some trials, or an empty string when it is defined in all."""
+        return ROI_UNDEFINED_NOTE if self.roi.defined < 1.0 else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``simroi run --json`` (NaN becomes null)."""
+        prov = self.result.provenance
+        roi: dict[str, Any] = self.roi.to_dict()
+        roi.update(
+            prob_positive=self.prob_roi_positive.value,
+            prob_positive_mcse=self.prob_roi_positive.mcse,
+        )
+        if self.roi_note:
+            roi["note"] = self.roi_note
+        npv: dict[str, Any] = self.npv.to_dict()
+        npv.update(
+            prob_positive=self.prob_npv_positive.value,
+            prob_positive_mcse=self.prob_npv_positive.mcse,
+        )
+        payback: dict[str, Any] = self.payback_months.to_dict()
+        payback.update(
+            prob_no_payback=self.prob_no_payback.value,
+            prob_no_payback_mcse=self.prob_no_payback.mcse,
+        )
+        return json_ready(
+            {
+                "trials": self.trials,
+                "seed": str(prov.seed),
+                "scenario": {
+                    "name": prov.scenario_name,
+                    "hash": prov.scenario_hash,
+                    "source": prov.scenario_source,
+                    "baseline": prov.baseline_name,
+                },
+                "simroi_version": prov.simroi_version,
+                "numpy_version": prov.numpy_version,
+                "engine": prov.engine,
+                "block_size": prov.block_size,
+                "currency": self.currency,
+                "horizon_months": self.result.meta.get("horizon_months"),
+                "stop_reason": prov.stop_reason,
+                "roi": roi,
+                "npv": npv,
+                "payback_months": payback,
+                "pv_benefits": self.pv_benefits.to_dict(),
+                "pv_costs": self.pv_costs.to_dict(),
+                "lines": {k: v.to_dict() for k, v in self.lines.items()},
+                "tei": self.tei.to_dict(),
+                "objectives": {o.label: o.probability for o in self.objectives},
+                "objectives_detail": [o.to_dict() for o in self.objectives],
+                "kpis": {
+                    world: {k: v.to_dict() for k, v in kpis.items()}
+                    for world, kpis in self.kpis.items()
+                },
+            }
+        )
+
+    def to_frame(self) -> Any:
+        """The per-trial samples as a pandas DataFrame: a row per trial, a column per sample.
+
+        Raises ImportError naming ``pip install "simroi[notebook]"`` when pandas is missing.
+        """
+        return samples_frame(self.result)
+
+    def _title(self) -> str:
+        prov = self.result.provenance
+        horizon = f", horizon {self.horizon_months} months" if self.horizon_months else ""
+        return (
+            f"{prov.scenario_name} against {prov.baseline_name}: {self.trials:,} trials, "
+            f"seed {prov.seed}{horizon}"
+        )
+
+    def _rows(self) -> list[list[str]]:
+        """``[label, P5, P50, P95, mean]`` of ROI, NPV and payback, each with one precision."""
+        order = ("p05", "p50", "p95", "mean")
+        return [
+            [label, *interval_cells([getattr(iv, k) for k in order], unit, self.currency)]
+            for label, iv, unit in (
+                ("ROI", self.roi, "pct"),
+                ("NPV", self.npv, "money"),
+                ("Payback month", self.payback_months, "num"),
+            )
+        ]
+
+    def _probabilities(self) -> str:
+        roi, npv = self.prob_roi_positive, self.prob_npv_positive
+        return (
+            f"P(ROI > 0) {pct(roi.value, PCT_DIGITS)} ± {pct(roi.mcse, PCT_DIGITS)}, "
+            f"P(NPV > 0) {pct(npv.value, PCT_DIGITS)}, "
+            f"P(no payback) {pct(self.prob_no_payback.value, PCT_DIGITS)}"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"RunSummary: {self._title()}"]
+        for label, p05, p50, p95, mean in self._rows():
+            lines.append(f"  {label:<13} P5 {p05:>8}  P50 {p50:>8}  P95 {p95:>8}  mean {mean}")
+        lines.append(f"  {self._probabilities()}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            self._title(),
+            ["", "P5", "P50", "P95", "mean"],
+            self._rows(),
+            self._probabilities(),
+        )
+
+
+def summarize(result: RunResult) -> RunSummary:
+    """Summarize a run: the intervals, probabilities and objectives ``simroi run`` shows.
+
+    Examples
+    --------
+    >>> import simroi
+    >>> fast = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> loaded = simroi.load_scenario("default", overrides=fast)
+    >>> result = simroi.run(loaded, simroi.RunOptions(trials=20, seed=1, workers=1))
+    >>> summary = simroi.summarize(result)
+    >>> summary.roi.p05 <= summary.roi.p50 <= summary.roi.p95, summary.samples["roi"].shape
+    (True, (20,))
+    >>> summary.to_dict()["roi"]["p50"] == summary.roi.p50
+    True
+    """
     s = result.samples
-    prov = result.provenance
-    roi = interval(s["roi"])
-    p_pos, p_se = probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)
-    npv_pos, npv_se = probability(s["npv"] > 0)
-    payback = interval(s["payback_months"])
-    no_payback, no_payback_se = probability(~np.isfinite(s["payback_months"]))
-    kpis: dict[str, dict[str, dict[str, float | None]]] = {}
+    kpis: dict[str, dict[str, Interval]] = {}
     for key, values in s.items():
         if key.startswith("kpi."):
             _, world, rest = key.split(".", 2)
-            kpis.setdefault(world, {})[rest] = interval(values).to_json()
-    lines = {
-        key.removeprefix("pv."): interval(values).to_json()
-        for key, values in s.items()
-        if key.startswith("pv.")
-    }
-    roi_json: dict[str, Any] = roi.to_json()
-    roi_json.update(prob_positive=p_pos, prob_positive_mcse=p_se)
-    if roi.defined < 1.0:
-        roi_json["note"] = (
-            "ROI is undefined in trials with no incremental cost; NPV is reported for all trials"
-        )
-    npv_json: dict[str, Any] = interval(s["npv"]).to_json()
-    npv_json.update(prob_positive=npv_pos, prob_positive_mcse=npv_se)
-    payback_json: dict[str, Any] = payback.to_json()
-    payback_json.update(prob_no_payback=no_payback, prob_no_payback_mcse=no_payback_se)
-    objectives = objective_outcomes(result)
-    return {
-        "trials": result.trials,
-        "seed": str(prov.seed),
-        "scenario": {
-            "name": prov.scenario_name,
-            "hash": prov.scenario_hash,
-            "source": prov.scenario_source,
-            "baseline": prov.baseline_name,
+            kpis.setdefault(world, {})[rest] = interval(values)
+    return RunSummary(
+        result=result,
+        roi=interval(s["roi"]),
+        prob_roi_positive=prob_positive(s["roi"]),
+        npv=interval(s["npv"]),
+        prob_npv_positive=prob_positive(s["npv"]),
+        payback_months=interval(s["payback_months"]),
+        prob_no_payback=probability(~np.isfinite(s["payback_months"])),
+        pv_benefits=interval(s["pv_benefits"]),
+        pv_costs=interval(s["pv_costs"]),
+        lines={
+            key.removeprefix("pv."): interval(values)
+            for key, values in s.items()
+            if key.startswith("pv.")
         },
-        "simroi_version": prov.simroi_version,
-        "numpy_version": prov.numpy_version,
-        "engine": prov.engine,
-        "block_size": prov.block_size,
-        "currency": result.meta.get("currency", "USD"),
-        "horizon_months": result.meta.get("horizon_months"),
-        "stop_reason": prov.stop_reason,
-        "roi": roi_json,
-        "npv": npv_json,
-        "payback_months": payback_json,
-        "pv_benefits": interval(s["pv_benefits"]).to_json(),
-        "pv_costs": interval(s["pv_costs"]).to_json(),
-        "lines": lines,
-        "tei": {k: _clean(v) for k, v in tei_view(result).items()},
-        "objectives": {o.label: o.probability for o in objectives},
-        "objectives_detail": [o.to_json() for o in objectives],
-        "kpis": kpis,
-    }
+        tei=tei_view(result),
+        objectives=tuple(objective_outcomes(result)),
+        kpis=kpis,
+    )

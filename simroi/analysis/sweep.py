@@ -1,7 +1,7 @@
 """Sweeping one or two inputs over a grid: a staffing curve with bands and a recommendation.
 
 A sweep runs the same scenario once per grid point, each point being the scenario loaded with
-the user's ``--set`` overrides plus ``key=value`` for the swept keys, and every point with the
+the user's overrides plus ``key=value`` for the swept keys, and every point with the
 same seed, trials and block size, so the points differ only by the swept values (common random
 numbers: the same customers, the same contacts, the same draws of every uncertain input). The
 curve is therefore smooth where the model is, and the difference between neighbouring points is
@@ -23,23 +23,35 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
 
-from simroi.analysis.comparison import Progress, prob_best, run_common
+from simroi.analysis.common_runs import Progress, run_common
+from simroi.analysis.comparison import prob_best
 from simroi.analysis.summary import (
     Interval,
     ObjectiveOutcome,
+    all_objectives_met,
     interval,
-    metric_samples,
-    probability,
+    objective_outcomes,
+    require_baseline,
+)
+from simroi.analysis.views import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    samples_frame,
+    text_table,
 )
 from simroi.errors import ScenarioError
-from simroi.execution.result import ResultSet
+from simroi.estimates import prob_positive, probability
+from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
+from simroi.formatting import pct
 from simroi.scenario.load import load_scenario, resolve_scenario_path
 from simroi.scenario.spec import Scenario
 
@@ -54,7 +66,6 @@ __all__ = [
     "run_sweep",
     "split_sets",
     "summarize_sweep",
-    "sweep_to_json",
 ]
 
 DEFAULT_CONFIDENCE = 0.9
@@ -73,7 +84,7 @@ class SweepAxis:
     values: tuple[Number, ...]
 
     def override(self, value: Number) -> str:
-        """The ``--set`` text that fixes this key at ``value``."""
+        """The override (``key=value``) that fixes this key at ``value``."""
         return f"{self.key}={_format_value(value)}"
 
 
@@ -82,7 +93,7 @@ def _format_value(value: Number) -> str:
 
 
 def is_grid(value: str) -> bool:
-    """Whether a ``--set`` value is a grid (``2:12``, ``1,2,4``) rather than one value.
+    """Whether an override's value is a grid (``2:12``, ``1,2,4``) rather than one value.
 
     Inline tables, arrays and quoted strings (``{ dist = ... }``, ``[...]``, ``"08:00"``) are
     single values even though they may contain ``:`` or ``,``.
@@ -102,7 +113,7 @@ def _number(part: str, text: str) -> Number:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ScenarioError(f"--set {text}: {part.strip()!r} is not a number; {_GRID_FORM}")
+        raise ScenarioError(f"sweep grid {text}: {part.strip()!r} is not a number; {_GRID_FORM}")
     return value
 
 
@@ -118,25 +129,27 @@ def parse_grid(text: str) -> SweepAxis:
     key, sep, value = text.partition("=")
     key, value = key.strip(), value.strip()
     if not sep or not key or not value:
-        raise ScenarioError(f"--set {text!r}: expected dotted.key=grid; {_GRID_FORM}")
+        raise ScenarioError(f"sweep grid {text!r}: expected dotted.key=grid; {_GRID_FORM}")
     values: list[Number]
     if ":" in value and "," in value:
-        raise ScenarioError(f"--set {text}: mixes ':' and ','; {_GRID_FORM}")
+        raise ScenarioError(f"sweep grid {text}: mixes ':' and ','; {_GRID_FORM}")
     if ":" in value:
         parts = value.split(":")
         if len(parts) not in (2, 3):
-            raise ScenarioError(f"--set {text}: {value!r} has {len(parts)} parts; {_GRID_FORM}")
+            raise ScenarioError(
+                f"sweep grid {text}: {value!r} has {len(parts)} parts; {_GRID_FORM}"
+            )
         numbers = [_number(p, text) for p in parts]
         start, stop = numbers[0], numbers[1]
         step: Number = numbers[2] if len(numbers) == 3 else 1
         if step <= 0:
-            raise ScenarioError(f"--set {text}: the step must be > 0 (got {step})")
+            raise ScenarioError(f"sweep grid {text}: the step must be > 0 (got {step})")
         if stop < start:
-            raise ScenarioError(f"--set {text}: stop must be ≥ start (got {start}:{stop})")
+            raise ScenarioError(f"sweep grid {text}: stop must be ≥ start (got {start}:{stop})")
         count = math.floor((stop - start) / step + 1e-9) + 1
         if count > MAX_POINTS:
             raise ScenarioError(
-                f"--set {text}: {count} points is more than the limit of {MAX_POINTS}"
+                f"sweep grid {text}: {count} points is more than the limit of {MAX_POINTS}"
             )
         if all(isinstance(n, int) for n in numbers):
             values = [int(start) + i * int(step) for i in range(count)]
@@ -145,19 +158,19 @@ def parse_grid(text: str) -> SweepAxis:
     else:
         numbers = [_number(p, text) for p in value.split(",") if p.strip()]
         if not numbers:
-            raise ScenarioError(f"--set {text}: no values; {_GRID_FORM}")
+            raise ScenarioError(f"sweep grid {text}: no values; {_GRID_FORM}")
         if not all(isinstance(n, int) for n in numbers):
             numbers = [float(n) for n in numbers]
         values = list(dict.fromkeys(numbers))  # drop repeats, keep order
         if len(values) > MAX_POINTS:
             raise ScenarioError(
-                f"--set {text}: {len(values)} points is more than the limit of {MAX_POINTS}"
+                f"sweep grid {text}: {len(values)} points is more than the limit of {MAX_POINTS}"
             )
     return SweepAxis(key, tuple(values))
 
 
 def split_sets(sets: Sequence[str]) -> tuple[list[SweepAxis], list[str]]:
-    """Separate grid ``--set`` options (one or two) from plain overrides.
+    """Separate grid overrides (one or two, ``key=start:stop``) from plain ``key=value`` ones.
 
     Raises
     ------
@@ -175,19 +188,19 @@ def split_sets(sets: Sequence[str]) -> tuple[list[SweepAxis], list[str]]:
             plain.append(text)
     if not axes:
         raise ScenarioError(
-            "sweep needs a grid: --set KEY=start:stop[:step] or --set KEY=a,b,c "
-            "(e.g. --set channels.social.agents=1:6)"
+            "sweep needs a grid: a scenario key set to start:stop[:step] or a,b,c "
+            "(e.g. channels.social.agents=1:6)"
         )
     if len(axes) > 2:
         keys = ", ".join(a.key for a in axes)
         raise ScenarioError(f"sweep takes one or two grids (got {len(axes)}: {keys})")
     swept = [a.key for a in axes]
     if len(set(swept)) != len(swept):
-        raise ScenarioError(f"--set {swept[0]}: the same key is swept twice")
+        raise ScenarioError(f"{swept[0]}: the same key is swept twice")
     for text in plain:
         key = text.partition("=")[0].strip()
         if key in swept:
-            raise ScenarioError(f"--set {key}: is both swept and set to one value ({text!r})")
+            raise ScenarioError(f"{key}: is both swept and set to one value ({text!r})")
     points = math.prod(len(a.values) for a in axes)
     if points > MAX_POINTS:
         raise ScenarioError(f"sweep grid has {points} points, more than the limit of {MAX_POINTS}")
@@ -229,7 +242,7 @@ def _check_numeric(scenario: Scenario, axis: SweepAxis, source: str) -> None:
     if not numeric:
         shown = repr(value) if isinstance(value, str | bool) else type(value).__name__
         raise ScenarioError(
-            f"{source}: --set {axis.key}: a sweep needs a numeric key; this one is not a "
+            f"{source}: {axis.key}: a sweep needs a numeric key; this one is not a "
             f"number (got {shown})"
         )
 
@@ -247,7 +260,7 @@ def run_sweep(
     Parameters
     ----------
     scenario : path or bundled name (None: the bundled default)
-    sets : ``--set`` strings: one or two grids, and plain overrides applied at every point
+    sets : ``key=value`` overrides: one or two grids, and plain overrides applied at every point
     options : trials, seed, engine, executor; every point uses the same seed
     confidence : stored with the result; the recommendation's threshold (see
         :func:`summarize_sweep`)
@@ -267,16 +280,12 @@ def run_sweep(
         before any is run).
     """
     if not 0.0 < confidence <= 1.0:
-        raise ScenarioError(f"--confidence must be in (0, 1] (got {confidence:g})")
+        raise ScenarioError(f"confidence must be in (0, 1] (got {confidence:g})")
     options = options or RunOptions()
     axes, plain = split_sets(sets)
     source = str(resolve_scenario_path(scenario))
     unswept = load_scenario(scenario, overrides=plain)
-    if unswept.baseline is None:
-        raise ScenarioError(
-            f"{unswept.source}: scenario.baseline: ROI is measured against a baseline; name a "
-            "baseline file or add a [baseline] table of overrides"
-        )
+    require_baseline(unswept)
     for axis in axes:
         _check_numeric(unswept.program, axis, source)
     grid = list(itertools.product(*(a.values for a in axes)))
@@ -328,13 +337,14 @@ class SweepPoint:
     prob_best_mcse: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class SweepResult:
     """A sweep's points and its two marks (indices into ``points``).
 
     ``best_npv`` is the point with the highest mean NPV; ``recommended`` the cheapest point
     (lowest mean PV of costs) with ``prob_all_objectives ≥ confidence``, or None; ``note``
-    explains the recommendation in one sentence.
+    explains the recommendation in one sentence. ``runs`` are the points' runs, in order: their
+    per-trial samples are :attr:`samples`.
     """
 
     keys: tuple[str, ...]
@@ -347,6 +357,110 @@ class SweepResult:
     trials: int
     currency: str
     objective_labels: tuple[str, ...]
+    runs: tuple[RunResult, ...] = field(default=())
+
+    @property
+    def samples(self) -> dict[str, dict[str, np.ndarray]]:
+        """Each point's per-trial samples (arrays of shape (trials,)), by the point's label."""
+        return {p.label: run.samples for p, run in zip(self.points, self.runs, strict=True)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``simroi sweep --json``."""
+
+        def mark(index: int | None) -> dict[str, Any] | None:
+            if index is None:
+                return None
+            point = self.points[index]
+            return {
+                "index": index,
+                "label": point.label,
+                "values": dict(zip(self.keys, point.values, strict=True)),
+            }
+
+        return json_ready(
+            {
+                "kind": "sweep",
+                "seed": str(self.seed),
+                "trials": self.trials,
+                "currency": self.currency,
+                "keys": list(self.keys),
+                "confidence": self.confidence,
+                "objectives": list(self.objective_labels),
+                "best_npv": mark(self.best_npv),
+                "recommended": mark(self.recommended),
+                "recommendation": self.note,
+                "points": [
+                    {
+                        "index": i,
+                        "label": p.label,
+                        "values": dict(zip(self.keys, p.values, strict=True)),
+                        "roi": p.roi.to_dict(),
+                        "npv": p.npv.to_dict(),
+                        "pv_costs": p.pv_costs.to_dict(),
+                        "payback_months": p.payback_months.to_dict(),
+                        "prob_roi_positive": p.prob_roi_positive,
+                        "service_level": {c: iv.to_dict() for c, iv in p.service_levels},
+                        "objectives": [o.to_dict() for o in p.objectives],
+                        "prob_all_objectives": p.prob_all_objectives,
+                        "prob_all_objectives_mcse": p.prob_all_objectives_mcse,
+                        "prob_best_npv": p.prob_best,
+                        "prob_best_npv_mcse": p.prob_best_mcse,
+                        "best_npv": i == self.best_npv,
+                        "recommended": i == self.recommended,
+                    }
+                    for i, p in enumerate(self.points)
+                ],
+            }
+        )
+
+    def to_frame(self) -> Any:
+        """Every point's per-trial samples as one pandas DataFrame, indexed by
+        ``(point, trial)``; raises ImportError naming ``pip install "simroi[notebook]"`` when
+        pandas is missing."""
+        runs = {p.label: run for p, run in zip(self.points, self.runs, strict=True)}
+        return samples_frame(runs, "point")
+
+    _HEADER = ("point", "ROI P50 (P5 to P95)", "NPV P50 (P5 to P95)", "P(all objectives)", "")
+
+    def _rows(self) -> list[list[str]]:
+        scale = max(
+            (
+                abs(x)
+                for p in self.points
+                for x in (p.npv.p05, p.npv.p50, p.npv.p95)
+                if math.isfinite(x)
+            ),
+            default=0.0,
+        )
+        rows = []
+        for i, p in enumerate(self.points):
+            r = interval_cells([p.roi.p50, p.roi.p05, p.roi.p95], "pct")
+            n = interval_cells([p.npv.p50, p.npv.p05, p.npv.p95], "money", self.currency, scale)
+            marks = ("★" if i == self.best_npv else "") + ("✔" if i == self.recommended else "")
+            objectives = pct(p.prob_all_objectives, PCT_DIGITS) if self.objective_labels else "—"
+            rows.append(
+                [
+                    p.label,
+                    f"{r[0]} ({r[1]} to {r[2]})",
+                    f"{n[0]} ({n[1]} to {n[2]})",
+                    objectives,
+                    marks,
+                ]
+            )
+        return rows
+
+    def _title(self) -> str:
+        return (
+            f"sweep of {' × '.join(self.keys)} over {len(self.points)} points on common random "
+            f"numbers: {self.trials:,} trials each, seed {self.seed}; ★ best expected NPV"
+        )
+
+    def __repr__(self) -> str:
+        title = f"SweepResult: {self._title()}"
+        return text_table(title, self._HEADER, self._rows(), [self.note])
+
+    def _repr_html_(self) -> str:
+        return html_table(self._title(), self._HEADER, self._rows(), self.note)
 
 
 def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> SweepResult:
@@ -369,30 +483,10 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
     points = []
     for i, run in enumerate(runs):
         s = run.samples
-        met_all = np.ones(run.trials, dtype=bool)
-        outcomes = []
-        for objective in run.meta.get("objectives", []):
-            metric = metric_samples(run, objective["metric"])
-            with np.errstate(invalid="ignore"):
-                met = (
-                    metric >= objective["bound"]
-                    if objective["op"] == ">="
-                    else (metric <= objective["bound"])
-                )
-            met &= np.isfinite(metric)
-            met_all &= met
-            p, se = probability(met)
-            outcomes.append(
-                ObjectiveOutcome(
-                    objective["label"],
-                    objective["metric"],
-                    objective["op"],
-                    objective["bound"],
-                    p,
-                    se,
-                )
-            )
-        p_all, p_all_se = probability(met_all)
+        met_all = all_objectives_met(run)
+        p_all, p_all_se = probability(
+            np.ones(run.trials, dtype=bool) if met_all is None else met_all
+        )
         channels = run.meta.get("channels", [])
         points.append(
             SweepPoint(
@@ -402,13 +496,13 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
                 npv=interval(s["npv"]),
                 pv_costs=interval(s["pv_costs"]),
                 payback_months=interval(s["payback_months"]),
-                prob_roi_positive=probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)[0],
+                prob_roi_positive=prob_positive(s["roi"]).value,
                 service_levels=tuple(
                     (c, interval(s[f"kpi.program.{c}.service_level"]))
                     for c in channels
                     if f"kpi.program.{c}.service_level" in s
                 ),
-                objectives=tuple(outcomes),
+                objectives=tuple(objective_outcomes(run)),
                 prob_all_objectives=p_all,
                 prob_all_objectives_mcse=p_all_se,
                 prob_best=best_p[i],
@@ -429,6 +523,7 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
         trials=runs[0].trials,
         currency=str(runs[0].meta.get("currency", "USD")),
         objective_labels=tuple(o["label"] for o in runs[0].meta.get("objectives", [])),
+        runs=tuple(runs),
     )
 
 
@@ -445,61 +540,13 @@ def _recommend(
     if not qualifying:
         top = max(range(len(points)), key=lambda i: points[i].prob_all_objectives)
         return None, (
-            f"no point meets all {count} objectives with probability ≥ {confidence:.0%}; the "
-            f"highest is {points[top].prob_all_objectives:.1%} at {points[top].label}"
+            f"no point meets all {count} objectives with probability ≥ {pct(confidence)}; the "
+            f"highest is {pct(points[top].prob_all_objectives, 1)} at {points[top].label}"
         )
     cheapest = min(qualifying, key=lambda i: (points[i].pv_costs.mean, i))
     p = points[cheapest]
     return cheapest, (
         f"recommended: {p.label}, the cheapest point (lowest mean PV of costs) that meets all "
-        f"{count} objectives in the same trial with probability ≥ {confidence:.0%} "
-        f"(P = {p.prob_all_objectives:.1%} ± {p.prob_all_objectives_mcse:.1%})"
+        f"{count} objectives in the same trial with probability ≥ {pct(confidence)} "
+        f"(P = {pct(p.prob_all_objectives, 1)} ± {pct(p.prob_all_objectives_mcse, 1)})"
     )
-
-
-def sweep_to_json(sweep: SweepResult) -> dict[str, Any]:
-    """The JSON printed by ``simroi sweep --json``."""
-
-    def mark(index: int | None) -> dict[str, Any] | None:
-        if index is None:
-            return None
-        point = sweep.points[index]
-        return {
-            "index": index,
-            "label": point.label,
-            "values": dict(zip(sweep.keys, point.values, strict=True)),
-        }
-
-    return {
-        "kind": "sweep",
-        "seed": str(sweep.seed),
-        "trials": sweep.trials,
-        "currency": sweep.currency,
-        "keys": list(sweep.keys),
-        "confidence": sweep.confidence,
-        "objectives": list(sweep.objective_labels),
-        "best_npv": mark(sweep.best_npv),
-        "recommended": mark(sweep.recommended),
-        "recommendation": sweep.note,
-        "points": [
-            {
-                "index": i,
-                "label": p.label,
-                "values": dict(zip(sweep.keys, p.values, strict=True)),
-                "roi": p.roi.to_json(),
-                "npv": p.npv.to_json(),
-                "pv_costs": p.pv_costs.to_json(),
-                "payback_months": p.payback_months.to_json(),
-                "prob_roi_positive": p.prob_roi_positive,
-                "service_level": {c: iv.to_json() for c, iv in p.service_levels},
-                "objectives": [o.to_json() for o in p.objectives],
-                "prob_all_objectives": p.prob_all_objectives,
-                "prob_all_objectives_mcse": p.prob_all_objectives_mcse,
-                "prob_best_npv": p.prob_best,
-                "prob_best_npv_mcse": p.prob_best_mcse,
-                "best_npv": i == sweep.best_npv,
-                "recommended": i == sweep.recommended,
-            }
-            for i, p in enumerate(sweep.points)
-        ],
-    }

@@ -46,11 +46,14 @@ def compare(
     for NPV) and P(better than the first). Last, the probability that each scenario has the
     highest NPV, and of meeting each objective. --set applies to every scenario.
 
+    An undefined value (ROI without incremental cost, payback beyond the horizon) is never
+    better: it counts as the worst, and two undefined values tie (counted in neither).
+
     \b
     Example:
       simroi compare default social-team-2 social-team-3 --trials 1000 --seed 7
     """
-    from simroi.analysis.comparison import compare_result_set, comparison_to_json, run_comparison
+    from simroi.analysis.comparison import compare_result_set, run_comparison
     from simroi.cli.render import render_comparison
 
     options = sim.options()
@@ -70,14 +73,15 @@ def compare(
         engine=sim.engine,
     )
     result_set = result_set.with_command(command)
-    data = comparison_to_json(compare_result_set(result_set))
+    comparison = compare_result_set(result_set)
+    data = comparison.to_dict()
     if out is not None:
         result_set.save(out)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    render_comparison(data, console)
+    render_comparison(comparison, console)
     print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
@@ -126,7 +130,7 @@ def sweep(
       simroi sweep default --set channels.social.agents=1:4 \\
           --set program.monthly_tools_cost=1000,3000
     """
-    from simroi.analysis.sweep import run_sweep, summarize_sweep, sweep_to_json
+    from simroi.analysis.sweep import run_sweep, summarize_sweep
     from simroi.cli.render import render_sweep
 
     options = sim.options()
@@ -147,14 +151,15 @@ def sweep(
         options=("--confidence", repr(confidence)),
     )
     result_set = result_set.with_command(command)
-    data = sweep_to_json(summarize_sweep(result_set, confidence))
+    summary = summarize_sweep(result_set, confidence)
+    data = summary.to_dict()
     if out is not None:
         result_set.save(out)
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    render_sweep(data, console)
+    render_sweep(summary, console)
     print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
@@ -219,7 +224,7 @@ def sensitivity(
 
     NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
     """
-    from simroi.analysis.sensitivity import run_sensitivity, sensitivity_to_json
+    from simroi.analysis.sensitivity import run_sensitivity, summarize_sensitivity
     from simroi.cli.render import render_sensitivity
 
     options = sim.options()
@@ -254,12 +259,13 @@ def sensitivity(
     result = result.with_command(command)
     if out is not None:
         result.save(out)
-    data = sensitivity_to_json(result)
+    summary = summarize_sensitivity(result)
+    data = summary.to_dict()
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     console = _console(ctx)
-    render_sensitivity(data, console, top=top)
+    render_sensitivity(summary, console, top=top)
     print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)

@@ -1,125 +1,148 @@
-"""Rich rendering of summaries for the terminal. Pure presentation: takes data and a Console.
+"""Rich rendering of summaries for the terminal. Pure presentation: takes summaries and a Console.
 
-The library computes; this module only lays numbers out. Every function takes the
+The library computes; this module only lays numbers out, and every number becomes text through
+:mod:`simroi.formatting`, as on slides and in tables, and as in the notebook views of the
+summaries (:func:`simroi.analysis.views.cell`). Within a table, amounts of money share one unit
+and precision (that of the table's largest amount: ``$65k`` beside ``$8k``, never
+``$8,000.00``) and percentages one decimal. Every function takes the
 :class:`rich.console.Console` to print on, so tests can capture the output.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from simroi.formatting import KPI_LABELS, LINE_LABELS
+from simroi.analysis.views import PCT_DIGITS
+from simroi.analysis.views import cell as _cell
+from simroi.formatting import (
+    KPI_LABELS,
+    LINE_LABELS,
+    SOCIAL_LABELS,
+    money,
+    pct,
+    signed,
+    significant,
+)
+
+if TYPE_CHECKING:
+    from simroi.analysis.comparison import ComparisonResult
+    from simroi.analysis.sensitivity import SensitivityResult, Tornado, TornadoRow
+    from simroi.analysis.summary import Interval, RunSummary
+    from simroi.analysis.sweep import SweepResult
 
 __all__ = [
-    "money",
-    "pct",
     "render_assumptions",
+    "render_comparison",
+    "render_kpis",
     "render_queue_study",
     "render_run_summary",
     "render_scenarios",
+    "render_sensitivity",
+    "render_sweep",
 ]
+
+#: The social-media KPIs shown under the channels' (the customer count is not a KPI here).
+SOCIAL_KPIS = ("public_posts", "impressions", "sentiment")
 
 
 def _ok(x: Any) -> bool:
     return isinstance(x, int | float) and math.isfinite(x)
 
 
-def pct(x: Any, digits: int = 0) -> str:
-    """A share as a percentage, or an em dash when undefined."""
-    return f"{x * 100:.{digits}f}%" if _ok(x) else "—"
+def _scale(values: Iterable[Any]) -> float:
+    """The magnitude of numbers shown together: the largest defined one."""
+    return max((abs(v) for v in values if _ok(v)), default=0.0)
 
 
-def money(x: Any, currency: str = "USD") -> str:
-    """An amount with thousands separators, compact above a million."""
-    if not _ok(x):
+def _spread(iv: Interval | None) -> list[float]:
+    return [] if iv is None else [iv.mean, iv.p05, iv.p50, iv.p95]
+
+
+def _interval_row(
+    label: str, iv: Interval, kind: str, currency: str, scale: float | None
+) -> list[str]:
+    return [label, *(_cell(x, kind, currency, scale) for x in (iv.mean, iv.p05, iv.p50, iv.p95))]
+
+
+def _band(
+    iv: Interval | None, kind: str, currency: str, scale: float | None, center: str = "mean"
+) -> str:
+    """``center [P5–P95]`` of an interval, or an em dash."""
+    if iv is None or not _ok(getattr(iv, center)):
         return "—"
-    symbol = "$" if currency == "USD" else f"{currency} "
-    sign = "-" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e6:
-        return f"{sign}{symbol}{x / 1e6:.2f}M"
-    if x >= 1e4:
-        return f"{sign}{symbol}{x / 1e3:.0f}k"
-    return f"{sign}{symbol}{x:,.2f}"
-
-
-def _fmt(x: Any, kind: str, currency: str) -> str:
-    if kind == "pct":
-        return pct(x, 1)
-    if kind == "money":
-        return money(x, currency)
-    if kind == "num2":
-        return f"{x:.2f}" if _ok(x) else "—"
-    return f"{x:,.0f}" if _ok(x) else "—"
-
-
-def _interval_row(label: str, iv: dict[str, Any], kind: str, currency: str) -> list[str]:
-    return [label, *(_fmt(iv.get(k), kind, currency) for k in ("mean", "p05", "p50", "p95"))]
-
-
-def render_run_summary(summary: dict[str, Any], console: Console) -> None:
-    """Print a run's summary: ROI, NPV, payback, lines, TEI view, KPIs, objectives."""
-    cur = summary.get("currency", "USD")
-    sc = summary["scenario"]
-    console.print(
-        f"[bold]{sc['name']}[/bold] against [bold]{sc['baseline']}[/bold] — "
-        f"{summary['trials']:,} trials, horizon {summary['horizon_months']} months, "
-        f"engine {summary['engine']}"
+    return (
+        f"{_cell(getattr(iv, center), kind, currency, scale)} "
+        f"[{_cell(iv.p05, kind, currency, scale)}–{_cell(iv.p95, kind, currency, scale)}]"
     )
-    roi, npv, pay = summary["roi"], summary["npv"], summary["payback_months"]
+
+
+def render_run_summary(summary: RunSummary, console: Console) -> None:
+    """Print a run's summary: ROI, NPV, payback, lines, TEI view, KPIs, objectives."""
+    cur = summary.currency
+    prov = summary.result.provenance
+    console.print(
+        f"[bold]{prov.scenario_name}[/bold] against [bold]{prov.baseline_name}[/bold] — "
+        f"{summary.trials:,} trials, horizon {summary.horizon_months} months, "
+        f"engine {prov.engine}"
+    )
+    amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
+    cash = _scale(x for iv in amounts for x in _spread(iv))
     table = Table(title="Return on investment (incremental to the baseline)", title_justify="left")
     for col in ("", "mean", "P5", "P50", "P95"):
         table.add_column(col, justify="right" if col else "left")
-    table.add_row(*_interval_row("ROI", roi, "pct", cur))
-    table.add_row(*_interval_row("NPV", npv, "money", cur))
-    table.add_row(*_interval_row("Payback (months)", pay, "num", cur))
-    table.add_row(*_interval_row("PV benefits", summary["pv_benefits"], "money", cur))
-    table.add_row(*_interval_row("PV costs", summary["pv_costs"], "money", cur))
+    table.add_row(*_interval_row("ROI", summary.roi, "pct", cur, None))
+    table.add_row(*_interval_row("NPV", summary.npv, "money", cur, cash))
+    payback = summary.payback_months
+    table.add_row(*_interval_row("Payback (months)", payback, "num", cur, _scale(_spread(payback))))
+    table.add_row(*_interval_row("PV benefits", summary.pv_benefits, "money", cur, cash))
+    table.add_row(*_interval_row("PV costs", summary.pv_costs, "money", cur, cash))
     console.print(table)
+    roi_positive = summary.prob_roi_positive
     console.print(
-        f"P(ROI > 0) = [bold]{pct(roi['prob_positive'], 1)}[/bold] "
-        f"(Monte Carlo s.e. {pct(roi['prob_positive_mcse'], 2)}); "
-        f"P(NPV > 0) = {pct(npv['prob_positive'], 1)}; "
-        f"P(no payback within {summary['horizon_months']} months) = "
-        f"{pct(pay['prob_no_payback'], 1)}"
+        f"P(ROI > 0) = [bold]{pct(roi_positive.value, PCT_DIGITS)}[/bold] "
+        f"(Monte Carlo s.e. {pct(roi_positive.mcse, PCT_DIGITS)}); "
+        f"P(NPV > 0) = {pct(summary.prob_npv_positive.value, PCT_DIGITS)}; "
+        f"P(no payback within {summary.horizon_months} months) = "
+        f"{pct(summary.prob_no_payback.value, PCT_DIGITS)}"
     )
-    if roi.get("note"):
-        console.print(f"[yellow]Note:[/yellow] {roi['note']}")
+    if summary.roi_note:
+        console.print(f"[yellow]Note:[/yellow] {summary.roi_note}")
     lines = Table(title="Benefits and costs (present value, incremental)", title_justify="left")
     for col in ("line", "mean", "P5", "P50", "P95"):
         lines.add_column(col, justify="right" if col != "line" else "left")
-    for key, iv in summary["lines"].items():
-        lines.add_row(*_interval_row(LINE_LABELS.get(key, key), iv, "money", cur))
+    scale = _scale(x for iv in summary.lines.values() for x in _spread(iv))
+    for key, iv in summary.lines.items():
+        lines.add_row(*_interval_row(LINE_LABELS.get(key, key), iv, "money", cur, scale))
     console.print(lines)
-    tei = summary["tei"]
+    tei = summary.tei
     console.print(
-        f"TEI-style risk-adjusted view (benefits at P{tei['benefit_percentile']:g}, costs at "
-        f"P{tei['cost_percentile']:g}): NPV {money(tei['npv'], cur)}, ROI {pct(tei['roi'])}"
+        f"TEI-style risk-adjusted view (benefits at P{significant(tei.benefit_percentile)}, "
+        f"costs at P{significant(tei.cost_percentile)}): NPV {money(tei.npv, cur)}, "
+        f"ROI {pct(tei.roi, PCT_DIGITS)}"
     )
     render_kpis(summary, console)
-    if summary["objectives_detail"]:
+    if summary.objectives:
         obj = Table(title="Return on objectives", title_justify="left")
         obj.add_column("objective")
         obj.add_column("P(met)", justify="right")
         obj.add_column("± s.e.", justify="right")
-        for o in summary["objectives_detail"]:
-            obj.add_row(o["name"], pct(o["probability"], 1), pct(o["mcse"], 1))
+        for o in summary.objectives:
+            obj.add_row(o.label, pct(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS))
         console.print(obj)
-    if summary.get("stop_reason", "").startswith(("converged", "stopped")):
-        console.print(f"Trials: {summary['stop_reason']}")
+    if prov.stop_reason.startswith(("converged", "stopped")):
+        console.print(f"Trials: {prov.stop_reason}")
 
 
-def render_kpis(summary: dict[str, Any], console: Console) -> None:
+def render_kpis(summary: RunSummary, console: Console) -> None:
     """KPIs per channel, program beside baseline (P50 with the 90% interval)."""
-    cur = summary.get("currency", "USD")
-    kpis = summary["kpis"]
-    program = kpis.get("program", {})
-    baseline = kpis.get("baseline", {})
+    cur = summary.currency
+    program = summary.kpis.get("program", {})
+    baseline = summary.kpis.get("baseline", {})
     channels = sorted({k.split(".")[0] for k in program if "." in k})
     table = Table(title="Operational KPIs over the horizon: P50 [P5–P95]", title_justify="left")
     table.add_column("channel")
@@ -131,27 +154,16 @@ def render_kpis(summary: dict[str, Any], console: Console) -> None:
             key = f"{channel}.{kpi}"
             if key not in program:
                 continue
-            cells = []
-            for world in (program, baseline):
-                iv = world.get(key)
-                if iv is None or not _ok(iv.get("p50")):
-                    cells.append("—")
-                else:
-                    cells.append(
-                        f"{_fmt(iv['p50'], kind, cur)} [{_fmt(iv['p05'], kind, cur)}–"
-                        f"{_fmt(iv['p95'], kind, cur)}]"
-                    )
+            worlds = (program.get(key), baseline.get(key))
+            scale = _scale(x for iv in worlds for x in _spread(iv))
+            cells = [_band(iv, kind, cur, scale, center="p50") for iv in worlds]
             table.add_row(channel, label, *cells)
-    for key, label, kind in (
-        ("public_posts", "Public posts / month", "num"),
-        ("impressions", "Impressions / month", "num"),
-        ("sentiment", "Net sentiment of impressions", "pct"),
-    ):
-        cells = []
-        for world in (program, baseline):
-            iv = world.get(key)
-            cells.append(_fmt(iv["p50"], kind, cur) if iv and _ok(iv.get("p50")) else "—")
-        table.add_row("social media", label, *cells)
+    for key in SOCIAL_KPIS:
+        label, kind = SOCIAL_LABELS[key]
+        medians = [world[key].p50 if key in world else math.nan for world in (program, baseline)]
+        table.add_row(
+            "social media", label, *(_cell(x, kind, cur, _scale(medians)) for x in medians)
+        )
     console.print(table)
 
 
@@ -166,7 +178,7 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
         table.add_row(
             r["input"],
             r["distribution"],
-            *(f"{r[k]:.4g}" for k in ("p05", "p50", "p95", "mean")),
+            *(significant(r[k]) for k in ("p05", "p50", "p95", "mean")),
             r["source"],
         )
     console.print(table)
@@ -190,13 +202,14 @@ def render_queue_study(data: dict[str, Any], console: Console) -> None:
     for label, key, kind in rows:
         s = sim[key]
         lo, hi = s["ci95"]
-        cell = f"{_fmt(s['mean'], kind, 'USD')} [{_fmt(lo, kind, 'USD')}, {_fmt(hi, kind, 'USD')}]"
+        low, high = _cell(lo, kind, "USD"), _cell(hi, kind, "USD")
+        cell = f"{_cell(s['mean'], kind, 'USD')} [{low}, {high}]"
         c_val = (
             "—"
             if c is None
-            else _fmt(c.get(key, 0.0 if key == "abandonment" else None), kind, "USD")
+            else _cell(c.get(key, 0.0 if key == "abandonment" else None), kind, "USD")
         )
-        a_val = "—" if a is None else _fmt(a.get(key), kind, "USD")
+        a_val = "—" if a is None else _cell(a.get(key), kind, "USD")
         table.add_row(label, cell, c_val, a_val)
     console.print(table)
     console.print(
@@ -219,41 +232,20 @@ def render_scenarios(rows: Sequence[tuple[str, str]], console: Console) -> None:
 
 # --- decisions: compare, sweep, sensitivity ----------------------------------------------------
 
-__all__ += ["render_comparison", "render_sensitivity", "render_sweep"]
 
-
-def _signed(x: Any, kind: str, currency: str) -> str:
+def _signed(x: Any, kind: str, currency: str, scale: float | None) -> str:
     """A difference with its sign: percentage points for shares, signed money and numbers."""
-    if not _ok(x):
-        return "—"
-    if kind == "pct":
-        return f"{x * 100:+.1f} pp"
-    if kind == "money":
-        text = money(abs(x), currency)
-        return f"{'+' if x >= 0 else '-'}{text}"
-    if kind == "num2":
-        return f"{x:+.2f}"
-    return f"{x:+,.0f}" if abs(x) >= 10 else f"{x:+.2f}"
+    return signed(x, kind, currency, scale=scale, digits=PCT_DIGITS)
 
 
-def _band(iv: dict[str, Any] | None, kind: str, currency: str, center: str = "mean") -> str:
-    """``center [P5–P95]`` of an interval dict, or an em dash."""
-    if not iv or not _ok(iv.get(center)):
-        return "—"
-    return (
-        f"{_fmt(iv[center], kind, currency)} "
-        f"[{_fmt(iv.get('p05'), kind, currency)}–{_fmt(iv.get('p95'), kind, currency)}]"
-    )
-
-
-def render_comparison(data: dict[str, Any], console: Console, *, command: str = "") -> None:
+def render_comparison(comparison: ComparisonResult, console: Console) -> None:
     """Print a comparison: each metric per scenario, paired differences, P(better), P(best)."""
-    cur = data.get("currency", "USD")
-    scenarios = data["scenarios"]
-    ref = data["reference"]
+    c = comparison
+    cur = c.currency
+    ref = c.labels[0]
     console.print(
-        f"[bold]Comparison of {len(scenarios)} scenarios[/bold], each against its own baseline — "
-        f"{data['trials']:,} trials with common random numbers (seed {data['seed']}). "
+        f"[bold]Comparison of {len(c.labels)} scenarios[/bold], each against its own baseline — "
+        f"{c.trials:,} trials with common random numbers (seed {c.seed}). "
         f"Δ is the paired difference against [bold]{ref}[/bold], trial by trial."
     )
     table = Table(
@@ -261,51 +253,49 @@ def render_comparison(data: dict[str, Any], console: Console, *, command: str = 
         title_justify="left",
     )
     table.add_column("metric")
-    for s in scenarios:
-        table.add_column(s["label"], justify="right", overflow="fold")
-    for metric in data["metrics"].values():
-        kind = metric["kind"]
+    for label in c.labels:
+        table.add_column(label, justify="right", overflow="fold")
+    for metric in c.metrics:
+        kind = metric.kind
+        scale = _scale(x for iv in metric.values for x in _spread(iv))
         cells = []
-        for value, diff in zip(metric["values"], metric["differences"], strict=True):
-            cell = _band(value, kind, cur)
+        for value, diff in zip(metric.values, metric.differences, strict=True):
+            cell = _band(value, kind, cur, scale)
             if diff is not None:
-                low, high = diff["ci95_low"], diff["ci95_high"]
                 cell += (
-                    f"\nΔ {_signed(diff['mean'], kind, cur)} "
-                    f"({_signed(low, kind, cur)} to {_signed(high, kind, cur)})"
+                    f"\nΔ {_signed(diff.mean, kind, cur, scale)} "
+                    f"({_signed(diff.ci95_low, kind, cur, scale)} to "
+                    f"{_signed(diff.ci95_high, kind, cur, scale)})"
                 )
-                if diff.get("prob_better") is not None:
-                    cell += f"\nP(better) {pct(diff['prob_better'], 1)}"
+                if diff.prob_better is not None:
+                    cell += f"\nP(better) {pct(diff.prob_better, PCT_DIGITS)}"
             cells.append(cell)
-        table.add_row(metric["label"], *cells)
+        table.add_row(metric.label, *cells)
     table.add_row(
         "[bold]P(highest NPV)[/bold]",
         *(
-            f"[bold]{pct(s['prob_best'], 1)}[/bold] ± {pct(s['prob_best_mcse'], 1)}"
-            for s in scenarios
+            f"[bold]{pct(p, PCT_DIGITS)}[/bold] ± {pct(se, PCT_DIGITS)}"
+            for p, se in zip(c.prob_best, c.prob_best_mcse, strict=True)
         ),
     )
-    labels = list(dict.fromkeys(k for s in scenarios for k in s["objectives"]))
-    for label in labels:
-        table.add_row(f"P({label})", *(pct(s["objectives"].get(label), 1) for s in scenarios))
+    for label, probabilities in c.objectives:
+        table.add_row(f"P({label})", *(pct(p, PCT_DIGITS) for p in probabilities))
     console.print(table)
-    npv = data["metrics"].get("npv")
-    if npv is not None and len(scenarios) > 1:
-        for s, diff in zip(scenarios[1:], npv["differences"][1:], strict=True):
-            paired = (diff["ci95_high"] - diff["ci95_low"]) / 2 if _ok(diff["ci95_high"]) else None
-            unpaired = (
-                (diff["unpaired_ci95_high"] - diff["unpaired_ci95_low"]) / 2
-                if _ok(diff["unpaired_ci95_high"])
-                else None
-            )
-            if paired and unpaired:
+    npv = next((m for m in c.metrics if m.key == "npv"), None)
+    if npv is not None and len(c.labels) > 1:
+        for label, diff in zip(c.labels[1:], npv.differences[1:], strict=True):
+            if diff is None:
+                continue
+            paired = (diff.ci95_high - diff.ci95_low) / 2
+            unpaired = (diff.unpaired_ci95_high - diff.unpaired_ci95_low) / 2
+            if _ok(paired) and _ok(unpaired) and paired and unpaired:
+                scale = _scale([diff.mean, paired, unpaired])
                 console.print(
-                    f"ΔNPV {s['label']} vs {ref}: {_signed(diff['mean'], 'money', cur)} "
-                    f"± {money(paired, cur)} (95%, paired); independent runs would give "
-                    f"± {money(unpaired, cur)} ({unpaired / paired:.1f}× wider)"
+                    f"ΔNPV {label} vs {ref}: {_signed(diff.mean, 'money', cur, scale)} "
+                    f"± {money(paired, cur, scale)} (95%, paired); independent runs would give "
+                    f"± {money(unpaired, cur, scale)} "
+                    f"({significant(unpaired / paired, 2)}× wider)"
                 )
-    if command:
-        console.print(f"Replay exactly: [bold]{command}[/bold]")
 
 
 def _sweep_key_header(key: str) -> str:
@@ -314,20 +304,20 @@ def _sweep_key_header(key: str) -> str:
     return ".".join(parts[-2:])
 
 
-def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -> None:
+def render_sweep(sweep: SweepResult, console: Console) -> None:
     """Print a sweep: one row per grid point with bands, objectives and the two marks."""
-    cur = data.get("currency", "USD")
-    keys = data["keys"]
-    points = data["points"]
-    objectives = data.get("objectives", [])
-    channels = list(points[0]["service_level"]) if points else []
+    cur = sweep.currency
+    keys = sweep.keys
+    points = sweep.points
+    objectives = sweep.objective_labels
+    channels = [c for c, _ in points[0].service_levels] if points else []
     console.print(
         f"[bold]Sweep of {' × '.join(keys)}[/bold] over {len(points)} points — "
-        f"{data['trials']:,} trials each with common random numbers (seed {data['seed']})"
+        f"{sweep.trials:,} trials each with common random numbers (seed {sweep.seed})"
     )
 
-    def marks(p: dict[str, Any]) -> str:
-        return ("★" if p["best_npv"] else "") + ("✔" if p["recommended"] else "")
+    def marks(i: int) -> str:
+        return ("★" if i == sweep.best_npv else "") + ("✔" if i == sweep.recommended else "")
 
     money_table = Table(
         title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
@@ -350,24 +340,26 @@ def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -
         service.add_column("all", justify="right")
     for table in (money_table, service):
         table.add_column("", no_wrap=True)
-    for p in points:
-        style = "bold" if p["recommended"] or p["best_npv"] else None
-        values = [str(p["values"][k]) for k in keys]
+    scale = _scale(x for p in points for iv in (p.npv, p.pv_costs) for x in _spread(iv))
+    for i, p in enumerate(points):
+        style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
+        values = [str(v) for v in p.values]
         money_table.add_row(
             *values,
-            _band(p["roi"], "pct", cur, "p50"),
-            _band(p["npv"], "money", cur, "p50"),
-            money(p["pv_costs"]["mean"], cur),
-            pct(p["prob_best_npv"], 0),
-            marks(p),
+            _band(p.roi, "pct", cur, None, "p50"),
+            _band(p.npv, "money", cur, scale, "p50"),
+            money(p.pv_costs.mean, cur, scale),
+            pct(p.prob_best, PCT_DIGITS),
+            marks(i),
             style=style,
         )
+        service_levels = dict(p.service_levels)
         service.add_row(
             *values,
-            *(pct(p["service_level"][c]["mean"], 1) for c in channels),
-            *(pct(o["probability"], 0) for o in p["objectives"]),
-            *([pct(p["prob_all_objectives"], 0)] if objectives else []),
-            marks(p),
+            *(pct(service_levels[c].mean, PCT_DIGITS) for c in channels),
+            *(pct(o.probability, PCT_DIGITS) for o in p.objectives),
+            *([pct(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
+            marks(i),
             style=style,
         )
     console.print(money_table)
@@ -377,18 +369,15 @@ def render_sweep(data: dict[str, Any], console: Console, *, command: str = "") -
         console.print(f"  obj {i}: {label}", markup=False)
     if objectives:
         console.print("  all: every objective met in the same trial", markup=False)
-    best = data["best_npv"]
-    if best is not None:
-        point = points[best["index"]]
+    if points:
+        best = points[sweep.best_npv]
         console.print(
-            f"★ Best expected NPV: [bold]{best['label']}[/bold] (mean NPV "
-            f"{money(point['npv']['mean'], cur)}; highest NPV in {pct(point['prob_best_npv'], 0)} "
+            f"★ Best expected NPV: [bold]{best.label}[/bold] (mean NPV "
+            f"{money(best.npv.mean, cur)}; highest NPV in {pct(best.prob_best, PCT_DIGITS)} "
             "of trials)"
         )
-    mark = "✔" if data["recommended"] is not None else "✘"
-    console.print(f"{mark} {data['recommendation']}", markup=False)
-    if command:
-        console.print(f"Replay exactly: [bold]{command}[/bold]")
+    mark = "✔" if sweep.recommended is not None else "✘"
+    console.print(f"{mark} {sweep.note}", markup=False)
 
 
 def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 8) -> str:
@@ -402,18 +391,19 @@ def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 8) -
 
 
 def _tornado_table(
-    block: dict[str, Any],
-    rows: Sequence[dict[str, Any]],
+    tornado: Tornado,
+    rows: Sequence[TornadoRow],
     *,
     title: str,
     sampling: bool,
     currency: str,
 ) -> Table:
-    kind = "pct" if block["output"] == "roi" else "money"
-    output = block["output"].upper()
-    base = block.get("base")
-    spans = [abs(v - base) for r in rows for v in (r["low"], r["high"]) if _ok(v) and _ok(base)]
-    scale = max(spans, default=0.0)
+    kind = "pct" if tornado.output == "roi" else "money"
+    output = tornado.output.upper()
+    base = tornado.base
+    spans = [abs(v - base) for r in rows for v in (r.low, r.high) if _ok(v) and _ok(base)]
+    bar_scale = max(spans, default=0.0)
+    scale = _scale([base, *(v for r in rows for v in (r.low, r.high))])
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("input", overflow="fold")
@@ -424,55 +414,55 @@ def _tornado_table(
     else:
         table.add_column("input: P10 → P90", justify="right")
         table.add_column(f"{output}: at P10 → at P90", justify="right")
-    table.add_column(f"low ← {_fmt(base, kind, currency)} → high", no_wrap=True)
+    table.add_column(f"low ← {_cell(base, kind, currency, scale)} → high", no_wrap=True)
     for i, r in enumerate(rows, start=1):
-        cells = [str(i), r["label"]]
+        cells = [str(i), r.label]
         if sampling:
-            coef = r.get("coefficient")
-            cells.append(f"{coef:+.2f}" if _ok(coef) else "—")
+            cells.append("—" if r.coefficient is None else signed(r.coefficient, "num2"))
         else:
-            lo, hi = r.get("value_low"), r.get("value_high")
-            cells.append(f"{lo:.4g} → {hi:.4g}" if _ok(lo) and _ok(hi) else "—")
-        cells.append(f"{_fmt(r['low'], kind, currency)} → {_fmt(r['high'], kind, currency)}")
+            lo, hi = r.value_low, r.value_high
+            cells.append(f"{significant(lo)} → {significant(hi)}" if _ok(lo) and _ok(hi) else "—")
+        cells.append(
+            f"{_cell(r.low, kind, currency, scale)} → {_cell(r.high, kind, currency, scale)}"
+        )
         if sampling:
-            cells.append(pct(r.get("first_order_index"), 1))
-        cells.append(_tornado_bar(r["low"], r["high"], base, scale))
+            cells.append(pct(r.first_order_index, PCT_DIGITS))
+        cells.append(_tornado_bar(r.low, r.high, base, bar_scale))
         table.add_row(*cells)
     return table
 
 
-def render_sensitivity(
-    data: dict[str, Any], console: Console, *, top: int = 10, command: str = ""
-) -> None:
+def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top: int = 10) -> None:
     """Print the sampling tornado and, if present, the one-at-a-time swing tornado."""
-    cur = data.get("currency", "USD")
+    run = sensitivity.run
+    cur = str(run.meta.get("currency", "USD"))
+    sampling = sensitivity.sampling
     console.print(
-        f"[bold]What drives the {data['output'].upper()} of {data['scenario']}[/bold] — "
-        f"{data['trials']:,} trials (seed {data['seed']})"
+        f"[bold]What drives the {sampling.output.upper()} of "
+        f"{run.provenance.scenario_name}[/bold] — {run.trials:,} trials "
+        f"(seed {run.provenance.seed})"
     )
-    rows = data["rows"][:top]
+    rows = sampling.rows[:top]
     console.print(
         _tornado_table(
-            data,
+            sampling,
             rows,
             title=f"Tornado from the Monte Carlo trials (top {len(rows)} of "
-            f"{len(data['rows'])} inputs)",
+            f"{len(sampling.rows)} inputs)",
             sampling=True,
             currency=cur,
         )
     )
-    console.print(f"Method: {data['method']}", markup=False, style="italic")
-    swing = data.get("swing")
+    console.print(f"Method: {sampling.method}", markup=False, style="italic")
+    swing = sensitivity.swing
     if swing:
         console.print(
             _tornado_table(
                 swing,
-                swing["rows"],
+                swing.rows,
                 title="One-at-a-time swing tornado (for slides)",
                 sampling=False,
                 currency=cur,
             )
         )
-        console.print(f"Method: {swing['method']}", markup=False, style="italic")
-    if command:
-        console.print(f"Replay exactly: [bold]{command}[/bold]")
+        console.print(f"Method: {swing.method}", markup=False, style="italic")

@@ -85,6 +85,7 @@ def run(
     """
     import tempfile
 
+    from simroi.analysis.summary import require_baseline
     from simroi.errors import OutputError
     from simroi.execution import workers
     from simroi.execution.checkpoint import default_checkpoint_path, discard_checkpoint
@@ -94,11 +95,7 @@ def run(
         workers.start_early(sim.workers or workers.cores())
         ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
     loaded = load_scenario(scenario, overrides=overrides)
-    if loaded.baseline is None:
-        raise SimroiError(
-            f"{loaded.source}: scenario.baseline: ROI is measured against a baseline; name a "
-            'baseline file in [scenario] baseline = "..." or add a [baseline] table of overrides'
-        )
+    require_baseline(loaded)
     options = sim.options()
     if out is not None:
         _check_writable(out)
@@ -175,7 +172,7 @@ def run(
     summary = summarize(result)
     console = _console(ctx)
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         render_run_summary(summary, console)
         print_replay(console, command)

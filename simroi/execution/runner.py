@@ -26,6 +26,7 @@ import numpy as np
 
 from simroi import __version__
 from simroi.errors import OptionError, SimroiError
+from simroi.estimates import Z_TWO_SIDED_95, prob_positive
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.result import Provenance, RunResult
@@ -271,10 +272,9 @@ def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
     n = roi.size
     if n < AUTO_MIN_TRIALS:
         return None
-    p = float(np.mean(np.nan_to_num(roi, nan=-np.inf) > 0))
-    se_p = math.sqrt(p * (1 - p) / n)
+    se_p = prob_positive(roi).mcse
     mean = float(npv.mean())
-    half_width = 1.96 * float(npv.std(ddof=1)) / math.sqrt(n)
+    half_width = Z_TWO_SIDED_95 * float(npv.std(ddof=1)) / math.sqrt(n)
     if se_p < 0.005 and half_width <= 0.01 * abs(mean):
         return (
             f"converged after {n} trials: MCSE of P(ROI>0) = {se_p:.4f} < 0.005 and mean NPV "

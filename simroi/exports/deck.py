@@ -41,17 +41,12 @@ from simroi.exports.slides import (
     load_template,
     money_format,
 )
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["build_deck", "load_template"]
 
 TABLE_ROWS = 11
-
-
-def _plain(x: float) -> str:
-    """An input's value: thousands separated when large, three significant digits when not."""
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def _cover(d: SlideDeck) -> None:
@@ -116,7 +111,7 @@ def _assumption_slides(d: SlideDeck) -> None:
             [
                 row["input"],
                 row["distribution"],
-                *(_plain(row[k]) for k in ("p05", "p50", "p95")),
+                *(significant(row[k], 3) for k in ("p05", "p50", "p95")),
                 row["source"],
             ]
             for row in rows

@@ -15,9 +15,10 @@ from typing import IO, Any
 
 import numpy as np
 
+from simroi.analysis.summary import summarize
+from simroi.analysis.views import json_ready, sample_keys
 from simroi.errors import ResultFileError
-from simroi.execution.result import RunResult
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, pct, significant
 from simroi.report.run import footer
 from simroi.report.types import Report, RunReport, Stat
 
@@ -111,9 +112,9 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     )
     tei = r.tei
     out += [
-        f"TEI-style risk-adjusted view (benefits at P{tei['benefit_percentile']:g}, costs at "
-        f"P{tei['cost_percentile']:g}): ROI {pct(tei['roi'])}, NPV "
-        f"{fmt(tei['npv'], 'money', cur)}.",
+        f"TEI-style risk-adjusted view (benefits at P{tei.benefit_percentile:g}, costs at "
+        f"P{tei.cost_percentile:g}): ROI {pct(tei.roi)}, NPV "
+        f"{fmt(tei.npv, 'money', cur)}.",
         "",
     ]
     if r.objectives:
@@ -181,6 +182,7 @@ def markdown(report: Report) -> str:
     if report.kind != "run":
         names = report.sweep.labels if report.sweep else [r.name for r in report.runs]
         what = ", ".join(report.sweep.keys) if report.sweep else "scenario"
+        best = report.comparison.prob_best if report.comparison is not None else None
         rows = []
         for i, (name, r) in enumerate(zip(names, report.runs, strict=True)):
             roi, npv = r.stat("roi"), r.stat("npv")
@@ -193,25 +195,16 @@ def markdown(report: Report) -> str:
                     *roi.cells(cur)[1:4],
                     pct(roi.probability),
                     *npv.cells(cur)[1:4],
+                    *([pct(best[i])] if best is not None else []),
                     pct(r.objectives_all[0]) if r.objectives_all else "—",
                 ]
             )
+        header = [what, "ROI median", "ROI P5", "ROI P95", "P(ROI > 0)"]
+        header += ["NPV median", "NPV P5", "NPV P95"]
+        header += ["P(highest NPV)"] if best is not None else []
+        header += ["P(all objectives)"]
         out += ["## Side by side", ""]
-        out += _md_table(
-            [
-                what,
-                "ROI median",
-                "ROI P5",
-                "ROI P95",
-                "P(ROI > 0)",
-                "NPV median",
-                "NPV P5",
-                "NPV P95",
-                "P(all objectives)",
-            ],
-            rows,
-            range(1, 9),
-        )
+        out += _md_table(header, rows, range(1, len(header)))
     if report.differences:
         out += [f"## Paired differences against {report.runs[0].name} (same random numbers)", ""]
         out += _md_table(
@@ -239,7 +232,7 @@ def markdown(report: Report) -> str:
                 [
                     a["input"],
                     a["distribution"],
-                    *(f"{a[k]:.4g}" for k in ("p05", "p50", "p95")),
+                    *(significant(a[k]) for k in ("p05", "p50", "p95")),
                     a["source"],
                 ]
                 for a in rows
@@ -256,46 +249,29 @@ def markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        return _clean(value.item())
-    return value
-
-
 def summary_json(report: Report) -> dict[str, Any]:
-    """The summaries (as ``simroi run --json``) of every run, with the report's extras."""
-    from simroi.analysis.summary import summarize
+    """The summaries (as ``simroi run --json``) of every run, with the report's extras.
 
+    For a comparison, ``comparison`` is what ``simroi compare --json`` prints for the same runs
+    (paired differences, P(better), P(best)). JSON-ready: NaN is null.
+    """
     out: dict[str, Any] = {
         "format": "simroi-export",
         "kind": report.kind,
         "title": report.title,
         "headline": report.sentence,
         "details": report.details,
-        "runs": [{"name": r.name, "summary": summarize(r.result)} for r in report.runs],
+        "runs": [{"name": r.name, "summary": summarize(r.result).to_dict()} for r in report.runs],
         "differences": [s.__dict__ for s in report.differences],
     }
+    if report.comparison is not None:
+        out["comparison"] = report.comparison.to_dict()
     if report.sweep is not None:
         out["sweep"] = {k: v for k, v in report.sweep.__dict__.items()}
     sens = report.main.sensitivity
     if sens:
         out["sensitivity"] = [s.__dict__ for s in sens]
-    return out
-
-
-def sample_keys(result: RunResult) -> list[str]:
-    """Sample names in reading order: headline, lines, KPIs, inputs."""
-    first = ["roi", "npv", "payback_months", "pv_benefits", "pv_costs"]
-    rest = sorted(k for k in result.samples if k not in first)
-    order = {"pv.": 0, "kpi.": 1, "input.": 2}
-    rest.sort(key=lambda k: next((v for p, v in order.items() if k.startswith(p)), 3))
-    return [k for k in first if k in result.samples] + rest
+    return json_ready(out)
 
 
 def trial_arrays(report: Report) -> dict[str, np.ndarray]:

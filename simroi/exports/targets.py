@@ -34,7 +34,6 @@ from simroi.errors import OutputError, ResultFileError, SimroiError
 from simroi.execution.result import ResultSet, RunResult, atomic_write, load_any
 from simroi.exports.tables import (
     EXCEL_MAX_ROWS,
-    _clean,
     markdown,
     summary_csv,
     summary_json,
@@ -116,14 +115,14 @@ def plan(
     ------
     OutputError
         For an unknown suffix, a missing or unwritable directory, the same file twice, an
-        unknown chart, ``--template`` without a ``.pptx`` target, or a missing openpyxl.
+        unknown chart, a template without a ``.pptx`` target, or a missing openpyxl.
     """
     from simroi.exports.charts import available_charts, default_chart
 
     charts = available_charts(report)
     if chart is not None and chart not in charts:
         raise OutputError(
-            f"--chart {chart}: no such chart for this {report.kind} result "
+            f"chart {chart!r}: no such chart for this {report.kind} result "
             f"(available: {', '.join(charts)})"
         )
     outputs: list[Output] = []
@@ -134,7 +133,7 @@ def plan(
             known = ", ".join(FORMATS)
             hint = (
                 (
-                    " (result files are written by run/compare/sweep --out; for raw trials use "
+                    " (.npz is the suffix of result files; for raw trials use "
                     f"{path.with_suffix('.trials.npz').name})"
                 )
                 if path.suffix == ".npz"
@@ -162,13 +161,13 @@ def plan(
             raise OutputError(f"{out.path}: cannot write: it is a directory")
         key = out.path.resolve()
         if key in seen:
-            raise OutputError(f"{out.path}: named twice in --to")
+            raise OutputError(f"{out.path}: named twice among the targets")
         seen.add(key)
     kinds = {out.fmt for out in outputs}
     if template is not None and ".pptx" not in kinds:
-        raise OutputError(f"--template {template}: applies to .pptx targets, and none is given")
+        raise OutputError(f"template {template}: applies to .pptx targets, and none is given")
     if chart is not None and not kinds & {".png", ".svg"}:
-        raise OutputError(f"--chart {chart}: applies to .png and .svg targets, and none is given")
+        raise OutputError(f"chart {chart!r}: applies to .png and .svg targets, and none is given")
     if ".xlsx" in kinds:
         try:
             import openpyxl  # noqa: F401
@@ -178,7 +177,7 @@ def plan(
         if rows > EXCEL_MAX_ROWS:
             raise OutputError(
                 f"{rows:,} trials exceed Excel's {EXCEL_MAX_ROWS + 1:,} rows; "
-                "export the raw trials with --to NAME.trials.npz or .trials.csv"
+                "export the raw trials to NAME.trials.npz or NAME.trials.csv instead"
             )
     return outputs
 
@@ -216,7 +215,7 @@ def export(
 def export_file(path: str | Path, targets: Sequence[str | Path], **options: Any) -> list[Path]:
     """:func:`export` from a result file name (what ``simroi export`` runs)."""
     if not targets:
-        raise OutputError("nothing to export: give at least one --to FILE")
+        raise OutputError("nothing to export: give at least one target file")
     return export(load_result(path), targets, source=str(path), **options)
 
 
@@ -243,9 +242,7 @@ def _render(report: Report, out: Output, template: Any) -> Writer:
         return _bytes(markdown(report).encode("utf-8"))
     if out.fmt == ".json":
         return _bytes(
-            (json.dumps(_clean(summary_json(report)), indent=2, allow_nan=False) + "\n").encode(
-                "utf-8"
-            )
+            (json.dumps(summary_json(report), indent=2, allow_nan=False) + "\n").encode("utf-8")
         )
     if out.fmt == ".xlsx":
         from simroi.exports.workbook import build_workbook

@@ -12,12 +12,12 @@ so large trial sheets stay cheap.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from simroi.analysis.views import json_ready, sample_keys
 from simroi.report.types import Report
 
 __all__ = ["NUMBER_FORMATS", "build_workbook"]
@@ -34,11 +34,8 @@ NUMBER_FORMATS = {
 
 
 def _value(x: Any) -> Any:
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
+    """A cell's value: NaN and infinities empty, NumPy scalars as Python numbers."""
+    return json_ready(x)
 
 
 def build_workbook(report: Report) -> bytes:
@@ -47,7 +44,7 @@ def build_workbook(report: Report) -> bytes:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows, sample_keys
+    from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -224,9 +221,7 @@ def build_workbook(report: Report) -> bytes:
             columns += list(res.net_by_month.T)
         table = np.column_stack(columns)
         for t in range(res.trials):
-            ws.append(
-                [r.name, t, *(None if not math.isfinite(v) else v for v in table[t].tolist())]
-            )
+            ws.append([r.name, t, *json_ready(table[t].tolist())])
 
     ws = sheet("Provenance", [22, 20, 80])
     header(ws, ["run", "field", "value"])

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simroi.errors import OptionError
+from simroi.estimates import Z_TWO_SIDED_95
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.shifts import QueueState, ShiftPattern
@@ -240,7 +241,11 @@ class QueueStudy:
             if ok.size == 0:
                 return {"mean": None, "ci95": [None, None]}
             mean = float(ok.mean())
-            half = 1.96 * float(ok.std(ddof=1)) / math.sqrt(ok.size) if ok.size > 1 else math.nan
+            half = (
+                Z_TWO_SIDED_95 * float(ok.std(ddof=1)) / math.sqrt(ok.size)
+                if ok.size > 1
+                else math.nan
+            )
             return {"mean": mean, "ci95": [mean - half, mean + half]}
 
         c, a = self.erlang_c, self.erlang_a

@@ -2,25 +2,23 @@
 
 A comparison's runs share their random numbers, so trial *t* is the same possible world in each;
 the paired differences against the first scenario (NPV and ROI, trial by trial) are far tighter
-than the difference of two intervals. A sweep's curve and recommendation are read from the result
-file as ``simroi sweep`` stored them (the cheapest point meeting every objective in the same trial
-with the stated confidence; the point with the highest mean NPV); nothing is re-decided here.
+than the difference of two intervals. They, P(better) and P(best) come from
+:func:`simroi.analysis.comparison.compare_results`, the computation ``simroi compare`` prints,
+so an export of a comparison shows the numbers the command showed. A sweep's curve and
+recommendation are read from the result file as ``simroi sweep`` stored them (the cheapest point
+meeting every objective in the same trial with the stated confidence; the point with the highest
+mean NPV); nothing is re-decided here.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
-
-from simroi.analysis.summary import probability as event_probability
+from simroi.analysis.comparison import ComparisonResult, compare_results
 from simroi.errors import ResultFileError
 from simroi.formatting import fmt, pct
-from simroi.report.run import run_details, stat
-from simroi.report.types import Stat, SweepCurve
-
-if TYPE_CHECKING:
-    from simroi.report.types import Report, RunReport
+from simroi.report.run import run_details
+from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
 __all__ = [
     "SweepCurve",
@@ -31,44 +29,37 @@ __all__ = [
     "sweep_report",
 ]
 
+#: The paired differences every export shows: (metric key, label, unit, what P(better) means).
+DIFFERENCES = (("npv", "NPV", "money", "higher NPV"), ("roi", "ROI", "pp", "higher ROI"))
 
-def differences(runs: list[RunReport]) -> list[Stat]:
-    first = runs[0]
-    ref_npv = first.result.samples["npv"]
-    ref_roi = first.result.samples["roi"]
+
+def differences(comparison: ComparisonResult) -> list[Stat]:
+    """The paired NPV and ROI differences of each scenario against the first, as table rows.
+
+    ``probability`` is P(better) (:func:`simroi.analysis.comparison.better_trials`: an
+    undefined ROI is never better).
+    """
+    first = comparison.labels[0]
     out = []
-    for r in runs[1:]:
-        npv = r.result.samples["npv"]
-        roi = r.result.samples["roi"]
-        if npv.shape != ref_npv.shape:
-            raise ResultFileError(
-                f"runs {first.name!r} and {r.name!r} have different trial counts "
-                f"({ref_npv.size} and {npv.size}): paired differences need common random numbers"
-            )
-        section = f"Paired difference vs {first.name}"
-        with np.errstate(invalid="ignore"):
+    for i, name in enumerate(comparison.labels[1:], start=1):
+        for key, label, unit, better in DIFFERENCES:
+            d = comparison.metric(key).differences[i]
+            assert d is not None and d.prob_better is not None and d.prob_better_mcse is not None
             out.append(
-                stat(
-                    r.name,
-                    section,
-                    "diff.npv",
-                    f"NPV: {r.name} − {first.name}",
-                    "money",
-                    npv - ref_npv,
-                    event_probability(npv > ref_npv),
-                    f"{r.name} has the higher NPV",
-                )
-            )
-            out.append(
-                stat(
-                    r.name,
-                    section,
-                    "diff.roi",
-                    f"ROI: {r.name} − {first.name}",
-                    "pp",
-                    roi - ref_roi,
-                    event_probability(roi > ref_roi),
-                    f"{r.name} has the higher ROI",
+                Stat(
+                    name,
+                    f"Paired difference vs {first}",
+                    f"diff.{key}",
+                    f"{label}: {name} − {first}",
+                    unit,
+                    d.mean,
+                    d.p05,
+                    d.p50,
+                    d.p95,
+                    d.mcse,
+                    d.prob_better,
+                    d.prob_better_mcse,
+                    f"{name} has the {better}",
                 )
             )
     return out
@@ -113,7 +104,17 @@ def sweep_curve(meta: dict[str, Any], runs: int, where: str) -> SweepCurve:
 
 
 def compare_report(runs: list[RunReport]) -> Report:
-    paired = differences(runs)
+    """The report of a comparison: each run, the paired differences, P(better) and P(best)."""
+    reference = runs[0].result.samples["npv"]
+    for r in runs[1:]:
+        if r.result.samples["npv"].shape != reference.shape:
+            raise ResultFileError(
+                f"runs {runs[0].name!r} and {r.name!r} have different trial counts "
+                f"({reference.size} and {r.result.samples['npv'].size}): paired differences need "
+                "common random numbers"
+            )
+    comparison = compare_results([r.result for r in runs], [r.name for r in runs])
+    paired = differences(comparison)
     cur = runs[0].currency
     best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
     b = runs[best]
@@ -138,10 +139,14 @@ def compare_report(runs: list[RunReport]) -> Report:
     details.append(
         "Each scenario ran on the same random numbers, so differences are paired trial by trial."
     )
+    chances = zip(comparison.labels, comparison.prob_best, strict=True)
+    details.append(
+        "Chance of the highest NPV, trial by trial: "
+        + ", ".join(f"{name} {pct(p)}" for name, p in chances)
+        + "."
+    )
     title = "Comparison: " + ", ".join(r.name for r in runs)
-    from simroi.report.types import Report
-
-    return Report("compare", runs, title, sentence, details, paired)
+    return Report("compare", runs, title, sentence, details, paired, comparison=comparison)
 
 
 def sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
@@ -168,6 +173,4 @@ def sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
     details = [best_text] if rec is not None else []
     details += [f"The detail slides show {runs[focus].name}.", *run_details(runs[focus])[:2]]
     title = f"Sweep of {axis}: {len(runs)} settings"
-    from simroi.report.types import Report
-
     return Report("sweep", runs, title, sentence, details, sweep=curve, focus=focus)

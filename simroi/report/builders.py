@@ -9,20 +9,18 @@ read the same :class:`Report`, so a number on a slide is the number in the CSV.
 
 Nothing is simulated here, and no statistic is invented: intervals come from
 :func:`simroi.analysis.summary.interval` (P5/P50/P95 of the defined trials), probabilities from
-:func:`simroi.analysis.summary.probability`, the tornado from ``meta["sensitivity"]`` as stored.
+:mod:`simroi.estimates`, a comparison's paired differences, P(better) and P(best) from
+:func:`simroi.analysis.comparison.compare_results`, the tornado from ``meta["sensitivity"]`` as
+stored.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from simroi.errors import ResultFileError
 from simroi.execution.result import ResultSet, RunResult
+from simroi.report.alternatives import compare_report, point_label, sweep_curve, sweep_report
 from simroi.report.run import run_details, run_report
 from simroi.report.types import Report
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = [
     "Report",
@@ -47,8 +45,6 @@ def build_report(result: RunResult | ResultSet, where: str = "result") -> Report
         return Report("run", [r], title, r.sentence, run_details(r))
     if not result.runs:
         raise ResultFileError(f"{where}: the {result.kind} result holds no runs")
-    from simroi.report.alternatives import compare_report, point_label, sweep_curve, sweep_report
-
     if result.kind == "sweep":
         curve = sweep_curve(result.meta, len(result.runs), where)
         names = [str(x) for x in result.meta.get("labels", [])]

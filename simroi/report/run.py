@@ -11,9 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.summary import interval, metric_samples, objective_outcomes
-from simroi.analysis.summary import probability as event_probability
+from simroi.analysis.summary import (
+    all_objectives_met,
+    interval,
+    metric_samples,
+    objective_outcomes,
+    tei_view,
+)
 from simroi.errors import ResultFileError
+from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
 from simroi.formatting import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
 from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
@@ -171,17 +177,9 @@ def _payback_threshold(result: RunResult, horizon: int) -> int:
     return horizon
 
 
-def _objectives_all(result: RunResult) -> tuple[float, float] | None:
-    objectives = result.meta.get("objectives", [])
-    if not objectives:
-        return None
-    met = np.ones(result.trials, dtype=bool)
-    for obj in objectives:
-        values = metric_samples(result, obj["metric"])
-        with np.errstate(invalid="ignore"):
-            ok = values >= obj["bound"] if obj["op"] == ">=" else values <= obj["bound"]
-        met &= ok & np.isfinite(values)
-    return event_probability(met)
+def _objectives_all(result: RunResult) -> Probability | None:
+    met = all_objectives_met(result)
+    return None if met is None else probability(met)
 
 
 def run_report(result: RunResult, name: str | None = None, where: str = "result") -> RunReport:
@@ -197,20 +195,10 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
     payback = s["payback_months"]
     threshold = _payback_threshold(result, horizon)
     with np.errstate(invalid="ignore"):
-        within = event_probability(np.isfinite(payback) & (payback <= threshold))
-    roi_pos = event_probability(np.nan_to_num(s["roi"], nan=-np.inf) > 0)
+        within = probability(np.isfinite(payback) & (payback <= threshold))
     stats = [
-        stat(name, "Return", "roi", "ROI", "pct", s["roi"], roi_pos, "ROI > 0"),
-        stat(
-            name,
-            "Return",
-            "npv",
-            "NPV",
-            "money",
-            s["npv"],
-            event_probability(s["npv"] > 0),
-            "NPV > 0",
-        ),
+        stat(name, "Return", "roi", "ROI", "pct", s["roi"], prob_positive(s["roi"]), "ROI > 0"),
+        stat(name, "Return", "npv", "NPV", "money", s["npv"], prob_positive(s["npv"]), "NPV > 0"),
         stat(
             name,
             "Return",
@@ -274,8 +262,6 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
             f"{fmt(npv.p05, 'money', currency)} to {fmt(npv.p95, 'money', currency)} "
             f"(ROI undefined: no incremental cost); {pays}"
         )
-    from simroi.analysis.summary import tei_view
-
     return RunReport(
         name=name,
         result=result,
@@ -304,9 +290,9 @@ def run_details(r: RunReport) -> list[str]:
         f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
         f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
         f"{p.trials:,} trials, every input drawn from its stated range.",
-        f"TEI-style risk-adjusted view (benefits at P{r.tei['benefit_percentile']:g}, costs at "
-        f"P{r.tei['cost_percentile']:g}): ROI {pct(r.tei['roi'])}, "
-        f"NPV {fmt(r.tei['npv'], 'money', r.currency)}.",
+        f"TEI-style risk-adjusted view (benefits at P{r.tei.benefit_percentile:g}, costs at "
+        f"P{r.tei.cost_percentile:g}): ROI {pct(r.tei.roi)}, "
+        f"NPV {fmt(r.tei.npv, 'money', r.currency)}.",
     ]
     if r.objectives_all is not None:
         out.append(

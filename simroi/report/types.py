@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.summary import ObjectiveOutcome
+from simroi.analysis.comparison import ComparisonResult
+from simroi.analysis.summary import ObjectiveOutcome, TeiView
+from simroi.estimates import Probability
 from simroi.execution.result import RunResult
 from simroi.formatting import fmt, pct
 
@@ -121,12 +123,12 @@ class RunReport:
     horizon_months: int
     stats: list[Stat]
     objectives: list[ObjectiveOutcome]
-    objectives_all: tuple[float, float] | None
+    objectives_all: Probability | None
     histogram: Histogram
     cash: CashBands | None
     sensitivity: list[Sensitivity]
-    tei: dict[str, float]
-    payback_within: tuple[float, float]
+    tei: TeiView
+    payback_within: Probability
     sentence: str
 
     @property
@@ -162,7 +164,9 @@ class Report:
     """A run, comparison or sweep, ready to be laid out on slides, charts and tables.
 
     ``focus`` is the run whose details (histogram, cash flow, lines, KPIs) are shown: the only
-    run, the first scenario of a comparison, the recommended point of a sweep.
+    run, the first scenario of a comparison, the recommended point of a sweep. ``comparison``
+    is the comparison of a ``compare`` result, as ``simroi compare`` computes it: the paired
+    differences, P(better) and P(best) every export shows come from it.
     """
 
     kind: str
@@ -173,6 +177,7 @@ class Report:
     differences: list[Stat] = field(default_factory=list)
     sweep: SweepCurve | None = None
     focus: int = 0
+    comparison: ComparisonResult | None = None
 
     @property
     def main(self) -> RunReport:

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from scipy import special
 
+from simroi.estimates import Z_ONE_SIDED_90, Z_ONE_SIDED_95
 from simroi.scenario.quantiles import FloatArray, _beta_ppf, _stats, open_uniforms
 
 __all__ = [
@@ -48,10 +49,6 @@ __all__ = [
     "Uniform",
     "open_uniforms",
 ]
-
-
-_Z90 = float(special.ndtri(0.90))  # standard normal 90th percentile, ≈ 1.282
-_Z95 = float(special.ndtri(0.95))  # standard normal 95th percentile, ≈ 1.645
 
 
 def _fmt(x: float | None) -> str:
@@ -404,10 +401,10 @@ class LogNormal(_DistributionBase):
         v = self._given()
         match self._form():
             case ("median", "p90"):
-                return math.log(v["median"]), math.log(v["p90"] / v["median"]) / _Z90
+                return math.log(v["median"]), math.log(v["p90"] / v["median"]) / Z_ONE_SIDED_90
             case ("p5", "p95"):
                 mu = (math.log(v["p5"]) + math.log(v["p95"])) / 2
-                return mu, math.log(v["p95"] / v["p5"]) / (2 * _Z95)
+                return mu, math.log(v["p95"] / v["p5"]) / (2 * Z_ONE_SIDED_95)
             case ("mean", "cv"):
                 s2 = math.log1p(v["cv"] ** 2)
                 return math.log(v["mean"]) - s2 / 2, math.sqrt(s2)

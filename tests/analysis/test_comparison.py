@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,9 +14,9 @@ from click.testing import CliRunner
 
 from simroi.analysis.comparison import (
     ComparisonError,
+    better_trials,
     compare_result_set,
     compare_results,
-    comparison_to_json,
     paired_difference,
     prob_best,
     run_comparison,
@@ -59,6 +60,34 @@ def test_undefined_trials_count_as_worst_and_are_left_out_of_the_interval() -> N
     assert paired_difference(a, b, better=None).prob_better is None
 
 
+def test_an_undefined_value_is_never_better_the_example_of_issue_13() -> None:
+    # Trial 0: a undefined, b defined → b better; 1: .2 > .1 better; 2: .1 < .2 worse;
+    # 3: .4 > .3 better. A plain `b > a` would say 0.50 (NaN compares false).
+    a = np.array([np.nan, 0.1, 0.2, 0.3])
+    b = np.array([0.5, 0.2, 0.1, 0.4])
+    better, worse = better_trials(a, b, better="higher")
+    assert better.tolist() == [True, True, False, True]
+    assert worse.tolist() == [False, False, True, False]
+    d = paired_difference(a, b, better="higher")
+    assert (d.prob_better, d.prob_worse) == (0.75, 0.25)
+    assert d.prob_better_mcse == pytest.approx(math.sqrt(0.75 * 0.25 / 4), rel=1e-15)
+    # Seen from b, a's undefined trial is worse, never better.
+    assert paired_difference(b, a, better="higher").prob_better == 0.25
+
+
+def test_two_undefined_values_tie_in_p_better_and_share_p_best() -> None:
+    a = np.array([np.nan, np.nan, 1.0])
+    b = np.array([np.nan, 2.0, np.nan])
+    better, worse = better_trials(a, b, better="higher")
+    assert better.tolist() == [False, True, False]
+    assert worse.tolist() == [False, False, True]
+    p, se = prob_best([a, b])
+    # Trial 0: both undefined, shared; trial 1: b; trial 2: a → (0.5 + 0 + 1)/3, (0.5 + 1 + 0)/3.
+    assert p == pytest.approx((0.5, 0.5)) and sum(p) == pytest.approx(1.0)
+    assert p[0] == pytest.approx(1.5 / 3)
+    assert se[0] == pytest.approx(math.sqrt(0.5 * 0.5 / 3))
+
+
 def test_prob_best_shares_ties_and_sums_to_one() -> None:
     a = np.array([1.0, 2.0, 3.0, 4.0])
     b = np.array([0.0, 1.0, 5.0, np.nan])
@@ -85,14 +114,19 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero_difference() -> Non
     assert result_set.meta["labels"] == ["default", "default (2)"]
     comparison = compare_result_set(result_set)
     assert len(comparison.metrics) >= 6
+    defined = 0
     for metric in comparison.metrics:
         d = metric.differences[1]
         assert d is not None
-        if d.defined == 0:
-            continue  # e.g. payback, never reached in three months
-        assert (d.mean, d.p05, d.p50, d.p95, d.mcse) == (0.0, 0.0, 0.0, 0.0, 0.0), metric.key
-        if metric.better is not None:
+        if metric.better is not None:  # identical runs tie in every trial, defined or not
             assert (d.prob_better, d.prob_worse) == (0.0, 0.0), metric.key
+        if d.defined > 0:
+            assert (d.mean, d.p05, d.p50, d.p95, d.mcse) == (0.0, 0.0, 0.0, 0.0, 0.0), metric.key
+            defined += 1
+        else:  # e.g. payback, never reached in three months: undefined in both runs
+            assert metric.values[0].defined == metric.values[1].defined == 0.0, metric.key
+            assert math.isnan(d.mean) and math.isnan(d.mcse), metric.key
+    assert defined >= 6  # the money and KPI rows were compared, not skipped
     assert comparison.prob_best == (0.5, 0.5)
 
 
@@ -152,7 +186,7 @@ def test_compare_cli_prints_json_and_writes_a_result_that_replays(tmp_path: Path
     saved = ResultSet.load(out)
     assert saved.kind == "compare" and len(saved.runs) == 2
     assert saved.runs[0].provenance.overrides == ("channels.social.agents=2", *FAST)
-    assert comparison_to_json(compare_result_set(saved)) == data
+    assert compare_result_set(saved).to_dict() == data
     # Two worker processes (whole runs) give the same trials as one process.
     again = run_comparison(
         ["default"] * 2,
@@ -198,3 +232,35 @@ def test_compare_errors_are_one_line_and_exit_2(args: list[str], message: str) -
     assert code == 2
     assert message in text
     assert text.count("\n") == 1 and "Traceback" not in text
+
+
+# --- the result object ---------------------------------------------------------------------------
+
+
+def test_comparison_result_shows_itself_and_keeps_its_samples(synthetic_compare: ResultSet) -> None:
+    comparison = compare_result_set(synthetic_compare)
+    lines = repr(comparison).splitlines()
+    assert lines[0].startswith("ComparisonResult: 3 scenarios on common random numbers: 400")
+    assert len(lines) == 2 + 3  # title, header, one line per scenario
+    assert [line.split()[0] for line in lines[2:]] == list(comparison.labels)
+    assert "P(best)" in lines[1] and "array(" not in repr(comparison)
+    page = comparison._repr_html_()
+    assert page.count("<tr>") == 4 and "three-agents" in page
+    assert comparison.samples["two-agents"] is synthetic_compare.runs[1].samples
+    assert comparison.to_dict()["prob_best_metric"] == "npv"
+
+
+def test_comparison_to_frame_stacks_the_scenarios(
+    synthetic_compare: ResultSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("pandas")
+    comparison = compare_result_set(synthetic_compare)
+    frame = comparison.to_frame()
+    assert list(frame.index.names) == ["scenario", "trial"]
+    assert frame.shape[0] == 3 * 400
+    np.testing.assert_array_equal(
+        frame.loc["three-agents", "npv"].to_numpy(), synthetic_compare.runs[2].samples["npv"]
+    )
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"simroi\[notebook\]"):
+        comparison.to_frame()

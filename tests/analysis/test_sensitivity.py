@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from simroi.analysis.sensitivity import (
     input_label,
     run_sensitivity,
     sampling_tornado,
+    summarize_sensitivity,
 )
 from simroi.cli.app import main
 from simroi.execution.result import RunResult
@@ -272,3 +274,42 @@ def test_sensitivity_table_names_both_methods_and_no_swing_skips_it() -> None:
     assert "simroi sensitivity --seed 6 --trials 30 --top 3 --no-swing" in text
     code, text = invoke("sensitivity", "--top", "0")
     assert code == 2 and "Traceback" not in text
+
+
+def test_the_sensitivity_result_reads_back_the_stored_tornados_exactly(
+    synthetic_run_with_sensitivity: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = synthetic_run_with_sensitivity
+    stored = result.meta["sensitivity"]
+    summary = summarize_sensitivity(result)
+    assert summary.sampling.rows[0].input == stored["rows"][0]["input"]
+    assert summary.swing is not None and len(summary.swing.rows) == len(stored["swing"]["rows"])
+    # The JSON of `simroi sensitivity --json`: the run's header, then the stored tables as stored.
+    expected = {
+        "kind": "sensitivity",
+        "seed": str(result.provenance.seed),
+        "trials": result.trials,
+        "scenario": result.provenance.scenario_name,
+        "source": result.provenance.scenario_source,
+        "currency": "USD",
+        **stored,
+    }
+    assert json.dumps(summary.to_dict()) == json.dumps(expected)
+    assert [r["input"] for r in summary.to_dict(top=2)["rows"]] == [
+        r["input"] for r in stored["rows"][:2]
+    ]
+    lines = repr(summary).splitlines()
+    assert lines[0].startswith("SensitivityResult: what drives the ROI of social-care: 400")
+    assert "swing tornado of 2 inputs" in lines[-1]
+    assert summary._repr_html_().count("<tr>") == 1 + len(stored["rows"])
+    assert summary.samples is result.samples
+    pytest.importorskip("pandas")
+    assert summary.to_frame().shape == (400, len(result.samples))
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"simroi\[notebook\]"):
+        summary.to_frame()
+
+
+def test_a_run_without_tornados_is_not_a_sensitivity_result(synthetic_run: RunResult) -> None:
+    with pytest.raises(SensitivityError, match="holds no sensitivity analysis"):
+        summarize_sensitivity(synthetic_run)

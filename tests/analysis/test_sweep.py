@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,6 @@ from simroi.analysis.sweep import (
     run_sweep,
     split_sets,
     summarize_sweep,
-    sweep_to_json,
 )
 from simroi.cli.app import main
 from simroi.errors import ScenarioError
@@ -193,7 +193,7 @@ def test_two_key_sweep_moves_npv_by_exactly_the_extra_tools_cost(tmp_path: Path)
         assert len(p["objectives"]) == 3
     saved = ResultSet.load(out)
     assert saved.kind == "sweep"
-    assert sweep_to_json(summarize_sweep(saved)) == data
+    assert summarize_sweep(saved).to_dict() == data
     # Common random numbers: $2,000 more tools a month changes nothing but the tools line, so
     # NPV falls by exactly its present value, 2000 Σ (1 + i_m)^-m, in every trial.
     low, high = saved.runs[0], saved.runs[1]
@@ -229,3 +229,33 @@ def test_sweep_table_marks_the_best_point_and_prints_the_seed() -> None:
     assert "★ Best expected NPV: channels.social.agents=" in text
     assert "✔ recommended: channels.social.agents=1" in text
     assert "simroi sweep --seed 8 --trials 30 --confidence 0.01" in text
+
+
+def test_library_errors_speak_of_keys_and_values_not_of_command_line_flags() -> None:
+    for text in ("k=2:x", "k=5:2", "k=1:2,3"):
+        with pytest.raises(ScenarioError) as caught:
+            parse_grid(text)
+        assert "--" not in str(caught.value) and text in str(caught.value)
+    with pytest.raises(ScenarioError) as caught:
+        split_sets(["a=1"])
+    assert "--" not in str(caught.value) and "channels.social.agents=1:6" in str(caught.value)
+
+
+def test_sweep_result_shows_itself_and_keeps_its_samples(
+    synthetic_sweep: ResultSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sweep = summarize_sweep(synthetic_sweep)
+    lines = repr(sweep).splitlines()
+    assert lines[0].startswith("SweepResult: sweep of channels.social.agents over 5 points")
+    assert len(lines) == 2 + 5 + 1  # title, header, a line per point, the recommendation
+    assert lines[-1].strip() == sweep.note
+    assert sum("★" in line for line in lines[2:-1]) == 1
+    assert sweep._repr_html_().count("<tr>") == 6
+    label = sweep.points[3].label
+    assert sweep.samples[label] is synthetic_sweep.runs[3].samples
+    pytest.importorskip("pandas")
+    frame = sweep.to_frame()
+    assert list(frame.index.names) == ["point", "trial"] and frame.shape[0] == 5 * 400
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"simroi\[notebook\]"):
+        sweep.to_frame()

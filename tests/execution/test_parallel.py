@@ -90,7 +90,7 @@ def test_dask_scheduler_address_gives_the_same_bits_as_one_process(
     assert_identical(one_process, result)
     assert cli.exit_code == 0, cli.output
     summary = json.loads(cli.stdout)
-    expected = json.loads(json.dumps(summarize(one_process)))
+    expected = json.loads(json.dumps(summarize(one_process).to_dict()))
     assert summary["trials"] == 50
     assert (summary["roi"], summary["npv"]) == (expected["roi"], expected["npv"])
 

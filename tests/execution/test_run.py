@@ -37,7 +37,7 @@ def test_every_bundled_scenario_runs_to_finite_results(name: str) -> None:
     assert np.isfinite(result.samples["npv"]).all()
     assert np.isfinite(result.samples["pv_costs"]).all()
     assert {values.shape[0] for values in result.samples.values()} == {60}  # (trials, …) each
-    summary = summarize(result)
+    summary = summarize(result).to_dict()
     for world in summary["kpis"].values():
         for key, value in world.items():
             if key.endswith((".service_level", ".abandonment")) and value["mean"] is not None:
@@ -103,10 +103,10 @@ def test_without_service_effects_program_and_baseline_differ_by_exactly_the_prog
 
 
 def test_same_seed_gives_identical_json() -> None:
-    first = json.dumps(summarize(quick(trials=60)), sort_keys=True)
-    second = json.dumps(summarize(quick(trials=60)), sort_keys=True)
+    first = json.dumps(summarize(quick(trials=60)).to_dict(), sort_keys=True)
+    second = json.dumps(summarize(quick(trials=60)).to_dict(), sort_keys=True)
     assert first == second
-    assert json.dumps(summarize(quick(trials=60, seed=12)), sort_keys=True) != first
+    assert json.dumps(summarize(quick(trials=60, seed=12)).to_dict(), sort_keys=True) != first
 
 
 @pytest.mark.slow
@@ -202,7 +202,9 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
     )
     assert set(data["objectives"]) == {o.label for o in load_scenario().program.objectives}
     assert {"phone.service_level", "social.service_level"} <= set(data["kpis"]["program"])
-    assert json.dumps(summarize(saved), sort_keys=True) == json.dumps(data, sort_keys=True)
+    assert json.dumps(summarize(saved).to_dict(), sort_keys=True) == json.dumps(
+        data, sort_keys=True
+    )
 
 
 def test_run_prints_tables_and_the_seed_to_replay(tmp_path: Path) -> None:

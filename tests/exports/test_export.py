@@ -108,7 +108,7 @@ def test_csv_rows_are_the_result_intervals(synthetic_run: RunResult, tmp_path: P
         iv = interval(synthetic_run.samples[key])
         for column in ("mean", "p05", "p50", "p95", "mcse"):
             assert float(rows[key][column]) == getattr(iv, column), (key, column)
-    summary = summarize(synthetic_run)
+    summary = summarize(synthetic_run).to_dict()
     assert float(rows["roi"]["probability"]) == summary["roi"]["prob_positive"]
     assert float(rows["npv"]["probability"]) == summary["npv"]["prob_positive"]
     assert float(rows["payback_months"]["probability"]) == pytest.approx(
@@ -316,7 +316,7 @@ def test_deck_reads_the_tornado_simroi_sensitivity_writes(
 
     from simroi.analysis.sensitivity import sampling_tornado
 
-    tornado = sampling_tornado(synthetic_run).to_json()
+    tornado = sampling_tornado(synthetic_run).to_dict()
     run = replace(
         synthetic_run, meta={**synthetic_run.meta, "sensitivity": {**tornado, "swing": None}}
     )
@@ -622,3 +622,22 @@ def test_fmt_never_prints_negative_zero_or_nan() -> None:
     assert fmt(-1234567.0, "money") == "−$1.23M"
     assert fmt(-0.001, "pct") == "0%"
     assert fmt(-0.25, "pct") == "−25%"
+
+
+def test_export_errors_in_python_name_no_command_line_flags(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    from simroi.exports.targets import export_file
+
+    source = _save(synthetic_run, tmp_path)
+    problems = [
+        lambda: export_file(source, []),
+        lambda: export(synthetic_run, [tmp_path / "t.csv"], chart="roi"),
+        lambda: export(synthetic_run, [tmp_path / "c.png"], chart="nope"),
+        lambda: export(synthetic_run, [tmp_path / "t.csv"], template=tmp_path / "x.pptx"),
+        lambda: export(synthetic_run, [tmp_path / "t.csv", tmp_path / "t.csv"]),
+    ]
+    for problem in problems:
+        with pytest.raises(OutputError) as caught:
+            problem()
+        assert "--" not in str(caught.value), caught.value

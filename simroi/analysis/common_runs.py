@@ -1,0 +1,120 @@
+"""Running several scenarios on common random numbers: one seed, trial count and block size.
+
+Every run of a comparison, a sweep or a swing tornado gets the same root seed, trials and block
+size, so trial *t* of each is the same possible world: the same draws of every input the runs
+share (streams are keyed by the input's name), the same customers and the same contacts where
+the scenarios agree (:mod:`simroi.randomness`). Differences between the runs are then the
+effect of what differs, trial by trial, not noise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
+
+from simroi.execution import workers as local
+from simroi.execution.result import RunResult
+from simroi.execution.runner import RunOptions, run
+from simroi.randomness import fresh_entropy
+from simroi.scenario.load import LoadedScenario
+
+__all__ = ["Progress", "run_common"]
+
+Progress = Callable[[int, int], None]
+
+
+def _tag(result: RunResult, overrides: Sequence[str]) -> RunResult:
+    """Record the ``--set`` overrides a run was made with in its provenance."""
+    if not overrides:
+        return result
+    return replace(result, provenance=replace(result.provenance, overrides=tuple(overrides)))
+
+
+def _run_one(loaded: LoadedScenario, options: RunOptions) -> RunResult:
+    return run(loaded, options)
+
+
+def run_common(
+    scenarios: Sequence[LoadedScenario],
+    options: RunOptions | None = None,
+    *,
+    overrides: Sequence[Sequence[str]] | None = None,
+    progress: Progress | None = None,
+) -> list[RunResult]:
+    """Run several scenarios with common random numbers: one seed, trial count and block size.
+
+    The seed is ``options.seed`` or a fresh one shared by all runs; trials and block size are
+    ``options``' or the first scenario's. With ``trials="auto"`` the first scenario runs to its
+    stopping rule and the others run the same number of trials. On the local executor with
+    several workers, whole runs go to one pool of worker processes when that keeps at least as
+    many workers busy as splitting each run into its blocks would (a run is bit-identical
+    whichever process runs it); otherwise the runs go one after another, each spread over the
+    workers by :func:`simroi.execution.runner.run`.
+
+    Parameters
+    ----------
+    scenarios : sequence of LoadedScenario
+    options : RunOptions
+    overrides : one sequence of ``--set`` strings per scenario, optional
+        Recorded in each run's provenance.
+    progress : called as ``progress(trials_done, trials_planned)`` over all runs
+    """
+    if not scenarios:
+        return []
+    options = options or RunOptions()
+    first = scenarios[0].program.simulation
+    seed = options.seed if options.seed is not None else fresh_entropy()
+    block_size = options.block_size or first.block_size
+    trials = options.trials if options.trials is not None else first.trials
+    opts = replace(options, seed=seed, block_size=block_size, trials=trials)
+    tags = [list(o) for o in overrides] if overrides is not None else [[] for _ in scenarios]
+    results: list[RunResult | None] = [None] * len(scenarios)
+    todo = list(range(len(scenarios)))
+    total = len(scenarios) * (first.trials if trials == "auto" else int(trials))
+    done = 0
+
+    def step(offset: int) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda d, planned: progress(offset + d, max(total, offset + d))
+
+    if trials == "auto":
+        head = run(scenarios[0], opts, progress=step(0))
+        results[0] = head
+        opts = replace(opts, trials=head.trials)
+        todo = todo[1:]
+        done = head.trials
+        total = len(scenarios) * head.trials
+    count = int(opts.trials)  # type: ignore[arg-type]
+    workers = opts.workers or local.cores()
+    blocks_per_run = math.ceil(count / block_size)
+    # Whole runs to the workers when that keeps more of them busy than splitting each run.
+    across = (
+        opts.executor == "local"
+        and workers > 1
+        and len(todo) > 1
+        and min(workers, len(todo)) >= min(workers, blocks_per_run)
+    )
+    if across:
+        single = replace(opts, workers=1)
+        pool = local.new_pool(min(workers, len(todo)))
+        failed = True
+        try:
+            futures: dict[int, Future[RunResult]] = {
+                i: pool.submit(_run_one, scenarios[i], single) for i in todo
+            }
+            for i in todo:
+                results[i] = futures[i].result()
+                done += count
+                if progress is not None:
+                    progress(done, total)
+            failed = False
+        finally:
+            local.stop(pool, wait=not failed)
+    else:
+        for i in todo:
+            results[i] = run(scenarios[i], opts, progress=step(done))
+            done += count
+    return [_tag(r, tags[i]) for i, r in enumerate(results) if r is not None]
