@@ -4,14 +4,20 @@ A discrete-event simulation of customer contacts across phone, email and social 
 to retention, spending and word of mouth, run as thousands of vectorized trials so that every
 answer is a distribution with a confidence interval.
 
-The Python API has the CLI's verbs::
+The Python API has the command line's verbs (:mod:`simroi.api`)::
 
     import simroi
-    loaded = simroi.load_scenario()                # the bundled default scenario
-    result = simroi.run(loaded, simroi.RunOptions(trials=1000, seed=7))
-    summary = simroi.summarize(result)             # a RunSummary: what `simroi run` prints
-    summary.roi.p50, summary.prob_roi_positive.value, summary.samples["roi"]
-    summary.to_dict()                              # what `simroi run --json` prints
+    summary = simroi.run("default", trials=1000, seed=7)   # a RunSummary, shown as a table
+    summary.roi.p50, summary.prob_roi_positive.value       # the numbers `simroi run` prints
+    summary.samples["roi"]                                 # per-trial numpy arrays
+    summary.to_dict()                                      # what `simroi run --json` prints
+    simroi.compare("default", "social-team-2", trials=1000, seed=7)
+    simroi.sweep(grid={"channels.social.agents": "1:6"}, trials=500, seed=7)
+    simroi.sensitivity(trials=500, seed=7)
+    simroi.queue(arrivals_per_hour=1260, agents=90, aht_minutes=4, patience_minutes=3)
+    simroi.export(summary, "deck.pptx")
+
+Names resolve lazily, so ``import simroi`` stays cheap and the command line starts fast.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -22,12 +28,21 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 _EXPORTS = {
-    "RunOptions": "simroi.execution.runner",
-    "run": "simroi.execution.runner",
+    **{
+        verb: "simroi.api"
+        for verb in (
+            *("run", "compare", "sweep", "sensitivity", "queue", "export"),
+            *("load_scenario", "load_result"),
+        )
+    },
+    "RunSummary": "simroi.analysis.summary",
+    "ComparisonResult": "simroi.analysis.comparison",
+    "SweepResult": "simroi.analysis.sweep",
+    "SensitivityResult": "simroi.analysis.sensitivity",
+    "QueueStudy": "simroi.queueing.study",
     "RunResult": "simroi.execution.result",
-    "SimroiError": "simroi.errors",
-    "load_scenario": "simroi.scenario.load",
     "summarize": "simroi.analysis.summary",
+    "SimroiError": "simroi.errors",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

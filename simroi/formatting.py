@@ -7,7 +7,9 @@ every stage, down to the result objects a notebook displays, can use it.
 
 from __future__ import annotations
 
+import html
 import math
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
@@ -157,3 +159,59 @@ def significant(x: Any, digits: int = 4) -> str:
         return "—"
     text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
     return text.replace("-", "−")
+
+
+#: Decimals of a percentage on a screen (a notebook view, a terminal table); slides and
+#: Markdown tables round to whole percents.
+PCT_DIGITS = 1
+
+
+def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
+    """One number of a table on a screen: :func:`fmt`, percentages with
+    :data:`PCT_DIGITS` decimals; ``scale`` is the magnitude of the numbers shown with it."""
+    if unit == "pct":
+        return pct(x, PCT_DIGITS)
+    return fmt(x, unit, currency, scale=scale)
+
+
+def interval_cells(
+    values: Sequence[float], unit: str, currency: str = "USD", scale: float | None = None
+) -> list[str]:
+    """Format numbers shown together (P5, P50, P95, …) with one precision: the largest's."""
+    if scale is None:
+        scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    return [cell(v, unit, currency, scale) for v in values]
+
+
+def html_table(
+    caption: str, header: Sequence[str], rows: Sequence[Sequence[str]], footer: str = ""
+) -> str:
+    """A small HTML table (text escaped), first column left-aligned and the rest right."""
+
+    def cells(tag: str, row: Sequence[str]) -> str:
+        return "".join(
+            f"<{tag} style='text-align:{'left' if i == 0 else 'right'}'>{html.escape(c)}</{tag}>"
+            for i, c in enumerate(row)
+        )
+
+    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
+    foot = f"<p>{html.escape(footer)}</p>" if footer else ""
+    return (
+        f"<div><table><caption style='text-align:left'>{html.escape(caption)}</caption>"
+        f"<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>{foot}</div>"
+    )
+
+
+def text_table(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], notes: Sequence[str] = ()
+) -> str:
+    """A few lines of plain text for ``__repr__``: the title, then an aligned table and notes."""
+    table = [list(header), *(list(r) for r in rows)]
+    widths = [max(len(row[j]) for row in table) for j in range(len(header))]
+    lines = [title]
+    for row in table:
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  " + "  ".join(cells).rstrip())
+    lines += [f"  {note}" for note in notes]
+    return "\n".join(lines)

@@ -22,14 +22,14 @@ PACKAGE = Path(simroi.__file__).parent
 #: each other. ``simroi/__init__.py`` is the Python API's facade over all of them, and every
 #: module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "randomness", "formatting", "estimates", "scenarios"),
+    ("errors", "randomness", "formatting", "estimates", "notebook", "scenarios"),
     ("scenario", "queueing", "data"),
     ("model",),
     ("execution",),
     ("analysis",),
     ("report",),
     ("exports",),
-    ("cli",),
+    ("cli", "api"),
 )
 MAX_LINES = 600
 

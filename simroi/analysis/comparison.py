@@ -28,26 +28,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
-from simroi.analysis.views import (
-    PCT_DIGITS,
-    html_table,
-    interval_cells,
-    json_ready,
-    samples_frame,
-    text_table,
-)
+from simroi.analysis.views import json_ready, samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Z_TWO_SIDED_95, Probability, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import pct
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, text_table
 from simroi.scenario.load import load_scenario
 
 __all__ = [
@@ -196,6 +190,13 @@ class ComparisonResult:
     prob_best_mcse: tuple[float, ...]
     objectives: tuple[tuple[str, tuple[float | None, ...]], ...]
     runs: tuple[RunResult, ...] = field(default=())
+    result_set: ResultSet | None = None
+
+    def save(self, path: str | Path) -> Path:
+        """Write the compared runs to a result file (``.npz``), as ``simroi compare --out`` does."""
+        if self.result_set is None:
+            raise ComparisonError("this comparison holds no result set to save (compare_results)")
+        return self.result_set.save(path)
 
     @property
     def samples(self) -> dict[str, dict[str, np.ndarray]]:
@@ -581,4 +582,4 @@ def run_comparison(
 def compare_result_set(result_set: ResultSet) -> ComparisonResult:
     """The comparison of a ``compare`` result set (saved or fresh), recomputed from its runs."""
     labels = result_set.meta.get("labels")
-    return compare_results(result_set.runs, labels)
+    return replace(compare_results(result_set.runs, labels), result_set=result_set)

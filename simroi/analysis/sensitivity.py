@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,19 +36,12 @@ from scipy import stats
 
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import require_baseline
-from simroi.analysis.views import (
-    PCT_DIGITS,
-    html_table,
-    interval_cells,
-    json_ready,
-    samples_frame,
-    text_table,
-)
+from simroi.analysis.views import json_ready, samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Z_TWO_SIDED_95
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
-from simroi.formatting import pct, signed
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, signed, text_table
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -471,6 +465,10 @@ class SensitivityResult:
     def samples(self) -> dict[str, np.ndarray]:
         """The run's per-trial samples (arrays of shape (trials,)): ``roi``, ``input.…``, …"""
         return self.run.samples
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run with its tornados to a result file, as ``sensitivity --out`` does."""
+        return self.run.save(path)
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
         """The JSON of ``simroi sensitivity --json``: the tornados and the run they are from.

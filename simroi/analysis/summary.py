@@ -13,21 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simroi.analysis.views import (
-    PCT_DIGITS,
-    html_table,
-    interval_cells,
-    json_ready,
-    samples_frame,
-)
+from simroi.analysis.views import json_ready, samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import pct
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct
 from simroi.scenario.load import LoadedScenario
 
 __all__ = [
@@ -246,6 +241,10 @@ class RunSummary:
     def samples(self) -> dict[str, np.ndarray]:
         """The per-trial samples (arrays of shape (trials,)), by name: ``roi``, ``npv``, …"""
         return self.result.samples
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run to a result file (``.npz``), as ``simroi run --out`` does."""
+        return self.result.save(path)
 
     @property
     def trials(self) -> int:

@@ -24,6 +24,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,19 +40,12 @@ from simroi.analysis.summary import (
     objective_outcomes,
     require_baseline,
 )
-from simroi.analysis.views import (
-    PCT_DIGITS,
-    html_table,
-    interval_cells,
-    json_ready,
-    samples_frame,
-    text_table,
-)
+from simroi.analysis.views import json_ready, samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import pct
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, text_table
 from simroi.scenario.load import load_scenario, resolve_scenario_path
 from simroi.scenario.spec import Scenario
 
@@ -358,6 +352,13 @@ class SweepResult:
     currency: str
     objective_labels: tuple[str, ...]
     runs: tuple[RunResult, ...] = field(default=())
+    result_set: ResultSet | None = None
+
+    def save(self, path: str | Path) -> Path:
+        """Write the sweep's runs to a result file (``.npz``), as ``simroi sweep --out`` does."""
+        if self.result_set is None:
+            raise ScenarioError("this sweep holds no result set to save")
+        return self.result_set.save(path)
 
     @property
     def samples(self) -> dict[str, dict[str, np.ndarray]]:
@@ -524,6 +525,7 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
         currency=str(runs[0].meta.get("currency", "USD")),
         objective_labels=tuple(o["label"] for o in runs[0].meta.get("objectives", [])),
         runs=tuple(runs),
+        result_set=result_set,
     )
 
 

@@ -14,34 +14,16 @@ from. It shows itself through these helpers, so that they all read alike:
 
 from __future__ import annotations
 
-import html
-import importlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from simroi.execution.result import RunResult
-from simroi.formatting import fmt, pct
+from simroi.notebook import pandas
 
-__all__ = [
-    "NOTEBOOK_HINT",
-    "PCT_DIGITS",
-    "cell",
-    "html_table",
-    "interval_cells",
-    "json_ready",
-    "sample_keys",
-    "samples_frame",
-    "text_table",
-]
-
-NOTEBOOK_HINT = 'to_frame() needs pandas: pip install "simroi[notebook]"'
-
-#: Decimals of a percentage on a screen (a notebook view, a terminal table); slides and
-#: Markdown tables round to whole percents.
-PCT_DIGITS = 1
+__all__ = ["json_ready", "sample_keys", "samples_frame"]
 
 #: The headline samples, first in every table and frame, in this order.
 HEADLINE_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
@@ -73,13 +55,6 @@ def sample_keys(result: RunResult) -> list[str]:
     return [k for k in HEADLINE_SAMPLES if k in result.samples] + rest
 
 
-def _pandas() -> Any:
-    try:
-        return importlib.import_module("pandas")
-    except ImportError:
-        raise ImportError(NOTEBOOK_HINT) from None
-
-
 def samples_frame(runs: Mapping[str, RunResult] | RunResult, level: str = "run") -> Any:
     """The per-trial samples as a pandas DataFrame, one column per sample.
 
@@ -94,7 +69,7 @@ def samples_frame(runs: Mapping[str, RunResult] | RunResult, level: str = "run")
     ImportError
         When pandas is not installed, naming the extra that installs it.
     """
-    pd = _pandas()
+    pd = pandas()
 
     def frame(result: RunResult) -> Any:
         data = {key: np.asarray(result.samples[key]) for key in sample_keys(result)}
@@ -104,54 +79,3 @@ def samples_frame(runs: Mapping[str, RunResult] | RunResult, level: str = "run")
     if isinstance(runs, RunResult):
         return frame(runs)
     return pd.concat({label: frame(r) for label, r in runs.items()}, names=[level, "trial"])
-
-
-def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
-    """One number of a table on a screen: :func:`simroi.formatting.fmt`, percentages with
-    :data:`PCT_DIGITS` decimals; ``scale`` is the magnitude of the numbers shown with it."""
-    if unit == "pct":
-        return pct(x, PCT_DIGITS)
-    return fmt(x, unit, currency, scale=scale)
-
-
-def interval_cells(
-    values: Sequence[float], unit: str, currency: str = "USD", scale: float | None = None
-) -> list[str]:
-    """Format numbers shown together (P5, P50, P95, …) with one precision: the largest's."""
-    if scale is None:
-        scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
-    return [cell(v, unit, currency, scale) for v in values]
-
-
-def html_table(
-    caption: str, header: Sequence[str], rows: Sequence[Sequence[str]], footer: str = ""
-) -> str:
-    """A small HTML table (text escaped), first column left-aligned and the rest right."""
-
-    def cells(tag: str, row: Sequence[str]) -> str:
-        return "".join(
-            f"<{tag} style='text-align:{'left' if i == 0 else 'right'}'>{html.escape(c)}</{tag}>"
-            for i, c in enumerate(row)
-        )
-
-    body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)
-    foot = f"<p>{html.escape(footer)}</p>" if footer else ""
-    return (
-        f"<div><table><caption style='text-align:left'>{html.escape(caption)}</caption>"
-        f"<thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>{foot}</div>"
-    )
-
-
-def text_table(
-    title: str, header: Sequence[str], rows: Sequence[Sequence[str]], notes: Sequence[str] = ()
-) -> str:
-    """A few lines of plain text for ``__repr__``: the title, then an aligned table and notes."""
-    table = [list(header), *(list(r) for r in rows)]
-    widths = [max(len(row[j]) for row in table) for j in range(len(header))]
-    lines = [title]
-    for row in table:
-        cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  " + "  ".join(cells).rstrip())
-    lines += [f"  {note}" for note in notes]
-    return "\n".join(lines)

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from simroi.analysis.views import PCT_DIGITS
-from simroi.analysis.views import cell as _cell
 from simroi.formatting import (
     KPI_LABELS,
     LINE_LABELS,
+    PCT_DIGITS,
     SOCIAL_LABELS,
     money,
     pct,
     signed,
     significant,
 )
+from simroi.formatting import cell as _cell
 
 if TYPE_CHECKING:
     from simroi.analysis.comparison import ComparisonResult

@@ -323,10 +323,10 @@ def queue(
         target=target,
     )
     if as_json:
-        click.echo(json.dumps(study.to_json(), indent=2))
+        click.echo(json.dumps(study.to_dict(), indent=2))
         return
     console = _console(ctx)
-    render_queue_study(study.to_json(), console)
+    render_queue_study(study.to_dict(), console)
     if study.staffing is not None:
         line = _staffing_line(study, study.staffing, given=agents is not None)
         console.print(line, soft_wrap=True)

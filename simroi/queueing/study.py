@@ -32,6 +32,8 @@ import numpy as np
 
 from simroi.errors import OptionError
 from simroi.estimates import Z_TWO_SIDED_95
+from simroi.formatting import cell, html_table
+from simroi.notebook import pandas
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.shifts import QueueState, ShiftPattern
@@ -233,7 +235,68 @@ class QueueStudy:
     erlang_a: ErlangAResult | None
     staffing: Staffing | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def samples(self) -> dict[str, np.ndarray]:
+        """The per-trial (per simulated day) KPIs, arrays of shape (trials,)."""
+        return {
+            "service_level": self.service_level,
+            "abandonment": self.abandonment,
+            "asa_seconds": self.asa_seconds,
+            "occupancy": self.occupancy,
+            "offered_per_day": self.offered,
+        }
+
+    def to_frame(self) -> Any:
+        """The per-trial KPIs as a pandas DataFrame, a row per simulated day.
+
+        Raises ImportError naming ``pip install "simroi[notebook]"`` when pandas is missing.
+        """
+        pd = pandas()
+        return pd.DataFrame(self.samples, index=pd.RangeIndex(self.trials, name="trial"))
+
+    def _rows(self) -> list[list[str]]:
+        """``[KPI, simulated mean ± half-width, Erlang C, Erlang A]`` for each KPI."""
+        data = self.to_dict()
+        rows = []
+        for key, label, unit in (
+            ("service_level", "Service level", "pct"),
+            ("abandonment", "Abandonment", "pct"),
+            ("asa_seconds", "ASA (s)", "num"),
+            ("occupancy", "Occupancy", "pct"),
+        ):
+            sim = data["simulated"][key]
+            low, high = sim["ci95"]
+            band = "—" if sim["mean"] is None else f"{cell(sim['mean'], unit)}"
+            if low is not None and high is not None:
+                band += f" [{cell(low, unit)}–{cell(high, unit)}]"
+            theory = [
+                "—" if data[m] is None or key not in data[m] else cell(data[m][key], unit)
+                for m in ("erlang_c", "erlang_a")
+            ]
+            rows.append([label, band, *theory])
+        return rows
+
+    def _title(self) -> str:
+        s = self.spec
+        staffed = "" if self.staffing is None else f"; required {self.staffing.agents} agents"
+        return (
+            f"{s.arrivals_per_hour:g} arrivals/h, {s.agents} agents, AHT {s.aht_minutes:g} min: "
+            f"{self.trials:,} simulated days, seed {self.seed}{staffed}"
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"QueueStudy: {self._title()}"]
+        lines += [
+            f"  {label:<14} {sim:<26} Erlang C {c:>7}  Erlang A {a:>7}"
+            for label, sim, c, a in self._rows()
+        ]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        header = ["", "simulated mean [95% CI]", "Erlang C", "Erlang A"]
+        return html_table(self._title(), header, self._rows())
+
+    def to_dict(self) -> dict[str, Any]:
         """The JSON printed by ``simroi queue --json``."""
 
         def ci(values: np.ndarray) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def _within(values: dict[str, object], target: float, k: float = 4.0) -> None:
 
 @pytest.mark.slow
 def test_simulated_kpis_match_erlang_a_within_monte_carlo_error() -> None:
-    data = study_queue(FIXTURE, trials=400, seed=7).to_json()
+    data = study_queue(FIXTURE, trials=400, seed=7).to_dict()
     erlang = data["erlang_a"]
     assert erlang["abandonment"] == pytest.approx(0.013984, abs=5e-6)
     for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
@@ -43,7 +43,7 @@ def test_infinite_patience_matches_erlang_c() -> None:
     spec = QueueSpec(
         arrivals_per_hour=200, agents=14, aht_minutes=3, hours=24, sl_seconds=20, warmup_minutes=60
     )
-    data = study_queue(spec, trials=400, seed=8).to_json()
+    data = study_queue(spec, trials=400, seed=8).to_dict()
     assert data["erlang_a"] is None
     assert data["simulated"]["abandonment"]["mean"] == 0.0
     for kpi in ("service_level", "asa_seconds", "occupancy"):
@@ -52,15 +52,15 @@ def test_infinite_patience_matches_erlang_c() -> None:
 
 def test_erlang_c_is_absent_when_agents_do_not_exceed_the_load() -> None:
     spec = QueueSpec(arrivals_per_hour=600, agents=8, aht_minutes=1, patience_minutes=2, hours=2)
-    data = study_queue(spec, trials=20, seed=1).to_json()
+    data = study_queue(spec, trials=20, seed=1).to_dict()
     assert data["erlang_c"] is None  # load 10 Erlangs ≥ 8 agents: Erlang C has no steady state
     assert data["erlang_a"] is not None
 
 
 def test_simpy_engine_gives_the_same_days_as_the_vectorized_one() -> None:
     spec = QueueSpec(arrivals_per_hour=120, agents=3, aht_minutes=2, patience_minutes=1, hours=2)
-    fast = study_queue(spec, trials=5, seed=3, engine="vectorized").to_json()["simulated"]
-    slow = study_queue(spec, trials=5, seed=3, engine="simpy").to_json()["simulated"]
+    fast = study_queue(spec, trials=5, seed=3, engine="vectorized").to_dict()["simulated"]
+    slow = study_queue(spec, trials=5, seed=3, engine="simpy").to_dict()["simulated"]
     for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
         assert slow[kpi]["mean"] == pytest.approx(fast[kpi]["mean"], rel=1e-9)
 

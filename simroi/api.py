@@ -1,0 +1,441 @@
+"""The Python API: the command line's verbs as functions, for notebooks and scripts.
+
+Each verb takes what its command takes — a scenario (a file path or a bundled scenario's name),
+``trials``, ``seed``, ``overrides`` (the ``--set`` strings) — and returns a result object that
+shows a readable summary in a terminal (``repr``) and in Jupyter (``_repr_html_``), gives its
+per-trial samples as numpy arrays (``.samples``) and as a pandas DataFrame (``to_frame()``, with
+``pip install "simroi[notebook]"``), its JSON (``to_dict()``, the same object the command's
+``--json`` prints) and a result file (``save(path)``, what ``--out`` writes, for
+:func:`export` and ``simroi export``). The same seed gives the same numbers as the command.
+
+Errors are :class:`simroi.errors.SimroiError` subclasses (also ``ValueError``) whose messages
+name the scenario file, key, rule and value, or the argument of these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Literal
+
+from simroi.analysis.comparison import ComparisonResult, compare_result_set, run_comparison
+from simroi.analysis.sensitivity import (
+    DEFAULT_SWING_TRIALS,
+    DEFAULT_TOP,
+    SensitivityResult,
+    run_sensitivity,
+    summarize_sensitivity,
+)
+from simroi.analysis.summary import RunSummary, require_baseline, summarize
+from simroi.analysis.sweep import DEFAULT_CONFIDENCE, SweepResult, run_sweep, summarize_sweep
+from simroi.errors import OptionError
+from simroi.execution.result import ResultSet, RunResult, load_any
+from simroi.execution.runner import RunOptions
+from simroi.execution.runner import run as run_blocks
+from simroi.exports.targets import export as export_result
+from simroi.queueing.study import QueueSpec, QueueStudy, StaffingTarget, study_queue
+from simroi.scenario.load import LoadedScenario
+from simroi.scenario.load import load_scenario as _load
+
+__all__ = [
+    "compare",
+    "export",
+    "load_result",
+    "load_scenario",
+    "queue",
+    "run",
+    "sensitivity",
+    "sweep",
+]
+
+#: A scenario file's path, or the name of a bundled scenario (``simroi scenarios`` lists them).
+ScenarioName = str | PathLike[str]
+#: ``progress(trials_done, trials_planned)``, called after each block of trials.
+Progress = Callable[[int, int], None]
+Engine = Literal["vectorized", "simpy"]
+Executor = Literal["local", "dask"]
+AnyResult = RunSummary | ComparisonResult | SweepResult | SensitivityResult
+
+
+def _options(
+    trials: int | Literal["auto"] | None,
+    seed: int | None,
+    engine: Engine,
+    workers: int | None,
+    executor: Executor,
+    scheduler: str | None,
+) -> RunOptions:
+    return RunOptions(
+        trials=trials,
+        seed=seed,
+        engine=engine,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+    )
+
+
+def load_scenario(
+    scenario: ScenarioName | None = None, *, overrides: Sequence[str] = ()
+) -> LoadedScenario:
+    """Load, override and validate a scenario and its baseline (``simroi validate``).
+
+    Parameters
+    ----------
+    scenario : a file path or a bundled scenario's name; None loads the bundled default
+    overrides : ``"dotted.key=value"`` strings, as ``--set`` takes them, e.g.
+        ``"channels.social.agents=3"`` or ``'customers.monthly_churn={ dist = "pert", low =
+        0.01, mode = 0.02, high = 0.03 }'``
+
+    Examples
+    --------
+    >>> import simroi
+    >>> loaded = simroi.load_scenario("default", overrides=["channels.social.agents=3"])
+    >>> loaded.program.channels["social"].agents, loaded.baseline is not None
+    (3, True)
+    """
+    return _load(None if scenario is None else str(scenario), overrides=overrides)
+
+
+def run(
+    scenario: ScenarioName | LoadedScenario | None = None,
+    *,
+    trials: int | Literal["auto"] | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    engine: Engine = "vectorized",
+    workers: int | None = None,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Simulate a scenario against its baseline (``simroi run``).
+
+    Parameters
+    ----------
+    scenario : a file path, a bundled scenario's name, or a :func:`load_scenario` result; None
+        runs the bundled default
+    trials : trials to run, ``"auto"`` (until P(ROI > 0) and the mean NPV are known precisely),
+        or None for the scenario's ``[simulation] trials``
+    seed : the root seed; None draws a fresh one (``summary.result.provenance.seed`` holds it)
+    overrides : ``--set`` strings applied before validation (not with a loaded scenario)
+    engine : ``"vectorized"`` (numpy, fast) or ``"simpy"`` (the reference, one trial at a time)
+    workers, executor, scheduler : where blocks run (local processes, default all cores; or a
+        Dask cluster at ``scheduler``, default a local one). They never change a number.
+    progress : called as ``progress(trials_done, trials_planned)`` after each block
+
+    Returns
+    -------
+    RunSummary
+        ROI, NPV, payback, each line, KPIs and objectives with intervals; ``.samples`` the
+        per-trial arrays; ``.result`` the :class:`~simroi.execution.result.RunResult`.
+
+    Examples
+    --------
+    >>> import simroi
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> summary = simroi.run("default", trials=40, seed=3, overrides=short, workers=1)
+    >>> summary.trials, summary.samples["roi"].shape
+    (40, (40,))
+    >>> 0 <= summary.prob_roi_positive.value <= 1
+    True
+    """
+    if isinstance(scenario, LoadedScenario):
+        if overrides:
+            raise OptionError(
+                "`overrides` apply while a scenario loads: give them to load_scenario(), or "
+                "give run() the scenario's name or path"
+            )
+        loaded = scenario
+    else:
+        loaded = load_scenario(scenario, overrides=overrides)
+    require_baseline(loaded)
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    return summarize(run_blocks(loaded, options, progress=progress))
+
+
+def compare(
+    *scenarios: ScenarioName,
+    trials: int | Literal["auto"] | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    engine: Engine = "vectorized",
+    workers: int | None = None,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> ComparisonResult:
+    """Compare scenarios side by side with common random numbers (``simroi compare``).
+
+    Every scenario runs with the same seed and trials, so trial *t* is the same possible world
+    in each. Differences are paired against the first scenario; an undefined ROI (no costs
+    against the baseline) is never better than a defined one, and two undefined ones tie.
+
+    Parameters
+    ----------
+    scenarios : two or more file paths or bundled names; the first is the reference
+    overrides : ``--set`` strings applied to every scenario
+    trials, seed, engine, workers, executor, scheduler, progress : as for :func:`run`
+
+    Examples
+    --------
+    >>> import simroi
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> c = simroi.compare("default", "social-team-2", trials=30, seed=3, overrides=short,
+    ...                    workers=1)
+    >>> c.labels, round(sum(c.prob_best), 9)
+    (('default', 'social-team-2'), 1.0)
+    """
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    names = [str(s) for s in scenarios]
+    result_set = run_comparison(names, options, overrides=overrides, progress=progress)
+    return compare_result_set(result_set)
+
+
+def _grid_sets(grid: Mapping[str, str | Sequence[float]]) -> list[str]:
+    """``--set`` strings for a sweep grid: ``{"k": "1:6"}`` or ``{"k": [1, 2, 4]}``."""
+    sets = []
+    for key, values in grid.items():
+        if isinstance(values, str):
+            sets.append(f"{key}={values}")
+            continue
+        values = list(values)
+        if not values:
+            raise OptionError(f"`grid` {key}: give at least one value (got none)")
+        sets.append(
+            f"{key}=" + ",".join(repr(v) if isinstance(v, float) else str(v) for v in values)
+        )
+    return sets
+
+
+def sweep(
+    scenario: ScenarioName | None = None,
+    grid: Mapping[str, str | Sequence[float]] | None = None,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    trials: int | Literal["auto"] | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    engine: Engine = "vectorized",
+    workers: int | None = None,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> SweepResult:
+    """Sweep one or two inputs over a grid, with common random numbers (``simroi sweep``).
+
+    Parameters
+    ----------
+    scenario : a file path or a bundled name; None sweeps the bundled default
+    grid : one or two inputs and their values: ``{"channels.social.agents": "1:6"}`` (start:stop
+        or start:stop:step, inclusive) or ``{"channels.social.agents": [1, 2, 4]}``
+    confidence : the recommendation is the cheapest point meeting every objective with at least
+        this probability
+    overrides : ``--set`` strings applied at every point
+    trials, seed, engine, workers, executor, scheduler, progress : as for :func:`run`
+
+    Examples
+    --------
+    >>> import simroi
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> s = simroi.sweep(grid={"channels.social.agents": [1, 2]}, trials=30, seed=3,
+    ...                  overrides=short, workers=1)
+    >>> [p.label for p in s.points]
+    ['channels.social.agents=1', 'channels.social.agents=2']
+    """
+    if not grid:
+        raise OptionError(
+            '`grid` must name at least one input, e.g. {"channels.social.agents": "1:6"}'
+        )
+    sets = [*_grid_sets(grid), *overrides]
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    result_set = run_sweep(
+        None if scenario is None else str(scenario),
+        sets,
+        options,
+        confidence=confidence,
+        progress=progress,
+    )
+    return summarize_sweep(result_set, confidence)
+
+
+def sensitivity(
+    scenario: ScenarioName | None = None,
+    *,
+    swing: bool = True,
+    top: int = DEFAULT_TOP,
+    swing_trials: int = DEFAULT_SWING_TRIALS,
+    trials: int | Literal["auto"] | None = None,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    engine: Engine = "vectorized",
+    workers: int | None = None,
+    executor: Executor = "local",
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> SensitivityResult:
+    """Which inputs drive the result: the sampling and swing tornados (``simroi sensitivity``).
+
+    Parameters
+    ----------
+    swing : also run the swing tornado (each of the ``top`` inputs at its P10 and P90, the rest
+        at their medians, ``swing_trials`` trials each); else only the sampling tornado
+    top : how many inputs the swing covers
+    trials, seed, overrides, engine, workers, executor, scheduler, progress : as for :func:`run`
+
+    Examples
+    --------
+    >>> import simroi
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> t = simroi.sensitivity(trials=40, seed=3, overrides=short, swing=False, workers=1)
+    >>> t.swing is None and len(t.sampling.rows) > 0
+    True
+    """
+    options = _options(trials, seed, engine, workers, executor, scheduler)
+    result = run_sensitivity(
+        None if scenario is None else str(scenario),
+        options,
+        overrides=overrides,
+        swing=swing,
+        top=top,
+        swing_trials=swing_trials,
+        progress=progress,
+    )
+    return summarize_sensitivity(result)
+
+
+def queue(
+    *,
+    arrivals_per_hour: float,
+    aht_minutes: float,
+    agents: int | None = None,
+    patience_minutes: float | None = None,
+    hours: float = 8.0,
+    sl_seconds: float = 20.0,
+    handle_dist: Literal["exponential", "lognormal", "gamma"] = "exponential",
+    handle_cv: float = 1.0,
+    warmup_minutes: float = 0.0,
+    target_sl: float | None = None,
+    max_abandonment: float | None = None,
+    trials: int = 2000,
+    seed: int | None = None,
+    engine: Engine = "vectorized",
+) -> QueueStudy:
+    """One channel's queue: simulated KPIs beside Erlang C and Erlang A (``simroi queue``).
+
+    Parameters
+    ----------
+    arrivals_per_hour, aht_minutes : Poisson arrivals and the mean handle time
+    agents : agents on duty; None with ``target_sl`` simulates the agents the target requires
+    patience_minutes : mean (exponential) patience; None: nobody hangs up (Erlang C)
+    target_sl : a service level to staff for (fraction answered within ``sl_seconds``); the
+        study then holds the agents Erlang A (or C) requires (``study.staffing``)
+    max_abandonment : with ``target_sl`` and a patience, the highest acceptable abandonment
+    hours, sl_seconds, handle_dist, handle_cv, warmup_minutes, trials, seed, engine : as the
+        command's options
+
+    Examples
+    --------
+    >>> import simroi
+    >>> q = simroi.queue(arrivals_per_hour=120, aht_minutes=4, patience_minutes=3,
+    ...                  target_sl=0.8, trials=50, seed=7)
+    >>> q.staffing.agents == q.spec.agents, q.samples["service_level"].shape
+    (True, (50,))
+    """
+
+    # As the command parses them (120 → 120.0), so the JSON's inputs read alike.
+    spec = QueueSpec(
+        float(arrivals_per_hour),
+        agents,
+        float(aht_minutes),
+        None if patience_minutes is None else float(patience_minutes),
+        float(hours),
+        float(sl_seconds),
+        handle_dist,
+        float(handle_cv),
+        float(warmup_minutes),
+    )
+    target = None if target_sl is None else StaffingTarget(target_sl, max_abandonment)
+    if target is None and max_abandonment is not None:
+        raise OptionError("`max_abandonment` is part of a staffing target: give `target_sl` too")
+    return study_queue(spec, trials=trials, seed=seed, engine=engine, target=target)
+
+
+def load_result(path: str | PathLike[str]) -> AnyResult:
+    """Open a result file (``--out`` of run, compare, sweep or sensitivity) as its summary.
+
+    Examples
+    --------
+    >>> import simroi, tempfile, os
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> summary = simroi.run(trials=20, seed=3, overrides=short, workers=1)
+    >>> path = summary.save(os.path.join(tempfile.mkdtemp(), "run.npz"))
+    >>> simroi.load_result(path).samples["npv"].tolist() == summary.samples["npv"].tolist()
+    True
+    """
+    loaded = load_any(Path(path))
+    if isinstance(loaded, RunResult):
+        if isinstance(loaded.meta.get("sensitivity"), dict):
+            return summarize_sensitivity(loaded)
+        return summarize(loaded)
+    if loaded.kind == "sweep":
+        return summarize_sweep(loaded)
+    return compare_result_set(loaded)
+
+
+def _saved(result: AnyResult | RunResult | ResultSet) -> RunResult | ResultSet:
+    """What a result file holds for ``result``."""
+    if isinstance(result, RunResult | ResultSet):
+        return result
+    if isinstance(result, RunSummary):
+        return result.result
+    if isinstance(result, SensitivityResult):
+        return result.run
+    if result.result_set is None:
+        raise OptionError(f"`result`: this {type(result).__name__} holds no runs to export")
+    return result.result_set
+
+
+def export(
+    result: AnyResult | RunResult | ResultSet | str | PathLike[str],
+    to: str | PathLike[str] | Sequence[str | PathLike[str]],
+    *,
+    template: str | PathLike[str] | None = None,
+    chart: str | None = None,
+) -> list[Path]:
+    """Write slides, charts and tables of a result (``simroi export``); returns the paths.
+
+    Parameters
+    ----------
+    result : what :func:`run`, :func:`compare`, :func:`sweep` or :func:`sensitivity` returned,
+        or a result file's path
+    to : one file name or several; the format follows the suffix (``.pptx``, ``.png``, ``.svg``,
+        ``.csv``, ``.md``, ``.json``, ``.xlsx``; ``.trials.csv`` or ``.trials.npz`` for the raw
+        trials); ``{chart}`` in a ``.png``/``.svg`` name writes every chart the result has
+    template : a ``.pptx`` whose master, layouts and theme the deck uses
+    chart : the chart a ``.png``/``.svg`` without ``{chart}`` gets (default: the headline one)
+
+    Examples
+    --------
+    >>> import simroi, tempfile, os
+    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
+    >>> summary = simroi.run(trials=20, seed=3, overrides=short, workers=1)
+    >>> folder = tempfile.mkdtemp()
+    >>> [p.name for p in simroi.export(summary, os.path.join(folder, "summary.md"))]
+    ['summary.md']
+    """
+    targets = [to] if isinstance(to, str | PathLike) else list(to)
+    if isinstance(result, str | PathLike):
+        source = str(result)
+        saved = load_any(Path(result))
+    else:
+        source = "result"
+        saved = _saved(result)
+    return export_result(
+        saved,
+        [str(t) for t in targets],
+        template=None if template is None else str(template),
+        chart=chart,
+        source=source,
+    )
