@@ -376,11 +376,11 @@ def summarize(result: RunResult) -> RunSummary:
 
     Examples
     --------
-    >>> import simroi
+    >>> from simroi.execution.runner import RunOptions, run
+    >>> from simroi.scenario.load import load_scenario
     >>> fast = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
-    >>> loaded = simroi.load_scenario("default", overrides=fast)
-    >>> result = simroi.run(loaded, simroi.RunOptions(trials=20, seed=1, workers=1))
-    >>> summary = simroi.summarize(result)
+    >>> result = run(load_scenario("default", overrides=fast), RunOptions(20, seed=1, workers=1))
+    >>> summary = summarize(result)  # what simroi.run() returns
     >>> summary.roi.p05 <= summary.roi.p50 <= summary.roi.p95, summary.samples["roi"].shape
     (True, (20,))
     >>> summary.to_dict()["roi"]["p50"] == summary.roi.p50

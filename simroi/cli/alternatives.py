@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from simroi.cli.options import (
     _OUT_HELP,
     _check_writable,
-    _console,
     _progress,
     _simulate,
     _Simulation,
-    print_replay,
+    deliver,
     replay_command,
     run_options,
 )
@@ -74,17 +71,15 @@ def compare(
     )
     result_set = result_set.with_command(command)
     comparison = compare_result_set(result_set)
-    data = comparison.to_dict()
-    if out is not None:
-        result_set.save(out)
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-        return
-    console = _console(ctx)
-    render_comparison(comparison, console)
-    print_replay(console, command)
-    if out is not None:
-        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+    deliver(
+        ctx,
+        result_set,
+        comparison,
+        command=command,
+        out=out,
+        as_json=as_json,
+        show=lambda console: render_comparison(comparison, console),
+    )
 
 
 @click.command()
@@ -152,17 +147,15 @@ def sweep(
     )
     result_set = result_set.with_command(command)
     summary = summarize_sweep(result_set, confidence)
-    data = summary.to_dict()
-    if out is not None:
-        result_set.save(out)
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-        return
-    console = _console(ctx)
-    render_sweep(summary, console)
-    print_replay(console, command)
-    if out is not None:
-        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+    deliver(
+        ctx,
+        result_set,
+        summary,
+        command=command,
+        out=out,
+        as_json=as_json,
+        show=lambda console: render_sweep(summary, console),
+    )
 
 
 @click.command()
@@ -257,15 +250,13 @@ def sensitivity(
         ),
     )
     result = result.with_command(command)
-    if out is not None:
-        result.save(out)
     summary = summarize_sensitivity(result)
-    data = summary.to_dict()
-    if as_json:
-        click.echo(json.dumps(data, indent=2))
-        return
-    console = _console(ctx)
-    render_sensitivity(summary, console, top=top)
-    print_replay(console, command)
-    if out is not None:
-        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+    deliver(
+        ctx,
+        result,
+        summary,
+        command=command,
+        out=out,
+        as_json=as_json,
+        show=lambda console: render_sensitivity(summary, console, top=top),
+    )

@@ -5,16 +5,21 @@ in error messages."""
 from __future__ import annotations
 
 import functools
+import json
 import shlex
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 from rich.console import Console
 from rich.text import Text
+
+if TYPE_CHECKING:  # the command line starts without importing numpy
+    from simroi.execution.result import ResultSet, RunResult
+
 
 SCENARIO_HELP = "a scenario file, or the name of a bundled scenario (see `simroi scenarios`)"
 
@@ -224,6 +229,30 @@ def replay_command(
     for override in overrides:
         words += ["--set", override]
     return shlex.join([*words, *then])
+
+
+def deliver(
+    ctx: click.Context,
+    saved: RunResult | ResultSet,
+    summary: Any,
+    *,
+    command: str,
+    out: str | None,
+    as_json: bool,
+    show: Callable[[Console], None],
+) -> None:
+    """The end of every simulating command: write ``--out``, then the JSON, or the tables
+    (``show``), the replay line and where the result was written."""
+    if out is not None:
+        saved.save(out)
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+        return
+    console = _console(ctx)
+    show(console)
+    print_replay(console, command)
+    if out is not None:
+        console.print(f"Result written to {out}", markup=False, soft_wrap=True)
 
 
 def print_replay(console: Console, command: str) -> None:

@@ -22,6 +22,7 @@ from simroi.formatting import fmt, pct, significant
 from simroi.report.run import footer
 from simroi.report.types import Report, RunReport, Stat
 
+#: The columns of the interval table: the fields of a :class:`~simroi.report.types.Stat`.
 CSV_COLUMNS = (
     "run",
     "section",
@@ -54,28 +55,10 @@ def summary_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
+    numbers = CSV_COLUMNS[CSV_COLUMNS.index("mean") : CSV_COLUMNS.index("probability_of")]
     for s in report.stats:
         writer.writerow(
-            [
-                s.run,
-                s.section,
-                s.key,
-                s.label,
-                s.unit,
-                *(
-                    _number(v)
-                    for v in (
-                        s.mean,
-                        s.p05,
-                        s.p50,
-                        s.p95,
-                        s.mcse,
-                        s.probability,
-                        s.probability_mcse,
-                    )
-                ),
-                s.probability_of,
-            ]
+            [_number(getattr(s, c)) if c in numbers else getattr(s, c) for c in CSV_COLUMNS]
         )
     return buffer.getvalue()
 

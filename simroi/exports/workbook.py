@@ -85,21 +85,7 @@ def build_workbook(report: Report) -> bytes:
         unit = NUMBER_FORMATS.get(s.unit, "General")
         row(
             ws,
-            [
-                s.run,
-                s.section,
-                s.key,
-                s.label,
-                s.unit,
-                s.mean,
-                s.p05,
-                s.p50,
-                s.p95,
-                s.mcse,
-                s.probability,
-                s.probability_mcse,
-                s.probability_of,
-            ],
+            [getattr(s, column) for column in CSV_COLUMNS],
             {5: unit, 6: unit, 7: unit, 8: unit, 9: unit, 10: "0.0%", 11: "0.00%"},
         )
 

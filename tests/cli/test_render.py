@@ -40,7 +40,7 @@ def _precisions(text: str) -> set[tuple[int, str]]:
 
 
 def test_amounts_in_a_run_table_share_one_unit_and_precision(synthetic_run: RunResult) -> None:
-    text = _text(render_run_summary, summarize(synthetic_run), source="default")
+    text = _text(render_run_summary, summarize(synthetic_run))
     assert not re.search(r"\$\d{1,3},\d{3}\.\d\d", text)  # never "$3,695.22" beside "$133k"
     money_rows = _between(text, "NPV ", "P(ROI > 0)")
     lines = _between(text, "Benefits and costs", "TEI-style")
@@ -50,7 +50,7 @@ def test_amounts_in_a_run_table_share_one_unit_and_precision(synthetic_run: RunR
 
 
 def test_percentages_in_the_terminal_have_one_decimal(synthetic_run: RunResult) -> None:
-    text = _text(render_run_summary, summarize(synthetic_run), source="default")
+    text = _text(render_run_summary, summarize(synthetic_run))
     for objective in synthetic_run.meta["objectives"]:  # labels the user wrote, such as "8%"
         text = text.replace(objective["label"], "")
     assert {len(m.group(1) or "") for m in PERCENT.finditer(text)} == {1}

@@ -641,3 +641,12 @@ def test_export_errors_in_python_name_no_command_line_flags(
         with pytest.raises(OutputError) as caught:
             problem()
         assert "--" not in str(caught.value), caught.value
+
+
+def test_the_interval_table_has_a_column_per_field_of_a_stat() -> None:
+    from dataclasses import fields
+
+    from simroi.exports.tables import CSV_COLUMNS
+    from simroi.report.types import Stat
+
+    assert tuple(f.name for f in fields(Stat)) == CSV_COLUMNS
