@@ -240,8 +240,10 @@ class Triangular(_LowModeHigh):
         return (self.low + self.mode + self.high) / 3
 
     def var(self) -> float:
-        a, c, b = self.low, self.mode, self.high
-        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+        # (b−a)²(1 − c + c²)/18 in the mode's fraction c: the textbook a² + b² + c² − ab − ac − bc
+        # loses digits for a narrow range far from zero.
+        c = self._c()
+        return (self.high - self.low) ** 2 * (1 - c + c * c) / 18
 
 
 class Pert(_LowModeHigh):
