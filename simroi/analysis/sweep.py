@@ -476,7 +476,8 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
     meta = result_set.meta
     runs = result_set.runs
     if confidence is None:
-        confidence = float(meta.get("confidence", DEFAULT_CONFIDENCE))
+        stored = meta.get("confidence", (meta.get("recommendation") or {}).get("confidence"))
+        confidence = DEFAULT_CONFIDENCE if stored is None else float(stored)
     keys = tuple(meta.get("keys", []))
     values = [tuple(v) for v in meta.get("points", [[] for _ in runs])]
     labels = list(meta.get("labels", [str(v) for v in values]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from simroi.analysis.comparison import ComparisonResult, compare_results
+from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
 from simroi.formatting import fmt, pct
 from simroi.report.run import run_details
@@ -77,29 +78,27 @@ def point_label(keys: list[str], point: list[Any], named: bool = False) -> str:
     return ", ".join(f"{short(k)}={value(v)}" for k, v in zip(keys, point, strict=False))
 
 
-def sweep_curve(meta: dict[str, Any], runs: int, where: str) -> SweepCurve:
+def sweep_curve(meta: dict[str, Any], sweep: SweepResult, where: str) -> SweepCurve:
+    """The grid of a sweep file (``meta``) with its marks as :func:`summarize_sweep` computes them
+    (the best expected NPV; the cheapest point meeting every objective), as ``simroi sweep``
+    prints them."""
     keys = [str(k) for k in meta.get("keys", [])]
     points = [list(p) if isinstance(p, list | tuple) else [p] for p in meta.get("points", [])]
-    if len(points) != runs:
-        raise ResultFileError(f"{where}: sweep has {len(points)} grid points for {runs} runs")
-    rec = meta.get("recommendation") or {}
-
-    def index(name: str) -> int | None:
-        i = rec.get(name)
-        return int(i) if isinstance(i, int) and 0 <= i < runs else None
-
+    if len(points) != len(sweep.points):
+        raise ResultFileError(
+            f"{where}: sweep has {len(points)} grid points for {len(sweep.points)} runs"
+        )
     numeric = None
     if len(keys) == 1 and all(isinstance(p[0], int | float) for p in points):
         numeric = [float(p[0]) for p in points]
-    confidence = rec.get("confidence", meta.get("confidence"))
     return SweepCurve(
         keys,
         points,
         [point_label(keys, p) for p in points],
         numeric,
-        index("best_npv"),
-        index("cheapest_meeting_objectives"),
-        None if confidence is None else float(confidence),
+        sweep.best_npv,
+        sweep.recommended,
+        sweep.confidence,
     )
 
 

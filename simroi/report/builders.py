@@ -16,6 +16,7 @@ stored.
 
 from __future__ import annotations
 
+from simroi.analysis.sweep import summarize_sweep
 from simroi.errors import ResultFileError
 from simroi.execution.result import ResultSet, RunResult
 from simroi.report.alternatives import compare_report, point_label, sweep_curve, sweep_report
@@ -46,7 +47,7 @@ def build_report(result: RunResult | ResultSet, where: str = "result") -> Report
     if not result.runs:
         raise ResultFileError(f"{where}: the {result.kind} result holds no runs")
     if result.kind == "sweep":
-        curve = sweep_curve(result.meta, len(result.runs), where)
+        curve = sweep_curve(result.meta, summarize_sweep(result), where)
         names = [str(x) for x in result.meta.get("labels", [])]
         if len(names) != len(result.runs):
             names = [point_label(curve.keys, p, named=True) for p in curve.points]
