@@ -12,8 +12,8 @@ rate μ = 1/AHT), ``c`` identical agents and first-come-first-served order:
   customer, not from asymptotic approximations (Garnett, Mandelbaum & Reiman 2002; the same
   construction as pyworkforce's ``ErlangA``).
 
-The square-root (QED) staffing rule and the Halfin–Whitt and Garnett asymptotics are provided as
-fast staffing seeds; the exact functions are what tests compare a simulation with.
+These exact functions are what the tests compare a simulation with and what
+:func:`simroi.queueing.staffing.required_agents` searches over for ``simroi queue --target-sl``.
 
 Units: rates are per second and times are in seconds throughout; loads are in Erlangs. The service
 level is always "answered within the threshold / **all** arrivals", so an abandoned contact counts
@@ -34,8 +34,8 @@ from scipy.special import betaincc, gammaln
 __all__ = [
     "ErlangAResult",
     "ErlangCResult",
+    "check_number",
     "erlang_a",
-    "erlang_a_service_level",
     "erlang_b",
     "erlang_c",
 ]
@@ -46,8 +46,6 @@ _TAIL_TOLERANCE: Final = 1e-16
 # Guard against pathological inputs (overload with near-infinite patience) that would need a
 # state space too large to hold; real contact-centre queues need a few hundred states.
 _MAX_STATES: Final = 10_000_000
-# Search ceiling for `required_agents`; any reachable target is met far below this.
-_MAX_AGENTS: Final = 10_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +117,7 @@ class ErlangAResult:
 _Sign = Literal["any", "nonnegative", "positive"]
 
 
-def _check_number(
-    name: str, value: float, *, sign: _Sign = "any", allow_inf: bool = False
-) -> float:
+def check_number(name: str, value: float, *, sign: _Sign = "any", allow_inf: bool = False) -> float:
     """Return ``value`` as a float, or raise if it is not a real number obeying ``sign``.
 
     ``sign`` is ``"any"``, ``"nonnegative"`` (≥ 0) or ``"positive"`` (> 0).
@@ -148,16 +144,6 @@ def _check_agents(agents: int, *, minimum: int = 0) -> int:
     if count < minimum:
         raise ValueError(f"agents must be ≥ {minimum} (got {count})")
     return count
-
-
-def _check_fraction(name: str, value: float, *, low_open: bool, high_open: bool) -> float:
-    number = _check_number(name, value, sign="nonnegative")
-    too_low = number <= 0 if low_open else number < 0
-    too_high = number >= 1 if high_open else number > 1
-    if too_low or too_high:
-        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be in {interval} (got {value!r})")
-    return number
 
 
 # --------------------------------------------------------------------------------------------------
@@ -188,7 +174,7 @@ def erlang_b(agents: int, load_erlangs: float) -> float:
     (0.5, 0.2)
     """
     c = _check_agents(agents)
-    load = _check_number("load_erlangs", load_erlangs, sign="nonnegative")
+    load = check_number("load_erlangs", load_erlangs, sign="nonnegative")
     blocking = 1.0
     for k in range(1, c + 1):
         blocking = load * blocking / (k + load * blocking)
@@ -226,10 +212,10 @@ def erlang_c(
     >>> round(result.p_wait, 3), round(result.service_level, 3), round(result.occupancy, 3)
     (0.174, 0.888, 0.714)
     """
-    arrival_rate = _check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
-    handle = _check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
+    arrival_rate = check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
+    handle = check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
     c = _check_agents(agents)
-    threshold = _check_number(
+    threshold = check_number(
         "sl_threshold_seconds", sl_threshold_seconds, sign="nonnegative", allow_inf=True
     )
     load = arrival_rate * handle
@@ -367,10 +353,10 @@ def _solve_erlang_a(
     agents: int,
     mean_patience_seconds: float,
 ) -> _ErlangAChain:
-    arrival_rate = _check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
-    handle = _check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
+    arrival_rate = check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
+    handle = check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
     c = _check_agents(agents, minimum=1)
-    patience = _check_number("mean_patience_seconds", mean_patience_seconds, sign="positive")
+    patience = check_number("mean_patience_seconds", mean_patience_seconds, sign="positive")
     return _ErlangAChain.solve(arrival_rate, 1.0 / handle, 1.0 / patience, c)
 
 
@@ -420,7 +406,7 @@ def erlang_a(
     (0.14526, 0.013984, 0.916792)
     """
     chain = _solve_erlang_a(arrivals_per_second, mean_handle_seconds, agents, mean_patience_seconds)
-    threshold = _check_number(
+    threshold = check_number(
         "sl_threshold_seconds", sl_threshold_seconds, sign="nonnegative", allow_inf=True
     )
     lam, mu, theta, c = chain.arrival_rate, chain.service_rate, chain.abandon_rate, chain.agents
@@ -445,44 +431,3 @@ def erlang_a(
         occupancy=busy_agents / c,
         mean_queue_length=queue_length,
     )
-
-
-def erlang_a_service_level(
-    arrivals_per_second: float,
-    mean_handle_seconds: float,
-    agents: int,
-    mean_patience_seconds: float,
-    threshold_seconds: float,
-) -> float:
-    """P(answered within ``threshold_seconds``) over all arrivals of an M/M/c+M queue.
-
-    The service-level curve behind :attr:`ErlangAResult.service_level`, for any threshold:
-    at 0 it is ``1 − p_wait`` (nobody waits zero seconds and is then answered), and at
-    ``math.inf`` it is the fraction answered, ``1 − abandonment``.
-
-    Parameters
-    ----------
-    arrivals_per_second, mean_handle_seconds, agents, mean_patience_seconds
-        As for :func:`erlang_a`.
-    threshold_seconds : float
-        Answer-time threshold T ≥ 0, in seconds (``math.inf`` allowed).
-
-    Returns
-    -------
-    float
-        The fraction of all arrivals answered within T, in [0, 1].
-    """
-    chain = _solve_erlang_a(arrivals_per_second, mean_handle_seconds, agents, mean_patience_seconds)
-    threshold = _check_number(
-        "threshold_seconds", threshold_seconds, sign="nonnegative", allow_inf=True
-    )
-    return chain.answered_within(threshold)
-
-
-# --------------------------------------------------------------------------------------------------
-# Square-root staffing and many-server asymptotics (Halfin & Whitt 1981; Garnett, Mandelbaum &
-# Reiman 2002; Borst, Mandelbaum & Reiman 2004).
-
-
-# --------------------------------------------------------------------------------------------------
-# Staffing

@@ -1,103 +1,31 @@
 """Staffing from the queueing formulas: how many agents a target needs.
 
-Square-root staffing (Halfin & Whitt 1981; Garnett, Mandelbaum & Reiman 2002 with abandonment) as
-the quick rule, and :func:`required_agents`: the smallest agent count whose Erlang A service level
-(and, optionally, abandonment) meets a target — what ``simroi queue --target-sl`` prints.
+:func:`required_agents` is the smallest agent count whose Erlang A service level (and,
+optionally, abandonment) meets a target — by Erlang C for infinitely patient customers — and is
+what ``simroi queue --target-sl`` prints.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Final
 
-from scipy.special import expit, log_ndtr
-from scipy.stats import norm
+from simroi.queueing.erlang import check_number, erlang_a, erlang_c
 
-from simroi.queueing.erlang import _MAX_AGENTS, _check_fraction, _check_number, erlang_a, erlang_c
+__all__ = ["required_agents"]
 
-__all__ = [
-    "garnett_p_wait",
-    "halfin_whitt_p_wait",
-    "required_agents",
-    "square_root_staffing",
-]
+# Search ceiling for `required_agents`; any reachable target is met far below this.
+_MAX_AGENTS: Final = 10_000_000
 
 
-def square_root_staffing(load_erlangs: float, beta: float) -> int:
-    """Agents given by the square-root (QED) rule, ``c = ⌈A + β·√A⌉`` (at least 0).
-
-    Parameters
-    ----------
-    load_erlangs : float
-        Offered load A ≥ 0, in Erlangs.
-    beta : float
-        Quality-of-service parameter β; negative values (efficiency-driven staffing) are only
-        sensible with abandonment (Erlang A).
-
-    Returns
-    -------
-    int
-        The number of agents.
-
-    Examples
-    --------
-    >>> [square_root_staffing(10.0, beta) for beta in (0.5, 1.0, 1.5)]
-    [12, 14, 15]
-    """
-    load = _check_number("load_erlangs", load_erlangs, sign="nonnegative")
-    beta = _check_number("beta", beta)
-    # Rounding to 9 places first stops float noise (e.g. 105.00000000000001) adding an agent.
-    return max(0, math.ceil(round(load + beta * math.sqrt(load), 9)))
-
-
-def halfin_whitt_p_wait(beta: float) -> float:
-    """Halfin–Whitt approximation of Erlang C's P(wait) at ``c = A + β√A``.
-
-    ``P(wait) ≈ [1 + β·Φ(β)/φ(β)]⁻¹``, accurate to about 0.01 once A ≥ 100.
-
-    Parameters
-    ----------
-    beta : float
-        Staffing parameter β ≥ 0 (Erlang C has no steady state below the load).
-
-    Returns
-    -------
-    float
-        The approximate probability of waiting.
-    """
-    beta = _check_number("beta", beta, sign="nonnegative")
-    if beta == 0.0:
-        return 1.0
-    # [1 + e^x]⁻¹ = expit(−x), evaluated in logs so a large β cannot overflow.
-    log_term = math.log(beta) + float(log_ndtr(beta)) - float(norm.logpdf(beta))
-    return float(expit(-log_term))
-
-
-def garnett_p_wait(beta: float, theta_over_mu: float) -> float:
-    """Garnett–Mandelbaum–Reiman approximation of Erlang A's P(wait) at ``c = A + β√A``.
-
-    ``P(wait) ≈ [1 + √(θ/μ)·h(β·√(μ/θ)) / h(−β)]⁻¹`` with ``h = φ/(1 − Φ)`` the standard normal
-    hazard rate.
-
-    Parameters
-    ----------
-    beta : float
-        Staffing parameter β; any real value, since abandonment keeps the queue stable.
-    theta_over_mu : float
-        Abandonment rate over service rate, θ/μ = AHT / mean patience > 0.
-
-    Returns
-    -------
-    float
-        The approximate probability of waiting.
-    """
-    beta = _check_number("beta", beta)
-    ratio = _check_number("theta_over_mu", theta_over_mu, sign="positive")
-
-    def log_hazard(x: float) -> float:
-        return float(norm.logpdf(x)) - float(log_ndtr(-x))
-
-    log_term = 0.5 * math.log(ratio) + log_hazard(beta / math.sqrt(ratio)) - log_hazard(-beta)
-    return float(expit(-log_term))
+def _check_fraction(name: str, value: float, *, low_open: bool, high_open: bool) -> float:
+    number = check_number(name, value, sign="nonnegative")
+    too_low = number <= 0 if low_open else number < 0
+    too_high = number >= 1 if high_open else number > 1
+    if too_low or too_high:
+        interval = f"{'(' if low_open else '['}0, 1{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be in {interval} (got {value!r})")
+    return number
 
 
 def required_agents(
@@ -139,10 +67,10 @@ def required_agents(
     >>> required_agents(100 / 1800, 180.0, 0.8, 20.0)
     14
     """
-    arrival_rate = _check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
-    handle = _check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
+    arrival_rate = check_number("arrivals_per_second", arrivals_per_second, sign="nonnegative")
+    handle = check_number("mean_handle_seconds", mean_handle_seconds, sign="positive")
     target = _check_fraction("sl_target", sl_target, low_open=False, high_open=True)
-    threshold = _check_number(
+    threshold = check_number(
         "sl_threshold_seconds", sl_threshold_seconds, sign="nonnegative", allow_inf=True
     )
     if max_abandonment is not None:
@@ -163,7 +91,7 @@ def required_agents(
             return result is not None and result.service_level >= target
 
     else:
-        patience = _check_number("mean_patience_seconds", mean_patience_seconds, sign="positive")
+        patience = check_number("mean_patience_seconds", mean_patience_seconds, sign="positive")
         first = 1
 
         def meets(c: int) -> bool:
