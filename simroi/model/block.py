@@ -22,7 +22,7 @@ from simroi.model.calendar import (
     month_plans,
     shift_pattern,
 )
-from simroi.model.contacts import ChannelInputs, ChannelLoad, ChannelMonth, simulate_channel_month
+from simroi.model.contacts import ChannelInputs, ChannelLoad, simulate_channel_month
 from simroi.model.economics import (
     LINE_ITEMS_BENEFIT,
     LINE_ITEMS_COST,
@@ -32,6 +32,7 @@ from simroi.model.economics import (
     clv,
     monthly_discount_rate,
 )
+from simroi.model.outcomes import ChannelMonth
 from simroi.queueing.shifts import QueueState
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
@@ -39,7 +40,7 @@ from simroi.scenario.quantity import as_distribution
 from simroi.scenario.sampling import sample_scenario_inputs
 from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
 
-__all__ = ["BlockResult", "draw_inputs", "simulate_block", "volume_order"]
+__all__ = ["BlockResult", "World", "draw_inputs", "simulate_block", "volume_order"]
 
 _FAST, _SLOW, _UNRESOLVED, _ABANDONED, _IGNORED = range(len(EXPERIENCE_CLASSES))
 
@@ -129,7 +130,7 @@ def _economics_inputs(scenario: Scenario, v: dict[str, np.ndarray]) -> Economics
     )
 
 
-class _World:
+class World:
     """One scenario (program or baseline) being simulated through the months of a block."""
 
     def __init__(self, scenario: Scenario, values: dict[str, np.ndarray], trials: int) -> None:
@@ -354,11 +355,11 @@ def simulate_block(
     drawn = {key: draw_inputs(sc, trials, streams) for key, sc in scenarios.items()}
     # Trials are simulated largest customer base first (both worlds in one order): a day's
     # contact slots then fall roughly along the trials, and the padding beyond each trial's last
-    # contact is mostly skipped (contacts._staircase). Results come back in trial order; a
+    # contact is mostly skipped (draws.staircase). Results come back in trial order; a
     # trial's per-contact draws belong to its place in this order.
     order = volume_order(drawn["program"])
     worlds = {
-        key: _World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
+        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
         for key, sc in scenarios.items()
     }
     horizon = loaded.program.scenario.horizon_months

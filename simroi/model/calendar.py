@@ -22,9 +22,17 @@ from simroi.scenario.spec import (
 )
 
 __all__ = [
+    "DAY",
     "DAYS_PER_MONTH",
+    "MonthPlan",
+    "agent_hours_per_month",
+    "day_cuts",
+    "day_weights",
+    "hourly_inverse_cdf",
+    "hourly_profile",
     "month_plans",
     "shift_pattern",
+    "weekday_factors",
 ]
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -109,7 +117,7 @@ def agent_hours_per_month(spec: ChannelSpec) -> float:
     return per_cycle / pattern.period_seconds * DAYS_PER_MONTH * DAY / 3600.0
 
 
-def _profile(spec: ChannelSpec) -> np.ndarray:
+def hourly_profile(spec: ChannelSpec) -> np.ndarray:
     """Hour-of-day arrival weights; a realtime channel only receives contacts while open."""
     weights = np.asarray(spec.intraday_profile or DEFAULT_INTRADAY_PROFILE, dtype=float).copy()
     if spec.kind == "realtime":
@@ -123,7 +131,9 @@ def _profile(spec: ChannelSpec) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _weekday_factors(spec: ChannelSpec) -> np.ndarray:
+def weekday_factors(spec: ChannelSpec) -> np.ndarray:
+    """Day-of-week volume factors, Monday first, with mean 1; a realtime channel gets none while
+    closed."""
     factors = np.asarray(spec.weekday_factors or DEFAULT_WEEKDAY_FACTORS, dtype=float)
     if spec.kind == "realtime":
         closed = [i for i, d in enumerate(WEEKDAYS) if d not in spec.hours.days]
@@ -132,7 +142,7 @@ def _weekday_factors(spec: ChannelSpec) -> np.ndarray:
     return factors / factors.mean()
 
 
-def _day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
+def day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
     """For each weekday, the times of day (seconds) at which the day is cut into parts.
 
     A day is simulated in parts between these times: at the start of each part every agent slot
@@ -153,7 +163,7 @@ def _day_cuts(spec: ChannelSpec) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(sorted(c)) for c in cuts)
 
 
-def _day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
+def day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
     """Month days each sampled day stands for.
 
     (days in its stratum) / (sum of the stratum's sampled weekday factors), so the month's
@@ -171,7 +181,7 @@ def _day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
     return weight
 
 
-def _profile_inverse(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hourly_inverse_cdf(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Knots of the inverse CDF of the hourly profile (hours with no weight are skipped)."""
     cum = [0.0]
     edges = [float(np.argmax(profile > 0)) * 3600.0]

@@ -7,8 +7,8 @@ Monday 00:00), so the queue state — busy agents, the email and social backlog 
 sampled day to the next and from one month to the next. Counts from the sampled days are scaled to
 the month: a normal day stands for ``(30.44 − event days) / sampled days`` days, corrected for its
 day-of-week factor so the month's volume is unbiased; an event day stands for
-``event days / sampled event days``. ``tests/test_contacts.py`` checks that sampling agrees with
-simulating every day.
+``event days / sampled event days``. ``tests/model/test_contacts.py`` checks that sampling agrees
+with simulating every day.
 
 Arrivals. A day's rate is customers × contacts per customer per year / 365.25 × day-of-week
 factor × a gamma "busyness" factor with mean 1 (overdispersion, Avramidis et al. 2004) × event
@@ -18,12 +18,12 @@ two parts cut at the channel's closing time: each part's count is Poisson on its
 profile, drawn by inversion, and at the cut the engine moves every finished shift for all trials
 at once. Contact k of a part (by rank)
 gets draw k of every per-contact stream of that part, from its trial's region of the stream
-(:func:`_draw_by_groups`): a scenario with more volume has the same first contacts plus more, so
+(:func:`draw_by_groups`): a scenario with more volume has the same first contacts plus more, so
 program, baseline and sweep points share their customers (common random numbers).
 
 Layout. Worlds (program, baseline) that share a channel's sampled days share its draws and sit
 side by side on the trial axis, interleaved; the model orders trials by customers, so a
-part's contacts form a staircase over the trials (:func:`_staircase`) and the padding after each
+part's contacts form a staircase over the trials (:func:`staircase`) and the padding after each
 trial's last contact is neither queued nor counted, and drawn only up to the busiest trial of
 each column group.
 """
@@ -38,14 +38,20 @@ from simroi.errors import ScenarioError
 from simroi.model.calendar import (
     DAY,
     MonthPlan,
-    _day_cuts,
-    _day_weights,
-    _profile,
-    _profile_inverse,
-    _weekday_factors,
+    day_cuts,
+    day_weights,
+    hourly_inverse_cdf,
+    hourly_profile,
+    weekday_factors,
 )
-from simroi.model.draws import _STANDARD, _draw_by_groups, _handle_times, _patience, _staircase
-from simroi.model.outcomes import _MONTH_FIELDS, ChannelMonth, _outcomes
+from simroi.model.draws import (
+    STANDARD_DRAW,
+    draw_by_groups,
+    handle_times,
+    patience_times,
+    staircase,
+)
+from simroi.model.outcomes import MONTH_FIELDS, ChannelMonth, month_outcomes
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
@@ -55,10 +61,9 @@ from simroi.scenario.spec import (
 )
 
 __all__ = [
+    "MAX_CONTACT_SLOTS",
     "ChannelInputs",
     "ChannelLoad",
-    "ChannelMonth",
-    "MonthPlan",
     "simulate_channel_month",
 ]
 
@@ -122,11 +127,11 @@ def simulate_channel_month(
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, load in enumerate(loads):
         plan = load.plan
-        cuts = _day_cuts(load.spec)
+        cuts = day_cuts(load.spec)
         key = (plan.day_index.tobytes(), plan.sampled, plan.normal_days, plan.event_days, cuts)
         groups.setdefault(key, []).append(i)
     for members in groups.values():
-        cuts = _day_cuts(loads[members[0]].spec)
+        cuts = day_cuts(loads[members[0]].spec)
         counts = [_day_counts(name, loads[i], streams, cuts) for i in members]
         rows = sum(
             int(np.max([c.max(axis=1, initial=0) for c in day], axis=0).sum())
@@ -156,8 +161,8 @@ def _day_counts(
     """
     inputs, plan = load.inputs, load.plan
     trials = load.volume_factor.shape[0]
-    weekday = _weekday_factors(load.spec)
-    cum, edges = _profile_inverse(_profile(load.spec))
+    weekday = weekday_factors(load.spec)
+    cum, edges = hourly_inverse_cdf(hourly_profile(load.spec))
     rate = (
         inputs.first_contacts_per_day * load.volume_factor * (1.0 - load.deflected_share)
         + load.repeats_per_day
@@ -211,13 +216,13 @@ def _simulate_shared(
         """World i's columns for its first n trials: worlds are interleaved, trial-major."""
         return slice(i, i + worlds * n, worlds)
 
-    # Rows run day by day and, within a day, part by part (see _day_cuts).
+    # Rows run day by day and, within a day, part by part (see day_cuts).
     part_slots = [
         np.max([c[j].max(axis=1, initial=0) for c in counts], axis=0).tolist()
         for j in range(plan.day_index.size)
     ]
     rows = int(sum(sum(day) for day in part_slots))
-    # Only the staircase of each day (see _staircase) is filled; the rest stays zero / False,
+    # Only the staircase of each day (see staircase) is filled; the rest stays zero / False,
     # which the engine and the outcomes read as padding.
     arrival = np.zeros((rows, width))
     present = np.zeros((rows, width), dtype=bool)
@@ -228,9 +233,9 @@ def _simulate_shared(
     public = [bool((load.inputs.public_share > 0).any()) for load in loads]
     # Per-contact standard draws, made once and shared by every world; turned into handle
     # times, patience and marks per world once the month's rows are filled. Each column group
-    # draws from its own region of the stream (_draw_by_groups), so that contact k of trial t
+    # draws from its own region of the stream (draw_by_groups), so that contact k of trial t
     # gets the same numbers whatever the other trials' volumes (common random numbers by rank).
-    z_handle = {_STANDARD[load.spec.handle_time_dist] for load in loads}
+    z_handle = {STANDARD_DRAW[load.spec.handle_time_dist] for load in loads}
     z_patience = {
         "normal" if load.spec.patience_dist == "lognormal" else "exponential"
         for load, rt in zip(loads, realtime, strict=True)
@@ -244,12 +249,12 @@ def _simulate_shared(
     # Month days each sampled day stands for, per day and column.
     day_weight = np.stack(
         [
-            np.repeat(_day_weights(plan, _weekday_factors(load.spec))[:, None], trials, axis=1)
+            np.repeat(day_weights(plan, weekday_factors(load.spec))[:, None], trials, axis=1)
             for load in loads
         ],
         axis=2,
     ).reshape(plan.day_index.size, width)
-    inverse = [_profile_inverse(_profile(load.spec)) for load in loads]
+    inverse = [hourly_inverse_cdf(hourly_profile(load.spec)) for load in loads]
     day_rows = []
     day_pieces: list[list[tuple[int, int, int]]] = []
     moves = []
@@ -267,9 +272,9 @@ def _simulate_shared(
             moves.append((r0, day * DAY + bounds[part]))
             key = (name, int(day), part)
             # Row count of column t holds its total (the partial sum of count + 1 exponentials).
-            steps = _staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
+            steps = staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
             gaps = np.empty((slots + 1, trials))
-            _draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
+            draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
             # Partial sums down each column, row by row over the staircase (numpy's cumsum
             # along axis 0 is several times slower); the same additions in the same order.
             sums = np.empty_like(gaps)
@@ -294,7 +299,7 @@ def _simulate_shared(
                     fraction = sums[lo:hi, :n] / total[:n]
                     arrival[r0 + lo : r0 + hi, lanes(i, n)] = np.interp(fraction, knots, clock)
             for (purpose, kind), out in draws.items():
-                _draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
+                draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
             r0 += slots
         day_rows.append(slice(first, r0))
@@ -307,7 +312,7 @@ def _simulate_shared(
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
         twin = twins.setdefault(_contact_key(load), i)
-        z = draws["handle", _STANDARD[spec.handle_time_dist]]
+        z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
         for lo, hi, n in month_pieces:
             here = (slice(lo, hi), lanes(i, n))
             if twin != i:
@@ -316,13 +321,13 @@ def _simulate_shared(
                 continue
             # Concurrency slows each conversation: a scale factor on the mean handle time.
             mean = inputs.handle_mean_s[:n] * inputs.slot_slowdown[:n]
-            _handle_times(
+            handle_times(
                 z[lo:hi, :n], mean, inputs.handle_cv[:n], spec.handle_time_dist, handle[here]
             )
             if patience is not None:
                 if realtime[i]:
                     kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-                    patience[here] = _patience(
+                    patience[here] = patience_times(
                         draws["patience", kind][lo:hi, :n],
                         inputs.patience_mean_s[:n],
                         spec.patience_dist,
@@ -358,7 +363,7 @@ def _simulate_shared(
         else:
             active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
             start, state = serve_fcfs(*queue, lead.shifts, state, moves=moves, active=active)
-        outcome = _outcomes(
+        outcome = month_outcomes(
             lead.spec,
             [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
             day_weight[:, columns],
@@ -373,7 +378,7 @@ def _simulate_shared(
         for j, i in enumerate(members):
             own = slice(j, None, size)
             results[i] = (
-                ChannelMonth(**{f: getattr(outcome, f)[own] for f in _MONTH_FIELDS}),
+                ChannelMonth(**{f: getattr(outcome, f)[own] for f in MONTH_FIELDS}),
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]

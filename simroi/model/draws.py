@@ -13,9 +13,18 @@ import itertools
 import numpy as np
 from scipy import special
 
+__all__ = [
+    "STANDARD_DRAW",
+    "draw_by_groups",
+    "handle_times",
+    "patience_times",
+    "sort_groups",
+    "staircase",
+]
+
 # Per-contact draws use the distribution's fastest standard form: a standard normal for a
 # lognormal, a standard exponential for an exponential or Weibull, a uniform for a gamma.
-_STANDARD = {
+STANDARD_DRAW = {
     "lognormal": "normal",
     "exponential": "exponential",
     "weibull": "exponential",
@@ -43,13 +52,13 @@ _GROUPS = 16
 _REGION_BITS = 40
 
 
-def _draw_by_groups(
+def draw_by_groups(
     rng: np.random.Generator, kind: str, out: np.ndarray, cover: list[tuple[int, int, int]]
 ) -> None:
     """Fill ``out`` (rows, trials) with standard draws of ``kind`` where ``cover`` needs them.
 
     ``cover`` is a staircase of rectangles (rows ``lo:hi`` of columns ``:n``, see
-    :func:`_staircase`). Column group g (``_GROUPS`` groups of equal width) draws its rows
+    :func:`staircase`). Column group g (``_GROUPS`` groups of equal width) draws its rows
     slot-major from region g of the stream, which starts ``g << _REGION_BITS`` raw outputs in:
     entry (k, t) of a group is its k·width + t-th draw whatever the number of rows drawn, so
     contact k of trial t gets the same number whatever the other trials' volumes (common random
@@ -76,10 +85,10 @@ def _draw_by_groups(
         out[:rows, cols] = block
 
 
-def _handle_times(
+def handle_times(
     z: np.ndarray, mean: np.ndarray, cv: np.ndarray, dist: str, out: np.ndarray
 ) -> None:
-    """Handle times from standard draws ``z`` (see ``_STANDARD``) with per-trial mean and cv,
+    """Handle times from standard draws ``z`` (see ``STANDARD_DRAW``) with per-trial mean and cv,
     written into ``out``."""
     if dist == "exponential":
         np.multiply(mean, z, out=out)
@@ -94,8 +103,8 @@ def _handle_times(
         np.multiply(special.gammaincinv(shape, z), mean / shape, out=out)
 
 
-def _patience(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
-    """Patience from standard draws ``z`` (see ``_STANDARD``) with per-trial mean."""
+def patience_times(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
+    """Patience from standard draws ``z`` (see ``STANDARD_DRAW``) with per-trial mean."""
     if dist == "exponential":
         return mean * z
     if dist == "weibull":
@@ -105,7 +114,7 @@ def _patience(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.nd
     return np.exp(mu + shape * z)
 
 
-def _staircase(need: np.ndarray, pieces: int = _GROUPS) -> list[tuple[int, int, int]]:
+def staircase(need: np.ndarray, pieces: int = _GROUPS) -> list[tuple[int, int, int]]:
     """Cover what each column needs with a few rectangles: rows ``lo:hi`` of columns ``:n``.
 
     Column t needs rows ``0 … need[t] − 1``. Trials are ordered by customers, largest first (see
@@ -127,7 +136,7 @@ def _staircase(need: np.ndarray, pieces: int = _GROUPS) -> list[tuple[int, int, 
     return [(lo, hi, int(width[lo])) for lo, hi in itertools.pairwise(bounds)]
 
 
-def _sort_groups(day_pieces: list[list[tuple[int, int, int, int]]]) -> list[tuple[int, int, int]]:
+def sort_groups(day_pieces: list[list[tuple[int, int, int, int]]]) -> list[tuple[int, int, int]]:
     """Column ranges with the last row any of their contacts can be in: ``(a, b, rows)``."""
     groups = []
     pieces = [p for day in day_pieces for p in day]

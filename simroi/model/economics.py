@@ -1,7 +1,7 @@
 """Customer economics: from contact outcomes to customers kept, won and lost, and to money.
 
 Everything is vectorized over the trials of a block; the only loop is over months, in
-:mod:`simroi.model.block`. Conventions (stated once, tested in ``tests/test_economics.py``):
+:mod:`simroi.model.block`. Conventions (stated once, tested in ``tests/model/test_economics.py``):
 
 * Cash flows of month *m* (1-based) fall at its end and are discounted by ``(1 + i_m)^m`` with the
   monthly rate ``i_m = (1 + i)^(1/12) − 1``; one-off program costs fall at t0, undiscounted (TEI).
@@ -27,6 +27,8 @@ from scipy import special
 from simroi.scenario.quantiles import poisson_ppf
 
 __all__ = [
+    "LINE_ITEMS_BENEFIT",
+    "LINE_ITEMS_COST",
     "MAX_TAIL_POSTS",
     "CustomerState",
     "EconomicsInputs",

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simroi.model.draws import _sort_groups
+from simroi.model.draws import sort_groups
 from simroi.scenario.spec import (
     ChannelSpec,
 )
+
+__all__ = ["MONTH_FIELDS", "ChannelMonth", "month_outcomes"]
 
 
 def _p90(
@@ -46,7 +48,7 @@ def _p90(
     return out
 
 
-def _outcomes(
+def month_outcomes(
     spec: ChannelSpec,
     day_pieces: list[list[tuple[int, int, int, int]]],
     day_weight: np.ndarray,
@@ -139,7 +141,7 @@ def _outcomes(
         unanswered=t["offered"] - t["answered"],
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
-        response_p90_s=_p90(response_all, answered_in_sample, _sort_groups(day_pieces)),
+        response_p90_s=_p90(response_all, answered_in_sample, sort_groups(day_pieces)),
         busy_slot_s=t["busy"],
         backlog_end=t["backlog"],
         classes=classes,
@@ -192,4 +194,4 @@ class ChannelMonth:
     public_classes: np.ndarray  # (trials, 5)
 
 
-_MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)
+MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)

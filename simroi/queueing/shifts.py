@@ -20,6 +20,8 @@ import numpy as np
 __all__ = [
     "SECONDS_PER_DAY",
     "SECONDS_PER_WEEK",
+    "QueueState",
+    "ShiftPattern",
 ]
 
 SECONDS_PER_DAY = 86_400.0

@@ -32,11 +32,12 @@ from pydantic_core import PydanticCustomError
 from scipy import special
 
 from simroi.estimates import Z_ONE_SIDED_90, Z_ONE_SIDED_95
-from simroi.scenario.quantiles import FloatArray, _beta_ppf, _stats, open_uniforms
+from simroi.scenario.quantiles import FloatArray, beta_ppf, open_uniforms, scipy_stats
 
 __all__ = [
     "Beta",
     "Choice",
+    "DistributionBase",
     "Exponential",
     "Fixed",
     "Gamma",
@@ -47,7 +48,6 @@ __all__ = [
     "Poisson",
     "Triangular",
     "Uniform",
-    "open_uniforms",
 ]
 
 
@@ -77,7 +77,7 @@ def _positive(name: str, value: float) -> list[str]:
     return [] if value > 0 else [f"{name} must be > 0 (got {name}={_fmt(value)})"]
 
 
-class _DistributionBase(BaseModel):
+class DistributionBase(BaseModel):
     """What every distribution offers; subclasses add ``dist`` and their parameters."""
 
     model_config = ConfigDict(
@@ -154,7 +154,7 @@ class _DistributionBase(BaseModel):
         return f"{type(self).model_fields['dist'].default}({', '.join(shown)})"
 
 
-class Fixed(_DistributionBase):
+class Fixed(DistributionBase):
     """A known ``value``: no uncertainty. Plain numbers in a scenario become ``Fixed``."""
 
     dist: Literal["fixed"] = "fixed"
@@ -177,7 +177,7 @@ class Fixed(_DistributionBase):
         return _fmt(self.value)
 
 
-class Uniform(_DistributionBase):
+class Uniform(DistributionBase):
     """Every value in [low, high] equally likely."""
 
     dist: Literal["uniform"] = "uniform"
@@ -189,7 +189,7 @@ class Uniform(_DistributionBase):
         return [] if self.low < self.high else [f"low must be < high {got}"]
 
     def _scipy(self) -> Any:
-        return _stats().uniform(loc=self.low, scale=self.high - self.low)
+        return scipy_stats().uniform(loc=self.low, scale=self.high - self.low)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         return (lambda q: q), self.high - self.low, self.low
@@ -201,7 +201,7 @@ class Uniform(_DistributionBase):
         return (self.high - self.low) ** 2 / 12
 
 
-class _LowModeHigh(_DistributionBase):
+class _LowModeHigh(DistributionBase):
     """Parameters shared by the three-point estimates: ``low ≤ mode ≤ high`` with ``low < high``."""
 
     low: Number
@@ -222,7 +222,7 @@ class Triangular(_LowModeHigh):
 
     def _scipy(self) -> Any:
         width = self.high - self.low
-        return _stats().triang(self._c(), loc=self.low, scale=width)
+        return scipy_stats().triang(self._c(), loc=self.low, scale=width)
 
     def _c(self) -> float:
         """scipy's shape: where the mode lies in [low, high], as a fraction."""
@@ -266,11 +266,11 @@ class Pert(_LowModeHigh):
         return alpha, 2 + self.lamb - alpha
 
     def _scipy(self) -> Any:
-        return _stats().beta(*self._shape(), loc=self.low, scale=self.high - self.low)
+        return scipy_stats().beta(*self._shape(), loc=self.low, scale=self.high - self.low)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         alpha, beta = self._shape()
-        return (lambda q: _beta_ppf(alpha, beta, q)), self.high - self.low, self.low
+        return (lambda q: beta_ppf(alpha, beta, q)), self.high - self.low, self.low
 
     def mean(self) -> float:
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2)
@@ -284,7 +284,7 @@ class Pert(_LowModeHigh):
         return f"PERT({_fmt(self.low)}, {_fmt(self.mode)}, {_fmt(self.high)}{shape})"
 
 
-class Normal(_DistributionBase):
+class Normal(DistributionBase):
     """Normal with ``mean`` and ``sd``, optionally truncated to [low, high] (truncated normal).
 
     With truncation, ``mean`` and ``sd`` are those of the parent normal; :meth:`mean` and
@@ -320,8 +320,8 @@ class Normal(_DistributionBase):
     def _scipy(self) -> Any:
         a, b, _ = self._bounds()
         if math.isinf(a) and math.isinf(b):
-            return _stats().norm(loc=self.mean_value, scale=self.sd)
-        return _stats().truncnorm(a, b, loc=self.mean_value, scale=self.sd)
+            return scipy_stats().norm(loc=self.mean_value, scale=self.sd)
+        return scipy_stats().truncnorm(a, b, loc=self.mean_value, scale=self.sd)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float] | None:
         if self.low is None and self.high is None:
@@ -354,7 +354,7 @@ _LOGNORMAL_FORMS = {  # each parametrization and how the assumptions table shows
 }
 
 
-class LogNormal(_DistributionBase):
+class LogNormal(DistributionBase):
     """Lognormal on (0, ∞), given by exactly one pair of parameters.
 
     ``(median, p90)``; ``(p5, p95)``, a 90% interval, the way people estimate; ``(mean, cv)``, the
@@ -432,7 +432,7 @@ class LogNormal(_DistributionBase):
         return _LOGNORMAL_FORMS[form].format(**{k: _fmt(x) for k, x in self._given().items()})
 
 
-class _GivenMean(_DistributionBase):
+class _GivenMean(DistributionBase):
     """Distributions stated by their ``mean`` (TOML key), which is then exact by construction."""
 
     mean_value: Number = Field(alias="mean")
@@ -471,11 +471,11 @@ class Beta(_GivenMean):
         return m * total, (1 - m) * total
 
     def _scipy(self) -> Any:
-        return _stats().beta(*self._shape())
+        return scipy_stats().beta(*self._shape())
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         alpha, beta = self._shape()
-        return (lambda q: _beta_ppf(alpha, beta, q)), 1.0, 0.0
+        return (lambda q: beta_ppf(alpha, beta, q)), 1.0, 0.0
 
     def var(self) -> float:
         return self.sd**2
@@ -504,7 +504,7 @@ class Gamma(_GivenMean):
 
     def _scipy(self) -> Any:
         shape = self._shape()
-        return _stats().gamma(shape, scale=self.mean_value / shape)
+        return scipy_stats().gamma(shape, scale=self.mean_value / shape)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         shape = self._shape()
@@ -520,7 +520,7 @@ class Exponential(_GivenMean):
     dist: Literal["exponential"] = "exponential"
 
     def _scipy(self) -> Any:
-        return _stats().expon(scale=self.mean_value)
+        return scipy_stats().expon(scale=self.mean_value)
 
     def _closed_form(self) -> tuple[Callable[[FloatArray], FloatArray], float, float]:
         return (lambda q: -special.log1p(-q)), self.mean_value, 0.0
@@ -535,7 +535,7 @@ class Poisson(_GivenMean):
     dist: Literal["poisson"] = "poisson"
 
     def _scipy(self) -> Any:
-        return _stats().poisson(self.mean_value)
+        return scipy_stats().poisson(self.mean_value)
 
     def var(self) -> float:
         return self.mean_value
@@ -544,7 +544,7 @@ class Poisson(_GivenMean):
         return np.maximum(super().ppf(q), 0.0)  # scipy gives -1 at q = 0; the least count is 0
 
 
-class Choice(_DistributionBase):
+class Choice(DistributionBase):
     """One of ``values``, with probabilities ``weights`` (equal when omitted; must sum to 1)."""
 
     dist: Literal["choice"] = "choice"

@@ -37,6 +37,7 @@ __all__ = [
     "load_scenario",
     "parse_override",
     "resolve_scenario_path",
+    "scenario_json_schema",
 ]
 
 BUNDLED_DEFAULT = "default"
@@ -160,10 +161,6 @@ def _deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def _schema_fields(model: type[BaseModel]) -> dict[str, Any]:
-    return dict(model.model_fields)
 
 
 def _submodel(annotation: Any) -> type[BaseModel] | None:

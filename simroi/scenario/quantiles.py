@@ -15,16 +15,20 @@ import numpy.typing as npt
 from scipy import special
 
 __all__ = [
+    "FloatArray",
+    "beta_ppf",
+    "open_uniforms",
     "poisson_ppf",
+    "scipy_stats",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _stats() -> Any:
+def scipy_stats() -> Any:
     """scipy.stats, imported on first use: it takes half a second, and loading or sampling a
     scenario needs it only for the few inverse CDFs without a closed form here (see
-    :meth:`_DistributionBase._closed_form`)."""
+    :meth:`DistributionBase._closed_form`)."""
     from scipy import stats
 
     return stats
@@ -40,7 +44,7 @@ def open_uniforms(size: int | tuple[int, ...], *, rng: np.random.Generator) -> F
     return np.ldexp(k + 0.5, -53, dtype=np.float64)
 
 
-def _beta_ppf(alpha: float, beta: float, q: FloatArray) -> FloatArray:
+def beta_ppf(alpha: float, beta: float, q: FloatArray) -> FloatArray:
     """The beta distribution's inverse CDF: ``betaincinv``, and where its root finder gives up
     (probabilities below about 1e-16 for some shapes, which an open uniform can reach) the
     leading term of each tail, F(x) ≈ xᵅ / (α·B(α, β)) near 0 and 1 − F(x) ≈ (1 − x)ᵝ / (β·B(α, β))

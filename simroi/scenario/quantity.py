@@ -20,6 +20,7 @@ from pydantic import (
 from simroi.scenario.distributions import (
     Beta,
     Choice,
+    DistributionBase,
     Exponential,
     Fixed,
     Gamma,
@@ -30,7 +31,6 @@ from simroi.scenario.distributions import (
     Poisson,
     Triangular,
     Uniform,
-    _DistributionBase,
 )
 
 __all__ = [
@@ -46,7 +46,7 @@ _Drawn = Uniform | Triangular | Pert | Normal | LogNormal | Beta | Gamma | Expon
 Distribution = Annotated[Fixed | _Drawn | Choice, Field(discriminator="dist")]
 
 
-_CLASSES: tuple[type[_DistributionBase], ...] = get_args(get_args(Distribution)[0])
+_CLASSES: tuple[type[DistributionBase], ...] = get_args(get_args(Distribution)[0])
 
 
 DIST_NAMES: tuple[str, ...] = tuple(cls.model_fields["dist"].default for cls in _CLASSES)
@@ -82,6 +82,6 @@ else:
 
 def as_distribution(x: float | Distribution) -> Distribution:
     """``x`` itself if it is a distribution; a plain number becomes :class:`Fixed`."""
-    if isinstance(x, _DistributionBase):
+    if isinstance(x, DistributionBase):
         return x
     return Fixed(value=x)

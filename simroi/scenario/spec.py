@@ -26,6 +26,8 @@ from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 
 __all__ = [
     "CHANNEL_KPIS",
+    "DEFAULT_INTRADAY_PROFILE",
+    "DEFAULT_WEEKDAY_FACTORS",
     "EXPERIENCE_CLASSES",
     "RESULT_METRICS",
     "WEEKDAYS",
@@ -44,6 +46,7 @@ __all__ = [
     "SimulationSpec",
     "StaffingInterval",
     "WordOfMouthSpec",
+    "assumptions",
     "clock_seconds",
 ]
 

@@ -10,7 +10,7 @@ command must either succeed (exit 0) or exit 2 with one line per problem, each s
 Extreme but valid scenarios — a channel with no agents, volumes far beyond capacity, a horizon
 of one month or ten years, one trial — run to finite results.
 
-``SIMROI_FUZZ_EXAMPLES=5000 pytest tests/test_bad_input.py`` explores more examples, at random.
+``SIMROI_FUZZ_EXAMPLES=5000 pytest tests/cli/test_bad_input.py`` explores more examples, at random.
 """
 
 from __future__ import annotations

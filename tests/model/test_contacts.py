@@ -147,7 +147,7 @@ def test_monthly_outputs_include_repeats_hours_and_backlog() -> None:
 
 def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
     """Program and baseline share draws and the engine; each world's outcome is its own."""
-    from simroi.model.block import _World, draw_inputs
+    from simroi.model.block import World, draw_inputs
     from simroi.model.calendar import month_plans
     from simroi.model.contacts import simulate_channel_month
     from simroi.randomness import Streams
@@ -155,7 +155,7 @@ def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
     loaded = load_scenario(overrides=SHORT)
     streams = Streams(5, 0)
     worlds = [
-        _World(sc, draw_inputs(sc, 40, streams), 40) for sc in (loaded.program, loaded.baseline)
+        World(sc, draw_inputs(sc, 40, streams), 40) for sc in (loaded.program, loaded.baseline)
     ]
     plans = [month_plans(2, 1, [], 40, w.names) for w in worlds]
     for channel in ("phone", "email", "social"):
@@ -172,7 +172,7 @@ def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
 
 def test_the_staircase_covers_every_needed_row_once() -> None:
     """Rows lo:hi of columns :n, in row order, cover row r of column t for every r < need[t]."""
-    from simroi.model.draws import _staircase
+    from simroi.model.draws import staircase
 
     rng = np.random.default_rng(2)
     for need in (
@@ -183,7 +183,7 @@ def test_the_staircase_covers_every_needed_row_once() -> None:
     ):
         covered = np.zeros((int(need.max(initial=0)), need.size), dtype=np.int64)
         previous = 0
-        for lo, hi, n in _staircase(need):
+        for lo, hi, n in staircase(need):
             assert lo == previous and hi > lo and 0 < n <= need.size
             covered[lo:hi, :n] += 1
             previous = hi
@@ -196,7 +196,7 @@ def test_a_contacts_draw_does_not_depend_on_the_other_trials_volumes(kind: str) 
     """Column groups draw only the rows their busiest trial needs, each from its own region of
     the stream: contact k of trial t gets the same number whatever the others need, and
     nothing outside the cover is written."""
-    from simroi.model.draws import _draw_by_groups, _staircase
+    from simroi.model.draws import draw_by_groups, staircase
 
     rng = np.random.default_rng(5)
     need = np.sort(rng.poisson(300, 100))[::-1]
@@ -205,7 +205,7 @@ def test_a_contacts_draw_does_not_depend_on_the_other_trials_volumes(kind: str) 
     tables = []
     for n in (need, more):
         out = np.full((int(more.max()), need.size), np.nan)
-        _draw_by_groups(Streams(9, 0).rng("handle", "phone"), kind, out, _staircase(n))
+        draw_by_groups(Streams(9, 0).rng("handle", "phone"), kind, out, staircase(n))
         tables.append(out)
     rows = np.arange(tables[0].shape[0])[:, None]
     mine = rows < need[None, :]

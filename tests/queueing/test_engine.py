@@ -329,12 +329,12 @@ def test_bulk_shift_moves_change_no_outcome(split: int) -> None:
 def test_rectangles_of_contacts_change_no_outcome(chunk: int) -> None:
     """Told where the contacts are (a staircase over trials by volume), the engine skips the
     padding and gives the same starts, and NaN everywhere else."""
-    from simroi.model.draws import _staircase
+    from simroi.model.draws import staircase
 
     arrival, handle, patience, present = phone_day(trials=20, seed=6)
     order = np.argsort(-present.sum(axis=0), kind="stable")
     arrival, handle, patience, present = (x[:, order] for x in (arrival, handle, patience, present))
-    active = _staircase(present.sum(axis=0), pieces=4)
+    active = staircase(present.sum(axis=0), pieces=4)
     state = QueueState.initial(PHONE_SHIFTS, 20)
     plain, plain_state = serve_fcfs(arrival, handle, patience, present, PHONE_SHIFTS, state)
     fast, fast_state = serve_fcfs(
