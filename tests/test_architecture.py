@@ -3,7 +3,10 @@
 ``DESIGN.md`` §2 lays ``simroi/`` out as one subpackage per stage of the data path. These tests
 read every module's imports (function-level and ``TYPE_CHECKING`` ones included, since a circle
 hidden inside a function is still a circle) and fail on an import that goes up the path, on any
-import circle between modules, and on a module longer than the house allows.
+import circle between modules, and on a module longer than the house allows. A name taken from
+the package root (``from simroi import compare``, or ``simroi.compare`` after ``import simroi``)
+counts as an import of the module the root takes it from (``simroi._EXPORTS``), and a module may
+take nothing from the root but ``__version__``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ import pytest
 import simroi
 
 PACKAGE = Path(simroi.__file__).parent
+#: The package root's names and the modules it resolves them from (``simroi.compare`` is
+#: ``simroi.api.compare``).
+ROOT_EXPORTS: dict[str, str] = simroi._EXPORTS
+#: The one name a module may take from the package root.
+ROOT_NAMES_ALLOWED = {"__version__"}
 
 #: The stages, lowest first (``scenarios`` is the bundled scenario files, installed as data).
 #: A module may import its own subpackage and anything lower; siblings on one level do not import
@@ -47,8 +55,44 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+def _root_names(name: str, path: Path) -> list[str]:
+    """The names ``name`` takes from the package root: ``from simroi import X`` (or the relative
+    equivalent) and ``simroi.X`` after ``import simroi``, where X is not a subpackage or module."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found, aliases = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package[: len(package) - node.level + 1], *filter(None, [base])])
+            if base == "simroi":
+                found += [a.name for a in node.names if f"simroi.{a.name}" not in MODULES]
+        elif isinstance(node, ast.Import):
+            # `import simroi` and `import simroi.x.y` both bind the name `simroi`.
+            aliases |= {
+                a.asname or "simroi"
+                for a in node.names
+                if a.name == "simroi" or (a.name.startswith("simroi.") and a.asname is None)
+            }
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and f"simroi.{node.attr}" not in MODULES
+        ):
+            found.append(node.attr)
+    return found
+
+
 def _imports(name: str, path: Path) -> set[str]:
-    """The simroi modules that ``name`` imports, anywhere in its body."""
+    """The simroi modules that ``name`` imports, anywhere in its body.
+
+    A name taken from the package root counts as an import of the module it comes from
+    (``simroi.compare`` is ``simroi.api``); ``__version__``, or a name the root does not export,
+    leaves the root itself as the target.
+    """
     package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
     targets: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -66,6 +110,11 @@ def _imports(name: str, path: Path) -> set[str]:
                 candidate = candidate.rpartition(".")[0]
             if candidate and candidate != name:
                 targets.add(candidate)
+    if name != "simroi":
+        for root_name in _root_names(name, path):
+            target = ROOT_EXPORTS.get(root_name, "simroi")
+            if target != name:
+                targets.add(target)
     return targets
 
 
@@ -101,6 +150,23 @@ def test_imports_run_one_way_along_the_data_path() -> None:
             if there[1] != here[1] and there[0] >= here[0]:
                 upward.append(f"{module} imports {target}")
     assert upward == []
+
+
+def test_modules_take_only_the_version_from_the_package_root() -> None:
+    # The root is the Python API's facade for users; inside the package a name is imported from
+    # the module that defines it, so the checks above see where each import really goes.
+    taken = [
+        f"{module} takes {root_name!r} from simroi"
+        for module, path in MODULES.items()
+        if module != "simroi"
+        for root_name in _root_names(module, path)
+        if root_name not in ROOT_NAMES_ALLOWED
+    ]
+    assert taken == []
+
+
+def test_every_name_the_root_exports_resolves_to_a_module() -> None:
+    assert set(ROOT_EXPORTS.values()) <= set(MODULES)
 
 
 def test_the_package_root_imports_no_stage_when_loaded() -> None:
@@ -156,3 +222,32 @@ def test_the_checks_see_a_planted_upward_import_and_circle(tmp_path: Path) -> No
         assert any("simroi.fake_a" in circle for circle in _circles())
     finally:
         del GRAPH["simroi.fake_a"], GRAPH["simroi.fake_b"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from simroi import compare\n",
+        "def f():\n    from simroi import compare\n",
+        "import simroi\n\ndef f():\n    return simroi.compare\n",
+        "import simroi.errors\n\ndef f():\n    return simroi.compare\n",
+        "from .. import compare\n",
+    ],
+)
+def test_the_checks_see_an_upward_import_through_the_package_root(
+    tmp_path: Path, source: str
+) -> None:
+    # `compare` lives in simroi.api, the top of the house: taken through the root it is still an
+    # upward import from the queue engine, and a name other than __version__ from the root.
+    fake = tmp_path / "engine.py"
+    fake.write_text(source, encoding="utf-8")
+    assert "simroi.api" in _imports("simroi.queueing.engine", fake)
+    assert _root_names("simroi.queueing.engine", fake) == ["compare"]
+    assert _stage("simroi.api")[0] > _stage("simroi.queueing.engine")[0]  # type: ignore[index]
+
+
+def test_the_version_through_the_package_root_stays_allowed(tmp_path: Path) -> None:
+    fake = tmp_path / "runner.py"
+    fake.write_text("from simroi import __version__\nimport simroi\nv = simroi.__version__\n")
+    assert _imports("simroi.execution.runner", fake) == {"simroi"}
+    assert set(_root_names("simroi.execution.runner", fake)) <= ROOT_NAMES_ALLOWED
