@@ -8,12 +8,26 @@ per-trial samples as numpy arrays (``.samples``) and as a pandas DataFrame (``to
 ``--json`` prints) and a result file (``save(path)``, what ``--out`` writes, for
 :func:`export` and ``simroi export``). The same seed gives the same numbers as the command.
 
-Errors are :class:`simroi.errors.SimroiError` subclasses (also ``ValueError``) whose messages
-name the scenario file, key, rule and value, or the argument of these functions.
+Every result of :func:`run`, :func:`compare`, :func:`sweep` and :func:`sensitivity` stores the
+call that replays it in its provenance (``provenance.command``), as a line of Python, e.g.
+``simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3'],
+engine='vectorized')``: the seed used (also when none was given), and every argument that
+changes a number, nothing that does not (``workers``, ``executor``, ``scheduler``,
+``progress``). ``simroi export`` shows it on the deck.
+
+Bad input raises a :class:`simroi.errors.SimroiError` (an ``Exception``) whose one-line message
+names the scenario file, key, rule and value, or the argument of these functions. Its
+subclasses also derive from the builtin they refine: ``ValueError`` for bad values and scenario
+files (``OptionError`` for an argument, ``ScenarioError`` for a scenario file or override,
+``ResultFileError`` for a result file that is missing, damaged or not a result,
+``ComparisonError``, ``SensitivityError``), ``OSError`` for files that cannot be read or written
+(``InputFileError``: a template; ``OutputError``: an output). A Dask cluster simroi cannot use
+and a block that runs out of memory raise ``SimroiError`` itself.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from pathlib import Path
@@ -29,13 +43,13 @@ from simroi.analysis.sensitivity import (
 )
 from simroi.analysis.summary import RunSummary, require_baseline, summarize
 from simroi.analysis.sweep import DEFAULT_CONFIDENCE, SweepResult, run_sweep, summarize_sweep
-from simroi.errors import OptionError
+from simroi.errors import OptionError, SimroiError
 from simroi.execution.result import ResultSet, RunResult, load_any
 from simroi.execution.runner import RunOptions
 from simroi.execution.runner import run as run_blocks
 from simroi.exports.targets import export as export_result
 from simroi.queueing.study import QueueSpec, QueueStudy, StaffingTarget, study_queue
-from simroi.scenario.load import LoadedScenario
+from simroi.scenario.load import LoadedScenario, bundled_scenarios
 from simroi.scenario.load import load_scenario as _load
 
 __all__ = [
@@ -57,6 +71,64 @@ Engine = Literal["vectorized", "simpy"]
 Executor = Literal["local", "dask"]
 AnyResult = RunSummary | ComparisonResult | SweepResult | SensitivityResult
 
+#: What the queue study calls the arguments :func:`queue` takes under other names, for its
+#: messages (:meth:`~simroi.errors.SimroiError.worded`).
+_QUEUE_ARGUMENTS = {"service_level": "`target_sl`", "target": "`target_sl`"}
+
+
+def _replay_call(verb: str, *scenarios: str, **arguments: object) -> str:
+    """The Python call that gives the same numbers again, byte for byte: built here only.
+
+    ``simroi.VERB(SCENARIOS, NAME=VALUE, ...)``, each value written by :func:`repr` (so it reads
+    back with :func:`eval`, ``simroi`` in scope), the keyword arguments in the order given and
+    those whose value is None left out. The verbs pass every argument that changes a number:
+    ``trials`` (the trials simulated, or ``"auto"`` when asked for: the stopping rule then stops
+    at the same trial again), ``seed`` (the root seed used, also when none was given),
+    ``overrides`` (when there are any), ``engine`` (always, so that a new default engine cannot
+    change what the call replays) and the verb's own options; never ``workers``, ``executor``,
+    ``scheduler`` or ``progress``, which change no number (DESIGN.md §3).
+    """
+    words = [repr(s) for s in scenarios]
+    words += [f"{name}={value!r}" for name, value in arguments.items() if value is not None]
+    return f"simroi.{verb}({', '.join(words)})"
+
+
+def _replay_trials(asked: int | Literal["auto"] | None, simulated: int) -> int | Literal["auto"]:
+    """``trials`` of the replay: ``"auto"`` if asked for, else the trials simulated."""
+    return "auto" if asked == "auto" else simulated
+
+
+def _plain(value: object) -> object:
+    """A grid value as a Python number (numpy's scalars read back only with numpy in scope)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _reloadable(loaded: LoadedScenario) -> str | None:
+    """The name or path that loads ``loaded`` again unchanged, or None.
+
+    A scenario changed while loading (overrides given to :func:`load_scenario`) or after cannot
+    be loaded again from its file alone, so its run stores no replay call.
+    """
+    try:
+        again = _load(loaded.source)
+    except SimroiError:  # the file changed or went away since
+        return None
+    if again.content_hash != loaded.content_hash:
+        return None
+    bundled = {str(path): name for name, path in bundled_scenarios().items()}
+    return bundled.get(loaded.source, loaded.source)
+
+
+def _overrides(overrides: Sequence[str]) -> list[str]:
+    """``overrides`` as a list, refused unless a sequence of strings (a lone string is not)."""
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise OptionError(f"`overrides` must be a list of 'key=value' strings (got {overrides!r})")
+    return list(overrides)
+
 
 def _options(
     trials: int | Literal["auto"] | None,
@@ -66,6 +138,8 @@ def _options(
     executor: Executor,
     scheduler: str | None,
 ) -> RunOptions:
+    """The run options, checked (:class:`~simroi.execution.runner.RunOptions` refuses bad ones
+    with an :class:`~simroi.errors.OptionError` naming the argument)."""
     return RunOptions(
         trials=trials,
         seed=seed,
@@ -118,18 +192,31 @@ def run(
         runs the bundled default
     trials : trials to run, ``"auto"`` (until P(ROI > 0) and the mean NPV are known precisely),
         or None for the scenario's ``[simulation] trials``
-    seed : the root seed; None draws a fresh one (``summary.result.provenance.seed`` holds it)
+    seed : the root seed, a whole number ≥ 0; None draws a fresh one
+        (``summary.result.provenance.seed`` holds it)
     overrides : ``--set`` strings applied before validation (not with a loaded scenario)
     engine : ``"vectorized"`` (numpy, fast) or ``"simpy"`` (the reference, one trial at a time)
-    workers, executor, scheduler : where blocks run (local processes, default all cores; or a
-        Dask cluster at ``scheduler``, default a local one). They never change a number.
+    workers, executor, scheduler : where blocks run (``workers`` ≥ 1 local processes, default
+        all cores; or ``executor="dask"``, a Dask cluster at ``scheduler``, default a local
+        one). They never change a number.
     progress : called as ``progress(trials_done, trials_planned)`` after each block
 
     Returns
     -------
     RunSummary
         ROI, NPV, payback, each line, KPIs and objectives with intervals; ``.samples`` the
-        per-trial arrays; ``.result`` the :class:`~simroi.execution.result.RunResult`.
+        per-trial arrays; ``.result`` the :class:`~simroi.execution.result.RunResult`, whose
+        ``provenance.command`` is the call that replays it (none for a loaded scenario that
+        its file alone does not give again: pass the name and ``overrides`` instead).
+
+    Raises
+    ------
+    OptionError
+        A bad argument: ``trials`` not a whole number ≥ 1 or ``"auto"``, ``seed`` not a whole
+        number ≥ 0, an unknown ``engine`` or ``executor``, ``workers`` < 1, ``scheduler``
+        without ``executor="dask"``, ``overrides`` with a loaded scenario.
+    ScenarioError
+        A scenario file or override breaks a rule, or the scenario has no baseline.
 
     Examples
     --------
@@ -141,6 +228,8 @@ def run(
     >>> 0 <= summary.prob_roi_positive.value <= 1
     True
     """
+    options = _options(trials, seed, engine, workers, executor, scheduler)  # checked first
+    overrides = _overrides(overrides)
     if isinstance(scenario, LoadedScenario):
         if overrides:
             raise OptionError(
@@ -148,11 +237,25 @@ def run(
                 "give run() the scenario's name or path"
             )
         loaded = scenario
+        name = _reloadable(loaded)
+        replayable = name is not None
     else:
-        loaded = load_scenario(scenario, overrides=overrides)
+        name = None if scenario is None else str(scenario)
+        loaded = load_scenario(name, overrides=overrides)
+        replayable = True
     require_baseline(loaded)
-    options = _options(trials, seed, engine, workers, executor, scheduler)
-    return summarize(run_blocks(loaded, options, progress=progress))
+    result = run_blocks(loaded, options, progress=progress)
+    if not replayable:
+        return summarize(result)
+    command = _replay_call(
+        "run",
+        *([name] if name is not None else []),
+        trials=_replay_trials(trials, result.trials),
+        seed=result.provenance.seed,
+        overrides=overrides or None,
+        engine=engine,
+    )
+    return summarize(result.with_command(command, overrides=overrides))
 
 
 def compare(
@@ -188,9 +291,19 @@ def compare(
     (('default', 'social-team-2'), 1.0)
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)
+    overrides = _overrides(overrides)
     names = [str(s) for s in scenarios]
     result_set = run_comparison(names, options, overrides=overrides, progress=progress)
-    return compare_result_set(result_set)
+    first = result_set.runs[0]
+    command = _replay_call(
+        "compare",
+        *names,
+        trials=_replay_trials(trials, first.trials),
+        seed=first.provenance.seed,
+        overrides=overrides or None,
+        engine=engine,
+    )
+    return compare_result_set(result_set.with_command(command))
 
 
 def _grid_sets(grid: Mapping[str, str | Sequence[float]]) -> list[str]:
@@ -200,13 +313,21 @@ def _grid_sets(grid: Mapping[str, str | Sequence[float]]) -> list[str]:
         if isinstance(values, str):
             sets.append(f"{key}={values}")
             continue
-        values = list(values)
-        if not values:
+        plain = [_plain(v) for v in values]
+        if not plain:
             raise OptionError(f"`grid` {key}: give at least one value (got none)")
         sets.append(
-            f"{key}=" + ",".join(repr(v) if isinstance(v, float) else str(v) for v in values)
+            f"{key}=" + ",".join(repr(v) if isinstance(v, float) else str(v) for v in plain)
         )
     return sets
+
+
+def _plain_grid(grid: Mapping[str, str | Sequence[float]]) -> dict[str, object]:
+    """The grid as plain Python values, for the replay call."""
+    return {
+        key: values if isinstance(values, str) else [_plain(v) for v in values]
+        for key, values in grid.items()
+    }
 
 
 def sweep(
@@ -248,16 +369,23 @@ def sweep(
         raise OptionError(
             '`grid` must name at least one input, e.g. {"channels.social.agents": "1:6"}'
         )
-    sets = [*_grid_sets(grid), *overrides]
     options = _options(trials, seed, engine, workers, executor, scheduler)
-    result_set = run_sweep(
-        None if scenario is None else str(scenario),
-        sets,
-        options,
+    overrides = _overrides(overrides)
+    sets = [*_grid_sets(grid), *overrides]
+    name = None if scenario is None else str(scenario)
+    result_set = run_sweep(name, sets, options, confidence=confidence, progress=progress)
+    first = result_set.runs[0]
+    command = _replay_call(
+        "sweep",
+        *([name] if name is not None else []),
+        grid=_plain_grid(grid),
         confidence=confidence,
-        progress=progress,
+        trials=_replay_trials(trials, first.trials),
+        seed=first.provenance.seed,
+        overrides=overrides or None,
+        engine=engine,
     )
-    return summarize_sweep(result_set, confidence)
+    return summarize_sweep(result_set.with_command(command), confidence)
 
 
 def sensitivity(
@@ -293,8 +421,10 @@ def sensitivity(
     True
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)
+    overrides = _overrides(overrides)
+    name = None if scenario is None else str(scenario)
     result = run_sensitivity(
-        None if scenario is None else str(scenario),
+        name,
         options,
         overrides=overrides,
         swing=swing,
@@ -302,7 +432,18 @@ def sensitivity(
         swing_trials=swing_trials,
         progress=progress,
     )
-    return summarize_sensitivity(result)
+    command = _replay_call(
+        "sensitivity",
+        *([name] if name is not None else []),
+        swing=swing,
+        top=top,
+        swing_trials=swing_trials if swing else None,
+        trials=_replay_trials(trials, result.trials),
+        seed=result.provenance.seed,
+        overrides=overrides or None,
+        engine=engine,
+    )
+    return summarize_sensitivity(result.with_command(command))
 
 
 def queue(
@@ -335,6 +476,15 @@ def queue(
     hours, sl_seconds, handle_dist, handle_cv, warmup_minutes, trials, seed, engine : as the
         command's options
 
+    Raises
+    ------
+    OptionError
+        An argument breaks a rule (rates, times and ``handle_cv`` finite and > 0,
+        ``sl_seconds`` ≥ 0, ``warmup_minutes`` ≥ 0 and shorter than the day, ``agents`` a
+        whole number ≥ 0, ``target_sl`` in [0, 1), ``max_abandonment`` in (0, 1],
+        ``trials`` ≥ 2, ``seed`` ≥ 0, ``handle_dist`` and ``engine`` among the listed names),
+        or no staffing meets the target; the message names this function's argument.
+
     Examples
     --------
     >>> import simroi
@@ -343,23 +493,24 @@ def queue(
     >>> q.staffing.agents == q.spec.agents, q.samples["service_level"].shape
     (True, (50,))
     """
-
-    # As the command parses them (120 → 120.0), so the JSON's inputs read alike.
-    spec = QueueSpec(
-        float(arrivals_per_hour),
-        agents,
-        float(aht_minutes),
-        None if patience_minutes is None else float(patience_minutes),
-        float(hours),
-        float(sl_seconds),
-        handle_dist,
-        float(handle_cv),
-        float(warmup_minutes),
-    )
-    target = None if target_sl is None else StaffingTarget(target_sl, max_abandonment)
-    if target is None and max_abandonment is not None:
+    if target_sl is None and max_abandonment is not None:
         raise OptionError("`max_abandonment` is part of a staffing target: give `target_sl` too")
-    return study_queue(spec, trials=trials, seed=seed, engine=engine, target=target)
+    try:
+        spec = QueueSpec(
+            arrivals_per_hour,
+            agents,
+            aht_minutes,
+            patience_minutes,
+            hours,
+            sl_seconds,
+            handle_dist,
+            handle_cv,
+            warmup_minutes,
+        )
+        target = None if target_sl is None else StaffingTarget(target_sl, max_abandonment)
+        return study_queue(spec, trials=trials, seed=seed, engine=engine, target=target)
+    except OptionError as exc:  # the study's names for this function's arguments
+        raise type(exc)(exc.worded(_QUEUE_ARGUMENTS)) from None
 
 
 def load_result(path: str | PathLike[str]) -> AnyResult:

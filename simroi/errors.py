@@ -1,8 +1,12 @@
 """The exceptions simroi raises for problems a user can fix.
 
-Every domain error subclasses :class:`SimroiError` *and* the builtin it refines, so callers
-can catch either. The CLI maps any ``SimroiError`` to a one-line message and exit status 2;
-anything else is a bug and is allowed to surface.
+Every domain error subclasses :class:`SimroiError` (an ``Exception``) *and* the builtin it
+refines, so callers can catch either: ``ValueError`` for bad values and scenario files
+(:class:`ScenarioError`, :class:`OptionError`, :class:`ResultFileError`, and the analyses' own),
+``OSError`` for files that cannot be read or written (:class:`InputFileError`,
+:class:`OutputError`). Problems that are neither, an unusable Dask cluster or a block that runs
+out of memory, raise ``SimroiError`` itself. The CLI maps any ``SimroiError`` to a one-line
+message and exit status 2; anything else is a bug and is allowed to surface.
 
 Messages speak the library's language: scenario keys (``channels.phone.agents``) and the names of
 the Python API's arguments, the latter between single backticks, as in "`workers` must be ≥ 1

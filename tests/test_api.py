@@ -122,3 +122,188 @@ def test_a_queue_study_shows_itself_and_its_samples(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "pandas", None)  # `import pandas` now raises ImportError
     with pytest.raises(ImportError, match=r'pip install "simroi\[notebook\]"'):
         q.to_frame()
+
+
+# --- the replay call each result stores ----------------------------------------------------------
+
+
+def _replayed(command: str) -> object:
+    """What the stored call gives when run with only ``simroi`` in scope."""
+    return eval(command, {"simroi": simroi})
+
+
+def test_run_stores_the_call_that_replays_it() -> None:
+    summary = simroi.run("default", trials=20, seed=7, overrides=SHORT, workers=1)
+    command = summary.result.provenance.command
+    assert command == (
+        "simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3', "
+        "'simulation.sampled_days_per_month=1'], engine='vectorized')"
+    )
+    assert summary.result.provenance.overrides == tuple(SHORT)
+    again = _replayed(command)
+    assert isinstance(again, simroi.RunSummary)
+    assert again.to_dict() == summary.to_dict()
+    assert again.result.provenance.command == command
+
+
+def test_without_a_seed_the_stored_call_holds_the_seed_used() -> None:
+    summary = simroi.run(trials=12, overrides=SHORT, workers=1, executor="local")
+    seed = summary.result.provenance.seed
+    command = summary.result.provenance.command
+    assert f"seed={seed}," in command
+    assert "workers" not in command and "executor" not in command
+    assert _replayed(command).to_dict() == summary.to_dict()  # type: ignore[attr-defined]
+
+
+def test_compare_stores_the_call_that_replays_it(tmp_path: Path) -> None:
+    path = tmp_path / "my scenario's copy.toml"  # a path that needs quoting
+    path.write_text((Path(simroi.load_scenario().source)).read_text(encoding="utf-8"))
+    c = simroi.compare("default", path, trials=12, seed=5, overrides=SHORT, workers=1)
+    assert c.result_set is not None
+    (command,) = {r.provenance.command for r in c.result_set.runs}
+    assert command.startswith(f"simroi.compare('default', {str(path)!r}, trials=12, seed=5, ")
+    assert command.endswith(", engine='vectorized')")
+    assert _replayed(command).to_dict() == c.to_dict()  # type: ignore[attr-defined]
+
+
+def test_sweep_and_sensitivity_store_the_calls_that_replay_them() -> None:
+    grid = {"channels.social.agents": np.array([1, 2])}  # numpy values read back as numbers
+    s = simroi.sweep(grid=grid, confidence=0.5, trials=10, seed=3, overrides=SHORT, workers=1)
+    assert s.result_set is not None
+    (command,) = {r.provenance.command for r in s.result_set.runs}
+    assert command.startswith(
+        "simroi.sweep(grid={'channels.social.agents': [1, 2]}, confidence=0.5, trials=10, "
+    )
+    assert _replayed(command).to_dict() == s.to_dict()  # type: ignore[attr-defined]
+    t = simroi.sensitivity(trials=20, seed=3, overrides=SHORT, top=2, swing_trials=5, workers=1)
+    command = t.run.provenance.command
+    assert command.startswith("simroi.sensitivity(swing=True, top=2, swing_trials=5, trials=20, ")
+    assert _replayed(command).to_dict() == t.to_dict()  # type: ignore[attr-defined]
+
+
+def test_a_loaded_scenario_replays_by_name_unless_changed_after_loading() -> None:
+    plain = simroi.run(simroi.load_scenario("default"), trials=4, seed=1, workers=1)
+    assert plain.result.provenance.command.startswith("simroi.run('default', trials=4, seed=1")
+    changed = simroi.run(simroi.load_scenario(overrides=SHORT), trials=4, seed=1, workers=1)
+    assert changed.result.provenance.command == ""  # its file alone does not give it again
+
+
+def _slide_texts(deck: Path) -> list[str]:
+    from pptx import Presentation
+
+    return [
+        shape.text_frame.text
+        for slide in Presentation(str(deck)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+
+
+def test_a_deck_of_an_api_result_shows_the_stored_call(tmp_path: Path) -> None:
+    summary = simroi.run("default", trials=8, seed=7, overrides=SHORT, workers=1)
+    (deck,) = simroi.export(summary, tmp_path / "deck.pptx")
+    texts = _slide_texts(deck)
+    assert any(summary.result.provenance.command in text for text in texts)
+    assert not any("simroi run " in text for text in texts)  # no command line made up beside it
+    c = simroi.compare("default", "social-team-2", trials=8, seed=7, overrides=SHORT, workers=1)
+    (deck,) = simroi.export(c, tmp_path / "compare.pptx")
+    assert c.result_set is not None
+    assert any(c.result_set.runs[0].provenance.command in text for text in _slide_texts(deck))
+
+
+def test_a_deck_of_a_result_without_a_stored_call_says_so(tmp_path: Path) -> None:
+    summary = simroi.run(simroi.load_scenario(overrides=SHORT), trials=6, seed=4, workers=1)
+    assert summary.result.provenance.command == ""  # as in files from before it was stored
+    (deck,) = simroi.export(summary, tmp_path / "deck.pptx")
+    texts = _slide_texts(deck)
+    assert any("no replay command stored (seed 4, trials 6)" in text for text in texts)
+    assert not any("Replay exactly" in text for text in texts)
+
+
+# --- arguments checked by the library ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"engine": "fast"}, "`engine` must be one of 'vectorized', 'simpy' (got 'fast')"),
+        ({"executor": "cloud"}, "`executor` must be one of 'local', 'dask' (got 'cloud')"),
+        ({"trials": 0}, "`trials` must be a whole number ≥ 1 or 'auto' (got 0)"),
+        ({"trials": -5}, "`trials` must be a whole number ≥ 1 or 'auto' (got -5)"),
+        ({"trials": "10"}, "`trials` must be a whole number ≥ 1 or 'auto' (got '10')"),
+        ({"trials": True}, "`trials` must be a whole number ≥ 1 or 'auto' (got True)"),
+        ({"trials": 2.5}, "`trials` must be a whole number ≥ 1 or 'auto' (got 2.5)"),
+        ({"seed": -1}, "`seed` must be a whole number ≥ 0 (got -1)"),
+        ({"seed": "7"}, "`seed` must be a whole number ≥ 0 (got '7')"),
+        ({"seed": False}, "`seed` must be a whole number ≥ 0 (got False)"),
+        ({"workers": 0}, "`workers` must be a whole number ≥ 1 (got 0)"),
+        ({"overrides": "scenario.horizon_months=3"}, "`overrides` must be a list of"),
+    ],
+)
+def test_bad_run_arguments_are_refused_naming_the_argument(
+    arguments: dict[str, object], message: str
+) -> None:
+    for verb, args in ((simroi.run, ()), (simroi.compare, ("default", "social-team-2"))):
+        with pytest.raises(OptionError) as refused:
+            verb(*args, **arguments)  # type: ignore[operator]
+        assert str(refused.value).startswith(message)
+        assert "\n" not in str(refused.value)
+    with pytest.raises(OptionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        simroi.sweep(grid={"channels.social.agents": [1]}, **arguments)  # type: ignore[arg-type]
+
+
+def test_numpy_integers_are_whole_numbers() -> None:
+    summary = simroi.run(trials=np.int64(4), seed=np.uint32(2), overrides=SHORT, workers=1)
+    assert summary.trials == 4 and summary.result.provenance.seed == 2
+    assert "trials=4, seed=2," in summary.result.provenance.command
+
+
+QUEUE = {"arrivals_per_hour": 60, "aht_minutes": 4, "agents": 5, "trials": 5, "seed": 1}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"engine": "simpyy"}, "`engine` must be one of 'vectorized', 'simpy' (got 'simpyy')"),
+        (
+            {"handle_dist": "weibull"},
+            "`handle_dist` must be one of 'exponential', 'lognormal', 'gamma' (got 'weibull')",
+        ),
+        ({"arrivals_per_hour": 0}, "`arrivals_per_hour` must be > 0 (got 0)"),
+        ({"arrivals_per_hour": "60"}, "`arrivals_per_hour` must be a number > 0 (got '60')"),
+        ({"aht_minutes": float("inf")}, "`aht_minutes` must be finite (got inf)"),
+        ({"patience_minutes": -2}, "`patience_minutes` must be > 0 (got -2)"),
+        ({"handle_cv": 0}, "`handle_cv` must be > 0 (got 0)"),
+        ({"sl_seconds": -1}, "`sl_seconds` must be a finite number ≥ 0 (got -1)"),
+        ({"agents": 2.5}, "`agents` must be a whole number ≥ 0 (got 2.5)"),
+        ({"agents": True}, "`agents` must be a whole number ≥ 0 (got True)"),
+        ({"trials": 1}, "`trials` must be a whole number ≥ 2 for a confidence interval (got 1)"),
+        ({"trials": "10"}, "`trials` must be a whole number ≥ 2 for a confidence interval"),
+        ({"seed": -1}, "`seed` must be a whole number ≥ 0 (got -1)"),
+    ],
+)
+def test_bad_queue_arguments_are_refused_naming_the_argument(
+    arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(OptionError) as refused:
+        simroi.queue(**{**QUEUE, **arguments})  # type: ignore[arg-type]
+    assert str(refused.value).startswith(message)
+    assert "\n" not in str(refused.value)
+
+
+def test_queue_errors_name_the_arguments_of_simroi_queue() -> None:
+    base = {"arrivals_per_hour": 60, "aht_minutes": 4, "trials": 3}
+    refusals = {
+        "`target_sl` must be in [0, 1) (got 1.5)": {"target_sl": 1.5},
+        "`agents`: give the agents on duty, or a `target_sl` to staff for": {},
+        "`max_abandonment` needs a `patience_minutes`: contacts that never hang up cannot "
+        "breach an abandonment target": {"target_sl": 0.8, "max_abandonment": 0.1},
+        "`target_sl` 0.99: no number of agents the staffing formulas can handle meets it": {
+            "arrivals_per_hour": 1e9,
+            "target_sl": 0.99,
+        },
+    }
+    for message, arguments in refusals.items():
+        with pytest.raises(OptionError) as refused:
+            simroi.queue(**{**base, **arguments})  # type: ignore[arg-type]
+        assert str(refused.value) == message

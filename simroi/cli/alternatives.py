@@ -5,28 +5,28 @@ from __future__ import annotations
 import click
 
 from simroi.cli.options import (
-    _OUT_HELP,
-    _check_writable,
-    _progress,
-    _simulate,
-    _Simulation,
+    OUT_HELP,
+    Simulation,
+    check_writable,
     deliver,
+    progress_bar,
     replay_command,
     run_options,
+    simulate,
 )
 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def compare(
     ctx: click.Context,
     scenarios: tuple[str, ...],
-    sim: _Simulation,
+    sim: Simulation,
     overrides: tuple[str, ...],
     out: str | None,
     as_json: bool,
@@ -41,10 +41,12 @@ def compare(
     scenario's mean and P5–P95, and the paired difference against the FIRST scenario with its
     95% interval (far tighter than the difference of two independent intervals, which is shown
     for NPV) and P(better than the first). Last, the probability that each scenario has the
-    highest NPV, and of meeting each objective. --set applies to every scenario.
+    highest NPV, P(best), and of meeting each objective. --set applies to every scenario.
 
     An undefined value (ROI without incremental cost, payback beyond the horizon) is never
-    better: it counts as the worst, and two undefined values tie (counted in neither).
+    better: it counts as the worst, and two undefined values tie (counted in neither). In
+    P(best), scenarios tied for the highest NPV in a trial share it equally, so the P(best)
+    column always sums to 100% and identical scenarios get equal shares.
 
     \b
     Example:
@@ -55,9 +57,9 @@ def compare(
 
     options = sim.options()
     if out is not None:
-        _check_writable(out)
-    bar, update = _progress(quiet or as_json)
-    result_set = _simulate(
+        check_writable(out)
+    bar, update = progress_bar(quiet or as_json)
+    result_set = simulate(
         bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
     )
     first = result_set.runs[0]
@@ -73,12 +75,13 @@ def compare(
     comparison = compare_result_set(result_set)
     deliver(
         ctx,
-        result_set,
         comparison,
         command=command,
-        out=out,
-        as_json=as_json,
         show=lambda console: render_comparison(comparison, console),
+        as_json=as_json,
+        out=out,
+        saved=result_set,
+        drawn_seed=sim.drawn_seed(first.provenance.seed),
     )
 
 
@@ -93,14 +96,14 @@ def compare(
     help="The recommended point is the cheapest (lowest mean PV of costs) whose "
     "probability of meeting every objective in the same trial is at least this.",
 )
-@click.option("--out", type=click.Path(dir_okay=False), default=None, help=_OUT_HELP)
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def sweep(
     ctx: click.Context,
     scenario: str | None,
-    sim: _Simulation,
+    sim: Simulation,
     overrides: tuple[str, ...],
     confidence: float,
     out: str | None,
@@ -116,8 +119,9 @@ def sweep(
 
     For each point: ROI and NPV as P50 [P5–P95], the mean PV of costs, each channel's service
     level, the probability of each objective and of all at once, and the probability of the
-    highest NPV. Two points are marked: ★ the best expected NPV, and ✔ the recommendation, the
-    cheapest point meeting every objective with probability ≥ --confidence.
+    highest NPV, P(best): points tied for the highest NPV in a trial share it equally, so it
+    sums to 100% over the grid. Two points are marked: ★ the best expected NPV, and ✔ the
+    recommendation, the cheapest point meeting every objective with probability ≥ --confidence.
 
     \b
     Examples:
@@ -130,9 +134,9 @@ def sweep(
 
     options = sim.options()
     if out is not None:
-        _check_writable(out)
-    bar, update = _progress(quiet or as_json)
-    result_set = _simulate(
+        check_writable(out)
+    bar, update = progress_bar(quiet or as_json)
+    result_set = simulate(
         bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
     )
     first = result_set.runs[0]
@@ -149,12 +153,13 @@ def sweep(
     summary = summarize_sweep(result_set, confidence)
     deliver(
         ctx,
-        result_set,
         summary,
         command=command,
-        out=out,
-        as_json=as_json,
         show=lambda console: render_sweep(summary, console),
+        as_json=as_json,
+        out=out,
+        saved=result_set,
+        drawn_seed=sim.drawn_seed(first.provenance.seed),
     )
 
 
@@ -195,7 +200,7 @@ def sweep(
 def sensitivity(
     ctx: click.Context,
     scenario: str | None,
-    sim: _Simulation,
+    sim: Simulation,
     overrides: tuple[str, ...],
     swing: bool,
     top: int,
@@ -222,9 +227,9 @@ def sensitivity(
 
     options = sim.options()
     if out is not None:
-        _check_writable(out)
-    bar, update = _progress(quiet or as_json)
-    result = _simulate(
+        check_writable(out)
+    bar, update = progress_bar(quiet or as_json)
+    result = simulate(
         bar,
         lambda: run_sensitivity(
             scenario,
@@ -253,10 +258,11 @@ def sensitivity(
     summary = summarize_sensitivity(result)
     deliver(
         ctx,
-        result,
         summary,
         command=command,
-        out=out,
-        as_json=as_json,
         show=lambda console: render_sensitivity(summary, console, top=top),
+        as_json=as_json,
+        out=out,
+        saved=result,
+        drawn_seed=sim.drawn_seed(result.provenance.seed),
     )

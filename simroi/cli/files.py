@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from simroi.cli.options import _console
+from simroi.cli.options import console_for
 
 
 @click.command()
@@ -29,7 +29,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
     from simroi.errors import ScenarioError
     from simroi.scenario.load import load_scenario
 
-    console = _console(ctx)
+    console = console_for(ctx)
     problems: list[str] = []
     for file in files:
         try:
@@ -59,7 +59,7 @@ def init(ctx: click.Context, path: str, force: bool) -> None:
         raise OutputError(f"{path}: already exists (use --force to overwrite)")
     text = resources.files("simroi").joinpath("starter.toml").read_text(encoding="utf-8")
     atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
-    _console(ctx).print(
+    console_for(ctx).print(
         f"wrote {path} — edit it, then: simroi validate {path} && simroi run {path}",
         markup=False,
         soft_wrap=True,
@@ -74,7 +74,7 @@ def scenarios(ctx: click.Context) -> None:
     from simroi.scenario.load import describe_bundled_scenarios
 
     rows = [(s.name, s.description) for s in describe_bundled_scenarios()]
-    render_scenarios(rows, _console(ctx))
+    render_scenarios(rows, console_for(ctx))
 
 
 @click.command()
@@ -92,20 +92,18 @@ def inputs(
     method, Latin hypercube by default).
     """
     from simroi.cli.render import render_assumptions
-    from simroi.randomness import Streams
     from simroi.scenario.load import load_scenario
     from simroi.scenario.sampling import achieved_correlations
     from simroi.scenario.spec import assumptions
 
     loaded = load_scenario(scenario, overrides=overrides)
     rows = assumptions(loaded.program)
-    # Fixed streams: the same figures every time the table is shown.
-    correlations = achieved_correlations(loaded.program, streams=Streams(0, 0))
+    correlations = achieved_correlations(loaded.program)
     if as_json:
         data = {"inputs": rows, "correlations": [c.to_json() for c in correlations]}
         click.echo(json.dumps(data, indent=2))
         return
-    console = _console(ctx)
+    console = console_for(ctx)
     render_assumptions(rows, console, title=f"Uncertain inputs of {loaded.name}")
     for c in correlations:
         console.print(
@@ -148,7 +146,8 @@ def export_command(
     template: str | None,
     chart: str | None,
 ) -> None:
-    """Slides, charts and tables from RESULT, a file written by run, compare or sweep --out.
+    """Slides, charts and tables from RESULT, a file written by run, compare, sweep or
+    sensitivity --out.
 
     Nothing is simulated again: every number comes from the per-trial samples in RESULT. The
     format follows each --to file's suffix:
@@ -173,7 +172,7 @@ def export_command(
     from simroi.exports.targets import export_file
 
     written = export_file(result, targets, template=template, chart=chart)
-    console = _console(ctx)
+    console = console_for(ctx)
     for path in written:
         console.print(f"wrote {path}", markup=False, soft_wrap=True)
 

@@ -1,6 +1,7 @@
-"""The options every simulating command shares, parsed once, and the helpers around a run:
-the one builder of the replay command, and the flags that stand for the library's argument names
-in error messages."""
+"""The options every simulating command shares, parsed once, and the helpers around a run that
+the command modules share: the one builder of the replay command, the one ending of every
+simulating command (:func:`deliver`), the check of ``--out`` before simulating, the progress bar,
+and the flags that stand for the library's argument names in error messages."""
 
 from __future__ import annotations
 
@@ -20,8 +21,6 @@ from rich.text import Text
 if TYPE_CHECKING:  # the command line starts without importing numpy
     from simroi.execution.result import ResultSet, RunResult
 
-
-SCENARIO_HELP = "a scenario file, or the name of a bundled scenario (see `simroi scenarios`)"
 
 #: The flag that sets each argument of the Python API, for library messages that name the
 #: argument between backticks (:meth:`simroi.errors.SimroiError.worded`).
@@ -49,13 +48,17 @@ FLAGS = {
 }
 
 
-def _console(ctx: click.Context) -> Console:
+def console_for(ctx: click.Context) -> Console:
+    """The console a command prints to: the one the caller put in ``ctx.obj``, else stdout."""
     return ctx.obj["console"] if ctx.obj and "console" in ctx.obj else Console(highlight=False)
 
 
-def _trials(value: str | None) -> int | str | None:
-    if value is None or value == "auto":
-        return value
+def _parse_trials(value: str | None) -> int | Literal["auto"] | None:
+    """``--trials N|auto``: a whole number ≥ 1 or ``auto``; None when not given."""
+    if value is None:
+        return None
+    if value == "auto":
+        return "auto"
     try:
         n = int(value)
     except ValueError:
@@ -65,7 +68,8 @@ def _trials(value: str | None) -> int | str | None:
     return n
 
 
-def _seed(value: str | None) -> int | None:
+def _parse_seed(value: str | None) -> int | None:
+    """``--seed INT``: a whole number ≥ 0 (``0x`` hex too: seeds can exceed 64 bits)."""
     if value is None:
         return None
     try:
@@ -77,24 +81,34 @@ def _seed(value: str | None) -> int | None:
     return seed
 
 
+def seed_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--seed INT``, parsed by :func:`_parse_seed` while click reads the command line, so that
+    a bad value is reported as click reports any: "Invalid value for '--seed': …"."""
+    return click.option(
+        "--seed",
+        default=None,
+        metavar="INT",
+        callback=lambda _ctx, _param, value: _parse_seed(value),
+        help=help_text,
+    )
+
+
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by every command that simulates."""
-    options = [
+    options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
         click.option(
             "--trials",
             "trials",
             default=None,
             metavar="N|auto",
+            callback=lambda _ctx, _param, value: _parse_trials(value),
             help="Trials to run (default: the scenario's [simulation] trials). 'auto' "
             "runs until the Monte Carlo s.e. of P(ROI>0) < 0.005 and the mean NPV "
             "is known to ±1%, with at least 2,000 trials.",
         ),
-        click.option(
-            "--seed",
-            default=None,
-            metavar="INT",
-            help="Root seed; the same seed gives bit-identical results with any number "
-            "of workers. Without it a fresh seed is drawn and printed.",
+        seed_option(
+            "Root seed; the same seed gives bit-identical results with any number "
+            "of workers. Without it a fresh seed is drawn and printed."
         ),
         click.option(
             "--engine",
@@ -137,15 +151,15 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def packed(
         *args: Any,
-        trials: str | None,
-        seed: str | None,
+        trials: int | Literal["auto"] | None,
+        seed: int | None,
         engine: str,
         workers: int | None,
         executor: str,
         scheduler: str | None,
         **kwargs: Any,
     ) -> Any:
-        sim = _Simulation(trials, seed, engine, workers, executor, scheduler)
+        sim = Simulation(trials, seed, engine, workers, executor, scheduler)
         return func(*args, sim=sim, **kwargs)
 
     command: Callable[..., Any] = packed
@@ -155,11 +169,11 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @dataclass(frozen=True)
-class _Simulation:
-    """The options every simulating command shares, as given on the command line."""
+class Simulation:
+    """The options every simulating command shares, as parsed from the command line."""
 
-    trials: str | None
-    seed: str | None
+    trials: int | Literal["auto"] | None
+    seed: int | None
     engine: str
     workers: int | None
     executor: str
@@ -170,8 +184,8 @@ class _Simulation:
         from simroi.execution.runner import RunOptions
 
         return RunOptions(
-            trials=_trials(self.trials),  # type: ignore[arg-type]
-            seed=_seed(self.seed),
+            trials=self.trials,
+            seed=self.seed,
             engine=self.engine,  # type: ignore[arg-type]
             workers=self.workers,
             executor=self.executor,  # type: ignore[arg-type]
@@ -180,7 +194,11 @@ class _Simulation:
 
     def replay_trials(self, simulated: int) -> int | Literal["auto"]:
         """``--trials`` of the replay command: ``auto`` if asked for, else the trials simulated."""
-        return "auto" if _trials(self.trials) == "auto" else simulated
+        return "auto" if self.trials == "auto" else simulated
+
+    def drawn_seed(self, used: int) -> int | None:
+        """The seed ``used``, when none was given (the command then prints it), else None."""
+        return used if self.seed is None else None
 
 
 def replay_command(
@@ -212,7 +230,8 @@ def replay_command(
         same trial again, with the same stop reason).
     ``options``
         The command's own options that change a number, as words: sweep's ``--confidence``;
-        sensitivity's ``--top`` and ``--swing --swing-trials N`` or ``--no-swing``.
+        sensitivity's ``--top`` and ``--swing --swing-trials N`` or ``--no-swing``; queue's
+        every input (``--arrivals-per-hour`` … ``--max-abandonment``, those not given left out).
     ``--engine ENGINE``
         Always, so that a new default engine cannot change what the line replays.
     ``--set KEY=VALUE``
@@ -233,26 +252,34 @@ def replay_command(
 
 def deliver(
     ctx: click.Context,
-    saved: RunResult | ResultSet,
     summary: Any,
     *,
     command: str,
-    out: str | None,
-    as_json: bool,
     show: Callable[[Console], None],
+    as_json: bool,
+    out: str | None = None,
+    saved: RunResult | ResultSet | None = None,
+    drawn_seed: int | None = None,
 ) -> None:
-    """The end of every simulating command: write ``--out``, then the JSON, or the tables
-    (``show``), the replay line and where the result was written."""
-    if out is not None:
+    """The end of every simulating command (run, compare, sweep, sensitivity, queue).
+
+    Writes ``saved`` to ``out`` (``--out``; ``simroi run`` passes no ``saved``: it writes its
+    result itself, under its checkpoint's care), then prints the JSON (``summary.to_dict()``),
+    or the tables (``show``), the replay line, where the result was written and, when no
+    ``--seed`` was given, the seed drawn (``drawn_seed``).
+    """
+    if out is not None and saved is not None:
         saved.save(out)
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
         return
-    console = _console(ctx)
+    console = console_for(ctx)
     show(console)
     print_replay(console, command)
     if out is not None:
         console.print(f"Result written to {out}", markup=False, soft_wrap=True)
+    if drawn_seed is not None:
+        console.print(f"(no --seed given: this run used seed {drawn_seed})", markup=False)
 
 
 def print_replay(console: Console, command: str) -> None:
@@ -260,8 +287,9 @@ def print_replay(console: Console, command: str) -> None:
     console.print(Text.assemble("Replay exactly: ", (command, "bold")), soft_wrap=True)
 
 
-def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (so --json output stays clean), or nothing."""
+def progress_bar(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr (so --json output stays clean) and its update function,
+    or ``(None, None)`` when quiet or stderr is not a terminal."""
     if quiet or not sys.stderr.isatty():
         return None, None
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -282,16 +310,24 @@ def _progress(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
     return bar, update
 
 
-def _check_writable(path: str) -> None:
-    """Fail before simulating when the output directory does not exist."""
+def check_writable(path: str) -> None:
+    """Fail before simulating, not after hours of it, when ``--out`` cannot be written: its
+    directory does not exist or does not let this process create a file."""
+    import tempfile
+
     from simroi.errors import OutputError
 
     parent = Path(path).parent
     if not parent.is_dir():
         raise OutputError(f"{path}: cannot write: directory {str(parent)!r} does not exist")
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def _simulate(bar: Any, work: Callable[[], Any]) -> Any:
+def simulate(bar: Any, work: Callable[[], Any]) -> Any:
     """Run ``work`` inside the progress bar's live display, if there is one."""
     if bar is None:
         return work()
@@ -299,7 +335,7 @@ def _simulate(bar: Any, work: Callable[[], Any]) -> Any:
         return work()
 
 
-_OUT_HELP = (
+OUT_HELP = (
     "Write a result file (.npz) with every run's per-trial samples and provenance; "
     "`simroi export` turns it into slides, charts and tables without re-running."
 )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -10,15 +9,14 @@ import click
 from rich.console import Console
 
 from simroi.cli.options import (
-    _check_writable,
-    _console,
-    _progress,
-    _seed,
-    _simulate,
-    _Simulation,
-    print_replay,
+    Simulation,
+    check_writable,
+    deliver,
+    progress_bar,
     replay_command,
     run_options,
+    seed_option,
+    simulate,
 )
 from simroi.errors import SimroiError
 
@@ -59,7 +57,7 @@ if TYPE_CHECKING:
 def run(
     ctx: click.Context,
     scenario: str | None,
-    sim: _Simulation,
+    sim: Simulation,
     overrides: tuple[str, ...],
     out: str | None,
     checkpoint: str | None,
@@ -75,7 +73,8 @@ def run(
     Prints ROI, NPV and payback as mean, P5, P50, P95 with P(ROI > 0) and its Monte Carlo
     standard error; each benefit and cost line; a TEI-style risk-adjusted view; KPIs per channel
     for program and baseline; the probability of meeting each objective; and the seed that
-    replays the run exactly.
+    replays the run exactly. A trial without incremental cost has no ROI (it is undefined, not
+    infinite): P(ROI > 0) counts it as not positive, and the ROI percentiles leave it out.
 
     Blocks of trials run in --workers local processes (default: all cores) or on a Dask
     cluster (--executor dask, with --scheduler or a local cluster); the same seed gives
@@ -83,8 +82,6 @@ def run(
     with --out or --checkpoint the finished blocks are kept and the message shows the command
     that resumes the run.
     """
-    import tempfile
-
     from simroi.analysis.summary import require_baseline
     from simroi.errors import OutputError
     from simroi.execution import workers
@@ -98,12 +95,7 @@ def run(
     require_baseline(loaded)
     options = sim.options()
     if out is not None:
-        _check_writable(out)
-        try:  # fail now, not after hours of simulation, when the directory is not writable
-            with tempfile.TemporaryFile(dir=Path(out).parent):
-                pass
-        except OSError as exc:
-            raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+        check_writable(out)
     kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
     if resume and kept is None:
         raise SimroiError(
@@ -128,14 +120,14 @@ def run(
             then=then,
         )
 
-    bar, update = _progress(quiet or as_json)
+    bar, update = progress_bar(quiet or as_json)
     try:
-        result = _simulate(
+        result = simulate(
             bar,
             lambda: run_scenario(loaded, options, progress=update, checkpoint=kept, resume=resume),
         )
         command = replay(result.provenance.seed, sim.replay_trials(result.trials))
-        result = result.with_command(command)
+        result = result.with_command(command, overrides=overrides)
         if out is not None:
             try:
                 result.save(out)
@@ -170,16 +162,15 @@ def run(
     if kept is not None:
         discard_checkpoint(kept)  # the result is complete (and written, with --out)
     summary = summarize(result)
-    console = _console(ctx)
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
-    else:
-        render_run_summary(summary, console)
-        print_replay(console, command)
-        if out is not None:
-            console.print(f"Result written to {out}", markup=False, soft_wrap=True)
-        if options.seed is None:
-            console.print(f"(no --seed given: this run used seed {result.provenance.seed})")
+    deliver(
+        ctx,
+        summary,
+        command=command,
+        show=lambda console: render_run_summary(summary, console),
+        as_json=as_json,
+        out=out,  # written above, where an interrupted or failed write keeps the checkpoint
+        drawn_seed=sim.drawn_seed(result.provenance.seed),
+    )
 
 
 @click.command()
@@ -241,7 +232,7 @@ def run(
 @click.option(
     "--trials", type=click.IntRange(min=2), default=2000, show_default=True, help="Simulated days."
 )
-@click.option("--seed", default=None, metavar="INT", help="Root seed (printed when omitted).")
+@seed_option("Root seed (printed when omitted).")
 @click.option(
     "--engine",
     type=click.Choice(["vectorized", "simpy"]),
@@ -265,7 +256,7 @@ def queue(
     handle_cv: float,
     warmup_minutes: float,
     trials: int,
-    seed: str | None,
+    seed: int | None,
     engine: str,
     as_json: bool,
 ) -> None:
@@ -318,18 +309,52 @@ def queue(
     study = study_queue(
         spec,
         trials=trials,
-        seed=_seed(seed),
+        seed=seed,
         engine=engine,  # type: ignore[arg-type]  # click.Choice guarantees the literal
         target=target,
     )
-    if as_json:
-        click.echo(json.dumps(study.to_dict(), indent=2))
-        return
-    console = _console(ctx)
-    render_queue_study(study.to_dict(), console)
-    if study.staffing is not None:
-        line = _staffing_line(study, study.staffing, given=agents is not None)
-        console.print(line, soft_wrap=True)
+    # Every input, as given (a default too, so that a new default cannot change the replay);
+    # --handle-cv only where it shapes the handle times.
+    given: list[tuple[str, float | int | str | None]] = [
+        ("--arrivals-per-hour", arrivals_per_hour),
+        ("--aht-minutes", aht_minutes),
+        ("--agents", agents),
+        ("--patience-minutes", patience_minutes),
+        ("--hours", hours),
+        ("--sl-seconds", sl_seconds),
+        ("--handle-dist", handle_dist),
+        ("--handle-cv", None if handle_dist == "exponential" else handle_cv),
+        ("--warmup-minutes", warmup_minutes),
+        ("--target-sl", target_sl),
+        ("--max-abandonment", max_abandonment),
+    ]
+    command = replay_command(
+        "queue",
+        seed=study.seed,
+        trials=study.trials,
+        engine=engine,
+        options=[w for flag, value in given if value is not None for w in (flag, _word(value))],
+    )
+
+    def show(console: Console) -> None:
+        render_queue_study(study.to_dict(), console)
+        if study.staffing is not None:
+            line = _staffing_line(study, study.staffing, given=agents is not None)
+            console.print(line, soft_wrap=True)
+
+    deliver(
+        ctx,
+        study,
+        command=command,
+        show=show,
+        as_json=as_json,
+        drawn_seed=study.seed if seed is None else None,
+    )
+
+
+def _word(value: float | int | str) -> str:
+    """An option's value as the replay writes it: a float in full (``repr``), else as is."""
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _staffing_line(study: QueueStudy, staffing: Staffing, *, given: bool) -> str:

@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
@@ -44,10 +44,11 @@ FORMAT_VERSION = 1
 class Provenance:
     """Everything needed to replay a run exactly.
 
-    ``command`` is the command line that replays the result this run belongs to (a whole
-    comparison or sweep for their runs), as the front end that made it recorded it with
-    :meth:`RunResult.with_command` or :meth:`ResultSet.with_command`: the CLI's "Replay
-    exactly" line. Empty for results made from Python, and in files written before it existed.
+    ``command`` replays the result this run belongs to (a whole comparison or sweep for their
+    runs), as the front end that made it recorded it with :meth:`RunResult.with_command` or
+    :meth:`ResultSet.with_command`: the command line's "Replay exactly" line, or the Python
+    API's call (:mod:`simroi.api`). Empty in files written before it existed, and for a run of
+    a scenario that was changed after loading (nothing can load it again).
     """
 
     simroi_version: str
@@ -104,9 +105,12 @@ class RunResult:
         """Number of trials."""
         return int(self.samples["roi"].shape[0])
 
-    def with_command(self, command: str) -> RunResult:
-        """A copy whose provenance records ``command``, the command line that replays it."""
-        return replace(self, provenance=replace(self.provenance, command=command))
+    def with_command(self, command: str, *, overrides: Sequence[str] | None = None) -> RunResult:
+        """A copy whose provenance records ``command``, the command line (or Python call) that
+        replays it, and ``overrides``, the ``--set`` strings the scenario was loaded with (None
+        keeps those recorded)."""
+        kept = self.provenance.overrides if overrides is None else tuple(overrides)
+        return replace(self, provenance=replace(self.provenance, command=command, overrides=kept))
 
     def save(self, path: str | Path) -> Path:
         """Write the result atomically to ``path`` (``.npz``); returns the path."""

@@ -15,6 +15,7 @@ trial and a few blocks' working memory.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTO_MAX_TRIALS",
     "AUTO_MIN_TRIALS",
+    "ENGINES",
+    "EXECUTORS",
     "MONTHLY_KEEP_LIMIT",
     "RunInterrupted",
     "RunOptions",
@@ -57,17 +60,85 @@ Progress = Callable[[int, int], None]
 _Plan = list[tuple[int, int]]  # (block index, trials in the block)
 
 
+#: The queue engines a run can use.
+ENGINES = ("vectorized", "simpy")
+#: Where a run's blocks can run.
+EXECUTORS = ("local", "dask")
+
+
+def _whole(value: object) -> bool:
+    """An integer, numpy's included, but not a bool (``True`` is not a count of trials)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run: trials (a number or ``"auto"``), seed, engine and executor."""
+    """How to run: trials (a number or ``"auto"``), seed, engine and executor.
 
-    trials: int | Literal["auto"] | None = None  # None: the scenario's [simulation] trials
+    Checked when made, whoever makes it (the Python API, the command line, a script), so that no
+    run starts with a bad option: each broken rule is one part of a one-line :class:`OptionError`
+    naming the argument, the rule and the value.
+
+    Attributes
+    ----------
+    trials : a whole number ≥ 1, ``"auto"`` (until P(ROI > 0) and the mean NPV are known
+        precisely), or None for the scenario's ``[simulation] trials``
+    seed : the root seed, a whole number ≥ 0; None draws a fresh one
+    engine : one of :data:`ENGINES`
+    workers : local processes, ≥ 1; None for all cores
+    executor : one of :data:`EXECUTORS`
+    scheduler : a Dask scheduler address, only with ``executor="dask"``; None starts a local
+        cluster
+    block_size : trials per block, ≥ 1; None for the scenario's ``[simulation] block_size``
+    """
+
+    trials: int | Literal["auto"] | None = None
     seed: int | None = None
     engine: Literal["vectorized", "simpy"] = "vectorized"
-    workers: int | None = None  # None: all cores
+    workers: int | None = None
     executor: Literal["local", "dask"] = "local"
-    scheduler: str | None = None  # dask scheduler address; None starts a local cluster
-    block_size: int | None = None  # None: the scenario's [simulation] block_size
+    scheduler: str | None = None
+    block_size: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = _option_problems(self)
+        if problems:
+            raise OptionError("; ".join(problems))
+        for name in ("trials", "seed", "workers", "block_size"):  # numpy integers become int
+            value = getattr(self, name)
+            if _whole(value):
+                object.__setattr__(self, name, int(value))
+
+
+def _option_problems(options: RunOptions) -> list[str]:
+    """One line per rule ``options`` breaks, each naming the argument, the rule and the value."""
+    problems = []
+    trials = options.trials
+    if trials is not None and trials != "auto" and not (_whole(trials) and trials >= 1):
+        problems.append(f"`trials` must be a whole number ≥ 1 or 'auto' (got {trials!r})")
+    seed = options.seed
+    if seed is not None and not (_whole(seed) and seed >= 0):
+        problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
+    for name, allowed in (("engine", ENGINES), ("executor", EXECUTORS)):
+        value = getattr(options, name)
+        if not (isinstance(value, str) and value in allowed):
+            choices = ", ".join(repr(v) for v in allowed)
+            problems.append(f"`{name}` must be one of {choices} (got {value!r})")
+    for name in ("workers", "block_size"):
+        value = getattr(options, name)
+        if value is not None and not (_whole(value) and value >= 1):
+            problems.append(f"`{name}` must be a whole number ≥ 1 (got {value!r})")
+    scheduler = options.scheduler
+    if scheduler is not None and not isinstance(scheduler, str):
+        problems.append(
+            f"`scheduler` must be an address, e.g. 'tcp://host:8786' (got {scheduler!r})"
+        )
+    elif scheduler is not None and options.executor == "local":
+        problems.append(
+            f"`scheduler` {scheduler}: a scheduler is for `executor` dask (set it, or leave "
+            "`scheduler` out to run in local processes)"
+        )
+    return problems
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -288,16 +359,6 @@ def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
     return None
 
 
-def _check_options(options: RunOptions) -> None:
-    if options.scheduler is not None and options.executor != "dask":
-        raise OptionError(
-            f"`scheduler` {options.scheduler}: a scheduler is for `executor` dask (set it, or "
-            "leave `scheduler` out to run in local processes)"
-        )
-    if options.workers is not None and options.workers < 1:
-        raise OptionError(f"`workers` must be ≥ 1 (got {options.workers})")
-
-
 def _open_checkpoint(path: Path, resume: bool, header: CheckpointHeader) -> tuple[Checkpoint, bool]:
     """The run's checkpoint and whether this run created it."""
     if resume:
@@ -333,12 +394,11 @@ def run(
     RunInterrupted
         On Ctrl-C (a ``KeyboardInterrupt``), after the finished blocks are safely kept.
     OptionError
-        Bad options (``scheduler`` without the dask executor, ``workers`` < 1, ``resume``
-        without a ``checkpoint``).
+        ``resume`` without a ``checkpoint`` (the options themselves are checked when made:
+        :class:`RunOptions`).
     SimroiError
         An unusable checkpoint, an unreachable Dask cluster, an unwritable checkpoint.
     """
-    _check_options(options)
     program = loaded.program
     path = Path(checkpoint) if checkpoint is not None else None
     if resume and path is None:

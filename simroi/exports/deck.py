@@ -163,25 +163,17 @@ def _provenance_slide(d: SlideDeck) -> None:
         rows.append([f"scenario {r.name}", f"{q.scenario_source} · sha256 {q.scenario_hash}"])
     if p.overrides:
         rows.append(["overrides", " ".join(p.overrides)])
-    replay = f"simroi run {p.scenario_source} --seed {p.seed} --trials {p.trials}"
-    if p.engine != "vectorized":
-        replay += f" --engine {p.engine}"
-    replay += "".join(f" --set {o}" for o in p.overrides)
     slide, (x, y, w, hh) = d.slide(
         "Reproduce any figure: provenance of this deck", "The same seed gives bit-identical trials."
     )
     d.table(slide, (x, y, w, hh), ["Provenance", "Value"], rows, [2.2, 8.0], size=12)
-    if d.report.kind == "compare":
-        sources = " ".join(r.result.provenance.scenario_source for r in runs)
-        replay = f"simroi compare {sources} --seed {p.seed} --trials {p.trials}"
-    if p.command:  # the command line stored by the CLI that made the result, as it printed it
-        replay = p.command
-    if d.report.kind != "sweep" or p.command:
-        d.text(
-            slide,
-            (x, y + hh - int(Inches(1.0)), w, int(Inches(1.0))),
-            [("Replay exactly:", 14, True), (replay + " --out result.npz", 13, False)],
-        )
+    # The replay the front end that made the result stored, as it printed it; never rebuilt here.
+    replay = (
+        [("Replay exactly:", 14, True), (p.command, 13, False)]
+        if p.command
+        else [(f"no replay command stored (seed {p.seed}, trials {p.trials:,})", 13, False)]
+    )
+    d.text(slide, (x, y + hh - int(Inches(1.0)), w, int(Inches(1.0))), replay)
 
 
 def build_deck(report: Report, template: PresentationType | None = None) -> bytes:

@@ -25,8 +25,9 @@ simulation.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import numpy as np
 
@@ -41,6 +42,8 @@ from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
 __all__ = [
+    "ENGINES",
+    "HANDLE_DISTS",
     "QueueInputError",
     "QueueSpec",
     "QueueStudy",
@@ -62,6 +65,11 @@ class QueueSpec:
 
     ``agents`` is the number on duty all day; None (only with a :class:`StaffingTarget`, see
     :func:`study_queue`) means the number the target requires.
+
+    Checked when made: rates, times and ``handle_cv`` finite and > 0, ``sl_seconds`` ≥ 0,
+    ``warmup_minutes`` ≥ 0 and shorter than the day, ``agents`` a whole number ≥ 0,
+    ``handle_dist`` one of :data:`HANDLE_DISTS`; every broken rule is one part of a one-line
+    :class:`QueueInputError`. Numbers are kept as floats and ``agents`` as an int.
     """
 
     arrivals_per_hour: float
@@ -75,27 +83,70 @@ class QueueSpec:
     warmup_minutes: float = 0.0
 
     def __post_init__(self) -> None:
+        day_minutes = self.hours * 60 if _real(self.hours) else math.inf
+        warmup = self.warmup_minutes
         rules = [
-            (self.arrivals_per_hour > 0, "`arrivals_per_hour` must be > 0", self.arrivals_per_hour),
-            (self.agents is None or self.agents >= 0, "`agents` must be ≥ 0", self.agents),
-            (self.aht_minutes > 0, "`aht_minutes` must be > 0", self.aht_minutes),
-            (
-                self.patience_minutes is None or self.patience_minutes > 0,
-                "`patience_minutes` must be > 0",
-                self.patience_minutes,
-            ),
-            (self.hours > 0, "`hours` must be > 0", self.hours),
-            (self.sl_seconds >= 0, "`sl_seconds` must be ≥ 0", self.sl_seconds),
-            (self.handle_cv > 0, "`handle_cv` must be > 0", self.handle_cv),
-            (
-                0 <= self.warmup_minutes < self.hours * 60,
-                "`warmup_minutes` must be ≥ 0 and shorter than the day",
-                self.warmup_minutes,
-            ),
+            _positive("arrivals_per_hour", self.arrivals_per_hour),
+            None
+            if self.agents is None or (_whole(self.agents) and self.agents >= 0)
+            else f"`agents` must be a whole number ≥ 0 (got {self.agents!r})",
+            _positive("aht_minutes", self.aht_minutes),
+            None
+            if self.patience_minutes is None
+            else _positive("patience_minutes", self.patience_minutes),
+            _positive("hours", self.hours),
+            None
+            if _real(self.sl_seconds) and self.sl_seconds >= 0
+            else f"`sl_seconds` must be a finite number ≥ 0 (got {self.sl_seconds!r})",
+            None
+            if self.handle_dist in HANDLE_DISTS
+            else f"`handle_dist` must be one of {_choices(HANDLE_DISTS)} "
+            f"(got {self.handle_dist!r})",
+            _positive("handle_cv", self.handle_cv),
+            None
+            if _real(warmup) and 0 <= warmup < day_minutes
+            else f"`warmup_minutes` must be ≥ 0 and shorter than the day (got {warmup!r})",
         ]
-        problems = [f"{rule} (got {value})" for ok, rule, value in rules if not ok]
+        problems = [rule for rule in rules if rule is not None]
         if problems:
             raise QueueInputError("; ".join(problems))
+        # Numbers as the command line parses them (120 → 120.0), whoever made the spec.
+        for name in ("arrivals_per_hour", "aht_minutes", "hours", "sl_seconds", "handle_cv"):
+            object.__setattr__(self, name, float(getattr(self, name)))
+        object.__setattr__(self, "warmup_minutes", float(warmup))
+        if self.patience_minutes is not None:
+            object.__setattr__(self, "patience_minutes", float(self.patience_minutes))
+        if self.agents is not None:
+            object.__setattr__(self, "agents", int(self.agents))
+
+
+#: The handle-time distributions of a queue study.
+HANDLE_DISTS = ("exponential", "lognormal", "gamma")
+#: The queue engines: the vectorized recursion and the simpy reference.
+ENGINES = ("vectorized", "simpy")
+
+
+def _whole(value: object) -> bool:
+    """An integer, numpy's included, but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _real(value: object) -> TypeGuard[float]:
+    """A finite real number, numpy's included, but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _positive(name: str, value: object) -> str | None:
+    """The rule "a finite number > 0" for the argument ``name``, if ``value`` breaks it."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return f"`{name}` must be a number > 0 (got {value!r})"
+    if not _real(value):
+        return f"`{name}` must be finite (got {value!r})"
+    return None if value > 0 else f"`{name}` must be > 0 (got {value!r})"
+
+
+def _choices(values: tuple[str, ...]) -> str:
+    return ", ".join(repr(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -112,10 +163,11 @@ class StaffingTarget:
 
     def __post_init__(self) -> None:
         problems = []
-        if not 0 <= self.service_level < 1:
-            problems.append(f"`service_level` must be in [0, 1) (got {self.service_level})")
-        if self.max_abandonment is not None and not 0 < self.max_abandonment <= 1:
-            problems.append(f"`max_abandonment` must be in (0, 1] (got {self.max_abandonment})")
+        level, cap = self.service_level, self.max_abandonment
+        if not (_real(level) and 0 <= level < 1):
+            problems.append(f"`service_level` must be in [0, 1) (got {level!r})")
+        if cap is not None and not (_real(cap) and 0 < cap <= 1):
+            problems.append(f"`max_abandonment` must be in (0, 1] (got {cap!r})")
         if problems:
             raise QueueInputError("; ".join(problems))
 
@@ -170,8 +222,14 @@ def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
             patience,
             target.max_abandonment,
         )
-    except ValueError as exc:  # no staffing up to the formulas' limit meets the target
-        raise QueueInputError(f"`service_level` {target.service_level}: {exc}") from None
+    except ValueError:  # the inputs are checked: no staffing up to the formulas' limit does it
+        cap = target.max_abandonment
+        goal = f"`service_level` {target.service_level!r}" + (
+            "" if cap is None else f" with `max_abandonment` {cap!r}"
+        )
+        raise QueueInputError(
+            f"{goal}: no number of agents the staffing formulas can handle meets it"
+        ) from None
     return Staffing(target, "Erlang C" if patience is None else "Erlang A", agents)
 
 
@@ -192,7 +250,7 @@ def simulate_day(spec: QueueSpec, trials: int, streams: Streams) -> tuple[np.nda
     elif spec.handle_dist == "lognormal":
         sigma2 = math.log1p(spec.handle_cv**2)
         handle = np.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * _ndtri(u))
-    else:
+    else:  # gamma: QueueSpec accepts no other name
         from scipy.special import gammaincinv
 
         shape = 1.0 / spec.handle_cv**2
@@ -366,10 +424,25 @@ def study_queue(
     Raises
     ------
     QueueInputError
-        Fewer than 2 trials; ``agents`` None without a target; see also :func:`staff_queue`.
+        ``trials`` not a whole number ≥ 2 (a confidence interval needs two days), ``seed`` not
+        a whole number ≥ 0, ``engine`` not one of :data:`ENGINES`, ``target`` not a
+        :class:`StaffingTarget`, ``agents`` None without a target; see also
+        :func:`staff_queue`.
     """
-    if trials < 2:
-        raise QueueInputError(f"`trials` must be ≥ 2 for a confidence interval (got {trials})")
+    problems = []
+    if not (_whole(trials) and trials >= 2):
+        problems.append(
+            f"`trials` must be a whole number ≥ 2 for a confidence interval (got {trials!r})"
+        )
+    if seed is not None and not (_whole(seed) and seed >= 0):
+        problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
+    if engine not in ENGINES:
+        problems.append(f"`engine` must be one of {_choices(ENGINES)} (got {engine!r})")
+    if target is not None and not isinstance(target, StaffingTarget):
+        problems.append(f"`target` must be a StaffingTarget (got {target!r})")
+    if problems:
+        raise QueueInputError("; ".join(problems))
+    trials = int(trials)
     staffing = staff_queue(spec, target) if target is not None else None
     if spec.agents is not None:
         agents = spec.agents
@@ -378,7 +451,7 @@ def study_queue(
         spec = replace(spec, agents=agents)
     else:
         raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
-    entropy = seed if seed is not None else fresh_entropy()
+    entropy = int(seed) if seed is not None else fresh_entropy()
     streams = Streams(entropy, 0)
     arrival, handle, patience, present = simulate_day(spec, trials, streams)
     shifts = ShiftPattern.always_on(agents)

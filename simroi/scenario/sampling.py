@@ -29,6 +29,7 @@ from simroi.scenario.quantity import Quantity, as_distribution
 from simroi.scenario.spec import Scenario
 
 __all__ = [
+    "CHECK_STREAMS",
     "CORRELATION_CHECK_TRIALS",
     "AchievedCorrelation",
     "InputSample",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: Trials drawn by default to show the rank correlations the sampler achieves.
 CORRELATION_CHECK_TRIALS = 2000
+#: The fixed streams those trials are drawn from: the same figures every time they are shown.
+CHECK_STREAMS = Streams(0, 0)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -222,7 +225,7 @@ class AchievedCorrelation:
 
 
 def achieved_correlations(
-    scenario: Scenario, n: int = CORRELATION_CHECK_TRIALS, *, streams: Streams
+    scenario: Scenario, n: int = CORRELATION_CHECK_TRIALS, *, streams: Streams = CHECK_STREAMS
 ) -> list[AchievedCorrelation]:
     """The Spearman rank correlation each correlated pair of inputs gets from the sampler.
 
@@ -237,8 +240,8 @@ def achieved_correlations(
     n : int
         Trials to draw, ≥ 1 (default :data:`CORRELATION_CHECK_TRIALS`).
     streams : Streams
-        Where the draws come from; a fixed value (e.g. ``Streams(0, 0)``) gives the same figures
-        every time.
+        Where the draws come from (default :data:`CHECK_STREAMS`, fixed, so the same scenario
+        shows the same figures every time).
 
     Returns
     -------

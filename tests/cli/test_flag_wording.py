@@ -43,3 +43,30 @@ def test_every_flag_in_the_table_is_an_option_of_some_command() -> None:
         for opt in param.opts + param.secondary_opts
     }
     assert set(FLAGS.values()) <= options
+
+
+def _usage_error(args: list[str]) -> str:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    return result.stderr.splitlines()[-1]
+
+
+def test_a_bad_seed_or_trials_names_its_flag() -> None:
+    for command in (["run"], ["compare", "default", "social-team-2"], ["sweep"], ["sensitivity"]):
+        assert _usage_error([*command, "--seed", "-3"]) == (
+            "Error: Invalid value for '--seed': must be ≥ 0 (got -3)"
+        )
+        assert _usage_error([*command, "--seed", "x7"]) == (
+            "Error: Invalid value for '--seed': must be a whole number ≥ 0 (got 'x7')"
+        )
+        assert _usage_error([*command, "--trials", "abc"]) == (
+            "Error: Invalid value for '--trials': must be a whole number or 'auto' (got 'abc')"
+        )
+        assert _usage_error([*command, "--trials", "0"]) == (
+            "Error: Invalid value for '--trials': must be ≥ 1 (got 0)"
+        )
+    queue = ["queue", "--arrivals-per-hour", "60", "--aht-minutes", "3", "--agents", "2"]
+    assert _usage_error([*queue, "--seed", "-3"]) == (
+        "Error: Invalid value for '--seed': must be ≥ 0 (got -3)"
+    )

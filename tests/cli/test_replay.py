@@ -188,3 +188,42 @@ def test_the_printed_command_is_not_read_as_markup(tmp_path: Path) -> None:
     command = _assert_replays([*args, "--set", 'deflection.channels=["phone"]'], str(path))
     assert f"{shlex.quote(str(path))} --seed 1" in command
     assert """--set 'deflection.channels=["phone"]'""" in command
+
+
+def test_queue_replays_with_every_input_it_was_given() -> None:
+    args = [
+        *("queue", "--arrivals-per-hour", "120", "--aht-minutes", "4", "--patience-minutes", "3"),
+        *("--target-sl", "0.8", "--handle-dist", "lognormal", "--handle-cv", "0.5"),
+        *("--warmup-minutes", "30", "--trials", "20", "--seed", "7"),
+    ]
+    command = _assert_replays(args, "--target-sl", "--handle-cv", "--warmup-minutes")
+    assert command == (
+        "simroi queue --seed 7 --trials 20 --arrivals-per-hour 120.0 --aht-minutes 4.0 "
+        "--patience-minutes 3.0 --hours 8.0 --sl-seconds 20.0 --handle-dist lognormal "
+        "--handle-cv 0.5 --warmup-minutes 30.0 --target-sl 0.8 --engine vectorized"
+    )
+    given = ["queue", "--arrivals-per-hour", "60", "--aht-minutes", "3", "--agents", "4"]
+    command = _assert_replays([*given, "--trials", "5", "--seed", "1"], "--agents")
+    assert "--handle-cv" not in command  # exponential handle times have no other shape
+    assert "--target-sl" not in command and "--patience-minutes" not in command
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "default", "social-team-2", "--trials", "6", *FAST, *QUIET],
+        ["sweep", "--set", "channels.social.agents=1,2", "--trials", "6", *FAST, *QUIET],
+        ["sensitivity", "--trials", "12", "--top", "2", "--no-swing", *FAST, *QUIET],
+        ["queue", "--arrivals-per-hour", "60", "--aht-minutes", "3", "--agents", "4"],
+    ],
+    ids=["compare", "sweep", "sensitivity", "queue"],
+)
+def test_without_a_seed_every_command_prints_the_seed_it_used(args: list[str]) -> None:
+    lines = _invoke(args).stdout.splitlines()
+    (seed,) = (line.split()[-1].rstrip(")") for line in lines if "this run used seed" in line)
+    assert lines[-1] == f"(no --seed given: this run used seed {seed})"
+    (replay,) = (line for line in lines if line.startswith(PREFIX))
+    assert f" --seed {seed} " in replay
+    assert not [
+        line for line in _invoke([*args, "--seed", "3"]).stdout.splitlines() if "used seed" in line
+    ]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import ast
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import simroi
 from simroi.errors import OptionError, ScenarioError, SimroiError
 from simroi.execution.runner import RunOptions, run
-from simroi.queueing.study import QueueSpec
+from simroi.queueing.study import QueueSpec, study_queue
 from simroi.scenario.load import load_scenario
 
 FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
@@ -52,6 +54,72 @@ def test_queue_inputs_are_named_as_the_api_names_them() -> None:
         QueueSpec(arrivals_per_hour=-1, agents=2, aht_minutes=0)
     assert str(refused.value) == (
         "`arrivals_per_hour` must be > 0 (got -1); `aht_minutes` must be > 0 (got 0)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"engine": "fast"}, "`engine` must be one of 'vectorized', 'simpy' (got 'fast')"),
+        ({"executor": "cloud"}, "`executor` must be one of 'local', 'dask' (got 'cloud')"),
+        ({"trials": 0}, "`trials` must be a whole number ≥ 1 or 'auto' (got 0)"),
+        ({"trials": "10"}, "`trials` must be a whole number ≥ 1 or 'auto' (got '10')"),
+        ({"trials": True}, "`trials` must be a whole number ≥ 1 or 'auto' (got True)"),
+        ({"seed": -1}, "`seed` must be a whole number ≥ 0 (got -1)"),
+        ({"seed": 1.0}, "`seed` must be a whole number ≥ 0 (got 1.0)"),
+        ({"workers": 0}, "`workers` must be a whole number ≥ 1 (got 0)"),
+        ({"block_size": 0}, "`block_size` must be a whole number ≥ 1 (got 0)"),
+        (
+            {"trials": -5, "engine": "fast"},
+            "`trials` must be a whole number ≥ 1 or 'auto' (got -5); "
+            "`engine` must be one of 'vectorized', 'simpy' (got 'fast')",
+        ),
+    ],
+)
+def test_run_options_refuse_a_bad_value_when_made(options: dict[str, object], message: str) -> None:
+    # Whoever makes the options (the API, the CLI, a script): no run starts with a bad one.
+    with pytest.raises(OptionError) as refused:
+        RunOptions(**options)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+    with pytest.raises(OptionError):
+        replace(RunOptions(), **options)
+    assert not FLAG.search(message)
+
+
+def test_run_options_take_numpy_integers_as_ints() -> None:
+    options = RunOptions(trials=np.int64(3), seed=np.uint64(2**63), workers=np.int32(1))
+    assert (options.trials, options.seed, options.workers) == (3, 2**63, 1)
+    assert all(type(v) is int for v in (options.trials, options.seed, options.workers))
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {"handle_dist": "weibull"},
+            "`handle_dist` must be one of 'exponential', 'lognormal', 'gamma' (got 'weibull')",
+        ),
+        ({"hours": float("nan")}, "`hours` must be finite (got nan)"),
+        ({"agents": -1}, "`agents` must be a whole number ≥ 0 (got -1)"),
+        ({"arrivals_per_hour": True}, "`arrivals_per_hour` must be a number > 0 (got True)"),
+    ],
+)
+def test_a_queue_spec_refuses_a_bad_value_when_made(spec: dict[str, object], message: str) -> None:
+    arguments = {"arrivals_per_hour": 60.0, "agents": 2, "aht_minutes": 3.0, **spec}
+    with pytest.raises(OptionError) as refused:
+        QueueSpec(**arguments)  # type: ignore[arg-type]
+    assert str(refused.value) == message
+
+
+def test_a_queue_study_refuses_a_bad_engine_seed_or_trials() -> None:
+    spec = QueueSpec(60, 2, 3)
+    assert (spec.arrivals_per_hour, spec.aht_minutes) == (60.0, 3.0)  # kept as floats
+    with pytest.raises(OptionError) as refused:
+        study_queue(spec, trials=1, seed=-2, engine="simpyy")  # type: ignore[arg-type]
+    assert str(refused.value) == (
+        "`trials` must be a whole number ≥ 2 for a confidence interval (got 1); "
+        "`seed` must be a whole number ≥ 0 (got -2); "
+        "`engine` must be one of 'vectorized', 'simpy' (got 'simpyy')"
     )
 
 

@@ -1,0 +1,62 @@
+"""``--out`` is checked before simulating, by every command that writes one.
+
+An unwritable output found after hours of simulation loses the hours: ``run``, ``compare``,
+``sweep`` and ``sensitivity`` try the directory first (one helper,
+:func:`simroi.cli.options.check_writable`) and refuse with one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import simroi.analysis.comparison
+import simroi.analysis.sensitivity
+import simroi.analysis.sweep
+import simroi.execution.runner
+from simroi.cli.app import main
+
+COMMANDS = {
+    "run": (["run"], simroi.execution.runner, "run"),
+    "compare": (
+        ["compare", "default", "social-team-2"],
+        simroi.analysis.comparison,
+        "run_comparison",
+    ),
+    "sweep": (["sweep", "--set", "channels.social.agents=1,2"], simroi.analysis.sweep, "run_sweep"),
+    "sensitivity": (["sensitivity"], simroi.analysis.sensitivity, "run_sensitivity"),
+}
+
+
+def _must_not_run(*args: Any, **kwargs: Any) -> None:
+    raise AssertionError("simulated before checking the output")
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_an_unwritable_out_is_refused_before_simulating(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args, module, simulates = COMMANDS[name]
+    monkeypatch.setattr(module, simulates, _must_not_run)
+
+    def denied(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    with monkeypatch.context() as patched:  # the directory exists, but the OS says no
+        patched.setattr(tempfile, "TemporaryFile", denied)
+        out = tmp_path / "r.npz"
+        result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: {out}: cannot write: Permission denied"
+    out = tmp_path / "missing" / "r.npz"
+    result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"error: {out}: cannot write: directory {str(out.parent)!r} does not exist"
+    )
