@@ -269,7 +269,8 @@ def queue(
     service level  answered within --sl-seconds / all arrivals
     abandonment    hung up before being answered / all arrivals
     ASA            mean wait of answered contacts (seconds)
-    occupancy      answered contacts' handle time / (agents x measured time)
+    occupancy      time agents spend handling contacts within the measured time,
+                   / (agents x measured time); never above 100%
 
     Erlang C (no abandonment) is shown when agents exceed the offered load; Erlang A (exponential
     patience) when --patience-minutes is given. Both are steady-state values: a simulated day

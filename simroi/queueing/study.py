@@ -11,7 +11,8 @@ KPI definitions (the same as the Erlang formulas use):
 * service level — contacts answered within the threshold / all contacts that arrived;
 * abandonment — contacts that hung up before an agent answered / all contacts that arrived;
 * ASA — mean wait of *answered* contacts, in seconds;
-* occupancy — (answered contacts × their handle time) / (agents × measured time).
+* occupancy — agent time spent handling contacts within the measured time / (agents × measured
+  time); work that runs past the end of the day is not counted, so it never exceeds 100 %.
 
 The Erlang values are steady-state: a simulated day starts with an empty queue and idle agents,
 so its first minutes are better than steady state. ``warmup`` discards them.
@@ -471,9 +472,13 @@ def study_queue(
         service_level = (answered & (wait <= spec.sl_seconds)).sum(axis=0) / offered
         abandonment = (counted & ~answered).sum(axis=0) / offered
         asa = wait.sum(axis=0) / answered.sum(axis=0)
-        window = spec.hours * 3600.0 - warm
+        # Agent time spent handling inside the measured window, whenever the contact arrived:
+        # work that spills past the end of the day is not counted, so it never exceeds 100 %.
+        end = spec.hours * 3600.0
+        served = present & np.isfinite(start)
+        busy = np.where(served, np.minimum(start + handle, end) - np.maximum(start, warm), 0.0)
         occupancy = (
-            np.where(answered, handle, 0.0).sum(axis=0) / (agents * window)
+            np.maximum(busy, 0.0).sum(axis=0) / (agents * (end - warm))
             if agents > 0
             else np.full(trials, np.nan)
         )

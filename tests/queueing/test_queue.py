@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -116,3 +117,21 @@ def test_queue_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:
+    # Offered load 2.5 erlangs on 2 agents: the agents are busy all day, and work that spills
+    # past the end of the day is not agent time inside it.
+    spec = QueueSpec(100.0, 2, 3.0, None, 8.0, 20.0, "exponential", 1.0, 0.0)
+    study = study_queue(spec, trials=50, seed=1)
+    assert (study.occupancy <= 1.0).all()
+    assert study.occupancy.min() > 0.97  # busy from the first arrival on
+
+
+def test_occupancy_in_steady_state_matches_erlang_c() -> None:
+    spec = QueueSpec(60.0, 4, 3.0, None, 8.0, 20.0, "exponential", 1.0, 60.0)
+    study = study_queue(spec, trials=400, seed=3)
+    mean = float(study.occupancy.mean())
+    se = float(study.occupancy.std(ddof=1)) / np.sqrt(study.trials)
+    assert study.erlang_c is not None
+    assert abs(mean - study.erlang_c.occupancy) < 4 * se
