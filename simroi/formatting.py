@@ -1,8 +1,9 @@
-"""The one place numbers become text: money, percentages, counts and their labels.
+"""The one place numbers become text: money, percentages, counts, their labels, and JSON.
 
 Every table, chart, slide, terminal line and notebook view formats through these functions, so a
-value prints alike wherever it is shown. A leaf module (it imports nothing of simroi), so that
-every stage, down to the result objects a notebook displays, can use it.
+value prints alike wherever it is shown; every ``to_dict()`` and JSON file passes through
+:func:`json_ready`, so JSON never holds a NaN. A leaf module (it imports nothing of simroi), so
+that every stage, down to the queue study and the result objects a notebook displays, can use it.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "EXTRA_KPI_LABELS",
     "KPI_LABELS",
     "LINE_LABELS",
     "SOCIAL_LABELS",
     "fmt",
+    "json_ready",
     "money",
     "pct",
     "signed",
@@ -96,6 +100,26 @@ def money(x: Any, currency: str = "USD", scale: float | None = None) -> str:
         text = f"{a:.2f}"
     sign = "−" if x < 0 and any(c in "123456789" for c in text) else ""
     return f"{sign}{symbol}{text}"
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None``, NumPy scalars and tuples as JSON types.
+
+    The JSON edge of every result (``to_dict()``, ``--json``, exported ``.json``): JSON has no
+    NaN, so an undefined number is null. Dictionaries keep their order (keys become strings);
+    ints and bools stay what they are.
+    """
+    if isinstance(value, float):  # NumPy's float64 is a float: made a Python float here
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
 
 
 def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 
+import numpy as np
 import pytest
 
-from simroi.formatting import fmt, money, pct, signed, significant
+from simroi.formatting import fmt, json_ready, money, pct, signed, significant
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,17 @@ def test_plain_numbers_share_their_decimals_and_inputs_keep_four_digits() -> Non
     assert significant(12_345.6) == "12,346" and significant(999.94) == "999.9"
     assert significant(0.018363, 3) == "0.0184"
     assert significant(math.inf) == "—"
+
+
+def test_json_has_no_nan_and_no_numpy_types() -> None:
+    data = {
+        "ci95": (math.nan, math.inf),
+        "mean": np.float64(0.25),
+        "n": np.int64(3),
+        "arr": np.array([1.0, np.nan]),
+        1: True,
+    }
+    cleaned = json_ready(data)
+    assert cleaned == {"ci95": [None, None], "mean": 0.25, "n": 3, "arr": [1.0, None], "1": True}
+    assert type(cleaned["n"]) is int and type(cleaned["mean"]) is float
+    json.dumps(cleaned, allow_nan=False)

@@ -40,12 +40,12 @@ from simroi.analysis.summary import (
     objective_outcomes,
     require_baseline,
 )
-from simroi.analysis.views import json_ready, samples_frame
+from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, text_table
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, json_ready, pct, text_table
 from simroi.scenario.load import load_scenario, resolve_scenario_path
 from simroi.scenario.spec import Scenario
 

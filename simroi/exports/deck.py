@@ -12,6 +12,7 @@ tables, theme colours, templates) are in :mod:`simroi.exports.slides`.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -333,14 +334,18 @@ def _summary_table(
             iv(r.stat("npv")),
             pct(r.stat("roi").probability),
             fmt(r.median_payback, "months")
-            if r.median_payback < float("inf")
+            if math.isfinite(r.median_payback)
             else f"> {r.horizon_months}",
             pct(r.objectives_all[0]) if r.objectives_all else "—",
         ]
         for name, r in zip(names, runs, strict=True)
     ]
     for start in range(0, len(rows), TABLE_ROWS):
-        slide, box = d.slide(title, "Medians with 90% intervals.")
+        slide, box = d.slide(
+            title,
+            "Medians with 90% intervals. Median payback: the median month of the trials that "
+            "pay back (> the horizon when none does).",
+        )
         d.table(
             slide,
             box,

@@ -8,6 +8,7 @@ the building blocks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -151,7 +152,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
             ),
         ]
         median = r.median_payback
-        if median < float("inf"):  # the median payback month as a vertical two-point line
+        if math.isfinite(median):  # the median payback month as a vertical two-point line
             low, high = float(min(bands[5])), float(max(bands[95]))
             series.append(
                 (f"Median payback (month {fmt(median, 'months')})", [median, median], [low, high])

@@ -16,9 +16,9 @@ from typing import IO, Any
 import numpy as np
 
 from simroi.analysis.summary import summarize
-from simroi.analysis.views import json_ready, sample_keys
+from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import fmt, pct, significant
+from simroi.formatting import fmt, json_ready, pct, significant
 from simroi.report.run import footer
 from simroi.report.types import Report, RunReport, Stat
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.views import json_ready, sample_keys
+from simroi.analysis.views import sample_keys
+from simroi.formatting import json_ready
 from simroi.report.types import Report
 
 __all__ = ["NUMBER_FORMATS", "build_workbook"]

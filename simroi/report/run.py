@@ -12,10 +12,13 @@ from typing import Any
 import numpy as np
 
 from simroi.analysis.summary import (
+    ROI_UNDEFINED_NOTE,
     all_objectives_met,
     interval,
     metric_samples,
     objective_outcomes,
+    payback_threshold,
+    pays_back_within,
     tei_view,
 )
 from simroi.errors import ResultFileError
@@ -170,13 +173,6 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
     return out
 
 
-def _payback_threshold(result: RunResult, horizon: int) -> int:
-    for obj in result.meta.get("objectives", []):
-        if obj.get("metric") == "payback_months" and obj.get("op") == "<=":
-            return int(obj["bound"])
-    return horizon
-
-
 def _objectives_all(result: RunResult) -> Probability | None:
     met = all_objectives_met(result)
     return None if met is None else probability(met)
@@ -193,9 +189,10 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
         or (result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0)
     )
     payback = s["payback_months"]
-    threshold = _payback_threshold(result, horizon)
-    with np.errstate(invalid="ignore"):
-        within = probability(np.isfinite(payback) & (payback <= threshold))
+    threshold = payback_threshold(result)
+    if threshold is None:
+        threshold = horizon
+    within = probability(pays_back_within(result, threshold))
     stats = [
         stat(name, "Return", "roi", "ROI", "pct", s["roi"], prob_positive(s["roi"]), "ROI > 0"),
         stat(name, "Return", "npv", "NPV", "money", s["npv"], prob_positive(s["npv"]), "NPV > 0"),
@@ -300,5 +297,5 @@ def run_details(r: RunReport) -> list[str]:
             f"met together."
         )
     if np.isnan(r.result.samples["roi"]).any():
-        out.append("ROI is undefined in trials with no incremental cost; NPV covers all trials.")
+        out.append(f"{ROI_UNDEFINED_NOTE}.")
     return out

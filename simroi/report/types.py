@@ -133,19 +133,20 @@ class RunReport:
 
     @property
     def median_payback(self) -> float:
-        """Median payback month over all trials, ``inf`` when most trials never pay back."""
-        months = self.result.samples["payback_months"]
-        # "inverted_cdf" picks a trial's value: no interpolation towards infinity.
-        return float(
-            np.percentile(np.where(np.isnan(months), np.inf, months), 50, method="inverted_cdf")
-        )
+        """The median payback month: P50 of the trials that pay back, NaN when none does.
+
+        The one definition every output uses: the ``payback_months`` interval's P50
+        (:func:`simroi.analysis.summary.interval`, as in ``simroi run``, its JSON, the CSV and
+        the tables), always shown beside the chance of paying back (:attr:`payback_within`).
+        """
+        return self.stat("payback_months").p50
 
     def payback_text(self) -> str:
-        """``median payback in month 9``, or that the median trial does not pay back."""
+        """``median payback in month 9 (trials that pay back)``, or that no trial pays back."""
         m = self.median_payback
         if math.isfinite(m):
-            return f"median payback in month {fmt(m, 'months')}"
-        return f"the median trial does not pay back within {self.horizon_months} months"
+            return f"median payback in month {fmt(m, 'months')} (trials that pay back)"
+        return f"no trial pays back within {self.horizon_months} months"
 
     def stat(self, key: str) -> Stat:
         """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""

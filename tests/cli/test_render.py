@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from rich.console import Console
 
 from simroi.analysis.comparison import compare_result_set
 from simroi.analysis.sensitivity import summarize_sensitivity
 from simroi.analysis.summary import summarize
 from simroi.analysis.sweep import summarize_sweep
+from simroi.cli.app import main
 from simroi.cli.render import (
     render_comparison,
     render_run_summary,
@@ -76,3 +80,26 @@ def test_sweep_and_sensitivity_tables_render_through_the_formatter(
     )
     assert "top 3 of 4 inputs" in tornado and "One-at-a-time swing tornado" in tornado
     assert {len(m.group(1) or "") for m in PERCENT.finditer(tornado)} == {1}
+
+
+def _strict_json(text: str) -> Any:
+    """JSON as the standard reads it: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("seed", ["1", "3"])
+def test_queue_json_of_a_nearly_idle_queue_is_valid_json(seed: str) -> None:
+    # The reviewer's command printed "ci95": [NaN, NaN]: days with no arrival have no service
+    # level, and one day with one has no interval. Undefined numbers are null.
+    args = ["queue", "--arrivals-per-hour", "0.2", "--agents", "2", "--aht-minutes", "3"]
+    args += ["--hours", "1", "--trials", "3", "--seed", seed, "--json"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = _strict_json(result.output)
+    service = data["simulated"]["service_level"]
+    assert service["ci95"] == [None, None]
+    assert service["mean"] == (1.0 if seed == "1" else None)  # one day with arrivals, or none
