@@ -41,7 +41,15 @@ from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, json_ready, pct, text_table
+from simroi.formatting import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    interval_text,
+    json_ready,
+    pct,
+    text_table,
+)
 from simroi.scenario.load import load_scenario
 
 __all__ = [
@@ -263,17 +271,18 @@ class ComparisonResult:
         return samples_frame(dict(zip(self.labels, self.runs, strict=True)), "scenario")
 
     def _rows(self) -> list[list[str]]:
-        """Per scenario: ROI and NPV as P50 (P5 to P95), P(higher NPV than the first), P(best)."""
+        """Per scenario: ROI and NPV as mean [P5–P95] (as ``simroi compare`` shows them),
+        P(higher NPV than the first), P(best)."""
         roi, npv = self.metric("roi"), self.metric("npv")
         scale = max(
-            (abs(x) for v in npv.values for x in (v.p05, v.p50, v.p95) if math.isfinite(x)),
+            (abs(x) for v in npv.values for x in (v.mean, v.p05, v.p50, v.p95) if math.isfinite(x)),
             default=0.0,
         )
         rows = []
         for i, label in enumerate(self.labels):
-            r = interval_cells([roi.values[i].p50, roi.values[i].p05, roi.values[i].p95], "pct")
+            r = interval_cells([roi.values[i].mean, roi.values[i].p05, roi.values[i].p95], "pct")
             n = interval_cells(
-                [npv.values[i].p50, npv.values[i].p05, npv.values[i].p95],
+                [npv.values[i].mean, npv.values[i].p05, npv.values[i].p95],
                 "money",
                 self.currency,
                 scale,
@@ -283,8 +292,8 @@ class ComparisonResult:
             rows.append(
                 [
                     label,
-                    f"{r[0]} ({r[1]} to {r[2]})",
-                    f"{n[0]} ({n[1]} to {n[2]})",
+                    interval_text(r[1], r[2], r[0]),
+                    interval_text(n[1], n[2], n[0]),
                     better,
                     pct(self.prob_best[i], PCT_DIGITS),
                 ]
@@ -297,7 +306,7 @@ class ComparisonResult:
             f"seed {self.seed}; P(higher NPV) against {self.labels[0]}, trial by trial"
         )
 
-    _HEADER = ("scenario", "ROI P50 (P5 to P95)", "NPV P50 (P5 to P95)", "P(higher NPV)", "P(best)")
+    _HEADER = ("scenario", "ROI mean [P5–P95]", "NPV mean [P5–P95]", "P(higher NPV)", "P(best)")
 
     def __repr__(self) -> str:
         return text_table(f"ComparisonResult: {self._title()}", self._HEADER, self._rows())

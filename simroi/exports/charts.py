@@ -285,10 +285,7 @@ def _lines(report: Report) -> Figure:
         BLUE if s.section == "Benefits" else ORANGE if s.section == "Costs" else NAVY for s in rows
     ]
     labels = [_wrap(s.label.split(" (")[0], 28) if s.key != "npv" else "NPV (net)" for s in rows]
-    right = [
-        f"{fmt(s.p50, 'money', cur)}  ({fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)})"
-        for s in rows
-    ]
+    right = [s.interval_text(cur) for s in rows]
     _intervals(ax, rows, colors, labels, right, "money", cur)
     handles = [
         matplotlib.patches.Patch(color=c, label=lab)
@@ -372,10 +369,7 @@ def _compare(report: Report) -> Figure:
         "ROI by scenario",
         "dot: median (P50); whisker: 90% interval (P5–P95); same random numbers in every scenario",
     )
-    right = [
-        f"{pct(s.p50)} ({pct(s.p05)} to {pct(s.p95)}) · P(ROI > 0) {pct(s.probability)}"
-        for s in rows
-    ]
+    right = [f"{s.interval_text(cur)} · P(ROI > 0) {pct(s.probability)}" for s in rows]
     _intervals(
         ax,
         rows,

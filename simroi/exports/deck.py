@@ -40,9 +40,9 @@ from simroi.exports.slides import (
     fill,
     line_style,
     load_template,
-    money_format,
+    number_format,
 )
-from simroi.formatting import fmt, pct, significant
+from simroi.formatting import fmt, interval_text, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["build_deck", "load_template"]
@@ -244,7 +244,7 @@ def _compare_slides(d: SlideDeck) -> None:
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)), w - chart_w - int(Inches(0.2)), hh),
         ["Scenario", "Median", "90% interval", "P(ROI > 0)"],
         [
-            [r.name, pct(s.p50), f"{pct(s.p05)} to {pct(s.p95)}", pct(s.probability)]
+            [r.name, pct(s.p50), interval_text(pct(s.p05), pct(s.p95)), pct(s.probability)]
             for r, s in zip(runs, rois, strict=True)
         ],
         [1.9, 1.2, 2.0, 1.3],
@@ -280,8 +280,8 @@ def _compare_slides(d: SlideDeck) -> None:
             [
                 [
                     s.run,
-                    fmt(s.p50, "money", cur),
-                    f"{fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)}",
+                    s.fmt(s.p50, cur),
+                    interval_text(s.fmt(s.p05, cur), s.fmt(s.p95, cur)),
                     pct(s.probability),
                 ]
                 for s in diffs
@@ -418,7 +418,7 @@ def _sweep_slides(d: SlideDeck) -> None:
             ("Median NPV", [s.p50 for s in npv]),
             ("P5", [s.p05 for s in npv]),
         ],
-        money_format(values, d.cur),
+        number_format("money", values, d.cur),
         f"NPV ({d.cur}) by {axis}",
     )
     for s, (theme, width, dash) in zip(
@@ -444,8 +444,7 @@ def _sweep_slides(d: SlideDeck) -> None:
             items.append(
                 (
                     curve.labels[i],
-                    f"{what}; NPV {fmt(s.p50, 'money', d.cur)} "
-                    f"({fmt(s.p05, 'money', d.cur)} to {fmt(s.p95, 'money', d.cur)})",
+                    f"{what}; NPV {s.interval_text(d.cur)}",
                 )
             )
     d.panel(slide, side, items)

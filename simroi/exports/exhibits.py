@@ -28,11 +28,10 @@ from simroi.exports.slides import (
     error_bars,
     fill,
     line_style,
-    money_format,
     nice_scale,
     number_format,
 )
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, interval_cells, interval_text, pct
 from simroi.report.types import RunReport, Stat
 
 __all__ = [
@@ -104,7 +103,7 @@ def roi_slide(d: SlideDeck, r: RunReport) -> None:
     chart.category_axis.axis_title.text_frame.text = "ROI (bin centre)"
     items = [
         (pct(roi.p50), "median ROI (P50)"),
-        (f"{pct(roi.p05)} to {pct(roi.p95)}", "90% interval (P5 to P95)"),
+        (interval_text(pct(roi.p05), pct(roi.p95)), "90% interval (P5 to P95)"),
         (pct(roi.probability), "chance that ROI > 0"),
     ]
     if h.below or h.above or h.undefined:
@@ -147,7 +146,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         panel = [
             (fmt(bands[50][-1], "money", cur), f"median cumulative net at month {int(months[-1])}"),
             (
-                f"{fmt(bands[5][-1], 'money', cur)} to {fmt(bands[95][-1], 'money', cur)}",
+                interval_text(*interval_cells([bands[5][-1], bands[95][-1]], "money", cur)),
                 "90% band at the horizon",
             ),
         ]
@@ -168,7 +167,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         slide,
         (x, y, chart_w, hh),
         series,
-        money_format(values, cur),
+        number_format("money", values, cur),
         f"Cumulative net cash flow ({cur}), incremental to the baseline",
         "month (0 = start: one-off costs)",
         6 if len(months) > 13 else 1,
@@ -264,8 +263,8 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
     table_rows = [
         [
             lab,
-            fmt(s.p50, "money", d.cur),
-            f"{fmt(s.p05, 'money', d.cur)} to {fmt(s.p95, 'money', d.cur)}",
+            s.fmt(s.p50, d.cur),
+            interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur)),
         ]
         for lab, s in zip(labels, rows, strict=True)
     ]

@@ -95,8 +95,8 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     )
     tei = r.tei
     out += [
-        f"TEI-style risk-adjusted view (benefits at P{tei.benefit_percentile:g}, costs at "
-        f"P{tei.cost_percentile:g}): ROI {pct(tei.roi)}, NPV "
+        f"TEI-style risk-adjusted view (benefits at P{significant(tei.benefit_percentile)}, "
+        f"costs at P{significant(tei.cost_percentile)}): ROI {pct(tei.roi)}, NPV "
         f"{fmt(tei.npv, 'money', cur)}.",
         "",
     ]

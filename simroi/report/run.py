@@ -24,7 +24,15 @@ from simroi.analysis.summary import (
 from simroi.errors import ResultFileError
 from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
+from simroi.formatting import (
+    EXTRA_KPI_LABELS,
+    KPI_LABELS,
+    LINE_LABELS,
+    SOCIAL_LABELS,
+    fmt,
+    pct,
+    significant,
+)
 from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
 from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
 
@@ -287,8 +295,8 @@ def run_details(r: RunReport) -> list[str]:
         f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
         f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
         f"{p.trials:,} trials, every input drawn from its stated range.",
-        f"TEI-style risk-adjusted view (benefits at P{r.tei.benefit_percentile:g}, costs at "
-        f"P{r.tei.cost_percentile:g}): ROI {pct(r.tei.roi)}, "
+        f"TEI-style risk-adjusted view (benefits at P{significant(r.tei.benefit_percentile)}, "
+        f"costs at P{significant(r.tei.cost_percentile)}): ROI {pct(r.tei.roi)}, "
         f"NPV {fmt(r.tei.npv, 'money', r.currency)}.",
     ]
     if r.objectives_all is not None:

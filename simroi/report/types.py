@@ -17,7 +17,7 @@ from simroi.analysis.comparison import ComparisonResult
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, interval_text, pct
 
 __all__ = [
     "CashBands",
@@ -58,12 +58,11 @@ class Stat:
         return fmt(x, self.unit, currency, scale=scale)
 
     def interval_text(self, currency: str) -> str:
-        """``median (P5 to P95)``, or an em dash when undefined."""
+        """``median [P5–P95]``, or an em dash when undefined."""
         if not math.isfinite(self.p50):
             return "—"
-        return (
-            f"{self.fmt(self.p50, currency)} ({self.fmt(self.p05, currency)} to "
-            f"{self.fmt(self.p95, currency)})"
+        return interval_text(
+            self.fmt(self.p05, currency), self.fmt(self.p95, currency), self.fmt(self.p50, currency)
         )
 
     def cells(self, currency: str) -> list[str]:

@@ -31,9 +31,10 @@ from simroi.cli.app import main
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import ResultSet, RunResult
 from simroi.exports.charts import available_charts, chart_figure
+from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import trial_arrays
 from simroi.exports.targets import export
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, money_number_format, pct
 from simroi.report.builders import build_report
 
 
@@ -431,6 +432,36 @@ def test_chart_placeholder_writes_every_chart_and_chart_option_picks_one(
     )
     export(synthetic_sweep, [tmp_path / "p.svg"], chart="sweep-probability")
     assert "Chance of success" in (tmp_path / "p.svg").read_text()
+
+
+def test_each_chart_axis_labels_its_ticks_with_one_precision() -> None:
+    # Ticks formatted one at a time read "$5.0k" beside "$10k".
+    def labels(unit: str, ticks: list[float]) -> list[str]:
+        formatter = AxisFormatter(unit, "USD")
+        return formatter.format_ticks(ticks)
+
+    assert labels("money", [0.0, 5_000.0, 10_000.0, 15_000.0]) == ["$0", "$5k", "$10k", "$15k"]
+    assert labels("money", [0.0, 2_500.0, 5_000.0, 7_500.0]) == ["$0", "$2.5k", "$5.0k", "$7.5k"]
+    assert labels("money", [-500_000.0, 0.0, 500_000.0, 1_000_000.0]) == [
+        "−$0.50M",
+        "$0",
+        "$0.50M",
+        "$1.00M",
+    ]
+    assert labels("pct", [0.0, 0.025, 0.05]) == ["0.0%", "2.5%", "5.0%"]
+    assert labels("pct", [-0.5, 0.0, 0.5, 1.0]) == ["−50%", "0%", "50%", "100%"]
+
+
+def test_deck_axes_use_the_money_units_of_the_tables(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "deck.pptx"])
+    chart = _chart(tmp_path / "deck.pptx", "Present value")
+    rows = [*build_report(synthetic_run).main.section("Benefits")]
+    rows += [*build_report(synthetic_run).main.section("Costs")]
+    rows.append(build_report(synthetic_run).main.stat("npv"))
+    spread = [v for s in rows for v in (s.p05, s.p95)]
+    assert chart.value_axis.tick_labels.number_format == money_number_format(spread, "USD")
 
 
 # ---------------------------------------------------------------- errors
