@@ -39,14 +39,14 @@ from simroi.exports.slides import (
     SlideDeck,
     fill,
     line_style,
-    load_template,
     number_format,
 )
 from simroi.formatting import fmt, interval_text, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
-__all__ = ["build_deck", "load_template"]
+__all__ = ["TABLE_ROWS", "build_deck"]
 
+#: Rows of a side-by-side table per slide (more settings continue on the next slide).
 TABLE_ROWS = 11
 
 
@@ -191,7 +191,8 @@ def build_deck(report: Report, template: PresentationType | None = None) -> byte
     Parameters
     ----------
     report : from :func:`simroi.report.builders.build_report`
-    template : a presentation opened with :func:`load_template` (its slides are dropped, its
+    template : a presentation opened with :func:`~simroi.exports.slides.load_template` (its
+        slides are dropped, its
         masters, layouts, theme and size are used); None for a plain 16:9 deck
     """
     d = SlideDeck(report, template)

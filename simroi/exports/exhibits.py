@@ -32,7 +32,7 @@ from simroi.exports.slides import (
     number_format,
 )
 from simroi.formatting import fmt, interval_cells, interval_text, pct
-from simroi.report.types import RunReport, Stat
+from simroi.report.types import TORNADO_MAX_ROWS, RunReport, Stat
 
 __all__ = [
     "cash_slide",
@@ -282,7 +282,7 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
 
 def tornado_slides(d: SlideDeck, r: RunReport) -> None:
     for i, sens in enumerate(r.sensitivity):
-        rows = sens.rows[:12]
+        rows = sens.rows[:TORNADO_MAX_ROWS]
         base = sens.base if sens.base is not None else 0.0
         kind = "one-at-a-time swing" if i else "tornado"
         out = sens.output_label

@@ -17,7 +17,26 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
 from simroi.formatting import fmt, pct
+from simroi.report.run import footer
 from simroi.report.types import Report
+
+__all__ = [
+    "BLUE",
+    "FIGSIZE_IN",
+    "GREEN",
+    "GREY",
+    "NAVY",
+    "ORANGE",
+    "PNG_DPI",
+    "RED",
+    "STYLE",
+    "AxisFormatter",
+    "axis_format",
+    "mark_x",
+    "note",
+    "titled_figure",
+    "wrap",
+]
 
 FIGSIZE_IN = (12.0, 6.4)
 PNG_DPI = 200
@@ -47,18 +66,17 @@ STYLE: dict[str, Any] = {
 }
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap(text: str, width: int) -> str:
+    """``text`` wrapped at ``width`` characters (a tick label on two lines)."""
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
+def titled_figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
     """A figure with a bold title, a grey subtitle (wrapped) and the provenance footer.
 
     Title, subtitle and footer sit outside the rectangle the constrained layout fills, so they
     never collide with the axes, whatever the length of the tick labels.
     """
-    from simroi.report.run import footer
-
     fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
     FigureCanvasAgg(fig)
     height = FIGSIZE_IN[1]
@@ -90,12 +108,12 @@ def _figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _note(ax: Axes, text: str, x: float, y: float, ha: str = "right", va: str = "top") -> None:
+def note(ax: Axes, text: str, x: float, y: float, ha: str = "right", va: str = "top") -> None:
     """Small grey text in axes coordinates (caveats, footnotes)."""
     ax.text(x, y, text, transform=ax.transAxes, fontsize=12, color="#666666", ha=ha, va=va)
 
 
-def _mark_x(ax: Axes, x: float, y: float, text: str, color: str, **style: Any) -> None:
+def mark_x(ax: Axes, x: float, y: float, text: str, color: str, **style: Any) -> None:
     """Label a vertical line at data ``x``, ``y`` in axes fraction."""
     options: dict[str, Any] = {"xytext": (6, 0), "va": "top", "fontsize": 13, **style}
     ax.annotate(
@@ -139,6 +157,6 @@ class AxisFormatter(Formatter):
         return fmt(x, self.unit, self.currency, scale=self.scale)
 
 
-def _axis_format(ax: Axes, unit: str, currency: str, axis: str = "x") -> None:
+def axis_format(ax: Axes, unit: str, currency: str, axis: str = "x") -> None:
     """Label the ticks of ``ax``'s ``axis`` (``"x"`` or ``"y"``) in ``unit``, one scale for all."""
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(AxisFormatter(unit, currency))

@@ -37,9 +37,15 @@ from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
 from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
 
 __all__ = [
+    "CASH_PERCENTILES",
+    "REQUIRED_SAMPLES",
+    "footer",
+    "run_details",
+    "run_report",
     "stat",
 ]
 
+#: The per-trial samples a result file must hold to be reported.
 REQUIRED_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
 
 
@@ -86,6 +92,8 @@ def stat(
     prob: tuple[float, float] | None = None,
     prob_of: str = "",
 ) -> Stat:
+    """One interval row: :func:`~simroi.analysis.summary.interval` of ``values`` (shape
+    (trials,)), with the probability ``prob`` (value, s.e.) of the event named ``prob_of``."""
     iv = interval(values)
     p, se = prob if prob is not None else (math.nan, math.nan)
     return Stat(
@@ -285,6 +293,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
 
 
 def run_details(r: RunReport) -> list[str]:
+    """The lines under a run's headline: NPV, P(ROI > 0), baseline, TEI view, objectives."""
     npv = r.stat("npv")
     roi = r.stat("roi")
     p = r.result.provenance

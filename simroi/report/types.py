@@ -20,11 +20,14 @@ from simroi.execution.result import RunResult
 from simroi.formatting import fmt, interval_text, pct
 
 __all__ = [
+    "TORNADO_MAX_ROWS",
     "CashBands",
     "Histogram",
+    "Report",
     "RunReport",
     "Sensitivity",
     "Stat",
+    "SweepCurve",
 ]
 
 

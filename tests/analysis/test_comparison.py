@@ -25,7 +25,6 @@ from simroi.cli.app import main
 from simroi.estimates import ci95, mean_estimate, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.scenario.load import bundled_scenarios
 
 # Short horizons and one sampled day a month keep the tests fast; the model is the same.
 FAST = ("scenario.horizon_months=3", "simulation.sampled_days_per_month=1")
@@ -153,10 +152,6 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero_difference() -> Non
     assert comparison.prob_best == (0.5, 0.5)
 
 
-@pytest.mark.skipif(
-    not {"social-team-2", "social-team-3"} <= set(bundled_scenarios()),
-    reason="the bundled staffing variants are not there",
-)
 def test_paired_interval_is_narrower_than_unpaired_on_the_staffing_variants() -> None:
     result_set = run_comparison(
         ["social-team-2", "social-team-3"],

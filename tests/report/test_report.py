@@ -14,10 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 from pptx import Presentation
 from rich.console import Console
 
-from simroi.analysis.comparison import compare_result_set
+from simroi.analysis.comparison import compare_result_set, compare_results
 from simroi.analysis.summary import (
     ROI_UNDEFINED_NOTE,
     objective_met,
@@ -28,12 +29,14 @@ from simroi.analysis.summary import (
 )
 from simroi.analysis.sweep import summarize_sweep
 from simroi.cli.render import render_run_summary
+from simroi.errors import ResultFileError
 from simroi.estimates import probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.exports.charts import chart_figure
 from simroi.exports.deck import build_deck
 from simroi.exports.tables import summary_csv, summary_json
 from simroi.formatting import fmt
+from simroi.report.alternatives import differences
 from simroi.report.builders import build_report
 
 
@@ -164,3 +167,14 @@ def test_the_roi_note_is_written_once(synthetic_run: RunResult) -> None:
     run = replace(synthetic_run, samples={**synthetic_run.samples, "roi": roi})
     assert summarize(run).roi_note == ROI_UNDEFINED_NOTE
     assert f"{ROI_UNDEFINED_NOTE}." in build_report(run).details
+
+
+def test_a_comparison_without_paired_differences_is_a_result_file_error(
+    synthetic_compare: ResultSet,
+) -> None:
+    empty = [
+        replace(r, samples={k: v[:0] for k, v in r.samples.items()}) for r in synthetic_compare.runs
+    ]
+    comparison = compare_results(empty)
+    with pytest.raises(ResultFileError, match=r"cmp\.npz: no paired NPV difference"):
+        differences(comparison, "cmp.npz")
