@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, MultipleLocator
 
+from simroi.exports import CHART_NAMES
 from simroi.exports.figure import (
     BLUE,
     GREEN,
@@ -41,21 +42,7 @@ from simroi.formatting import fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
 
-__all__ = ["CHART_NAMES", "available_charts", "chart_figure", "default_chart", "render_chart"]
-
-#: Every chart simroi draws; which exist for a result: :func:`available_charts`.
-CHART_NAMES = (
-    "roi",
-    "cashflow",
-    "lines",
-    "objectives",
-    "tornado",
-    "tornado-swing",
-    "compare",
-    "differences",
-    "sweep",
-    "sweep-probability",
-)
+__all__ = ["available_charts", "chart_figure", "default_chart", "render_chart"]
 
 
 def available_charts(report: Report) -> list[str]:

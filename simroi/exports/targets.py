@@ -34,6 +34,7 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError, SimroiError
 from simroi.execution.result import ResultSet, RunResult, atomic_write, load_any
+from simroi.exports import CHART_NAMES
 from simroi.exports.tables import (
     EXCEL_MAX_ROWS,
     markdown,
@@ -134,7 +135,7 @@ def plan(
         unwritable one, the same file twice, an unknown chart, a template without a ``.pptx``
         target, or a missing openpyxl.
     """
-    from simroi.exports.charts import CHART_NAMES, available_charts, default_chart
+    from simroi.exports.charts import available_charts, default_chart
 
     charts = available_charts(report)
     if chart is not None and chart not in CHART_NAMES:

@@ -31,7 +31,8 @@ from simroi.analysis.summary import interval, objective_outcomes, summarize
 from simroi.cli.app import main
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import ResultSet, RunResult
-from simroi.exports.charts import CHART_NAMES, available_charts, chart_figure
+from simroi.exports import CHART_NAMES
+from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import trial_arrays
 from simroi.exports.targets import export
