@@ -1,8 +1,9 @@
-"""The one place numbers become text: money, percentages, counts and their labels.
+"""The one place numbers become text: money, percentages, counts, their labels, and JSON.
 
 Every table, chart, slide, terminal line and notebook view formats through these functions, so a
-value prints alike wherever it is shown. A leaf module (it imports nothing of simroi), so that
-every stage, down to the result objects a notebook displays, can use it.
+value prints alike wherever it is shown; every ``to_dict()`` and JSON file passes through
+:func:`json_ready`, so JSON never holds a NaN. A leaf module (it imports nothing of simroi), so
+that every stage, down to the queue study and the result objects a notebook displays, can use it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,29 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "EXTRA_KPI_LABELS",
     "KPI_LABELS",
     "LINE_LABELS",
+    "MONEY_UNITS",
+    "PCT_DIGITS",
     "SOCIAL_LABELS",
+    "cell",
     "fmt",
+    "html_table",
+    "interval_cells",
+    "interval_text",
+    "json_ready",
     "money",
+    "money_number_format",
+    "num_decimals",
     "pct",
     "signed",
     "significant",
+    "stated_pct",
+    "text_table",
 ]
 
 KPI_LABELS = {
@@ -69,33 +83,112 @@ def pct(x: Any, digits: int = 0) -> str:
     return text.replace("-", "−")
 
 
+#: The units of an amount of money, largest first: ``(from, divisor, suffix, decimals)``. An amount
+#: (or the largest of amounts shown together) from ``from`` up is shown divided by ``divisor``
+#: with ``decimals`` decimals and the suffix: ``$1.23M``, ``$250k``, ``$8.1k``, ``$950``,
+#: ``$6.40``. :func:`money` and the number formats of the deck's native charts
+#: (:func:`money_number_format`) read this one table.
+MONEY_UNITS: tuple[tuple[float, float, str, int], ...] = (
+    (1e9, 1e9, "B", 2),
+    (1e6, 1e6, "M", 2),
+    (1e4, 1e3, "k", 0),
+    (1e3, 1e3, "k", 1),
+    (100.0, 1.0, "", 0),
+    (0.0, 1.0, "", 2),
+)
+
+
+def _money_unit(magnitude: float) -> tuple[float, str, int]:
+    """``(divisor, suffix, decimals)`` of amounts whose largest is ``magnitude``."""
+    if magnitude == 0:
+        return 1.0, "", 0
+    return next((d, s, k) for low, d, s, k in MONEY_UNITS if magnitude >= low)
+
+
+def _digits(text: str) -> int:
+    """Significant digits shown in a number's text (``"2.0"``: 2, ``"0.1"``: 1, ``"10"``: 2)."""
+    return len(text.replace(",", "").replace(".", "").lstrip("0"))
+
+
 def money(x: Any, currency: str = "USD", scale: float | None = None) -> str:
     """A compact amount: ``$1.23M``, ``$250k``, ``$8.1k``, ``−$950``, ``$6.40``.
 
     ``scale`` is the magnitude of the amounts shown together (a table's or a row's largest), so
-    that they share one unit and one precision (``$250k`` beside ``$8k``, not ``$8.1k``); by
-    default ``x`` alone decides. Amounts under $100 keep their cents. An amount that rounds to
+    that they share one unit and one precision (``$250k`` beside ``$12k``, not ``$12.3k``); by
+    default ``x`` alone decides. A nonzero amount always keeps two significant digits, unless
+    it is shown exactly (``$5k`` beside ``$10k``): when the shared unit would round them away,
+    it takes the coarsest unit of :data:`MONEY_UNITS` that keeps them (``$8.1k``, ``$2.0k``,
+    ``−$481`` or ``$57`` beside ``$250k``, never ``$8k``, ``$2k``, ``$0k`` or ``$0.1k``).
+    Zero is ``$0``. Amounts under $100 shown alone keep their cents. An amount that rounds to
     zero has no sign.
     """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
     symbol = "$" if currency == "USD" else f"{currency} "
     a = abs(x)
-    magnitude = a if scale is None else abs(scale)
-    if magnitude >= 1e9:
-        text = f"{a / 1e9:.2f}B"
-    elif magnitude >= 1e6:
-        text = f"{a / 1e6:.2f}M"
-    elif magnitude >= 1e4:
-        text = f"{a / 1e3:.0f}k"
-    elif magnitude >= 1e3:
-        text = f"{a / 1e3:.1f}k"
-    elif magnitude >= 100 or magnitude == 0:
-        text = f"{a:.0f}"
-    else:
-        text = f"{a:.2f}"
+    magnitude = 0.0 if a == 0 else a if scale is None else max(abs(scale), a)
+    divisor, suffix, decimals = _money_unit(magnitude)
+    if a > 0:
+        shared = next(
+            i for i, row in enumerate(MONEY_UNITS) if row[1:] == (divisor, suffix, decimals)
+        )
+        for _, divisor, suffix, decimals in MONEY_UNITS[shared:]:  # noqa: B007 (used below)
+            number = f"{a / divisor:.{decimals}f}"
+            if _digits(number) >= 2 or float(number) * divisor == a:
+                break
+    text = f"{a / divisor:.{decimals}f}{suffix}"
     sign = "−" if x < 0 and any(c in "123456789" for c in text) else ""
     return f"{sign}{symbol}{text}"
+
+
+def money_number_format(values: Sequence[float], currency: str) -> str:
+    """The spreadsheet number format (PowerPoint, Excel) that shows ``values`` as
+    :func:`money` shows them together: the unit and decimals of the largest, a true minus."""
+    symbol = '"$"' if currency == "USD" else f'"{currency} "'
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    divisor, suffix, decimals = _money_unit(max(finite, default=0.0))
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    thousands = "," * round(math.log10(divisor) / 3)
+    unit = f'"{suffix}"' if suffix else ""
+    positive = f"{symbol}{digits}{thousands}{unit}"
+    return f"{positive};−{positive}"
+
+
+def stated_pct(x: Any) -> str:
+    """A share as the user stated it, as a percentage with the digits it needs: ``0.8`` →
+    ``80%``, ``0.925`` → ``92.5%`` (a target, a confidence level, not an estimate)."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    return f"{significant(x * 100)}%"
+
+
+def interval_text(low: str, high: str, centre: str = "") -> str:
+    """An interval as every table shows it: ``centre [low–high]``, or ``[low–high]`` alone.
+
+    The ends (and the centre) come formatted, with the precision of the numbers shown together.
+    """
+    band = f"[{low}–{high}]"
+    return f"{centre} {band}" if centre else band
+
+
+def json_ready(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None``, NumPy scalars and tuples as JSON types.
+
+    The JSON edge of every result (``to_dict()``, ``--json``, exported ``.json``): JSON has no
+    NaN, so an undefined number is null. Dictionaries keep their order (keys become strings);
+    ints and bools stay what they are.
+    """
+    if isinstance(value, float):  # NumPy's float64 is a float: made a Python float here
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return json_ready(value.item())
+    return value
 
 
 def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
@@ -121,14 +214,16 @@ def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) ->
     if unit == "months":
         return f"{x:.0f}" if x == round(x) else f"{x:.1f}"
     if unit == "num2":
-        return f"{x:.2f}".replace("-", "−")
+        return f"{x:,.2f}".replace("-", "−")
     magnitude = abs(x) if scale is None else scale
-    decimals = (
-        0
-        if magnitude >= 100 or magnitude == 0 or (x == round(x) and scale is None)
-        else (1 if magnitude >= 10 else 2)
-    )
+    decimals = 0 if x == round(x) and scale is None else num_decimals(magnitude)
     return f"{x:,.{decimals}f}".replace("-", "−")
+
+
+def num_decimals(magnitude: float) -> int:
+    """Decimals of plain numbers whose largest is ``magnitude``: 0 from 100 up (and for 0), 1
+    from 10, else 2 (``1,234``, ``12.3``, ``1.23``)."""
+    return 0 if magnitude >= 100 or magnitude == 0 else (1 if magnitude >= 10 else 2)
 
 
 def signed(

@@ -12,7 +12,10 @@ from simroi.estimates import (
     Z_ONE_SIDED_90,
     Z_ONE_SIDED_95,
     Z_TWO_SIDED_95,
+    MeanEstimate,
     Probability,
+    ci95,
+    mean_estimate,
     prob_positive,
     probability,
 )
@@ -50,3 +53,30 @@ def test_z_values_are_the_normal_quantiles_they_are_named_for() -> None:
     assert round(Z_TWO_SIDED_95, 3) == 1.960
     assert round(Z_ONE_SIDED_95, 3) == 1.645
     assert round(Z_ONE_SIDED_90, 3) == 1.282
+
+
+def test_a_mean_has_the_standard_error_sd_over_root_n_and_its_95_percent_interval() -> None:
+    # 2, 4, 6, 8: mean 5, sd (n − 1) = sqrt(20/3), s.e. = sqrt(20/3)/2 = sqrt(5/3).
+    estimate = mean_estimate(np.array([2.0, 4.0, 6.0, 8.0]))
+    assert estimate.value == 5.0
+    assert estimate.mcse == pytest.approx(math.sqrt(5 / 3), rel=1e-15)
+    low, high = estimate.ci95
+    assert (low, high) == ci95(5.0, estimate.mcse)
+    assert high - 5.0 == pytest.approx(1.959963984540054 * math.sqrt(5 / 3), rel=1e-15)
+    assert 5.0 - low == pytest.approx(high - 5.0, rel=1e-15)
+
+
+def test_one_value_has_no_standard_error_and_none_no_mean() -> None:
+    one = mean_estimate(np.array([3.0]))
+    assert one.value == 3.0 and math.isnan(one.mcse)
+    assert all(math.isnan(end) for end in one.ci95)
+    none = mean_estimate(np.array([]))
+    assert math.isnan(none.value) and math.isnan(none.mcse)
+    assert mean_estimate(np.array([7.0, 7.0])) == MeanEstimate(7.0, 0.0)
+
+
+def test_a_shared_trial_counts_as_its_share() -> None:
+    # P(best) shares a tied trial: 1, ½, 0, 0 → p = 0.375, s.e. = sqrt(0.375 · 0.625 / 4).
+    p = probability(np.array([1.0, 0.5, 0.0, 0.0]))
+    assert p.value == 0.375
+    assert p.mcse == pytest.approx(math.sqrt(0.375 * 0.625 / 4), rel=1e-15)

@@ -36,12 +36,20 @@ import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
-from simroi.analysis.views import json_ready, samples_frame
+from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
-from simroi.estimates import Z_TWO_SIDED_95, Probability, probability
+from simroi.estimates import Probability, ci95, mean_estimate, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, text_table
+from simroi.formatting import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    interval_text,
+    json_ready,
+    pct,
+    text_table,
+)
 from simroi.scenario.load import load_scenario
 
 __all__ = [
@@ -126,22 +134,22 @@ class PairedDifference:
     @property
     def ci95_low(self) -> float:
         """Lower end of the 95% interval of the mean paired difference."""
-        return self.mean - Z_TWO_SIDED_95 * self.mcse
+        return ci95(self.mean, self.mcse)[0]
 
     @property
     def ci95_high(self) -> float:
         """Upper end of the 95% interval of the mean paired difference."""
-        return self.mean + Z_TWO_SIDED_95 * self.mcse
+        return ci95(self.mean, self.mcse)[1]
 
     @property
     def unpaired_ci95_low(self) -> float:
         """Lower end of the 95% interval two independent runs would give."""
-        return self.mean - Z_TWO_SIDED_95 * self.unpaired_mcse
+        return ci95(self.mean, self.unpaired_mcse)[0]
 
     @property
     def unpaired_ci95_high(self) -> float:
         """Upper end of the 95% interval two independent runs would give."""
-        return self.mean + Z_TWO_SIDED_95 * self.unpaired_mcse
+        return ci95(self.mean, self.unpaired_mcse)[1]
 
     def to_dict(self) -> dict[str, float | None]:
         """JSON-ready (NaN becomes null), with the interval ends."""
@@ -263,17 +271,18 @@ class ComparisonResult:
         return samples_frame(dict(zip(self.labels, self.runs, strict=True)), "scenario")
 
     def _rows(self) -> list[list[str]]:
-        """Per scenario: ROI and NPV as P50 (P5 to P95), P(higher NPV than the first), P(best)."""
+        """Per scenario: ROI and NPV as mean [P5–P95] (as ``simroi compare`` shows them),
+        P(higher NPV than the first), P(best)."""
         roi, npv = self.metric("roi"), self.metric("npv")
         scale = max(
-            (abs(x) for v in npv.values for x in (v.p05, v.p50, v.p95) if math.isfinite(x)),
+            (abs(x) for v in npv.values for x in (v.mean, v.p05, v.p50, v.p95) if math.isfinite(x)),
             default=0.0,
         )
         rows = []
         for i, label in enumerate(self.labels):
-            r = interval_cells([roi.values[i].p50, roi.values[i].p05, roi.values[i].p95], "pct")
+            r = interval_cells([roi.values[i].mean, roi.values[i].p05, roi.values[i].p95], "pct")
             n = interval_cells(
-                [npv.values[i].p50, npv.values[i].p05, npv.values[i].p95],
+                [npv.values[i].mean, npv.values[i].p05, npv.values[i].p95],
                 "money",
                 self.currency,
                 scale,
@@ -283,8 +292,8 @@ class ComparisonResult:
             rows.append(
                 [
                     label,
-                    f"{r[0]} ({r[1]} to {r[2]})",
-                    f"{n[0]} ({n[1]} to {n[2]})",
+                    interval_text(r[1], r[2], r[0]),
+                    interval_text(n[1], n[2], n[0]),
                     better,
                     pct(self.prob_best[i], PCT_DIGITS),
                 ]
@@ -297,7 +306,7 @@ class ComparisonResult:
             f"seed {self.seed}; P(higher NPV) against {self.labels[0]}, trial by trial"
         )
 
-    _HEADER = ("scenario", "ROI P50 (P5 to P95)", "NPV P50 (P5 to P95)", "P(higher NPV)", "P(best)")
+    _HEADER = ("scenario", "ROI mean [P5–P95]", "NPV mean [P5–P95]", "P(higher NPV)", "P(best)")
 
     def __repr__(self) -> str:
         return text_table(f"ComparisonResult: {self._title()}", self._HEADER, self._rows())
@@ -354,35 +363,30 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
         )
     both = np.isfinite(a) & np.isfinite(b)
     n = int(both.sum())
-    if n == 0:
-        nan = float("nan")
-        d_mean = d05 = d50 = d95 = mcse = unpaired = nan
-    else:
-        d = b[both] - a[both]
-        d_mean = float(d.mean())
+    d = b[both] - a[both]
+    paired = mean_estimate(d)  # mean and s.e. of the per-trial difference
+    nan = float("nan")
+    d05 = d50 = d95 = unpaired = nan
+    if n > 0:
         d05, d50, d95 = (float(x) for x in np.percentile(d, [5, 50, 95]))
-        if n > 1:
-            mcse = float(d.std(ddof=1)) / math.sqrt(n)
-            unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
-        else:
-            mcse = unpaired = float("nan")
+    if n > 1:  # the s.e. of the difference of two independent means, for contrast
+        unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
     wins: Probability | None = None
-    p_worse = None
+    losses: Probability | None = None
     if better is not None and a.size:
         better_in, worse_in = better_trials(a, b, better=better)
-        wins = probability(better_in)
-        p_worse = float(worse_in.mean())
+        wins, losses = probability(better_in), probability(worse_in)
     return PairedDifference(
-        mean=d_mean,
+        mean=paired.value,
         p05=d05,
         p50=d50,
         p95=d95,
-        mcse=mcse,
+        mcse=paired.mcse,
         unpaired_mcse=unpaired,
         defined=n / a.size if a.size else 0.0,
         prob_better=None if wins is None else wins.value,
         prob_better_mcse=None if wins is None else wins.mcse,
-        prob_worse=p_worse,
+        prob_worse=None if losses is None else losses.value,
     )
 
 
@@ -400,11 +404,9 @@ def prob_best(
         values = -values
     top = values.max(axis=1, keepdims=True)
     winners = values == top
-    shares = winners / winners.sum(axis=1, keepdims=True)
-    n = values.shape[0]
-    p = shares.mean(axis=0)
-    se = np.sqrt(np.maximum(p * (1.0 - p), 0.0) / n)
-    return tuple(float(x) for x in p), tuple(float(x) for x in se)
+    shares = winners / winners.sum(axis=1, keepdims=True)  # (trials, alternatives)
+    best = [probability(shares[:, i]) for i in range(shares.shape[1])]
+    return tuple(p.value for p in best), tuple(p.mcse for p in best)
 
 
 def _metric_rows(results: Sequence[RunResult]) -> list[tuple[str, str, str, Better | None]]:

@@ -35,13 +35,21 @@ import numpy as np
 from scipy import stats
 
 from simroi.analysis.common_runs import Progress, run_common
-from simroi.analysis.summary import require_baseline
-from simroi.analysis.views import json_ready, samples_frame
+from simroi.analysis.summary import interval, require_baseline
+from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
-from simroi.estimates import Z_TWO_SIDED_95
+from simroi.estimates import ci95
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, signed, text_table
+from simroi.formatting import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    json_ready,
+    pct,
+    signed,
+    text_table,
+)
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -203,7 +211,7 @@ def output_metric(result: RunResult) -> tuple[str, np.ndarray, str]:
     roi = np.asarray(result.samples["roi"], dtype=float)
     if roi.size and np.isfinite(roi).all():
         return "roi", roi, "ROI"
-    undefined = 1.0 - float(np.isfinite(roi).mean()) if roi.size else 1.0
+    undefined = 1.0 - interval(roi).defined
     return (
         "npv",
         np.asarray(result.samples["npv"], dtype=float),
@@ -258,8 +266,8 @@ def sampling_tornado(result: RunResult, *, bins: int = 10) -> Tornado:
         else:
             rho, index = 0.0, 0.0
         # Fieller–Hartley–Pearson standard error of atanh(ρ) for Spearman's ρ.
-        half = Z_TWO_SIDED_95 * math.sqrt(1.06 / (n - 3)) if n > 3 else math.inf
-        z = math.atanh(max(-0.999999, min(0.999999, rho)))
+        se = math.sqrt(1.06 / (n - 3)) if n > 3 else math.inf
+        z_low, z_high = ci95(math.atanh(max(-0.999999, min(0.999999, rho))), se)
         rows.append(
             TornadoRow(
                 input=name,
@@ -269,7 +277,7 @@ def sampling_tornado(result: RunResult, *, bins: int = 10) -> Tornado:
                 value_low=float(x_means[0]),
                 value_high=float(x_means[-1]),
                 coefficient=rho,
-                coefficient_ci95=(math.tanh(z - half), math.tanh(z + half)),
+                coefficient_ci95=(math.tanh(z_low), math.tanh(z_high)),
                 first_order_index=index,
             )
         )
@@ -311,9 +319,8 @@ def swing_overrides(
 
 
 def _mean_output(result: RunResult, key: str) -> float:
-    values = np.asarray(result.samples[key], dtype=float)
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else float("nan")
+    """The mean of a run's output over its defined trials (the interval's mean)."""
+    return interval(result.samples[key]).mean
 
 
 def swing_tornado(

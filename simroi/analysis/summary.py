@@ -2,15 +2,14 @@
 
 Everything here is a pure function of a :class:`~simroi.execution.result.RunResult`'s arrays.
 Percentiles are P5/P50/P95 (the 90% interval people present); means come with their Monte Carlo
-standard error ``sd/sqrt(n)``, probabilities with ``sqrt(p(1−p)/n)``
-(:func:`simroi.estimates.probability`). :func:`summarize` gathers them into a
+standard error ``sd/sqrt(n)`` (:func:`simroi.estimates.mean_estimate`), probabilities with
+``sqrt(p(1−p)/n)`` (:func:`simroi.estimates.probability`). :func:`summarize` gathers them into a
 :class:`RunSummary`, the object ``simroi run`` prints and ``simroi run --json`` writes
 (:meth:`RunSummary.to_dict`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.views import json_ready, samples_frame
+from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
-from simroi.estimates import Probability, prob_positive, probability
+from simroi.estimates import Probability, mean_estimate, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct
+from simroi.formatting import PCT_DIGITS, html_table, interval_cells, json_ready, pct
 from simroi.scenario.load import LoadedScenario
 
 __all__ = [
@@ -36,6 +35,8 @@ __all__ = [
     "metric_samples",
     "objective_met",
     "objective_outcomes",
+    "payback_threshold",
+    "pays_back_within",
     "require_baseline",
     "summarize",
     "tei_view",
@@ -66,7 +67,9 @@ class Interval:
     """Mean, percentiles and the Monte Carlo standard error of the mean of one quantity.
 
     NaN trials (e.g. ROI with no incremental cost, payback never reached) are left out;
-    ``defined`` is the share of trials where the quantity exists.
+    ``defined`` is the share of trials where the quantity exists. ``mcse`` is NaN with a single
+    defined trial. The P50 of ``payback_months`` is the median payback every output shows: the
+    median month of the trials that pay back.
     """
 
     mean: float
@@ -82,7 +85,12 @@ class Interval:
 
 
 def interval(values: np.ndarray) -> Interval:
-    """Summarize one per-trial array: mean, P5, P50, P95 and s.e. of the defined trials."""
+    """Summarize one per-trial array: mean, P5, P50, P95 and s.e. of the defined trials.
+
+    The mean and its standard error are :func:`~simroi.estimates.mean_estimate`'s (NaN with a
+    single defined trial: one value has no spread to estimate); the percentiles NumPy's default
+    linear interpolation between the defined trials.
+    """
     values = np.asarray(values, dtype=float)
     ok = values[np.isfinite(values)]
     n = values.size
@@ -90,15 +98,8 @@ def interval(values: np.ndarray) -> Interval:
         nan = float("nan")
         return Interval(nan, nan, nan, nan, nan, 0.0)
     p05, p50, p95 = np.percentile(ok, [5, 50, 95])
-    sd = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
-    return Interval(
-        float(ok.mean()),
-        float(p05),
-        float(p50),
-        float(p95),
-        sd / math.sqrt(ok.size),
-        ok.size / n,
-    )
+    mean = mean_estimate(ok)
+    return Interval(mean.value, float(p05), float(p50), float(p95), mean.mcse, ok.size / n)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,26 @@ def objective_met(result: RunResult, objective: Mapping[str, Any]) -> np.ndarray
             else values <= objective["bound"]
         )
     return np.asarray(met & np.isfinite(values), dtype=bool)
+
+
+def payback_threshold(result: RunResult) -> int | None:
+    """The months "pays back within" refers to: a payback objective's bound, else the horizon.
+
+    The bound of the scenario's objective ``payback_months <= N`` when it states one; otherwise
+    the horizon (``meta["horizon_months"]``, None when the result does not record it).
+    """
+    for objective in result.meta.get("objectives", []):
+        if objective.get("metric") == "payback_months" and objective.get("op") == "<=":
+            return int(objective["bound"])
+    horizon = result.meta.get("horizon_months")
+    return None if horizon is None else int(horizon)
+
+
+def pays_back_within(result: RunResult, months: float) -> np.ndarray:
+    """Per trial, whether the program pays back within ``months``: the rule of a payback
+    objective (:func:`objective_met`: payback month ≤ ``months``; a trial that never pays back
+    never does). Within the horizon it is the complement of P(no payback)."""
+    return objective_met(result, {"metric": "payback_months", "op": "<=", "bound": months})
 
 
 def all_objectives_met(result: RunResult) -> np.ndarray | None:

@@ -40,12 +40,20 @@ from simroi.analysis.summary import (
     objective_outcomes,
     require_baseline,
 )
-from simroi.analysis.views import json_ready, samples_frame
+from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, pct, text_table
+from simroi.formatting import (
+    PCT_DIGITS,
+    html_table,
+    interval_cells,
+    interval_text,
+    json_ready,
+    pct,
+    text_table,
+)
 from simroi.scenario.load import load_scenario, resolve_scenario_path
 from simroi.scenario.spec import Scenario
 
@@ -421,7 +429,7 @@ class SweepResult:
         runs = {p.label: run for p, run in zip(self.points, self.runs, strict=True)}
         return samples_frame(runs, "point")
 
-    _HEADER = ("point", "ROI P50 (P5 to P95)", "NPV P50 (P5 to P95)", "P(all objectives)", "")
+    _HEADER = ("point", "ROI P50 [P5–P95]", "NPV P50 [P5–P95]", "P(all objectives)", "")
 
     def _rows(self) -> list[list[str]]:
         scale = max(
@@ -442,8 +450,8 @@ class SweepResult:
             rows.append(
                 [
                     p.label,
-                    f"{r[0]} ({r[1]} to {r[2]})",
-                    f"{n[0]} ({n[1]} to {n[2]})",
+                    interval_text(r[1], r[2], r[0]),
+                    interval_text(n[1], n[2], n[0]),
                     objectives,
                     marks,
                 ]

@@ -3,18 +3,18 @@
 Every summary of :mod:`simroi.analysis` is a frozen dataclass holding the runs it was computed
 from. It shows itself through these helpers, so that they all read alike:
 
-* ``to_dict()`` — the JSON edge: :func:`json_ready` turns NaN and infinity into ``None`` (JSON
-  has no NaN) and NumPy scalars into Python numbers, the one place that happens;
+* ``to_dict()`` — the JSON edge: :func:`simroi.formatting.json_ready` turns NaN and infinity
+  into ``None`` (JSON has no NaN) and NumPy scalars into Python numbers, the one place that
+  happens (a leaf module, so the queue study below this stage uses it too);
 * ``__repr__`` — a few lines for a terminal or a doctest, numbers through
   :mod:`simroi.formatting`;
-* ``_repr_html_`` — a small HTML table for Jupyter (:func:`html_table`);
+* ``_repr_html_`` — a small HTML table for Jupyter (:func:`simroi.formatting.html_table`);
 * ``to_frame()`` — the per-trial samples as a pandas DataFrame (:func:`samples_frame`), when
   pandas is installed (``pip install "simroi[notebook]"``), and a clear ImportError otherwise.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,28 +23,10 @@ import numpy as np
 from simroi.execution.result import RunResult
 from simroi.notebook import pandas
 
-__all__ = ["json_ready", "sample_keys", "samples_frame"]
+__all__ = ["HEADLINE_SAMPLES", "sample_keys", "samples_frame"]
 
 #: The headline samples, first in every table and frame, in this order.
 HEADLINE_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` with NaN and infinities as ``None``, NumPy scalars and tuples as JSON types.
-
-    Dictionaries keep their order (keys become strings); ints and bools stay what they are.
-    """
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_ready(value.tolist())
-    if isinstance(value, np.generic):
-        return json_ready(value.item())
-    return value
 
 
 def sample_keys(result: RunResult) -> list[str]:

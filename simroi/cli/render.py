@@ -2,9 +2,11 @@
 
 The library computes; this module only lays numbers out, and every number becomes text through
 :mod:`simroi.formatting`, as on slides and in tables, and as in the notebook views of the
-summaries (:func:`simroi.analysis.views.cell`). Within a table, amounts of money share one unit
-and precision (that of the table's largest amount: ``$65k`` beside ``$8k``, never
-``$8,000.00``) and percentages one decimal. Every function takes the
+summaries (:func:`simroi.formatting.cell`). Within a table, amounts of money share one unit and
+precision, that of the table's largest amount (``$65k`` beside ``$12k``, never ``$12,345.00``),
+except an amount that unit would round to fewer than two digits, which keeps its own
+(``$8.1k``, ``−$481``, never ``$8k`` or ``$0k``); percentages have one decimal, and intervals
+read ``centre [P5–P95]``. Every function takes the
 :class:`rich.console.Console` to print on, so tests can capture the output.
 """
 
@@ -22,6 +24,7 @@ from simroi.formatting import (
     LINE_LABELS,
     PCT_DIGITS,
     SOCIAL_LABELS,
+    interval_text,
     money,
     pct,
     signed,
@@ -75,9 +78,10 @@ def _band(
     """``center [P5–P95]`` of an interval, or an em dash."""
     if iv is None or not _ok(getattr(iv, center)):
         return "—"
-    return (
-        f"{_cell(getattr(iv, center), kind, currency, scale)} "
-        f"[{_cell(iv.p05, kind, currency, scale)}–{_cell(iv.p95, kind, currency, scale)}]"
+    return interval_text(
+        _cell(iv.p05, kind, currency, scale),
+        _cell(iv.p95, kind, currency, scale),
+        _cell(getattr(iv, center), kind, currency, scale),
     )
 
 
@@ -202,8 +206,9 @@ def render_queue_study(data: dict[str, Any], console: Console) -> None:
     for label, key, kind in rows:
         s = sim[key]
         lo, hi = s["ci95"]
-        low, high = _cell(lo, kind, "USD"), _cell(hi, kind, "USD")
-        cell = f"{_cell(s['mean'], kind, 'USD')} [{low}, {high}]"
+        cell = _cell(s["mean"], kind, "USD")
+        if lo is not None and hi is not None:  # no interval from fewer than two days
+            cell = interval_text(_cell(lo, kind, "USD"), _cell(hi, kind, "USD"), cell)
         c_val = (
             "—"
             if c is None

@@ -6,7 +6,7 @@ pyplot, no global state, no backend switch at import. Style settings apply only 
 area, with text at 12 pt or more at that size. Every chart says what it shows in its title,
 gives its key numbers in a subtitle, and carries the provenance line (simroi version, seed,
 trials, scenario hash) so a figure can be traced back to the run that made it. The numbers are
-the :class:`~simroi.report.builders.Report`'s, the same as on the slides and in the tables.
+the :class:`~simroi.report.types.Report`'s, the same as on the slides and in the tables.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, MultipleLocator
 
+from simroi.exports import CHART_NAMES
 from simroi.exports.figure import (
     BLUE,
     GREEN,
@@ -31,30 +32,17 @@ from simroi.exports.figure import (
     PNG_DPI,
     RED,
     STYLE,
-    _axis_format,
-    _figure,
-    _mark_x,
-    _note,
-    _wrap,
+    axis_format,
+    mark_x,
+    note,
+    titled_figure,
+    wrap,
 )
 from simroi.formatting import fmt, pct
-from simroi.report.types import Report, Sensitivity, Stat
+from simroi.report.run import footer
+from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
 
-__all__ = ["CHART_NAMES", "available_charts", "chart_figure", "default_chart", "render_chart"]
-
-#: Every chart simroi draws; which exist for a result: :func:`available_charts`.
-CHART_NAMES = (
-    "roi",
-    "cashflow",
-    "lines",
-    "objectives",
-    "tornado",
-    "tornado-swing",
-    "compare",
-    "differences",
-    "sweep",
-    "sweep-probability",
-)
+__all__ = ["available_charts", "chart_figure", "default_chart", "render_chart"]
 
 
 def available_charts(report: Report) -> list[str]:
@@ -99,8 +87,10 @@ def _roi(report: Report) -> Figure:
         notes.append(f"{h.below + h.above} extreme trials lie beyond the axis")
     if h.undefined:
         notes.append(f"ROI is undefined in {h.undefined} trials (no incremental cost)")
-    subtitle += "".join(f"; {note}" for note in notes)
-    fig, ax = _figure(report, f"ROI distribution{where}, incremental to the baseline", subtitle)
+    subtitle += "".join(f"; {text}" for text in notes)
+    fig, ax = titled_figure(
+        report, f"ROI distribution{where}, incremental to the baseline", subtitle
+    )
     centers = (h.edges[:-1] + h.edges[1:]) / 2
     inside = (centers > roi.p05) & (centers < roi.p95)
     ax.bar(
@@ -131,7 +121,7 @@ def _roi(report: Report) -> Figure:
             ha = "right"
         offset = {"right": (-6, 0), "left": (6, 0), "center": (0, 0)}[ha]
         box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.9}
-        _mark_x(
+        mark_x(
             ax,
             x,
             y,
@@ -146,7 +136,7 @@ def _roi(report: Report) -> Figure:
     if h.edges[0] < 0 < h.edges[-1]:
         ax.axvline(0, color=RED, lw=1.6, ls=":")
         box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
-        _mark_x(
+        mark_x(
             ax,
             0,
             0.6,
@@ -158,7 +148,7 @@ def _roi(report: Report) -> Figure:
             va="center",
             bbox=box,
         )
-    _axis_format(ax, "pct", r.currency)
+    axis_format(ax, "pct", r.currency)
     ax.set_xlabel("ROI = (PV of benefits − PV of costs) / PV of costs")
     ax.set_ylabel("trials")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -168,7 +158,7 @@ def _roi(report: Report) -> Figure:
 def _cashflow(report: Report) -> Figure:
     cur = report.main.currency
     if report.kind == "compare":
-        fig, ax = _figure(
+        fig, ax = titled_figure(
             report,
             "Cumulative net cash flow by scenario (median)",
             "undiscounted, incremental to the baseline; each line is one "
@@ -191,7 +181,7 @@ def _cashflow(report: Report) -> Figure:
         c = r.cash
         pay = r.stat("payback_months")
         where = f" ({r.name})" if len(report.runs) > 1 else ""
-        fig, ax = _figure(
+        fig, ax = titled_figure(
             report,
             f"Cumulative net cash flow{where}: median and bands",
             f"undiscounted, incremental to the baseline · {r.payback_text()} · "
@@ -212,7 +202,7 @@ def _cashflow(report: Report) -> Figure:
         median = r.median_payback
         if math.isfinite(median):
             ax.axvline(median, color=GREEN, lw=1.6, ls="--")
-            _mark_x(ax, median, 0.95, f"median payback\nmonth {fmt(median, 'months')}", GREEN)
+            mark_x(ax, median, 0.95, f"median payback\nmonth {fmt(median, 'months')}", GREEN)
         # The bands fan out towards the end; the start is free above a rising curve and
         # below a falling one.
         rising = c.percentiles[50][-1] >= c.percentiles[50][0]
@@ -221,7 +211,7 @@ def _cashflow(report: Report) -> Figure:
         else:
             ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 0.02))
         if c.includes_terminal_value:
-            _note(
+            note(
                 ax,
                 "the step in the last month is the terminal value\n(CLV of the "
                 "customers kept, at the horizon)",
@@ -230,7 +220,7 @@ def _cashflow(report: Report) -> Figure:
                 va="bottom",
             )
     ax.axhline(0, color="#333333", lw=1)
-    _axis_format(ax, "money", cur, "y")
+    axis_format(ax, "money", cur, "y")
     ax.set_xlabel("month (0 = start, one-off costs)")
     ax.set_ylabel(f"cumulative net cash flow ({cur})")
     ax.set_xlim(0, max(report.main.horizon_months, 1))
@@ -265,7 +255,7 @@ def _intervals(
     ax.axvline(0, color="#333333", lw=1)
     ax.set_yticks(y, labels)
     ax.grid(axis="y", visible=False)
-    _axis_format(ax, unit, cur)
+    axis_format(ax, unit, cur)
     for yi, text in zip(y, right, strict=True):
         where: dict[str, Any] = {"xycoords": ("axes fraction", "data"), "annotation_clip": False}
         ax.annotate(text, (1.01, yi), va="center", fontsize=13, **where)
@@ -276,7 +266,7 @@ def _lines(report: Report) -> Figure:
     cur = r.currency
     rows = [*r.section("Benefits"), *r.section("Costs"), r.stat("npv")]
     where = f" ({r.name})" if len(report.runs) > 1 else ""
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report,
         f"Benefits and costs by line{where} (present value)",
         "bar: median (P50); whisker: 90% interval (P5–P95); costs shown as positive amounts",
@@ -284,11 +274,8 @@ def _lines(report: Report) -> Figure:
     colors = [
         BLUE if s.section == "Benefits" else ORANGE if s.section == "Costs" else NAVY for s in rows
     ]
-    labels = [_wrap(s.label.split(" (")[0], 28) if s.key != "npv" else "NPV (net)" for s in rows]
-    right = [
-        f"{fmt(s.p50, 'money', cur)}  ({fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)})"
-        for s in rows
-    ]
+    labels = [wrap(s.label.split(" (")[0], 28) if s.key != "npv" else "NPV (net)" for s in rows]
+    right = [s.interval_text(cur) for s in rows]
     _intervals(ax, rows, colors, labels, right, "money", cur)
     handles = [
         matplotlib.patches.Patch(color=c, label=lab)
@@ -307,7 +294,7 @@ def _objectives(report: Report) -> Figure:
         if r.objectives_all
         else ""
     )
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report,
         f"Return on objectives{where}: chance each is met",
         f"share of trials meeting the objective{together}",
@@ -326,10 +313,10 @@ def _objectives(report: Report) -> Figure:
             textcoords="offset points",
             fontsize=14,
         )
-    ax.set_yticks(y, [_wrap(o.label, 40) for o in r.objectives])
+    ax.set_yticks(y, [wrap(o.label, 40) for o in r.objectives])
     ax.set_xlim(0, 1.18)
     ax.set_xticks(np.linspace(0, 1, 6))
-    _axis_format(ax, "pct", r.currency)
+    axis_format(ax, "pct", r.currency)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("probability of meeting the objective (± Monte Carlo s.e.)")
     return fig
@@ -338,11 +325,11 @@ def _objectives(report: Report) -> Figure:
 def _tornado(report: Report, which: int) -> Figure:
     r = report.main
     sens: Sensitivity = r.sensitivity[which]
-    rows = sens.rows[:12]
+    rows = sens.rows[:TORNADO_MAX_ROWS]
     base = sens.base if sens.base is not None else 0.0
     more = f" (top {len(rows)} of {len(sens.rows)})" if len(sens.rows) > len(rows) else ""
     kind = "one-at-a-time swing" if which else "tornado"
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report, f"What drives {sens.output_label}: {kind}{more}", "method: " + sens.method
     )
     y = np.arange(len(rows))[::-1]
@@ -351,9 +338,9 @@ def _tornado(report: Report, which: int) -> Figure:
     ax.barh(y, low, left=base, color=ORANGE, height=0.62, label="input at its low end")
     ax.barh(y, high, left=base, color=BLUE, height=0.62, label="input at its high end")
     ax.axvline(base, color="#333333", lw=1.2)
-    ax.set_yticks(y, [_wrap(row["label"], 30) for row in rows])
+    ax.set_yticks(y, [wrap(row["label"], 30) for row in rows])
     ax.grid(axis="y", visible=False)
-    _axis_format(ax, sens.unit, r.currency)
+    axis_format(ax, sens.unit, r.currency)
     ax.legend(frameon=False, loc="lower right")
     what = (
         f"{sens.output_label} (base {fmt(base, sens.unit, r.currency)})"
@@ -367,20 +354,17 @@ def _tornado(report: Report, which: int) -> Figure:
 def _compare(report: Report) -> Figure:
     cur = report.main.currency
     rows = [r.stat("roi") for r in report.runs]
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report,
         "ROI by scenario",
         "dot: median (P50); whisker: 90% interval (P5–P95); same random numbers in every scenario",
     )
-    right = [
-        f"{pct(s.p50)} ({pct(s.p05)} to {pct(s.p95)}) · P(ROI > 0) {pct(s.probability)}"
-        for s in rows
-    ]
+    right = [f"{s.interval_text(cur)} · P(ROI > 0) {pct(s.probability)}" for s in rows]
     _intervals(
         ax,
         rows,
         [BLUE] * len(rows),
-        [_wrap(r.name, 22) for r in report.runs],
+        [wrap(r.name, 22) for r in report.runs],
         right,
         "pct",
         cur,
@@ -394,14 +378,14 @@ def _differences(report: Report) -> Figure:
     cur = report.main.currency
     rows = [d for d in report.differences if d.key == "diff.npv"]
     first = report.runs[0].name
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report,
         f"Paired NPV differences against {first}",
         "trial by trial on common random numbers · dot: median; whisker: 90% interval",
     )
     right = [f"{fmt(s.p50, 'money', cur)} · P(higher NPV) {pct(s.probability)}" for s in rows]
     colors = [GREEN if s.p50 > 0 else RED for s in rows]
-    _intervals(ax, rows, colors, [_wrap(s.run, 22) for s in rows], right, "money", cur, bars=False)
+    _intervals(ax, rows, colors, [wrap(s.run, 22) for s in rows], right, "money", cur, bars=False)
     ax.set_xlabel(f"NPV of the scenario − NPV of {first} ({cur})")
     return fig
 
@@ -420,7 +404,7 @@ def _mark(ax: Axes, report: Report, x: np.ndarray, y: np.ndarray, best: bool) ->
     curve = report.sweep
     assert curve is not None
     if curve.numeric_x is None:
-        ax.set_xticks(x, [_wrap(lab, 16) for lab in curve.labels])
+        ax.set_xticks(x, [wrap(lab, 16) for lab in curve.labels])
     elif len(x) <= 16:
         ax.set_xticks(x, curve.labels)
     if best and curve.best_npv is not None:
@@ -453,7 +437,7 @@ def _sweep(report: Report) -> Figure:
     cur = report.main.currency
     x, axis = _sweep_x(report)
     npv = [r.stat("npv") for r in report.runs]
-    fig, ax = _figure(report, f"NPV across {axis}", report.sentence)
+    fig, ax = titled_figure(report, f"NPV across {axis}", report.sentence)
     p50 = np.array([s.p50 for s in npv])
     ax.fill_between(
         x,
@@ -467,7 +451,7 @@ def _sweep(report: Report) -> Figure:
     ax.plot(x, p50, color=NAVY, lw=2.6, marker="o", label="median NPV")
     ax.axhline(0, color="#333333", lw=1)
     _mark(ax, report, x, p50, best=True)
-    _axis_format(ax, "money", cur, "y")
+    axis_format(ax, "money", cur, "y")
     ax.set_xlabel(axis)
     ax.set_ylabel(f"NPV ({cur})")
     ax.legend(frameon=False, loc="best")
@@ -478,7 +462,7 @@ def _sweep_probability(report: Report) -> Figure:
     curve = report.sweep
     assert curve is not None
     x, axis = _sweep_x(report)
-    fig, ax = _figure(
+    fig, ax = titled_figure(
         report,
         f"Chance of success across {axis}",
         "share of trials; objectives count only when all are met in the same trial",
@@ -495,13 +479,14 @@ def _sweep_probability(report: Report) -> Figure:
         ax.axhline(curve.confidence, color=GREY, lw=1.6, ls="--", label=label)
     _mark(ax, report, x, y, best=False)
     ax.set_ylim(-0.02, 1.05)
-    _axis_format(ax, "pct", report.main.currency, "y")
+    axis_format(ax, "pct", report.main.currency, "y")
     ax.set_xlabel(axis)
     ax.set_ylabel("probability")
     ax.legend(frameon=False, loc="best")
     return fig
 
 
+#: How each chart of :data:`CHART_NAMES` is drawn.
 _DRAW: dict[str, Callable[[Report], Figure]] = {
     "roi": _roi,
     "cashflow": _cashflow,
@@ -518,6 +503,8 @@ _DRAW: dict[str, Callable[[Report], Figure]] = {
 
 def chart_figure(report: Report, name: str) -> Figure:
     """Draw chart ``name`` (one of :func:`available_charts`) on a new Agg figure."""
+    if name not in CHART_NAMES:
+        raise ValueError(f"chart {name!r}: no such chart (charts: {', '.join(CHART_NAMES)})")
     if name not in available_charts(report):
         raise ValueError(f"chart {name!r} is not available for this result")
     with matplotlib.rc_context(cast(Any, STYLE)):
@@ -526,8 +513,6 @@ def chart_figure(report: Report, name: str) -> Figure:
 
 def render_chart(report: Report, name: str, file_format: str) -> bytes:
     """The chart as ``png`` (200 dpi) or ``svg`` bytes, with provenance in the file metadata."""
-    from simroi.report.run import footer
-
     prov = report.main.result.provenance
     metadata = {"Title": name, "Description": footer(report.main.result, len(report.runs))}
     if file_format == "png":

@@ -12,6 +12,7 @@ tables, theme colours, templates) are in :mod:`simroi.exports.slides`.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,14 +39,14 @@ from simroi.exports.slides import (
     SlideDeck,
     fill,
     line_style,
-    load_template,
-    money_format,
+    number_format,
 )
-from simroi.formatting import fmt, pct, significant
+from simroi.formatting import fmt, interval_text, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
-__all__ = ["build_deck", "load_template"]
+__all__ = ["TABLE_ROWS", "build_deck"]
 
+#: Rows of a side-by-side table per slide (more settings continue on the next slide).
 TABLE_ROWS = 11
 
 
@@ -182,7 +183,8 @@ def build_deck(report: Report, template: PresentationType | None = None) -> byte
     Parameters
     ----------
     report : from :func:`simroi.report.builders.build_report`
-    template : a presentation opened with :func:`load_template` (its slides are dropped, its
+    template : a presentation opened with :func:`~simroi.exports.slides.load_template` (its
+        slides are dropped, its
         masters, layouts, theme and size are used); None for a plain 16:9 deck
     """
     d = SlideDeck(report, template)
@@ -235,7 +237,7 @@ def _compare_slides(d: SlideDeck) -> None:
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)), w - chart_w - int(Inches(0.2)), hh),
         ["Scenario", "Median", "90% interval", "P(ROI > 0)"],
         [
-            [r.name, pct(s.p50), f"{pct(s.p05)} to {pct(s.p95)}", pct(s.probability)]
+            [r.name, pct(s.p50), interval_text(pct(s.p05), pct(s.p95)), pct(s.probability)]
             for r, s in zip(runs, rois, strict=True)
         ],
         [1.9, 1.2, 2.0, 1.3],
@@ -271,8 +273,8 @@ def _compare_slides(d: SlideDeck) -> None:
             [
                 [
                     s.run,
-                    fmt(s.p50, "money", cur),
-                    f"{fmt(s.p05, 'money', cur)} to {fmt(s.p95, 'money', cur)}",
+                    s.fmt(s.p50, cur),
+                    interval_text(s.fmt(s.p05, cur), s.fmt(s.p95, cur)),
                     pct(s.probability),
                 ]
                 for s in diffs
@@ -325,14 +327,18 @@ def _summary_table(
             iv(r.stat("npv")),
             pct(r.stat("roi").probability),
             fmt(r.median_payback, "months")
-            if r.median_payback < float("inf")
+            if math.isfinite(r.median_payback)
             else f"> {r.horizon_months}",
             pct(r.objectives_all[0]) if r.objectives_all else "—",
         ]
         for name, r in zip(names, runs, strict=True)
     ]
     for start in range(0, len(rows), TABLE_ROWS):
-        slide, box = d.slide(title, "Medians with 90% intervals.")
+        slide, box = d.slide(
+            title,
+            "Medians with 90% intervals. Median payback: the median month of the trials that "
+            "pay back (> the horizon when none does).",
+        )
         d.table(
             slide,
             box,
@@ -405,7 +411,7 @@ def _sweep_slides(d: SlideDeck) -> None:
             ("Median NPV", [s.p50 for s in npv]),
             ("P5", [s.p05 for s in npv]),
         ],
-        money_format(values, d.cur),
+        number_format("money", values, d.cur),
         f"NPV ({d.cur}) by {axis}",
     )
     for s, (theme, width, dash) in zip(
@@ -431,8 +437,7 @@ def _sweep_slides(d: SlideDeck) -> None:
             items.append(
                 (
                     curve.labels[i],
-                    f"{what}; NPV {fmt(s.p50, 'money', d.cur)} "
-                    f"({fmt(s.p05, 'money', d.cur)} to {fmt(s.p95, 'money', d.cur)})",
+                    f"{what}; NPV {s.interval_text(d.cur)}",
                 )
             )
     d.panel(slide, side, items)

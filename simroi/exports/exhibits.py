@@ -8,6 +8,7 @@ the building blocks.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -27,12 +28,11 @@ from simroi.exports.slides import (
     error_bars,
     fill,
     line_style,
-    money_format,
     nice_scale,
     number_format,
 )
-from simroi.formatting import fmt, pct
-from simroi.report.types import RunReport, Stat
+from simroi.formatting import fmt, interval_cells, interval_text, pct
+from simroi.report.types import TORNADO_MAX_ROWS, RunReport, Stat
 
 __all__ = [
     "cash_slide",
@@ -103,7 +103,7 @@ def roi_slide(d: SlideDeck, r: RunReport) -> None:
     chart.category_axis.axis_title.text_frame.text = "ROI (bin centre)"
     items = [
         (pct(roi.p50), "median ROI (P50)"),
-        (f"{pct(roi.p05)} to {pct(roi.p95)}", "90% interval (P5 to P95)"),
+        (interval_text(pct(roi.p05), pct(roi.p95)), "90% interval (P5 to P95)"),
         (pct(roi.probability), "chance that ROI > 0"),
     ]
     if h.below or h.above or h.undefined:
@@ -146,12 +146,12 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         panel = [
             (fmt(bands[50][-1], "money", cur), f"median cumulative net at month {int(months[-1])}"),
             (
-                f"{fmt(bands[5][-1], 'money', cur)} to {fmt(bands[95][-1], 'money', cur)}",
+                interval_text(*interval_cells([bands[5][-1], bands[95][-1]], "money", cur)),
                 "90% band at the horizon",
             ),
         ]
         median = r.median_payback
-        if median < float("inf"):  # the median payback month as a vertical two-point line
+        if math.isfinite(median):  # the median payback month as a vertical two-point line
             low, high = float(min(bands[5])), float(max(bands[95]))
             series.append(
                 (f"Median payback (month {fmt(median, 'months')})", [median, median], [low, high])
@@ -167,7 +167,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         slide,
         (x, y, chart_w, hh),
         series,
-        money_format(values, cur),
+        number_format("money", values, cur),
         f"Cumulative net cash flow ({cur}), incremental to the baseline",
         "month (0 = start: one-off costs)",
         6 if len(months) > 13 else 1,
@@ -263,8 +263,8 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
     table_rows = [
         [
             lab,
-            fmt(s.p50, "money", d.cur),
-            f"{fmt(s.p05, 'money', d.cur)} to {fmt(s.p95, 'money', d.cur)}",
+            s.fmt(s.p50, d.cur),
+            interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur)),
         ]
         for lab, s in zip(labels, rows, strict=True)
     ]
@@ -282,7 +282,7 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
 
 def tornado_slides(d: SlideDeck, r: RunReport) -> None:
     for i, sens in enumerate(r.sensitivity):
-        rows = sens.rows[:12]
+        rows = sens.rows[:TORNADO_MAX_ROWS]
         base = sens.base if sens.base is not None else 0.0
         kind = "one-at-a-time swing" if i else "tornado"
         out = sens.output_label

@@ -7,16 +7,36 @@ pyplot, no global state); the style applies only inside :func:`matplotlib.rc_con
 
 from __future__ import annotations
 
+import math
 import textwrap
 from typing import Any
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
-from simroi.formatting import fmt
+from simroi.formatting import fmt, pct
+from simroi.report.run import footer
 from simroi.report.types import Report
+
+__all__ = [
+    "BLUE",
+    "FIGSIZE_IN",
+    "GREEN",
+    "GREY",
+    "NAVY",
+    "ORANGE",
+    "PNG_DPI",
+    "RED",
+    "STYLE",
+    "AxisFormatter",
+    "axis_format",
+    "mark_x",
+    "note",
+    "titled_figure",
+    "wrap",
+]
 
 FIGSIZE_IN = (12.0, 6.4)
 PNG_DPI = 200
@@ -46,18 +66,17 @@ STYLE: dict[str, Any] = {
 }
 
 
-def _wrap(text: str, width: int) -> str:
+def wrap(text: str, width: int) -> str:
+    """``text`` wrapped at ``width`` characters (a tick label on two lines)."""
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
+def titled_figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
     """A figure with a bold title, a grey subtitle (wrapped) and the provenance footer.
 
     Title, subtitle and footer sit outside the rectangle the constrained layout fills, so they
     never collide with the axes, whatever the length of the tick labels.
     """
-    from simroi.report.run import footer
-
     fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
     FigureCanvasAgg(fig)
     height = FIGSIZE_IN[1]
@@ -89,12 +108,12 @@ def _figure(report: Report, title: str, subtitle: str) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def _note(ax: Axes, text: str, x: float, y: float, ha: str = "right", va: str = "top") -> None:
+def note(ax: Axes, text: str, x: float, y: float, ha: str = "right", va: str = "top") -> None:
     """Small grey text in axes coordinates (caveats, footnotes)."""
     ax.text(x, y, text, transform=ax.transAxes, fontsize=12, color="#666666", ha=ha, va=va)
 
 
-def _mark_x(ax: Axes, x: float, y: float, text: str, color: str, **style: Any) -> None:
+def mark_x(ax: Axes, x: float, y: float, text: str, color: str, **style: Any) -> None:
     """Label a vertical line at data ``x``, ``y`` in axes fraction."""
     options: dict[str, Any] = {"xytext": (6, 0), "va": "top", "fontsize": 13, **style}
     ax.annotate(
@@ -107,6 +126,37 @@ def _mark_x(ax: Axes, x: float, y: float, text: str, color: str, **style: Any) -
     )
 
 
-def _axis_format(ax: Axes, unit: str, currency: str, axis: str = "x") -> None:
-    formatter = FuncFormatter(lambda v, _pos: fmt(v, unit, currency))
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(formatter)
+class AxisFormatter(Formatter):
+    """Tick labels of one axis in ``unit``, all with one precision: the axis' own scale.
+
+    Money and plain numbers take the unit and decimals of the largest tick
+    (:func:`simroi.formatting.fmt` with ``scale``: ``$5k`` beside ``$10k``, not ``$5.0k``);
+    percentages the fewest decimals (up to two) that show every tick exactly (``2.5%`` beside
+    ``5.0%``).
+    """
+
+    def __init__(self, unit: str, currency: str) -> None:
+        self.unit = unit
+        self.currency = currency
+        self.scale = 0.0
+        self.digits = 0
+
+    def set_locs(self, locs: list[float]) -> None:
+        """Take the scale from the ticks about to be labelled."""
+        super().set_locs(locs)
+        finite = [float(v) for v in locs if math.isfinite(v)]
+        self.scale = max((abs(v) for v in finite), default=0.0)
+        self.digits = next(
+            (d for d in (0, 1) if all(abs(v * 100 - round(v * 100, d)) < 1e-9 for v in finite)),
+            2,
+        )
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if self.unit == "pct":
+            return pct(x, self.digits)
+        return fmt(x, self.unit, self.currency, scale=self.scale)
+
+
+def axis_format(ax: Axes, unit: str, currency: str, axis: str = "x") -> None:
+    """Label the ticks of ``ax``'s ``axis`` (``"x"`` or ``"y"``) in ``unit``, one scale for all."""
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(AxisFormatter(unit, currency))

@@ -9,6 +9,7 @@ with these blocks, slide by slide, is in :mod:`simroi.exports.deck`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -27,6 +28,7 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Inches, Length, Pt
 
 from simroi.errors import InputFileError
+from simroi.formatting import money_number_format, num_decimals
 from simroi.report.run import footer
 from simroi.report.types import Report
 
@@ -43,7 +45,6 @@ __all__ = [
     "fill",
     "line_style",
     "load_template",
-    "money_format",
     "nice_scale",
     "number_format",
 ]
@@ -416,8 +417,6 @@ def error_bars(series: Any, minus: Sequence[float], plus: Sequence[float]) -> No
 
 def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) -> None:
     """Fix a value axis to round bounds covering ``[low, high]`` (whiskers included)."""
-    import math
-
     if include_zero:
         low, high = min(low, 0.0), max(high, 0.0)
     span = high - low
@@ -431,19 +430,13 @@ def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) ->
     axis.major_unit = step
 
 
-def money_format(values: Sequence[float], currency: str) -> str:
-    symbol = '"$"' if currency == "USD" else f'"{currency} "'
-    top = max((abs(v) for v in values), default=0.0)
-    if top >= 5e5:
-        return f'{symbol}#,##0.0,,"M";−{symbol}#,##0.0,,"M"'
-    if top >= 2e4:
-        return f'{symbol}#,##0,"k";−{symbol}#,##0,"k"'
-    return f"{symbol}#,##0;−{symbol}#,##0"
-
-
 def number_format(unit: str, values: Sequence[float], currency: str) -> str:
+    """The number format of a native chart's values in ``unit``, as the tables show them
+    (:mod:`simroi.formatting`): money in the unit of the largest amount, percentages whole,
+    plain numbers with the decimals of the largest."""
     if unit == "money":
-        return money_format(values, currency)
+        return money_number_format(values, currency)
     if unit in {"pct", "pp"}:
         return "0%"
-    return "#,##0.0" if max((abs(v) for v in values), default=0) < 10 else "#,##0"
+    decimals = num_decimals(max((abs(v) for v in values if math.isfinite(v)), default=0.0))
+    return "#,##0" + ("." + "0" * decimals if decimals else "")

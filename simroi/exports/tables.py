@@ -16,11 +16,24 @@ from typing import IO, Any
 import numpy as np
 
 from simroi.analysis.summary import summarize
-from simroi.analysis.views import json_ready, sample_keys
+from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import fmt, pct, significant
+from simroi.formatting import fmt, json_ready, pct, significant
 from simroi.report.run import footer
 from simroi.report.types import Report, RunReport, Stat
+
+__all__ = [
+    "CSV_COLUMNS",
+    "EXCEL_MAX_ROWS",
+    "INTERVAL_HEADER",
+    "PERCENTILES",
+    "markdown",
+    "percentile_rows",
+    "summary_csv",
+    "summary_json",
+    "trial_arrays",
+    "write_trials_csv",
+]
 
 #: The columns of the interval table: the fields of a :class:`~simroi.report.types.Stat`.
 CSV_COLUMNS = (
@@ -39,10 +52,10 @@ CSV_COLUMNS = (
     "probability_of",
 )
 
-
+#: The percentiles of every per-trial array in the workbook's Percentiles sheet.
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 
-
+#: Data rows of an Excel sheet under its header row.
 EXCEL_MAX_ROWS = 1_048_575
 
 
@@ -80,6 +93,7 @@ def _interval_rows(rows: Sequence[Stat], cur: str) -> list[list[str]]:
     return [s.cells(cur) for s in rows]
 
 
+#: The header of a Markdown interval table (:meth:`~simroi.report.types.Stat.cells`).
 INTERVAL_HEADER = ("", "median (P50)", "P5", "P95", "mean", "probability")
 
 
@@ -95,8 +109,8 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     )
     tei = r.tei
     out += [
-        f"TEI-style risk-adjusted view (benefits at P{tei.benefit_percentile:g}, costs at "
-        f"P{tei.cost_percentile:g}): ROI {pct(tei.roi)}, NPV "
+        f"TEI-style risk-adjusted view (benefits at P{significant(tei.benefit_percentile)}, "
+        f"costs at P{significant(tei.cost_percentile)}): ROI {pct(tei.roi)}, NPV "
         f"{fmt(tei.npv, 'money', cur)}.",
         "",
     ]

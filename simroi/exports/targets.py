@@ -4,8 +4,8 @@ The format follows each target's suffix (:data:`FORMATS`):
 
 * ``.pptx`` — a 16:9 deck with native, editable charts (:mod:`simroi.exports.deck`);
 * ``.png`` / ``.svg`` — one chart (:mod:`simroi.exports.charts`); ``{chart}`` in the name writes
-every
-  chart the result has, one file each (``charts/{chart}.png``);
+  every chart the result has, one file each, into the folder it names (``charts/{chart}.png``:
+  a folder of charts, created when missing);
 * ``.csv`` — the interval table (one row per quantity: mean, P5, P50, P95, probabilities);
 * ``.md`` — the same tables for Markdown (Marp, reveal.js, wikis);
 * ``.json`` — the summaries as JSON;
@@ -14,7 +14,9 @@ every
 
 Every target is checked (known suffix, existing writable directory, chart names, template,
 openpyxl) and every file but the raw trials (streamed) is rendered in memory before the first
-is written, each atomically: a bad target writes nothing.
+is written, each atomically: a bad target writes nothing. The one directory made is the folder
+of a ``{chart}`` target, after every check has passed and every file is rendered; a plain
+target in a missing directory is refused (a typo in a path should not scatter files).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError, SimroiError
 from simroi.execution.result import ResultSet, RunResult, atomic_write, load_any
+from simroi.exports import CHART_NAMES
 from simroi.exports.tables import (
     EXCEL_MAX_ROWS,
     markdown,
@@ -43,7 +46,7 @@ from simroi.exports.tables import (
 from simroi.report.builders import build_report
 from simroi.report.types import Report
 
-__all__ = ["FORMATS", "export", "export_file", "load_result", "plan"]
+__all__ = ["FORMATS", "Output", "export", "export_file", "load_result", "plan"]
 
 #: Suffix → what is written. Compound suffixes are matched first.
 FORMATS = {
@@ -62,11 +65,13 @@ Writer = Callable[[IO[bytes]], None]
 
 @dataclass(frozen=True)
 class Output:
-    """One file to write: its path, format and bytes (or a streaming writer for raw trials)."""
+    """One file to write: its path, format and chart; ``make_folder``: the folder of a
+    ``{chart}`` target, to create (with its missing parents) before writing."""
 
     path: Path
     fmt: str
     chart: str | None = None
+    make_folder: bool = False
 
 
 def load_result(path: str | Path) -> RunResult | ResultSet:
@@ -102,6 +107,14 @@ def _format_of(path: Path) -> str | None:
     )
 
 
+def _nearest_existing(directory: Path) -> Path:
+    """``directory`` or its nearest ancestor that exists (the current directory at worst)."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            return candidate
+    return Path(".")
+
+
 def plan(
     report: Report,
     targets: Sequence[str | Path],
@@ -111,15 +124,22 @@ def plan(
 ) -> list[Output]:
     """Check every target and expand ``{chart}`` names; raise before anything is written.
 
+    A ``{chart}`` target names a folder of charts: when its folder is missing, the outputs say
+    to make it (:attr:`Output.make_folder`), and the nearest existing parent must be a writable
+    directory. Nothing is created here.
+
     Raises
     ------
     OutputError
-        For an unknown suffix, a missing or unwritable directory, the same file twice, an
-        unknown chart, a template without a ``.pptx`` target, or a missing openpyxl.
+        For an unknown suffix, a missing directory (of a target without ``{chart}``) or an
+        unwritable one, the same file twice, an unknown chart, a template without a ``.pptx``
+        target, or a missing openpyxl.
     """
     from simroi.exports.charts import available_charts, default_chart
 
     charts = available_charts(report)
+    if chart is not None and chart not in CHART_NAMES:
+        raise OutputError(f"chart {chart!r}: no such chart (charts: {', '.join(CHART_NAMES)})")
     if chart is not None and chart not in charts:
         raise OutputError(
             f"chart {chart!r}: no such chart for this {report.kind} result "
@@ -146,13 +166,23 @@ def plan(
         if "{chart}" in path.name and suffix not in {".png", ".svg"}:
             raise OutputError(f"{path}: {{chart}} only expands in .png and .svg names")
         directory = path.parent if str(path.parent) else Path(".")
-        if not directory.is_dir():
+        folder = "{chart}" in path.name and not directory.is_dir()  # a folder of charts to make
+        if folder:
+            directory = _nearest_existing(directory)
+            if not directory.is_dir():
+                raise OutputError(
+                    f"{path}: cannot make the folder {str(path.parent)!r}: "
+                    f"{str(directory)!r} is not a directory"
+                )
+        elif not directory.is_dir():
             raise OutputError(f"{path}: cannot write: directory {str(directory)!r} does not exist")
         if not os.access(directory, os.W_OK | os.X_OK):
             raise OutputError(f"{path}: cannot write: directory {str(directory)!r} is not writable")
         if suffix in {".png", ".svg"}:
             names = charts if "{chart}" in path.name else [chart or default_chart(report)]
-            outputs += [Output(Path(str(path).replace("{chart}", n)), suffix, n) for n in names]
+            outputs += [
+                Output(Path(str(path).replace("{chart}", n)), suffix, n, folder) for n in names
+            ]
         else:
             outputs.append(Output(path, suffix))
     seen: set[Path] = set()
@@ -209,6 +239,14 @@ def export(
 
         prs = load_template(template)
     writers = [(out.path, _render(report, out, prs)) for out in outputs]
+    for out in outputs:
+        if out.make_folder:
+            try:
+                out.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(
+                    f"{out.path}: cannot make the folder {str(out.path.parent)!r} ({exc})"
+                ) from None
     return [atomic_write(path, writer) for path, writer in writers]
 
 
@@ -251,9 +289,3 @@ def _render(report: Report, out: Output, template: Any) -> Writer:
     if out.fmt == ".trials.npz":
         return lambda handle: np.savez_compressed(handle, **trial_arrays(report))  # type: ignore[arg-type]
     return lambda handle: write_trials_csv(report, handle)
-
-
-# ---------------------------------------------------------------- tables
-
-
-# ---------------------------------------------------------------- raw trials

@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from simroi.analysis.views import json_ready, sample_keys
+from simroi.analysis.views import sample_keys
+from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows
+from simroi.formatting import json_ready
 from simroi.report.types import Report
 
 __all__ = ["NUMBER_FORMATS", "build_workbook"]
@@ -43,8 +45,6 @@ def build_workbook(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
-
-    from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows
 
     wb = Workbook(write_only=True)
     bold = Font(bold=True)

@@ -33,8 +33,8 @@ from typing import Any, Literal, TypeGuard
 import numpy as np
 
 from simroi.errors import OptionError
-from simroi.estimates import Z_TWO_SIDED_95
-from simroi.formatting import cell, html_table
+from simroi.estimates import mean_estimate
+from simroi.formatting import cell, html_table, json_ready
 from simroi.notebook import pandas
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
@@ -356,22 +356,18 @@ class QueueStudy:
         return html_table(self._title(), header, self._rows())
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON printed by ``simroi queue --json``."""
+        """The JSON printed by ``simroi queue --json`` (NaN becomes null).
+
+        Each simulated KPI is its mean over the days where it is defined, with the 95% interval
+        of :func:`~simroi.estimates.mean_estimate` (null ends with fewer than two such days).
+        """
 
         def ci(values: np.ndarray) -> dict[str, Any]:
-            ok = values[np.isfinite(values)]
-            if ok.size == 0:
-                return {"mean": None, "ci95": [None, None]}
-            mean = float(ok.mean())
-            half = (
-                Z_TWO_SIDED_95 * float(ok.std(ddof=1)) / math.sqrt(ok.size)
-                if ok.size > 1
-                else math.nan
-            )
-            return {"mean": mean, "ci95": [mean - half, mean + half]}
+            estimate = mean_estimate(values[np.isfinite(values)])
+            return {"mean": estimate.value, "ci95": list(estimate.ci95)}
 
         c, a = self.erlang_c, self.erlang_a
-        return {
+        data = {
             "engine": self.engine,
             "trials": self.trials,
             "seed": str(self.seed),
@@ -402,6 +398,7 @@ class QueueStudy:
             },
             "staffing": None if self.staffing is None else self.staffing.to_json(),
         }
+        return json_ready(data)
 
 
 def study_queue(

@@ -22,7 +22,7 @@ from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
 __all__ = [
-    "SweepCurve",
+    "DIFFERENCES",
     "compare_report",
     "differences",
     "point_label",
@@ -34,18 +34,27 @@ __all__ = [
 DIFFERENCES = (("npv", "NPV", "money", "higher NPV"), ("roi", "ROI", "pp", "higher ROI"))
 
 
-def differences(comparison: ComparisonResult) -> list[Stat]:
+def differences(comparison: ComparisonResult, where: str = "result") -> list[Stat]:
     """The paired NPV and ROI differences of each scenario against the first, as table rows.
 
     ``probability`` is P(better) (:func:`simroi.analysis.comparison.better_trials`: an
     undefined ROI is never better).
+
+    Raises
+    ------
+    ResultFileError
+        When a difference has no P(better): runs without trials (``where`` names the file).
     """
     first = comparison.labels[0]
     out = []
     for i, name in enumerate(comparison.labels[1:], start=1):
         for key, label, unit, better in DIFFERENCES:
             d = comparison.metric(key).differences[i]
-            assert d is not None and d.prob_better is not None and d.prob_better_mcse is not None
+            if d is None or d.prob_better is None or d.prob_better_mcse is None:
+                raise ResultFileError(
+                    f"{where}: no paired {label} difference of {name!r} against {first!r} "
+                    "(the runs hold no trials)"
+                )
             out.append(
                 Stat(
                     name,
@@ -102,18 +111,21 @@ def sweep_curve(meta: dict[str, Any], sweep: SweepResult, where: str) -> SweepCu
     )
 
 
-def compare_report(runs: list[RunReport]) -> Report:
-    """The report of a comparison: each run, the paired differences, P(better) and P(best)."""
+def compare_report(runs: list[RunReport], where: str = "result") -> Report:
+    """The report of a comparison: each run, the paired differences, P(better) and P(best).
+
+    ``where`` names the result file in error messages.
+    """
     reference = runs[0].result.samples["npv"]
     for r in runs[1:]:
         if r.result.samples["npv"].shape != reference.shape:
             raise ResultFileError(
-                f"runs {runs[0].name!r} and {r.name!r} have different trial counts "
+                f"{where}: runs {runs[0].name!r} and {r.name!r} have different trial counts "
                 f"({reference.size} and {r.result.samples['npv'].size}): paired differences need "
                 "common random numbers"
             )
     comparison = compare_results([r.result for r in runs], [r.name for r in runs])
-    paired = differences(comparison)
+    paired = differences(comparison, where)
     cur = runs[0].currency
     best = max(range(len(runs)), key=lambda i: runs[i].stat("npv").p50)
     b = runs[best]

@@ -23,11 +23,7 @@ from simroi.report.alternatives import compare_report, point_label, sweep_curve,
 from simroi.report.run import run_details, run_report
 from simroi.report.types import Report
 
-__all__ = [
-    "Report",
-    "build_report",
-    "run_details",
-]
+__all__ = ["build_report"]
 
 
 def build_report(result: RunResult | ResultSet, where: str = "result") -> Report:
@@ -57,4 +53,4 @@ def build_report(result: RunResult | ResultSet, where: str = "result") -> Report
     if len(names) != len(result.runs):
         names = [run.provenance.scenario_name for run in result.runs]
     runs = [run_report(run, name, where) for run, name in zip(result.runs, names, strict=True)]
-    return compare_report(runs)
+    return compare_report(runs, where)

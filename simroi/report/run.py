@@ -12,23 +12,40 @@ from typing import Any
 import numpy as np
 
 from simroi.analysis.summary import (
+    ROI_UNDEFINED_NOTE,
     all_objectives_met,
     interval,
     metric_samples,
     objective_outcomes,
+    payback_threshold,
+    pays_back_within,
     tei_view,
 )
 from simroi.errors import ResultFileError
 from simroi.estimates import Probability, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import EXTRA_KPI_LABELS, KPI_LABELS, LINE_LABELS, SOCIAL_LABELS, fmt, pct
+from simroi.formatting import (
+    EXTRA_KPI_LABELS,
+    KPI_LABELS,
+    LINE_LABELS,
+    SOCIAL_LABELS,
+    fmt,
+    pct,
+    significant,
+)
 from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
 from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
 
 __all__ = [
+    "CASH_PERCENTILES",
+    "REQUIRED_SAMPLES",
+    "footer",
+    "run_details",
+    "run_report",
     "stat",
 ]
 
+#: The per-trial samples a result file must hold to be reported.
 REQUIRED_SAMPLES = ("roi", "npv", "payback_months", "pv_benefits", "pv_costs")
 
 
@@ -75,6 +92,8 @@ def stat(
     prob: tuple[float, float] | None = None,
     prob_of: str = "",
 ) -> Stat:
+    """One interval row: :func:`~simroi.analysis.summary.interval` of ``values`` (shape
+    (trials,)), with the probability ``prob`` (value, s.e.) of the event named ``prob_of``."""
     iv = interval(values)
     p, se = prob if prob is not None else (math.nan, math.nan)
     return Stat(
@@ -170,13 +189,6 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
     return out
 
 
-def _payback_threshold(result: RunResult, horizon: int) -> int:
-    for obj in result.meta.get("objectives", []):
-        if obj.get("metric") == "payback_months" and obj.get("op") == "<=":
-            return int(obj["bound"])
-    return horizon
-
-
 def _objectives_all(result: RunResult) -> Probability | None:
     met = all_objectives_met(result)
     return None if met is None else probability(met)
@@ -193,9 +205,10 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
         or (result.net_by_month.shape[1] - 1 if result.net_by_month is not None else 0)
     )
     payback = s["payback_months"]
-    threshold = _payback_threshold(result, horizon)
-    with np.errstate(invalid="ignore"):
-        within = probability(np.isfinite(payback) & (payback <= threshold))
+    threshold = payback_threshold(result)
+    if threshold is None:
+        threshold = horizon
+    within = probability(pays_back_within(result, threshold))
     stats = [
         stat(name, "Return", "roi", "ROI", "pct", s["roi"], prob_positive(s["roi"]), "ROI > 0"),
         stat(name, "Return", "npv", "NPV", "money", s["npv"], prob_positive(s["npv"]), "NPV > 0"),
@@ -280,6 +293,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
 
 
 def run_details(r: RunReport) -> list[str]:
+    """The lines under a run's headline: NPV, P(ROI > 0), baseline, TEI view, objectives."""
     npv = r.stat("npv")
     roi = r.stat("roi")
     p = r.result.provenance
@@ -290,8 +304,8 @@ def run_details(r: RunReport) -> list[str]:
         f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
         f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
         f"{p.trials:,} trials, every input drawn from its stated range.",
-        f"TEI-style risk-adjusted view (benefits at P{r.tei.benefit_percentile:g}, costs at "
-        f"P{r.tei.cost_percentile:g}): ROI {pct(r.tei.roi)}, "
+        f"TEI-style risk-adjusted view (benefits at P{significant(r.tei.benefit_percentile)}, "
+        f"costs at P{significant(r.tei.cost_percentile)}): ROI {pct(r.tei.roi)}, "
         f"NPV {fmt(r.tei.npv, 'money', r.currency)}.",
     ]
     if r.objectives_all is not None:
@@ -300,5 +314,5 @@ def run_details(r: RunReport) -> list[str]:
             f"met together."
         )
     if np.isnan(r.result.samples["roi"]).any():
-        out.append("ROI is undefined in trials with no incremental cost; NPV covers all trials.")
+        out.append(f"{ROI_UNDEFINED_NOTE}.")
     return out

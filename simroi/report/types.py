@@ -17,14 +17,17 @@ from simroi.analysis.comparison import ComparisonResult
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, interval_text, pct
 
 __all__ = [
+    "TORNADO_MAX_ROWS",
     "CashBands",
     "Histogram",
+    "Report",
     "RunReport",
     "Sensitivity",
     "Stat",
+    "SweepCurve",
 ]
 
 
@@ -58,12 +61,11 @@ class Stat:
         return fmt(x, self.unit, currency, scale=scale)
 
     def interval_text(self, currency: str) -> str:
-        """``median (P5 to P95)``, or an em dash when undefined."""
+        """``median [P5–P95]``, or an em dash when undefined."""
         if not math.isfinite(self.p50):
             return "—"
-        return (
-            f"{self.fmt(self.p50, currency)} ({self.fmt(self.p05, currency)} to "
-            f"{self.fmt(self.p95, currency)})"
+        return interval_text(
+            self.fmt(self.p05, currency), self.fmt(self.p95, currency), self.fmt(self.p50, currency)
         )
 
     def cells(self, currency: str) -> list[str]:
@@ -133,19 +135,20 @@ class RunReport:
 
     @property
     def median_payback(self) -> float:
-        """Median payback month over all trials, ``inf`` when most trials never pay back."""
-        months = self.result.samples["payback_months"]
-        # "inverted_cdf" picks a trial's value: no interpolation towards infinity.
-        return float(
-            np.percentile(np.where(np.isnan(months), np.inf, months), 50, method="inverted_cdf")
-        )
+        """The median payback month: P50 of the trials that pay back, NaN when none does.
+
+        The one definition every output uses: the ``payback_months`` interval's P50
+        (:func:`simroi.analysis.summary.interval`, as in ``simroi run``, its JSON, the CSV and
+        the tables), always shown beside the chance of paying back (:attr:`payback_within`).
+        """
+        return self.stat("payback_months").p50
 
     def payback_text(self) -> str:
-        """``median payback in month 9``, or that the median trial does not pay back."""
+        """``median payback in month 9 (trials that pay back)``, or that no trial pays back."""
         m = self.median_payback
         if math.isfinite(m):
-            return f"median payback in month {fmt(m, 'months')}"
-        return f"the median trial does not pay back within {self.horizon_months} months"
+            return f"median payback in month {fmt(m, 'months')} (trials that pay back)"
+        return f"no trial pays back within {self.horizon_months} months"
 
     def stat(self, key: str) -> Stat:
         """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""

@@ -22,9 +22,9 @@ from simroi.analysis.comparison import (
     run_comparison,
 )
 from simroi.cli.app import main
+from simroi.estimates import ci95, mean_estimate, probability
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
-from simroi.scenario.load import bundled_scenarios
 
 # Short horizons and one sampled day a month keep the tests fast; the model is the same.
 FAST = ("scenario.horizon_months=3", "simulation.sampled_days_per_month=1")
@@ -98,6 +98,28 @@ def test_prob_best_shares_ties_and_sums_to_one() -> None:
     assert prob_best([a, a])[0] == (0.5, 0.5)
 
 
+def test_every_interval_and_probability_of_a_difference_is_the_estimates_one() -> None:
+    # mean ± z·s.e. and P(better), P(worse), P(best) each come from one function.
+    rng = np.random.default_rng(5)
+    a = rng.normal(10.0, 2.0, 50)
+    b = a + rng.normal(0.5, 1.0, 50)
+    b[:4] = np.nan
+    d = paired_difference(a, b, better="higher")
+    both = np.isfinite(a) & np.isfinite(b)
+    estimate = mean_estimate(b[both] - a[both])
+    assert (d.mean, d.mcse) == tuple(estimate)
+    assert (d.ci95_low, d.ci95_high) == estimate.ci95
+    unpaired = math.sqrt((a[both].var(ddof=1) + b[both].var(ddof=1)) / both.sum())
+    assert (d.unpaired_ci95_low, d.unpaired_ci95_high) == ci95(d.mean, unpaired)
+    wins, losses = better_trials(a, b, better="higher")
+    assert (d.prob_better, d.prob_better_mcse) == tuple(probability(wins))
+    assert d.prob_worse == probability(losses).value
+    shares, errors = prob_best([a, b, a])
+    tied = np.where(np.nan_to_num(b, nan=-np.inf) > a, 1.0, 0.0)  # a ties with its copy
+    assert shares[1] == probability(tied).value and errors[1] == probability(tied).mcse
+    assert shares[0] == probability((1.0 - tied) / 2).value
+
+
 def test_runs_with_different_seeds_are_not_compared(synthetic_run: RunResult) -> None:
     other = replace(synthetic_run, provenance=replace(synthetic_run.provenance, seed=1))
     with pytest.raises(ComparisonError, match="same seed, trials and block size"):
@@ -130,10 +152,6 @@ def test_comparing_a_scenario_with_itself_gives_exactly_zero_difference() -> Non
     assert comparison.prob_best == (0.5, 0.5)
 
 
-@pytest.mark.skipif(
-    not {"social-team-2", "social-team-3"} <= set(bundled_scenarios()),
-    reason="the bundled staffing variants are not there",
-)
 def test_paired_interval_is_narrower_than_unpaired_on_the_staffing_variants() -> None:
     result_set = run_comparison(
         ["social-team-2", "social-team-3"],

@@ -49,9 +49,12 @@ def test_interval_of_one_to_five_matches_hand_computed_values() -> None:
     assert iv.defined == 5 / 6
 
 
-def test_interval_of_one_trial_has_no_error_and_of_none_is_undefined() -> None:
+def test_interval_of_one_trial_has_no_error_estimate_and_of_none_is_undefined() -> None:
+    # One defined trial has no spread to estimate a standard error from: null, as for a paired
+    # difference of one trial and the queue study of one day (one estimates.mean_estimate).
     one = interval(np.array([7.0, np.nan]))
-    assert (one.mean, one.p05, one.p95, one.mcse, one.defined) == (7.0, 7.0, 7.0, 0.0, 0.5)
+    assert (one.mean, one.p05, one.p95, one.defined) == (7.0, 7.0, 7.0, 0.5)
+    assert math.isnan(one.mcse) and one.to_dict()["mcse"] is None
     none = interval(np.array([np.nan, np.nan]))
     assert none.defined == 0.0 and all(math.isnan(x) for x in (none.mean, none.p50, none.mcse))
     assert none.to_dict() == {

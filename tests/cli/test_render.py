@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from click.testing import CliRunner
 from rich.console import Console
+from synthetic import make_synthetic_run
 
 from simroi.analysis.comparison import compare_result_set
 from simroi.analysis.sensitivity import summarize_sensitivity
 from simroi.analysis.summary import summarize
 from simroi.analysis.sweep import summarize_sweep
+from simroi.cli.app import main
 from simroi.cli.render import (
     render_comparison,
+    render_queue_study,
     render_run_summary,
     render_sensitivity,
     render_sweep,
 )
 from simroi.execution.result import ResultSet, RunResult
+from simroi.formatting import fmt, interval_cells
+from simroi.queueing.study import QueueSpec, study_queue
 
 AMOUNT = re.compile(r"[−-]?\$(\d[\d,]*(?:\.(\d+))?)([kMB]?)")
 PERCENT = re.compile(r"[−-]?\d+(?:\.(\d+))?%")
@@ -34,9 +42,34 @@ def _between(text: str, start: str, end: str) -> str:
     return text[text.index(start) : text.index(end, text.index(start))]
 
 
+UNITS = {"": 1.0, "k": 1e3, "M": 1e6, "B": 1e9}
+
+
 def _precisions(text: str) -> set[tuple[int, str]]:
     """(decimals, unit suffix) of every amount of money in ``text``."""
     return {(len(m.group(2) or ""), m.group(3)) for m in AMOUNT.finditer(text)}
+
+
+def _digits(number: str) -> int:
+    return len(number.replace(",", "").replace(".", "").lstrip("0"))
+
+
+def _assert_one_scale(text: str) -> None:
+    """The amounts in ``text`` share the unit and precision of the largest, except those that
+    would keep fewer than two significant digits in it (``$3.7k``, ``−$481`` beside ``$133k``,
+    where the shared unit would print ``$4k`` and ``$0k``)."""
+    amounts = [
+        (float(m.group(1).replace(",", "")) * UNITS[m.group(3)], len(m.group(2) or ""), m.group(3))
+        for m in AMOUNT.finditer(text)
+    ]
+    assert amounts
+    _, decimals, unit = max(amounts, key=lambda a: abs(a[0]))
+    for value, d, u in amounts:
+        if value == 0:
+            continue
+        shared = f"{value / UNITS[unit]:.{decimals}f}"
+        if (d, u) != (decimals, unit):
+            assert _digits(shared) < 2, (value, d, u)
 
 
 def test_amounts_in_a_run_table_share_one_unit_and_precision(synthetic_run: RunResult) -> None:
@@ -45,8 +78,22 @@ def test_amounts_in_a_run_table_share_one_unit_and_precision(synthetic_run: RunR
     money_rows = _between(text, "NPV ", "P(ROI > 0)")
     lines = _between(text, "Benefits and costs", "TEI-style")
     for table in (money_rows, lines):
-        assert len(_precisions(table)) == 1, _precisions(table)
+        _assert_one_scale(table)
     assert "-" not in money_rows.replace("━", "").replace("─", "")  # a true minus sign: −
+
+
+def test_a_short_run_never_shows_a_nonzero_amount_as_zero_thousands(
+    synthetic_run: RunResult,
+) -> None:
+    # A 3-month run: benefit lines of a few hundred dollars beside $49k of agent cost printed as
+    # "$0k", and −$481 too.
+    short = make_synthetic_run(trials=60, horizon=3)
+    text = _text(render_run_summary, summarize(short))
+    lines = _between(text, "Benefits and costs", "TEI-style")
+    assert "$0k" not in lines and "$0.0k" not in lines
+    _assert_one_scale(lines)
+    small = [m.group(0) for m in AMOUNT.finditer(lines) if not m.group(3)]
+    assert small, lines  # the small amounts are shown in dollars
 
 
 def test_percentages_in_the_terminal_have_one_decimal(synthetic_run: RunResult) -> None:
@@ -59,7 +106,7 @@ def test_percentages_in_the_terminal_have_one_decimal(synthetic_run: RunResult) 
 def test_each_row_of_a_comparison_has_one_precision(synthetic_compare: ResultSet) -> None:
     text = _text(render_comparison, compare_result_set(synthetic_compare))
     npv_row = _between(text, "│ NPV", "│ Payback")
-    assert len(_precisions(npv_row)) == 1, _precisions(npv_row)
+    _assert_one_scale(npv_row.split("Δ")[0])
     assert "P(highest NPV)" in text and "P(better)" in text
     assert "ΔNPV two-agents vs one-agent" in text
 
@@ -69,10 +116,65 @@ def test_sweep_and_sensitivity_tables_render_through_the_formatter(
 ) -> None:
     sweep = _text(render_sweep, summarize_sweep(synthetic_sweep))
     money = _between(sweep, "Money, each point", "PV costs: mean")
-    assert len(_precisions(money)) == 1, _precisions(money)
+    _assert_one_scale(money)
     assert "★ Best expected NPV" in sweep
     tornado = _text(
         render_sensitivity, summarize_sensitivity(synthetic_run_with_sensitivity), top=3
     )
     assert "top 3 of 4 inputs" in tornado and "One-at-a-time swing tornado" in tornado
     assert {len(m.group(1) or "") for m in PERCENT.finditer(tornado)} == {1}
+
+
+def _strict_json(text: str) -> Any:
+    """JSON as the standard reads it: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("seed", ["1", "3"])
+def test_queue_json_of_a_nearly_idle_queue_is_valid_json(seed: str) -> None:
+    # The reviewer's command printed "ci95": [NaN, NaN]: days with no arrival have no service
+    # level, and one day with one has no interval. Undefined numbers are null.
+    args = ["queue", "--arrivals-per-hour", "0.2", "--agents", "2", "--aht-minutes", "3"]
+    args += ["--hours", "1", "--trials", "3", "--seed", seed, "--json"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    data = _strict_json(result.output)
+    service = data["simulated"]["service_level"]
+    assert service["ci95"] == [None, None]
+    assert service["mean"] == (1.0 if seed == "1" else None)  # one day with arrivals, or none
+
+
+def test_queue_table_shows_intervals_in_brackets_and_numbers_with_separators() -> None:
+    spec = QueueSpec(1260, 90, 4.0, patience_minutes=3.0, hours=8.0)
+    study = study_queue(spec, trials=20, seed=7)
+    console = Console(record=True, width=160, color_system=None)
+    render_queue_study(study.to_dict(), console)
+    text = console.export_text()
+    asa = study.to_dict()["simulated"]["asa_seconds"]
+    low, high = (fmt(x, "num2") for x in asa["ci95"])
+    assert f"{fmt(asa['mean'], 'num2')} [{low}–{high}]" in text
+    assert ", " not in _between(text, "service level", "Erlang values")  # never "[a, b]"
+    tiny = study_queue(QueueSpec(0.2, 2, 3.0, hours=1.0), trials=3, seed=1)
+    console = Console(record=True, width=160, color_system=None)
+    render_queue_study(tiny.to_dict(), console)
+    service = _between(console.export_text(), "service level", "abandonment")
+    assert "100.0% │" in service and "[" not in service  # one day: the mean, no interval
+
+
+def test_compare_repr_and_terminal_show_the_same_centre(synthetic_compare: ResultSet) -> None:
+    # The notebook view showed P50 (P5 to P95) where `simroi compare` shows mean [P5–P95].
+    comparison = compare_result_set(synthetic_compare)
+    text = _text(render_comparison, comparison)
+    shown = repr(comparison)
+    for metric in ("roi", "npv"):
+        values = comparison.metric(metric).values
+        kind = comparison.metric(metric).kind
+        scale = max(abs(x) for v in values for x in (v.mean, v.p05, v.p50, v.p95))
+        for value in values:
+            mean, low, high = interval_cells([value.mean, value.p05, value.p95], kind, "USD", scale)
+            cell = f"{mean} [{low}–{high}]"
+            assert cell in shown and cell in text, cell

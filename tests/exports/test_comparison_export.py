@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 from click.testing import CliRunner
 
 from simroi.cli.app import main
@@ -49,7 +48,6 @@ def _hand_p_better(a: np.ndarray, b: np.ndarray) -> float:
     return sum(wins) / len(wins)
 
 
-@pytest.mark.skipif("default" not in bundled_scenarios(), reason="needs the default scenario")
 def test_compare_and_export_agree_on_p_better_and_p_best_with_undefined_roi(
     tmp_path: Path,
 ) -> None:

@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,14 @@ from simroi.analysis.summary import interval, objective_outcomes, summarize
 from simroi.cli.app import main
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import ResultSet, RunResult
+from simroi.exports import CHART_NAMES
 from simroi.exports.charts import available_charts, chart_figure
+from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import trial_arrays
 from simroi.exports.targets import export
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, money_number_format, pct
 from simroi.report.builders import build_report
+from simroi.report.types import TORNADO_MAX_ROWS
 
 
 def _save(result: RunResult | ResultSet, tmp_path: Path, name: str = "result.npz") -> Path:
@@ -423,7 +427,6 @@ def test_png_and_svg_are_print_quality_and_carry_provenance(
 def test_chart_placeholder_writes_every_chart_and_chart_option_picks_one(
     synthetic_sweep: ResultSet, tmp_path: Path
 ) -> None:
-    (tmp_path / "charts").mkdir()
     report = build_report(synthetic_sweep)
     export(synthetic_sweep, [tmp_path / "charts" / "{chart}.svg"])
     assert sorted(p.stem for p in (tmp_path / "charts").iterdir()) == sorted(
@@ -431,6 +434,103 @@ def test_chart_placeholder_writes_every_chart_and_chart_option_picks_one(
     )
     export(synthetic_sweep, [tmp_path / "p.svg"], chart="sweep-probability")
     assert "Chance of success" in (tmp_path / "p.svg").read_text()
+
+
+def test_a_chart_folder_is_made_in_a_fresh_directory_as_the_readme_shows(
+    synthetic_run: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # README and `export --help`: `simroi export result.npz --to 'charts/{chart}.png'` in a
+    # directory without charts/ once failed with "directory 'charts' does not exist".
+    source = _save(synthetic_run, tmp_path)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    monkeypatch.chdir(fresh)
+    args = ["export", str(source), "--to", "charts/{chart}.png", "--to", "table.md"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    charts = available_charts(build_report(synthetic_run))
+    assert sorted(p.name for p in (fresh / "charts").iterdir()) == sorted(
+        f"{name}.png" for name in charts
+    )
+    assert (fresh / "table.md").exists()
+    # The folder may be nested and absolute (README: /tmp/charts/{chart}.png).
+    written = export(synthetic_run, [tmp_path / "out" / "charts" / "{chart}.svg"], chart=None)
+    assert {p.parent for p in written} == {tmp_path / "out" / "charts"}
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["missing/table.csv", "missing/deck.pptx", "missing/roi.png"],
+)
+def test_a_plain_target_in_a_missing_directory_is_still_refused(
+    synthetic_run: RunResult, tmp_path: Path, target: str
+) -> None:
+    # Only a {chart} pattern names a folder of charts; a typo in any other path is an error.
+    with pytest.raises(OutputError, match=r"directory '.*missing' does not exist"):
+        export(synthetic_run, [tmp_path / target])
+    assert not (tmp_path / "missing").exists()
+
+
+def test_every_chart_name_is_drawn_and_no_other(
+    synthetic_run_with_sensitivity: RunResult,
+    synthetic_compare: ResultSet,
+    synthetic_sweep: ResultSet,
+) -> None:
+    reports = [build_report(r) for r in (synthetic_run_with_sensitivity, synthetic_compare)]
+    reports.append(build_report(synthetic_sweep))
+    drawn = {name for report in reports for name in available_charts(report)}
+    assert drawn == set(CHART_NAMES)
+    with pytest.raises(ValueError, match="no such chart"):
+        chart_figure(reports[0], "pie")
+
+
+def test_tornados_show_at_most_the_house_number_of_bars(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    meta = synthetic_run_with_sensitivity.meta
+    template = meta["sensitivity"]["rows"][0]
+    many = [
+        {**template, "input": f"input.{i}", "label": f"input {i}"}
+        for i in range(TORNADO_MAX_ROWS + 3)
+    ]
+    sensitivity = {**meta["sensitivity"], "rows": many, "swing": None}
+    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    ax = chart_figure(build_report(run), "tornado").axes[0]
+    assert len(ax.get_yticks()) == TORNADO_MAX_ROWS
+    export(run, [tmp_path / "deck.pptx", tmp_path / "t.md"])
+    chart = _chart(tmp_path / "deck.pptx", "change in ROI from the base case")
+    assert len(list(chart.plots[0].categories)) == TORNADO_MAX_ROWS
+    assert f"input {TORNADO_MAX_ROWS + 2}" in (tmp_path / "t.md").read_text()  # tables: all
+
+
+def test_each_chart_axis_labels_its_ticks_with_one_precision() -> None:
+    # Ticks formatted one at a time read "$5.0k" beside "$10k".
+    def labels(unit: str, ticks: list[float]) -> list[str]:
+        formatter = AxisFormatter(unit, "USD")
+        return formatter.format_ticks(ticks)
+
+    assert labels("money", [0.0, 5_000.0, 10_000.0, 15_000.0]) == ["$0", "$5k", "$10k", "$15k"]
+    assert labels("money", [0.0, 2_500.0, 5_000.0, 7_500.0]) == ["$0", "$2.5k", "$5.0k", "$7.5k"]
+    assert labels("money", [-500_000.0, 0.0, 500_000.0, 1_000_000.0]) == [
+        "−$0.50M",
+        "$0",
+        "$0.50M",
+        "$1.00M",
+    ]
+    assert labels("pct", [0.0, 0.025, 0.05]) == ["0.0%", "2.5%", "5.0%"]
+    assert labels("pct", [-0.5, 0.0, 0.5, 1.0]) == ["−50%", "0%", "50%", "100%"]
+
+
+def test_deck_axes_use_the_money_units_of_the_tables(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run, [tmp_path / "deck.pptx"])
+    chart = _chart(tmp_path / "deck.pptx", "Present value")
+    rows = [*build_report(synthetic_run).main.section("Benefits")]
+    rows += [*build_report(synthetic_run).main.section("Costs")]
+    rows.append(build_report(synthetic_run).main.stat("npv"))
+    spread = [v for s in rows for v in (s.p05, s.p95)]
+    assert chart.value_axis.tick_labels.number_format == money_number_format(spread, "USD")
 
 
 # ---------------------------------------------------------------- errors
@@ -475,6 +575,8 @@ def test_flipped_bytes_inside_a_result_are_caught(synthetic_run: RunResult, tmp_
         (["ok.csv", "deck.key"], {}, "unknown export format '.key'"),
         (["ok.csv", "other.npz"], {}, "other.trials.npz"),
         (["ok.csv", "nodir/deck.pptx"], {}, "does not exist"),
+        (["newdir/{chart}.png", "deck.key"], {}, "unknown export format"),  # no folder made
+        (["ok.csv", "fake.pptx/{chart}.png"], {}, "fake.pptx' is not a directory"),
         (["ok.csv", "{chart}.csv"], {}, "only expands in .png and .svg"),
         (["ok.csv", "ok.csv"], {}, "named twice"),
         (["ok.csv"], {"template": "brand.pptx"}, "applies to .pptx"),

@@ -7,14 +7,36 @@ hold each of its numbers to the analysis function that computes it (and so to ``
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pytest
+from pptx import Presentation
+from rich.console import Console
 
-from simroi.analysis.comparison import compare_result_set
-from simroi.analysis.summary import objective_outcomes, summarize
+from simroi.analysis.comparison import compare_result_set, compare_results
+from simroi.analysis.summary import (
+    ROI_UNDEFINED_NOTE,
+    objective_met,
+    objective_outcomes,
+    payback_threshold,
+    pays_back_within,
+    summarize,
+)
 from simroi.analysis.sweep import summarize_sweep
+from simroi.cli.render import render_run_summary
+from simroi.errors import ResultFileError
+from simroi.estimates import probability
 from simroi.execution.result import ResultSet, RunResult
+from simroi.exports.charts import chart_figure
+from simroi.exports.deck import build_deck
+from simroi.exports.tables import summary_csv, summary_json
+from simroi.formatting import fmt
+from simroi.report.alternatives import differences
 from simroi.report.builders import build_report
 
 
@@ -67,3 +89,92 @@ def test_a_sweep_report_marks_the_points_the_sweep_summary_marks(
     assert report.sweep.best_npv == summary.best_npv
     assert report.sweep.recommended == summary.recommended
     assert [r.name for r in report.runs] == [p.label for p in summary.points]
+
+
+def _some_never_pay_back(run: RunResult) -> RunResult:
+    """``run`` with the payback of its worst 40% of trials (by NPV) never reached."""
+    payback = run.samples["payback_months"].copy()
+    worst = np.argsort(run.samples["npv"])[: int(0.4 * run.trials)]
+    payback[worst] = np.nan
+    return replace(run, samples={**run.samples, "payback_months": payback})
+
+
+def test_one_median_payback_in_every_output_when_some_trials_never_pay_back(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    # b2b-software once said "median payback in month 23" on the deck and the chart (trials that
+    # never pay back counted as infinity) and P50 = 22 in the table, CSV, JSON and terminal
+    # (trials that pay back). One definition: the interval's P50, of the trials that pay back.
+    run = _some_never_pay_back(synthetic_run)
+    months = run.samples["payback_months"]
+    p50 = summarize(run).payback_months.p50
+    counting_never = np.percentile(np.where(np.isnan(months), np.inf, months), 50, method="lower")
+    assert math.isfinite(p50) and p50 != counting_never  # the two definitions differ here
+    report = build_report(run)
+    shown = report.main
+    assert shown.median_payback == p50 == shown.stat("payback_months").p50
+    text = f"month {fmt(p50, 'months')}"
+    assert shown.payback_text() == f"median payback in {text} (trials that pay back)"
+    assert shown.payback_within.value == 1 - summarize(run).prob_no_payback.value
+    # The JSON and the CSV hold the same P50.
+    data = summary_json(report)["runs"][0]["summary"]["payback_months"]
+    assert data["p50"] == p50
+    rows = {row["key"]: row for row in csv.DictReader(io.StringIO(summary_csv(report)))}
+    assert float(rows["payback_months"]["p50"]) == p50
+    # The cash-flow chart marks it, and the cash-flow slide and side-by-side table say it.
+    fig = chart_figure(report, "cashflow")
+    assert any(text in t.get_text() for t in fig.texts + fig.axes[0].texts)
+    deck = Presentation(io.BytesIO(build_deck(report)))
+    titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
+    assert any(t.startswith("Cumulative net cash flow") and text in t for t in titles)
+    # A terminal table shows the same P50 (with its table's decimals).
+    console = Console(record=True, width=200, color_system=None)
+    render_run_summary(summarize(run), console)
+    payback_row = next(
+        line for line in console.export_text().splitlines() if "Payback (months)" in line
+    )
+    assert f"{p50:.1f}" in payback_row
+
+
+def test_a_run_that_never_pays_back_says_so_everywhere(synthetic_run: RunResult) -> None:
+    months = np.full(synthetic_run.trials, np.nan)
+    run = replace(synthetic_run, samples={**synthetic_run.samples, "payback_months": months})
+    shown = build_report(run).main
+    assert math.isnan(shown.median_payback)
+    assert shown.payback_text() == "no trial pays back within 36 months"
+    assert shown.payback_within.value == 0.0
+
+
+def test_pays_back_within_is_the_payback_objective_rule(synthetic_run: RunResult) -> None:
+    run = _some_never_pay_back(synthetic_run)
+    assert payback_threshold(run) == 36  # without a payback objective: the horizon
+    objective = {"label": "Pays back in two years", "metric": "payback_months", "op": "<="}
+    objectives = [*run.meta["objectives"], {**objective, "bound": 24}]
+    run = replace(run, meta={**run.meta, "objectives": objectives})
+    months = run.samples["payback_months"]
+    assert payback_threshold(run) == 24  # the payback objective's bound
+    within = pays_back_within(run, 24)
+    assert within.tolist() == [bool(m <= 24) for m in np.nan_to_num(months, nan=np.inf)]
+    assert within.tolist() == objective_met(run, objectives[-1]).tolist()
+    # Within the horizon it is the complement of P(no payback).
+    assert (~pays_back_within(run, 36)).tolist() == np.isnan(months).tolist()
+    assert build_report(run).main.payback_within == probability(within)
+
+
+def test_the_roi_note_is_written_once(synthetic_run: RunResult) -> None:
+    roi = synthetic_run.samples["roi"].copy()
+    roi[:3] = np.nan
+    run = replace(synthetic_run, samples={**synthetic_run.samples, "roi": roi})
+    assert summarize(run).roi_note == ROI_UNDEFINED_NOTE
+    assert f"{ROI_UNDEFINED_NOTE}." in build_report(run).details
+
+
+def test_a_comparison_without_paired_differences_is_a_result_file_error(
+    synthetic_compare: ResultSet,
+) -> None:
+    empty = [
+        replace(r, samples={k: v[:0] for k, v in r.samples.items()}) for r in synthetic_compare.runs
+    ]
+    comparison = compare_results(empty)
+    with pytest.raises(ResultFileError, match=r"cmp\.npz: no paired NPV difference"):
+        differences(comparison, "cmp.npz")
