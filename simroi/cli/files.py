@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from simroi.cli.options import console_for
+from simroi.exports import CHART_NAMES
 
 
 @click.command()
@@ -135,8 +136,9 @@ def inputs(
     "--chart",
     default=None,
     metavar="NAME",
-    help="The chart a .png/.svg target gets (default: the headline chart): roi, cashflow, "
-    "lines, objectives, tornado, tornado-swing, compare, differences, sweep, sweep-probability.",
+    help="The chart a .png/.svg target gets (default: the headline chart): "
+    + ", ".join(CHART_NAMES)
+    + ".",
 )
 @click.pass_context
 def export_command(
@@ -154,7 +156,8 @@ def export_command(
 
     \b
       .pptx         16:9 deck, native editable charts (--template for your master)
-      .png, .svg    one chart; {chart} in the name writes every chart, one file each
+      .png, .svg    one chart; {chart} in the name writes every chart, one file each,
+                    into the folder it names (made if missing)
       .csv          interval table: mean, P5, P50, P95, probabilities, one row per quantity
       .md           the same tables in Markdown (Marp, reveal.js, wikis)
       .json         the summaries as JSON

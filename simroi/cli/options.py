@@ -271,7 +271,7 @@ def deliver(
     if out is not None and saved is not None:
         saved.save(out)
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2))
+        click.echo(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
         return
     console = console_for(ctx)
     show(console)

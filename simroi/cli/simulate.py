@@ -360,10 +360,13 @@ def _word(value: float | int | str) -> str:
 
 def _staffing_line(study: QueueStudy, staffing: Staffing, *, given: bool) -> str:
     """``Staffing: Erlang A requires 14 agents for 80% answered within 20 s …`` (one line)."""
+    from simroi.formatting import significant, stated_pct  # numpy: loaded once a queue ran
+
     target = staffing.target
-    goal = f"{target.service_level * 100:g}% answered within {study.spec.sl_seconds:g} s"
+    seconds = significant(study.spec.sl_seconds)
+    goal = f"{stated_pct(target.service_level)} answered within {seconds} s"
     if target.max_abandonment is not None:
-        goal += f" and at most {target.max_abandonment * 100:g}% abandoning"
+        goal += f" and at most {stated_pct(target.max_abandonment)} abandoning"
     simulated = (
         f"{study.spec.agents} agents ({'your --agents' if given else 'the number required'})"
     )

@@ -27,10 +27,11 @@ import numpy as np
 
 from simroi import __version__
 from simroi.errors import OptionError, SimroiError
-from simroi.estimates import Z_TWO_SIDED_95, prob_positive
+from simroi.estimates import Z_TWO_SIDED_95, mean_estimate, prob_positive
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.result import Provenance, RunResult
+from simroi.formatting import pct
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.spec import assumptions
@@ -345,16 +346,16 @@ def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
         return None
     se_p = prob_positive(roi).mcse
     mean = float(npv.mean())
-    half_width = Z_TWO_SIDED_95 * float(npv.std(ddof=1)) / math.sqrt(n)
+    half_width = Z_TWO_SIDED_95 * mean_estimate(npv).mcse
     if se_p < 0.005 and half_width <= 0.01 * abs(mean):
         return (
             f"converged after {n} trials: MCSE of P(ROI>0) = {se_p:.4f} < 0.005 and mean NPV "
-            f"known to ±{half_width / abs(mean):.2%} (95%)"
+            f"known to ±{pct(half_width / abs(mean), 2)} (95%)"
         )
     if n >= AUTO_MAX_TRIALS:
         return (
             f"stopped at the cap of {AUTO_MAX_TRIALS} trials: MCSE of P(ROI>0) = {se_p:.4f}, "
-            f"mean NPV known to ±{half_width / max(abs(mean), 1e-300):.2%} (95%)"
+            f"mean NPV known to ±{pct(half_width / max(abs(mean), 1e-300), 2)} (95%)"
         )
     return None
 

@@ -1,1 +1,2 @@
-"""What every output shows, computed once from a result: formats, report types and builders."""
+"""What every output shows, computed once from a result: report types, the report of a run, of a
+comparison and of a sweep, and the builder that picks one."""
