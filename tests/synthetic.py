@@ -266,7 +266,7 @@ def synthetic_sensitivity() -> dict[str, Any]:
         ],
         "swing": {
             "method": "one-at-a-time swing: each input at its P10 and P90, all other uncertain "
-            "inputs at their medians (ignores correlations)",
+            "inputs at their medians (ignores correlations and orderings)",
             "output": "roi",
             "output_label": "ROI",
             "base": 1.1,

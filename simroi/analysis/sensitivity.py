@@ -13,8 +13,8 @@ Two views, each named on its output, because they answer different questions:
 * The **swing tornado** is the one-at-a-time view executives know from spreadsheets (Crystal
   Ball's tornado tool): each input at its P10 and then its P90 with all other uncertain inputs at
   their medians, every run with the same seed (common random numbers), so the difference between
-  the two ends is the input's effect, not noise. It ignores correlations and depends on the base
-  case, and says so.
+  the two ends is the input's effect, not noise. It ignores correlations and orderings and
+  depends on the base case, and says so.
 
 The output is ROI where it is defined in every trial, else NPV (and the method text says which).
 :func:`sampling_tornado` and :func:`swing_tornado` are pure functions of run results;
@@ -75,7 +75,7 @@ DEFAULT_TOP = 10
 DEFAULT_SWING_TRIALS = 200
 SWING_METHOD = (
     "one-at-a-time swing: each input at its P10 and P90, all other uncertain inputs at their "
-    "medians (ignores correlations)"
+    "medians (ignores correlations and orderings)"
 )
 _SWING_LEVELS = (0.10, 0.50, 0.90)
 
@@ -309,10 +309,14 @@ def swing_overrides(
     """Overrides (``key=value``) fixing every uncertain input at its median, except those in
     ``at``.
 
-    Correlations are dropped (``correlations=[]``): fixed inputs have none to honour.
+    Correlations and orderings are dropped (``correlations=[]``, ``orderings=[]``): fixed inputs
+    have no joint draw to honour, and one input at its P10 or P90 with the others at their
+    medians may step outside an ordering (the swing moves one input at a time, by design).
     """
     at = at or {}
     sets = ["correlations=[]"] if loaded.program.correlations else []
+    if loaded.program.orderings:
+        sets.append("orderings=[]")
     for key, (_, p50, _) in levels.items():
         sets.append(f"{key}={float(at.get(key, p50))!r}")
     return sets

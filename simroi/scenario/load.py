@@ -3,8 +3,8 @@
 :func:`load_scenario` reads a file, applies overrides (``dotted.key=value``), resolves the baseline
 (another file or an inline ``[baseline]`` table of overrides), validates everything into frozen
 :class:`~simroi.scenario.spec.Scenario` objects and checks the rules that span sections (ranges of
-probabilities and money, channel names, objectives, correlations). Every problem becomes one line
-naming the file, the key, the rule and the value, collected into a single
+probabilities and money, channel names, objectives, correlations, orderings). Every problem
+becomes one line naming the file, the key, the rule and the value, collected into a single
 :class:`~simroi.errors.ScenarioError`.
 """
 
@@ -332,7 +332,7 @@ def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
             return []
         annotation = current.model_fields[part].annotation
         current = _submodel(annotation)
-        if part in {"channels", "events", "objectives", "correlations", "staffing"}:
+        if part in {"channels", "events", "objectives", "correlations", "orderings", "staffing"}:
             next(parts, None)  # the channel name or list index
     return list(current.model_fields) if current is not None else []
 

@@ -4,7 +4,8 @@ Pydantic checks each value's type and the rules of its own section (:mod:`simroi
 :func:`scenario_problems` then checks a validated :class:`~simroi.scenario.spec.Scenario` as a
 whole: every input's range (an uncertain input's whole support, so that no trial can draw an
 impossible value), channel names used elsewhere, events within the horizon, objectives naming a
-known metric, and correlations between uncertain inputs with a valid matrix. Each problem is one
+known metric, correlations between uncertain inputs with a valid matrix, and orderings whose
+ranges allow the order in every trial (:mod:`simroi.scenario.ordering`). Each problem is one
 line naming the file, the key, the rule and the value, as the loader reports them.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from simroi.errors import ScenarioError
 from simroi.scenario.correlation import validate_correlation
+from simroi.scenario.ordering import first_crossing
 from simroi.scenario.quantity import as_distribution
 from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario
 
@@ -33,6 +35,7 @@ def scenario_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> 
     return [
         *_range_problems(scenario, source),
         *_cross_problems(scenario, source, is_baseline=is_baseline),
+        *_ordering_problems(scenario, source),
     ]
 
 
@@ -181,3 +184,61 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
                 yield f"{source}: correlations.{i}.matrix: {problem}"
         except ValueError as exc:
             yield f"{source}: correlations.{i}.matrix: {exc}"
+
+
+def _ordering_problems(scenario: Scenario, source: str) -> Iterator[str]:
+    """Each ``[[orderings]]`` group: known numeric inputs, in no other ordering nor correlation,
+    with ranges that keep the order in every trial (quantiles ordered, see
+    :func:`~simroi.scenario.ordering.first_crossing`)."""
+    quantities = dict(scenario.quantities())
+    correlated = {name for group in scenario.correlations for name in group.inputs}
+    seen: dict[str, int] = {}
+    for i, group in enumerate(scenario.orderings):
+        where = f"{source}: orderings.{i}.inputs"
+        known = True
+        for name in group.inputs:
+            if name not in quantities:
+                known = False
+                hint = difflib.get_close_matches(name, list(quantities), n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else ""
+                yield f"{where}: {name!r} is not a numeric input of this scenario{extra}"
+            elif seen.get(name) == i:
+                known = False
+                yield f"{where}: {name!r} is listed twice"
+            elif name in seen:
+                known = False
+                yield (
+                    f"{where}: {name!r} is in orderings.{seen[name]} too; an input may be in "
+                    f"one ordering only (put all its inputs in one list, in order)"
+                )
+            elif name in correlated:
+                known = False
+                yield (
+                    f"{where}: {name!r} is also in [[correlations]]; ordered inputs are drawn "
+                    f"comonotone (rank correlation 1 within the ordering), so they cannot take "
+                    f"another correlation"
+                )
+            seen.setdefault(name, i)
+        if not known:
+            continue
+        for a, b in zip(group.inputs, group.inputs[1:], strict=False):
+            crossing = first_crossing(quantities[a], quantities[b])
+            if crossing is not None:
+                short_a, short_b = a.rpartition(".")[2], b.rpartition(".")[2]
+                if short_a == short_b:  # channels.email.fcr and channels.phone.fcr
+                    short_a, short_b = a, b
+                earlier, later = _distinct(crossing.earlier, crossing.later)
+                yield (
+                    f"{where}: {a} must be ≤ {b} in every trial, but at probability "
+                    f"{crossing.probability:.6g} {short_a}'s quantile {earlier} "
+                    f"exceeds {short_b}'s {later}: give ranges in that order"
+                )
+
+
+def _distinct(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` with the fewest significant digits (at least 6) that tell them apart."""
+    for digits in range(6, 18):
+        text_a, text_b = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        if text_a != text_b:
+            break
+    return text_a, text_b

@@ -6,9 +6,16 @@ sampling (the default: one draw in each of ``n`` equal-probability strata, so ev
 covers the whole distribution) or by plain Monte Carlo, and then, if the scenario asks for it,
 rank-correlates named inputs by Iman–Conover reordering.
 
+Ordered inputs (``[[orderings]]``) are drawn *comonotone*: every input of a group from the same
+uniforms (the stream of the group's first uncertain input, Latin hypercube strata included), each
+through its own inverse CDF. Each keeps its distribution exactly, and ``a ≤ b`` holds in every
+trial because the loader checked that ``a``'s quantile function lies nowhere above ``b``'s
+(:mod:`simroi.scenario.ordering`).
+
 Streams are keyed by the input's *name* (DESIGN.md §3): input ``x`` in block ``b`` always draws
 from ``streams.rng("input", "x")``, so adding, removing or reordering other inputs never changes
-its values, and a program and its baseline see the same draws (common random numbers).
+its values, and a program and its baseline see the same draws (common random numbers). Only the
+later inputs of an ordering draw from another input's stream.
 """
 
 from __future__ import annotations
@@ -100,6 +107,7 @@ def sample_inputs(
     streams: Streams,
     method: Literal["lhs", "mc"] = "lhs",
     correlation: tuple[Sequence[str], npt.ArrayLike] | None = None,
+    orderings: Sequence[Sequence[str]] = (),
 ) -> InputSample:
     """Draw every uncertain input once per trial for one block of ``n`` trials.
 
@@ -120,6 +128,14 @@ def sample_inputs(
         Imposed by :func:`~simroi.scenario.correlation.iman_conover`, which only reorders each
         input's draws; fixed inputs in ``names`` are left out of the reordering. Inputs not named
         are untouched.
+    orderings : sequence of sequences of str, optional
+        Groups of inputs drawn comonotone: every uncertain input of a group through its own
+        ``ppf`` from the uniforms of the group's first uncertain input (its stream, its Latin
+        hypercube strata), so each keeps its distribution and the group is fully
+        rank-correlated. The caller promises the order: each input's quantile function nowhere
+        above the next one's (the loader checks it with
+        :func:`simroi.scenario.ordering.first_crossing`); then ``values[a] ≤ values[b] ≤ …`` in
+        every trial. An input may be in one group only and not in ``correlation``.
 
     Returns
     -------
@@ -129,7 +145,8 @@ def sample_inputs(
     Raises
     ------
     ScenarioError
-        If the correlation matrix is invalid or names an input that does not exist.
+        If the correlation matrix is invalid, a correlation or ordering names an input that does
+        not exist, or an input is in two orderings or in an ordering and the correlation.
     ValueError
         If ``n`` < 1 or ``method`` is unknown.
     """
@@ -138,14 +155,21 @@ def sample_inputs(
     if method not in ("lhs", "mc"):
         raise ValueError(f"method must be 'lhs' or 'mc' (got {method!r})")
     distributions = {name: as_distribution(quantity) for name, quantity in inputs.items()}
+    correlated = tuple(correlation[0]) if correlation is not None else ()
+    stream_of = _ordering_streams(distributions, orderings, correlated)
+    uniforms: dict[str, FloatArray] = {}
     values: dict[str, FloatArray] = {}
     for name, dist in distributions.items():
         if dist.is_fixed:
             values[name] = np.full(n, dist.mean(), dtype=np.float64)
             continue
-        rng = streams.rng("input", name)
-        u = _latin_hypercube(n, rng=rng) if method == "lhs" else open_uniforms(n, rng=rng)
-        values[name] = dist.ppf(u)
+        key = stream_of.get(name, name)
+        if key not in uniforms:
+            rng = streams.rng("input", key)
+            uniforms[key] = (
+                _latin_hypercube(n, rng=rng) if method == "lhs" else open_uniforms(n, rng=rng)
+            )
+        values[name] = dist.ppf(uniforms[key])
 
     names: tuple[str, ...] = ()
     requested = achieved = None
@@ -177,12 +201,44 @@ def sample_inputs(
     return InputSample(values, achieved, names, requested)
 
 
+def _ordering_streams(
+    distributions: Mapping[str, Any],
+    orderings: Sequence[Sequence[str]],
+    correlated: Sequence[str],
+) -> dict[str, str]:
+    """Input name → the input whose stream it draws from, for the uncertain inputs of each
+    ordering (the group's first uncertain input); a ScenarioError for a bad group."""
+    problems: list[str] = []
+    stream_of: dict[str, str] = {}
+    grouped: set[str] = set()
+    for i, group in enumerate(orderings):
+        for name in group:
+            if name not in distributions:
+                problems.append(f"ordering {i} names {name!r}, which is not an input")
+            elif name in grouped:
+                problems.append(f"ordering {i} names {name!r}, which is already in an ordering")
+            elif name in correlated:
+                problems.append(
+                    f"ordering {i} names {name!r}, which is also correlated; ordered inputs are "
+                    f"drawn comonotone (rank correlation 1)"
+                )
+            grouped.add(name)
+        drawn = [name for name in group if name in distributions]
+        drawn = [name for name in drawn if not distributions[name].is_fixed]
+        for name in drawn:
+            stream_of[name] = drawn[0]
+    if problems:
+        raise ScenarioError(problems)
+    return stream_of
+
+
 def sample_scenario_inputs(scenario: Scenario, n: int, *, streams: Streams) -> InputSample:
     """Draw the uncertain inputs of ``scenario`` for a block of ``n`` trials.
 
     :func:`sample_inputs` with the scenario's own choices: its uncertain inputs (by dotted key),
-    its ``simulation.sampling`` method and its ``[[correlations]]``, each group's matrix a block
-    of one block-diagonal matrix (inputs in different groups are not correlated). Fixed inputs
+    its ``simulation.sampling`` method, its ``[[correlations]]``, each group's matrix a block
+    of one block-diagonal matrix (inputs in different groups are not correlated), and its
+    ``[[orderings]]`` (comonotone draws; fixed inputs in them stay fixed). Fixed inputs
     are left out; a scenario with no uncertain input gives an empty sample.
 
     Parameters
@@ -207,6 +263,9 @@ def sample_scenario_inputs(scenario: Scenario, n: int, *, streams: Streams) -> I
         streams=streams,
         method=scenario.simulation.sampling,
         correlation=correlation,
+        orderings=[
+            [name for name in group.inputs if name in uncertain] for group in scenario.orderings
+        ],
     )
 
 

@@ -9,9 +9,9 @@ value or an uncertain input (see :mod:`simroi.scenario.distributions`), sampled 
 The sections mirror the model of DESIGN.md §4: ``[scenario]`` (name, horizon, discount rate,
 baseline), ``[simulation]``, ``[customers]``, ``[channels.<name>]`` (an open set), ``[experience]``
 (how each service outcome changes churn and spend), ``[word_of_mouth]``, ``[deflection]``,
-``[program]`` (its costs), ``[[events]]`` (volume shocks), ``[[objectives]]`` and
-``[[correlations]]``. A program's baseline is another file or an inline ``[baseline]`` table of
-overrides; the loader resolves it into a second :class:`Scenario`.
+``[program]`` (its costs), ``[[events]]`` (volume shocks), ``[[objectives]]``,
+``[[correlations]]`` and ``[[orderings]]``. A program's baseline is another file or an inline
+``[baseline]`` table of overrides; the loader resolves it into a second :class:`Scenario`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "ExperienceSpec",
     "HoursSpec",
     "ObjectiveSpec",
+    "OrderingSpec",
     "ProgramSpec",
     "Scenario",
     "ScenarioFile",
@@ -396,6 +397,20 @@ class CorrelationSpec(_Spec):
     matrix: list[list[float]]
 
 
+class OrderingSpec(_Spec):
+    """``[[orderings]]``: named inputs that hold ``a ≤ b ≤ …`` in every trial.
+
+    The inputs are drawn comonotonically (from the same uniforms, each through its own inverse
+    CDF; :mod:`simroi.scenario.sampling`), which keeps every marginal and orders the draws
+    whenever the quantile functions are ordered, as the loader checks
+    (:mod:`simroi.scenario.rules`).
+    """
+
+    inputs: list[str] = Field(min_length=2)
+    source: str | None = None
+    note: str | None = None
+
+
 class Scenario(_Spec):
     """A validated scenario. Build it with :func:`simroi.scenario.load.load_scenario`."""
 
@@ -411,6 +426,7 @@ class Scenario(_Spec):
     events: list[EventSpec] = Field(default_factory=list)
     objectives: list[ObjectiveSpec] = Field(default_factory=list)
     correlations: list[CorrelationSpec] = Field(default_factory=list)
+    orderings: list[OrderingSpec] = Field(default_factory=list)
 
     @property
     def deflection_channels(self) -> list[str]:

@@ -154,7 +154,8 @@ def test_scaling_every_amount_of_money_scales_npv_and_leaves_roi_alone() -> None
 
 
 def test_a_harsher_penalty_for_ignored_posts_never_lowers_the_programs_npv() -> None:
-    mild = quick("default", "experience.churn_multiplier_ignored=1.05", trials=80)
+    # Mild is the top of the unresolved multiplier's range: the default orders unresolved ≤ ignored.
+    mild = quick("default", "experience.churn_multiplier_ignored=1.15", trials=80)
     harsh = quick("default", "experience.churn_multiplier_ignored=1.3", trials=80)
     gain = harsh.samples["npv"] - mild.samples["npv"]
     scale = np.abs(mild.samples["npv"]).max()

@@ -342,7 +342,8 @@ def test_any_value_round_trips_through_set(item: tuple[str, object]) -> None:
 @settings(max_examples=25, deadline=None)
 @given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
 def test_a_probability_set_on_the_command_line_is_the_value_used(p: float) -> None:
-    loaded = load_scenario(overrides=[f"channels.phone.fcr={p!r}"])
+    # The ordering email FCR ≤ phone FCR is cleared: most of these p lie below email's range.
+    loaded = load_scenario(overrides=[f"channels.phone.fcr={p!r}", "orderings=[]"])
     # Every trial draws exactly p, to the last bit, in place of the bundled PERT.
     drawn = draw_inputs(loaded.program, 8, Streams(entropy=1, block=0))["channels.phone.fcr"]
     np.testing.assert_array_equal(drawn, np.full(8, p))
