@@ -9,8 +9,9 @@ from simroi.cli.options import (
     Simulation,
     check_writable,
     deliver,
+    json_option,
     progress_bar,
-    replay_command,
+    quiet_option,
     run_options,
     simulate,
 )
@@ -20,8 +21,8 @@ from simroi.cli.options import (
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 @click.pass_context
 def compare(
     ctx: click.Context,
@@ -63,14 +64,7 @@ def compare(
         bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
     )
     first = result_set.runs[0]
-    command = replay_command(
-        "compare",
-        scenarios,
-        overrides=overrides,
-        seed=first.provenance.seed,
-        trials=sim.replay_trials(first.trials),
-        engine=sim.engine,
-    )
+    command = sim.replay("compare", scenarios, first, overrides=overrides)
     result_set = result_set.with_command(command)
     comparison = compare_result_set(result_set)
     deliver(
@@ -97,8 +91,8 @@ def compare(
     "probability of meeting every objective in the same trial is at least this.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 @click.pass_context
 def sweep(
     ctx: click.Context,
@@ -140,13 +134,11 @@ def sweep(
         bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
     )
     first = result_set.runs[0]
-    command = replay_command(
+    command = sim.replay(
         "sweep",
         [scenario] if scenario else [],
+        first,
         overrides=overrides,
-        seed=first.provenance.seed,
-        trials=sim.replay_trials(first.trials),
-        engine=sim.engine,
         options=("--confidence", repr(confidence)),
     )
     result_set = result_set.with_command(command)
@@ -194,8 +186,8 @@ def sweep(
     help="Write the base run with both tornados (.npz); `simroi export` turns it into "
     "tornado slides without re-running.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 @click.pass_context
 def sensitivity(
     ctx: click.Context,
@@ -241,13 +233,11 @@ def sensitivity(
             progress=update,
         ),
     )
-    command = replay_command(
+    command = sim.replay(
         "sensitivity",
         [scenario] if scenario else [],
+        result,
         overrides=overrides,
-        seed=result.provenance.seed,
-        trials=sim.replay_trials(result.trials),
-        engine=sim.engine,
         options=(
             "--top",
             str(top),

@@ -200,6 +200,26 @@ class Simulation:
         """The seed ``used``, when none was given (the command then prints it), else None."""
         return used if self.seed is None else None
 
+    def replay(
+        self,
+        command: str,
+        scenarios: Sequence[str],
+        first: RunResult,
+        *,
+        overrides: Sequence[str],
+        options: Sequence[str] = (),
+    ) -> str:
+        """:func:`replay_command` for a command whose runs share ``first``'s seed and trials."""
+        return replay_command(
+            command,
+            scenarios,
+            overrides=overrides,
+            seed=first.provenance.seed,
+            trials=self.replay_trials(first.trials),
+            engine=self.engine,
+            options=options,
+        )
+
 
 def replay_command(
     command: str,
@@ -248,6 +268,13 @@ def replay_command(
     for override in overrides:
         words += ["--set", override]
     return shlex.join([*words, *then])
+
+
+#: ``--json`` and ``--quiet``, the same on every simulating command.
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of tables."
+)
+quiet_option = click.option("--quiet", is_flag=True, help="No progress bar.")
 
 
 def deliver(

@@ -12,7 +12,9 @@ from simroi.cli.options import (
     Simulation,
     check_writable,
     deliver,
+    json_option,
     progress_bar,
+    quiet_option,
     replay_command,
     run_options,
     seed_option,
@@ -51,8 +53,8 @@ if TYPE_CHECKING:
     "the result is bit-identical to an uninterrupted run. Give the same scenario, --set and "
     "--trials; the seed comes from the checkpoint.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@json_option
+@quiet_option
 @click.pass_context
 def run(
     ctx: click.Context,
