@@ -30,6 +30,7 @@ from simroi.model.economics import (
     EconomicsInputs,
     WomReach,
     clv,
+    judged_classes,
     monthly_discount_rate,
 )
 from simroi.model.outcomes import ChannelMonth
@@ -152,6 +153,8 @@ class World:
             for target, share in (spec.repeat_channels or {c: 1.0}).items():
                 self.repeats[target] += back * share
         self.deflected = {c: zeros.copy() for c in self.names}
+        # Share of each channel's first contacts (after self-service) that public answers deflect.
+        self.by_answers = {c: zeros.copy() for c in self.names}
         self.repeat_total = {c: zeros.copy() for c in self.names}
         self.months: list[dict[str, ChannelMonth]] = []
         self.lines = {
@@ -180,10 +183,12 @@ class World:
         factor = self.customers.customers / self.customers.econ.customers0
         self.months.append(outcomes)
         self.used_repeats = self.repeats
+        used_by_answers = self.by_answers
+        volume = {c: self.inputs[c].first_contacts_per_day * factor for c in self.names}
         for c in self.names:
             self.repeat_total[c] += self.repeats[c] * DAYS_PER_MONTH
         self._feedback(outcomes, factor)
-        self._money(plan.month, outcomes, streams)
+        self._money(plan.month, outcomes, streams, volume, used_by_answers)
 
     def _feedback(self, outcomes: dict[str, ChannelMonth], factor: np.ndarray) -> None:
         """Repeats and deflection sent to next month."""
@@ -207,17 +212,43 @@ class World:
             share_of = self.inputs[c].first_contacts_per_day * factor / np.maximum(volume, 1e-12)
             by_answers = np.minimum(0.95, avoided * share_of / np.maximum(first, 1e-12))
             self_service = v["deflection.self_service_share"]
+            self.by_answers[c] = by_answers
             self.deflected[c] = 1.0 - (1.0 - by_answers) * (1.0 - self_service)
 
-    def _money(self, m: int, outcomes: dict[str, ChannelMonth], streams: Streams) -> None:
+    def _money(
+        self,
+        m: int,
+        outcomes: dict[str, ChannelMonth],
+        streams: Streams,
+        volume: dict[str, np.ndarray],
+        by_answers: dict[str, np.ndarray],
+    ) -> None:
+        """Book the month's money lines.
+
+        ``volume`` is each channel's first contacts per day at the month's customer base and
+        ``by_answers`` the share of them (after self-service) that public answers deflected this
+        month. Contact costs are costs: ``contact_handling`` is the variable cost of every contact
+        handled plus self-service, *gross* of deflection (as if the contacts public answers
+        deflected had been handled), and ``deflection_savings`` is the cost of those deflected
+        contacts — the ones that would have been answered at the channel's answered share — so it
+        is never negative while the net of the two lines is the contacts actually paid for.
+        """
         s, v, e = self.scenario, self.v, self.customers.econ
+        x = s.experience
         classes = np.sum([out.classes for out in outcomes.values()], axis=0)
         public = np.sum([out.public_classes for out in outcomes.values()], axis=0)
         uplifted = np.zeros(self.trials)
         for c in s.spend_uplift_channels:
             if c in outcomes:
                 uplifted += outcomes[c].classes[:, _FAST]
-        self.customers.record_experiences(m, classes, uplifted)
+        judged = np.sum(
+            [
+                judged_classes(out.classes, v[f"channels.{c}.retry_share"], x.retry_outcome)
+                for c, out in outcomes.items()
+            ],
+            axis=0,
+        )
+        self.customers.record_experiences(m, judged, uplifted)
         private = classes - public
         positive = public[:, _FAST] * e.positive_share + private[:, _FAST] * e.post_share[:, _FAST]
         negative = public[:, _UNRESOLVED:].sum(axis=1) + (
@@ -259,7 +290,16 @@ class World:
                 * (v["deflection.self_service_share"] if c in s.deflection_channels else 0.0)
                 * v["deflection.cost_per_self_service_contact"]
             )
-        self.lines["deflection_savings"][:, m] = -(first_cost + self_service_cost)
+        avoided_cost = np.zeros(self.trials)
+        self_service = v["deflection.self_service_share"]
+        for c, share in by_answers.items():
+            out = outcomes[c]
+            answered_share = out.answered / np.maximum(out.offered, 1e-12)
+            kept = 1.0 - self_service if c in s.deflection_channels else 1.0
+            avoided = volume[c] * DAYS_PER_MONTH * kept * share
+            avoided_cost += avoided * answered_share * v[f"channels.{c}.variable_cost_per_contact"]
+        self.lines["deflection_savings"][:, m] = avoided_cost
+        self.lines["contact_handling"][:, m] = first_cost + self_service_cost + avoided_cost
         self.lines["repeat_contact_savings"][:, m] = -repeat_cost
         self.lines["agents"][:, m] = agents
         self.lines["tools"][:, m] = v["program.monthly_tools_cost"]

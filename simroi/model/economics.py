@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special
 
 from simroi.scenario.quantiles import poisson_ppf
+from simroi.scenario.spec import EXPERIENCE_CLASSES
 
 __all__ = [
     "LINE_ITEMS_BENEFIT",
@@ -35,6 +36,7 @@ __all__ = [
     "WomReach",
     "clv",
     "excess_churn_profile",
+    "judged_classes",
     "monthly_discount_rate",
     "post_impressions",
 ]
@@ -47,7 +49,7 @@ LINE_ITEMS_BENEFIT = (
     "repeat_contact_savings",
     "terminal_value",
 )
-LINE_ITEMS_COST = ("agents", "tools", "setup", "training")
+LINE_ITEMS_COST = ("agents", "contact_handling", "tools", "setup", "training")
 
 
 def clv(margin: np.ndarray | float, retention: np.ndarray | float, discount: np.ndarray | float):
@@ -65,6 +67,28 @@ def clv(margin: np.ndarray | float, retention: np.ndarray | float, discount: np.
 def monthly_discount_rate(annual: np.ndarray) -> np.ndarray:
     """The monthly rate equivalent to an annual discount rate."""
     return np.power(1.0 + np.asarray(annual, dtype=float), 1.0 / 12.0) - 1.0
+
+
+def judged_classes(classes: np.ndarray, retry_share: np.ndarray | float, rule: str) -> np.ndarray:
+    """Contacts by the class their customer is judged by, (trials, 5) like ``classes``.
+
+    Under ``rule == "final"`` the retrying share of abandoned and ignored contacts moves to the
+    unresolved class (the effort of coming back; the retry itself is a contact of next month
+    and counts with its own outcome); under ``"each"`` the classes are returned unchanged. The
+    total is kept: every contact is judged once.
+    """
+    if rule == "each":
+        return classes
+    out = classes.copy()
+    share = np.asarray(retry_share, dtype=float)
+    unresolved, abandoned, ignored = (
+        EXPERIENCE_CLASSES.index(k) for k in ("unresolved", "abandoned", "ignored")
+    )
+    retried = share * (classes[:, abandoned] + classes[:, ignored])
+    out[:, abandoned] -= share * classes[:, abandoned]
+    out[:, ignored] -= share * classes[:, ignored]
+    out[:, unresolved] += retried
+    return out
 
 
 def excess_churn_profile(hazard: np.ndarray, multiplier: np.ndarray, months: int) -> np.ndarray:

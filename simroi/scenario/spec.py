@@ -280,6 +280,13 @@ class ExperienceSpec(_Spec):
     recovery restores baseline churn and does not beat it (the service-recovery paradox lifts
     satisfaction, not repurchase: de Matos, Henrique & Rossi 2007), so every multiplier is ≥ 1.
     A contact is "fast" when it is answered within its channel's SLA threshold.
+
+    Retries (``retry_outcome``): an unresolved contact always counts as "unresolved" — the
+    effort of coming back — and its repeat contact counts as its own contact. Under "final"
+    (the default) an abandoned or ignored customer who retries (``channels.*.retry_share``) is
+    treated the same way: the failed contact is charged as "unresolved" (the effort) instead of
+    its own class, and the retry counts with whatever outcome it gets. Under "each" the failed
+    contact keeps its full class. Word of mouth is not affected: a post, once written, stays.
     """
 
     effect_months: int = Field(12, ge=1, le=120)
@@ -297,6 +304,14 @@ class ExperienceSpec(_Spec):
         "share, i.e. social)",
     )
     spend_uplift_months: int = Field(6, ge=1, le=120)
+    retry_outcome: Literal["final", "each"] = Field(
+        "final",
+        description="how a customer who retried after an abandoned call or an ignored post is "
+        "judged: 'final' (the retry's own outcome, plus the effort of having had to come back, "
+        "charged at churn_multiplier_unresolved; CEB: repeat contacts and channel switching drive "
+        "disloyalty) or 'each' (the failed contact keeps its full penalty and the retry counts "
+        "too)",
+    )
 
 
 class WordOfMouthSpec(_Spec):

@@ -13,6 +13,7 @@ from simroi.model.economics import (
     WomReach,
     clv,
     excess_churn_profile,
+    judged_classes,
     monthly_discount_rate,
     post_impressions,
 )
@@ -145,3 +146,34 @@ def test_a_generator_draws_just_the_tail_rows_an_array_would_give() -> None:
     table = np.random.default_rng(9).random((MAX_TAIL_POSTS, 300))
     lazy = post_impressions(posts, rate, reach, u, np.random.default_rng(9))
     np.testing.assert_array_equal(lazy, post_impressions(posts, rate, reach, u, table))
+
+
+def test_a_retried_failure_is_judged_by_the_effort_not_its_own_class() -> None:
+    # Hand-worked: 10 fast, 5 slow, 4 unresolved, 6 abandoned, 8 ignored; half of the failed
+    # customers retry. Under "final" 3 abandoned and 4 ignored become "unresolved" (the effort of
+    # coming back): 4 + 3 + 4 = 11; under "each" nothing moves.
+    classes = np.array([[10.0, 5.0, 4.0, 6.0, 8.0]])
+    final = judged_classes(classes, np.array([0.5]), "final")
+    np.testing.assert_array_equal(final, [[10.0, 5.0, 11.0, 3.0, 4.0]])
+    np.testing.assert_array_equal(judged_classes(classes, np.array([0.5]), "each"), classes)
+    assert final.sum() == classes.sum()
+
+
+def test_an_ignored_poster_served_on_retry_carries_only_the_effort_penalty() -> None:
+    # One ignored post whose author retries (share 1) and is resolved fast next month. "final":
+    # extra churn = the unresolved (effort) profile from this month, nothing from the fast retry;
+    # "each": the full ignored profile plus nothing from the retry.
+    multipliers = np.array([[1.0, 1.0, 1.2, 1.5, 1.6]] * 3)
+    hazard = np.full(3, 0.02)
+    ignored = np.zeros((3, 5))
+    ignored[:, 4] = 1.0
+    retry = np.zeros((3, 5))
+    retry[:, 0] = 1.0
+    extra = {}
+    for rule in ("final", "each"):
+        state = CustomerState(_inputs(churn_multipliers=multipliers), 24)
+        state.record_experiences(0, judged_classes(ignored, np.ones(3), rule), np.zeros(3))
+        state.record_experiences(1, judged_classes(retry, np.ones(3), rule), np.zeros(3))
+        extra[rule] = state.extra_churn[:, :12]
+    np.testing.assert_allclose(extra["final"], excess_churn_profile(hazard, np.full(3, 1.2), 12))
+    np.testing.assert_allclose(extra["each"], excess_churn_profile(hazard, np.full(3, 1.6), 12))
