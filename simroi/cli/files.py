@@ -90,18 +90,24 @@ def inputs(
 
     Where the scenario correlates inputs, the requested rank correlations are shown beside the
     ones achieved by the sampler (Iman–Conover on 2,000 trials drawn by the scenario's sampling
-    method, Latin hypercube by default).
+    method, Latin hypercube by default). Where it orders inputs ([[orderings]]), each ordering
+    is shown with the share of those trials in which it holds (all of them: comonotone draws).
     """
     from simroi.cli.render import render_assumptions
     from simroi.scenario.load import load_scenario
-    from simroi.scenario.sampling import achieved_correlations
+    from simroi.scenario.sampling import achieved_correlations, held_orderings
     from simroi.scenario.spec import assumptions
 
     loaded = load_scenario(scenario, overrides=overrides)
     rows = assumptions(loaded.program)
     correlations = achieved_correlations(loaded.program)
+    orderings = held_orderings(loaded.program)
     if as_json:
-        data = {"inputs": rows, "correlations": [c.to_json() for c in correlations]}
+        data = {
+            "inputs": rows,
+            "correlations": [c.to_json() for c in correlations],
+            "orderings": [o.to_json() for o in orderings],
+        }
         click.echo(json.dumps(data, indent=2))
         return
     console = console_for(ctx)
@@ -110,6 +116,12 @@ def inputs(
         console.print(
             f"rank correlation {c.a} ~ {c.b}: requested {c.requested:+.2f}, "
             f"achieved {c.achieved:+.2f}",
+            markup=False,
+        )
+    for o in orderings:
+        why = f" ({o.note})" if o.note else ""
+        console.print(
+            f"ordered {' ≤ '.join(o.inputs)}{why}: holds in {o.held:.1%} of sampled trials",
             markup=False,
         )
 

@@ -3,6 +3,7 @@ loader refuses orderings the ranges cannot satisfy, with one line each."""
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from simroi.scenario.load import bundled_scenarios, load_scenario
 from simroi.scenario.ordering import ORDERING_GRID, first_crossing
 from simroi.scenario.quantiles import open_uniforms
 from simroi.scenario.quantity import Distribution
-from simroi.scenario.sampling import _latin_hypercube, sample_inputs
+from simroi.scenario.sampling import _latin_hypercube, held_orderings, sample_inputs
 
 STREAMS = Streams(entropy=20_261_206, block=0)
 DEFAULT = bundled_scenarios()["default"]
@@ -292,3 +293,23 @@ def test_inputs_and_schema_still_work() -> None:
     schema = runner.invoke(main, ["schema"])
     assert schema.exit_code == 0
     assert "orderings" in schema.output and "OrderingSpec" in schema.output
+
+
+def test_simroi_inputs_shows_each_ordering_and_that_it_holds() -> None:
+    program = load_scenario().program
+    shown = held_orderings(program)
+    assert [list(o.inputs) for o in shown] == [g.inputs for g in program.orderings]
+    assert all(o.held == 1.0 for o in shown)
+    out = CliRunner().invoke(main, ["inputs", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["orderings"] == [o.to_json() for o in shown]
+    text = CliRunner().invoke(main, ["inputs"]).output
+    first = program.orderings[0].inputs
+    assert f"ordered {' ≤ '.join(first)}" in " ".join(text.split())
+    # Where the quantile functions cross, comonotone draws cannot hold; the check sees it.
+    crossed = program.model_copy(
+        update={
+            "orderings": [program.orderings[0].model_copy(update={"inputs": list(reversed(first))})]
+        }
+    )
+    assert held_orderings(crossed)[0].held < 1.0
