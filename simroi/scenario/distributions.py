@@ -33,6 +33,7 @@ from scipy import special
 
 from simroi.estimates import Z_ONE_SIDED_90, Z_ONE_SIDED_95
 from simroi.scenario.quantiles import FloatArray, beta_ppf, open_uniforms, scipy_stats
+from simroi.scenario.representable import numeric_problems
 
 __all__ = [
     "Beta",
@@ -89,7 +90,7 @@ class DistributionBase(BaseModel):
 
     @model_validator(mode="after")
     def _check_parameters(self) -> Self:
-        if problems := self._problems():
+        if problems := self._problems() or numeric_problems(self):
             raise PydanticCustomError(
                 "distribution_parameters", "{rule}", {"rule": "; ".join(problems)}
             )
@@ -133,7 +134,7 @@ class DistributionBase(BaseModel):
         if form is None:
             return np.asarray(self._scipy().ppf(q), dtype=np.float64)
         core, scale, loc = form
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             x = np.asarray(core(q) * scale + loc, dtype=np.float64)
         return np.where((q >= 0) & (q <= 1), x, np.nan)
 
