@@ -416,8 +416,11 @@ def _load_baseline(
     if inline is not None:
         merged = _deep_merge(raw, inline)
         merged.setdefault("scenario", {})
-        if "name" not in inline.get("scenario", {}):
-            merged["scenario"]["name"] = f"{raw['scenario']['name']} (baseline)"
+        meta, own, program_meta = merged["scenario"], inline.get("scenario"), raw.get("scenario")
+        # Tables of the wrong type are left for the validator to report.
+        named = isinstance(own, dict) and "name" in own
+        if isinstance(meta, dict) and isinstance(program_meta, dict) and not named:
+            meta["name"] = f"{program_meta.get('name')} (baseline)"
         return _validate(merged, f"{source} [baseline]", is_baseline=True)
     if baseline_file is None:
         return None

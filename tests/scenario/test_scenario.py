@@ -357,3 +357,17 @@ def test_scenario_error_is_a_value_error() -> None:
     (problem,) = info.value.problems  # file, key, rule and value
     assert problem.startswith(f"{DEFAULT}: customers.monthly_churn: ")
     assert "probability in [0, 1]" in problem and problem.endswith("(got 2)")
+
+
+def test_a_baseline_scenario_table_that_is_not_a_table_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    # Found by the fuzzer (tests/cli/test_fuzz.py): `[baseline] scenario = -1e308`.
+    text = bundled_scenarios()["default"].read_text()
+    old = next(
+        x for x in text.splitlines() if x.startswith('scenario = { name = "default baseline"')
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, "scenario = -1e308"))
+    with pytest.raises(ScenarioError, match=r"\[baseline\]: scenario: .*got -1e\+308"):
+        load_scenario(bad)
