@@ -30,6 +30,7 @@ __all__ = [
     "PERCENTILES",
     "markdown",
     "monthly_csv",
+    "monthly_rows",
     "percentile_rows",
     "summary_csv",
     "summary_json",
@@ -92,14 +93,22 @@ def monthly_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(MONTHLY_COLUMNS)
+    for name, metric, month, *values in monthly_rows(report):
+        writer.writerow([name, metric, month, *(_number(v) for v in values)])
+    return buffer.getvalue()
+
+
+def monthly_rows(report: Report) -> list[list[Any]]:
+    """The rows of the month-by-month table, :data:`MONTHLY_COLUMNS`, values as floats."""
+    rows: list[list[Any]] = []
     for r in report.runs:
         if r.monthly is None:
             continue
         for metric, band in r.monthly.bands.items():
             for i, month in enumerate(r.monthly.months):
-                values = (band[k][i] for k in MONTHLY_COLUMNS[3:])
-                writer.writerow([r.name, metric, int(month), *(_number(v) for v in values)])
-    return buffer.getvalue()
+                values = [float(band[k][i]) for k in MONTHLY_COLUMNS[3:]]
+                rows.append([r.name, metric, int(month), *values])
+    return rows
 
 
 def _cell(text: str) -> str:

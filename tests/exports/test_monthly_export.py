@@ -106,3 +106,15 @@ def test_markdown_and_csv_hold_the_lifetime_rows(synthetic_run: RunResult, tmp_p
     npv = interval(synthetic_run.samples["lifetime.npv"])
     assert float(rows["lifetime.npv"]["p50"]) == npv.p50
     assert rows["lifetime.npv"]["section"] == "Return (lifetime view)"
+
+
+def test_the_workbook_has_the_monthly_sheet(synthetic_run: RunResult, tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    export(synthetic_run, [tmp_path / "book.xlsx", tmp_path / "monthly.csv"])
+    sheet = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["Monthly"].values)
+    assert sheet[0] == MONTHLY_COLUMNS
+    rows = _rows(tmp_path / "monthly.csv")
+    assert len(sheet) == len(rows) + 1
+    for cells, line in zip(sheet[1:], rows, strict=True):
+        assert cells[:3] == (line["run"], line["metric"], int(line["month"]))
+        assert cells[3:] == pytest.approx([float(line[k]) for k in ("p05", "p50", "p95")])
