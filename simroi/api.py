@@ -204,8 +204,10 @@ def run(
     Returns
     -------
     RunSummary
-        ROI, NPV, payback, each line, KPIs and objectives with intervals; ``.samples`` the
-        per-trial arrays; ``.result`` the :class:`~simroi.execution.result.RunResult`, whose
+        ROI, NPV, payback, each line, KPIs and objectives with intervals; ``.lifetime`` the
+        lifetime view's ROI and NPV beside them; ``.monthly`` the P5/P50/P95 of every KPI
+        month by month; ``.samples`` the per-trial arrays (``.result.monthly`` the
+        month-by-month ones); ``.result`` the :class:`~simroi.execution.result.RunResult`, whose
         ``provenance.command`` is the call that replays it (none for a loaded scenario that
         its file alone does not give again: pass the name and ``overrides`` instead).
 
@@ -227,6 +229,8 @@ def run(
     (40, (40,))
     >>> 0 <= summary.prob_roi_positive.value <= 1
     True
+    >>> summary.monthly.bands["customers_kept"]["p50"].shape  # one value a month
+    (3,)
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)  # checked first
     overrides = _overrides(overrides)

@@ -141,6 +141,23 @@ def make_synthetic_run(
             "input.deflection.contacts_deflected_per_public_answer": deflected,
         }
     )
+    # The lifetime view: the customers kept, valued at the horizon, on top of the TEI NPV.
+    kept_value = 40_000.0 * margin * reach * saturation
+    samples["lifetime.npv"] = npv - pv["terminal_value"] + kept_value
+    samples["lifetime.roi"] = samples["lifetime.npv"] / pv_costs
+    kept = (250.0 * reach * saturation)[:, None] * months[None, :] * ramp
+    by_month = {
+        "program.social.service_level": np.clip(
+            samples["kpi.program.social.service_level"][:, None] * ramp, 0.0, 1.0
+        ),
+        "program.social.agents": np.full((n, horizon), 1.45 * agents),
+        "program.customers": 500_000.0 + kept,
+        "baseline.customers": np.full((n, horizon), 500_000.0),
+        "customers_kept": kept,
+        "net_cash_flow": net[:, 1:],
+        "cumulative_net_cash_flow": cumulative[:, 1:],
+    }
+    monthly_kpis = {k: v.astype(np.float32) for k, v in by_month.items()}
     meta: dict[str, Any] = {
         "description": "Mid-size consumer brand starts a social care team "
         "(baseline: social posts go unanswered)",
@@ -171,7 +188,8 @@ def make_synthetic_run(
     }
     if sensitivity:
         meta["sensitivity"] = synthetic_sensitivity()
-    return RunResult(synthetic_provenance(name, n, seed), samples, net, meta)
+    provenance = synthetic_provenance(name, n, seed)
+    return RunResult(provenance, samples, net, meta, monthly=monthly_kpis)
 
 
 def synthetic_assumptions() -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from simroi.analysis.monthly import MonthlyBands, monthly_bands
 from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import Probability, mean_estimate, prob_positive, probability
@@ -28,23 +29,37 @@ __all__ = [
     "ROI_UNDEFINED_NOTE",
     "Interval",
     "ObjectiveOutcome",
+    "ReturnView",
     "RunSummary",
     "TeiView",
     "all_objectives_met",
     "interval",
+    "lifetime_view",
     "metric_samples",
     "objective_met",
     "objective_outcomes",
     "payback_threshold",
     "pays_back_within",
     "require_baseline",
+    "return_view",
     "summarize",
     "tei_view",
+    "views_note",
 ]
 
 ROI_UNDEFINED_NOTE = (
     "ROI is undefined in trials with no incremental cost; NPV is reported for all trials"
 )
+
+
+def views_note(horizon_months: int | None) -> str:
+    """Which view is the headline, and why: one sentence for every output that shows both."""
+    months = f"{horizon_months}-month" if horizon_months else "horizon"
+    return (
+        f"Headline: the {months} (TEI) view — it counts no value after the horizon, the "
+        "conservative view finance uses; the lifetime view adds the value at the horizon of "
+        "the customers the program keeps (their CLV, net of excess churn already scheduled)."
+    )
 
 
 def require_baseline(loaded: LoadedScenario) -> None:
@@ -100,6 +115,53 @@ def interval(values: np.ndarray) -> Interval:
     p05, p50, p95 = np.percentile(ok, [5, 50, 95])
     mean = mean_estimate(ok)
     return Interval(mean.value, float(p05), float(p50), float(p95), mean.mcse, ok.size / n)
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """ROI and NPV of one view of the return (the three-year TEI view or the lifetime view):
+    each interval with the chance it is positive."""
+
+    roi: Interval
+    prob_roi_positive: Probability
+    npv: Interval
+    prob_npv_positive: Probability
+
+    @property
+    def roi_note(self) -> str:
+        """Why ROI is undefined in some trials, or an empty string when it is defined in all."""
+        return ROI_UNDEFINED_NOTE if self.roi.defined < 1.0 else ""
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """``{"roi": {...}, "npv": {...}}``: each interval with ``prob_positive`` and its
+        Monte Carlo s.e. (and, for ROI, a ``note`` when it is undefined in some trials)."""
+        roi: dict[str, Any] = self.roi.to_dict()
+        roi.update(
+            prob_positive=self.prob_roi_positive.value,
+            prob_positive_mcse=self.prob_roi_positive.mcse,
+        )
+        if self.roi_note:
+            roi["note"] = self.roi_note
+        npv: dict[str, Any] = self.npv.to_dict()
+        npv.update(
+            prob_positive=self.prob_npv_positive.value,
+            prob_positive_mcse=self.prob_npv_positive.mcse,
+        )
+        return json_ready({"roi": roi, "npv": npv})
+
+
+def return_view(roi: np.ndarray, npv: np.ndarray) -> ReturnView:
+    """The :class:`ReturnView` of per-trial ROI and NPV samples (each (trials,))."""
+    return ReturnView(interval(roi), prob_positive(roi), interval(npv), prob_positive(npv))
+
+
+def lifetime_view(result: RunResult) -> ReturnView | None:
+    """The lifetime view's ROI and NPV (:mod:`simroi.model.lifetime`); None in a result file
+    written before it existed."""
+    s = result.samples
+    if "lifetime.roi" not in s or "lifetime.npv" not in s:
+        return None
+    return return_view(s["lifetime.roi"], s["lifetime.npv"])
 
 
 @dataclass(frozen=True)
@@ -242,6 +304,8 @@ class RunSummary:
     stay at hand (:attr:`samples`, :meth:`to_frame`). ``lines`` maps each benefit and cost line
     (``retained_margin``, ``agents``, …) to the interval of its present value; ``kpis`` maps
     ``program`` and ``baseline`` to each KPI's interval (``phone.service_level``, …).
+    ``lifetime`` is the lifetime view beside the three-year one (the headline, :func:`views_note`);
+    ``monthly`` the month-by-month bands; each None when the result does not hold them.
     """
 
     result: RunResult
@@ -257,6 +321,8 @@ class RunSummary:
     tei: TeiView
     objectives: tuple[ObjectiveOutcome, ...]
     kpis: Mapping[str, Mapping[str, Interval]]
+    lifetime: ReturnView | None = None
+    monthly: MonthlyBands | None = None
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -288,21 +354,17 @@ class RunSummary:
         """Why ROI is undefined in some trials, or an empty string when it is defined in all."""
         return ROI_UNDEFINED_NOTE if self.roi.defined < 1.0 else ""
 
+    @property
+    def views_note(self) -> str:
+        """Which view of the return is the headline, and why (:func:`views_note`)."""
+        return views_note(self.horizon_months)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``simroi run --json`` (NaN becomes null)."""
         prov = self.result.provenance
-        roi: dict[str, Any] = self.roi.to_dict()
-        roi.update(
-            prob_positive=self.prob_roi_positive.value,
-            prob_positive_mcse=self.prob_roi_positive.mcse,
-        )
-        if self.roi_note:
-            roi["note"] = self.roi_note
-        npv: dict[str, Any] = self.npv.to_dict()
-        npv.update(
-            prob_positive=self.prob_npv_positive.value,
-            prob_positive_mcse=self.prob_npv_positive.mcse,
-        )
+        three_year = ReturnView(
+            self.roi, self.prob_roi_positive, self.npv, self.prob_npv_positive
+        ).to_dict()
         payback: dict[str, Any] = self.payback_months.to_dict()
         payback.update(
             prob_no_payback=self.prob_no_payback.value,
@@ -325,8 +387,7 @@ class RunSummary:
                 "currency": self.currency,
                 "horizon_months": self.result.meta.get("horizon_months"),
                 "stop_reason": prov.stop_reason,
-                "roi": roi,
-                "npv": npv,
+                **three_year,
                 "payback_months": payback,
                 "pv_benefits": self.pv_benefits.to_dict(),
                 "pv_costs": self.pv_costs.to_dict(),
@@ -338,8 +399,18 @@ class RunSummary:
                     world: {k: v.to_dict() for k, v in kpis.items()}
                     for world, kpis in self.kpis.items()
                 },
+                **self._later_views(),
             }
         )
+
+    def _later_views(self) -> dict[str, Any]:
+        """``lifetime`` (with the note on which view is the headline) and ``monthly``."""
+        out: dict[str, Any] = {}
+        if self.lifetime is not None:
+            out["lifetime"] = {**self.lifetime.to_dict(), "note": self.views_note}
+        if self.monthly is not None:
+            out["monthly"] = self.monthly.to_dict()
+        return out
 
     def to_frame(self) -> Any:
         """The per-trial samples as a pandas DataFrame: a row per trial, a column per sample.
@@ -431,4 +502,6 @@ def summarize(result: RunResult) -> RunSummary:
         tei=tei_view(result),
         objectives=tuple(objective_outcomes(result)),
         kpis=kpis,
+        lifetime=lifetime_view(result),
+        monthly=monthly_bands(result),
     )

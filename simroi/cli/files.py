@@ -176,6 +176,8 @@ def export_command(
       .xlsx         summary, percentiles, cash flow, assumptions, raw trials (needs openpyxl)
       .trials.csv   every per-trial sample, one row per run and trial
       .trials.npz   every per-trial sample as NumPy arrays
+      monthly.csv   month by month, tidy (long): one row per run, metric and month with
+                    P5, P50, P95 (run, metric, month, p05, p50, p95); or NAME.monthly.csv
 
     All targets are checked before any file is written; each file is written atomically.
 

@@ -47,6 +47,7 @@ __all__ = [
     "render_scenarios",
     "render_sensitivity",
     "render_sweep",
+    "render_views",
 ]
 
 #: The social-media KPIs shown under the channels' (the customer count is not a KPI here).
@@ -116,6 +117,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     )
     if summary.roi_note:
         console.print(f"[yellow]Note:[/yellow] {summary.roi_note}")
+    render_views(summary, console)
     lines = Table(title="Benefits and costs (present value, incremental)", title_justify="left")
     for col in ("line", "mean", "P5", "P50", "P95"):
         lines.add_column(col, justify="right" if col != "line" else "left")
@@ -140,6 +142,42 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         console.print(obj)
     if prov.stop_reason.startswith(("converged", "stopped")):
         console.print(f"Trials: {prov.stop_reason}")
+
+
+def render_views(summary: RunSummary, console: Console) -> None:
+    """The three-year (TEI) view and the lifetime view side by side, and which is the headline.
+
+    Prints nothing for a result without the lifetime view (files written before it existed).
+    """
+    lifetime = summary.lifetime
+    if lifetime is None:
+        return
+    cur = summary.currency
+    horizon = summary.horizon_months
+    three_year = f"{horizon}-month view (TEI, headline)" if horizon else "TEI view (headline)"
+    table = Table(
+        title="Two views of the return: P50 [P5–P95]", title_justify="left", show_lines=False
+    )
+    for col in ("", three_year, "lifetime view"):
+        table.add_column(col, justify="right" if col else "left")
+    cash = _scale(x for iv in (summary.npv, lifetime.npv) for x in _spread(iv))
+    table.add_row(
+        "ROI",
+        _band(summary.roi, "pct", cur, None, "p50"),
+        _band(lifetime.roi, "pct", cur, None, "p50"),
+    )
+    table.add_row(
+        "NPV",
+        _band(summary.npv, "money", cur, cash, "p50"),
+        _band(lifetime.npv, "money", cur, cash, "p50"),
+    )
+    table.add_row(
+        "P(ROI > 0)",
+        pct(summary.prob_roi_positive.value, PCT_DIGITS),
+        pct(lifetime.prob_roi_positive.value, PCT_DIGITS),
+    )
+    console.print(table)
+    console.print(summary.views_note)
 
 
 def render_kpis(summary: RunSummary, console: Console) -> None:

@@ -91,7 +91,13 @@ class RunResult:
     ``pv.<line>``, ``kpi.<program|baseline>.<channel>.<kpi>`` and ``kpi.<world>.<metric>``,
     ``input.<dotted.key>``. ``net_by_month`` (trials, horizon + 1) is the incremental net cash
     flow with t0 first (absent for very large runs). ``meta`` carries the scenario description,
-    objectives, assumptions table and currency for reports.
+    objectives, assumptions table and currency for reports. ``samples`` also holds the lifetime
+    view, ``lifetime.npv`` and ``lifetime.roi`` (:mod:`simroi.model.lifetime`).
+
+    ``monthly`` maps each month-by-month KPI (``program.phone.service_level``,
+    ``baseline.customers``, ``customers_kept``, ``net_cash_flow``, …; see
+    :mod:`simroi.model.monthly`) to a (trials, horizon) float32 array, month 1 first; empty for
+    very large runs and in files written before it existed.
     """
 
     provenance: Provenance
@@ -99,6 +105,7 @@ class RunResult:
     net_by_month: np.ndarray | None
     meta: dict[str, Any] = field(default_factory=dict)
     kind: str = "run"
+    monthly: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def trials(self) -> int:
@@ -115,6 +122,7 @@ class RunResult:
     def save(self, path: str | Path) -> Path:
         """Write the result atomically to ``path`` (``.npz``); returns the path."""
         arrays = {f"s/{k}": v for k, v in self.samples.items()}
+        arrays.update({f"m/{k}": v for k, v in self.monthly.items()})
         if self.net_by_month is not None:
             arrays["net_by_month"] = self.net_by_month
         meta = {"provenance": self.provenance.to_json(), **self.meta}
@@ -127,8 +135,9 @@ class RunResult:
         if kind != "run":
             raise ResultFileError(f"{path}: holds a {kind!r} result, not a run")
         samples = {k.removeprefix("s/"): v for k, v in arrays.items() if k.startswith("s/")}
+        monthly = {k.removeprefix("m/"): v for k, v in arrays.items() if k.startswith("m/")}
         provenance = Provenance.from_json(meta.pop("provenance"))
-        return cls(provenance, samples, arrays.get("net_by_month"), meta)
+        return cls(provenance, samples, arrays.get("net_by_month"), meta, monthly=monthly)
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
@@ -233,6 +242,7 @@ class ResultSet:
         runs_meta = []
         for i, run in enumerate(self.runs):
             arrays.update({f"r{i}/s/{k}": v for k, v in run.samples.items()})
+            arrays.update({f"r{i}/m/{k}": v for k, v in run.monthly.items()})
             if run.net_by_month is not None:
                 arrays[f"r{i}/net_by_month"] = run.net_by_month
             runs_meta.append({"provenance": run.provenance.to_json(), **run.meta})
@@ -248,9 +258,12 @@ class ResultSet:
         for i, run_meta in enumerate(meta.pop("runs", [])):
             prefix = f"r{i}/s/"
             samples = {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+            m = f"r{i}/m/"
+            monthly = {k.removeprefix(m): v for k, v in arrays.items() if k.startswith(m)}
             run_meta = dict(run_meta)
             provenance = Provenance.from_json(run_meta.pop("provenance"))
-            runs.append(RunResult(provenance, samples, arrays.get(f"r{i}/net_by_month"), run_meta))
+            net = arrays.get(f"r{i}/net_by_month")
+            runs.append(RunResult(provenance, samples, net, run_meta, monthly=monthly))
         return cls(kind, runs, meta)
 
 

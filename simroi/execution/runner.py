@@ -8,7 +8,8 @@ interrupted and resumed from a checkpoint (:mod:`simroi.execution.checkpoint`).
 Memory is bounded by the block size, not the trial count. Blocks are streamed: at most two per
 worker are in flight, and each finished block is reduced into the run's preallocated per-trial
 arrays (float64 scalars per trial, plus the monthly cash flows up to
-:data:`MONTHLY_KEEP_LIMIT` trials) and dropped, so a million trials hold about one kilobyte per
+:data:`MONTHLY_KEEP_LIMIT` trials and the month-by-month KPIs, float32, up to
+:data:`MONTHLY_KPIS_LIMIT` trials) and dropped, so a million trials hold about one kilobyte per
 trial and a few blocks' working memory.
 """
 
@@ -45,6 +46,7 @@ __all__ = [
     "ENGINES",
     "EXECUTORS",
     "MONTHLY_KEEP_LIMIT",
+    "MONTHLY_KPIS_LIMIT",
     "RunInterrupted",
     "RunOptions",
     "run",
@@ -54,6 +56,9 @@ AUTO_MIN_TRIALS = 2000
 AUTO_MAX_TRIALS = 200_000
 #: Per-month cash-flow arrays are kept up to this many trials (a million trials keep scalars only).
 MONTHLY_KEEP_LIMIT = 200_000
+#: Month-by-month KPIs (about 8 kB per trial for three channels over 36 months) are kept up to
+#: this many trials: their P5/P50/P95 are settled long before, and memory stays below ~200 MB.
+MONTHLY_KPIS_LIMIT = 20_000
 #: Blocks in flight per worker: enough to keep every worker busy, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 2
 
@@ -272,8 +277,12 @@ class _Blocks:
             yield block, result
 
 
-def _flatten(part: BlockResult, keep_monthly: bool) -> dict[str, np.ndarray]:
-    """A block's per-trial arrays under their result names, in the result's key order."""
+def _flatten(part: BlockResult, keep_monthly: bool, keep_kpis: bool) -> dict[str, np.ndarray]:
+    """A block's per-trial arrays under their result names, in the result's key order.
+
+    ``keep_monthly`` keeps the monthly cash flows, ``keep_kpis`` the month-by-month KPIs
+    (``monthly.<metric>``, (trials, horizon) float32).
+    """
     out = {
         "roi": part.roi,
         "npv": part.npv,
@@ -284,8 +293,11 @@ def _flatten(part: BlockResult, keep_monthly: bool) -> dict[str, np.ndarray]:
     out.update({f"pv.{k}": v for k, v in part.pv.items()})
     out.update({f"kpi.{k}": v for k, v in part.kpis.items()})
     out.update({f"input.{k}": v for k, v in part.inputs.items()})
+    out.update({f"lifetime.{k}": v for k, v in part.lifetime.items()})
     if keep_monthly:
         out["net_by_month"] = part.net_by_month
+    if keep_kpis:
+        out.update({f"monthly.{k}": v for k, v in part.monthly.items()})
     return out
 
 
@@ -324,19 +336,32 @@ class _Samples:
             for key, values in arrays.items():
                 self.arrays[key] = np.empty((self.capacity, *values.shape[1:]), values.dtype)
         for key, values in arrays.items():
-            self.arrays[key][start : start + trials] = values
+            if key in self.arrays:  # arrays no longer kept (:meth:`drop`) are left out
+                self.arrays[key][start : start + trials] = values
         self.done[block] = trials
 
     def trials_done(self) -> int:
         """Trials in the finished blocks."""
         return sum(self.done.values())
 
-    def result(self, trials: int) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        """``(samples, net_by_month)`` of the first ``trials`` trials."""
+    def drop(self, prefix: str) -> None:
+        """Stop keeping the arrays whose names start with ``prefix``."""
+        for key in [k for k in self.arrays if k.startswith(prefix)]:
+            del self.arrays[key]
+
+    def result(
+        self, trials: int
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None, dict[str, np.ndarray]]:
+        """``(samples, net_by_month, monthly)`` of the first ``trials`` trials."""
         samples = {
             k: v if v.shape[0] == trials else v[:trials].copy() for k, v in self.arrays.items()
         }
-        return samples, samples.pop("net_by_month", None)
+        monthly = {
+            k.removeprefix("monthly."): samples.pop(k)
+            for k in list(samples)
+            if k.startswith("monthly.")
+        }
+        return samples, samples.pop("net_by_month", None), monthly
 
 
 def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
@@ -411,6 +436,7 @@ def run(
     auto = options.trials == "auto"
     target = AUTO_MIN_TRIALS if auto else int(options.trials or program.simulation.trials)
     keep_monthly = auto or target <= MONTHLY_KEEP_LIMIT
+    keep_kpis = target <= MONTHLY_KPIS_LIMIT
     samples = _Samples(capacity=target)
     stop_reason = f"fixed number of trials ({target})"
     kept: Checkpoint | None = None
@@ -438,7 +464,7 @@ def run(
                 if progress is not None and len(todo) < len(plan):
                     progress(samples.trials_done(), end)
                 for block, part in _guard_memory(blocks.run(loaded, entropy, todo), block_size):
-                    arrays = _flatten(part, keep_monthly)
+                    arrays = _flatten(part, keep_monthly, keep_kpis)
                     samples.add(block, arrays)
                     if kept is not None:
                         kept.save_block(block, arrays)
@@ -454,6 +480,9 @@ def run(
                 more = max(block_size, end // 2 // block_size * block_size)
                 more = min(more, AUTO_MAX_TRIALS - end)
                 plan = _block_sizes(more, block_size, first_block=max(samples.starts) + 1)
+                if keep_kpis and end + more > MONTHLY_KPIS_LIMIT:
+                    keep_kpis = False  # an auto run that grows past the limit drops them all
+                    samples.drop("monthly.")
                 end = samples.plan(plan, end)
     except KeyboardInterrupt:
         raise RunInterrupted(samples.trials_done(), end, entropy, path) from None
@@ -461,7 +490,7 @@ def run(
         if kept is not None and created and not samples.done:
             kept.discard()  # nothing worth resuming: do not leave an empty checkpoint behind
         raise
-    sample_arrays, monthly = samples.result(end)
+    sample_arrays, net_by_month, monthly = samples.result(end)
     provenance = Provenance(
         simroi_version=__version__,
         numpy_version=np.__version__,
@@ -477,7 +506,7 @@ def run(
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         stop_reason=stop_reason,
     )
-    return RunResult(provenance, sample_arrays, monthly, _meta(loaded))
+    return RunResult(provenance, sample_arrays, net_by_month, _meta(loaded), monthly=monthly)
 
 
 def _restore(samples: _Samples, plan: _Plan, stored: set[int], kept: Checkpoint | None) -> _Plan:

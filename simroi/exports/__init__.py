@@ -13,6 +13,7 @@ CHART_NAMES = (
     "cashflow",
     "lines",
     "objectives",
+    "ramp",
     "tornado",
     "tornado-swing",
     "compare",

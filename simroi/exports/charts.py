@@ -38,6 +38,7 @@ from simroi.exports.figure import (
     titled_figure,
     wrap,
 )
+from simroi.exports.ramp import has_ramp, ramp_figure
 from simroi.formatting import fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
@@ -53,6 +54,7 @@ def available_charts(report: Report) -> list[str]:
         "cashflow" if main.cash is not None else "",
         "lines",
         "objectives" if main.objectives else "",
+        "ramp" if has_ramp(main) else "",
     ]
     if report.kind == "run":
         names = [*detail, *("tornado", "tornado-swing")[: len(main.sensitivity)]]
@@ -492,6 +494,7 @@ _DRAW: dict[str, Callable[[Report], Figure]] = {
     "cashflow": _cashflow,
     "lines": _lines,
     "objectives": _objectives,
+    "ramp": ramp_figure,
     "tornado": lambda rep: _tornado(rep, 0),
     "tornado-swing": lambda rep: _tornado(rep, 1),
     "compare": _compare,

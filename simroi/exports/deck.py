@@ -2,7 +2,8 @@
 
 The deck opens with the answer in one sentence, then shows: for a comparison, each scenario's ROI
 with its interval and the paired differences; for a sweep, the curve with its band and the
-recommendation marked; the ROI distribution with P5/P50/P95 marked; the cumulative cash flow;
+recommendation marked; the ROI distribution with P5/P50/P95 marked; the three-year (headline)
+and lifetime views side by side; the cumulative cash flow; the ramp-up month by month;
 benefits and costs by line with intervals; the tornado when the result holds a sensitivity
 analysis; objectives and KPIs with probabilities; the assumptions table; and the provenance that
 reproduces every figure (also at the foot of every slide). The building blocks (native charts,
@@ -29,6 +30,7 @@ from simroi.exports.exhibits import (
     roi_slide,
     tornado_slides,
 )
+from simroi.exports.horizon_slides import ramp_slide, views_slide
 from simroi.exports.slides import (
     ACCENT,
     ACCENT2,
@@ -197,8 +199,10 @@ def build_deck(report: Report, template: PresentationType | None = None) -> byte
     if report.kind != "compare":
         if main.histogram.counts.sum():
             roi_slide(d, main)
+        views_slide(d, main)
         if main.cash is not None:
             cash_slide(d, [main])
+        ramp_slide(d, main)
         lines_slide(d, main)
         tornado_slides(d, main)
         objectives_slide(d, main)

@@ -15,19 +15,22 @@ from typing import IO, Any
 
 import numpy as np
 
-from simroi.analysis.summary import summarize
+from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
 from simroi.formatting import fmt, json_ready, pct, significant
-from simroi.report.run import footer
+from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = [
     "CSV_COLUMNS",
     "EXCEL_MAX_ROWS",
     "INTERVAL_HEADER",
+    "MONTHLY_COLUMNS",
     "PERCENTILES",
     "markdown",
+    "monthly_csv",
+    "monthly_rows",
     "percentile_rows",
     "summary_csv",
     "summary_json",
@@ -52,6 +55,9 @@ CSV_COLUMNS = (
     "probability_of",
 )
 
+#: The columns of the month-by-month table (tidy, long: one row per run, metric and month).
+MONTHLY_COLUMNS = ("run", "metric", "month", "p05", "p50", "p95")
+
 #: The percentiles of every per-trial array in the workbook's Percentiles sheet.
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 
@@ -74,6 +80,35 @@ def summary_csv(report: Report) -> str:
             [_number(getattr(s, c)) if c in numbers else getattr(s, c) for c in CSV_COLUMNS]
         )
     return buffer.getvalue()
+
+
+def monthly_csv(report: Report) -> str:
+    """The month-by-month bands as tidy, long CSV: one row per run, metric and month.
+
+    Columns :data:`MONTHLY_COLUMNS`; the values are the
+    :class:`~simroi.analysis.monthly.MonthlyBands` of each run (the same as ``monthly`` in
+    ``simroi run --json``), at full precision; an empty cell means undefined (a month with no
+    contact has no service level). Runs without month-by-month KPIs have no rows.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MONTHLY_COLUMNS)
+    for name, metric, month, *values in monthly_rows(report):
+        writer.writerow([name, metric, month, *(_number(v) for v in values)])
+    return buffer.getvalue()
+
+
+def monthly_rows(report: Report) -> list[list[Any]]:
+    """The rows of the month-by-month table, :data:`MONTHLY_COLUMNS`, values as floats."""
+    rows: list[list[Any]] = []
+    for r in report.runs:
+        if r.monthly is None:
+            continue
+        for metric, band in r.monthly.bands.items():
+            for i, month in enumerate(r.monthly.months):
+                values = [float(band[k][i]) for k in MONTHLY_COLUMNS[3:]]
+                rows.append([r.name, metric, int(month), *values])
+    return rows
 
 
 def _cell(text: str) -> str:
@@ -101,6 +136,11 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     cur = r.currency
     out = [f"{level} Return on investment (incremental to the baseline)", ""]
     out += _md_table(INTERVAL_HEADER, _interval_rows(r.section("Return"), cur), [1, 2, 3, 4])
+    lifetime = r.section(LIFETIME_SECTION)
+    if lifetime:
+        out += [f"{level} The lifetime view (customers kept, valued at the horizon)", ""]
+        out += _md_table(INTERVAL_HEADER, _interval_rows(lifetime, cur), [1, 2, 3, 4])
+        out += [views_note(r.horizon_months), ""]
     out += [f"{level} Benefits and costs by line (present value)", ""]
     out += _md_table(
         INTERVAL_HEADER[:5],

@@ -10,7 +10,9 @@ The format follows each target's suffix (:data:`FORMATS`):
 * ``.md`` — the same tables for Markdown (Marp, reveal.js, wikis);
 * ``.json`` — the summaries as JSON;
 * ``.xlsx`` — summary, percentiles, cash flow, assumptions and raw trials (needs openpyxl);
-* ``.trials.csv`` / ``.trials.npz`` — every per-trial sample, so nothing is a black box.
+* ``.trials.csv`` / ``.trials.npz`` — every per-trial sample, so nothing is a black box;
+* ``monthly.csv`` / ``.monthly.csv`` — P5/P50/P95 of every month-by-month KPI, tidy and long
+  (``run, metric, month, p05, p50, p95``).
 
 Every target is checked (known suffix, existing writable directory, chart names, template,
 openpyxl) and every file but the raw trials (streamed) is rendered in memory before the first
@@ -34,10 +36,12 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError, SimroiError
 from simroi.execution.result import ResultSet, RunResult, atomic_write, load_any
+from simroi.execution.runner import MONTHLY_KPIS_LIMIT
 from simroi.exports import CHART_NAMES
 from simroi.exports.tables import (
     EXCEL_MAX_ROWS,
     markdown,
+    monthly_csv,
     summary_csv,
     summary_json,
     trial_arrays,
@@ -50,6 +54,8 @@ __all__ = ["FORMATS", "Output", "export", "export_file", "load_result", "plan"]
 
 #: Suffix → what is written. Compound suffixes are matched first.
 FORMATS = {
+    ".monthly.csv": "month by month: P5/P50/P95 of every monthly KPI (tidy: run, metric, month, "
+    "p05, p50, p95); the file may be named just monthly.csv",
     ".trials.csv": "every per-trial sample as CSV (one row per run and trial)",
     ".trials.npz": "every per-trial sample as a NumPy archive",
     ".pptx": "16:9 deck with native, editable charts",
@@ -102,6 +108,8 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
 
 def _format_of(path: Path) -> str | None:
     name = path.name.lower()
+    if name == "monthly.csv":  # the month-by-month table needs no prefix
+        return ".monthly.csv"
     return next(
         (suffix for suffix in FORMATS if name.endswith(suffix) and len(name) > len(suffix)), None
     )
@@ -194,6 +202,12 @@ def plan(
             raise OutputError(f"{out.path}: named twice among the targets")
         seen.add(key)
     kinds = {out.fmt for out in outputs}
+    if ".monthly.csv" in kinds and all(r.monthly is None for r in report.runs):
+        path = next(out.path for out in outputs if out.fmt == ".monthly.csv")
+        raise OutputError(
+            f"{path}: this result keeps no month-by-month KPIs (a run of more than "
+            f"{MONTHLY_KPIS_LIMIT:,} trials, or a file written before they existed)"
+        )
     if template is not None and ".pptx" not in kinds:
         raise OutputError(f"template {template}: applies to .pptx targets, and none is given")
     if chart is not None and not kinds & {".png", ".svg"}:
@@ -276,6 +290,8 @@ def _render(report: Report, out: Output, template: Any) -> Writer:
         return _bytes(render_chart(report, out.chart, out.fmt[1:]))
     if out.fmt == ".csv":
         return _bytes(summary_csv(report).encode("utf-8"))
+    if out.fmt == ".monthly.csv":
+        return _bytes(monthly_csv(report).encode("utf-8"))
     if out.fmt == ".md":
         return _bytes(markdown(report).encode("utf-8"))
     if out.fmt == ".json":

@@ -2,7 +2,8 @@
 
 Sheets: **Summary** (the headline and every interval row, formatted as %, money or months),
 **Percentiles** (P1…P99, mean and standard deviation of every per-trial array), **Cash flow**
-(percentiles of cumulative net cash flow by month), **Sensitivity** (when the result holds one),
+(percentiles of cumulative net cash flow by month), **Monthly** (P5/P50/P95 of every
+month-by-month KPI, as ``monthly.csv``), **Sensitivity** (when the result holds one),
 **Sweep** (for a sweep), **Assumptions**, **Trials** (every per-trial sample, one row per run and
 trial) and **Provenance**. Numbers are stored as numbers (at Excel's precision, about 15
 significant digits); only the display format rounds them. Written in openpyxl's streaming mode,
@@ -18,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from simroi.analysis.views import sample_keys
-from simroi.exports.tables import CSV_COLUMNS, PERCENTILES, percentile_rows
+from simroi.exports.tables import (
+    CSV_COLUMNS,
+    MONTHLY_COLUMNS,
+    PERCENTILES,
+    monthly_rows,
+    percentile_rows,
+)
 from simroi.formatting import json_ready
 from simroi.report.types import Report
 
@@ -110,6 +117,13 @@ def build_workbook(report: Report) -> bytes:
                     ],
                     dict.fromkeys(range(2, 7), "#,##0"),
                 )
+
+    monthly = monthly_rows(report)
+    if monthly:
+        ws = sheet("Monthly", [22, 36, 8, 16, 16, 16])
+        header(ws, list(MONTHLY_COLUMNS))
+        for values in monthly:
+            row(ws, values)
 
     if report.main.sensitivity:
         ws = sheet("Sensitivity", [30, 44, 34, 14, 14, 14, 14, 14, 14, 60])

@@ -11,7 +11,7 @@ before it is returned, so memory is bounded by the block size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,8 @@ from simroi.model.economics import (
     judged_classes,
     monthly_discount_rate,
 )
+from simroi.model.lifetime import customer_equity, lifetime_returns
+from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
 from simroi.queueing.shifts import QueueState
 from simroi.randomness import Streams
@@ -53,7 +55,11 @@ class BlockResult:
     ``pv`` holds the present value of each incremental line item; ``kpis`` maps
     ``"<scenario>.<channel>.<kpi>"`` or ``"<scenario>.<metric>"`` to per-trial values over the
     horizon; ``net_by_month`` is the incremental net cash flow per month, t0 first
-    (trials, horizon + 1); ``inputs`` the program's uncertain inputs.
+    (trials, horizon + 1); ``inputs`` the program's uncertain inputs. ``lifetime`` holds the
+    lifetime view's ``npv`` and ``roi`` (:mod:`simroi.model.lifetime`); ``monthly`` maps
+    ``"<scenario>.<channel>.<kpi>"``, ``"<scenario>.customers"``, ``"customers_kept"``,
+    ``"net_cash_flow"`` and ``"cumulative_net_cash_flow"`` to (trials, horizon) float32 arrays,
+    month 1 first (:mod:`simroi.model.monthly`).
     """
 
     roi: np.ndarray
@@ -65,6 +71,8 @@ class BlockResult:
     kpis: dict[str, np.ndarray]
     net_by_month: np.ndarray
     inputs: dict[str, np.ndarray]
+    lifetime: dict[str, np.ndarray] = field(default_factory=dict)
+    monthly: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, np.ndarray]:
@@ -162,6 +170,16 @@ class World:
         }
         self.social = {k: np.zeros(trials) for k in ("public_posts", "positive", "negative")}
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
+        self.customers_by_month: list[np.ndarray] = []  # (trials,) at each month's end
+
+    def paid_hours(self, channel: str, month: int) -> np.ndarray:
+        """Paid agent hours of ``channel`` in month ``month`` (0-based), per trial (trials,).
+
+        On-queue hours grossed up for shrinkage: paid = on-queue / (1 − shrinkage). Every
+        number that follows from staffing (agents, agent cost, occupancy) is read through here.
+        """
+        paid = self.agent_hours[channel] / (1.0 - self.v[f"channels.{channel}.shrinkage"])
+        return np.broadcast_to(np.asarray(paid, dtype=float), (self.trials,)).copy()
 
     def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
         """This world's side of ``channel`` for the month of ``plan``."""
@@ -340,13 +358,10 @@ class World:
                 }
                 classes = np.sum([mo[c].classes for mo in self.months], axis=0)
                 p90 = np.stack([mo[c].response_p90_s for mo in self.months], axis=1)
-                slot_seconds = self.agent_hours[c] * spec.concurrency * 3600.0 * horizon
-                cost = (
-                    self.agent_hours[c]
-                    * horizon
-                    / (1.0 - self.v[f"channels.{c}.shrinkage"])
-                    * self.v[f"channels.{c}.cost_per_agent_hour"]
-                )
+                paid = np.sum([self.paid_hours(c, m) for m in range(horizon)], axis=0)
+                on_queue = paid * (1.0 - self.v[f"channels.{c}.shrinkage"])
+                slot_seconds = on_queue * spec.concurrency * 3600.0
+                cost = paid * self.v[f"channels.{c}.cost_per_agent_hour"]
                 out[f"{c}.service_level"] = total["within_sla"] / total["offered"]
                 out[f"{c}.abandonment"] = total["unanswered"] / total["offered"]
                 out[f"{c}.asa_seconds"] = total["wait_sum_s"] / total["answered"]
@@ -354,18 +369,15 @@ class World:
                 out[f"{c}.response_p90_hours"] = (
                     np.where(seen, p90, 0.0).sum(axis=1) / seen.sum(axis=1) / 3600.0
                 )
-                out[f"{c}.occupancy"] = (
-                    total["busy_slot_s"] / slot_seconds
-                    if slot_seconds > 0
-                    else np.full(self.trials, np.nan)
+                out[f"{c}.occupancy"] = total["busy_slot_s"] / np.where(
+                    slot_seconds > 0, slot_seconds, np.nan
                 )
                 out[f"{c}.fcr"] = classes[:, :_UNRESOLVED].sum(axis=1) / total["answered"]
                 out[f"{c}.cost_per_contact"] = cost / total["answered"]
                 out[f"{c}.offered_per_month"] = total["offered"] / horizon
                 out[f"{c}.answered_per_month"] = total["answered"] / horizon
                 out[f"{c}.repeats_per_month"] = self.repeat_total[c] / horizon
-                paid = self.agent_hours[c] / (1.0 - self.v[f"channels.{c}.shrinkage"])
-                out[f"{c}.paid_hours_per_month"] = np.broadcast_to(paid, (self.trials,)).copy()
+                out[f"{c}.paid_hours_per_month"] = paid / horizon
                 out[f"{c}.busy_hours_per_month"] = (
                     total["busy_slot_s"] / 3600.0 / spec.concurrency / horizon
                 )
@@ -378,6 +390,29 @@ class World:
             out["sentiment"] = (pos - neg) / (pos + neg)
             out["customers_at_horizon"] = self.customers.customers.copy()
         return out
+
+    def monthly(self) -> dict[str, np.ndarray]:
+        """Month-by-month KPIs per channel and the customer base, (trials, horizon) float32.
+
+        Keys ``"<channel>.<kpi>"`` (:data:`simroi.model.monthly.CHANNEL_METRICS`) and
+        ``"customers"`` (at each month's end).
+        """
+        by_month = []
+        for m, outcomes in enumerate(self.months):
+            row: dict[str, np.ndarray] = {}
+            for c in self.names:
+                p = f"channels.{c}."
+                metrics = channel_month_metrics(
+                    outcomes[c],
+                    self.paid_hours(c, m),
+                    shrinkage=self.v[p + "shrinkage"],
+                    concurrency=self.scenario.channels[c].concurrency,
+                    cost_per_agent_hour=self.v[p + "cost_per_agent_hour"],
+                )
+                row.update({f"{c}.{k}": x for k, x in metrics.items()})
+            row["customers"] = self.customers_by_month[m]
+            by_month.append(row)
+        return stack_months(by_month)
 
 
 def simulate_block(
@@ -425,6 +460,7 @@ def simulate_block(
                 worlds[key].state[c] = state
         for key, world in worlds.items():
             world.close_month(plans[key][m], outcomes[key], streams)
+            world.customers_by_month.append(world.customers.customers.copy())
     for world in worlds.values():
         world.finish()
     program = worlds["program"]
@@ -473,6 +509,17 @@ def simulate_block(
     kpis = {f"program.{k}": x for k, x in program.kpis().items()}
     if baseline is not None:
         kpis.update({f"baseline.{k}": x for k, x in baseline.kpis().items()})
+    equity = {key: customer_equity(w.customers, horizon) for key, w in worlds.items()}
+    lifetime_npv, lifetime_roi = lifetime_returns(
+        npv, pv_costs, pv["terminal_value"], equity["program"], equity.get("baseline", 0.0)
+    )
+    monthly = {f"{key}.{k}": x for key, w in worlds.items() for k, x in w.monthly().items()}
+    kept = program.customers_by_month
+    if baseline is not None:
+        kept = [a - b for a, b in zip(kept, baseline.customers_by_month, strict=True)]
+    monthly["customers_kept"] = np.stack(kept, axis=1).astype(np.float32)
+    monthly["net_cash_flow"] = net_by_month[:, 1:].astype(np.float32)
+    monthly["cumulative_net_cash_flow"] = cumulative[:, 1:].astype(np.float32)
     uncertain = loaded.program.uncertain_inputs()
     back = np.argsort(order)
     return BlockResult(
@@ -485,6 +532,8 @@ def simulate_block(
         kpis={k: x[back] for k, x in kpis.items()},
         net_by_month=net_by_month[back],
         inputs={k: drawn["program"][k] for k in uncertain},
+        lifetime={"npv": lifetime_npv[back], "roi": lifetime_roi[back]},
+        monthly={k: x[back] for k, x in monthly.items()},
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from simroi.analysis.monthly import monthly_bands
 from simroi.analysis.summary import (
     ROI_UNDEFINED_NOTE,
     all_objectives_met,
@@ -20,6 +21,7 @@ from simroi.analysis.summary import (
     payback_threshold,
     pays_back_within,
     tei_view,
+    views_note,
 )
 from simroi.errors import ResultFileError
 from simroi.estimates import Probability, prob_positive, probability
@@ -38,6 +40,7 @@ from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, St
 
 __all__ = [
     "CASH_PERCENTILES",
+    "LIFETIME_SECTION",
     "REQUIRED_SAMPLES",
     "footer",
     "run_details",
@@ -225,6 +228,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
         stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
         stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
     ]
+    stats += _lifetime_stats(result, name)
     known = [*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST]
     lines = [k.removeprefix("pv.") for k in s if k.startswith("pv.")]
     for line in sorted(lines, key=lambda x: known.index(x) if x in known else len(known)):
@@ -289,7 +293,42 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
         tei=tei_view(result),
         payback_within=within,
         sentence=sentence,
+        monthly=monthly_bands(result),
     )
+
+
+#: The section of the lifetime view's rows in every table.
+LIFETIME_SECTION = "Return (lifetime view)"
+
+
+def _lifetime_stats(result: RunResult, name: str) -> list[Stat]:
+    """The lifetime view's ROI and NPV rows (none in files written before it existed)."""
+    s = result.samples
+    if "lifetime.roi" not in s or "lifetime.npv" not in s:
+        return []
+    roi, npv = s["lifetime.roi"], s["lifetime.npv"]
+    return [
+        stat(
+            name,
+            LIFETIME_SECTION,
+            "lifetime.roi",
+            "ROI, lifetime view",
+            "pct",
+            roi,
+            prob_positive(roi),
+            "ROI > 0",
+        ),
+        stat(
+            name,
+            LIFETIME_SECTION,
+            "lifetime.npv",
+            "NPV, lifetime view",
+            "money",
+            npv,
+            prob_positive(npv),
+            "NPV > 0",
+        ),
+    ]
 
 
 def run_details(r: RunReport) -> list[str]:
@@ -308,6 +347,13 @@ def run_details(r: RunReport) -> list[str]:
         f"costs at P{significant(r.tei.cost_percentile)}): ROI {pct(r.tei.roi)}, "
         f"NPV {fmt(r.tei.npv, 'money', r.currency)}.",
     ]
+    if r.has_lifetime:
+        life = r.stat("lifetime.npv")
+        out.append(
+            f"Lifetime view (the customers kept valued at the horizon): NPV median "
+            f"{fmt(life.p50, 'money', r.currency)}, {pct(life.probability)} chance NPV > 0. "
+            + views_note(r.horizon_months)
+        )
     if r.objectives_all is not None:
         out.append(
             f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from simroi.analysis.comparison import ComparisonResult
+from simroi.analysis.monthly import MonthlyBands
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
@@ -132,6 +133,12 @@ class RunReport:
     tei: TeiView
     payback_within: Probability
     sentence: str
+    monthly: MonthlyBands | None = None  # month-by-month bands; None when the result has none
+
+    @property
+    def has_lifetime(self) -> bool:
+        """Whether the report holds the lifetime view (rows ``lifetime.roi``, ``lifetime.npv``)."""
+        return any(s.key == "lifetime.npv" for s in self.stats)
 
     @property
     def median_payback(self) -> float:

@@ -25,7 +25,7 @@ from simroi.cli.render import (
     render_sweep,
 )
 from simroi.execution.result import ResultSet, RunResult
-from simroi.formatting import fmt, interval_cells
+from simroi.formatting import cell, fmt, interval_cells, pct
 from simroi.queueing.study import QueueSpec, study_queue
 
 AMOUNT = re.compile(r"[−-]?\$(\d[\d,]*(?:\.(\d+))?)([kMB]?)")
@@ -178,3 +178,23 @@ def test_compare_repr_and_terminal_show_the_same_centre(synthetic_compare: Resul
             mean, low, high = interval_cells([value.mean, value.p05, value.p95], kind, "USD", scale)
             cell = f"{mean} [{low}–{high}]"
             assert cell in shown and cell in text, cell
+
+
+def test_a_run_shows_the_three_year_and_the_lifetime_view_side_by_side(
+    synthetic_run: RunResult,
+) -> None:
+    summary = summarize(synthetic_run)
+    text = _text(render_run_summary, summary)
+    views = _between(text, "Two views of the return", "Benefits and costs")
+    header = next(line for line in views.splitlines() if "lifetime view" in line)
+    assert header.index("36-month view (TEI, headline)") < header.index("lifetime view")
+    assert summary.lifetime is not None
+    npv_row = next(line for line in views.splitlines() if line.strip("│┃ ").startswith("NPV"))
+    ivs = (summary.npv, summary.lifetime.npv)
+    scale = max(abs(x) for iv in ivs for x in (iv.mean, iv.p05, iv.p50, iv.p95))
+    for iv in ivs:  # each view's median, in the table's one unit
+        assert f"{cell(iv.p50, 'money', summary.currency, scale)} [" in npv_row
+    lifetime_share = pct(summary.lifetime.prob_roi_positive.value, 1)
+    assert lifetime_share in views
+    assert "Headline: the 36-month (TEI) view" in " ".join(views.split())
+    _assert_one_scale(_between(views, "NPV", "P(ROI > 0)"))

@@ -47,6 +47,9 @@ def assert_identical(a: RunResult, b: RunResult) -> None:
     assert (a.net_by_month is None) == (b.net_by_month is None)
     if a.net_by_month is not None:
         np.testing.assert_array_equal(a.net_by_month, b.net_by_month, strict=True)
+    assert a.monthly.keys() == b.monthly.keys() and a.monthly
+    for key in a.monthly:
+        np.testing.assert_array_equal(a.monthly[key], b.monthly[key], err_msg=key, strict=True)
     assert a.provenance.seed == b.provenance.seed
     assert a.provenance.trials == b.provenance.trials
 

@@ -56,6 +56,9 @@ def assert_identical(a: RunResult, b: RunResult) -> None:
         np.testing.assert_array_equal(a.samples[key], b.samples[key], err_msg=key, strict=True)
     assert a.net_by_month is not None and b.net_by_month is not None
     np.testing.assert_array_equal(a.net_by_month, b.net_by_month, strict=True)
+    assert a.monthly.keys() == b.monthly.keys() and a.monthly
+    for key in a.monthly:
+        np.testing.assert_array_equal(a.monthly[key], b.monthly[key], err_msg=key, strict=True)
     assert a.provenance.seed == b.provenance.seed
     assert a.provenance.stop_reason == b.provenance.stop_reason
 
