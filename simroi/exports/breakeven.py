@@ -12,20 +12,15 @@ from __future__ import annotations
 from pptx.util import Inches
 
 from simroi.exports.slides import MUTED, SlideDeck
-from simroi.formatting import significant
-from simroi.report.alternatives import breakeven_sentence, stored_breakeven
+from simroi.report.alternatives import (
+    BREAKEVEN_HEADER,
+    breakeven_cells,
+    breakeven_sentence,
+    stored_breakeven,
+)
 from simroi.report.types import RunReport
 
-__all__ = ["BREAKEVEN_HEADER", "breakeven_slide"]
-
-#: The columns of the slide's table.
-BREAKEVEN_HEADER = (
-    "Input",
-    "Median assumed",
-    "Range",
-    "Median NPV > 0 when",
-    "P(ROI > 0) ≥ 50% when",
-)
+__all__ = ["breakeven_slide"]
 
 
 def breakeven_slide(d: SlideDeck, r: RunReport) -> None:
@@ -39,24 +34,14 @@ def breakeven_slide(d: SlideDeck, r: RunReport) -> None:
         "uncertain, on the same random numbers, and finds the value at which the median NPV "
         "crosses zero and the value at which the chance of a positive ROI reaches one half. "
         "'≤' means the target holds at or below the value, '≥' at or above it; a value outside "
-        "the input's stated range is marked, and 'never' means no value up to the input's "
-        "limits gets there on its own.",
+        "the input's stated range is marked, and 'never' means that no value searched (the "
+        "range, then outward within the input's limits) gets there on its own.",
     )
-    rows = [
-        [
-            row.label,
-            significant(row.current_median),
-            f"{significant(row.range_low)} – {significant(row.range_high)}",
-            row.npv.text(),
-            row.prob_roi_positive.text(),
-        ]
-        for row in breakeven.rows
-    ]
     d.table(
         slide,
         (x, y, w, hh - int(Inches(1.0))),
         BREAKEVEN_HEADER,
-        rows,
+        breakeven_cells(breakeven),
         [2.6, 1.3, 1.7, 2.4, 2.4],
         size=13,
         numeric=[1, 2, 3, 4],

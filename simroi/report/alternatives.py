@@ -24,7 +24,9 @@ from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
 __all__ = [
+    "BREAKEVEN_HEADER",
     "DIFFERENCES",
+    "breakeven_cells",
     "breakeven_sentence",
     "compare_report",
     "differences",
@@ -220,3 +222,29 @@ def breakeven_sentence(breakeven: BreakevenResult) -> str:
                 f"(median assumed {significant(row.current_median)})"
             )
     return "no top driver alone turns the median NPV positive within its range"
+
+
+#: The columns of every table of break-evens (slide, Markdown).
+BREAKEVEN_HEADER = (
+    "Input",
+    "Median assumed",
+    "Range",
+    "Median NPV > 0 when",
+    "P(ROI > 0) ≥ 50% when",
+)
+
+
+def breakeven_cells(breakeven: BreakevenResult) -> list[list[str]]:
+    """One row of text per driver under :data:`BREAKEVEN_HEADER`: the input, its assumed
+    median, its range, and each break-even (``≤ 32,822``, ``≥ 15.5 (above range)``, ``never:
+    not met from 0 to 44``)."""
+    return [
+        [
+            row.label,
+            significant(row.current_median),
+            f"{significant(row.range_low)} – {significant(row.range_high)}",
+            row.npv.text(),
+            row.prob_roi_positive.text(),
+        ]
+        for row in breakeven.rows
+    ]

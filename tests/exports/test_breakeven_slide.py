@@ -1,7 +1,8 @@
-"""The "What would have to be true" slide follows the break-evens a result stores."""
+"""The "What would have to be true" slide and tables follow the break-evens a result stores."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from simroi.analysis.breakeven import (
 )
 from simroi.errors import ResultFileError
 from simroi.execution.result import RunResult
-from simroi.exports.breakeven import BREAKEVEN_HEADER
 from simroi.exports.targets import export
+from simroi.report.alternatives import BREAKEVEN_HEADER
 
 TITLE = "What would have to be true"
 
@@ -87,3 +88,17 @@ def test_no_slide_without_break_evens_and_a_malformed_table_is_a_result_file_err
     with pytest.raises(ResultFileError, match="malformed break-even table"):
         export(broken, [tmp_path / "broken.pptx"])
     assert not (tmp_path / "broken.pptx").exists()
+
+
+def test_markdown_and_json_exports_carry_the_same_break_evens(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    stored = _stored()
+    run = _with(synthetic_run_with_sensitivity, stored.to_dict())
+    export(run, [tmp_path / "t.md", tmp_path / "t.json"])
+    md = (tmp_path / "t.md").read_text(encoding="utf-8")
+    assert f"## {TITLE}" in md or f"# {TITLE}" in md
+    assert "| monthly margin per customer | 8 | 4.2 – 13.3 | ≥ 9.125 | ≥ 15.5 (above range) |" in md
+    data = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert data["breakeven"] == [row.to_dict() for row in stored.rows]
+    assert data["breakeven_method"] == stored.method
