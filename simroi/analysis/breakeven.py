@@ -562,4 +562,10 @@ def run_breakeven(
                 evaluate=evaluate,
             )
         )
-    return BreakevenResult(breakeven_method(trials), trials, TOLERANCE_SHARE, tuple(rows))
+    method = breakeven_method(trials)
+    if loaded.program.scenario.baseline is not None:
+        method += (
+            "; the baseline is a separate file, whose own uncertain inputs stay drawn (an input "
+            "it shares is fixed in the program only)"
+        )
+    return BreakevenResult(method, trials, TOLERANCE_SHARE, tuple(rows))

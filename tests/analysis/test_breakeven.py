@@ -248,3 +248,18 @@ def test_a_program_that_never_breaks_even_says_so(tmp_path: Path) -> None:
     data = summary.to_dict()
     assert data["breakeven"] == [r.to_dict() for r in summary.breakeven.rows]
     assert data["breakeven_method"].startswith("each input fixed at a value in every trial")
+
+
+def test_a_baseline_in_its_own_file_is_named_in_the_method(tmp_path: Path) -> None:
+    text = Path(write_linear_scenario(tmp_path)).read_text()
+    program, _, _ = text.partition("[baseline]")
+    base = program.replace('name = "linear-setup"', 'name = "linear-base"')
+    base = base.replace("agents = 1", "agents = 0").replace("monthly_tools_cost = 1_500", "")
+    base = base.replace('setup_cost = { dist = "uniform", low = 0, high = 100000.0 }', "")
+    (tmp_path / "base.toml").write_text(base)
+    path = tmp_path / "program.toml"
+    path.write_text(program.replace("[simulation]", 'baseline = "base.toml"\n\n[simulation]'))
+    options = RunOptions(trials=20, seed=SEED, workers=1, block_size=100)
+    found = run_breakeven(str(path), [SETUP], {}, options)
+    assert found.method.endswith("(an input it shares is fixed in the program only)")
+    assert found.rows[0].label == SETUP  # no label given: the key
