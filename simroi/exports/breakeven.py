@@ -43,8 +43,9 @@ def breakeven_slide(d: SlideDeck, r: RunReport) -> None:
         BREAKEVEN_HEADER,
         breakeven_cells(breakeven),
         [2.6, 1.3, 1.7, 2.4, 2.4],
-        size=13,
-        numeric=[1, 2, 3, 4],
+        # Left-aligned throughout: the break-evens are short phrases, and right-aligned columns
+        # would shrink the font until "Median assumed" fits on one line.
+        size=15,
     )
     d.text(
         slide,
