@@ -126,9 +126,11 @@ class BreakevenPoint:
     against the input's range), or ``"never"``: no sign change anywhere in ``searched``
     (``value`` NaN). ``met_when`` says where the target is met (median NPV > 0, or
     P(ROI > 0) ≥ 50 %): ``"above"`` or ``"below"`` the break-even, or, for ``"never"``,
-    ``"always"`` (met throughout ``searched``) or ``"nowhere"``. ``bracket`` is the interval with
-    a sign change the root finder started from (None for ``"never"``); ``converged`` is False
-    when the run budget ran out first (``value`` is then the best estimate).
+    ``"always"`` (met throughout ``searched``) or ``"nowhere"``; ``flat`` marks a ``"never"``
+    whose target is the same at both ends of the range (the input alone does not move it, e.g. a
+    passenger of a correlation or an ordering). ``bracket`` is the interval with a sign change the
+    root finder started from (None for ``"never"``); ``converged`` is False when the run budget
+    ran out first (``value`` is then the best estimate).
     """
 
     target: str
@@ -138,6 +140,7 @@ class BreakevenPoint:
     searched: tuple[float, float]
     bracket: tuple[float, float] | None = None
     converged: bool = True
+    flat: bool = False
 
     @property
     def in_range(self) -> bool:
@@ -152,7 +155,8 @@ class BreakevenPoint:
         if self.status == "never":
             low, high = (significant(x) for x in self.searched)
             held = "met" if self.met_when == "always" else "not met"
-            return f"never: {held} from {low} to {high}"
+            effect = "no effect, " if self.flat else ""
+            return f"never: {effect}{held} from {low} to {high}"
         sign = "≥" if self.met_when == "above" else "≤"
         approx = "" if self.converged else " (approx.)"
         where = {"below_range": " (below range)", "above_range": " (above range)"}
@@ -169,6 +173,7 @@ class BreakevenPoint:
                 "bracket": None if self.bracket is None else list(self.bracket),
                 "searched": list(self.searched),
                 "converged": self.converged,
+                "flat": self.flat,
             }
         )
 
@@ -185,6 +190,7 @@ class BreakevenPoint:
             searched=(_number(searched[0]), _number(searched[1])),
             bracket=None if bracket is None else (_number(bracket[0]), _number(bracket[1])),
             converged=bool(data.get("converged", True)),
+            flat=bool(data.get("flat", False)),
         )
 
 
@@ -412,7 +418,7 @@ def _search(
         bracket = (low, high)
     elif f_low == f_high or not (math.isfinite(f_low) and math.isfinite(f_high)):
         # No effect on the target over the whole range: nothing to extrapolate towards.
-        return BreakevenPoint(target, math.nan, "never", _held(f_low), searched)
+        return BreakevenPoint(target, math.nan, "never", _held(f_low), searched, flat=True)
     else:
         # The side where the target is nearer zero is where it is heading.
         up = abs(f_high) < abs(f_low)

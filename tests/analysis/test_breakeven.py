@@ -103,6 +103,8 @@ def test_no_break_even_within_the_limits_is_never_with_the_side_it_stays_on() ->
     # An input with no effect: the target holds throughout, nothing to extrapolate.
     flat = _find(lambda v: Evaluation(v, 5.0, 1.0, 0.5))
     assert (flat.npv.status, flat.npv.met_when, flat.evaluations) == ("never", "always", 2)
+    assert flat.npv.flat and not row.npv.flat
+    assert flat.npv.text() == "never: no effect, met from 0 to 200"
     # Outward search stops at the values the scenario refuses, and after MAX_EXTENSIONS steps.
     refused = _find(lambda v: None if v > 300 else _linear(730.0, 730.0)(v))
     assert refused.npv.status == "never" and refused.npv.searched == (0.0, 200.0)
