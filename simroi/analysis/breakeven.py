@@ -14,7 +14,8 @@ repeated with the same seed and trials (common random numbers). Two break-evens 
 Common random numbers make each of these a deterministic function of *v*, so a bracketed root
 finder applies: Brent's method (:func:`scipy.optimize.brentq`; bisection whenever interpolation
 does not help), to an absolute tolerance of :data:`TOLERANCE_SHARE` of the input's range. The
-search starts in the input's range (its support; P0.5–P99.5 when the support is unbounded) and,
+search starts in the input's range (its support; P0.5–P99.5 when the support is unbounded, split
+at the input's median, so a target that crosses zero twice inside it is seen to cross) and,
 when the target does not change sign there, doubles the step outward on the side the target
 moves towards zero, at most :data:`MAX_EXTENSIONS` times and never past the input's physical
 limits (:func:`simroi.scenario.rules.input_limits`). A break-even found outside the range is
@@ -373,10 +374,13 @@ def find_breakeven(
             raise _Refused
         return found
 
+    # The assumed median splits the range: a tighter first bracket, and a target that crosses
+    # zero twice inside the range (an optimum) is not taken for one that never does.
+    middle = current_median if low < current_median < high else (low + high) / 2.0
     points = {}
     for target in TARGETS:
         try:
-            points[target] = _search(target, at, low, high, width, limits, xtol, max_extensions)
+            points[target] = _search(target, at, (low, middle, high), limits, xtol, max_extensions)
         except (_OutOfRuns, _Refused):  # no run left, or the range itself refused: say so
             points[target] = BreakevenPoint(
                 target, math.nan, "never", "nowhere", (low, high), converged=False
@@ -399,24 +403,28 @@ def find_breakeven(
 def _search(
     target: str,
     at: Callable[[float], Evaluation],
-    low: float,
-    high: float,
-    width: float,
+    points: tuple[float, float, float],
     limits: tuple[float, float],
     xtol: float,
     max_extensions: int,
 ) -> BreakevenPoint:
-    """One target's break-even: a bracket in the range or outward from it, then Brent."""
+    """One target's break-even: a bracket in the range (``points``: its low end, a point inside,
+    its high end; the lower half first when both halves hold one) or outward from it, then
+    Brent."""
 
     def f(value: float) -> float:
         return at(value).target(target)
 
-    f_low, f_high = f(low), f(high)
+    low, middle, high = points
+    width = high - low
+    f_low, f_middle, f_high = f(low), f(middle), f(high)
     searched = (low, high)
     bracket: tuple[float, float] | None = None
-    if _changes_sign(f_low, f_high):
-        bracket = (low, high)
-    elif f_low == f_high or not (math.isfinite(f_low) and math.isfinite(f_high)):
+    if _changes_sign(f_low, f_middle):
+        bracket = (low, middle)
+    elif _changes_sign(f_middle, f_high):
+        bracket = (middle, high)
+    elif f_low == f_middle == f_high or not (math.isfinite(f_low) and math.isfinite(f_high)):
         # No effect on the target over the whole range: nothing to extrapolate towards.
         return BreakevenPoint(target, math.nan, "never", _held(f_low), searched, flat=True)
     else:

@@ -75,8 +75,11 @@ def test_a_linear_target_is_found_in_range_within_the_tolerance_and_runs_are_sha
     assert row.prob_roi_positive.value == pytest.approx(61.0, abs=xtol)
     for point in (row.npv, row.prob_roi_positive):
         assert (point.status, point.in_range, point.met_when) == ("in_range", True, "below")
-        assert point.bracket == (0.0, 200.0) and point.converged
-    # Both ends of the range are run once for both targets; each value at most once.
+        assert point.converged
+    # The range is split at the assumed median (100): each root is bracketed in its half.
+    assert (row.npv.bracket, row.prob_roi_positive.bracket) == ((100.0, 200.0), (0.0, 100.0))
+    # Both ends and the median are run once for both targets; each value at most once.
+    assert evaluate.calls[:3] == [0.0, 100.0, 200.0]
     assert len(evaluate.calls) == len(set(evaluate.calls)) == row.evaluations
     assert row.evaluations <= 10
     assert row.npv.text() == "≤ 123.4"
@@ -102,7 +105,7 @@ def test_no_break_even_within_the_limits_is_never_with_the_side_it_stays_on() ->
     assert row.npv.text() == "never: not met from 0 to 200"
     # An input with no effect: the target holds throughout, nothing to extrapolate.
     flat = _find(lambda v: Evaluation(v, 5.0, 1.0, 0.5))
-    assert (flat.npv.status, flat.npv.met_when, flat.evaluations) == ("never", "always", 2)
+    assert (flat.npv.status, flat.npv.met_when, flat.evaluations) == ("never", "always", 3)
     assert flat.npv.flat and not row.npv.flat
     assert flat.npv.text() == "never: no effect, met from 0 to 200"
     # Outward search stops at the values the scenario refuses, and after MAX_EXTENSIONS steps.
@@ -112,13 +115,25 @@ def test_no_break_even_within_the_limits_is_never_with_the_side_it_stays_on() ->
     assert far.npv.status == "never" and far.npv.searched == (0.0, 200.0 + 200.0 * 7)
 
 
+def test_an_optimum_inside_the_range_is_not_taken_for_no_break_even() -> None:
+    # Median NPV 900 − (v − 100)², positive on (70, 130): negative at both ends of 0–200.
+    def evaluate(v: float) -> Evaluation:
+        npv = 900.0 - (v - 100.0) ** 2
+        return Evaluation(v, npv, math.nan, npv)
+
+    row = _find(evaluate)
+    assert row.npv.status == "in_range" and row.npv.met_when == "above"
+    assert row.npv.value == pytest.approx(70.0, abs=TOLERANCE_SHARE * 200.0)
+
+
 def test_a_spent_run_budget_is_reported_not_hidden() -> None:
-    # Both ends and one secant step, exact for the linear NPV; none left for P(ROI > 0).
-    row = _find(_linear(npv_root=123.4, roi_root=61.0), max_evaluations=3)
-    assert row.evaluations == 3
+    # Both ends, the median and one secant step, exact for the linear NPV; none left for
+    # P(ROI > 0), whose estimate is the midpoint of its bracket (0, 100).
+    row = _find(_linear(npv_root=123.4, roi_root=61.0), max_evaluations=4)
+    assert row.evaluations == 4
     assert row.npv.converged and row.npv.value == pytest.approx(123.4)
     assert not row.prob_roi_positive.converged
-    assert row.prob_roi_positive.text() == "≤ 100 (approx.)"  # the bracket's midpoint
+    assert row.prob_roi_positive.text() == "≤ 50 (approx.)"
 
 
 @given(st.lists(st.one_of(st.floats(-5, 5), st.just(math.nan)), min_size=1, max_size=40))
@@ -219,7 +234,7 @@ def test_break_even_of_a_setup_cost_matches_the_closed_form(tmp_path: Path) -> N
     for point in (row.npv, row.prob_roi_positive):
         assert (point.status, point.met_when, point.converged) == ("in_range", "below", True)
     assert (row.current_median, row.range_low, row.range_high) == (50_000.0, 0.0, 100_000.0)
-    assert row.evaluations <= 14
+    assert row.evaluations <= 15
 
 
 @pytest.mark.slow
