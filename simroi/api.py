@@ -15,14 +15,10 @@ engine='vectorized')``: the seed used (also when none was given), and every argu
 changes a number, nothing that does not (``workers``, ``executor``, ``scheduler``,
 ``progress``). ``simroi export`` shows it on the deck.
 
-Bad input raises a :class:`simroi.errors.SimroiError` (an ``Exception``) whose one-line message
-names the scenario file, key, rule and value, or the argument of these functions. Its
-subclasses also derive from the builtin they refine: ``ValueError`` for bad values and scenario
-files (``OptionError`` for an argument, ``ScenarioError`` for a scenario file or override,
-``ResultFileError`` for a result file that is missing, damaged or not a result,
-``ComparisonError``, ``SensitivityError``), ``OSError`` for files that cannot be read or written
-(``InputFileError``: a template; ``OutputError``: an output). A Dask cluster simroi cannot use
-and a block that runs out of memory raise ``SimroiError`` itself.
+Bad input raises a :class:`simroi.errors.SimroiError` whose one-line message names the file, key,
+rule and value, or the argument. Subclasses also derive from the builtin they refine:
+``ValueError`` (``OptionError``, ``ScenarioError``, ``ResultFileError``, ``ComparisonError``,
+``SensitivityError``) or ``OSError`` (``InputFileError``, ``OutputError``); see simroi.errors.
 """
 
 from __future__ import annotations
@@ -33,6 +29,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Literal
 
+from simroi.analysis.breakeven import DEFAULT_BREAKEVEN_TOP
 from simroi.analysis.comparison import ComparisonResult, compare_result_set, run_comparison
 from simroi.analysis.sensitivity import (
     DEFAULT_SWING_TRIALS,
@@ -398,6 +395,8 @@ def sensitivity(
     swing: bool = True,
     top: int = DEFAULT_TOP,
     swing_trials: int = DEFAULT_SWING_TRIALS,
+    breakeven: bool = False,
+    breakeven_top: int = DEFAULT_BREAKEVEN_TOP,
     trials: int | Literal["auto"] | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
@@ -414,6 +413,7 @@ def sensitivity(
     swing : also run the swing tornado (each of the ``top`` inputs at its P10 and P90, the rest
         at their medians, ``swing_trials`` trials each); else only the sampling tornado
     top : how many inputs the swing covers
+    breakeven : also find the break-evens of the ``breakeven_top`` biggest drivers (``.breakeven``)
     trials, seed, overrides, engine, workers, executor, scheduler, progress : as for :func:`run`
 
     Examples
@@ -434,6 +434,8 @@ def sensitivity(
         swing=swing,
         top=top,
         swing_trials=swing_trials,
+        breakeven=breakeven,
+        breakeven_top=breakeven_top,
         progress=progress,
     )
     command = _replay_call(
@@ -442,6 +444,8 @@ def sensitivity(
         swing=swing,
         top=top,
         swing_trials=swing_trials if swing else None,
+        breakeven=breakeven or None,
+        breakeven_top=breakeven_top if breakeven else None,
         trials=_replay_trials(trials, result.trials),
         seed=result.provenance.seed,
         overrides=overrides or None,

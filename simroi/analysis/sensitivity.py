@@ -34,6 +34,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from simroi.analysis.breakeven import (
+    DEFAULT_BREAKEVEN_TOP,
+    PLANNED_EVALUATIONS,
+    BreakevenResult,
+    run_breakeven,
+)
 from simroi.analysis.common_runs import Progress, run_common
 from simroi.analysis.summary import interval, require_baseline
 from simroi.analysis.views import samples_frame
@@ -377,6 +383,8 @@ def run_sensitivity(
     swing: bool = True,
     top: int = DEFAULT_TOP,
     swing_trials: int = DEFAULT_SWING_TRIALS,
+    breakeven: bool = False,
+    breakeven_top: int = DEFAULT_BREAKEVEN_TOP,
     progress: Progress | None = None,
 ) -> RunResult:
     """Run a scenario and compute its tornados; the base run with ``meta["sensitivity"]``.
@@ -384,7 +392,10 @@ def run_sensitivity(
     ``meta["sensitivity"]`` is ``{"method", "output", "output_label", "base", "trials",
     "rows": [...], "swing": {"method", ..., "rows": [...]} or None}`` with rows as in
     :meth:`TornadoRow.to_dict`. The swing covers the ``top`` inputs of the sampling tornado,
-    ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed.
+    ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed. With ``breakeven``,
+    ``meta["sensitivity"]["breakeven"]`` holds the break-evens of the ``breakeven_top`` first
+    inputs (:func:`simroi.analysis.breakeven.run_breakeven`, runs of the base run's trials and
+    seed), else None.
 
     Raises
     ------
@@ -398,6 +409,8 @@ def run_sensitivity(
         raise SensitivityError(f"top must be ≥ 1 (got {top})")
     if swing_trials < 1:
         raise SensitivityError(f"swing_trials must be ≥ 1 (got {swing_trials})")
+    if breakeven_top < 1:
+        raise SensitivityError(f"breakeven_top must be ≥ 1 (got {breakeven_top})")
     loaded = load_scenario(scenario, overrides=overrides)
     require_baseline(loaded)
     levels = swing_levels(loaded)
@@ -413,6 +426,7 @@ def run_sensitivity(
     )
     swung = min(top, len(levels)) if swing else 0
     total = planned_base + (2 * swung + 1) * swing_trials * bool(swing)
+    total += breakeven * min(breakeven_top, len(levels)) * PLANNED_EVALUATIONS * planned_base
 
     def base_progress(done: int, planned: int) -> None:
         if progress is not None:
@@ -455,8 +469,19 @@ def run_sensitivity(
             note=note,
         )
         swing_json = tornado.to_dict()
-    meta = {**base.meta, "sensitivity": {**sampling.to_dict(), "swing": swing_json}}
-    return replace(base, meta=meta)
+    breakeven_json: dict[str, Any] | None = None
+    if breakeven:
+        breakeven_json = run_breakeven(
+            scenario,
+            [r.input for r in sampling.rows[:breakeven_top]],
+            {r.input: r.label for r in sampling.rows},
+            replace(options, trials=base.trials, block_size=base.provenance.block_size),
+            overrides=overrides,
+            progress=progress,
+            offset=base.trials + (swing_trials * (2 * len(keys) + 1) if swing else 0),
+        ).to_dict()
+    stored = {**sampling.to_dict(), "swing": swing_json, "breakeven": breakeven_json}
+    return replace(base, meta={**base.meta, "sensitivity": stored})
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -471,6 +496,7 @@ class SensitivityResult:
     run: RunResult
     sampling: Tornado
     swing: Tornado | None
+    breakeven: BreakevenResult | None = None
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -482,10 +508,12 @@ class SensitivityResult:
         return self.run.save(path)
 
     def to_dict(self, top: int | None = None) -> dict[str, Any]:
-        """The JSON of ``simroi sensitivity --json``: the tornados and the run they are from.
+        """The JSON of ``simroi sensitivity --json``: the tornados and the run they are from;
+        ``breakeven`` (rows) and ``breakeven_method``, or null when not run.
 
         ``top`` keeps the first ``top`` rows of the sampling tornado (all when None).
         """
+        be = self.breakeven
         prov = self.run.provenance
         out = {
             "kind": "sensitivity",
@@ -496,6 +524,8 @@ class SensitivityResult:
             "currency": self.run.meta.get("currency", "USD"),
             **self.sampling.to_dict(),
             "swing": None if self.swing is None else self.swing.to_dict(),
+            "breakeven": None if be is None else [r.to_dict() for r in be.rows],
+            "breakeven_method": None if be is None else be.method,
         }
         if top is not None:
             out["rows"] = out["rows"][:top]
@@ -539,6 +569,8 @@ class SensitivityResult:
             notes.append(f"… and {len(self.sampling.rows) - len(rows)} more inputs")
         if self.swing is not None:
             notes.append(f"with a one-at-a-time swing tornado of {len(self.swing.rows)} inputs")
+        if self.breakeven is not None:
+            notes.append(f"with the break-evens of {len(self.breakeven.rows)} inputs")
         return text_table(f"SensitivityResult: {self._title()}", self._HEADER, rows, notes)
 
     def _repr_html_(self) -> str:
@@ -558,9 +590,10 @@ def summarize_sensitivity(result: RunResult) -> SensitivityResult:
         raise SensitivityError(
             f"{result.provenance.scenario_name}: this result holds no sensitivity analysis"
         )
-    swing = stored.get("swing")
+    swing, breakeven = stored.get("swing"), stored.get("breakeven")
     return SensitivityResult(
         run=result,
         sampling=Tornado.from_dict(stored),
         swing=Tornado.from_dict(swing) if isinstance(swing, dict) else None,
+        breakeven=BreakevenResult.from_dict(breakeven) if isinstance(breakeven, dict) else None,
     )

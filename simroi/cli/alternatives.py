@@ -180,11 +180,26 @@ def sweep(
     "queues and word of mouth).",
 )
 @click.option(
+    "--breakeven",
+    is_flag=True,
+    help="Also find, for each top driver, the value at which the median NPV crosses 0 and "
+    "P(ROI > 0) crosses 50%: the input fixed in every trial, the others drawn, same seed and "
+    "trials (common random numbers), to 0.1% of its range. Each step is a full run: about "
+    "10 runs per driver, at most 40.",
+)
+@click.option(
+    "--breakeven-top",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Drivers (top of the tornado) searched with --breakeven.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write the base run with both tornados (.npz); `simroi export` turns it into "
-    "tornado slides without re-running.",
+    help="Write the base run with both tornados (and the break-evens) (.npz); `simroi export` "
+    "turns it into tornado slides without re-running.",
 )
 @json_option
 @quiet_option
@@ -197,6 +212,8 @@ def sensitivity(
     swing: bool,
     top: int,
     swing_trials: int,
+    breakeven: bool,
+    breakeven_top: int,
     out: str | None,
     as_json: bool,
     quiet: bool,
@@ -212,7 +229,17 @@ def sensitivity(
        uncertain inputs at their medians, every run with the same seed. It ignores
        correlations, and says so.
 
+    \b
+    3. With --breakeven, what would have to be true: for each of the --breakeven-top drivers,
+       the input value at which the median NPV crosses zero and at which P(ROI > 0) = 50%,
+       found by Brent's method on common random numbers, searched first in the input's range
+       and then outward to its limits; a value outside the range is marked with its side.
+
     NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
+
+    \b
+    Example:
+      simroi sensitivity default --trials 300 --seed 7 --breakeven --breakeven-top 3
     """
     from simroi.analysis.sensitivity import run_sensitivity, summarize_sensitivity
     from simroi.cli.render import render_sensitivity
@@ -230,6 +257,8 @@ def sensitivity(
             swing=swing,
             top=top,
             swing_trials=swing_trials,
+            breakeven=breakeven,
+            breakeven_top=breakeven_top,
             progress=update,
         ),
     )
@@ -242,6 +271,7 @@ def sensitivity(
             "--top",
             str(top),
             *(("--swing", "--swing-trials", str(swing_trials)) if swing else ("--no-swing",)),
+            *(("--breakeven", "--breakeven-top", str(breakeven_top)) if breakeven else ()),
         ),
     )
     result = result.with_command(command)

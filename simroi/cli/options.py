@@ -250,7 +250,8 @@ def replay_command(
         same trial again, with the same stop reason).
     ``options``
         The command's own options that change a number, as words: sweep's ``--confidence``;
-        sensitivity's ``--top`` and ``--swing --swing-trials N`` or ``--no-swing``; queue's
+        sensitivity's ``--top``, ``--swing --swing-trials N`` or ``--no-swing``, and
+        ``--breakeven --breakeven-top N`` when asked for; queue's
         every input (``--arrivals-per-hour`` … ``--max-abandonment``, those not given left out).
     ``--engine ENGINE``
         Always, so that a new default engine cannot change what the line replays.

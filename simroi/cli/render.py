@@ -33,6 +33,7 @@ from simroi.formatting import (
 from simroi.formatting import cell as _cell
 
 if TYPE_CHECKING:
+    from simroi.analysis.breakeven import BreakevenResult
     from simroi.analysis.comparison import ComparisonResult
     from simroi.analysis.sensitivity import SensitivityResult, Tornado, TornadoRow
     from simroi.analysis.summary import Interval, RunSummary
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "render_assumptions",
+    "render_breakeven",
     "render_comparison",
     "render_kpis",
     "render_queue_study",
@@ -509,3 +511,33 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
             )
         )
         console.print(f"Method: {swing.method}", markup=False, style="italic")
+    if sensitivity.breakeven is not None:
+        render_breakeven(sensitivity.breakeven, console)
+
+
+def render_breakeven(breakeven: BreakevenResult, console: Console) -> None:
+    """Print what would have to be true: each driver's break-even for the median NPV and for
+    P(ROI > 0) = 50%, beside its current median and range, values outside the range marked."""
+    table = Table(
+        title="What would have to be true: the break-even value of each top driver",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("input", overflow="fold")
+    table.add_column("current median", justify="right")
+    table.add_column("range", justify="right")
+    table.add_column("median NPV > 0 when", justify="right")
+    table.add_column("P(ROI > 0) ≥ 50% when", justify="right")
+    table.add_column("runs", justify="right")
+    for i, r in enumerate(breakeven.rows, start=1):
+        table.add_row(
+            str(i),
+            r.label,
+            significant(r.current_median),
+            f"{significant(r.range_low)}–{significant(r.range_high)}",
+            r.npv.text(),
+            r.prob_roi_positive.text(),
+            str(r.evaluations),
+        )
+    console.print(table)
+    console.print(f"Method: {breakeven.method}", markup=False, style="italic")

@@ -21,6 +21,7 @@ from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
 from pptx.presentation import Presentation as PresentationType
 from pptx.util import Inches, Pt
 
+from simroi.exports.breakeven import breakeven_slide
 from simroi.exports.exhibits import (
     cash_slide,
     interval_chart,
@@ -205,6 +206,7 @@ def build_deck(report: Report, template: PresentationType | None = None) -> byte
         ramp_slide(d, main)
         lines_slide(d, main)
         tornado_slides(d, main)
+        breakeven_slide(d, main)
         objectives_slide(d, main)
         kpi_slides(d, main)
     elif all(r.cash is not None for r in report.runs):

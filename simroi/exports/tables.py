@@ -19,6 +19,7 @@ from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
 from simroi.formatting import fmt, json_ready, pct, significant
+from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
 
@@ -193,6 +194,10 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             ],
             [1, 2],
         )
+    breakeven = stored_breakeven(r)
+    if breakeven is not None:
+        out += [f"{level} What would have to be true", "", f"Method: {breakeven.method}.", ""]
+        out += _md_table(BREAKEVEN_HEADER, breakeven_cells(breakeven), [1, 2, 3, 4])
     program = r.section("KPIs (program)")
     if program:
         base = {
@@ -308,6 +313,10 @@ def summary_json(report: Report) -> dict[str, Any]:
     sens = report.main.sensitivity
     if sens:
         out["sensitivity"] = [s.__dict__ for s in sens]
+    breakeven = stored_breakeven(report.main)
+    if breakeven is not None:  # as `simroi sensitivity --json` gives it
+        out["breakeven"] = [row.to_dict() for row in breakeven.rows]
+        out["breakeven_method"] = breakeven.method
     return json_ready(out)
 
 

@@ -7,25 +7,31 @@ than the difference of two intervals. They, P(better) and P(best) come from
 so an export of a comparison shows the numbers the command showed. A sweep's curve and
 recommendation are read from the result file as ``simroi sweep`` stored them (the cheapest point
 meeting every objective in the same trial with the stated confidence; the point with the highest
-mean NPV); nothing is re-decided here.
+mean NPV); nothing is re-decided here. Likewise the break-evens of a sensitivity analysis
+(:mod:`simroi.analysis.breakeven`) are read as ``simroi sensitivity --breakeven`` stored them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from simroi.analysis.breakeven import BreakevenResult
 from simroi.analysis.comparison import ComparisonResult, compare_results
 from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, pct, significant
 from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
 __all__ = [
+    "BREAKEVEN_HEADER",
     "DIFFERENCES",
+    "breakeven_cells",
+    "breakeven_sentence",
     "compare_report",
     "differences",
     "point_label",
+    "stored_breakeven",
     "sweep_curve",
     "sweep_report",
 ]
@@ -185,3 +191,60 @@ def sweep_report(runs: list[RunReport], curve: SweepCurve) -> Report:
     details += [f"The detail slides show {runs[focus].name}.", *run_details(runs[focus])[:2]]
     title = f"Sweep of {axis}: {len(runs)} settings"
     return Report("sweep", runs, title, sentence, details, sweep=curve, focus=focus)
+
+
+def stored_breakeven(r: RunReport, where: str = "result") -> BreakevenResult | None:
+    """The break-evens ``simroi sensitivity --breakeven`` stored with run ``r``, or None.
+
+    Raises
+    ------
+    ResultFileError
+        When the stored table is malformed (``where`` names the file).
+    """
+    stored = r.result.meta.get("sensitivity")
+    table = stored.get("breakeven") if isinstance(stored, dict) else None
+    if not isinstance(table, dict):
+        return None
+    try:
+        return BreakevenResult.from_dict(table)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise ResultFileError(f"{where}: malformed break-even table ({exc!r})") from None
+
+
+def breakeven_sentence(breakeven: BreakevenResult) -> str:
+    """The headline of the break-evens: the biggest driver whose break-even for the median NPV
+    lies within its range, e.g. ``median NPV > 0 when setup cost ≤ 32,822 (median assumed
+    50,000)``; or that no single driver gets there within its range."""
+    for row in breakeven.rows:
+        if row.npv.in_range:
+            return (
+                f"median NPV > 0 when {row.label} {row.npv.text()} "
+                f"(median assumed {significant(row.current_median)})"
+            )
+    return "no top driver alone turns the median NPV positive within its range"
+
+
+#: The columns of every table of break-evens (slide, Markdown).
+BREAKEVEN_HEADER = (
+    "Input",
+    "Median assumed",
+    "Range",
+    "Median NPV > 0 when",
+    "P(ROI > 0) ≥ 50% when",
+)
+
+
+def breakeven_cells(breakeven: BreakevenResult) -> list[list[str]]:
+    """One row of text per driver under :data:`BREAKEVEN_HEADER`: the input, its assumed
+    median, its range, and each break-even (``≤ 32,822``, ``≥ 15.5 (above range)``, ``never:
+    not met from 0 to 44``)."""
+    return [
+        [
+            row.label,
+            significant(row.current_median),
+            f"{significant(row.range_low)} – {significant(row.range_high)}",
+            row.npv.text(),
+            row.prob_roi_positive.text(),
+        ]
+        for row in breakeven.rows
+    ]

@@ -23,7 +23,7 @@ from simroi.scenario.ordering import first_crossing
 from simroi.scenario.quantity import as_distribution
 from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario
 
-__all__ = ["MAX_MAGNITUDE", "scenario_problems"]
+__all__ = ["MAX_MAGNITUDE", "input_limits", "scenario_problems"]
 
 
 def scenario_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> list[str]:
@@ -90,6 +90,18 @@ def _matches(pattern: str, key: str) -> bool:
         if p != k:
             return False
     return True
+
+
+def input_limits(key: str) -> tuple[float, float]:
+    """The physical limits ``(lower, upper)`` of the input ``key`` (``channels.social.fcr`` →
+    ``(0.0, 1.0)``): the range rule every value of it must meet, within ±:data:`MAX_MAGNITUDE`.
+
+    A key no range rule names is limited by the magnitude alone.
+    """
+    for pattern, lo, hi, _ in _RANGES:
+        if _matches(pattern, key):
+            return max(lo, -MAX_MAGNITUDE), min(hi, MAX_MAGNITUDE)
+    return -MAX_MAGNITUDE, MAX_MAGNITUDE
 
 
 #: Largest magnitude of any input (its P0.1 and P99.9 for an uncertain one): ample for money in

@@ -284,7 +284,8 @@ def test_the_sensitivity_result_reads_back_the_stored_tornados_exactly(
     summary = summarize_sensitivity(result)
     assert summary.sampling.rows[0].input == stored["rows"][0]["input"]
     assert summary.swing is not None and len(summary.swing.rows) == len(stored["swing"]["rows"])
-    # The JSON of `simroi sensitivity --json`: the run's header, then the stored tables as stored.
+    # The JSON of `simroi sensitivity --json`: the run's header, then the stored tables as stored
+    # (no break-evens were asked for: null, as a swing not run is).
     expected = {
         "kind": "sensitivity",
         "seed": str(result.provenance.seed),
@@ -293,6 +294,8 @@ def test_the_sensitivity_result_reads_back_the_stored_tornados_exactly(
         "source": result.provenance.scenario_source,
         "currency": "USD",
         **stored,
+        "breakeven": None,
+        "breakeven_method": None,
     }
     assert json.dumps(summary.to_dict()) == json.dumps(expected)
     assert [r["input"] for r in summary.to_dict(top=2)["rows"]] == [
