@@ -50,6 +50,7 @@ public_share = 0.5
 churn_multiplier_resolved_slow = 1.0
 churn_multiplier_unresolved = 1.0
 churn_multiplier_ignored = 1.3
+retry_outcome = "each"   # an ignored poster keeps the full penalty, the program's whole benefit
 
 [program]
 setup_cost = { dist = "uniform", low = 0, high = SETUP_HIGH }
