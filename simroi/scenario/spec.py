@@ -20,9 +20,10 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
+from simroi.scenario.response import ResponseBandSpec, band_problems
 
 __all__ = [
     "CHANNEL_KPIS",
@@ -230,6 +231,20 @@ class ChannelSpec(_Spec):
     intraday_profile: list[float] | None = Field(None, min_length=24, max_length=24)
     weekday_factors: list[float] | None = Field(None, min_length=7, max_length=7)
     busyness_cv: Quantity = Field(0.15, description="day-to-day volume variation (gamma cv)")
+    response_value: list[ResponseBandSpec] | None = Field(
+        None,
+        min_length=1,
+        description="what a resolved reply is worth by response-time band, fastest first "
+        "(replaces the fast/slow split for this channel)",
+    )
+
+    @field_validator("response_value")
+    @classmethod
+    def _bands(cls, bands: list[ResponseBandSpec] | None) -> list[ResponseBandSpec] | None:
+        problems = band_problems(bands or [])
+        if problems:
+            raise ValueError("; ".join(problems))
+        return bands
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -264,6 +279,12 @@ class ChannelSpec(_Spec):
         if self.kind == "realtime":
             return self.sla_seconds if self.sla_seconds is not None else 20.0
         return (self.sla_hours if self.sla_hours is not None else 1.0) * 3600.0
+
+    @property
+    def band_edges_seconds(self) -> tuple[float, ...]:
+        """Upper edges of the response-value bands but the last, in seconds (empty: no curve)."""
+        bands = self.response_value or []
+        return tuple(b.within_minutes * 60.0 for b in bands if b.within_minutes is not None)
 
     @property
     def max_agents(self) -> int:
