@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import simroi
 from simroi.cli.app import main
 from simroi.errors import ScenarioError
 from simroi.scenario.load import bundled_scenarios, load_scenario
@@ -113,3 +115,21 @@ def test_a_set_value_that_breaks_the_curves_order_is_refused() -> None:
         ScenarioError, match=f"{BAND}.2.spend_uplift must be ≤ {BAND}.1.spend_uplift"
     ):
         load_scenario(overrides=[f"{BAND}.2.spend_uplift=0.03"])
+
+
+def test_the_readme_curve_and_the_starter_curve_load(tmp_path: Path) -> None:
+    """The README's example curve, and the starter's commented one uncommented, are valid."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```toml\n(.*?)^```", readme, re.DOTALL | re.MULTILINE)
+    (example,) = [b for b in blocks if "[[channels.social.response_value]]" in b]
+    starter = (Path(simroi.__file__).parent / "starter.toml").read_text(encoding="utf-8")
+    commented = re.findall(
+        r"^# (\[\[channels.social.response_value\]\]\n(?:# .*\n)*)", starter, re.M
+    )
+    assert len(commented) == 1
+    uncommented = re.sub(r"^# ", "", commented[0], flags=re.M)
+    for curve, edges in ((example, (360.0, 3600.0)), (uncommented, (3600.0,))):
+        path = tmp_path / "with-curve.toml"
+        path.write_text(starter + "\n" + curve)
+        social = load_scenario(path).program.channels["social"]
+        assert social.band_edges_seconds == edges
