@@ -300,7 +300,9 @@ class ExperienceSpec(_Spec):
     Churn multipliers scale the customer's monthly churn hazard for ``effect_months``. Good
     recovery restores baseline churn and does not beat it (the service-recovery paradox lifts
     satisfaction, not repurchase: de Matos, Henrique & Rossi 2007), so every multiplier is ≥ 1.
-    A contact is "fast" when it is answered within its channel's SLA threshold.
+    A contact is "fast" when it is answered within its channel's SLA threshold. A channel with a
+    ``response_value`` curve values its resolved replies by response-time band instead
+    (:mod:`simroi.scenario.response`).
     """
 
     effect_months: int = Field(12, ge=1, le=120)
@@ -458,7 +460,7 @@ class Scenario(_Spec):
 
     @property
     def spend_uplift_channels(self) -> list[str]:
-        """Channels whose fast resolutions lift spend."""
+        """Channels whose fast resolutions lift spend (unless their response-time curve does)."""
         if self.experience.spend_uplift_channels is not None:
             return list(self.experience.spend_uplift_channels)
         return [c for c, spec in self.channels.items() if not _is_private(spec)]
