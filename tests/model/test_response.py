@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import monotone_curves
 
 import simroi
 from simroi.execution.runner import RunOptions, run
@@ -167,20 +168,18 @@ def test_replies_in_a_band_take_its_churn_and_spend_like_a_class_with_its_values
 
 @settings(max_examples=60, deadline=None)
 @given(
+    curve=monotone_curves(),
     counts=st.lists(st.floats(0.0, 1e4), min_size=3, max_size=3),
-    steps=st.lists(st.floats(0.0, 0.2), min_size=3, max_size=3),
-    floor=st.floats(1.0, 1.3),
     moved=st.floats(0.0, 1.0),
     source=st.integers(1, 2),
 )
 def test_moving_replies_to_a_faster_band_never_lowers_the_value(
-    counts: list[float], steps: list[float], floor: float, moved: float, source: int
+    curve: tuple[np.ndarray, np.ndarray], counts: list[float], moved: float, source: int
 ) -> None:
     """Under a monotone curve (faster: churn no higher, uplift no lower), moving a share of one
     band's replies to a faster band never adds churn nor takes away spend, month by month."""
-    churn = np.array([[floor, floor + steps[0], floor + steps[0] + steps[1]]])
-    uplift = np.array([[steps[2] + 0.1, steps[2], 0.0]])
-    curve = ResponseValues(churn, uplift, np.zeros((1, 3)))
+    churn, uplift = curve
+    values = ResponseValues(churn, uplift, np.zeros_like(churn))
     slow = np.array([counts])
     fast = slow.copy()
     shift = fast[0, source] * moved
@@ -189,7 +188,7 @@ def test_moving_replies_to_a_faster_band_never_lowers_the_value(
     worlds = []
     for band_counts in (slow, fast):
         state = CustomerState(_economics(1), horizon=12)
-        state.record_experiences(0, np.zeros((1, 5)), np.zeros(1), [(band_counts, curve)])
+        state.record_experiences(0, np.zeros((1, 5)), np.zeros(1), [(band_counts, values)])
         worlds.append(state)
     before, after = worlds
     tolerance = 1e-9 * (1.0 + sum(counts))
