@@ -79,7 +79,7 @@ def band_problems(bands: list[ResponseBandSpec]) -> list[str]:
     for (_, before), (i, edge) in itertools.pairwise(edges):
         if edge <= before:
             problems.append(
-                f"band {i}'s within_minutes must be greater than the band before's (bands "
-                f"fastest first; got {edge:g} after {before:g})"
+                f"band {i}'s within_minutes must be greater than the band before's, bands "
+                f"fastest first (got {edge:g} after {before:g})"
             )
     return problems

@@ -27,6 +27,7 @@ def _validate(tmp_path: Path, old: str, new: str) -> tuple[int, list[str]]:
     lines = result.output.strip().splitlines()
     assert "Traceback" not in result.output
     assert all(line.startswith(f"error: {path}: ") for line in lines), result.output
+    assert all(line.count("(got ") <= 1 for line in lines), result.output  # the value, once
     return result.exit_code, lines
 
 
@@ -38,7 +39,7 @@ def _validate(tmp_path: Path, old: str, new: str) -> tuple[int, list[str]]:
             "within_minutes = 6 ",
             [
                 f"{BAND}: band 1's within_minutes must be greater",
-                "(bands fastest first; got 6 after 6)",
+                "bands fastest first (got 6 after 6)",
             ],
         ),
         (
