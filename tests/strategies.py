@@ -109,3 +109,15 @@ def distributions() -> st.SearchStrategy[Distribution]:
 def streams() -> st.SearchStrategy[Streams]:
     """A block's streams for any 128-bit root entropy."""
     return st.builds(Streams, entropy=st.integers(0, 2**128 - 1), block=st.integers(0, 10_000))
+
+
+@st.composite
+def monotone_curves(draw: st.DrawFn, bands: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """A response-time curve that never rewards a slower reply, fastest band first: churn
+    multipliers (1, bands), ≥ 1 and non-decreasing, and spend uplifts (1, bands), ≥ 0 and
+    non-increasing."""
+    churn_steps = draw(st.lists(st.floats(0.0, 0.2), min_size=bands, max_size=bands))
+    uplift_steps = draw(st.lists(st.floats(0.0, 0.1), min_size=bands, max_size=bands))
+    churn = 1.0 + np.cumsum(churn_steps)
+    uplift = np.cumsum(uplift_steps)[::-1].copy()
+    return churn[None, :], uplift[None, :]

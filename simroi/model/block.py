@@ -36,6 +36,7 @@ from simroi.model.economics import (
 from simroi.model.lifetime import customer_equity, lifetime_returns
 from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
+from simroi.model.response import replies_by_band, response_values
 from simroi.queueing.shifts import QueueState
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
@@ -136,6 +137,7 @@ def _economics_inputs(scenario: Scenario, v: dict[str, np.ndarray]) -> Economics
         churn_per_negative=v["word_of_mouth.churn_per_negative_impression"],
         lost_prospect_per_negative=v["word_of_mouth.lost_prospect_per_negative_impression"],
         reach=WomReach(w.followers_median, w.followers_sigma),
+        response_values=response_values(scenario, v),
     )
 
 
@@ -255,9 +257,11 @@ class World:
         x = s.experience
         classes = np.sum([out.classes for out in outcomes.values()], axis=0)
         public = np.sum([out.public_classes for out in outcomes.values()], axis=0)
+        # Channels with a response-time curve value their resolved replies by band instead.
+        replies = replies_by_band(outcomes, e.response_values, self.trials)
         uplifted = np.zeros(self.trials)
         for c in s.spend_uplift_channels:
-            if c in outcomes:
+            if c in outcomes and c not in replies.channels:
                 uplifted += outcomes[c].classes[:, _FAST]
         judged = np.sum(
             [
@@ -266,9 +270,15 @@ class World:
             ],
             axis=0,
         )
-        self.customers.record_experiences(m, judged, uplifted)
+        # Resolved replies on channels with a curve are valued by band (replies.bands).
+        self.customers.record_experiences(m, judged - replies.classes, uplifted, replies.bands)
         private = classes - public
-        positive = public[:, _FAST] * e.positive_share + private[:, _FAST] * e.post_share[:, _FAST]
+        public_fast = (public - replies.public_classes)[:, _FAST]
+        positive = (
+            public_fast * e.positive_share
+            + private[:, _FAST] * e.post_share[:, _FAST]
+            + replies.positive_posts
+        )
         negative = public[:, _UNRESOLVED:].sum(axis=1) + (
             private[:, _SLOW:] * e.post_share[:, _SLOW:]
         ).sum(axis=1)

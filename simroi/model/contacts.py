@@ -401,10 +401,11 @@ def _contact_key(load: ChannelLoad) -> tuple[object, ...]:
 
 
 def _queue_key(load: ChannelLoad) -> tuple[object, ...]:
-    """What must agree for worlds to share the engine: shifts, kind and SLA."""
+    """What must agree for worlds to share the engine: shifts, kind, SLA and response bands."""
     s = load.shifts
     kind, sla = load.spec.kind, load.spec.sla_threshold_seconds
-    return (s.starts.tobytes(), s.ends.tobytes(), s.period_seconds, kind, sla)
+    bands = (len(load.spec.response_value or []), load.spec.band_edges_seconds)
+    return (s.starts.tobytes(), s.ends.tobytes(), s.period_seconds, kind, sla, bands)
 
 
 def _too_many_contacts(name: str, contacts: float, trials: int) -> None:

@@ -19,11 +19,13 @@ Everything is vectorized over the trials of a block; the only loop is over month
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import special
 
+from simroi.model.response import ResponseValues
 from simroi.scenario.quantiles import poisson_ppf
 from simroi.scenario.spec import EXPERIENCE_CLASSES
 
@@ -184,6 +186,8 @@ class EconomicsInputs:
     churn_per_negative: np.ndarray
     lost_prospect_per_negative: np.ndarray
     reach: WomReach
+    # Channels with a response-time curve: their resolved replies take its values instead.
+    response_values: Mapping[str, ResponseValues] = field(default_factory=dict)
 
 
 @dataclass
@@ -215,17 +219,32 @@ class CustomerState:
         """Customers now (trials,)."""
         return self.core + self.wom
 
-    def record_experiences(self, month: int, classes: np.ndarray, uplifted: np.ndarray) -> None:
+    def record_experiences(
+        self,
+        month: int,
+        classes: np.ndarray,
+        uplifted: np.ndarray,
+        bands: Sequence[tuple[np.ndarray, ResponseValues]] = (),
+    ) -> None:
         """Schedule the churn and spend effects of this month's contacts.
 
         classes : (trials, 5) contacts by experience class; uplifted : (trials,) fast resolutions
-        on channels whose answers lift spend.
+        on channels whose answers lift spend; bands : for each channel with a response-time
+        curve, its resolved replies by band (trials, bands) and the curve, whose churn
+        multipliers and spend uplifts they take (they are not in ``classes`` nor ``uplifted``).
         """
         e = self.econ
         for k in range(classes.shape[1]):
             profile = excess_churn_profile(e.hazard, e.churn_multipliers[:, k], e.effect_months)
             self.extra_churn[:, month : month + e.effect_months] += classes[:, k : k + 1] * profile
         extra = uplifted * e.spend_uplift * e.margin
+        for counts, curve in bands:
+            for b in range(counts.shape[1]):
+                profile = excess_churn_profile(
+                    e.hazard, curve.churn_multipliers[:, b], e.effect_months
+                )
+                self.extra_churn[:, month : month + e.effect_months] += counts[:, b, None] * profile
+            extra = extra + (counts * curve.spend_uplift).sum(axis=1) * e.margin
         self.uplift[:, month : month + e.spend_uplift_months] += extra[:, None]
 
     def word_of_mouth(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simroi.model.draws import sort_groups
+from simroi.model.response import BandTally
 from simroi.scenario.spec import (
     ChannelSpec,
 )
@@ -90,6 +91,7 @@ def month_outcomes(
     total = {k: np.zeros(width) for k in names}
     answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
     response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
+    bands = BandTally(spec, width)
 
     def count(mask: np.ndarray) -> np.ndarray:
         # Summing into 16 bits where the piece is short enough is four times faster than into
@@ -113,6 +115,7 @@ def month_outcomes(
             answered_resolved = answered & resolved
             fast_resolved = fast & resolved
             public_answered = public & answered
+            bands.add(off, n, response, answered_resolved, public, weight)
             answered_count = count(answered)
             answered_in_sample[off : off + n] += answered_count
             offered = count(on)
@@ -146,6 +149,8 @@ def month_outcomes(
         backlog_end=t["backlog"],
         classes=classes,
         public_classes=public_classes,
+        band_counts=bands.counts,
+        public_band_counts=bands.public_counts,
     )
 
 
@@ -175,11 +180,13 @@ def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> n
 
 @dataclass(frozen=True)
 class ChannelMonth:
-    """What happened on one channel in one month, per trial (all arrays (trials,)).
+    """What happened on one channel in one month, per trial (arrays (trials,) unless noted).
 
     Counts are scaled to the whole month. ``classes`` counts contacts by experience class in the
     order of :data:`simroi.scenario.spec.EXPERIENCE_CLASSES`; the ``public_*`` counts are the public
-    share of contacts by class.
+    share of contacts by class. ``band_counts`` (trials, bands) counts the answered and resolved
+    contacts by the channel's ``response_value`` bands (no columns without a curve; see
+    :mod:`simroi.model.response`).
     """
 
     offered: np.ndarray
@@ -192,6 +199,8 @@ class ChannelMonth:
     backlog_end: np.ndarray  # contacts still waiting when the month's last sampled day ends
     classes: np.ndarray  # (trials, 5)
     public_classes: np.ndarray  # (trials, 5)
+    band_counts: np.ndarray  # (trials, bands): answered and resolved, by response_value band
+    public_band_counts: np.ndarray  # (trials, bands): their public share
 
 
 MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)

@@ -332,7 +332,15 @@ def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
             return []
         annotation = current.model_fields[part].annotation
         current = _submodel(annotation)
-        if part in {"channels", "events", "objectives", "correlations", "orderings", "staffing"}:
+        if part in {
+            "channels",
+            "events",
+            "objectives",
+            "correlations",
+            "orderings",
+            "staffing",
+            "response_value",
+        }:
             next(parts, None)  # the channel name or list index
     return list(current.model_fields) if current is not None else []
 

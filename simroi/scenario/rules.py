@@ -60,6 +60,10 @@ _RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("channels.*.variable_cost_per_contact", 0.0, math.inf, "≥ 0"),
     ("channels.*.retry_share", 0.0, 1.0, "a probability in [0, 1]"),
     ("channels.*.busyness_cv", 0.0, 2.0, "in [0, 2]"),
+    ("channels.*.response_value.*.churn_multiplier", 1.0, 100.0, "≥ 1 (good recovery restores "
+     "baseline churn, it does not beat it: de Matos et al. 2007)"),
+    ("channels.*.response_value.*.spend_uplift", 0.0, 10.0, "≥ 0"),
+    ("channels.*.response_value.*.positive_share", 0.0, 1.0, "a probability in [0, 1]"),
     ("experience.churn_multiplier_*", 1.0, 100.0, "≥ 1 (good recovery restores baseline churn, "
      "it does not beat it: de Matos et al. 2007)"),
     ("experience.spend_uplift_resolved_fast", 0.0, 10.0, "≥ 0"),

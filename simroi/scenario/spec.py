@@ -20,9 +20,10 @@ import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
+from simroi.scenario.response import ResponseBandSpec, band_problems
 
 __all__ = [
     "CHANNEL_KPIS",
@@ -230,6 +231,20 @@ class ChannelSpec(_Spec):
     intraday_profile: list[float] | None = Field(None, min_length=24, max_length=24)
     weekday_factors: list[float] | None = Field(None, min_length=7, max_length=7)
     busyness_cv: Quantity = Field(0.15, description="day-to-day volume variation (gamma cv)")
+    response_value: list[ResponseBandSpec] | None = Field(
+        None,
+        min_length=1,
+        description="what a resolved reply is worth by response-time band, fastest first "
+        "(replaces the fast/slow split for this channel)",
+    )
+
+    @field_validator("response_value")
+    @classmethod
+    def _bands(cls, bands: list[ResponseBandSpec] | None) -> list[ResponseBandSpec] | None:
+        problems = band_problems(bands or [])
+        if problems:
+            raise ValueError("; ".join(problems))
+        return bands
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -266,6 +281,12 @@ class ChannelSpec(_Spec):
         return (self.sla_hours if self.sla_hours is not None else 1.0) * 3600.0
 
     @property
+    def band_edges_seconds(self) -> tuple[float, ...]:
+        """Upper edges of the response-value bands but the last, in seconds (empty: no curve)."""
+        bands = self.response_value or []
+        return tuple(b.within_minutes * 60.0 for b in bands if b.within_minutes is not None)
+
+    @property
     def max_agents(self) -> int:
         """Most agents on queue at any time."""
         if self.staffing is not None:
@@ -279,7 +300,9 @@ class ExperienceSpec(_Spec):
     Churn multipliers scale the customer's monthly churn hazard for ``effect_months``. Good
     recovery restores baseline churn and does not beat it (the service-recovery paradox lifts
     satisfaction, not repurchase: de Matos, Henrique & Rossi 2007), so every multiplier is ≥ 1.
-    A contact is "fast" when it is answered within its channel's SLA threshold.
+    A contact is "fast" when it is answered within its channel's SLA threshold. A channel with a
+    ``response_value`` curve values its resolved replies by response-time band instead
+    (:mod:`simroi.scenario.response`).
 
     Retries (``retry_outcome``): an unresolved contact always counts as "unresolved" — the
     effort of coming back — and its repeat contact counts as its own contact. Under "final"
@@ -452,7 +475,7 @@ class Scenario(_Spec):
 
     @property
     def spend_uplift_channels(self) -> list[str]:
-        """Channels whose fast resolutions lift spend."""
+        """Channels whose fast resolutions lift spend (unless their response-time curve does)."""
         if self.experience.spend_uplift_channels is not None:
             return list(self.experience.spend_uplift_channels)
         return [c for c, spec in self.channels.items() if not _is_private(spec)]

@@ -74,6 +74,9 @@ def _no_service_effects() -> list[str]:
         "experience.spend_uplift_resolved_fast=0.0",
         "deflection.contacts_deflected_per_public_answer=0.0",
     ]
+    # The default's social replies are valued by its response-time curve.
+    off += [f"channels.social.response_value.{b}.churn_multiplier=1.0" for b in range(3)]
+    off += [f"channels.social.response_value.{b}.spend_uplift=0.0" for b in range(3)]
     off += [f"channels.{c}.variable_cost_per_contact=0.0" for c in ("phone", "email", "social")]
     return off
 
