@@ -20,6 +20,8 @@ CONSTANT_CHURN = [
         f"experience.churn_multiplier_{c}=1.0"
         for c in ("resolved_fast", "resolved_slow", "unresolved", "abandoned", "ignored")
     ),
+    # and the social replies' response-time curve leaves it alone too
+    *(f"channels.social.response_value.{band}.churn_multiplier=1.0" for band in range(3)),
     "word_of_mouth.impression_rate=0",
 ]
 GAP = 2_000.0  # customers the program has more than its baseline, from the start
