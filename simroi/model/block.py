@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simroi.model.calendar import (
+    DAY,
     DAYS_PER_MONTH,
     MonthPlan,
     agent_hours_per_month,
@@ -33,7 +34,9 @@ from simroi.model.economics import (
     monthly_discount_rate,
 )
 from simroi.model.outcomes import ChannelMonth
-from simroi.queueing.shifts import QueueState
+from simroi.model.staffing import RuleStaffing, forecast_contacts_per_day
+from simroi.queueing.roster import TrialShiftPattern, reseat
+from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.quantity import as_distribution
@@ -140,8 +143,12 @@ class World:
         horizon = scenario.scenario.horizon_months
         self.names = list(scenario.channels)
         self.inputs = {c: _channel_inputs(c, scenario, values) for c in self.names}
-        self.shifts = {c: shift_pattern(scenario.channels[c]) for c in self.names}
-        self.state = {c: QueueState.initial(self.shifts[c], trials) for c in self.names}
+        self.shifts: dict[str, ShiftPattern | TrialShiftPattern] = {
+            c: shift_pattern(scenario.channels[c]) for c in self.names
+        }
+        self.state = {
+            c: QueueState.initial(shift_pattern(scenario.channels[c]), trials) for c in self.names
+        }
         self.customers = CustomerState(_economics_inputs(scenario, values), horizon)
         zeros = np.zeros(trials)
         # Month 1 is seeded with one round of repeats of the first contacts.
@@ -159,9 +166,18 @@ class World:
         }
         self.social = {k: np.zeros(trials) for k in ("public_posts", "positive", "negative")}
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
+        # Channels staffed by rule: agents per trial and month (simroi.model.staffing).
+        self.rules = {
+            c: RuleStaffing(scenario.channels[c], self.inputs[c])
+            for c in self.names
+            if scenario.channels[c].staffing_rule is not None
+        }
+        self.on_queue_hours = {c: np.zeros((trials, horizon)) for c in self.rules}
 
     def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
         """This world's side of ``channel`` for the month of ``plan``."""
+        if channel in self.rules:
+            self._staff(channel, plan)
         return ChannelLoad(
             spec=self.scenario.channels[channel],
             inputs=self.inputs[channel],
@@ -172,6 +188,33 @@ class World:
             state=self.state[channel],
             shifts=self.shifts[channel],
         )
+
+    def _staff(self, channel: str, plan: MonthPlan) -> None:
+        """Size the month's roster of a channel staffed by rule to this world's forecast."""
+        rule = self.rules[channel]
+        forecast = forecast_contacts_per_day(
+            self.inputs[channel],
+            self.customers.customers / self.customers.econ.customers0,
+            self.deflected[channel],
+            self.repeats[channel],
+        )
+        agents = rule.agents(forecast)
+        roster = rule.roster(agents)
+        t0 = float(plan.day_index[0]) * DAY
+        self.state[channel] = reseat(self.state[channel], self.shifts[channel], roster, t0)
+        self.shifts[channel] = roster
+        self.on_queue_hours[channel][:, plan.month] = rule.on_queue_hours_per_month(agents)
+
+    def paid_hours(self, channel: str, month: int) -> np.ndarray:
+        """Paid agent hours of ``channel`` in ``month`` (0-based), per trial (trials,).
+
+        On-queue hours / (1 − shrinkage): the fixed team's hours, or the hours the staffing
+        rule set for the month.
+        """
+        shrinkage = self.v[f"channels.{channel}.shrinkage"]
+        if channel in self.rules:
+            return self.on_queue_hours[channel][:, month] / (1.0 - shrinkage)
+        return np.broadcast_to(self.agent_hours[channel] / (1.0 - shrinkage), (self.trials,))
 
     def close_month(
         self, plan: MonthPlan, outcomes: dict[str, ChannelMonth], streams: Streams
@@ -248,9 +291,7 @@ class World:
             handled = out.answered * v[p + "variable_cost_per_contact"]
             first_cost += handled * (1.0 - repeats)
             repeat_cost += handled * repeats
-            agents += (
-                self.agent_hours[c] / (1.0 - v[p + "shrinkage"]) * v[p + "cost_per_agent_hour"]
-            )
+            agents += self.paid_hours(c, m) * v[p + "cost_per_agent_hour"]
             first = self.inputs[c].first_contacts_per_day * DAYS_PER_MONTH
             self_service_cost += (
                 first
@@ -307,6 +348,13 @@ class World:
                     / (1.0 - self.v[f"channels.{c}.shrinkage"])
                     * self.v[f"channels.{c}.cost_per_agent_hour"]
                 )
+                if c in self.rules:  # hours follow the rule's agents, month by month
+                    on_queue = self.on_queue_hours[c][:, :horizon].sum(axis=1)
+                    slot_seconds = on_queue * spec.concurrency * 3600.0
+                    cost = (
+                        sum(self.paid_hours(c, m) for m in range(horizon))
+                        * self.v[f"channels.{c}.cost_per_agent_hour"]
+                    )
                 out[f"{c}.service_level"] = total["within_sla"] / total["offered"]
                 out[f"{c}.abandonment"] = total["unanswered"] / total["offered"]
                 out[f"{c}.asa_seconds"] = total["wait_sum_s"] / total["answered"]
@@ -316,8 +364,8 @@ class World:
                 )
                 out[f"{c}.occupancy"] = (
                     total["busy_slot_s"] / slot_seconds
-                    if slot_seconds > 0
-                    else np.full(self.trials, np.nan)
+                    if np.all(slot_seconds > 0)
+                    else np.where(slot_seconds > 0, total["busy_slot_s"] / slot_seconds, np.nan)
                 )
                 out[f"{c}.fcr"] = classes[:, :_UNRESOLVED].sum(axis=1) / total["answered"]
                 out[f"{c}.cost_per_contact"] = cost / total["answered"]
@@ -325,6 +373,8 @@ class World:
                 out[f"{c}.answered_per_month"] = total["answered"] / horizon
                 out[f"{c}.repeats_per_month"] = self.repeat_total[c] / horizon
                 paid = self.agent_hours[c] / (1.0 - self.v[f"channels.{c}.shrinkage"])
+                if c in self.rules:
+                    paid = np.sum([self.paid_hours(c, m) for m in range(horizon)], axis=0) / horizon
                 out[f"{c}.paid_hours_per_month"] = np.broadcast_to(paid, (self.trials,)).copy()
                 out[f"{c}.busy_hours_per_month"] = (
                     total["busy_slot_s"] / 3600.0 / spec.concurrency / horizon
