@@ -198,7 +198,7 @@ class World:
             self.deflected[channel],
             self.repeats[channel],
         )
-        agents = rule.agents(forecast)
+        agents = rule.shifts(rule.agents(forecast))
         roster = rule.roster(agents)
         t0 = float(plan.day_index[0]) * DAY
         self.state[channel] = reseat(self.state[channel], self.shifts[channel], roster, t0)

@@ -20,12 +20,13 @@ per staffing interval (an hour of the opening hours, per weekday):
   stretch of the week (the wait such a contact has already spent), the same count in every open
   interval.
 
-Then ``min_agents`` and ``max_agents`` clip it. With concurrency (k conversations at once, each
+Then ``min_agents`` and ``max_agents`` clip it, and agents work daily shifts that cover the
+requirement (:meth:`RuleStaffing.shifts`). With concurrency (k conversations at once, each
 slower by k^(1−α)), an agent is k slots and the formulas see one server per agent with the
 handle time × slowdown / k.
 
-The agents become a :class:`~simroi.queueing.roster.TrialShiftPattern` for the month, and paid
-hours follow them: on-queue hours = Σ agents × interval hours × 30.44 / 7 per month.
+The agents on duty become a :class:`~simroi.queueing.roster.TrialShiftPattern` for the month,
+and paid hours follow them: on-queue hours = Σ agents × interval hours × 30.44 / 7 per month.
 """
 
 from __future__ import annotations
@@ -147,6 +148,22 @@ class RuleStaffing:
         for j in range(rates.shape[1]):
             n[:, j] = 1 + (table < rates[:, j : j + 1]).sum(axis=1)
         return np.where(rates > 0, n, 0)
+
+    def shifts(self, agents: np.ndarray) -> np.ndarray:
+        """Agents on duty, (trials, intervals): the requirement covered by daily shifts.
+
+        An agent works one shift a day, from the first to the last hour the rule needs them:
+        on each day the count on duty is the requirement's envelope, min(running maximum from
+        the morning, running maximum from the evening) ≥ the requirement, equal at the day's
+        peak. Hours inside a shift where fewer agents are needed are paid and on queue (agents
+        do not leave for an hour), as with a planner's shifts.
+        """
+        trials, n = agents.shape
+        days = max(1, len(self.spec.hours.days))
+        by_day = agents.reshape(trials, days, n // days)
+        morning = np.maximum.accumulate(by_day, axis=2)
+        evening = np.maximum.accumulate(by_day[:, :, ::-1], axis=2)[:, :, ::-1]
+        return np.minimum(morning, evening).reshape(trials, n)
 
     def roster(self, agents: np.ndarray) -> TrialShiftPattern:
         """The month's roster for ``agents`` (trials, intervals)."""

@@ -287,7 +287,10 @@ def _move(
     if at.size == 0:
         return np.empty(0)
     if isinstance(shifts, TrialShiftPattern):
-        span_start, span_stop = shifts.trial_spans(server, at % width + first_trial, t)
+        trial = at % width
+        if first_trial:
+            trial += first_trial
+        span_start, span_stop = shifts._spans(server, trial, t)
     else:
         span_start, span_stop = shifts._tabled_spans(server, t, float(t.max()))
     f = free_flat[at]

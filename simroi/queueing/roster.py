@@ -97,16 +97,32 @@ class TrialShiftPattern:
         k = np.asarray(servers, dtype=np.intp).ravel()
         trial = np.asarray(trials, dtype=np.intp).ravel()
         t = np.asarray(t, dtype=np.float64).ravel()
+        return self._spans(k, trial, t)
+
+    def _spans(
+        self, k: np.ndarray, trial: np.ndarray, t: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`trial_spans` for intp ``k``, ``trial`` and float ``t`` (the engine's call)."""
         period = SECONDS_PER_WEEK
-        base = np.floor(t / period) * period
+        base = np.floor(t / period)
+        base *= period
+        # t / period may round up to the next whole week, never down below the true one
         base -= period * (base > t)
-        base += period * (t - base >= period)
         j = np.searchsorted(self.interval_ends, t - base, side="right")
         table = self._table
         if not table:  # built on first use: a roster only read for its hours needs none
-            table.update(_span_table(self.interval_starts, self.interval_ends, self.agents))
-        at = (k // int(self.slots_per_agent) * self.trials + trial) * table["width"] + j
+            table.update(self._build())
+        level = k // self.slots_per_agent if self.slots_per_agent > 1 else k
+        at = level * self.trials
+        at += trial
+        at *= table["width"]
+        at += j
         return base + table["start"].take(at), base + table["end"].take(at)
+
+    def _build(self) -> dict[str, Any]:
+        return _day_table(self.interval_starts, self.interval_ends, self.agents) or _span_table(
+            self.interval_starts, self.interval_ends, self.agents
+        )
 
     def for_trial(self, trial: int) -> ShiftPattern:
         """Trial ``trial``'s own pattern, as a shared :class:`ShiftPattern` (simpy engine)."""
@@ -170,9 +186,13 @@ def _span_table(
             "end": np.where(works, lone["end"].reshape(1, 1, n + 1), np.inf).ravel(),
             "width": n + 1,
         }
+    if not (starts[0] == 0 and ends[-1] == SECONDS_PER_WEEK):
+        # No span crosses the week's end: one week of intervals will do.
+        return _week_table(starts, ends, agents, link[:n])
     on = np.tile(agents, 3)[None, :, :] > level[:, :, None]  # (levels, trials, 3n)
-    e = np.arange(3 * n, dtype=np.int16 if 3 * n < 2**15 else np.int32)
-    big = np.iinfo(e.dtype).max
+    small = 3 * n < 2**15 - 1
+    e = np.arange(3 * n, dtype=np.int16 if small else np.int32)
+    big = int(np.iinfo(np.int16).max if small else np.iinfo(np.int32).max)
     carries = on[:, :, :-1] & link[None, None, 1:]  # [e]: e on duty, e + 1 follows with no gap
     continued = on[:, :, 1:] & link[None, None, 1:]  # [e]: e + 1 on duty, follows e with no gap
     # Run starts up to the middle week's end; run ends and next on-duty intervals from it on.
@@ -192,6 +212,117 @@ def _span_table(
         full = np.asarray(on[:, :, :n].all(axis=2))[:, :, None]
         start = np.where(full, -np.inf, start)
         end = np.where(full, np.inf, end)
+    return {"start": start.ravel(), "end": end.ravel(), "width": n + 1}
+
+
+def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict[str, Any] | None:
+    """The span table when every agent level works at most one span a day, or None.
+
+    That is the case when each open day has the same number of intervals, back to back, no span
+    crosses midnight, and each trial's agents rise and then fall within each day (a roster of
+    daily shifts, as :mod:`simroi.model.staffing` builds): then level *a* of trial *t* works, on
+    day *i*, from the first to the last interval where ``agents > a``. The table holds, per
+    (level, trial, open day) and one more column for "after the week's last day", that day's
+    span, its last interval within the day, and the next span after it — a few numbers per
+    level instead of one per interval.
+    """
+    trials, n = agents.shape
+    days = np.unique(starts // 86_400.0)
+    if n == 0 or n % days.size:
+        return None
+    m = n // days.size
+    shape = (days.size, m)
+    by_day_start, by_day_end = starts.reshape(shape), ends.reshape(shape)
+    if not (
+        (by_day_start[:, 1:] == by_day_end[:, :-1]).all()
+        and (np.floor(by_day_start / 86_400.0) == days[:, None]).all()
+        and (by_day_end <= (days[:, None] + 1) * 86_400.0).all()
+        and not (ends[-1] == SECONDS_PER_WEEK and starts[0] == 0)
+        and all(starts[i * m] != ends[i * m - 1] for i in range(1, days.size))  # no day runs on
+    ):
+        return None
+    per_day = agents.reshape(trials, days.size, m)
+    rises = np.maximum.accumulate(per_day, axis=2)
+    falls = np.maximum.accumulate(per_day[:, :, ::-1], axis=2)[:, :, ::-1]
+    if not (np.minimum(rises, falls) == per_day).all():
+        return None  # some level works twice a day
+    levels = int(agents.max(initial=0))
+    level = np.arange(levels)[:, None, None]
+    # Level a works from the first interval where the rising part passes a to the last where
+    # the falling part still does: count the intervals before and after, one interval at a time.
+    works = rises[None, :, :, -1] > level  # (levels, trials, days)
+    first = np.zeros(works.shape, dtype=np.intp)
+    last = np.full(works.shape, m - 1, dtype=np.intp)
+    for h in range(m - 1):
+        first += rises[None, :, :, h] <= level
+        last -= falls[None, :, :, m - 1 - h] <= level
+    day_index = np.arange(days.size)[None, None, :] * m
+    start = np.where(works, starts[day_index + first], np.inf)
+    end = np.where(works, ends[day_index + last], np.inf)
+    last = np.where(works, last, -1)
+    # The next span after each day (and, last column, after the week's last day): the first
+    # working day after it this week, else the week's first working day a week later.
+    next_start = np.full((levels, trials, days.size + 1), np.inf)
+    next_end = np.full((levels, trials, days.size + 1), np.inf)
+    carry_start = np.full((levels, trials), np.inf)
+    carry_end = np.full((levels, trials), np.inf)
+    for lap in (SECONDS_PER_WEEK, 0.0):
+        for i in range(days.size - 1, -1, -1):
+            if lap == 0.0:
+                next_start[:, :, i], next_end[:, :, i] = carry_start, carry_end
+            carry_start = np.where(works[:, :, i], start[:, :, i] + lap, carry_start)
+            carry_end = np.where(works[:, :, i], end[:, :, i] + lap, carry_end)
+        if lap:
+            next_start[:, :, -1], next_end[:, :, -1] = carry_start, carry_end
+    # Spread over the intervals: at interval p of day i, that day's span if it ends at or
+    # after p, else the next one; after the week's last interval, the next week's first.
+    today = last[:, :, :, None] >= np.arange(m)
+    width = days.size * m + 1
+    out = {"width": width}
+    for key, own, following in (("start", start, next_start), ("end", end, next_end)):
+        table = np.empty((levels, trials, width))
+        table[:, :, :-1] = np.where(today, own[:, :, :, None], following[:, :, :-1, None]).reshape(
+            levels, trials, -1
+        )
+        table[:, :, -1] = following[:, :, -1]
+        out[key] = table.ravel()
+    return out
+
+
+def _week_table(
+    starts: np.ndarray, ends: np.ndarray, agents: np.ndarray, link: np.ndarray
+) -> dict[str, Any]:
+    """:func:`_span_table` when no span crosses the end of the week (the common case: a desk
+    closed at some point of Sunday night), from one week of intervals: a span found in the next
+    week is the week's first span, a week later."""
+    trials, n = agents.shape
+    levels = int(agents.max(initial=0))
+    on = agents[None, :, :] > np.arange(levels)[:, None, None]  # (levels, trials, n)
+    small = n < 2**15 - 1
+    e = np.arange(n, dtype=np.int16 if small else np.int32)
+    big = int(np.iinfo(np.int16).max if small else np.iinfo(np.int32).max)
+    # heads of runs: on duty, and not continuing the interval before; tails: not continued
+    head = on.copy()
+    head[:, :, 1:] &= ~(on[:, :, :-1] & link[None, None, 1:])
+    tail = on.copy()
+    tail[:, :, :-1] &= ~(on[:, :, 1:] & link[None, None, 1:])
+    run_first = np.maximum.accumulate(np.where(head, e, -1), axis=2)
+    run_last = np.minimum.accumulate(np.where(tail, e, big)[:, :, ::-1], axis=2)[:, :, ::-1]
+    nxt = np.minimum.accumulate(np.where(on, e, big)[:, :, ::-1], axis=2)[:, :, ::-1]
+    first = np.where(on, run_first, nxt).astype(np.int32)
+    last = run_last.astype(np.int32)
+    # Past the week's last span: the next week's first one.
+    later = last == big
+    first = np.concatenate([first, first[:, :, :1]], axis=2)
+    last = np.concatenate([last, last[:, :, :1]], axis=2)
+    later = np.concatenate([later, np.ones((levels, trials, 1), dtype=bool)], axis=2)
+    first = np.where(later, first[:, :, :1] + n, first)
+    last = np.where(later, last[:, :, :1] + n, last)
+    never = last >= big
+    two_starts = np.concatenate([starts, starts + SECONDS_PER_WEEK])
+    two_ends = np.concatenate([ends, ends + SECONDS_PER_WEEK])
+    start = np.where(never, np.inf, two_starts[np.where(never, 0, first)])
+    end = np.where(never, np.inf, two_ends[np.where(never, 0, last)])
     return {"start": start.ravel(), "end": end.ravel(), "width": n + 1}
 
 

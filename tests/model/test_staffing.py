@@ -193,3 +193,20 @@ def test_simulated_service_level_with_the_rule_is_erlang_as_at_its_agents() -> N
     assert oracle >= 0.8
     se = measured.std(ddof=1) / math.sqrt(measured.size)
     assert abs(measured.mean() - oracle) < 4 * se + 0.02, (measured.mean(), oracle, se)
+
+
+def test_shifts_cover_the_requirement_with_one_shift_a_day_per_agent() -> None:
+    spec = channel("realtime", {"target_service_level": 0.8, "answer_within_seconds": 20})
+    rule = RuleStaffing(spec, inputs(np.full(4, 360.0), np.full(4, 180.0)))
+    rng = np.random.default_rng(2)
+    need = rng.integers(0, 9, (4, 84))
+    duty = rule.shifts(need)
+    assert (duty >= need).all()
+    by_day, duty_by_day = need.reshape(4, 7, 12), duty.reshape(4, 7, 12)
+    np.testing.assert_array_equal(duty_by_day.max(axis=2), by_day.max(axis=2))
+    # rises then falls within each day: every agent level works one span
+    for row in duty_by_day.reshape(-1, 12):
+        peak = int(row.argmax())
+        assert (np.diff(row[: peak + 1]) >= 0).all() and (np.diff(row[peak:]) <= 0).all()
+    # already shaped like shifts: unchanged
+    np.testing.assert_array_equal(rule.shifts(duty), duty)

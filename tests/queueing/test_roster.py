@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.reference import serve_fcfs_simpy
-from simroi.queueing.roster import TrialShiftPattern, reseat
+from simroi.queueing.roster import TrialShiftPattern, _day_table, reseat
 from simroi.queueing.shifts import SECONDS_PER_DAY
 
 H = 3600.0
@@ -138,3 +138,37 @@ def test_reseat_follows_the_new_roster_and_lets_busy_slots_finish() -> None:
 def test_a_roster_rejects_intervals_out_of_order_with_the_rule() -> None:
     with pytest.raises(ValueError, match="sorted, disjoint"):
         TrialShiftPattern(np.array([2 * H, 0.0]), np.array([3 * H, H]), np.ones((1, 2), int))
+
+
+@st.composite
+def shift_rosters(draw: st.DrawFn) -> TrialShiftPattern:
+    """Daily shifts: each trial's agents rise then fall within each day (the fast table)."""
+    open_h, close_h = draw(st.sampled_from([(8, 20), (6, 9)]))
+    days = draw(st.sampled_from([range(7), range(5), [1, 3]]))
+    starts = np.array([d * SECONDS_PER_DAY + h * H for d in days for h in range(open_h, close_h)])
+    trials, m = draw(st.integers(1, 3)), close_h - open_h
+    cells = st.lists(
+        st.integers(0, 4), min_size=trials * len(days) * m, max_size=trials * len(days) * m
+    )
+    need = np.array(draw(cells)).reshape(trials, len(days), m)
+    rises = np.maximum.accumulate(need, axis=2)
+    falls = np.maximum.accumulate(need[:, :, ::-1], axis=2)[:, :, ::-1]
+    agents = np.minimum(rises, falls).reshape(trials, -1)
+    return TrialShiftPattern(starts, starts + H, agents, slots_per_agent=draw(st.integers(1, 2)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(shift_rosters(), st.lists(st.integers(0, 3 * 7 * 24 * 4), min_size=1, max_size=30))
+def test_daily_shift_rosters_answer_as_their_staffing_schedules(
+    roster: TrialShiftPattern, quarter_hours: list[int]
+) -> None:
+    t = np.array(quarter_hours, dtype=float) * 900.0
+    for trial in range(roster.trials):
+        own = roster.for_trial(trial)
+        for k in range(roster.servers):
+            start, end = roster.trial_spans(np.full(t.size, k), np.full(t.size, trial), t)
+            expected_start, expected_end = own.next_spans(np.full(t.size, k), t)
+            np.testing.assert_array_equal(start, expected_start)
+            np.testing.assert_array_equal(end, expected_end)
+    fast = _day_table(roster.interval_starts, roster.interval_ends, roster.agents)
+    assert fast is not None or roster.servers == 0
