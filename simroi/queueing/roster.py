@@ -247,6 +247,8 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     if not (np.minimum(rises, falls) == per_day).all():
         return None  # some level works twice a day
     levels = int(agents.max(initial=0))
+    if levels == 0:
+        return {"start": np.empty(0), "end": np.empty(0), "width": n + 1}
     level = np.arange(levels)[:, None, None]
     # Level a works from the first interval where the rising part passes a to the last where
     # the falling part still does: count the intervals before and after, one interval at a time.
