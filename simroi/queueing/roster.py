@@ -116,6 +116,13 @@ class TrialShiftPattern:
         at = level * self.trials
         at += trial
         at *= table["width"]
+        if "per_day" in table:  # that day's span if it ends at or after interval j, else the next
+            day = j // table["per_day"]
+            at += day
+            today = table["last"].take(at) >= j - day * table["per_day"]
+            start = np.where(today, table["start"].take(at), table["next_start"].take(at))
+            end = np.where(today, table["end"].take(at), table["next_end"].take(at))
+            return base + start, base + end
         at += j
         return base + table["start"].take(at), base + table["end"].take(at)
 
@@ -247,20 +254,18 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     if not (np.minimum(rises, falls) == per_day).all():
         return None  # some level works twice a day
     levels = int(agents.max(initial=0))
-    if levels == 0:
-        return {"start": np.empty(0), "end": np.empty(0), "width": n + 1}
-    level = np.arange(levels)[:, None, None]
+    rows = trials * days.size
     # Level a works from the first interval where the rising part passes a to the last where
-    # the falling part still does: count the intervals before and after, one interval at a time.
-    works = rises[None, :, :, -1] > level  # (levels, trials, days)
-    first = np.zeros(works.shape, dtype=np.intp)
-    last = np.full(works.shape, m - 1, dtype=np.intp)
-    for h in range(m - 1):
-        first += rises[None, :, :, h] <= level
-        last -= falls[None, :, :, m - 1 - h] <= level
-    day_index = np.arange(days.size)[None, None, :] * m
+    # the falling part still does: count, per trial and day, the intervals at or below each
+    # level (a histogram of the values, summed up the levels).
+    below_first = _at_or_below(rises.reshape(rows, m), levels)  # (rows, levels)
+    below_last = _at_or_below(falls.reshape(rows, m), levels)
+    works = (below_first < m).T.reshape(levels, trials, days.size)
+    first = np.minimum(below_first, m - 1).T.reshape(levels, trials, days.size)
+    last = (m - 1 - below_last).T.reshape(levels, trials, days.size)
+    day_index = np.arange(days.size) * m
     start = np.where(works, starts[day_index + first], np.inf)
-    end = np.where(works, ends[day_index + last], np.inf)
+    end = np.where(works, ends[day_index + np.maximum(last, 0)], np.inf)
     last = np.where(works, last, -1)
     # The next span after each day (and, last column, after the week's last day): the first
     # working day after it this week, else the week's first working day a week later.
@@ -276,19 +281,26 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
             carry_end = np.where(works[:, :, i], end[:, :, i] + lap, carry_end)
         if lap:
             next_start[:, :, -1], next_end[:, :, -1] = carry_start, carry_end
-    # Spread over the intervals: at interval p of day i, that day's span if it ends at or
-    # after p, else the next one; after the week's last interval, the next week's first.
-    today = last[:, :, :, None] >= np.arange(m)
-    width = days.size * m + 1
-    out = {"width": width}
-    for key, own, following in (("start", start, next_start), ("end", end, next_end)):
-        table = np.empty((levels, trials, width))
-        table[:, :, :-1] = np.where(today, own[:, :, :, None], following[:, :, :-1, None]).reshape(
-            levels, trials, -1
-        )
-        table[:, :, -1] = following[:, :, -1]
-        out[key] = table.ravel()
-    return out
+    pad = np.full((levels, trials, 1), np.inf)
+    return {
+        "per_day": m,
+        "width": days.size + 1,
+        "start": np.concatenate([start, pad], axis=2),
+        "end": np.concatenate([end, pad], axis=2),
+        "last": np.concatenate([last, np.full((levels, trials, 1), -1)], axis=2),
+        "next_start": next_start,
+        "next_end": next_end,
+    }
+
+
+def _at_or_below(values: np.ndarray, levels: int) -> np.ndarray:
+    """Per row of ``values`` (rows, m) and level a = 0 … levels − 1: how many values are ≤ a."""
+    rows = values.shape[0]
+    counts = np.bincount(
+        (np.arange(rows)[:, None] * (levels + 1) + np.minimum(values, levels)).ravel(),
+        minlength=rows * (levels + 1),
+    ).reshape(rows, levels + 1)
+    return np.cumsum(counts[:, :levels], axis=1)
 
 
 def _week_table(
@@ -368,6 +380,29 @@ def reseat(
     return QueueState(free.reshape(servers, trials), end.reshape(servers, trials))
 
 
+def _interleaved_tables(rosters: Sequence[TrialShiftPattern]) -> dict[str, Any]:
+    """The per-day span table of interleaved rosters, from theirs (no rebuild); empty (build it
+    when needed) unless every roster has one."""
+    tables = []
+    for roster in rosters:
+        if not roster._table:
+            roster._table.update(roster._build())
+        tables.append(roster._table)
+    if not all("per_day" in t and np.ndim(t["start"]) == 3 for t in tables):
+        return {}
+    levels = max(t["start"].shape[0] for t in tables)
+    out: dict[str, Any] = {"per_day": tables[0]["per_day"], "width": tables[0]["width"]}
+    for key in ("start", "end", "last", "next_start", "next_end"):
+        fill = -1 if key == "last" else np.inf
+        padded = [
+            np.pad(t[key], ((0, levels - t[key].shape[0]), (0, 0), (0, 0)), constant_values=fill)
+            for t in tables
+        ]
+        stacked = np.stack(padded, axis=2)  # (levels, trials, worlds, days + 1)
+        out[key] = stacked.reshape(levels, -1, stacked.shape[-1])
+    return out
+
+
 def side_by_side(
     patterns: Sequence[ShiftPattern | TrialShiftPattern], states: Sequence[QueueState]
 ) -> tuple[ShiftPattern | TrialShiftPattern, QueueState]:
@@ -387,6 +422,7 @@ def side_by_side(
         combined = TrialShiftPattern(
             lead.interval_starts, lead.interval_ends, agents, lead.slots_per_agent
         )
+        combined._table.update(_interleaved_tables(rosters))
         rows = combined.servers
         padded = [
             np.pad(x, ((0, rows - x.shape[0]), (0, 0)), constant_values=np.inf)
