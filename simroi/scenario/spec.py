@@ -247,9 +247,13 @@ class ChannelSpec(_Spec):
             )
         rule = self.staffing_rule
         if rule is not None and rule.realtime != (self.kind == "realtime"):
-            target = "target_service_level" if rule.realtime else "the deferrable targets"
+            target = (
+                "target_service_level is"
+                if rule.realtime
+                else "target_occupancy and target_answered_within_hours are"
+            )
             problems.append(
-                f"staffing_rule: {target} is for "
+                f"staffing_rule: {target} for "
                 f"{'realtime' if rule.realtime else 'deferrable'} channels (got kind={self.kind})"
             )
         if self.kind == "realtime":
