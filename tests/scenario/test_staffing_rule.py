@@ -15,7 +15,8 @@ RULE = "channels.phone.staffing_rule"
     ("override", "expected"),
     [
         (
-            "channels.email.staffing_rule={ target_service_level = 0.8, answer_within_seconds = 20 }",
+            "channels.email.staffing_rule="
+            "{ target_service_level = 0.8, answer_within_seconds = 20 }",
             "channels.email: staffing_rule: target_service_level is for realtime channels "
             "(got kind=deferrable)",
         ),
