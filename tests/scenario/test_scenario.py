@@ -114,7 +114,11 @@ def test_schema_is_json_schema_of_the_format(tmp_path: Path) -> None:
 BAD_CASES = [
     # (old text, new text, expected fragments)
     ("horizon_months = 36 ", 'horizon_months = "long" ', ["scenario.horizon_months", "'long'"]),
-    ("agents = 1 ", "agnts = 1 ", ["channels.social.agnts", "unknown key", "did you mean 'agents'"]),
+    (
+        "agents = 1 ",
+        "agnts = 1 ",
+        ["channels.social.agnts", "unknown key", "did you mean 'agents'"],
+    ),
     (
         "low = 0.65, mode = 0.72, high = 0.80",
         "low = 0.65, mode = 0.72, high = 1.80",
