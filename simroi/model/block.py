@@ -173,6 +173,7 @@ class World:
             if scenario.channels[c].staffing_rule is not None
         }
         self.on_queue_hours = {c: np.zeros((trials, horizon)) for c in self.rules}
+        self.agent_cost = {c: np.zeros((trials, horizon)) for c in self.names}
 
     def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
         """This world's side of ``channel`` for the month of ``plan``."""
@@ -291,7 +292,8 @@ class World:
             handled = out.answered * v[p + "variable_cost_per_contact"]
             first_cost += handled * (1.0 - repeats)
             repeat_cost += handled * repeats
-            agents += self.paid_hours(c, m) * v[p + "cost_per_agent_hour"]
+            self.agent_cost[c][:, m] = self.paid_hours(c, m) * v[p + "cost_per_agent_hour"]
+            agents += self.agent_cost[c][:, m]
             first = self.inputs[c].first_contacts_per_day * DAYS_PER_MONTH
             self_service_cost += (
                 first
@@ -440,7 +442,11 @@ def simulate_block(
     program = worlds["program"]
     baseline = worlds.get("baseline")
 
+    split = _staffing_split(program, baseline)
+
     def delta(line: str) -> np.ndarray:
+        if line in split:
+            return split[line]
         value = program.lines[line]
         return value - baseline.lines[line] if baseline is not None else value
 
@@ -496,6 +502,25 @@ def simulate_block(
         net_by_month=net_by_month[back],
         inputs={k: drawn["program"][k] for k in uncertain},
     )
+
+
+def _staffing_split(program: World, baseline: World | None) -> dict[str, np.ndarray]:
+    """Agent cost and staffing savings, when agents follow a forecast (else nothing to split).
+
+    With a staffing rule the baseline may pay for more agents than the program on some channel
+    (say, phone calls from ignored social posts): per channel and month, what the program pays
+    beyond the baseline is agent cost, what it pays less is a staffing saving (a benefit), so
+    neither line nets the other. Fixed teams keep the single net line, bit for bit.
+    """
+    if baseline is None or not (program.rules or baseline.rules):
+        return {}
+    zeros = np.zeros_like(program.lines["agents"])
+    cost, saved = zeros.copy(), zeros.copy()
+    for c in dict.fromkeys([*program.names, *baseline.names]):
+        change = program.agent_cost.get(c, zeros) - baseline.agent_cost.get(c, zeros)
+        cost += np.maximum(change, 0.0)
+        saved += np.maximum(-change, 0.0)
+    return {"agents": cost, "staffing_savings": saved}
 
 
 def volume_order(values: dict[str, np.ndarray]) -> np.ndarray:

@@ -210,3 +210,19 @@ def test_shifts_cover_the_requirement_with_one_shift_a_day_per_agent() -> None:
         assert (np.diff(row[: peak + 1]) >= 0).all() and (np.diff(row[peak:]) <= 0).all()
     # already shaped like shifts: unchanged
     np.testing.assert_array_equal(rule.shifts(duty), duty)
+
+
+def test_agent_cost_and_staffing_savings_are_both_gross() -> None:
+    """Staffed by rule, the baseline pays for the calls of customers it ignored on social: the
+    program's extra agents are a cost, the agents it spares a benefit, neither negative."""
+    result = _run([], trials=30)
+    cost, saved = result.samples["pv.agents"], result.samples["pv.staffing_savings"]
+    assert (cost >= 0).all() and (saved >= 0).all()
+    assert saved.mean() > 0
+    assert np.isfinite(result.samples["roi"]).all()
+
+
+def test_fixed_teams_have_no_staffing_savings() -> None:
+    loaded = load_scenario("race-organizer", overrides=["scenario.horizon_months=2", "events=[]"])
+    result = run(loaded, RunOptions(trials=20, seed=3, workers=1, block_size=20))
+    assert (result.samples["pv.staffing_savings"] == 0).all()
