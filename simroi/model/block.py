@@ -136,7 +136,13 @@ def _economics_inputs(scenario: Scenario, v: dict[str, np.ndarray]) -> Economics
 class World:
     """One scenario (program or baseline) being simulated through the months of a block."""
 
-    def __init__(self, scenario: Scenario, values: dict[str, np.ndarray], trials: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        values: dict[str, np.ndarray],
+        trials: int,
+        tables: dict[object, np.ndarray] | None = None,
+    ) -> None:
         self.scenario = scenario
         self.v = values
         self.trials = trials
@@ -168,7 +174,7 @@ class World:
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
         # Channels staffed by rule: agents per trial and month (simroi.model.staffing).
         self.rules = {
-            c: RuleStaffing(scenario.channels[c], self.inputs[c])
+            c: RuleStaffing(scenario.channels[c], self.inputs[c], tables)
             for c in self.names
             if scenario.channels[c].staffing_rule is not None
         }
@@ -410,8 +416,10 @@ def simulate_block(
     # contact is mostly skipped (draws.staircase). Results come back in trial order; a
     # trial's per-contact draws belong to its place in this order.
     order = volume_order(drawn["program"])
+    tables: dict[object, np.ndarray] = {}
     worlds = {
-        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
+        # the worlds of a block share their staffing rules' Erlang A tables where they agree
+        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials, tables)
         for key, sc in scenarios.items()
     }
     horizon = loaded.program.scenario.horizon_months

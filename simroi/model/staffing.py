@@ -31,6 +31,8 @@ and paid hours follow them: on-queue hours = Σ agents × interval hours × 30.4
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_profile, weekday_factors
@@ -69,9 +71,17 @@ class RuleStaffing:
     inputs : ChannelInputs
         The block's per-trial inputs (handle time, patience, concurrency slowdown), shape
         (trials,).
+    tables : dict, optional
+        Erlang A rate tables shared with other worlds of the block (program and baseline share
+        a channel's handle times and patience, so they share its table); changes no result.
     """
 
-    def __init__(self, spec: ChannelSpec, inputs: ChannelInputs) -> None:
+    def __init__(
+        self,
+        spec: ChannelSpec,
+        inputs: ChannelInputs,
+        tables: dict[object, np.ndarray] | None = None,
+    ) -> None:
         if spec.staffing_rule is None:
             raise ValueError("RuleStaffing needs a channel with a staffing_rule")
         self.spec = spec
@@ -91,7 +101,15 @@ class RuleStaffing:
         self.shape_per_s = weekday_factors(spec)[day] * hourly_profile(spec)[hour] / seconds
         self.open_seconds = float(seconds.sum())
         self.interval_hours = seconds / HOUR
-        self._thresholds = np.empty((inputs.handle_mean_s.size, 0))
+        self._tables = {} if tables is None else tables
+        rule = self.rule
+        self._key = (
+            "erlang_a",
+            self.handle_s.tobytes(),
+            self.patience_s.tobytes(),
+            rule.target_service_level,
+            rule.answer_within_seconds,
+        )
 
     def agents(self, contacts_per_day: np.ndarray) -> np.ndarray:
         """Agents per interval, shape (trials, intervals), for a forecast of
@@ -130,9 +148,13 @@ class RuleStaffing:
         rule = self.rule
         assert rule.target_service_level is not None and rule.answer_within_seconds is not None
         peak = rates.max(axis=1, initial=0.0)
-        while self._thresholds.shape[1] == 0 or (peak > self._thresholds[:, -1]).any():
-            have = self._thresholds.shape[1]
-            more = max(8, have)
+        table = self._tables.get(self._key, np.empty((self.handle_s.size, 0)))
+        while table.shape[1] == 0 or (peak > table[:, -1]).any():
+            have = table.shape[1]
+            # Enough agents for the peak load with room (A + 4√A + 4 Erlangs): one growth step
+            # in the common case; more, eight at a time, if that was not enough.
+            load = float((peak * self.handle_s).max(initial=0.0))
+            more = max(8, math.ceil(load + 4.0 * math.sqrt(load) + 4.0) - have)
             if rule.max_agents is not None and have >= rule.max_agents:
                 break  # the cap decides beyond it
             extra = erlang_a_thresholds(
@@ -142,8 +164,8 @@ class RuleStaffing:
                 rule.target_service_level,
                 rule.answer_within_seconds,
             )
-            self._thresholds = np.concatenate([self._thresholds, extra], axis=1)
-        table = self._thresholds
+            table = np.concatenate([table, extra], axis=1)
+        self._tables[self._key] = table
         n = np.empty(rates.shape, dtype=np.int64)
         for j in range(rates.shape[1]):
             n[:, j] = 1 + (table < rates[:, j : j + 1]).sum(axis=1)
