@@ -119,10 +119,15 @@ class TrialShiftPattern:
         if "per_day" in table:  # that day's span if it ends at or after interval j, else the next
             day = j // table["per_day"]
             at += day
-            today = table["last"].take(at) >= j - day * table["per_day"]
-            start = np.where(today, table["start"].take(at), table["next_start"].take(at))
-            end = np.where(today, table["end"].take(at), table["next_end"].take(at))
-            return base + start, base + end
+            j -= day * table["per_day"]
+            # one gather of (start, end, last interval, next start, next end) per query
+            row = table["rows"].take(at, axis=0)
+            today = row[:, 2] >= j
+            start = np.where(today, row[:, 0], row[:, 3])
+            start += base
+            end = np.where(today, row[:, 1], row[:, 4])
+            end += base
+            return start, end
         at += j
         return base + table["start"].take(at), base + table["end"].take(at)
 
@@ -282,15 +287,27 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
         if lap:
             next_start[:, :, -1], next_end[:, :, -1] = carry_start, carry_end
     pad = np.full((levels, trials, 1), np.inf)
-    return {
-        "per_day": m,
-        "width": days.size + 1,
-        "start": np.concatenate([start, pad], axis=2),
-        "end": np.concatenate([end, pad], axis=2),
-        "last": np.concatenate([last, np.full((levels, trials, 1), -1)], axis=2),
-        "next_start": next_start,
-        "next_end": next_end,
-    }
+    return _with_rows(
+        {
+            "per_day": m,
+            "width": days.size + 1,
+            "start": np.concatenate([start, pad], axis=2),
+            "end": np.concatenate([end, pad], axis=2),
+            "last": np.concatenate([last, np.full((levels, trials, 1), -1)], axis=2),
+            "next_start": next_start,
+            "next_end": next_end,
+        }
+    )
+
+
+_ROW = ("start", "end", "last", "next_start", "next_end")
+
+
+def _with_rows(table: dict[str, Any]) -> dict[str, Any]:
+    """Add ``rows``: the five numbers of each (level, trial, day) side by side, for one gather."""
+    rows = np.stack([np.asarray(table[k], dtype=np.float64) for k in _ROW], axis=-1)
+    table["rows"] = rows.reshape(-1, len(_ROW))
+    return table
 
 
 def _at_or_below(values: np.ndarray, levels: int) -> np.ndarray:
@@ -392,7 +409,7 @@ def _interleaved_tables(rosters: Sequence[TrialShiftPattern]) -> dict[str, Any]:
         return {}
     levels = max(t["start"].shape[0] for t in tables)
     out: dict[str, Any] = {"per_day": tables[0]["per_day"], "width": tables[0]["width"]}
-    for key in ("start", "end", "last", "next_start", "next_end"):
+    for key in _ROW:
         fill = -1 if key == "last" else np.inf
         padded = [
             np.pad(t[key], ((0, levels - t[key].shape[0]), (0, 0), (0, 0)), constant_values=fill)
@@ -400,7 +417,7 @@ def _interleaved_tables(rosters: Sequence[TrialShiftPattern]) -> dict[str, Any]:
         ]
         stacked = np.stack(padded, axis=2)  # (levels, trials, worlds, days + 1)
         out[key] = stacked.reshape(levels, -1, stacked.shape[-1])
-    return out
+    return _with_rows(out)
 
 
 def side_by_side(
