@@ -27,14 +27,16 @@ from simroi.queueing.staffing import (
 def test_closed_form_service_level_is_erlang_a(
     rate: float, handle: float, agents: int, patience: float, threshold: float
 ) -> None:
-    exact = erlang_a(rate, handle, agents, patience, threshold).service_level
+    oracle = erlang_a(rate, handle, agents, patience, threshold)
+    exact = oracle.service_level
     (fast,) = erlang_a_service_levels(
         np.array([rate]), np.array([handle]), np.array([agents]), np.array([patience]), threshold
     )
-    # 1e-6: where P(x, y) underflows (a waiting mass far below 1e-6, service level ≈ 1) the closed
-    # form counts the few waiting contacts as missed (see erlang_a_service_levels)
-    assert fast == pytest.approx(exact, abs=1e-6)
-    if exact < 0.999:
+    # Where the incomplete gamma functions underflow (hardly anyone waits: P(wait) < 1e-5), the
+    # closed form may misjudge the waiting contacts: an error of at most P(wait).
+    if oracle.p_wait < 1e-5:
+        assert abs(fast - exact) <= oracle.p_wait + 1e-9
+    else:
         assert fast == pytest.approx(exact, abs=1e-9)
 
 
