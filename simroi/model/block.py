@@ -174,7 +174,7 @@ class World:
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
         # Channels staffed by rule: agents per trial and month (simroi.model.staffing).
         self.rules = {
-            c: RuleStaffing(scenario.channels[c], self.inputs[c], tables)
+            c: RuleStaffing(scenario.channels[c], self.inputs[c], tables, c)
             for c in self.names
             if scenario.channels[c].staffing_rule is not None
         }

@@ -35,6 +35,7 @@ import math
 
 import numpy as np
 
+from simroi.errors import ScenarioError
 from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_profile, weekday_factors
 from simroi.model.contacts import ChannelInputs
 from simroi.queueing.roster import TrialShiftPattern
@@ -45,6 +46,8 @@ from simroi.scenario.spec import WEEKDAYS, ChannelSpec, StaffingRuleSpec, clock_
 __all__ = ["RuleStaffing", "forecast_contacts_per_day", "staffing_intervals"]
 
 HOUR = 3600.0
+#: Most agents a rule may set on one channel without a max_agents (as a fixed team's ceiling).
+MOST_AGENTS = 10_000
 
 
 def staffing_intervals(spec: ChannelSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -81,10 +84,12 @@ class RuleStaffing:
         spec: ChannelSpec,
         inputs: ChannelInputs,
         tables: dict[object, np.ndarray] | None = None,
+        name: str = "",
     ) -> None:
         if spec.staffing_rule is None:
             raise ValueError("RuleStaffing needs a channel with a staffing_rule")
         self.spec = spec
+        self.name = name
         self.rule: StaffingRuleSpec = spec.staffing_rule
         self.starts, self.ends = staffing_intervals(spec)
         seconds = self.ends - self.starts
@@ -122,17 +127,29 @@ class RuleStaffing:
         elif rule.target_occupancy is not None:
             work = 7.0 * contacts_per_day * self.handle_s
             need = np.ceil(work / (self.open_seconds * rule.target_occupancy))
+            if rule.max_agents is None and need.max(initial=0) > MOST_AGENTS:
+                self._too_many(float(need.max() * rule.target_occupancy))
             n = np.repeat(need.astype(np.int64)[:, None], self.starts.size, axis=1)
         else:
             assert rule.target_answered_within_hours is not None and rule.share is not None
             rate = 7.0 * contacts_per_day / max(self.open_seconds, 1e-300)
             threshold = max(0.0, rule.target_answered_within_hours * HOUR - self.closed_gap())
+            load = float((rate * self.handle_s).max(initial=0.0))
+            if rule.max_agents is None and load > MOST_AGENTS:
+                self._too_many(load)
             need = erlang_c_required_agents(rate, self.handle_s, rule.share, threshold)
             n = np.repeat(need[:, None], self.starts.size, axis=1)
         n = np.maximum(n, rule.min_agents)
         if rule.max_agents is not None:
             n = np.minimum(n, rule.max_agents)
         return n.reshape(trials, self.starts.size)
+
+    def _too_many(self, load: float) -> None:
+        raise ScenarioError(
+            f"channels.{self.name}.staffing_rule: the forecast needs more than "
+            f"{MOST_AGENTS:,} agents (a load of {load:,.0f} Erlangs); check "
+            "contacts_per_customer_per_year and customers.active_customers, or set max_agents"
+        )
 
     def closed_gap(self) -> float:
         """The longest stretch of the week with the desk closed, in seconds."""
@@ -154,7 +171,12 @@ class RuleStaffing:
             # Enough agents for the peak load with room (A + 4√A + 4 Erlangs): one growth step
             # in the common case; more, eight at a time, if that was not enough.
             load = float((peak * self.handle_s).max(initial=0.0))
-            more = max(8, math.ceil(load + 4.0 * math.sqrt(load) + 4.0) - have)
+            need = math.ceil(load + 4.0 * math.sqrt(load) + 4.0)
+            if rule.max_agents is not None:
+                need = min(need, rule.max_agents)
+            elif need > MOST_AGENTS:
+                self._too_many(load)
+            more = max(8, need - have)
             if rule.max_agents is not None and have >= rule.max_agents:
                 break  # the cap decides beyond it
             extra = erlang_a_thresholds(
