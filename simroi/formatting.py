@@ -58,6 +58,7 @@ LINE_LABELS = {
     "spend_uplift": "Spend uplift",
     "deflection_savings": "Deflection savings (contacts avoided)",
     "repeat_contact_savings": "Repeat-contact savings (net change)",
+    "staffing_savings": "Staffing savings (agents the forecast no longer needs)",
     "terminal_value": "Terminal value (CLV at horizon)",
     "agents": "Agent cost",
     "contact_handling": "Contact handling (gross of deflection)",

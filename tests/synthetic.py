@@ -81,6 +81,7 @@ def make_synthetic_run(
         "spend_uplift": (900.0 * reach * saturation)[:, None] * ramp,
         "deflection_savings": (3_000.0 * deflected * saturation)[:, None] * ramp,
         "repeat_contact_savings": (700.0 * reach * saturation)[:, None] * ramp,
+        "staffing_savings": np.zeros((n, horizon)),
         "terminal_value": np.zeros((n, horizon)),
         "agents": (agents * 14 * 30.4 * cost_hour / (1 - shrinkage))[:, None] * np.ones(horizon),
         "tools": np.full((n, horizon), 1_500.0),
@@ -96,6 +97,7 @@ def make_synthetic_run(
         "spend_uplift",
         "deflection_savings",
         "repeat_contact_savings",
+        "staffing_savings",
         "terminal_value",
     )
     pv_benefits = sum(pv[k] for k in benefit_lines)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simroi.model.calendar import (
+    DAY,
     DAYS_PER_MONTH,
     MonthPlan,
     agent_hours_per_month,
@@ -37,7 +38,9 @@ from simroi.model.lifetime import customer_equity, lifetime_returns
 from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
 from simroi.model.response import replies_by_band, response_values
-from simroi.queueing.shifts import QueueState
+from simroi.model.staffing import RuleStaffing, forecast_contacts_per_day
+from simroi.queueing.roster import TrialShiftPattern, reseat
+from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.quantity import as_distribution
@@ -144,15 +147,25 @@ def _economics_inputs(scenario: Scenario, v: dict[str, np.ndarray]) -> Economics
 class World:
     """One scenario (program or baseline) being simulated through the months of a block."""
 
-    def __init__(self, scenario: Scenario, values: dict[str, np.ndarray], trials: int) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        values: dict[str, np.ndarray],
+        trials: int,
+        tables: dict[object, np.ndarray] | None = None,
+    ) -> None:
         self.scenario = scenario
         self.v = values
         self.trials = trials
         horizon = scenario.scenario.horizon_months
         self.names = list(scenario.channels)
         self.inputs = {c: _channel_inputs(c, scenario, values) for c in self.names}
-        self.shifts = {c: shift_pattern(scenario.channels[c]) for c in self.names}
-        self.state = {c: QueueState.initial(self.shifts[c], trials) for c in self.names}
+        self.shifts: dict[str, ShiftPattern | TrialShiftPattern] = {
+            c: shift_pattern(scenario.channels[c]) for c in self.names
+        }
+        self.state = {
+            c: QueueState.initial(shift_pattern(scenario.channels[c]), trials) for c in self.names
+        }
         self.customers = CustomerState(_economics_inputs(scenario, values), horizon)
         zeros = np.zeros(trials)
         # Month 1 is seeded with one round of repeats of the first contacts.
@@ -172,19 +185,33 @@ class World:
         }
         self.social = {k: np.zeros(trials) for k in ("public_posts", "positive", "negative")}
         self.agent_hours = {c: agent_hours_per_month(scenario.channels[c]) for c in self.names}
+        # Channels staffed by rule: agents per trial and month (simroi.model.staffing).
+        self.rules = {
+            c: RuleStaffing(scenario.channels[c], self.inputs[c], tables, c)
+            for c in self.names
+            if scenario.channels[c].staffing_rule is not None
+        }
+        self.on_queue_hours = {c: np.zeros((trials, horizon)) for c in self.rules}
+        self.agent_cost = {c: np.zeros((trials, horizon)) for c in self.names}
         self.customers_by_month: list[np.ndarray] = []  # (trials,) at each month's end
 
     def paid_hours(self, channel: str, month: int) -> np.ndarray:
-        """Paid agent hours of ``channel`` in month ``month`` (0-based), per trial (trials,).
+        """Paid agent hours of ``channel`` in ``month`` (0-based), per trial (trials,).
 
-        On-queue hours grossed up for shrinkage: paid = on-queue / (1 − shrinkage). Every
-        number that follows from staffing (agents, agent cost, occupancy) is read through here.
+        On-queue hours / (1 − shrinkage): the fixed team's hours, or the hours the staffing
+        rule set for the month. Every number that follows from staffing (agents, agent cost,
+        occupancy) is read through here.
         """
-        paid = self.agent_hours[channel] / (1.0 - self.v[f"channels.{channel}.shrinkage"])
+        shrinkage = self.v[f"channels.{channel}.shrinkage"]
+        if channel in self.rules:
+            return self.on_queue_hours[channel][:, month] / (1.0 - shrinkage)
+        paid = self.agent_hours[channel] / (1.0 - shrinkage)
         return np.broadcast_to(np.asarray(paid, dtype=float), (self.trials,)).copy()
 
     def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
         """This world's side of ``channel`` for the month of ``plan``."""
+        if channel in self.rules:
+            self._staff(channel, plan)
         return ChannelLoad(
             spec=self.scenario.channels[channel],
             inputs=self.inputs[channel],
@@ -195,6 +222,22 @@ class World:
             state=self.state[channel],
             shifts=self.shifts[channel],
         )
+
+    def _staff(self, channel: str, plan: MonthPlan) -> None:
+        """Size the month's roster of a channel staffed by rule to this world's forecast."""
+        rule = self.rules[channel]
+        forecast = forecast_contacts_per_day(
+            self.inputs[channel],
+            self.customers.customers / self.customers.econ.customers0,
+            self.deflected[channel],
+            self.repeats[channel],
+        )
+        agents = rule.shifts(rule.agents(forecast))
+        roster = rule.roster(agents)
+        t0 = float(plan.day_index[0]) * DAY
+        self.state[channel] = reseat(self.state[channel], self.shifts[channel], roster, t0)
+        self.shifts[channel] = roster
+        self.on_queue_hours[channel][:, plan.month] = rule.on_queue_hours_per_month(agents)
 
     def close_month(
         self, plan: MonthPlan, outcomes: dict[str, ChannelMonth], streams: Streams
@@ -307,9 +350,8 @@ class World:
             handled = out.answered * v[p + "variable_cost_per_contact"]
             first_cost += handled * (1.0 - repeats)
             repeat_cost += handled * repeats
-            agents += (
-                self.agent_hours[c] / (1.0 - v[p + "shrinkage"]) * v[p + "cost_per_agent_hour"]
-            )
+            self.agent_cost[c][:, m] = self.paid_hours(c, m) * v[p + "cost_per_agent_hour"]
+            agents += self.agent_cost[c][:, m]
             first = self.inputs[c].first_contacts_per_day * DAYS_PER_MONTH
             self_service_cost += (
                 first
@@ -370,6 +412,8 @@ class World:
                 p90 = np.stack([mo[c].response_p90_s for mo in self.months], axis=1)
                 paid = np.sum([self.paid_hours(c, m) for m in range(horizon)], axis=0)
                 on_queue = paid * (1.0 - self.v[f"channels.{c}.shrinkage"])
+                if c in self.rules:  # hours follow the rule's agents, month by month
+                    on_queue = self.on_queue_hours[c][:, :horizon].sum(axis=1)
                 slot_seconds = on_queue * spec.concurrency * 3600.0
                 cost = paid * self.v[f"channels.{c}.cost_per_agent_hour"]
                 out[f"{c}.service_level"] = total["within_sla"] / total["offered"]
@@ -443,8 +487,10 @@ def simulate_block(
     # contact is mostly skipped (draws.staircase). Results come back in trial order; a
     # trial's per-contact draws belong to its place in this order.
     order = volume_order(drawn["program"])
+    tables: dict[object, np.ndarray] = {}
     worlds = {
-        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials)
+        # the worlds of a block share their staffing rules' Erlang A tables where they agree
+        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials, tables)
         for key, sc in scenarios.items()
     }
     horizon = loaded.program.scenario.horizon_months
@@ -476,7 +522,11 @@ def simulate_block(
     program = worlds["program"]
     baseline = worlds.get("baseline")
 
+    split = _staffing_split(program, baseline)
+
     def delta(line: str) -> np.ndarray:
+        if line in split:
+            return split[line]
         value = program.lines[line]
         return value - baseline.lines[line] if baseline is not None else value
 
@@ -545,6 +595,25 @@ def simulate_block(
         lifetime={"npv": lifetime_npv[back], "roi": lifetime_roi[back]},
         monthly={k: x[back] for k, x in monthly.items()},
     )
+
+
+def _staffing_split(program: World, baseline: World | None) -> dict[str, np.ndarray]:
+    """Agent cost and staffing savings, when agents follow a forecast (else nothing to split).
+
+    With a staffing rule the baseline may pay for more agents than the program on some channel
+    (say, phone calls from ignored social posts): per channel and month, what the program pays
+    beyond the baseline is agent cost, what it pays less is a staffing saving (a benefit), so
+    neither line nets the other. Fixed teams keep the single net line, bit for bit.
+    """
+    if baseline is None or not (program.rules or baseline.rules):
+        return {}
+    zeros = np.zeros_like(program.lines["agents"])
+    cost, saved = zeros.copy(), zeros.copy()
+    for c in dict.fromkeys([*program.names, *baseline.names]):
+        change = program.agent_cost.get(c, zeros) - baseline.agent_cost.get(c, zeros)
+        cost += np.maximum(change, 0.0)
+        saved += np.maximum(-change, 0.0)
+    return {"agents": cost, "staffing_savings": saved}
 
 
 def volume_order(values: dict[str, np.ndarray]) -> np.ndarray:

@@ -86,7 +86,11 @@ def month_plans(
 
 
 def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
-    """The on-duty spans of the channel's agent slots (concurrency slots replicate each agent)."""
+    """The on-duty spans of the channel's agent slots (concurrency slots replicate each agent).
+
+    A channel staffed by rule has none here: its roster differs by trial and month and comes from
+    :mod:`simroi.model.staffing`.
+    """
     weekdays = [WEEKDAYS.index(d) for d in spec.hours.days]
     if spec.staffing is not None:
         pattern = ShiftPattern.from_staffing(
@@ -106,7 +110,8 @@ def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
 
 
 def agent_hours_per_month(spec: ChannelSpec) -> float:
-    """Agent hours on queue in an average month (concurrency slots are not extra agents)."""
+    """Agent hours on queue in an average month (concurrency slots are not extra agents); 0 for
+    a staffing rule, whose hours are per trial and month (``World.paid_hours``)."""
     pattern = shift_pattern(spec)
     # Slots never on duty have infinite starts and ends: leave them out (inf - inf is NaN).
     on_duty = np.isfinite(pattern.starts)

@@ -53,6 +53,7 @@ from simroi.model.draws import (
 )
 from simroi.model.outcomes import MONTH_FIELDS, ChannelMonth, month_outcomes
 from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.roster import TrialShiftPattern, side_by_side
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
 from simroi.scenario.quantiles import poisson_ppf
@@ -105,7 +106,7 @@ class ChannelLoad:
     repeats_per_day: np.ndarray
     deflected_share: np.ndarray
     state: QueueState
-    shifts: ShiftPattern
+    shifts: ShiftPattern | TrialShiftPattern
 
 
 def simulate_channel_month(
@@ -351,18 +352,17 @@ def _simulate_shared(
     for members, columns in together:
         lead = loads[members[0]]
         size = len(members)
-        state = QueueState(
-            np.stack([loads[i].state.free_at for i in members], axis=2).reshape(-1, size * trials),
-            np.stack([loads[i].state.span_end for i in members], axis=2).reshape(-1, size * trials),
+        shifts, state = side_by_side(
+            [loads[i].shifts for i in members], [loads[i].state for i in members]
         )
         queue = (arrival[:, columns], handle[:, columns], patience[:, columns], present[:, columns])
         if engine == "simpy":
             from simroi.queueing.reference import serve_fcfs_simpy
 
-            start, state = serve_fcfs_simpy(*queue, lead.shifts, state)
+            start, state = serve_fcfs_simpy(*queue, shifts, state)
         else:
             active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
-            start, state = serve_fcfs(*queue, lead.shifts, state, moves=moves, active=active)
+            start, state = serve_fcfs(*queue, shifts, state, moves=moves, active=active)
         outcome = month_outcomes(
             lead.spec,
             [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
@@ -405,6 +405,9 @@ def _queue_key(load: ChannelLoad) -> tuple[object, ...]:
     s = load.shifts
     kind, sla = load.spec.kind, load.spec.sla_threshold_seconds
     bands = (len(load.spec.response_value or []), load.spec.band_edges_seconds)
+    if isinstance(s, TrialShiftPattern):  # rosters per trial queue alike on the same intervals
+        intervals = (s.interval_starts.tobytes(), s.interval_ends.tobytes(), s.slots_per_agent)
+        return ("roster", *intervals, kind, sla, bands)
     return (s.starts.tobytes(), s.ends.tobytes(), s.period_seconds, kind, sla, bands)
 
 

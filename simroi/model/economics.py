@@ -49,6 +49,7 @@ LINE_ITEMS_BENEFIT = (
     "spend_uplift",
     "deflection_savings",
     "repeat_contact_savings",
+    "staffing_savings",
     "terminal_value",
 )
 LINE_ITEMS_COST = ("agents", "contact_handling", "tools", "setup", "training")

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern
 
 __all__ = [
@@ -55,7 +56,7 @@ def serve_fcfs(
     handle_s: np.ndarray,
     patience_s: np.ndarray,
     present: np.ndarray,
-    shifts: ShiftPattern,
+    shifts: ShiftPattern | TrialShiftPattern,
     state: QueueState,
     *,
     chunk: int = 2048,
@@ -74,8 +75,8 @@ def serve_fcfs(
         ≥ 0 seconds, ``+inf`` for contacts that never abandon (email), not NaN. Rows where
         ``present`` is False are padding or thinned-out contacts: they change nothing, whatever
         their values.
-    shifts : ShiftPattern
-        When each server is on duty.
+    shifts : ShiftPattern or TrialShiftPattern
+        When each server is on duty (in every trial alike, or per trial: a staffing rule).
     state : QueueState
         The queue at the start of the batch, shape (servers, trials); it is not modified.
     chunk : int
@@ -147,7 +148,7 @@ def _serve_chunk(
     patience_s: np.ndarray,
     present: np.ndarray,
     out: np.ndarray,
-    shifts: ShiftPattern,
+    shifts: ShiftPattern | TrialShiftPattern,
     state: QueueState,
     cols: slice,
     moves: Sequence[tuple[int, float]] = (),
@@ -219,7 +220,7 @@ def _serve_chunk(
     )
     least = np.minimum.reduce
     for i, w in enumerate(widths.tolist()):
-        if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask):
+        if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask, cols.start):
             np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
         if w == 0:
             continue
@@ -243,7 +244,9 @@ def _serve_chunk(
             if not full:
                 flag_ &= presents[i, cut]
             if count_nonzero(flag_):
-                blocked = _settle(free, span_end, m_, k_, start, a, flag_, shifts, mask, e_trial)
+                blocked = _settle(
+                    free, span_end, m_, k_, start, a, flag_, shifts, mask, e_trial, cols.start
+                )
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
@@ -273,14 +276,23 @@ def _move(
     server: np.ndarray,
     at: np.ndarray,
     t: np.ndarray,
-    shifts: ShiftPattern,
+    shifts: ShiftPattern | TrialShiftPattern,
     mask: np.int64,
+    width: int,
+    first_trial: int,
 ) -> np.ndarray:
-    """Send servers (flat positions ``at``) to their first span ending after ``t`` (finite times
-    ≥ 0); return the ends of their new spans."""
+    """Send servers (flat positions ``at`` of a chunk ``width`` trials wide starting at trial
+    ``first_trial``) to their first span ending after ``t`` (finite times ≥ 0); return the ends
+    of their new spans."""
     if at.size == 0:
         return np.empty(0)
-    span_start, span_stop = shifts._tabled_spans(server, t, float(t.max()))
+    if isinstance(shifts, TrialShiftPattern):
+        trial = at % width
+        if first_trial:
+            trial += first_trial
+        span_start, span_stop = shifts._spans(server, trial, t)
+    else:
+        span_start, span_stop = shifts._tabled_spans(server, t, float(t.max()))
     f = free_flat[at]
     np.maximum(f, span_start, out=f)
     np.minimum(f, _NEVER, out=f)
@@ -293,7 +305,12 @@ def _move(
 
 
 def _advance(
-    free: np.ndarray, span_end: np.ndarray, t: float, shifts: ShiftPattern, mask: np.int64
+    free: np.ndarray,
+    span_end: np.ndarray,
+    t: float,
+    shifts: ShiftPattern | TrialShiftPattern,
+    mask: np.int64,
+    first_trial: int,
 ) -> bool:
     """Move every server whose span ended by ``t``, in every trial; say whether any moved.
 
@@ -306,7 +323,10 @@ def _advance(
         return False
     width = free.shape[1]
     at = server * width + lane
-    _move(free.reshape(-1), span_end.reshape(-1), server, at, np.full(at.size, t), shifts, mask)
+    t_all = np.full(at.size, t)
+    _move(
+        free.reshape(-1), span_end.reshape(-1), server, at, t_all, shifts, mask, width, first_trial
+    )
     return True
 
 
@@ -318,9 +338,10 @@ def _settle(
     start: np.ndarray,
     a: np.ndarray,
     flagged: np.ndarray,
-    shifts: ShiftPattern,
+    shifts: ShiftPattern | TrialShiftPattern,
     mask: np.int64,
     earliest_end: np.ndarray,
+    first_trial: int,
 ) -> np.ndarray | None:
     """Move servers whose span ended before they could start to their next span; choose again.
 
@@ -353,7 +374,9 @@ def _settle(
         ended = ends <= t
         server, which = ended.nonzero()  # row-major: the order ``ends[ended]`` takes
         at = server * width + lane[which]
-        ends[ended] = _move(free_flat, end_flat, server, at, t[which], shifts, mask)
+        ends[ended] = _move(
+            free_flat, end_flat, server, at, t[which], shifts, mask, width, first_trial
+        )
         earliest = np.minimum(ends.min(axis=0), _NEVER)
         earliest_end[lane] = earliest
         chosen = free[:, lane].min(axis=0)

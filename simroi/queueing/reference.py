@@ -30,6 +30,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL, Event, EventPriority
 
+from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern
 
 __all__ = ["serve_fcfs_simpy"]
@@ -189,10 +190,12 @@ def serve_fcfs_simpy(
     handle_s: np.ndarray,
     patience_s: np.ndarray,
     present: np.ndarray,
-    shifts: ShiftPattern,
+    shifts: ShiftPattern | TrialShiftPattern,
     state: QueueState,
 ) -> tuple[np.ndarray, QueueState]:
     """:func:`simroi.queueing.engine.serve_fcfs`, one trial at a time in a simpy Environment.
+
+    A :class:`~simroi.queueing.roster.TrialShiftPattern` is read as each trial's own pattern.
 
     Same parameters, returns and semantics. Each trial runs until every one of its contacts has
     been answered or has abandoned (or no agent will ever be on duty again), so backlog carried
@@ -223,8 +226,9 @@ def serve_fcfs_simpy(
         desk = _Desk(env, new.free_at[:, trial], new.span_end[:, trial], handle_s[:, trial])
         desk.unresolved = rows.size
         env.process(_arrivals(env, desk, rows, arrival_s[:, trial], patience_s[:, trial]))
+        own = shifts.for_trial(trial) if isinstance(shifts, TrialShiftPattern) else shifts
         for k in range(shifts.servers):
-            env.process(_agent(env, desk, shifts, k))
+            env.process(_agent(env, desk, own, k))
         while desk.unresolved and env.peek() < math.inf:
             env.step()
         start_s[:, trial] = desk.start_s

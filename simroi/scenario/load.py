@@ -148,14 +148,19 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 # Keys that are alternatives: setting one in an override removes the other.
-_ALTERNATIVES = {"agents": "staffing", "staffing": "agents"}
+_ALTERNATIVES = {
+    "agents": ("staffing", "staffing_rule"),
+    "staffing": ("agents", "staffing_rule"),
+    "staffing_rule": ("agents", "staffing"),
+}
 
 
 def _deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(base)
     for key, value in patch.items():
-        if key in _ALTERNATIVES and _ALTERNATIVES[key] not in patch:
-            out.pop(_ALTERNATIVES[key], None)
+        for other in _ALTERNATIVES.get(key, ()):
+            if other not in patch:
+                out.pop(other, None)
         if isinstance(value, Mapping) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = _deep_merge(out[key], value)
         else:
@@ -257,8 +262,8 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
             node[_list_index(node, parts[-1], key, source)] = value
         else:
             node[parts[-1]] = value
-            if parts[-1] in _ALTERNATIVES:
-                node.pop(_ALTERNATIVES[parts[-1]], None)
+            for other in _ALTERNATIVES.get(parts[-1], ()):
+                node.pop(other, None)
     return out
 
 

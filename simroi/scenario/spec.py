@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
+from simroi.scenario.staffing import StaffingRuleSpec
 
 __all__ = [
     "CHANNEL_KPIS",
@@ -47,6 +48,7 @@ __all__ = [
     "ScenarioMeta",
     "SimulationSpec",
     "StaffingInterval",
+    "StaffingRuleSpec",
     "WordOfMouthSpec",
     "assumptions",
     "clock_seconds",
@@ -200,6 +202,9 @@ class ChannelSpec(_Spec):
     hours: HoursSpec = Field(default_factory=HoursSpec)
     agents: NonNegInt | None = Field(None, description="agents on queue during opening hours")
     staffing: list[StaffingInterval] | None = Field(None, description="agents by time of day")
+    staffing_rule: StaffingRuleSpec | None = Field(
+        None, description="agents sized to the forecast load per trial and month"
+    )
     shrinkage: Quantity = Field(0.0, description="share of paid time not on queue (0-0.9)")
     cost_per_agent_hour: Quantity = Field(description="loaded cost per paid hour")
     handle_time_minutes: Quantity
@@ -249,8 +254,23 @@ class ChannelSpec(_Spec):
     @model_validator(mode="after")
     def _shape(self) -> Self:
         problems = []
-        if (self.agents is None) == (self.staffing is None):
-            problems.append("give exactly one of agents or staffing")
+        given = [k for k in ("agents", "staffing", "staffing_rule") if getattr(self, k) is not None]
+        if len(given) != 1:
+            problems.append(
+                "give exactly one of agents, staffing or staffing_rule "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        rule = self.staffing_rule
+        if rule is not None and rule.realtime != (self.kind == "realtime"):
+            target = (
+                "target_service_level is"
+                if rule.realtime
+                else "target_occupancy and target_answered_within_hours are"
+            )
+            problems.append(
+                f"staffing_rule: {target} for "
+                f"{'realtime' if rule.realtime else 'deferrable'} channels (got kind={self.kind})"
+            )
         if self.kind == "realtime":
             if self.patience_minutes is None:
                 problems.append("a realtime channel needs patience_minutes")
@@ -288,7 +308,11 @@ class ChannelSpec(_Spec):
 
     @property
     def max_agents(self) -> int:
-        """Most agents on queue at any time."""
+        """Most agents on queue at any time (a staffing rule: its ``max_agents``, if any, else
+        at least one)."""
+        if self.staffing_rule is not None:
+            cap = self.staffing_rule.max_agents
+            return max(cap if cap is not None else 1, self.staffing_rule.min_agents)
         if self.staffing is not None:
             return max((s.agents for s in self.staffing), default=0)
         return self.agents or 0

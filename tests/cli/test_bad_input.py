@@ -335,9 +335,13 @@ def test_volumes_far_beyond_capacity_run_to_finite_results() -> None:
 
 
 def test_absurd_volumes_are_a_one_line_error_not_an_out_of_memory_crash() -> None:
-    result = CliRunner().invoke(
-        main, ["run", *TINY_RUN, "--set", "channels.phone.contacts_per_customer_per_year=1e7"]
-    )
+    absurd = ["--set", "channels.phone.contacts_per_customer_per_year=1e7"]
+    result = CliRunner().invoke(main, ["run", *TINY_RUN, *absurd])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()  # staffed by rule: the planner cannot staff it
+    assert line.startswith("error: channels.phone.staffing_rule: the forecast needs more than")
+    fixed = ["--set", "channels.phone.agents=13"]
+    result = CliRunner().invoke(main, ["run", *TINY_RUN, *absurd, *fixed])
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert (

@@ -114,7 +114,11 @@ def test_schema_is_json_schema_of_the_format(tmp_path: Path) -> None:
 BAD_CASES = [
     # (old text, new text, expected fragments)
     ("horizon_months = 36 ", 'horizon_months = "long" ', ["scenario.horizon_months", "'long'"]),
-    ("agents = 5 ", "agnts = 5 ", ["channels.email.agnts", "unknown key", "did you mean 'agents'"]),
+    (
+        "agents = 1 ",
+        "agnts = 1 ",
+        ["channels.social.agnts", "unknown key", "did you mean 'agents'"],
+    ),
     (
         "low = 0.65, mode = 0.72, high = 0.80",
         "low = 0.65, mode = 0.72, high = 1.80",
@@ -175,7 +179,7 @@ def test_malformed_toml_names_the_line(tmp_path: Path) -> None:
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = (
         DEFAULT.read_text()
-        .replace("agents = 5 ", "agnts = 5 ")
+        .replace("agents = 1 ", "agnts = 1 ")
         .replace("horizon_months = 36 ", "horizon_months = 0 ")
     )
     path = tmp_path / "two.toml"
@@ -189,16 +193,14 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_zero_agents_on_a_realtime_channel_with_volume_is_refused(tmp_path: Path) -> None:
-    path = variant(
-        tmp_path,
-        '{ start = "08:00", end = "09:00", agents = 9 }',
-        '{ start = "08:00", end = "09:00", agents = 0 }',
+    rule = "staffing_rule = { target_service_level = 0.8, answer_within_seconds = 20 }"
+    schedule = (
+        'staffing = [{ start = "08:00", end = "09:00", agents = 0 }, '
+        '{ start = "09:00", end = "20:00", agents = 9 }]'
     )
+    path = variant(tmp_path, rule, schedule)
     assert invoke("validate", str(path))[0] == 0  # some agents remain later in the day
-    text = DEFAULT.read_text()
-    start = text.index("staffing = [")
-    end = text.index("]\n", start) + 2
-    path.write_text(text[:start] + "agents = 0\n" + text[end:])
+    path = variant(tmp_path, rule, "agents = 0")
     code, out = invoke("validate", str(path))
     assert code == 2 and "channels.phone.agents" in out and "needs agents > 0" in out
 
@@ -299,9 +301,10 @@ def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
 
 
 def test_setting_agents_replaces_a_staffing_schedule_and_back() -> None:
-    assert load_scenario().program.channels["phone"].max_agents == 13  # a schedule, 9 to 13
+    assert load_scenario().program.channels["phone"].staffing_rule is not None  # by rule
     loaded = load_scenario(overrides=["channels.phone.agents=4"])
     assert loaded.program.channels["phone"].staffing is None
+    assert loaded.program.channels["phone"].staffing_rule is None
     assert loaded.program.channels["phone"].max_agents == 4
     back = load_scenario(
         overrides=['channels.social.staffing=[{ start = "09:00", end = "17:00", agents = 2 }]']
