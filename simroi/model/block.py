@@ -171,6 +171,7 @@ class World:
             deflected_share=self.deflected[channel],
             state=self.state[channel],
             shifts=self.shifts[channel],
+            books=self.months[-1][channel].books if self.months else None,
         )
 
     def close_month(
@@ -296,11 +297,11 @@ class World:
                         "within_sla",
                         "wait_sum_s",
                         "busy_slot_s",
+                        "available_slot_s",
                     )
                 }
                 classes = np.sum([mo[c].classes for mo in self.months], axis=0)
                 p90 = np.stack([mo[c].response_p90_s for mo in self.months], axis=1)
-                slot_seconds = self.agent_hours[c] * spec.concurrency * 3600.0 * horizon
                 cost = (
                     self.agent_hours[c]
                     * horizon
@@ -314,11 +315,8 @@ class World:
                 out[f"{c}.response_p90_hours"] = (
                     np.where(seen, p90, 0.0).sum(axis=1) / seen.sum(axis=1) / 3600.0
                 )
-                out[f"{c}.occupancy"] = (
-                    total["busy_slot_s"] / slot_seconds
-                    if slot_seconds > 0
-                    else np.full(self.trials, np.nan)
-                )
+                # Busy over on-duty slot time of the same sampled days: ≤ 1 (model/books.py).
+                out[f"{c}.occupancy"] = total["busy_slot_s"] / total["available_slot_s"]
                 out[f"{c}.fcr"] = classes[:, :_UNRESOLVED].sum(axis=1) / total["answered"]
                 out[f"{c}.cost_per_contact"] = cost / total["answered"]
                 out[f"{c}.offered_per_month"] = total["offered"] / horizon

@@ -31,6 +31,7 @@ __all__ = [
     "hourly_inverse_cdf",
     "hourly_profile",
     "month_plans",
+    "on_duty_slot_seconds",
     "shift_pattern",
     "weekday_factors",
 ]
@@ -115,6 +116,28 @@ def agent_hours_per_month(spec: ChannelSpec) -> float:
     )
     per_cycle = float(spans.sum()) / spec.concurrency
     return per_cycle / pattern.period_seconds * DAYS_PER_MONTH * DAY / 3600.0
+
+
+def on_duty_slot_seconds(shifts: ShiftPattern, days: np.ndarray) -> np.ndarray:
+    """Slot-seconds on duty in each of ``days`` (absolute day numbers on the run's clock).
+
+    The sum over the pattern's servers (agent slots) of the time their on-duty spans overlap
+    the day, 00:00 to 24:00: the paid slot time a sampled day holds, against which its busy
+    time is capped (see :mod:`simroi.model.books`). Returns a (days,) array.
+    """
+    out = np.zeros(len(days))
+    servers = np.arange(shifts.servers)
+    for i, day in enumerate(np.asarray(days, dtype=np.int64).tolist()):
+        begin, end = day * DAY, (day + 1) * DAY
+        active, t = servers, np.full(servers.size, begin)
+        while active.size:
+            # Each server's first span ending after t; spans are walked until past the day.
+            start, stop = shifts.next_spans(active, t)
+            overlap = np.minimum(stop, end) - np.maximum(start, begin)
+            out[i] += float(overlap[overlap > 0].sum())
+            more = stop < end
+            active, t = active[more], stop[more]
+    return out
 
 
 def hourly_profile(spec: ChannelSpec) -> np.ndarray:

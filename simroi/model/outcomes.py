@@ -2,7 +2,9 @@
 classes.
 
 Each contact ends in an experience class (resolved fast or slow, unresolved, abandoned, ignored);
-the tables here count them per trial, with the waits and response times the KPIs report.
+the tables here count them per trial, with the waits and response times the KPIs report, in the
+month each happens: :mod:`simroi.model.books` defines every count and what a month carries into
+the next (contacts still waiting, services on days to come).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simroi.model.books import ANSWERED, BOOK_FIELDS, FAST, PUBLIC, RESOLVED, Books, tally
+from simroi.model.calendar import DAY
 from simroi.model.draws import sort_groups
 from simroi.scenario.spec import (
     ChannelSpec,
@@ -59,20 +63,34 @@ def month_outcomes(
     resolved_mark: np.ndarray,
     public_mark: np.ndarray,
     month_end: float,
+    *,
+    days: np.ndarray,
+    patience_s: np.ndarray,
+    on_duty_s: np.ndarray,
+    books: Books | None = None,
 ) -> ChannelMonth:
-    """Month totals per column.
+    """Month totals per column, kept as :mod:`simroi.model.books` says.
 
     ``day_pieces`` lists, for each sampled day, the rectangles ``(lo, hi, offset, n)`` — rows
     ``lo:hi`` of columns ``offset:offset + n`` — that hold its contacts (outside them there are
     none), and ``day_weight`` (days, columns) the month days each day stands for. ``start`` is
     NaN for contacts not answered (and for padding), so every count is a sum of cheap boolean
-    arrays along the contact axis, scaled by the day's weight. The backlog at month end counts
-    contacts that arrived in the month and were not yet picked up when its last sampled day
-    ended: answered later, or never.
+    arrays along the contact axis, scaled by the day's weight; contacts still waiting at
+    ``month_end`` (the end of the last sampled day) are then taken out of the sums one by one
+    and carried in the books.
+
+    ``days`` (days,) are the sampled days' absolute numbers; ``patience_s`` (columns,) the
+    deferrable channel's deadline per column (``ignore_after_hours``; +inf: none);
+    ``on_duty_s`` (days, columns) the slot-seconds on duty in each sampled day; ``books``
+    what earlier months carried into this one (None: nothing). The returned month's ``books``
+    is what it carries on.
     """
     rows_all, width = start.shape
     realtime = spec.kind == "realtime"
     sla = spec.sla_threshold_seconds
+    books = books if books is not None else Books.empty(width)
+    backlog_start = books.backlog
+    first_day = int(days[0])
     names = (
         "offered",
         "answered",
@@ -84,12 +102,15 @@ def month_outcomes(
         "public_answered_resolved",
         "public_fast_resolved",
         "wait",
-        "busy",
-        "backlog",
     )
     total = {k: np.zeros(width) for k in names}
+    # Busy slot time by the day it is served, weighted (days, columns): capped below.
+    day_busy = np.zeros((len(days), width))
     answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
     response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
+    deadline = np.isfinite(patience_s)
+    late_parts: list[tuple[np.ndarray, ...]] = []
+    service_parts: list[tuple[np.ndarray, ...]] = []
 
     def count(mask: np.ndarray) -> np.ndarray:
         # Summing into 16 bits where the piece is short enough is four times faster than into
@@ -97,7 +118,8 @@ def month_outcomes(
         tally = np.uint16 if mask.shape[0] < 2**16 else np.int64
         return mask.view(np.uint8).sum(axis=0, dtype=tally).astype(np.int64)
 
-    for pieces, weight in zip(day_pieces, day_weight, strict=True):
+    for j, (pieces, weight) in enumerate(zip(day_pieces, day_weight, strict=True)):
+        day_end = (int(days[j]) + 1) * DAY
         for lo, hi, off, n in pieces:
             here = (slice(lo, hi), slice(off, off + n))
             st = start[here]
@@ -115,9 +137,8 @@ def month_outcomes(
             public_answered = public & answered
             answered_count = count(answered)
             answered_in_sample[off : off + n] += answered_count
-            offered = count(on)
             piece = {
-                "offered": offered,
+                "offered": count(on),
                 "answered": answered_count,
                 "within_sla": count(fast),
                 "fast_resolved": count(fast_resolved),
@@ -127,26 +148,134 @@ def month_outcomes(
                 "public_answered_resolved": count(public_answered & resolved),
                 "public_fast_resolved": count(public & fast_resolved),
                 "wait": wait.sum(axis=0),
-                "busy": np.multiply(handle[here], answered).sum(axis=0),
-                "backlog": 0.0 if realtime else offered - count(st < month_end),
             }
             w = weight[off : off + n]
             for k, value in piece.items():
                 total[k][off : off + n] += value * w
+            # Service on the arrival day (NaN compares False: unanswered serve nobody) ...
+            day_busy[j, off : off + n] += np.multiply(handle[here], st < day_end).sum(axis=0) * w
+            # ... and on a later one: booked on its own day (below).
+            r, c = np.nonzero(st >= day_end)
+            if r.size:
+                service_parts.append((c + off, st[r, c], handle[here][r, c]))
+            if not realtime:
+                late_parts += _still_waiting(
+                    st,
+                    arrival[here],
+                    (patience_s[off : off + n], deadline[off : off + n], w),
+                    (answered, on, fast, resolved, public),
+                    month_end,
+                    off,
+                )
     t = total
+    if realtime:
+        # Answered or abandoned within minutes: counted in the arrival month, no backlog.
+        t["unanswered"] = t["offered"] - t["answered"]
+        t["public_unanswered"] = t["public_offered"] - t["public_answered"]
+        books_out = books
+    else:
+        # Unanswered contacts are ignored at their deadline, or never cleared without one.
+        unanswered = t["offered"] - t["answered"]
+        never = np.where(deadline, 0.0, unanswered)
+        t["unanswered"] = np.where(deadline, unanswered, 0.0)
+        t["public_unanswered"] = np.where(deadline, t["public_offered"] - t["public_answered"], 0.0)
+        # Contacts still waiting at month end keep min(1, w) in the books (module docstring).
+        pending: tuple[np.ndarray, ...] = _NO_PENDING
+        if late_parts:
+            pending = tuple(np.concatenate(x) for x in zip(*late_parts, strict=True))
+        column, due_s, unit, flags, wait_s = pending
+        carried = tally(column, flags, unit, wait_s, width)
+        owed, books_out = books.due_before(month_end)
+        for k in BOOK_FIELDS:
+            t[k] = t[k] - carried[k] + owed[k]
+        books_out = books_out.plus((column, due_s, unit, flags, wait_s), never, _NO_SERVICES)
+    # Busy time: services carried in, and those of the month past their arrival day, land on
+    # the day they start; what starts after the month is carried.
+    services, books_out = books_out.services_before(month_end)
+    if service_parts:
+        mine = [np.concatenate(x) for x in zip(*service_parts, strict=True)]
+        services = tuple(np.concatenate([a, b]) for a, b in zip(services, mine, strict=True))
+    s_column, s_start, s_time = services
+    day = (np.floor(s_start / DAY) - first_day).astype(np.int64)
+    inside = day < len(days)
+    if inside.any():
+        d, c = day[inside], s_column[inside]
+        booked = np.bincount(
+            d * width + c, weights=s_time[inside] * day_weight[d, c], minlength=day_busy.size
+        )
+        day_busy += booked.reshape(day_busy.shape)
+    beyond = ~inside
+    books_out = books_out.plus(
+        _NO_PENDING, np.zeros(width), (s_column[beyond], s_start[beyond], s_time[beyond])
+    )
+    # Each day's busy time at most its slot time on duty: occupancy ≤ 1 by construction.
+    capacity = day_weight * np.broadcast_to(on_duty_s, day_weight.shape)
     classes, public_classes = (_class_table(t, prefix, realtime) for prefix in ("", "public_"))
     return ChannelMonth(
         offered=t["offered"],
         answered=t["answered"],
-        unanswered=t["offered"] - t["answered"],
+        unanswered=t["unanswered"],
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
         response_p90_s=_p90(response_all, answered_in_sample, sort_groups(day_pieces)),
-        busy_slot_s=t["busy"],
-        backlog_end=t["backlog"],
+        busy_slot_s=np.minimum(day_busy, capacity).sum(axis=0),
+        available_slot_s=capacity.sum(axis=0),
+        backlog_start=backlog_start,
+        backlog_end=books_out.backlog,
         classes=classes,
         public_classes=public_classes,
+        books=books_out,
     )
+
+
+_NO_PENDING = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0),
+    np.zeros(0),
+    np.zeros(0, dtype=np.uint8),
+    np.zeros(0),
+)
+_NO_SERVICES = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+
+def _still_waiting(
+    st: np.ndarray,
+    arrival: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    marks: tuple[np.ndarray, ...],
+    month_end: float,
+    off: int,
+) -> list[tuple[np.ndarray, ...]]:
+    """The contacts of a piece whose fate comes at or after ``month_end``: answered then, or
+    ignored at a deadline then (those never cleared are counted apart, per column).
+
+    ``columns`` holds the piece's per-column patience (s), whether it is finite, and day weight;
+    ``marks`` its (rows, columns) answered, present, fast, resolved and public marks. Returns
+    ``[(column, fate time, unit, flags, wait)]`` with ``unit = min(1, w)``, or ``[]``.
+    """
+    patience_s, deadline, weight = columns
+    answered, on, fast, resolved, public = marks
+    late = st >= month_end  # NaN compares False
+    if deadline.any():
+        ignored_late = arrival >= month_end - patience_s  # +inf patience: excluded below
+        ignored_late &= on
+        ignored_late &= ~answered
+        ignored_late &= deadline
+        late |= ignored_late
+    r, c = np.nonzero(late)
+    if r.size == 0:
+        return []
+    s, a = st[r, c], arrival[r, c]
+    ok = np.isfinite(s)
+    due = np.where(ok, s, a + patience_s[c])
+    flags = (
+        ok.astype(np.uint8) * ANSWERED
+        | fast[r, c].astype(np.uint8) * FAST
+        | resolved[r, c].astype(np.uint8) * RESOLVED
+        | public[r, c].astype(np.uint8) * PUBLIC
+    )
+    wait = np.where(ok, np.fmax(s - a, 0.0), 0.0)
+    return [(c + off, due, np.minimum(1.0, weight[c]), flags, wait)]
 
 
 def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> np.ndarray:
@@ -159,15 +288,14 @@ def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> n
     def t(key: str) -> np.ndarray:
         return total[prefix + key]
 
-    unanswered = t("offered") - t("answered")
-    zero = np.zeros_like(unanswered)
+    zero = np.zeros_like(t("unanswered"))
     return np.stack(
         [
             t("fast_resolved"),
             t("answered_resolved") - t("fast_resolved"),
             t("answered") - t("answered_resolved"),
-            unanswered if realtime else zero,
-            zero if realtime else unanswered,
+            t("unanswered") if realtime else zero,
+            zero if realtime else t("unanswered"),
         ],
         axis=1,
     )
@@ -177,21 +305,27 @@ def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> n
 class ChannelMonth:
     """What happened on one channel in one month, per trial (all arrays (trials,)).
 
-    Counts are scaled to the whole month. ``classes`` counts contacts by experience class in the
-    order of :data:`simroi.scenario.spec.EXPERIENCE_CLASSES`; the ``public_*`` counts are the public
-    share of contacts by class.
+    Counts are month-contacts, kept as :mod:`simroi.model.books` defines them. ``classes``
+    counts contacts by experience class in the order of
+    :data:`simroi.scenario.spec.EXPERIENCE_CLASSES`; the ``public_*`` counts are the public
+    share of contacts by class. Per trial: backlog_start + offered = answered + unanswered +
+    backlog_end, and busy_slot_s ≤ available_slot_s.
     """
 
-    offered: np.ndarray
-    answered: np.ndarray
-    unanswered: np.ndarray  # abandoned (realtime) or ignored (deferrable)
+    offered: np.ndarray  # arrived in the month
+    answered: np.ndarray  # answer started in the month
+    unanswered: np.ndarray  # abandoned (realtime) or ignored (deferrable) in the month
     within_sla: np.ndarray
-    wait_sum_s: np.ndarray  # total wait of answered contacts
-    response_p90_s: np.ndarray  # of answered contacts in the sampled days (NaN if none)
-    busy_slot_s: np.ndarray  # slot time spent serving, scaled to the month
-    backlog_end: np.ndarray  # contacts still waiting when the month's last sampled day ends
+    wait_sum_s: np.ndarray  # total wait of the contacts answered in the month
+    response_p90_s: np.ndarray  # of the month's arrivals answered, in the sampled days (NaN: none)
+    busy_slot_s: np.ndarray  # slot time spent serving in the month, each day capped at on duty
+    available_slot_s: np.ndarray  # slot time on duty in the month, weighted like busy_slot_s
+    backlog_start: np.ndarray  # waiting when the month began (the previous month's end)
+    backlog_end: np.ndarray  # arrived and neither answered nor ignored when the month ends
     classes: np.ndarray  # (trials, 5)
     public_classes: np.ndarray  # (trials, 5)
+    books: Books  # what the month carries into the next ones
 
 
-MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)
+#: The per-trial array fields of :class:`ChannelMonth` (all but ``books``).
+MONTH_FIELDS = tuple(f for f in ChannelMonth.__dataclass_fields__ if f != "books")

@@ -1,0 +1,291 @@
+"""The books of a channel: what a month's counts mean, and what one month owes the next.
+
+A month is simulated on a few sampled days, and each contact of a sampled day stands for
+``w`` contacts of the month (its day's weight, :func:`simroi.model.calendar.day_weights`). The
+queue engine serves contacts on one continuous clock, so a contact that arrives late on the
+month's last sampled day may be answered — or reach its ``ignore_after_hours`` deadline — in the
+simulated time of a later month, or after the horizon, or never (nobody on duty and no deadline).
+A contact's *fate time* is when its answer starts (answered) or its deadline passes (ignored).
+
+The books count, per trial, in *month-contacts* (contacts of a month, the sampled-day counts
+scaled by the day weights):
+
+- **offered** in month m: contacts arriving in m's sampled days, each counted ``w``.
+- **answered**, **unanswered** (abandoned on a realtime channel, ignored on a deferrable one) and
+  every experience class in month m: contacts whose fate falls in m. A deferrable contact whose
+  fate time is before the end of m's last sampled day counts ``w`` in m. One still waiting then
+  stands for ``w`` contacts of the month whose wait was as long; of them, ``u = min(1, w)`` are
+  really still waiting at the month's end and ``w − u`` (those of the month's earlier days) had
+  their answer or deadline within it. So ``w − u`` count in m, with the fate the simulated
+  contact met, and ``u`` is carried in the books: it counts in the month whose simulated days
+  hold its fate time, or stays backlog if that is after the horizon. A contact that will never be
+  answered nor ignored stays backlog with its whole ``w``. The split is what keeps stocks and
+  flows apart under the day weights: flows scale with the days a sampled day stands for, a stock
+  does not (Little's law: the number waiting is the arrival rate times the wait, not times the
+  month). Counting the whole ``w`` of a waiting contact as backlog would make the backlog of a
+  desk that answers nothing equal to the month's volume. Its experience class is the one its
+  response time gives (known from its start), whichever month it counts in.
+- **backlog_end** of month m: month-contacts arrived and neither answered nor ignored at the end
+  of m's last sampled day; ``backlog_start`` of m + 1 is ``backlog_end`` of m. Per channel and
+  month, exactly (in floating point): backlog_start + offered = answered + unanswered +
+  backlog_end. A realtime channel's contacts abandon or are answered within their patience
+  (minutes): they count in their arrival month and it keeps no backlog.
+- **busy_slot_s**: agent-slot time spent serving, booked on the day the service starts with
+  that day's weight, and capped on every sampled day at the slot time on duty that day (a slot
+  that finishes a contact after its shift works unpaid minutes); **available_slot_s**: the slot
+  time on duty in the sampled days, with the same weights. Occupancy = busy / available ≤ 1 by
+  construction, for every month and over any run of months.
+
+:class:`Books` holds what a month owes later months: the ``u`` of each contact still waiting
+(with its fate time and class), the backlog that will never clear, and the services that start
+on days not yet simulated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "ANSWERED",
+    "BOOK_FIELDS",
+    "FAST",
+    "PUBLIC",
+    "RESOLVED",
+    "Books",
+    "tally",
+]
+
+#: Flag bits of a carried contact: answered (else ignored), within the SLA, resolved, public.
+ANSWERED, FAST, RESOLVED, PUBLIC = 1, 2, 4, 8
+
+#: The counts a carried contact adds to the month of its fate (``wait`` is the wait of answered
+#: ones, in seconds).
+BOOK_FIELDS = (
+    "answered",
+    "within_sla",
+    "fast_resolved",
+    "answered_resolved",
+    "unanswered",
+    "public_answered",
+    "public_answered_resolved",
+    "public_fast_resolved",
+    "public_unanswered",
+    "wait",
+)
+
+# For each field but ``wait``: which flag bits must be set (mask, wanted value).
+_FIELD_BITS = {
+    "answered": (ANSWERED, ANSWERED),
+    "within_sla": (ANSWERED | FAST, ANSWERED | FAST),
+    "fast_resolved": (ANSWERED | FAST | RESOLVED, ANSWERED | FAST | RESOLVED),
+    "answered_resolved": (ANSWERED | RESOLVED, ANSWERED | RESOLVED),
+    "unanswered": (ANSWERED, 0),
+    "public_answered": (ANSWERED | PUBLIC, ANSWERED | PUBLIC),
+    "public_answered_resolved": (
+        ANSWERED | RESOLVED | PUBLIC,
+        ANSWERED | RESOLVED | PUBLIC,
+    ),
+    "public_fast_resolved": (
+        ANSWERED | FAST | RESOLVED | PUBLIC,
+        ANSWERED | FAST | RESOLVED | PUBLIC,
+    ),
+    "public_unanswered": (ANSWERED | PUBLIC, PUBLIC),
+}
+_COMBOS = np.arange(16)
+# (16, fields): which flag combinations each field counts.
+_SELECT = np.stack(
+    [(_COMBOS & mask) == want for mask, want in _FIELD_BITS.values()], axis=1
+).astype(np.float64)
+
+
+def tally(
+    column: np.ndarray, flags: np.ndarray, unit: np.ndarray, wait_s: np.ndarray, width: int
+) -> dict[str, np.ndarray]:
+    """Month-contacts per column by field (:data:`BOOK_FIELDS`), each entry counted ``unit``.
+
+    ``column``, ``flags``, ``unit`` and ``wait_s`` are (k,) arrays of k contacts; the result maps
+    every field to a (width,) array.
+    """
+    if column.size == 0:
+        return {f: np.zeros(width) for f in BOOK_FIELDS}
+    by_combo = np.bincount(
+        column * 16 + flags.astype(np.int64), weights=unit, minlength=width * 16
+    ).reshape(width, 16)
+    counts = by_combo @ _SELECT
+    out: dict[str, np.ndarray] = {f: counts[:, i] for i, f in enumerate(_FIELD_BITS)}
+    answered = (flags & ANSWERED) != 0
+    out["wait"] = np.bincount(
+        column, weights=unit * np.where(answered, wait_s, 0.0), minlength=width
+    )
+    return out
+
+
+def _empty_int() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
+
+
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
+@dataclass(frozen=True)
+class Books:
+    """What a channel owes from earlier months, per trial, at the end of a month.
+
+    Pending contacts (k of them, all (k,) arrays): ``column`` is the trial, ``due_s`` the fate
+    time (absolute seconds on the run's clock), ``unit`` the month-contacts it stands for,
+    ``flags`` its class (bits :data:`ANSWERED`, :data:`FAST`, :data:`RESOLVED`, :data:`PUBLIC`),
+    ``wait_s`` its wait if answered. ``never`` (trials,) is the backlog that no agent will ever
+    answer and no deadline will clear. Services that start on days after the month (j of them):
+    ``service_column``, ``service_start_s`` (absolute seconds) and ``service_s`` (slot seconds,
+    unweighted: the month they fall in applies its own day weight).
+    """
+
+    trials: int
+    column: np.ndarray
+    due_s: np.ndarray
+    unit: np.ndarray
+    flags: np.ndarray
+    wait_s: np.ndarray
+    never: np.ndarray
+    service_column: np.ndarray
+    service_start_s: np.ndarray
+    service_s: np.ndarray
+
+    @classmethod
+    def empty(cls, trials: int) -> Books:
+        """Nothing owed: the books before the first month."""
+        return cls(
+            trials,
+            _empty_int(),
+            _empty(),
+            _empty(),
+            np.zeros(0, dtype=np.uint8),
+            _empty(),
+            np.zeros(trials),
+            _empty_int(),
+            _empty(),
+            _empty(),
+        )
+
+    @property
+    def backlog(self) -> np.ndarray:
+        """Month-contacts waiting, per trial (trials,)."""
+        waiting = np.bincount(self.column, weights=self.unit, minlength=self.trials)
+        return self.never + waiting
+
+    def due_before(self, t: float) -> tuple[dict[str, np.ndarray], Books]:
+        """The counts of the pending contacts whose fate comes before ``t``, and the books
+        without them (services are left alone: see :meth:`services_before`)."""
+        due = self.due_s < t
+        counts = tally(
+            self.column[due], self.flags[due], self.unit[due], self.wait_s[due], self.trials
+        )
+        keep = ~due
+        rest = Books(
+            self.trials,
+            self.column[keep],
+            self.due_s[keep],
+            self.unit[keep],
+            self.flags[keep],
+            self.wait_s[keep],
+            self.never,
+            self.service_column,
+            self.service_start_s,
+            self.service_s,
+        )
+        return counts, rest
+
+    def services_before(self, t: float) -> tuple[tuple[np.ndarray, ...], Books]:
+        """The services that start before ``t`` as (column, start, slot seconds), and the books
+        without them."""
+        now = self.service_start_s < t
+        later = ~now
+        taken = (self.service_column[now], self.service_start_s[now], self.service_s[now])
+        rest = Books(
+            self.trials,
+            self.column,
+            self.due_s,
+            self.unit,
+            self.flags,
+            self.wait_s,
+            self.never,
+            self.service_column[later],
+            self.service_start_s[later],
+            self.service_s[later],
+        )
+        return taken, rest
+
+    def plus(
+        self,
+        pending: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        never: np.ndarray,
+        services: tuple[np.ndarray, np.ndarray, np.ndarray],
+    ) -> Books:
+        """These books with more pending contacts ``(column, due_s, unit, flags, wait_s)``, more
+        backlog that never clears and more services to come."""
+        column, due_s, unit, flags, wait_s = pending
+        s_column, s_start, s_time = services
+        return Books(
+            self.trials,
+            np.concatenate([self.column, column]),
+            np.concatenate([self.due_s, due_s]),
+            np.concatenate([self.unit, unit]),
+            np.concatenate([self.flags, flags]),
+            np.concatenate([self.wait_s, wait_s]),
+            self.never + never,
+            np.concatenate([self.service_column, s_column]),
+            np.concatenate([self.service_start_s, s_start]),
+            np.concatenate([self.service_s, s_time]),
+        )
+
+    @classmethod
+    def side_by_side(cls, books: list[Books]) -> Books:
+        """Several worlds' books on one trial axis, interleaved: trial t of world j becomes
+        column ``t × worlds + j`` (the layout of :mod:`simroi.model.contacts`)."""
+        size = len(books)
+        if size == 1:
+            return books[0]
+        trials = books[0].trials
+
+        def join(name: str) -> np.ndarray:
+            return np.concatenate([getattr(b, name) for b in books])
+
+        def columns(name: str) -> np.ndarray:
+            return np.concatenate([getattr(b, name) * size + j for j, b in enumerate(books)])
+
+        never = np.stack([b.never for b in books], axis=1).reshape(size * trials)
+        return cls(
+            size * trials,
+            columns("column"),
+            join("due_s"),
+            join("unit"),
+            join("flags"),
+            join("wait_s"),
+            never,
+            columns("service_column"),
+            join("service_start_s"),
+            join("service_s"),
+        )
+
+    def world(self, j: int, size: int) -> Books:
+        """World j's books out of ``size`` worlds side by side (the inverse of
+        :meth:`side_by_side`)."""
+        if size == 1:
+            return self
+        mine = self.column % size == j
+        served = self.service_column % size == j
+        return Books(
+            self.trials // size,
+            self.column[mine] // size,
+            self.due_s[mine],
+            self.unit[mine],
+            self.flags[mine],
+            self.wait_s[mine],
+            self.never[j::size],
+            self.service_column[served] // size,
+            self.service_start_s[served],
+            self.service_s[served],
+        )
