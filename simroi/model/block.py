@@ -11,10 +11,11 @@ before it is returned, so memory is bounded by the block size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from simroi.model.books import Books
 from simroi.model.calendar import (
     DAYS_PER_MONTH,
     MonthPlan,
@@ -152,6 +153,7 @@ class World:
             for target, share in (spec.repeat_channels or {c: 1.0}).items():
                 self.repeats[target] += back * share
         self.deflected = {c: zeros.copy() for c in self.names}
+        self.books: dict[str, Books | None] = dict.fromkeys(self.names)
         self.repeat_total = {c: zeros.copy() for c in self.names}
         self.months: list[dict[str, ChannelMonth]] = []
         self.lines = {
@@ -171,7 +173,7 @@ class World:
             deflected_share=self.deflected[channel],
             state=self.state[channel],
             shifts=self.shifts[channel],
-            books=self.months[-1][channel].books if self.months else None,
+            books=self.books[channel],
         )
 
     def close_month(
@@ -179,7 +181,9 @@ class World:
     ) -> None:
         """Book the month's contact outcomes: repeats and deflection for next month, money."""
         factor = self.customers.customers / self.customers.econ.customers0
-        self.months.append(outcomes)
+        # What each channel carries into next month; the months kept for the KPIs drop it.
+        self.books = {c: out.books for c, out in outcomes.items()}
+        self.months.append({c: replace(out, books=None) for c, out in outcomes.items()})
         self.used_repeats = self.repeats
         for c in self.names:
             self.repeat_total[c] += self.repeats[c] * DAYS_PER_MONTH

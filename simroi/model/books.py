@@ -30,15 +30,18 @@ scaled by the day weights):
   month, exactly (in floating point): backlog_start + offered = answered + unanswered +
   backlog_end. A realtime channel's contacts abandon or are answered within their patience
   (minutes): they count in their arrival month and it keeps no backlog.
-- **busy_slot_s**: agent-slot time spent serving, booked on the day the service starts with
-  that day's weight, and capped on every sampled day at the slot time on duty that day (a slot
-  that finishes a contact after its shift works unpaid minutes); **available_slot_s**: the slot
-  time on duty in the sampled days, with the same weights. Occupancy = busy / available ≤ 1 by
+- **busy_slot_s**: agent-slot time spent serving, booked on the sampled day its service starts
+  and capped on each day at the slot time on duty that day (a slot that finishes a contact
+  after its shift works unpaid minutes); **available_slot_s**: the slot time on duty in the
+  sampled days. Both are scaled by the calendar days each sampled day stands for
+  (:func:`simroi.model.calendar.calendar_weights`), not by its volume weight: a shift is as
+  long on a quiet day as on a busy one, so the month's available time is its paid slot time
+  (exactly, when every day has the same shifts). Occupancy = busy / available ≤ 1 by
   construction, for every month and over any run of months.
 
 :class:`Books` holds what a month owes later months: the ``u`` of each contact still waiting
-(with its fate time and class), the backlog that will never clear, and the services that start
-on days not yet simulated.
+(with its fate time and class), the backlog stranded until the horizon (as a number), and the
+services that start on days not yet simulated (before the horizon ends).
 """
 
 from __future__ import annotations
@@ -137,10 +140,12 @@ class Books:
     Pending contacts (k of them, all (k,) arrays): ``column`` is the trial, ``due_s`` the fate
     time (absolute seconds on the run's clock), ``unit`` the month-contacts it stands for,
     ``flags`` its class (bits :data:`ANSWERED`, :data:`FAST`, :data:`RESOLVED`, :data:`PUBLIC`),
-    ``wait_s`` its wait if answered. ``never`` (trials,) is the backlog that no agent will ever
-    answer and no deadline will clear. Services that start on days after the month (j of them):
-    ``service_column``, ``service_start_s`` (absolute seconds) and ``service_s`` (slot seconds,
-    unweighted: the month they fall in applies its own day weight).
+    ``wait_s`` its wait if answered. ``stranded`` (trials,) is the backlog that will still wait
+    at the horizon: never answered nor ignored, or only after the horizon ends (kept as a
+    number, so the books of an overloaded desk do not grow with its queue). Services that start
+    on days after the month (j of them): ``service_column``, ``service_start_s`` (absolute
+    seconds) and ``service_s`` (slot seconds, unweighted: the month they fall in applies its own
+    day weight).
     """
 
     trials: int
@@ -149,7 +154,7 @@ class Books:
     unit: np.ndarray
     flags: np.ndarray
     wait_s: np.ndarray
-    never: np.ndarray
+    stranded: np.ndarray
     service_column: np.ndarray
     service_start_s: np.ndarray
     service_s: np.ndarray
@@ -174,7 +179,7 @@ class Books:
     def backlog(self) -> np.ndarray:
         """Month-contacts waiting, per trial (trials,)."""
         waiting = np.bincount(self.column, weights=self.unit, minlength=self.trials)
-        return self.never + waiting
+        return self.stranded + waiting
 
     def due_before(self, t: float) -> tuple[dict[str, np.ndarray], Books]:
         """The counts of the pending contacts whose fate comes before ``t``, and the books
@@ -191,7 +196,7 @@ class Books:
             self.unit[keep],
             self.flags[keep],
             self.wait_s[keep],
-            self.never,
+            self.stranded,
             self.service_column,
             self.service_start_s,
             self.service_s,
@@ -211,7 +216,7 @@ class Books:
             self.unit,
             self.flags,
             self.wait_s,
-            self.never,
+            self.stranded,
             self.service_column[later],
             self.service_start_s[later],
             self.service_s[later],
@@ -221,11 +226,11 @@ class Books:
     def plus(
         self,
         pending: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-        never: np.ndarray,
+        stranded: np.ndarray,
         services: tuple[np.ndarray, np.ndarray, np.ndarray],
     ) -> Books:
         """These books with more pending contacts ``(column, due_s, unit, flags, wait_s)``, more
-        backlog that never clears and more services to come."""
+        backlog stranded until the horizon and more services to come."""
         column, due_s, unit, flags, wait_s = pending
         s_column, s_start, s_time = services
         return Books(
@@ -235,7 +240,7 @@ class Books:
             np.concatenate([self.unit, unit]),
             np.concatenate([self.flags, flags]),
             np.concatenate([self.wait_s, wait_s]),
-            self.never + never,
+            self.stranded + stranded,
             np.concatenate([self.service_column, s_column]),
             np.concatenate([self.service_start_s, s_start]),
             np.concatenate([self.service_s, s_time]),
@@ -256,7 +261,7 @@ class Books:
         def columns(name: str) -> np.ndarray:
             return np.concatenate([getattr(b, name) * size + j for j, b in enumerate(books)])
 
-        never = np.stack([b.never for b in books], axis=1).reshape(size * trials)
+        stranded = np.stack([b.stranded for b in books], axis=1).reshape(size * trials)
         return cls(
             size * trials,
             columns("column"),
@@ -264,7 +269,7 @@ class Books:
             join("unit"),
             join("flags"),
             join("wait_s"),
-            never,
+            stranded,
             columns("service_column"),
             join("service_start_s"),
             join("service_s"),
@@ -284,7 +289,7 @@ class Books:
             self.unit[mine],
             self.flags[mine],
             self.wait_s[mine],
-            self.never[j::size],
+            self.stranded[j::size],
             self.service_column[served] // size,
             self.service_start_s[served],
             self.service_s[served],

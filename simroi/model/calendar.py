@@ -8,7 +8,8 @@ staffing become a :class:`~simroi.queueing.shifts.ShiftPattern`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -26,6 +27,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "MonthPlan",
     "agent_hours_per_month",
+    "calendar_weights",
     "day_cuts",
     "day_weights",
     "hourly_inverse_cdf",
@@ -52,6 +54,7 @@ class MonthPlan:
     normal_days: float  # month days without events, stood for by the first `sampled` days
     event_days: float  # month days with events, stood for by the rest
     sampled: int  # number of sampled normal days
+    horizon_end_s: float = math.inf  # end of the horizon's last sampled day on the run's clock
 
 
 def month_plans(
@@ -83,7 +86,7 @@ def month_plans(
                 month, days, multiplier, DAYS_PER_MONTH - event_days, event_days, sampled_days
             )
         )
-    return plans
+    return [replace(plan, horizon_end_s=next_day * DAY) for plan in plans]
 
 
 def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
@@ -202,6 +205,16 @@ def day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
         if total > 0:
             weight[part] = np.where(factors[part] > 0, days / total, 0.0)
     return weight
+
+
+def calendar_weights(plan: MonthPlan) -> np.ndarray:
+    """Calendar days each sampled day stands for: its stratum's days over its sampled days.
+
+    Agent time does not follow the weekday's volume: a quiet Sunday's shifts are as long as a
+    Monday's. Busy and on-duty slot time are scaled with these weights, contacts with
+    :func:`day_weights`.
+    """
+    return day_weights(plan, np.ones(7))
 
 
 def hourly_inverse_cdf(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -39,6 +39,7 @@ from simroi.model.books import Books
 from simroi.model.calendar import (
     DAY,
     MonthPlan,
+    calendar_weights,
     day_cuts,
     day_weights,
     hourly_inverse_cdf,
@@ -383,13 +384,16 @@ def _simulate_shared(
             days=plan.day_index,
             patience_s=means[columns],
             on_duty_s=on_duty_slot_seconds(lead.shifts, plan.day_index)[:, None],
+            calendar_weight=calendar_weights(plan),
             books=Books.side_by_side(books),
+            horizon_end_s=plan.horizon_end_s,
         )
         for j, i in enumerate(members):
             own = slice(j, None, size)
             fields = {f: getattr(outcome, f)[own] for f in MONTH_FIELDS}
+            carried = outcome.books.world(j, size) if outcome.books is not None else None
             results[i] = (
-                ChannelMonth(**fields, books=outcome.books.world(j, size)),
+                ChannelMonth(**fields, books=carried),
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]

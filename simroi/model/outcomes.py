@@ -9,6 +9,7 @@ the next (contacts still waiting, services on days to come).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,9 @@ def month_outcomes(
     days: np.ndarray,
     patience_s: np.ndarray,
     on_duty_s: np.ndarray,
+    calendar_weight: np.ndarray,
     books: Books | None = None,
+    horizon_end_s: float = math.inf,
 ) -> ChannelMonth:
     """Month totals per column, kept as :mod:`simroi.model.books` says.
 
@@ -81,9 +84,11 @@ def month_outcomes(
 
     ``days`` (days,) are the sampled days' absolute numbers; ``patience_s`` (columns,) the
     deferrable channel's deadline per column (``ignore_after_hours``; +inf: none);
-    ``on_duty_s`` (days, columns) the slot-seconds on duty in each sampled day; ``books``
-    what earlier months carried into this one (None: nothing). The returned month's ``books``
-    is what it carries on.
+    ``on_duty_s`` (days, 1 or columns) the slot-seconds on duty in each sampled day and
+    ``calendar_weight`` (days,) the calendar days each stands for (its stratum's days over its
+    sampled days, whatever its weekday's volume: agent time does not follow volume); ``books``
+    what earlier months carried into this one (None: nothing); ``horizon_end_s`` the end of
+    the last sampled day of the horizon. The returned month's ``books`` is what it carries on.
     """
     rows_all, width = start.shape
     realtime = spec.kind == "realtime"
@@ -104,7 +109,7 @@ def month_outcomes(
         "wait",
     )
     total = {k: np.zeros(width) for k in names}
-    # Busy slot time by the day it is served, weighted (days, columns): capped below.
+    # Busy slot seconds by the day they are served (days, columns): capped below.
     day_busy = np.zeros((len(days), width))
     answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
     response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
@@ -153,7 +158,7 @@ def month_outcomes(
             for k, value in piece.items():
                 total[k][off : off + n] += value * w
             # Service on the arrival day (NaN compares False: unanswered serve nobody) ...
-            day_busy[j, off : off + n] += np.multiply(handle[here], st < day_end).sum(axis=0) * w
+            day_busy[j, off : off + n] += np.multiply(handle[here], st < day_end).sum(axis=0)
             # ... and on a later one: booked on its own day (below).
             r, c = np.nonzero(st >= day_end)
             if r.size:
@@ -176,7 +181,7 @@ def month_outcomes(
     else:
         # Unanswered contacts are ignored at their deadline, or never cleared without one.
         unanswered = t["offered"] - t["answered"]
-        never = np.where(deadline, 0.0, unanswered)
+        stranded = np.where(deadline, 0.0, unanswered)
         t["unanswered"] = np.where(deadline, unanswered, 0.0)
         t["public_unanswered"] = np.where(deadline, t["public_offered"] - t["public_answered"], 0.0)
         # Contacts still waiting at month end keep min(1, w) in the books (module docstring).
@@ -188,7 +193,12 @@ def month_outcomes(
         owed, books_out = books.due_before(month_end)
         for k in BOOK_FIELDS:
             t[k] = t[k] - carried[k] + owed[k]
-        books_out = books_out.plus((column, due_s, unit, flags, wait_s), never, _NO_SERVICES)
+        # Those due after the horizon are stranded: a number per trial, not a list.
+        after = due_s >= horizon_end_s
+        stranded += np.bincount(column[after], weights=unit[after], minlength=width)
+        keep = ~after
+        pending = (column[keep], due_s[keep], unit[keep], flags[keep], wait_s[keep])
+        books_out = books_out.plus(pending, stranded, _NO_SERVICES)
     # Busy time: services carried in, and those of the month past their arrival day, land on
     # the day they start; what starts after the month is carried.
     services, books_out = books_out.services_before(month_end)
@@ -200,16 +210,15 @@ def month_outcomes(
     inside = day < len(days)
     if inside.any():
         d, c = day[inside], s_column[inside]
-        booked = np.bincount(
-            d * width + c, weights=s_time[inside] * day_weight[d, c], minlength=day_busy.size
-        )
+        booked = np.bincount(d * width + c, weights=s_time[inside], minlength=day_busy.size)
         day_busy += booked.reshape(day_busy.shape)
-    beyond = ~inside
+    beyond = ~inside & (s_start < horizon_end_s)  # services after the horizon are not booked
     books_out = books_out.plus(
         _NO_PENDING, np.zeros(width), (s_column[beyond], s_start[beyond], s_time[beyond])
     )
     # Each day's busy time at most its slot time on duty: occupancy ≤ 1 by construction.
-    capacity = day_weight * np.broadcast_to(on_duty_s, day_weight.shape)
+    on_duty = np.broadcast_to(on_duty_s, day_busy.shape)
+    capacity = calendar_weight[:, None] * on_duty
     classes, public_classes = (_class_table(t, prefix, realtime) for prefix in ("", "public_"))
     return ChannelMonth(
         offered=t["offered"],
@@ -218,7 +227,7 @@ def month_outcomes(
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
         response_p90_s=_p90(response_all, answered_in_sample, sort_groups(day_pieces)),
-        busy_slot_s=np.minimum(day_busy, capacity).sum(axis=0),
+        busy_slot_s=(calendar_weight[:, None] * np.minimum(day_busy, on_duty)).sum(axis=0),
         available_slot_s=capacity.sum(axis=0),
         backlog_start=backlog_start,
         backlog_end=books_out.backlog,
@@ -324,7 +333,7 @@ class ChannelMonth:
     backlog_end: np.ndarray  # arrived and neither answered nor ignored when the month ends
     classes: np.ndarray  # (trials, 5)
     public_classes: np.ndarray  # (trials, 5)
-    books: Books  # what the month carries into the next ones
+    books: Books | None  # what the month carries into the next ones (None once handed on)
 
 
 #: The per-trial array fields of :class:`ChannelMonth` (all but ``books``).

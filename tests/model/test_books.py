@@ -40,10 +40,12 @@ def _month(
     days: list[int],
     *,
     weight: float = 10.0,
+    calendar: float | None = None,
     patience_s: float = 24 * H,
     on_duty_s: float = 12 * H,
     books: Books | None = None,
     spec: object | None = None,
+    horizon_end_s: float = math.inf,
 ) -> ChannelMonth:
     """One trial's month from hand-written contacts ``(day, arrival h, start h or NaN,
     resolved, public)``, each standing for ``weight`` contacts, 600 s of handling each."""
@@ -74,7 +76,9 @@ def _month(
         days=np.array(days),
         patience_s=np.array([patience_s]),
         on_duty_s=np.full((n_days, 1), on_duty_s),
+        calendar_weight=np.full(n_days, weight if calendar is None else calendar),
         books=books,
+        horizon_end_s=horizon_end_s,
     )
 
 
@@ -106,6 +110,7 @@ def test_a_hand_worked_month_counts_what_happens_in_it() -> None:
     np.testing.assert_array_equal(m.busy_slot_s, [10 * 600.0 + 10 * 600.0])
     np.testing.assert_array_equal(m.available_slot_s, [2 * 10 * 12 * H])
     books = m.books
+    assert books is not None
     np.testing.assert_array_equal(books.due_s, [50 * H, 64 * H])
     np.testing.assert_array_equal(books.unit, [1.0, 1.0])
     np.testing.assert_array_equal(books.flags, [ANSWERED | RESOLVED, PUBLIC])
@@ -138,6 +143,14 @@ def test_an_answer_after_the_horizon_is_backlog_and_a_desk_without_deadline_keep
     np.testing.assert_array_equal(m.backlog_end, [1.0])
     later = _month([(0, 30.0, 40.0, True, False)], [1], books=m.books)
     np.testing.assert_array_equal(later.backlog_end, [1.0])  # 500 h is after this month too
+    assert later.books is not None and later.books.due_s.tolist() == [500 * H]
+    # Known to come after a two-day horizon: kept as a number, its service never booked.
+    ends = _month([(0, 10.0, 500.0, True, False)], [0], horizon_end_s=2 * DAY)
+    np.testing.assert_array_equal(ends.answered, [9.0])
+    np.testing.assert_array_equal(ends.backlog_end, [1.0])
+    assert ends.books is not None
+    assert ends.books.due_s.size == 0 and ends.books.service_s.size == 0
+    np.testing.assert_array_equal(ends.books.stranded, [1.0])
     never = _month(
         [(0, 10.0, NAN, True, False), (0, 12.0, NAN, True, True)], [0], patience_s=np.inf
     )
@@ -149,10 +162,14 @@ def test_an_answer_after_the_horizon_is_backlog_and_a_desk_without_deadline_keep
 
 
 def test_busy_time_is_capped_at_the_slot_time_on_duty_each_day() -> None:
-    """A day whose services outrun its paid slot time books that slot time, not more."""
-    m = _month(MONTH0, [0, 1], on_duty_s=300.0)
-    np.testing.assert_array_equal(m.available_slot_s, [2 * 10 * 300.0])
+    """A day whose services outrun its paid slot time books that slot time, not more; agent
+    time is scaled by calendar days (here 7 a sampled day), contacts by volume weight (10)."""
+    m = _month(MONTH0, [0, 1], on_duty_s=300.0, calendar=7.0)
+    np.testing.assert_array_equal(m.available_slot_s, [2 * 7 * 300.0])
     np.testing.assert_array_equal(m.busy_slot_s, m.available_slot_s)
+    np.testing.assert_array_equal(m.offered, [50.0])
+    roomy = _month(MONTH0, [0, 1], calendar=7.0)
+    np.testing.assert_array_equal(roomy.busy_slot_s, [7 * 600.0 + 7 * 600.0])
 
 
 def test_a_realtime_month_counts_by_arrival_and_keeps_no_backlog() -> None:
@@ -172,7 +189,7 @@ def test_books_side_by_side_come_apart_as_they_went_in() -> None:
     joined = Books.side_by_side([m0.books, other])
     for j, books in enumerate((m0.books, other)):
         back = joined.world(j, 2)
-        for field in ("column", "due_s", "unit", "flags", "wait_s", "never", "service_s"):
+        for field in ("column", "due_s", "unit", "flags", "wait_s", "stranded", "service_s"):
             np.testing.assert_array_equal(getattr(back, field), getattr(books, field))
     np.testing.assert_array_equal(joined.backlog, [2.0, 1.0])
 
