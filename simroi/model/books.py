@@ -104,12 +104,12 @@ _SELECT = np.stack(
 
 
 def tally(
-    column: np.ndarray, flags: np.ndarray, unit: np.ndarray, wait_s: np.ndarray, width: int
+    column: np.ndarray, flags: np.ndarray, unit: np.ndarray, wait_unit_s: np.ndarray, width: int
 ) -> dict[str, np.ndarray]:
     """Month-contacts per column by field (:data:`BOOK_FIELDS`), each entry counted ``unit``.
 
-    ``column``, ``flags``, ``unit`` and ``wait_s`` are (k,) arrays of k contacts; the result maps
-    every field to a (width,) array.
+    ``column``, ``flags``, ``unit`` and ``wait_unit_s`` (unit × wait, seconds; 0 unless
+    answered) are (k,) arrays of k entries; the result maps every field to a (width,) array.
     """
     if column.size == 0:
         return {f: np.zeros(width) for f in BOOK_FIELDS}
@@ -118,62 +118,64 @@ def tally(
     ).reshape(width, 16)
     counts = by_combo @ _SELECT
     out: dict[str, np.ndarray] = {f: counts[:, i] for i, f in enumerate(_FIELD_BITS)}
-    answered = (flags & ANSWERED) != 0
-    out["wait"] = np.bincount(
-        column, weights=unit * np.where(answered, wait_s, 0.0), minlength=width
-    )
+    out["wait"] = np.bincount(column, weights=wait_unit_s, minlength=width)
     return out
 
 
-def _empty_int() -> np.ndarray:
-    return np.zeros(0, dtype=np.int64)
+def _aggregate(key: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The distinct keys, sorted, and each value summed over the entries of a key.
+
+    Keys are dense (a few days ahead × trials × classes), so a bincount over their span is
+    cheaper than sorting them.
+    """
+    if key.size == 0:
+        return (key, *values)
+    low = int(key.min())
+    shifted = key - low
+    span = int(shifted.max()) + 1
+    used = np.bincount(shifted, minlength=span) > 0
+    distinct = np.flatnonzero(used)
+    sums = (np.bincount(shifted, weights=v, minlength=span)[distinct] for v in values)
+    return (distinct + low, *sums)
 
 
-def _empty() -> np.ndarray:
-    return np.zeros(0)
+_NO_INT = np.zeros(0, dtype=np.int64)
+_NO_FLOAT = np.zeros(0)
 
 
 @dataclass(frozen=True)
 class Books:
     """What a channel owes from earlier months, per trial, at the end of a month.
 
-    Pending contacts (k of them, all (k,) arrays): ``column`` is the trial, ``due_s`` the fate
-    time (absolute seconds on the run's clock), ``unit`` the month-contacts it stands for,
-    ``flags`` its class (bits :data:`ANSWERED`, :data:`FAST`, :data:`RESOLVED`, :data:`PUBLIC`),
-    ``wait_s`` its wait if answered. ``stranded`` (trials,) is the backlog that will still wait
-    at the horizon: never answered nor ignored, or only after the horizon ends (kept as a
-    number, so the books of an overloaded desk do not grow with its queue). Services that start
-    on days after the month (j of them): ``service_column``, ``service_start_s`` (absolute
-    seconds) and ``service_s`` (slot seconds, unweighted: the month they fall in applies its own
-    day weight).
+    Contacts still waiting are kept by trial, fate day and class: k entries, all (k,) arrays.
+    ``column`` is the trial, ``day`` the absolute day (on the run's clock) of the fate — month
+    boundaries fall between days, so the day says in which month it counts — ``flags`` the class
+    (bits :data:`ANSWERED`, :data:`FAST`, :data:`RESOLVED`, :data:`PUBLIC`), ``unit`` the
+    month-contacts it stands for and ``wait_unit_s`` the sum of unit × wait of its answered
+    contacts (seconds). ``stranded`` (trials,) is the backlog that will still wait at the
+    horizon: never answered nor ignored, or only after the horizon ends. Services that start on
+    days after the month, j entries: ``service_column``, ``service_day`` and ``service_s``
+    (slot seconds, unweighted: the month they fall in applies its own calendar weight).
+    Entries are summed by key, so the books of a desk with a long queue hold a few entries per
+    trial and day, not one per contact.
     """
 
     trials: int
     column: np.ndarray
-    due_s: np.ndarray
-    unit: np.ndarray
+    day: np.ndarray
     flags: np.ndarray
-    wait_s: np.ndarray
+    unit: np.ndarray
+    wait_unit_s: np.ndarray
     stranded: np.ndarray
     service_column: np.ndarray
-    service_start_s: np.ndarray
+    service_day: np.ndarray
     service_s: np.ndarray
 
     @classmethod
     def empty(cls, trials: int) -> Books:
         """Nothing owed: the books before the first month."""
-        return cls(
-            trials,
-            _empty_int(),
-            _empty(),
-            _empty(),
-            np.zeros(0, dtype=np.uint8),
-            _empty(),
-            np.zeros(trials),
-            _empty_int(),
-            _empty(),
-            _empty(),
-        )
+        e, f = _NO_INT, _NO_FLOAT
+        return cls(trials, e, e, e, f, f, np.zeros(trials), e, e, f)
 
     @property
     def backlog(self) -> np.ndarray:
@@ -181,68 +183,64 @@ class Books:
         waiting = np.bincount(self.column, weights=self.unit, minlength=self.trials)
         return self.stranded + waiting
 
-    def due_before(self, t: float) -> tuple[dict[str, np.ndarray], Books]:
-        """The counts of the pending contacts whose fate comes before ``t``, and the books
-        without them (services are left alone: see :meth:`services_before`)."""
-        due = self.due_s < t
+    def settle(
+        self, end_day: int
+    ) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray], Books]:
+        """What falls before day ``end_day`` (the first day after a month): the counts of the
+        contacts whose fate it holds (:func:`tally`), the services that start in it
+        ``(column, day, slot seconds)``, and the books without them."""
+        due = self.day < end_day
         counts = tally(
-            self.column[due], self.flags[due], self.unit[due], self.wait_s[due], self.trials
+            self.column[due], self.flags[due], self.unit[due], self.wait_unit_s[due], self.trials
         )
-        keep = ~due
+        now = self.service_day < end_day
+        services = (self.service_column[now], self.service_day[now], self.service_s[now])
+        keep, later = ~due, ~now
         rest = Books(
             self.trials,
             self.column[keep],
-            self.due_s[keep],
-            self.unit[keep],
+            self.day[keep],
             self.flags[keep],
-            self.wait_s[keep],
-            self.stranded,
-            self.service_column,
-            self.service_start_s,
-            self.service_s,
-        )
-        return counts, rest
-
-    def services_before(self, t: float) -> tuple[tuple[np.ndarray, ...], Books]:
-        """The services that start before ``t`` as (column, start, slot seconds), and the books
-        without them."""
-        now = self.service_start_s < t
-        later = ~now
-        taken = (self.service_column[now], self.service_start_s[now], self.service_s[now])
-        rest = Books(
-            self.trials,
-            self.column,
-            self.due_s,
-            self.unit,
-            self.flags,
-            self.wait_s,
+            self.unit[keep],
+            self.wait_unit_s[keep],
             self.stranded,
             self.service_column[later],
-            self.service_start_s[later],
+            self.service_day[later],
             self.service_s[later],
         )
-        return taken, rest
+        return counts, services, rest
 
-    def plus(
+    def carry(
         self,
-        pending: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        waiting: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
         stranded: np.ndarray,
         services: tuple[np.ndarray, np.ndarray, np.ndarray],
+        horizon_end_day: float,
     ) -> Books:
-        """These books with more pending contacts ``(column, due_s, unit, flags, wait_s)``, more
-        backlog stranded until the horizon and more services to come."""
-        column, due_s, unit, flags, wait_s = pending
-        s_column, s_start, s_time = services
+        """These books plus a month's contacts still waiting ``(column, fate day, flags, unit,
+        unit × wait)``, backlog ``stranded`` (trials,) and services to come ``(column, day, slot
+        seconds)``. Fates on or after ``horizon_end_day`` join the stranded backlog; services
+        then are dropped (never booked)."""
+        column, day, flags, unit, wait_unit = waiting
+        after = day >= horizon_end_day
+        stranded = self.stranded + stranded
+        stranded += np.bincount(column[after], weights=unit[after], minlength=self.trials)
+        keep = ~after
+        key = (day[keep] * self.trials + column[keep]) * 16 + flags[keep]
+        key, unit, wait_unit = _aggregate(key, unit[keep], wait_unit[keep])
+        s_column, s_day, s_time = services
+        booked = s_day < horizon_end_day
+        s_key, s_time = _aggregate(s_day[booked] * self.trials + s_column[booked], s_time[booked])
         return Books(
             self.trials,
-            np.concatenate([self.column, column]),
-            np.concatenate([self.due_s, due_s]),
+            np.concatenate([self.column, key // 16 % self.trials]),
+            np.concatenate([self.day, key // 16 // self.trials]),
+            np.concatenate([self.flags, key % 16]),
             np.concatenate([self.unit, unit]),
-            np.concatenate([self.flags, flags]),
-            np.concatenate([self.wait_s, wait_s]),
-            self.stranded + stranded,
-            np.concatenate([self.service_column, s_column]),
-            np.concatenate([self.service_start_s, s_start]),
+            np.concatenate([self.wait_unit_s, wait_unit]),
+            stranded,
+            np.concatenate([self.service_column, s_key % self.trials]),
+            np.concatenate([self.service_day, s_key // self.trials]),
             np.concatenate([self.service_s, s_time]),
         )
 
@@ -265,13 +263,13 @@ class Books:
         return cls(
             size * trials,
             columns("column"),
-            join("due_s"),
-            join("unit"),
+            join("day"),
             join("flags"),
-            join("wait_s"),
+            join("unit"),
+            join("wait_unit_s"),
             stranded,
             columns("service_column"),
-            join("service_start_s"),
+            join("service_day"),
             join("service_s"),
         )
 
@@ -285,12 +283,12 @@ class Books:
         return Books(
             self.trials // size,
             self.column[mine] // size,
-            self.due_s[mine],
-            self.unit[mine],
+            self.day[mine],
             self.flags[mine],
-            self.wait_s[mine],
+            self.unit[mine],
+            self.wait_unit_s[mine],
             self.stranded[j::size],
             self.service_column[served] // size,
-            self.service_start_s[served],
+            self.service_day[served],
             self.service_s[served],
         )

@@ -126,20 +126,22 @@ def on_duty_slot_seconds(shifts: ShiftPattern, days: np.ndarray) -> np.ndarray:
 
     The sum over the pattern's servers (agent slots) of the time their on-duty spans overlap
     the day, 00:00 to 24:00: the paid slot time a sampled day holds, against which its busy
-    time is capped (see :mod:`simroi.model.books`). Returns a (days,) array.
+    time is capped (see :mod:`simroi.model.books`). Read from the pattern's spans (a cycle of
+    whole days, or absolute times); returns a (days,) array.
     """
+    starts, ends, period = shifts.starts, shifts.ends, shifts.period_seconds
     out = np.zeros(len(days))
-    servers = np.arange(shifts.servers)
+    if starts.size == 0:
+        return out
     for i, day in enumerate(np.asarray(days, dtype=np.int64).tolist()):
-        begin, end = day * DAY, (day + 1) * DAY
-        active, t = servers, np.full(servers.size, begin)
-        while active.size:
-            # Each server's first span ending after t; spans are walked until past the day.
-            start, stop = shifts.next_spans(active, t)
-            overlap = np.minimum(stop, end) - np.maximum(start, begin)
+        begin = day * DAY
+        if math.isfinite(period):
+            begin -= math.floor(begin / period) * period
+        # A day that runs past the cycle's end continues at its start.
+        for lo in (begin, begin - period) if math.isfinite(period) else (begin,):
+            # +inf padding gives hi − inf < 0: no overlap.
+            overlap = np.minimum(ends, lo + DAY) - np.maximum(starts, lo)
             out[i] += float(overlap[overlap > 0].sum())
-            more = stop < end
-            active, t = active[more], stop[more]
     return out
 
 

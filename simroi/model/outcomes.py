@@ -157,14 +157,19 @@ def month_outcomes(
             w = weight[off : off + n]
             for k, value in piece.items():
                 total[k][off : off + n] += value * w
-            # Service on the arrival day (NaN compares False: unanswered serve nobody) ...
-            day_busy[j, off : off + n] += np.multiply(handle[here], st < day_end).sum(axis=0)
-            # ... and on a later one: booked on its own day (below).
+            # Services that start after the arrival day are booked on their own day (below);
+            # the rest on this one (NaN compares False: unanswered contacts serve nobody).
             r, c = np.nonzero(st >= day_end)
+            served = np.multiply(handle[here], answered)
             if r.size:
-                service_parts.append((c + off, st[r, c], handle[here][r, c]))
+                service_parts.append((c + off, st[r, c], served[r, c]))
+                served[r, c] = 0.0
+            day_busy[j, off : off + n] += served.sum(axis=0)
             if not realtime:
+                if day_end != month_end:  # not the month's last day: fewer are still waiting
+                    r, c = np.nonzero(st >= month_end)
                 late_parts += _still_waiting(
+                    (r, c),
                     st,
                     arrival[here],
                     (patience_s[off : off + n], deadline[off : off + n], w),
@@ -173,48 +178,50 @@ def month_outcomes(
                     off,
                 )
     t = total
+    end_day = int(days[-1]) + 1  # month_end / DAY
+    owed, services, books = books.settle(end_day)
+    stranded = np.zeros(width)
+    waiting: tuple[np.ndarray, ...] = _NOTHING_WAITING
     if realtime:
         # Answered or abandoned within minutes: counted in the arrival month, no backlog.
         t["unanswered"] = t["offered"] - t["answered"]
         t["public_unanswered"] = t["public_offered"] - t["public_answered"]
-        books_out = books
     else:
         # Unanswered contacts are ignored at their deadline, or never cleared without one.
         unanswered = t["offered"] - t["answered"]
         stranded = np.where(deadline, 0.0, unanswered)
         t["unanswered"] = np.where(deadline, unanswered, 0.0)
         t["public_unanswered"] = np.where(deadline, t["public_offered"] - t["public_answered"], 0.0)
-        # Contacts still waiting at month end keep min(1, w) in the books (module docstring).
-        pending: tuple[np.ndarray, ...] = _NO_PENDING
+        # Contacts still waiting at month end keep min(1, w) in the books (module docstring),
+        # and what earlier months carried counts now if its fate falls in this month.
         if late_parts:
-            pending = tuple(np.concatenate(x) for x in zip(*late_parts, strict=True))
-        column, due_s, unit, flags, wait_s = pending
-        carried = tally(column, flags, unit, wait_s, width)
-        owed, books_out = books.due_before(month_end)
+            waiting = tuple(np.concatenate(x) for x in zip(*late_parts, strict=True))
+        column, _, flags, unit, wait_unit = waiting
+        carried = tally(column, flags, unit, wait_unit, width)
         for k in BOOK_FIELDS:
             t[k] = t[k] - carried[k] + owed[k]
-        # Those due after the horizon are stranded: a number per trial, not a list.
-        after = due_s >= horizon_end_s
-        stranded += np.bincount(column[after], weights=unit[after], minlength=width)
-        keep = ~after
-        pending = (column[keep], due_s[keep], unit[keep], flags[keep], wait_s[keep])
-        books_out = books_out.plus(pending, stranded, _NO_SERVICES)
     # Busy time: services carried in, and those of the month past their arrival day, land on
     # the day they start; what starts after the month is carried.
-    services, books_out = books_out.services_before(month_end)
     if service_parts:
         mine = [np.concatenate(x) for x in zip(*service_parts, strict=True)]
-        services = tuple(np.concatenate([a, b]) for a, b in zip(services, mine, strict=True))
-    s_column, s_start, s_time = services
-    day = (np.floor(s_start / DAY) - first_day).astype(np.int64)
-    inside = day < len(days)
+        mine[1] = np.floor(mine[1] / DAY).astype(np.int64)
+        s_column, s_day, s_time = (
+            np.concatenate([a, b]) for a, b in zip(services, mine, strict=True)
+        )
+    else:
+        s_column, s_day, s_time = services
+    inside = s_day < end_day
     if inside.any():
-        d, c = day[inside], s_column[inside]
+        d, c = s_day[inside] - first_day, s_column[inside]
         booked = np.bincount(d * width + c, weights=s_time[inside], minlength=day_busy.size)
         day_busy += booked.reshape(day_busy.shape)
-    beyond = ~inside & (s_start < horizon_end_s)  # services after the horizon are not booked
-    books_out = books_out.plus(
-        _NO_PENDING, np.zeros(width), (s_column[beyond], s_start[beyond], s_time[beyond])
+    beyond = ~inside
+    column, day, flags, unit, wait_unit = waiting
+    books_out = books.carry(
+        (column, day, flags, unit, wait_unit),
+        stranded,
+        (s_column[beyond], s_day[beyond], s_time[beyond]),
+        horizon_end_s / DAY,
     )
     # Each day's busy time at most its slot time on duty: occupancy ≤ 1 by construction.
     on_duty = np.broadcast_to(on_duty_s, day_busy.shape)
@@ -237,17 +244,17 @@ def month_outcomes(
     )
 
 
-_NO_PENDING = (
+_NOTHING_WAITING = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
     np.zeros(0, dtype=np.int64),
     np.zeros(0),
     np.zeros(0),
-    np.zeros(0, dtype=np.uint8),
-    np.zeros(0),
 )
-_NO_SERVICES = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
 
 
 def _still_waiting(
+    answered_late: tuple[np.ndarray, np.ndarray],
     st: np.ndarray,
     arrival: np.ndarray,
     columns: tuple[np.ndarray, np.ndarray, np.ndarray],
@@ -255,36 +262,31 @@ def _still_waiting(
     month_end: float,
     off: int,
 ) -> list[tuple[np.ndarray, ...]]:
-    """The contacts of a piece whose fate comes at or after ``month_end``: answered then, or
-    ignored at a deadline then (those never cleared are counted apart, per column).
+    """The contacts of a piece whose fate comes at or after ``month_end``: answered then (rows
+    and columns ``answered_late``), or ignored at a deadline then (those never cleared are
+    counted apart, per column).
 
     ``columns`` holds the piece's per-column patience (s), whether it is finite, and day weight;
     ``marks`` its (rows, columns) answered, present, fast, resolved and public marks. Returns
-    ``[(column, fate time, unit, flags, wait)]`` with ``unit = min(1, w)``, or ``[]``.
+    ``[(column, fate day, flags, unit, unit × wait)]`` with ``unit = min(1, w)``, or ``[]``.
     """
     patience_s, deadline, weight = columns
     answered, on, fast, resolved, public = marks
-    late = st >= month_end  # NaN compares False
+    r, c = answered_late
     if deadline.any():
-        ignored_late = arrival >= month_end - patience_s  # +inf patience: excluded below
-        ignored_late &= on
-        ignored_late &= ~answered
-        ignored_late &= deadline
-        late |= ignored_late
-    r, c = np.nonzero(late)
+        # Unanswered contacts (usually few) whose deadline is at or after the month's end.
+        ru, cu = np.nonzero(np.less(answered, on))
+        keep = deadline[cu] & (arrival[ru, cu] >= month_end - patience_s[cu])
+        r, c = np.concatenate([r, ru[keep]]), np.concatenate([c, cu[keep]])
     if r.size == 0:
         return []
     s, a = st[r, c], arrival[r, c]
     ok = np.isfinite(s)
-    due = np.where(ok, s, a + patience_s[c])
-    flags = (
-        ok.astype(np.uint8) * ANSWERED
-        | fast[r, c].astype(np.uint8) * FAST
-        | resolved[r, c].astype(np.uint8) * RESOLVED
-        | public[r, c].astype(np.uint8) * PUBLIC
-    )
-    wait = np.where(ok, np.fmax(s - a, 0.0), 0.0)
-    return [(c + off, due, np.minimum(1.0, weight[c]), flags, wait)]
+    day = np.floor(np.where(ok, s, a + patience_s[c]) / DAY).astype(np.int64)
+    flags = ok * ANSWERED | fast[r, c] * FAST | resolved[r, c] * RESOLVED | public[r, c] * PUBLIC
+    unit = np.minimum(1.0, weight[c])
+    wait_unit = unit * np.where(ok, np.fmax(s - a, 0.0), 0.0)
+    return [(c + off, day, flags.astype(np.int64), unit, wait_unit)]
 
 
 def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> np.ndarray:

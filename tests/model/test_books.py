@@ -111,10 +111,12 @@ def test_a_hand_worked_month_counts_what_happens_in_it() -> None:
     np.testing.assert_array_equal(m.available_slot_s, [2 * 10 * 12 * H])
     books = m.books
     assert books is not None
-    np.testing.assert_array_equal(books.due_s, [50 * H, 64 * H])
+    np.testing.assert_array_equal(books.day, [2, 2])  # 50 h and 64 h: day 2
     np.testing.assert_array_equal(books.unit, [1.0, 1.0])
     np.testing.assert_array_equal(books.flags, [ANSWERED | RESOLVED, PUBLIC])
-    np.testing.assert_array_equal(books.service_start_s, [50 * H])
+    np.testing.assert_array_equal(books.service_day, [2])
+    np.testing.assert_array_equal(books.service_s, [600.0])
+    np.testing.assert_array_equal(books.wait_unit_s, [25 * H, 0.0])
 
 
 def test_what_a_month_carries_counts_in_the_month_it_happens() -> None:
@@ -143,13 +145,13 @@ def test_an_answer_after_the_horizon_is_backlog_and_a_desk_without_deadline_keep
     np.testing.assert_array_equal(m.backlog_end, [1.0])
     later = _month([(0, 30.0, 40.0, True, False)], [1], books=m.books)
     np.testing.assert_array_equal(later.backlog_end, [1.0])  # 500 h is after this month too
-    assert later.books is not None and later.books.due_s.tolist() == [500 * H]
+    assert later.books is not None and later.books.day.tolist() == [500 // 24]
     # Known to come after a two-day horizon: kept as a number, its service never booked.
     ends = _month([(0, 10.0, 500.0, True, False)], [0], horizon_end_s=2 * DAY)
     np.testing.assert_array_equal(ends.answered, [9.0])
     np.testing.assert_array_equal(ends.backlog_end, [1.0])
     assert ends.books is not None
-    assert ends.books.due_s.size == 0 and ends.books.service_s.size == 0
+    assert ends.books.day.size == 0 and ends.books.service_s.size == 0
     np.testing.assert_array_equal(ends.books.stranded, [1.0])
     never = _month(
         [(0, 10.0, NAN, True, False), (0, 12.0, NAN, True, True)], [0], patience_s=np.inf
@@ -189,7 +191,7 @@ def test_books_side_by_side_come_apart_as_they_went_in() -> None:
     joined = Books.side_by_side([m0.books, other])
     for j, books in enumerate((m0.books, other)):
         back = joined.world(j, 2)
-        for field in ("column", "due_s", "unit", "flags", "wait_s", "stranded", "service_s"):
+        for field in ("column", "day", "unit", "flags", "wait_unit_s", "stranded", "service_s"):
             np.testing.assert_array_equal(getattr(back, field), getattr(books, field))
     np.testing.assert_array_equal(joined.backlog, [2.0, 1.0])
 
@@ -339,3 +341,26 @@ def test_occupancy_over_the_horizon_never_exceeds_one(channel: str) -> None:
     occupancy = kpis[f"program.{channel}.occupancy"]
     assert np.all(occupancy <= 1.0)
     assert occupancy.max() > 0.99  # the desk is overloaded in some trials: the cap is reached
+
+
+def test_slot_time_on_duty_per_day_follows_the_shifts() -> None:
+    """Hand values: weekdays only, an overnight shift, a schedule by interval, absolute spans."""
+    from simroi.model.calendar import on_duty_slot_seconds
+    from simroi.queueing.shifts import ShiftPattern
+
+    def hours(pattern: ShiftPattern, days: int) -> list[float]:
+        return (on_duty_slot_seconds(pattern, np.arange(days)) / H).tolist()
+
+    assert hours(ShiftPattern.daily(3, 8 * H, 20 * H, [0, 1, 2, 3, 4]), 9) == [36.0] * 5 + [
+        0.0,
+        0.0,
+        36.0,
+        36.0,
+    ]
+    assert hours(ShiftPattern.daily(2, 22 * H, 6 * H), 9) == [16.0] * 9  # 00-06 and 22-24
+    assert (
+        hours(ShiftPattern.from_staffing([8 * H, 12 * H], [12 * H, 20 * H], [3, 1]), 8)
+        == [20.0] * 8
+    )
+    absolute = ShiftPattern(np.array([[H, 3 * DAY]]), np.array([[2 * H, 3 * DAY + 600]]), np.inf)
+    assert (on_duty_slot_seconds(absolute, np.arange(5))).tolist() == [H, 0, 0, 600, 0]

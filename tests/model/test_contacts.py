@@ -178,7 +178,7 @@ def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
                 np.testing.assert_array_equal(
                     getattr(outcome, field), getattr(alone, field), err_msg=field
                 )
-            for field in ("column", "due_s", "unit", "flags", "stranded", "service_start_s"):
+            for field in ("column", "day", "unit", "flags", "stranded", "service_day"):
                 np.testing.assert_array_equal(
                     getattr(outcome.books, field), getattr(alone.books, field), err_msg=field
                 )
