@@ -11,10 +11,11 @@ before it is returned, so memory is bounded by the block size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from simroi.model.books import Books
 from simroi.model.calendar import (
     DAY,
     DAYS_PER_MONTH,
@@ -23,28 +24,24 @@ from simroi.model.calendar import (
     month_plans,
     shift_pattern,
 )
-from simroi.model.contacts import ChannelInputs, ChannelLoad, simulate_channel_month
+from simroi.model.contacts import ChannelLoad, simulate_channel_month
 from simroi.model.economics import (
     LINE_ITEMS_BENEFIT,
     LINE_ITEMS_COST,
     CustomerState,
-    EconomicsInputs,
-    WomReach,
     clv,
     judged_classes,
-    monthly_discount_rate,
 )
+from simroi.model.inputs import channel_inputs, draw_inputs, economics_inputs, volume_order
 from simroi.model.lifetime import customer_equity, lifetime_returns
 from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
-from simroi.model.response import replies_by_band, response_values
+from simroi.model.response import replies_by_band
 from simroi.model.staffing import RuleStaffing, forecast_contacts_per_day
 from simroi.queueing.roster import TrialShiftPattern, reseat
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
 from simroi.scenario.load import LoadedScenario
-from simroi.scenario.quantity import as_distribution
-from simroi.scenario.sampling import sample_scenario_inputs
 from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
 
 __all__ = ["BlockResult", "World", "draw_inputs", "simulate_block", "volume_order"]
@@ -79,71 +76,6 @@ class BlockResult:
     monthly: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, np.ndarray]:
-    """Every numeric input of ``scenario`` as a (trials,) array; uncertain ones sampled.
-
-    Streams are keyed by the input's dotted name, so the program and its baseline draw identical
-    values for inputs they share.
-    """
-    values = {key: np.full(trials, as_distribution(v).mean()) for key, v in scenario.quantities()}
-    values.update(sample_scenario_inputs(scenario, trials, streams=streams).values)
-    return values
-
-
-def _channel_inputs(name: str, scenario: Scenario, v: dict[str, np.ndarray]) -> ChannelInputs:
-    spec = scenario.channels[name]
-    p = f"channels.{name}."
-    trials = v["customers.active_customers"].shape[0]
-    if spec.kind == "realtime":
-        patience = v[p + "patience_minutes"] * 60.0
-    elif spec.ignore_after_hours is not None:
-        patience = v[p + "ignore_after_hours"] * 3600.0
-    else:
-        patience = np.full(trials, np.inf)
-    k = spec.concurrency
-    slowdown = k ** (1.0 - v[p + "concurrency_speedup_alpha"]) if k > 1 else np.ones(trials)
-    return ChannelInputs(
-        first_contacts_per_day=v["customers.active_customers"]
-        * v[p + "contacts_per_customer_per_year"]
-        / 365.25,
-        handle_mean_s=v[p + "handle_time_minutes"] * 60.0,
-        handle_cv=v[p + "handle_time_cv"],
-        patience_mean_s=patience,
-        fcr=v[p + "fcr"],
-        public_share=v[p + "public_share"],
-        busyness_cv=v[p + "busyness_cv"],
-        slot_slowdown=slowdown,
-    )
-
-
-def _economics_inputs(scenario: Scenario, v: dict[str, np.ndarray]) -> EconomicsInputs:
-    x, w = scenario.experience, scenario.word_of_mouth
-    return EconomicsInputs(
-        customers0=v["customers.active_customers"],
-        margin=v["customers.monthly_margin_per_customer"],
-        hazard=v["customers.monthly_churn"],
-        monthly_discount=monthly_discount_rate(v["scenario.discount_rate"]),
-        acquisition_cost=v["customers.acquisition_cost_per_customer"],
-        prospects=v["customers.prospects"],
-        replace_churn=scenario.customers.organic_acquisition == "replace_churn",
-        churn_multipliers=np.stack(
-            [v[f"experience.churn_multiplier_{c}"] for c in EXPERIENCE_CLASSES], axis=1
-        ),
-        effect_months=x.effect_months,
-        spend_uplift=v["experience.spend_uplift_resolved_fast"],
-        spend_uplift_months=x.spend_uplift_months,
-        post_share=np.stack([v[f"word_of_mouth.post_share_{c}"] for c in EXPERIENCE_CLASSES], 1),
-        positive_share=v["word_of_mouth.public_answer_positive_share"],
-        impression_rate=v["word_of_mouth.impression_rate"],
-        customer_share=v["word_of_mouth.customer_share_of_audience"],
-        acquisition_per_positive=v["word_of_mouth.acquisition_per_positive_impression"],
-        churn_per_negative=v["word_of_mouth.churn_per_negative_impression"],
-        lost_prospect_per_negative=v["word_of_mouth.lost_prospect_per_negative_impression"],
-        reach=WomReach(w.followers_median, w.followers_sigma),
-        response_values=response_values(scenario, v),
-    )
-
-
 class World:
     """One scenario (program or baseline) being simulated through the months of a block."""
 
@@ -159,14 +91,14 @@ class World:
         self.trials = trials
         horizon = scenario.scenario.horizon_months
         self.names = list(scenario.channels)
-        self.inputs = {c: _channel_inputs(c, scenario, values) for c in self.names}
+        self.inputs = {c: channel_inputs(c, scenario, values) for c in self.names}
         self.shifts: dict[str, ShiftPattern | TrialShiftPattern] = {
             c: shift_pattern(scenario.channels[c]) for c in self.names
         }
         self.state = {
             c: QueueState.initial(shift_pattern(scenario.channels[c]), trials) for c in self.names
         }
-        self.customers = CustomerState(_economics_inputs(scenario, values), horizon)
+        self.customers = CustomerState(economics_inputs(scenario, values), horizon)
         zeros = np.zeros(trials)
         # Month 1 is seeded with one round of repeats of the first contacts.
         self.repeats = {c: zeros.copy() for c in self.names}
@@ -178,6 +110,7 @@ class World:
         self.deflected = {c: zeros.copy() for c in self.names}
         # Share of each channel's first contacts (after self-service) that public answers deflect.
         self.by_answers = {c: zeros.copy() for c in self.names}
+        self.books: dict[str, Books | None] = dict.fromkeys(self.names)
         self.repeat_total = {c: zeros.copy() for c in self.names}
         self.months: list[dict[str, ChannelMonth]] = []
         self.lines = {
@@ -221,6 +154,7 @@ class World:
             deflected_share=self.deflected[channel],
             state=self.state[channel],
             shifts=self.shifts[channel],
+            books=self.books[channel],
         )
 
     def _staff(self, channel: str, plan: MonthPlan) -> None:
@@ -244,7 +178,9 @@ class World:
     ) -> None:
         """Book the month's contact outcomes: repeats and deflection for next month, money."""
         factor = self.customers.customers / self.customers.econ.customers0
-        self.months.append(outcomes)
+        # What each channel carries into next month; the months kept for the KPIs drop it.
+        self.books = {c: out.books for c, out in outcomes.items()}
+        self.months.append({c: replace(out, books=None) for c, out in outcomes.items()})
         self.used_repeats = self.repeats
         used_by_answers = self.by_answers
         volume = {c: self.inputs[c].first_contacts_per_day * factor for c in self.names}
@@ -406,15 +342,12 @@ class World:
                         "within_sla",
                         "wait_sum_s",
                         "busy_slot_s",
+                        "available_slot_s",
                     )
                 }
                 classes = np.sum([mo[c].classes for mo in self.months], axis=0)
                 p90 = np.stack([mo[c].response_p90_s for mo in self.months], axis=1)
                 paid = np.sum([self.paid_hours(c, m) for m in range(horizon)], axis=0)
-                on_queue = paid * (1.0 - self.v[f"channels.{c}.shrinkage"])
-                if c in self.rules:  # hours follow the rule's agents, month by month
-                    on_queue = self.on_queue_hours[c][:, :horizon].sum(axis=1)
-                slot_seconds = on_queue * spec.concurrency * 3600.0
                 cost = paid * self.v[f"channels.{c}.cost_per_agent_hour"]
                 out[f"{c}.service_level"] = total["within_sla"] / total["offered"]
                 out[f"{c}.abandonment"] = total["unanswered"] / total["offered"]
@@ -423,9 +356,8 @@ class World:
                 out[f"{c}.response_p90_hours"] = (
                     np.where(seen, p90, 0.0).sum(axis=1) / seen.sum(axis=1) / 3600.0
                 )
-                out[f"{c}.occupancy"] = total["busy_slot_s"] / np.where(
-                    slot_seconds > 0, slot_seconds, np.nan
-                )
+                # Busy over on-duty slot time of the same sampled days: ≤ 1 (model/books.py).
+                out[f"{c}.occupancy"] = total["busy_slot_s"] / total["available_slot_s"]
                 out[f"{c}.fcr"] = classes[:, :_UNRESOLVED].sum(axis=1) / total["answered"]
                 out[f"{c}.cost_per_contact"] = cost / total["answered"]
                 out[f"{c}.offered_per_month"] = total["offered"] / horizon
@@ -614,14 +546,3 @@ def _staffing_split(program: World, baseline: World | None) -> dict[str, np.ndar
         cost += np.maximum(change, 0.0)
         saved += np.maximum(-change, 0.0)
     return {"agents": cost, "staffing_savings": saved}
-
-
-def volume_order(values: dict[str, np.ndarray]) -> np.ndarray:
-    """Trials by their number of customers, largest first (stable): a proxy for volume.
-
-    Customers set every channel's volume and are drawn from their own stream, so any scenario
-    that leaves the customers input alone — or changes it monotonically (other low/high) — orders
-    its trials alike: compared scenarios and sweep points keep their trials at the same places
-    and so share every contact, whatever they change in contact rates, staffing or money.
-    """
-    return np.argsort(-np.asarray(values["customers.active_customers"], dtype=float), kind="stable")

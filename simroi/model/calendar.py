@@ -8,11 +8,13 @@ staffing become a :class:`~simroi.queueing.shifts.ShiftPattern`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from simroi.queueing.shifts import ShiftPattern
+from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.shifts import SECONDS_PER_WEEK, ShiftPattern
 from simroi.scenario.spec import (
     DEFAULT_INTRADAY_PROFILE,
     DEFAULT_WEEKDAY_FACTORS,
@@ -26,11 +28,13 @@ __all__ = [
     "DAYS_PER_MONTH",
     "MonthPlan",
     "agent_hours_per_month",
+    "calendar_weights",
     "day_cuts",
     "day_weights",
     "hourly_inverse_cdf",
     "hourly_profile",
     "month_plans",
+    "on_duty_slot_seconds",
     "shift_pattern",
     "weekday_factors",
 ]
@@ -51,6 +55,7 @@ class MonthPlan:
     normal_days: float  # month days without events, stood for by the first `sampled` days
     event_days: float  # month days with events, stood for by the rest
     sampled: int  # number of sampled normal days
+    horizon_end_s: float = math.inf  # end of the horizon's last sampled day on the run's clock
 
 
 def month_plans(
@@ -82,7 +87,7 @@ def month_plans(
                 month, days, multiplier, DAYS_PER_MONTH - event_days, event_days, sampled_days
             )
         )
-    return plans
+    return [replace(plan, horizon_end_s=next_day * DAY) for plan in plans]
 
 
 def shift_pattern(spec: ChannelSpec) -> ShiftPattern:
@@ -120,6 +125,39 @@ def agent_hours_per_month(spec: ChannelSpec) -> float:
     )
     per_cycle = float(spans.sum()) / spec.concurrency
     return per_cycle / pattern.period_seconds * DAYS_PER_MONTH * DAY / 3600.0
+
+
+def on_duty_slot_seconds(shifts: ShiftPattern | TrialShiftPattern, days: np.ndarray) -> np.ndarray:
+    """Slot-seconds on duty in each of ``days`` (absolute day numbers on the run's clock).
+
+    The sum over the pattern's servers (agent slots) of the time their on-duty spans overlap
+    the day, 00:00 to 24:00: the paid slot time a sampled day holds, against which its busy
+    time is capped (see :mod:`simroi.model.books`). Read from the pattern's spans (a cycle of
+    whole days, or absolute times); returns a (days, 1) array, or (days, columns) for rosters
+    per trial (staffing rules: agents × slots per agent × each interval's overlap with the day,
+    on the roster's weekly clock, day 0 a Monday).
+    """
+    if isinstance(shifts, TrialShiftPattern):
+        begin = (np.asarray(days, dtype=np.int64) * DAY) % SECONDS_PER_WEEK
+        lo, hi = shifts.interval_starts[None, :], shifts.interval_ends[None, :]
+        overlap = np.clip(
+            np.minimum(hi, begin[:, None] + DAY) - np.maximum(lo, begin[:, None]), 0, None
+        )
+        return overlap @ shifts.agents.T.astype(float) * shifts.slots_per_agent
+    starts, ends, period = shifts.starts, shifts.ends, shifts.period_seconds
+    out = np.zeros((len(days), 1))
+    if starts.size == 0:
+        return out
+    for i, day in enumerate(np.asarray(days, dtype=np.int64).tolist()):
+        begin = day * DAY
+        if math.isfinite(period):
+            begin -= math.floor(begin / period) * period
+        # A day that runs past the cycle's end continues at its start.
+        for lo in (begin, begin - period) if math.isfinite(period) else (begin,):
+            # +inf padding gives hi − inf < 0: no overlap.
+            overlap = np.minimum(ends, lo + DAY) - np.maximum(starts, lo)
+            out[i, 0] += float(overlap[overlap > 0].sum())
+    return out
 
 
 def hourly_profile(spec: ChannelSpec) -> np.ndarray:
@@ -184,6 +222,16 @@ def day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
         if total > 0:
             weight[part] = np.where(factors[part] > 0, days / total, 0.0)
     return weight
+
+
+def calendar_weights(plan: MonthPlan) -> np.ndarray:
+    """Calendar days each sampled day stands for: its stratum's days over its sampled days.
+
+    Agent time does not follow the weekday's volume: a quiet Sunday's shifts are as long as a
+    Monday's. Busy and on-duty slot time are scaled with these weights, contacts with
+    :func:`day_weights`.
+    """
+    return day_weights(plan, np.ones(7))
 
 
 def hourly_inverse_cdf(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

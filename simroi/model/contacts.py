@@ -35,13 +35,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from simroi.errors import ScenarioError
+from simroi.model.books import Books
 from simroi.model.calendar import (
     DAY,
     MonthPlan,
+    calendar_weights,
     day_cuts,
     day_weights,
     hourly_inverse_cdf,
     hourly_profile,
+    on_duty_slot_seconds,
     weekday_factors,
 )
 from simroi.model.draws import (
@@ -96,7 +99,8 @@ class ChannelLoad:
     ``volume_factor`` is customers now / customers at the start, ``repeats_per_day`` the repeat
     contacts sent back by earlier months, ``deflected_share`` the share of first contacts
     deflected before they reach the queue (all (trials,)); ``state`` is the queue carried from
-    the previous month.
+    the previous month, ``books`` what its outcomes carried (:mod:`simroi.model.books`; None
+    before the first month).
     """
 
     spec: ChannelSpec
@@ -107,6 +111,7 @@ class ChannelLoad:
     deflected_share: np.ndarray
     state: QueueState
     shifts: ShiftPattern | TrialShiftPattern
+    books: Books | None = None
 
 
 def simulate_channel_month(
@@ -340,8 +345,9 @@ def _simulate_shared(
             if public[i]:
                 u = draws["public", "uniform"][lo:hi, :n]
                 np.less(u, inputs.public_share[:n], out=public_mark[here])
+    # Per column: a deferrable channel's deadline (ignore_after_hours; +inf: none).
+    means = np.stack([load.inputs.patience_mean_s for load in loads], axis=1).reshape(width)
     if patience is None:
-        means = np.stack([load.inputs.patience_mean_s for load in loads], axis=1).reshape(width)
         patience = np.broadcast_to(means, (rows, width))
     month_end = (int(plan.day_index[-1]) + 1) * DAY  # sampled_days_per_month ≥ 1
     # Worlds go through the engine together when they all queue alike; else one by one.
@@ -363,6 +369,7 @@ def _simulate_shared(
         else:
             active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
             start, state = serve_fcfs(*queue, shifts, state, moves=moves, active=active)
+        books = [loads[i].books or Books.empty(trials) for i in members]
         outcome = month_outcomes(
             lead.spec,
             [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
@@ -374,11 +381,19 @@ def _simulate_shared(
             resolved_mark[:, columns],
             public_mark[:, columns],
             month_end,
+            days=plan.day_index,
+            patience_s=means[columns],
+            on_duty_s=on_duty_slot_seconds(shifts, plan.day_index),
+            calendar_weight=calendar_weights(plan),
+            books=Books.side_by_side(books),
+            horizon_end_s=plan.horizon_end_s,
         )
         for j, i in enumerate(members):
             own = slice(j, None, size)
+            fields = {f: getattr(outcome, f)[own] for f in MONTH_FIELDS}
+            carried = outcome.books.world(j, size) if outcome.books is not None else None
             results[i] = (
-                ChannelMonth(**{f: getattr(outcome, f)[own] for f in MONTH_FIELDS}),
+                ChannelMonth(**fields, books=carried),
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]

@@ -2,15 +2,20 @@
 classes.
 
 Each contact ends in an experience class (resolved fast or slow, unresolved, abandoned, ignored);
-the tables here count them per trial, with the waits and response times the KPIs report.
+the tables here count them per trial, with the waits and response times the KPIs report, in the
+month each happens: :mod:`simroi.model.books` defines every count and what a month carries into
+the next (contacts still waiting, services on days to come).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from simroi.model.books import ANSWERED, BOOK_FIELDS, FAST, PUBLIC, RESOLVED, Books, tally
+from simroi.model.calendar import DAY
 from simroi.model.draws import sort_groups
 from simroi.model.response import BandTally
 from simroi.scenario.spec import (
@@ -60,20 +65,38 @@ def month_outcomes(
     resolved_mark: np.ndarray,
     public_mark: np.ndarray,
     month_end: float,
+    *,
+    days: np.ndarray,
+    patience_s: np.ndarray,
+    on_duty_s: np.ndarray,
+    calendar_weight: np.ndarray,
+    books: Books | None = None,
+    horizon_end_s: float = math.inf,
 ) -> ChannelMonth:
-    """Month totals per column.
+    """Month totals per column, kept as :mod:`simroi.model.books` says.
 
     ``day_pieces`` lists, for each sampled day, the rectangles ``(lo, hi, offset, n)`` — rows
     ``lo:hi`` of columns ``offset:offset + n`` — that hold its contacts (outside them there are
     none), and ``day_weight`` (days, columns) the month days each day stands for. ``start`` is
     NaN for contacts not answered (and for padding), so every count is a sum of cheap boolean
-    arrays along the contact axis, scaled by the day's weight. The backlog at month end counts
-    contacts that arrived in the month and were not yet picked up when its last sampled day
-    ended: answered later, or never.
+    arrays along the contact axis, scaled by the day's weight; contacts still waiting at
+    ``month_end`` (the end of the last sampled day) are then taken out of the sums one by one
+    and carried in the books.
+
+    ``days`` (days,) are the sampled days' absolute numbers; ``patience_s`` (columns,) the
+    deferrable channel's deadline per column (``ignore_after_hours``; +inf: none);
+    ``on_duty_s`` (days, 1 or columns) the slot-seconds on duty in each sampled day and
+    ``calendar_weight`` (days,) the calendar days each stands for (its stratum's days over its
+    sampled days, whatever its weekday's volume: agent time does not follow volume); ``books``
+    what earlier months carried into this one (None: nothing); ``horizon_end_s`` the end of
+    the last sampled day of the horizon. The returned month's ``books`` is what it carries on.
     """
     rows_all, width = start.shape
     realtime = spec.kind == "realtime"
     sla = spec.sla_threshold_seconds
+    books = books if books is not None else Books.empty(width)
+    backlog_start = books.backlog
+    first_day = int(days[0])
     names = (
         "offered",
         "answered",
@@ -85,13 +108,16 @@ def month_outcomes(
         "public_answered_resolved",
         "public_fast_resolved",
         "wait",
-        "busy",
-        "backlog",
     )
     total = {k: np.zeros(width) for k in names}
+    # Busy slot seconds by the day they are served (days, columns): capped below.
+    day_busy = np.zeros((len(days), width))
     answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
     response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
     bands = BandTally(spec, width)
+    deadline = np.isfinite(patience_s)
+    late_parts: list[tuple[np.ndarray, ...]] = []
+    service_parts: list[tuple[np.ndarray, ...]] = []
 
     def count(mask: np.ndarray) -> np.ndarray:
         # Summing into 16 bits where the piece is short enough is four times faster than into
@@ -99,7 +125,8 @@ def month_outcomes(
         tally = np.uint16 if mask.shape[0] < 2**16 else np.int64
         return mask.view(np.uint8).sum(axis=0, dtype=tally).astype(np.int64)
 
-    for pieces, weight in zip(day_pieces, day_weight, strict=True):
+    for j, (pieces, weight) in enumerate(zip(day_pieces, day_weight, strict=True)):
+        day_end = (int(days[j]) + 1) * DAY
         for lo, hi, off, n in pieces:
             here = (slice(lo, hi), slice(off, off + n))
             st = start[here]
@@ -118,9 +145,8 @@ def month_outcomes(
             bands.add(off, n, response, answered_resolved, public, weight)
             answered_count = count(answered)
             answered_in_sample[off : off + n] += answered_count
-            offered = count(on)
             piece = {
-                "offered": offered,
+                "offered": count(on),
                 "answered": answered_count,
                 "within_sla": count(fast),
                 "fast_resolved": count(fast_resolved),
@@ -130,28 +156,142 @@ def month_outcomes(
                 "public_answered_resolved": count(public_answered & resolved),
                 "public_fast_resolved": count(public & fast_resolved),
                 "wait": wait.sum(axis=0),
-                "busy": np.multiply(handle[here], answered).sum(axis=0),
-                "backlog": 0.0 if realtime else offered - count(st < month_end),
             }
             w = weight[off : off + n]
             for k, value in piece.items():
                 total[k][off : off + n] += value * w
+            # Services that start after the arrival day are booked on their own day (below);
+            # the rest on this one (NaN compares False: unanswered contacts serve nobody).
+            r, c = np.nonzero(st >= day_end)
+            served = np.multiply(handle[here], answered)
+            if r.size:
+                service_parts.append((c + off, st[r, c], served[r, c]))
+                served[r, c] = 0.0
+            day_busy[j, off : off + n] += served.sum(axis=0)
+            if not realtime:
+                if day_end != month_end:  # not the month's last day: fewer are still waiting
+                    r, c = np.nonzero(st >= month_end)
+                late_parts += _still_waiting(
+                    (r, c),
+                    st,
+                    arrival[here],
+                    (patience_s[off : off + n], deadline[off : off + n], w),
+                    (answered, on, fast, resolved, public),
+                    month_end,
+                    off,
+                )
     t = total
+    end_day = int(days[-1]) + 1  # month_end / DAY
+    owed, services, books = books.settle(end_day)
+    stranded = np.zeros(width)
+    waiting: tuple[np.ndarray, ...] = _NOTHING_WAITING
+    if realtime:
+        # Answered or abandoned within minutes: counted in the arrival month, no backlog.
+        t["unanswered"] = t["offered"] - t["answered"]
+        t["public_unanswered"] = t["public_offered"] - t["public_answered"]
+    else:
+        # Unanswered contacts are ignored at their deadline, or never cleared without one.
+        unanswered = t["offered"] - t["answered"]
+        stranded = np.where(deadline, 0.0, unanswered)
+        t["unanswered"] = np.where(deadline, unanswered, 0.0)
+        t["public_unanswered"] = np.where(deadline, t["public_offered"] - t["public_answered"], 0.0)
+        # Contacts still waiting at month end keep min(1, w) in the books (module docstring),
+        # and what earlier months carried counts now if its fate falls in this month.
+        if late_parts:
+            waiting = tuple(np.concatenate(x) for x in zip(*late_parts, strict=True))
+        column, _, flags, unit, wait_unit = waiting
+        carried = tally(column, flags, unit, wait_unit, width)
+        for k in BOOK_FIELDS:
+            t[k] = t[k] - carried[k] + owed[k]
+    # Busy time: services carried in, and those of the month past their arrival day, land on
+    # the day they start; what starts after the month is carried.
+    if service_parts:
+        mine = [np.concatenate(x) for x in zip(*service_parts, strict=True)]
+        mine[1] = np.floor(mine[1] / DAY).astype(np.int64)
+        s_column, s_day, s_time = (
+            np.concatenate([a, b]) for a, b in zip(services, mine, strict=True)
+        )
+    else:
+        s_column, s_day, s_time = services
+    inside = s_day < end_day
+    if inside.any():
+        d, c = s_day[inside] - first_day, s_column[inside]
+        booked = np.bincount(d * width + c, weights=s_time[inside], minlength=day_busy.size)
+        day_busy += booked.reshape(day_busy.shape)
+    beyond = ~inside
+    column, day, flags, unit, wait_unit = waiting
+    books_out = books.carry(
+        (column, day, flags, unit, wait_unit),
+        stranded,
+        (s_column[beyond], s_day[beyond], s_time[beyond]),
+        horizon_end_s / DAY,
+    )
+    # Each day's busy time at most its slot time on duty: occupancy ≤ 1 by construction.
+    on_duty = np.broadcast_to(on_duty_s, day_busy.shape)
+    capacity = calendar_weight[:, None] * on_duty
     classes, public_classes = (_class_table(t, prefix, realtime) for prefix in ("", "public_"))
     return ChannelMonth(
         offered=t["offered"],
         answered=t["answered"],
-        unanswered=t["offered"] - t["answered"],
+        unanswered=t["unanswered"],
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
         response_p90_s=_p90(response_all, answered_in_sample, sort_groups(day_pieces)),
-        busy_slot_s=t["busy"],
-        backlog_end=t["backlog"],
+        busy_slot_s=(calendar_weight[:, None] * np.minimum(day_busy, on_duty)).sum(axis=0),
+        available_slot_s=capacity.sum(axis=0),
+        backlog_start=backlog_start,
+        backlog_end=books_out.backlog,
         classes=classes,
         public_classes=public_classes,
         band_counts=bands.counts,
         public_band_counts=bands.public_counts,
+        books=books_out,
     )
+
+
+_NOTHING_WAITING = (
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0, dtype=np.int64),
+    np.zeros(0),
+    np.zeros(0),
+)
+
+
+def _still_waiting(
+    answered_late: tuple[np.ndarray, np.ndarray],
+    st: np.ndarray,
+    arrival: np.ndarray,
+    columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    marks: tuple[np.ndarray, ...],
+    month_end: float,
+    off: int,
+) -> list[tuple[np.ndarray, ...]]:
+    """The contacts of a piece whose fate comes at or after ``month_end``: answered then (rows
+    and columns ``answered_late``), or ignored at a deadline then (those never cleared are
+    counted apart, per column).
+
+    ``columns`` holds the piece's per-column patience (s), whether it is finite, and day weight;
+    ``marks`` its (rows, columns) answered, present, fast, resolved and public marks. Returns
+    ``[(column, fate day, flags, unit, unit × wait)]`` with ``unit = min(1, w)``, or ``[]``.
+    """
+    patience_s, deadline, weight = columns
+    answered, on, fast, resolved, public = marks
+    r, c = answered_late
+    if deadline.any():
+        # Unanswered contacts (usually few) whose deadline is at or after the month's end.
+        ru, cu = np.nonzero(np.less(answered, on))
+        keep = deadline[cu] & (arrival[ru, cu] >= month_end - patience_s[cu])
+        r, c = np.concatenate([r, ru[keep]]), np.concatenate([c, cu[keep]])
+    if r.size == 0:
+        return []
+    s, a = st[r, c], arrival[r, c]
+    ok = np.isfinite(s)
+    day = np.floor(np.where(ok, s, a + patience_s[c]) / DAY).astype(np.int64)
+    flags = ok * ANSWERED | fast[r, c] * FAST | resolved[r, c] * RESOLVED | public[r, c] * PUBLIC
+    unit = np.minimum(1.0, weight[c])
+    wait_unit = unit * np.where(ok, np.fmax(s - a, 0.0), 0.0)
+    return [(c + off, day, flags.astype(np.int64), unit, wait_unit)]
 
 
 def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> np.ndarray:
@@ -164,15 +304,14 @@ def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> n
     def t(key: str) -> np.ndarray:
         return total[prefix + key]
 
-    unanswered = t("offered") - t("answered")
-    zero = np.zeros_like(unanswered)
+    zero = np.zeros_like(t("unanswered"))
     return np.stack(
         [
             t("fast_resolved"),
             t("answered_resolved") - t("fast_resolved"),
             t("answered") - t("answered_resolved"),
-            unanswered if realtime else zero,
-            zero if realtime else unanswered,
+            t("unanswered") if realtime else zero,
+            zero if realtime else t("unanswered"),
         ],
         axis=1,
     )
@@ -182,25 +321,31 @@ def _class_table(total: dict[str, np.ndarray], prefix: str, realtime: bool) -> n
 class ChannelMonth:
     """What happened on one channel in one month, per trial (arrays (trials,) unless noted).
 
-    Counts are scaled to the whole month. ``classes`` counts contacts by experience class in the
-    order of :data:`simroi.scenario.spec.EXPERIENCE_CLASSES`; the ``public_*`` counts are the public
-    share of contacts by class. ``band_counts`` (trials, bands) counts the answered and resolved
-    contacts by the channel's ``response_value`` bands (no columns without a curve; see
-    :mod:`simroi.model.response`).
+    Counts are month-contacts, kept as :mod:`simroi.model.books` defines them. ``classes``
+    counts contacts by experience class in the order of
+    :data:`simroi.scenario.spec.EXPERIENCE_CLASSES`; the ``public_*`` counts are the public
+    share of contacts by class. Per trial: backlog_start + offered = answered + unanswered +
+    backlog_end, and busy_slot_s ≤ available_slot_s. ``band_counts`` (trials, bands) counts the
+    answered and resolved contacts by the channel's ``response_value`` bands (no columns without
+    a curve; see :mod:`simroi.model.response`), by the month they arrived in.
     """
 
-    offered: np.ndarray
-    answered: np.ndarray
-    unanswered: np.ndarray  # abandoned (realtime) or ignored (deferrable)
+    offered: np.ndarray  # arrived in the month
+    answered: np.ndarray  # answer started in the month
+    unanswered: np.ndarray  # abandoned (realtime) or ignored (deferrable) in the month
     within_sla: np.ndarray
-    wait_sum_s: np.ndarray  # total wait of answered contacts
-    response_p90_s: np.ndarray  # of answered contacts in the sampled days (NaN if none)
-    busy_slot_s: np.ndarray  # slot time spent serving, scaled to the month
-    backlog_end: np.ndarray  # contacts still waiting when the month's last sampled day ends
+    wait_sum_s: np.ndarray  # total wait of the contacts answered in the month
+    response_p90_s: np.ndarray  # of the month's arrivals answered, in the sampled days (NaN: none)
+    busy_slot_s: np.ndarray  # slot time spent serving in the month, each day capped at on duty
+    available_slot_s: np.ndarray  # slot time on duty in the month, weighted like busy_slot_s
+    backlog_start: np.ndarray  # waiting when the month began (the previous month's end)
+    backlog_end: np.ndarray  # arrived and neither answered nor ignored when the month ends
     classes: np.ndarray  # (trials, 5)
     public_classes: np.ndarray  # (trials, 5)
     band_counts: np.ndarray  # (trials, bands): answered and resolved, by response_value band
     public_band_counts: np.ndarray  # (trials, bands): their public share
+    books: Books | None  # what the month carries into the next ones (None once handed on)
 
 
-MONTH_FIELDS = tuple(ChannelMonth.__dataclass_fields__)
+#: The per-trial array fields of :class:`ChannelMonth` (all but ``books``).
+MONTH_FIELDS = tuple(f for f in ChannelMonth.__dataclass_fields__ if f != "books")

@@ -313,7 +313,10 @@ def test_a_deferrable_channel_with_no_agents_ignores_every_contact() -> None:
     s = result.samples
     assert (s["kpi.program.social.offered_per_month"] > 0).all()
     np.testing.assert_array_equal(s["kpi.program.social.answered_per_month"], 0.0)
-    np.testing.assert_array_equal(s["kpi.program.social.abandonment"], 1.0)  # all unanswered
+    # All unanswered: ignored a day after they arrive, but those of the horizon's last day are
+    # still waiting at its end (backlog, not ignored: model/books.py).
+    ignored = s["kpi.program.social.abandonment"]
+    assert ((ignored > 0.9) & (ignored < 1.0)).all()
 
 
 def test_a_realtime_channel_with_no_agents_abandons_every_call() -> None:

@@ -87,7 +87,9 @@ def test_month_outcomes_split_resolved_replies_by_band_at_the_sla(kind: str) -> 
     edges = (60.0, 90.0) if kind == "deferrable" else (20.0 / 60.0, 1.0)
     spec = _channel(*edges, kind=kind)
     spec = spec.model_copy(update={"sla_hours": 1.0} if kind == "deferrable" else {})
-    arrival = np.sort(rng.uniform(0, 80_000, (rows, width)), axis=0)
+    # Arrivals early enough that every answer starts within the day: the books then count
+    # each contact in its arrival month, as the band tally does.
+    arrival = np.sort(rng.uniform(0, 40_000, (rows, width)), axis=0)
     handle = rng.exponential(300.0, (rows, width))
     delay = rng.exponential(1800.0 if kind == "deferrable" else 30.0, (rows, width))
     start = np.where(rng.random((rows, width)) < 0.9, arrival + delay, NAN)
@@ -105,6 +107,12 @@ def test_month_outcomes_split_resolved_replies_by_band_at_the_sla(kind: str) -> 
         resolved,
         public,
         month_end=86_400.0,
+        days=np.array([0]),
+        patience_s=np.full(width, np.inf),
+        on_duty_s=np.full((1, width), 1e9),
+        calendar_weight=np.full(1, 30.0),
+        books=None,
+        horizon_end_s=np.inf,
     )
     assert out.band_counts.shape == (width, 3)
     np.testing.assert_allclose(out.band_counts[:, 0], out.classes[:, 0])
@@ -240,8 +248,12 @@ def test_a_curve_with_the_fast_and_slow_values_reproduces_the_split() -> None:
         trials=60,
     )
     assert split["pv.spend_uplift"].mean() > 0 and split["pv.word_of_mouth"].mean() > 0
+    # Bands count a reply in the month it arrived in; the classes follow the books (model/
+    # books.py), where the few replies still waiting at a month's end count in the month they are
+    # answered. That month shift is the only difference: about a dollar a trial (the replies
+    # carried over the last month end are worth their effect on one more month).
     for key in ("npv", "pv.retained_margin", "pv.spend_uplift", "pv.word_of_mouth"):
-        np.testing.assert_allclose(curve[key], split[key], rtol=1e-9, atol=1e-6, err_msg=key)
+        np.testing.assert_allclose(curve[key], split[key], rtol=1e-9, atol=5.0, err_msg=key)
     np.testing.assert_allclose(
         curve["kpi.program.impressions"], split["kpi.program.impressions"], rtol=1e-9
     )
