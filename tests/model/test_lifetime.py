@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from economics_fixture import economics_inputs
 
 from simroi.model.block import simulate_block
-from simroi.model.economics import CustomerState, EconomicsInputs, WomReach, clv
+from simroi.model.economics import CustomerState, EconomicsInputs, clv
 from simroi.model.lifetime import customer_equity, lifetime_returns
 from simroi.scenario.load import load_scenario
 
@@ -28,29 +29,8 @@ GAP = 2_000.0  # customers the program has more than its baseline, from the star
 
 
 def _econ(trials: int, **over: object) -> EconomicsInputs:
-    base: dict[str, object] = dict(
-        customers0=np.full(trials, 1000.0),
-        margin=np.full(trials, 10.0),
-        hazard=np.full(trials, 0.02),
-        monthly_discount=np.full(trials, 0.008),
-        acquisition_cost=np.zeros(trials),
-        prospects=np.zeros(trials),
-        replace_churn=False,
-        churn_multipliers=np.ones((trials, 5)),
-        effect_months=12,
-        spend_uplift=np.zeros(trials),
-        spend_uplift_months=6,
-        post_share=np.zeros((trials, 5)),
-        positive_share=np.zeros(trials),
-        impression_rate=np.zeros(trials),
-        customer_share=np.full(trials, 0.2),
-        acquisition_per_positive=np.zeros(trials),
-        churn_per_negative=np.zeros(trials),
-        lost_prospect_per_negative=np.zeros(trials),
-        reach=WomReach(61.0, 1.65),
-    )
-    base.update(over)
-    return EconomicsInputs(**base)  # type: ignore[arg-type]
+    quiet = {"customers0": np.full(trials, 1000.0), "impression_rate": np.zeros(trials)}
+    return economics_inputs(trials, **{**quiet, **over})
 
 
 def test_customer_equity_of_a_cohort_with_constant_churn_is_its_clv_discounted() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from economics_fixture import economics_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import monotone_curves
@@ -15,7 +16,7 @@ from strategies import monotone_curves
 import simroi
 from simroi.execution.runner import RunOptions, run
 from simroi.model.block import draw_inputs
-from simroi.model.economics import CustomerState, EconomicsInputs, WomReach
+from simroi.model.economics import CustomerState, EconomicsInputs
 from simroi.model.outcomes import month_outcomes
 from simroi.model.response import BandTally, ResponseValues
 from simroi.randomness import Streams
@@ -123,27 +124,7 @@ def test_month_outcomes_split_resolved_replies_by_band_at_the_sla(kind: str) -> 
 
 
 def _economics(trials: int) -> EconomicsInputs:
-    return EconomicsInputs(
-        customers0=np.full(trials, 1e6),
-        margin=np.full(trials, 10.0),
-        hazard=np.full(trials, 0.02),
-        monthly_discount=np.full(trials, 0.008),
-        acquisition_cost=np.zeros(trials),
-        prospects=np.zeros(trials),
-        replace_churn=False,
-        churn_multipliers=np.ones((trials, 5)),
-        effect_months=12,
-        spend_uplift=np.zeros(trials),
-        spend_uplift_months=6,
-        post_share=np.zeros((trials, 5)),
-        positive_share=np.zeros(trials),
-        impression_rate=np.full(trials, 0.03),
-        customer_share=np.full(trials, 0.2),
-        acquisition_per_positive=np.zeros(trials),
-        churn_per_negative=np.zeros(trials),
-        lost_prospect_per_negative=np.zeros(trials),
-        reach=WomReach(61.0, 1.65),
-    )
+    return economics_inputs(trials, customers0=np.full(trials, 1e6))
 
 
 def test_replies_in_a_band_take_its_churn_and_spend_like_a_class_with_its_values() -> None:
