@@ -317,9 +317,9 @@ def _grid_sets(grid: Mapping[str, str | Sequence[float]]) -> list[str]:
         plain = [_plain(v) for v in values]
         if not plain:
             raise OptionError(f"`grid` {key}: give at least one value (got none)")
-        sets.append(
-            f"{key}=" + ",".join(repr(v) if isinstance(v, float) else str(v) for v in plain)
-        )
+        # A trailing comma keeps a one-value list a grid axis (a point), not a fixed setting.
+        listed = ",".join(repr(v) if isinstance(v, float) else str(v) for v in plain)
+        sets.append(f"{key}={listed}" + ("," if len(plain) == 1 else ""))
     return sets
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "money",
     "money_number_format",
     "num_decimals",
+    "number_or_nan",
     "pct",
     "signed",
     "significant",
@@ -171,6 +172,11 @@ def interval_text(low: str, high: str, centre: str = "") -> str:
     """
     band = f"[{low}–{high}]"
     return f"{centre} {band}" if centre else band
+
+
+def number_or_nan(x: Any) -> float:
+    """A number read back from JSON: None (how :func:`json_ready` writes NaN) is NaN."""
+    return math.nan if x is None else float(x)
 
 
 def json_ready(value: Any) -> Any:

@@ -85,6 +85,21 @@ def test_a_sweep_needs_a_grid() -> None:
         simroi.sweep(trials=10, seed=1)
 
 
+def test_a_one_value_list_in_a_sweep_grid_is_an_axis_not_a_fixed_setting() -> None:
+    s = simroi.sweep(
+        grid={"channels.social.agents": [1, 2], "program.monthly_tools_cost": [1000]},
+        trials=10,
+        seed=1,
+        overrides=SHORT,
+        workers=1,
+    )
+    assert s.keys == ("channels.social.agents", "program.monthly_tools_cost")
+    assert [p.label for p in s.points] == [
+        "channels.social.agents=1, program.monthly_tools_cost=1000",
+        "channels.social.agents=2, program.monthly_tools_cost=1000",
+    ]
+
+
 def test_results_save_export_and_load_back(tmp_path: Path) -> None:
     summary = simroi.run(trials=20, seed=4, overrides=SHORT, workers=1)
     path = summary.save(tmp_path / "run.npz")

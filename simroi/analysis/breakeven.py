@@ -45,7 +45,7 @@ from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
-from simroi.formatting import json_ready, pct, significant
+from simroi.formatting import json_ready, number_or_nan, pct, significant
 from simroi.scenario.load import load_scenario
 from simroi.scenario.rules import input_limits
 from simroi.scenario.spec import Scenario
@@ -185,11 +185,13 @@ class BreakevenPoint:
         searched = data["searched"]
         return cls(
             target=target,
-            value=_number(data.get("value")),
+            value=number_or_nan(data.get("value")),
             status=str(data["status"]),
             met_when=str(data["met_when"]),
-            searched=(_number(searched[0]), _number(searched[1])),
-            bracket=None if bracket is None else (_number(bracket[0]), _number(bracket[1])),
+            searched=(number_or_nan(searched[0]), number_or_nan(searched[1])),
+            bracket=None
+            if bracket is None
+            else (number_or_nan(bracket[0]), number_or_nan(bracket[1])),
             converged=bool(data.get("converged", True)),
             flat=bool(data.get("flat", False)),
         )
@@ -217,10 +219,6 @@ class BreakevenRow:
     prob_roi_positive: BreakevenPoint
     evaluations: int
 
-    def point(self, target: str) -> BreakevenPoint:
-        """The break-even of ``target`` (``"npv"`` or ``"prob_roi_positive"``)."""
-        return self.npv if target == "npv" else self.prob_roi_positive
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the input, its median, range and limits, runs, and both break-evens."""
         return json_ready(
@@ -244,9 +242,9 @@ class BreakevenRow:
         return cls(
             input=str(data["input"]),
             label=str(data.get("label") or data["input"]),
-            current_median=_number(data.get("current_median")),
-            range_low=_number(rng[0]),
-            range_high=_number(rng[1]),
+            current_median=number_or_nan(data.get("current_median")),
+            range_low=number_or_nan(rng[0]),
+            range_high=number_or_nan(rng[1]),
             range_basis=str(data.get("range_basis", "support")),
             limit_low=-math.inf if limits[0] is None else float(limits[0]),
             limit_high=math.inf if limits[1] is None else float(limits[1]),
@@ -291,10 +289,6 @@ class BreakevenResult:
             tolerance_share=float(data["tolerance_share"]),
             rows=tuple(BreakevenRow.from_dict(r) for r in data["rows"]),
         )
-
-
-def _number(x: Any) -> float:
-    return math.nan if x is None else float(x)
 
 
 def breakeven_method(trials: int, tolerance_share: float = TOLERANCE_SHARE) -> str:

@@ -52,6 +52,7 @@ from simroi.formatting import (
     html_table,
     interval_cells,
     json_ready,
+    number_or_nan,
     pct,
     signed,
     text_table,
@@ -143,13 +144,13 @@ class TornadoRow:
         return cls(
             input=str(data["input"]),
             label=str(data.get("label") or data["input"]),
-            low=_number(data["low"]),
-            high=_number(data["high"]),
-            value_low=_number(data.get("value_low")),
-            value_high=_number(data.get("value_high")),
-            coefficient=_number(data["coefficient"]) if sampled else None,
-            coefficient_ci95=(_number(ci[0]), _number(ci[1])) if ci else None,
-            first_order_index=_number(data.get("first_order_index")) if sampled else None,
+            low=number_or_nan(data["low"]),
+            high=number_or_nan(data["high"]),
+            value_low=number_or_nan(data.get("value_low")),
+            value_high=number_or_nan(data.get("value_high")),
+            coefficient=number_or_nan(data["coefficient"]) if sampled else None,
+            coefficient_ci95=(number_or_nan(ci[0]), number_or_nan(ci[1])) if ci else None,
+            first_order_index=number_or_nan(data.get("first_order_index")) if sampled else None,
         )
 
 
@@ -188,14 +189,10 @@ class Tornado:
             method=str(data["method"]),
             output=str(data["output"]),
             output_label=str(data["output_label"]),
-            base=_number(data.get("base")),
+            base=number_or_nan(data.get("base")),
             trials=int(data["trials"]),
             rows=tuple(TornadoRow.from_dict(r) for r in data["rows"]),
         )
-
-
-def _number(x: Any) -> float:
-    return math.nan if x is None else float(x)
 
 
 def input_label(key: str) -> str:

@@ -16,7 +16,6 @@ trial and a few blocks' working memory.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
+from simroi.queueing.study import ENGINES, is_whole
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.spec import assumptions
@@ -66,15 +66,8 @@ Progress = Callable[[int, int], None]
 _Plan = list[tuple[int, int]]  # (block index, trials in the block)
 
 
-#: The queue engines a run can use.
-ENGINES = ("vectorized", "simpy")
-#: Where a run's blocks can run.
+#: Where a run's blocks can run (the queue engines a run can use: :data:`ENGINES`).
 EXECUTORS = ("local", "dask")
-
-
-def _whole(value: object) -> bool:
-    """An integer, numpy's included, but not a bool (``True`` is not a count of trials)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ class RunOptions:
             raise OptionError("; ".join(problems))
         for name in ("trials", "seed", "workers", "block_size"):  # numpy integers become int
             value = getattr(self, name)
-            if _whole(value):
+            if is_whole(value):
                 object.__setattr__(self, name, int(value))
 
 
@@ -120,10 +113,10 @@ def _option_problems(options: RunOptions) -> list[str]:
     """One line per rule ``options`` breaks, each naming the argument, the rule and the value."""
     problems = []
     trials = options.trials
-    if trials is not None and trials != "auto" and not (_whole(trials) and trials >= 1):
+    if trials is not None and trials != "auto" and not (is_whole(trials) and trials >= 1):
         problems.append(f"`trials` must be a whole number ≥ 1 or 'auto' (got {trials!r})")
     seed = options.seed
-    if seed is not None and not (_whole(seed) and seed >= 0):
+    if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     for name, allowed in (("engine", ENGINES), ("executor", EXECUTORS)):
         value = getattr(options, name)
@@ -132,7 +125,7 @@ def _option_problems(options: RunOptions) -> list[str]:
             problems.append(f"`{name}` must be one of {choices} (got {value!r})")
     for name in ("workers", "block_size"):
         value = getattr(options, name)
-        if value is not None and not (_whole(value) and value >= 1):
+        if value is not None and not (is_whole(value) and value >= 1):
             problems.append(f"`{name}` must be a whole number ≥ 1 (got {value!r})")
     scheduler = options.scheduler
     if scheduler is not None and not isinstance(scheduler, str):

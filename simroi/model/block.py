@@ -24,20 +24,20 @@ from simroi.model.calendar import (
     month_plans,
     shift_pattern,
 )
-from simroi.model.contacts import ChannelLoad, simulate_channel_month
+from simroi.model.contacts import ChannelLoad, forecast_contacts_per_day, simulate_channel_month
 from simroi.model.economics import (
     LINE_ITEMS_BENEFIT,
     LINE_ITEMS_COST,
     CustomerState,
-    clv,
     judged_classes,
+    return_on_costs,
 )
 from simroi.model.inputs import channel_inputs, draw_inputs, economics_inputs, volume_order
 from simroi.model.lifetime import customer_equity, lifetime_returns
 from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
 from simroi.model.response import replies_by_band
-from simroi.model.staffing import RuleStaffing, forecast_contacts_per_day
+from simroi.model.staffing import RuleStaffing
 from simroi.queueing.roster import TrialShiftPattern, reseat
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
@@ -92,12 +92,10 @@ class World:
         horizon = scenario.scenario.horizon_months
         self.names = list(scenario.channels)
         self.inputs = {c: channel_inputs(c, scenario, values) for c in self.names}
-        self.shifts: dict[str, ShiftPattern | TrialShiftPattern] = {
-            c: shift_pattern(scenario.channels[c]) for c in self.names
-        }
-        self.state = {
-            c: QueueState.initial(shift_pattern(scenario.channels[c]), trials) for c in self.names
-        }
+        fixed = {c: shift_pattern(scenario.channels[c]) for c in self.names}
+        # A channel staffed by rule gets a roster per trial each month (_staff).
+        self.shifts: dict[str, ShiftPattern | TrialShiftPattern] = dict(fixed)
+        self.state = {c: QueueState.initial(fixed[c], trials) for c in self.names}
         self.customers = CustomerState(economics_inputs(scenario, values), horizon)
         zeros = np.zeros(trials)
         # Month 1 is seeded with one round of repeats of the first contacts.
@@ -132,24 +130,24 @@ class World:
         """Paid agent hours of ``channel`` in ``month`` (0-based), per trial (trials,).
 
         On-queue hours / (1 − shrinkage): the fixed team's hours, or the hours the staffing
-        rule set for the month. Every number that follows from staffing (agents, agent cost,
-        occupancy) is read through here.
+        rule set for the month. The agents and agent cost are read through here (occupancy is
+        busy over the slot time on duty in the sampled days: :mod:`simroi.model.books`).
         """
         shrinkage = self.v[f"channels.{channel}.shrinkage"]
         if channel in self.rules:
             return self.on_queue_hours[channel][:, month] / (1.0 - shrinkage)
-        paid = self.agent_hours[channel] / (1.0 - shrinkage)
-        return np.broadcast_to(np.asarray(paid, dtype=float), (self.trials,)).copy()
+        return self.agent_hours[channel] / (1.0 - shrinkage)
 
     def load(self, channel: str, plan: MonthPlan) -> ChannelLoad:
         """This world's side of ``channel`` for the month of ``plan``."""
+        factor = self.customers.customers / self.customers.econ.customers0
         if channel in self.rules:
-            self._staff(channel, plan)
+            self._staff(channel, plan, factor)
         return ChannelLoad(
             spec=self.scenario.channels[channel],
             inputs=self.inputs[channel],
             plan=plan,
-            volume_factor=self.customers.customers / self.customers.econ.customers0,
+            volume_factor=factor,
             repeats_per_day=self.repeats[channel],
             deflected_share=self.deflected[channel],
             state=self.state[channel],
@@ -157,14 +155,12 @@ class World:
             books=self.books[channel],
         )
 
-    def _staff(self, channel: str, plan: MonthPlan) -> None:
-        """Size the month's roster of a channel staffed by rule to this world's forecast."""
+    def _staff(self, channel: str, plan: MonthPlan, factor: np.ndarray) -> None:
+        """Size the month's roster of a channel staffed by rule to this world's forecast at the
+        customer base's volume ``factor`` (trials,)."""
         rule = self.rules[channel]
         forecast = forecast_contacts_per_day(
-            self.inputs[channel],
-            self.customers.customers / self.customers.econ.customers0,
-            self.deflected[channel],
-            self.repeats[channel],
+            self.inputs[channel], factor, self.deflected[channel], self.repeats[channel]
         )
         agents = rule.shifts(rule.agents(forecast))
         roster = rule.roster(agents)
@@ -188,6 +184,7 @@ class World:
             self.repeat_total[c] += self.repeats[c] * DAYS_PER_MONTH
         self._feedback(outcomes, factor)
         self._money(plan.month, outcomes, streams, volume, used_by_answers)
+        self.customers_by_month.append(self.customers.customers.copy())
 
     def _feedback(self, outcomes: dict[str, ChannelMonth], factor: np.ndarray) -> None:
         """Repeats and deflection sent to next month."""
@@ -317,9 +314,9 @@ class World:
 
     def finish(self) -> None:
         """Terminal value (optional) and one-off costs."""
-        s, e = self.scenario, self.customers.econ
+        s = self.scenario
         if s.scenario.include_terminal_value:
-            value = clv(e.margin, 1.0 - e.hazard, e.monthly_discount)
+            value = self.customers.customer_value
             self.lines["terminal_value"][:, -1] = self.customers.customers * value
         self.t0 = {
             "setup": self.v["program.setup_cost"],
@@ -380,7 +377,7 @@ class World:
     def monthly(self) -> dict[str, np.ndarray]:
         """Month-by-month KPIs per channel and the customer base, (trials, horizon) float32.
 
-        Keys ``"<channel>.<kpi>"`` (:data:`simroi.model.monthly.CHANNEL_METRICS`) and
+        Keys ``"<channel>.<kpi>"`` (:func:`simroi.model.monthly.channel_month_metrics`) and
         ``"customers"`` (at each month's end).
         """
         by_month = []
@@ -391,8 +388,6 @@ class World:
                 metrics = channel_month_metrics(
                     outcomes[c],
                     self.paid_hours(c, m),
-                    shrinkage=self.v[p + "shrinkage"],
-                    concurrency=self.scenario.channels[c].concurrency,
                     cost_per_agent_hour=self.v[p + "cost_per_agent_hour"],
                 )
                 row.update({f"{c}.{k}": x for k, x in metrics.items()})
@@ -448,7 +443,6 @@ def simulate_block(
                 worlds[key].state[c] = state
         for key, world in worlds.items():
             world.close_month(plans[key][m], outcomes[key], streams)
-            world.customers_by_month.append(world.customers.customers.copy())
     for world in worlds.values():
         world.finish()
     program = worlds["program"]
@@ -486,8 +480,7 @@ def simulate_block(
     pv_benefits = np.sum([pv[line] for line in LINE_ITEMS_BENEFIT], axis=0)
     pv_costs = np.sum([pv[line] for line in LINE_ITEMS_COST], axis=0)
     npv = pv_benefits - pv_costs
-    with np.errstate(invalid="ignore", divide="ignore"):
-        roi = np.where(pv_costs > 0, npv / np.where(pv_costs > 0, pv_costs, 1.0), np.nan)
+    roi = return_on_costs(npv, pv_costs)
     t0 = -np.sum([delta0(line) for line in program.t0], axis=0)
     net_by_month = np.concatenate([np.asarray(t0)[:, None], benefits_by_month - costs_by_month], 1)
     # Payback: the month from which the cumulative net cash flow stays ≥ 0 to the horizon

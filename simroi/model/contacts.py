@@ -68,6 +68,7 @@ __all__ = [
     "MAX_CONTACT_SLOTS",
     "ChannelInputs",
     "ChannelLoad",
+    "forecast_contacts_per_day",
     "simulate_channel_month",
 ]
 
@@ -157,6 +158,17 @@ def simulate_channel_month(
     return [r for r in results if r is not None]
 
 
+def forecast_contacts_per_day(
+    inputs: ChannelInputs,
+    volume_factor: np.ndarray,
+    deflected_share: np.ndarray,
+    repeats_per_day: np.ndarray,
+) -> np.ndarray:
+    """Expected contacts a day at an average weekday, per trial: the rate of the contact flow
+    before its busyness and events (what staffing rules forecast, :mod:`simroi.model.staffing`)."""
+    return inputs.first_contacts_per_day * volume_factor * (1.0 - deflected_share) + repeats_per_day
+
+
 def _day_counts(
     name: str, load: ChannelLoad, streams: Streams, cuts: tuple[tuple[float, ...], ...]
 ) -> list[np.ndarray]:
@@ -169,9 +181,8 @@ def _day_counts(
     trials = load.volume_factor.shape[0]
     weekday = weekday_factors(load.spec)
     cum, edges = hourly_inverse_cdf(hourly_profile(load.spec))
-    rate = (
-        inputs.first_contacts_per_day * load.volume_factor * (1.0 - load.deflected_share)
-        + load.repeats_per_day
+    rate = forecast_contacts_per_day(
+        inputs, load.volume_factor, load.deflected_share, load.repeats_per_day
     )
     cv = inputs.busyness_cv
     shape = np.where(cv > 0, 1.0 / np.maximum(cv, 1e-12) ** 2, np.inf)

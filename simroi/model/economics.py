@@ -41,6 +41,7 @@ __all__ = [
     "judged_classes",
     "monthly_discount_rate",
     "post_impressions",
+    "return_on_costs",
 ]
 
 LINE_ITEMS_BENEFIT = (
@@ -65,6 +66,13 @@ def clv(margin: np.ndarray | float, retention: np.ndarray | float, discount: np.
     discount : discount rate per period
     """
     return np.asarray(margin) * retention / (1.0 + np.asarray(discount) - retention)
+
+
+def return_on_costs(npv: np.ndarray, pv_costs: np.ndarray) -> np.ndarray:
+    """ROI = NPV / PV of costs per trial; NaN where the PV of costs is not positive."""
+    positive = pv_costs > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(positive, npv / np.where(positive, pv_costs, 1.0), np.nan)
 
 
 def monthly_discount_rate(annual: np.ndarray) -> np.ndarray:
@@ -219,6 +227,13 @@ class CustomerState:
     def customers(self) -> np.ndarray:
         """Customers now (trials,)."""
         return self.core + self.wom
+
+    @property
+    def customer_value(self) -> np.ndarray:
+        """What a customer is worth from here on, per trial: :func:`clv` of the margin, retention
+        1 − hazard and the monthly discount rate (the terminal value's and lifetime view's CLV)."""
+        e = self.econ
+        return clv(e.margin, 1.0 - e.hazard, e.monthly_discount)
 
     def record_experiences(
         self,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simroi.model.economics import CustomerState, clv
+from simroi.model.economics import CustomerState, return_on_costs
 
 __all__ = ["customer_equity", "lifetime_returns"]
 
@@ -40,7 +40,7 @@ def customer_equity(state: CustomerState, horizon: int) -> np.ndarray:
     """
     e = state.econ
     scheduled = state.extra_churn[:, horizon:].sum(axis=1)
-    value = clv(e.margin, 1.0 - e.hazard, e.monthly_discount)
+    value = state.customer_value
     return (state.customers - scheduled) * value * (1.0 + e.monthly_discount) ** -horizon
 
 
@@ -64,7 +64,4 @@ def lifetime_returns(
     ROI is NaN where the PV of costs is not positive, as in the three-year view.
     """
     lifetime_npv = npv - pv_terminal_value + (equity_program - equity_baseline)
-    positive = pv_costs > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        roi = np.where(positive, lifetime_npv / np.where(positive, pv_costs, 1.0), np.nan)
-    return lifetime_npv, roi
+    return lifetime_npv, return_on_costs(lifetime_npv, pv_costs)

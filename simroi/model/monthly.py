@@ -19,57 +19,42 @@ import numpy as np
 from simroi.model.calendar import DAYS_PER_MONTH
 from simroi.model.outcomes import ChannelMonth
 
-__all__ = ["CHANNEL_METRICS", "HOURS_PER_MONTH", "channel_month_metrics", "stack_months"]
+__all__ = ["HOURS_PER_MONTH", "channel_month_metrics", "stack_months"]
 
 #: Hours in an average month (365.25 × 24 / 12): paid agent hours ÷ this = agents paid at any hour.
 HOURS_PER_MONTH = DAYS_PER_MONTH * 24.0
-
-#: The per-channel monthly metrics, in the order they are listed.
-CHANNEL_METRICS = (
-    "offered",
-    "answered",
-    "service_level",
-    "abandonment",
-    "occupancy",
-    "backlog_at_month_end",
-    "paid_hours",
-    "agents",
-    "cost",
-)
 
 
 def channel_month_metrics(
     month: ChannelMonth,
     paid_hours: np.ndarray,
     *,
-    shrinkage: np.ndarray,
-    concurrency: int,
     cost_per_agent_hour: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """One channel's KPIs in one month, each (trials,), named as in :data:`CHANNEL_METRICS`.
+    """One channel's KPIs in one month, each (trials,): offered, answered, service_level,
+    abandonment, occupancy, backlog_at_month_end, paid_hours, agents and cost.
 
     Parameters
     ----------
     month : the channel's outcomes in the month (counts scaled to the whole month)
     paid_hours : paid agent hours in the month (on-queue hours grossed up for shrinkage)
-    shrinkage : share of paid time off the queue, in [0, 1)
-    concurrency : contacts an agent works at once (slots per agent)
     cost_per_agent_hour : loaded cost of a paid hour, money
 
     ``service_level`` and ``abandonment`` (abandoned on a realtime channel, ignored on a
     deferrable one) are shares of the offered contacts; ``occupancy`` is the busy share of the
-    on-queue slot time, ``paid × (1 − shrinkage) × concurrency``; ``agents`` the paid
+    slot time on duty in the month's sampled days (``busy_slot_s / available_slot_s``, ≤ 1 by
+    construction: :mod:`simroi.model.books`), as the horizon KPI; ``agents`` the paid
     agent-equivalents, paid hours ÷ :data:`HOURS_PER_MONTH`; ``cost`` the agent cost, money.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         offered = np.where(month.offered > 0, month.offered, np.nan)
-        slot_seconds = paid_hours * (1.0 - shrinkage) * concurrency * 3600.0
         return {
             "offered": month.offered,
             "answered": month.answered,
             "service_level": month.within_sla / offered,
             "abandonment": month.unanswered / offered,
-            "occupancy": month.busy_slot_s / np.where(slot_seconds > 0, slot_seconds, np.nan),
+            "occupancy": month.busy_slot_s
+            / np.where(month.available_slot_s > 0, month.available_slot_s, np.nan),
             "backlog_at_month_end": month.backlog_end,
             "paid_hours": paid_hours,
             "agents": paid_hours / HOURS_PER_MONTH,

@@ -60,9 +60,8 @@ class BandTally:
         """
         if not self.counts.shape[1]:
             return
-        for table, mask in ((self.counts, answered_resolved), (self.public_counts, None)):
-            if mask is None:
-                mask = answered_resolved & public
+        pairs = ((self.counts, answered_resolved), (self.public_counts, answered_resolved & public))
+        for table, mask in pairs:
             # Cumulative counts up to each edge (NaN compares False), then the last band takes
             # every other reply: band b is the difference of consecutive cumulative counts.
             with np.errstate(invalid="ignore"):

@@ -38,12 +38,12 @@ import numpy as np
 from simroi.errors import ScenarioError
 from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_profile, weekday_factors
 from simroi.model.contacts import ChannelInputs
-from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.roster import TrialShiftPattern, rise_and_fall
 from simroi.queueing.shifts import SECONDS_PER_WEEK
 from simroi.queueing.staffing import erlang_a_thresholds, erlang_c_required_agents
 from simroi.scenario.spec import WEEKDAYS, ChannelSpec, StaffingRuleSpec, clock_seconds
 
-__all__ = ["RuleStaffing", "forecast_contacts_per_day", "staffing_intervals"]
+__all__ = ["RuleStaffing", "staffing_intervals"]
 
 HOUR = 3600.0
 #: Most agents a rule may set on one channel without a max_agents (as a fixed team's ceiling).
@@ -205,8 +205,7 @@ class RuleStaffing:
         trials, n = agents.shape
         days = max(1, len(self.spec.hours.days))
         by_day = agents.reshape(trials, days, n // days)
-        morning = np.maximum.accumulate(by_day, axis=2)
-        evening = np.maximum.accumulate(by_day[:, :, ::-1], axis=2)[:, :, ::-1]
+        morning, evening = rise_and_fall(by_day)
         return np.minimum(morning, evening).reshape(trials, n)
 
     def roster(self, agents: np.ndarray) -> TrialShiftPattern:
@@ -219,14 +218,3 @@ class RuleStaffing:
         """Agent hours on queue in an average month, per trial (trials,)."""
         weekly = agents @ self.interval_hours
         return np.asarray(weekly * (DAYS_PER_MONTH / 7.0), dtype=np.float64)
-
-
-def forecast_contacts_per_day(
-    inputs: ChannelInputs,
-    volume_factor: np.ndarray,
-    deflected_share: np.ndarray,
-    repeats_per_day: np.ndarray,
-) -> np.ndarray:
-    """Expected contacts a day at an average weekday, per trial: the rate of the contact flow
-    (:mod:`simroi.model.contacts`) without its busyness and events."""
-    return inputs.first_contacts_per_day * volume_factor * (1.0 - deflected_share) + repeats_per_day

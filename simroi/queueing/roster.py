@@ -26,7 +26,7 @@ import numpy as np
 
 from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern
 
-__all__ = ["TrialShiftPattern", "reseat", "side_by_side"]
+__all__ = ["TrialShiftPattern", "reseat", "rise_and_fall", "side_by_side"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,8 +254,7 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     ):
         return None
     per_day = agents.reshape(trials, days.size, m)
-    rises = np.maximum.accumulate(per_day, axis=2)
-    falls = np.maximum.accumulate(per_day[:, :, ::-1], axis=2)[:, :, ::-1]
+    rises, falls = rise_and_fall(per_day)
     if not (np.minimum(rises, falls) == per_day).all():
         return None  # some level works twice a day
     levels = int(agents.max(initial=0))
@@ -301,6 +300,14 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
 
 
 _ROW = ("start", "end", "last", "next_start", "next_end")
+
+
+def rise_and_fall(per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The running maximum of each day's agents (trials, days, intervals) from its first
+    interval and from its last: their minimum is the day's envelope of single shifts."""
+    rises = np.maximum.accumulate(per_day, axis=2)
+    falls = np.maximum.accumulate(per_day[:, :, ::-1], axis=2)[:, :, ::-1]
+    return rises, falls
 
 
 def _with_rows(table: dict[str, Any]) -> dict[str, Any]:

@@ -296,7 +296,7 @@ def erlang_c_required_agents(
     for k in range(1, int(c.max(initial=1)) + 1):
         step = load * blocking / (k + load * blocking)
         blocking = np.where(k <= c, step, blocking)
-    out = np.where(lam > 0, 0, 0)
+    out = np.zeros(lam.shape, dtype=np.int64)
     todo = lam > 0
     while todo.any():
         p_wait = c * blocking / (c - load * (1.0 - blocking))

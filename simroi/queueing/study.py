@@ -50,6 +50,7 @@ __all__ = [
     "QueueStudy",
     "Staffing",
     "StaffingTarget",
+    "is_whole",
     "simulate_day",
     "staff_queue",
     "study_queue",
@@ -89,7 +90,7 @@ class QueueSpec:
         rules = [
             _positive("arrivals_per_hour", self.arrivals_per_hour),
             None
-            if self.agents is None or (_whole(self.agents) and self.agents >= 0)
+            if self.agents is None or (is_whole(self.agents) and self.agents >= 0)
             else f"`agents` must be a whole number ≥ 0 (got {self.agents!r})",
             _positive("aht_minutes", self.aht_minutes),
             None
@@ -127,8 +128,8 @@ HANDLE_DISTS = ("exponential", "lognormal", "gamma")
 ENGINES = ("vectorized", "simpy")
 
 
-def _whole(value: object) -> bool:
-    """An integer, numpy's included, but not a bool."""
+def is_whole(value: object) -> bool:
+    """An integer, numpy's included, but not a bool (``True`` is not a count)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -428,11 +429,11 @@ def study_queue(
         :func:`staff_queue`.
     """
     problems = []
-    if not (_whole(trials) and trials >= 2):
+    if not (is_whole(trials) and trials >= 2):
         problems.append(
             f"`trials` must be a whole number ≥ 2 for a confidence interval (got {trials!r})"
         )
-    if seed is not None and not (_whole(seed) and seed >= 0):
+    if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     if engine not in ENGINES:
         problems.append(f"`engine` must be one of {_choices(ENGINES)} (got {engine!r})")

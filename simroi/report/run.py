@@ -32,6 +32,7 @@ from simroi.formatting import (
     LINE_LABELS,
     SOCIAL_LABELS,
     fmt,
+    number_or_nan,
     pct,
     significant,
 )
@@ -149,10 +150,6 @@ def _cash(result: RunResult) -> CashBands | None:
     )
 
 
-def _number(x: Any) -> float:
-    return math.nan if x is None else float(x)
-
-
 def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
     """The tornados ``simroi sensitivity`` stored, in their stored order (biggest driver first).
 
@@ -172,8 +169,8 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
                     **r,
                     "input": str(r["input"]),
                     "label": str(r.get("label") or r["input"]),
-                    "low": _number(r["low"]),
-                    "high": _number(r["high"]),
+                    "low": number_or_nan(r["low"]),
+                    "high": number_or_nan(r["high"]),
                 }
                 for r in block["rows"]
             ]
