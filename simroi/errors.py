@@ -57,3 +57,15 @@ class OutputError(SimroiError, OSError):
 
 class ResultFileError(SimroiError, ValueError):
     """A result or checkpoint file is missing, corrupt, foreign or from an incompatible run."""
+
+
+class DataFileError(SimroiError, ValueError):
+    """A data file (interval report, contact log, customer outcomes) breaks a rule.
+
+    ``problems`` holds one line per problem, each naming the file, the row, the column, the rule
+    and the value: ``intervals.csv row 17, column offered: must be a whole number ≥ 0 (got -3)``.
+    """
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))

@@ -1,0 +1,146 @@
+"""What the user's data files hold, once read: one frozen value per channel and kind of file.
+
+Three kinds of file come from a contact centre's own systems (``DESIGN.md`` §6,
+``reference/domain.md`` §10):
+
+- an **interval report** (ACD, workforce management): one row per channel and interval of 5, 15,
+  30 or 60 minutes, with the contacts offered and, where the export has them, answered,
+  abandoned, answered within the service-level threshold, mean handle time, mean wait and agents
+  on queue — :class:`IntervalReport`;
+- a **contact log** (ticketing tool, social care platform, call detail records): one row per
+  contact — :class:`ContactLog`;
+- **customer outcomes** (CRM): one row per customer with the experience class of their contact
+  in the window (``none`` for customers without one), the months observed and whether they
+  churned — :class:`CustomerOutcomes`.
+
+The readers (:mod:`simroi.data.read`) return these; the fits (:mod:`simroi.data.fit`) and the
+backtest take them. Arrays are one-dimensional, one entry per row, sorted by time where there is
+a time; a column the file does not have is ``None``, never an array of NaN. Times are naive local
+``datetime64[s]`` as the export wrote them (contact centres report in the site's local time).
+Every value says where it came from (:class:`DataSource`), so a fitted number can name the file,
+the rows and the dates behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "ANSWERED",
+    "ABANDONED",
+    "IGNORED",
+    "OUTCOMES",
+    "ContactLog",
+    "CustomerOutcomes",
+    "DataSource",
+    "IntervalReport",
+]
+
+#: Outcome codes of a contact log's ``outcome`` column (``ContactLog.outcome``).
+ANSWERED, ABANDONED, IGNORED = 0, 1, 2
+#: The outcome words a contact log may hold, by code.
+OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "ignored")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a set of rows came from: enough to write a fitted number's ``source``.
+
+    ``rows`` is the count of data rows read for this value (after the header); ``first`` and
+    ``last`` are the earliest and latest time in them (``None`` for files without times).
+    """
+
+    path: Path
+    kind: str  # "intervals" | "contacts" | "customers"
+    rows: int
+    first: np.datetime64 | None = None
+    last: np.datetime64 | None = None
+
+    def describe(self) -> str:
+        """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30``."""
+        text = f"{self.path.name}, {self.rows:,} rows"
+        if self.first is not None and self.last is not None:
+            text += f", {str(self.first)[:10]} to {str(self.last)[:10]}"
+        return text
+
+
+@dataclass(frozen=True)
+class IntervalReport:
+    """One channel's interval rows, in time order, every interval the same length.
+
+    All arrays have shape ``(n,)``. Counts are whole numbers ≥ 0 held as float64 (so sums and
+    rates need no casts); ``answered + abandoned ≤ offered`` and ``answered_within_sla ≤
+    answered`` where present. ``handle_seconds_mean`` and ``wait_seconds_mean`` are NaN in an
+    interval with nothing answered (a mean of nothing), which is the one place NaN appears.
+    Intervals with no row in the file are intervals with nothing offered only if the export says
+    so; the reader does not invent rows.
+    """
+
+    source: DataSource
+    channel: str
+    interval_minutes: int
+    start: np.ndarray  # datetime64[s]
+    offered: np.ndarray
+    answered: np.ndarray | None = None
+    abandoned: np.ndarray | None = None
+    answered_within_sla: np.ndarray | None = None
+    handle_seconds_mean: np.ndarray | None = None
+    wait_seconds_mean: np.ndarray | None = None
+    agents: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        return int(self.start.shape[0])
+
+
+@dataclass(frozen=True)
+class ContactLog:
+    """One channel's contacts, in order of arrival.
+
+    All arrays have shape ``(n,)``. ``outcome`` holds :data:`ANSWERED`, :data:`ABANDONED` or
+    :data:`IGNORED` (int8). ``wait_seconds`` is the wait until answered, or until the customer
+    left (abandoned) or was given up on (ignored): for an answered contact it is a *lower bound*
+    on the customer's patience (a censored observation). ``handle_seconds`` is NaN for contacts
+    that were not answered. ``resolved`` and ``public`` are booleans where the file has the
+    column; ``customer_id`` is an int64 code per distinct id in the file (equal ids, equal codes,
+    consistently across the files of one read), or ``None``.
+    """
+
+    source: DataSource
+    channel: str
+    arrived_at: np.ndarray  # datetime64[s]
+    outcome: np.ndarray  # int8
+    wait_seconds: np.ndarray
+    handle_seconds: np.ndarray
+    resolved: np.ndarray | None = None
+    public: np.ndarray | None = None
+    customer_id: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        return int(self.arrived_at.shape[0])
+
+
+@dataclass(frozen=True)
+class CustomerOutcomes:
+    """One row per customer over an observation window.
+
+    ``experience`` holds the class of the customer's contact in the window as a string (the
+    scenario's experience classes, e.g. ``resolved_fast``, ``ignored``; ``none`` for customers
+    without a contact). ``months_observed`` > 0 is the exposure; ``churned`` is a boolean that the
+    customer left within it. ``monthly_margin`` (currency a month) where the file has it.
+    """
+
+    source: DataSource
+    customer_id: np.ndarray  # int64 codes
+    experience: np.ndarray  # str (object or unicode)
+    months_observed: np.ndarray
+    churned: np.ndarray  # bool
+    monthly_margin: np.ndarray | None = None
+
+    @property
+    def rows(self) -> int:
+        return int(self.customer_id.shape[0])
