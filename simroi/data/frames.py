@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = [
-    "ANSWERED",
     "ABANDONED",
+    "ANSWERED",
     "IGNORED",
     "OUTCOMES",
     "ContactLog",
