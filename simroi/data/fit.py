@@ -41,6 +41,7 @@ from simroi.estimates import Z_ONE_SIDED_95
 
 __all__ = [
     "LIMITS",
+    "BetaPosterior",
     "FittedInput",
     "Unfitted",
     "beta_posterior",
@@ -67,9 +68,9 @@ class FittedInput:
     key : str
         The key it fills, relative to the channel for channel keys (``handle_time_minutes``) and
         in full for the others (``experience.churn_multiplier_ignored``).
-    value : float or list of float or str
+    value : float or list of float or str or dict
         Point estimate in the key's units (minutes, a share, a multiplier); a list for profiles,
-        a clock time or family name for plain settings.
+        a family name (``patience_dist``), the ``hours`` table ``{"open", "close", "days"}``.
     interval90 : tuple of float
         ``(low, high)``: 90 % confidence interval or posterior 5–95 % range of ``value``; equal
         ends for plain values that carry no uncertainty in the scenario (profiles).

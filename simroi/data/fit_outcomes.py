@@ -58,8 +58,9 @@ RETRY_WITHIN_DAYS = 7.0
 def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
     """First-contact resolution: resolved among answered contacts."""
     if log.resolved is None:
-        return Unfitted("fcr", "not fitted: the log has no resolved column", log.source,
-                        log.channel)  # fmt: skip
+        return Unfitted(
+            "fcr", "not fitted: the log has no resolved column", log.source, log.channel
+        )
     answered = log.outcome == ANSWERED
     return beta_posterior(
         "fcr",
@@ -73,8 +74,9 @@ def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
 def fit_public_share(log: ContactLog) -> FittedInput | Unfitted:
     """Public share: public posts among all contacts."""
     if log.public is None:
-        return Unfitted("public_share", "not fitted: the log has no public column", log.source,
-                        log.channel)  # fmt: skip
+        return Unfitted(
+            "public_share", "not fitted: the log has no public column", log.source, log.channel
+        )
     return beta_posterior(
         "public_share",
         np.asarray(log.public, dtype=bool),
@@ -95,8 +97,9 @@ def fit_retry_share(
     the same read, whose customer codes agree)."""
     src, channel = log.source, log.channel
     if log.customer_id is None:
-        return Unfitted("retry_share", "not fitted: the log has no customer_id column", src,
-                        channel)  # fmt: skip
+        return Unfitted(
+            "retry_share", "not fitted: the log has no customer_id column", src, channel
+        )
     logs = [log, *(o for o in others if o.customer_id is not None)]
     seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
     t = np.concatenate(seconds)
@@ -153,6 +156,11 @@ class ChurnFit:
     classes: tuple[ChurnClass, ...]
     note: str
 
+    def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
+        """The ``experience.churn_multiplier_<class>`` keys to write (every class but
+        ``none``); a class the scenario does not know is the caller's to report."""
+        return tuple(c.multiplier for c in self.classes if c.multiplier is not None)
+
 
 _OBSERVATIONAL = (
     "observational: customers who contact differ from those who do not, so this ratio mixes "
@@ -201,10 +209,14 @@ def fit_churn_multipliers(outcomes: CustomerOutcomes) -> ChurnFit:
                 events, exposure, ref_events, ref_exposure, np.array([0.05, 0.5, 0.95])
             )
             multiplier = _multiplier_input(
-                key, float(p50), (float(p05), float(p95)), customers + reference[1], src,
+                key,
+                float(p50),
+                (float(p05), float(p95)),
+                customers + reference[1],
+                src,
                 f"{customers:,} customers, {events:,} churned in {exposure:,.0f} months vs "
                 f"{REFERENCE_CLASS}: {reference[1]:,}, {ref_events:,} in {ref_exposure:,.0f}",
-            )  # fmt: skip
+            )
         classes.append(ChurnClass(name, customers, events, exposure, hazard, multiplier))
     return ChurnFit(tuple(classes), _OBSERVATIONAL)
 

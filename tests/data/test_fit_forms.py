@@ -61,16 +61,10 @@ def _fitted_phone() -> list[FittedInput]:
     resolved = rng.random(log.rows) < 0.7
     fcr = fit_fcr(_log("phone", np.arange(log.rows), log.outcome, resolved=resolved))
     fitted = [
-        arrivals.intraday_profile,
-        arrivals.weekday_factors,
-        arrivals.hours,
-        arrivals.busyness_cv,
+        *arrivals.inputs(),
         contacts_per_customer_per_year(arrivals.volume, 50_000, source=log.source, channel="phone"),
-        handle.mean,
-        handle.cv,
-        patience.patience_minutes,
-        patience.patience_dist,
-        patience.patience_shape,
+        *handle.inputs(),
+        *patience.inputs(),
         fcr,
     ]
     assert all(isinstance(f, FittedInput) for f in fitted)
@@ -88,11 +82,15 @@ def _fitted_churn() -> list[FittedInput]:
             "resolved_fast": (800, 0.5),  # below 1
         },
     )
-    return [c.multiplier for c in fit_churn_multipliers(data).classes if c.multiplier]  # type: ignore[misc]
+    fitted = fit_churn_multipliers(data).inputs()
+    assert all(isinstance(f, FittedInput) for f in fitted)
+    return fitted  # type: ignore[return-value]
 
 
 def test_every_fitted_phone_input_validates_as_a_scenario() -> None:
     fitted = _fitted_phone()
+    # hours, busyness, profile, weekdays, volume, handle mean and cv, patience x3, fcr
+    assert len({f.key for f in fitted}) == len(fitted) == 11
     scenario = _scenario({f.key: f.distribution for f in fitted}, {})
     assert scenario_problems(scenario, "fitted.toml", is_baseline=False) == []
     phone = scenario.channels["phone"]
