@@ -23,7 +23,7 @@ baseline churn), so the written input is truncated at 1; the note says when that
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -94,31 +94,22 @@ def fit_retry_share(
 ) -> FittedInput | Unfitted:
     """Retry share: abandoned or ignored contacts whose customer contacts again within
     ``within_days`` on any channel (``log`` itself and ``others``, the other channels' logs of
-    the same read, whose customer codes agree)."""
+    the same read, whose customer codes agree).
+
+    Any later contact counts, including one about something else; where the log has
+    ``resolved``, the note gives the same share after resolved contacts (which the model sends
+    no repeat), the background rate to read the figure against.
+    """
     src, channel = log.source, log.channel
-    if log.customer_id is None:
-        return Unfitted(
-            "retry_share", "not fitted: the log has no customer_id column", src, channel
-        )
-    logs = [log, *(o for o in others if o.customer_id is not None)]
-    seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
-    t = np.concatenate(seconds)
-    cust = np.concatenate([np.asarray(lg.customer_id, dtype=np.int64) for lg in logs])
-    t0, span = int(t.min()), int(t.max() - t.min()) + 1
-    key = np.sort(cust * span + (t - t0))
+    if log.customer_id is None or log.rows == 0:
+        what = "no customer_id column" if log.customer_id is None else "no contacts"
+        return Unfitted("retry_share", f"not fitted: the log has {what}", src, channel)
     window = int(within_days * 86_400)
     failed = (log.outcome == ABANDONED) | (log.outcome == IGNORED)
-    own_t = seconds[0][failed]
-    own_c = np.asarray(log.customer_id, dtype=np.int64)[failed]
-    observable = own_t + window <= int(t.max())
-    own_t, own_c = own_t[observable], own_c[observable]
-    nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
-    found = nxt < key.size
-    nxt_key = key[np.minimum(nxt, key.size - 1)]
-    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window)
+    returned, observable = _followed(log, others, failed, window)
     fit = beta_posterior(
         "retry_share",
-        same,
+        returned,
         source=src,
         channel=channel,
         what=f"abandoned or ignored contacts followed by the customer's next contact within "
@@ -130,7 +121,40 @@ def fit_retry_share(
             f"{within_days:g} days before the end of the data"
         )
         return Unfitted("retry_share", reason, src, channel)
-    return fit
+    note = f"{observable:,} failed contacts at least {within_days:g} days before the data's end"
+    if log.resolved is not None:
+        resolved = (log.outcome == ANSWERED) & np.asarray(log.resolved, dtype=bool)
+        background, seen = _followed(log, others, resolved, window)
+        if seen:
+            note += (
+                f"; after resolved contacts {background.mean():.1%} come back within the same "
+                "window (contacts about something else)"
+            )
+    return replace(fit, note=note)
+
+
+def _followed(
+    log: ContactLog, others: Sequence[ContactLog], chosen: np.ndarray, window_s: int
+) -> tuple[np.ndarray, int]:
+    """Whether each ``chosen`` contact of ``log`` is followed by a contact of the same customer
+    (in ``log`` or ``others``) within ``window_s`` seconds, among those at least ``window_s``
+    before the last contact of the data; and how many those are."""
+    logs = [log, *(o for o in others if o.customer_id is not None and o.rows > 0)]
+    seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
+    t = np.concatenate(seconds)
+    cust = np.concatenate([np.asarray(lg.customer_id, dtype=np.int64) for lg in logs])
+    # one sortable key per contact: customer, then time (seconds since the first contact)
+    t0, span = int(t.min()), int(t.max() - t.min()) + 1
+    key = np.sort(cust * span + (t - t0))
+    own_t = seconds[0][chosen]
+    own_c = np.asarray(log.customer_id, dtype=np.int64)[chosen]
+    observable = own_t + window_s <= int(t.max())
+    own_t, own_c = own_t[observable], own_c[observable]
+    nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
+    found = nxt < key.size
+    nxt_key = key[np.minimum(nxt, key.size - 1)]
+    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window_s)
+    return same, int(observable.sum())
 
 
 @dataclass(frozen=True)

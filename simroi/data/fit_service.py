@@ -322,6 +322,8 @@ def fit_patience(log: ContactLog, *, families: tuple[str, ...] = PATIENCE_FAMILI
     Abandoned contacts are observed patience; answered and ignored ones are right-censored at
     their wait (an ignored contact was dropped by the centre while the customer still waited).
     Answered contacts with no wait carry no information (a patience > 0) and are left out.
+    For realtime channels only: a deferrable channel has no patience key, and its ignored
+    contacts are the centre giving up (``ignore_after_hours``), not the customer.
 
     ``families`` are the candidates (a subset of :data:`PATIENCE_FAMILIES`; the exponential is
     always fitted). A two-parameter family replaces the exponential only when a likelihood-ratio
