@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
-from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
+from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
 
 __all__ = [
@@ -208,7 +208,7 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
     intraday = FittedInput(
         key="intraday_profile",
         value=profile.tolist(),
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=profile.tolist(),
         method=f"mean share of the day's contacts per {minutes}-minute interval over open days",
         n=n_open,
@@ -226,7 +226,7 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
     weekday_fit = FittedInput(
         key="weekday_factors",
         value=factors.tolist(),
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=factors.tolist(),
         method="mean daily contacts by weekday over the mean of the seven (closed: 0)",
         n=int(usual.sum()),
@@ -275,7 +275,7 @@ def _fit_hours(
     return FittedInput(
         key="hours",
         value=hours,
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=hours,
         method=f"first to last interval with {what} on at least half the days",
         n=int(open_day.sum()),

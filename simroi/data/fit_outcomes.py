@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -257,7 +258,7 @@ def _multiplier_input(
     limits = LIMITS["churn_multiplier"]
     note = f"{_OBSERVATIONAL}; {counts}"
     if high <= limits[0]:
-        form: float | dict[str, float] = limits[0]
+        form: float | dict[str, Any] = limits[0]
         note += "; wholly below 1, written as 1 (the scenario requires multipliers >= 1)"
     else:
         form = normal_form(low, high, limits)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
+from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, IntervalReport
 from simroi.estimates import Z_ONE_SIDED_95
 
@@ -385,7 +385,7 @@ def fit_patience(log: ContactLog, *, families: tuple[str, ...] = PATIENCE_FAMILI
     dist_fit = FittedInput(
         key="patience_dist",
         value=best.family,
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=best.family,
         method=f"likelihood-ratio test against the exponential at 1 % (AIC {aics})",
         n=n,

@@ -111,8 +111,10 @@ def test_written_distributions_carry_the_fitted_interval() -> None:
     checked = 0
     for fit in [*_fitted_phone(), *_fitted_churn()]:
         form = fit.distribution
-        if not isinstance(form, dict) or "dist" not in form:
-            continue  # plain values: profiles, hours, families
+        if not fit.is_uncertain:
+            # plain settings: profiles, hours, families, a fixed shape or multiplier
+            assert not isinstance(form, dict) or "dist" not in form
+            continue
         low, high = fit.interval90
         if form["dist"] == "normal":
             # the parent normal's 5 and 95 % quantiles; the key's range may cut them, and the
