@@ -21,6 +21,7 @@ from simroi.data.fit import FittedInput, normal_form
 from simroi.data.fit_arrivals import contacts_per_customer_per_year, fit_arrivals
 from simroi.data.fit_outcomes import fit_churn_multipliers, fit_fcr
 from simroi.data.fit_service import fit_handle_time, fit_patience
+from simroi.estimates import Z_ONE_SIDED_95
 from simroi.scenario.quantity import Quantity, as_distribution
 from simroi.scenario.rules import scenario_problems
 from simroi.scenario.spec import Scenario
@@ -119,9 +120,7 @@ def test_written_distributions_carry_the_fitted_interval() -> None:
         if form["dist"] == "normal":
             # the parent normal's 5 and 95 % quantiles; the key's range may cut them, and the
             # note must then say so
-            p05, p95 = (
-                form["mean"] + z * form["sd"] for z in (-1.6448536269514722, 1.6448536269514722)
-            )
+            p05, p95 = (form["mean"] + z * form["sd"] for z in (-Z_ONE_SIDED_95, Z_ONE_SIDED_95))
             if low < form.get("low", -np.inf):
                 assert "truncated" in fit.note, fit.scenario_key
         else:
@@ -135,4 +134,4 @@ def test_written_distributions_carry_the_fitted_interval() -> None:
 def test_normal_form_matches_its_ends_and_respects_the_limits() -> None:
     form = normal_form(2.0, 4.0, (1e-6, np.inf))
     assert form["mean"] == 3.0 and form["low"] == 1e-6 and "high" not in form
-    assert form["sd"] == pytest.approx(1.0 / 1.6448536269514722)
+    assert form["sd"] == pytest.approx(1.0 / Z_ONE_SIDED_95)

@@ -16,6 +16,7 @@ from simroi.data.fit_service import (
     fit_patience_intervals,
 )
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.estimates import Z_ONE_SIDED_95
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.shifts import QueueState, ShiftPattern
 
@@ -100,7 +101,7 @@ def test_patience_is_recovered_under_heavy_censoring_where_the_naive_mean_fails(
         hits += low <= PATIENCE_MIN <= high
         answered += fit.censored / (fit.censored + fit.abandoned) / RUNS
         # the naive estimate, the mean wait of those who abandoned, with its own 90 % interval
-        half = 1.645 * fit.naive_mean / math.sqrt(fit.abandoned)
+        half = Z_ONE_SIDED_95 * fit.naive_mean / math.sqrt(fit.abandoned)
         naive_hits += abs(fit.naive_mean - PATIENCE_MIN) <= half
     assert answered == pytest.approx(0.8, abs=0.01)
     assert COVERED[0] <= hits / RUNS <= COVERED[1]
@@ -133,7 +134,7 @@ def test_kaplan_meier_matches_the_true_survival_within_its_interval() -> None:
         i = np.searchsorted(fit.km_minutes, t, side="right") - 1
         truth = math.exp(-t / PATIENCE_MIN)
         # the 90 % Greenwood interval, widened to 3 of its standard errors (4 points tested)
-        se = (fit.km_high[i] - fit.km_low[i]) / (2 * 1.645)
+        se = (fit.km_high[i] - fit.km_low[i]) / (2 * Z_ONE_SIDED_95)
         assert abs(fit.km_survival[i] - truth) < 3 * se
 
 
@@ -235,7 +236,7 @@ def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> 
         assert isinstance(fit, FittedInput)
         low, high = fit.interval90
         estimates.append(math.log(fit.value))
-        ses.append((math.log(high) - math.log(low)) / (2 * 1.645))
+        ses.append((math.log(high) - math.log(low)) / (2 * Z_ONE_SIDED_95))
         assert report.abandoned is not None
         abandoned.append(report.abandoned.sum() / report.offered.sum())
     assert np.mean(abandoned) == pytest.approx(0.15, abs=0.03)
