@@ -157,3 +157,28 @@ def test_the_schema_documents_the_resolution() -> None:
     assert channel["intraday_profile_minutes"]["default"] == 60
     assert "divisor of 60" in channel["intraday_profile_minutes"]["description"]
     assert "one per interval" in channel["intraday_profile"]["description"]
+
+
+def test_the_starter_scenarios_profile_example_validates_once_uncommented(tmp_path: Path) -> None:
+    target = tmp_path / "mine.toml"
+    assert invoke("init", str(target))[0] == 0
+    lines = target.read_text().splitlines()
+    start = lines.index("# intraday_profile_minutes = 30")
+    end = lines.index("# ]", start)
+    lines[start : end + 1] = [line.removeprefix("# ") for line in lines[start : end + 1]]
+    target.write_text("\n".join(lines) + "\n")
+    code, out = invoke("validate", str(target))
+    assert code == 0, out
+    phone = load_scenario(str(target)).program.channels["phone"]
+    assert phone.intraday_profile_minutes == 30 and len(phone.intraday_profile or []) == 48
+
+
+def test_the_readme_example_is_a_valid_fifteen_minute_profile(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    at = readme.index("intraday_profile_minutes = 15\n")
+    block = readme[readme.rindex("```toml", 0, at) + len("```toml") : readme.index("```", at)]
+    body = block.split(PHONE, 1)[1]
+    code, out = invoke("validate", str(with_lines(tmp_path, PHONE, body)))
+    assert code == 0, out
+    phone = load_scenario(str(tmp_path / "s.toml")).program.channels["phone"]
+    assert phone.intraday_profile_minutes == 15 and len(phone.intraday_profile or []) == 96
