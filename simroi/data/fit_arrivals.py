@@ -1,0 +1,428 @@
+"""Arrivals fitted to an interval report: the shape of demand over the day and week, its level,
+its day-to-day variation beyond Poisson, and the days that do not belong.
+
+The model (``simroi/model/contacts.py``) draws a day's contacts as Poisson with rate
+``level × weekday_factor × G`` with ``G`` a gamma "busyness" multiplier of mean 1 and cv
+``busyness_cv``, spread over the day by the intraday profile. So a day's total is negative
+binomial with mean ``μ_d`` (its weekday's) and variance ``μ_d + cv²·μ_d²`` — the model fitted here.
+
+Conventions (every calendar day from the first to the last date of the data counts; a date with
+no rows holds no contacts, as closed days often have no rows in an export):
+
+- **weekday factors** are each weekday's mean daily volume over the mean of the seven, the
+  normalisation the model uses (``calendar.weekday_factors``: mean 1 over the week, closed
+  days 0);
+- a weekday is **open** when it has contacts on at least half its dates; one never open has
+  factor 0 and is left out of ``hours.days``;
+- **opening hours** span the first to the last interval of the day that has contacts (or, when
+  the report has ``agents``, agents on queue) on at least half the open days;
+- the **intraday profile** is the mean over open days of each interval's share of its day's
+  volume, at the data's resolution (``intraday_profile_minutes``);
+- **busyness** is fitted by the method of moments on daily totals of open weekdays with the
+  weekday means removed, with a parametric-bootstrap interval; days outside the fitted
+  negative binomial's 0.1–99.9 % range are listed as outliers and left out of the fit (they
+  are events, ``[[events]]``, not busyness), then every day is checked against the refit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
+from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
+
+__all__ = [
+    "OPEN_SHARE",
+    "OUTLIER_QUANTILE",
+    "ArrivalFit",
+    "DailyTotals",
+    "DailyVolume",
+    "contacts_per_customer_per_year",
+    "daily_totals",
+    "fit_arrivals",
+    "fit_busyness",
+    "intervals_from_contacts",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: A weekday (or an interval of the day) is open when it has contacts on at least this share of
+#: its dates (of the open days).
+OPEN_SHARE = 0.5
+#: Days whose total lies below this or above 1 − this quantile of the fitted day are outliers.
+OUTLIER_QUANTILE = 0.001
+_BOOTSTRAP = 400
+
+
+@dataclass(frozen=True)
+class DailyTotals:
+    """A report's contacts per calendar day and per interval of the day.
+
+    ``dates`` (days,) datetime64[D], every date first to last; ``weekday`` (days,) 0 = Monday;
+    ``totals`` (days,) contacts; ``by_slot`` (days, slots) contacts in each interval of the day;
+    ``staffed`` (days, slots) bool, agents on queue (None without an ``agents`` column).
+    """
+
+    dates: np.ndarray
+    weekday: np.ndarray
+    totals: np.ndarray
+    by_slot: np.ndarray
+    staffed: np.ndarray | None
+
+
+def daily_totals(report: IntervalReport) -> DailyTotals:
+    """Sum a report's ``offered`` by calendar day and interval of the day."""
+    minutes = report.interval_minutes
+    slots = 1440 // minutes
+    day = report.start.astype("datetime64[D]")
+    first, last = day.min(), day.max()
+    days = int((last - first).astype(int)) + 1
+    row = (day - first).astype(int)
+    col = ((report.start - day).astype("timedelta64[m]").astype(int)) // minutes
+    by_slot = np.zeros((days, slots))
+    np.add.at(by_slot, (row, col), report.offered)
+    staffed = None
+    if report.agents is not None:
+        staffed = np.zeros((days, slots), dtype=bool)
+        staffed[row, col] = report.agents > 0
+    dates = first + np.arange(days)
+    # 1970-01-01 was a Thursday: (days since epoch + 3) mod 7 counts from Monday.
+    weekday = (dates.astype(int) + 3) % 7
+    return DailyTotals(dates, weekday, by_slot.sum(axis=1), by_slot, staffed)
+
+
+@dataclass(frozen=True)
+class DailyVolume:
+    """Mean contacts per open day (weekdays weighted equally), its standard error and the
+    degrees of freedom of that error (days less open weekdays; 0: a t interval is undefined)."""
+
+    mean: float
+    se: float
+    open_days_per_week: int
+    days: int
+    df: int
+
+    @property
+    def interval90(self) -> tuple[float, float]:
+        """``mean ± t₀.₉₅(df)·se`` (Student t, as the variance is estimated), NaN without df."""
+        if self.df < 1:
+            return math.nan, math.nan
+        half = float(stats.t.ppf(0.95, self.df)) * self.se
+        return self.mean - half, self.mean + half
+
+
+@dataclass(frozen=True)
+class ArrivalFit:
+    """Everything the arrivals of one channel tell.
+
+    Fitted inputs: ``intraday_profile`` (with ``intraday_profile_minutes`` the data's interval),
+    ``weekday_factors``, ``hours`` (``{"open", "close", "days"}``), ``busyness_cv``;
+    ``volume`` is the level for :func:`contacts_per_customer_per_year`. Diagnostics for plots:
+    ``daily`` (the totals), ``expected`` (days,) each day's fitted mean, ``profile_se`` (slots,)
+    the standard error of each interval's share, ``outliers`` (dates, datetime64[D]).
+    """
+
+    intraday_profile: FittedInput
+    intraday_profile_minutes: int
+    weekday_factors: FittedInput
+    hours: FittedInput | Unfitted
+    busyness_cv: FittedInput | Unfitted
+    volume: DailyVolume
+    daily: DailyTotals
+    expected: np.ndarray
+    profile_se: np.ndarray
+    outliers: np.ndarray
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> ArrivalFit:
+    """Fit the shape, level and variation of one channel's arrivals.
+
+    Parameters
+    ----------
+    report : IntervalReport
+        One channel's intervals; ``offered`` is the count fitted.
+    rng : numpy.random.Generator
+        For the bootstrap interval of ``busyness_cv``.
+    """
+    src, channel, minutes = report.source, report.channel, report.interval_minutes
+    daily = daily_totals(report)
+    has = daily.totals > 0
+    open_weekday = np.array(
+        [has[daily.weekday == w].mean() >= OPEN_SHARE if (daily.weekday == w).any() else False
+         for w in range(7)]
+    )  # fmt: skip
+    open_day = open_weekday[daily.weekday] & has
+    n_open = int(open_day.sum())
+
+    shares = daily.by_slot[open_day] / daily.totals[open_day, None]
+    profile = shares.mean(axis=0) if n_open else np.zeros(daily.by_slot.shape[1])
+    profile_se = np.full_like(profile, np.nan)
+    if n_open > 1:
+        profile_se = shares.std(axis=0, ddof=1) / np.sqrt(n_open)
+    intraday = FittedInput(
+        key="intraday_profile",
+        value=profile.tolist(),
+        interval90=(0.0, 0.0),
+        distribution=profile.tolist(),
+        method=f"mean share of the day's contacts per {minutes}-minute interval over open days",
+        n=n_open,
+        source=src,
+        note=f"intraday_profile_minutes = {minutes}; shares of the day, summing to 1",
+        channel=channel,
+    )
+
+    weekday_mean = np.array(
+        [daily.totals[daily.weekday == w].mean() if (daily.weekday == w).any() else 0.0
+         for w in range(7)]
+    )  # fmt: skip
+    weekday_mean[~open_weekday] = 0.0
+    factors = weekday_mean / weekday_mean.mean() if weekday_mean.sum() > 0 else weekday_mean
+    weekday_fit = FittedInput(
+        key="weekday_factors",
+        value=factors.tolist(),
+        interval90=(0.0, 0.0),
+        distribution=factors.tolist(),
+        method="mean daily contacts by weekday over the mean of the seven (closed: 0)",
+        n=int(daily.dates.size),
+        source=src,
+        note="closed weekdays (contacts on fewer than half their dates) are 0 and left out of "
+        "hours.days",
+        channel=channel,
+    )
+    hours = _fit_hours(daily, open_day, open_weekday, minutes, src, channel)
+    busy, expected, outliers = fit_busyness(daily, open_weekday, rng=rng, source=src,
+                                            channel=channel)  # fmt: skip
+    volume = _daily_volume(daily, open_weekday, busy)
+    return ArrivalFit(
+        intraday, minutes, weekday_fit, hours, busy, volume, daily, expected, profile_se, outliers
+    )
+
+
+def _fit_hours(
+    daily: DailyTotals,
+    open_day: np.ndarray,
+    open_weekday: np.ndarray,
+    minutes: int,
+    src: DataSource,
+    channel: str,
+) -> FittedInput | Unfitted:
+    if not open_day.any():
+        return Unfitted("hours", "not fitted: no day with contacts", src, channel)
+    basis = daily.staffed if daily.staffed is not None else daily.by_slot > 0
+    active = basis[open_day].mean(axis=0) >= OPEN_SHARE
+    if not active.any():
+        return Unfitted("hours", "not fitted: no interval active on half the open days", src,
+                        channel)  # fmt: skip
+    slots = np.flatnonzero(active)
+    hours = {
+        "open": _clock(int(slots[0]) * minutes),
+        "close": _clock((int(slots[-1]) + 1) * minutes),
+        "days": [d for d, is_open in zip(WEEKDAYS, open_weekday, strict=True) if is_open],
+    }
+    what = "agents on queue" if daily.staffed is not None else "contacts"
+    return FittedInput(
+        key="hours",
+        value=hours,
+        interval90=(0.0, 0.0),
+        distribution=hours,
+        method=f"first to last interval with {what} on at least half the open days",
+        n=int(open_day.sum()),
+        source=src,
+        channel=channel,
+    )
+
+
+def _moments_cv2(totals: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Method-of-moments cv² of a gamma multiplier, per row of ``totals`` (replicates, days).
+
+    ``Σ (x − x̄_g)² − Σ (n_g − 1) x̄_g`` over ``Σ (n_g − 1) x̄_g²``: the within-weekday sum of
+    squares has expectation ``(n_g − 1)(μ_g + cv² μ_g²)``, so the Poisson part is removed and
+    what remains is the busyness. Not clipped (the caller clips at 0).
+    """
+    num = np.zeros(totals.shape[0])
+    den = np.zeros(totals.shape[0])
+    for g in np.unique(groups):
+        x = totals[:, groups == g]
+        k = x.shape[1]
+        if k < 2:
+            continue
+        mean = x.mean(axis=1)
+        num += ((x - mean[:, None]) ** 2).sum(axis=1) - (k - 1) * mean
+        den += (k - 1) * mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _nb_quantiles(mean: np.ndarray, cv: float, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ``q`` and ``1 − q`` quantiles of a day's total: negative binomial (Poisson at cv 0)."""
+    if cv <= 0:
+        return stats.poisson.ppf(q, mean), stats.poisson.ppf(1 - q, mean)
+    r = 1.0 / cv**2
+    p = r / (r + mean)
+    return stats.nbinom.ppf(q, r, p), stats.nbinom.ppf(1 - q, r, p)
+
+
+def fit_busyness(
+    daily: DailyTotals,
+    open_weekday: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    source: DataSource,
+    channel: str,
+) -> tuple[FittedInput | Unfitted, np.ndarray, np.ndarray]:
+    """``busyness_cv``, each day's expected total, and the outlier dates.
+
+    Uses open weekdays only. The estimate is the method of moments (:func:`_moments_cv2`) after
+    one round of outlier removal; the interval is a parametric bootstrap (negative binomial days
+    with the fitted weekday means and cv, re-estimated the same way; the basic bootstrap
+    interval on the log scale, ``cv̂²/q95, cv̂²/q05``, as cv's sampling distribution is skewed).
+
+    Returns
+    -------
+    busyness : FittedInput or Unfitted
+        Unfitted when no weekday has two open dates (nothing to compare a day with).
+    expected : numpy.ndarray, shape (days,)
+        The fitted mean of each day (its weekday's mean; 0 on closed weekdays).
+    outliers : numpy.ndarray, datetime64[D]
+        Dates whose total is outside the fitted day's 0.1–99.9 % range.
+    """
+    use = open_weekday[daily.weekday]
+    groups = daily.weekday[use]
+    totals = daily.totals[use]
+    keep = np.ones(totals.size, dtype=bool)
+    cv = 0.0
+    means = np.zeros(7)
+    for _ in range(2):
+        means = np.array(
+            [totals[keep & (groups == w)].mean() if (keep & (groups == w)).any() else 0.0
+             for w in range(7)]
+        )  # fmt: skip
+        cv2 = float(_moments_cv2(totals[None, keep], groups[keep])[0])
+        cv = float(np.sqrt(max(cv2, 0.0))) if np.isfinite(cv2) else 0.0
+        low, high = _nb_quantiles(means[groups], cv, OUTLIER_QUANTILE)
+        keep = (totals >= low) & (totals <= high)
+    expected = np.where(use, means[daily.weekday], 0.0)
+    outliers = daily.dates[use][~keep]
+    fitted_groups = groups[keep]
+    df = sum(max(int((fitted_groups == w).sum()) - 1, 0) for w in range(7))
+    if df == 0:
+        reason = "not fitted: day-to-day variation needs two or more open days of one weekday"
+        return Unfitted("busyness_cv", reason, source, channel), expected, outliers
+    mu = means[fitted_groups]
+    if cv > 0:
+        r = 1.0 / cv**2
+        boot = rng.negative_binomial(r, r / (r + mu), size=(_BOOTSTRAP, mu.size))
+    else:
+        boot = rng.poisson(mu, size=(_BOOTSTRAP, mu.size))
+    boot_cv = np.sqrt(np.clip(_moments_cv2(boot.astype(float), fitted_groups), 0.0, None))
+    q05, q95 = np.nanquantile(boot_cv, [0.05, 0.95])
+    if cv > 0 and q05 > 0:
+        # The basic interval on the log scale: cv's sampling distribution is skewed right.
+        low_cv, high_cv = cv * cv / q95, cv * cv / q05
+    else:
+        low_cv, high_cv = 0.0, float(q95)
+    high_cv = min(max(high_cv, low_cv), LIMITS["busyness_cv"][1])
+    fit = FittedInput(
+        key="busyness_cv",
+        value=cv,
+        interval90=(low_cv, high_cv),
+        distribution=normal_form(low_cv, high_cv, LIMITS["busyness_cv"]),
+        method="method of moments on daily totals (var = m + cv^2 m^2 by weekday), "
+        f"parametric bootstrap ({_BOOTSTRAP}) basic interval on the log scale",
+        n=int(keep.sum()),
+        source=source,
+        note=f"{outliers.size} outlier day(s) left out" if outliers.size else "",
+        channel=channel,
+    )
+    return fit, expected, outliers
+
+
+def _daily_volume(
+    daily: DailyTotals, open_weekday: np.ndarray, busy: FittedInput | Unfitted
+) -> DailyVolume:
+    """Mean of the open weekdays' mean totals, and its standard error from the fitted day
+    variance ``m + cv²m²`` over each weekday's dates."""
+    cv = float(busy.value) if isinstance(busy, FittedInput) else 0.0
+    open_w = np.flatnonzero(open_weekday)
+    if open_w.size == 0:
+        return DailyVolume(0.0, math.nan, 0, int(daily.dates.size), 0)
+    means, variances, df = [], [], 0
+    for w in open_w:
+        x = daily.totals[daily.weekday == w]
+        m = float(x.mean())
+        means.append(m)
+        variances.append((m + cv**2 * m**2) / x.size)
+        df += x.size - 1
+    se = float(np.sqrt(np.sum(variances))) / open_w.size
+    return DailyVolume(float(np.mean(means)), se, int(open_w.size), int(daily.dates.size), df)
+
+
+def contacts_per_customer_per_year(
+    volume: DailyVolume, customers: float, *, source: DataSource, channel: str
+) -> FittedInput:
+    """``contacts_per_customer_per_year`` from the daily level and the customer count.
+
+    The model's daily rate is ``customers × contacts_per_customer_per_year / 365.25`` averaged
+    over the seven weekdays (closed ones 0), so the rate is the mean per open day × open days a
+    week / 7 × 365.25 / customers; its interval is the daily mean's (Student t) scaled alike.
+    Without two days of one weekday the level has no error estimate: the interval is the point.
+    """
+    scale = volume.open_days_per_week / 7 * 365.25 / customers
+    value = volume.mean * scale
+    low, high = (x * scale for x in volume.interval90)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low = high = value
+    low = max(low, 0.0)
+    return FittedInput(
+        key="contacts_per_customer_per_year",
+        value=value,
+        interval90=(low, high),
+        distribution=normal_form(low, high, LIMITS["contacts_per_customer_per_year"]),
+        method=f"mean contacts per open day x {volume.open_days_per_week}/7 x 365.25 / "
+        f"{customers:,.0f} customers; Student t interval",
+        n=volume.days,
+        source=source,
+        channel=channel,
+    )
+
+
+def intervals_from_contacts(log: ContactLog, interval_minutes: int) -> IntervalReport:
+    """Bin a contact log into an interval report (every interval from the first day's midnight
+    to the last day's end, empty ones 0): offered, answered, abandoned and their mean handle and
+    wait (NaN where nothing was answered)."""
+    minutes = np.int64(interval_minutes)
+    start = log.arrived_at.astype("datetime64[m]").astype(np.int64)
+    first = log.arrived_at.min().astype("datetime64[D]").astype("datetime64[m]").astype(np.int64)
+    last = (log.arrived_at.max().astype("datetime64[D]") + 1).astype("datetime64[m]")
+    bins = int((last.astype(np.int64) - first) // minutes)
+    index = (start - first) // minutes
+    answered = log.outcome == ANSWERED
+
+    def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        w = None if weights is None else weights[mask]
+        return np.bincount(index[mask], weights=w, minlength=bins).astype(float)
+
+    offered = count(np.ones(index.size, dtype=bool))
+    n_answered = count(answered)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        handle = count(answered, log.handle_seconds) / n_answered
+        wait = count(answered, log.wait_seconds) / n_answered
+    starts = (first + np.arange(bins) * minutes).astype("datetime64[m]").astype("datetime64[s]")
+    return IntervalReport(
+        source=log.source,
+        channel=log.channel,
+        interval_minutes=interval_minutes,
+        start=starts,
+        offered=offered,
+        answered=n_answered,
+        abandoned=count(log.outcome == ABANDONED),
+        handle_seconds_mean=handle,
+        wait_seconds_mean=wait,
+    )

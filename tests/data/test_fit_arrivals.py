@@ -1,0 +1,165 @@
+"""Arrivals fitted to interval counts simulated from a known profile, weekdays and busyness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simroi.data.fit import FittedInput, Unfitted
+from simroi.data.fit_arrivals import (
+    contacts_per_customer_per_year,
+    fit_arrivals,
+    intervals_from_contacts,
+)
+from simroi.data.frames import ANSWERED, ContactLog, DataSource, IntervalReport
+
+SOURCE = DataSource(Path("intervals.csv"), "intervals", 0)
+MONDAY = np.datetime64("2024-01-01")  # a Monday
+# Truths: closed Sundays, open 08:00-20:00 with a rising profile, 400 contacts per open day.
+WEEKDAY = np.array([1.2, 1.1, 1.0, 1.0, 0.9, 0.5, 0.0])
+PROFILE = np.zeros(24)
+PROFILE[8:20] = np.linspace(1.0, 2.0, 12)
+PROFILE /= PROFILE.sum()
+LEVEL = 400.0
+CV = 0.15
+
+
+def simulate(
+    rng: np.random.Generator,
+    weeks: int = 8,
+    cv: float = CV,
+    outlier: tuple[int, float] | None = None,
+) -> IntervalReport:
+    """Hourly Poisson counts, day rate LEVEL x weekday factor x gamma(mean 1, cv) busyness."""
+    days = weeks * 7
+    weekday = np.arange(days) % 7
+    busy = rng.gamma(1 / cv**2, cv**2, size=days) if cv > 0 else np.ones(days)
+    rate = LEVEL * WEEKDAY[weekday] / WEEKDAY[:6].mean() * busy
+    if outlier is not None:
+        rate[outlier[0]] *= outlier[1]
+    counts = rng.poisson(rate[:, None] * PROFILE[None, :])
+    dates = (MONDAY + np.arange(days)).astype("datetime64[s]")
+    start = dates[:, None] + (np.arange(24) * 3600).astype("timedelta64[s]")[None, :]
+    return IntervalReport(SOURCE, "phone", 60, start.ravel(), counts.ravel().astype(float))
+
+
+def test_profile_weekdays_and_hours_are_recovered_from_poisson_counts() -> None:
+    rng = np.random.default_rng(20240101)
+    fit = fit_arrivals(simulate(rng, weeks=12), rng=rng)
+    profile = np.array(fit.intraday_profile.value)
+    assert fit.intraday_profile_minutes == 60 and profile.size == 24
+    assert profile.sum() == pytest.approx(1.0)
+    # each hour's share within 4 standard errors of the truth (closed hours are exactly 0)
+    open_hours = PROFILE > 0
+    z = (profile[open_hours] - PROFILE[open_hours]) / fit.profile_se[open_hours]
+    assert np.all(np.abs(z) < 4)
+    assert np.all(profile[~open_hours] == 0)
+    factors = np.array(fit.weekday_factors.value)
+    truth = WEEKDAY / WEEKDAY.mean()
+    assert factors.mean() == pytest.approx(1.0)
+    assert factors[6] == 0.0
+    # relative s.e. of a weekday's mean over 12 days: √(cv² + 1/μ)/√12; the divisor (the mean
+    # of six such means) adds a sixth of that variance
+    se = truth[:6] * np.hypot(CV, 1 / np.sqrt(LEVEL)) / np.sqrt(12) * np.sqrt(7 / 6)
+    assert np.all(np.abs(factors[:6] - truth[:6]) < 4 * se)
+    assert isinstance(fit.hours, FittedInput)
+    assert fit.hours.value == {
+        "open": "08:00",
+        "close": "20:00",
+        "days": ["mon", "tue", "wed", "thu", "fri", "sat"],
+    }
+
+
+def test_daily_volume_interval_covers_the_level() -> None:
+    rng = np.random.default_rng(7)
+    hits = 0
+    runs = 200
+    for _ in range(runs):
+        low, high = fit_arrivals(simulate(rng, weeks=4), rng=rng).volume.interval90
+        hits += low <= LEVEL <= high
+    assert 0.84 <= hits / runs <= 0.96
+
+
+def test_contacts_per_customer_per_year_matches_the_models_daily_rate() -> None:
+    rng = np.random.default_rng(8)
+    fit = fit_arrivals(simulate(rng, weeks=12), rng=rng)
+    rate = contacts_per_customer_per_year(fit.volume, 50_000, source=SOURCE, channel="phone")
+    # The model's daily rate is customers × rate / 365.25 averaged over 7 weekdays (Sunday 0).
+    per_week_day = 50_000 * rate.value / 365.25
+    assert per_week_day == pytest.approx(fit.daily.totals.mean(), rel=0.01)
+    low, high = rate.interval90
+    assert low < rate.value < high
+
+
+def test_busyness_interval_covers_the_true_cv_about_90_percent() -> None:
+    rng = np.random.default_rng(20240611)
+    hits = 0
+    runs = 200
+    for _ in range(runs):
+        fit = fit_arrivals(simulate(rng, weeks=8), rng=rng)
+        assert isinstance(fit.busyness_cv, FittedInput)
+        low, high = fit.busyness_cv.interval90
+        hits += low <= CV <= high
+    # 3 binomial standard errors of 0.9 at n = 200
+    assert 0.84 <= hits / runs <= 0.96
+
+
+def test_an_injected_outlier_day_is_listed_and_left_out() -> None:
+    rng = np.random.default_rng(3)
+    fit = fit_arrivals(simulate(rng, weeks=8, outlier=(17, 3.0)), rng=rng)
+    assert MONDAY + 17 in fit.outliers
+    assert fit.outliers.size <= 2
+    assert isinstance(fit.busyness_cv, FittedInput)
+    assert fit.busyness_cv.value < 0.3  # a 3× day left in would push the cv far above 0.15
+
+
+def test_poisson_days_give_a_busyness_near_zero() -> None:
+    rng = np.random.default_rng(4)
+    fit = fit_arrivals(simulate(rng, weeks=8, cv=0.0), rng=rng)
+    assert isinstance(fit.busyness_cv, FittedInput)
+    low, high = fit.busyness_cv.interval90
+    assert low == 0.0 or low < 0.02
+    assert high < 0.1
+
+
+def test_a_single_day_cannot_tell_busyness() -> None:
+    rng = np.random.default_rng(5)
+    report = simulate(rng, weeks=1)
+    first_day = report.start < np.datetime64("2024-01-02")
+    one = IntervalReport(SOURCE, "phone", 60, report.start[first_day], report.offered[first_day])
+    fit = fit_arrivals(one, rng=rng)
+    assert isinstance(fit.busyness_cv, Unfitted)
+    assert "two or more open days" in fit.busyness_cv.reason
+    assert np.array(fit.intraday_profile.value).sum() == pytest.approx(1.0)
+
+
+def test_binned_contacts_give_the_same_arrival_fit_as_their_counts() -> None:
+    rng = np.random.default_rng(6)
+    report = simulate(rng, weeks=2)
+    counts = report.offered.astype(int)
+    # spread each hour's contacts uniformly over the hour
+    arrived = np.repeat(report.start, counts) + rng.integers(0, 3600, counts.sum()).astype(
+        "timedelta64[s]"
+    )
+    arrived.sort()
+    n = arrived.size
+    log = ContactLog(
+        DataSource(Path("contacts.csv"), "contacts", n),
+        "phone",
+        arrived,
+        np.full(n, ANSWERED, dtype=np.int8),
+        np.zeros(n),
+        np.full(n, 300.0),
+    )
+    binned = intervals_from_contacts(log, 60)
+    assert binned.offered.sum() == n
+    # the log ends with its last contact's day (a closed Sunday has none): the rest are zeros
+    np.testing.assert_array_equal(binned.offered, report.offered[: binned.rows])
+    assert report.offered[binned.rows :].sum() == 0
+    assert np.all(binned.handle_seconds_mean[binned.answered > 0] == 300.0)
+    a = fit_arrivals(report, rng=np.random.default_rng(1))
+    b = fit_arrivals(binned, rng=np.random.default_rng(1))
+    assert a.weekday_factors.value == b.weekday_factors.value
+    assert a.intraday_profile.value == b.intraday_profile.value
