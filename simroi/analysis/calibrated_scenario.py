@@ -34,7 +34,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +100,10 @@ class WrittenScenario:
     baseline_file: str | None = None
 
 
+class _Exact(float):
+    """A number written with every digit it needs (``repr``), not rounded to six."""
+
+
 def toml_value(value: Any) -> str:
     """``value`` as TOML text: numbers with 6 significant digits, long lists wrapped.
 
@@ -128,6 +132,8 @@ def toml_value(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot write {value!r} into a scenario")
+        if isinstance(value, _Exact):
+            return repr(float(value))
         return f"{value:.6g}" if value != int(value) or abs(value) >= 1e15 else str(int(value))
     if hasattr(value, "item"):  # a numpy scalar
         return toml_value(value.item())
@@ -139,6 +145,10 @@ def _item(value: Any, source: str) -> Item:
     ``source`` as its comment."""
     if isinstance(value, Mapping) and "dist" in value:
         shown = {k: v for k, v in value.items() if k != "source"}
+        for bound in ("low", "high"):
+            # A truncation limit is written exactly: it sits at the edge of the key's range.
+            if isinstance(shown.get(bound), float):
+                shown[bound] = _Exact(shown[bound])
         shown["source"] = source
         item: Item = tomlkit.parse(f"v = {toml_value(shown)}\n")["v"]
         return item
@@ -265,7 +275,7 @@ def _unlink(doc: Any, keys: set[str]) -> list[str]:
     return lines
 
 
-def _validated(text: str, out: Path) -> None:
+def _validated(text: str, out: Path) -> LoadedScenario:
     """Load ``text`` as if it were ``out`` (same folder, so a relative baseline resolves);
     raise ScenarioError naming ``out`` if the loader refuses it. Writes nothing that stays."""
     folder = out.parent if str(out.parent) else Path(".")
@@ -278,7 +288,7 @@ def _validated(text: str, out: Path) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        load_scenario(tmp)
+        loaded = load_scenario(tmp)
     except ScenarioError as exc:
         raise ScenarioError(
             [
@@ -290,6 +300,7 @@ def _validated(text: str, out: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    return replace(loaded, source=str(out))
 
 
 def write_calibrated_scenario(
@@ -322,7 +333,7 @@ def write_calibrated_scenario(
         If ``out`` cannot be written.
     """
     path = resolve_scenario_path(base)
-    program = load_scenario(path).program
+    program = load_scenario(path).program  # refuses an invalid base with its own problems
     target = Path(out)
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     baseline = doc.get("baseline")
@@ -353,8 +364,6 @@ def write_calibrated_scenario(
         meta["baseline"] = baseline_file
     lines = "".join(f"# {line}\n".replace("# \n", "#\n") for line in header)
     text = lines + ("#\n" if lines else "") + tomlkit.dumps(doc)
-    _validated(text, target)
+    loaded = _validated(text, target)
     atomic_write(target, lambda handle: handle.write(text.encode("utf-8")))
-    return WrittenScenario(
-        target, load_scenario(target), tuple(baseline_keys), tuple(unlinked), baseline_file
-    )
+    return WrittenScenario(target, loaded, tuple(baseline_keys), tuple(unlinked), baseline_file)
