@@ -1,0 +1,240 @@
+"""Shares of contact outcomes and churn by experience class, fitted with their uncertainty.
+
+**Shares** (``fcr``, ``public_share``, ``retry_share``) are Jeffreys beta posteriors
+``Beta(k + ½, n − k + ½)``, written as the scenario's beta (mean, sd) — the posterior itself:
+
+- ``fcr``: resolved among answered contacts (the ``resolved`` column);
+- ``public_share``: public among all contacts (the ``public`` column; social channels);
+- ``retry_share``: among abandoned and ignored contacts, those whose customer comes back — any
+  later contact of the same ``customer_id`` in any of the logs given — within ``within_days``
+  (default 7). Failed contacts closer than that to the end of the data are left out, since
+  their return could fall after it.
+
+**Churn multipliers.** Each experience class's monthly churn hazard is its churned customers
+over its months observed (a Poisson/exponential model), with the posterior
+``Gamma(churned + ½, months)``. The multiplier of a class is its hazard over that of ``none``
+(customers without a contact); the ratio of two independent gamma variables is a scaled beta
+prime, so its quantiles are closed-form. **This is observational**: customers who contact differ
+from those who do not (more engaged, more troubled), so the ratio mixes the effect of the
+experience with who has it. The scenario requires multipliers ≥ 1 (good recovery restores
+baseline churn), so the written input is truncated at 1; the note says when that bites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from simroi.data.fit import LIMITS, FittedInput, Unfitted, beta_posterior, normal_form
+from simroi.data.frames import (
+    ABANDONED,
+    ANSWERED,
+    IGNORED,
+    ContactLog,
+    CustomerOutcomes,
+    DataSource,
+)
+
+__all__ = [
+    "REFERENCE_CLASS",
+    "RETRY_WITHIN_DAYS",
+    "ChurnClass",
+    "ChurnFit",
+    "fit_churn_multipliers",
+    "fit_fcr",
+    "fit_public_share",
+    "fit_retry_share",
+]
+
+#: The experience class of customers without a contact: the reference of every multiplier.
+REFERENCE_CLASS = "none"
+#: A failed contact counts as retried when its customer contacts again within this many days.
+RETRY_WITHIN_DAYS = 7.0
+
+
+def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
+    """First-contact resolution: resolved among answered contacts."""
+    if log.resolved is None:
+        return Unfitted("fcr", "not fitted: the log has no resolved column", log.source,
+                        log.channel)  # fmt: skip
+    answered = log.outcome == ANSWERED
+    return beta_posterior(
+        "fcr",
+        np.asarray(log.resolved[answered], dtype=bool),
+        source=log.source,
+        channel=log.channel,
+        what="resolved among answered",
+    )
+
+
+def fit_public_share(log: ContactLog) -> FittedInput | Unfitted:
+    """Public share: public posts among all contacts."""
+    if log.public is None:
+        return Unfitted("public_share", "not fitted: the log has no public column", log.source,
+                        log.channel)  # fmt: skip
+    return beta_posterior(
+        "public_share",
+        np.asarray(log.public, dtype=bool),
+        source=log.source,
+        channel=log.channel,
+        what="public among all contacts",
+    )
+
+
+def fit_retry_share(
+    log: ContactLog,
+    others: Sequence[ContactLog] = (),
+    *,
+    within_days: float = RETRY_WITHIN_DAYS,
+) -> FittedInput | Unfitted:
+    """Retry share: abandoned or ignored contacts whose customer contacts again within
+    ``within_days`` on any channel (``log`` itself and ``others``, the other channels' logs of
+    the same read, whose customer codes agree)."""
+    src, channel = log.source, log.channel
+    if log.customer_id is None:
+        return Unfitted("retry_share", "not fitted: the log has no customer_id column", src,
+                        channel)  # fmt: skip
+    logs = [log, *(o for o in others if o.customer_id is not None)]
+    seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
+    t = np.concatenate(seconds)
+    cust = np.concatenate([np.asarray(lg.customer_id, dtype=np.int64) for lg in logs])
+    t0, span = int(t.min()), int(t.max() - t.min()) + 1
+    key = np.sort(cust * span + (t - t0))
+    window = int(within_days * 86_400)
+    failed = (log.outcome == ABANDONED) | (log.outcome == IGNORED)
+    own_t = seconds[0][failed]
+    own_c = np.asarray(log.customer_id, dtype=np.int64)[failed]
+    observable = own_t + window <= int(t.max())
+    own_t, own_c = own_t[observable], own_c[observable]
+    nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
+    found = nxt < key.size
+    nxt_key = key[np.minimum(nxt, key.size - 1)]
+    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window)
+    fit = beta_posterior(
+        "retry_share",
+        same,
+        source=src,
+        channel=channel,
+        what=f"abandoned or ignored contacts followed by the customer's next contact within "
+        f"{within_days:g} days",
+    )
+    if isinstance(fit, Unfitted):
+        reason = (
+            "not fitted: no abandoned or ignored contact with a customer_id at least "
+            f"{within_days:g} days before the end of the data"
+        )
+        return Unfitted("retry_share", reason, src, channel)
+    return fit
+
+
+@dataclass(frozen=True)
+class ChurnClass:
+    """One experience class's counts, its monthly hazard and its multiplier against ``none``.
+
+    ``monthly_hazard`` is churned / exposure months (the maximum-likelihood rate);
+    ``multiplier`` is None for the reference class itself.
+    """
+
+    experience: str
+    customers: int
+    churned: int
+    exposure_months: float
+    monthly_hazard: float
+    multiplier: FittedInput | Unfitted | None
+
+
+@dataclass(frozen=True)
+class ChurnFit:
+    """Churn by experience class, reference (``none``) first, then the classes in name order."""
+
+    classes: tuple[ChurnClass, ...]
+    note: str
+
+
+_OBSERVATIONAL = (
+    "observational: customers who contact differ from those who do not, so this ratio mixes "
+    "the experience's effect with who has it"
+)
+
+
+def _ratio_quantiles(
+    churned: int, exposure: float, ref_churned: int, ref_exposure: float, q: np.ndarray
+) -> np.ndarray:
+    """Quantiles of λ/λ₀ with λ ~ Gamma(churned + ½, exposure) and λ₀ ~ Gamma(ref + ½,
+    ref_exposure) independent: ``(ref_exposure/exposure) × BetaPrime(churned + ½, ref + ½)``."""
+    scale = ref_exposure / exposure
+    return np.asarray(scale * stats.betaprime.ppf(q, churned + 0.5, ref_churned + 0.5))
+
+
+def fit_churn_multipliers(outcomes: CustomerOutcomes) -> ChurnFit:
+    """``experience.churn_multiplier_<class>`` for every class in the data but ``none``.
+
+    The value is the posterior median of the hazard ratio (always defined, also with no churn
+    in a class), the interval its 5–95 % range.
+    """
+    src = outcomes.source
+    experience = np.asarray(outcomes.experience).astype(str)
+    months = np.asarray(outcomes.months_observed, dtype=float)
+    churned = np.asarray(outcomes.churned, dtype=bool)
+    rows = []
+    for name in sorted(set(experience.tolist()), key=lambda c: (c != REFERENCE_CLASS, c)):
+        mask = experience == name
+        exposure = float(months[mask].sum())
+        events = int(churned[mask].sum())
+        rows.append((name, int(mask.sum()), events, exposure, events / exposure))
+    reference = next((r for r in rows if r[0] == REFERENCE_CLASS), None)
+    classes = []
+    for name, customers, events, exposure, hazard in rows:
+        multiplier: FittedInput | Unfitted | None = None
+        key = f"experience.churn_multiplier_{name}"
+        if name == REFERENCE_CLASS:
+            pass
+        elif reference is None:
+            reason = f"not fitted: no customers of class {REFERENCE_CLASS!r} to compare with"
+            multiplier = Unfitted(key, reason, src)
+        else:
+            _, _, ref_events, ref_exposure, _ = reference
+            p05, p50, p95 = _ratio_quantiles(
+                events, exposure, ref_events, ref_exposure, np.array([0.05, 0.5, 0.95])
+            )
+            multiplier = _multiplier_input(
+                key, float(p50), (float(p05), float(p95)), customers + reference[1], src,
+                f"{customers:,} customers, {events:,} churned in {exposure:,.0f} months vs "
+                f"{REFERENCE_CLASS}: {reference[1]:,}, {ref_events:,} in {ref_exposure:,.0f}",
+            )  # fmt: skip
+        classes.append(ChurnClass(name, customers, events, exposure, hazard, multiplier))
+    return ChurnFit(tuple(classes), _OBSERVATIONAL)
+
+
+def _multiplier_input(
+    key: str,
+    median: float,
+    interval: tuple[float, float],
+    n: int,
+    src: DataSource,
+    counts: str,
+) -> FittedInput:
+    low, high = interval
+    limits = LIMITS["churn_multiplier"]
+    note = f"{_OBSERVATIONAL}; {counts}"
+    if high <= limits[0]:
+        form: float | dict[str, float] = limits[0]
+        note += "; wholly below 1, written as 1 (the scenario requires multipliers >= 1)"
+    else:
+        form = normal_form(low, high, limits)
+        if low < limits[0]:
+            note += "; truncated at 1 as the scenario requires (its 5 % quantile is then 1)"
+    return FittedInput(
+        key=key,
+        value=median,
+        interval90=interval,
+        distribution=form,
+        method="monthly hazard ratio to 'none', Poisson exposure, Gamma(d+1/2, months) "
+        "posteriors; median and 5-95 % of the ratio (beta prime)",
+        n=n,
+        source=src,
+        note=note,
+    )
