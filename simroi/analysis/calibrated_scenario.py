@@ -140,15 +140,29 @@ def toml_value(value: Any) -> str:
     raise ValueError(f"cannot write {type(value).__name__} {value!r} into a scenario")
 
 
+def _inside(normal: dict[str, Any]) -> None:
+    """Set a truncated normal's limits a hair inside, and write them with every digit.
+
+    A fitted normal is truncated to its key's range (``handle_time_minutes`` > 0 as ``low =
+    1e-6``). The loader checks the support's ends as ``ppf(0)`` and ``ppf(1)``, computed as
+    ``mean + a·sd``; with the limit sixty sd from the mean that sum loses its last bits and can
+    land a hair outside the range. A margin of 1e-9 of the scale keeps it inside and changes no
+    draw that matters.
+    """
+    mean, sd = float(normal.get("mean", 0.0)), float(normal.get("sd", 0.0))
+    margin = 1e-9 * max(abs(mean), sd)
+    for bound, sign in (("low", 1.0), ("high", -1.0)):
+        if isinstance(normal.get(bound), int | float):
+            normal[bound] = _Exact(float(normal[bound]) + sign * margin)
+
+
 def _item(value: Any, source: str) -> Item:
     """The tomlkit item for an edit: a distribution with ``source`` inside, else the value with
     ``source`` as its comment."""
     if isinstance(value, Mapping) and "dist" in value:
         shown = {k: v for k, v in value.items() if k != "source"}
-        for bound in ("low", "high"):
-            # A truncation limit is written exactly: it sits at the edge of the key's range.
-            if isinstance(shown.get(bound), float):
-                shown[bound] = _Exact(shown[bound])
+        if shown.get("dist") == "normal":
+            _inside(shown)
         shown["source"] = source
         item: Item = tomlkit.parse(f"v = {toml_value(shown)}\n")["v"]
         return item

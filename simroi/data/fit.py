@@ -140,15 +140,10 @@ def normal_form(low: float, high: float, limits: tuple[float, float]) -> dict[st
     sd = max((high - low) / (2 * Z_ONE_SIDED_95), 1e-9 * max(abs(mean), 1.0))
     lo, hi = limits
     form: dict[str, float] = {"dist": "normal", "mean": mean, "sd": sd}  # type: ignore[dict-item]
-    # The loader checks the support's ends, the truncated normal's ppf(0) and ppf(1), computed
-    # as mean + a·sd; with a limit many sd away that sum loses its last bits and can land a hair
-    # outside the limit (patience 3.07 ± 0.045 min against 1e-6). A margin of 1e-9 of the
-    # scale keeps it inside and changes no draw that matters.
-    margin = 1e-9 * max(abs(mean), sd)
     if math.isfinite(lo):
-        form["low"] = lo + margin
+        form["low"] = lo
     if math.isfinite(hi):
-        form["high"] = hi - margin
+        form["high"] = hi
     return form
 
 

@@ -196,3 +196,13 @@ def test_a_long_list_is_wrapped_and_reads_back() -> None:
     text = toml_value(values)
     assert text.count("\n") == 288 // 12 + 1
     assert tomllib.loads(f"v = {text}")["v"] == pytest.approx(values, rel=5e-6)
+
+
+def test_a_truncation_far_in_the_tail_still_loads(tmp_path: Path) -> None:
+    # 68 sd above the limit: the loader's ppf(0) = mean + a·sd loses its last bits there.
+    patience = {"dist": "normal", "mean": 3.07448, "sd": 0.0448251, "low": 1e-6}
+    edit = ScenarioEdit("channels.phone.patience_minutes", patience, "calls.csv; MLE")
+    written = write_calibrated_scenario(None, [edit], tmp_path / "out.toml")
+    value = written.loaded.program.channels["phone"].patience_minutes
+    assert isinstance(value, Normal)
+    assert float(value.ppf([0.0])[0]) > 1e-6 and value.mean() == pytest.approx(3.07448)
