@@ -36,7 +36,7 @@ from simroi.analysis.calibrated_scenario import (
     WrittenScenario,
     write_calibrated_scenario,
 )
-from simroi.data.fit import FittedInput, Unfitted
+from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
 from simroi.data.fit_arrivals import (
     ArrivalFit,
     contacts_per_customer_per_year,
@@ -161,6 +161,9 @@ class CalibrationResult:
                     {"key": u.scenario_key, "channel": u.channel, "reason": u.reason}
                     for u in self.unfitted
                 ],
+                "first_contact_share": {
+                    c: fit.first_contact_share for c, fit in self.channels.items()
+                },
                 "churn": None if self.churn is None else _churn_json(self.churn),
                 "outliers": {c: list(d) for c, d in self.outliers.items()},
                 "notes": list(self.notes),
@@ -330,7 +333,7 @@ def _fit_channel(
     if handle is None or isinstance(handle.mean, Unfitted):
         handle = fit_handle_time_intervals(report) if report is not None else handle
     if handle is not None:
-        out.add(handle.mean, handle.cv)
+        out.add(_per_slot(handle.mean, scenario, channel), handle.cv)
     patience = None
     if spec.kind == "realtime":
         if log is not None:
@@ -342,6 +345,31 @@ def _fit_channel(
         others = [o for c, o in data.contacts.items() if c != channel]
         out.add(fit_fcr(log), fit_public_share(log), fit_retry_share(log, others))
     return arrivals, patience
+
+
+def _per_slot(
+    fit: FittedInput | Unfitted, scenario: Scenario, channel: str
+) -> FittedInput | Unfitted:
+    """Handle time of one contact as the model takes it: an agent holding ``concurrency``
+    conversations works each ``slowdown = k^(1 − α)`` times slower (``model/inputs.py``), so
+    the observed time per contact is the scenario's ``handle_time_minutes`` × slowdown."""
+    spec = scenario.channels[channel]
+    if spec.concurrency <= 1 or not isinstance(fit, FittedInput):
+        return fit
+    alpha = _mean(spec.concurrency_speedup_alpha)
+    slowdown = spec.concurrency ** (1.0 - alpha)
+    low, high = (x / slowdown for x in fit.interval90)
+    note = (
+        f"observed time per contact / {slowdown:.3f}, the slowdown of {spec.concurrency} "
+        f"conversations at once (k^(1-alpha), alpha {alpha:.2f} the scenario's mean)"
+    )
+    return replace(
+        fit,
+        value=float(fit.value) / slowdown,
+        interval90=(low, high),
+        distribution=normal_form(low, high, LIMITS["handle_time_minutes"]),
+        note="; ".join(filter(None, [fit.note, note])),
+    )
 
 
 def _fit_churn(data: DataSet, out: _Collected) -> ChurnFit | None:
