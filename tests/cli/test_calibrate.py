@@ -13,10 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from simroi.cli.app import main
+from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 from simroi.scenario.quantity import as_distribution
 
@@ -198,3 +200,21 @@ def test_help_names_the_three_formats() -> None:
     for word in ("interval reports", "contact logs", "customer outcomes", "--customers",
                  "--into", "--plots", "--columns", "censoring"):  # fmt: skip
         assert word in text, word
+
+
+def test_an_outlier_day_is_listed_in_the_report_and_json(tmp_path: Path) -> None:
+    rng = Streams(3, 0).rng("outlier")
+    report = tmp_path / "phone.csv"
+    rows = ["interval_start,channel,offered"]
+    spike = 9  # 2025-03-12, a Wednesday, four times its usual volume
+    for day in range(56):  # eight of each weekday: four are too few to tell a spike from noise
+        for hour in range(8, 20):
+            count = rng.poisson(40 * (4 if day == spike else 1))
+            rows.append(f"{np.datetime64('2025-03-03') + day} {hour:02d}:00,phone,{count}")
+    report.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["calibrate", str(report), "--out", str(tmp_path / "c.toml")]
+    printed = CliRunner().invoke(main, args, terminal_width=160)
+    assert printed.exit_code == 0, printed.output
+    assert "Outlier days, phone" in printed.stdout and "2025-03-12" in printed.stdout
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert json.loads(result.stdout)["outliers"] == {"phone": ["2025-03-12"]}
