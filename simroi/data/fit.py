@@ -41,6 +41,8 @@ from simroi.estimates import Z_ONE_SIDED_95
 
 __all__ = [
     "LIMITS",
+    "NO_INTERVAL",
+    "BetaPosterior",
     "FittedInput",
     "Unfitted",
     "beta_posterior",
@@ -57,6 +59,9 @@ LIMITS: dict[str, tuple[float, float]] = {
     "churn_multiplier": (1.0, 100.0),
 }
 
+#: The ``interval90`` of a plain setting (profile, hours, family): none to show.
+NO_INTERVAL = (math.nan, math.nan)
+
 
 @dataclass(frozen=True)
 class FittedInput:
@@ -67,12 +72,13 @@ class FittedInput:
     key : str
         The key it fills, relative to the channel for channel keys (``handle_time_minutes``) and
         in full for the others (``experience.churn_multiplier_ignored``).
-    value : float or list of float or str
+    value : float or list of float or str or dict
         Point estimate in the key's units (minutes, a share, a multiplier); a list for profiles,
-        a clock time or family name for plain settings.
+        a family name (``patience_dist``), the ``hours`` table ``{"open", "close", "days"}``.
     interval90 : tuple of float
-        ``(low, high)``: 90 % confidence interval or posterior 5–95 % range of ``value``; equal
-        ends for plain values that carry no uncertainty in the scenario (profiles).
+        ``(low, high)``: 90 % confidence interval or posterior 5–95 % range of ``value``;
+        :data:`NO_INTERVAL` (NaN ends) for plain settings — profiles, hours, a family name — and
+        equal ends for a number the scenario holds fixed (``patience_shape``).
     distribution : dict or float or list or str
         What to write into the scenario TOML for ``key``: an inline table (its 5 and 95 %
         quantiles are ``interval90``, unless the key's range truncates them, which ``note``
@@ -105,6 +111,11 @@ class FittedInput:
         return self.key if self.channel is None else f"channels.{self.channel}.{self.key}"
 
     @property
+    def is_uncertain(self) -> bool:
+        """Whether ``distribution`` is an uncertain input (an inline table with ``dist``)."""
+        return isinstance(self.distribution, dict) and "dist" in self.distribution
+
+    @property
     def source_text(self) -> str:
         """The ``source`` string for the scenario: file, rows, dates, method and n."""
         return f"{self.source.describe()}; {self.method}; n={self.n:,}"
@@ -125,7 +136,7 @@ class Unfitted:
         return self.key if self.channel is None else f"channels.{self.channel}.{self.key}"
 
 
-def normal_form(low: float, high: float, limits: tuple[float, float]) -> dict[str, float]:
+def normal_form(low: float, high: float, limits: tuple[float, float]) -> dict[str, Any]:
     """A normal, truncated to ``limits``, whose parent's 5 and 95 % quantiles are low and high.
 
     Parameters
@@ -139,7 +150,7 @@ def normal_form(low: float, high: float, limits: tuple[float, float]) -> dict[st
     mean = (low + high) / 2
     sd = max((high - low) / (2 * Z_ONE_SIDED_95), 1e-9 * max(abs(mean), 1.0))
     lo, hi = limits
-    form: dict[str, float] = {"dist": "normal", "mean": mean, "sd": sd}  # type: ignore[dict-item]
+    form: dict[str, Any] = {"dist": "normal", "mean": mean, "sd": sd}
     if math.isfinite(lo):
         form["low"] = lo
     if math.isfinite(hi):

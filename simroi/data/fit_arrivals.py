@@ -14,25 +14,27 @@ no rows holds no contacts, as closed days often have no rows in an export):
   days 0);
 - a weekday is **open** when it has contacts on at least half its dates; one never open has
   factor 0 and is left out of ``hours.days``;
-- **opening hours** span the first to the last interval of the day that has contacts (or, when
-  the report has ``agents``, agents on queue) on at least half the open days;
+- **opening hours** span the first to the last interval of the day that has contacts on at least
+  half the open days; when the report has ``agents``, the intervals and weekdays with agents on
+  queue instead (for a deferrable channel contacts arrive while nobody works);
 - the **intraday profile** is the mean over open days of each interval's share of its day's
   volume, at the data's resolution (``intraday_profile_minutes``);
 - **busyness** is fitted by the method of moments on daily totals of open weekdays with the
   weekday means removed, with a parametric-bootstrap interval; days outside the fitted
-  negative binomial's 0.1–99.9 % range are listed as outliers and left out of the fit (they
-  are events, ``[[events]]``, not busyness), then every day is checked against the refit.
+  negative binomial's 0.1–99.9 % range are listed as outliers (an outage, a launch, a
+  holiday: events, ``[[events]]``, not busyness) and left out of the busyness, the weekday
+  factors and the level; the fit is made twice, the second time without the first's outliers.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
 
-from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
+from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
 
 __all__ = [
@@ -136,6 +138,39 @@ class ArrivalFit:
     profile_se: np.ndarray
     outliers: np.ndarray
 
+    def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
+        """The channel keys to write, in file order. ``intraday_profile_minutes`` is among them
+        only when it is not 60 (24 hourly values need no resolution key)."""
+        minutes: tuple[FittedInput, ...] = ()
+        if self.intraday_profile_minutes != 60:
+            minutes = (
+                replace(
+                    self.intraday_profile,
+                    key="intraday_profile_minutes",
+                    value=self.intraday_profile_minutes,
+                    distribution=self.intraday_profile_minutes,
+                    method="the data's interval length",
+                    note="",
+                ),
+            )
+        return (
+            self.hours,
+            self.busyness_cv,
+            *minutes,
+            self.intraday_profile,
+            self.weekday_factors,
+        )
+
+
+def _by_weekday(
+    values: np.ndarray, weekday: np.ndarray, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """Mean of ``values`` (days,) by weekday (7,), Monday first; 0 for a weekday with none."""
+    use = np.ones(values.size, dtype=bool) if mask is None else mask
+    sums = np.bincount(weekday[use], weights=values[use], minlength=7)
+    counts = np.bincount(weekday[use], minlength=7)
+    return np.divide(sums, counts, out=np.zeros(7), where=counts > 0)
+
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -150,14 +185,18 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
         One channel's intervals; ``offered`` is the count fitted.
     rng : numpy.random.Generator
         For the bootstrap interval of ``busyness_cv``.
+
+    Raises
+    ------
+    ValueError
+        For a report without rows (the readers reject empty files before this).
     """
+    if report.rows == 0:
+        raise ValueError(f"{report.source.path.name}: no intervals to fit ({report.channel})")
     src, channel, minutes = report.source, report.channel, report.interval_minutes
     daily = daily_totals(report)
     has = daily.totals > 0
-    open_weekday = np.array(
-        [has[daily.weekday == w].mean() >= OPEN_SHARE if (daily.weekday == w).any() else False
-         for w in range(7)]
-    )  # fmt: skip
+    open_weekday = _by_weekday(has.astype(float), daily.weekday) >= OPEN_SHARE
     open_day = open_weekday[daily.weekday] & has
     n_open = int(open_day.sum())
 
@@ -169,7 +208,7 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
     intraday = FittedInput(
         key="intraday_profile",
         value=profile.tolist(),
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=profile.tolist(),
         method=f"mean share of the day's contacts per {minutes}-minute interval over open days",
         n=n_open,
@@ -178,28 +217,26 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
         channel=channel,
     )
 
-    weekday_mean = np.array(
-        [daily.totals[daily.weekday == w].mean() if (daily.weekday == w).any() else 0.0
-         for w in range(7)]
-    )  # fmt: skip
-    weekday_mean[~open_weekday] = 0.0
+    busy, expected, outliers = fit_busyness(
+        daily, open_weekday, rng=rng, source=src, channel=channel
+    )
+    usual = ~np.isin(daily.dates, outliers)
+    weekday_mean = np.where(open_weekday, _by_weekday(daily.totals, daily.weekday, usual), 0.0)
     factors = weekday_mean / weekday_mean.mean() if weekday_mean.sum() > 0 else weekday_mean
     weekday_fit = FittedInput(
         key="weekday_factors",
         value=factors.tolist(),
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=factors.tolist(),
         method="mean daily contacts by weekday over the mean of the seven (closed: 0)",
-        n=int(daily.dates.size),
+        n=int(usual.sum()),
         source=src,
         note="closed weekdays (contacts on fewer than half their dates) are 0 and left out of "
-        "hours.days",
+        "hours.days; outlier days left out",
         channel=channel,
     )
     hours = _fit_hours(daily, open_day, open_weekday, minutes, src, channel)
-    busy, expected, outliers = fit_busyness(daily, open_weekday, rng=rng, source=src,
-                                            channel=channel)  # fmt: skip
-    volume = _daily_volume(daily, open_weekday, busy)
+    volume = _daily_volume(daily, open_weekday, usual, busy)
     return ArrivalFit(
         intraday, minutes, weekday_fit, hours, busy, volume, daily, expected, profile_se, outliers
     )
@@ -215,12 +252,20 @@ def _fit_hours(
 ) -> FittedInput | Unfitted:
     if not open_day.any():
         return Unfitted("hours", "not fitted: no day with contacts", src, channel)
-    basis = daily.staffed if daily.staffed is not None else daily.by_slot > 0
-    active = basis[open_day].mean(axis=0) >= OPEN_SHARE
+    if daily.staffed is not None:
+        staffed_day = daily.staffed.any(axis=1)
+        active = daily.staffed[staffed_day].mean(axis=0) >= OPEN_SHARE
+    else:
+        active = (daily.by_slot[open_day] > 0).mean(axis=0) >= OPEN_SHARE
     if not active.any():
-        return Unfitted("hours", "not fitted: no interval active on half the open days", src,
-                        channel)  # fmt: skip
+        return Unfitted(
+            "hours", "not fitted: no interval active on half the open days", src, channel
+        )
     slots = np.flatnonzero(active)
+    if daily.staffed is not None:
+        # Agents' days, which for a deferrable channel are not the days contacts arrive.
+        open_weekday = _by_weekday(daily.staffed.any(axis=1).astype(float), daily.weekday)
+        open_weekday = open_weekday >= OPEN_SHARE
     hours = {
         "open": _clock(int(slots[0]) * minutes),
         "close": _clock((int(slots[-1]) + 1) * minutes),
@@ -230,9 +275,9 @@ def _fit_hours(
     return FittedInput(
         key="hours",
         value=hours,
-        interval90=(0.0, 0.0),
+        interval90=NO_INTERVAL,
         distribution=hours,
-        method=f"first to last interval with {what} on at least half the open days",
+        method=f"first to last interval with {what} on at least half the days",
         n=int(open_day.sum()),
         source=src,
         channel=channel,
@@ -300,10 +345,7 @@ def fit_busyness(
     cv = 0.0
     means = np.zeros(7)
     for _ in range(2):
-        means = np.array(
-            [totals[keep & (groups == w)].mean() if (keep & (groups == w)).any() else 0.0
-             for w in range(7)]
-        )  # fmt: skip
+        means = _by_weekday(totals, groups, keep)
         cv2 = float(_moments_cv2(totals[None, keep], groups[keep])[0])
         cv = float(np.sqrt(max(cv2, 0.0))) if np.isfinite(cv2) else 0.0
         low, high = _nb_quantiles(means[groups], cv, OUTLIER_QUANTILE)
@@ -345,23 +387,23 @@ def fit_busyness(
 
 
 def _daily_volume(
-    daily: DailyTotals, open_weekday: np.ndarray, busy: FittedInput | Unfitted
+    daily: DailyTotals, open_weekday: np.ndarray, usual: np.ndarray, busy: FittedInput | Unfitted
 ) -> DailyVolume:
-    """Mean of the open weekdays' mean totals, and its standard error from the fitted day
-    variance ``m + cv²m²`` over each weekday's dates."""
+    """Mean of the open weekdays' mean totals (outlier days left out), and its standard error
+    from the fitted day variance ``m + cv²m²`` over each weekday's dates."""
     cv = float(busy.value) if isinstance(busy, FittedInput) else 0.0
-    open_w = np.flatnonzero(open_weekday)
-    if open_w.size == 0:
+    open_w = [w for w in np.flatnonzero(open_weekday) if (usual & (daily.weekday == w)).any()]
+    if not open_w:
         return DailyVolume(0.0, math.nan, 0, int(daily.dates.size), 0)
     means, variances, df = [], [], 0
     for w in open_w:
-        x = daily.totals[daily.weekday == w]
+        x = daily.totals[usual & (daily.weekday == w)]
         m = float(x.mean())
         means.append(m)
         variances.append((m + cv**2 * m**2) / x.size)
         df += x.size - 1
-    se = float(np.sqrt(np.sum(variances))) / open_w.size
-    return DailyVolume(float(np.mean(means)), se, int(open_w.size), int(daily.dates.size), df)
+    se = float(np.sqrt(np.sum(variances))) / len(open_w)
+    return DailyVolume(float(np.mean(means)), se, len(open_w), int(usual.sum()), df)
 
 
 def contacts_per_customer_per_year(

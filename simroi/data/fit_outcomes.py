@@ -23,7 +23,8 @@ baseline churn), so the written input is truncated at 1; the note says when that
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -58,8 +59,9 @@ RETRY_WITHIN_DAYS = 7.0
 def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
     """First-contact resolution: resolved among answered contacts."""
     if log.resolved is None:
-        return Unfitted("fcr", "not fitted: the log has no resolved column", log.source,
-                        log.channel)  # fmt: skip
+        return Unfitted(
+            "fcr", "not fitted: the log has no resolved column", log.source, log.channel
+        )
     answered = log.outcome == ANSWERED
     return beta_posterior(
         "fcr",
@@ -73,8 +75,9 @@ def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
 def fit_public_share(log: ContactLog) -> FittedInput | Unfitted:
     """Public share: public posts among all contacts."""
     if log.public is None:
-        return Unfitted("public_share", "not fitted: the log has no public column", log.source,
-                        log.channel)  # fmt: skip
+        return Unfitted(
+            "public_share", "not fitted: the log has no public column", log.source, log.channel
+        )
     return beta_posterior(
         "public_share",
         np.asarray(log.public, dtype=bool),
@@ -92,30 +95,22 @@ def fit_retry_share(
 ) -> FittedInput | Unfitted:
     """Retry share: abandoned or ignored contacts whose customer contacts again within
     ``within_days`` on any channel (``log`` itself and ``others``, the other channels' logs of
-    the same read, whose customer codes agree)."""
+    the same read, whose customer codes agree).
+
+    Any later contact counts, including one about something else; where the log has
+    ``resolved``, the note gives the same share after resolved contacts (which the model sends
+    no repeat), the background rate to read the figure against.
+    """
     src, channel = log.source, log.channel
-    if log.customer_id is None:
-        return Unfitted("retry_share", "not fitted: the log has no customer_id column", src,
-                        channel)  # fmt: skip
-    logs = [log, *(o for o in others if o.customer_id is not None)]
-    seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
-    t = np.concatenate(seconds)
-    cust = np.concatenate([np.asarray(lg.customer_id, dtype=np.int64) for lg in logs])
-    t0, span = int(t.min()), int(t.max() - t.min()) + 1
-    key = np.sort(cust * span + (t - t0))
+    if log.customer_id is None or log.rows == 0:
+        what = "no customer_id column" if log.customer_id is None else "no contacts"
+        return Unfitted("retry_share", f"not fitted: the log has {what}", src, channel)
     window = int(within_days * 86_400)
     failed = (log.outcome == ABANDONED) | (log.outcome == IGNORED)
-    own_t = seconds[0][failed]
-    own_c = np.asarray(log.customer_id, dtype=np.int64)[failed]
-    observable = own_t + window <= int(t.max())
-    own_t, own_c = own_t[observable], own_c[observable]
-    nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
-    found = nxt < key.size
-    nxt_key = key[np.minimum(nxt, key.size - 1)]
-    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window)
+    returned, observable = _followed(log, others, failed, window)
     fit = beta_posterior(
         "retry_share",
-        same,
+        returned,
         source=src,
         channel=channel,
         what=f"abandoned or ignored contacts followed by the customer's next contact within "
@@ -127,7 +122,40 @@ def fit_retry_share(
             f"{within_days:g} days before the end of the data"
         )
         return Unfitted("retry_share", reason, src, channel)
-    return fit
+    note = f"{observable:,} failed contacts at least {within_days:g} days before the data's end"
+    if log.resolved is not None:
+        resolved = (log.outcome == ANSWERED) & np.asarray(log.resolved, dtype=bool)
+        background, seen = _followed(log, others, resolved, window)
+        if seen:
+            note += (
+                f"; after resolved contacts {background.mean():.1%} come back within the same "
+                "window (contacts about something else)"
+            )
+    return replace(fit, note=note)
+
+
+def _followed(
+    log: ContactLog, others: Sequence[ContactLog], chosen: np.ndarray, window_s: int
+) -> tuple[np.ndarray, int]:
+    """Whether each ``chosen`` contact of ``log`` is followed by a contact of the same customer
+    (in ``log`` or ``others``) within ``window_s`` seconds, among those at least ``window_s``
+    before the last contact of the data; and how many those are."""
+    logs = [log, *(o for o in others if o.customer_id is not None and o.rows > 0)]
+    seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
+    t = np.concatenate(seconds)
+    cust = np.concatenate([np.asarray(lg.customer_id, dtype=np.int64) for lg in logs])
+    # one sortable key per contact: customer, then time (seconds since the first contact)
+    t0, span = int(t.min()), int(t.max() - t.min()) + 1
+    key = np.sort(cust * span + (t - t0))
+    own_t = seconds[0][chosen]
+    own_c = np.asarray(log.customer_id, dtype=np.int64)[chosen]
+    observable = own_t + window_s <= int(t.max())
+    own_t, own_c = own_t[observable], own_c[observable]
+    nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
+    found = nxt < key.size
+    nxt_key = key[np.minimum(nxt, key.size - 1)]
+    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window_s)
+    return same, int(observable.sum())
 
 
 @dataclass(frozen=True)
@@ -152,6 +180,11 @@ class ChurnFit:
 
     classes: tuple[ChurnClass, ...]
     note: str
+
+    def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
+        """The ``experience.churn_multiplier_<class>`` keys to write (every class but
+        ``none``); a class the scenario does not know is the caller's to report."""
+        return tuple(c.multiplier for c in self.classes if c.multiplier is not None)
 
 
 _OBSERVATIONAL = (
@@ -201,10 +234,14 @@ def fit_churn_multipliers(outcomes: CustomerOutcomes) -> ChurnFit:
                 events, exposure, ref_events, ref_exposure, np.array([0.05, 0.5, 0.95])
             )
             multiplier = _multiplier_input(
-                key, float(p50), (float(p05), float(p95)), customers + reference[1], src,
+                key,
+                float(p50),
+                (float(p05), float(p95)),
+                customers + reference[1],
+                src,
                 f"{customers:,} customers, {events:,} churned in {exposure:,.0f} months vs "
                 f"{REFERENCE_CLASS}: {reference[1]:,}, {ref_events:,} in {ref_exposure:,.0f}",
-            )  # fmt: skip
+            )
         classes.append(ChurnClass(name, customers, events, exposure, hazard, multiplier))
     return ChurnFit(tuple(classes), _OBSERVATIONAL)
 
@@ -221,7 +258,7 @@ def _multiplier_input(
     limits = LIMITS["churn_multiplier"]
     note = f"{_OBSERVATIONAL}; {counts}"
     if high <= limits[0]:
-        form: float | dict[str, float] = limits[0]
+        form: float | dict[str, Any] = limits[0]
         note += "; wholly below 1, written as 1 (the scenario requires multipliers >= 1)"
     else:
         form = normal_form(low, high, limits)

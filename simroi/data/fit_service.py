@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
+from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, IntervalReport
 from simroi.estimates import Z_ONE_SIDED_95
 
@@ -70,6 +70,10 @@ class HandleTimeFit:
     mean: FittedInput | Unfitted
     cv: FittedInput | Unfitted
     aic: dict[str, float]
+
+    def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
+        """The channel keys to write: ``handle_time_minutes``, ``handle_time_cv``."""
+        return (self.mean, self.cv)
 
 
 def _interval_mean(log_mean: float, se: float) -> tuple[float, float]:
@@ -207,6 +211,10 @@ class PatienceFit:
     censored: int
     naive_mean: float
 
+    def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
+        """The channel keys to write: mean patience, family and shape."""
+        return (self.patience_minutes, self.patience_dist, self.patience_shape)
+
 
 def _family(name: str) -> Any:
     return {"weibull": stats.weibull_min, "lognormal": stats.lognorm}[name]
@@ -239,9 +247,11 @@ def _fisher_log_mean_se(
         for j in range(2):
             di, dj = np.eye(2)[i] * h, np.eye(2)[j] * h
             hess[i, j] = (
-                nll(theta + di + dj) - nll(theta + di - dj) - nll(theta - di + dj)
+                nll(theta + di + dj)
+                - nll(theta + di - dj)
+                - nll(theta - di + dj)
                 + nll(theta - di - dj)
-            ) / (4 * h * h)  # fmt: skip
+            ) / (4 * h * h)
     if name == "weibull":
         c = shape
         grad = np.array([special.digamma(1 + 1 / c) / c * (-1.0), 1.0])
@@ -264,28 +274,45 @@ def _candidates(
     loglik = -d * math.log(mean) - total / mean
     found = [
         PatienceCandidate(
-            "exponential", 1.0, mean, loglik, 2 - 2 * loglik, mean, (low, high),
-            "maximum likelihood, exponential, censored; chi-square interval 2T/chi2(2d)",
+            family="exponential",
+            shape=1.0,
+            scale=mean,
+            loglik=loglik,
+            aic=2 - 2 * loglik,
+            mean_minutes=mean,
+            interval90=(low, high),
+            method="maximum likelihood, exponential, censored; chi-square interval 2T/chi2(2d)",
         )
-    ]  # fmt: skip
+    ]
     if d < 3:  # two-parameter families need more than two abandonments to say anything
         return found
     data = stats.CensoredData(uncensored=events, right=right)
     for name in (f for f in families if f != "exponential"):
-        shape, _, scale = _family(name).fit(data, floc=0)
-        ll = _loglik(name, shape, scale, events, right)
-        m = _family_mean(name, shape, scale)
-        se = _fisher_log_mean_se(name, shape, scale, events, right)
-        if not (math.isfinite(m) and math.isfinite(se)):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # the optimiser tries parameters whose densities under- or overflow on its way
+            warnings.simplefilter("ignore", RuntimeWarning)
+            shape, _, scale = _family(name).fit(data, floc=0)
+            ll = _loglik(name, shape, scale, events, right)
+            try:
+                m = _family_mean(name, shape, scale)
+                se = _fisher_log_mean_se(name, shape, scale, events, right)
+            except OverflowError:  # a mean beyond floats: no usable fit of this family
+                continue
+        if not (math.isfinite(m) and math.isfinite(se) and math.isfinite(ll)):
             continue
         found.append(
             PatienceCandidate(
-                name, float(shape), float(scale), ll, 4 - 2 * ll, m,
-                _interval_mean(math.log(m), se),
-                f"maximum likelihood, {name}, censored, scipy.stats.CensoredData; "
+                family=name,
+                shape=float(shape),
+                scale=float(scale),
+                loglik=ll,
+                aic=4 - 2 * ll,
+                mean_minutes=m,
+                interval90=_interval_mean(math.log(m), se),
+                method=f"maximum likelihood, {name}, censored, scipy.stats.CensoredData; "
                 "delta-method interval from the observed information",
             )
-        )  # fmt: skip
+        )
     return found
 
 
@@ -295,6 +322,8 @@ def fit_patience(log: ContactLog, *, families: tuple[str, ...] = PATIENCE_FAMILI
     Abandoned contacts are observed patience; answered and ignored ones are right-censored at
     their wait (an ignored contact was dropped by the centre while the customer still waited).
     Answered contacts with no wait carry no information (a patience > 0) and are left out.
+    For realtime channels only: a deferrable channel has no patience key, and its ignored
+    contacts are the centre giving up (``ignore_after_hours``), not the customer.
 
     ``families`` are the candidates (a subset of :data:`PATIENCE_FAMILIES`; the exponential is
     always fitted). A two-parameter family replaces the exponential only when a likelihood-ratio
@@ -320,14 +349,23 @@ def fit_patience(log: ContactLog, *, families: tuple[str, ...] = PATIENCE_FAMILI
             for k in ("patience_minutes", "patience_dist", "patience_shape")
         )
         return PatienceFit(
-            mean, dist, shape, (), empty, empty, empty, empty, 0, int(right.size), math.nan
+            patience_minutes=mean,
+            patience_dist=dist,
+            patience_shape=shape,
+            candidates=(),
+            km_minutes=empty,
+            km_survival=empty,
+            km_low=empty,
+            km_high=empty,
+            abandoned=0,
+            censored=int(right.size),
+            naive_mean=math.nan,
         )
     km = stats.ecdf(km_data)
     with warnings.catch_warnings():
         # Greenwood's interval is undefined where the survival is 1 or 0: NaN there, as meant.
         warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
         ci = km.sf.confidence_interval(0.90)
-    times = km.sf.quantiles
     cands = _candidates(events, right, families)
     best = max(cands, key=lambda c: c.loglik - (0.0 if c.family == "exponential" else LR_MARGIN))
     n = int(events.size + right.size)
@@ -345,22 +383,39 @@ def fit_patience(log: ContactLog, *, families: tuple[str, ...] = PATIENCE_FAMILI
     )
     aics = ", ".join(f"{c.family} {c.aic:.1f}" for c in cands)
     dist_fit = FittedInput(
-        key="patience_dist", value=best.family, interval90=(0.0, 0.0), distribution=best.family,
-        method=f"likelihood-ratio test against the exponential at 1 % (AIC {aics})", n=n,
-        source=src, channel=channel,
-    )  # fmt: skip
+        key="patience_dist",
+        value=best.family,
+        interval90=NO_INTERVAL,
+        distribution=best.family,
+        method=f"likelihood-ratio test against the exponential at 1 % (AIC {aics})",
+        n=n,
+        source=src,
+        channel=channel,
+    )
     shape_fit = FittedInput(
-        key="patience_shape", value=best.shape, interval90=(best.shape, best.shape),
-        distribution=best.shape, method=f"maximum likelihood, {best.family}", n=n, source=src,
+        key="patience_shape",
+        value=best.shape,
+        interval90=(best.shape, best.shape),
+        distribution=best.shape,
+        method=f"maximum likelihood, {best.family}",
+        n=n,
+        source=src,
         note="a fixed setting in the scenario: its sampling uncertainty is not carried",
         channel=channel,
-    )  # fmt: skip
+    )
     return PatienceFit(
-        mean_fit, dist_fit, shape_fit, tuple(cands), np.asarray(times),
-        np.asarray(km.sf.probabilities), np.asarray(ci.low.probabilities),
-        np.asarray(ci.high.probabilities), int(events.size), int(right.size),
-        float(events.mean()),
-    )  # fmt: skip
+        patience_minutes=mean_fit,
+        patience_dist=dist_fit,
+        patience_shape=shape_fit,
+        candidates=tuple(cands),
+        km_minutes=np.asarray(km.sf.quantiles),
+        km_survival=np.asarray(km.sf.probabilities),
+        km_low=np.asarray(ci.low.probabilities),
+        km_high=np.asarray(ci.high.probabilities),
+        abandoned=int(events.size),
+        censored=int(right.size),
+        naive_mean=float(events.mean()),
+    )
 
 
 def fit_patience_intervals(report: IntervalReport) -> FittedInput | Unfitted:

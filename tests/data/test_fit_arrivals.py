@@ -6,6 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from simroi.data.fit import FittedInput, Unfitted
 from simroi.data.fit_arrivals import (
@@ -163,3 +166,57 @@ def test_binned_contacts_give_the_same_arrival_fit_as_their_counts() -> None:
     b = fit_arrivals(binned, rng=np.random.default_rng(1))
     assert a.weekday_factors.value == b.weekday_factors.value
     assert a.intraday_profile.value == b.intraday_profile.value
+
+
+def test_a_deferrable_channel_takes_its_hours_from_the_agents_column() -> None:
+    # email arrives every day and every hour; agents work Monday to Friday, 09:00-17:00
+    rng = np.random.default_rng(9)
+    days, slots = 28, 96
+    counts = rng.poisson(3.0, size=(days, slots)).astype(float)
+    weekday = np.arange(days) % 7
+    slot = np.arange(slots)
+    staffed = (weekday[:, None] < 5) & (slot[None, :] >= 36) & (slot[None, :] < 68)
+    dates = (MONDAY + np.arange(days)).astype("datetime64[s]")
+    start = dates[:, None] + (slot * 900).astype("timedelta64[s]")[None, :]
+    report = IntervalReport(
+        SOURCE,
+        "email",
+        15,
+        start.ravel(),
+        counts.ravel(),
+        agents=np.where(staffed, 4.0, 0.0).ravel(),
+    )
+    fit = fit_arrivals(report, rng=rng)
+    assert isinstance(fit.hours, FittedInput)
+    assert fit.hours.value == {
+        "open": "09:00",
+        "close": "17:00",
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+    }
+    # contacts still arrive at the weekend: those weekdays keep their volume
+    assert min(fit.weekday_factors.value) > 0.8
+    keys = [f.key for f in fit.inputs()]
+    assert keys[:3] == ["hours", "busyness_cv", "intraday_profile_minutes"]
+    minutes = fit.inputs()[2]
+    assert isinstance(minutes, FittedInput) and minutes.value == 15
+    assert len(fit.intraday_profile.value) == 1440 // 15
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=arrays(np.float64, (14, 24), elements=st.integers(0, 50).map(float)),
+    closed=st.sets(st.integers(0, 6), max_size=6),
+)
+def test_profile_sums_to_one_and_weekday_factors_average_one(
+    counts: np.ndarray, closed: set[int]
+) -> None:
+    counts[np.isin(np.arange(14) % 7, sorted(closed))] = 0.0
+    counts[np.arange(14) % 7 == min(set(range(7)) - closed), 10] += 1.0  # one weekday open
+    dates = (MONDAY + np.arange(14)).astype("datetime64[s]")
+    start = dates[:, None] + (np.arange(24) * 3600).astype("timedelta64[s]")[None, :]
+    report = IntervalReport(SOURCE, "phone", 60, start.ravel(), counts.ravel())
+    fit = fit_arrivals(report, rng=np.random.default_rng(0))
+    assert sum(fit.intraday_profile.value) == pytest.approx(1.0)
+    factors = np.array(fit.weekday_factors.value)
+    assert factors.mean() == pytest.approx(1.0)
+    assert np.all(factors[sorted(closed)] == 0.0)

@@ -21,6 +21,7 @@ from simroi.data.fit import FittedInput, normal_form
 from simroi.data.fit_arrivals import contacts_per_customer_per_year, fit_arrivals
 from simroi.data.fit_outcomes import fit_churn_multipliers, fit_fcr
 from simroi.data.fit_service import fit_handle_time, fit_patience
+from simroi.estimates import Z_ONE_SIDED_95
 from simroi.scenario.quantity import Quantity, as_distribution
 from simroi.scenario.rules import scenario_problems
 from simroi.scenario.spec import Scenario
@@ -61,16 +62,10 @@ def _fitted_phone() -> list[FittedInput]:
     resolved = rng.random(log.rows) < 0.7
     fcr = fit_fcr(_log("phone", np.arange(log.rows), log.outcome, resolved=resolved))
     fitted = [
-        arrivals.intraday_profile,
-        arrivals.weekday_factors,
-        arrivals.hours,
-        arrivals.busyness_cv,
+        *arrivals.inputs(),
         contacts_per_customer_per_year(arrivals.volume, 50_000, source=log.source, channel="phone"),
-        handle.mean,
-        handle.cv,
-        patience.patience_minutes,
-        patience.patience_dist,
-        patience.patience_shape,
+        *handle.inputs(),
+        *patience.inputs(),
         fcr,
     ]
     assert all(isinstance(f, FittedInput) for f in fitted)
@@ -88,11 +83,15 @@ def _fitted_churn() -> list[FittedInput]:
             "resolved_fast": (800, 0.5),  # below 1
         },
     )
-    return [c.multiplier for c in fit_churn_multipliers(data).classes if c.multiplier]  # type: ignore[misc]
+    fitted = fit_churn_multipliers(data).inputs()
+    assert all(isinstance(f, FittedInput) for f in fitted)
+    return fitted  # type: ignore[return-value]
 
 
 def test_every_fitted_phone_input_validates_as_a_scenario() -> None:
     fitted = _fitted_phone()
+    # hours, busyness, profile, weekdays, volume, handle mean and cv, patience x3, fcr
+    assert len({f.key for f in fitted}) == len(fitted) == 11
     scenario = _scenario({f.key: f.distribution for f in fitted}, {})
     assert scenario_problems(scenario, "fitted.toml", is_baseline=False) == []
     phone = scenario.channels["phone"]
@@ -113,15 +112,15 @@ def test_written_distributions_carry_the_fitted_interval() -> None:
     checked = 0
     for fit in [*_fitted_phone(), *_fitted_churn()]:
         form = fit.distribution
-        if not isinstance(form, dict) or "dist" not in form:
-            continue  # plain values: profiles, hours, families
+        if not fit.is_uncertain:
+            # plain settings: profiles, hours, families, a fixed shape or multiplier
+            assert not isinstance(form, dict) or "dist" not in form
+            continue
         low, high = fit.interval90
         if form["dist"] == "normal":
             # the parent normal's 5 and 95 % quantiles; the key's range may cut them, and the
             # note must then say so
-            p05, p95 = (
-                form["mean"] + z * form["sd"] for z in (-1.6448536269514722, 1.6448536269514722)
-            )
+            p05, p95 = (form["mean"] + z * form["sd"] for z in (-Z_ONE_SIDED_95, Z_ONE_SIDED_95))
             if low < form.get("low", -np.inf):
                 assert "truncated" in fit.note, fit.scenario_key
         else:
@@ -135,4 +134,4 @@ def test_written_distributions_carry_the_fitted_interval() -> None:
 def test_normal_form_matches_its_ends_and_respects_the_limits() -> None:
     form = normal_form(2.0, 4.0, (1e-6, np.inf))
     assert form["mean"] == 3.0 and form["low"] == 1e-6 and "high" not in form
-    assert form["sd"] == pytest.approx(1.0 / 1.6448536269514722)
+    assert form["sd"] == pytest.approx(1.0 / Z_ONE_SIDED_95)

@@ -94,7 +94,8 @@ def test_retry_share_counts_returns_on_any_channel_within_the_window() -> None:
     # failed contacts come back with probability 0.35, after 0 to 3 days, by email
     back = failed & (rng.random(n) < 0.35)
     later = arrived[back] + rng.uniform(60, 3 * DAY_S, back.sum()).astype(np.int64)
-    phone = _log("phone", arrived, outcome, customer_id=customer)
+    resolved = (outcome == ANSWERED) & (rng.random(n) < 0.7)
+    phone = _log("phone", arrived, outcome, resolved=resolved, customer_id=customer)
     email = _log("email", later, np.full(later.size, ANSWERED), customer_id=customer[back])
     fit = fit_retry_share(phone, [email])
     assert isinstance(fit, FittedInput)
@@ -102,6 +103,8 @@ def test_retry_share_counts_returns_on_any_channel_within_the_window() -> None:
     # only failed contacts at least 7 days before the data's end are counted
     end = max(arrived.max(), later.max())
     assert fit.n == int((failed & (arrived + 7 * DAY_S <= end)).sum())
+    # resolved contacts are never followed here: the background rate is 0
+    assert "after resolved contacts 0.0% come back" in fit.note
     # without the email log the returns are not seen
     alone = fit_retry_share(phone)
     assert isinstance(alone, FittedInput) and alone.value == 0.0

@@ -16,6 +16,7 @@ from simroi.data.fit_service import (
     fit_patience_intervals,
 )
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.estimates import Z_ONE_SIDED_95
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.shifts import QueueState, ShiftPattern
 
@@ -100,7 +101,7 @@ def test_patience_is_recovered_under_heavy_censoring_where_the_naive_mean_fails(
         hits += low <= PATIENCE_MIN <= high
         answered += fit.censored / (fit.censored + fit.abandoned) / RUNS
         # the naive estimate, the mean wait of those who abandoned, with its own 90 % interval
-        half = 1.645 * fit.naive_mean / math.sqrt(fit.abandoned)
+        half = Z_ONE_SIDED_95 * fit.naive_mean / math.sqrt(fit.abandoned)
         naive_hits += abs(fit.naive_mean - PATIENCE_MIN) <= half
     assert answered == pytest.approx(0.8, abs=0.01)
     assert COVERED[0] <= hits / RUNS <= COVERED[1]
@@ -133,7 +134,7 @@ def test_kaplan_meier_matches_the_true_survival_within_its_interval() -> None:
         i = np.searchsorted(fit.km_minutes, t, side="right") - 1
         truth = math.exp(-t / PATIENCE_MIN)
         # the 90 % Greenwood interval, widened to 3 of its standard errors (4 points tested)
-        se = (fit.km_high[i] - fit.km_low[i]) / (2 * 1.645)
+        se = (fit.km_high[i] - fit.km_low[i]) / (2 * Z_ONE_SIDED_95)
         assert abs(fit.km_survival[i] - truth) < 3 * se
 
 
@@ -146,33 +147,47 @@ def test_no_abandoned_contacts_leave_patience_unfitted() -> None:
     assert fit.abandoned == 0 and fit.censored > 0
 
 
-def _mz_report(rng: np.random.Generator, theta_per_min: float) -> IntervalReport:
-    """A day of 15-minute intervals of an M/M/n+M queue with a varying arrival rate, served by
-    the model's own FCFS engine, aggregated as an ACD would."""
+def _queue_days(
+    rng: np.random.Generator, theta_per_min: float, days: int
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Days of an M/M/10+M queue with a varying arrival rate, served by the model's own FCFS
+    engine (one day per trial column): for each day the arrival and service-start times (NaN:
+    abandoned) and the patience, in seconds."""
     agents, handle_s = 10, 240.0
     rate_per_s = np.repeat([0.030, 0.045, 0.050, 0.040], 8)  # 8 h in 15-minute steps
     edges = np.arange(rate_per_s.size + 1) * 900.0
-    counts = rng.poisson(rate_per_s * 900.0)
-    arrival = np.sort(
-        np.concatenate(
-            [rng.uniform(a, b, c) for a, b, c in zip(edges[:-1], edges[1:], counts, strict=True)]
+    counts = rng.poisson(rate_per_s * 900.0, size=(days, rate_per_s.size))
+    rows = int(counts.sum(axis=1).max())
+    arrival = np.full((rows, days), np.inf)
+    for d in range(days):
+        times = np.concatenate(
+            [rng.uniform(a, b, c) for a, b, c in zip(edges[:-1], edges[1:], counts[d], strict=True)]
         )
-    )
-    n = arrival.size
-    patience = rng.exponential(60.0 / theta_per_min, n)
+        arrival[: times.size, d] = np.sort(times)
+    present = np.isfinite(arrival)
+    arrival[~present] = edges[-1]  # padding after the last arrival: changes nothing
+    patience = rng.exponential(60.0 / theta_per_min, (rows, days))
     shifts = ShiftPattern.daily(agents, 0.0, 86_400.0)
     start, _ = serve_fcfs(
-        arrival[:, None],
-        rng.exponential(handle_s, n)[:, None],
-        patience[:, None],
-        np.ones((n, 1), dtype=bool),
+        arrival,
+        rng.exponential(handle_s, (rows, days)),
+        patience,
+        present,
         shifts,
-        QueueState.initial(shifts, 1),
+        QueueState.initial(shifts, days),
     )
-    start = start[:, 0]
+    return [
+        (arrival[present[:, d], d], start[present[:, d], d], patience[present[:, d], d])
+        for d in range(days)
+    ]
+
+
+def _mz_report(day: tuple[np.ndarray, np.ndarray, np.ndarray]) -> IntervalReport:
+    """A queue day aggregated into 15-minute intervals as an ACD reports them."""
+    arrival, start, _ = day
     answered = np.isfinite(start)
-    slot = np.minimum((arrival // 900).astype(int), rate_per_s.size - 1)
-    slots = rate_per_s.size
+    slots = 32
+    slot = np.minimum((arrival // 900).astype(int), slots - 1)
     n_answered = np.bincount(slot[answered], minlength=slots).astype(float)
     waited = np.bincount(slot[answered], (start - arrival)[answered], minlength=slots)
     with np.errstate(invalid="ignore"):
@@ -189,17 +204,39 @@ def _mz_report(rng: np.random.Generator, theta_per_min: float) -> IntervalReport
     )
 
 
+def test_patience_from_a_queue_days_log_covers_the_truth() -> None:
+    # the censoring of a real queue: most contacts answered at once, waits dependent in time
+    rng = np.random.default_rng(109)
+    hits = 0
+    runs = 100
+    for arrival, start, patience in _queue_days(rng, 1 / 2.0, runs):
+        abandoned = ~np.isfinite(start)
+        log = ContactLog(
+            SOURCE,
+            "phone",
+            arrival.astype("datetime64[s]"),
+            np.where(abandoned, ABANDONED, ANSWERED).astype(np.int8),
+            np.where(abandoned, patience, start - arrival),
+            np.full(arrival.size, np.nan),
+        )
+        fit = fit_patience(log, families=("exponential",))
+        assert isinstance(fit.patience_minutes, FittedInput)
+        hits += fit.patience_minutes.interval90[0] <= 2.0 <= fit.patience_minutes.interval90[1]
+    # 3 binomial standard errors of 0.9 at 100 runs
+    assert 0.81 <= hits / runs <= 0.99
+
+
 def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> None:
     rng = np.random.default_rng(108)
     theta = 1 / 2.0  # mean patience 2 minutes
     estimates, ses, abandoned = [], [], []
-    for _ in range(30):
-        report = _mz_report(rng, theta)
+    for day in _queue_days(rng, theta, 30):
+        report = _mz_report(day)
         fit = fit_patience_intervals(report)
         assert isinstance(fit, FittedInput)
         low, high = fit.interval90
         estimates.append(math.log(fit.value))
-        ses.append((math.log(high) - math.log(low)) / (2 * 1.645))
+        ses.append((math.log(high) - math.log(low)) / (2 * Z_ONE_SIDED_95))
         assert report.abandoned is not None
         abandoned.append(report.abandoned.sum() / report.offered.sum())
     assert np.mean(abandoned) == pytest.approx(0.15, abs=0.03)
