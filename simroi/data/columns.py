@@ -238,7 +238,14 @@ def resolve_header(
         index.setdefault(name, i)
     found: dict[str, tuple[int, ...]] = {}
     problems = Problems()
+    known = {c.name for kind in KINDS for c in kind.columns}
     for ours, theirs in columns.items():
+        if normalize_name(ours) not in known:
+            problems.line(
+                f"{file}: `columns` names {ours!r}, which is not a column simroi reads (one of "
+                f"{', '.join(sorted(known))})"
+            )
+            continue
         parts = [normalize_name(p) for p in theirs.split("+")]
         if len(parts) > 2 or any(p not in index for p in parts):
             problems.line(
