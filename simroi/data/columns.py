@@ -45,11 +45,11 @@ MAX_PROBLEMS = 20
 class Column:
     """One column of a kind of file: ``rule`` is how its values are read.
 
-    ``"time"`` a date-time; ``"count"`` a whole number ≥ 0; ``"seconds"`` a number ≥ 0 (empty:
-    NaN); ``"number"`` a number > 0 (``"positive"``) or any number (``"real"``); ``"bool"``
-    0/1/true/false/yes/no; ``"outcome"`` one of :data:`~simroi.data.frames.OUTCOMES`;
-    ``"text"`` any text. ``required``: a file of the kind must have the column; ``blank``: a
-    cell may be empty (a NaN number, a False boolean).
+    ``"time"`` a date-time; ``"count"`` a whole number ≥ 0; ``"nonnegative"`` a number ≥ 0;
+    ``"positive"`` a number > 0; ``"real"`` any number; ``"bool"`` 0/1/true/false/yes/no;
+    ``"outcome"`` one of :data:`~simroi.data.frames.OUTCOMES`; ``"text"`` any text.
+    ``required``: a file of the kind must have the column; ``blank``: a cell may be empty (read
+    as NaN, or False for a boolean).
     """
 
     name: str
@@ -84,9 +84,9 @@ KINDS: tuple[Kind, ...] = (
             Column("answered", "count"),
             Column("abandoned", "count"),
             Column("answered_within_sla", "count"),
-            Column("handle_seconds_mean", "seconds", blank=True),
-            Column("wait_seconds_mean", "seconds", blank=True),
-            Column("agents", "seconds", blank=True),
+            Column("handle_seconds_mean", "nonnegative", blank=True),
+            Column("wait_seconds_mean", "nonnegative", blank=True),
+            Column("agents", "nonnegative", blank=True),
         ),
     ),
     Kind(
@@ -96,8 +96,8 @@ KINDS: tuple[Kind, ...] = (
         (
             Column("arrived_at", "time", True),
             Column("outcome", "outcome", True),
-            Column("wait_seconds", "seconds", True),
-            Column("handle_seconds", "seconds", True, blank=True),
+            Column("wait_seconds", "nonnegative", True),
+            Column("handle_seconds", "nonnegative", True, blank=True),
             Column("channel", "text"),
             Column("resolved", "bool", blank=True),
             Column("public", "bool", blank=True),
@@ -140,7 +140,9 @@ class Problems:
         where = file if row is None else f"{file} row {row}"
         if column is not None:
             where += f", column {column}"
-        got = f" (got {value})" if value else " (got an empty cell)"
+        shown = value.replace("\r", "\\r").replace("\n", "\\n")
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        got = f" (got {shown})" if value else " (got an empty cell)"
         self.line(f"{where}: {rule}{got}")
 
     def line(self, text: str) -> None:

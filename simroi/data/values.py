@@ -132,7 +132,7 @@ def _column(
         flag(ok & empty, name, "must be a whole number ≥ 0")
         flag(ok & (numbers < 0), name, "must be a whole number ≥ 0")
         flag(ok & (numbers >= 0) & (numbers % 1 != 0), name, "must be a whole number")
-    elif rule == "seconds":
+    elif rule == "nonnegative":
         flag(ok & empty & ~col.blank, name, "must be a number ≥ 0")
         flag(ok & (numbers < 0), name, "must be ≥ 0")
     elif rule == "positive":

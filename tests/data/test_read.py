@@ -476,3 +476,11 @@ def test_customer_codes_do_not_depend_on_chunks(tmp_path: Path) -> None:
     for chunk in (1, 3, 100):
         log = read_data(path, chunk_rows=chunk).contacts["phone"]
         np.testing.assert_array_equal(log.customer_id, [0, 1, 0, 2, 3, 1, 2, 4])
+
+
+def test_a_value_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
+    text = CONTACTS + '2025-01-06 08:00,phone,"ans\nwered",3,100,1,0,c1\n'
+    path = write(tmp_path, "c.csv", text)
+    assert problems(path) == [
+        f"{path} row 2, column outcome: must be answered, abandoned or ignored (got ans\\nwered)"
+    ]
