@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simroi.data.frames import OUTCOMES
-from simroi.errors import DataFileError
+from simroi.errors import DataFileError, OptionError
 
 __all__ = [
     "KINDS",
@@ -33,6 +33,7 @@ __all__ = [
     "detect_kind",
     "normalize_name",
     "parse_bools",
+    "parse_column_map",
     "parse_numbers",
     "parse_outcomes",
 ]
@@ -154,6 +155,32 @@ class Problems:
         """Raise :class:`DataFileError` with every problem so far, if any."""
         if self.lines:
             raise DataFileError(self.lines)
+
+
+def parse_column_map(specs: str | Sequence[str]) -> dict[str, str]:
+    """Our names to the file's, from ``"interval_start=DateTime,offered=Calls"`` (or several
+    such strings: a repeated ``--columns``), for :func:`~simroi.data.read.read_data`'s
+    ``columns``.
+
+    Raises
+    ------
+    OptionError
+        A pair without ``=``, an empty name, or one of our names mapped twice.
+    """
+    pairs: dict[str, str] = {}
+    for spec in [specs] if isinstance(specs, str) else specs:
+        for item in spec.split(","):
+            ours, sep, theirs = item.partition("=")
+            ours, theirs = ours.strip(), theirs.strip()
+            if not sep or not ours or not theirs:
+                raise OptionError(
+                    f"`columns` takes OURS=THEIRS pairs separated by commas, e.g. "
+                    f"interval_start=DateTime,offered=Calls (got {item.strip()!r})"
+                )
+            if ours in pairs:
+                raise OptionError(f"`columns` maps {ours} twice ({pairs[ours]!r}, {theirs!r})")
+            pairs[ours] = theirs
+    return pairs
 
 
 def detect_kind(file: str, names: Sequence[str]) -> Kind:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simroi.data.columns import parse_column_map
 from simroi.data.frames import ABANDONED, ANSWERED, IGNORED
 from simroi.data.read import read_data
 from simroi.errors import DataFileError, InputFileError, OptionError
@@ -484,3 +485,18 @@ def test_a_value_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path} row 2, column outcome: must be answered, abandoned or ignored (got ans\\nwered)"
     ]
+
+
+def test_parse_column_map() -> None:
+    assert parse_column_map("interval_start=date+period, offered = Calls") == {
+        "interval_start": "date+period",
+        "offered": "Calls",
+    }
+    assert parse_column_map(["offered=Calls", "channel=Queue"]) == {
+        "offered": "Calls",
+        "channel": "Queue",
+    }
+    with pytest.raises(OptionError, match=r"takes OURS=THEIRS pairs .* \(got 'offered'\)"):
+        parse_column_map("offered")
+    with pytest.raises(OptionError, match="maps offered twice"):
+        parse_column_map("offered=a,offered=b")
