@@ -12,8 +12,9 @@ How the rows are made, per channel (every channel of the scenario):
   ``truth.json`` records the values drawn;
 - **arrivals**: day *d* (day 0 a Monday) gets Poisson(first contacts a day × weekday factor ×
   a gamma busyness with the channel's cv) contacts, spread over the day by the hour-of-day
-  profile (:mod:`simroi.model.calendar`), as the model's arrivals are; repeat contacts and
-  deflection are left out, so ``contacts_per_day`` in ``truth.json`` is the whole rate;
+  profile (:mod:`simroi.model.calendar`), as the model's arrivals are; repeat contacts,
+  deflection and events are left out, so ``contacts_per_day`` in ``truth.json`` is the whole
+  rate; times are naive local time without daylight saving;
 - **service**: handle times and patience from the model's draws (:mod:`simroi.model.draws`),
   staffing from the channel's agents, schedule or staffing rule (the rule sized to the forecast
   of ``contacts_per_day``, :class:`simroi.model.staffing.RuleStaffing`), all days through

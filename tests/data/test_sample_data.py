@@ -160,3 +160,18 @@ def test_churn_matches_the_truth(sample: SampleData, data: DataSet) -> None:
         assert events > 50
         assert abs(events / exposure - rate) < 3 * math.sqrt(events) / exposure, label
     assert (got.experience == "none").mean() == pytest.approx(0.5)
+
+
+def test_small_chunks_read_the_same(folder: Path, data: DataSet) -> None:
+    names = [folder / n for n in ("intervals.csv", "contacts.csv", "customers.csv")]
+    small = read_data(names, chunk_rows=997)
+    frames = [
+        *((small.intervals[c], data.intervals[c]) for c in data.intervals),
+        *((small.contacts[c], data.contacts[c]) for c in data.contacts),
+        (small.customers, data.customers),
+    ]
+    for a, b in frames:
+        for key, value in vars(b).items():
+            if isinstance(value, np.ndarray):
+                np.testing.assert_array_equal(getattr(a, key), value, err_msg=key)
+    assert small.sources == data.sources
