@@ -313,22 +313,14 @@ def _fit_channel(
     arrivals = None
     if report is not None:
         arrivals = fit_arrivals(report, rng=streams.rng("busyness", channel))
-        profile = arrivals.intraday_profile
-        minutes = FittedInput(
-            "intraday_profile_minutes", arrivals.intraday_profile_minutes, (0.0, 0.0),
-            arrivals.intraday_profile_minutes, "the data's interval length", profile.n,
-            profile.source, channel=channel,
-        )  # fmt: skip
-        out.add(profile, minutes, arrivals.weekday_factors, arrivals.busyness_cv)
-        hours = arrivals.hours
-        if spec.kind == "deferrable" and report.agents is None:
-            reason = (
-                "not fitted: a deferrable channel's hours are when agents work, and the data "
-                "has no agents column (contacts arrive around the clock)"
-            )
-            out.add(Unfitted("hours", reason, report.source, channel))
-        else:
-            out.add(hours)
+        for fit in arrivals.inputs():
+            if fit.key == "hours" and spec.kind == "deferrable" and report.agents is None:
+                reason = (
+                    "not fitted: a deferrable channel's hours are when agents work, and the "
+                    "data has no agents column (contacts arrive around the clock)"
+                )
+                fit = Unfitted("hours", reason, report.source, channel)
+            out.add(fit)
     handle = fit_handle_time(log) if log is not None else None
     if handle is None or isinstance(handle.mean, Unfitted):
         handle = fit_handle_time_intervals(report) if report is not None else handle
@@ -338,7 +330,7 @@ def _fit_channel(
     if spec.kind == "realtime":
         if log is not None:
             patience = fit_patience(log)
-            out.add(patience.patience_minutes, patience.patience_dist, patience.patience_shape)
+            out.add(*patience.inputs())
         elif report is not None:
             out.add(fit_patience_intervals(report))
     if log is not None:

@@ -89,8 +89,8 @@ def _value_text(fit: FittedInput, minutes: int) -> str:
 
 def _interval(fit: FittedInput) -> str:
     low, high = fit.interval90
-    if low == high:
-        return "—"
+    if not (math.isfinite(low) and math.isfinite(high)) or low == high:
+        return "—"  # a plain setting: no interval
     return interval_text(_number(fit.key, low), _number(fit.key, high))
 
 
@@ -158,6 +158,12 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
                 console.print(line, markup=False, highlight=False, style="dim")
     if result.churn is not None:
         console.print(_churn_table(result.churn))
+        for fit in result.fitted:
+            # After the caveat and the counts (both shown above): what the writing changed.
+            extra = fit.note.split("; ")[2:] if fit.channel is None else []
+            if extra:
+                console.print(f"  {fit.key}: {'; '.join(extra)}", markup=False,
+                              highlight=False, style="dim")  # fmt: skip
         console.print(
             f"Churn multipliers are {result.churn.note}. They say how customers with each "
             "experience churned, not how much changing the experience would change churn.",
@@ -185,20 +191,6 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
         markup=False,
         highlight=False,
     )
-
-
-def _columns(values: Sequence[str]) -> dict[str, str]:
-    """``--columns interval_start=DateTime,offered=Calls`` (repeatable) as a mapping."""
-    mapping = {}
-    for value in values:
-        for part in filter(None, (p.strip() for p in value.split(","))):
-            ours, sep, theirs = part.partition("=")
-            if not sep or not ours.strip() or not theirs.strip():
-                raise click.BadParameter(
-                    f"expected OURS=THEIRS (got {part!r})", param_hint="--columns"
-                )
-            mapping[ours.strip()] = theirs.strip()
-    return mapping
 
 
 @click.command(name="calibrate")
@@ -306,6 +298,7 @@ def calibrate_command(
     from pathlib import Path
 
     from simroi.analysis.calibration import calibrate
+    from simroi.data.columns import parse_column_map
     from simroi.data.read import read_data
     from simroi.errors import OutputError
     from simroi.exports.calibration_plots import write_calibration_plots
@@ -321,7 +314,7 @@ def calibrate_command(
         check_writable(str(Path(plots) / "calibration.png"))
     dataset = read_data(
         [Path(p) for p in data],
-        columns=_columns(columns) or None,
+        columns=parse_column_map(columns) if columns else None,
         channel=channel,
         delimiter=delimiter,
         interval_minutes=interval_minutes,
