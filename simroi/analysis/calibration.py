@@ -501,6 +501,13 @@ def calibrate(
             ScenarioEdit("customers.active_customers", customers, "given with --customers")
         )
         notes.insert(0, f"customers: {customers:,} (given); contact rates are per customer")
+        unseen = [c for c in scenario.channels if c not in arrivals]
+        if unseen:
+            notes.insert(
+                1,
+                f"{', '.join(unseen)}: no arrivals in the data; the scenario's contacts per "
+                f"customer stay, so the volume follows the {customers:,} customers",
+            )
     elif arrivals:
         notes.insert(
             0,

@@ -163,6 +163,8 @@ def test_without_customers_the_rates_are_against_the_scenario_count(
     assert per_day[0] == pytest.approx(per_day[1], rel=1e-5)
     assert given.written.loaded.program.customers.active_customers == round(plain.customers)
     assert any("given" in n for n in given.notes)
+    # Channels without data keep their rate per customer: their volume follows the count.
+    assert any(n.startswith("email, social: no arrivals") for n in given.notes)
 
 
 def result_base_customers() -> Any:

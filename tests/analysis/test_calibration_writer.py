@@ -206,3 +206,15 @@ def test_a_truncation_far_in_the_tail_still_loads(tmp_path: Path) -> None:
     value = written.loaded.program.channels["phone"].patience_minutes
     assert isinstance(value, Normal)
     assert float(value.ppf([0.0])[0]) > 1e-6 and value.mean() == pytest.approx(3.07448)
+
+
+def test_a_five_minute_profile_is_written_and_loads(tmp_path: Path) -> None:
+    profile = [0.0] * 96 + [1.0 / 144] * 144 + [0.0] * 48  # 08:00-20:00 in 5-minute steps
+    edits = [
+        ScenarioEdit("channels.phone.intraday_profile_minutes", 5, "calls.csv; interval length"),
+        ScenarioEdit("channels.phone.intraday_profile", profile, "calls.csv; mean shares"),
+    ]
+    written = write_calibrated_scenario(None, edits, tmp_path / "out.toml")
+    phone = written.loaded.program.channels["phone"]
+    assert phone.intraday_profile_minutes == 5
+    assert phone.intraday_profile == pytest.approx(profile, rel=1e-5)
