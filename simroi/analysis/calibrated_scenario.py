@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import tomlkit
 from tomlkit.items import AoT, Item, Table
@@ -175,7 +175,14 @@ def _set(table: Table | Any, key: str, item: Item) -> None:
     """Set ``key`` in ``table``: in place where it exists, else after the table's last key (so
     that a comment block introducing a later sub-table stays above that sub-table)."""
     if key in table:
+        comment = item.trivia.comment
         table[key] = item
+        # tomlkit hands the old value's comment (``# ASSUMPTION: ...``) to its replacement; it
+        # described the assumption the fit replaces, so the new value keeps only its own.
+        replaced = cast(Item, table.item(key) if isinstance(table, Table) else table[key])
+        replaced.trivia.comment = comment
+        if not comment:
+            replaced.trivia.comment_ws = ""
         return
     container = table.value if isinstance(table, Table) else table
     body = container.body

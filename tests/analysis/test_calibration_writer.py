@@ -81,6 +81,8 @@ def test_every_comment_of_the_base_survives(tmp_path: Path) -> None:
     edits = [
         ScenarioEdit("channels.phone.handle_time_minutes", HANDLE, SOURCE),
         ScenarioEdit("channels.social.weekday_factors", [1.0] * 7, "posts.csv; means"),
+        ScenarioEdit("channels.phone.handle_time_cv", {"dist": "normal", "mean": 0.9, "sd": 0.02,
+                                                        "low": 0.01, "high": 10}, "calls.csv"),
         ScenarioEdit("channels.social.busyness_cv", {"dist": "normal", "mean": 0.1, "sd": 0.02,
                                                       "low": 0.0, "high": 2.0}, "posts.csv"),
     ]  # fmt: skip
@@ -90,10 +92,14 @@ def test_every_comment_of_the_base_survives(tmp_path: Path) -> None:
     replaced = {
         line.split("#", 1)[1].strip()
         for line in base.splitlines()
-        if line.startswith(("handle_time_minutes", "busyness_cv")) and "#" in line.split("}")[-1]
+        if line.startswith(("handle_time_minutes", "handle_time_cv", "busyness_cv"))
+        and "#" in line.split("}")[-1]
     }
     kept = [c for c in _comments(base) if c.lstrip("# ") not in replaced]
     assert all(c in written for c in kept)
+    # A replaced value does not keep the comment of the assumption it replaces.
+    (line,) = [ln for ln in written.splitlines() if ln.startswith("handle_time_cv = { dist")]
+    assert line.endswith("}") and "ASSUMPTION" not in line
     assert written.startswith("# Calibrated from calls.csv\n#\n")
     # A key the base lacks goes after the channel's last key, above the comment block that
     # introduces [[channels.social.response_value]].
