@@ -40,7 +40,7 @@ def _arrival_times(u: np.ndarray, spec: ChannelSpec) -> np.ndarray:
     return np.interp(u, cdf, seconds)
 
 
-def _spec_toml(values: list[float]) -> str:
+def _toml_list(values: list[float]) -> str:
     return "[" + ", ".join(repr(float(v)) for v in values) + "]"
 
 
@@ -136,7 +136,7 @@ def test_an_evenly_split_default_profile_gives_the_same_run() -> None:
             overrides=[
                 *SHORT,
                 "channels.phone.intraday_profile_minutes=5",
-                f"channels.phone.intraday_profile={_spec_toml(fine)}",
+                f"channels.phone.intraday_profile={_toml_list(fine)}",
             ]
         ),
         options,
@@ -218,7 +218,7 @@ def test_engines_agree_on_a_fine_profile() -> None:
     overrides = [
         *SHORT,
         "channels.phone.intraday_profile_minutes=5",
-        f"channels.phone.intraday_profile={_spec_toml(_peaked_profile())}",
+        f"channels.phone.intraday_profile={_toml_list(_peaked_profile())}",
     ]
     results = [
         run(
