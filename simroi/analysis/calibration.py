@@ -432,7 +432,8 @@ def _volumes(
             f"and retries (FCR {setting(c, 'fcr'):.2f}, retry share "
             f"{setting(c, 'retry_share'):.2f}) itself"
         )
-        out.fitted.append(replace(rate, note=note))
+        method = f"{rate.method}; times {share:.3f}, the first contacts (the model adds repeats)"
+        out.fitted.append(replace(rate, method=method, note=note))
     return shares
 
 
