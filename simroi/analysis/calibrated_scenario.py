@@ -330,6 +330,7 @@ def write_calibrated_scenario(
     out: str | Path,
     *,
     header: Sequence[str] = (),
+    name: str | None = None,
 ) -> WrittenScenario:
     """Write ``base`` with ``edits`` applied to ``out``, validated, atomically.
 
@@ -344,6 +345,8 @@ def write_calibrated_scenario(
         The file to write; its folder must exist.
     header : sequence of str
         Comment lines put at the top of the file (without ``#``).
+    name : str, optional
+        A new ``scenario.name`` (results carry it, so a calibrated run is told from the base's).
 
     Raises
     ------
@@ -375,6 +378,8 @@ def write_calibrated_scenario(
             if overridden is not None and parts[-1] in overridden:
                 _set(overridden, parts[-1], _item(edit.value, edit.source))
                 baseline_keys.append(edit.key)
+    if name is not None:
+        _set(_table_at(doc, ["scenario"], create=True), "name", tomlkit.item(name))
     unlinked = _unlink(doc, {edit.key for edit in edits})
     baseline_file = None
     meta = doc.get("scenario")

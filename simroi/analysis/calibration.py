@@ -521,7 +521,8 @@ def calibrate(
         f'on the base scenario {loaded.source}. Fitted keys carry source = "<file>, <rows>,',
         "<dates>; <method>; n=<n>\" (or a comment after them); everything else is the base's.",
     ]
-    written = write_calibrated_scenario(into, edits, out, header=header)
+    name = f"{scenario.scenario.name} calibrated"
+    written = write_calibrated_scenario(into, edits, out, header=header, name=name)
     notes += [
         f"{key}: the baseline overrides it; the fitted value is written there too"
         for key in written.baseline_keys

@@ -53,8 +53,11 @@ def test_fitted_keys_carry_their_source_and_the_file_loads(tmp_path: Path) -> No
             "calls.csv; first to last interval",
         ),
     ]
-    written = write_calibrated_scenario(None, edits, out)
+    written = write_calibrated_scenario(None, edits, out, name="default calibrated")
 
+    assert written.loaded.name == "default calibrated"
+    assert written.loaded.baseline is not None
+    assert written.loaded.baseline.scenario.name == "default baseline"
     phone = written.loaded.program.channels["phone"]
     assert isinstance(phone.handle_time_minutes, Normal)
     assert phone.handle_time_minutes.mean() == pytest.approx(6.2, rel=1e-3)
