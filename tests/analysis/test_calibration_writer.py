@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import tomlkit
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simroi.analysis.calibrated_scenario import (
@@ -227,3 +227,28 @@ def test_a_five_minute_profile_is_written_and_loads(tmp_path: Path) -> None:
     phone = written.loaded.program.channels["phone"]
     assert phone.intraday_profile_minutes == 5
     assert phone.intraday_profile == pytest.approx(profile, rel=1e-5)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    mean=st.floats(min_value=0.02, max_value=0.98),
+    rel_sd=st.floats(min_value=1e-4, max_value=0.2),
+    minutes=st.floats(min_value=0.05, max_value=600.0),
+    rel_se=st.floats(min_value=1e-5, max_value=0.3),
+)
+def test_fitted_forms_read_back_as_written(
+    tmp_path_factory: pytest.TempPathFactory, mean: float, rel_sd: float, minutes: float,
+    rel_se: float,
+) -> None:  # fmt: skip
+    sd = rel_sd * math.sqrt(mean * (1 - mean))  # below the largest sd a beta of this mean has
+    handle = {"dist": "normal", "mean": minutes, "sd": minutes * rel_se, "low": 1e-6}
+    edits = [
+        ScenarioEdit("channels.email.fcr", {"dist": "beta", "mean": mean, "sd": sd}, "a.csv"),
+        ScenarioEdit("channels.email.handle_time_minutes", handle, "a.csv"),
+    ]
+    out = tmp_path_factory.mktemp("forms") / "out.toml"
+    email = write_calibrated_scenario(None, edits, out).loaded.program.channels["email"]
+    assert email.fcr.mean() == pytest.approx(mean, rel=1e-5)
+    # The parent normal's mean (the truncated one's moves when the truncation bites).
+    assert isinstance(email.handle_time_minutes, Normal)
+    assert email.handle_time_minutes.mean_value == pytest.approx(minutes, rel=1e-5)
