@@ -146,8 +146,8 @@ def _churn_table(churn: ChurnFit) -> Table:
 def render_calibration(console: Console, result: CalibrationResult) -> None:
     """Print the fit report of ``result`` on ``console``."""
     console.print(
-        f"Calibrated [bold]{result.written.loaded.name}[/bold] from "
-        f"{', '.join(s.describe() for s in result.sources)}",
+        f"[bold]{result.written.loaded.name}[/bold]: fitted to "
+        f"{'; '.join(s.describe() for s in result.sources)}",
         highlight=False,
     )
     for channel in result.written.loaded.program.channels:
