@@ -1,0 +1,136 @@
+"""Calendar days simulated as the model simulates a day (simroi.model.day)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simroi.model.calendar import weekday_factors
+from simroi.model.day import WARMUP_DAYS, DayRoster, simulate_days
+from simroi.randomness import Streams
+from simroi.scenario.load import load_scenario
+
+#: A small brand with a fixed phone team of 2 from 08:00 to 20:00 (no staffing rule).
+SMALL = (
+    "customers.active_customers=60000",
+    'channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 2 }]',
+    "channels.email.agents=1",
+)
+#: Volume without epistemic spread or repeats: only the day's busyness and Poisson counts vary.
+FIXED_VOLUME = (
+    *SMALL,
+    "channels.phone.contacts_per_customer_per_year=0.5",
+    "channels.phone.busyness_cv=0.2",
+    "channels.phone.fcr=1.0",
+    "channels.phone.retry_share=0.0",
+    "channels.email.fcr=1.0",
+    "channels.email.retry_share=0.0",
+    "channels.social.fcr=1.0",
+    "channels.social.retry_share=0.0",
+)
+
+
+def test_offered_is_poisson_with_gamma_busyness_at_the_weekday_rate() -> None:
+    """A day's offered contacts: mean customers × rate / 365.25 × weekday factor, variance
+    λ + (λ cv)² (Poisson mixed over a gamma busyness of mean 1 and cv 0.2), every weekday."""
+    program = load_scenario(overrides=FIXED_VOLUME).program
+    days = np.arange(7, 21)  # two weeks, Monday first
+    trials = 600
+    out = simulate_days(program, {"phone": days}, trials=trials, streams=Streams(3, 0))
+    offered = out["phone"].offered
+    factors = weekday_factors(program.channels["phone"])
+    for j, day in enumerate(days):
+        lam = 60_000 * 0.5 / 365.25 * factors[day % 7]
+        var = lam + (lam * 0.2) ** 2
+        se_mean = math.sqrt(var / trials)
+        assert abs(offered[j].mean() - lam) < 4 * se_mean, (day, offered[j].mean(), lam)
+        # The sample variance's s.e. for a near-normal count: var × sqrt(2 / (n − 1)).
+        se_var = var * math.sqrt(2 / (trials - 1))
+        assert abs(offered[j].var(ddof=1) - var) < 4 * se_var, (day, offered[j].var(), var)
+
+
+def test_observed_agents_equal_to_the_scenario_team_give_the_scenario_days() -> None:
+    """A roster that says what the scenario's team says (2 agents, 08:00–20:00, every day) gives
+    the same days: the same streams, the same spans, only carried on another kind of pattern."""
+    program = load_scenario(overrides=SMALL).program
+    days = np.arange(7, 14)
+    starts = np.arange(8 * 3600.0, 20 * 3600.0, 1800.0)
+    roster = DayRoster(starts, starts + 1800.0, np.full(starts.size, 2))
+    streams = Streams(11, 0)
+    own = simulate_days(program, {"phone": days}, trials=40, streams=streams)["phone"]
+    given = simulate_days(
+        program,
+        {"phone": days},
+        trials=40,
+        streams=streams,
+        rosters={"phone": dict.fromkeys(days.tolist(), roster)},
+    )["phone"]
+    for field in ("offered", "answered", "unanswered", "within_sla"):
+        np.testing.assert_array_equal(getattr(given, field), getattr(own, field))
+    np.testing.assert_allclose(given.wait_sum_s, own.wait_sum_s, rtol=1e-9)
+
+
+def test_more_observed_agents_answer_more_within_the_threshold() -> None:
+    """Under common random numbers, 4 agents on queue answer at least as many calls in 20 s as 2
+    on every day and trial, and more on average."""
+    program = load_scenario(overrides=SMALL).program
+    days = np.arange(7, 14)
+    starts = np.arange(8 * 3600.0, 20 * 3600.0, 3600.0)
+
+    def team(agents: int) -> dict[int, DayRoster]:
+        roster = DayRoster(starts, starts + 3600.0, np.full(starts.size, agents))
+        return dict.fromkeys(days.tolist(), roster)
+
+    streams = Streams(5, 0)
+    two, four = (
+        simulate_days(
+            program, {"phone": days}, trials=60, streams=streams, rosters={"phone": team(n)}
+        )["phone"].metrics("realtime")["service_level"]
+        for n in (2, 4)
+    )
+    assert (four >= two - 1e-12).mean() > 0.99
+    assert four.mean() > two.mean() + 0.05
+
+
+def test_a_deferrable_backlog_carries_into_the_next_day() -> None:
+    """An email desk with nobody on queue on Monday answers Monday's emails on Tuesday: Tuesday
+    answers more than it is offered, Monday answers none, and nothing is lost."""
+    program = load_scenario(overrides=SMALL).program
+    days = np.arange(WARMUP_DAYS, WARMUP_DAYS + 3)  # Monday to Wednesday
+    starts = np.array([8 * 3600.0])
+    staffed = DayRoster(starts, starts + 10 * 3600.0, np.array([4]))
+    empty = DayRoster(starts, starts + 10 * 3600.0, np.array([0]))
+    rosters = {int(d): staffed for d in range(WARMUP_DAYS + 7)}
+    rosters[WARMUP_DAYS] = empty
+    out = simulate_days(
+        program, {"email": days}, trials=30, streams=Streams(2, 0), rosters={"email": rosters}
+    )["email"]
+    assert (out.answered[0] == 0).all()
+    assert (out.answered[1] > out.offered[1]).all()
+
+
+def test_same_streams_give_the_same_days_and_another_block_other_days() -> None:
+    program = load_scenario(overrides=SMALL).program
+    days = {"phone": np.arange(7, 10), "social": np.arange(7, 10)}
+    a = simulate_days(program, days, trials=20, streams=Streams(9, 0))
+    b = simulate_days(program, days, trials=20, streams=Streams(9, 0))
+    c = simulate_days(program, days, trials=20, streams=Streams(9, 1))
+    for channel in days:
+        np.testing.assert_array_equal(a[channel].offered, b[channel].offered)
+        np.testing.assert_array_equal(a[channel].wait_sum_s, b[channel].wait_sum_s)
+        assert not np.array_equal(a[channel].offered, c[channel].offered)
+
+
+def test_a_deferrable_channel_needs_room_for_its_warm_up() -> None:
+    program = load_scenario(overrides=SMALL).program
+    with pytest.raises(ValueError, match="day 7 or later"):
+        simulate_days(program, {"email": np.arange(3, 5)}, trials=2, streams=Streams(1, 0))
+
+
+def test_a_roster_must_be_sorted_disjoint_and_within_the_day() -> None:
+    with pytest.raises(ValueError, match="within one day"):
+        DayRoster(np.array([0.0, 100.0]), np.array([200.0, 300.0]), np.array([1, 1]))
+    with pytest.raises(ValueError, match="≥ 0"):
+        DayRoster(np.array([0.0]), np.array([60.0]), np.array([-1]))
