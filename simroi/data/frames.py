@@ -23,6 +23,7 @@ the rows and the dates behind it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ __all__ = [
     "OUTCOMES",
     "ContactLog",
     "CustomerOutcomes",
+    "DataSet",
     "DataSource",
     "IntervalReport",
 ]
@@ -51,6 +53,8 @@ class DataSource:
 
     ``rows`` is the count of data rows read for this value (after the header); ``first`` and
     ``last`` are the earliest and latest time in them (``None`` for files without times).
+    ``also`` names further files the rows came from, when one channel's rows were spread over
+    several files (``path`` is the first of them).
     """
 
     path: Path
@@ -58,10 +62,12 @@ class DataSource:
     rows: int
     first: np.datetime64 | None = None
     last: np.datetime64 | None = None
+    also: tuple[Path, ...] = ()
 
     def describe(self) -> str:
         """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30``."""
-        text = f"{self.path.name}, {self.rows:,} rows"
+        names = " + ".join(p.name for p in (self.path, *self.also))
+        text = f"{names}, {self.rows:,} rows"
         if self.first is not None and self.last is not None:
             text += f", {str(self.first)[:10]} to {str(self.last)[:10]}"
         return text
@@ -144,3 +150,24 @@ class CustomerOutcomes:
     @property
     def rows(self) -> int:
         return int(self.customer_id.shape[0])
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """Everything read from a set of data files (:func:`simroi.data.read.read_data`).
+
+    ``intervals`` and ``contacts`` map a channel name (lower case, as in the files or as given)
+    to its rows, all files of that kind and channel joined in time order; ``customers`` is the
+    customer outcomes of every such file joined, or ``None``; ``sources`` one entry per file
+    read, in the order given.
+    """
+
+    intervals: Mapping[str, IntervalReport]
+    contacts: Mapping[str, ContactLog]
+    customers: CustomerOutcomes | None
+    sources: tuple[DataSource, ...]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Every channel with interval rows or contacts, sorted."""
+        return tuple(sorted({*self.intervals, *self.contacts}))

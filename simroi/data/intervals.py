@@ -1,0 +1,140 @@
+"""One channel's interval starts: their length, and the rules a regular series keeps.
+
+See :mod:`simroi.data.read` for the rules and how daylight saving shows up in naive local time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from simroi.data.columns import Problems
+
+__all__ = ["check_intervals"]
+
+#: Interval lengths an interval report may have, minutes.
+LENGTHS = (5, 10, 15, 30, 60)
+#: Rows a day needs before its own most common step is read as its interval length.
+_DAY_ROWS = 4
+
+
+def check_intervals(
+    channel: str,
+    start: np.ndarray,
+    row: np.ndarray,
+    file: np.ndarray,
+    names: list[str],
+    minutes: int | None,
+    problems: Problems,
+) -> int:
+    """Check one channel's interval starts and return its interval length, minutes.
+
+    Parameters
+    ----------
+    channel : str
+        For messages.
+    start : ndarray of datetime64[s], shape (n,)
+        Sorted interval starts (NaT for unreadable ones, already reported).
+    row, file : ndarray of int, shape (n,)
+        Each start's spreadsheet row and index into ``names`` (the files read).
+    minutes : int or None
+        The given interval length; None: the most common step between starts.
+    problems : Problems
+        Where broken rules go: duplicate starts, a step that is not a whole number of
+        intervals, starts off the interval grid, and (length detected, not given) a day of
+        rows all one longer step apart.
+    """
+    ok = ~np.isnat(start)
+    start, row, file = start[ok], row[ok], file[ok]
+    seconds = start.astype(np.int64)
+    step = np.diff(seconds)
+
+    def where(i: int) -> str:
+        return f"{names[int(file[i])]} row {int(row[i])}"
+
+    def value(i: int) -> str:
+        return str(start[i]).replace("T", " ")
+
+    for i in np.flatnonzero(step == 0)[:10].tolist():
+        problems.line(
+            f"{where(i + 1)}, column interval_start: a second row for channel {channel}'s "
+            f"interval at {value(i + 1)} (the first is {where(i)}; one row per channel and "
+            "interval — a repeated hour when daylight saving ends reads so: export in UTC or "
+            "standard time)"
+        )
+    moves = step[step > 0]
+    detected_here = minutes is None
+    if minutes is None:
+        if moves.size == 0:
+            problems.line(
+                f"{where(0) if start.size else names[0]}: channel {channel} has "
+                f"{start.size} interval row(s): too few to tell the interval length; give "
+                "`interval_minutes`"
+            )
+            return LENGTHS[0]
+        values, counts = np.unique(moves, return_counts=True)
+        detected = int(values[np.argmax(counts)])
+        if detected % 60 or detected // 60 not in LENGTHS:
+            i = int(np.flatnonzero(step == detected)[0]) + 1
+            problems.line(
+                f"{where(i)}, column interval_start: channel {channel}'s starts are most often "
+                f"{detected / 60:g} minutes apart; an interval must be 5, 10, 15, 30 or 60 "
+                "minutes (give `interval_minutes` if the data has gaps)"
+            )
+            return LENGTHS[0]
+        minutes = detected // 60
+    size = minutes * 60
+    for i in np.flatnonzero((step > 0) & (step % size != 0))[:10].tolist():
+        problems.add(
+            names[int(file[i + 1])],
+            int(row[i + 1]),
+            "interval_start",
+            f"the interval length changes: {(step[i]) / 60:g} minutes after the previous "
+            f"start, channel {channel}'s intervals are {minutes} minutes",
+            value(i + 1),
+        )
+    day = seconds // 86_400
+    off = (seconds - day * 86_400) % size != 0
+    for i in np.flatnonzero(off)[:10].tolist():
+        problems.add(
+            names[int(file[i])],
+            int(row[i]),
+            "interval_start",
+            f"not on the {minutes}-minute grid of channel {channel}'s intervals",
+            value(i),
+        )
+    if detected_here:
+        _check_days(channel, day, step, size, minutes, where, value, problems)
+    return minutes
+
+
+def _check_days(
+    channel: str,
+    day: np.ndarray,
+    step: np.ndarray,
+    size: int,
+    minutes: int,
+    where: Callable[[int], str],
+    value: Callable[[int], str],
+    problems: Problems,
+) -> None:
+    """A day of rows all one longer step apart switched to longer intervals (5-minute rows,
+    then 15-minute ones). Rows left out for quiet intervals leave uneven steps and pass."""
+    same_day = day[1:] == day[:-1]
+    inner = np.flatnonzero(same_day & (step > 0))
+    if inner.size == 0:
+        return
+    days, first = np.unique(day[inner + 1], return_index=True)
+    bounds = [*first.tolist(), inner.size]
+    for k in range(days.size):
+        idx = inner[bounds[k] : bounds[k + 1]]
+        longer = int(step[idx[0]])
+        if idx.size < _DAY_ROWS - 1 or longer == size or (step[idx] != longer).any():
+            continue
+        i = int(idx[0]) + 1
+        problems.line(
+            f"{where(i)}, column interval_start: the interval length changes: channel "
+            f"{channel}'s intervals are {minutes} minutes, but on {value(i)[:10]} its rows "
+            f"are {longer / 60:g} minutes apart (got {value(i)})"
+        )

@@ -1,0 +1,402 @@
+"""Read users' data files — interval reports, contact logs, customer outcomes — into frames.
+
+:func:`read_data` takes any number of files of the three kinds (:mod:`simroi.data.frames`), tells
+each file's kind from its header (:mod:`simroi.data.columns`), its delimiter from its first lines
+(comma, semicolon, tab or pipe) and its date format from its first rows
+(:mod:`simroi.data.dates`), and streams it in chunks of rows, each converted to numpy arrays at
+once, so a file of ten million contacts is read in a few hundred MB.
+
+Rules, each broken one reported on one line naming file, row, column, rule and value (rows as a
+spreadsheet numbers them: the header is row 1), up to :data:`~simroi.data.columns.MAX_PROBLEMS`:
+
+- counts (``offered``, ``answered``, ``abandoned``, ``answered_within_sla``) are whole numbers
+  ≥ 0; ``answered ≤ offered``, ``answered + abandoned ≤ offered``, ``answered_within_sla ≤
+  answered``; times, waits, handle times and agents are ≥ 0; ``months_observed`` > 0;
+- ``outcome`` is answered, abandoned or ignored; booleans are 0/1/true/false/yes/no;
+- an answered contact has a ``handle_seconds`` (other contacts' handle times are read as NaN);
+- the interval length of a channel is the most common step between its starts (or
+  ``interval_minutes``), one of 5, 10, 15, 30 or 60 minutes; every start lies a whole number of
+  intervals after the previous one, on the interval grid of the clock, so closed hours and quiet
+  intervals may be left out; a day of four or more rows all one longer step apart is a change
+  of length (5-minute rows, then 15-minute ones): an error, unless ``interval_minutes`` was
+  given;
+- a channel has one row per interval: a second row for the same start, in one file or across
+  files, is a duplicate.
+
+Daylight saving. Times are naive local time, as contact-centre exports write them. On the
+spring-forward day the skipped hour has no rows: that is a gap of whole intervals and reads as
+closed hours, not an error. On the fall-back day the repeated hour's intervals come twice: they
+are duplicates, and the message says so; export in UTC or standard time, or sum the repeated hour.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simroi.data.columns import Kind, Problems, resolve_header
+from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
+from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
+from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
+from simroi.data.intervals import LENGTHS as INTERVAL_MINUTES
+from simroi.data.intervals import check_intervals
+from simroi.data.values import convert_chunk
+from simroi.errors import DataFileError, InputFileError, OptionError
+
+__all__ = ["CHUNK_ROWS", "DELIMITERS", "INTERVAL_MINUTES", "read_data"]
+
+#: Rows converted to arrays at once.
+CHUNK_ROWS = 100_000
+_SAMPLE_LINES = 50
+
+
+def read_data(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    columns: Mapping[str, str] | None = None,
+    channel: str | None = None,
+    delimiter: str | None = None,
+    interval_minutes: int | None = None,
+    date_format: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> DataSet:
+    """Read data files into one :class:`~simroi.data.frames.DataSet`.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+        Interval reports, contact logs and customer outcomes, in any mix and order. Files of one
+        kind and channel are joined in time order.
+    columns : mapping, optional
+        Our column names to the files' (``{"interval_start": "DateTime", "offered": "Calls"}``;
+        ``"date+period"`` joins a date and a time column). Applies to every file.
+    channel : str, optional
+        The channel of files without a ``channel`` column (a file with one keeps its own).
+    delimiter : str, optional
+        One character; default: detected from the first lines (comma, semicolon, tab, pipe).
+    interval_minutes : int, optional
+        The interval length of interval reports (5, 10, 15, 30 or 60); default: detected.
+    date_format : str, optional
+        strftime-like (``%d/%m/%Y %H:%M``); default: detected from the first rows.
+    chunk_rows : int
+        Rows converted to arrays at once (memory against speed; the result does not change).
+
+    Raises
+    ------
+    DataFileError
+        One line per problem in the files (at most 20).
+    InputFileError
+        A file that does not exist or cannot be read.
+    OptionError
+        An argument out of range.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    files = [Path(p) for p in paths]
+    if not files:
+        raise OptionError("`paths` names no data file")
+    if interval_minutes is not None and interval_minutes not in INTERVAL_MINUTES:
+        raise OptionError(
+            f"`interval_minutes` must be one of {', '.join(map(str, INTERVAL_MINUTES))} "
+            f"(got {interval_minutes})"
+        )
+    if delimiter is not None and len(delimiter) != 1:
+        raise OptionError(f"`delimiter` must be one character (got {delimiter!r})")
+    if not (isinstance(chunk_rows, int) and chunk_rows >= 1):
+        raise OptionError(f"`chunk_rows` must be a whole number ≥ 1 (got {chunk_rows!r})")
+    fmt = None
+    if date_format is not None:
+        try:
+            fmt = format_from_strftime(date_format)
+        except ValueError as exc:
+            raise OptionError(f"`date_format` {date_format!r}: {exc}") from None
+    name = None if channel is None else channel.strip().lower()
+    if name == "":
+        raise OptionError("`channel` must not be empty")
+    reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows)
+    for path in files:
+        reading.read_file(path)
+    reading.problems.check()
+    return reading.assemble(interval_minutes)
+
+
+@dataclass
+class _Pieces:
+    """The chunks read for one kind and channel: field name → list of arrays."""
+
+    kind: str
+    arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def add(self, values: Mapping[str, np.ndarray], path: Path) -> None:
+        for key, value in values.items():
+            self.arrays.setdefault(key, []).append(value)
+        if path not in self.files:
+            self.files.append(path)
+
+    def take(self, key: str) -> np.ndarray | None:
+        """The field's chunks joined (and released), or None if the files lack it."""
+        parts = self.arrays.pop(key, None)
+        return None if parts is None else np.concatenate(parts)
+
+
+class _Reading:
+    """The state of one :func:`read_data` call."""
+
+    def __init__(
+        self,
+        columns: dict[str, str],
+        channel: str | None,
+        delimiter: str | None,
+        fmt: DateFormat | None,
+        chunk_rows: int,
+    ) -> None:
+        self.columns, self.channel, self.delimiter = columns, channel, delimiter
+        self.fmt, self.chunk_rows = fmt, chunk_rows
+        self.problems = Problems()
+        self.pieces: dict[tuple[str, str], _Pieces] = {}
+        self.sources: list[DataSource] = []
+        self.files: list[Path] = []
+        self.customer_codes: dict[str, int] = {}
+
+    # -- one file ---------------------------------------------------------------------------
+
+    def read_file(self, path: Path) -> None:
+        label = str(path)
+        try:
+            handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputFileError(f"{label}: cannot read ({exc.strerror or exc})") from None
+        with handle:
+            try:
+                self._read_open(path, label, handle)
+            except UnicodeDecodeError as exc:
+                raise DataFileError(
+                    f"{label}: not UTF-8 text (byte {exc.start} of a chunk: {exc.reason}); "
+                    "save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
+                ) from None
+            except csv.Error as exc:
+                raise DataFileError(f"{label}: not a readable delimited file ({exc})") from None
+
+    def _read_open(self, path: Path, label: str, handle: Any) -> None:
+        head = list(itertools.islice(handle, _SAMPLE_LINES))
+        if not head:
+            raise DataFileError(f"{label}: the file is empty (no header, no rows)")
+        delimiter = self.delimiter or detect_delimiter(head)
+        handle.seek(0)
+        reader = csv.reader(handle, delimiter=delimiter)
+        header = next(reader)
+        kind, fields = resolve_header(label, header, self.columns)
+        file_index = len(self.files)
+        self.files.append(path)
+        width = max(i for idx in fields.values() for i in idx) + 1
+        fmt = self.fmt
+        rows = 0
+        first = last = None
+        next_row = 2  # spreadsheet numbering: the header is row 1
+        while True:
+            batch = list(itertools.islice(reader, self.chunk_rows))
+            if not batch:
+                break
+            row = np.arange(next_row, next_row + len(batch), dtype=np.int64)
+            next_row += len(batch)
+            lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+            for i in np.flatnonzero((lengths > 0) & (lengths < width)).tolist():
+                self.problems.add(
+                    label,
+                    int(row[i]),
+                    None,
+                    f"has {lengths[i]} fields, the header has {len(header)}",
+                    delimiter.join(batch[i])[:60],
+                )
+            keep = np.flatnonzero(lengths >= width)
+            if keep.size < len(batch):
+                batch = [batch[i] for i in keep.tolist()]
+                row = row[keep]
+            if not batch:
+                continue
+            text = columns_of(batch, fields)
+            if fmt is None and kind.columns[0].rule == "time":
+                found = detect_date_format(text[kind.columns[0].name][:100_000].tolist())
+                if isinstance(found, str):
+                    raise DataFileError(
+                        f"{label} row {row[0]}, column {kind.columns[0].name}: {found}"
+                    )
+                fmt = found
+            values = convert_chunk(
+                label,
+                kind,
+                text,
+                row,
+                fmt,
+                decimal_comma=delimiter != ",",
+                codes=self.customer_codes,
+                problems=self.problems,
+            )
+            rows += len(batch)
+            values["file"] = np.full(row.size, file_index, dtype=np.int16)
+            if kind.name == "customers":
+                values["row"] = row
+                self._piece(kind.name, "", path).add(values, path)
+                continue
+            times = values[kind.columns[0].name]
+            if times.size and not np.isnat(times).all():
+                lo, hi = np.nanmin(times), np.nanmax(times)
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+            self._split(label, kind, text.get("channel"), values, row, path)
+        if rows == 0:
+            raise DataFileError(f"{label}: no data rows (only a header)")
+        self.sources.append(DataSource(path, kind.name, rows, first, last))
+
+    def _piece(self, kind: str, channel: str, path: Path) -> _Pieces:
+        return self.pieces.setdefault((kind, channel), _Pieces(kind))
+
+    def _split(
+        self,
+        label: str,
+        kind: Kind,
+        channels: np.ndarray | None,
+        values: dict[str, np.ndarray],
+        row: np.ndarray,
+        path: Path,
+    ) -> None:
+        """Hand a chunk's values to each channel's pieces."""
+        if kind.name == "intervals":
+            values["row"] = row
+        if channels is None:
+            if self.channel is None:
+                raise DataFileError(
+                    f"{label}: no channel column; name the file's channel with `channel` "
+                    "(e.g. phone) or add a channel column"
+                )
+            self._piece(kind.name, self.channel, path).add(values, path)
+            return
+        names = np.char.lower(channels)
+        for i in np.flatnonzero(names == "").tolist():
+            self.problems.add(label, int(row[i]), "channel", "must name a channel", "")
+        for name in np.unique(names).tolist():
+            if name:
+                mask = names == name
+                self._piece(kind.name, name, path).add(
+                    {k: v[mask] for k, v in values.items()}, path
+                )
+
+    # -- all files ---------------------------------------------------------------------------
+
+    def assemble(self, interval_minutes: int | None) -> DataSet:
+        intervals: dict[str, IntervalReport] = {}
+        contacts: dict[str, ContactLog] = {}
+        customers = None
+        names = [str(p) for p in self.files]
+        for (kind, channel), pieces in sorted(self.pieces.items()):
+            if kind == "intervals":
+                intervals[channel] = self._intervals(channel, pieces, names, interval_minutes)
+            elif kind == "contacts":
+                contacts[channel] = self._contacts(channel, pieces)
+            else:
+                customers = self._customers(pieces)
+        self.problems.check()
+        return DataSet(intervals, contacts, customers, tuple(self.sources))
+
+    def _source(self, kind: str, pieces: _Pieces, times: np.ndarray | None, n: int) -> DataSource:
+        first = last = None
+        if times is not None and times.size:
+            first, last = times[0], times[-1]
+        return DataSource(pieces.files[0], kind, n, first, last, tuple(pieces.files[1:]))
+
+    def _intervals(
+        self, channel: str, pieces: _Pieces, names: list[str], minutes: int | None
+    ) -> IntervalReport:
+        start = pieces.take("interval_start")
+        row, file = pieces.take("row"), pieces.take("file")
+        assert start is not None and row is not None and file is not None
+        order = np.lexsort((row, file, start))
+        start, row, file = start[order], row[order], file[order]
+        length = check_intervals(channel, start, row, file, names, minutes, self.problems)
+        cols = {k: pieces.take(k) for k in list(pieces.arrays)}
+        cols = {k: None if v is None else v[order] for k, v in cols.items()}
+        offered = cols.pop("offered")
+        assert offered is not None
+        return IntervalReport(
+            source=self._source("intervals", pieces, start, start.size),
+            channel=channel,
+            interval_minutes=length,
+            start=start,
+            offered=offered,
+            **{k: cols.get(k) for k in _INTERVAL_OPTIONAL},
+        )
+
+    def _contacts(self, channel: str, pieces: _Pieces) -> ContactLog:
+        pieces.arrays.pop("file", None)
+        arrived = pieces.take("arrived_at")
+        assert arrived is not None
+        order = None
+        if arrived.size > 1 and (arrived[1:] < arrived[:-1]).any():
+            order = np.argsort(arrived, kind="stable")
+            arrived = arrived[order]
+
+        def take(key: str) -> Any:
+            value = pieces.take(key)
+            return value if value is None or order is None else value[order]
+
+        return ContactLog(
+            source=self._source("contacts", pieces, arrived, arrived.size),
+            channel=channel,
+            arrived_at=arrived,
+            outcome=take("outcome"),
+            wait_seconds=take("wait_seconds"),
+            handle_seconds=take("handle_seconds"),
+            resolved=take("resolved"),
+            public=take("public"),
+            customer_id=take("customer_id"),
+        )
+
+    def _customers(self, pieces: _Pieces) -> CustomerOutcomes:
+        ids, row, file = (_taken(pieces, k) for k in ("customer_id", "row", "file"))
+        order = np.argsort(ids, kind="stable")
+        again = np.flatnonzero(ids[order][1:] == ids[order][:-1])
+        if again.size:
+            names = {code: text for text, code in self.customer_codes.items()}
+            for i in again[:10].tolist():
+                first, second = order[i], order[i + 1]
+                self.problems.add(
+                    f"{self.files[file[second]]}",
+                    int(row[second]),
+                    "customer_id",
+                    f"a second row for this customer (the first is {self.files[file[first]]} "
+                    f"row {row[first]}); one row per customer",
+                    names[int(ids[second])],
+                )
+        return CustomerOutcomes(
+            source=self._source("customers", pieces, None, ids.size),
+            customer_id=ids,
+            experience=_taken(pieces, "experience"),
+            months_observed=_taken(pieces, "months_observed"),
+            churned=_taken(pieces, "churned"),
+            monthly_margin=pieces.take("monthly_margin"),
+        )
+
+
+_INTERVAL_OPTIONAL = (
+    "answered",
+    "abandoned",
+    "answered_within_sla",
+    "handle_seconds_mean",
+    "wait_seconds_mean",
+    "agents",
+)
+
+
+def _taken(pieces: _Pieces, key: str) -> np.ndarray:
+    """A column every file of the kind has (a required one)."""
+    value = pieces.take(key)
+    assert value is not None, key
+    return value

@@ -1,0 +1,174 @@
+"""A chunk of a data file's rows, from text to typed arrays, each value checked against its
+column's rule (:class:`~simroi.data.columns.Column`) and each interval row's counts against
+each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from simroi.data.columns import (
+    Column,
+    Kind,
+    Problems,
+    parse_bools,
+    parse_numbers,
+    parse_outcomes,
+)
+from simroi.data.dates import DateFormat, parse_dates
+from simroi.data.frames import ANSWERED
+
+__all__ = ["convert_chunk", "customer_codes"]
+
+#: A problem found in a chunk: (mask of bad rows, column, rule).
+_Flag = Callable[[np.ndarray, str, str], None]
+
+
+def convert_chunk(
+    label: str,
+    kind: Kind,
+    text: dict[str, np.ndarray],
+    row: np.ndarray,
+    fmt: DateFormat | None,
+    *,
+    decimal_comma: bool,
+    codes: dict[str, int],
+    problems: Problems,
+) -> dict[str, np.ndarray]:
+    """One chunk's text columns as typed arrays, every broken rule added to ``problems``.
+
+    Parameters
+    ----------
+    label : str
+        The file, for messages.
+    kind : Kind
+        The file's kind.
+    text : dict of str to ndarray of str, each shape (rows,)
+        Stripped text of each of our columns the file has (``channel`` is left to the caller).
+    row : ndarray of int, shape (rows,)
+        Spreadsheet row numbers, for messages.
+    fmt : DateFormat
+        The format of the kind's date-time column.
+    decimal_comma : bool
+        Read ``3,5`` as 3.5.
+    codes : dict
+        Customer id → int64 code, shared by the files of a read (extended here).
+    problems : Problems
+        Where broken rules go, the chunk's sorted by row.
+    """
+    found: list[tuple[int, str, str, str]] = []
+
+    def flag(bad: np.ndarray, column: str, rule: str) -> None:
+        for i in np.flatnonzero(bad)[:20].tolist():
+            found.append((int(row[i]), column, rule, str(text[column][i])))
+
+    out: dict[str, np.ndarray] = {}
+    for col in kind.columns:
+        if col.name in text and col.name != "channel":
+            out[col.name] = _column(col, text[col.name], fmt, decimal_comma, codes, flag)
+    if kind.name == "intervals":
+        _interval_rules(out, flag)
+    elif kind.name == "contacts":
+        answered = out["outcome"] == ANSWERED
+        flag(
+            answered & (text["handle_seconds"] == ""),
+            "handle_seconds",
+            "an answered contact must have a handle time",
+        )
+        out["handle_seconds"][~answered] = np.nan
+    for line in sorted(found)[:20]:
+        problems.add(label, *line)
+    return out
+
+
+def customer_codes(ids: np.ndarray, table: dict[str, int]) -> np.ndarray:
+    """int64 codes of customer ids (shape (n,)): equal ids, equal codes, for as long as
+    ``table`` is kept; new ids get the next free codes."""
+    unique, inverse = np.unique(ids, return_inverse=True)
+    codes = np.fromiter(
+        (table.setdefault(u, len(table)) for u in unique.tolist()),
+        dtype=np.int64,
+        count=unique.size,
+    )
+    return codes[inverse.reshape(-1)]
+
+
+def _column(
+    col: Column,
+    text: np.ndarray,
+    fmt: DateFormat | None,
+    decimal_comma: bool,
+    codes: dict[str, int],
+    flag: _Flag,
+) -> np.ndarray:
+    rule, name = col.rule, col.name
+    empty = text == ""
+    if rule == "time":
+        assert fmt is not None
+        times, bad = parse_dates(text, fmt)
+        flag(bad, name, f"must be a date-time like the first rows' ({fmt.name})")
+        return times
+    if rule == "outcome":
+        outcome, bad = parse_outcomes(text)
+        flag(bad, name, "must be answered, abandoned or ignored")
+        return outcome
+    if rule == "bool":
+        values, blank, bad = parse_bools(text)
+        flag(bad | (blank & ~col.blank), name, "must be 0, 1, true or false")
+        return values
+    if rule == "text":
+        flag(empty & ~col.blank, name, "must not be empty")
+        if name == "customer_id":
+            return customer_codes(text, codes)
+        return np.char.lower(text) if name == "experience" else text
+    numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
+    flag(bad, name, "must be a number")
+    ok = ~bad
+    if rule == "count":
+        flag(ok & empty, name, "must be a whole number ≥ 0")
+        flag(ok & (numbers < 0), name, "must be a whole number ≥ 0")
+        flag(ok & (numbers >= 0) & (numbers % 1 != 0), name, "must be a whole number")
+    elif rule == "seconds":
+        flag(ok & empty & ~col.blank, name, "must be a number ≥ 0")
+        flag(ok & (numbers < 0), name, "must be ≥ 0")
+    elif rule == "positive":
+        flag(ok & ~(numbers > 0), name, "must be > 0")
+    elif not col.blank:
+        flag(ok & empty, name, "must be a number")
+    return numbers
+
+
+def _interval_rules(out: dict[str, np.ndarray], flag: _Flag) -> None:
+    """The counts' rules across columns of an interval row, checked only where the counts
+    involved are themselves valid (a bad count is reported once, by its own rule)."""
+    counts = {
+        k: out[k] for k in ("offered", "answered", "abandoned", "answered_within_sla") if k in out
+    }
+    valid = {k: (v >= 0) & (v % 1 == 0) for k, v in counts.items()}
+    offered, answered = counts["offered"], counts.get("answered")
+    abandoned, within = counts.get("abandoned"), counts.get("answered_within_sla")
+    if answered is not None:
+        both = valid["offered"] & valid["answered"]
+        flag(both & (answered > offered), "answered", "must be ≤ offered")
+        if abandoned is not None:
+            flag(
+                both
+                & valid["abandoned"]
+                & (answered <= offered)
+                & (answered + abandoned > offered),
+                "abandoned",
+                "answered + abandoned must be ≤ offered",
+            )
+        if within is not None:
+            flag(
+                valid["answered"] & valid["answered_within_sla"] & (within > answered),
+                "answered_within_sla",
+                "must be ≤ answered",
+            )
+    elif abandoned is not None:
+        flag(
+            valid["offered"] & valid["abandoned"] & (abandoned > offered),
+            "abandoned",
+            "must be ≤ offered",
+        )

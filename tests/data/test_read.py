@@ -1,0 +1,451 @@
+"""simroi.data.read: every bad-input rule, one test each, by its exact one-line message.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row row 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simroi.data.frames import ABANDONED, ANSWERED, IGNORED
+from simroi.data.read import read_data
+from simroi.errors import DataFileError, InputFileError, OptionError
+
+HEADER = "interval_start,channel,offered,answered,abandoned,answered_within_sla\n"
+
+
+def write(folder: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = folder / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def intervals(rows: list[str], header: str = HEADER) -> str:
+    return header + "".join(r + "\n" for r in rows)
+
+
+def day(
+    date: str, minutes: int, count: int, first: str = "08:00", channel: str = "phone"
+) -> list[str]:
+    """``count`` good rows of one channel every ``minutes`` from ``first`` on ``date``."""
+    start = np.datetime64(f"{date}T{first}") + np.arange(count) * np.timedelta64(minutes, "m")
+    return [f"{str(t).replace('T', ' ')},{channel},10,8,1,6" for t in start]
+
+
+def problems(*paths: Path, **options: object) -> list[str]:
+    with pytest.raises(DataFileError) as info:
+        read_data(paths, **options)  # type: ignore[arg-type]
+    return info.value.problems
+
+
+# -- files and headers -------------------------------------------------------------------------
+
+
+def test_zero_byte_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", "")
+    assert problems(path) == [f"{path}: the file is empty (no header, no rows)"]
+
+
+def test_header_only(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", HEADER)
+    assert problems(path) == [f"{path}: no data rows (only a header)"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"nope\.csv: cannot read"):
+        read_data(tmp_path / "nope.csv")
+
+
+def test_unknown_kind_names_what_each_kind_lacks(tmp_path: Path) -> None:
+    path = write(tmp_path, "x.csv", "when,calls\n2025-01-06 08:00,3\n")
+    assert problems(path) == [
+        f"{path}: not a data file simroi reads: an interval report needs interval_start and "
+        "offered (lacks interval_start, offered); a contact log needs arrived_at and outcome "
+        "(lacks arrived_at, outcome); customer outcomes needs customer_id and churned (lacks "
+        "customer_id, churned); its columns are when, calls (name yours with `columns`, e.g. "
+        "interval_start=DateTime,offered=Calls)"
+    ]
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.csv", "arrived_at,channel,outcome\n2025-01-06 08:00,phone,answered\n")
+    assert problems(path) == [
+        f"{path}: a contact log needs columns wait_seconds, handle_seconds (its columns: "
+        "arrived_at, channel, outcome; map names with `columns`)"
+    ]
+
+
+def test_mapped_column_the_file_lacks(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    assert problems(path, columns={"offered": "Calls"}) == [
+        f"{path}: `columns` maps offered to 'Calls', which is not a column of the file (one "
+        "name, or a date and a time joined with +; its columns: interval_start, channel, "
+        "offered, answered, abandoned, answered_within_sla)"
+    ]
+
+
+def test_no_channel_column_and_no_channel(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", "interval_start,offered\n2025-01-06 08:00,3\n")
+    assert problems(path) == [
+        f"{path}: no channel column; name the file's channel with `channel` (e.g. phone) or "
+        "add a channel column"
+    ]
+
+
+def test_empty_channel_cell(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 15, 3)
+    rows[1] = rows[1].replace(",phone,", ",,")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 3, column channel: must name a channel (got an empty cell)"
+    ]
+
+
+def test_short_row(tmp_path: Path) -> None:
+    rows = [*day("2025-01-06", 15, 3), "2025-01-06 09:00,phone"]
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 5: has 2 fields, the header has 6 (got 2025-01-06 09:00,phone)"
+    ]
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "c.csv",
+        "arrived_at,channel,outcome,wait_seconds,handle_seconds\n"
+        "2025-01-06 08:00,téléphone,answered,1,2\n",
+        encoding="latin-1",
+    )
+    (line,) = problems(path)
+    assert line.startswith(f"{path}: not UTF-8 text") and "save it as UTF-8" in line
+
+
+# -- values ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("offered", "ten", "must be a number"),
+        ("offered", "-3", "must be a whole number ≥ 0"),
+        ("offered", "2.5", "must be a whole number"),
+        ("offered", "", "must be a whole number ≥ 0"),
+        ("answered", "11", "must be ≤ offered"),
+        ("answered_within_sla", "9", "must be ≤ answered"),
+        ("abandoned", "3", "answered + abandoned must be ≤ offered"),
+    ],
+)
+def test_interval_counts(tmp_path: Path, column: str, value: str, rule: str) -> None:
+    rows = day("2025-01-06", 15, 4)
+    fields = rows[2].split(",")
+    fields[HEADER.strip().split(",").index(column)] = value
+    rows[2] = ",".join(fields)
+    path = write(tmp_path, "i.csv", intervals(rows))
+    got = f"(got {value})" if value else "(got an empty cell)"
+    assert problems(path) == [f"{path} row 4, column {column}: {rule} {got}"]
+
+
+def test_unparseable_date(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 15, 4)
+    rows[3] = rows[3].replace("2025-01-06 08:45", "2025-13-06 08:45")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 5, column interval_start: must be a date-time like the first rows' "
+        "(ISO 8601 (yyyy-mm-dd HH:MM)) (got 2025-13-06 08:45)"
+    ]
+
+
+CONTACTS = "arrived_at,channel,outcome,wait_seconds,handle_seconds,resolved,public,customer_id\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "rule", "value"),
+    [
+        (
+            "2025-01-06 08:01,phone,hung up,30,,,0,c2",
+            "outcome",
+            "must be answered, abandoned or ignored",
+            "hung up",
+        ),
+        ("2025-01-06 08:01,phone,abandoned,-4,,,0,c2", "wait_seconds", "must be ≥ 0", "-4"),
+        ("2025-01-06 08:01,phone,answered,4,-1,1,0,c2", "handle_seconds", "must be ≥ 0", "-1"),
+        (
+            "2025-01-06 08:01,phone,answered,4,,1,0,c2",
+            "handle_seconds",
+            "an answered contact must have a handle time",
+            "",
+        ),
+        ("2025-01-06 08:01,phone,abandoned,,,,0,c2", "wait_seconds", "must be a number ≥ 0", ""),
+        (
+            "2025-01-06 08:01,phone,answered,4,9,maybe,0,c2",
+            "resolved",
+            "must be 0, 1, true or false",
+            "maybe",
+        ),
+        ("2025-01-06 08:01,phone,answered,4,9,1,0,", "customer_id", "must not be empty", ""),
+    ],
+)
+def test_contact_values(tmp_path: Path, row: str, column: str, rule: str, value: str) -> None:
+    text = CONTACTS + "2025-01-06 08:00,phone,answered,3,100,1,0,c1\n" + row + "\n"
+    path = write(tmp_path, "c.csv", text)
+    got = f"(got {value})" if value else "(got an empty cell)"
+    assert problems(path) == [f"{path} row 3, column {column}: {rule} {got}"]
+
+
+CUSTOMERS = "customer_id,experience,months_observed,churned\n"
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "rule", "value"),
+    [
+        ("c2,none,3,maybe", "churned", "must be 0, 1, true or false", "maybe"),
+        ("c2,none,3,", "churned", "must be 0, 1, true or false", ""),
+        ("c2,none,0,1", "months_observed", "must be > 0", "0"),
+        ("c2,none,-2,1", "months_observed", "must be > 0", "-2"),
+        ("c2,,3,1", "experience", "must not be empty", ""),
+    ],
+)
+def test_customer_values(tmp_path: Path, row: str, column: str, rule: str, value: str) -> None:
+    path = write(tmp_path, "u.csv", CUSTOMERS + "c1,ignored,12,0\n" + row + "\n")
+    got = f"(got {value})" if value else "(got an empty cell)"
+    assert problems(path) == [f"{path} row 3, column {column}: {rule} {got}"]
+
+
+def test_duplicate_customer_across_files(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", CUSTOMERS + "c1,ignored,12,0\nc2,none,3,1\n")
+    b = write(tmp_path, "b.csv", CUSTOMERS + "c3,none,12,0\nc1,none,3,1\n")
+    assert problems(a, b) == [
+        f"{b} row 3, column customer_id: a second row for this customer (the first is {a} "
+        "row 2); one row per customer (got c1)"
+    ]
+
+
+def test_problems_stop_at_twenty(tmp_path: Path) -> None:
+    rows = [r.replace(",10,", ",-1,") for r in day("2025-01-06", 15, 30)]
+    path = write(tmp_path, "i.csv", intervals(rows))
+    lines = problems(path)
+    assert len(lines) == 21 and lines[-1] == "stopped after 20 problems"
+    assert lines[0] == f"{path} row 2, column offered: must be a whole number ≥ 0 (got -1)"
+
+
+# -- interval series ---------------------------------------------------------------------------
+
+
+def test_duplicate_interval_within_a_file(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 15, 4)
+    path = write(tmp_path, "i.csv", intervals([*rows, rows[1]]))
+    assert problems(path) == [
+        f"{path} row 6, column interval_start: a second row for channel phone's interval at "
+        f"2025-01-06 08:15:00 (the first is {path} row 3; one row per channel and interval — a "
+        "repeated hour when daylight saving ends reads so: export in UTC or standard time)"
+    ]
+
+
+def test_duplicate_interval_across_files(tmp_path: Path) -> None:
+    a = write(tmp_path, "a.csv", intervals(day("2025-01-06", 15, 4)))
+    b = write(tmp_path, "b.csv", intervals(day("2025-01-06", 15, 2, first="08:45")))
+    (line,) = problems(a, b)
+    assert line.startswith(f"{b} row 2, column interval_start: a second row for channel phone's")
+    assert f"(the first is {a} row 5;" in line
+
+
+def test_daylight_saving_gap_is_closed_hours(tmp_path: Path) -> None:
+    # Spring forward (Europe, 2025-03-30): 02:00-03:00 does not exist in local time.
+    rows = day("2025-03-30", 15, 8, first="00:00") + day("2025-03-30", 15, 8, first="03:00")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    report = read_data(path).intervals["phone"]
+    assert report.interval_minutes == 15 and report.rows == 16
+
+
+def test_daylight_saving_repeat_is_a_duplicate(tmp_path: Path) -> None:
+    # Fall back (Europe, 2025-10-26): 02:00-03:00 comes twice in local time.
+    rows = day("2025-10-26", 15, 12, first="00:00") + day("2025-10-26", 15, 8, first="02:00")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    lines = problems(path)
+    assert len(lines) == 4
+    assert "daylight saving ends" in lines[0] and lines[0].startswith(f"{path} row 14,")
+
+
+def test_step_off_the_interval_length(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 15, 6) + day("2025-01-06", 15, 4, first="09:37")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    lines = problems(path)
+    assert lines[0] == (
+        f"{path} row 8, column interval_start: the interval length changes: 22 minutes after "
+        "the previous start, channel phone's intervals are 15 minutes (got 2025-01-06 09:37:00)"
+    )
+    assert lines[1] == (
+        f"{path} row 8, column interval_start: not on the 15-minute grid of channel phone's "
+        "intervals (got 2025-01-06 09:37:00)"
+    )
+
+
+def test_day_switching_to_longer_intervals(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 5, 40) + day("2025-01-07", 5, 40) + day("2025-01-08", 15, 12)
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 83, column interval_start: the interval length changes: channel phone's "
+        "intervals are 5 minutes, but on 2025-01-08 its rows are 15 minutes apart "
+        "(got 2025-01-08 08:15:00)"
+    ]
+
+
+def test_interval_length_not_allowed(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 20, 6)))
+    assert problems(path) == [
+        f"{path} row 3, column interval_start: channel phone's starts are most often 20 "
+        "minutes apart; an interval must be 5, 10, 15, 30 or 60 minutes (give "
+        "`interval_minutes` if the data has gaps)"
+    ]
+
+
+def test_given_interval_length_reads_gaps(tmp_path: Path) -> None:
+    rows = [day("2025-01-06", 30, 1, first=f"{h:02d}:00")[0] for h in range(8, 20, 2)]
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert read_data(path, interval_minutes=30).intervals["phone"].interval_minutes == 30
+    assert "most often 120 minutes apart" in problems(path)[0]
+
+
+def test_one_row_needs_a_length(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 1)))
+    assert problems(path) == [
+        f"{path} row 2: channel phone has 1 interval row(s): too few to tell the interval "
+        "length; give `interval_minutes`"
+    ]
+    assert read_data(path, interval_minutes=15).intervals["phone"].rows == 1
+
+
+# -- dates --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("texts", "third", "kwargs"),
+    [
+        (["2025-01-06 08:00", "2025-01-06T08:15", "2025-01-06 08:30:00"], "01-06", {}),
+        (["2025/01/06 08:00", "2025/01/06 08:15", "2025/01/06 08:30"], "01-06", {}),
+        (["01/06/2025 08:00", "1/6/2025 8:15", "01/13/2025 08:30"], "01-13", {}),
+        (["06/01/2025 08:00", "6/1/2025 8:15", "13/01/2025 08:30"], "01-13", {}),
+        (["06.01.2025 08:00", "06.01.2025 08:15", "13.01.2025 08:30"], "01-13", {}),
+        (
+            ["06/01/2025 08:00", "06/01/2025 08:15", "06/01/2025 08:30"],
+            "01-06",
+            {"date_format": "%d/%m/%Y %H:%M"},
+        ),
+    ],
+)
+def test_date_formats(tmp_path: Path, texts: list[str], third: str, kwargs: dict[str, str]) -> None:
+    rows = [f'"{t}",3' for t in texts]
+    path = write(tmp_path, "i.csv", "interval_start,offered\n" + "\n".join(rows) + "\n")
+    got = read_data(path, channel="Phone", interval_minutes=15, **kwargs).intervals["phone"]
+    expected = ["2025-01-06T08:00", "2025-01-06T08:15", f"2025-{third}T08:30"]
+    np.testing.assert_array_equal(got.start, np.array(expected, dtype="datetime64[s]"))
+
+
+def test_ambiguous_day_and_month(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "i.csv", "interval_start,offered\n01/02/2025 08:00,3\n01/02/2025 08:15,4\n"
+    )
+    assert problems(path, channel="phone") == [
+        f"{path} row 2, column interval_start: dates could be month/day or day/month (no value "
+        "above 12 tells): give the format, e.g. date_format='%d/%m/%Y %H:%M'"
+    ]
+
+
+def test_bad_date_format_option(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(OptionError, match="`date_format` '%d/%b/%Y': unknown directive '%b'"):
+        read_data(path, date_format="%d/%b/%Y")
+
+
+def test_nice_iex_date_and_period(tmp_path: Path) -> None:
+    text = "date|period|queue|offered|handled\n01062025|08:00|phone|5|4\n01062025|08:15|phone|7|7\n"
+    path = write(tmp_path, "iex.txt", text)
+    got = read_data(path, columns={"channel": "queue", "answered": "handled"}).intervals["phone"]
+    np.testing.assert_array_equal(
+        got.start, np.array(["2025-01-06T08:00", "2025-01-06T08:15"], dtype="datetime64[s]")
+    )
+    np.testing.assert_array_equal(got.answered, [4, 7])
+    mapped = read_data(
+        path, columns={"interval_start": "date+period", "channel": "queue"}
+    ).intervals["phone"]
+    np.testing.assert_array_equal(mapped.start, got.start)
+
+
+# -- what reads ----------------------------------------------------------------------------------
+
+
+def test_contacts_read_and_sorted(tmp_path: Path) -> None:
+    text = (
+        CONTACTS
+        + "2025-01-06 08:05,phone,abandoned,40,12,,0,c2\n"
+        + "2025-01-06 08:00,Phone,answered,3,100,yes,1,c1\n"
+        + "2025-01-06 08:07,email,ignored,86400,,,true,c1\n"
+    )
+    data = read_data(write(tmp_path, "c.csv", text))
+    phone, email = data.contacts["phone"], data.contacts["email"]
+    np.testing.assert_array_equal(phone.outcome, [ANSWERED, ABANDONED])
+    np.testing.assert_array_equal(phone.handle_seconds, [100.0, np.nan])
+    np.testing.assert_array_equal(phone.resolved, [True, False])
+    np.testing.assert_array_equal(email.outcome, [IGNORED])
+    assert email.customer_id is not None and phone.customer_id is not None
+    assert email.customer_id[0] == phone.customer_id[0] != phone.customer_id[1]
+    assert data.channels == ("email", "phone")
+
+
+def test_customer_codes_agree_across_kinds(tmp_path: Path) -> None:
+    c = write(tmp_path, "c.csv", CONTACTS + "2025-01-06 08:00,phone,answered,3,100,1,0,x9\n")
+    u = write(tmp_path, "u.csv", CUSTOMERS + "y1,none,12,0\nx9,resolved_fast,4.5,TRUE\n")
+    data = read_data([c, u])
+    assert data.customers is not None
+    assert data.customers.customer_id[1] == data.contacts["phone"].customer_id[0]  # type: ignore[index]
+    np.testing.assert_array_equal(data.customers.churned, [False, True])
+    np.testing.assert_array_equal(data.customers.months_observed, [12.0, 4.5])
+
+
+def test_files_join_in_time_order(tmp_path: Path) -> None:
+    later = write(tmp_path, "b.csv", intervals(day("2025-01-07", 15, 4)))
+    earlier = write(tmp_path, "a.csv", intervals(day("2025-01-06", 15, 4)))
+    data = read_data([later, earlier])
+    report = data.intervals["phone"]
+    assert (np.diff(report.start) > np.timedelta64(0, "s")).all() and report.rows == 8
+    assert report.source.path == later and report.source.also == (earlier,)
+    assert [s.path for s in data.sources] == [later, earlier]
+    assert report.source.describe() == "b.csv + a.csv, 8 rows, 2025-01-06 to 2025-01-07"
+
+
+def test_semicolon_decimal_comma_bom_and_quotes(tmp_path: Path) -> None:
+    text = (
+        "\ufeff Interval Start ;Channel;OFFERED;Handle-Seconds-Mean;notes\n"
+        '2025-01-06 08:00;phone;3;"310,5";"a; b"\n'
+        "2025-01-06 08:15;phone;0;;\n"
+    )
+    report = read_data(write(tmp_path, "i.csv", text)).intervals["phone"]
+    np.testing.assert_array_equal(report.handle_seconds_mean, [310.5, np.nan])
+    assert report.answered is None
+
+
+def test_bad_options(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(OptionError, match="`interval_minutes` must be one of 5, 10, 15, 30, 60"):
+        read_data(path, interval_minutes=7)
+    with pytest.raises(OptionError, match="`delimiter` must be one character"):
+        read_data(path, delimiter=",,")
+    with pytest.raises(OptionError, match="`paths` names no data file"):
+        read_data([])
+
+
+def test_chunk_size_changes_nothing(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 5, 100) + day("2025-01-07", 5, 100, channel="email")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    small, large = read_data(path, chunk_rows=7), read_data(path)
+    for channel in ("phone", "email"):
+        a, b = small.intervals[channel], large.intervals[channel]
+        for field in ("start", "offered", "answered", "abandoned", "answered_within_sla"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+    bad = intervals([*rows[:50], rows[60].replace(",10,", ",x,"), *rows[61:]])
+    path = write(tmp_path, "bad.csv", bad)
+    assert problems(path, chunk_rows=7) == problems(path)
