@@ -6,15 +6,14 @@ the scenario's uncertain inputs drawn per trial, the day's busyness, arrivals, h
 patience; the agents the data says were on queue when it has an ``agents`` column, else the
 scenario's staffing) and sets the observed KPIs beside the simulated distribution.
 
-Metrics, per day and channel, the same on both sides (a count is of the day it happens in, as
-the model counts a month: an answer on the day it starts, an abandonment or a deadline on the day
-it comes; on a real-time channel that is the day the contact arrived):
+Metrics, per day and channel, the same on both sides, of the contacts that arrived that day (as
+interval reports count them, and as :class:`~simroi.model.day.ChannelDays` counts the model's),
+with the model's KPI definitions (``World.kpis``):
 
 * ``offered`` — contacts that arrived;
-* ``service_level`` — answered within the scenario's threshold (``sla_seconds`` of a real-time
-  channel; ``sla_hours`` of a deferrable one, on the response time: wait + handle) / offered on
-  a real-time channel, as the model's KPI; / answered on a deferrable one, whose replies of a
-  day include earlier days' contacts (so the share stays a share: the replies sent in time);
+* ``service_level`` — answered within the scenario's threshold / offered: ``sla_seconds`` on
+  the wait of a real-time channel, ``sla_hours`` on the response (wait + handle) of a
+  deferrable one;
 * ``abandonment`` — abandoned (real-time) or ignored at the deadline (deferrable) / offered;
 * ``mean_wait`` — mean wait of the answered contacts, seconds.
 
@@ -41,8 +40,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from simroi.data.frames import ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
 from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
 from simroi.model.calendar import DAY
@@ -56,14 +56,23 @@ __all__ = [
     "BAND",
     "DEFAULT_TRIALS",
     "METRICS",
+    "METRIC_LABELS",
     "BacktestResult",
     "backtest",
     "band_share",
+    "calibrated_range",
     "observed_metrics",
 ]
 
 #: The metrics of a backtest, in the order shown.
 METRICS: tuple[str, ...] = ("offered", "service_level", "abandonment", "mean_wait")
+#: Each metric's name on a screen and its unit (:func:`simroi.formatting.fmt`).
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "offered": ("offered", "num"),
+    "service_level": ("service level", "pct"),
+    "abandonment": ("abandonment", "pct"),
+    "mean_wait": ("mean wait (s)", "num"),
+}
 #: The simulated band: its lower and upper probability.
 BAND = (0.05, 0.95)
 #: Trials per day when none are asked for: the band's ends to about ±1 percentile point.
@@ -226,11 +235,9 @@ def _from_intervals(report: IntervalReport, spec: ChannelSpec) -> _Observed:
         seen = np.asarray(report.answered, dtype=float) > 0
         weighted = np.where(seen, report.wait_seconds_mean * report.answered, 0.0)
         waited = _day_sums(day, dates, weighted)
-    within = _day_sums(day, dates, report.answered_within_sla)
-    sla_of = offered if spec.kind == "realtime" else answered
     metrics = _metrics(
         offered,
-        _ratio(within, sla_of),
+        _ratio(_day_sums(day, dates, report.answered_within_sla), offered),
         _ratio(_day_sums(day, dates, report.abandoned), offered),
         _ratio(waited, answered),
         dates.size,
@@ -275,38 +282,26 @@ def _rosters(
 
 def _from_log(log: ContactLog, spec: ChannelSpec) -> _Observed:
     arrived = log.arrived_at.astype("datetime64[s]")
-    dates_in, arrival_day = np.unique(arrived.astype("datetime64[D]"), return_inverse=True)
+    dates, day = np.unique(arrived.astype("datetime64[D]"), return_inverse=True)
     answered = log.outcome == ANSWERED
     wait = np.asarray(log.wait_seconds, dtype=float)
-    # Counted on the day the answer starts, or the deadline comes, on a deferrable channel;
-    # on the day of arrival on a real-time one (as the model counts, model/outcomes.py).
-    late = np.round(np.nan_to_num(wait)) if spec.kind != "realtime" else np.zeros(wait.size)
-    ended = arrived + late.astype("timedelta64[s]")
-    end_date = ended.astype("datetime64[D]")
-    dates = np.unique(np.concatenate([dates_in, end_date]))
-    dates = dates[(dates >= dates_in[0]) & (dates <= dates_in[-1])] if dates_in.size else dates
-    at = np.searchsorted(dates, end_date)
-    kept = (at < dates.size) & (dates[np.minimum(at, dates.size - 1)] == end_date)
-    offered = np.bincount(np.searchsorted(dates, dates_in[arrival_day]), minlength=dates.size)
-
-    def by_end(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        use = mask & kept
-        w = None if weights is None else weights[use]
-        return np.bincount(at[use], weights=w, minlength=dates.size).astype(float)
-
     response = wait if spec.kind == "realtime" else wait + np.nan_to_num(log.handle_seconds)
     in_time = answered & (response <= spec.sla_threshold_seconds)
-    answers = by_end(answered)
+
+    def per_day(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        w = None if weights is None else weights[mask]
+        return np.bincount(day[mask], weights=w, minlength=dates.size).astype(float)
+
+    everything = np.ones(day.size, dtype=bool)
+    offered = per_day(everything)
     metrics = _metrics(
-        offered.astype(float),
-        _ratio(by_end(in_time), offered.astype(float) if spec.kind == "realtime" else answers),
-        _ratio(by_end(~answered), offered.astype(float)),
-        _ratio(by_end(answered, wait), answers),
+        offered,
+        _ratio(per_day(in_time), offered),
+        _ratio(per_day(~answered), offered),
+        _ratio(per_day(answered, wait), per_day(answered)),
         dates.size,
     )
-    # Only days something arrived on are observed days (an answer-only day is a partial one).
-    has = offered > 0
-    return _Observed(log.source, dates[has], {m: v[has] for m, v in metrics.items()}, None)
+    return _Observed(log.source, dates, metrics, None)
 
 
 def band_share(
@@ -337,13 +332,28 @@ def band_share(
     return np.where(np.isfinite(obs[:, 0]) & (count > 0), share, np.nan)
 
 
+def calibrated_range(days: int, level: float = 0.95) -> tuple[float, float]:
+    """The coverage a well calibrated model shows over ``days`` independent days, ``level`` of
+    the time: the central interval of Binomial(days, 0.9) / days. A guide, not a test: the days
+    of one centre share one true world, so their coverages are not independent.
+    """
+    tail = (1.0 - level) / 2.0
+    low, high = stats.binom.ppf([tail, 1.0 - tail], days, BAND[1] - BAND[0])
+    return float(low) / days, float(high) / days
+
+
+def _names(source: DataSource) -> str:
+    """The file names of a source: ``intervals.csv`` or ``jan.csv + feb.csv``."""
+    return " + ".join(p.name for p in (source.path, *source.also))
+
+
 def _day_number(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
     return (dates - origin).astype(np.int64)
 
 
 def backtest(
     loaded: LoadedScenario,
-    data: Sequence[Report],
+    data: DataSet | Sequence[Report],
     *,
     trials: int = DEFAULT_TRIALS,
     seed: int | None = None,
@@ -359,9 +369,9 @@ def backtest(
     ----------
     loaded : LoadedScenario
         The scenario to check (its program; the baseline is not used).
-    data : sequence of IntervalReport or ContactLog
-        One channel each (what :func:`simroi.data.read.read_data` returns per channel); a
-        channel with both takes the interval report.
+    data : DataSet, or sequence of IntervalReport or ContactLog
+        What :func:`simroi.data.read.read_data` returns, or reports of one channel each; a
+        channel with both an interval report and a contact log takes the interval report.
     trials : int
         Simulated days per observed day (≥ 20); run in blocks of the scenario's
         ``simulation.block_size``, block *k* on the streams of block *k* of a run with the
@@ -373,8 +383,8 @@ def backtest(
     engine : str
         ``"vectorized"`` or ``"simpy"``.
     sources : sequence of DataSource
-        Every file read (customer outcomes too), for the result's ``data``; default: those
-        of ``data``.
+        Every file read, for the result's ``data``; default: the data set's sources, or
+        those of the reports.
     progress : callable, optional
         ``progress(done, planned)`` in simulated channel-days × blocks.
 
@@ -387,17 +397,22 @@ def backtest(
     """
     program = loaded.program
     _check_options(trials, seed, start, end, engine)
+    if isinstance(data, DataSet):
+        sources = sources or data.sources
+        data = [*data.intervals.values(), *data.contacts.values()]
+    sources = sources or [r.source for r in data]
     if not data:
+        files = ", ".join(_names(s) for s in sources) or "the data"
         raise DataFileError(
-            "no interval report or contact log in the data: a backtest compares days of "
-            "contacts (customer outcomes alone have none)"
+            f"{files}: no interval report or contact log: a backtest compares days of contacts "
+            "(customer outcomes alone have none)"
         )
     chosen: dict[str, Report] = {}
     for report in data:
         if report.channel not in program.channels:
             names = ", ".join(program.channels)
             raise DataFileError(
-                f"{report.source.path.name}: channel {report.channel!r} is not in scenario "
+                f"{_names(report.source)}: channel {report.channel!r} is not in scenario "
                 f"{loaded.name!r} (its channels: {names})"
             )
         held = chosen.get(report.channel)
@@ -463,15 +478,7 @@ def backtest(
                 progress=step,
             )
         )
-    return _result(
-        loaded,
-        observed,
-        parts,
-        entropy,
-        trials,
-        engine,
-        sources or [r.source for r in chosen.values()],
-    )
+    return _result(loaded, observed, parts, entropy, trials, engine, sources)
 
 
 def _result(
@@ -483,15 +490,13 @@ def _result(
     engine: str,
     sources: Sequence[DataSource],
 ) -> BacktestResult:
-    program = loaded.program
     channel, date = [], []
     obs: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     sim: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
     for name, found in observed.items():
         channel.append(np.full(found.dates.size, name, dtype=object))
         date.append(found.dates)
-        kind = program.channels[name].kind
-        simulated = [p[name].metrics(kind) for p in parts]
+        simulated = [p[name].metrics() for p in parts]
         for m in METRICS:
             obs[m].append(found.metrics[m])
             sim[m].append(np.concatenate([s[m] for s in simulated], axis=1))

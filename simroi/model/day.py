@@ -15,7 +15,9 @@ day. This module simulates those days with the model's own machinery, nothing re
   resolution, all drawn from the streams keyed by channel and day as in a run. The month's
   weight for the day is its weekday factor, so each count is the day's own (weight 1);
 - days run back to back on one clock (day 0 is a Monday), so busy agents and the email and social
-  backlog carry from one day to the next, as the queue state and books carry between months.
+  backlog carry from one day to the next, as the queue state and books carry between months;
+  each day's contacts are then counted by the day they arrived (:class:`ChannelDays`), as
+  interval reports and contact logs count them.
   A deferrable channel first runs :data:`WARMUP_DAYS` days before the first requested day, so its
   backlog is not that of an empty desk; a real-time channel empties every night and needs none.
 
@@ -40,6 +42,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from simroi.model.block import World
+from simroi.model.books import Books, tally
 from simroi.model.calendar import DAY, MonthPlan, weekday_factors
 from simroi.model.contacts import simulate_channel_month
 from simroi.model.inputs import draw_inputs, volume_order
@@ -92,14 +95,20 @@ class DayRoster:
 
 @dataclass(frozen=True)
 class ChannelDays:
-    """One channel's outcomes on each requested day, per trial.
+    """One channel's outcomes on each requested day, per trial, by the day the contacts arrived.
 
     ``days`` (days,) are the absolute day numbers asked for (day 0 a Monday); every other array is
-    (days, trials), in trial order. Counts are the day's own, kept as
-    :class:`~simroi.model.outcomes.ChannelMonth` keeps a month's: ``offered`` arrived that day;
-    ``answered``, ``unanswered`` (abandoned on a real-time channel, ignored at its deadline on a
-    deferrable one), ``within_sla`` and ``wait_sum_s`` (seconds) are of contacts whose answer,
-    or end, came that day (on a real-time channel, the day's own contacts).
+    (days, trials), in trial order. Of the contacts that arrived on the day: ``offered``, how
+    many were ``answered``, ``unanswered`` (abandoned on a real-time channel, ignored at its
+    deadline on a deferrable one; a deferrable contact never answered nor ignored is neither),
+    answered ``within_sla`` (the wait on a real-time channel, the response — wait + handle — on a
+    deferrable one) and ``wait_sum_s``, the total wait of the answered ones (seconds).
+
+    The model counts a month's answers in the month they happen (:mod:`simroi.model.books`); a
+    day's own contacts are those counts plus what the day adds to the books (its contacts whose
+    answer or deadline comes on a later day, known from the engine's start times) less what it
+    settles from them (earlier days' contacts): exactly the day's arrivals, as interval reports
+    and contact logs count them.
     """
 
     days: np.ndarray
@@ -109,23 +118,37 @@ class ChannelDays:
     within_sla: np.ndarray
     wait_sum_s: np.ndarray
 
-    def metrics(self, kind: str) -> dict[str, np.ndarray]:
-        """The day's KPIs, (days, trials), NaN where the denominator is 0.
+    def metrics(self) -> dict[str, np.ndarray]:
+        """The day's KPIs, defined as the model's horizon KPIs (``World.kpis``), (days, trials).
 
-        ``offered``; ``service_level`` = within SLA / offered on a ``"realtime"`` channel (the
-        model's KPI, ``World.kpis``), within SLA / answered on a deferrable one (a day's replies
-        include earlier days' contacts, so over offered a quiet day after a busy one would pass
-        100 %); ``abandonment`` = unanswered / offered; ``mean_wait`` = wait of the answered /
-        answered, seconds.
+        ``offered``; ``service_level`` = answered within the threshold / offered;
+        ``abandonment`` = unanswered / offered; ``mean_wait`` = wait of the answered / answered,
+        seconds. NaN where the denominator is 0.
         """
-        sla_of = self.offered if kind == "realtime" else self.answered
         with np.errstate(invalid="ignore", divide="ignore"):
             return {
                 "offered": self.offered,
-                "service_level": self.within_sla / sla_of,
+                "service_level": self.within_sla / self.offered,
                 "abandonment": self.unanswered / self.offered,
                 "mean_wait": self.wait_sum_s / self.answered,
             }
+
+
+#: The fields of a day, and the books' tally (:func:`~simroi.model.books.tally`) behind each.
+_FIELDS = {
+    "answered": "answered",
+    "unanswered": "unanswered",
+    "within_sla": "within_sla",
+    "wait_sum_s": "wait",
+}
+
+
+def _owed(books: Books | None, trials: int) -> dict[str, np.ndarray]:
+    """What the books hold of each field (contacts whose fate is still to come), (trials,)."""
+    if books is None:
+        return {f: np.zeros(trials) for f in _FIELDS}
+    held = tally(books.column, books.flags, books.unit, books.wait_unit_s, trials)
+    return {f: held[key] for f, key in _FIELDS.items()}
 
 
 def simulate_days(
@@ -185,9 +208,9 @@ def simulate_days(
             load = replace(
                 load, shifts=shifts, state=reseat(load.state, load.shifts, shifts, first * DAY)
             )
-        fields = ("offered", "answered", "unanswered", "within_sla", "wait_sum_s")
-        rows: dict[str, list[np.ndarray]] = {f: [] for f in fields}
+        rows: dict[str, list[np.ndarray]] = {f: [] for f in ("offered", *_FIELDS)}
         keep = set(wanted.tolist())
+        before = _owed(None, trials)
         for day in range(first, last + 1):
             if own and day > first:
                 shifts = _window(own, day, spec.concurrency, trials)
@@ -199,12 +222,17 @@ def simulate_days(
                 channel, [load], streams=streams, engine=engine
             )
             load = replace(load, state=state, books=month.books)
+            after = _owed(month.books, trials)
             if day in keep:
-                for f in fields:
-                    rows[f].append(getattr(month, f)[back])
+                rows["offered"].append(month.offered[back])
+                for f in _FIELDS:
+                    # The day's counts, plus its contacts booked for later, less earlier ones.
+                    own_day = getattr(month, f) + after[f] - before[f]
+                    rows[f].append(own_day[back])
+            before = after
             if progress is not None:
                 progress(1)
-        out[channel] = ChannelDays(wanted, **{f: np.stack(rows[f]) for f in fields})
+        out[channel] = ChannelDays(wanted, **{f: np.stack(v) for f, v in rows.items()})
     return out
 
 
