@@ -14,6 +14,7 @@ from rich.console import Console
 
 from simroi import __version__
 from simroi.cli.alternatives import compare, sensitivity, sweep
+from simroi.cli.backtest import backtest
 from simroi.cli.files import export_command, init, inputs, scenarios, schema, validate
 from simroi.cli.options import FLAGS
 from simroi.cli.simulate import queue, run
@@ -85,3 +86,4 @@ for _command in (run, queue, compare, sweep, sensitivity, validate, init, scenar
     main.add_command(_command)
 main.add_command(export_command, name="export")
 main.add_command(schema)
+main.add_command(backtest)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from observed_days import small, synthetic_reports
 
 from simroi.analysis.backtest import METRICS, backtest, band_share, observed_metrics
 from simroi.data.frames import (
@@ -22,59 +23,6 @@ from simroi.data.frames import (
     IntervalReport,
 )
 from simroi.errors import DataFileError, OptionError
-from simroi.model.day import simulate_days
-from simroi.randomness import Streams
-from simroi.scenario.load import LoadedScenario, load_scenario
-
-#: A small brand: a fixed phone team of 2 (08:00–20:00) and one email agent.
-SMALL = (
-    "customers.active_customers=60000",
-    'channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 2 }]',
-    "channels.email.agents=1",
-    "simulation.block_size=100",
-)
-MONDAY = np.datetime64("2003-09-01")  # a Monday
-#: The backtest's clock puts the first day a week (its warm-up) after a Monday: day 7.
-FIRST_DAY = 7
-
-
-def _small(*more: str) -> LoadedScenario:
-    return load_scenario(overrides=[*SMALL, *more])
-
-
-def _synthetic_reports(
-    loaded: LoadedScenario, days: int, *, seed: int, channels: tuple[str, ...]
-) -> list[IntervalReport]:
-    """Interval reports of ``days`` days from Monday 2003-09-01, each day from its own world:
-    trial k of a simulation with another seed gives day k (one row a day, at noon)."""
-    numbers = np.arange(FIRST_DAY, FIRST_DAY + days)
-    truth = simulate_days(
-        loaded.program, dict.fromkeys(channels, numbers), trials=days, streams=Streams(seed, 0)
-    )
-    dates = MONDAY + np.arange(days)
-    reports = []
-    for channel in channels:
-        out = truth[channel]
-
-        def own(values: np.ndarray) -> np.ndarray:
-            return values[np.arange(days), np.arange(days)]
-
-        with np.errstate(invalid="ignore", divide="ignore"):
-            wait = own(out.wait_sum_s) / own(out.answered)
-        reports.append(
-            IntervalReport(
-                source=DataSource(Path(f"{channel}.csv"), "intervals", days, dates[0], dates[-1]),
-                channel=channel,
-                interval_minutes=60,
-                start=dates.astype("datetime64[s]") + np.timedelta64(12, "h"),
-                offered=own(out.offered),
-                answered=own(out.answered),
-                abandoned=own(out.unanswered),
-                answered_within_sla=own(out.within_sla),
-                wait_seconds_mean=wait,
-            )
-        )
-    return reports
 
 
 @pytest.mark.slow
@@ -87,9 +35,9 @@ def test_days_simulated_from_the_scenario_itself_are_covered_about_90_percent() 
     estimated from ``trials`` simulated days is off by about sqrt(p(1 − p) / trials) in
     probability (the same trials make every day's band, so this part does not average out).
     """
-    loaded = _small()
+    loaded = small()
     days, trials = 98, 200
-    reports = _synthetic_reports(loaded, days, seed=99, channels=("phone", "email"))
+    reports = synthetic_reports(loaded, days, seed=99, channels=("phone", "email"))
     result = backtest(loaded, reports, trials=trials, seed=5)
     pairs = 2 * days
     se = math.sqrt(0.9 * 0.1 / pairs + 2 * 0.05 * 0.95 / trials)
@@ -103,16 +51,16 @@ def test_days_simulated_from_the_scenario_itself_are_covered_about_90_percent() 
 def test_days_from_a_busier_or_leaner_centre_are_not_covered() -> None:
     """The check can fail: days with twice the customers fall above the band on most days, and
     days of a phone team half the size fall below the service-level band on most days."""
-    loaded = _small()
-    busier = _synthetic_reports(
-        _small("customers.active_customers=120000"), 28, seed=7, channels=("phone",)
+    loaded = small()
+    busier = synthetic_reports(
+        small("customers.active_customers=120000"), 28, seed=7, channels=("phone",)
     )
     result = backtest(loaded, busier, trials=100, seed=1)
     assert result.coverage("offered")[0] < 0.5
     assert result.outside("offered").sum() > 14
     assert (result.observed["offered"] > result.p95["offered"]).mean() > 0.5
-    leaner = _synthetic_reports(
-        _small('channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 1 }]'),
+    leaner = synthetic_reports(
+        small('channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 1 }]'),
         28,
         seed=7,
         channels=("phone",),
@@ -143,8 +91,8 @@ def test_observed_agents_are_used_when_the_data_has_them() -> None:
     """With the agents column the days are simulated with the data's team: 4 agents give a
     higher simulated service level than the scenario's 2 (no column) on every day, and 2 in the
     column give the scenario's own days."""
-    loaded = _small()
-    (plain,) = _synthetic_reports(loaded, 7, seed=3, channels=("phone",))
+    loaded = small()
+    (plain,) = synthetic_reports(loaded, 7, seed=3, channels=("phone",))
     hourly = _with_agents(plain, 2)
     without = backtest(loaded, [plain], trials=60, seed=2)
     same = backtest(loaded, [hourly], trials=60, seed=2)
@@ -160,8 +108,8 @@ def test_observed_agents_are_used_when_the_data_has_them() -> None:
 
 
 def test_json_has_the_issue_structure() -> None:
-    loaded = _small()
-    reports = _synthetic_reports(loaded, 3, seed=4, channels=("phone", "email"))
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone", "email"))
     result = backtest(loaded, reports, trials=20, seed=8)
     data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert {"scenario", "data", "days", "coverage90"} <= set(data)
@@ -186,8 +134,8 @@ def test_json_has_the_issue_structure() -> None:
 
 
 def test_a_day_lists_only_the_metrics_its_data_gives() -> None:
-    loaded = _small()
-    (report,) = _synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    loaded = small()
+    (report,) = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
     bare = IntervalReport(report.source, "phone", 60, report.start, report.offered)
     data = backtest(loaded, [bare], trials=20, seed=8).to_dict()
     assert all(set(d["metrics"]) == {"offered"} for d in data["days"])
@@ -195,8 +143,8 @@ def test_a_day_lists_only_the_metrics_its_data_gives() -> None:
 
 
 def test_from_and_to_keep_the_days_between_them() -> None:
-    loaded = _small()
-    reports = _synthetic_reports(loaded, 10, seed=4, channels=("phone",))
+    loaded = small()
+    reports = synthetic_reports(loaded, 10, seed=4, channels=("phone",))
     result = backtest(
         loaded, reports, trials=20, seed=8, start=dt.date(2003, 9, 3), end=dt.date(2003, 9, 5)
     )
@@ -204,8 +152,8 @@ def test_from_and_to_keep_the_days_between_them() -> None:
 
 
 def test_the_same_seed_gives_the_same_result() -> None:
-    loaded = _small()
-    reports = _synthetic_reports(loaded, 3, seed=4, channels=("phone", "social"))
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone", "social"))
     a = backtest(loaded, reports, trials=30, seed=12)
     b = backtest(loaded, reports, trials=30, seed=12)
     c = backtest(loaded, reports, trials=30, seed=13)
@@ -217,8 +165,8 @@ def test_the_same_seed_gives_the_same_result() -> None:
 
 def test_trials_run_in_blocks_of_a_run() -> None:
     """150 trials in blocks of 100: the first 100 are those a 100-trial backtest simulates."""
-    loaded = _small()
-    reports = _synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    loaded = small()
+    reports = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
     short = backtest(loaded, reports, trials=100, seed=12)
     long = backtest(loaded, reports, trials=150, seed=12)
     assert long.simulated["offered"].shape == (2, 150)
@@ -229,8 +177,8 @@ def test_trials_run_in_blocks_of_a_run() -> None:
 
 
 def test_a_channel_the_scenario_lacks_is_one_line_naming_file_channel_and_channels() -> None:
-    loaded = _small()
-    (report,) = _synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    loaded = small()
+    (report,) = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
     chat = IntervalReport(
         DataSource(Path("queues/chat.csv"), "intervals", 2),
         "chat",
@@ -247,8 +195,8 @@ def test_a_channel_the_scenario_lacks_is_one_line_naming_file_channel_and_channe
 
 
 def test_bad_options_and_empty_data_are_one_line_errors() -> None:
-    loaded = _small()
-    reports = _synthetic_reports(loaded, 3, seed=4, channels=("phone",))
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone",))
     with pytest.raises(OptionError, match=r"`start` 2003-09-05 is after `end` 2003-09-01"):
         backtest(loaded, reports, start=dt.date(2003, 9, 5), end=dt.date(2003, 9, 1))
     with pytest.raises(OptionError, match=r"`trials` must be a whole number ≥ 20"):
@@ -284,7 +232,7 @@ def test_a_value_drawn_from_the_simulated_days_is_inside_90_percent_on_average(
 def test_observed_metrics_from_an_interval_report() -> None:
     """Sums over the day's intervals; the mean wait weighs each interval by its answered calls,
     and an interval with nothing answered (NaN mean) weighs nothing."""
-    spec = _small().program.channels["phone"]
+    spec = small().program.channels["phone"]
     start = np.array(["2003-09-01T08:00", "2003-09-01T08:30", "2003-09-02T08:00"], "datetime64[s]")
     report = IntervalReport(
         DataSource(Path("i.csv"), "intervals", 3),
@@ -308,7 +256,7 @@ def test_observed_metrics_from_an_interval_report() -> None:
 def test_observed_metrics_from_a_contact_log() -> None:
     """Per arrival day: phone answered within 20 s (the wait) over offered; social within 1 h
     on the response (wait + handle) over offered, an ignored post unanswered."""
-    loaded = _small()
+    loaded = small()
     arrived = np.array(
         ["2003-09-01T09:00", "2003-09-01T09:01", "2003-09-01T23:50", "2003-09-02T10:00"],
         "datetime64[s]",
