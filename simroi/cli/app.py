@@ -15,6 +15,7 @@ from rich.console import Console
 from simroi import __version__
 from simroi.cli.alternatives import compare, sensitivity, sweep
 from simroi.cli.backtest import backtest
+from simroi.cli.data import sample_data
 from simroi.cli.files import export_command, init, inputs, scenarios, schema, validate
 from simroi.cli.options import FLAGS
 from simroi.cli.simulate import queue, run
@@ -86,4 +87,5 @@ for _command in (run, queue, compare, sweep, sensitivity, validate, init, scenar
     main.add_command(_command)
 main.add_command(export_command, name="export")
 main.add_command(schema)
+main.add_command(sample_data)
 main.add_command(backtest)

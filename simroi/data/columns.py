@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simroi.data.frames import OUTCOMES
-from simroi.errors import DataFileError
+from simroi.errors import DataFileError, OptionError
 
 __all__ = [
     "KINDS",
@@ -33,6 +33,7 @@ __all__ = [
     "detect_kind",
     "normalize_name",
     "parse_bools",
+    "parse_column_map",
     "parse_numbers",
     "parse_outcomes",
 ]
@@ -45,11 +46,11 @@ MAX_PROBLEMS = 20
 class Column:
     """One column of a kind of file: ``rule`` is how its values are read.
 
-    ``"time"`` a date-time; ``"count"`` a whole number ≥ 0; ``"seconds"`` a number ≥ 0 (empty:
-    NaN); ``"number"`` a number > 0 (``"positive"``) or any number (``"real"``); ``"bool"``
-    0/1/true/false/yes/no; ``"outcome"`` one of :data:`~simroi.data.frames.OUTCOMES`;
-    ``"text"`` any text. ``required``: a file of the kind must have the column; ``blank``: a
-    cell may be empty (a NaN number, a False boolean).
+    ``"time"`` a date-time; ``"count"`` a whole number ≥ 0; ``"nonnegative"`` a number ≥ 0;
+    ``"positive"`` a number > 0; ``"real"`` any number; ``"bool"`` 0/1/true/false/yes/no;
+    ``"outcome"`` one of :data:`~simroi.data.frames.OUTCOMES`; ``"text"`` any text.
+    ``required``: a file of the kind must have the column; ``blank``: a cell may be empty (read
+    as NaN, or False for a boolean).
     """
 
     name: str
@@ -84,9 +85,9 @@ KINDS: tuple[Kind, ...] = (
             Column("answered", "count"),
             Column("abandoned", "count"),
             Column("answered_within_sla", "count"),
-            Column("handle_seconds_mean", "seconds", blank=True),
-            Column("wait_seconds_mean", "seconds", blank=True),
-            Column("agents", "seconds", blank=True),
+            Column("handle_seconds_mean", "nonnegative", blank=True),
+            Column("wait_seconds_mean", "nonnegative", blank=True),
+            Column("agents", "nonnegative", blank=True),
         ),
     ),
     Kind(
@@ -96,8 +97,8 @@ KINDS: tuple[Kind, ...] = (
         (
             Column("arrived_at", "time", True),
             Column("outcome", "outcome", True),
-            Column("wait_seconds", "seconds", True),
-            Column("handle_seconds", "seconds", True, blank=True),
+            Column("wait_seconds", "nonnegative", True),
+            Column("handle_seconds", "nonnegative", True, blank=True),
             Column("channel", "text"),
             Column("resolved", "bool", blank=True),
             Column("public", "bool", blank=True),
@@ -140,7 +141,9 @@ class Problems:
         where = file if row is None else f"{file} row {row}"
         if column is not None:
             where += f", column {column}"
-        got = f" (got {value})" if value else " (got an empty cell)"
+        shown = value.replace("\r", "\\r").replace("\n", "\\n")
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        got = f" (got {shown})" if value else " (got an empty cell)"
         self.line(f"{where}: {rule}{got}")
 
     def line(self, text: str) -> None:
@@ -152,6 +155,32 @@ class Problems:
         """Raise :class:`DataFileError` with every problem so far, if any."""
         if self.lines:
             raise DataFileError(self.lines)
+
+
+def parse_column_map(specs: str | Sequence[str]) -> dict[str, str]:
+    """Our names to the file's, from ``"interval_start=DateTime,offered=Calls"`` (or several
+    such strings: a repeated ``--columns``), for :func:`~simroi.data.read.read_data`'s
+    ``columns``.
+
+    Raises
+    ------
+    OptionError
+        A pair without ``=``, an empty name, or one of our names mapped twice.
+    """
+    pairs: dict[str, str] = {}
+    for spec in [specs] if isinstance(specs, str) else specs:
+        for item in spec.split(","):
+            ours, sep, theirs = item.partition("=")
+            ours, theirs = ours.strip(), theirs.strip()
+            if not sep or not ours or not theirs:
+                raise OptionError(
+                    f"`columns` takes OURS=THEIRS pairs separated by commas, e.g. "
+                    f"interval_start=DateTime,offered=Calls (got {item.strip()!r})"
+                )
+            if ours in pairs:
+                raise OptionError(f"`columns` maps {ours} twice ({pairs[ours]!r}, {theirs!r})")
+            pairs[ours] = theirs
+    return pairs
 
 
 def detect_kind(file: str, names: Sequence[str]) -> Kind:
@@ -238,7 +267,14 @@ def resolve_header(
         index.setdefault(name, i)
     found: dict[str, tuple[int, ...]] = {}
     problems = Problems()
+    known = {c.name for kind in KINDS for c in kind.columns}
     for ours, theirs in columns.items():
+        if normalize_name(ours) not in known:
+            problems.line(
+                f"{file}: `columns` names {ours!r}, which is not a column simroi reads (one of "
+                f"{', '.join(sorted(known))})"
+            )
+            continue
         parts = [normalize_name(p) for p in theirs.split("+")]
         if len(parts) > 2 or any(p not in index for p in parts):
             problems.line(

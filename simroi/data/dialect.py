@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from operator import itemgetter
 
 import numpy as np
@@ -20,12 +20,7 @@ def columns_of(
     """The stripped text of each of our columns in a chunk, shape (rows,); two fields joined
     by a space (a date and a time)."""
     indices = sorted({i for idx in fields.values() for i in idx})
-    raw: dict[int, Sequence[str]]
-    if len(indices) == 1:
-        raw = {indices[0]: [r[indices[0]] for r in batch]}
-    else:
-        getter = itemgetter(*indices)
-        raw = dict(zip(indices, zip(*map(getter, batch), strict=True), strict=True))
+    raw = {i: list(map(itemgetter(i), batch)) for i in indices}
     text = {i: np.char.strip(np.asarray(v, dtype=str)) for i, v in raw.items()}
     out = {}
     for name, idx in fields.items():

@@ -53,7 +53,7 @@ from simroi.errors import DataFileError, InputFileError, OptionError
 __all__ = ["CHUNK_ROWS", "DELIMITERS", "INTERVAL_MINUTES", "read_data"]
 
 #: Rows converted to arrays at once.
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 _SAMPLE_LINES = 50
 
 
@@ -147,6 +147,23 @@ class _Pieces:
         return None if parts is None else np.concatenate(parts)
 
 
+@dataclass
+class _File:
+    """What is known of the file being read, chunk by chunk."""
+
+    path: Path
+    label: str
+    kind: Kind
+    fields: dict[str, tuple[int, ...]]
+    header: list[str]
+    delimiter: str
+    index: int  # in _Reading.files
+    fmt: DateFormat | None
+    rows: int = 0
+    first: np.datetime64 | None = None
+    last: np.datetime64 | None = None
+
+
 class _Reading:
     """The state of one :func:`read_data` call."""
 
@@ -194,69 +211,71 @@ class _Reading:
         reader = csv.reader(handle, delimiter=delimiter)
         header = next(reader)
         kind, fields = resolve_header(label, header, self.columns)
-        file_index = len(self.files)
+        state = _File(path, label, kind, fields, header, delimiter, len(self.files), self.fmt)
         self.files.append(path)
-        width = max(i for idx in fields.values() for i in idx) + 1
-        fmt = self.fmt
-        rows = 0
-        first = last = None
         next_row = 2  # spreadsheet numbering: the header is row 1
-        while True:
-            batch = list(itertools.islice(reader, self.chunk_rows))
-            if not batch:
-                break
-            row = np.arange(next_row, next_row + len(batch), dtype=np.int64)
+        while batch := list(itertools.islice(reader, self.chunk_rows)):
+            self._chunk(state, batch, next_row)
             next_row += len(batch)
-            lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
-            for i in np.flatnonzero((lengths > 0) & (lengths < width)).tolist():
-                self.problems.add(
-                    label,
-                    int(row[i]),
-                    None,
-                    f"has {lengths[i]} fields, the header has {len(header)}",
-                    delimiter.join(batch[i])[:60],
-                )
-            keep = np.flatnonzero(lengths >= width)
-            if keep.size < len(batch):
-                batch = [batch[i] for i in keep.tolist()]
-                row = row[keep]
-            if not batch:
-                continue
-            text = columns_of(batch, fields)
-            if fmt is None and kind.columns[0].rule == "time":
-                found = detect_date_format(text[kind.columns[0].name][:100_000].tolist())
-                if isinstance(found, str):
-                    raise DataFileError(
-                        f"{label} row {row[0]}, column {kind.columns[0].name}: {found}"
-                    )
-                fmt = found
-            values = convert_chunk(
-                label,
-                kind,
-                text,
-                row,
-                fmt,
-                decimal_comma=delimiter != ",",
-                codes=self.customer_codes,
-                problems=self.problems,
-            )
-            rows += len(batch)
-            values["file"] = np.full(row.size, file_index, dtype=np.int16)
-            if kind.name == "customers":
-                values["row"] = row
-                self._piece(kind.name, "", path).add(values, path)
-                continue
-            times = values[kind.columns[0].name]
-            if times.size and not np.isnat(times).all():
-                lo, hi = np.nanmin(times), np.nanmax(times)
-                first = lo if first is None else min(first, lo)
-                last = hi if last is None else max(last, hi)
-            self._split(label, kind, text.get("channel"), values, row, path)
-        if rows == 0:
+            del batch  # before the next chunk is read: one chunk's text in memory at a time
+        if state.rows == 0:
             raise DataFileError(f"{label}: no data rows (only a header)")
-        self.sources.append(DataSource(path, kind.name, rows, first, last))
+        self.sources.append(DataSource(path, kind.name, state.rows, state.first, state.last))
 
-    def _piece(self, kind: str, channel: str, path: Path) -> _Pieces:
+    def _chunk(self, state: _File, batch: list[list[str]], first_row: int) -> None:
+        """Convert one chunk of a file's rows and hand them to their channels."""
+        label, kind, fields = state.label, state.kind, state.fields
+        row = np.arange(first_row, first_row + len(batch), dtype=np.int64)
+        lengths = np.fromiter(map(len, batch), dtype=np.int64, count=len(batch))
+        width = max(i for idx in fields.values() for i in idx) + 1
+        for i in np.flatnonzero((lengths > 0) & (lengths < width)).tolist():
+            self.problems.add(
+                label,
+                int(row[i]),
+                None,
+                f"has {lengths[i]} fields, the header has {len(state.header)}",
+                state.delimiter.join(batch[i])[:60],
+            )
+        keep = np.flatnonzero(lengths >= width)  # blank lines (no fields) are skipped
+        if keep.size < len(batch):
+            batch = [batch[i] for i in keep.tolist()]
+            row = row[keep]
+        if not batch:
+            return
+        text = columns_of(batch, fields)
+        time_column = kind.columns[0].name
+        if state.fmt is None and kind.columns[0].rule == "time":
+            found = detect_date_format(text[time_column].tolist())
+            if isinstance(found, str):
+                raise DataFileError(f"{label} row {row[0]}, column {time_column}: {found}")
+            state.fmt = found
+        values = convert_chunk(
+            label,
+            kind,
+            text,
+            row,
+            state.fmt,
+            decimal_comma=state.delimiter != ",",
+            codes=self.customer_codes,
+            problems=self.problems,
+        )
+        state.rows += len(batch)
+        if kind.name == "customers":
+            values["row"] = row
+            values["file"] = np.full(row.size, state.index, dtype=np.int32)
+            self._piece(kind.name, "").add(values, state.path)
+            return
+        times = values[time_column]
+        if times.size and not np.isnat(times).all():
+            lo, hi = np.nanmin(times), np.nanmax(times)
+            state.first = lo if state.first is None else min(state.first, lo)
+            state.last = hi if state.last is None else max(state.last, hi)
+        if kind.name == "intervals":
+            values["row"] = row
+            values["file"] = np.full(row.size, state.index, dtype=np.int32)
+        self._split(label, kind, text.get("channel"), values, row, state.path)
+
+    def _piece(self, kind: str, channel: str) -> _Pieces:
         return self.pieces.setdefault((kind, channel), _Pieces(kind))
 
     def _split(
@@ -269,15 +288,13 @@ class _Reading:
         path: Path,
     ) -> None:
         """Hand a chunk's values to each channel's pieces."""
-        if kind.name == "intervals":
-            values["row"] = row
         if channels is None:
             if self.channel is None:
                 raise DataFileError(
                     f"{label}: no channel column; name the file's channel with `channel` "
                     "(e.g. phone) or add a channel column"
                 )
-            self._piece(kind.name, self.channel, path).add(values, path)
+            self._piece(kind.name, self.channel).add(values, path)
             return
         names = np.char.lower(channels)
         for i in np.flatnonzero(names == "").tolist():
@@ -285,9 +302,7 @@ class _Reading:
         for name in np.unique(names).tolist():
             if name:
                 mask = names == name
-                self._piece(kind.name, name, path).add(
-                    {k: v[mask] for k, v in values.items()}, path
-                )
+                self._piece(kind.name, name).add({k: v[mask] for k, v in values.items()}, path)
 
     # -- all files ---------------------------------------------------------------------------
 
@@ -335,7 +350,6 @@ class _Reading:
         )
 
     def _contacts(self, channel: str, pieces: _Pieces) -> ContactLog:
-        pieces.arrays.pop("file", None)
         arrived = pieces.take("arrived_at")
         assert arrived is not None
         order = None

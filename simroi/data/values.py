@@ -84,10 +84,13 @@ def convert_chunk(
 
 def customer_codes(ids: np.ndarray, table: dict[str, int]) -> np.ndarray:
     """int64 codes of customer ids (shape (n,)): equal ids, equal codes, for as long as
-    ``table`` is kept; new ids get the next free codes."""
-    unique, inverse = np.unique(ids, return_inverse=True)
-    codes = np.fromiter(
-        (table.setdefault(u, len(table)) for u in unique.tolist()),
+    ``table`` is kept; a new id gets the next free code in order of first appearance, so the
+    codes do not depend on how a file is cut into chunks."""
+    unique, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    seen = np.argsort(first, kind="stable")
+    codes = np.empty(unique.size, dtype=np.int64)
+    codes[seen] = np.fromiter(
+        (table.setdefault(u, len(table)) for u in unique[seen].tolist()),
         dtype=np.int64,
         count=unique.size,
     )
@@ -129,7 +132,7 @@ def _column(
         flag(ok & empty, name, "must be a whole number ≥ 0")
         flag(ok & (numbers < 0), name, "must be a whole number ≥ 0")
         flag(ok & (numbers >= 0) & (numbers % 1 != 0), name, "must be a whole number")
-    elif rule == "seconds":
+    elif rule == "nonnegative":
         flag(ok & empty & ~col.blank, name, "must be a number ≥ 0")
         flag(ok & (numbers < 0), name, "must be ≥ 0")
     elif rule == "positive":

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simroi.data.columns import parse_column_map
 from simroi.data.frames import ABANDONED, ANSWERED, IGNORED
 from simroi.data.read import read_data
 from simroi.errors import DataFileError, InputFileError, OptionError
@@ -449,3 +450,53 @@ def test_chunk_size_changes_nothing(tmp_path: Path) -> None:
     bad = intervals([*rows[:50], rows[60].replace(",10,", ",x,"), *rows[61:]])
     path = write(tmp_path, "bad.csv", bad)
     assert problems(path, chunk_rows=7) == problems(path)
+
+
+def test_mapping_an_unknown_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    (line,) = problems(path, columns={"offerd": "offered"})
+    assert line.startswith(f"{path}: `columns` names 'offerd', which is not a column simroi reads")
+
+
+def test_given_delimiter_and_channel(tmp_path: Path) -> None:
+    text = "interval_start|offered\n2025-01-06 08:00|3\n2025-01-06 08:15|4\n"
+    path = write(tmp_path, "i.txt", text)
+    report = read_data(path, delimiter="|", channel=" Email ").intervals["email"]
+    np.testing.assert_array_equal(report.offered, [3, 4])
+    # A file with a channel column keeps its own channels.
+    other = write(tmp_path, "j.csv", intervals(day("2025-01-06", 15, 3)))
+    assert set(read_data(other, channel="email").intervals) == {"phone"}
+
+
+def test_customer_codes_do_not_depend_on_chunks(tmp_path: Path) -> None:
+    ids = ["k", "b", "k", "a", "z", "b", "a", "q"]
+    text = CONTACTS + "".join(
+        f"2025-01-06 08:{m:02d},phone,answered,3,100,1,0,{c}\n" for m, c in enumerate(ids)
+    )
+    path = write(tmp_path, "c.csv", text)
+    for chunk in (1, 3, 100):
+        log = read_data(path, chunk_rows=chunk).contacts["phone"]
+        np.testing.assert_array_equal(log.customer_id, [0, 1, 0, 2, 3, 1, 2, 4])
+
+
+def test_a_value_with_a_line_break_stays_on_one_line(tmp_path: Path) -> None:
+    text = CONTACTS + '2025-01-06 08:00,phone,"ans\nwered",3,100,1,0,c1\n'
+    path = write(tmp_path, "c.csv", text)
+    assert problems(path) == [
+        f"{path} row 2, column outcome: must be answered, abandoned or ignored (got ans\\nwered)"
+    ]
+
+
+def test_parse_column_map() -> None:
+    assert parse_column_map("interval_start=date+period, offered = Calls") == {
+        "interval_start": "date+period",
+        "offered": "Calls",
+    }
+    assert parse_column_map(["offered=Calls", "channel=Queue"]) == {
+        "offered": "Calls",
+        "channel": "Queue",
+    }
+    with pytest.raises(OptionError, match=r"takes OURS=THEIRS pairs .* \(got 'offered'\)"):
+        parse_column_map("offered")
+    with pytest.raises(OptionError, match="maps offered twice"):
+        parse_column_map("offered=a,offered=b")

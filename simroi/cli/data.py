@@ -1,0 +1,109 @@
+"""Commands about users' data files: sample-data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+import click
+
+from simroi.cli.options import console_for, seed_option
+
+#: The files sample-data writes, in order.
+SAMPLE_FILES = ("intervals.csv", "contacts.csv", "customers.csv", "truth.json")
+#: The seed sample-data uses without --seed: the same files every time.
+DEFAULT_SAMPLE_SEED = 1
+
+
+@click.command(name="sample-data")
+@click.argument("directory", type=click.Path(file_okay=False))
+@seed_option(f"Root seed (default {DEFAULT_SAMPLE_SEED}: the same files every time).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    default=56,
+    show_default=True,
+    help="Days simulated, from Monday 2025-01-06 (56: calibrate on 7 weeks, backtest on the 8th).",
+)
+@click.option(
+    "--scenario",
+    default=None,
+    metavar="NAME|FILE",
+    help="The scenario simulated (a bundled name or a TOML file; default: the default scenario).",
+)
+@click.option(
+    "--customers",
+    type=click.IntRange(2, 10_000_000),
+    default=20_000,
+    show_default=True,
+    help="Rows of customers.csv.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the files if DIRECTORY already has them.")
+@click.pass_context
+def sample_data(
+    ctx: click.Context,
+    directory: str,
+    seed: int | None,
+    days: int,
+    scenario: str | None,
+    customers: int,
+    force: bool,
+) -> None:
+    """Write sample data files into DIRECTORY (made if missing), simulated from a scenario with
+    the real queue engine, to try calibrate and backtest on:
+
+    \b
+      intervals.csv   15-minute interval report, every channel: offered, answered,
+                      abandoned, answered_within_sla, handle and wait means, agents
+      contacts.csv    one row per contact: arrived_at, channel, outcome, wait_seconds,
+                      handle_seconds, resolved, public, customer_id
+      customers.csv   one row per customer: customer_id, experience, months_observed,
+                      churned, monthly_margin
+      truth.json      the inputs the files were simulated from (one trial's draw of the
+                      scenario's uncertain inputs), to compare fitted values against
+
+    Existing files are not overwritten without --force; each file is written whole or not at
+    all. Arrivals are the scenario's first contacts (no repeats, no deflection); half the
+    customers had a contact, half none (a sample for fitting, not the base's share).
+
+    \b
+    Example:
+      simroi sample-data data/
+      simroi calibrate data/intervals.csv data/contacts.csv data/customers.csv --out my.toml
+    """
+    from simroi.errors import OutputError
+    from simroi.execution.result import atomic_write
+    from simroi.model.sample_data import simulate_sample_data
+    from simroi.randomness import Streams
+    from simroi.scenario.load import load_scenario
+
+    target = Path(directory)
+    existing = [str(target / name) for name in SAMPLE_FILES if (target / name).exists()]
+    if existing and not force:
+        raise OutputError(f"{', '.join(existing)}: already exist (use --force to overwrite)")
+    loaded = load_scenario(scenario)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot make the directory ({exc.strerror})") from None
+    used = DEFAULT_SAMPLE_SEED if seed is None else seed
+    sample = simulate_sample_data(
+        loaded.program, days=days, customers=customers, streams=Streams(used, 0)
+    )
+    console = console_for(ctx)
+    for name in SAMPLE_FILES:
+        path = atomic_write(target / name, _writer(sample.files[name].encode("utf-8")))
+        lines = sample.files[name].count("\n") - 1
+        what = "" if name.endswith(".json") else f" ({lines:,} rows)"
+        console.print(f"wrote {path}{what}", markup=False, soft_wrap=True)
+    console.print(
+        f"simulated {days} days of {loaded.name} (seed {used}); the inputs used are in "
+        f"{target / 'truth.json'}",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
+    return lambda handle: handle.write(data)

@@ -1,0 +1,436 @@
+"""Sample data files simulated from a scenario with the real queue engine.
+
+:func:`simulate_sample_data` gives the three kinds of file a contact centre exports
+(:mod:`simroi.data.frames`) — a 15-minute interval report, a contact log and customer outcomes —
+for ``days`` days of one scenario's program, so a newcomer can try ``simroi calibrate`` and
+``simroi backtest`` and the tests have fixtures with a known truth.
+
+How the rows are made, per channel (every channel of the scenario):
+
+- **inputs**: one trial's draw of the scenario's uncertain inputs (:func:`simroi.model.inputs.
+  draw_inputs` with one trial), not their modes: the data are one possible world, and
+  ``truth.json`` records the values drawn;
+- **arrivals**: day *d* (day 0 a Monday) gets Poisson(first contacts a day × weekday factor ×
+  a gamma busyness with the channel's cv) contacts, spread over the day by the hour-of-day
+  profile (:mod:`simroi.model.calendar`), as the model's arrivals are; repeat contacts,
+  deflection and events are left out, so ``contacts_per_day`` in ``truth.json`` is the whole
+  rate; times are naive local time without daylight saving;
+- **service**: handle times and patience from the model's draws (:mod:`simroi.model.draws`),
+  staffing from the channel's agents, schedule or staffing rule (the rule sized to the forecast
+  of ``contacts_per_day``, :class:`simroi.model.staffing.RuleStaffing`), all days through
+  :func:`simroi.queueing.engine.serve_fcfs` on one clock, so backlogs carry from day to day;
+- **outcome**: answered if the wait is within the patience; else abandoned (real-time) or
+  ignored (deferrable, after ``ignore_after_hours``); resolved with probability ``fcr``, public
+  with probability ``public_share``; the experience class as the model's
+  (:mod:`simroi.model.outcomes`): fast if the response is within the channel's SLA;
+- **customers**: half the customers file comes from the contact log's customers (their class
+  is their last contact's), half has no contact (``none``) — a sample stratified so every class
+  has customers, not the base's share; each is observed for up to 12 months from the window,
+  and leaves after an exponential time with the scenario's monthly churn × the class's churn
+  multiplier (``months_observed`` ends at the churn: exposure, as a survival fit needs).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simroi.model.calendar import (
+    DAY,
+    hourly_inverse_cdf,
+    hourly_profile,
+    shift_pattern,
+    weekday_factors,
+)
+from simroi.model.draws import STANDARD_DRAW, handle_times, patience_times
+from simroi.model.inputs import channel_inputs, draw_inputs
+from simroi.model.staffing import RuleStaffing
+from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.randomness import Streams
+from simroi.scenario.spec import EXPERIENCE_CLASSES, ChannelSpec, Scenario
+
+__all__ = ["FIRST_DAY", "SampleData", "simulate_sample_data"]
+
+#: The first day of the sample (a Monday, as day 0 of the model's clock; no daylight-saving
+#: change in the first 8 weeks).
+FIRST_DAY = np.datetime64("2025-01-06", "s")
+#: Months each customer of the customers file is observed for (unless they churn first).
+WINDOW_MONTHS = 12.0
+INTERVAL_MINUTES = 15
+INTERVAL_COLUMNS = (
+    "interval_start",
+    "channel",
+    "offered",
+    "answered",
+    "abandoned",
+    "answered_within_sla",
+    "handle_seconds_mean",
+    "wait_seconds_mean",
+    "agents",
+)
+CONTACT_COLUMNS = (
+    "arrived_at",
+    "channel",
+    "outcome",
+    "wait_seconds",
+    "handle_seconds",
+    "resolved",
+    "public",
+    "customer_id",
+)
+CUSTOMER_COLUMNS = ("customer_id", "experience", "months_observed", "churned", "monthly_margin")
+
+
+@dataclass(frozen=True)
+class SampleData:
+    """The files' text by name (``intervals.csv``, ``contacts.csv``, ``customers.csv``,
+    ``truth.json``) and the truth they were simulated from (the parsed ``truth.json``)."""
+
+    files: dict[str, str]
+    truth: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Contacts:
+    """One channel's simulated contacts, shape (n,) each, by arrival."""
+
+    arrival_s: np.ndarray
+    answered: np.ndarray
+    wait_s: np.ndarray
+    handle_s: np.ndarray
+    resolved: np.ndarray
+    public: np.ndarray
+    fast: np.ndarray
+    experience: np.ndarray  # index into EXPERIENCE_CLASSES
+    agents: np.ndarray  # agents on queue in each interval of the sample, (intervals,)
+
+
+def simulate_sample_data(
+    scenario: Scenario, *, days: int = 56, customers: int = 20_000, streams: Streams
+) -> SampleData:
+    """Simulate ``days`` days of ``scenario``'s contact centre as the three data files.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The program to simulate (every channel).
+    days : int
+        Days simulated, from :data:`FIRST_DAY` (a Monday); ≥ 1.
+    customers : int
+        Rows of the customers file; ≥ 2.
+    streams : Streams
+        Random streams (the CLI's ``--seed`` as entropy, block 0).
+    """
+    values = draw_inputs(scenario, 1, streams)
+    truth: dict[str, Any] = {
+        "scenario": scenario.scenario.name,
+        "seed": streams.entropy,
+        "days": days,
+        "first_day": str(FIRST_DAY)[:10],
+        "interval_minutes": INTERVAL_MINUTES,
+        "inputs": "one trial's draw of the scenario's uncertain inputs",
+        "channels": {},
+    }
+    simulated: dict[str, _Contacts] = {}
+    for name, spec in scenario.channels.items():
+        inputs = channel_inputs(name, scenario, values)
+        simulated[name] = _simulate_channel(name, spec, inputs, days, streams)
+        patience = float(inputs.patience_mean_s[0])
+        truth["channels"][name] = {
+            "kind": spec.kind,
+            "contacts_per_day": float(inputs.first_contacts_per_day[0]),
+            "weekday_factors": weekday_factors(spec).tolist(),
+            "hourly_profile": hourly_profile(spec).tolist(),
+            "busyness_cv": float(inputs.busyness_cv[0]),
+            "handle_mean_seconds": float(inputs.handle_mean_s[0] * inputs.slot_slowdown[0]),
+            "handle_cv": float(inputs.handle_cv[0]),
+            "handle_dist": spec.handle_time_dist,
+            "patience_mean_seconds": patience if math.isfinite(patience) else None,
+            "patience_dist": spec.patience_dist if spec.kind == "realtime" else None,
+            "fcr": float(inputs.fcr[0]),
+            "public_share": float(inputs.public_share[0]),
+            "sla_seconds": spec.sla_threshold_seconds,
+            "contacts": int(simulated[name].arrival_s.size),
+        }
+    margin = float(values["customers.monthly_margin_per_customer"][0])
+    multipliers = {
+        c: float(values[f"experience.churn_multiplier_{c}"][0]) for c in EXPERIENCE_CLASSES
+    }
+    truth["customers"] = {
+        "rows": customers,
+        "active_customers": float(values["customers.active_customers"][0]),
+        "monthly_churn": float(values["customers.monthly_churn"][0]),
+        "window_months": WINDOW_MONTHS,
+        "churn_multipliers": {**multipliers, "none": 1.0},
+        "monthly_margin_mean": margin,
+    }
+    ids = _customer_ids(simulated, int(truth["customers"]["active_customers"]), streams)
+    files = {
+        "intervals.csv": _intervals_csv(simulated, days),
+        "contacts.csv": _contacts_csv(simulated, ids),
+        "customers.csv": _customers_csv(simulated, ids, truth["customers"], customers, streams),
+    }
+    files["truth.json"] = json.dumps(truth, indent=2) + "\n"
+    return SampleData(files, truth)
+
+
+def _simulate_channel(
+    name: str, spec: ChannelSpec, inputs: Any, days: int, streams: Streams
+) -> _Contacts:
+    """One channel's contacts over ``days`` days through the queue engine (one trial)."""
+    rng = {p: streams.rng("sample", p, name) for p in ("busyness", "count", "time", "marks")}
+    cv = float(inputs.busyness_cv[0])
+    weekday = weekday_factors(spec)
+    busy = np.ones(days)
+    if cv > 0:
+        shape = 1.0 / cv**2
+        busy = rng["busyness"].gamma(shape, 1.0 / shape, days)
+    rate = float(inputs.first_contacts_per_day[0]) * weekday[np.arange(days) % 7] * busy
+    counts = rng["count"].poisson(rate)
+    cum, edges = hourly_inverse_cdf(hourly_profile(spec))
+    day = np.repeat(np.arange(days), counts)
+    within = np.interp(rng["time"].random(day.size), cum, edges)
+    arrival = np.sort(day * DAY + within)
+    n = arrival.size
+    z = _standard(streams.rng("sample", "handle", name), STANDARD_DRAW[spec.handle_time_dist], n)
+    handle = np.empty((n, 1))
+    mean = inputs.handle_mean_s * inputs.slot_slowdown
+    handle_times(z[:, None], mean, inputs.handle_cv, spec.handle_time_dist, handle)
+    if spec.kind == "realtime":
+        kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+        zp = _standard(streams.rng("sample", "patience", name), kind, n)
+        patience = patience_times(
+            zp[:, None], inputs.patience_mean_s, spec.patience_dist, spec.patience_shape
+        )
+    else:
+        patience = np.full((n, 1), float(inputs.patience_mean_s[0]))
+    shifts = _shifts(name, spec, inputs)
+    state = (
+        shifts.initial_state(0.0)
+        if isinstance(shifts, TrialShiftPattern)
+        else QueueState.initial(shifts, 1)
+    )
+    present = np.ones((n, 1), dtype=bool)
+    start, _ = serve_fcfs(arrival[:, None], handle, patience, present, shifts, state)
+    start, handle, patience = start[:, 0], handle[:, 0], patience[:, 0]
+    wait = start - arrival
+    answered = np.isfinite(start) & (wait <= patience)
+    wait = np.where(answered, wait, np.minimum(patience, (days + 365) * DAY - arrival))
+    marks = rng["marks"].random((2, n))
+    resolved = answered & (marks[0] < float(inputs.fcr[0]))
+    public = marks[1] < float(inputs.public_share[0])
+    response = wait + (0.0 if spec.kind == "realtime" else handle)
+    sla = spec.sla_threshold_seconds
+    fast = answered & (response <= (math.inf if sla is None else sla))
+    experience = np.select(
+        [resolved & fast, resolved, answered, spec.kind == "realtime"],
+        [0, 1, 2, 3],
+        default=4,
+    )
+    return _Contacts(
+        arrival,
+        answered,
+        wait,
+        handle,
+        resolved,
+        public,
+        fast,
+        experience,
+        _agents(shifts, spec.concurrency, days),
+    )
+
+
+def _standard(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
+    if kind == "normal":
+        return rng.standard_normal(n)
+    if kind == "exponential":
+        return rng.standard_exponential(n)
+    return rng.random(n)
+
+
+def _shifts(name: str, spec: ChannelSpec, inputs: Any) -> ShiftPattern | TrialShiftPattern:
+    """The channel's agents on duty: its fixed team or schedule, or its staffing rule's roster
+    for the forecast of first contacts (the sample has no repeats or deflection)."""
+    if spec.staffing_rule is None:
+        return shift_pattern(spec)
+    rule = RuleStaffing(spec, inputs, None, name)
+    return rule.roster(rule.shifts(rule.agents(inputs.first_contacts_per_day)))
+
+
+def _agents(shifts: ShiftPattern | TrialShiftPattern, concurrency: int, days: int) -> np.ndarray:
+    """Mean agents on queue in each interval of the sample: slot-seconds on duty / interval /
+    slots per agent, shape (days × intervals a day,)."""
+    size = INTERVAL_MINUTES * 60.0
+    lo = np.arange(0.0, days * DAY, size)
+    if isinstance(shifts, TrialShiftPattern):
+        week = lo % (7 * DAY)
+        a, b = shifts.interval_starts[None, :], shifts.interval_ends[None, :]
+        overlap = np.clip(
+            np.minimum(b, week[:, None] + size) - np.maximum(a, week[:, None]), 0, None
+        )
+        slots = overlap @ shifts.agents[0].astype(float) * shifts.slots_per_agent
+    else:
+        period = shifts.period_seconds
+        t = lo % period if math.isfinite(period) else lo
+        starts, ends = shifts.starts.ravel(), shifts.ends.ravel()
+        on = np.isfinite(starts)
+        starts, ends = starts[on], ends[on]
+        overlap = np.minimum(ends[None, :], t[:, None] + size) - np.maximum(
+            starts[None, :], t[:, None]
+        )
+        slots = np.clip(overlap, 0, None).sum(axis=1)
+    return slots / size / concurrency
+
+
+def _customer_ids(
+    simulated: dict[str, _Contacts], base: int, streams: Streams
+) -> dict[str, np.ndarray]:
+    """A customer number for each contact, drawn from the customer base (a customer may call
+    more than once)."""
+    rng = streams.rng("sample", "customer")
+    return {name: rng.integers(1, base + 1, c.arrival_s.size) for name, c in simulated.items()}
+
+
+def _text(rows: list[list[object]], header: tuple[str, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _stamp(seconds: np.ndarray) -> np.ndarray:
+    """``2025-01-06 08:00:03`` for clock seconds (whole seconds, floor)."""
+    times = FIRST_DAY + np.floor(seconds).astype(np.int64).astype("timedelta64[s]")
+    return np.char.replace(np.datetime_as_string(times, unit="s"), "T", " ")
+
+
+def _intervals_csv(simulated: dict[str, _Contacts], days: int) -> str:
+    size = INTERVAL_MINUTES * 60
+    bins = days * 86_400 // size
+    starts = _stamp(np.arange(bins) * float(size))
+    rows: list[list[object]] = []
+    per_channel = []
+    for name, c in simulated.items():
+        k = np.minimum((np.floor(c.arrival_s) // size).astype(np.int64), bins - 1)
+
+        def count(mask: np.ndarray, k: np.ndarray = k) -> np.ndarray:
+            return np.bincount(k[mask], minlength=bins)
+
+        offered = np.bincount(k, minlength=bins)
+        answered = count(c.answered)
+        handle = np.round(c.handle_s, 1)
+        wait = np.round(c.wait_s, 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aht = np.bincount(k[c.answered], handle[c.answered], bins) / answered
+            asa = np.bincount(k[c.answered], wait[c.answered], bins) / answered
+        per_channel.append(
+            (name, offered, answered, count(~c.answered), count(c.fast), aht, asa, c.agents)
+        )
+    for j in range(bins):
+        for name, offered, answered, lost, fast, aht, asa, agents in per_channel:
+            rows.append(
+                [
+                    starts[j],
+                    name,
+                    offered[j],
+                    answered[j],
+                    lost[j],
+                    fast[j],
+                    _number(aht[j]),
+                    _number(asa[j]),
+                    f"{agents[j]:.2f}",
+                ]
+            )
+    return _text(rows, INTERVAL_COLUMNS)
+
+
+def _number(value: float) -> str:
+    return "" if not math.isfinite(value) else f"{value:.1f}"
+
+
+def _contacts_csv(simulated: dict[str, _Contacts], ids: dict[str, np.ndarray]) -> str:
+    names = list(simulated)
+    arrival = np.concatenate([simulated[n].arrival_s for n in names])
+    channel = np.concatenate([np.full(simulated[n].arrival_s.size, i) for i, n in enumerate(names)])
+    order = np.argsort(np.floor(arrival), kind="stable")
+
+    def joined(field: str) -> np.ndarray:
+        return np.concatenate([getattr(simulated[n], field) for n in names])[order]
+
+    answered, wait, handle = joined("answered"), joined("wait_s"), joined("handle_s")
+    resolved, public = joined("resolved"), joined("public")
+    lost_word = np.concatenate(
+        [np.where(simulated[n].experience == 4, "ignored", "abandoned") for n in names]
+    )[order]
+    customer = np.concatenate([ids[n] for n in names])[order]
+    stamps = _stamp(arrival[order])
+    channel = channel[order]
+    rows = [
+        [
+            stamps[i],
+            names[channel[i]],
+            "answered" if answered[i] else lost_word[i],
+            f"{wait[i]:.1f}",
+            f"{handle[i]:.1f}" if answered[i] else "",
+            int(resolved[i]) if answered[i] else "",
+            int(public[i]),
+            f"C{customer[i]:07d}",
+        ]
+        for i in range(stamps.size)
+    ]
+    return _text(rows, CONTACT_COLUMNS)
+
+
+def _customers_csv(
+    simulated: dict[str, _Contacts],
+    ids: dict[str, np.ndarray],
+    truth: dict[str, Any],
+    rows: int,
+    streams: Streams,
+) -> str:
+    rng = streams.rng("sample", "customers")
+    names = list(simulated)
+    arrival = np.concatenate([simulated[n].arrival_s for n in names])
+    customer = np.concatenate([ids[n] for n in names])
+    experience = np.concatenate([simulated[n].experience for n in names])
+    # Each contacting customer's class is that of their last contact.
+    order = np.argsort(arrival, kind="stable")
+    last: dict[int, int] = dict(
+        zip(customer[order].tolist(), experience[order].tolist(), strict=True)
+    )
+    contacted = np.fromiter(last, dtype=np.int64)
+    take = min(rows // 2, contacted.size)
+    chosen = rng.choice(contacted, take, replace=False)
+    classes = [EXPERIENCE_CLASSES[last[c]] for c in chosen.tolist()]
+    base = int(truth["active_customers"])
+    others: list[int] = []
+    seen = set(last)
+    while len(others) < rows - take:
+        for c in rng.integers(1, base + 1, rows).tolist():
+            if c not in seen and len(others) < rows - take:
+                seen.add(c)
+                others.append(c)
+    everyone = np.concatenate([chosen, np.asarray(others, dtype=np.int64)])
+    labels = np.asarray(classes + ["none"] * len(others))
+    multiplier = np.asarray([truth["churn_multipliers"][c] for c in labels.tolist()])
+    hazard = -np.log1p(-truth["monthly_churn"] * multiplier)  # monthly hazard rate
+    leaves = rng.standard_exponential(everyone.size) / hazard
+    churned = leaves <= WINDOW_MONTHS
+    months = np.maximum(np.round(np.minimum(leaves, WINDOW_MONTHS), 2), 0.01)
+    cv = 0.5
+    margin = rng.gamma(1 / cv**2, truth["monthly_margin_mean"] * cv**2, everyone.size)
+    shuffle = rng.permutation(everyone.size)
+    out = [
+        [f"C{everyone[i]:07d}", labels[i], f"{months[i]:.2f}", int(churned[i]), f"{margin[i]:.2f}"]
+        for i in shuffle.tolist()
+    ]
+    return _text(out, CUSTOMER_COLUMNS)
