@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -29,20 +29,6 @@ if TYPE_CHECKING:
 #: Simulated days per observed day (``simroi.analysis.backtest.DEFAULT_TRIALS``; here so that
 #: the command line starts without numpy, and tested equal).
 DEFAULT_TRIALS = 500
-
-
-def _columns(values: Sequence[str]) -> dict[str, str]:
-    """``--columns interval_start=DateTime,offered=Calls`` (repeatable) as a mapping."""
-    mapping = {}
-    for value in values:
-        for part in filter(None, (p.strip() for p in value.split(","))):
-            ours, sep, theirs = part.partition("=")
-            if not sep or not ours.strip() or not theirs.strip():
-                raise click.BadParameter(
-                    f"expected OURS=THEIRS (got {part!r})", param_hint="--columns"
-                )
-            mapping[ours.strip()] = theirs.strip()
-    return mapping
 
 
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -187,6 +173,7 @@ def backtest(
     from pathlib import Path
 
     from simroi.analysis.backtest import backtest as run_backtest
+    from simroi.data.columns import parse_column_map
     from simroi.data.read import read_data
     from simroi.exports.backtest import prepare_plots, write_backtest_plots
     from simroi.scenario.load import load_scenario
@@ -200,7 +187,7 @@ def backtest(
         prepare_plots(plots)  # before simulating: an unwritable folder fails now
     dataset = read_data(
         [Path(p) for p in data],
-        columns=_columns(columns) or None,
+        columns=parse_column_map(columns) or None,
         channel=channel,
         delimiter=delimiter,
         interval_minutes=interval_minutes,

@@ -6,9 +6,11 @@ day. This module simulates those days with the model's own machinery, nothing re
 - the trial's uncertain inputs are drawn as a run's block draws them
   (:func:`~simroi.model.inputs.draw_inputs`, trials ordered by customers as in
   :func:`~simroi.model.block.simulate_block`), and each channel starts as the model's first month
-  does (:class:`~simroi.model.block.World`: the customer base at month 0, the repeat contacts
-  seeded from the first contacts, no deflection yet, the scenario's fixed team, schedule or
-  staffing rule);
+  does (:class:`~simroi.model.block.World`: the customer base at month 0, no deflection, the
+  scenario's fixed team, schedule or staffing rule), except that the repeat contacts are at
+  their fixed point (:func:`steady_repeats`) rather than the first month's single round: the
+  state of a contact centre that has been running, which is what its data shows and what
+  ``simroi calibrate`` assumes when it splits first contacts from the observed volume;
 - every calendar day is a one-day "month" (:class:`~simroi.model.calendar.MonthPlan`) given to
   :func:`~simroi.model.contacts.simulate_channel_month`: its weekday factor, the day's gamma
   busyness, Poisson arrivals on the intraday profile, handle times, patience, first-contact
@@ -50,7 +52,7 @@ from simroi.queueing.roster import TrialShiftPattern, reseat
 from simroi.randomness import Streams
 from simroi.scenario.spec import Scenario
 
-__all__ = ["WARMUP_DAYS", "ChannelDays", "DayRoster", "simulate_days"]
+__all__ = ["WARMUP_DAYS", "ChannelDays", "DayRoster", "simulate_days", "steady_repeats"]
 
 #: Days a deferrable channel is simulated before the first requested day, so its backlog has
 #: built up: a week, so that every weekday's volume and staffing has passed once.
@@ -190,6 +192,7 @@ def simulate_days(
     values = draw_inputs(scenario, trials, streams)
     order = volume_order(values)
     world = World(scenario, {k: v[order] for k, v in values.items()}, trials)
+    world.repeats = steady_repeats(scenario, world)
     back = np.argsort(order)
     rosters = rosters or {}
     out = {}
@@ -234,6 +237,28 @@ def simulate_days(
                 progress(1)
         out[channel] = ChannelDays(wanted, **{f: np.stack(v) for f, v in rows.items()})
     return out
+
+
+def steady_repeats(scenario: Scenario, world: World) -> dict[str, np.ndarray]:
+    """Repeat contacts a day of every channel once they have settled, per trial (trials,).
+
+    The model's first month is seeded with one round of repeats of the first contacts
+    (``World``: ``first × (1 − fcr)``, sent by ``repeat_channels``); a contact centre that has
+    run for a while has them at their fixed point, every round of repeats coming back in turn:
+    ``T = F + M T`` with ``M[c, d] = (1 − fcr_d) · repeat_channels_d[c]``, solved per trial;
+    the repeats are ``T − F``. As in the seeding, contacts count as answered (abandoned ones
+    that retry are left out, a few percent of a channel's volume).
+    """
+    names = list(scenario.channels)
+    trials = world.trials
+    m = np.zeros((trials, len(names), len(names)))
+    first = np.stack([world.inputs[c].first_contacts_per_day for c in names], axis=1)
+    for j, d in enumerate(names):
+        back = 1.0 - world.inputs[d].fcr
+        for target, share in (scenario.channels[d].repeat_channels or {d: 1.0}).items():
+            m[:, names.index(target), j] += back * share
+    total = np.linalg.solve(np.eye(len(names))[None] - m, first[:, :, None])[:, :, 0]
+    return {c: total[:, i] - first[:, i] for i, c in enumerate(names)}
 
 
 def _plan(channel: str, day: int, factors: np.ndarray, trials: int) -> MonthPlan:

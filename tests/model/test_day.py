@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from simroi.model.block import World
 from simroi.model.calendar import weekday_factors
-from simroi.model.day import WARMUP_DAYS, DayRoster, simulate_days
+from simroi.model.day import WARMUP_DAYS, DayRoster, simulate_days, steady_repeats
+from simroi.model.inputs import draw_inputs
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 
@@ -49,6 +51,61 @@ def test_offered_is_poisson_with_gamma_busyness_at_the_weekday_rate() -> None:
         # The sample variance's s.e. for a near-normal count: var × sqrt(2 / (n − 1)).
         se_var = var * math.sqrt(2 / (trials - 1))
         assert abs(offered[j].var(ddof=1) - var) < 4 * se_var, (day, offered[j].var(), var)
+
+
+def test_repeats_are_at_their_fixed_point() -> None:
+    """Unresolved calls come back until resolved: with FCR 0.8 and every repeat on the phone, a
+    week offers F / 0.8 calls a day on average (F first contacts, then F·0.2, F·0.2², …), not
+    the first month's F·1.2."""
+    program = load_scenario(
+        overrides=[
+            *(o for o in FIXED_VOLUME if ".fcr=" not in o),
+            "channels.phone.fcr=0.8",
+            "channels.email.fcr=0.8",
+            "channels.social.fcr=1.0",
+            "channels.phone.repeat_channels={ phone = 1.0 }",
+            "channels.email.repeat_channels={ email = 1.0 }",
+            "channels.phone.busyness_cv=0.0",
+        ]
+    ).program
+    days = np.arange(7, 14)
+    trials = 400
+    out = simulate_days(program, {"phone": days}, trials=trials, streams=Streams(8, 0))
+    factors = weekday_factors(program.channels["phone"])
+    expected = 60_000 * 0.5 / 365.25 / 0.8 * factors[days % 7].sum()
+    total = out["phone"].offered.sum(axis=0)  # a week of Poisson days: variance = mean
+    assert abs(total.mean() - expected) < 4 * math.sqrt(expected / trials)
+
+
+def test_repeats_between_channels_solve_the_steady_state() -> None:
+    """Phone sends half its repeats to email, email all of its to the phone, social its own way:
+    the repeats are T − F where T_p = F_p + 0.2 T_p + 0.5 T_e + s_p, T_e = F_e + 0.2 T_p + s_e
+    (FCR 0.6 and 0.5; s what social's own steady state sends each)."""
+    scenario = load_scenario(
+        overrides=[
+            *SMALL,
+            "channels.phone.fcr=0.6",
+            "channels.email.fcr=0.5",
+            "channels.phone.repeat_channels={ phone = 0.5, email = 0.5 }",
+            "channels.email.repeat_channels={ phone = 1.0 }",
+        ]
+    ).program
+    world = World(scenario, draw_inputs(scenario, 5, Streams(1, 0)), 5)
+    repeats = steady_repeats(scenario, world)
+    first = {c: world.inputs[c].first_contacts_per_day for c in ("phone", "email", "social")}
+    routes = scenario.channels["social"].repeat_channels or {"social": 1.0}
+    back = 1 - world.inputs["social"].fcr
+    # Social receives only its own repeats: T_s = F_s + back · r_ss · T_s.
+    social_back = back * first["social"] / (1 - back * routes.get("social", 0.0))
+    system = np.array([[1 - 0.2, -0.5], [-0.2, 1.0]])
+    for t in range(5):
+        inflow = [
+            first["phone"][t] + social_back[t] * routes.get("phone", 0.0),
+            first["email"][t] + social_back[t] * routes.get("email", 0.0),
+        ]
+        phone, email = np.linalg.solve(system, inflow)
+        assert math.isclose(repeats["phone"][t], phone - first["phone"][t], rel_tol=1e-9)
+        assert math.isclose(repeats["email"][t], email - first["email"][t], rel_tol=1e-9)
 
 
 def test_observed_agents_equal_to_the_scenario_team_give_the_scenario_days() -> None:
