@@ -128,9 +128,7 @@ class BacktestResult:
         rows = (
             np.ones(self.channel.size, dtype=bool) if channel is None else self.channel == channel
         )
-        share = self.inside[metric][rows]
-        seen = share[np.isfinite(share)]
-        return (float(seen.mean()) if seen.size else math.nan), int(seen.size)
+        return _coverage(self.inside[metric][rows])
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``simroi backtest --json`` (NaN becomes null).
@@ -165,7 +163,7 @@ class BacktestResult:
                 "engine": self.engine,
                 "staffing": self.staffing,
                 "days": days,
-                "coverage90": {m: self.coverage(m)[0] for m in METRICS},
+                "coverage90": self.coverage90,
                 "coverage90_by_channel": {
                     c: {m: self.coverage(m, c)[0] for m in METRICS} for c in self.channels
                 },
@@ -173,9 +171,16 @@ class BacktestResult:
         )
 
 
+def _coverage(inside: np.ndarray) -> tuple[float, int]:
+    """The mean share inside the band over the observed rows, and their number."""
+    seen = inside[np.isfinite(inside)]
+    return (float(seen.mean()) if seen.size else math.nan), int(seen.size)
+
+
 def _describe(source: DataSource) -> dict[str, Any]:
     return {
         "path": str(source.path),
+        "also": [str(p) for p in source.also],
         "kind": source.kind,
         "rows": source.rows,
         "first": None if source.first is None else str(source.first),
@@ -506,10 +511,7 @@ def _result(
         warnings.simplefilter("ignore", RuntimeWarning)  # a day NaN in every trial: NaN
         q = {m: np.nanquantile(simulated_all[m], [BAND[0], 0.5, BAND[1]], axis=1) for m in METRICS}
     inside = {m: band_share(simulated_all[m], observed_all[m]) for m in METRICS}
-    coverage = {}
-    for m in METRICS:
-        seen = inside[m][np.isfinite(inside[m])]
-        coverage[m] = float(seen.mean()) if seen.size else math.nan
+    coverage = {m: _coverage(inside[m])[0] for m in METRICS}
     return BacktestResult(
         scenario={"name": loaded.name, "hash": loaded.content_hash, "source": loaded.source},
         data=tuple(sources),

@@ -149,14 +149,17 @@ def backtest(
     weekday, the scenario's uncertain inputs drawn per trial, the day's busyness, arrivals,
     handle times and patience; the agents on queue the data gives (an interval report's
     agents column), else the scenario's team, schedule or staffing rule. Volume is the
-    scenario's contact rate × its customers at the start, as in its first month. Email and
-    social run a week before the first day so their backlog has built up.
+    scenario's first contacts (contact rate × customers) plus their repeat contacts at the
+    steady state, as calibrate assumes; events are not applied. Email and social run a week
+    before the first day so their backlog has built up.
 
     \b
-    Metrics, per day and channel (observed and simulated alike):
+    Metrics, per day and channel, of the contacts that arrived that day (observed and
+    simulated alike, with the model's KPI definitions):
       offered        contacts that arrived
-      service level  answered within the scenario's threshold / offered (phone);
-                     replies within the SLA / replies (email, social)
+      service level  answered within the scenario's threshold / offered (the wait
+                     against sla_seconds on phone, the response against sla_hours
+                     on email and social)
       abandonment    abandoned (phone) or ignored at the deadline / offered
       mean wait      mean wait of the answered contacts, seconds
 
@@ -166,9 +169,11 @@ def backtest(
     counts for the share of its probability inside the band.
 
     \b
-    Example (the last week of the sample data against the default scenario it came from):
+    Example (calibrate on the sample data, then check it day by day; for a fair test,
+    calibrate on days before --from and backtest the days after):
       simroi sample-data data/
-      simroi backtest default data/intervals.csv --from 2025-02-24 --seed 1
+      simroi calibrate data/intervals.csv data/contacts.csv --out my.toml
+      simroi backtest my.toml data/intervals.csv --seed 1
     """
     from pathlib import Path
 
