@@ -147,3 +147,31 @@ def test_help_names_the_metrics_and_the_coverage() -> None:
     out = _invoke(["backtest", "--help"]).output
     for words in ("service level", "abandonment", "mean wait", "90%", "--all-days", "--plots"):
         assert words in out
+
+
+def test_sample_data_reads_through_with_its_agents_or_from_its_contact_log(
+    tmp_path: Path,
+) -> None:
+    """The files sample-data writes: the 15-minute interval report's agents staff the days;
+    its contact log alone gives the same observed metrics from its rows (arrival day, SLA on
+    the wait or the response), on the scenario's staff."""
+    _invoke(["sample-data", str(tmp_path), "--days", "8", "--customers", "10"])
+    args = ["backtest", "default", "--from", "2025-01-13", "--trials", "20", "--seed", "2"]
+    both = json.loads(
+        _invoke(
+            [*args, str(tmp_path / "intervals.csv"), str(tmp_path / "contacts.csv"), "--json"]
+        ).output
+    )
+    assert both["staffing"] == dict.fromkeys(("phone", "email", "social"), "observed agents")
+    assert [d["date"] for d in both["days"]] == ["2025-01-13"] * 3
+    assert {s["kind"] for s in both["data"]} == {"intervals", "contacts"}
+    log = json.loads(_invoke([*args, str(tmp_path / "contacts.csv"), "--json"]).output)
+    assert log["staffing"] == dict.fromkeys(("phone", "email", "social"), "scenario")
+    # The same contacts, counted from the interval rows and from the log's own rows (the
+    # report's mean waits are rounded in the file).
+    for from_report, from_log in zip(both["days"], log["days"], strict=True):
+        assert set(from_log["metrics"]) == set(METRICS)
+        for metric in METRICS:
+            assert from_log["metrics"][metric]["observed"] == pytest.approx(
+                from_report["metrics"][metric]["observed"], rel=1e-3
+            ), metric
