@@ -391,7 +391,8 @@ def backtest(
         Every file read, for the result's ``data``; default: the data set's sources, or
         those of the reports.
     progress : callable, optional
-        ``progress(done, planned)`` in simulated channel-days × blocks.
+        ``progress(done, planned)`` in trials (``planned`` = ``trials``): the share of the
+        channel-days simulated, as a run reports its trials.
 
     Raises
     ------
@@ -466,8 +467,8 @@ def backtest(
     def step(n: int) -> None:
         nonlocal done
         done += n
-        if progress is not None:
-            progress(done, per_block * blocks)
+        if progress is not None:  # in trials, as a run reports: the share of the days done
+            progress(trials * done // (per_block * blocks), trials)
 
     parts: list[dict[str, ChannelDays]] = []
     for k in range(blocks):

@@ -281,3 +281,13 @@ def test_observed_metrics_from_a_contact_log() -> None:
     np.testing.assert_allclose(got["service_level"], [2 / 3, 0.0])
     np.testing.assert_allclose(got["abandonment"], [1 / 3, 0.0])
     np.testing.assert_allclose(got["mean_wait"], [1_200.0, 4_000.0])
+
+
+def test_progress_counts_up_to_the_trials() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 2, seed=4, channels=("phone", "email"))
+    calls: list[tuple[int, int]] = []
+    backtest(loaded, reports, trials=150, seed=1, progress=lambda d, p: calls.append((d, p)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and calls[-1] == (150, 150)
+    assert {p for _, p in calls} == {150}
