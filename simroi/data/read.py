@@ -47,7 +47,7 @@ from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
 from simroi.data.intervals import LENGTHS as INTERVAL_MINUTES
 from simroi.data.intervals import check_intervals
-from simroi.data.values import convert_chunk
+from simroi.data.values import CustomerIds, convert_chunk
 from simroi.errors import DataFileError, InputFileError, OptionError
 
 __all__ = ["CHUNK_ROWS", "DELIMITERS", "INTERVAL_MINUTES", "read_data"]
@@ -181,7 +181,7 @@ class _Reading:
         self.pieces: dict[tuple[str, str], _Pieces] = {}
         self.sources: list[DataSource] = []
         self.files: list[Path] = []
-        self.customer_codes: dict[str, int] = {}
+        self.customer_codes = CustomerIds()
 
     # -- one file ---------------------------------------------------------------------------
 
@@ -378,7 +378,6 @@ class _Reading:
         order = np.argsort(ids, kind="stable")
         again = np.flatnonzero(ids[order][1:] == ids[order][:-1])
         if again.size:
-            names = {code: text for text, code in self.customer_codes.items()}
             for i in again[:10].tolist():
                 first, second = order[i], order[i + 1]
                 self.problems.add(
@@ -387,7 +386,7 @@ class _Reading:
                     "customer_id",
                     f"a second row for this customer (the first is {self.files[file[first]]} "
                     f"row {row[first]}); one row per customer",
-                    names[int(ids[second])],
+                    self.customer_codes.text(int(ids[second])),
                 )
         return CustomerOutcomes(
             source=self._source("customers", pieces, None, ids.size),

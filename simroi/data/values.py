@@ -19,7 +19,7 @@ from simroi.data.columns import (
 from simroi.data.dates import DateFormat, parse_dates
 from simroi.data.frames import ANSWERED
 
-__all__ = ["convert_chunk", "customer_codes"]
+__all__ = ["CustomerIds", "convert_chunk"]
 
 #: A problem found in a chunk: (mask of bad rows, column, rule).
 _Flag = Callable[[np.ndarray, str, str], None]
@@ -33,7 +33,7 @@ def convert_chunk(
     fmt: DateFormat | None,
     *,
     decimal_comma: bool,
-    codes: dict[str, int],
+    codes: CustomerIds,
     problems: Problems,
 ) -> dict[str, np.ndarray]:
     """One chunk's text columns as typed arrays, every broken rule added to ``problems``.
@@ -52,8 +52,8 @@ def convert_chunk(
         The format of the kind's date-time column.
     decimal_comma : bool
         Read ``3,5`` as 3.5.
-    codes : dict
-        Customer id → int64 code, shared by the files of a read (extended here).
+    codes : CustomerIds
+        The customer ids of the read so far (extended here).
     problems : Problems
         Where broken rules go, the chunk's sorted by row.
     """
@@ -82,19 +82,43 @@ def convert_chunk(
     return out
 
 
-def customer_codes(ids: np.ndarray, table: dict[str, int]) -> np.ndarray:
-    """int64 codes of customer ids (shape (n,)): equal ids, equal codes, for as long as
-    ``table`` is kept; a new id gets the next free code in order of first appearance, so the
-    codes do not depend on how a file is cut into chunks."""
-    unique, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    seen = np.argsort(first, kind="stable")
-    codes = np.empty(unique.size, dtype=np.int64)
-    codes[seen] = np.fromiter(
-        (table.setdefault(u, len(table)) for u in unique[seen].tolist()),
-        dtype=np.int64,
-        count=unique.size,
-    )
-    return codes[inverse.reshape(-1)]
+class CustomerIds:
+    """Customer ids seen so far in a read, and their int64 codes.
+
+    Codes are given in order of first appearance, so they do not depend on how a file is cut
+    into chunks. The ids are kept as a sorted numpy string array beside their codes (a few
+    bytes per id, where a dict would take about 150): two million distinct ids fit in tens of
+    MB.
+    """
+
+    def __init__(self) -> None:
+        self.keys = np.empty(0, dtype="U1")  # sorted
+        self.codes = np.empty(0, dtype=np.int64)  # code of keys[i]
+
+    def encode(self, ids: np.ndarray) -> np.ndarray:
+        """Codes of ``ids`` (shape (n,)); ids not seen before get the next free codes."""
+        unique, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        keys = self.keys
+        if unique.dtype.itemsize > keys.dtype.itemsize:
+            keys = keys.astype(unique.dtype)
+        at = np.searchsorted(keys, unique)
+        known = at < keys.size
+        known[known] = keys[at[known]] == unique[known]
+        codes = np.empty(unique.size, dtype=np.int64)
+        codes[known] = self.codes[at[known]]
+        new = np.flatnonzero(~known)
+        # New ids in order of first appearance in the chunk.
+        new = new[np.argsort(first[new], kind="stable")]
+        codes[new] = self.codes.size + np.arange(new.size)
+        if new.size:
+            fresh = np.sort(new)  # unique is sorted, so sorted indices are sorted ids
+            self.keys = np.insert(keys, at[fresh], unique[fresh])
+            self.codes = np.insert(self.codes, at[fresh], codes[fresh])
+        return codes[inverse.reshape(-1)]
+
+    def text(self, code: int) -> str:
+        """The id of ``code``."""
+        return str(self.keys[np.flatnonzero(self.codes == code)[0]])
 
 
 def _column(
@@ -102,7 +126,7 @@ def _column(
     text: np.ndarray,
     fmt: DateFormat | None,
     decimal_comma: bool,
-    codes: dict[str, int],
+    codes: CustomerIds,
     flag: _Flag,
 ) -> np.ndarray:
     rule, name = col.rule, col.name
@@ -123,7 +147,7 @@ def _column(
     if rule == "text":
         flag(empty & ~col.blank, name, "must not be empty")
         if name == "customer_id":
-            return customer_codes(text, codes)
+            return codes.encode(text)
         return np.char.lower(text) if name == "experience" else text
     numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
     flag(bad, name, "must be a number")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from simroi.data.dialect import DELIMITERS
 from simroi.data.intervals import LENGTHS
 from simroi.data.read import read_data
+from simroi.data.values import CustomerIds
 
 OURS = (
     "interval_start",
@@ -118,3 +119,17 @@ def test_any_spelling_reads_back(report: dict) -> None:
         np.testing.assert_array_equal(
             got.handle_seconds_mean, [np.nan if r[6] is None else r[6] for r in mine]
         )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="abcé9", min_size=1, max_size=4), max_size=12)))
+def test_customer_codes_are_first_appearance(chunks: list[list[str]]) -> None:
+    """Codes from chunks equal codes by first appearance over the whole stream (a dict)."""
+    ids = CustomerIds()
+    reference: dict[str, int] = {}
+    for chunk in chunks:
+        got = ids.encode(np.asarray(chunk, dtype=str)) if chunk else np.empty(0, np.int64)
+        want = [reference.setdefault(c, len(reference)) for c in chunk]
+        np.testing.assert_array_equal(got, want)
+    for text, code in reference.items():
+        assert ids.text(code) == text
