@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 from pathlib import Path
@@ -10,9 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 from observed_days import SMALL, small, synthetic_reports, write_interval_csv
 
-from simroi.analysis.backtest import DEFAULT_TRIALS, METRICS
+from simroi.analysis.backtest import DEFAULT_TRIALS, METRICS, backtest
 from simroi.cli.app import main
 from simroi.cli.backtest import DEFAULT_TRIALS as CLI_DEFAULT_TRIALS
+from simroi.data.read import read_data
 
 SETS = [word for override in SMALL for word in ("--set", override)]
 PREFIX = "Replay exactly: "
@@ -58,6 +60,11 @@ def test_json_is_the_issue_structure_and_the_replay_line_gives_it_again(days_csv
     again = _invoke([*words[1:], "--json"]).output
     assert again == first
     data = json.loads(first)
+    # The library function gives the same JSON (simroi.analysis.backtest.backtest).
+    dataset = read_data([days_csv])
+    library = backtest(small(), dataset, trials=20, seed=6, end=dt.date(2003, 9, 5)).to_dict()
+    library["scenario"] = data["scenario"]  # the CLI's is the bundled default with --set
+    assert json.loads(json.dumps(library, allow_nan=False)) == data
     assert {"scenario", "data", "days", "coverage90"} <= set(data)
     assert data["scenario"]["name"] == "default" and len(data["scenario"]["hash"]) == 64
     assert data["data"][0]["path"] == days_csv
