@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import click
@@ -11,14 +10,18 @@ from rich.console import Console
 from simroi.cli.options import (
     Simulation,
     check_writable,
+    checkpoint_dir,
+    checkpoint_options,
     deliver,
     json_option,
     progress_bar,
     quiet_option,
     replay_command,
+    resume_words,
     run_options,
     seed_option,
     simulate,
+    stop_interrupted,
 )
 from simroi.errors import SimroiError
 
@@ -37,22 +40,7 @@ if TYPE_CHECKING:
     "`simroi export` turns it into slides, charts and tables without re-running. While the "
     "run is unfinished its blocks are kept in OUT.checkpoint, so it can be resumed.",
 )
-@click.option(
-    "--checkpoint",
-    "checkpoint",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Keep each finished block of trials in DIR (default: OUT.checkpoint with --out, "
-    "none without), so that an interrupted run can be resumed; removed once the run completes.",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue an interrupted run from its checkpoint: finished blocks are reused, and "
-    "the result is bit-identical to an uninterrupted run. Give the same scenario, --set and "
-    "--trials; the seed comes from the checkpoint.",
-)
+@checkpoint_options
 @json_option
 @quiet_option
 @click.pass_context
@@ -87,7 +75,7 @@ def run(
     from simroi.analysis.summary import require_baseline
     from simroi.errors import OutputError
     from simroi.execution import workers
-    from simroi.execution.checkpoint import default_checkpoint_path, discard_checkpoint
+    from simroi.execution.checkpoint import discard_checkpoint
     from simroi.scenario.load import load_scenario
 
     if sim.executor == "local":  # worker processes start up while the scenario loads
@@ -98,12 +86,7 @@ def run(
     options = sim.options()
     if out is not None:
         check_writable(out)
-    kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
-    if resume and kept is None:
-        raise SimroiError(
-            "--resume needs the interrupted run's checkpoint: give the same --out FILE (its "
-            "checkpoint is FILE.checkpoint) or --checkpoint DIR"
-        )
+    kept = checkpoint_dir(out, checkpoint, resume)
     from simroi.analysis.summary import summarize
     from simroi.cli.render import render_run_summary
     from simroi.execution.runner import RunInterrupted
@@ -147,20 +130,10 @@ def run(
                     "again)"
                 ) from None
     except RunInterrupted as exc:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print(str(exc), markup=False)
-        if exc.checkpoint is None:
-            err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
-            ctx.exit(130)
         # The trials the checkpoint is for: as asked, else the scenario's.
         planned = options.trials or loaded.program.simulation.trials
-        then = [
-            *(["--out", out] if out else []),
-            *(["--checkpoint", checkpoint] if checkpoint else []),
-        ]
-        resume_with = replay(exc.seed, planned, (*then, "--resume"))
-        err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
-        ctx.exit(130)
+        resume_with = replay(exc.seed, planned, resume_words(out, checkpoint))
+        stop_interrupted(ctx, str(exc), resume_with if exc.checkpoint is not None else None)
     if kept is not None:
         discard_checkpoint(kept)  # the result is complete (and written, with --out)
     summary = summarize(result)
