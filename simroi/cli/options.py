@@ -313,6 +313,16 @@ def checkpoint_dir(out: str | None, checkpoint: str | None, resume: bool) -> Pat
     return kept
 
 
+def lock_outputs(ctx: click.Context, out: str | None, checkpoint: str | None) -> None:
+    """Hold the locks of ``--out`` and ``--checkpoint DIR`` until the command ends, so that a
+    second command writing the same file or resuming the same checkpoint refuses at once
+    (:mod:`simroi.execution.lock`; the default checkpoint, ``OUT.checkpoint``, is ``--out``'s)."""
+    from simroi.execution.lock import writer_lock
+
+    for target in sorted({t for t in (out, checkpoint) if t}):
+        ctx.with_resource(writer_lock(target))
+
+
 def resume_words(out: str | None, checkpoint: str | None) -> tuple[str, ...]:
     """The words the resume line ends with: ``--out``, ``--checkpoint`` as given, ``--resume``."""
     return (

@@ -3,7 +3,8 @@
 Each keeps a :class:`~simroi.execution.checkpoint.CheckpointSet` beside ``--out`` (or in
 ``--checkpoint DIR``) while it runs: every run's finished blocks, so that Ctrl-C or SIGTERM loses
 nothing finished and ``--resume`` completes the command with the same bits as an uninterrupted
-one. The set is removed once the result is written.
+one. The set is removed once the result is written. While the command runs it holds the lock of
+``--out`` (and of ``--checkpoint DIR``), so a second command on the same files refuses.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from simroi.cli.options import (
     Simulation,
     check_writable,
     checkpoint_dir,
+    lock_outputs,
     progress_bar,
     simulate,
     stop_interrupted,
@@ -85,6 +87,7 @@ def run_resumable(
     if out is not None:
         check_writable(out)
     kept = checkpoint_dir(out, checkpoint, resume)
+    lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
     options = sim.options()
     store = None
     if kept is not None:

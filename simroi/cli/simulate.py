@@ -14,6 +14,7 @@ from simroi.cli.options import (
     checkpoint_options,
     deliver,
     json_option,
+    lock_outputs,
     progress_bar,
     quiet_option,
     replay_command,
@@ -78,14 +79,15 @@ def run(
     from simroi.execution.checkpoint import discard_checkpoint
     from simroi.scenario.load import load_scenario
 
+    if out is not None:
+        check_writable(out)
+    lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
     if sim.executor == "local":  # worker processes start up while the scenario loads
         workers.start_early(sim.workers or workers.cores())
         ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
     loaded = load_scenario(scenario, overrides=overrides)
     require_baseline(loaded)
     options = sim.options()
-    if out is not None:
-        check_writable(out)
     kept = checkpoint_dir(out, checkpoint, resume)
     from simroi.analysis.summary import summarize
     from simroi.cli.render import render_run_summary
