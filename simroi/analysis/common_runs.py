@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -140,7 +141,15 @@ def run_common(
                     _run_one, scenarios[i], single, kept["checkpoint"], kept["resume"]
                 )
             for i in todo:
-                results[i] = futures[i].result()
+                try:
+                    results[i] = futures[i].result()
+                except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
+                    where = checkpoints.path if checkpoints is not None else None
+                    lost = local.WorkerLost(
+                        f"a worker process died while simulating {scenarios[i].name} (killed by "
+                        "the operating system, most often for lack of memory: lower `workers`)"
+                    )
+                    raise lost.kept(where, done) from None
                 done += count
                 if progress is not None:
                     progress(done, total)

@@ -7,6 +7,9 @@ Ctrl-C would land between blocks; the resumed command must not simulate the kept
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +24,7 @@ from simroi.errors import ResultFileError
 from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
+from simroi.execution.workers import WorkerLost
 
 FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
 SEED = 515151
@@ -104,8 +108,17 @@ def test_an_interrupted_compare_resumes_to_the_same_bits(
     assert_sets_identical(compared, resumed)
 
 
+@pytest.fixture(scope="module")
+def compared_whole() -> ResultSet:
+    """The comparison with one block per run (whole runs go to worker processes)."""
+    return run_comparison(THREE, options(block_size=30), overrides=FAST)
+
+
+THREE = ["default", "social-team-2", "social-team-3"]
+
+
 def test_whole_runs_on_worker_processes_resume_to_the_same_bits(
-    tmp_path: Path, compared: ResultSet
+    tmp_path: Path, compared_whole: ResultSet
 ) -> None:
     # With 2 workers and one block per run, whole runs go to the workers, each keeping its blocks.
     def work(kept: CheckpointSet, progress: Counting) -> ResultSet:
@@ -113,12 +126,34 @@ def test_whole_runs_on_worker_processes_resume_to_the_same_bits(
         opts = options(seed=None, workers=2, block_size=30)
         return run_comparison(scenarios, opts, overrides=FAST, progress=progress, checkpoints=kept)
 
-    uninterrupted = run_comparison(
-        ["default", "social-team-2", "social-team-3"], options(block_size=30), overrides=FAST
-    )
     resumed, progress = interrupt_then_resume(tmp_path, "compare", work, stop_at=1)
     assert progress.seen[0] >= 30  # at least the first run was kept
-    assert_sets_identical(uninterrupted, resumed)
+    assert_sets_identical(compared_whole, resumed)
+
+
+def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
+    tmp_path: Path, compared_whole: ResultSet
+) -> None:
+    path = tmp_path / "compare.checkpoint"
+    kept = CheckpointSet.open(path, command="compare", settings={}, seed=SEED, resume=False)
+    killed: list[int] = []
+
+    def kill_a_worker(done: int, planned: int) -> None:  # after the first run, as the OS would
+        if not killed:
+            child = multiprocessing.active_children()[0]
+            assert child.pid is not None
+            os.kill(child.pid, signal.SIGKILL)
+            killed.append(child.pid)
+
+    opts = options(workers=2, block_size=30)
+    with pytest.raises(WorkerLost) as lost:
+        run_comparison(THREE, opts, overrides=FAST, progress=kill_a_worker, checkpoints=kept)
+    message = str(lost.value)
+    assert message.startswith("a worker process died while simulating ") and "\n" not in message
+    assert f"kept in {path}: rerun with `resume` to finish the run" in message
+    again = CheckpointSet.open(path, command="compare", settings={}, seed=None, resume=True)
+    resumed = run_comparison(THREE, options(block_size=30), overrides=FAST, checkpoints=again)
+    assert_sets_identical(compared_whole, resumed)
 
 
 def test_an_interrupted_sweep_resumes_to_the_same_bits(tmp_path: Path) -> None:
