@@ -387,18 +387,33 @@ def print_replay(console: Console, command: str) -> None:
     console.print(Text.assemble("Replay exactly: ", (command, "bold")), soft_wrap=True)
 
 
-def progress_bar(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+def progress_bar(
+    quiet: bool, estimate: str | None = None
+) -> tuple[Any, Callable[[int, int], None] | None]:
     """A rich progress bar on stderr (so --json output stays clean) and its update function,
-    or ``(None, None)`` when quiet or stderr is not a terminal."""
+    or ``(None, None)`` when quiet or stderr is not a terminal.
+
+    It shows the trials done, the time elapsed and the time remaining at the pace so far, and
+    ``estimate`` when given (the run's contacts and time, estimated before it started:
+    :meth:`simroi.execution.footprint.RunFootprint.describe`).
+    """
     if quiet or not sys.stderr.isatty():
         return None, None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
-        TextColumn("simulating"),
+        TextColumn("simulating" + (f" ({estimate})" if estimate else "")),
         BarColumn(),
         TextColumn("{task.completed:,} trials"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )

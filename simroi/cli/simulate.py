@@ -27,7 +27,9 @@ from simroi.cli.options import (
 from simroi.errors import SimroiError
 
 if TYPE_CHECKING:
+    from simroi.execution.runner import RunOptions
     from simroi.queueing.study import QueueStudy, Staffing
+    from simroi.scenario.load import LoadedScenario
 
 
 @click.command()
@@ -107,7 +109,7 @@ def run(
             then=then,
         )
 
-    bar, update = progress_bar(quiet or as_json)
+    bar, update = progress_bar(quiet or as_json, _estimate(loaded, sim, options))
     try:
         result = simulate(
             bar,
@@ -148,6 +150,22 @@ def run(
         out=out,  # written above, where an interrupted or failed write keeps the checkpoint
         drawn_seed=sim.drawn_seed(result.provenance.seed),
     )
+
+
+def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> str | None:
+    """The run's estimated contacts and time, for the progress bar of a run that is long (a
+    minute or more of computing)."""
+    from simroi.execution import workers
+    from simroi.execution.footprint import run_footprint
+    from simroi.execution.runner import AUTO_MIN_TRIALS
+
+    program = loaded.program.simulation
+    trials = AUTO_MIN_TRIALS if options.trials == "auto" else options.trials or program.trials
+    processes = 0 if sim.executor == "dask" else sim.workers or workers.cores()
+    footprint = run_footprint(
+        loaded, trials=trials, block_size=program.block_size, processes=processes
+    )
+    return footprint.describe() if footprint.seconds >= 60 else None
 
 
 @click.command()

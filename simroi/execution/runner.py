@@ -31,6 +31,7 @@ from simroi.errors import OptionError, SimroiError
 from simroi.estimates import Z_TWO_SIDED_95, mean_estimate, prob_positive
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
+from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
 from simroi.queueing.study import ENGINES, is_whole
@@ -411,6 +412,9 @@ def run(
     OptionError
         ``resume`` without a ``checkpoint`` (the options themselves are checked when made:
         :class:`RunOptions`).
+    ScenarioError
+        Before any block: a run that cannot finish, simulating absurdly many contacts or
+        needing more memory than the machine has (:mod:`simroi.execution.footprint`).
     WorkerLost
         A worker died while simulating a block (the finished blocks stay in ``checkpoint``);
         a Dask worker that dies is replaced and its blocks rerun by Dask, which gives the same
@@ -430,6 +434,9 @@ def run(
     target = AUTO_MIN_TRIALS if auto else int(options.trials or program.simulation.trials)
     keep_monthly = auto or target <= MONTHLY_KEEP_LIMIT
     keep_kpis = target <= MONTHLY_KPIS_LIMIT
+    processes = 0 if options.executor == "dask" else options.workers or workers.cores()
+    blocks_at_once = min(processes, math.ceil(target / block_size))
+    run_footprint(loaded, trials=target, block_size=block_size, processes=blocks_at_once).check()
     samples = _Samples(capacity=target)
     stop_reason = f"fixed number of trials ({target})"
     kept: Checkpoint | None = None

@@ -37,7 +37,9 @@ def stop_after(monkeypatch: pytest.MonkeyPatch, blocks: int) -> None:
         if len(calls) == blocks:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(simroi.cli.resumable, "progress_bar", lambda quiet: (None, update))
+    monkeypatch.setattr(
+        simroi.cli.resumable, "progress_bar", lambda quiet, estimate=None: (None, update)
+    )
 
 
 def arrays(path: Path) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def wait(done, planned):
         time.sleep(0.02)
 
 for module in (simroi.cli.resumable, simroi.cli.simulate):
-    module.progress_bar = lambda quiet: (None, wait)
+    module.progress_bar = lambda quiet, estimate=None: (None, wait)
 main()
 """
 
@@ -96,7 +96,9 @@ def test_two_sweeps_resuming_the_same_checkpoint(
             raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(simroi.cli.resumable, "progress_bar", lambda quiet: (None, stop))
+        patch.setattr(
+            simroi.cli.resumable, "progress_bar", lambda quiet, estimate=None: (None, stop)
+        )
         assert CliRunner().invoke(main, args).exit_code == 130
     race([*args, "--resume"], out, tmp_path)
     result = load_any(out)

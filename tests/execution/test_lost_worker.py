@@ -92,7 +92,9 @@ def test_on_the_command_line_a_killed_worker_exits_2_with_the_resume_flag(
             killed.append(kill_a_pool_worker())
 
     with monkeypatch.context() as patch:
-        patch.setattr(simroi.cli.simulate, "progress_bar", lambda quiet: (None, update))
+        patch.setattr(
+            simroi.cli.simulate, "progress_bar", lambda quiet, estimate=None: (None, update)
+        )
         result = CliRunner().invoke(main, [*args, "--workers", "2"])
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.splitlines()
