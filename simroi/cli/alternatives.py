@@ -51,14 +51,14 @@ def compare(
     for NPV) and P(better than the first). Last, the probability that each scenario has the
     highest NPV, P(best), and of meeting each objective. --set applies to every scenario.
 
-    Ctrl-C or SIGTERM stops cleanly (exit status 130): with --out or --checkpoint, the runs and
-    blocks finished so far are kept, and the message prints the command that resumes (--resume)
-    with results bit-identical to an uninterrupted run.
-
     An undefined value (ROI without incremental cost, payback beyond the horizon) is never
     better: it counts as the worst, and two undefined values tie (counted in neither). In
     P(best), scenarios tied for the highest NPV in a trial share it equally, so the P(best)
     column always sums to 100% and identical scenarios get equal shares.
+
+    Ctrl-C or SIGTERM stops cleanly (exit status 130): with --out or --checkpoint, the runs and
+    blocks finished so far are kept, and the message prints the command that resumes (--resume)
+    with results bit-identical to an uninterrupted run.
 
     \b
     Example:

@@ -1,14 +1,18 @@
-"""One writer: two simroi processes on the same --out, or resuming the same checkpoint, at the
-same time: the second refuses in one line naming the lock file and the first one's pid, and the
-first writes its result untouched."""
+"""Real processes. One writer: two simroi processes on the same --out, or resuming the same
+checkpoint, at the same time: the second refuses in one line naming the lock file and the first
+one's pid, and the first writes its result untouched. And SIGTERM to a sweep keeps its finished
+runs; the command it prints resumes it to the uninterrupted sweep's bits."""
 
 from __future__ import annotations
 
+import shlex
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -104,3 +108,39 @@ def test_two_sweeps_resuming_the_same_checkpoint(
     result = load_any(out)
     assert [run.trials for run in result.runs] == [20, 20]  # type: ignore[union-attr]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.npz"]
+
+
+def test_sigterm_to_a_sweep_keeps_its_runs_and_the_printed_command_resumes(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "s.npz"
+    args = ["sweep", *SHORT, "--set", "channels.social.agents=1:2", "--out", str(out)]
+    never = tmp_path / "never"  # not created: the process waits after its first block
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED, str(never), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first_block = tmp_path / "s.npz.checkpoint" / "run-0000" / "block-000000.npz"
+    deadline = time.monotonic() + 120
+    while not first_block.exists():
+        assert process.poll() is None, process.communicate()[1]
+        assert time.monotonic() < deadline, "no block was kept"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    first, second = stderr.strip().splitlines()
+    assert first.startswith("interrupted after 10 of 40 trials; the finished runs and blocks")
+    assert second.startswith("resume with: simroi sweep ") and second.endswith("--resume")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.npz.checkpoint"]
+
+    resumed = CliRunner().invoke(main, shlex.split(second.removeprefix("resume with: "))[1:])
+    assert resumed.exit_code == 0, resumed.output
+    whole = tmp_path / "whole.npz"
+    assert CliRunner().invoke(main, [*args[:-1], str(whole)]).exit_code == 0
+    got, want = load_any(out), load_any(whole)
+    for a, b in zip(got.runs, want.runs, strict=True):  # type: ignore[union-attr]
+        for key in b.samples:
+            np.testing.assert_array_equal(a.samples[key], b.samples[key], strict=True)
