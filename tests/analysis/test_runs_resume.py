@@ -23,8 +23,9 @@ from simroi.analysis.sweep import run_sweep
 from simroi.errors import ResultFileError
 from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
-from simroi.execution.runner import RunOptions
+from simroi.execution.runner import RunOptions, run
 from simroi.execution.workers import WorkerLost
+from simroi.scenario.load import load_scenario
 
 FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
 SEED = 515151
@@ -250,3 +251,19 @@ def test_a_new_command_does_not_overwrite_an_unfinished_set(interrupted_sweep: P
 def test_resuming_nothing_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ResultFileError, match="no checkpoint to resume"):
         CheckpointSet.open(tmp_path / "none", command="sweep", settings={}, seed=1, resume=True)
+
+
+def test_a_run_checkpoint_or_a_broken_set_is_not_resumed_as_a_set(tmp_path: Path) -> None:
+    single = tmp_path / "run.checkpoint"
+    with pytest.raises(KeyboardInterrupt):
+        run(load_scenario(overrides=FAST), options(), progress=Counting(1), checkpoint=single)
+    with pytest.raises(ResultFileError, match="this is the checkpoint of a `simroi run`, not of"):
+        CheckpointSet.open(single, command="sweep", settings={}, seed=None, resume=True)
+
+    broken = tmp_path / "broken.checkpoint"
+    CheckpointSet.open(broken, command="sweep", settings={}, seed=SEED, resume=False)
+    (broken / "set.json").write_text('{"format": "simroi-checkpoint-set", "seed": "x"}')
+    with pytest.raises(ResultFileError) as refused:
+        CheckpointSet.open(broken, command="sweep", settings={}, seed=None, resume=True)
+    assert "broken.checkpoint: not a usable simroi checkpoint (" in str(refused.value)
+    assert "\n" not in str(refused.value)
