@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simroi.data.fit import FittedInput, Unfitted
+from simroi.data.fit import LIMITS, FittedInput, Unfitted
 from simroi.data.fit_service import (
+    MIN_CV_CONTACTS,
     fit_handle_time,
     fit_handle_time_intervals,
     fit_patience,
@@ -258,3 +259,90 @@ def test_mandelbaum_zeltyn_needs_abandonments() -> None:
     )  # fmt: skip
     fit = fit_patience_intervals(report)
     assert isinstance(fit, Unfitted) and "no abandoned contacts" in fit.reason
+
+
+def _answered_log(handle_s: np.ndarray) -> ContactLog:
+    n = handle_s.size
+    return ContactLog(
+        SOURCE,
+        "phone",
+        np.arange(n).astype("datetime64[s]"),
+        np.full(n, ANSWERED, dtype=np.int8),
+        np.zeros(n),
+        handle_s,
+    )
+
+
+def test_a_small_or_wide_handle_time_sample_leaves_the_cv_unfitted() -> None:
+    # two contacts of 1 s and 600 s once overflowed the cv interval's exp(sigma^2)
+    fit = fit_handle_time(_answered_log(np.array([1.0, 600.0])))
+    assert isinstance(fit.cv, Unfitted) and f"{MIN_CV_CONTACTS} or more" in fit.cv.reason
+    assert isinstance(fit.mean, FittedInput)
+    few = fit_handle_time(_answered_log(np.full(MIN_CV_CONTACTS - 1, 300.0) * np.arange(1, 10)))
+    assert isinstance(few.cv, Unfitted)
+
+
+def test_a_cv_interval_beyond_the_scenarios_limit_is_clipped_with_a_note() -> None:
+    # twelve handle times whose log-variance is exactly 1.5^2: the chi-square upper end of
+    # sigma^2, 11 * 2.25 / chi2_0.05(11) = 5.4, is above log(1 + 10^2) = 4.6
+    z = np.linspace(-1.0, 1.0, 12)
+    logs = math.log(300.0) + 1.5 * z / np.std(z, ddof=1)
+    fit = fit_handle_time(_answered_log(np.exp(logs)))
+    assert isinstance(fit.cv, FittedInput)
+    low, high = fit.cv.interval90
+    limit = LIMITS["handle_time_cv"][1]
+    assert high == pytest.approx(limit) and low < fit.cv.value < high
+    assert "limit 10" in fit.cv.note and "clipped" in fit.cv.note
+    assert fit.cv.distribution["high"] == limit
+    # an estimate itself above the limit is written as the limit
+    wide = fit_handle_time(_answered_log(np.exp(math.log(300.0) + 2.5 * z / np.std(z, ddof=1))))
+    assert isinstance(wide.cv, FittedInput)
+    assert wide.cv.value == pytest.approx(limit) and "written as 10" in wide.cv.note
+
+
+def _mz_intervals(
+    n: int, wait_s: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    start = (np.arange(n) * 900).astype("datetime64[s]")
+    answered = 90.0 + np.arange(n) % 3
+    abandoned = 10.0 + np.arange(n) % 2
+    wait = np.full(n, 30.0) + np.arange(n) % 5 if wait_s is None else wait_s
+    return start, answered, abandoned, wait
+
+
+def test_mandelbaum_zeltyn_from_one_interval_is_not_fitted() -> None:
+    start, answered, abandoned, wait = _mz_intervals(1)
+    report = IntervalReport(
+        SOURCE, "phone", 15, start, answered + abandoned, answered=answered,
+        abandoned=abandoned, wait_seconds_mean=wait,
+    )  # fmt: skip
+    fit = fit_patience_intervals(report)
+    assert isinstance(fit, Unfitted) and "one interval" in fit.reason
+
+
+def test_mandelbaum_zeltyn_leaves_out_intervals_whose_asa_is_unknown() -> None:
+    start, answered, abandoned, wait = _mz_intervals(40)
+    known = np.arange(40) % 2 == 1
+    unknown = np.where(known, wait, np.nan)
+    columns = {"answered": answered, "abandoned": abandoned}
+    reports = [
+        IntervalReport(
+            SOURCE, "phone", 15, start, answered + abandoned, **columns, wait_seconds_mean=w
+        )
+        for w in (wait, unknown)
+    ]
+    fits = [fit_patience_intervals(r) for r in reports]
+    assert isinstance(fits[0], FittedInput) and isinstance(fits[1], FittedInput)
+    # the oracle: ASA pooled over the known intervals, P(abandon) over all of them
+    asa = np.dot(answered[known], wait[known]) / answered[known].sum() / 60
+    p_abandon = abandoned.sum() / (answered + abandoned).sum()
+    assert fits[1].value == pytest.approx(asa / p_abandon, rel=1e-12)
+    # an unknown ASA no longer counts as zero wait: the estimate stays near the full one
+    assert fits[1].value == pytest.approx(fits[0].value, rel=0.05)
+
+
+def test_patience_of_a_deferrable_channel_is_not_fitted() -> None:
+    fit = fit_patience(contacts(np.random.default_rng(110)), kind="deferrable")
+    for key in fit.inputs():
+        assert isinstance(key, Unfitted) and "realtime" in key.reason
+    assert fit.abandoned > 0 and fit.candidates == ()
