@@ -57,6 +57,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "patience_minutes": (1e-6, math.inf),
     "busyness_cv": (0.0, 2.0),
     "churn_multiplier": (1.0, 100.0),
+    "retry_share": (0.0, 1.0),
 }
 
 #: The ``interval90`` of a plain setting (profile, hours, family): none to show.
