@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from simroi.data.fit import LIMITS, FittedInput, Unfitted
 from simroi.data.fit_service import (
@@ -128,6 +129,26 @@ def test_patience_family_is_chosen_by_likelihood() -> None:
     assert plain.patience_dist.value == "exponential"
 
 
+@pytest.mark.slow
+def test_weibull_patience_mean_interval_covers_the_truth_under_heavy_censoring() -> None:
+    # Weibull shape 2, n = 600, 80 % censored: the likelihood picks the lognormal for about
+    # one sample in seven, whose extrapolated mean misses; the union of the intervals of the
+    # families it cannot tell apart (FAMILY_MARGIN) restores the coverage. scipy's censored
+    # fits cannot be vectorised over samples: about a minute.
+    rng = np.random.default_rng(111)
+    hits, families = 0, set()
+    for _ in range(RUNS):
+        patience = PATIENCE_MIN * rng.weibull(2.0, 600) / math.gamma(1.5)
+        fit = fit_patience(contacts(rng, n=600, patience_min=patience))
+        assert isinstance(fit.patience_minutes, FittedInput)
+        assert isinstance(fit.patience_dist, FittedInput)
+        families.add(fit.patience_dist.value)
+        low, high = fit.patience_minutes.interval90
+        hits += low <= PATIENCE_MIN <= high
+    assert COVERED[0] <= hits / RUNS <= COVERED[1]
+    assert families == {"weibull", "lognormal"}  # the family is uncertain at this n
+
+
 def test_kaplan_meier_matches_the_true_survival_within_its_interval() -> None:
     rng = np.random.default_rng(106)
     fit = fit_patience(contacts(rng, n=4000), families=("exponential",))
@@ -230,8 +251,9 @@ def test_patience_from_a_queue_days_log_covers_the_truth() -> None:
 def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> None:
     rng = np.random.default_rng(108)
     theta = 1 / 2.0  # mean patience 2 minutes
+    days = 120
     estimates, ses, abandoned = [], [], []
-    for day in _queue_days(rng, theta, 30):
+    for day in _queue_days(rng, theta, days):
         report = _mz_report(day)
         fit = fit_patience_intervals(report)
         assert isinstance(fit, FittedInput)
@@ -242,12 +264,17 @@ def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> 
         abandoned.append(report.abandoned.sum() / report.offered.sum())
     assert np.mean(abandoned) == pytest.approx(0.15, abs=0.03)
     # The ASA leaves out the abandoners' longer waits: the mean patience is understated, by
-    # the documented ~15 % here. The mean of 30 log estimates lies in [log 0.8, log 0.92] of
-    # the truth (±3 of its standard errors around the bias seen, −0.17, is ±0.05).
+    # the documented ~15 % here. The mean log estimate lies in [log 0.8, log 0.92] of the
+    # truth: the bias seen, -0.17, +-0.05, which is 6 of its standard errors (0.008) — a band
+    # for the documented size of the bias, not a test of the noise.
     bias = np.mean(estimates) - math.log(2.0)
     assert math.log(0.8) < bias < math.log(0.92)
-    # and the interval's width agrees with the spread of the estimates (within 30 %)
-    assert np.std(estimates, ddof=1) == pytest.approx(np.mean(ses), rel=0.3)
+    # The interval's width agrees with the spread of the estimates: if the delta-method s.e.
+    # is right, (n - 1) s^2 / se^2 is chi-square with n - 1 degrees of freedom; accept its
+    # central 99.8 % (about ±3 of the ratio's standard errors, 1/sqrt(2(n - 1)) = 0.065).
+    ratio = (days - 1) * np.var(estimates, ddof=1) / np.mean(np.square(ses))
+    low_q, high_q = stats.chi2.ppf([0.001, 0.999], days - 1)
+    assert low_q < ratio < high_q
 
 
 def test_mandelbaum_zeltyn_needs_abandonments() -> None:
