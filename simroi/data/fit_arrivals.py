@@ -163,7 +163,6 @@ class ArrivalFit:
         — a profile summing to 0 and factors all 0 are inputs the scenario rejects."""
         if self.unfitted_reason:
             src, channel = self.intraday_profile.source, self.intraday_profile.channel
-            assert channel is not None
             return (
                 self.hours,
                 self.busyness_cv,

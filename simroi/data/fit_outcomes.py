@@ -181,8 +181,10 @@ def _net_retry(
         f"; net of the background: {p_f:.1%} of failed and {p_b:.1%} of resolved contacts "
         f"({bg.trials:,}) come back within the window, (p_failed - p_bg)/(1 - p_bg)"
     )
-    if net < 0 or low == lo:
+    if net < 0:
         note += "; floored at 0 (no more returns after failed contacts than after resolved)"
+    elif low == lo:
+        note += "; the interval's lower end floored at 0"
     form: float | dict[str, Any] = (
         lo if high <= lo else normal_form(low, high, LIMITS["retry_share"])
     )
