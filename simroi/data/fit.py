@@ -57,6 +57,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "patience_minutes": (1e-6, math.inf),
     "busyness_cv": (0.0, 2.0),
     "churn_multiplier": (1.0, 100.0),
+    "retry_share": (0.0, 1.0),
 }
 
 #: The ``interval90`` of a plain setting (profile, hours, family): none to show.
@@ -155,6 +156,28 @@ def normal_form(low: float, high: float, limits: tuple[float, float]) -> dict[st
         form["low"] = lo
     if math.isfinite(hi):
         form["high"] = hi
+    return _inside_limits(form, lo, hi)
+
+
+def _inside_limits(form: dict[str, Any], lo: float, hi: float) -> dict[str, Any]:
+    """``form`` with its ends moved inward just enough that the truncated normal's support as
+    scipy computes it (``truncnorm.ppf`` at 0 and 1, which the loader checks against the key's
+    range) lies within ``[lo, hi]``: the inversion through the standardised end misses it by
+    a few ulps of the mean. The step starts at one ulp of ``|mean| + sd`` and doubles."""
+    mean, sd = form["mean"], form["sd"]
+    step = float(np.spacing(abs(mean) + sd))
+    for _ in range(64):
+        low, high = form.get("low", -math.inf), form.get("high", math.inf)
+        end_low, end_high = stats.truncnorm(
+            (low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd
+        ).ppf([0.0, 1.0])
+        if end_low >= lo and end_high <= hi:
+            break
+        if end_low < lo:
+            form["low"] = low + step
+        if end_high > hi:
+            form["high"] = high - step
+        step *= 2
     return form
 
 

@@ -17,10 +17,11 @@ no rows holds no contacts, as closed days often have no rows in an export):
 - **opening hours** span the first to the last interval of the day that has contacts on at least
   half the open days; when the report has ``agents``, the intervals and weekdays with agents on
   queue instead (for a deferrable channel contacts arrive while nobody works);
-- the **intraday profile** is the mean over open days of each interval's share of its day's
+- the **intraday profile** is the mean over full, usual open days (rows for every usual open
+  interval, not an outlier; :func:`fit_arrivals`) of each interval's share of its day's
   volume, at the data's resolution (``intraday_profile_minutes``);
-- **busyness** is fitted by the method of moments on daily totals of open weekdays with the
-  weekday means removed, with a parametric-bootstrap interval; days outside the fitted
+- **busyness** is fitted by maximum likelihood (Cox–Reid adjusted for the weekday means) on
+  daily totals of open weekdays, with a profile-likelihood interval; days outside the fitted
   negative binomial's 0.1–99.9 % range are listed as outliers (an outage, a launch, a
   holiday: events, ``[[events]]``, not busyness) and left out of the busyness, the weekday
   factors and the level; the fit is made twice, the second time without the first's outliers.
@@ -35,7 +36,9 @@ import numpy as np
 from scipy import stats
 
 from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
+from simroi.data.fit_dispersion import fit_dispersion, nb_quantiles
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.estimates import Z_ONE_SIDED_95
 
 __all__ = [
     "OPEN_SHARE",
@@ -56,7 +59,6 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 OPEN_SHARE = 0.5
 #: Days whose total lies below this or above 1 − this quantile of the fitted day are outliers.
 OUTLIER_QUANTILE = 0.001
-_BOOTSTRAP = 400
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,8 @@ class DailyTotals:
 
     ``dates`` (days,) datetime64[D], every date first to last; ``weekday`` (days,) 0 = Monday;
     ``totals`` (days,) contacts; ``by_slot`` (days, slots) contacts in each interval of the day;
-    ``staffed`` (days, slots) bool, agents on queue (None without an ``agents`` column).
+    ``staffed`` (days, slots) bool, agents on queue (None without an ``agents`` column);
+    ``present`` (days, slots) bool, the report has a row for the interval (None: all present).
     """
 
     dates: np.ndarray
@@ -73,6 +76,7 @@ class DailyTotals:
     totals: np.ndarray
     by_slot: np.ndarray
     staffed: np.ndarray | None
+    present: np.ndarray | None = None
 
 
 def daily_totals(report: IntervalReport) -> DailyTotals:
@@ -90,29 +94,40 @@ def daily_totals(report: IntervalReport) -> DailyTotals:
     if report.agents is not None:
         staffed = np.zeros((days, slots), dtype=bool)
         staffed[row, col] = report.agents > 0
+    present = np.zeros((days, slots), dtype=bool)
+    present[row, col] = True
     dates = first + np.arange(days)
     # 1970-01-01 was a Thursday: (days since epoch + 3) mod 7 counts from Monday.
     weekday = (dates.astype(int) + 3) % 7
-    return DailyTotals(dates, weekday, by_slot.sum(axis=1), by_slot, staffed)
+    return DailyTotals(dates, weekday, by_slot.sum(axis=1), by_slot, staffed, present)
 
 
 @dataclass(frozen=True)
 class DailyVolume:
     """Mean contacts per open day (weekdays weighted equally), its standard error and the
-    degrees of freedom of that error (days less open weekdays; 0: a t interval is undefined)."""
+    degrees of freedom of that error (days less open weekdays).
+
+    ``se`` is the model's: each weekday's day variance ``m + cv²m²`` over its dates, with the
+    fitted ``busyness_cv`` — or cv 0 (Poisson days, a lower bound) when busyness was not
+    fitted, which ``busyness_assumed`` then says.
+    """
 
     mean: float
     se: float
     open_days_per_week: int
     days: int
     df: int
+    busyness_assumed: bool = False
 
     @property
     def interval90(self) -> tuple[float, float]:
-        """``mean ± t₀.₉₅(df)·se`` (Student t, as the variance is estimated), NaN without df."""
-        if self.df < 1:
+        """``mean ± t₀.₉₅(df)·se`` (Student t, as the variance is estimated); without degrees
+        of freedom (one date per weekday) ``mean ± z₀.₉₅·se``, the model's standard error
+        taken as known; NaN when there is no standard error."""
+        if not math.isfinite(self.se):
             return math.nan, math.nan
-        half = float(stats.t.ppf(0.95, self.df)) * self.se
+        quantile = float(stats.t.ppf(0.95, self.df)) if self.df >= 1 else Z_ONE_SIDED_95
+        half = quantile * self.se
         return self.mean - half, self.mean + half
 
 
@@ -125,6 +140,8 @@ class ArrivalFit:
     ``volume`` is the level for :func:`contacts_per_customer_per_year`. Diagnostics for plots:
     ``daily`` (the totals), ``expected`` (days,) each day's fitted mean, ``profile_se`` (slots,)
     the standard error of each interval's share, ``outliers`` (dates, datetime64[D]).
+    ``unfitted_reason`` is non-empty when no day is open: the profile (all 0) and factors
+    (all 0) are then diagnostics only, and :meth:`inputs` gives them as :class:`Unfitted`.
     """
 
     intraday_profile: FittedInput
@@ -137,10 +154,21 @@ class ArrivalFit:
     expected: np.ndarray
     profile_se: np.ndarray
     outliers: np.ndarray
+    unfitted_reason: str = ""
 
     def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
         """The channel keys to write, in file order. ``intraday_profile_minutes`` is among them
-        only when it is not 60 (24 hourly values need no resolution key)."""
+        only when it is not 60 (24 hourly values need no resolution key). With
+        ``unfitted_reason`` (no open day) the profile and weekday factors are :class:`Unfitted`
+        — a profile summing to 0 and factors all 0 are inputs the scenario rejects."""
+        if self.unfitted_reason:
+            src, channel = self.intraday_profile.source, self.intraday_profile.channel
+            return (
+                self.hours,
+                self.busyness_cv,
+                Unfitted("intraday_profile", self.unfitted_reason, src, channel),
+                Unfitted("weekday_factors", self.unfitted_reason, src, channel),
+            )
         minutes: tuple[FittedInput, ...] = ()
         if self.intraday_profile_minutes != 60:
             minutes = (
@@ -176,15 +204,24 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> ArrivalFit:
+def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator | None = None) -> ArrivalFit:
     """Fit the shape, level and variation of one channel's arrivals.
 
     Parameters
     ----------
     report : IntervalReport
         One channel's intervals; ``offered`` is the count fitted.
-    rng : numpy.random.Generator
-        For the bootstrap interval of ``busyness_cv``.
+    rng : numpy.random.Generator, optional
+        Not used (the ``busyness_cv`` interval is a profile likelihood, not simulated);
+        accepted so callers need not change.
+
+    The intraday profile averages **full, usual open days** only: open days that are not
+    outliers (:func:`fit_busyness`) and whose rows cover every *usual open interval* (an
+    interval of the day with contacts on at least half the open days). A day the export
+    starts or ends in the middle of, or with missing rows, would bend the profile toward the
+    hours it has. A zero-filled export cannot show a partial day this way; its outlier test
+    still can. With no open day at all (an all-zero report) :meth:`ArrivalFit.inputs` gives
+    :class:`Unfitted` for every key.
 
     Raises
     ------
@@ -199,28 +236,33 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
     open_weekday = _by_weekday(has.astype(float), daily.weekday) >= OPEN_SHARE
     open_day = open_weekday[daily.weekday] & has
     n_open = int(open_day.sum())
-
-    shares = daily.by_slot[open_day] / daily.totals[open_day, None]
-    profile = shares.mean(axis=0) if n_open else np.zeros(daily.by_slot.shape[1])
+    busy, expected, outliers = fit_busyness(
+        daily, open_weekday, rng=rng, source=src, channel=channel
+    )
+    usual = ~np.isin(daily.dates, outliers)
+    profile_days = _full_days(daily, open_day) & usual
+    if not profile_days.any():  # no full usual day: every open one rather than none
+        profile_days = open_day
+    n_profile = int(profile_days.sum())
+    shares = daily.by_slot[profile_days] / daily.totals[profile_days, None]
+    profile = shares.mean(axis=0) if n_profile else np.zeros(daily.by_slot.shape[1])
     profile_se = np.full_like(profile, np.nan)
-    if n_open > 1:
-        profile_se = shares.std(axis=0, ddof=1) / np.sqrt(n_open)
+    if n_profile > 1:
+        profile_se = shares.std(axis=0, ddof=1) / np.sqrt(n_profile)
+    left_out = n_open - n_profile
     intraday = FittedInput(
         key="intraday_profile",
         value=profile.tolist(),
         interval90=NO_INTERVAL,
         distribution=profile.tolist(),
-        method=f"mean share of the day's contacts per {minutes}-minute interval over open days",
-        n=n_open,
+        method=f"mean share of the day's contacts per {minutes}-minute interval over full, "
+        "usual open days",
+        n=n_profile,
         source=src,
-        note=f"intraday_profile_minutes = {minutes}; shares of the day, summing to 1",
+        note=f"intraday_profile_minutes = {minutes}; shares of the day, summing to 1"
+        + (f"; {left_out} partial or outlier day(s) left out" if left_out else ""),
         channel=channel,
     )
-
-    busy, expected, outliers = fit_busyness(
-        daily, open_weekday, rng=rng, source=src, channel=channel
-    )
-    usual = ~np.isin(daily.dates, outliers)
     weekday_mean = np.where(open_weekday, _by_weekday(daily.totals, daily.weekday, usual), 0.0)
     factors = weekday_mean / weekday_mean.mean() if weekday_mean.sum() > 0 else weekday_mean
     weekday_fit = FittedInput(
@@ -237,9 +279,29 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator) -> Arrival
     )
     hours = _fit_hours(daily, open_day, open_weekday, minutes, src, channel)
     volume = _daily_volume(daily, open_weekday, usual, busy)
+    reason = "" if n_open else "not fitted: no open day (no contacts on any date)"
     return ArrivalFit(
-        intraday, minutes, weekday_fit, hours, busy, volume, daily, expected, profile_se, outliers
+        intraday,
+        minutes,
+        weekday_fit,
+        hours,
+        busy,
+        volume,
+        daily,
+        expected,
+        profile_se,
+        outliers,
+        reason,
     )
+
+
+def _full_days(daily: DailyTotals, open_day: np.ndarray) -> np.ndarray:
+    """Open days (days,) whose rows cover every usual open interval: one with contacts on at
+    least half the open days."""
+    if daily.present is None or not open_day.any():
+        return open_day
+    usual_slots = (daily.by_slot[open_day] > 0).mean(axis=0) >= OPEN_SHARE
+    return open_day & daily.present[:, usual_slots].all(axis=1)
 
 
 def _fit_hours(
@@ -284,50 +346,24 @@ def _fit_hours(
     )
 
 
-def _moments_cv2(totals: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Method-of-moments cv² of a gamma multiplier, per row of ``totals`` (replicates, days).
-
-    ``Σ (x − x̄_g)² − Σ (n_g − 1) x̄_g`` over ``Σ (n_g − 1) x̄_g²``: the within-weekday sum of
-    squares has expectation ``(n_g − 1)(μ_g + cv² μ_g²)``, so the Poisson part is removed and
-    what remains is the busyness. Not clipped (the caller clips at 0).
-    """
-    num = np.zeros(totals.shape[0])
-    den = np.zeros(totals.shape[0])
-    for g in np.unique(groups):
-        x = totals[:, groups == g]
-        k = x.shape[1]
-        if k < 2:
-            continue
-        mean = x.mean(axis=1)
-        num += ((x - mean[:, None]) ** 2).sum(axis=1) - (k - 1) * mean
-        den += (k - 1) * mean**2
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan)
-
-
-def _nb_quantiles(mean: np.ndarray, cv: float, q: float) -> tuple[np.ndarray, np.ndarray]:
-    """The ``q`` and ``1 − q`` quantiles of a day's total: negative binomial (Poisson at cv 0)."""
-    if cv <= 0:
-        return stats.poisson.ppf(q, mean), stats.poisson.ppf(1 - q, mean)
-    r = 1.0 / cv**2
-    p = r / (r + mean)
-    return stats.nbinom.ppf(q, r, p), stats.nbinom.ppf(1 - q, r, p)
-
-
 def fit_busyness(
     daily: DailyTotals,
     open_weekday: np.ndarray,
     *,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     source: DataSource,
     channel: str,
 ) -> tuple[FittedInput | Unfitted, np.ndarray, np.ndarray]:
     """``busyness_cv``, each day's expected total, and the outlier dates.
 
-    Uses open weekdays only. The estimate is the method of moments (:func:`_moments_cv2`) after
-    one round of outlier removal; the interval is a parametric bootstrap (negative binomial days
-    with the fitted weekday means and cv, re-estimated the same way; the basic bootstrap
-    interval on the log scale, ``cv̂²/q95, cv̂²/q05``, as cv's sampling distribution is skewed).
+    Uses open weekdays only. A day's total is negative binomial with its weekday's mean and
+    variance ``μ + cv²μ²`` — exactly the model's Poisson day with a gamma multiplier of mean 1
+    and cv ``busyness_cv`` (``simroi/model/contacts.py``). The estimate maximises the Cox–Reid
+    adjusted profile likelihood over ``[0, 2]`` (:mod:`simroi.data.fit_dispersion`; the weekday
+    means are nuisance parameters), after one round of outlier removal; the interval is the
+    profile-likelihood interval (χ²₁ at 90 %), whose lower end is 0 when Poisson days cannot
+    be rejected. ``rng`` is not used (the interval is not simulated); accepted so callers need
+    not change.
 
     Returns
     -------
@@ -338,49 +374,42 @@ def fit_busyness(
     outliers : numpy.ndarray, datetime64[D]
         Dates whose total is outside the fitted day's 0.1–99.9 % range.
     """
+    del rng  # the profile-likelihood interval draws nothing
     use = open_weekday[daily.weekday]
     groups = daily.weekday[use]
     totals = daily.totals[use]
     keep = np.ones(totals.size, dtype=bool)
-    cv = 0.0
+    cv = low_cv = high_cv = 0.0
     means = np.zeros(7)
-    for _ in range(2):
+    df = 0
+    for last in (False, True):
         means = _by_weekday(totals, groups, keep)
-        cv2 = float(_moments_cv2(totals[None, keep], groups[keep])[0])
-        cv = float(np.sqrt(max(cv2, 0.0))) if np.isfinite(cv2) else 0.0
-        low, high = _nb_quantiles(means[groups], cv, OUTLIER_QUANTILE)
-        keep = (totals >= low) & (totals <= high)
+        df = sum(max(int((groups[keep] == w).sum()) - 1, 0) for w in range(7))
+        if df == 0:
+            break
+        cv, low_cv, high_cv = fit_dispersion(totals[keep], groups[keep], interval=last)
+        if not last:
+            low, high = nb_quantiles(means[groups], cv, OUTLIER_QUANTILE)
+            keep = (totals >= low) & (totals <= high)
     expected = np.where(use, means[daily.weekday], 0.0)
     outliers = daily.dates[use][~keep]
-    fitted_groups = groups[keep]
-    df = sum(max(int((fitted_groups == w).sum()) - 1, 0) for w in range(7))
     if df == 0:
         reason = "not fitted: day-to-day variation needs two or more open days of one weekday"
         return Unfitted("busyness_cv", reason, source, channel), expected, outliers
-    mu = means[fitted_groups]
-    if cv > 0:
-        r = 1.0 / cv**2
-        boot = rng.negative_binomial(r, r / (r + mu), size=(_BOOTSTRAP, mu.size))
-    else:
-        boot = rng.poisson(mu, size=(_BOOTSTRAP, mu.size))
-    boot_cv = np.sqrt(np.clip(_moments_cv2(boot.astype(float), fitted_groups), 0.0, None))
-    q05, q95 = np.nanquantile(boot_cv, [0.05, 0.95])
-    if cv > 0 and q05 > 0:
-        # The basic interval on the log scale: cv's sampling distribution is skewed right.
-        low_cv, high_cv = cv * cv / q95, cv * cv / q05
-    else:
-        low_cv, high_cv = 0.0, float(q95)
-    high_cv = min(max(high_cv, low_cv), LIMITS["busyness_cv"][1])
+    notes = [f"{outliers.size} outlier day(s) left out"] if outliers.size else []
+    limit = LIMITS["busyness_cv"][1]
+    if high_cv >= limit:
+        notes.append(f"the likelihood does not bound the cv below the scenario's limit {limit:g}")
     fit = FittedInput(
         key="busyness_cv",
         value=cv,
         interval90=(low_cv, high_cv),
         distribution=normal_form(low_cv, high_cv, LIMITS["busyness_cv"]),
-        method="method of moments on daily totals (var = m + cv^2 m^2 by weekday), "
-        f"parametric bootstrap ({_BOOTSTRAP}) basic interval on the log scale",
+        method="maximum likelihood, negative binomial days (var = m + cv^2 m^2) with weekday "
+        "means, Cox-Reid adjusted; profile-likelihood interval",
         n=int(keep.sum()),
         source=source,
-        note=f"{outliers.size} outlier day(s) left out" if outliers.size else "",
+        note="; ".join(notes),
         channel=channel,
     )
     return fit, expected, outliers
@@ -391,10 +420,11 @@ def _daily_volume(
 ) -> DailyVolume:
     """Mean of the open weekdays' mean totals (outlier days left out), and its standard error
     from the fitted day variance ``m + cv²m²`` over each weekday's dates."""
+    assumed = not isinstance(busy, FittedInput)
     cv = float(busy.value) if isinstance(busy, FittedInput) else 0.0
     open_w = [w for w in np.flatnonzero(open_weekday) if (usual & (daily.weekday == w)).any()]
     if not open_w:
-        return DailyVolume(0.0, math.nan, 0, int(daily.dates.size), 0)
+        return DailyVolume(0.0, math.nan, 0, int(daily.dates.size), 0, assumed)
     means, variances, df = [], [], 0
     for w in open_w:
         x = daily.totals[usual & (daily.weekday == w)]
@@ -403,7 +433,7 @@ def _daily_volume(
         variances.append((m + cv**2 * m**2) / x.size)
         df += x.size - 1
     se = float(np.sqrt(np.sum(variances))) / len(open_w)
-    return DailyVolume(float(np.mean(means)), se, len(open_w), int(usual.sum()), df)
+    return DailyVolume(float(np.mean(means)), se, len(open_w), int(usual.sum()), df, assumed)
 
 
 def contacts_per_customer_per_year(
@@ -413,8 +443,10 @@ def contacts_per_customer_per_year(
 
     The model's daily rate is ``customers × contacts_per_customer_per_year / 365.25`` averaged
     over the seven weekdays (closed ones 0), so the rate is the mean per open day × open days a
-    week / 7 × 365.25 / customers; its interval is the daily mean's (Student t) scaled alike.
-    Without two days of one weekday the level has no error estimate: the interval is the point.
+    week / 7 × 365.25 / customers; its interval is the daily mean's (:attr:`DailyVolume.
+    interval90`: Student t, or normal from the model's standard error without two dates of a
+    weekday) scaled alike. When busyness was not fitted that error assumes Poisson days (cv 0),
+    a lower bound, and the note says so; with no open day at all the interval is the point 0.
     """
     scale = volume.open_days_per_week / 7 * 365.25 / customers
     value = volume.mean * scale
@@ -422,15 +454,25 @@ def contacts_per_customer_per_year(
     if not (math.isfinite(low) and math.isfinite(high)):
         low = high = value
     low = max(low, 0.0)
+    notes = []
+    if volume.df < 1 and math.isfinite(volume.se):
+        notes.append("one date per open weekday: normal interval from the model's standard error")
+    if volume.busyness_assumed:
+        notes.append(
+            "busyness not fitted: the standard error assumes Poisson days (cv 0), so the "
+            "interval is too narrow if days vary more"
+        )
+    interval = "Student t" if volume.df >= 1 else "normal"
     return FittedInput(
         key="contacts_per_customer_per_year",
         value=value,
         interval90=(low, high),
         distribution=normal_form(low, high, LIMITS["contacts_per_customer_per_year"]),
         method=f"mean contacts per open day x {volume.open_days_per_week}/7 x 365.25 / "
-        f"{customers:,.0f} customers; Student t interval",
+        f"{customers:,.0f} customers; {interval} interval",
         n=volume.days,
         source=source,
+        note="; ".join(notes),
         channel=channel,
     )
 

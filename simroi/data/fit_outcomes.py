@@ -7,21 +7,30 @@
 - ``public_share``: public among all contacts (the ``public`` column; social channels);
 - ``retry_share``: among abandoned and ignored contacts, those whose customer comes back — any
   later contact of the same ``customer_id`` in any of the logs given — within ``within_days``
-  (default 7). Failed contacts closer than that to the end of the data are left out, since
+  (default 7), net of the background rate of later contacts about something else (measured
+  after resolved contacts, which the model follows with no repeat):
+  ``(p_failed − p_bg)/(1 − p_bg)``, the share of failed contacts that come back *because* they
+  failed. Failed contacts closer than the window to the end of the data are left out, since
   their return could fall after it.
 
-**Churn multipliers.** Each experience class's monthly churn hazard is its churned customers
-over its months observed (a Poisson/exponential model), with the posterior
+**Churn multipliers.** The model multiplies a contacted customer's monthly churn by the
+class's multiplier for ``experience.effect_months`` after the contact
+(``simroi/model/economics.py``, ``excess_churn_profile``), so a class's exposure should be
+counted from its contact and capped at ``effect_months``: ``months_observed`` is taken as that
+exposure. Each class's monthly churn hazard is its churned customers over its months observed
+(a Poisson/exponential model), with the posterior
 ``Gamma(churned + ½, months)``. The multiplier of a class is its hazard over that of ``none``
 (customers without a contact); the ratio of two independent gamma variables is a scaled beta
 prime, so its quantiles are closed-form. **This is observational**: customers who contact differ
 from those who do not (more engaged, more troubled), so the ratio mixes the effect of the
 experience with who has it. The scenario requires multipliers ≥ 1 (good recovery restores
-baseline churn), so the written input is truncated at 1; the note says when that bites.
+baseline churn), so the written input is truncated at 1; the note says when that bites and
+gives the written distribution's own 5 and 95 % quantiles.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,7 +38,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simroi.data.fit import LIMITS, FittedInput, Unfitted, beta_posterior, normal_form
+from simroi.data.fit import (
+    LIMITS,
+    BetaPosterior,
+    FittedInput,
+    Unfitted,
+    beta_posterior,
+    normal_form,
+)
 from simroi.data.frames import (
     ABANDONED,
     ANSWERED,
@@ -38,6 +54,7 @@ from simroi.data.frames import (
     CustomerOutcomes,
     DataSource,
 )
+from simroi.estimates import Z_ONE_SIDED_95
 
 __all__ = [
     "REFERENCE_CLASS",
@@ -97,9 +114,14 @@ def fit_retry_share(
     ``within_days`` on any channel (``log`` itself and ``others``, the other channels' logs of
     the same read, whose customer codes agree).
 
-    Any later contact counts, including one about something else; where the log has
-    ``resolved``, the note gives the same share after resolved contacts (which the model sends
-    no repeat), the background rate to read the figure against.
+    Any later contact counts, including one about something else. Where the log has
+    ``resolved``, the same share after resolved contacts (which the model follows with no
+    repeat) is the background rate ``p_bg``, and the estimate is the net share
+    ``(p_failed − p_bg)/(1 − p_bg)`` — a failed contact comes back when it retries or, failing
+    that, for something else — floored at 0. Its interval is the delta method on the two
+    Jeffreys posteriors (their means and variances), clipped to [0, 1]. Without ``resolved``,
+    or no resolved contact to measure the background after, the gross share's posterior is
+    written and the note says it is not net of the background.
     """
     src, channel = log.source, log.channel
     if log.customer_id is None or log.rows == 0:
@@ -123,15 +145,57 @@ def fit_retry_share(
         )
         return Unfitted("retry_share", reason, src, channel)
     note = f"{observable:,} failed contacts at least {within_days:g} days before the data's end"
+    background, seen = np.zeros(0, dtype=bool), 0
     if log.resolved is not None:
         resolved = (log.outcome == ANSWERED) & np.asarray(log.resolved, dtype=bool)
         background, seen = _followed(log, others, resolved, window)
-        if seen:
-            note += (
-                f"; after resolved contacts {background.mean():.1%} come back within the same "
-                "window (contacts about something else)"
-            )
-    return replace(fit, note=note)
+    if not seen:
+        why = "no resolved column" if log.resolved is None else "no resolved contact to compare"
+        return replace(
+            fit,
+            note=f"{note}; gross share, not net of later contacts about something else ({why})",
+        )
+    return _net_retry(fit, returned, background, note)
+
+
+def _net_retry(
+    gross: FittedInput, returned: np.ndarray, background: np.ndarray, note: str
+) -> FittedInput:
+    """``(p_f − p_bg)/(1 − p_bg)`` from the returns after failed (``returned``) and resolved
+    (``background``) contacts, with a delta-method interval on the Jeffreys posteriors."""
+    failed = BetaPosterior(int(np.count_nonzero(returned)), int(returned.size))
+    bg = BetaPosterior(int(np.count_nonzero(background)), int(background.size))
+    p_f, p_b = failed.successes / failed.trials, bg.successes / bg.trials
+    (m_f, v_f), (m_b, v_b) = (
+        (float(d.mean()), float(d.var()))
+        for d in (stats.beta(p.alpha, p.beta) for p in (failed, bg))
+    )
+    net = (p_f - p_b) / (1 - p_b) if p_b < 1 else 0.0
+    # gradient of (f − b)/(1 − b) at the posterior means
+    se = math.sqrt(v_f / (1 - m_b) ** 2 + v_b * (1 - m_f) ** 2 / (1 - m_b) ** 4)
+    lo, hi = LIMITS["retry_share"]
+    low = min(max(net - Z_ONE_SIDED_95 * se, lo), hi)
+    high = min(max(net + Z_ONE_SIDED_95 * se, lo), hi)
+    value = min(max(net, lo), hi)
+    note += (
+        f"; net of the background: {p_f:.1%} of failed and {p_b:.1%} of resolved contacts "
+        f"({bg.trials:,}) come back within the window, (p_failed - p_bg)/(1 - p_bg)"
+    )
+    if net < 0:
+        note += "; floored at 0 (no more returns after failed contacts than after resolved)"
+    elif low == lo:
+        note += "; the interval's lower end floored at 0"
+    form: float | dict[str, Any] = (
+        lo if high <= lo else normal_form(low, high, LIMITS["retry_share"])
+    )
+    return replace(
+        gross,
+        value=value,
+        interval90=(low, high),
+        distribution=form,
+        method=gross.method + "; net of the rate after resolved contacts, delta-method interval",
+        note=note,
+    )
 
 
 def _followed(
@@ -202,19 +266,31 @@ def _ratio_quantiles(
     return np.asarray(scale * stats.betaprime.ppf(q, churned + 0.5, ref_churned + 0.5))
 
 
-def fit_churn_multipliers(outcomes: CustomerOutcomes) -> ChurnFit:
+def fit_churn_multipliers(
+    outcomes: CustomerOutcomes, *, effect_months: int | None = None
+) -> ChurnFit:
     """``experience.churn_multiplier_<class>`` for every class in the data but ``none``.
 
     The value is the posterior median of the hazard ratio (always defined, also with no churn
     in a class), the interval its 5–95 % range.
+
+    ``months_observed`` is each customer's exposure. The model applies a multiplier for
+    ``effect_months`` after the contact, so for contacted classes the exposure should be
+    counted from the contact and capped at ``effect_months`` (the scenario's
+    ``experience.effect_months``); the data cannot be re-cut here. Given ``effect_months``,
+    a class whose months observed exceed it gets a note: the share ``f`` of its exposure
+    within the first ``effect_months`` of each customer, and that the fitted excess
+    (multiplier − 1) is then about ``f`` times the model's (diluted by the months after the
+    effect, when churn is back at the base rate).
     """
     src = outcomes.source
     experience = np.asarray(outcomes.experience).astype(str)
     months = np.asarray(outcomes.months_observed, dtype=float)
     churned = np.asarray(outcomes.churned, dtype=bool)
     rows = []
+    mask_of = {}
     for name in sorted(set(experience.tolist()), key=lambda c: (c != REFERENCE_CLASS, c)):
-        mask = experience == name
+        mask = mask_of[name] = experience == name
         exposure = float(months[mask].sum())
         events = int(churned[mask].sum())
         rows.append((name, int(mask.sum()), events, exposure, events / exposure))
@@ -240,10 +316,29 @@ def fit_churn_multipliers(outcomes: CustomerOutcomes) -> ChurnFit:
                 customers + reference[1],
                 src,
                 f"{customers:,} customers, {events:,} churned in {exposure:,.0f} months vs "
-                f"{REFERENCE_CLASS}: {reference[1]:,}, {ref_events:,} in {ref_exposure:,.0f}",
+                f"{REFERENCE_CLASS}: {reference[1]:,}, {ref_events:,} in {ref_exposure:,.0f}"
+                + _dilution(months[mask_of[name]], effect_months),
             )
         classes.append(ChurnClass(name, customers, events, exposure, hazard, multiplier))
     return ChurnFit(tuple(classes), _OBSERVATIONAL)
+
+
+def _dilution(months: np.ndarray, effect_months: int | None) -> str:
+    """The note on exposure beyond ``effect_months`` (empty when none or not given)."""
+    if effect_months is None or months.size == 0:
+        return ""
+    total = float(months.sum())
+    beyond = float(np.maximum(months - effect_months, 0.0).sum())
+    if beyond <= 0 or total <= 0:
+        return ""
+    within = 1 - beyond / total
+    return (
+        f"; months observed exceed effect_months = {effect_months} for "
+        f"{np.count_nonzero(months > effect_months):,} customers ({beyond:,.0f} of "
+        f"{total:,.0f} months, {beyond / total:.0%}, lie beyond it): if the effect lasts "
+        f"effect_months, the fit dilutes the multiplier, its excess over 1 being about "
+        f"{within:.2f} of the model's"
+    )
 
 
 def _multiplier_input(
@@ -263,7 +358,13 @@ def _multiplier_input(
     else:
         form = normal_form(low, high, limits)
         if low < limits[0]:
-            note += "; truncated at 1 as the scenario requires (its 5 % quantile is then 1)"
+            a, b = ((x - form["mean"]) / form["sd"] for x in (form["low"], form["high"]))
+            q05, q95 = stats.truncnorm(a, b, loc=form["mean"], scale=form["sd"]).ppf([0.05, 0.95])
+            note += (
+                "; truncated at 1 as the scenario requires: the written normal (5-95 % of "
+                f"its parent = the interval) draws nothing below 1, so its own 5-95 % range "
+                f"is {q05:.3g}-{q95:.3g}, narrower and higher than the interval"
+            )
     return FittedInput(
         key=key,
         value=median,

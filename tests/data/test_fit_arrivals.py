@@ -9,14 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy import stats
 
 from simroi.data.fit import FittedInput, Unfitted
 from simroi.data.fit_arrivals import (
+    DailyTotals,
     contacts_per_customer_per_year,
     fit_arrivals,
+    fit_busyness,
     intervals_from_contacts,
 )
+from simroi.data.fit_dispersion import dispersion_loglik
 from simroi.data.frames import ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.estimates import Z_ONE_SIDED_95
 
 SOURCE = DataSource(Path("intervals.csv"), "intervals", 0)
 MONDAY = np.datetime64("2024-01-01")  # a Monday
@@ -27,6 +32,8 @@ PROFILE[8:20] = np.linspace(1.0, 2.0, 12)
 PROFILE /= PROFILE.sum()
 LEVEL = 400.0
 CV = 0.15
+RUNS = 200
+COVERED = (0.84, 0.96)  # 3 binomial standard errors of 0.9 at 200 runs
 
 
 def simulate(
@@ -75,14 +82,20 @@ def test_profile_weekdays_and_hours_are_recovered_from_poisson_counts() -> None:
     }
 
 
-def test_daily_volume_interval_covers_the_level() -> None:
+def test_daily_volume_and_contact_rate_intervals_cover_the_level() -> None:
     rng = np.random.default_rng(7)
-    hits = 0
+    # the model's rate: LEVEL per open day, six open days a week, over 50,000 customers
+    truth = LEVEL * 6 / 7 * 365.25 / 50_000
+    hits = rate_hits = 0
     runs = 200
     for _ in range(runs):
-        low, high = fit_arrivals(simulate(rng, weeks=4), rng=rng).volume.interval90
+        volume = fit_arrivals(simulate(rng, weeks=4), rng=rng).volume
+        low, high = volume.interval90
         hits += low <= LEVEL <= high
-    assert 0.84 <= hits / runs <= 0.96
+        rate = contacts_per_customer_per_year(volume, 50_000, source=SOURCE, channel="phone")
+        rate_hits += rate.interval90[0] <= truth <= rate.interval90[1]
+    assert COVERED[0] <= hits / runs <= COVERED[1]
+    assert COVERED[0] <= rate_hits / runs <= COVERED[1]
 
 
 def test_contacts_per_customer_per_year_matches_the_models_daily_rate() -> None:
@@ -92,8 +105,6 @@ def test_contacts_per_customer_per_year_matches_the_models_daily_rate() -> None:
     # The model's daily rate is customers × rate / 365.25 averaged over 7 weekdays (Sunday 0).
     per_week_day = 50_000 * rate.value / 365.25
     assert per_week_day == pytest.approx(fit.daily.totals.mean(), rel=0.01)
-    low, high = rate.interval90
-    assert low < rate.value < high
 
 
 def test_busyness_interval_covers_the_true_cv_about_90_percent() -> None:
@@ -105,8 +116,7 @@ def test_busyness_interval_covers_the_true_cv_about_90_percent() -> None:
         assert isinstance(fit.busyness_cv, FittedInput)
         low, high = fit.busyness_cv.interval90
         hits += low <= CV <= high
-    # 3 binomial standard errors of 0.9 at n = 200
-    assert 0.84 <= hits / runs <= 0.96
+    assert COVERED[0] <= hits / runs <= COVERED[1]
 
 
 def test_an_injected_outlier_day_is_listed_and_left_out() -> None:
@@ -220,3 +230,118 @@ def test_profile_sums_to_one_and_weekday_factors_average_one(
     factors = np.array(fit.weekday_factors.value)
     assert factors.mean() == pytest.approx(1.0)
     assert np.all(factors[sorted(closed)] == 0.0)
+
+
+def _daily(rng: np.random.Generator, weeks: int, cv: float, level: float) -> DailyTotals:
+    """Day totals only (one interval a day), drawn as :func:`simulate` draws them."""
+    days = weeks * 7
+    weekday = np.arange(days) % 7
+    busy = rng.gamma(1 / cv**2, cv**2, size=days)
+    totals = rng.poisson(level * WEEKDAY[weekday] / WEEKDAY[:6].mean() * busy).astype(float)
+    return DailyTotals(MONDAY + np.arange(days), weekday, totals, totals[:, None], None)
+
+
+@pytest.mark.parametrize(
+    ("level", "cv", "seed"),
+    [(30.0, 0.15, 11), (400.0, 0.6, 12)],
+    ids=["poisson-noise-dominates", "busyness-dominates"],
+)
+def test_busyness_interval_covers_where_poisson_noise_or_busyness_dominates(
+    level: float, cv: float, seed: int
+) -> None:
+    # at 30 a day Poisson noise (cv 0.18) exceeds the busyness; at 400 and cv 0.6 the reverse
+    rng = np.random.default_rng(seed)
+    hits = 0
+    estimates = np.empty(RUNS)
+    for i in range(RUNS):
+        busy, _, _ = fit_busyness(
+            _daily(rng, 8, cv, level), WEEKDAY > 0, source=SOURCE, channel="phone"
+        )
+        assert isinstance(busy, FittedInput)
+        low, high = busy.interval90
+        hits += low <= cv <= high
+        estimates[i] = busy.value
+    assert COVERED[0] <= hits / RUNS <= COVERED[1]
+    # the estimate is unbiased within 3 of its standard errors
+    assert abs(estimates.mean() - cv) < 3 * estimates.std(ddof=1) / np.sqrt(RUNS)
+
+
+@pytest.mark.parametrize("cv", [0.02, 0.3, 1.5])
+def test_dispersion_likelihood_matches_scipys_negative_binomial(cv: float) -> None:
+    rng = np.random.default_rng(13)
+    groups = np.arange(42) % 6
+    means = np.array([50.0, 400.0, 2000.0, 3.0, 0.5, 120.0, 0.0])
+    totals = rng.poisson(means[groups] * rng.gamma(1 / cv**2, cv**2, groups.size)).astype(float)
+    fitted = np.bincount(groups, totals, minlength=7) / np.maximum(
+        np.bincount(groups, minlength=7), 1
+    )
+    mu = fitted[groups]
+    r = 1 / cv**2
+    nb = stats.nbinom.logpmf(totals, r, r / (r + mu)).sum()
+    poisson = stats.poisson.logpmf(totals, mu).sum()
+    cox_reid = 0.5 * np.log1p(cv**2 * fitted[:6]).sum()
+    (got,) = dispersion_loglik(np.array([cv]), totals, groups, fitted)
+    assert got == pytest.approx(nb - poisson + cox_reid, rel=1e-9, abs=1e-7)
+
+
+@pytest.mark.parametrize("cv", [1e-6, 1e-4, 0.01, 0.2])
+def test_dispersion_likelihood_stays_accurate_as_the_cv_vanishes(cv: float) -> None:
+    # scipy's negative binomial loses digits as its size 1/cv^2 grows; the oracle here is the
+    # defining sum: per day sum_{k<x} log(1 + k a) - (1/a + x) log(1 + a m) + m, a = cv^2
+    totals = np.array([0.0, 1.0, 7.0, 400.0, 5000.0, 380.0, 4900.0])
+    groups = np.array([0, 0, 1, 2, 3, 2, 3])
+    means = np.array([0.5, 7.0, 390.0, 4950.0, 0.0, 0.0, 0.0])
+    a = cv**2
+    per_day = [
+        np.log1p(np.arange(int(x)) * a).sum() - (1 / a + x) * np.log1p(a * m) + m
+        for x, m in zip(totals, means[groups], strict=True)
+    ]
+    oracle = sum(per_day) + 0.5 * np.log1p(a * means[:4]).sum()
+    (got,) = dispersion_loglik(np.array([cv]), totals, groups, means)
+    assert got == pytest.approx(oracle, rel=1e-6, abs=1e-9)
+    assert dispersion_loglik(np.array([0.0]), totals, groups, means)[0] == 0.0
+
+
+def test_one_week_gives_the_contact_rate_a_poisson_interval_and_says_so() -> None:
+    rng = np.random.default_rng(14)
+    fit = fit_arrivals(simulate(rng, weeks=1), rng=rng)
+    assert isinstance(fit.busyness_cv, Unfitted) and fit.volume.busyness_assumed
+    rate = contacts_per_customer_per_year(fit.volume, 50_000, source=SOURCE, channel="phone")
+    # one date per weekday: the model's standard error with cv 0, sqrt(sum of the six daily
+    # means) / 6, scaled to the rate
+    totals = fit.daily.totals[:6]
+    se = np.sqrt(totals.sum()) / 6 * 6 / 7 * 365.25 / 50_000
+    low, high = rate.interval90
+    assert high - low == pytest.approx(2 * Z_ONE_SIDED_95 * se, rel=1e-9)
+    assert low < rate.value < high
+    assert "busyness not fitted" in rate.note and "cv 0" in rate.note
+    assert "normal" in rate.method
+
+
+def test_an_all_zero_report_leaves_the_profile_and_weekdays_unfitted() -> None:
+    dates = (MONDAY + np.arange(14)).astype("datetime64[s]")
+    start = dates[:, None] + (np.arange(24) * 3600).astype("timedelta64[s]")[None, :]
+    fit = fit_arrivals(IntervalReport(SOURCE, "phone", 60, start.ravel(), np.zeros(14 * 24)))
+    keys = {f.key: f for f in fit.inputs()}
+    assert set(keys) == {"hours", "busyness_cv", "intraday_profile", "weekday_factors"}
+    for f in keys.values():
+        assert isinstance(f, Unfitted), f.key
+    assert "no open day" in keys["intraday_profile"].reason  # type: ignore[union-attr]
+
+
+def test_partial_and_outlier_days_stay_out_of_the_profile() -> None:
+    rng = np.random.default_rng(15)
+    full = simulate(rng, weeks=8, outlier=(17, 3.0))
+    # the export starts at 14:00 on the first day: its morning rows are missing
+    keep = full.start >= MONDAY.astype("datetime64[s]") + np.timedelta64(14, "h")
+    report = IntervalReport(SOURCE, "phone", 60, full.start[keep], full.offered[keep])
+    fit = fit_arrivals(report)
+    assert MONDAY + 17 in fit.outliers
+    # the oracle: mean share over the open days other than the first and the outliers
+    by_day = full.offered.reshape(56, 24)
+    use = (WEEKDAY[np.arange(56) % 7] > 0) & ~np.isin(MONDAY + np.arange(56), fit.outliers)
+    use[0] = False
+    shares = by_day[use] / by_day[use].sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(fit.intraday_profile.value, shares.mean(axis=0), rtol=1e-12)
+    assert fit.intraday_profile.n == int(use.sum())
+    assert "partial or outlier" in fit.intraday_profile.note

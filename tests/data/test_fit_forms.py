@@ -15,9 +15,11 @@ import pytest
 from data.test_fit_arrivals import simulate
 from data.test_fit_outcomes import _log, _outcomes
 from data.test_fit_service import contacts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from simroi.data.fit import FittedInput, normal_form
+from simroi.data.fit import LIMITS, FittedInput, normal_form
 from simroi.data.fit_arrivals import contacts_per_customer_per_year, fit_arrivals
 from simroi.data.fit_outcomes import fit_churn_multipliers, fit_fcr
 from simroi.data.fit_service import fit_handle_time, fit_patience
@@ -135,3 +137,24 @@ def test_normal_form_matches_its_ends_and_respects_the_limits() -> None:
     form = normal_form(2.0, 4.0, (1e-6, np.inf))
     assert form["mean"] == 3.0 and form["low"] == 1e-6 and "high" not in form
     assert form["sd"] == pytest.approx(1.0 / Z_ONE_SIDED_95)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=st.sampled_from(sorted(LIMITS)),
+    where=st.floats(1e-3, 0.999),
+    rel_sd=st.floats(1e-3, 0.5),
+)
+def test_a_written_normal_never_reaches_outside_its_keys_range(
+    key: str, where: float, rel_sd: float
+) -> None:
+    # the loader recomputes a truncated normal's support through scipy, which can land an ulp
+    # outside the written bound: normal_form moves the bound just enough
+    lo, hi = LIMITS[key]
+    mean = lo + where * (min(hi, lo + 50.0) - lo)
+    low, high = mean * (1 - rel_sd), mean * (1 + rel_sd)
+    form = normal_form(low, high, (lo, hi))
+    dist = as_distribution(TypeAdapter(Quantity).validate_python(form))
+    end_low, end_high = dist.ppf(np.array([0.0, 1.0]))
+    assert lo <= end_low and end_high <= hi
+    assert form.get("low", lo) == pytest.approx(lo, abs=1e-12 * (1 + mean))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter
 
 from simroi.data.fit import FittedInput, Unfitted
 from simroi.data.fit_outcomes import (
@@ -22,6 +23,8 @@ from simroi.data.frames import (
     CustomerOutcomes,
     DataSource,
 )
+from simroi.estimates import Z_ONE_SIDED_95
+from simroi.scenario.quantity import Quantity, as_distribution
 
 CONTACTS = DataSource(Path("contacts.csv"), "contacts", 0)
 CUSTOMERS = DataSource(Path("customers.csv"), "customers", 0)
@@ -77,7 +80,10 @@ def test_public_share_and_missing_columns() -> None:
     fit = fit_public_share(_log("social", np.arange(500), outcome, public=public))
     assert isinstance(fit, FittedInput)
     assert fit.value == pytest.approx(public.mean())
-    assert fit.interval90[0] < 0.4 < fit.interval90[1]
+    # within 3 binomial standard errors of the truth, and the interval about 2 x 1.645 of them
+    se = np.sqrt(0.4 * 0.6 / 500)
+    assert abs(fit.value - 0.4) < 3 * se
+    assert fit.interval90[1] - fit.interval90[0] == pytest.approx(2 * Z_ONE_SIDED_95 * se, rel=0.05)
     plain = _log("social", np.arange(500), outcome)
     assert isinstance(fit_public_share(plain), Unfitted)
     assert isinstance(fit_fcr(plain), Unfitted)
@@ -104,10 +110,70 @@ def test_retry_share_counts_returns_on_any_channel_within_the_window() -> None:
     end = max(arrived.max(), later.max())
     assert fit.n == int((failed & (arrived + 7 * DAY_S <= end)).sum())
     # resolved contacts are never followed here: the background rate is 0
-    assert "after resolved contacts 0.0% come back" in fit.note
+    assert "0.0% of resolved contacts" in fit.note
     # without the email log the returns are not seen
     alone = fit_retry_share(phone)
     assert isinstance(alone, FittedInput) and alone.value == 0.0
+
+
+def test_retry_share_net_of_unrelated_later_contacts_covers_the_true_share() -> None:
+    # every contact is followed by one about something else with probability 0.2 within the
+    # window; failed ones also retry with probability 0.35: 48 % of them come back, 35 % net
+    rng = np.random.default_rng(207)
+    n, retry, other = 3000, 0.35, 0.2
+    hits = 0
+    gross = np.empty(RUNS)
+    for i in range(RUNS):
+        arrived = rng.uniform(0, 40 * DAY_S, n).astype(np.int64)
+        outcome = rng.choice([ANSWERED, ABANDONED, IGNORED], size=n, p=[0.6, 0.3, 0.1])
+        customer = np.arange(n)
+        back = (outcome != ANSWERED) & (rng.random(n) < retry)
+        unrelated = rng.random(n) < other
+        later = np.concatenate(
+            [
+                arrived[back] + rng.uniform(60, 3 * DAY_S, back.sum()),
+                arrived[unrelated] + rng.uniform(60, 6 * DAY_S, unrelated.sum()),
+            ]
+        ).astype(np.int64)
+        who = np.concatenate([customer[back], customer[unrelated]])
+        resolved = outcome == ANSWERED
+        phone = _log("phone", arrived, outcome, resolved=resolved, customer_id=customer)
+        email = _log("email", later, np.full(later.size, ANSWERED), customer_id=who)
+        fit = fit_retry_share(phone, [email])
+        assert isinstance(fit, FittedInput)
+        hits += fit.interval90[0] <= retry <= fit.interval90[1]
+        gross[i] = float(fit.note.split("net of the background: ")[1].split("%")[0]) / 100
+    assert COVERED[0] <= hits / RUNS <= COVERED[1]
+    # the gross share is 1 - 0.65 x 0.8 = 0.48: what the estimate used to be
+    assert gross.mean() == pytest.approx(1 - (1 - retry) * (1 - other), abs=0.01)
+    assert "net of the background" in fit.note and "p_bg" in fit.note
+
+
+def test_retry_share_without_a_background_says_it_is_gross() -> None:
+    arrived = np.arange(0, 40 * DAY_S, 3600).astype(np.int64)
+    n = arrived.size
+    outcome = np.where(np.arange(n) % 4 == 0, ABANDONED, ANSWERED)
+    customer = np.arange(n) % 50
+    fit = fit_retry_share(_log("phone", arrived, outcome, customer_id=customer))
+    assert isinstance(fit, FittedInput)
+    assert "gross share" in fit.note and "no resolved column" in fit.note
+
+
+def test_a_retry_share_below_the_background_is_floored_at_zero() -> None:
+    # failed contacts never come back; resolved ones come back for something else half the time
+    rng = np.random.default_rng(208)
+    n = 2000
+    arrived = rng.uniform(0, 30 * DAY_S, n).astype(np.int64)
+    outcome = np.where(rng.random(n) < 0.3, ABANDONED, ANSWERED)
+    customer = np.arange(n)
+    back = (outcome == ANSWERED) & (rng.random(n) < 0.5)
+    later = (arrived[back] + DAY_S).astype(np.int64)
+    phone = _log("phone", arrived, outcome, resolved=outcome == ANSWERED, customer_id=customer)
+    email = _log("email", later, np.full(later.size, ANSWERED), customer_id=customer[back])
+    fit = fit_retry_share(phone, [email])
+    assert isinstance(fit, FittedInput)
+    assert fit.value == 0.0 and fit.interval90 == (0.0, 0.0) and fit.distribution == 0.0
+    assert "floored at 0" in fit.note
 
 
 def _outcomes(
@@ -159,6 +225,37 @@ def test_a_class_without_churn_gets_a_finite_multiplier_written_as_at_least_one(
     # below 1 it cannot be written as drawn: the scenario requires multipliers >= 1
     assert fast.multiplier.distribution == 1.0 or fast.multiplier.distribution["low"] == 1.0
     assert "1" in fast.multiplier.note
+
+
+def test_exposure_beyond_effect_months_is_said_to_dilute_the_multiplier() -> None:
+    rng = np.random.default_rng(209)
+    data = _outcomes(rng, {"none": (3000, 1.0), "ignored": (1000, 1.5)})
+    months = np.asarray(data.months_observed)
+    ignored = np.asarray(data.experience) == "ignored"
+    fit = fit_churn_multipliers(data, effect_months=6)
+    (multiplier,) = fit.inputs()
+    assert isinstance(multiplier, FittedInput)
+    within = np.minimum(months[ignored], 6).sum() / months[ignored].sum()
+    assert "dilutes the multiplier" in multiplier.note
+    assert f"about {within:.2f} of the model's" in multiplier.note
+    beyond = int((months[ignored] > 6).sum())
+    assert f"effect_months = 6 for {beyond:,} customers" in multiplier.note
+    # exposure within the effect (every window <= 12 months) or no effect_months: no such note
+    for plain in (fit_churn_multipliers(data, effect_months=12), fit_churn_multipliers(data)):
+        (m,) = plain.inputs()
+        assert isinstance(m, FittedInput) and "dilutes" not in m.note
+
+
+def test_the_truncation_note_gives_the_written_distributions_own_quantiles() -> None:
+    rng = np.random.default_rng(210)
+    fit = fit_churn_multipliers(_outcomes(rng, {"none": (3000, 1.0), "unresolved": (600, 1.05)}))
+    (m,) = fit.inputs()
+    assert isinstance(m, FittedInput) and m.interval90[0] < 1.0 < m.interval90[1]
+    form = m.distribution
+    dist = as_distribution(TypeAdapter(Quantity).validate_python(form))
+    q05, q95 = dist.ppf(np.array([0.05, 0.95]))
+    assert q05 > 1.0  # the 5 % quantile of a normal truncated at 1 is above 1, not 1
+    assert f"{q05:.3g}-{q95:.3g}" in m.note
 
 
 def test_churn_without_the_reference_class_is_not_fitted() -> None:

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from simroi.data.fit import FittedInput, Unfitted
+from simroi.data.fit import LIMITS, FittedInput, Unfitted
 from simroi.data.fit_service import (
+    MIN_CV_CONTACTS,
     fit_handle_time,
     fit_handle_time_intervals,
     fit_patience,
@@ -127,6 +129,26 @@ def test_patience_family_is_chosen_by_likelihood() -> None:
     assert plain.patience_dist.value == "exponential"
 
 
+@pytest.mark.slow
+def test_weibull_patience_mean_interval_covers_the_truth_under_heavy_censoring() -> None:
+    # Weibull shape 2, n = 600, 80 % censored: the likelihood picks the lognormal for about
+    # one sample in seven, whose extrapolated mean misses; the union of the intervals of the
+    # families it cannot tell apart (FAMILY_MARGIN) restores the coverage. scipy's censored
+    # fits cannot be vectorised over samples: about a minute.
+    rng = np.random.default_rng(111)
+    hits, families = 0, set()
+    for _ in range(RUNS):
+        patience = PATIENCE_MIN * rng.weibull(2.0, 600) / math.gamma(1.5)
+        fit = fit_patience(contacts(rng, n=600, patience_min=patience))
+        assert isinstance(fit.patience_minutes, FittedInput)
+        assert isinstance(fit.patience_dist, FittedInput)
+        families.add(fit.patience_dist.value)
+        low, high = fit.patience_minutes.interval90
+        hits += low <= PATIENCE_MIN <= high
+    assert COVERED[0] <= hits / RUNS <= COVERED[1]
+    assert families == {"weibull", "lognormal"}  # the family is uncertain at this n
+
+
 def test_kaplan_meier_matches_the_true_survival_within_its_interval() -> None:
     rng = np.random.default_rng(106)
     fit = fit_patience(contacts(rng, n=4000), families=("exponential",))
@@ -229,8 +251,9 @@ def test_patience_from_a_queue_days_log_covers_the_truth() -> None:
 def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> None:
     rng = np.random.default_rng(108)
     theta = 1 / 2.0  # mean patience 2 minutes
+    days = 120
     estimates, ses, abandoned = [], [], []
-    for day in _queue_days(rng, theta, 30):
+    for day in _queue_days(rng, theta, days):
         report = _mz_report(day)
         fit = fit_patience_intervals(report)
         assert isinstance(fit, FittedInput)
@@ -241,12 +264,17 @@ def test_mandelbaum_zeltyn_recovers_patience_from_queue_aggregates_roughly() -> 
         abandoned.append(report.abandoned.sum() / report.offered.sum())
     assert np.mean(abandoned) == pytest.approx(0.15, abs=0.03)
     # The ASA leaves out the abandoners' longer waits: the mean patience is understated, by
-    # the documented ~15 % here. The mean of 30 log estimates lies in [log 0.8, log 0.92] of
-    # the truth (±3 of its standard errors around the bias seen, −0.17, is ±0.05).
+    # the documented ~15 % here. The mean log estimate lies in [log 0.8, log 0.92] of the
+    # truth: the bias seen, -0.17, +-0.05, which is 6 of its standard errors (0.008) — a band
+    # for the documented size of the bias, not a test of the noise.
     bias = np.mean(estimates) - math.log(2.0)
     assert math.log(0.8) < bias < math.log(0.92)
-    # and the interval's width agrees with the spread of the estimates (within 30 %)
-    assert np.std(estimates, ddof=1) == pytest.approx(np.mean(ses), rel=0.3)
+    # The interval's width agrees with the spread of the estimates: if the delta-method s.e.
+    # is right, (n - 1) s^2 / se^2 is chi-square with n - 1 degrees of freedom; accept its
+    # central 99.8 % (about ±3 of the ratio's standard errors, 1/sqrt(2(n - 1)) = 0.065).
+    ratio = (days - 1) * np.var(estimates, ddof=1) / np.mean(np.square(ses))
+    low_q, high_q = stats.chi2.ppf([0.001, 0.999], days - 1)
+    assert low_q < ratio < high_q
 
 
 def test_mandelbaum_zeltyn_needs_abandonments() -> None:
@@ -258,3 +286,90 @@ def test_mandelbaum_zeltyn_needs_abandonments() -> None:
     )  # fmt: skip
     fit = fit_patience_intervals(report)
     assert isinstance(fit, Unfitted) and "no abandoned contacts" in fit.reason
+
+
+def _answered_log(handle_s: np.ndarray) -> ContactLog:
+    n = handle_s.size
+    return ContactLog(
+        SOURCE,
+        "phone",
+        np.arange(n).astype("datetime64[s]"),
+        np.full(n, ANSWERED, dtype=np.int8),
+        np.zeros(n),
+        handle_s,
+    )
+
+
+def test_a_small_or_wide_handle_time_sample_leaves_the_cv_unfitted() -> None:
+    # two contacts of 1 s and 600 s once overflowed the cv interval's exp(sigma^2)
+    fit = fit_handle_time(_answered_log(np.array([1.0, 600.0])))
+    assert isinstance(fit.cv, Unfitted) and f"{MIN_CV_CONTACTS} or more" in fit.cv.reason
+    assert isinstance(fit.mean, FittedInput)
+    few = fit_handle_time(_answered_log(np.full(MIN_CV_CONTACTS - 1, 300.0) * np.arange(1, 10)))
+    assert isinstance(few.cv, Unfitted)
+
+
+def test_a_cv_interval_beyond_the_scenarios_limit_is_clipped_with_a_note() -> None:
+    # twelve handle times whose log-variance is exactly 1.5^2: the chi-square upper end of
+    # sigma^2, 11 * 2.25 / chi2_0.05(11) = 5.4, is above log(1 + 10^2) = 4.6
+    z = np.linspace(-1.0, 1.0, 12)
+    logs = math.log(300.0) + 1.5 * z / np.std(z, ddof=1)
+    fit = fit_handle_time(_answered_log(np.exp(logs)))
+    assert isinstance(fit.cv, FittedInput)
+    low, high = fit.cv.interval90
+    limit = LIMITS["handle_time_cv"][1]
+    assert high == pytest.approx(limit) and low < fit.cv.value < high
+    assert "limit 10" in fit.cv.note and "clipped" in fit.cv.note
+    assert fit.cv.distribution["high"] == limit
+    # an estimate itself above the limit is written as the limit
+    wide = fit_handle_time(_answered_log(np.exp(math.log(300.0) + 2.5 * z / np.std(z, ddof=1))))
+    assert isinstance(wide.cv, FittedInput)
+    assert wide.cv.value == pytest.approx(limit) and "written as 10" in wide.cv.note
+
+
+def _mz_intervals(
+    n: int, wait_s: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    start = (np.arange(n) * 900).astype("datetime64[s]")
+    answered = 90.0 + np.arange(n) % 3
+    abandoned = 10.0 + np.arange(n) % 2
+    wait = np.full(n, 30.0) + np.arange(n) % 5 if wait_s is None else wait_s
+    return start, answered, abandoned, wait
+
+
+def test_mandelbaum_zeltyn_from_one_interval_is_not_fitted() -> None:
+    start, answered, abandoned, wait = _mz_intervals(1)
+    report = IntervalReport(
+        SOURCE, "phone", 15, start, answered + abandoned, answered=answered,
+        abandoned=abandoned, wait_seconds_mean=wait,
+    )  # fmt: skip
+    fit = fit_patience_intervals(report)
+    assert isinstance(fit, Unfitted) and "one interval" in fit.reason
+
+
+def test_mandelbaum_zeltyn_leaves_out_intervals_whose_asa_is_unknown() -> None:
+    start, answered, abandoned, wait = _mz_intervals(40)
+    known = np.arange(40) % 2 == 1
+    unknown = np.where(known, wait, np.nan)
+    columns = {"answered": answered, "abandoned": abandoned}
+    reports = [
+        IntervalReport(
+            SOURCE, "phone", 15, start, answered + abandoned, **columns, wait_seconds_mean=w
+        )
+        for w in (wait, unknown)
+    ]
+    fits = [fit_patience_intervals(r) for r in reports]
+    assert isinstance(fits[0], FittedInput) and isinstance(fits[1], FittedInput)
+    # the oracle: ASA pooled over the known intervals, P(abandon) over all of them
+    asa = np.dot(answered[known], wait[known]) / answered[known].sum() / 60
+    p_abandon = abandoned.sum() / (answered + abandoned).sum()
+    assert fits[1].value == pytest.approx(asa / p_abandon, rel=1e-12)
+    # an unknown ASA no longer counts as zero wait: the estimate stays near the full one
+    assert fits[1].value == pytest.approx(fits[0].value, rel=0.05)
+
+
+def test_patience_of_a_deferrable_channel_is_not_fitted() -> None:
+    fit = fit_patience(contacts(np.random.default_rng(110)), kind="deferrable")
+    for key in fit.inputs():
+        assert isinstance(key, Unfitted) and "realtime" in key.reason
+    assert fit.abandoned > 0 and fit.candidates == ()
