@@ -329,7 +329,7 @@ def _fit_channel(
     patience = None
     if spec.kind == "realtime":
         if log is not None:
-            patience = fit_patience(log)
+            patience = fit_patience(log, kind=spec.kind)
             out.add(*patience.inputs())
         elif report is not None:
             out.add(fit_patience_intervals(report))
@@ -364,10 +364,10 @@ def _per_slot(
     )
 
 
-def _fit_churn(data: DataSet, out: _Collected) -> ChurnFit | None:
+def _fit_churn(data: DataSet, scenario: Scenario, out: _Collected) -> ChurnFit | None:
     if data.customers is None:
         return None
-    churn = fit_churn_multipliers(data.customers)
+    churn = fit_churn_multipliers(data.customers, effect_months=scenario.experience.effect_months)
     for c in churn.classes:
         if c.multiplier is None:
             continue
@@ -433,7 +433,9 @@ def _volumes(
             f"{setting(c, 'retry_share'):.2f}) itself"
         )
         method = f"{rate.method}; times {share:.3f}, the first contacts (the model adds repeats)"
-        out.fitted.append(replace(rate, method=method, note=note))
+        out.fitted.append(
+            replace(rate, method=method, note="; ".join(filter(None, [rate.note, note])))
+        )
     return shares
 
 
@@ -486,7 +488,7 @@ def calibrate(
         patience[channel] = p
         if a is not None:
             arrivals[channel] = a
-    churn = _fit_churn(data, collected)
+    churn = _fit_churn(data, scenario, collected)
     count = (
         float(customers) if customers is not None else _mean(scenario.customers.active_customers)
     )
