@@ -227,6 +227,7 @@ def parse_numbers(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarra
                 bad[i] = True
     bad |= np.isinf(out)
     bad |= np.isnan(out) & full
+    out[bad] = np.nan  # no infinity reaches the rules (inf % 1 warns); the row is refused anyway
     return out, bad
 
 

@@ -1,0 +1,126 @@
+"""Fuzz ``simroi calibrate`` and ``simroi backtest`` with mutated copies of sample data files.
+
+``simroi sample-data`` writes a small interval report, contact log and customer outcomes
+(``--days 3 --customers 200``, seed 1); each case is one of them with 1–3 random edits
+(tests/data_fuzzing.py: cells replaced by text, empties, flipped signs, huge, tiny, NaN and
+infinite numbers, dates in other formats, broken, out of order, duplicated or jumped; rows
+deleted, duplicated, shuffled or cut mid-line; columns dropped, renamed, reordered or
+duplicated; the delimiter changed or mixed; a BOM, quotes, CRLF, bytes that are not UTF-8, a
+NUL, the header alone, zero bytes, a very long line). Every case goes through ``calibrate
+--out`` (with the two other files in one case of four); every ``--backtest-every``-th case
+that is an interval report or a contact log also through a one-day ``backtest --trials 20``.
+A command past ``--timeout`` seconds is a hang. Prints the counts and every crash or hang with
+the seed and case number that reproduce it; exits 1 if there was any.
+
+    python benchmarks/fuzz_data.py --cases 2000 --seed 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from data_fuzzing import Outcome, mutate_data, run_case
+
+from simroi.cli.app import main
+
+FILES = ("intervals.csv", "contacts.csv", "customers.csv")
+SAMPLE = ["--days", "3", "--customers", "200", "--seed", "1"]
+BACKTEST = [
+    "--trials",
+    "20",
+    "--seed",
+    "1",
+    "--quiet",
+    "--from",
+    "2025-01-07",
+    "--to",
+    "2025-01-07",
+]
+
+
+def sample_files(folder: Path) -> dict[str, str]:
+    """Write the sample data into ``folder`` and return each file's text by name."""
+    result = CliRunner().invoke(main, ["sample-data", str(folder), *SAMPLE])
+    if result.exit_code != 0:
+        raise SystemExit(f"sample-data failed: {result.output}")
+    return {name: (folder / name).read_text() for name in FILES}
+
+
+def one_case(
+    folder: Path,
+    originals: dict[str, str],
+    rng: np.random.Generator,
+    *,
+    backtest: bool,
+    timeout: float,
+) -> list[tuple[str, str, Outcome]]:
+    """Mutate one sample file, run it through calibrate (and backtest): (file, command, outcome)."""
+    name = FILES[int(rng.integers(len(FILES)))]
+    mutant = folder / f"mutant-{name}"
+    mutant.write_bytes(mutate_data(originals[name], rng))
+    data = [str(mutant)]
+    if rng.random() < 0.25:
+        data += [str(folder / other) for other in FILES if other != name]
+    out = folder / "calibrated.toml"
+    outcomes = [
+        (
+            name,
+            "calibrate",
+            run_case(["calibrate", *data, "--out", str(out)], out=out, timeout=timeout),
+        )
+    ]
+    if backtest and name != "customers.csv":
+        found = run_case(["backtest", "default", str(mutant), *BACKTEST], timeout=timeout)
+        outcomes.append((name, "backtest", found))
+    return outcomes
+
+
+def main_(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per command")
+    parser.add_argument(
+        "--backtest-every", type=int, default=5, help="every N-th case also goes through backtest"
+    )
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    counts: Counter[str] = Counter()
+    bad: list[str] = []
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="simroi-fuzz-data-") as tmp:
+        folder = Path(tmp)
+        originals = sample_files(folder)
+        for case in range(args.cases):
+            backtest = case % args.backtest_every == 0
+            for name, command, found in one_case(
+                folder, originals, rng, backtest=backtest, timeout=args.timeout
+            ):
+                counts[found.kind] += 1
+                counts[f"{command} {found.kind}"] += 1
+                if found.kind in ("crash", "hang"):
+                    line = f"case {case} ({name}, seed {args.seed}): {command}: {found.detail}"
+                    bad.append(line)
+                    print(line, flush=True)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{args.cases} cases, seed {args.seed}, {elapsed:.0f} s: "
+        f"{counts['crash']} crashes (tracebacks), {counts['hang']} hangs; "
+        f"calibrate ok {counts['calibrate ok']}, refused in one line per problem "
+        f"{counts['calibrate refused']}; backtest ok {counts['backtest ok']}, refused "
+        f"{counts['backtest refused']}"
+    )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_())
