@@ -15,8 +15,8 @@ import pytest
 from data_fuzzing import MUTATIONS, TEXT_EDITS, edit_text, mutate_data, run_case
 
 FILES = ("intervals.csv", "contacts.csv", "customers.csv")
-CALIBRATE_CASES = 200
-BACKTEST_CASES = 24
+CALIBRATE_CASES = 160
+BACKTEST_CASES = 20
 #: A hang fails the case instead of blocking CI; a healthy case takes about a second.
 TIMEOUT = 60.0
 
@@ -45,7 +45,8 @@ def test_every_mutation_mostly_changes_the_file(sample: Path) -> None:
     for name in TEXT_EDITS:
         changed = sum(edit_text(text, name, rng) != text.encode() for _ in range(20))
         assert changed >= 10, name
-    assert mutate_data(text, np.random.default_rng(5)) == mutate_data(text, np.random.default_rng(5))
+    same = [mutate_data(text, np.random.default_rng(5)) for _ in range(2)]
+    assert same[0] == same[1]
 
 
 def test_mutated_data_files_are_calibrated_or_refused_in_one_line_each(

@@ -500,3 +500,21 @@ def test_parse_column_map() -> None:
         parse_column_map("offered")
     with pytest.raises(OptionError, match="maps offered twice"):
         parse_column_map("offered=a,offered=b")
+
+
+# -- found by fuzzing (tests/cli/test_fuzz_data.py) ------------------------------------------
+
+
+@pytest.mark.parametrize("column", ["offered", "answered", "answered_within_sla"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e999"])
+def test_infinite_count_is_refused_without_a_warning(
+    tmp_path: Path, column: str, value: str
+) -> None:
+    """An infinite count was refused, but the count rules' ``inf % 1`` printed a numpy
+    RuntimeWarning on stderr first (the suite turns warnings into errors)."""
+    rows = day("2025-01-06", 15, 4)
+    fields = rows[1].split(",")
+    fields[HEADER.strip().split(",").index(column)] = value
+    rows[1] = ",".join(fields)
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [f"{path} row 3, column {column}: must be a number (got {value})"]
