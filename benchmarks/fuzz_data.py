@@ -55,32 +55,38 @@ def sample_files(folder: Path) -> dict[str, str]:
     return {name: (folder / name).read_text() for name in FILES}
 
 
-def one_case(
-    folder: Path,
-    originals: dict[str, str],
-    rng: np.random.Generator,
-    *,
-    backtest: bool,
-    timeout: float,
-) -> list[tuple[str, str, Outcome]]:
-    """Mutate one sample file, run it through calibrate (and backtest): (file, command, outcome)."""
+def draw_case(
+    folder: Path, originals: dict[str, str], rng: np.random.Generator, case: int
+) -> tuple[str, Path, list[str]]:
+    """Mutate one sample file into ``folder``: (its name, the mutant, the calibrate DATA)."""
     name = FILES[int(rng.integers(len(FILES)))]
-    mutant = folder / f"mutant-{name}"
+    mutant = folder / f"mutant-{case}-{name}"
     mutant.write_bytes(mutate_data(originals[name], rng))
     data = [str(mutant)]
     if rng.random() < 0.25:
         data += [str(folder / other) for other in FILES if other != name]
+    return name, mutant, data
+
+
+def one_case(
+    folder: Path,
+    originals: dict[str, str],
+    rng: np.random.Generator,
+    case: int,
+    *,
+    backtest: bool,
+    timeout: float,
+) -> list[tuple[str, str, Outcome]]:
+    """One case through calibrate (and backtest): (file, command, outcome) each."""
+    name, mutant, data = draw_case(folder, originals, rng, case)
     out = folder / "calibrated.toml"
-    outcomes = [
-        (
-            name,
-            "calibrate",
-            run_case(["calibrate", *data, "--out", str(out)], out=out, timeout=timeout),
-        )
-    ]
+    calibrate = ["calibrate", *data, "--out", str(out)]
+    outcomes = [(name, "calibrate", run_case(calibrate, out=out, timeout=timeout))]
     if backtest and name != "customers.csv":
         found = run_case(["backtest", "default", str(mutant), *BACKTEST], timeout=timeout)
         outcomes.append((name, "backtest", found))
+    if all(found.kind in ("ok", "refused") for _, _, found in outcomes):
+        mutant.unlink()  # a crash or a hang keeps its file, to reproduce
     return outcomes
 
 
@@ -92,18 +98,32 @@ def main_(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backtest-every", type=int, default=5, help="every N-th case also goes through backtest"
     )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the mutants of crashes and hangs here"
+    )
+    parser.add_argument(
+        "--write", type=int, default=None, metavar="CASE", help="only write case CASE's files"
+    )
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     counts: Counter[str] = Counter()
     bad: list[str] = []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="simroi-fuzz-data-") as tmp:
-        folder = Path(tmp)
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         originals = sample_files(folder)
+        if args.write is not None:  # the same draws as the run, without running anything
+            for case in range(args.write + 1):
+                _, mutant, data = draw_case(folder, originals, rng, case)
+                if case < args.write:
+                    mutant.unlink()
+            print("simroi calibrate", *data, "--out", folder / "calibrated.toml")
+            return 0
         for case in range(args.cases):
             backtest = case % args.backtest_every == 0
             for name, command, found in one_case(
-                folder, originals, rng, backtest=backtest, timeout=args.timeout
+                folder, originals, rng, case, backtest=backtest, timeout=args.timeout
             ):
                 counts[found.kind] += 1
                 counts[f"{command} {found.kind}"] += 1

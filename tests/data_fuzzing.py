@@ -5,10 +5,11 @@ The mutator knows nothing of the columns' meaning. It edits the bytes of a delim
 way a broken export, a spreadsheet round trip or a user's slip would: a cell replaced by text,
 nothing, a flipped sign, a huge, tiny, NaN or infinite number, a date in another format, a broken
 or impossible date, a daylight-saving-like jump, a value from another cell (a date out of order
-or duplicated, a channel where a count should be); rows deleted, duplicated, shuffled or cut
-mid-line; columns dropped, renamed, reordered or duplicated; the delimiter changed on every line
-or only on some; a byte-order mark, quotes (balanced or not), CRLF line ends, bytes that are not
-UTF-8, a NUL; the header alone, zero bytes, a very long line, blank lines.
+or duplicated, a channel where a count should be), a whole column made one value; rows deleted,
+duplicated, shuffled, cut mid-line or kept only where one column has one value; columns
+dropped, renamed, reordered or duplicated; the delimiter changed on every line or only on some;
+a byte-order mark, quotes (balanced or not), CRLF line ends, bytes that are not UTF-8, a NUL;
+the header alone, zero bytes, a very long line, blank lines.
 
 :func:`run_case` invokes one command through click's CliRunner under a ``SIGALRM`` time limit
 and returns a :class:`Outcome`: ``ok`` (exit 0, the ``--out`` file written), ``refused``
@@ -196,6 +197,28 @@ def _extra_column(rows: Rows, rng: np.random.Generator) -> None:
         row.append("extra" if k == 0 else str(rng.choice(["", "1", "x"])))
 
 
+def _constant_column(rows: Rows, rng: np.random.Generator) -> None:
+    """One column the same in every row: one of its own cells, zero or nothing (data without
+    variation: one channel, every wait zero, every outcome the same)."""
+    where = _cell_position(rows, rng)
+    if where is not None:
+        i, j = where
+        value = str(rng.choice([rows[i][j], rows[i][j], "0", ""]))
+        for row in rows[1:]:
+            if j < len(row):
+                row[j] = value
+
+
+def _keep_rows_like(rows: Rows, rng: np.random.Generator) -> None:
+    """Only the rows that share (or that do not share) one row's value in one column: a file of
+    one channel, one outcome, one day; or without them."""
+    where = _cell_position(rows, rng)
+    if where is not None:
+        i, j = where
+        value, keep = rows[i][j], bool(rng.random() < 0.5)
+        rows[1:] = [r for r in rows[1:] if (j < len(r) and r[j] == value) == keep]
+
+
 def _header_only(rows: Rows, rng: np.random.Generator) -> None:
     del rows[1:]
 
@@ -219,11 +242,19 @@ MUTATIONS: dict[str, Callable[[Rows, np.random.Generator], None]] = {
     "reorder columns": _reorder_columns,
     "duplicate column": _duplicate_column,
     "extra column": _extra_column,
+    "constant column": _constant_column,
+    "keep rows like": _keep_rows_like,
     "header only": _header_only,
     "long cell": _long_cell,
 }
 # Mostly cell edits: they reach the value rules and the fitting; the others the reader's layout.
-WEIGHTS = {name: 1.0 for name in MUTATIONS} | {"cell": 10.0, "sign": 2.0, "copy": 3.0}
+WEIGHTS = {name: 1.0 for name in MUTATIONS} | {
+    "cell": 10.0,
+    "sign": 2.0,
+    "copy": 3.0,
+    "constant column": 2.0,
+    "keep rows like": 2.0,
+}
 #: Edits of the file's text after the rows are joined: (name, weight).
 TEXT_EDITS = {
     "delimiter": 1.0,

@@ -43,6 +43,7 @@ import numpy as np
 from scipy import stats
 
 from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
+from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
 from simroi.model.calendar import DAY
@@ -397,7 +398,8 @@ def backtest(
     Raises
     ------
     DataFileError
-        No interval report or contact log; a channel the scenario lacks; no day in range.
+        No interval report or contact log; a channel the scenario lacks; no day in range;
+        days in range running longer than :data:`~simroi.data.read.MAX_SPAN_DAYS`.
     OptionError
         ``trials`` < 20, ``seed`` < 0, ``start`` after ``end``, an unknown engine.
     """
@@ -434,6 +436,10 @@ def backtest(
             if end is not None:
                 keep &= found.dates <= np.datetime64(end, "D")
             if keep.any():
+                column = (
+                    "interval_start" if isinstance(chosen[name], IntervalReport) else "arrived_at"
+                )
+                check_span(found.source, column, found.dates[keep][0], found.dates[keep][-1])
                 observed[name] = _Observed(
                     found.source,
                     found.dates[keep],

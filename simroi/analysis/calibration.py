@@ -58,6 +58,7 @@ from simroi.data.fit_service import (
     fit_patience_intervals,
 )
 from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
+from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
 from simroi.randomness import Streams
@@ -467,13 +468,18 @@ def calibrate(
     Raises
     ------
     DataFileError
-        A channel in the data that the scenario lacks (one line per file and channel).
+        A channel in the data that the scenario lacks (one line per file and channel); dates
+        running longer than :data:`~simroi.data.read.MAX_SPAN_DAYS` in one channel.
     ScenarioError
         An invalid base scenario, or a calibrated scenario the loader refuses; nothing written.
     """
     loaded = load_scenario(into)
     scenario = loaded.program
     _check_channels(data, scenario, loaded.source)
+    for report in (r for r in data.intervals.values() if r.start.size):
+        check_span(report.source, "interval_start", report.start[0], report.start[-1])
+    for log in (g for g in data.contacts.values() if g.arrived_at.size):
+        check_span(log.source, "arrived_at", log.arrived_at[0], log.arrived_at[-1])
     if customers is not None and customers < 1:
         raise OptionError(f"`customers` must be a whole number ≥ 1 (got {customers})")
     streams = Streams(seed, 0)

@@ -50,11 +50,39 @@ from simroi.data.intervals import check_intervals
 from simroi.data.values import CustomerIds, convert_chunk
 from simroi.errors import DataFileError, InputFileError, OptionError
 
-__all__ = ["CHUNK_ROWS", "DELIMITERS", "INTERVAL_MINUTES", "read_data"]
+__all__ = [
+    "CHUNK_ROWS",
+    "DELIMITERS",
+    "INTERVAL_MINUTES",
+    "MAX_SPAN_DAYS",
+    "check_span",
+    "read_data",
+]
 
 #: Rows converted to arrays at once.
 CHUNK_ROWS = 50_000
 _SAMPLE_LINES = 50
+#: The longest run of days calibrate fits or backtest simulates, first to last (ten years): every
+#: day between is binned or simulated, so a stray date (9999-12-31, 1970-01-01) would take hours.
+MAX_SPAN_DAYS = 3653
+
+
+def check_span(source: DataSource, column: str, first: np.datetime64, last: np.datetime64) -> None:
+    """Refuse data whose days run longer than :data:`MAX_SPAN_DAYS`, first to last.
+
+    Raises
+    ------
+    DataFileError
+        One line naming the file, the column, the rule and the first and last dates.
+    """
+    days = int((last.astype("datetime64[D]") - first.astype("datetime64[D]")).astype(np.int64)) + 1
+    if days > MAX_SPAN_DAYS:
+        names = " + ".join(str(p) for p in (source.path, *source.also))
+        raise DataFileError(
+            f"{names}, column {column}: the dates run {str(first)[:10]} to {str(last)[:10]} "
+            f"({days:,} days), more than {MAX_SPAN_DAYS:,} (ten years): a stray date such as "
+            "9999-12-31 or 1970-01-01? Fix it, or keep a range with --from/--to"
+        )
 
 
 def read_data(

@@ -19,9 +19,12 @@ from simroi.data.columns import (
 from simroi.data.dates import DateFormat, parse_dates
 from simroi.data.frames import ANSWERED
 
-__all__ = ["CustomerIds", "convert_chunk"]
+__all__ = ["MAX_NUMBER", "CustomerIds", "convert_chunk"]
 
 #: A problem found in a chunk: (mask of bad rows, column, rule).
+#: The largest number a cell may hold (in any unit: 1e15 seconds are 30 million years); sums
+#: and squares of larger ones overflow in the fits.
+MAX_NUMBER = 1e15
 _Flag = Callable[[np.ndarray, str, str], None]
 
 
@@ -151,7 +154,9 @@ def _column(
         return np.char.lower(text) if name == "experience" else text
     numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
     flag(bad, name, "must be a number")
-    ok = ~bad
+    huge = ~bad & (np.abs(numbers) > MAX_NUMBER)
+    flag(huge, name, "must be at most 1e15")
+    ok = ~bad & ~huge
     if rule == "count":
         flag(ok & empty, name, "must be a whole number ≥ 0")
         flag(ok & (numbers < 0), name, "must be a whole number ≥ 0")

@@ -182,3 +182,20 @@ def test_sample_data_reads_through_with_its_agents_or_from_its_contact_log(
             assert from_log["metrics"][metric]["observed"] == pytest.approx(
                 from_report["metrics"][metric]["observed"], rel=1e-3
             ), metric
+
+
+def test_a_stray_far_date_is_refused_in_one_line(phone_csv: str, tmp_path: Path) -> None:
+    """Found by fuzzing: one row dated 9999-12-31 made backtest simulate every day of 8,000
+    years. Now one line names the file, the column and the dates; --to leaves it out."""
+    lines = Path(phone_csv).read_text(encoding="utf-8").splitlines()
+    lines.append("9999-12-31 23:00" + lines[-1][len("2003-09-03 19:00") :])
+    path = tmp_path / "stray.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = ["backtest", "default", str(path), "--seed", "1", "--trials", "20"]
+    line = _error(base)
+    assert line == (
+        f"error: {path}, column interval_start: the dates run 2003-09-01 to 9999-12-31 "
+        "(2,920,601 days), more than 3,653 (ten years): a stray date such as 9999-12-31 or "
+        "1970-01-01? Fix it, or keep a range with --from/--to"
+    )
+    _invoke([*base, "--to", "2003-09-03", "--quiet"])

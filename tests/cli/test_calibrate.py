@@ -241,3 +241,28 @@ def test_from_after_to_is_refused_before_anything_is_read(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --from 2025-02-01 is after --to 2025-01-01"
     assert not out.exists()
+
+
+def test_a_stray_far_date_is_refused_in_one_line_and_a_range_leaves_it_out(
+    sample: Path, tmp_path: Path
+) -> None:
+    """Found by fuzzing: one contact dated 9999-12-31 made calibrate bin every 15 minutes of
+    8,000 years (it ran for hours). Now one line names it; --to leaves it out."""
+    lines = (sample / "contacts.csv").read_text(encoding="utf-8").splitlines()
+    lines[5] = "9999-12-31 23:59:59" + lines[5][len("2025-01-06 00:00:00") :]
+    log = tmp_path / "contacts.csv"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.toml"
+    result = CliRunner().invoke(main, ["calibrate", str(log), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines() == [
+        f"error: {log}, column arrived_at: the dates run 2025-01-06 to 9999-12-31 (2,912,803 "
+        "days), more than 3,653 (ten years): a stray date such as 9999-12-31 or 1970-01-01? "
+        "Fix it, or keep a range with --from/--to"
+    ]
+    assert not out.exists()
+    result = CliRunner().invoke(
+        main, ["calibrate", str(log), "--to", "2025-01-12", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert out.exists()

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from simroi.data.columns import parse_column_map
-from simroi.data.frames import ABANDONED, ANSWERED, IGNORED
-from simroi.data.read import read_data
+from simroi.data.frames import ABANDONED, ANSWERED, IGNORED, DataSource
+from simroi.data.read import MAX_SPAN_DAYS, check_span, read_data
 from simroi.errors import DataFileError, InputFileError, OptionError
 
 HEADER = "interval_start,channel,offered,answered,abandoned,answered_within_sla\n"
@@ -518,3 +518,31 @@ def test_infinite_count_is_refused_without_a_warning(
     rows[1] = ",".join(fields)
     path = write(tmp_path, "i.csv", intervals(rows))
     assert problems(path) == [f"{path} row 3, column {column}: must be a number (got {value})"]
+
+
+@pytest.mark.parametrize(("column", "value"), [("offered", "1e20"), ("answered", "1e308")])
+def test_a_number_past_1e15_is_refused(tmp_path: Path, column: str, value: str) -> None:
+    """A handle time of 1e308 made the fitted mean infinite, and writing the calibrated
+    scenario raised ValueError: every number above 1e15 is now refused where it is read."""
+    header = HEADER.strip() + ",handle_seconds_mean\n"
+    rows = [r + ",300" for r in day("2025-01-06", 15, 4)]
+    rows[1] = rows[1].replace(",10,8,", ",1e20,8,") if column == "offered" else rows[1]
+    rows[2] = rows[2][: -len("300")] + value if column == "answered" else rows[2]
+    path = write(tmp_path, "i.csv", intervals(rows, header))
+    row, name = (3, "offered") if column == "offered" else (4, "handle_seconds_mean")
+    assert problems(path) == [
+        f"{path} row {row}, column {name}: must be at most 1e15 (got {value})"
+    ]
+
+
+def test_check_span_allows_ten_years_and_names_a_stray_date(tmp_path: Path) -> None:
+    source = DataSource(tmp_path / "c.csv", "contacts", 3)
+    first = np.datetime64("2025-01-06T08:00:00")
+    check_span(source, "arrived_at", first, first + np.timedelta64(MAX_SPAN_DAYS - 1, "D"))
+    with pytest.raises(DataFileError) as info:
+        check_span(source, "arrived_at", first, np.datetime64("9999-12-31T23:59:59"))
+    assert info.value.problems == [
+        f"{tmp_path / 'c.csv'}, column arrived_at: the dates run 2025-01-06 to 9999-12-31 "
+        "(2,912,803 days), more than 3,653 (ten years): a stray date such as 9999-12-31 or "
+        "1970-01-01? Fix it, or keep a range with --from/--to"
+    ]
