@@ -90,6 +90,16 @@ def one_case(
     return outcomes
 
 
+def _summary(cases: int, seed: int, elapsed: float, counts: Counter[str]) -> str:
+    return (
+        f"{cases} cases, seed {seed}, {elapsed:.0f} s: "
+        f"{counts['crash']} crashes (tracebacks), {counts['hang']} hangs; "
+        f"calibrate ok {counts['calibrate ok']}, refused in one line per problem "
+        f"{counts['calibrate refused']}; backtest ok {counts['backtest ok']}, refused "
+        f"{counts['backtest refused']}"
+    )
+
+
 def main_(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=2000)
@@ -131,14 +141,11 @@ def main_(argv: list[str] | None = None) -> int:
                     line = f"case {case} ({name}, seed {args.seed}): {command}: {found.detail}"
                     bad.append(line)
                     print(line, flush=True)
-    elapsed = time.perf_counter() - started
-    print(
-        f"{args.cases} cases, seed {args.seed}, {elapsed:.0f} s: "
-        f"{counts['crash']} crashes (tracebacks), {counts['hang']} hangs; "
-        f"calibrate ok {counts['calibrate ok']}, refused in one line per problem "
-        f"{counts['calibrate refused']}; backtest ok {counts['backtest ok']}, refused "
-        f"{counts['backtest refused']}"
-    )
+            if (case + 1) % 100 == 0:  # a running count, so a stopped run still tells
+                print(
+                    _summary(case + 1, args.seed, time.perf_counter() - started, counts), flush=True
+                )
+    print(_summary(args.cases, args.seed, time.perf_counter() - started, counts))
     return 1 if bad else 0
 
 
