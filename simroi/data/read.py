@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from simroi.data.columns import Kind, Problems, resolve_header
+from simroi.data.columns import Kind, Problems, lowered, resolve_header
 from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
 from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
@@ -296,7 +296,7 @@ class _Reading:
                 )
             self._piece(kind.name, self.channel).add(values, path)
             return
-        names = np.char.lower(channels)
+        names = lowered(channels)
         for i in np.flatnonzero(names == "").tolist():
             self.problems.add(label, int(row[i]), "channel", "must name a channel", "")
         for name in np.unique(names).tolist():

@@ -12,6 +12,7 @@ from simroi.data.columns import (
     Column,
     Kind,
     Problems,
+    lowered,
     parse_bools,
     parse_numbers,
     parse_outcomes,
@@ -148,7 +149,7 @@ def _column(
         flag(empty & ~col.blank, name, "must not be empty")
         if name == "customer_id":
             return codes.encode(text)
-        return np.char.lower(text) if name == "experience" else text
+        return lowered(text) if name == "experience" else text
     numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
     flag(bad, name, "must be a number")
     ok = ~bad

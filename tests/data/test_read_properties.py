@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.data.dialect import DELIMITERS
+from simroi.data.columns import lowered
+from simroi.data.dialect import DELIMITERS, stripped
 from simroi.data.intervals import LENGTHS
 from simroi.data.read import read_data
 from simroi.data.values import CustomerIds
@@ -133,3 +134,11 @@ def test_customer_codes_are_first_appearance(chunks: list[list[str]]) -> None:
         np.testing.assert_array_equal(got, want)
     for text, code in reference.items():
         assert ids.text(code) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=" \tAbzÉé9-\r", max_size=5), min_size=1, max_size=8))
+def test_quick_strip_and_lower_agree_with_numpy(values: list[str]) -> None:
+    text = np.asarray(values, dtype=str)
+    np.testing.assert_array_equal(stripped(text), np.char.strip(text))
+    np.testing.assert_array_equal(lowered(text), np.char.lower(text))
