@@ -34,8 +34,9 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 SMALL_TRIALS = 20
 FAST = ("scenario.horizon_months=3", "simulation.sampled_days_per_month=1")
 SIMULATING = {"run", "compare", "sweep", "sensitivity"}
-#: Commands whose ``--trials`` is shortened; the simulating ones also get the ``FAST`` overrides.
-TRIALS = SIMULATING | {"queue"}
+#: Commands whose ``--trials`` is shortened; the simulating ones also get the ``FAST`` overrides
+#: (``backtest`` simulates single days, so a horizon does not shorten it).
+TRIALS = SIMULATING | {"queue", "backtest"}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,11 @@ size, so trial *t* of each is the same possible world: the same draws of every i
 share (streams are keyed by the input's name), the same customers and the same contacts where
 the scenarios agree (:mod:`simroi.randomness`). Differences between the runs are then the
 effect of what differs, trial by trial, not noise.
+
+Given a :class:`~simroi.execution.checkpoint.CheckpointSet`, each run keeps its finished blocks
+in its own checkpoint there, and a resumed command reuses them: the runs already finished are
+read back without simulating, a half-finished one simulates only its missing blocks, and the
+result is bit-identical to an uninterrupted command.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from simroi.execution import workers as local
+from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario
 
-__all__ = ["Progress", "run_common"]
+__all__ = ["Progress", "common_seed", "kept_as", "run_common"]
 
 Progress = Callable[[int, int], None]
 
@@ -32,8 +41,26 @@ def _tag(result: RunResult, overrides: Sequence[str]) -> RunResult:
     return replace(result, provenance=replace(result.provenance, overrides=tuple(overrides)))
 
 
-def _run_one(loaded: LoadedScenario, options: RunOptions) -> RunResult:
-    return run(loaded, options)
+def _run_one(
+    loaded: LoadedScenario, options: RunOptions, checkpoint: Path | None, resume: bool
+) -> RunResult:
+    return run(loaded, options, checkpoint=checkpoint, resume=resume)
+
+
+def common_seed(options: RunOptions, checkpoints: CheckpointSet | None) -> int:
+    """The seed every run of a command shares: asked for, else the checkpoints', else fresh."""
+    if options.seed is not None:
+        return options.seed
+    return checkpoints.seed if checkpoints is not None else fresh_entropy()
+
+
+def kept_as(checkpoints: CheckpointSet | None, name: str) -> dict[str, Any]:
+    """The ``checkpoint`` and ``resume`` arguments of :func:`run` for the run ``name`` of a
+    command keeping ``checkpoints`` (none without)."""
+    if checkpoints is None:
+        return {"checkpoint": None, "resume": False}
+    path, resume = checkpoints.slot(name)
+    return {"checkpoint": path, "resume": resume}
 
 
 def run_common(
@@ -42,6 +69,8 @@ def run_common(
     *,
     overrides: Sequence[Sequence[str]] | None = None,
     progress: Progress | None = None,
+    checkpoints: CheckpointSet | None = None,
+    label: str = "run",
 ) -> list[RunResult]:
     """Run several scenarios with common random numbers: one seed, trial count and block size.
 
@@ -60,12 +89,15 @@ def run_common(
     overrides : one sequence of ``--set`` strings per scenario, optional
         Recorded in each run's provenance.
     progress : called as ``progress(trials_done, trials_planned)`` over all runs
+    checkpoints : where each run keeps its finished blocks, as ``<label>-<i>`` (run *i*), and
+        whether to resume them; the seed is the set's when ``options.seed`` is None
+    label : the runs' names in ``checkpoints``
     """
     if not scenarios:
         return []
     options = options or RunOptions()
     first = scenarios[0].program.simulation
-    seed = options.seed if options.seed is not None else fresh_entropy()
+    seed = common_seed(options, checkpoints)
     block_size = options.block_size or first.block_size
     trials = options.trials if options.trials is not None else first.trials
     opts = replace(options, seed=seed, block_size=block_size, trials=trials)
@@ -81,7 +113,7 @@ def run_common(
         return lambda d, planned: progress(offset + d, max(total, offset + d))
 
     if trials == "auto":
-        head = run(scenarios[0], opts, progress=step(0))
+        head = run(scenarios[0], opts, progress=step(0), **kept_as(checkpoints, f"{label}-0000"))
         results[0] = head
         opts = replace(opts, trials=head.trials)
         todo = todo[1:]
@@ -102,11 +134,22 @@ def run_common(
         pool = local.new_pool(min(workers, len(todo)))
         failed = True
         try:
-            futures: dict[int, Future[RunResult]] = {
-                i: pool.submit(_run_one, scenarios[i], single) for i in todo
-            }
+            futures: dict[int, Future[RunResult]] = {}
             for i in todo:
-                results[i] = futures[i].result()
+                kept = kept_as(checkpoints, f"{label}-{i:04d}")
+                futures[i] = pool.submit(
+                    _run_one, scenarios[i], single, kept["checkpoint"], kept["resume"]
+                )
+            for i in todo:
+                try:
+                    results[i] = futures[i].result()
+                except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
+                    where = checkpoints.path if checkpoints is not None else None
+                    lost = local.WorkerLost(
+                        f"a worker process died while simulating {scenarios[i].name} (killed by "
+                        "the operating system, most often for lack of memory: lower `workers`)"
+                    )
+                    raise lost.kept(where, done) from None
                 done += count
                 if progress is not None:
                     progress(done, total)
@@ -115,6 +158,7 @@ def run_common(
             local.stop(pool, wait=not failed)
     else:
         for i in todo:
-            results[i] = run(scenarios[i], opts, progress=step(done))
+            kept = kept_as(checkpoints, f"{label}-{i:04d}")
+            results[i] = run(scenarios[i], opts, progress=step(done), **kept)
             done += count
     return [_tag(r, tags[i]) for i, r in enumerate(results) if r is not None]

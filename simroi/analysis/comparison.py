@@ -39,6 +39,7 @@ from simroi.analysis.summary import Interval, interval, objective_outcomes, requ
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
+from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
@@ -534,6 +535,7 @@ def run_comparison(
     *,
     overrides: Sequence[str] = (),
     progress: Progress | None = None,
+    checkpoints: CheckpointSet | None = None,
 ) -> ResultSet:
     """Load and run scenarios with common random numbers; a ``compare`` :class:`ResultSet`.
 
@@ -542,6 +544,7 @@ def run_comparison(
     scenarios : paths or bundled names, at least two; the first is the reference
     options : trials, seed, engine, executor (see :func:`run_common`)
     overrides : ``--set`` strings applied to every scenario
+    checkpoints : where each scenario's run keeps its blocks, to be resumed (:func:`run_common`)
 
     Returns
     -------
@@ -567,8 +570,9 @@ def run_comparison(
     loaded = [load_scenario(s, overrides=overrides) for s in scenarios]
     for item in loaded:
         require_baseline(item)
+    sets = [list(overrides)] * len(loaded)
     results = run_common(
-        loaded, options, overrides=[list(overrides)] * len(loaded), progress=progress
+        loaded, options, overrides=sets, progress=progress, checkpoints=checkpoints
     )
     labels = _unique_labels([str(s) for s in scenarios])
     meta = {

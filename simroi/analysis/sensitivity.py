@@ -40,11 +40,12 @@ from simroi.analysis.breakeven import (
     BreakevenResult,
     run_breakeven,
 )
-from simroi.analysis.common_runs import Progress, run_common
+from simroi.analysis.common_runs import Progress, common_seed, kept_as, run_common
 from simroi.analysis.summary import interval, require_baseline
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import ci95
+from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
 from simroi.formatting import (
@@ -57,7 +58,6 @@ from simroi.formatting import (
     signed,
     text_table,
 )
-from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario, load_scenario
 
 __all__ = [
@@ -383,6 +383,7 @@ def run_sensitivity(
     breakeven: bool = False,
     breakeven_top: int = DEFAULT_BREAKEVEN_TOP,
     progress: Progress | None = None,
+    checkpoints: CheckpointSet | None = None,
 ) -> RunResult:
     """Run a scenario and compute its tornados; the base run with ``meta["sensitivity"]``.
 
@@ -392,7 +393,8 @@ def run_sensitivity(
     ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed. With ``breakeven``,
     ``meta["sensitivity"]["breakeven"]`` holds the break-evens of the ``breakeven_top`` first
     inputs (:func:`simroi.analysis.breakeven.run_breakeven`, runs of the base run's trials and
-    seed), else None.
+    seed), else None. With ``checkpoints``, the base run (``base``) and the swing runs
+    (``swing-<i>``) keep their blocks there to be resumed; the break-even search is run anew.
 
     Raises
     ------
@@ -416,8 +418,7 @@ def run_sensitivity(
             f"{loaded.source}: the scenario has no uncertain inputs, so nothing drives the "
             "uncertainty of the ROI"
         )
-    seed = options.seed if options.seed is not None else fresh_entropy()
-    options = replace(options, seed=seed)
+    options = replace(options, seed=common_seed(options, checkpoints))
     planned_base = (
         options.trials if isinstance(options.trials, int) else loaded.program.simulation.trials
     )
@@ -429,7 +430,7 @@ def run_sensitivity(
         if progress is not None:
             progress(done, max(total, done))
 
-    base = run(loaded, options, progress=base_progress)
+    base = run(loaded, options, progress=base_progress, **kept_as(checkpoints, "base"))
     base = replace(base, provenance=replace(base.provenance, overrides=tuple(overrides)))
     sampling = sampling_tornado(base)
     swing_json: dict[str, Any] | None = None
@@ -449,9 +450,9 @@ def run_sensitivity(
             if progress is not None:
                 progress(done + d, max(done + planned, done + d))
 
-        runs = run_common(
-            variants, replace(options, trials=swing_trials), overrides=sets, progress=swing_progress
-        )
+        swing_options = replace(options, trials=swing_trials)
+        kept: dict[str, Any] = {"checkpoints": checkpoints, "label": "swing"}
+        runs = run_common(variants, swing_options, overrides=sets, progress=swing_progress, **kept)
         note = ""
         if loaded.program.scenario.baseline is not None:
             note = "; the baseline is a separate file, whose own uncertain inputs stay sampled"

@@ -43,6 +43,7 @@ from simroi.analysis.summary import (
 from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive, probability
+from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
@@ -256,6 +257,7 @@ def run_sweep(
     *,
     confidence: float = DEFAULT_CONFIDENCE,
     progress: Progress | None = None,
+    checkpoints: CheckpointSet | None = None,
 ) -> ResultSet:
     """Run ``scenario`` at every point of the grid in ``sets``, with common random numbers.
 
@@ -266,6 +268,7 @@ def run_sweep(
     options : trials, seed, engine, executor; every point uses the same seed
     confidence : stored with the result; the recommendation's threshold (see
         :func:`summarize_sweep`)
+    checkpoints : where each point's run keeps its blocks, to be resumed (:func:`run_common`)
 
     Returns
     -------
@@ -295,7 +298,9 @@ def run_sweep(
         [*plain, *(a.override(v) for a, v in zip(axes, point, strict=True))] for point in grid
     ]
     loaded = [load_scenario(scenario, overrides=s) for s in point_sets]
-    results = run_common(loaded, options, overrides=point_sets, progress=progress)
+    results = run_common(
+        loaded, options, overrides=point_sets, progress=progress, checkpoints=checkpoints
+    )
     labels = [", ".join(a.override(v) for a, v in zip(axes, point, strict=True)) for point in grid]
     meta: dict[str, Any] = {
         "keys": [a.key for a in axes],

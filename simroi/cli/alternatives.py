@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import click
 
 from simroi.cli.options import (
     OUT_HELP,
     Simulation,
-    check_writable,
+    checkpoint_options,
     deliver,
     json_option,
-    progress_bar,
     quiet_option,
+    replay_command,
+    resume_words,
     run_options,
-    simulate,
 )
+from simroi.cli.resumable import run_resumable
 
 
 @click.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @run_options
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
+@checkpoint_options
 @json_option
 @quiet_option
 @click.pass_context
@@ -30,6 +35,8 @@ def compare(
     sim: Simulation,
     overrides: tuple[str, ...],
     out: str | None,
+    checkpoint: str | None,
+    resume: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -49,6 +56,10 @@ def compare(
     P(best), scenarios tied for the highest NPV in a trial share it equally, so the P(best)
     column always sums to 100% and identical scenarios get equal shares.
 
+    Ctrl-C or SIGTERM stops cleanly (exit status 130): with --out or --checkpoint, the runs and
+    blocks finished so far are kept, and the message prints the command that resumes (--resume)
+    with results bit-identical to an uninterrupted run.
+
     \b
     Example:
       simroi compare default social-team-2 social-team-3 --trials 1000 --seed 7
@@ -56,16 +67,23 @@ def compare(
     from simroi.analysis.comparison import compare_result_set, run_comparison
     from simroi.cli.render import render_comparison
 
-    options = sim.options()
-    if out is not None:
-        check_writable(out)
-    bar, update = progress_bar(quiet or as_json)
-    result_set = simulate(
-        bar, lambda: run_comparison(scenarios, options, overrides=overrides, progress=update)
+    result_set, command = run_resumable(
+        ctx,
+        command="compare",
+        sim=sim,
+        settings=_settings(sim, scenarios, overrides),
+        out=out,
+        checkpoint=checkpoint,
+        resume=resume,
+        quiet=quiet or as_json,
+        work=lambda options, kept, progress: run_comparison(
+            scenarios, options, overrides=overrides, progress=progress, checkpoints=kept
+        ),
+        replay=lambda done: sim.replay("compare", scenarios, done.runs[0], overrides=overrides),
+        resume_line=lambda seed: _resume_line(
+            "compare", scenarios, sim, seed, overrides, (), resume_words(out, checkpoint)
+        ),
     )
-    first = result_set.runs[0]
-    command = sim.replay("compare", scenarios, first, overrides=overrides)
-    result_set = result_set.with_command(command)
     comparison = compare_result_set(result_set)
     deliver(
         ctx,
@@ -74,8 +92,7 @@ def compare(
         show=lambda console: render_comparison(comparison, console),
         as_json=as_json,
         out=out,
-        saved=result_set,
-        drawn_seed=sim.drawn_seed(first.provenance.seed),
+        drawn_seed=sim.drawn_seed(result_set.runs[0].provenance.seed),
     )
 
 
@@ -91,6 +108,7 @@ def compare(
     "probability of meeting every objective in the same trial is at least this.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help=OUT_HELP)
+@checkpoint_options
 @json_option
 @quiet_option
 @click.pass_context
@@ -101,6 +119,8 @@ def sweep(
     overrides: tuple[str, ...],
     confidence: float,
     out: str | None,
+    checkpoint: str | None,
+    resume: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -117,6 +137,10 @@ def sweep(
     sums to 100% over the grid. Two points are marked: ★ the best expected NPV, and ✔ the
     recommendation, the cheapest point meeting every objective with probability ≥ --confidence.
 
+    Ctrl-C or SIGTERM stops cleanly (exit status 130): with --out or --checkpoint, the runs and
+    blocks finished so far are kept, and the message prints the command that resumes (--resume)
+    with results bit-identical to an uninterrupted run.
+
     \b
     Examples:
       simroi sweep --set channels.social.agents=1:6 --trials 500 --seed 7
@@ -126,22 +150,27 @@ def sweep(
     from simroi.analysis.sweep import run_sweep, summarize_sweep
     from simroi.cli.render import render_sweep
 
-    options = sim.options()
-    if out is not None:
-        check_writable(out)
-    bar, update = progress_bar(quiet or as_json)
-    result_set = simulate(
-        bar, lambda: run_sweep(scenario, overrides, options, confidence=confidence, progress=update)
+    named = [scenario] if scenario else []
+    own = ("--confidence", repr(confidence))
+    result_set, command = run_resumable(
+        ctx,
+        command="sweep",
+        sim=sim,
+        settings=_settings(sim, named, overrides),
+        out=out,
+        checkpoint=checkpoint,
+        resume=resume,
+        quiet=quiet or as_json,
+        work=lambda options, kept, progress: run_sweep(
+            scenario, overrides, options, confidence=confidence, progress=progress, checkpoints=kept
+        ),
+        replay=lambda done: sim.replay(
+            "sweep", named, done.runs[0], overrides=overrides, options=own
+        ),
+        resume_line=lambda seed: _resume_line(
+            "sweep", named, sim, seed, overrides, own, resume_words(out, checkpoint)
+        ),
     )
-    first = result_set.runs[0]
-    command = sim.replay(
-        "sweep",
-        [scenario] if scenario else [],
-        first,
-        overrides=overrides,
-        options=("--confidence", repr(confidence)),
-    )
-    result_set = result_set.with_command(command)
     summary = summarize_sweep(result_set, confidence)
     deliver(
         ctx,
@@ -150,8 +179,7 @@ def sweep(
         show=lambda console: render_sweep(summary, console),
         as_json=as_json,
         out=out,
-        saved=result_set,
-        drawn_seed=sim.drawn_seed(first.provenance.seed),
+        drawn_seed=sim.drawn_seed(result_set.runs[0].provenance.seed),
     )
 
 
@@ -201,6 +229,7 @@ def sweep(
     help="Write the base run with both tornados (and the break-evens) (.npz); `simroi export` "
     "turns it into tornado slides without re-running.",
 )
+@checkpoint_options
 @json_option
 @quiet_option
 @click.pass_context
@@ -215,6 +244,8 @@ def sensitivity(
     breakeven: bool,
     breakeven_top: int,
     out: str | None,
+    checkpoint: str | None,
+    resume: bool,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -237,6 +268,10 @@ def sensitivity(
 
     NPV replaces ROI when ROI is undefined in some trial (no incremental cost).
 
+    Ctrl-C or SIGTERM stops cleanly (exit status 130): with --out or --checkpoint, the base and
+    swing runs finished so far are kept (the break-even search runs anew), and the message
+    prints the command that resumes (--resume), bit-identical to an uninterrupted run.
+
     \b
     Example:
       simroi sensitivity default --trials 300 --seed 7 --breakeven --breakeven-top 3
@@ -244,13 +279,25 @@ def sensitivity(
     from simroi.analysis.sensitivity import run_sensitivity, summarize_sensitivity
     from simroi.cli.render import render_sensitivity
 
-    options = sim.options()
-    if out is not None:
-        check_writable(out)
-    bar, update = progress_bar(quiet or as_json)
-    result = simulate(
-        bar,
-        lambda: run_sensitivity(
+    named = [scenario] if scenario else []
+    own = (
+        "--top",
+        str(top),
+        *(("--swing", "--swing-trials", str(swing_trials)) if swing else ("--no-swing",)),
+        *(("--breakeven", "--breakeven-top", str(breakeven_top)) if breakeven else ()),
+    )
+    settings = {**_settings(sim, named, overrides), "swing": swing, "top": top}
+    settings["swing_trials"] = swing_trials if swing else None
+    result, command = run_resumable(
+        ctx,
+        command="sensitivity",
+        sim=sim,
+        settings=settings,
+        out=out,
+        checkpoint=checkpoint,
+        resume=resume,
+        quiet=quiet or as_json,
+        work=lambda options, kept, progress: run_sensitivity(
             scenario,
             options,
             overrides=overrides,
@@ -259,22 +306,16 @@ def sensitivity(
             swing_trials=swing_trials,
             breakeven=breakeven,
             breakeven_top=breakeven_top,
-            progress=update,
+            progress=progress,
+            checkpoints=kept,
+        ),
+        replay=lambda done: sim.replay(
+            "sensitivity", named, done, overrides=overrides, options=own
+        ),
+        resume_line=lambda seed: _resume_line(
+            "sensitivity", named, sim, seed, overrides, own, resume_words(out, checkpoint)
         ),
     )
-    command = sim.replay(
-        "sensitivity",
-        [scenario] if scenario else [],
-        result,
-        overrides=overrides,
-        options=(
-            "--top",
-            str(top),
-            *(("--swing", "--swing-trials", str(swing_trials)) if swing else ("--no-swing",)),
-            *(("--breakeven", "--breakeven-top", str(breakeven_top)) if breakeven else ()),
-        ),
-    )
-    result = result.with_command(command)
     summary = summarize_sensitivity(result)
     deliver(
         ctx,
@@ -283,6 +324,40 @@ def sensitivity(
         show=lambda console: render_sensitivity(summary, console, top=top),
         as_json=as_json,
         out=out,
-        saved=result,
         drawn_seed=sim.drawn_seed(result.provenance.seed),
+    )
+
+
+def _settings(
+    sim: Simulation, scenarios: Sequence[str], overrides: Sequence[str]
+) -> dict[str, Any]:
+    """What decides the runs of a compare, sweep or sensitivity, as its checkpoint records it."""
+    return {
+        "scenarios": list(scenarios),
+        "overrides": list(overrides),
+        "trials": sim.trials,
+        "engine": sim.engine,
+    }
+
+
+def _resume_line(
+    command: str,
+    scenarios: Sequence[str],
+    sim: Simulation,
+    seed: int,
+    overrides: Sequence[str],
+    options: Sequence[str],
+    then: Sequence[str],
+) -> str:
+    """The command that resumes an interrupted ``command``: ``--trials`` as asked (none if none
+    was: the checkpoint is for what was asked), the seed of its checkpoint, and ``then``."""
+    return replay_command(
+        command,
+        scenarios,
+        overrides=overrides,
+        seed=seed,
+        trials=sim.trials,
+        engine=sim.engine,
+        options=options,
+        then=then,
     )

@@ -14,6 +14,8 @@ from rich.console import Console
 
 from simroi import __version__
 from simroi.cli.alternatives import compare, sensitivity, sweep
+from simroi.cli.backtest import backtest
+from simroi.cli.calibrate import calibrate_command
 from simroi.cli.data import sample_data
 from simroi.cli.files import export_command, init, inputs, scenarios, schema, validate
 from simroi.cli.options import FLAGS
@@ -87,3 +89,5 @@ for _command in (run, queue, compare, sweep, sensitivity, validate, init, scenar
 main.add_command(export_command, name="export")
 main.add_command(schema)
 main.add_command(sample_data)
+main.add_command(backtest)
+main.add_command(calibrate_command)

@@ -5,6 +5,7 @@ and the flags that stand for the library's argument names in error messages."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import shlex
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from rich.console import Console
 from rich.text import Text
+
+from simroi.errors import OptionError
 
 if TYPE_CHECKING:  # the command line starts without importing numpy
     from simroi.execution.result import ResultSet, RunResult
@@ -227,7 +230,7 @@ def replay_command(
     *,
     overrides: Sequence[str] = (),
     seed: int,
-    trials: int | Literal["auto"],
+    trials: int | Literal["auto"] | None,
     engine: str,
     options: Sequence[str] = (),
     then: Sequence[str] = (),
@@ -247,7 +250,9 @@ def replay_command(
         The root seed the run used, also when none was given.
     ``--trials N``
         The trials simulated, or ``auto`` when asked for (the stopping rule then stops at the
-        same trial again, with the same stop reason).
+        same trial again, with the same stop reason). None leaves it out: the line that
+        resumes an interrupted compare, sweep or sensitivity repeats ``--trials`` as it was
+        asked for, and none when none was.
     ``options``
         The command's own options that change a number, as words: sweep's ``--confidence``;
         sensitivity's ``--top``, ``--swing --swing-trials N`` or ``--no-swing``, and
@@ -264,11 +269,81 @@ def replay_command(
     ``--scheduler`` (any of them gives the same bits, DESIGN.md §3), ``--out``, ``--checkpoint``,
     ``--resume``, ``--json`` and ``--quiet``.
     """
-    words = ["simroi", command, *scenarios, "--seed", str(seed), "--trials", str(trials)]
+    words = ["simroi", command, *scenarios, "--seed", str(seed)]
+    words += ["--trials", str(trials)] if trials is not None else []
     words += [*options, "--engine", engine]
     for override in overrides:
         words += ["--set", override]
     return shlex.join([*words, *then])
+
+
+def checkpoint_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--checkpoint DIR`` and ``--resume``, the same on every command that simulates a
+    scenario (run, compare, sweep, sensitivity)."""
+    checkpoint = click.option(
+        "--checkpoint",
+        "checkpoint",
+        type=click.Path(file_okay=False),
+        default=None,
+        metavar="DIR",
+        help="Keep each finished block of trials (of every run the command makes) in DIR "
+        "(default: OUT.checkpoint with --out, none without), so that an interrupted command "
+        "can be resumed; removed once the command completes.",
+    )
+    resume = click.option(
+        "--resume",
+        is_flag=True,
+        help="Continue an interrupted command from its checkpoint: finished runs and blocks "
+        "are reused, and the result is bit-identical to an uninterrupted one. Give the same "
+        "scenarios, --set and --trials (the interruption message prints the command); the seed "
+        "comes from the checkpoint.",
+    )
+    return checkpoint(resume(func))
+
+
+def checkpoint_dir(out: str | None, checkpoint: str | None, resume: bool) -> Path | None:
+    """Where a command keeps its checkpoint: ``--checkpoint DIR``, else ``OUT.checkpoint``
+    beside ``--out``, else nowhere (and then ``--resume`` is an error)."""
+    from simroi.errors import SimroiError
+    from simroi.execution.checkpoint import default_checkpoint_path
+
+    kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
+    if resume and kept is None:
+        raise SimroiError(
+            "--resume needs the interrupted run's checkpoint: give the same --out FILE (its "
+            "checkpoint is FILE.checkpoint) or --checkpoint DIR"
+        )
+    return kept
+
+
+def lock_outputs(ctx: click.Context, out: str | None, checkpoint: str | None) -> None:
+    """Hold the locks of ``--out`` and ``--checkpoint DIR`` until the command ends, so that a
+    second command writing the same file or resuming the same checkpoint refuses at once
+    (:mod:`simroi.execution.lock`; the default checkpoint, ``OUT.checkpoint``, is ``--out``'s)."""
+    from simroi.execution.lock import writer_lock
+
+    for target in sorted({t for t in (out, checkpoint) if t}):
+        ctx.with_resource(writer_lock(target))
+
+
+def resume_words(out: str | None, checkpoint: str | None) -> tuple[str, ...]:
+    """The words the resume line ends with: ``--out``, ``--checkpoint`` as given, ``--resume``."""
+    return (
+        *(("--out", out) if out else ()),
+        *(("--checkpoint", checkpoint) if checkpoint else ()),
+        "--resume",
+    )
+
+
+def stop_interrupted(ctx: click.Context, message: str, resume_with: str | None) -> None:
+    """Say what an interrupted command kept and the command that resumes it; exit status 130."""
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err.print(message, markup=False)
+    if resume_with is None:
+        err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
+    else:
+        err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
+    ctx.exit(130)
 
 
 #: ``--json`` and ``--quiet``, the same on every simulating command.
@@ -315,18 +390,33 @@ def print_replay(console: Console, command: str) -> None:
     console.print(Text.assemble("Replay exactly: ", (command, "bold")), soft_wrap=True)
 
 
-def progress_bar(quiet: bool) -> tuple[Any, Callable[[int, int], None] | None]:
+def progress_bar(
+    quiet: bool, estimate: str | None = None
+) -> tuple[Any, Callable[[int, int], None] | None]:
     """A rich progress bar on stderr (so --json output stays clean) and its update function,
-    or ``(None, None)`` when quiet or stderr is not a terminal."""
+    or ``(None, None)`` when quiet or stderr is not a terminal.
+
+    It shows the trials done, the time elapsed and the time remaining at the pace so far, and
+    ``estimate`` when given (the run's contacts and time, estimated before it started:
+    :meth:`simroi.execution.footprint.RunFootprint.describe`).
+    """
     if quiet or not sys.stderr.isatty():
         return None, None
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     bar = Progress(
-        TextColumn("simulating"),
+        TextColumn("simulating" + (f" ({estimate})" if estimate else "")),
         BarColumn(),
         TextColumn("{task.completed:,} trials"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
     )
@@ -367,3 +457,42 @@ OUT_HELP = (
     "Write a result file (.npz) with every run's per-trial samples and provenance; "
     "`simroi export` turns it into slides, charts and tables without re-running."
 )
+
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def date_range_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--from DATE`` and ``--to DATE`` (parameters ``start``, ``end``): the days of the data
+    ``what`` uses ("to check", "to fit on"), both included."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(
+            "--to",
+            "end",
+            type=_DATE,
+            default=None,
+            metavar="DATE",
+            help=f"Last day {what}, YYYY-MM-DD, included (default: the data's last).",
+        )(func)
+        return click.option(
+            "--from",
+            "start",
+            type=_DATE,
+            default=None,
+            metavar="DATE",
+            help=f"First day {what}, YYYY-MM-DD (default: the data's first).",
+        )(func)
+
+    return decorate
+
+
+def date_range(
+    start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The days of ``--from``/``--to``; ``--from`` after ``--to`` is an :class:`OptionError`."""
+    first = start.date() if start is not None else None
+    last = end.date() if end is not None else None
+    if first is not None and last is not None and first > last:
+        raise OptionError(f"--from {first} is after --to {last}")
+    return first, last

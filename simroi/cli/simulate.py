@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import click
@@ -11,19 +10,26 @@ from rich.console import Console
 from simroi.cli.options import (
     Simulation,
     check_writable,
+    checkpoint_dir,
+    checkpoint_options,
     deliver,
     json_option,
+    lock_outputs,
     progress_bar,
     quiet_option,
     replay_command,
+    resume_words,
     run_options,
     seed_option,
     simulate,
+    stop_interrupted,
 )
 from simroi.errors import SimroiError
 
 if TYPE_CHECKING:
+    from simroi.execution.runner import RunOptions
     from simroi.queueing.study import QueueStudy, Staffing
+    from simroi.scenario.load import LoadedScenario
 
 
 @click.command()
@@ -37,22 +43,7 @@ if TYPE_CHECKING:
     "`simroi export` turns it into slides, charts and tables without re-running. While the "
     "run is unfinished its blocks are kept in OUT.checkpoint, so it can be resumed.",
 )
-@click.option(
-    "--checkpoint",
-    "checkpoint",
-    type=click.Path(file_okay=False),
-    default=None,
-    metavar="DIR",
-    help="Keep each finished block of trials in DIR (default: OUT.checkpoint with --out, "
-    "none without), so that an interrupted run can be resumed; removed once the run completes.",
-)
-@click.option(
-    "--resume",
-    is_flag=True,
-    help="Continue an interrupted run from its checkpoint: finished blocks are reused, and "
-    "the result is bit-identical to an uninterrupted run. Give the same scenario, --set and "
-    "--trials; the seed comes from the checkpoint.",
-)
+@checkpoint_options
 @json_option
 @quiet_option
 @click.pass_context
@@ -87,23 +78,19 @@ def run(
     from simroi.analysis.summary import require_baseline
     from simroi.errors import OutputError
     from simroi.execution import workers
-    from simroi.execution.checkpoint import default_checkpoint_path, discard_checkpoint
+    from simroi.execution.checkpoint import discard_checkpoint
     from simroi.scenario.load import load_scenario
 
+    if out is not None:
+        check_writable(out)
+    lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
     if sim.executor == "local":  # worker processes start up while the scenario loads
         workers.start_early(sim.workers or workers.cores())
         ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
     loaded = load_scenario(scenario, overrides=overrides)
     require_baseline(loaded)
     options = sim.options()
-    if out is not None:
-        check_writable(out)
-    kept = Path(checkpoint) if checkpoint else default_checkpoint_path(out) if out else None
-    if resume and kept is None:
-        raise SimroiError(
-            "--resume needs the interrupted run's checkpoint: give the same --out FILE (its "
-            "checkpoint is FILE.checkpoint) or --checkpoint DIR"
-        )
+    kept = checkpoint_dir(out, checkpoint, resume)
     from simroi.analysis.summary import summarize
     from simroi.cli.render import render_run_summary
     from simroi.execution.runner import RunInterrupted
@@ -122,7 +109,7 @@ def run(
             then=then,
         )
 
-    bar, update = progress_bar(quiet or as_json)
+    bar, update = progress_bar(quiet or as_json, _estimate(loaded, sim, options))
     try:
         result = simulate(
             bar,
@@ -147,20 +134,10 @@ def run(
                     "again)"
                 ) from None
     except RunInterrupted as exc:
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
-        err.print(str(exc), markup=False)
-        if exc.checkpoint is None:
-            err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
-            ctx.exit(130)
         # The trials the checkpoint is for: as asked, else the scenario's.
         planned = options.trials or loaded.program.simulation.trials
-        then = [
-            *(["--out", out] if out else []),
-            *(["--checkpoint", checkpoint] if checkpoint else []),
-        ]
-        resume_with = replay(exc.seed, planned, (*then, "--resume"))
-        err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
-        ctx.exit(130)
+        resume_with = replay(exc.seed, planned, resume_words(out, checkpoint))
+        stop_interrupted(ctx, str(exc), resume_with if exc.checkpoint is not None else None)
     if kept is not None:
         discard_checkpoint(kept)  # the result is complete (and written, with --out)
     summary = summarize(result)
@@ -173,6 +150,22 @@ def run(
         out=out,  # written above, where an interrupted or failed write keeps the checkpoint
         drawn_seed=sim.drawn_seed(result.provenance.seed),
     )
+
+
+def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> str | None:
+    """The run's estimated contacts and time, for the progress bar of a run that is long (a
+    minute or more of computing)."""
+    from simroi.execution import workers
+    from simroi.execution.footprint import run_footprint
+    from simroi.execution.runner import AUTO_MIN_TRIALS
+
+    program = loaded.program.simulation
+    trials = AUTO_MIN_TRIALS if options.trials == "auto" else options.trials or program.trials
+    processes = 0 if sim.executor == "dask" else sim.workers or workers.cores()
+    footprint = run_footprint(
+        loaded, trials=trials, block_size=program.block_size, processes=processes
+    )
+    return footprint.describe() if footprint.seconds >= 60 else None
 
 
 @click.command()

@@ -11,6 +11,13 @@ Because block *k* always draws from the streams spawned for block *k* (DESIGN.md
 run that skips the finished blocks and simulates the others gives the same result, bit for bit,
 as an uninterrupted run. That only holds for the same run, so :meth:`Checkpoint.resume` refuses a
 checkpoint whose header differs from the run being resumed and says which fields differ.
+
+A command that makes several runs (``compare``, ``sweep``, ``sensitivity``) keeps a
+:class:`CheckpointSet`: a directory with ``set.json`` — the command, its seed and the settings
+that decide its runs — and one ordinary checkpoint directory per run (``run-0000``,
+``swing-0003``, …), each with its own header. A resumed command reuses every block of every run
+it finds, finished runs and half-finished ones alike, and refuses a set made by another command
+or with other settings; each run's header still guards its own blocks.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import contextlib
 import json
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +35,22 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import atomic_write
+from simroi.randomness import fresh_entropy
 
-__all__ = ["Checkpoint", "CheckpointHeader", "default_checkpoint_path", "discard_checkpoint"]
+__all__ = [
+    "Checkpoint",
+    "CheckpointHeader",
+    "CheckpointSet",
+    "default_checkpoint_path",
+    "discard_checkpoint",
+]
 
 FORMAT = "simroi-checkpoint"
 FORMAT_VERSION = 1
 _HEADER = "header.json"
+_SET = "set.json"
+SET_FORMAT = "simroi-checkpoint-set"
+_RUN = re.compile(r"^[a-z]+-\d{4,}$")
 _BLOCK = re.compile(r"^block-(\d{6,})\.npz$")
 
 
@@ -262,3 +280,168 @@ def discard_checkpoint(path: str | Path) -> None:
                 entry.unlink()
     with contextlib.suppress(OSError):
         path.rmdir()
+
+
+@dataclass(frozen=True)
+class CheckpointSet:
+    """The checkpoints of a command that makes several runs: one :class:`Checkpoint` per run.
+
+    Open it with :meth:`open`; give each run the checkpoint :meth:`slot` names (resuming it when
+    it says so); :meth:`discard` the set once the result is written.
+
+    Attributes
+    ----------
+    path : the set's directory (``<out>.checkpoint`` beside the result file in the CLI)
+    command : the command whose runs these are (``compare``, ``sweep``, ``sensitivity``)
+    seed : the root seed every run of the command shares
+    resume : whether the runs already there are to be continued (else the set is new)
+    """
+
+    path: Path
+    command: str
+    seed: int
+    resume: bool
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        command: str,
+        settings: Mapping[str, Any],
+        seed: int | None,
+        resume: bool,
+    ) -> CheckpointSet:
+        """Start a new set at ``path``, or reopen one to resume it, checking it is this command's.
+
+        Parameters
+        ----------
+        path : the directory
+        command : the command's name
+        settings : JSON-ready values that decide which runs the command makes (scenarios,
+            overrides, trials, engine, …); a set made with other settings is refused
+        seed : the seed asked for; None draws a fresh one for a new set, or takes the set's
+        resume : reopen an interrupted command's set (else the set must not exist yet)
+
+        Raises
+        ------
+        ResultFileError
+            Resuming with no set at ``path``, or one from another command, seed or settings;
+            starting where an unfinished set or run checkpoint already is.
+        OutputError
+            The directory cannot be created or written.
+        """
+        path = Path(path)
+        wanted = {k: settings[k] for k in sorted(settings)}
+        if resume:
+            kept = _read_set(path, command)
+            differences = [
+                f"it has {key} {_shown(kept['settings'].get(key))}, this {command} has "
+                f"{_shown(value)}"
+                for key, value in wanted.items()
+                if kept["settings"].get(key) != value
+            ]
+            kept_seed = int(kept["seed"])
+            if seed is not None and seed != kept_seed:
+                differences.append(f"it has seed {kept_seed}, this {command} has seed {seed}")
+            if differences:
+                raise ResultFileError(
+                    f"{path}: cannot resume: this checkpoint belongs to another {command}: "
+                    + "; ".join(differences)
+                )
+            return cls(path, command, kept_seed, resume=True)
+        if (path / _SET).exists() or (path / _HEADER).exists():
+            raise ResultFileError(
+                f"{path}: a checkpoint of an interrupted command is already there; continue it "
+                "with `resume`, or delete it to start over"
+            )
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path}: cannot keep a checkpoint there: it is a file")
+        if path.is_dir() and any(path.iterdir()):
+            raise OutputError(
+                f"{path}: cannot keep a checkpoint there: the directory is not empty and holds "
+                "no simroi checkpoint"
+            )
+        chosen = fresh_entropy() if seed is None else seed
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"{path}: cannot create the checkpoint directory: {exc.strerror or exc}"
+            ) from None
+        data = {
+            "format": SET_FORMAT,
+            "format_version": FORMAT_VERSION,
+            "command": command,
+            "seed": str(chosen),
+            "settings": wanted,
+        }
+        text = json.dumps(data, indent=2) + "\n"
+        atomic_write(path / _SET, lambda handle: handle.write(text.encode("utf-8")))
+        return cls(path, command, chosen, resume=False)
+
+    def run_path(self, name: str) -> Path:
+        """The checkpoint directory of the run called ``name`` (``run-0002``, ``base`` …)."""
+        if not _RUN.match(name) and name != "base":
+            raise ValueError(f"not a run name: {name!r}")
+        return self.path / name
+
+    def slot(self, name: str) -> tuple[Path, bool]:
+        """The checkpoint directory of the run ``name`` and whether to resume it.
+
+        A run is resumed when its header is there; a run directory without one (the command was
+        stopped while the run was starting) is cleared, so that the run starts afresh.
+        """
+        path = self.run_path(name)
+        if self.resume and (path / _HEADER).is_file():
+            return path, True
+        discard_checkpoint(path)
+        return path, False
+
+    def discard(self) -> None:
+        """Remove every run's checkpoint and the set (once the command's result is written)."""
+        if not self.path.is_dir():
+            return
+        for entry in self.path.iterdir():
+            if entry.is_dir() and (_RUN.match(entry.name) or entry.name == "base"):
+                discard_checkpoint(entry)
+            elif entry.name == _SET or entry.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _read_set(path: Path, command: str) -> dict[str, Any]:
+    """The ``set.json`` of the set at ``path``, checked to be ``command``'s."""
+    if (path / _HEADER).is_file():
+        raise ResultFileError(
+            f"{path}: cannot resume: this is the checkpoint of a `simroi run`, not of a {command}"
+        )
+    file = path / _SET
+    if not file.is_file():
+        raise ResultFileError(
+            f"{path}: no checkpoint to resume (a {command} keeps its checkpoint only while it is "
+            "unfinished)"
+        )
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        if data.get("format") != SET_FORMAT:
+            raise ValueError("no simroi checkpoint set")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"checkpoint format version {data.get('format_version')}")
+        int(data["seed"])
+        if not isinstance(data["settings"], dict):
+            raise TypeError("settings are not a table")
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
+        raise ResultFileError(f"{path}: not a usable simroi checkpoint ({e})") from None
+    if data.get("command") != command:
+        raise ResultFileError(
+            f"{path}: cannot resume: this is the checkpoint of a {data.get('command')}, not of "
+            f"a {command}"
+        )
+    return data

@@ -9,23 +9,47 @@ and waiting for workers are bounded by :data:`CONNECT_TIMEOUT_S`.
 
 Dask only ships the work; which numbers a block draws is fixed by its index (DESIGN.md §3), so a
 Dask run equals a local run with the same seed.
+
+A worker that dies mid-run (killed by the OS, its machine gone) is handled by Dask: the blocks it
+held are run again on the other workers (and on the worker a nanny restarts), which gives the
+same bits, since a block's numbers depend on its index only. :func:`finished_blocks` turns what
+Dask cannot recover into a one-line :class:`~simroi.execution.workers.WorkerLost` rather than a
+hang or a smaller result: a block whose workers died more often than Dask's
+``distributed.scheduler.allowed-failures`` (``KilledWorker``), a block whose inputs were lost
+with every worker holding them, and a cluster left with no worker for
+:data:`NO_WORKERS_TIMEOUT_S` seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
+from queue import Empty, SimpleQueue
 from typing import Any
 
 import numpy as np
 
 from simroi import __version__
 from simroi.errors import OptionError, SimroiError
+from simroi.execution.workers import WorkerLost
 
-__all__ = ["CONNECT_TIMEOUT_S", "dask_client", "worker_threads"]
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "NO_WORKERS_TIMEOUT_S",
+    "dask_client",
+    "finished_blocks",
+    "worker_threads",
+]
 
 #: Seconds to wait for a scheduler to answer, and for it to have at least one worker.
 CONNECT_TIMEOUT_S = 10.0
+#: Seconds a run waits for a worker when its cluster has none left, before giving up.
+NO_WORKERS_TIMEOUT_S = 60.0
+#: Seconds between looks at the cluster while no block finishes.
+_POLL_S = 1.0
 
 _INSTALL = "install the dask extra: pip install 'simroi[dask]'"
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
@@ -140,3 +164,72 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
 def worker_threads(client: Any) -> int:
     """Threads across the cluster's workers: how many blocks can run at once."""
     return max(1, sum(client.nthreads().values()))
+
+
+def finished_blocks(
+    client: Any, plan: list[tuple[int, int]], submit: Callable[[int, int], Any], window: int
+) -> Iterator[tuple[int, Any]]:
+    """``(block, result)`` for every ``(block, trials)`` of ``plan``, as the blocks finish.
+
+    ``submit(block, trials)`` sends one block to the cluster and returns its future; at most
+    ``window`` blocks are in flight.
+
+    Raises
+    ------
+    WorkerLost
+        A block's workers died too often (``KilledWorker``), its inputs were lost, or the
+        cluster had no worker for :data:`NO_WORKERS_TIMEOUT_S` seconds.
+    """
+    from distributed import KilledWorker
+
+    queue = iter(plan)
+    pending: dict[Any, int] = {}  # future -> block
+    finished: SimpleQueue[Any] = SimpleQueue()  # futures, as Dask finishes them
+
+    def top_up() -> None:
+        while len(pending) < window and (item := next(queue, None)) is not None:
+            future = submit(*item)
+            pending[future] = item[0]
+            future.add_done_callback(finished.put)
+
+    top_up()
+    alone_since: float | None = None
+    while pending:
+        try:
+            future = finished.get(timeout=_POLL_S)
+        except Empty:  # nothing finished for a while: is there still a worker to do it?
+            alone_since = _check_alone(client, alone_since)
+            continue
+        alone_since = None
+        block = pending.pop(future)
+        try:
+            result = future.result()
+        except KilledWorker:
+            raise WorkerLost(
+                f"Dask lost the workers simulating block {block} again and again (each died "
+                "while running it, most often for lack of memory: lower simulation.block_size, "
+                "or give the workers more memory)"
+            ) from None
+        except CancelledError:  # its inputs were lost with the workers that held them
+            raise WorkerLost(
+                f"Dask lost block {block}: every worker holding the scenario it was sent died"
+            ) from None
+        future.release()
+        yield block, result
+        top_up()
+
+
+def _check_alone(client: Any, since: float | None) -> float | None:
+    """While no block finishes: when the cluster has had no worker since, or a WorkerLost once
+    that has lasted :data:`NO_WORKERS_TIMEOUT_S` seconds."""
+    if client.scheduler_info().get("workers"):
+        return None
+    now = time.monotonic()
+    if since is None:
+        return now
+    if now - since > NO_WORKERS_TIMEOUT_S:
+        raise WorkerLost(
+            f"the Dask cluster has had no worker for {NO_WORKERS_TIMEOUT_S:g} s, so the run "
+            "cannot finish (were the workers stopped or killed?)"
+        )
+    return since

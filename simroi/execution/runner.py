@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from simroi.errors import OptionError, SimroiError
 from simroi.estimates import Z_TWO_SIDED_95, mean_estimate, prob_positive
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
+from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
 from simroi.queueing.study import ENGINES, is_whole
@@ -231,43 +233,38 @@ class _Blocks:
                     break
                 block, trials = item
                 args = (loaded, entropy, block, trials, self.options.engine)
-                pending[pool.submit(_run_block, *args)] = block
+                try:
+                    pending[pool.submit(_run_block, *args)] = block
+                except BrokenProcessPool:  # a worker died: the pool takes no more work
+                    raise workers.lost_process(None) from None
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            lost = None
             for future in sorted(done, key=lambda f: pending[f]):
-                yield pending.pop(future), future.result()
+                block = pending.pop(future)
+                try:
+                    result = future.result()
+                except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
+                    lost = block if lost is None else lost
+                    continue
+                yield block, result  # the blocks that did finish are kept
+            if lost is not None:
+                raise workers.lost_process(lost)
 
     def _dask(self, loaded: LoadedScenario, entropy: int, plan: _Plan) -> Iterator[tuple[int, Any]]:
-        from distributed import as_completed
-
-        from simroi.execution.distributed import worker_threads
+        from simroi.execution.distributed import finished_blocks, worker_threads
 
         client = self.client
         if self.scattered is None:  # ship the scenario to every worker once, not with each block
             self.scattered = client.scatter(loaded, broadcast=True, hash=False)
+
+        def submit(block: int, trials: int) -> Any:
+            args = (self.scattered, entropy, block, trials, self.options.engine)
+            return client.submit(_run_block, *args, pure=False)
+
         window = IN_FLIGHT_PER_WORKER * worker_threads(client)
-        queue = iter(plan)
-        blocks: dict[str, int] = {}
-        running = as_completed(loop=client.loop)
-
-        def submit() -> None:
-            item = next(queue, None)
-            if item is not None:
-                block, trials = item
-                args = (self.scattered, entropy, block, trials, self.options.engine)
-                future = client.submit(_run_block, *args, pure=False)
-                blocks[future.key] = block
-                running.add(future)
-
-        for _ in range(window):
-            submit()
-        for future in running:
-            result = future.result()
-            block = blocks.pop(future.key)
-            future.release()
-            submit()
-            yield block, result
+        yield from finished_blocks(client, plan, submit, window)
 
 
 def _flatten(part: BlockResult, keep_monthly: bool, keep_kpis: bool) -> dict[str, np.ndarray]:
@@ -415,6 +412,13 @@ def run(
     OptionError
         ``resume`` without a ``checkpoint`` (the options themselves are checked when made:
         :class:`RunOptions`).
+    ScenarioError
+        Before any block: a run that cannot finish, simulating absurdly many contacts or
+        needing more memory than the machine has (:mod:`simroi.execution.footprint`).
+    WorkerLost
+        A worker died while simulating a block (the finished blocks stay in ``checkpoint``);
+        a Dask worker that dies is replaced and its blocks rerun by Dask, which gives the same
+        bits, unless the same block loses its workers again and again or no worker is left.
     SimroiError
         An unusable checkpoint, an unreachable Dask cluster, an unwritable checkpoint.
     """
@@ -430,6 +434,9 @@ def run(
     target = AUTO_MIN_TRIALS if auto else int(options.trials or program.simulation.trials)
     keep_monthly = auto or target <= MONTHLY_KEEP_LIMIT
     keep_kpis = target <= MONTHLY_KPIS_LIMIT
+    processes = 0 if options.executor == "dask" else options.workers or workers.cores()
+    blocks_at_once = min(processes, math.ceil(target / block_size))
+    run_footprint(loaded, trials=target, block_size=block_size, processes=blocks_at_once).check()
     samples = _Samples(capacity=target)
     stop_reason = f"fixed number of trials ({target})"
     kept: Checkpoint | None = None
@@ -479,9 +486,12 @@ def run(
                 end = samples.plan(plan, end)
     except KeyboardInterrupt:
         raise RunInterrupted(samples.trials_done(), end, entropy, path) from None
-    except BaseException:
+    except BaseException as exc:
         if kept is not None and created and not samples.done:
             kept.discard()  # nothing worth resuming: do not leave an empty checkpoint behind
+        if isinstance(exc, workers.WorkerLost):
+            where = path if kept is not None and samples.done else None
+            raise exc.kept(where, samples.trials_done()) from None
         raise
     sample_arrays, net_by_month, monthly = samples.result(end)
     provenance = Provenance(

@@ -1,5 +1,6 @@
 """Local worker processes: how many cores, a pool whose workers leave Ctrl-C to the parent and
-keep freed memory for reuse, and stopping it at once when the parent gives up."""
+keep freed memory for reuse, stopping it at once when the parent gives up, and what a run says
+when a worker is lost (:class:`WorkerLost`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,52 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 
-__all__ = ["cores", "discard_early", "keep_freed_memory", "new_pool", "start_early", "stop"]
+from simroi.errors import SimroiError
+
+__all__ = [
+    "WorkerLost",
+    "cores",
+    "discard_early",
+    "keep_freed_memory",
+    "lost_process",
+    "new_pool",
+    "start_early",
+    "stop",
+]
+
+
+class WorkerLost(SimroiError):
+    """A worker died while simulating a block: killed by the operating system (most often out
+    of memory), by hand, or with its machine; or a Dask cluster lost all its workers.
+
+    A run never goes on with fewer trials than asked for, and never waits for a worker that
+    will not come back: it stops with this one-line error. The blocks finished before are in
+    the run's checkpoint, if it keeps one (:meth:`kept` says so), and a resumed run finishes it
+    with the same bits.
+    """
+
+    def kept(self, checkpoint: Path | None, trials_done: int) -> WorkerLost:
+        """This error, saying where the finished trials are kept (``checkpoint``; None: nowhere)."""
+        if checkpoint is None:
+            tail = "no checkpoint was kept (give `checkpoint` to make a run resumable)"
+        else:
+            tail = (
+                f"the {trials_done:,} trials finished are kept in {checkpoint}: rerun with "
+                "`resume` to finish the run"
+            )
+        return WorkerLost(f"{self}; {tail}")
+
+
+def lost_process(block: int | None) -> WorkerLost:
+    """The error of a local worker process that died while simulating ``block`` (None: the
+    pool found it dead when a block was to be sent)."""
+    where = f" while simulating block {block}" if block is not None else ""
+    return WorkerLost(
+        f"a worker process died{where} (killed by the operating system, most often for lack "
+        "of memory: lower `workers` or simulation.block_size)"
+    )
 
 
 def cores() -> int:

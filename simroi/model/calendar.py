@@ -15,6 +15,7 @@ import numpy as np
 
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import SECONDS_PER_WEEK, ShiftPattern
+from simroi.scenario.profile import open_fractions
 from simroi.scenario.spec import (
     DEFAULT_INTRADAY_PROFILE,
     DEFAULT_WEEKDAY_FACTORS,
@@ -31,8 +32,9 @@ __all__ = [
     "calendar_weights",
     "day_cuts",
     "day_weights",
-    "hourly_inverse_cdf",
     "hourly_profile",
+    "intraday_inverse_cdf",
+    "intraday_profile",
     "month_plans",
     "on_duty_slot_seconds",
     "shift_pattern",
@@ -160,18 +162,37 @@ def on_duty_slot_seconds(shifts: ShiftPattern | TrialShiftPattern, days: np.ndar
     return out
 
 
-def hourly_profile(spec: ChannelSpec) -> np.ndarray:
-    """Hour-of-day arrival weights; a realtime channel only receives contacts while open."""
+def intraday_profile(spec: ChannelSpec) -> np.ndarray:
+    """Each interval's share of the day's arrivals, at the profile's resolution.
+
+    Shape (1440 / ``intraday_profile_minutes``,): interval *k* covers minutes
+    [k·m, (k + 1)·m) after midnight; the shares sum to 1. A realtime channel only receives
+    contacts while open, so each weight counts in proportion to the part of its interval within
+    opening hours (:func:`~simroi.scenario.profile.open_fractions`); a deferrable channel's
+    weights count as given. Arrival times follow these shares as a piecewise-constant density
+    (:func:`intraday_inverse_cdf`).
+    """
+    minutes = spec.intraday_profile_minutes
     weights = np.asarray(spec.intraday_profile or DEFAULT_INTRADAY_PROFILE, dtype=float).copy()
     if spec.kind == "realtime":
-        open_h = clock_seconds(spec.hours.open) / 3600.0
-        close_h = clock_seconds(spec.hours.close) / 3600.0
-        hours = np.arange(24.0)
-        overlap = np.clip(np.minimum(hours + 1, close_h) - np.maximum(hours, open_h), 0.0, 1.0)
-        weights *= overlap
+        opening = clock_seconds(spec.hours.open), clock_seconds(spec.hours.close)
+        weights *= open_fractions(minutes, *opening)
     if weights.sum() <= 0:
-        raise ValueError("the hour-of-day profile has no weight while the channel is open")
+        raise ValueError("the intraday profile has no weight while the channel is open")
     return weights / weights.sum()
+
+
+def hourly_profile(spec: ChannelSpec) -> np.ndarray:
+    """Each hour's share of the day's arrivals, shape (24,): the intraday profile summed by hour.
+
+    What a staffing rule forecasts, hour by hour (:mod:`simroi.model.staffing`); for a realtime
+    channel only the open part of an hour has any share. With hourly intervals (the default)
+    this is :func:`intraday_profile` itself.
+    """
+    shares = intraday_profile(spec)
+    if shares.size == 24:
+        return shares
+    return shares.reshape(24, -1).sum(axis=1)
 
 
 def weekday_factors(spec: ChannelSpec) -> np.ndarray:
@@ -234,16 +255,27 @@ def calendar_weights(plan: MonthPlan) -> np.ndarray:
     return day_weights(plan, np.ones(7))
 
 
-def hourly_inverse_cdf(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knots of the inverse CDF of the hourly profile (hours with no weight are skipped)."""
-    cum = [0.0]
-    edges = [float(np.argmax(profile > 0)) * 3600.0]
-    for hour, weight in enumerate(profile):
-        if weight > 0:
-            if edges[-1] != hour * 3600.0:  # jump over closed hours
-                cum.append(cum[-1])
-                edges.append(hour * 3600.0)
-            cum.append(cum[-1] + float(weight))
-            edges.append((hour + 1) * 3600.0)
-    knots = np.asarray(cum)
-    return knots / knots[-1], np.asarray(edges)
+def intraday_inverse_cdf(spec: ChannelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the inverse CDF of arrival times within the day: ``(cdf, seconds)``.
+
+    The arrival density is piecewise constant on the intervals of :func:`intraday_profile`, so
+    its CDF is piecewise linear: ``np.interp(u, cdf, seconds)`` maps a uniform ``u`` to a time
+    of day in seconds after midnight. Both arrays have the same length (at most 2 × intervals
+    + 1); ``cdf`` rises from 0 to 1, never falling. Intervals with no weight are skipped: where
+    one or more of them lie between two weighted ones, a knot repeats the CDF's value at the
+    gap's start and end, so no arrival falls in the gap.
+    """
+    profile = intraday_profile(spec)
+    width = DAY / profile.size  # seconds per interval: 60 × minutes, a whole number
+    weighted = np.flatnonzero(profile > 0)
+    # Sequential partial sums, as a running total adds them (np.cumsum is not pairwise).
+    after = np.cumsum(profile[weighted])
+    before = np.concatenate(([0.0], after[:-1]))
+    # Each weighted interval contributes its end knot, and a start knot when it is the first or
+    # follows a gap (its start is not the previous knot's time).
+    opens = np.concatenate(([True], weighted[1:] != weighted[:-1] + 1))
+    cum = np.stack([before, after], axis=1)
+    edges = np.stack([weighted * width, (weighted + 1) * width], axis=1)
+    keep = np.stack([opens, np.ones_like(opens)], axis=1)
+    knots = cum[keep]
+    return knots / knots[-1], edges[keep]

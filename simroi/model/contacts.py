@@ -42,8 +42,7 @@ from simroi.model.calendar import (
     calendar_weights,
     day_cuts,
     day_weights,
-    hourly_inverse_cdf,
-    hourly_profile,
+    intraday_inverse_cdf,
     on_duty_slot_seconds,
     weekday_factors,
 )
@@ -180,7 +179,7 @@ def _day_counts(
     inputs, plan = load.inputs, load.plan
     trials = load.volume_factor.shape[0]
     weekday = weekday_factors(load.spec)
-    cum, edges = hourly_inverse_cdf(hourly_profile(load.spec))
+    cum, edges = intraday_inverse_cdf(load.spec)
     rate = forecast_contacts_per_day(
         inputs, load.volume_factor, load.deflected_share, load.repeats_per_day
     )
@@ -271,7 +270,7 @@ def _simulate_shared(
         ],
         axis=2,
     ).reshape(plan.day_index.size, width)
-    inverse = [hourly_inverse_cdf(hourly_profile(load.spec)) for load in loads]
+    inverse = [intraday_inverse_cdf(load.spec) for load in loads]
     day_rows = []
     day_pieces: list[list[tuple[int, int, int]]] = []
     moves = []

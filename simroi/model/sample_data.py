@@ -43,8 +43,8 @@ import numpy as np
 
 from simroi.model.calendar import (
     DAY,
-    hourly_inverse_cdf,
     hourly_profile,
+    intraday_inverse_cdf,
     shift_pattern,
     weekday_factors,
 )
@@ -195,7 +195,7 @@ def _simulate_channel(
         busy = rng["busyness"].gamma(shape, 1.0 / shape, days)
     rate = float(inputs.first_contacts_per_day[0]) * weekday[np.arange(days) % 7] * busy
     counts = rng["count"].poisson(rate)
-    cum, edges = hourly_inverse_cdf(hourly_profile(spec))
+    cum, edges = intraday_inverse_cdf(spec)
     day = np.repeat(np.arange(days), counts)
     within = np.interp(rng["time"].random(day.size), cum, edges)
     arrival = np.sort(day * DAY + within)

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simroi.scenario.profile import ProfileMinutes, ProfileWeights, profile_problems
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
 from simroi.scenario.staffing import StaffingRuleSpec
@@ -233,7 +234,12 @@ class ChannelSpec(_Spec):
     retry_share: Quantity = Field(
         0.5, description="share of abandoned or ignored contacts that come back as a repeat"
     )
-    intraday_profile: list[float] | None = Field(None, min_length=24, max_length=24)
+    intraday_profile_minutes: ProfileMinutes = Field(
+        60, description="length of intraday_profile's intervals in minutes (a divisor of 60)"
+    )
+    intraday_profile: ProfileWeights | None = Field(
+        None, description="arrival weights, one per interval of the day from midnight"
+    )
     weekday_factors: list[float] | None = Field(None, min_length=7, max_length=7)
     busyness_cv: Quantity = Field(0.15, description="day-to-day volume variation (gamma cv)")
     response_value: list[ResponseBandSpec] | None = Field(
@@ -285,10 +291,15 @@ class ChannelSpec(_Spec):
                 problems.append(
                     f"repeat_channels shares must be ≥ 0 and sum to 1 (got sum {total:g})"
                 )
-        for key in ("intraday_profile", "weekday_factors"):
-            values = getattr(self, key)
-            if values is not None and (min(values) < 0 or sum(values) <= 0):
-                problems.append(f"{key} must be ≥ 0 with a positive sum")
+        opening = (clock_seconds(self.hours.open), clock_seconds(self.hours.close))
+        problems += profile_problems(
+            self.intraday_profile,
+            self.intraday_profile_minutes,
+            opening=opening if self.kind == "realtime" else None,
+        )
+        values = self.weekday_factors
+        if values is not None and (min(values) < 0 or sum(values) <= 0):
+            problems.append("weekday_factors must be ≥ 0 with a positive sum")
         if problems:
             raise ValueError("; ".join(problems))
         return self

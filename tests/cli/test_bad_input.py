@@ -341,15 +341,14 @@ def test_absurd_volumes_are_a_one_line_error_not_an_out_of_memory_crash() -> Non
     absurd = ["--set", "channels.phone.contacts_per_customer_per_year=1e7"]
     result = CliRunner().invoke(main, ["run", *TINY_RUN, *absurd])
     assert result.exit_code == 2
-    (line,) = result.stderr.splitlines()  # staffed by rule: the planner cannot staff it
-    assert line.startswith("error: channels.phone.staffing_rule: the forecast needs more than")
+    (line,) = result.stderr.splitlines()  # refused before simulating (execution.footprint)
+    assert line.startswith("error: cannot run: channels.phone: a block of ")
+    assert "contacts_per_customer_per_year" in line
     fixed = ["--set", "channels.phone.agents=13"]
     result = CliRunner().invoke(main, ["run", *TINY_RUN, *absurd, *fixed])
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
-    assert (
-        line.startswith("error: channels.phone: up to ") and "lower simulation.block_size" in line
-    )
+    assert line.startswith("error: cannot run: channels.phone: a block of ")
 
 
 @pytest.mark.parametrize("horizon", [1, 120])

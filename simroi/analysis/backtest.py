@@ -1,0 +1,551 @@
+"""Simulated against observed, day by day: does the model behave like the user's contact centre?
+
+For every day and channel in the user's data, :func:`backtest` simulates that day ``trials``
+times with the model's own engine (:func:`simroi.model.day.simulate_days`: the day's weekday,
+the scenario's uncertain inputs drawn per trial, the day's busyness, arrivals, handle times and
+patience; the agents the data says were on queue when it has an ``agents`` column, else the
+scenario's staffing) and sets the observed KPIs beside the simulated distribution.
+
+Metrics, per day and channel, the same on both sides, of the contacts that arrived that day (as
+interval reports count them, and as :class:`~simroi.model.day.ChannelDays` counts the model's),
+with the model's KPI definitions (``World.kpis``):
+
+* ``offered`` — contacts that arrived;
+* ``service_level`` — answered within the scenario's threshold / offered: ``sla_seconds`` on
+  the wait of a real-time channel, ``sla_hours`` on the response (wait + handle) of a
+  deferrable one;
+* ``abandonment`` — abandoned (real-time) or ignored at the deadline (deferrable) / offered;
+* ``mean_wait`` — mean wait of the answered contacts, seconds.
+
+From an interval report the columns give them (``answered_within_sla``, ``abandoned``,
+``answered`` with ``wait_seconds_mean``); a metric whose columns the file lacks is not observed.
+From a contact log the rows give them. A channel with both takes the interval report.
+
+Coverage. A well calibrated model puts the observed value inside the simulated 90 % band
+(P5 to P95) on about 90 % of days. For counts and ratios of counts the observed value can tie
+with simulated ones; a day then counts for the share of the tied probability that lies inside
+the band — the randomized PIT of Czado, Gneiting & Held (2009) in expectation, without the
+randomness — so a discrete metric is neither flattered (``≤``/``≥`` inclusive) nor penalised
+(exclusive). Without ties the share is 0 or 1. A day is listed as outside when less than half
+of it is inside. ``coverage90`` is the mean share over the (day, channel) pairs observed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
+from simroi.errors import DataFileError, OptionError
+from simroi.formatting import json_ready
+from simroi.model.calendar import DAY
+from simroi.model.day import WARMUP_DAYS, ChannelDays, DayRoster, simulate_days
+from simroi.queueing.study import ENGINES, is_whole
+from simroi.randomness import Streams, fresh_entropy
+from simroi.scenario.load import LoadedScenario
+from simroi.scenario.spec import ChannelSpec
+
+__all__ = [
+    "BAND",
+    "DEFAULT_TRIALS",
+    "METRICS",
+    "METRIC_LABELS",
+    "BacktestResult",
+    "backtest",
+    "band_share",
+    "calibrated_range",
+    "observed_metrics",
+]
+
+#: The metrics of a backtest, in the order shown.
+METRICS: tuple[str, ...] = ("offered", "service_level", "abandonment", "mean_wait")
+#: Each metric's name on a screen and its unit (:func:`simroi.formatting.fmt`).
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "offered": ("offered", "num"),
+    "service_level": ("service level", "pct"),
+    "abandonment": ("abandonment", "pct"),
+    "mean_wait": ("mean wait (s)", "num"),
+}
+#: The simulated band: its lower and upper probability.
+BAND = (0.05, 0.95)
+#: Trials per day when none are asked for: the band's ends to about ±1 percentile point.
+DEFAULT_TRIALS = 500
+
+Report = IntervalReport | ContactLog
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Observed KPIs beside the simulated distribution, one row per (channel, day).
+
+    Rows run channel by channel (in the scenario's order), date by date. ``channel`` (rows,)
+    str and ``date`` (rows,) ``datetime64[D]``; ``observed``, ``p05``, ``p50``, ``p95`` and
+    ``inside`` map each of :data:`METRICS` to (rows,) float arrays — NaN where the day's data
+    does not give the metric (``inside``: the share of the day counted inside the band, see
+    the module docstring); ``simulated`` maps each metric to the (rows, trials) simulated
+    values. ``coverage90`` is the mean ``inside`` per metric over the rows observed (NaN: not
+    observed anywhere). ``staffing`` says per channel whether the days had the observed agents
+    (``"observed agents"``) or the scenario's (``"scenario"``); ``sources`` describes the data
+    behind each channel's rows.
+    """
+
+    scenario: dict[str, Any]
+    data: tuple[DataSource, ...]
+    sources: dict[str, DataSource]
+    staffing: dict[str, str]
+    seed: int
+    trials: int
+    engine: str
+    channel: np.ndarray
+    date: np.ndarray
+    observed: dict[str, np.ndarray]
+    p05: dict[str, np.ndarray]
+    p50: dict[str, np.ndarray]
+    p95: dict[str, np.ndarray]
+    inside: dict[str, np.ndarray]
+    simulated: dict[str, np.ndarray]
+    coverage90: dict[str, float]
+
+    @property
+    def channels(self) -> list[str]:
+        """The channels backtested, in row order."""
+        return list(dict.fromkeys(self.channel.tolist()))
+
+    def outside(self, metric: str) -> np.ndarray:
+        """(rows,) bool: observed and less than half inside the band (the days listed)."""
+        share = self.inside[metric]
+        return np.isfinite(share) & (share < 0.5)
+
+    def coverage(self, metric: str, channel: str | None = None) -> tuple[float, int]:
+        """``(coverage, days observed)`` of ``metric``, over all channels or one."""
+        rows = (
+            np.ones(self.channel.size, dtype=bool) if channel is None else self.channel == channel
+        )
+        return _coverage(self.inside[metric][rows])
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``simroi backtest --json`` (NaN becomes null).
+
+        ``{"scenario": {name, hash, source}, "data": [file …], "trials", "seed", "engine",
+        "days": [{"date", "channel", "metrics": {metric: {observed, p05, p50, p95, inside}}}],
+        "coverage90": {metric: share}, "coverage90_by_channel": {channel: {metric: share}}}``;
+        a day lists the metrics its data gives.
+        """
+        days = []
+        for i in range(self.channel.size):
+            metrics = {
+                m: {
+                    "observed": self.observed[m][i],
+                    "p05": self.p05[m][i],
+                    "p50": self.p50[m][i],
+                    "p95": self.p95[m][i],
+                    "inside": self.inside[m][i],
+                }
+                for m in METRICS
+                if math.isfinite(self.observed[m][i])
+            }
+            days.append(
+                {"date": str(self.date[i]), "channel": str(self.channel[i]), "metrics": metrics}
+            )
+        return json_ready(
+            {
+                "scenario": self.scenario,
+                "data": [_describe(s) for s in self.data],
+                "trials": self.trials,
+                "seed": str(self.seed),
+                "engine": self.engine,
+                "staffing": self.staffing,
+                "days": days,
+                "coverage90": self.coverage90,
+                "coverage90_by_channel": {
+                    c: {m: self.coverage(m, c)[0] for m in METRICS} for c in self.channels
+                },
+            }
+        )
+
+
+def _coverage(inside: np.ndarray) -> tuple[float, int]:
+    """The mean share inside the band over the observed rows, and their number."""
+    seen = inside[np.isfinite(inside)]
+    return (float(seen.mean()) if seen.size else math.nan), int(seen.size)
+
+
+def _describe(source: DataSource) -> dict[str, Any]:
+    return {
+        "path": str(source.path),
+        "also": [str(p) for p in source.also],
+        "kind": source.kind,
+        "rows": source.rows,
+        "first": None if source.first is None else str(source.first),
+        "last": None if source.last is None else str(source.last),
+        "description": source.describe(),
+    }
+
+
+@dataclass(frozen=True)
+class _Observed:
+    """One channel's observed days: ``dates`` (days,) datetime64[D], sorted; metrics (days,)."""
+
+    source: DataSource
+    dates: np.ndarray
+    metrics: dict[str, np.ndarray]
+    rosters: dict[np.datetime64, DayRoster] | None
+
+
+def observed_metrics(report: Report, spec: ChannelSpec) -> dict[str, Any]:
+    """The daily metrics of one channel's data, as :func:`backtest` compares them.
+
+    Returns ``{"date": (days,) datetime64[D], metric: (days,) float …}``, NaN where the data does
+    not give a metric (see the module docstring for the definitions).
+    """
+    found = _observe(report, spec)
+    return {"date": found.dates, **found.metrics}
+
+
+def _observe(report: Report, spec: ChannelSpec) -> _Observed:
+    if isinstance(report, IntervalReport):
+        return _from_intervals(report, spec)
+    return _from_log(report, spec)
+
+
+def _day_sums(day: np.ndarray, dates: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:
+    """Sums of ``values`` (rows,) by ``day`` (rows,) index into ``dates``; None stays None."""
+    if values is None:
+        return None
+    return np.bincount(day, weights=np.asarray(values, dtype=float), minlength=dates.size)
+
+
+def _ratio(top: np.ndarray | None, bottom: np.ndarray | None) -> np.ndarray | None:
+    if top is None or bottom is None:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
+
+
+def _from_intervals(report: IntervalReport, spec: ChannelSpec) -> _Observed:
+    stamp = report.start.astype("datetime64[s]")
+    dates, day = np.unique(stamp.astype("datetime64[D]"), return_inverse=True)
+    offered = np.bincount(day, weights=report.offered, minlength=dates.size)
+    answered = _day_sums(day, dates, report.answered)
+    waited = None
+    if report.answered is not None and report.wait_seconds_mean is not None:
+        # A mean of nothing (NaN, nothing answered) weighs nothing.
+        seen = np.asarray(report.answered, dtype=float) > 0
+        weighted = np.where(seen, report.wait_seconds_mean * report.answered, 0.0)
+        waited = _day_sums(day, dates, weighted)
+    metrics = _metrics(
+        offered,
+        _ratio(_day_sums(day, dates, report.answered_within_sla), offered),
+        _ratio(_day_sums(day, dates, report.abandoned), offered),
+        _ratio(waited, answered),
+        dates.size,
+    )
+    rosters = None
+    if report.agents is not None:
+        rosters = _rosters(report, report.agents, dates, day)
+    return _Observed(report.source, dates, metrics, rosters)
+
+
+def _metrics(
+    offered: np.ndarray,
+    service_level: np.ndarray | None,
+    abandonment: np.ndarray | None,
+    mean_wait: np.ndarray | None,
+    days: int,
+) -> dict[str, np.ndarray]:
+    nothing = np.full(days, np.nan)
+    values = (offered, service_level, abandonment, mean_wait)
+    return {
+        m: (nothing if v is None else np.asarray(v, dtype=float))
+        for m, v in zip(METRICS, values, strict=True)
+    }
+
+
+def _rosters(
+    report: IntervalReport, agents: np.ndarray, dates: np.ndarray, day: np.ndarray
+) -> dict[np.datetime64, DayRoster]:
+    """Each day's agents on queue per interval. Reports give the mean agents on queue over an
+    interval; the engine staffs whole agents, so it is rounded to the nearest (half up)."""
+    stamp = report.start.astype("datetime64[s]")
+    seconds = (stamp - stamp.astype("datetime64[D]")).astype(np.int64).astype(float)
+    length = report.interval_minutes * 60.0
+    agents = np.floor(np.nan_to_num(np.asarray(agents, dtype=float)) + 0.5)
+    out = {}
+    for i, date in enumerate(dates):
+        rows = day == i
+        starts = seconds[rows]
+        out[date] = DayRoster(starts, np.minimum(starts + length, DAY), agents[rows])
+    return out
+
+
+def _from_log(log: ContactLog, spec: ChannelSpec) -> _Observed:
+    arrived = log.arrived_at.astype("datetime64[s]")
+    dates, day = np.unique(arrived.astype("datetime64[D]"), return_inverse=True)
+    answered = log.outcome == ANSWERED
+    wait = np.asarray(log.wait_seconds, dtype=float)
+    response = wait if spec.kind == "realtime" else wait + np.nan_to_num(log.handle_seconds)
+    in_time = answered & (response <= spec.sla_threshold_seconds)
+
+    def per_day(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        w = None if weights is None else weights[mask]
+        return np.bincount(day[mask], weights=w, minlength=dates.size).astype(float)
+
+    everything = np.ones(day.size, dtype=bool)
+    offered = per_day(everything)
+    metrics = _metrics(
+        offered,
+        _ratio(per_day(in_time), offered),
+        _ratio(per_day(~answered), offered),
+        _ratio(per_day(answered, wait), per_day(answered)),
+        dates.size,
+    )
+    return _Observed(log.source, dates, metrics, None)
+
+
+def band_share(
+    simulated: np.ndarray, observed: np.ndarray, band: tuple[float, float] = BAND
+) -> np.ndarray:
+    """The share of each observed value that lies inside the simulated band.
+
+    ``simulated`` (rows, trials), ``observed`` (rows,). With the simulated CDF just below and at
+    the observed value, ``F−`` and ``F``, the observed value's PIT is uniform on ``[F−, F]``
+    (randomized PIT); the share is the length of that interval inside ``band`` over its length,
+    or, without ties (``F− = F``), 1 inside and 0 outside. NaN where the observed value or every
+    simulated one is NaN; NaN trials (a ratio with nothing to divide) are left out.
+    """
+    sim = np.asarray(simulated, dtype=float)
+    obs = np.asarray(observed, dtype=float)[:, None]
+    finite = np.isfinite(sim)
+    count = finite.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        below = (finite & (sim < obs)).sum(axis=1) / count
+        at_or_below = (finite & (sim <= obs)).sum(axis=1) / count
+    low, high = band
+    width = at_or_below - below
+    overlap = np.clip(np.minimum(at_or_below, high) - np.maximum(below, low), 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tied = overlap / width
+    point = ((below >= low) & (below <= high)).astype(float)
+    share = np.where(width > 0, tied, point)
+    return np.where(np.isfinite(obs[:, 0]) & (count > 0), share, np.nan)
+
+
+def calibrated_range(days: int, level: float = 0.95) -> tuple[float, float]:
+    """The coverage a well calibrated model shows over ``days`` independent days, ``level`` of
+    the time: the central interval of Binomial(days, 0.9) / days. A guide, not a test: the days
+    of one centre share one true world, so their coverages are not independent.
+    """
+    tail = (1.0 - level) / 2.0
+    low, high = stats.binom.ppf([tail, 1.0 - tail], days, BAND[1] - BAND[0])
+    return float(low) / days, float(high) / days
+
+
+def _names(source: DataSource) -> str:
+    """The file names of a source: ``intervals.csv`` or ``jan.csv + feb.csv``."""
+    return " + ".join(p.name for p in (source.path, *source.also))
+
+
+def _day_number(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
+    return (dates - origin).astype(np.int64)
+
+
+def backtest(
+    loaded: LoadedScenario,
+    data: DataSet | Sequence[Report],
+    *,
+    trials: int = DEFAULT_TRIALS,
+    seed: int | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    engine: str = "vectorized",
+    sources: Sequence[DataSource] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestResult:
+    """Simulate each observed day of ``data`` ``trials`` times and set the observed KPIs beside.
+
+    Parameters
+    ----------
+    loaded : LoadedScenario
+        The scenario to check (its program; the baseline is not used).
+    data : DataSet, or sequence of IntervalReport or ContactLog
+        What :func:`simroi.data.read.read_data` returns, or reports of one channel each; a
+        channel with both an interval report and a contact log takes the interval report.
+    trials : int
+        Simulated days per observed day (≥ 20); run in blocks of the scenario's
+        ``simulation.block_size``, block *k* on the streams of block *k* of a run with the
+        same seed (so its trials draw the inputs that run's do).
+    seed : int, optional
+        Root seed; a fresh one is drawn (and recorded) when None.
+    start, end : datetime.date, optional
+        Only days from ``start`` to ``end``, both included.
+    engine : str
+        ``"vectorized"`` or ``"simpy"``.
+    sources : sequence of DataSource
+        Every file read, for the result's ``data``; default: the data set's sources, or
+        those of the reports.
+    progress : callable, optional
+        ``progress(done, planned)`` in trials (``planned`` = ``trials``): the share of the
+        channel-days simulated, as a run reports its trials.
+
+    Raises
+    ------
+    DataFileError
+        No interval report or contact log; a channel the scenario lacks; no day in range.
+    OptionError
+        ``trials`` < 20, ``seed`` < 0, ``start`` after ``end``, an unknown engine.
+    """
+    program = loaded.program
+    _check_options(trials, seed, start, end, engine)
+    if isinstance(data, DataSet):
+        sources = sources or data.sources
+        data = [*data.intervals.values(), *data.contacts.values()]
+    sources = sources or [r.source for r in data]
+    if not data:
+        files = ", ".join(_names(s) for s in sources) or "the data"
+        raise DataFileError(
+            f"{files}: no interval report or contact log: a backtest compares days of contacts "
+            "(customer outcomes alone have none)"
+        )
+    chosen: dict[str, Report] = {}
+    for report in data:
+        if report.channel not in program.channels:
+            names = ", ".join(program.channels)
+            raise DataFileError(
+                f"{_names(report.source)}: channel {report.channel!r} is not in scenario "
+                f"{loaded.name!r} (its channels: {names})"
+            )
+        held = chosen.get(report.channel)
+        if held is None or (isinstance(report, IntervalReport) and isinstance(held, ContactLog)):
+            chosen[report.channel] = report
+    observed = {}
+    for name in program.channels:  # the scenario's order
+        if name in chosen:
+            found = _observe(chosen[name], program.channels[name])
+            keep = np.ones(found.dates.size, dtype=bool)
+            if start is not None:
+                keep &= found.dates >= np.datetime64(start, "D")
+            if end is not None:
+                keep &= found.dates <= np.datetime64(end, "D")
+            if keep.any():
+                observed[name] = _Observed(
+                    found.source,
+                    found.dates[keep],
+                    {m: v[keep] for m, v in found.metrics.items()},
+                    found.rosters,
+                )
+    if not observed:
+        spans = "; ".join(r.source.describe() for r in chosen.values())
+        asked = f"{start or 'the start'} to {end or 'the end'}"
+        raise DataFileError(f"no observed day from {asked} in the data ({spans})")
+    first = min(o.dates[0] for o in observed.values())
+    # Day 0 of the clock is a Monday at least a warm-up before the first day.
+    earliest = first - np.timedelta64(WARMUP_DAYS, "D")
+    weekday = (earliest.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    origin = earliest - np.timedelta64(int(weekday), "D")
+    days = {c: _day_number(o.dates, origin) for c, o in observed.items()}
+    rosters = {
+        c: {int(_day_number(np.array([d]), origin)[0]): r for d, r in o.rosters.items()}
+        for c, o in observed.items()
+        if o.rosters is not None
+    }
+    entropy = int(seed) if seed is not None else fresh_entropy()
+    block = int(program.simulation.block_size)
+    blocks = -(-trials // block)
+    per_block = sum(
+        int(d[-1] - d[0]) + 1 + (WARMUP_DAYS if program.channels[c].kind != "realtime" else 0)
+        for c, d in days.items()
+    )
+    done = 0
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:  # in trials, as a run reports: the share of the days done
+            progress(trials * done // (per_block * blocks), trials)
+
+    parts: list[dict[str, ChannelDays]] = []
+    for k in range(blocks):
+        n = min(block, trials - k * block)
+        parts.append(
+            simulate_days(
+                program,
+                days,
+                trials=n,
+                streams=Streams(entropy, k),
+                rosters=rosters,
+                engine=engine,
+                progress=step,
+            )
+        )
+    return _result(loaded, observed, parts, entropy, trials, engine, sources)
+
+
+def _result(
+    loaded: LoadedScenario,
+    observed: dict[str, _Observed],
+    parts: list[dict[str, ChannelDays]],
+    entropy: int,
+    trials: int,
+    engine: str,
+    sources: Sequence[DataSource],
+) -> BacktestResult:
+    channel, date = [], []
+    obs: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+    sim: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
+    for name, found in observed.items():
+        channel.append(np.full(found.dates.size, name, dtype=object))
+        date.append(found.dates)
+        simulated = [p[name].metrics() for p in parts]
+        for m in METRICS:
+            obs[m].append(found.metrics[m])
+            sim[m].append(np.concatenate([s[m] for s in simulated], axis=1))
+    observed_all = {m: np.concatenate(obs[m]) for m in METRICS}
+    simulated_all = {m: np.concatenate(sim[m]) for m in METRICS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a day NaN in every trial: NaN
+        q = {m: np.nanquantile(simulated_all[m], [BAND[0], 0.5, BAND[1]], axis=1) for m in METRICS}
+    inside = {m: band_share(simulated_all[m], observed_all[m]) for m in METRICS}
+    coverage = {m: _coverage(inside[m])[0] for m in METRICS}
+    return BacktestResult(
+        scenario={"name": loaded.name, "hash": loaded.content_hash, "source": loaded.source},
+        data=tuple(sources),
+        sources={c: o.source for c, o in observed.items()},
+        staffing={
+            c: "scenario" if o.rosters is None else "observed agents" for c, o in observed.items()
+        },
+        seed=entropy,
+        trials=trials,
+        engine=engine,
+        channel=np.concatenate(channel).astype(str),
+        date=np.concatenate(date),
+        observed=observed_all,
+        p05={m: q[m][0] for m in METRICS},
+        p50={m: q[m][1] for m in METRICS},
+        p95={m: q[m][2] for m in METRICS},
+        inside=inside,
+        simulated=simulated_all,
+        coverage90=coverage,
+    )
+
+
+def _check_options(
+    trials: int, seed: int | None, start: dt.date | None, end: dt.date | None, engine: str
+) -> None:
+    problems = []
+    if not (is_whole(trials) and trials >= 20):
+        problems.append(f"`trials` must be a whole number ≥ 20 for a 90% band (got {trials!r})")
+    if seed is not None and not (is_whole(seed) and seed >= 0):
+        problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
+    if start is not None and end is not None and start > end:
+        problems.append(f"`start` {start} is after `end` {end}")
+    if engine not in ENGINES:
+        problems.append(f"`engine` must be one of {', '.join(ENGINES)} (got {engine!r})")
+    if problems:
+        raise OptionError("; ".join(problems))

@@ -1,0 +1,293 @@
+"""The backtest: simulated days beside observed ones, and the coverage of the 90 % band."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from observed_days import small, synthetic_reports
+
+from simroi.analysis.backtest import METRICS, backtest, band_share, observed_metrics
+from simroi.data.frames import (
+    ABANDONED,
+    ANSWERED,
+    IGNORED,
+    ContactLog,
+    DataSource,
+    IntervalReport,
+)
+from simroi.errors import DataFileError, OptionError
+
+
+@pytest.mark.slow
+def test_days_simulated_from_the_scenario_itself_are_covered_about_90_percent() -> None:
+    """Held-out days from the scenario's own model (independent worlds, another seed) fall in the
+    simulated 90 % band about 90 % of the time, metric by metric.
+
+    Tolerance: 3.5 standard errors of two independent sources added in quadrature: the
+    binomial spread of the (day, channel) pairs, and the band's own error — each end of a band
+    estimated from ``trials`` simulated days is off by about sqrt(p(1 − p) / trials) in
+    probability (the same trials make every day's band, so this part does not average out).
+    """
+    loaded = small()
+    days, trials = 98, 200
+    reports = synthetic_reports(loaded, days, seed=99, channels=("phone", "email"))
+    result = backtest(loaded, reports, trials=trials, seed=5)
+    pairs = 2 * days
+    se = math.sqrt(0.9 * 0.1 / pairs + 2 * 0.05 * 0.95 / trials)
+    tolerance = 3.5 * se
+    for metric in METRICS:
+        coverage, observed = result.coverage(metric)
+        assert observed == pairs
+        assert abs(coverage - 0.9) < tolerance, (metric, coverage, tolerance)
+
+
+def test_days_from_a_busier_or_leaner_centre_are_not_covered() -> None:
+    """The check can fail: days with twice the customers fall above the band on most days, and
+    days of a phone team half the size fall below the service-level band on most days."""
+    loaded = small()
+    busier = synthetic_reports(
+        small("customers.active_customers=120000"), 28, seed=7, channels=("phone",)
+    )
+    result = backtest(loaded, busier, trials=100, seed=1)
+    assert result.coverage("offered")[0] < 0.5
+    assert result.outside("offered").sum() > 14
+    assert (result.observed["offered"] > result.p95["offered"]).mean() > 0.5
+    leaner = synthetic_reports(
+        small('channels.phone.staffing=[{ start = "08:00", end = "20:00", agents = 1 }]'),
+        28,
+        seed=7,
+        channels=("phone",),
+    )
+    result = backtest(loaded, leaner, trials=100, seed=1)
+    assert result.coverage("service_level")[0] < 0.5
+    assert (result.observed["service_level"] < result.p05["service_level"]).mean() > 0.5
+
+
+def _with_agents(report: IntervalReport, agents: int) -> IntervalReport:
+    """The report's days as hourly rows 08:00–20:00 with ``agents`` on queue (offered spread
+    over the hours: the simulated side reads only the agents)."""
+    dates = report.start.astype("datetime64[D]")
+    hours = np.arange(8, 20)
+    start = (dates[:, None] + hours[None, :].astype("timedelta64[h]")).ravel()
+    offered = np.repeat(report.offered / hours.size, hours.size)
+    return IntervalReport(
+        source=report.source,
+        channel=report.channel,
+        interval_minutes=60,
+        start=start.astype("datetime64[s]"),
+        offered=offered,
+        agents=np.full(start.size, float(agents)),
+    )
+
+
+def test_observed_agents_are_used_when_the_data_has_them() -> None:
+    """With the agents column the days are simulated with the data's team: 4 agents give a
+    higher simulated service level than the scenario's 2 (no column) on every day, and 2 in the
+    column give the scenario's own days."""
+    loaded = small()
+    (plain,) = synthetic_reports(loaded, 7, seed=3, channels=("phone",))
+    hourly = _with_agents(plain, 2)
+    without = backtest(loaded, [plain], trials=60, seed=2)
+    same = backtest(loaded, [hourly], trials=60, seed=2)
+    doubled = backtest(loaded, [_with_agents(plain, 4)], trials=60, seed=2)
+    assert without.staffing == {"phone": "scenario"}
+    assert doubled.staffing == {"phone": "observed agents"}
+    assert (doubled.p50["service_level"] > without.p50["service_level"]).all()
+    # The hourly roster of 2 agents is the scenario's team: the same simulated days.
+    np.testing.assert_array_equal(same.simulated["offered"], without.simulated["offered"])
+    np.testing.assert_allclose(
+        same.simulated["mean_wait"], without.simulated["mean_wait"], rtol=1e-9
+    )
+
+
+def test_json_has_the_issue_structure() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone", "email"))
+    result = backtest(loaded, reports, trials=20, seed=8)
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert {"scenario", "data", "days", "coverage90"} <= set(data)
+    assert data["scenario"] == {
+        "name": loaded.name,
+        "hash": loaded.content_hash,
+        "source": loaded.source,
+    }
+    assert [d["path"] for d in data["data"]] == ["phone.csv", "email.csv"]
+    assert data["data"][0]["description"] == "phone.csv, 3 rows, 2003-09-01 to 2003-09-03"
+    assert data["seed"] == "8" and data["trials"] == 20
+    assert len(data["days"]) == 6
+    day = data["days"][0]
+    assert day["date"] == "2003-09-01" and day["channel"] == "phone"
+    assert set(day["metrics"]) == set(METRICS)
+    offered = day["metrics"]["offered"]
+    assert set(offered) == {"observed", "p05", "p50", "p95", "inside"}
+    assert offered["observed"] == result.observed["offered"][0]
+    assert offered["p05"] <= offered["p50"] <= offered["p95"]
+    assert set(data["coverage90"]) == set(METRICS)
+    assert set(data["coverage90_by_channel"]) == {"phone", "email"}
+
+
+def test_a_day_lists_only_the_metrics_its_data_gives() -> None:
+    loaded = small()
+    (report,) = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    bare = IntervalReport(report.source, "phone", 60, report.start, report.offered)
+    data = backtest(loaded, [bare], trials=20, seed=8).to_dict()
+    assert all(set(d["metrics"]) == {"offered"} for d in data["days"])
+    assert data["coverage90"]["service_level"] is None
+
+
+def test_from_and_to_keep_the_days_between_them() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 10, seed=4, channels=("phone",))
+    result = backtest(
+        loaded, reports, trials=20, seed=8, start=dt.date(2003, 9, 3), end=dt.date(2003, 9, 5)
+    )
+    assert [str(d) for d in result.date] == ["2003-09-03", "2003-09-04", "2003-09-05"]
+
+
+def test_the_same_seed_gives_the_same_result() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone", "social"))
+    a = backtest(loaded, reports, trials=30, seed=12)
+    b = backtest(loaded, reports, trials=30, seed=12)
+    c = backtest(loaded, reports, trials=30, seed=13)
+    assert a.to_dict() == b.to_dict()
+    for metric in METRICS:
+        np.testing.assert_array_equal(a.simulated[metric], b.simulated[metric])
+    assert not np.array_equal(a.simulated["offered"], c.simulated["offered"])
+
+
+def test_trials_run_in_blocks_of_a_run() -> None:
+    """150 trials in blocks of 100: the first 100 are those a 100-trial backtest simulates."""
+    loaded = small()
+    reports = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    short = backtest(loaded, reports, trials=100, seed=12)
+    long = backtest(loaded, reports, trials=150, seed=12)
+    assert long.simulated["offered"].shape == (2, 150)
+    np.testing.assert_array_equal(long.simulated["offered"][:, :100], short.simulated["offered"])
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_a_channel_the_scenario_lacks_is_one_line_naming_file_channel_and_channels() -> None:
+    loaded = small()
+    (report,) = synthetic_reports(loaded, 2, seed=4, channels=("phone",))
+    chat = IntervalReport(
+        DataSource(Path("queues/chat.csv"), "intervals", 2),
+        "chat",
+        60,
+        report.start,
+        report.offered,
+    )
+    with pytest.raises(DataFileError) as caught:
+        backtest(loaded, [report, chat], trials=20, seed=1)
+    assert str(caught.value) == (
+        "chat.csv: channel 'chat' is not in scenario 'social-care-program' "
+        "(its channels: phone, email, social)"
+    ).replace("social-care-program", loaded.name)
+
+
+def test_bad_options_and_empty_data_are_one_line_errors() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 3, seed=4, channels=("phone",))
+    with pytest.raises(OptionError, match=r"`start` 2003-09-05 is after `end` 2003-09-01"):
+        backtest(loaded, reports, start=dt.date(2003, 9, 5), end=dt.date(2003, 9, 1))
+    with pytest.raises(OptionError, match=r"`trials` must be a whole number ≥ 20"):
+        backtest(loaded, reports, trials=5)
+    with pytest.raises(DataFileError, match=r"no observed day from 2004-01-01 to the end"):
+        backtest(loaded, reports, start=dt.date(2004, 1, 1))
+    with pytest.raises(DataFileError, match="no interval report or contact log"):
+        backtest(loaded, [])
+
+
+# --- the band and the observed days -------------------------------------------------------
+
+
+def test_the_band_share_is_the_indicator_without_ties() -> None:
+    simulated = np.arange(100.0)[None, :].repeat(3, axis=0)
+    observed = np.array([50.5, 2.5, 97.5])
+    np.testing.assert_array_equal(band_share(simulated, observed), [1.0, 0.0, 0.0])
+
+
+@given(st.lists(st.integers(min_value=0, max_value=6), min_size=2, max_size=60))
+def test_a_value_drawn_from_the_simulated_days_is_inside_90_percent_on_average(
+    sample: list[int],
+) -> None:
+    """Ties count by the share of their probability inside the band, so an observed value drawn
+    from the simulated distribution itself — however discrete — is inside exactly 90 % of the
+    time on average (the randomized PIT is uniform)."""
+    simulated = np.asarray(sample, dtype=float)
+    values, counts = np.unique(simulated, return_counts=True)
+    shares = band_share(np.repeat(simulated[None, :], values.size, axis=0), values)
+    assert math.isclose(float((shares * counts).sum() / simulated.size), 0.9, abs_tol=1e-12)
+
+
+def test_observed_metrics_from_an_interval_report() -> None:
+    """Sums over the day's intervals; the mean wait weighs each interval by its answered calls,
+    and an interval with nothing answered (NaN mean) weighs nothing."""
+    spec = small().program.channels["phone"]
+    start = np.array(["2003-09-01T08:00", "2003-09-01T08:30", "2003-09-02T08:00"], "datetime64[s]")
+    report = IntervalReport(
+        DataSource(Path("i.csv"), "intervals", 3),
+        "phone",
+        30,
+        start,
+        offered=np.array([10.0, 2.0, 5.0]),
+        answered=np.array([8.0, 0.0, 5.0]),
+        abandoned=np.array([2.0, 2.0, 0.0]),
+        answered_within_sla=np.array([6.0, 0.0, 4.0]),
+        wait_seconds_mean=np.array([30.0, np.nan, 10.0]),
+    )
+    got = observed_metrics(report, spec)
+    assert [str(d) for d in got["date"]] == ["2003-09-01", "2003-09-02"]
+    np.testing.assert_allclose(got["offered"], [12.0, 5.0])
+    np.testing.assert_allclose(got["service_level"], [6 / 12, 4 / 5])
+    np.testing.assert_allclose(got["abandonment"], [4 / 12, 0.0])
+    np.testing.assert_allclose(got["mean_wait"], [30.0, 10.0])
+
+
+def test_observed_metrics_from_a_contact_log() -> None:
+    """Per arrival day: phone answered within 20 s (the wait) over offered; social within 1 h
+    on the response (wait + handle) over offered, an ignored post unanswered."""
+    loaded = small()
+    arrived = np.array(
+        ["2003-09-01T09:00", "2003-09-01T09:01", "2003-09-01T23:50", "2003-09-02T10:00"],
+        "datetime64[s]",
+    )
+    outcome = np.array([ANSWERED, ABANDONED, ANSWERED, ANSWERED], dtype=np.int8)
+    wait = np.array([10.0, 50.0, 15.0, 30.0])
+    handle = np.array([200.0, np.nan, 100.0, 300.0])
+    source = DataSource(Path("c.csv"), "contacts", 4)
+    phone = ContactLog(source, "phone", arrived, outcome, wait, handle)
+    got = observed_metrics(phone, loaded.program.channels["phone"])
+    assert [str(d) for d in got["date"]] == ["2003-09-01", "2003-09-02"]
+    np.testing.assert_allclose(got["offered"], [3.0, 1.0])
+    np.testing.assert_allclose(got["service_level"], [2 / 3, 0.0])
+    np.testing.assert_allclose(got["abandonment"], [1 / 3, 0.0])
+    np.testing.assert_allclose(got["mean_wait"], [12.5, 30.0])
+    # 600 + 200 s and 1,800 + 100 s are within the hour; 4,000 + 300 s is not.
+    wait = np.array([600.0, 86_400.0, 1_800.0, 4_000.0])
+    outcome = np.array([ANSWERED, IGNORED, ANSWERED, ANSWERED], dtype=np.int8)
+    social = ContactLog(source, "social", arrived, outcome, wait, handle)
+    got = observed_metrics(social, loaded.program.channels["social"])
+    np.testing.assert_allclose(got["offered"], [3.0, 1.0])
+    np.testing.assert_allclose(got["service_level"], [2 / 3, 0.0])
+    np.testing.assert_allclose(got["abandonment"], [1 / 3, 0.0])
+    np.testing.assert_allclose(got["mean_wait"], [1_200.0, 4_000.0])
+
+
+def test_progress_counts_up_to_the_trials() -> None:
+    loaded = small()
+    reports = synthetic_reports(loaded, 2, seed=4, channels=("phone", "email"))
+    calls: list[tuple[int, int]] = []
+    backtest(loaded, reports, trials=150, seed=1, progress=lambda d, p: calls.append((d, p)))
+    done = [d for d, _ in calls]
+    assert done == sorted(done) and calls[-1] == (150, 150)
+    assert {p for _, p in calls} == {150}

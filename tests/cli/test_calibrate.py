@@ -1,0 +1,243 @@
+"""``simroi calibrate`` end to end: sample data simulated with the real engine → calibrate → the
+fitted inputs against the truth the data was simulated from → the written scenario runs.
+
+``simroi sample-data`` records in ``truth.json`` the one trial's draw of every input it
+simulated. Each fitted input must lie within its own uncertainty of that truth: the 90 %
+interval widened to 99.9 % (× 3.29 / 1.645), since a single seed checks over a dozen inputs at
+once (the 90 % coverage over many seeds is tested beside the fits, in ``tests/data``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from simroi.cli.app import main
+from simroi.randomness import Streams
+from simroi.scenario.load import load_scenario
+from simroi.scenario.quantity import as_distribution
+
+WIDEN = 3.2905 / 1.6449
+FILES = ("intervals.csv", "contacts.csv", "customers.csv")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sample")
+    result = CliRunner().invoke(
+        main, ["sample-data", str(folder), "--days", "28", "--customers", "4000"]
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture(scope="module")
+def calibrated(sample: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path, Path]:
+    folder = tmp_path_factory.mktemp("calibrated")
+    out, plots = folder / "calibrated.toml", folder / "plots"
+    args = ["calibrate", *(str(sample / f) for f in FILES), "--out", str(out), "--json",
+            "--plots", str(plots)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), out, plots
+
+
+def _fitted(report: dict, key: str) -> dict[str, Any]:
+    return next(f for f in report["fitted"] if f["key"] == key)
+
+
+def _near(fit: dict[str, Any], truth: float) -> bool:
+    low, high = fit["interval90"]
+    return abs(fit["value"] - truth) <= (high - low) / 2 * WIDEN
+
+
+def test_each_fitted_input_lies_within_its_uncertainty_of_the_truth(
+    sample: Path, calibrated: tuple[dict, Path, Path]
+) -> None:
+    report, out, _ = calibrated
+    truth = json.loads((sample / "truth.json").read_text(encoding="utf-8"))
+    program = load_scenario(out).program
+    checked = 0
+    for channel, t in truth["channels"].items():
+        spec = program.channels[channel]
+        # Handle time as observed per contact: the scenario's, times the concurrency slowdown.
+        slowdown = spec.concurrency ** (1 - as_distribution(spec.concurrency_speedup_alpha).mean())
+        handle = dict(_fitted(report, f"channels.{channel}.handle_time_minutes"))
+        handle["value"] *= slowdown
+        handle["interval90"] = [x * slowdown for x in handle["interval90"]]
+        expected = {
+            "handle_time_minutes": (handle, t["handle_mean_seconds"] / 60),
+            "handle_time_cv": (_fitted(report, f"channels.{channel}.handle_time_cv"),
+                               t["handle_cv"]),
+            "fcr": (_fitted(report, f"channels.{channel}.fcr"), t["fcr"]),
+            "busyness_cv": (_fitted(report, f"channels.{channel}.busyness_cv"),
+                            t["busyness_cv"]),
+        }  # fmt: skip
+        if t["kind"] == "realtime":
+            patience = _fitted(report, f"channels.{channel}.patience_minutes")
+            expected["patience_minutes"] = (patience, t["patience_mean_seconds"] / 60)
+        if t["public_share"] > 0:
+            public = _fitted(report, f"channels.{channel}.public_share")
+            expected["public_share"] = (public, t["public_share"])
+        # sample-data's arrivals are first contacts only; the fit splits off the repeats the
+        # model adds, so the level observed is the rate over the first-contact share.
+        rate = dict(_fitted(report, f"channels.{channel}.contacts_per_customer_per_year"))
+        per_day = report["customers"] / 365.25 / report["first_contact_share"][channel]
+        rate["value"] *= per_day
+        rate["interval90"] = [x * per_day for x in rate["interval90"]]
+        expected["contacts_per_day"] = (rate, t["contacts_per_day"])
+        for name, (fit, value) in expected.items():
+            assert _near(fit, value), (channel, name, fit["value"], fit["interval90"], value)
+            checked += 1
+    multipliers = truth["customers"]["churn_multipliers"]
+    for fit in report["fitted"]:
+        name = fit["key"].removeprefix("experience.churn_multiplier_")
+        if name != fit["key"]:
+            assert _near(fit, multipliers[name]), (name, fit["value"], fit["interval90"])
+            checked += 1
+    assert checked >= 20
+
+
+def test_the_written_scenario_loads_and_runs(calibrated: tuple[dict, Path, Path]) -> None:
+    _, out, _ = calibrated
+    args = ["run", str(out), "--trials", "4", "--seed", "1",
+            "--set", "scenario.horizon_months=1", "--json"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "roi" in json.loads(result.stdout)
+
+
+def test_json_holds_the_report(calibrated: tuple[dict, Path, Path]) -> None:
+    report, out, plots = calibrated
+    assert report["scenario"]["written"] == str(out)
+    assert [Path(d["file"]).name for d in report["data"]] == list(FILES)
+    assert {"fitted", "not_fitted", "churn", "outliers", "notes", "plots"} <= set(report)
+    for fit in report["fitted"]:
+        assert {"key", "value", "interval90", "method", "n", "source"} <= set(fit)
+        assert fit["source"].startswith(Path(fit["source"].split(",")[0]).name)
+    classes = {c["experience"]: c for c in report["churn"]["classes"]}
+    assert classes["none"]["multiplier"] is None and classes["none"]["customers"] > 0
+    assert "observational" in report["churn"]["note"]
+    assert sorted(Path(p).name for p in report["plots"]) == sorted(p.name for p in plots.iterdir())
+
+
+def test_plots_a_planner_recognises_are_written(calibrated: tuple[dict, Path, Path]) -> None:
+    _, _, plots = calibrated
+    names = {p.name for p in plots.iterdir()}
+    assert {"phone-intraday.png", "phone-daily.png", "phone-patience.png"} <= names
+    assert {"email-intraday.png", "social-daily.png"} <= names
+    for path in plots.iterdir():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_prints_tables_counts_and_notes(sample: Path, tmp_path: Path) -> None:
+    args = ["calibrate", str(sample / "contacts.csv"), str(sample / "customers.csv"),
+            "--out", str(tmp_path / "c.toml"), "--customers", "500000"]  # fmt: skip
+    result = CliRunner().invoke(main, args, terminal_width=160)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    for expected in ("channels.phone", "handle_time_minutes", "90% interval", "method",
+                     "customers: churn by experience class", "observational",
+                     "customers: 500,000 (given)", f"Wrote {tmp_path / 'c.toml'}"):  # fmt: skip
+        assert expected in text, expected
+    assert load_scenario(tmp_path / "c.toml").program.customers.active_customers == 500_000
+
+
+def test_a_channel_the_scenario_lacks_is_refused_and_nothing_is_written(
+    sample: Path, tmp_path: Path
+) -> None:
+    chat = tmp_path / "chat.csv"
+    chat.write_text(
+        (sample / "contacts.csv").read_text(encoding="utf-8").replace(",social,", ",chat,"),
+        encoding="utf-8",
+    )
+    out, plots = tmp_path / "calibrated.toml", tmp_path / "plots"
+    args = ["calibrate", str(chat), "--out", str(out), "--plots", str(plots)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert "channel 'chat'" in line and "phone, email, social" in line and str(chat) in line
+    assert not out.exists()
+    assert list(plots.iterdir()) == []
+
+
+def test_an_invalid_base_scenario_is_refused_before_writing(sample: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("schema_version = 1\n[scenario]\nname = 'x'\n", encoding="utf-8")
+    out = tmp_path / "calibrated.toml"
+    args = ["calibrate", str(sample / "intervals.csv"), "--into", str(bad), "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert all(line.startswith("error: ") for line in result.stderr.splitlines())
+    assert not out.exists()
+
+
+def test_mapped_columns_and_a_named_channel(tmp_path: Path) -> None:
+    report = tmp_path / "queue.csv"
+    rows = ["DateTime;Calls"]
+    for day in range(14):
+        for hour in range(8, 20):
+            rows.append(f"2025-03-{3 + day:02d} {hour:02d}:00;{20 + (day * 7 + hour) % 11}")
+    report.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "calibrated.toml"
+    args = ["calibrate", str(report), "--columns", "interval_start=DateTime,offered=Calls",
+            "--channel", "phone", "--out", str(out), "--json"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    keys = {f["key"] for f in json.loads(result.stdout)["fitted"]}
+    assert "channels.phone.intraday_profile" in keys
+    assert "channels.phone.contacts_per_customer_per_year" in keys
+    assert load_scenario(out).program.channels["phone"].intraday_profile_minutes == 60
+
+
+def test_help_names_the_three_formats() -> None:
+    text = CliRunner().invoke(main, ["calibrate", "--help"]).output
+    for word in ("interval reports", "contact logs", "customer outcomes", "--customers",
+                 "--into", "--plots", "--columns", "censoring"):  # fmt: skip
+        assert word in text, word
+
+
+def test_an_outlier_day_is_listed_in_the_report_and_json(tmp_path: Path) -> None:
+    rng = Streams(3, 0).rng("outlier")
+    report = tmp_path / "phone.csv"
+    rows = ["interval_start,channel,offered"]
+    spike = 9  # 2025-03-12, a Wednesday, four times its usual volume
+    for day in range(56):  # eight of each weekday: four are too few to tell a spike from noise
+        for hour in range(8, 20):
+            count = rng.poisson(40 * (4 if day == spike else 1))
+            rows.append(f"{np.datetime64('2025-03-03') + day} {hour:02d}:00,phone,{count}")
+    report.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["calibrate", str(report), "--out", str(tmp_path / "c.toml")]
+    printed = CliRunner().invoke(main, args, terminal_width=160)
+    assert printed.exit_code == 0, printed.output
+    assert "Outlier days, phone" in printed.stdout and "2025-03-12" in printed.stdout
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert json.loads(result.stdout)["outliers"] == {"phone": ["2025-03-12"]}
+
+
+def test_from_and_to_fit_on_the_days_asked_for(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "first-week.toml"
+    args = ["calibrate", str(sample / "intervals.csv"), "--to", "2025-01-12", "--out", str(out),
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    level = _fitted(report, "channels.phone.contacts_per_customer_per_year")
+    assert level["n"] == 7  # days 2025-01-06 to 2025-01-12
+    assert "2025-01-06 to 2025-01-12" in level["source"]
+    assert "to 2025-01-12" in out.read_text(encoding="utf-8")
+
+
+def test_from_after_to_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    out = tmp_path / "never.toml"
+    args = ["calibrate", str(tmp_path / "missing.csv"), "--from", "2025-02-01", "--to",
+            "2025-01-01", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --from 2025-02-01 is after --to 2025-01-01"
+    assert not out.exists()

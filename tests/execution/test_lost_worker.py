@@ -1,0 +1,181 @@
+"""A lost worker: a process-pool worker killed by the OS stops the run with a one-line error and
+its finished blocks kept for --resume; a Dask worker killed mid-run is replaced and its blocks
+rerun, with the same bits; a Dask cluster left without workers stops the run rather than hang.
+Never a hang, never a silently smaller result."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import simroi.cli.simulate
+import simroi.execution.distributed
+from simroi.cli.app import main
+from simroi.execution.checkpoint import Checkpoint, default_checkpoint_path
+from simroi.execution.result import RunResult
+from simroi.execution.runner import RunOptions, run
+from simroi.execution.workers import WorkerLost
+from simroi.scenario.load import LoadedScenario, load_scenario
+
+FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
+SEED = 8080
+
+
+@pytest.fixture(scope="module")
+def loaded() -> LoadedScenario:
+    return load_scenario(overrides=FAST)
+
+
+def options(**kw: Any) -> RunOptions:
+    return RunOptions(**{"trials": 60, "seed": SEED, "block_size": 10, "workers": 1, **kw})
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(loaded: LoadedScenario) -> RunResult:
+    return run(loaded, options())
+
+
+def assert_identical(a: RunResult, b: RunResult) -> None:
+    assert a.trials == b.trials and a.samples.keys() == b.samples.keys()
+    for key in a.samples:
+        np.testing.assert_array_equal(a.samples[key], b.samples[key], err_msg=key, strict=True)
+
+
+def kill_a_pool_worker() -> int:
+    """SIGKILL one of this process's worker processes, as the out-of-memory killer would."""
+    child = multiprocessing.active_children()[0]
+    assert child.pid is not None
+    os.kill(child.pid, signal.SIGKILL)
+    child.join(timeout=30)
+    return child.pid
+
+
+def test_a_pool_worker_killed_by_the_os_is_a_one_line_error_and_the_run_resumes(
+    loaded: LoadedScenario, uninterrupted: RunResult, tmp_path: Path
+) -> None:
+    kept = tmp_path / "run.checkpoint"
+    killed: list[int] = []
+
+    def progress(done: int, planned: int) -> None:
+        if not killed:
+            killed.append(kill_a_pool_worker())
+
+    with pytest.raises(WorkerLost) as lost:
+        run(loaded, options(workers=2), progress=progress, checkpoint=kept)
+    message = str(lost.value)
+    assert message.startswith("a worker process died") and "\n" not in message
+    assert "lack of memory: lower `workers` or simulation.block_size" in message
+    assert f"are kept in {kept}: rerun with `resume` to finish the run" in message
+    finished = Checkpoint.resume(kept, Checkpoint.read_header(kept)).finished()
+    assert 1 <= len(finished) < 6
+    assert_identical(uninterrupted, run(loaded, options(), checkpoint=kept, resume=True))
+
+
+def test_on_the_command_line_a_killed_worker_exits_2_with_the_resume_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, uninterrupted: RunResult
+) -> None:
+    out = tmp_path / "r.npz"
+    args = ["run", *(w for o in FAST for w in ("--set", o)), "--set", "simulation.block_size=10"]
+    args += ["--trials", "60", "--seed", str(SEED), "--quiet", "--out", str(out)]
+    killed: list[int] = []
+
+    def update(done: int, planned: int) -> None:
+        if not killed:
+            killed.append(kill_a_pool_worker())
+
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            simroi.cli.simulate, "progress_bar", lambda quiet, estimate=None: (None, update)
+        )
+        result = CliRunner().invoke(main, [*args, "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: a worker process died") and "lower --workers" in line
+    assert line.endswith(
+        f"kept in {default_checkpoint_path(out)}: rerun with --resume to finish the run"
+    )
+    assert not out.exists()
+    resumed = CliRunner().invoke(main, [*args, "--workers", "1", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert_identical(uninterrupted, RunResult.load(out))
+
+
+# --- Dask -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cluster() -> Iterator[Any]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=50,
+    ) as local:
+        yield local
+
+
+def test_a_killed_dask_worker_is_replaced_and_the_run_gives_the_same_bits(
+    loaded: LoadedScenario, uninterrupted: RunResult, cluster: Any
+) -> None:
+    from distributed import Client
+
+    killed: list[int] = []
+    with Client(cluster.scheduler_address, set_as_default=False) as watcher:
+
+        def progress(done: int, planned: int) -> None:
+            if not killed:  # after the first block: kill one worker's process outright
+                pids = sorted(watcher.run(os.getpid).values())  # each worker's process id
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+
+        dask = options(executor="dask", scheduler=cluster.scheduler_address)
+        result = run(loaded, dask, progress=progress)
+        alive = list(watcher.run(os.getpid).values())
+    assert killed and killed[0] not in alive  # the worker was lost (and its nanny replaced it)
+    assert_identical(uninterrupted, result)
+
+
+def test_a_dask_cluster_that_loses_every_worker_stops_the_run_and_never_hangs(
+    loaded: LoadedScenario,
+    uninterrupted: RunResult,
+    cluster: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from distributed import Client
+
+    kept = tmp_path / "run.checkpoint"
+    stopped: list[bool] = []
+
+    def progress(done: int, planned: int) -> None:
+        if not stopped:  # after the first block, every worker goes away for good
+            cluster.scale(0)
+            stopped.append(True)
+
+    dask = options(executor="dask", scheduler=cluster.scheduler_address)
+    with pytest.raises(WorkerLost) as lost:
+        run(loaded, dask, progress=progress, checkpoint=kept)
+    message = str(lost.value)
+    assert message.startswith("Dask lost block ") and "\n" not in message
+    assert "every worker holding the scenario it was sent died" in message
+    assert f"kept in {kept}: rerun with `resume`" in message
+    assert_identical(uninterrupted, run(loaded, options(), checkpoint=kept, resume=True))
+
+    # Blocks waiting on a cluster with no worker at all: a one-line error, not a wait forever.
+    monkeypatch.setattr(simroi.execution.distributed, "NO_WORKERS_TIMEOUT_S", 2.0)
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        blocks = simroi.execution.distributed.finished_blocks(
+            client, [(0, 1)], lambda block, trials: client.submit(int, block, pure=False), 1
+        )
+        with pytest.raises(WorkerLost, match="the Dask cluster has had no worker for 2 s"):
+            next(blocks)
