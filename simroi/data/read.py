@@ -24,8 +24,10 @@ spreadsheet numbers them: the header is row 1), up to :data:`~simroi.data.column
   files, is a duplicate.
 
 Daylight saving. Times are naive local time, as contact-centre exports write them. On the
-spring-forward day the skipped hour has no rows: that is a gap of whole intervals and reads as
-closed hours, not an error. On the fall-back day the repeated hour's intervals come twice: they
+spring-forward day the skipped hour has no rows: where contacts came in on both sides of it and
+most days have rows for that hour, that is an error naming the hour (export in UTC or standard
+time, or give the hour's rows); elsewhere a gap of whole intervals reads as closed hours. On the
+fall-back day the repeated hour's intervals come twice: they
 are duplicates, and the message says so; export in UTC or standard time, or sum the repeated hour.
 """
 
@@ -316,11 +318,13 @@ class _Reading:
         assert start is not None and row is not None and file is not None
         order = np.lexsort((row, file, start))
         start, row, file = start[order], row[order], file[order]
-        length = check_intervals(channel, start, row, file, names, minutes, self.problems)
         cols = {k: pieces.take(k) for k in pieces.keys}
         cols = {k: None if v is None else v[order] for k, v in cols.items()}
         offered = cols.pop("offered")
         assert offered is not None
+        length = check_intervals(
+            channel, start, row, file, names, minutes, self.problems, offered=offered
+        )
         return IntervalReport(
             source=self._source("intervals", pieces, start, start.size),
             channel=channel,
