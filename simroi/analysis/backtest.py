@@ -78,6 +78,9 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
 BAND = (0.05, 0.95)
 #: Trials per day when none are asked for: the band's ends to about ±1 percentile point.
 DEFAULT_TRIALS = 500
+#: Most agents on queue an interval report may give for one interval: the engine holds each
+#: agent in every trial, so a typo of a billion agents would ask for hundreds of GiB.
+MAX_OBSERVED_AGENTS = 100_000
 
 Report = IntervalReport | ContactLog
 
@@ -278,6 +281,13 @@ def _rosters(
     seconds = (stamp - stamp.astype("datetime64[D]")).astype(np.int64).astype(float)
     length = report.interval_minutes * 60.0
     agents = np.floor(np.nan_to_num(np.asarray(agents, dtype=float)) + 0.5)
+    if agents.size and agents.max() > MAX_OBSERVED_AGENTS:
+        at = int(np.argmax(agents))
+        raise DataFileError(
+            f"{_names(report.source)}, column agents, interval {str(report.start[at])[:16]}: "
+            f"must be at most {MAX_OBSERVED_AGENTS:,} agents on queue to simulate "
+            f"(got {agents[at]:,.0f})"
+        )
     out = {}
     for i, date in enumerate(dates):
         rows = day == i

@@ -316,7 +316,9 @@ def _fit_hours(
         return Unfitted("hours", "not fitted: no day with contacts", src, channel)
     if daily.staffed is not None:
         staffed_day = daily.staffed.any(axis=1)
-        active = daily.staffed[staffed_day].mean(axis=0) >= OPEN_SHARE
+        active = np.zeros(daily.staffed.shape[1], dtype=bool)  # no day staffed: none active
+        if staffed_day.any():
+            active = daily.staffed[staffed_day].mean(axis=0) >= OPEN_SHARE
     else:
         active = (daily.by_slot[open_day] > 0).mean(axis=0) >= OPEN_SHARE
     if not active.any():

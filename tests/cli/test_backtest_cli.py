@@ -199,3 +199,19 @@ def test_a_stray_far_date_is_refused_in_one_line(phone_csv: str, tmp_path: Path)
         "1970-01-01? Fix it, or keep a range with --from/--to"
     )
     _invoke([*base, "--to", "2003-09-03", "--quiet"])
+
+
+def test_a_billion_agents_on_queue_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by fuzzing: an agents cell of 1736121600 (a date's epoch seconds in the wrong
+    column) made backtest ask numpy for 259 GiB (MemoryError)."""
+    path = tmp_path / "agents.csv"
+    path.write_text(
+        "interval_start,channel,offered,agents\n"
+        "2003-09-01 08:00,phone,12,3\n2003-09-01 09:00,phone,12,1736121600\n",
+        "utf-8",
+    )
+    line = _error(["backtest", "default", str(path), "--interval-minutes", "60", "--seed", "1"])
+    assert line == (
+        "error: agents.csv, column agents, interval 2003-09-01T09:00: must be at most 100,000 "
+        "agents on queue to simulate (got 1,736,121,600)"
+    )

@@ -282,3 +282,21 @@ def test_a_stray_far_date_is_refused_in_one_line_and_a_range_leaves_it_out(
     )
     assert result.exit_code == 0, result.output
     assert out.exists()
+
+
+def test_an_agents_column_of_zeros_leaves_the_hours_unfitted_without_a_warning(
+    sample: Path, tmp_path: Path
+) -> None:
+    """Found by fuzzing: with no interval staffed, fitting the hours took the mean of an empty
+    slice, and numpy printed a RuntimeWarning (the suite turns warnings into errors)."""
+    lines = (sample / "intervals.csv").read_text(encoding="utf-8").splitlines()
+    at = lines[0].split(",").index("agents")
+    rows = [line.split(",") for line in lines[1:]]
+    for row in rows:
+        row[at] = "0"
+    report = tmp_path / "intervals.csv"
+    report.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n", "utf-8")
+    out = tmp_path / "out.toml"
+    result = CliRunner().invoke(main, ["calibrate", str(report), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "hours" not in {f["key"] for f in json.loads(result.stdout)["fitted"]}
