@@ -141,7 +141,7 @@ def main_(argv: list[str] | None = None) -> int:
                     line = f"case {case} ({name}, seed {args.seed}): {command}: {found.detail}"
                     bad.append(line)
                     print(line, flush=True)
-            if (case + 1) % 100 == 0:  # a running count, so a stopped run still tells
+            if (case + 1) % 100 == 0 and case + 1 < args.cases:  # a stopped run still tells
                 print(
                     _summary(case + 1, args.seed, time.perf_counter() - started, counts), flush=True
                 )
