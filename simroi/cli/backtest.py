@@ -149,7 +149,14 @@ def backtest(
     A well calibrated model puts the observed value inside the simulated 90% band (P5–P95)
     on about 90% of days. The table lists the days outside it (--all-days: every day), then
     the coverage per metric and channel. A tie between an observed count and simulated ones
-    counts for the share of its probability inside the band.
+    counts for the share of its probability inside the band; a day on which every trial
+    gives the observed value (email never abandoned) tells nothing and is left out of the
+    coverage ("n/a (every trial equal)").
+
+    A day the data covers only in part (an export that starts or ends mid-day: the stretch
+    before its first row and after its last usually carries more than 10% of the day's
+    contacts, by the data's own days of that weekday) is left out and listed with the reason
+    ("skipped" in --json).
 
     \b
     Example (calibrate on the sample data, then check it day by day; for a fair test,
@@ -254,6 +261,8 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
             markup=False,
             soft_wrap=True,
         )
+        for day in (d for d in result.skipped if d.channel == channel):
+            console.print(f"left out {day.date}: {day.reason}", markup=False, soft_wrap=True)
         if not listed:
             console.print("every day inside the band", markup=False)
             continue
@@ -288,7 +297,11 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
         row = [METRIC_LABELS[m][0].removesuffix(" (s)")]
         for name in [*result.channels, None]:
             share, n = result.coverage(m, name)
-            row.append(f"{pct(share)} of {n}" if n else "—")
+            equal = int(result.every_trial_equal(m, name).sum())
+            if n:
+                row.append(f"{pct(share)} of {n}" + (f" (+{equal} n/a)" if equal else ""))
+            else:
+                row.append("n/a (every trial equal)" if equal else "—")
             if name is None and n:
                 counts.append(n)
         coverage.add_row(*row)
@@ -301,6 +314,19 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
             "independent)"
         )
     console.print(note + ".", markup=False, soft_wrap=True)
+    if any(result.every_trial_equal(m).any() for m in METRICS):
+        console.print(
+            "n/a: every simulated trial gives the observed value (e.g. no email abandoned), so "
+            "the day cannot tell a good model from a bad one and is left out of the coverage.",
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.skipped:
+        console.print(
+            f"{len(result.skipped)} day(s) left out: the data covers them only in part.",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _shown(metric: str, scale: float) -> tuple[Callable[[float], str], str]:
