@@ -36,18 +36,23 @@ def test_days_simulated_from_the_scenario_itself_are_covered_about_90_percent() 
     binomial spread of the (day, channel) pairs, and the band's own error — each end of a band
     estimated from ``trials`` simulated days is off by about sqrt(p(1 − p) / trials) in
     probability (the same trials make every day's band, so this part does not average out).
+
+    Each day is exchangeable with the simulated ones by construction, so this checks the
+    band and its coverage arithmetic, not a calibration: ``test_backtest_recipe.py`` backtests
+    what ``calibrate`` fitted to one world's earlier weeks.
     """
     loaded = small()
     days, trials = 98, 200
     reports = synthetic_reports(loaded, days, seed=99, channels=("phone", "email"))
     result = backtest(loaded, reports, trials=trials, seed=5)
     pairs = 2 * days
-    se = math.sqrt(0.9 * 0.1 / pairs + 2 * 0.05 * 0.95 / trials)
-    tolerance = 3.5 * se
     for metric in METRICS:
         coverage, observed = result.coverage(metric)
-        assert observed == pairs
-        assert abs(coverage - 0.9) < tolerance, (metric, coverage, tolerance)
+        # Days where every trial is equal (email: never abandoned, always in time) do not count.
+        assert observed == pairs - result.every_trial_equal(metric).sum()
+        assert observed >= days
+        se = math.sqrt(0.9 * 0.1 / observed + 2 * 0.05 * 0.95 / trials)
+        assert abs(coverage - 0.9) < 3.5 * se, (metric, coverage, 3.5 * se)
 
 
 def test_days_from_a_busier_or_leaner_centre_are_not_covered() -> None:

@@ -25,8 +25,6 @@ from simroi.scenario.load import load_scenario
 SEEDS = (1, 2, 3, 4)
 DAYS = 42  # calibrate on weeks 1-5, backtest week 6
 TRIALS = 200
-#: Any fixed count: the fitted rate is per customer, so the volume simulated is the data's.
-CUSTOMERS = 533_333
 
 
 def _one_world(seed: int, folder: Path) -> dict[str, np.ndarray]:
@@ -43,10 +41,9 @@ def _one_world(seed: int, folder: Path) -> dict[str, np.ndarray]:
     data = read_data(paths)
     first = FIRST_DAY.astype("datetime64[D]").astype(dt.date)
     held_out = first + dt.timedelta(days=DAYS - 7)
+    # Without --customers: the rate is per the scenario's customer count, held fixed.
     fitted = calibrate(
-        data.between(None, held_out - dt.timedelta(days=1)),
-        folder / "calibrated.toml",
-        customers=CUSTOMERS,
+        data.between(None, held_out - dt.timedelta(days=1)), folder / "calibrated.toml"
     )
     result = backtest(fitted.written.loaded, data, trials=TRIALS, seed=seed, start=held_out)
     assert result.skipped == ()
