@@ -311,7 +311,8 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
         low, high = calibrated_range(max(counts))
         note += (
             f" ({pct(low)}–{pct(high)} of {max(counts)} days, 95% of the time, were the days "
-            "independent)"
+            "independent; they are not quite: the days of one centre share the error of its "
+            "fitted inputs, so a week or two of one centre can stray further from 90%)"
         )
     console.print(note + ".", markup=False, soft_wrap=True)
     if any(result.every_trial_equal(m).any() for m in METRICS):
