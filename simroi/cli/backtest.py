@@ -151,7 +151,7 @@ def backtest(
     the coverage per metric and channel. A tie between an observed count and simulated ones
     counts for the share of its probability inside the band; a day on which every trial
     gives the observed value (email never abandoned) tells nothing and is left out of the
-    coverage ("n/a (every trial equal)").
+    coverage ("n/a": every trial equal).
 
     A day the data covers only in part (an export that starts or ends mid-day: the stretch
     before its first row and after its last usually carries more than 10% of the day's
@@ -301,7 +301,7 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
             if n:
                 row.append(f"{pct(share)} of {n}" + (f" (+{equal} n/a)" if equal else ""))
             else:
-                row.append("n/a (every trial equal)" if equal else "—")
+                row.append("n/a" if equal else "—")
             if name is None and n:
                 counts.append(n)
         coverage.add_row(*row)
@@ -317,8 +317,9 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
     console.print(note + ".", markup=False, soft_wrap=True)
     if any(result.every_trial_equal(m).any() for m in METRICS):
         console.print(
-            "n/a: every simulated trial gives the observed value (e.g. no email abandoned), so "
-            "the day cannot tell a good model from a bad one and is left out of the coverage.",
+            "n/a (every trial equal): every simulated trial gives the observed value (e.g. no "
+            "email abandoned), so the day cannot tell a good model from a bad one and is left "
+            "out of the coverage.",
             markup=False,
             soft_wrap=True,
         )
