@@ -13,17 +13,15 @@ from rich.table import Table
 from rich.text import Text
 
 from simroi.cli.options import (
-    Reading,
     deliver,
     json_option,
     progress_bar,
     quiet_option,
-    reader_options,
     replay_command,
     seed_option,
     simulate,
 )
-from simroi.errors import OptionError
+from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 
 if TYPE_CHECKING:
     from simroi.analysis.backtest import BacktestResult
@@ -33,28 +31,10 @@ if TYPE_CHECKING:
 DEFAULT_TRIALS = 500
 
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
 @click.command(name="backtest")
 @click.argument("scenario")
 @click.argument("data", nargs=-1, required=True, metavar="DATA...")
-@click.option(
-    "--from",
-    "start",
-    type=_DATE,
-    default=None,
-    metavar="DATE",
-    help="First day to check, YYYY-MM-DD (default: the data's first).",
-)
-@click.option(
-    "--to",
-    "end",
-    type=_DATE,
-    default=None,
-    metavar="DATE",
-    help="Last day to check, YYYY-MM-DD, included (default: the data's last).",
-)
+@date_range_options("to check")
 @click.option(
     "--trials",
     type=click.IntRange(min=20),
@@ -150,10 +130,7 @@ def backtest(
     from simroi.exports.backtest import prepare_plots, write_backtest_plots
     from simroi.scenario.load import load_scenario
 
-    first = start.date() if start is not None else None
-    last = end.date() if end is not None else None
-    if first is not None and last is not None and first > last:
-        raise OptionError(f"--from {first} is after --to {last}")
+    first, last = date_range(start, end)
     loaded = load_scenario(scenario, overrides=overrides)
     if plots is not None:
         prepare_plots(plots)  # before simulating: an unwritable folder fails now

@@ -10,6 +10,7 @@ the same content as JSON. ``--plots DIR`` writes the figures of
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from simroi.cli.options import Reading, check_writable, console_for, reader_options, seed_option
+from simroi.cli.options import check_writable, console_for, seed_option
+from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 from simroi.formatting import interval_text, pct, significant
 
 if TYPE_CHECKING:
@@ -227,6 +229,7 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     "the daily totals against the fitted range, and patience survival.",
 )
 @seed_option("Seed of the bootstrap intervals (default 0: the same report every time).")
+@date_range_options("to fit on")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def calibrate_command(
@@ -238,6 +241,8 @@ def calibrate_command(
     reader: Reading,
     plots: str | None,
     seed: int | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
     as_json: bool,
 ) -> None:
     """Fit a scenario to your own data files and write it as a new scenario.
@@ -270,6 +275,7 @@ def calibrate_command(
     from simroi.exports.calibration_plots import write_calibration_plots
 
     console = console_for(ctx)
+    first, last = date_range(start, end)
     # Refuse an unwritable --out or --plots before reading anything: nothing is written then.
     check_writable(out)
     if plots is not None:
@@ -278,7 +284,7 @@ def calibrate_command(
         except OSError as exc:
             raise OutputError(f"{plots}: cannot make the folder: {exc.strerror or exc}") from None
         check_writable(str(Path(plots) / "calibration.png"))
-    dataset = reader.read(data)
+    dataset = reader.read(data).between(first, last)
     result = calibrate(dataset, out, into=into, customers=customers, seed=seed or 0)
     written = write_calibration_plots(result, Path(plots)) if plots is not None else []
     if as_json:

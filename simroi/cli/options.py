@@ -19,7 +19,6 @@ from rich.console import Console
 from rich.text import Text
 
 if TYPE_CHECKING:  # the command line starts without importing numpy
-    from simroi.data.frames import DataSet
     from simroi.execution.result import ResultSet, RunResult
 
 
@@ -46,7 +45,7 @@ FLAGS = {
     "target": "--target-sl",  # study_queue's StaffingTarget
     "service_level": "--target-sl",  # its service level
     "max_abandonment": "--max-abandonment",
-    # simroi calibrate, backtest and sample-data: the reader options (:func:`reader_options`)
+    # simroi calibrate, backtest and sample-data (the reader options: simroi.cli.reading)
     "columns": "--columns",
     "channel": "--channel",
     "delimiter": "--delimiter",
@@ -353,100 +352,6 @@ def stop_interrupted(ctx: click.Context, message: str, resume_with: str | None) 
     else:
         err.print(f"resume with: {resume_with}", markup=False, soft_wrap=True)
     ctx.exit(130)
-
-
-@dataclass(frozen=True)
-class Reading:
-    """How the data files are read: the reader options as parsed from the command line."""
-
-    columns: tuple[str, ...]
-    channel: str | None
-    delimiter: str | None
-    interval_minutes: int | None
-    date_format: str | None
-
-    def read(self, paths: Sequence[str]) -> DataSet:
-        """The files at ``paths``, read (:func:`simroi.data.read.read_data`)."""
-        from simroi.data.columns import parse_column_map
-        from simroi.data.read import read_data
-
-        return read_data(
-            [Path(p) for p in paths],
-            columns=parse_column_map(self.columns) or None,
-            channel=self.channel,
-            delimiter=self.delimiter,
-            interval_minutes=self.interval_minutes,
-            date_format=self.date_format,
-        )
-
-    def words(self) -> list[str]:
-        """The options as given, as command-line words (for a replay command)."""
-        given: list[tuple[str, str | int | None]] = [
-            *(("--columns", c) for c in self.columns),
-            ("--channel", self.channel),
-            ("--delimiter", self.delimiter),
-            ("--interval-minutes", self.interval_minutes),
-            ("--date-format", self.date_format),
-        ]
-        return [w for flag, value in given if value is not None for w in (flag, str(value))]
-
-
-def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--columns``, ``--channel``, ``--delimiter``, ``--interval-minutes`` and
-    ``--date-format``, the same on every command that reads data files (calibrate, backtest);
-    the command gets them as one :class:`Reading`, ``reader``."""
-    options = [
-        click.option(
-            "--columns",
-            multiple=True,
-            metavar="OURS=THEIRS,...",
-            help="Map the files' column names to simroi's, e.g. "
-            "interval_start=DateTime,offered=Calls (date+period joins two columns).",
-        ),
-        click.option(
-            "--channel",
-            default=None,
-            metavar="NAME",
-            help="The channel of files without a channel column.",
-        ),
-        click.option(
-            "--delimiter",
-            default=None,
-            metavar="CHAR",
-            help="Field delimiter (default: detected: comma, semicolon, tab or pipe).",
-        ),
-        click.option(
-            "--interval-minutes",
-            type=int,
-            default=None,
-            metavar="N",
-            help="Interval length of interval reports (default: detected).",
-        ),
-        click.option(
-            "--date-format",
-            default=None,
-            metavar="FMT",
-            help="Date-time format, strftime-like (default: detected), e.g. '%d/%m/%Y %H:%M'.",
-        ),
-    ]
-
-    @functools.wraps(func)
-    def packed(
-        *args: Any,
-        columns: tuple[str, ...],
-        channel: str | None,
-        delimiter: str | None,
-        interval_minutes: int | None,
-        date_format: str | None,
-        **kwargs: Any,
-    ) -> Any:
-        reader = Reading(columns, channel, delimiter, interval_minutes, date_format)
-        return func(*args, reader=reader, **kwargs)
-
-    command: Callable[..., Any] = packed
-    for option in reversed(options):
-        command = option(command)
-    return command
 
 
 #: ``--json`` and ``--quiet``, the same on every simulating command.

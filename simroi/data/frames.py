@@ -23,11 +23,15 @@ the rows and the dates behind it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
+
+from simroi.errors import DataFileError
 
 __all__ = [
     "ABANDONED",
@@ -171,3 +175,65 @@ class DataSet:
     def channels(self) -> tuple[str, ...]:
         """Every channel with interval rows or contacts, sorted."""
         return tuple(sorted({*self.intervals, *self.contacts}))
+
+    def between(self, start: dt.date | None = None, end: dt.date | None = None) -> DataSet:
+        """The interval rows and contacts of the days from ``start`` to ``end`` (both included;
+        ``None``: open-ended), each value's ``source`` counting only the rows kept.
+
+        A channel without a row in the range is left out. Customer outcomes have no dates and
+        are kept whole. Raises :class:`~simroi.errors.DataFileError` when no interval row or
+        contact is left (and some were read).
+        """
+        if start is None and end is None:
+            return self
+        intervals = {c: _kept(r, r.start, start, end) for c, r in self.intervals.items()}
+        contacts = {c: _kept(g, g.arrived_at, start, end) for c, g in self.contacts.items()}
+        out = DataSet(
+            {c: r for c, r in intervals.items() if r.rows},
+            {c: g for c, g in contacts.items() if g.rows},
+            self.customers,
+            self.sources,
+        )
+        if self.channels and not out.channels:
+            names = ", ".join(s.path.name for s in self.sources if s.kind != "customers")
+            raise DataFileError(
+                f"{names}: no interval row or contact from {start or 'the start'} to "
+                f"{end or 'the end'} (the data runs {self._span()})"
+            )
+        return out
+
+    def _span(self) -> str:
+        times = [s for s in self.sources if s.first is not None and s.last is not None]
+        if not times:
+            return "without dates"
+        first = min(s.first for s in times if s.first is not None)
+        last = max(s.last for s in times if s.last is not None)
+        return f"{str(first)[:10]} to {str(last)[:10]}"
+
+
+_Frame = TypeVar("_Frame", IntervalReport, ContactLog)
+
+
+def _kept(frame: _Frame, times: np.ndarray, start: dt.date | None, end: dt.date | None) -> _Frame:
+    """``frame`` with the rows whose ``times`` fall on the days from ``start`` to ``end``."""
+    days = times.astype("datetime64[D]")
+    keep = np.ones(days.shape, dtype=bool)
+    if start is not None:
+        keep &= days >= np.datetime64(start, "D")
+    if end is not None:
+        keep &= days <= np.datetime64(end, "D")
+    if keep.all():
+        return frame
+    changes: dict[str, Any] = {
+        f.name: getattr(frame, f.name)[keep]
+        for f in fields(frame)
+        if isinstance(getattr(frame, f.name), np.ndarray)
+    }
+    kept = times[keep]
+    changes["source"] = replace(
+        frame.source,
+        rows=int(keep.sum()),
+        first=kept.min() if kept.size else None,
+        last=kept.max() if kept.size else None,
+    )
+    return replace(frame, **changes)

@@ -218,3 +218,26 @@ def test_an_outlier_day_is_listed_in_the_report_and_json(tmp_path: Path) -> None
     assert "Outlier days, phone" in printed.stdout and "2025-03-12" in printed.stdout
     result = CliRunner().invoke(main, [*args, "--json"])
     assert json.loads(result.stdout)["outliers"] == {"phone": ["2025-03-12"]}
+
+
+def test_from_and_to_fit_on_the_days_asked_for(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "first-week.toml"
+    args = ["calibrate", str(sample / "intervals.csv"), "--to", "2025-01-12", "--out", str(out),
+            "--json"]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    level = _fitted(report, "channels.phone.contacts_per_customer_per_year")
+    assert level["n"] == 7  # days 2025-01-06 to 2025-01-12
+    assert "2025-01-06 to 2025-01-12" in level["source"]
+    assert "to 2025-01-12" in out.read_text(encoding="utf-8")
+
+
+def test_from_after_to_is_refused_before_anything_is_read(tmp_path: Path) -> None:
+    out = tmp_path / "never.toml"
+    args = ["calibrate", str(tmp_path / "missing.csv"), "--from", "2025-02-01", "--to",
+            "2025-01-01", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --from 2025-02-01 is after --to 2025-01-01"
+    assert not out.exists()
