@@ -94,6 +94,22 @@ def test_calibrate_writes_the_scenario_simroi_calibrate_writes(
     assert isinstance(fit, simroi.CalibrationResult)
 
 
+def test_calibrate_on_a_date_range_writes_what_calibrate_from_to_writes(
+    files: simroi.SampleFiles, tmp_path: Path
+) -> None:
+    paths = [str(p) for p in files.paths[:2]]
+    _cli("calibrate", *paths, "--from", "2025-01-07", "--to", "2025-01-11",
+         "--out", str(tmp_path / "cli.toml"))  # fmt: skip
+    simroi.calibrate(paths, out=tmp_path / "api.toml", start="2025-01-07",
+                     end=dt.date(2025, 1, 11))  # fmt: skip
+    assert (tmp_path / "api.toml").read_bytes() == (tmp_path / "cli.toml").read_bytes()
+    simroi.calibrate(paths, out=tmp_path / "all.toml")
+    assert (tmp_path / "all.toml").read_bytes() != (tmp_path / "api.toml").read_bytes()
+    with pytest.raises(OptionError, match=r"^`start` 2025-01-09 is after `end` 2025-01-08$"):
+        simroi.calibrate(paths, out=tmp_path / "x.toml", start="2025-01-09", end="2025-01-08")
+    assert not (tmp_path / "x.toml").exists()
+
+
 def test_calibrate_reads_with_the_reader_options_as_the_command_does(
     files: simroi.SampleFiles, tmp_path: Path
 ) -> None:

@@ -95,6 +95,16 @@ def _day(name: str, value: dt.date | str | None) -> dt.date | None:
         raise OptionError(f"`{name}` must be a date, YYYY-MM-DD (got {value!r})") from None
 
 
+def _days(
+    start: dt.date | str | None, end: dt.date | str | None
+) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day asked for; ``start`` after ``end`` is refused."""
+    first, last = _day("start", start), _day("end", end)
+    if first is not None and last is not None and first > last:
+        raise OptionError(f"`start` {first} is after `end` {last}")
+    return first, last
+
+
 def sample_data(
     directory: str | PathLike[str],
     *,
@@ -162,6 +172,8 @@ def calibrate(
     delimiter: str | None = None,
     interval_minutes: int | None = None,
     date_format: str | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
     seed: int = 0,
 ) -> CalibrationResult:
     """Fit a scenario to your own data and write it as a new scenario (``simroi calibrate``).
@@ -189,6 +201,9 @@ def calibrate(
     interval_minutes : the interval length of interval reports (default: detected)
     date_format : the date-time format, strftime-like, e.g. ``"%d/%m/%Y %H:%M"`` (default:
         detected)
+    start, end : fit on the days from ``start`` to ``end`` only, as dates or
+        ``"YYYY-MM-DD"``, both included (default: every day of the data); customer outcomes,
+        which have no dates, are kept whole
     seed : the root seed of the bootstrap intervals, a whole number ≥ 0 (default 0: the same
         scenario every time)
 
@@ -205,7 +220,7 @@ def calibrate(
         A problem in the files (one line each, naming file, row and column), or a channel the
         scenario lacks.
     OptionError
-        A reader option or ``customers`` or ``seed`` out of range.
+        A reader option or ``customers`` or ``seed`` out of range, ``start`` after ``end``.
     ScenarioError, OutputError
         An invalid ``into`` scenario, or an ``out`` that cannot be written; nothing written.
 
@@ -220,9 +235,10 @@ def calibrate(
     """
     if not (is_whole(seed) and seed >= 0):
         raise OptionError(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
+    first, last = _days(start, end)
     dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format)
     return fit_scenario(
-        dataset,
+        dataset.between(first, last),
         Path(out),
         into=None if into is None else str(into),
         customers=customers,
@@ -294,7 +310,7 @@ def backtest(
     >>> bt.channels, [str(d) for d in sorted(set(bt.date))]
     (['phone', 'email', 'social'], ['2025-01-06'])
     """
-    first, last = _day("start", start), _day("end", end)
+    first, last = _days(start, end)
     overrides = _overrides(overrides)
     if isinstance(scenario, LoadedScenario):
         if overrides:
