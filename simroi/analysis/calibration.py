@@ -512,11 +512,24 @@ def calibrate(
                 f"customer stay, so the volume follows the {customers:,} customers",
             )
     elif arrivals:
+        # The data fixes the volume, customers × rate. Were the count left uncertain, each
+        # trial's volume would move with an input the data never saw; so it is held at the
+        # count the rates were fitted against.
+        held = round(count)
+        edits.append(
+            ScenarioEdit(
+                "customers.active_customers",
+                held,
+                "held at the base scenario's mean, the count the fitted contact rates are per; "
+                "give --customers N to state the real count",
+            )
+        )
         notes.insert(
             0,
-            f"customers: contact rates are against the scenario's {count:,.0f} customers (the "
-            "mean of customers.active_customers), so it simulates the observed volume; give "
-            "--customers N to state the real count",
+            f"customers: held at {held:,} (the mean of the base scenario's "
+            "customers.active_customers), the count the contact rates are fitted against, so "
+            "the scenario simulates the observed volume; give --customers N to state the real "
+            "count",
         )
     header = [
         f"Calibrated by simroi calibrate from {', '.join(s.path.name for s in data.sources)},",

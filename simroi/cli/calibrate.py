@@ -96,35 +96,60 @@ def _interval(fit: FittedInput) -> str:
     return interval_text(_number(fit.key, low), _number(fit.key, high))
 
 
-def _channel_table(channel: str, fits: Sequence[FittedInput]) -> Table:
+#: Narrower than this, the method of each fitted number goes under its table, one line each.
+METHOD_COLUMN_WIDTH = 110
+
+
+def _channel_table(channel: str, fits: Sequence[FittedInput], width: int) -> Table:
     minutes = next((int(f.value) for f in fits if f.key == "intraday_profile_minutes"), 60)
-    table = Table(title=f"channels.{channel}", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(
+        title=f"channels.{channel}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
+    )
     table.add_column("key", no_wrap=True)
-    table.add_column("fitted", justify="right", overflow="fold", max_width=18)
+    # Words wrap (a profile's or the hours' description); numbers never break.
+    table.add_column("fitted", justify="right", min_width=11)
     table.add_column("90% interval", justify="right", no_wrap=True)
     table.add_column("n", justify="right", no_wrap=True)
-    table.add_column("method", overflow="fold", min_width=12, ratio=1)
-    for fit in fits:
-        if fit.key == "intraday_profile_minutes":
-            continue
-        # The estimator; the whole method line is in --json and in the scenario's source.
-        method = fit.method.split(";")[0]
-        table.add_row(fit.key, _value_text(fit, minutes), _interval(fit), f"{fit.n:,}", method)
+    wide = width >= METHOD_COLUMN_WIDTH
+    if wide:
+        table.add_column("method", overflow="fold", min_width=12, ratio=1)
+    for fit in _shown(fits):
+        row = [fit.key, _value_text(fit, minutes), _interval(fit), f"{fit.n:,}"]
+        table.add_row(*row, *([_method(fit)] if wide else []))
     return table
 
 
-def _fit_notes(fits: Sequence[FittedInput]) -> list[str]:
-    """The notes of a channel's fitted inputs (assumptions kept, truncations, repeats)."""
-    return [f"  {f.key}: {f.note}" for f in fits if f.note and not f.key.startswith("intraday")]
+def _shown(fits: Sequence[FittedInput]) -> list[FittedInput]:
+    return [f for f in fits if f.key != "intraday_profile_minutes"]
+
+
+def _method(fit: FittedInput) -> str:
+    """The estimator; the whole method line is in --json and in the scenario's source."""
+    return fit.method.split(";")[0]
+
+
+def _fit_notes(fits: Sequence[FittedInput], width: int) -> list[str]:
+    """The notes of a channel's fitted inputs (assumptions kept, truncations, repeats), after
+    their methods where the table had no room for them."""
+    methods = (
+        [] if width >= METHOD_COLUMN_WIDTH else [f"  {f.key}: {_method(f)}" for f in _shown(fits)]
+    )
+    notes = [f"  {f.key}: {f.note}" for f in fits if f.note and not f.key.startswith("intraday")]
+    return methods + notes
 
 
 def _churn_table(churn: ChurnFit) -> Table:
     table = Table(
-        title="customers: churn by experience class", title_justify="left", box=box.SIMPLE_HEAD
+        title="customers: churn by experience class",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+        show_edge=False,
     )
-    for name in ("class", "customers", "churned", "months", "monthly churn", "multiplier",
+    for name in ("class", "customers", "churned", "months", "churn/mo", "multiplier",
                  "90% interval"):  # fmt: skip
-        table.add_column(name, justify="left" if name == "class" else "right", overflow="fold")
+        table.add_column(name, justify="left" if name == "class" else "right", no_wrap=True)
     from simroi.data.fit import Unfitted  # the command line starts without numpy and scipy
 
     for c in churn.classes:
@@ -155,8 +180,8 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     for channel in result.written.loaded.program.channels:
         fits = [f for f in result.fitted if f.channel == channel]
         if fits:
-            console.print(_channel_table(channel, fits))
-            for line in _fit_notes(fits):
+            console.print(_channel_table(channel, fits, console.width))
+            for line in _fit_notes(fits, console.width):
                 console.print(line, markup=False, highlight=False, style="dim")
     if result.churn is not None:
         console.print(_churn_table(result.churn))

@@ -24,7 +24,7 @@ the rows and the dates behind it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,11 +188,12 @@ class DataSet:
             return self
         intervals = {c: _kept(r, r.start, start, end) for c, r in self.intervals.items()}
         contacts = {c: _kept(g, g.arrived_at, start, end) for c, g in self.contacts.items()}
+        kept_frames: list[IntervalReport | ContactLog] = [*intervals.values(), *contacts.values()]
         out = DataSet(
             {c: r for c, r in intervals.items() if r.rows},
             {c: g for c, g in contacts.items() if g.rows},
             self.customers,
-            self.sources,
+            tuple(_kept_source(s, kept_frames) for s in self.sources),
         )
         if self.channels and not out.channels:
             names = ", ".join(s.path.name for s in self.sources if s.kind != "customers")
@@ -212,6 +213,24 @@ class DataSet:
 
 
 _Frame = TypeVar("_Frame", IntervalReport, ContactLog)
+
+
+def _kept_source(source: DataSource, frames: Sequence[IntervalReport | ContactLog]) -> DataSource:
+    """A file's ``source`` counting only the rows kept, from the frames read from it alone (a
+    channel joined from several files cannot be split by file: such a file keeps its count)."""
+    if source.kind == "customers":
+        return source
+    mine = [f.source for f in frames if f.source.path == source.path]
+    if any(s.also for s in mine) or any(source.path in f.source.also for f in frames):
+        return source
+    firsts = [s.first for s in mine if s.rows and s.first is not None]
+    lasts = [s.last for s in mine if s.rows and s.last is not None]
+    return replace(
+        source,
+        rows=sum(s.rows for s in mine),
+        first=min(firsts) if firsts else None,
+        last=max(lasts) if lasts else None,
+    )
 
 
 def _kept(frame: _Frame, times: np.ndarray, start: dt.date | None, end: dt.date | None) -> _Frame:

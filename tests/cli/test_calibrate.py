@@ -138,7 +138,7 @@ def test_plots_a_planner_recognises_are_written(calibrated: tuple[dict, Path, Pa
 def test_the_report_prints_tables_counts_and_notes(sample: Path, tmp_path: Path) -> None:
     args = ["calibrate", str(sample / "contacts.csv"), str(sample / "customers.csv"),
             "--out", str(tmp_path / "c.toml"), "--customers", "500000"]  # fmt: skip
-    result = CliRunner().invoke(main, args, terminal_width=160)
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     text = result.stdout
     for expected in ("channels.phone", "handle_time_minutes", "90% interval", "method",
@@ -241,3 +241,19 @@ def test_from_after_to_is_refused_before_anything_is_read(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --from 2025-02-01 is after --to 2025-01-01"
     assert not out.exists()
+
+
+def test_at_80_columns_the_methods_go_under_the_table_and_values_stay_whole(
+    sample: Path, tmp_path: Path
+) -> None:
+    args = ["calibrate", str(sample / "contacts.csv"), str(sample / "customers.csv"),
+            "--out", str(tmp_path / "c.toml")]  # fmt: skip
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout  # nothing cut short
+    assert not any(line.split()[-1:] == ["method"] for line in lines)  # no method column
+    assert "  handle_time_minutes: maximum likelihood, lognormal" in result.stdout
+    churn_rows = [line for line in lines if line.startswith(("abandoned ", "unresolved "))]
+    assert churn_rows and all("[" in line and "]" in line for line in churn_rows)

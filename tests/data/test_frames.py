@@ -73,3 +73,12 @@ def test_a_range_without_any_row_is_one_line_naming_the_files_and_their_dates() 
         "intervals.csv, contacts.csv: no interval row or contact from 2026-01-01 to the end "
         "(the data runs 2025-01-06 to 2025-01-08)"
     )
+
+
+def test_the_files_sources_count_only_the_rows_kept() -> None:
+    cut = _data().between(dt.date(2025, 1, 7), dt.date(2025, 1, 8))
+    described = [s.describe() for s in cut.sources]
+    assert described == [
+        "intervals.csv, 192 rows, 2025-01-07 to 2025-01-08",
+        "contacts.csv, 2 rows, 2025-01-07 to 2025-01-08",
+    ]
