@@ -31,6 +31,7 @@ __all__ = [
     "Kind",
     "Problems",
     "detect_kind",
+    "lowered",
     "normalize_name",
     "parse_bools",
     "parse_column_map",
@@ -207,6 +208,18 @@ def detect_kind(file: str, names: Sequence[str]) -> Kind:
     )
 
 
+def lowered(text: np.ndarray) -> np.ndarray:
+    """``text`` in lower case; values are often lower case already, so look first (one pass
+    over the code points) and convert only if some value has an upper-case or non-ASCII
+    letter."""
+    if text.size == 0 or text.dtype.itemsize == 0:
+        return text
+    codes = text.view(np.uint32)
+    if (((codes >= 65) & (codes <= 90)) | (codes > 127)).any():
+        return np.char.lower(text)
+    return text
+
+
 def parse_numbers(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
     """Numbers from text, shape (n,): (float64 values, NaN where empty; bad mask).
 
@@ -232,7 +245,7 @@ def parse_numbers(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarra
 
 def parse_bools(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Booleans from text, shape (n,): (values, empty mask, bad mask)."""
-    low = np.char.lower(values)
+    low = lowered(values)
     true = np.isin(low, _TRUE)
     false = np.isin(low, _FALSE)
     empty = values == ""
@@ -241,7 +254,7 @@ def parse_bools(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def parse_outcomes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Outcome codes (int8, :data:`~simroi.data.frames.OUTCOMES` order) and a bad mask."""
-    low = np.char.lower(values)
+    low = lowered(values)
     codes = np.full(values.shape[0], -1, dtype=np.int8)
     for code, word in enumerate(OUTCOMES):
         codes[low == word] = code

@@ -8,7 +8,7 @@ from operator import itemgetter
 
 import numpy as np
 
-__all__ = ["DELIMITERS", "columns_of", "detect_delimiter"]
+__all__ = ["DELIMITERS", "columns_of", "detect_delimiter", "stripped"]
 
 #: Delimiters told apart by detection.
 DELIMITERS = (",", ";", "\t", "|")
@@ -21,7 +21,7 @@ def columns_of(
     by a space (a date and a time)."""
     indices = sorted({i for idx in fields.values() for i in idx})
     raw = {i: list(map(itemgetter(i), batch)) for i in indices}
-    text = {i: np.char.strip(np.asarray(v, dtype=str)) for i, v in raw.items()}
+    text = {i: stripped(np.asarray(v, dtype=str)) for i, v in raw.items()}
     out = {}
     for name, idx in fields.items():
         out[name] = (
@@ -45,3 +45,19 @@ def detect_delimiter(lines: list[str]) -> str:
         if n > fields and 2 * counts.count(n) > len(counts):
             best, fields = candidate, n
     return best
+
+
+_SPACES = np.array([ord(c) for c in " \t\r\n\v\f"], dtype=np.uint32)
+
+
+def stripped(text: np.ndarray) -> np.ndarray:
+    """``text`` without surrounding whitespace; most exports have none, so look first (one
+    pass over the code points) and strip only if some value needs it."""
+    if text.size == 0 or text.dtype.itemsize == 0:
+        return text
+    codes = text.view(np.uint32).reshape(text.size, -1)
+    length = np.count_nonzero(codes, axis=1)
+    last = codes[np.arange(text.size), np.maximum(length - 1, 0)]
+    if np.isin(codes[:, 0], _SPACES).any() or np.isin(last, _SPACES).any():
+        return np.char.strip(text)
+    return text

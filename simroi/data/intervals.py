@@ -27,6 +27,7 @@ def check_intervals(
     names: list[str],
     minutes: int | None,
     problems: Problems,
+    offered: np.ndarray | None = None,
 ) -> int:
     """Check one channel's interval starts and return its interval length, minutes.
 
@@ -42,11 +43,16 @@ def check_intervals(
         The given interval length; None: the most common step between starts.
     problems : Problems
         Where broken rules go: duplicate starts, a step that is not a whole number of
-        intervals, starts off the interval grid, and (length detected, not given) a day of
-        rows all one longer step apart.
+        intervals, starts off the interval grid, (length detected, not given) a day of rows
+        all one longer step apart, and an hour missing as daylight saving skips it.
+    offered : ndarray, shape (n,), optional
+        Contacts offered in each row (NaN where unreadable): with it, an hour missing between
+        two intervals with contacts, in a clock hour most days have rows for, is an error.
     """
     ok = ~np.isnat(start)
     start, row, file = start[ok], row[ok], file[ok]
+    if offered is not None:
+        offered = offered[ok]
     seconds = start.astype(np.int64)
     step = np.diff(seconds)
 
@@ -106,7 +112,44 @@ def check_intervals(
         )
     if detected_here:
         _check_days(channel, day, step, size, minutes, where, value, problems)
+    if offered is not None:
+        _check_skipped_hours(channel, seconds, step, offered, size, where, value, problems)
     return minutes
+
+
+def _check_skipped_hours(
+    channel: str,
+    seconds: np.ndarray,
+    step: np.ndarray,
+    offered: np.ndarray,
+    size: int,
+    where: Callable[[int], str],
+    value: Callable[[int], str],
+    problems: Problems,
+) -> None:
+    """The hour daylight saving skips, in naive local time: exactly one hour of rows missing
+    between two intervals that both had contacts, in a clock hour that at least half the days
+    have rows for. A desk that closes for that hour every day (lunch) leaves the hour out on
+    most days and passes; a quiet night whose rows are left out has no contacts either side."""
+    if size > 3_600:
+        return
+    gap = np.flatnonzero((step == 3_600 + size) & (offered[:-1] > 0) & (offered[1:] > 0))
+    if gap.size == 0:
+        return
+    days = np.unique(seconds // 86_400).size
+    slot = seconds % 86_400
+    slots, counts = np.unique(slot, return_counts=True)
+    usual = dict(zip(slots.tolist(), counts.tolist(), strict=True))
+    for i in gap[:10].tolist():
+        missing = int(slot[i] + size) % 86_400
+        if usual.get(missing, 0) * 2 < days:
+            continue
+        problems.line(
+            f"{where(i + 1)}, column interval_start: the hour before {value(i + 1)} is missing "
+            f"from channel {channel}'s rows, between intervals with contacts, while most days "
+            "have rows for it (daylight saving starting reads so in local time: export in UTC "
+            "or standard time, or give the hour's rows)"
+        )
 
 
 def _check_days(

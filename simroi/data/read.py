@@ -24,8 +24,10 @@ spreadsheet numbers them: the header is row 1), up to :data:`~simroi.data.column
   files, is a duplicate.
 
 Daylight saving. Times are naive local time, as contact-centre exports write them. On the
-spring-forward day the skipped hour has no rows: that is a gap of whole intervals and reads as
-closed hours, not an error. On the fall-back day the repeated hour's intervals come twice: they
+spring-forward day the skipped hour has no rows: where contacts came in on both sides of it and
+most days have rows for that hour, that is an error naming the hour (export in UTC or standard
+time, or give the hour's rows); elsewhere a gap of whole intervals reads as closed hours. On the
+fall-back day the repeated hour's intervals come twice: they
 are duplicates, and the message says so; export in UTC or standard time, or sum the repeated hour.
 """
 
@@ -35,18 +37,19 @@ import csv
 import itertools
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simroi.data.columns import Kind, Problems, resolve_header
+from simroi.data.columns import Kind, Problems, lowered, resolve_header
 from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
 from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
 from simroi.data.intervals import LENGTHS as INTERVAL_MINUTES
 from simroi.data.intervals import check_intervals
+from simroi.data.pieces import Pieces
 from simroi.data.values import CustomerIds, convert_chunk
 from simroi.errors import DataFileError, InputFileError, OptionError
 
@@ -128,26 +131,6 @@ def read_data(
 
 
 @dataclass
-class _Pieces:
-    """The chunks read for one kind and channel: field name → list of arrays."""
-
-    kind: str
-    arrays: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-
-    def add(self, values: Mapping[str, np.ndarray], path: Path) -> None:
-        for key, value in values.items():
-            self.arrays.setdefault(key, []).append(value)
-        if path not in self.files:
-            self.files.append(path)
-
-    def take(self, key: str) -> np.ndarray | None:
-        """The field's chunks joined (and released), or None if the files lack it."""
-        parts = self.arrays.pop(key, None)
-        return None if parts is None else np.concatenate(parts)
-
-
-@dataclass
 class _File:
     """What is known of the file being read, chunk by chunk."""
 
@@ -178,7 +161,7 @@ class _Reading:
         self.columns, self.channel, self.delimiter = columns, channel, delimiter
         self.fmt, self.chunk_rows = fmt, chunk_rows
         self.problems = Problems()
-        self.pieces: dict[tuple[str, str], _Pieces] = {}
+        self.pieces: dict[tuple[str, str], Pieces] = {}
         self.sources: list[DataSource] = []
         self.files: list[Path] = []
         self.customer_codes = CustomerIds()
@@ -275,8 +258,8 @@ class _Reading:
             values["file"] = np.full(row.size, state.index, dtype=np.int32)
         self._split(label, kind, text.get("channel"), values, row, state.path)
 
-    def _piece(self, kind: str, channel: str) -> _Pieces:
-        return self.pieces.setdefault((kind, channel), _Pieces(kind))
+    def _piece(self, kind: str, channel: str) -> Pieces:
+        return self.pieces.setdefault((kind, channel), Pieces(kind))
 
     def _split(
         self,
@@ -296,7 +279,7 @@ class _Reading:
                 )
             self._piece(kind.name, self.channel).add(values, path)
             return
-        names = np.char.lower(channels)
+        names = lowered(channels)
         for i in np.flatnonzero(names == "").tolist():
             self.problems.add(label, int(row[i]), "channel", "must name a channel", "")
         for name in np.unique(names).tolist():
@@ -321,25 +304,27 @@ class _Reading:
         self.problems.check()
         return DataSet(intervals, contacts, customers, tuple(self.sources))
 
-    def _source(self, kind: str, pieces: _Pieces, times: np.ndarray | None, n: int) -> DataSource:
+    def _source(self, kind: str, pieces: Pieces, times: np.ndarray | None, n: int) -> DataSource:
         first = last = None
         if times is not None and times.size:
             first, last = times[0], times[-1]
         return DataSource(pieces.files[0], kind, n, first, last, tuple(pieces.files[1:]))
 
     def _intervals(
-        self, channel: str, pieces: _Pieces, names: list[str], minutes: int | None
+        self, channel: str, pieces: Pieces, names: list[str], minutes: int | None
     ) -> IntervalReport:
         start = pieces.take("interval_start")
         row, file = pieces.take("row"), pieces.take("file")
         assert start is not None and row is not None and file is not None
         order = np.lexsort((row, file, start))
         start, row, file = start[order], row[order], file[order]
-        length = check_intervals(channel, start, row, file, names, minutes, self.problems)
-        cols = {k: pieces.take(k) for k in list(pieces.arrays)}
+        cols = {k: pieces.take(k) for k in pieces.keys}
         cols = {k: None if v is None else v[order] for k, v in cols.items()}
         offered = cols.pop("offered")
         assert offered is not None
+        length = check_intervals(
+            channel, start, row, file, names, minutes, self.problems, offered=offered
+        )
         return IntervalReport(
             source=self._source("intervals", pieces, start, start.size),
             channel=channel,
@@ -349,7 +334,7 @@ class _Reading:
             **{k: cols.get(k) for k in _INTERVAL_OPTIONAL},
         )
 
-    def _contacts(self, channel: str, pieces: _Pieces) -> ContactLog:
+    def _contacts(self, channel: str, pieces: Pieces) -> ContactLog:
         arrived = pieces.take("arrived_at")
         assert arrived is not None
         order = None
@@ -373,7 +358,7 @@ class _Reading:
             customer_id=take("customer_id"),
         )
 
-    def _customers(self, pieces: _Pieces) -> CustomerOutcomes:
+    def _customers(self, pieces: Pieces) -> CustomerOutcomes:
         ids, row, file = (_taken(pieces, k) for k in ("customer_id", "row", "file"))
         order = np.argsort(ids, kind="stable")
         again = np.flatnonzero(ids[order][1:] == ids[order][:-1])
@@ -408,7 +393,7 @@ _INTERVAL_OPTIONAL = (
 )
 
 
-def _taken(pieces: _Pieces, key: str) -> np.ndarray:
+def _taken(pieces: Pieces, key: str) -> np.ndarray:
     """A column every file of the kind has (a required one)."""
     value = pieces.take(key)
     assert value is not None, key

@@ -23,6 +23,11 @@ How the rows are made, per channel (every channel of the scenario):
   ignored (deferrable, after ``ignore_after_hours``); resolved with probability ``fcr``, public
   with probability ``public_share``; the experience class as the model's
   (:mod:`simroi.model.outcomes`): fast if the response is within the channel's SLA;
+- **interval report**: every 15-minute interval of every day and channel, contacts counted
+  in the interval they arrived in: ``abandoned`` counts those not answered (abandoned on a
+  real-time channel, ignored on a deferrable one), ``answered_within_sla`` the fast ones, the
+  means are over the answered contacts (empty where none was), ``agents`` the mean agents on
+  queue;
 - **customers**: half the customers file comes from the contact log's customers (their class
   is their last contact's), half has no contact (``none``) — a sample stratified so every class
   has customers, not the base's share; each is observed for up to 12 months from the window,

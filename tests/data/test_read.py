@@ -262,6 +262,29 @@ def test_daylight_saving_gap_is_closed_hours(tmp_path: Path) -> None:
     assert report.interval_minutes == 15 and report.rows == 16
 
 
+def test_daylight_saving_gap_in_a_round_the_clock_channel_is_an_error(tmp_path: Path) -> None:
+    # Round the clock with contacts every interval; on 2025-03-30 (spring forward, Europe)
+    # 02:00-03:00 has no rows although every other day has them.
+    rows = day("2025-03-29", 15, 96, first="00:00")
+    rows += day("2025-03-30", 15, 8, first="00:00") + day("2025-03-30", 15, 84, first="03:00")
+    rows += day("2025-03-31", 15, 96, first="00:00")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 106, column interval_start: the hour before 2025-03-30 03:00:00 is missing "
+        "from channel phone's rows, between intervals with contacts, while most days have rows "
+        "for it (daylight saving starting reads so in local time: export in UTC or standard "
+        "time, or give the hour's rows)"
+    ]
+
+
+def test_an_hour_closed_every_day_is_not_a_daylight_saving_gap(tmp_path: Path) -> None:
+    rows = []
+    for date in ("2025-03-29", "2025-03-30", "2025-03-31"):  # closed 12:00-13:00 every day
+        rows += day(date, 15, 16, first="08:00") + day(date, 15, 16, first="13:00")
+    report = read_data(write(tmp_path, "i.csv", intervals(rows))).intervals["phone"]
+    assert report.rows == 96
+
+
 def test_daylight_saving_repeat_is_a_duplicate(tmp_path: Path) -> None:
     # Fall back (Europe, 2025-10-26): 02:00-03:00 comes twice in local time.
     rows = day("2025-10-26", 15, 12, first="00:00") + day("2025-10-26", 15, 8, first="02:00")

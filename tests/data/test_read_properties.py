@@ -7,12 +7,15 @@ import csv
 import io
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.data.dialect import DELIMITERS
+from simroi.data import pieces
+from simroi.data.columns import lowered
+from simroi.data.dialect import DELIMITERS, stripped
 from simroi.data.intervals import LENGTHS
 from simroi.data.read import read_data
 from simroi.data.values import CustomerIds
@@ -133,3 +136,37 @@ def test_customer_codes_are_first_appearance(chunks: list[list[str]]) -> None:
         np.testing.assert_array_equal(got, want)
     for text, code in reference.items():
         assert ids.text(code) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet=" \tAbzÉé9-\r", max_size=5), min_size=1, max_size=8))
+def test_quick_strip_and_lower_agree_with_numpy(values: list[str]) -> None:
+    text = np.asarray(values, dtype=str)
+    np.testing.assert_array_equal(stripped(text), np.char.strip(text))
+    np.testing.assert_array_equal(lowered(text), np.char.lower(text))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 40), min_size=1, max_size=12),
+    st.sampled_from(["f8", "i1", "?", "M8[s]", "U"]),
+    st.integers(1, 8),
+    st.integers(8, 64),
+)
+def test_pieces_join_what_was_added(sizes: list[int], dtype: str, first: int, cap: int) -> None:
+    """Blocks that grow (from ``first`` rows up to ``cap`` bytes) hand back every value added,
+    in order, whatever the chunk sizes."""
+    chunks = [
+        np.arange(start, start + n).astype(dtype if dtype != "U" else f"U{1 + n % 3}")
+        for start, n in zip(np.cumsum([0, *sizes]).tolist(), sizes, strict=False)
+    ]
+    with (
+        mock.patch.object(pieces, "FIRST_ROWS", first),
+        mock.patch.object(pieces, "BLOCK_BYTES", cap),
+    ):
+        kept = pieces.Pieces("contacts")
+        for chunk in chunks:
+            kept.add({"x": chunk}, Path("a.csv"))
+        got = kept.take("x")
+    assert got is not None and kept.take("x") is None
+    np.testing.assert_array_equal(got, np.concatenate(chunks))
