@@ -13,8 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from simroi.cli.options import (
-    date_range,
-    date_range_options,
     deliver,
     json_option,
     progress_bar,
@@ -23,6 +21,7 @@ from simroi.cli.options import (
     seed_option,
     simulate,
 )
+from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 
 if TYPE_CHECKING:
     from simroi.analysis.backtest import BacktestResult
@@ -58,35 +57,7 @@ DEFAULT_TRIALS = 500
     metavar="KEY=VALUE",
     help="Override a scenario value (repeatable), as in simroi run.",
 )
-@click.option(
-    "--columns",
-    multiple=True,
-    metavar="OURS=THEIRS,...",
-    help="Map the files' column names to simroi's, e.g. "
-    "interval_start=DateTime,offered=Calls (date+period joins two columns).",
-)
-@click.option(
-    "--channel", default=None, metavar="NAME", help="The channel of files without a channel column."
-)
-@click.option(
-    "--delimiter",
-    default=None,
-    metavar="CHAR",
-    help="Field delimiter (default: detected: comma, semicolon, tab or pipe).",
-)
-@click.option(
-    "--interval-minutes",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Interval length of interval reports (default: detected).",
-)
-@click.option(
-    "--date-format",
-    default=None,
-    metavar="FMT",
-    help="Date-time format, strftime-like (default: detected), e.g. '%d/%m/%Y %H:%M'.",
-)
+@reader_options
 @click.option(
     "--all-days", is_flag=True, help="List every day (default: only the days outside the band)."
 )
@@ -112,11 +83,7 @@ def backtest(
     seed: int | None,
     engine: str,
     overrides: tuple[str, ...],
-    columns: tuple[str, ...],
-    channel: str | None,
-    delimiter: str | None,
-    interval_minutes: int | None,
-    date_format: str | None,
+    reader: Reading,
     all_days: bool,
     plots: str | None,
     as_json: bool,
@@ -165,11 +132,8 @@ def backtest(
       simroi calibrate data/intervals.csv data/contacts.csv --out my.toml
       simroi backtest my.toml data/intervals.csv --seed 1
     """
-    from pathlib import Path
 
     from simroi.analysis.backtest import backtest as run_backtest
-    from simroi.data.columns import parse_column_map
-    from simroi.data.read import read_data
     from simroi.exports.backtest import prepare_plots, write_backtest_plots
     from simroi.scenario.load import load_scenario
 
@@ -177,14 +141,7 @@ def backtest(
     loaded = load_scenario(scenario, overrides=overrides)
     if plots is not None:
         prepare_plots(plots)  # before simulating: an unwritable folder fails now
-    dataset = read_data(
-        [Path(p) for p in data],
-        columns=parse_column_map(columns) or None,
-        channel=channel,
-        delimiter=delimiter,
-        interval_minutes=interval_minutes,
-        date_format=date_format,
-    )
+    dataset = reader.read(data)
     bar, update = progress_bar(quiet or as_json)
     result = simulate(
         bar,
@@ -200,15 +157,8 @@ def backtest(
         ),
     )
     written = write_backtest_plots(result, plots) if plots is not None else []
-    given: list[tuple[str, str | int | None]] = [
-        ("--from", None if first is None else first.isoformat()),
-        ("--to", None if last is None else last.isoformat()),
-        *(("--columns", c) for c in columns),
-        ("--channel", channel),
-        ("--delimiter", delimiter),
-        ("--interval-minutes", interval_minutes),
-        ("--date-format", date_format),
-    ]
+    given = [("--from", first), ("--to", last)]
+    days = [w for flag, day in given if day is not None for w in (flag, day.isoformat())]
     command = replay_command(
         "backtest",
         [scenario, *data],
@@ -216,7 +166,7 @@ def backtest(
         seed=result.seed,
         trials=trials,
         engine=engine,
-        options=[w for flag, value in given if value is not None for w in (flag, str(value))],
+        options=[*days, *reader.words()],
     )
 
     def show(console: Console) -> None:
