@@ -92,6 +92,11 @@ def test_calibrate_writes_the_scenario_simroi_calibrate_writes(
     from_cli["scenario"]["written"] = str(tmp_path / "api.toml")
     assert json.loads(json.dumps(fit.to_json())) == from_cli
     assert isinstance(fit, simroi.CalibrationResult)
+    # In a notebook the result shows a line per fitted input, not a dump of its arrays.
+    shown = repr(fit).splitlines()
+    assert shown[0].startswith(f"CalibrationResult: {tmp_path / 'api.toml'}, ")
+    assert len(shown) == 1 + len(fit.fitted)
+    assert any(line.startswith("  channels.phone.handle_time_minutes = ") for line in shown)
 
 
 def test_calibrate_on_a_date_range_writes_what_calibrate_from_to_writes(
@@ -152,6 +157,13 @@ def test_backtest_gives_the_json_of_simroi_backtest(files: simroi.SampleFiles) -
     assert isinstance(result, simroi.BacktestResult)
     assert json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n" == printed
     assert sorted({str(d) for d in result.date}) == ["2025-01-10", "2025-01-11"]
+    shown = repr(result).splitlines()
+    assert (
+        shown[0]
+        == f"BacktestResult: default, {result.date.size} days × channels, 20 trials, seed 3"
+    )
+    share, days = result.coverage("offered")
+    assert f"  coverage90 offered        {share:.0%} of {days}" in shown
 
 
 def test_backtest_of_a_loaded_scenario_and_a_data_set_is_the_same(

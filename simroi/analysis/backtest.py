@@ -147,6 +147,20 @@ class BacktestResult:
         equal = np.isfinite(self.observed[metric]) & np.isnan(self.inside[metric])
         return equal & self._rows(channel)
 
+    def __repr__(self) -> str:
+        days = self.channel.size
+        lines = [
+            f"BacktestResult: {self.scenario.get('name', '?')}, {days} days × channels, "
+            f"{self.trials} trials, seed {self.seed}"
+        ]
+        for m in METRICS:
+            share, counted = self.coverage(m)
+            if counted:
+                lines.append(f"  coverage90 {m:<14} {share:.0%} of {counted}")
+        if self.skipped:
+            lines.append(f"  skipped: {len(self.skipped)} day(s) cut short by the export")
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``simroi backtest --json`` (NaN becomes null).
 
