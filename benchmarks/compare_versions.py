@@ -11,6 +11,7 @@ Usage::
 
     git worktree add /tmp/old <old commit>
     python benchmarks/compare_versions.py /tmp/old . default [--trials 1000] [--seed 8]
+        [--workers 2 --block-size 100]
 
 Prints, per scenario, how many sample arrays (inputs, outputs, KPIs, monthly tables) are
 bit-identical between the two versions, and names any that are not: a refactor must leave every
@@ -42,17 +43,28 @@ except ImportError:  # the flat layout before it
     from simroi.runner import RunOptions, run
 
 scenario, trials, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-result = run(load_scenario(scenario), RunOptions(trials=trials, seed=seed))
+workers, block_size = (None if x == "default" else int(x) for x in sys.argv[5:7])
+options = RunOptions(trials=trials, seed=seed, workers=workers, block_size=block_size)
+result = run(load_scenario(scenario), options)
 np.savez(out, **{k: np.asarray(v, dtype=float) for k, v in result.samples.items()})
 """
 
 
-def samples(checkout: Path, scenario: str, trials: int, seed: int) -> dict[str, np.ndarray]:
-    """Per-trial outputs of ``scenario`` simulated by the simroi in ``checkout``."""
+def samples(
+    checkout: Path,
+    scenario: str,
+    trials: int,
+    seed: int,
+    workers: int | None = None,
+    block_size: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Per-trial outputs of ``scenario`` simulated by the simroi in ``checkout`` (``workers``
+    local processes, blocks of ``block_size`` trials; None: the run's and scenario's own)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "samples.npz"
         env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
-        command = [sys.executable, "-c", _RUN, scenario, str(trials), str(seed), str(out)]
+        extra = ["default" if x is None else str(x) for x in (workers, block_size)]
+        command = [sys.executable, "-c", _RUN, scenario, str(trials), str(seed), str(out), *extra]
         subprocess.run(command, check=True, env=env, cwd=checkout)
         with np.load(out) as data:
             return {k: data[k] for k in data.files}
@@ -81,10 +93,25 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="+")
     parser.add_argument("--trials", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="local processes for both versions (default: the run's own, all cores); a result "
+        "must not depend on it",
+    )
+    parser.add_argument(
+        "--block-size",
+        type=int,
+        default=None,
+        help="trials per block for both versions (default: the scenario's); below --trials, the "
+        "blocks run in parallel with --workers 2",
+    )
     args = parser.parse_args()
     for scenario in args.scenarios:
-        old = samples(args.old, scenario, args.trials, args.seed)
-        new = samples(args.new, scenario, args.trials, args.seed)
+        how = (args.trials, args.seed, args.workers, args.block_size)
+        old = samples(args.old, scenario, *how)
+        new = samples(args.new, scenario, *how)
         shared = [k for k in old if k in new]
         same = [k for k in shared if identical(old[k], new[k])]
         print(

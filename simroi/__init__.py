@@ -16,6 +16,9 @@ The Python API has the command line's verbs (:mod:`simroi.api`)::
     simroi.sensitivity(trials=500, seed=7)
     simroi.queue(arrivals_per_hour=1260, agents=90, aht_minutes=4, patience_minutes=3)
     simroi.export(summary, "deck.pptx")
+    files = simroi.sample_data("data/")                    # your own data's verbs, on samples
+    fit = simroi.calibrate(files.paths[:3], out="my.toml")  # a CalibrationResult; writes my.toml
+    simroi.backtest("my.toml", "data/intervals.csv", seed=1)   # a BacktestResult, day by day
 
 Names resolve lazily, so ``import simroi`` stays cheap and the command line starts fast.
 """
@@ -33,6 +36,7 @@ _EXPORTS = {
         for verb in (
             *("run", "compare", "sweep", "sensitivity", "queue", "export"),
             *("load_scenario", "load_result"),
+            *("sample_data", "calibrate", "backtest"),
         )
     },
     "RunSummary": "simroi.analysis.summary",
@@ -41,6 +45,9 @@ _EXPORTS = {
     "SensitivityResult": "simroi.analysis.sensitivity",
     "QueueStudy": "simroi.queueing.study",
     "RunResult": "simroi.execution.result",
+    "CalibrationResult": "simroi.analysis.calibration",
+    "BacktestResult": "simroi.analysis.backtest",
+    "SampleFiles": "simroi.exports.sample_files",
     "summarize": "simroi.analysis.summary",
     "SimroiError": "simroi.errors",
 }

@@ -14,6 +14,9 @@ from click.testing import CliRunner
 
 import simroi
 import simroi.api
+import simroi.api.data
+import simroi.api.results
+import simroi.api.simulate
 from simroi.cli.app import main
 from simroi.errors import OptionError
 
@@ -28,9 +31,10 @@ def _cli_json(*args: str) -> str:
 
 
 def test_every_verb_of_the_command_line_is_in_the_python_api() -> None:
-    commands = {"run", "compare", "sweep", "sensitivity", "queue", "export"}
-    assert commands <= set(main.commands)
-    for verb in (*commands, "load_scenario", "load_result"):
+    commands = {"run", "compare", "sweep", "sensitivity", "queue", "export", "calibrate"}
+    commands |= {"backtest"}
+    assert commands | {"sample-data"} <= set(main.commands)
+    for verb in (*commands, "sample_data", "load_scenario", "load_result"):
         function = getattr(simroi, verb)
         assert function is getattr(simroi.api, verb)
         assert function.__doc__ and "Examples" in function.__doc__, verb
@@ -116,9 +120,14 @@ def test_results_save_export_and_load_back(tmp_path: Path) -> None:
     assert back_c.to_dict() == c.to_dict()
 
 
-def test_the_docstring_examples_hold() -> None:
-    failures, attempted = doctest.testmod(simroi.api, raise_on_error=False)
-    assert attempted >= 8
+@pytest.mark.parametrize(
+    ("module", "examples"),
+    [(simroi.api.simulate, 6), (simroi.api.results, 2), (simroi.api.data, 3)],
+    ids=lambda m: getattr(m, "__name__", str(m)),
+)
+def test_the_docstring_examples_hold(module: object, examples: int) -> None:
+    failures, attempted = doctest.testmod(module, raise_on_error=False)  # type: ignore[arg-type]
+    assert attempted >= examples
     assert failures == 0
 
 

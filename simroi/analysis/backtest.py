@@ -27,7 +27,15 @@ with simulated ones; a day then counts for the share of the tied probability tha
 the band — the randomized PIT of Czado, Gneiting & Held (2009) in expectation, without the
 randomness — so a discrete metric is neither flattered (``≤``/``≥`` inclusive) nor penalised
 (exclusive). Without ties the share is 0 or 1. A day is listed as outside when less than half
-of it is inside. ``coverage90`` is the mean share over the (day, channel) pairs observed.
+of it is inside. A day on which every trial gives the observed value (no email is ever
+abandoned, every one answered in time) would count 0.9 inside whatever the model; it is left
+out of that metric's coverage (``inside`` NaN, shown "n/a (every trial equal)"). ``coverage90``
+is the mean share over the remaining (day, channel) pairs observed.
+
+Partial days. A day whose data starts late or ends early (an export cut at 11:45) is not
+compared with a whole simulated day: it is left out and listed in ``skipped`` with the reason
+(:mod:`simroi.analysis.partial_days`). Its agents do not staff the simulated clock either: the
+day takes the roster of the nearest whole day of its weekday, as a day missing from the data does.
 """
 
 from __future__ import annotations
@@ -42,16 +50,16 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
+from simroi.analysis.observed_days import METRICS, Observed, Report, observe, observed_metrics
+from simroi.analysis.partial_days import SkippedDay
+from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
-from simroi.model.calendar import DAY
-from simroi.model.day import WARMUP_DAYS, ChannelDays, DayRoster, simulate_days
+from simroi.model.day import WARMUP_DAYS, ChannelDays, simulate_days
 from simroi.queueing.study import ENGINES, is_whole
 from simroi.randomness import Streams, fresh_entropy
 from simroi.scenario.load import LoadedScenario
-from simroi.scenario.spec import ChannelSpec
 
 __all__ = [
     "BAND",
@@ -59,14 +67,13 @@ __all__ = [
     "METRICS",
     "METRIC_LABELS",
     "BacktestResult",
+    "SkippedDay",
     "backtest",
     "band_share",
     "calibrated_range",
     "observed_metrics",
 ]
 
-#: The metrics of a backtest, in the order shown.
-METRICS: tuple[str, ...] = ("offered", "service_level", "abandonment", "mean_wait")
 #: Each metric's name on a screen and its unit (:func:`simroi.formatting.fmt`).
 METRIC_LABELS: dict[str, tuple[str, str]] = {
     "offered": ("offered", "num"),
@@ -78,11 +85,6 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
 BAND = (0.05, 0.95)
 #: Trials per day when none are asked for: the band's ends to about ±1 percentile point.
 DEFAULT_TRIALS = 500
-#: Most agents on queue an interval report may give for one interval: the engine holds each
-#: agent in every trial, so a typo of a billion agents would ask for hundreds of GiB.
-MAX_OBSERVED_AGENTS = 100_000
-
-Report = IntervalReport | ContactLog
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,11 @@ class BacktestResult:
     ``inside`` map each of :data:`METRICS` to (rows,) float arrays — NaN where the day's data
     does not give the metric (``inside``: the share of the day counted inside the band, see
     the module docstring); ``simulated`` maps each metric to the (rows, trials) simulated
-    values. ``coverage90`` is the mean ``inside`` per metric over the rows observed (NaN: not
-    observed anywhere). ``staffing`` says per channel whether the days had the observed agents
-    (``"observed agents"``) or the scenario's (``"scenario"``); ``sources`` describes the data
-    behind each channel's rows.
+    values. ``coverage90`` is the mean ``inside`` per metric over the rows observed where the
+    trials differ (NaN: no such row). ``skipped`` lists the days in range left out because the
+    data covers them only in part (:mod:`simroi.analysis.partial_days`). ``staffing`` says
+    per channel whether the days had the observed agents (``"observed agents"``) or the
+    scenario's (``"scenario"``); ``sources`` describes the data behind each channel's rows.
     """
 
     scenario: dict[str, Any]
@@ -116,6 +119,7 @@ class BacktestResult:
     inside: dict[str, np.ndarray]
     simulated: dict[str, np.ndarray]
     coverage90: dict[str, float]
+    skipped: tuple[SkippedDay, ...] = ()
 
     @property
     def channels(self) -> list[str]:
@@ -127,20 +131,46 @@ class BacktestResult:
         share = self.inside[metric]
         return np.isfinite(share) & (share < 0.5)
 
+    def _rows(self, channel: str | None) -> np.ndarray:
+        if channel is None:
+            return np.ones(self.channel.size, dtype=bool)
+        return np.asarray(self.channel == channel)
+
     def coverage(self, metric: str, channel: str | None = None) -> tuple[float, int]:
-        """``(coverage, days observed)`` of ``metric``, over all channels or one."""
-        rows = (
-            np.ones(self.channel.size, dtype=bool) if channel is None else self.channel == channel
-        )
-        return _coverage(self.inside[metric][rows])
+        """``(coverage, days)`` of ``metric``, over all channels or one: the days observed on
+        which the trials differ (:meth:`every_trial_equal` days are left out); NaN with none."""
+        return _coverage(self.inside[metric][self._rows(channel)])
+
+    def every_trial_equal(self, metric: str, channel: str | None = None) -> np.ndarray:
+        """(rows,) bool: observed, and every simulated trial gives the observed value (e.g. no
+        email is ever abandoned): the day cannot tell a good model from a bad one, so it is
+        left out of the coverage (``inside`` NaN). Only the rows of ``channel`` if given."""
+        equal = np.isfinite(self.observed[metric]) & np.isnan(self.inside[metric])
+        return equal & self._rows(channel)
+
+    def __repr__(self) -> str:
+        days = self.channel.size
+        lines = [
+            f"BacktestResult: {self.scenario.get('name', '?')}, {days} days × channels, "
+            f"{self.trials} trials, seed {self.seed}"
+        ]
+        for m in METRICS:
+            share, counted = self.coverage(m)
+            if counted:
+                lines.append(f"  coverage90 {m:<14} {share:.0%} of {counted}")
+        if self.skipped:
+            lines.append(f"  skipped: {len(self.skipped)} day(s) cut short by the export")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON of ``simroi backtest --json`` (NaN becomes null).
 
         ``{"scenario": {name, hash, source}, "data": [file …], "trials", "seed", "engine",
-        "days": [{"date", "channel", "metrics": {metric: {observed, p05, p50, p95, inside}}}],
-        "coverage90": {metric: share}, "coverage90_by_channel": {channel: {metric: share}}}``;
-        a day lists the metrics its data gives.
+        "days": [{"date", "channel", "metrics": {metric: {observed, p05, p50, p95, inside,
+        every_trial_equal}}}], "coverage90": {metric: share}, "coverage90_days": {metric: days},
+        "coverage90_by_channel": {channel: {metric: share}}, "skipped": [{"date", "channel",
+        "reason"}]}``; a day lists the metrics its data gives. ``inside`` is null on a day where
+        every trial equals the observed value, and a coverage is null when no day counts.
         """
         days = []
         for i in range(self.channel.size):
@@ -151,6 +181,7 @@ class BacktestResult:
                     "p50": self.p50[m][i],
                     "p95": self.p95[m][i],
                     "inside": self.inside[m][i],
+                    "every_trial_equal": bool(self.every_trial_equal(m)[i]),
                 }
                 for m in METRICS
                 if math.isfinite(self.observed[m][i])
@@ -168,9 +199,11 @@ class BacktestResult:
                 "staffing": self.staffing,
                 "days": days,
                 "coverage90": self.coverage90,
+                "coverage90_days": {m: self.coverage(m)[1] for m in METRICS},
                 "coverage90_by_channel": {
                     c: {m: self.coverage(m, c)[0] for m in METRICS} for c in self.channels
                 },
+                "skipped": [s.to_dict() for s in self.skipped],
             }
         )
 
@@ -193,133 +226,6 @@ def _describe(source: DataSource) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class _Observed:
-    """One channel's observed days: ``dates`` (days,) datetime64[D], sorted; metrics (days,)."""
-
-    source: DataSource
-    dates: np.ndarray
-    metrics: dict[str, np.ndarray]
-    rosters: dict[np.datetime64, DayRoster] | None
-
-
-def observed_metrics(report: Report, spec: ChannelSpec) -> dict[str, Any]:
-    """The daily metrics of one channel's data, as :func:`backtest` compares them.
-
-    Returns ``{"date": (days,) datetime64[D], metric: (days,) float …}``, NaN where the data does
-    not give a metric (see the module docstring for the definitions).
-    """
-    found = _observe(report, spec)
-    return {"date": found.dates, **found.metrics}
-
-
-def _observe(report: Report, spec: ChannelSpec) -> _Observed:
-    if isinstance(report, IntervalReport):
-        return _from_intervals(report, spec)
-    return _from_log(report, spec)
-
-
-def _day_sums(day: np.ndarray, dates: np.ndarray, values: np.ndarray | None) -> np.ndarray | None:
-    """Sums of ``values`` (rows,) by ``day`` (rows,) index into ``dates``; None stays None."""
-    if values is None:
-        return None
-    return np.bincount(day, weights=np.asarray(values, dtype=float), minlength=dates.size)
-
-
-def _ratio(top: np.ndarray | None, bottom: np.ndarray | None) -> np.ndarray | None:
-    if top is None or bottom is None:
-        return None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
-
-
-def _from_intervals(report: IntervalReport, spec: ChannelSpec) -> _Observed:
-    stamp = report.start.astype("datetime64[s]")
-    dates, day = np.unique(stamp.astype("datetime64[D]"), return_inverse=True)
-    offered = np.bincount(day, weights=report.offered, minlength=dates.size)
-    answered = _day_sums(day, dates, report.answered)
-    waited = None
-    if report.answered is not None and report.wait_seconds_mean is not None:
-        # A mean of nothing (NaN, nothing answered) weighs nothing.
-        seen = np.asarray(report.answered, dtype=float) > 0
-        weighted = np.where(seen, report.wait_seconds_mean * report.answered, 0.0)
-        waited = _day_sums(day, dates, weighted)
-    metrics = _metrics(
-        offered,
-        _ratio(_day_sums(day, dates, report.answered_within_sla), offered),
-        _ratio(_day_sums(day, dates, report.abandoned), offered),
-        _ratio(waited, answered),
-        dates.size,
-    )
-    rosters = None
-    if report.agents is not None:
-        rosters = _rosters(report, report.agents, dates, day)
-    return _Observed(report.source, dates, metrics, rosters)
-
-
-def _metrics(
-    offered: np.ndarray,
-    service_level: np.ndarray | None,
-    abandonment: np.ndarray | None,
-    mean_wait: np.ndarray | None,
-    days: int,
-) -> dict[str, np.ndarray]:
-    nothing = np.full(days, np.nan)
-    values = (offered, service_level, abandonment, mean_wait)
-    return {
-        m: (nothing if v is None else np.asarray(v, dtype=float))
-        for m, v in zip(METRICS, values, strict=True)
-    }
-
-
-def _rosters(
-    report: IntervalReport, agents: np.ndarray, dates: np.ndarray, day: np.ndarray
-) -> dict[np.datetime64, DayRoster]:
-    """Each day's agents on queue per interval. Reports give the mean agents on queue over an
-    interval; the engine staffs whole agents, so it is rounded to the nearest (half up)."""
-    stamp = report.start.astype("datetime64[s]")
-    seconds = (stamp - stamp.astype("datetime64[D]")).astype(np.int64).astype(float)
-    length = report.interval_minutes * 60.0
-    agents = np.floor(np.nan_to_num(np.asarray(agents, dtype=float)) + 0.5)
-    if agents.size and agents.max() > MAX_OBSERVED_AGENTS:
-        at = int(np.argmax(agents))
-        raise DataFileError(
-            f"{_names(report.source)}, column agents, interval {str(report.start[at])[:16]}: "
-            f"must be at most {MAX_OBSERVED_AGENTS:,} agents on queue to simulate "
-            f"(got {agents[at]:,.0f})"
-        )
-    out = {}
-    for i, date in enumerate(dates):
-        rows = day == i
-        starts = seconds[rows]
-        out[date] = DayRoster(starts, np.minimum(starts + length, DAY), agents[rows])
-    return out
-
-
-def _from_log(log: ContactLog, spec: ChannelSpec) -> _Observed:
-    arrived = log.arrived_at.astype("datetime64[s]")
-    dates, day = np.unique(arrived.astype("datetime64[D]"), return_inverse=True)
-    answered = log.outcome == ANSWERED
-    wait = np.asarray(log.wait_seconds, dtype=float)
-    response = wait if spec.kind == "realtime" else wait + np.nan_to_num(log.handle_seconds)
-    in_time = answered & (response <= spec.sla_threshold_seconds)
-
-    def per_day(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        w = None if weights is None else weights[mask]
-        return np.bincount(day[mask], weights=w, minlength=dates.size).astype(float)
-
-    everything = np.ones(day.size, dtype=bool)
-    offered = per_day(everything)
-    metrics = _metrics(
-        offered,
-        _ratio(per_day(in_time), offered),
-        _ratio(per_day(~answered), offered),
-        _ratio(per_day(answered, wait), per_day(answered)),
-        dates.size,
-    )
-    return _Observed(log.source, dates, metrics, None)
-
-
 def band_share(
     simulated: np.ndarray, observed: np.ndarray, band: tuple[float, float] = BAND
 ) -> np.ndarray:
@@ -329,7 +235,9 @@ def band_share(
     the observed value, ``F−`` and ``F``, the observed value's PIT is uniform on ``[F−, F]``
     (randomized PIT); the share is the length of that interval inside ``band`` over its length,
     or, without ties (``F− = F``), 1 inside and 0 outside. NaN where the observed value or every
-    simulated one is NaN; NaN trials (a ratio with nothing to divide) are left out.
+    simulated one is NaN, and where every simulated value equals the observed one (the share
+    would be 0.9 whatever the model: the day is not informative); NaN trials (a ratio with
+    nothing to divide) are left out.
     """
     sim = np.asarray(simulated, dtype=float)
     obs = np.asarray(observed, dtype=float)[:, None]
@@ -345,7 +253,10 @@ def band_share(
         tied = overlap / width
     point = ((below >= low) & (below <= high)).astype(float)
     share = np.where(width > 0, tied, point)
-    return np.where(np.isfinite(obs[:, 0]) & (count > 0), share, np.nan)
+    # Every trial equal to the observed value: its PIT is uniform on [0, 1] whatever the model,
+    # so the day would count 0.9 inside without telling anything.
+    equal = (finite & (sim == obs)).sum(axis=1) == count
+    return np.where(np.isfinite(obs[:, 0]) & (count > 0) & ~equal, share, np.nan)
 
 
 def calibrated_range(days: int, level: float = 0.95) -> tuple[float, float]:
@@ -437,29 +348,30 @@ def backtest(
         if held is None or (isinstance(report, IntervalReport) and isinstance(held, ContactLog)):
             chosen[report.channel] = report
     observed = {}
+    skipped: list[SkippedDay] = []
     for name in program.channels:  # the scenario's order
         if name in chosen:
-            found = _observe(chosen[name], program.channels[name])
+            found = observe(chosen[name], program.channels[name])
             keep = np.ones(found.dates.size, dtype=bool)
             if start is not None:
                 keep &= found.dates >= np.datetime64(start, "D")
             if end is not None:
                 keep &= found.dates <= np.datetime64(end, "D")
+            for i, reason in found.partial.items():
+                if keep[i]:
+                    skipped.append(SkippedDay(found.dates[i], name, reason))
+                keep[i] = False
             if keep.any():
                 column = (
                     "interval_start" if isinstance(chosen[name], IntervalReport) else "arrived_at"
                 )
                 check_span(found.source, column, found.dates[keep][0], found.dates[keep][-1])
-                observed[name] = _Observed(
-                    found.source,
-                    found.dates[keep],
-                    {m: v[keep] for m, v in found.metrics.items()},
-                    found.rosters,
-                )
+                observed[name] = found.keep(keep)
     if not observed:
         spans = "; ".join(r.source.describe() for r in chosen.values())
         asked = f"{start or 'the start'} to {end or 'the end'}"
-        raise DataFileError(f"no observed day from {asked} in the data ({spans})")
+        left = f"; {len(skipped)} partial days left out" if skipped else ""
+        raise DataFileError(f"no observed day from {asked} in the data ({spans}){left}")
     first = min(o.dates[0] for o in observed.values())
     # Day 0 of the clock is a Monday at least a warm-up before the first day.
     earliest = first - np.timedelta64(WARMUP_DAYS, "D")
@@ -500,17 +412,18 @@ def backtest(
                 progress=step,
             )
         )
-    return _result(loaded, observed, parts, entropy, trials, engine, sources)
+    return _result(loaded, observed, parts, entropy, trials, engine, sources, skipped)
 
 
 def _result(
     loaded: LoadedScenario,
-    observed: dict[str, _Observed],
+    observed: dict[str, Observed],
     parts: list[dict[str, ChannelDays]],
     entropy: int,
     trials: int,
     engine: str,
     sources: Sequence[DataSource],
+    skipped: Sequence[SkippedDay],
 ) -> BacktestResult:
     channel, date = [], []
     obs: dict[str, list[np.ndarray]] = {m: [] for m in METRICS}
@@ -548,6 +461,7 @@ def _result(
         inside=inside,
         simulated=simulated_all,
         coverage90=coverage,
+        skipped=tuple(skipped),
     )
 
 

@@ -133,6 +133,18 @@ class CalibrationResult:
     notes: tuple[str, ...]
     customers: float = field(default=math.nan)
 
+    def __repr__(self) -> str:
+        lines = [
+            f"CalibrationResult: {self.written.path}, {len(self.fitted)} fitted inputs, "
+            f"{len(self.unfitted)} not fitted, from {', '.join(s.path.name for s in self.sources)}"
+        ]
+        for fit in self.fitted:
+            low, high = fit.interval90
+            band = f" [{low:.4g}, {high:.4g}]" if fit.is_uncertain else ""
+            value = f"{fit.value:.4g}" if isinstance(fit.value, float) else str(fit.value)
+            lines.append(f"  {fit.scenario_key} = {value[:40]}{band}")
+        return "\n".join(lines)
+
     def to_json(self) -> dict[str, Any]:
         """The same content as the report, as JSON-ready data."""
         return json_ready(

@@ -13,8 +13,6 @@ from rich.table import Table
 from rich.text import Text
 
 from simroi.cli.options import (
-    date_range,
-    date_range_options,
     deliver,
     json_option,
     progress_bar,
@@ -23,6 +21,7 @@ from simroi.cli.options import (
     seed_option,
     simulate,
 )
+from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 
 if TYPE_CHECKING:
     from simroi.analysis.backtest import BacktestResult
@@ -58,35 +57,7 @@ DEFAULT_TRIALS = 500
     metavar="KEY=VALUE",
     help="Override a scenario value (repeatable), as in simroi run.",
 )
-@click.option(
-    "--columns",
-    multiple=True,
-    metavar="OURS=THEIRS,...",
-    help="Map the files' column names to simroi's, e.g. "
-    "interval_start=DateTime,offered=Calls (date+period joins two columns).",
-)
-@click.option(
-    "--channel", default=None, metavar="NAME", help="The channel of files without a channel column."
-)
-@click.option(
-    "--delimiter",
-    default=None,
-    metavar="CHAR",
-    help="Field delimiter (default: detected: comma, semicolon, tab or pipe).",
-)
-@click.option(
-    "--interval-minutes",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Interval length of interval reports (default: detected).",
-)
-@click.option(
-    "--date-format",
-    default=None,
-    metavar="FMT",
-    help="Date-time format, strftime-like (default: detected), e.g. '%d/%m/%Y %H:%M'.",
-)
+@reader_options
 @click.option(
     "--all-days", is_flag=True, help="List every day (default: only the days outside the band)."
 )
@@ -112,11 +83,7 @@ def backtest(
     seed: int | None,
     engine: str,
     overrides: tuple[str, ...],
-    columns: tuple[str, ...],
-    channel: str | None,
-    delimiter: str | None,
-    interval_minutes: int | None,
-    date_format: str | None,
+    reader: Reading,
     all_days: bool,
     plots: str | None,
     as_json: bool,
@@ -149,7 +116,14 @@ def backtest(
     A well calibrated model puts the observed value inside the simulated 90% band (P5–P95)
     on about 90% of days. The table lists the days outside it (--all-days: every day), then
     the coverage per metric and channel. A tie between an observed count and simulated ones
-    counts for the share of its probability inside the band.
+    counts for the share of its probability inside the band; a day on which every trial
+    gives the observed value (email never abandoned) tells nothing and is left out of the
+    coverage ("n/a": every trial equal).
+
+    A day the data covers only in part (an export that starts or ends mid-day: the stretch
+    before its first row and after its last usually carries more than 10% of the day's
+    contacts, by the data's own days of that weekday) is left out and listed with the reason
+    ("skipped" in --json).
 
     \b
     Example (calibrate on the sample data, then check it day by day; for a fair test,
@@ -158,11 +132,8 @@ def backtest(
       simroi calibrate data/intervals.csv data/contacts.csv --out my.toml
       simroi backtest my.toml data/intervals.csv --seed 1
     """
-    from pathlib import Path
 
     from simroi.analysis.backtest import backtest as run_backtest
-    from simroi.data.columns import parse_column_map
-    from simroi.data.read import read_data
     from simroi.exports.backtest import prepare_plots, write_backtest_plots
     from simroi.scenario.load import load_scenario
 
@@ -170,14 +141,7 @@ def backtest(
     loaded = load_scenario(scenario, overrides=overrides)
     if plots is not None:
         prepare_plots(plots)  # before simulating: an unwritable folder fails now
-    dataset = read_data(
-        [Path(p) for p in data],
-        columns=parse_column_map(columns) or None,
-        channel=channel,
-        delimiter=delimiter,
-        interval_minutes=interval_minutes,
-        date_format=date_format,
-    )
+    dataset = reader.read(data)
     bar, update = progress_bar(quiet or as_json)
     result = simulate(
         bar,
@@ -193,15 +157,8 @@ def backtest(
         ),
     )
     written = write_backtest_plots(result, plots) if plots is not None else []
-    given: list[tuple[str, str | int | None]] = [
-        ("--from", None if first is None else first.isoformat()),
-        ("--to", None if last is None else last.isoformat()),
-        *(("--columns", c) for c in columns),
-        ("--channel", channel),
-        ("--delimiter", delimiter),
-        ("--interval-minutes", interval_minutes),
-        ("--date-format", date_format),
-    ]
+    given = [("--from", first), ("--to", last)]
+    days = [w for flag, day in given if day is not None for w in (flag, day.isoformat())]
     command = replay_command(
         "backtest",
         [scenario, *data],
@@ -209,7 +166,7 @@ def backtest(
         seed=result.seed,
         trials=trials,
         engine=engine,
-        options=[w for flag, value in given if value is not None for w in (flag, str(value))],
+        options=[*days, *reader.words()],
     )
 
     def show(console: Console) -> None:
@@ -254,6 +211,8 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
             markup=False,
             soft_wrap=True,
         )
+        for day in (d for d in result.skipped if d.channel == channel):
+            console.print(f"left out {day.date}: {day.reason}", markup=False, soft_wrap=True)
         if not listed:
             console.print("every day inside the band", markup=False)
             continue
@@ -288,7 +247,11 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
         row = [METRIC_LABELS[m][0].removesuffix(" (s)")]
         for name in [*result.channels, None]:
             share, n = result.coverage(m, name)
-            row.append(f"{pct(share)} of {n}" if n else "—")
+            equal = int(result.every_trial_equal(m, name).sum())
+            if n:
+                row.append(f"{pct(share)} of {n}" + (f" (+{equal} n/a)" if equal else ""))
+            else:
+                row.append("n/a" if equal else "—")
             if name is None and n:
                 counts.append(n)
         coverage.add_row(*row)
@@ -298,9 +261,24 @@ def render_backtest(result: BacktestResult, console: Console, *, all_days: bool 
         low, high = calibrated_range(max(counts))
         note += (
             f" ({pct(low)}–{pct(high)} of {max(counts)} days, 95% of the time, were the days "
-            "independent)"
+            "independent; they are not quite: the days of one centre share the error of its "
+            "fitted inputs, so a week or two of one centre can stray further from 90%)"
         )
     console.print(note + ".", markup=False, soft_wrap=True)
+    if any(result.every_trial_equal(m).any() for m in METRICS):
+        console.print(
+            "n/a (every trial equal): every simulated trial gives the observed value (e.g. no "
+            "email abandoned), so the day cannot tell a good model from a bad one and is left "
+            "out of the coverage.",
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.skipped:
+        console.print(
+            f"{len(result.skipped)} day(s) left out: the data covers them only in part.",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _shown(metric: str, scale: float) -> tuple[Callable[[float], str], str]:

@@ -21,13 +21,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from simroi.cli.options import (
-    check_writable,
-    console_for,
-    date_range,
-    date_range_options,
-    seed_option,
-)
+from simroi.cli.options import check_writable, console_for, seed_option
+from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 from simroi.formatting import interval_text, pct, significant
 
 if TYPE_CHECKING:
@@ -249,35 +244,7 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     "becomes customers.active_customers. Without it the rates are against the "
     "scenario's customer count, so it simulates the observed volume.",
 )
-@click.option(
-    "--columns",
-    multiple=True,
-    metavar="OURS=THEIRS,...",
-    help="Map the files' column names to simroi's, e.g. "
-    "interval_start=DateTime,offered=Calls (date+period joins two columns).",
-)
-@click.option(
-    "--channel", default=None, metavar="NAME", help="The channel of files without a channel column."
-)
-@click.option(
-    "--delimiter",
-    default=None,
-    metavar="CHAR",
-    help="Field delimiter (default: detected: comma, semicolon, tab or pipe).",
-)
-@click.option(
-    "--interval-minutes",
-    type=int,
-    default=None,
-    metavar="N",
-    help="Interval length of interval reports (default: detected).",
-)
-@click.option(
-    "--date-format",
-    default=None,
-    metavar="FMT",
-    help="Date-time format, strftime-like (default: detected), e.g. '%d/%m/%Y %H:%M'.",
-)
+@reader_options
 @click.option(
     "--plots",
     default=None,
@@ -296,11 +263,7 @@ def calibrate_command(
     into: str | None,
     out: str,
     customers: int | None,
-    columns: tuple[str, ...],
-    channel: str | None,
-    delimiter: str | None,
-    interval_minutes: int | None,
-    date_format: str | None,
+    reader: Reading,
     plots: str | None,
     seed: int | None,
     start: dt.datetime | None,
@@ -333,8 +296,6 @@ def calibrate_command(
     from pathlib import Path
 
     from simroi.analysis.calibration import calibrate
-    from simroi.data.columns import parse_column_map
-    from simroi.data.read import read_data
     from simroi.errors import OutputError
     from simroi.exports.calibration_plots import write_calibration_plots
 
@@ -348,14 +309,7 @@ def calibrate_command(
         except OSError as exc:
             raise OutputError(f"{plots}: cannot make the folder: {exc.strerror or exc}") from None
         check_writable(str(Path(plots) / "calibration.png"))
-    dataset = read_data(
-        [Path(p) for p in data],
-        columns=parse_column_map(columns) if columns else None,
-        channel=channel,
-        delimiter=delimiter,
-        interval_minutes=interval_minutes,
-        date_format=date_format,
-    ).between(first, last)
+    dataset = reader.read(data).between(first, last)
     result = calibrate(dataset, out, into=into, customers=customers, seed=seed or 0)
     written = write_calibration_plots(result, Path(plots)) if plots is not None else []
     if as_json:

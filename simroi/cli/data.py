@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO
-
 import click
 
 from simroi.cli.options import console_for, seed_option
 
-#: The files sample-data writes, in order.
-SAMPLE_FILES = ("intervals.csv", "contacts.csv", "customers.csv", "truth.json")
-#: The seed sample-data uses without --seed: the same files every time.
+#: The seed sample-data uses without --seed: the same files every time
+#: (:data:`simroi.exports.sample_files.DEFAULT_SAMPLE_SEED`; here so that the command line
+#: starts without numpy, and tested equal).
 DEFAULT_SAMPLE_SEED = 1
 
 
@@ -72,38 +68,19 @@ def sample_data(
       simroi sample-data data/
       simroi calibrate data/intervals.csv data/contacts.csv data/customers.csv --out my.toml
     """
-    from simroi.errors import OutputError
-    from simroi.execution.result import atomic_write
-    from simroi.model.sample_data import simulate_sample_data
-    from simroi.randomness import Streams
-    from simroi.scenario.load import load_scenario
+    from simroi.exports.sample_files import write_sample_data
 
-    target = Path(directory)
-    existing = [str(target / name) for name in SAMPLE_FILES if (target / name).exists()]
-    if existing and not force:
-        raise OutputError(f"{', '.join(existing)}: already exist (use --force to overwrite)")
-    loaded = load_scenario(scenario)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{directory}: cannot make the directory ({exc.strerror})") from None
     used = DEFAULT_SAMPLE_SEED if seed is None else seed
-    sample = simulate_sample_data(
-        loaded.program, days=days, customers=customers, streams=Streams(used, 0)
+    written = write_sample_data(
+        directory, scenario=scenario, days=days, customers=customers, seed=used, force=force
     )
     console = console_for(ctx)
-    for name in SAMPLE_FILES:
-        path = atomic_write(target / name, _writer(sample.files[name].encode("utf-8")))
-        lines = sample.files[name].count("\n") - 1
-        what = "" if name.endswith(".json") else f" ({lines:,} rows)"
+    for path in written.paths:
+        what = "" if path.suffix == ".json" else f" ({written.rows(path.name):,} rows)"
         console.print(f"wrote {path}{what}", markup=False, soft_wrap=True)
     console.print(
-        f"simulated {days} days of {loaded.name} (seed {used}); the inputs used are in "
-        f"{target / 'truth.json'}",
+        f"simulated {days} days of {written.scenario} (seed {used}); the inputs used are in "
+        f"{written.directory / 'truth.json'}",
         markup=False,
         soft_wrap=True,
     )
-
-
-def _writer(data: bytes) -> Callable[[IO[bytes]], object]:
-    return lambda handle: handle.write(data)

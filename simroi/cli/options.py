@@ -5,7 +5,6 @@ and the flags that stand for the library's argument names in error messages."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import shlex
@@ -18,8 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 from rich.console import Console
 from rich.text import Text
-
-from simroi.errors import OptionError
 
 if TYPE_CHECKING:  # the command line starts without importing numpy
     from simroi.execution.result import ResultSet, RunResult
@@ -48,6 +45,17 @@ FLAGS = {
     "target": "--target-sl",  # study_queue's StaffingTarget
     "service_level": "--target-sl",  # its service level
     "max_abandonment": "--max-abandonment",
+    # simroi calibrate, backtest and sample-data (the reader options: simroi.cli.reading)
+    "columns": "--columns",
+    "channel": "--channel",
+    "delimiter": "--delimiter",
+    "interval_minutes": "--interval-minutes",
+    "date_format": "--date-format",
+    "start": "--from",
+    "end": "--to",
+    "customers": "--customers",
+    "days": "--days",
+    "force": "--force",
 }
 
 
@@ -457,42 +465,3 @@ OUT_HELP = (
     "Write a result file (.npz) with every run's per-trial samples and provenance; "
     "`simroi export` turns it into slides, charts and tables without re-running."
 )
-
-
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def date_range_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``--from DATE`` and ``--to DATE`` (parameters ``start``, ``end``): the days of the data
-    ``what`` uses ("to check", "to fit on"), both included."""
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        func = click.option(
-            "--to",
-            "end",
-            type=_DATE,
-            default=None,
-            metavar="DATE",
-            help=f"Last day {what}, YYYY-MM-DD, included (default: the data's last).",
-        )(func)
-        return click.option(
-            "--from",
-            "start",
-            type=_DATE,
-            default=None,
-            metavar="DATE",
-            help=f"First day {what}, YYYY-MM-DD (default: the data's first).",
-        )(func)
-
-    return decorate
-
-
-def date_range(
-    start: dt.datetime | None, end: dt.datetime | None
-) -> tuple[dt.date | None, dt.date | None]:
-    """The days of ``--from``/``--to``; ``--from`` after ``--to`` is an :class:`OptionError`."""
-    first = start.date() if start is not None else None
-    last = end.date() if end is not None else None
-    if first is not None and last is not None and first > last:
-        raise OptionError(f"--from {first} is after --to {last}")
-    return first, last

@@ -41,11 +41,16 @@ def backtest_figure(result: BacktestResult, channel: str, metric: str) -> Figure
     label, unit = METRIC_LABELS[metric]
     coverage, days = result.coverage(metric, channel)
     low, high = calibrated_range(days) if days else (np.nan, np.nan)
-    subtitle = textwrap.wrap(
+    equal = int(result.every_trial_equal(metric, channel).sum())
+    told = (
         f"{pct(coverage)} of {days} days inside the simulated 90% band (P5–P95); a well "
-        f"calibrated model covers about 90% ({pct(low)}–{pct(high)} for {days} days).",
-        100,
+        f"calibrated model covers about 90% ({pct(low)}–{pct(high)} for {days} days)."
+        if days
+        else "Coverage n/a: no day where the simulated trials differ."
     )
+    if equal:
+        told += f" {equal} days where every trial gives the observed value are left out."
+    subtitle = textwrap.wrap(told, 100)
     fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
     FigureCanvasAgg(fig)
     height = FIGSIZE_IN[1]

@@ -48,6 +48,8 @@ __all__ = ["RuleStaffing", "staffing_intervals"]
 HOUR = 3600.0
 #: Most agents a rule may set on one channel without a max_agents (as a fixed team's ceiling).
 MOST_AGENTS = 10_000
+#: Comparisons made at once when reading agents off the rate tables (bounds working memory).
+_COMPARE_CELLS = 4_000_000
 
 
 def staffing_intervals(spec: ChannelSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -188,9 +190,13 @@ class RuleStaffing:
             )
             table = np.concatenate([table, extra], axis=1)
         self._tables[self._key] = table
+        # Agents = 1 + the table entries below the rate, counted for a few intervals at a time
+        # (trials × intervals × table entries booleans, kept to a few megabytes).
         n = np.empty(rates.shape, dtype=np.int64)
-        for j in range(rates.shape[1]):
-            n[:, j] = 1 + (table < rates[:, j : j + 1]).sum(axis=1)
+        step = max(1, _COMPARE_CELLS // max(1, table.size))
+        for j in range(0, rates.shape[1], step):
+            below = table[:, None, :] < rates[:, j : j + step, None]
+            n[:, j : j + step] = 1 + below.sum(axis=2)
         return np.where(rates > 0, n, 0)
 
     def shifts(self, agents: np.ndarray) -> np.ndarray:

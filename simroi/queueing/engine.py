@@ -176,6 +176,12 @@ def _serve_chunk(
     check = bool(np.isfinite(span_end).any() or (free >= _NEVER).any())
     e_trial = np.minimum(span_end.min(axis=0), _NEVER)
     flag = np.empty(width, dtype=bool)
+    # Each slot's next span, where known (see _look_ahead): most shift changes read it.
+    ahead = None
+    if check and isinstance(shifts, TrialShiftPattern) and shifts.whole_seconds:
+        ahead = np.full(servers * width, np.inf), np.full(servers * width, -np.inf)
+        every = np.arange(servers * width)
+        _look_ahead(ahead, every, span_end.reshape(-1), shifts, width, cols.start)
 
     m = np.empty(width)
     k = np.empty(width, dtype=np.int64)
@@ -220,7 +226,11 @@ def _serve_chunk(
     )
     least = np.minimum.reduce
     for i, w in enumerate(widths.tolist()):
-        if check and i in bulk and _advance(free, span_end, bulk[i], shifts, mask, cols.start):
+        if (
+            check
+            and i in bulk
+            and _advance(free, span_end, bulk[i], shifts, mask, cols.start, ahead)
+        ):
             np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
         if w == 0:
             continue
@@ -245,8 +255,9 @@ def _serve_chunk(
                 flag_ &= presents[i, cut]
             if count_nonzero(flag_):
                 blocked = _settle(
-                    free, span_end, m_, k_, start, a, flag_, shifts, mask, e_trial, cols.start
-                )
+                    free, span_end, m_, k_, start, a, flag_, shifts, mask, e_trial, cols.start,
+                    ahead,
+                )  # fmt: skip
         # rejected = abandons (wait > patience) or not present: the state must not change.
         # The wait is judged without the index bits, so that a contact arriving exactly when a
         # server comes free waits 0 s, as it does in the reference engine.
@@ -270,6 +281,33 @@ def _serve_chunk(
     state.span_end[:, cols] = span_end
 
 
+def _look_ahead(
+    ahead: tuple[np.ndarray, np.ndarray],
+    at: np.ndarray,
+    ends: np.ndarray,
+    shifts: TrialShiftPattern,
+    width: int,
+    first_trial: int,
+) -> None:
+    """Record, for the slots at flat positions ``at`` whose current spans end at ``ends``, the
+    span that follows (the first ending after ``ends``); ``ahead`` holds, flat, the next span
+    ``(start, end)`` of each slot of the chunk, an end of −inf where none is known.
+
+    When such a slot is moved at a time ``t`` before that span ends, it is the first span
+    ending after ``t`` too — the span :meth:`TrialShiftPattern._spans` would give — and, span
+    times being whole seconds, the same floats: reading it changes no result, only speed (one
+    lookup for all the slots a bulk move sends on, instead of one per shift change).
+    """
+    known = np.isfinite(ends)
+    at, ends = at[known], ends[known]
+    if at.size == 0:
+        return
+    trial = at % width
+    if first_trial:
+        trial += first_trial
+    ahead[0][at], ahead[1][at] = shifts._spans(at // width, trial, ends)
+
+
 def _move(
     free_flat: np.ndarray,
     end_flat: np.ndarray,
@@ -280,17 +318,29 @@ def _move(
     mask: np.int64,
     width: int,
     first_trial: int,
+    ahead: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Send servers (flat positions ``at`` of a chunk ``width`` trials wide starting at trial
     ``first_trial``) to their first span ending after ``t`` (finite times ≥ 0); return the ends
-    of their new spans."""
+    of their new spans.
+
+    ``ahead`` holds each slot's next span where :func:`_look_ahead` recorded it: a slot whose
+    next span ends after ``t`` goes there without a lookup (the same span, as floats).
+    """
     if at.size == 0:
         return np.empty(0)
     if isinstance(shifts, TrialShiftPattern):
-        trial = at % width
-        if first_trial:
-            trial += first_trial
-        span_start, span_stop = shifts._spans(server, trial, t)
+        if ahead is None:
+            span_start, span_stop = _roster_spans(shifts, server, at, t, width, first_trial)
+        else:
+            span_start, span_stop = ahead[0][at], ahead[1][at]
+            # Unknown, or the span the slot is leaving (recorded before it moved there).
+            stale = span_stop <= t
+            if np.count_nonzero(stale):
+                i = stale.nonzero()[0]
+                span_start[i], span_stop[i] = _roster_spans(
+                    shifts, server[i], at[i], t[i], width, first_trial
+                )
     else:
         span_start, span_stop = shifts._tabled_spans(server, t, float(t.max()))
     f = free_flat[at]
@@ -304,6 +354,21 @@ def _move(
     return span_stop
 
 
+def _roster_spans(
+    shifts: TrialShiftPattern,
+    server: np.ndarray,
+    at: np.ndarray,
+    t: np.ndarray,
+    width: int,
+    first_trial: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first spans ending after ``t`` of the slots at flat positions ``at``."""
+    trial = at % width
+    if first_trial:
+        trial += first_trial
+    return shifts._spans(server, trial, t)
+
+
 def _advance(
     free: np.ndarray,
     span_end: np.ndarray,
@@ -311,6 +376,7 @@ def _advance(
     shifts: ShiftPattern | TrialShiftPattern,
     mask: np.int64,
     first_trial: int,
+    ahead: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> bool:
     """Move every server whose span ended by ``t``, in every trial; say whether any moved.
 
@@ -324,9 +390,21 @@ def _advance(
     width = free.shape[1]
     at = server * width + lane
     t_all = np.full(at.size, t)
-    _move(
-        free.reshape(-1), span_end.reshape(-1), server, at, t_all, shifts, mask, width, first_trial
+    ends = _move(
+        free.reshape(-1),
+        span_end.reshape(-1),
+        server,
+        at,
+        t_all,
+        shifts,
+        mask,
+        width,
+        first_trial,
+        ahead,
     )
+    if ahead is not None:
+        assert isinstance(shifts, TrialShiftPattern)
+        _look_ahead(ahead, at, ends, shifts, width, first_trial)
     return True
 
 
@@ -342,6 +420,7 @@ def _settle(
     mask: np.int64,
     earliest_end: np.ndarray,
     first_trial: int,
+    ahead: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """Move servers whose span ended before they could start to their next span; choose again.
 
@@ -375,7 +454,7 @@ def _settle(
         server, which = ended.nonzero()  # row-major: the order ``ends[ended]`` takes
         at = server * width + lane[which]
         ends[ended] = _move(
-            free_flat, end_flat, server, at, t[which], shifts, mask, width, first_trial
+            free_flat, end_flat, server, at, t[which], shifts, mask, width, first_trial, ahead
         )
         earliest = np.minimum(ends.min(axis=0), _NEVER)
         earliest_end[lane] = earliest

@@ -85,6 +85,17 @@ class TrialShiftPattern:
         """Number of trials (rows of ``agents``)."""
         return int(self.agents.shape[0])
 
+    @property
+    def whole_seconds(self) -> bool:
+        """Every interval bound is a whole number of seconds (as staffing rules make them).
+
+        Then every span time :meth:`trial_spans` gives is a whole number below 2**53, summed
+        exactly: the same span comes out as the same float whichever time it is asked from
+        (the engine relies on that to look a slot's next span up ahead of time).
+        """
+        bounds = np.concatenate([self.interval_starts, self.interval_ends])
+        return bool((np.floor(bounds) == bounds).all() and (np.abs(bounds) < 2.0**50).all())
+
     def trial_spans(
         self, servers: np.ndarray, trials: np.ndarray, t: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -268,38 +279,34 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     first = np.minimum(below_first, m - 1).T.reshape(levels, trials, days.size)
     last = (m - 1 - below_last).T.reshape(levels, trials, days.size)
     day_index = np.arange(days.size) * m
+    # The table: per (level, trial, day), the day's span (start, end), its last interval and
+    # the next span (start, end) after it, side by side so one gather reads a row; the last
+    # column of days is "after the week's last day" (no span of its own).
+    grid = np.empty((levels, trials, days.size + 1, len(_ROW)))
+    grid[:, :, -1, :3] = _NO_SPAN[:3]
     start = np.where(works, starts[day_index + first], np.inf)
+    grid[:, :, :-1, 0] = start
     end = np.where(works, ends[day_index + np.maximum(last, 0)], np.inf)
-    last = np.where(works, last, -1)
+    grid[:, :, :-1, 1] = end
+    grid[:, :, :-1, 2] = np.where(works, last, -1)
     # The next span after each day (and, last column, after the week's last day): the first
     # working day after it this week, else the week's first working day a week later.
-    next_start = np.full((levels, trials, days.size + 1), np.inf)
-    next_end = np.full((levels, trials, days.size + 1), np.inf)
     carry_start = np.full((levels, trials), np.inf)
     carry_end = np.full((levels, trials), np.inf)
     for lap in (SECONDS_PER_WEEK, 0.0):
         for i in range(days.size - 1, -1, -1):
             if lap == 0.0:
-                next_start[:, :, i], next_end[:, :, i] = carry_start, carry_end
+                grid[:, :, i, 3], grid[:, :, i, 4] = carry_start, carry_end
             carry_start = np.where(works[:, :, i], start[:, :, i] + lap, carry_start)
             carry_end = np.where(works[:, :, i], end[:, :, i] + lap, carry_end)
         if lap:
-            next_start[:, :, -1], next_end[:, :, -1] = carry_start, carry_end
-    pad = np.full((levels, trials, 1), np.inf)
-    return _with_rows(
-        {
-            "per_day": m,
-            "width": days.size + 1,
-            "start": np.concatenate([start, pad], axis=2),
-            "end": np.concatenate([end, pad], axis=2),
-            "last": np.concatenate([last, np.full((levels, trials, 1), -1)], axis=2),
-            "next_start": next_start,
-            "next_end": next_end,
-        }
-    )
+            grid[:, :, -1, 3], grid[:, :, -1, 4] = carry_start, carry_end
+    return _with_rows({"per_day": m, "width": days.size + 1, "grid": grid})
 
 
+#: The numbers of a row of the per-day table, and those of a level that never works.
 _ROW = ("start", "end", "last", "next_start", "next_end")
+_NO_SPAN = np.array([np.inf, np.inf, -1.0, np.inf, np.inf])
 
 
 def rise_and_fall(per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -311,9 +318,9 @@ def rise_and_fall(per_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _with_rows(table: dict[str, Any]) -> dict[str, Any]:
-    """Add ``rows``: the five numbers of each (level, trial, day) side by side, for one gather."""
-    rows = np.stack([np.asarray(table[k], dtype=np.float64) for k in _ROW], axis=-1)
-    table["rows"] = rows.reshape(-1, len(_ROW))
+    """Add ``rows``: the ``grid`` (levels, trials, days + 1, 5) flattened to one row per
+    (level, trial, day), for one gather per lookup (a view, no copy)."""
+    table["rows"] = table["grid"].reshape(-1, len(_ROW))
     return table
 
 
@@ -406,25 +413,27 @@ def reseat(
 
 def _interleaved_tables(rosters: Sequence[TrialShiftPattern]) -> dict[str, Any]:
     """The per-day span table of interleaved rosters, from theirs (no rebuild); empty (build it
-    when needed) unless every roster has one."""
+    when needed) unless every roster has one.
+
+    Each roster's rows are copied once into the interleaved grid; levels beyond a roster's own
+    are levels that never work in its trials, as a build from the interleaved agents gives.
+    """
     tables = []
     for roster in rosters:
         if not roster._table:
             roster._table.update(roster._build())
         tables.append(roster._table)
-    if not all("per_day" in t and np.ndim(t["start"]) == 3 for t in tables):
+    if not all("grid" in t for t in tables):
         return {}
-    levels = max(t["start"].shape[0] for t in tables)
-    out: dict[str, Any] = {"per_day": tables[0]["per_day"], "width": tables[0]["width"]}
-    for key in _ROW:
-        fill = -1 if key == "last" else np.inf
-        padded = [
-            np.pad(t[key], ((0, levels - t[key].shape[0]), (0, 0), (0, 0)), constant_values=fill)
-            for t in tables
-        ]
-        stacked = np.stack(padded, axis=2)  # (levels, trials, worlds, days + 1)
-        out[key] = stacked.reshape(levels, -1, stacked.shape[-1])
-    return _with_rows(out)
+    levels = max(t["grid"].shape[0] for t in tables)
+    trials, width = tables[0]["grid"].shape[1:3]
+    grid = np.empty((levels, trials, len(tables), width, len(_ROW)))
+    for j, t in enumerate(tables):
+        own = t["grid"].shape[0]
+        grid[:own, :, j] = t["grid"]
+        grid[own:, :, j] = _NO_SPAN
+    grid = grid.reshape(levels, trials * len(tables), width, len(_ROW))
+    return _with_rows({"per_day": tables[0]["per_day"], "width": width, "grid": grid})
 
 
 def side_by_side(

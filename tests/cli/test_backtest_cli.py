@@ -89,6 +89,29 @@ def test_tables_list_the_days_outside_then_the_coverage(days_csv: str) -> None:
     for day in ("2003-09-01", "2003-09-07"):
         assert day in listed
     assert "no --seed" not in out
+    # Email is never abandoned: its abandonment days tell nothing and are not counted.
+    (abandonment,) = [line for line in out.splitlines() if line.startswith("│ abandonment")]
+    cells = [cell.strip() for cell in abandonment.split("│")]
+    assert cells[3] == "n/a" and cells[4].endswith("(+7 n/a)"), cells
+    assert "n/a (every trial equal): every simulated trial gives the observed value" in out
+
+
+def test_a_day_cut_short_is_listed_as_left_out(tmp_path: Path) -> None:
+    """An export pulled at 11:45 on its last day: that day is left out, with the reason, in the
+    text and in --json."""
+    lines = ["interval_start,channel,offered"]
+    for day in range(1, 15):
+        last = 11 if day == 14 else 19
+        lines += [f"2003-09-{day:02d} {h:02d}:00,phone,20" for h in range(8, last + 1)]
+    path = tmp_path / "cut.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["backtest", "default", str(path), *SETS, "--trials", "20", "--seed", "6"]
+    out = _invoke(args).output
+    assert "left out 2003-09-14: rows only from 08:00 to 12:00;" in out
+    assert "1 day(s) left out: the data covers them only in part." in out
+    data = json.loads(_invoke([*args, "--json"]).output)
+    assert [s["date"] for s in data["skipped"]] == ["2003-09-14"]
+    assert "2003-09-14" not in {d["date"] for d in data["days"]}
 
 
 def test_plots_are_written_per_channel_and_metric(phone_csv: str, tmp_path: Path) -> None:

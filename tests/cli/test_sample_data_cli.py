@@ -8,8 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from simroi.cli.app import main
-from simroi.cli.data import SAMPLE_FILES
 from simroi.data.read import read_data
+from simroi.exports.sample_files import SAMPLE_FILES
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.reference import serve_fcfs_simpy
-from simroi.queueing.roster import TrialShiftPattern, _day_table, reseat
+from simroi.queueing.roster import TrialShiftPattern, _day_table, reseat, side_by_side
 from simroi.queueing.shifts import SECONDS_PER_DAY
 
 H = 3600.0
@@ -172,3 +172,80 @@ def test_daily_shift_rosters_answer_as_their_staffing_schedules(
             np.testing.assert_array_equal(end, expected_end)
     fast = _day_table(roster.interval_starts, roster.interval_ends, roster.agents)
     assert fast is not None or roster.servers == 0
+
+
+class _LookedUpEveryTime(TrialShiftPattern):
+    """The same roster, but the engine may not look its slots' next spans up ahead."""
+
+    @property
+    def whole_seconds(self) -> bool:
+        return False
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shift_rosters(),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([np.inf, 120.0]),
+    st.sampled_from([1, 3, 2048]),
+)
+def test_looking_next_spans_up_ahead_changes_no_start_and_no_state(
+    roster: TrialShiftPattern, seed: int, patience_s: float, chunk: int
+) -> None:
+    """Bit for bit, over two days with bulk moves at each day's start and a backlog between."""
+    assert roster.whole_seconds
+    plain = _LookedUpEveryTime(
+        roster.interval_starts, roster.interval_ends, roster.agents, roster.slots_per_agent
+    )
+    rng = np.random.default_rng(seed)
+    per_day = 60
+    day = np.sort(rng.uniform(0.0, SECONDS_PER_DAY, (2, per_day, roster.trials)), axis=1)
+    arrival = (day + np.array([0.0, SECONDS_PER_DAY])[:, None, None]).reshape(-1, roster.trials)
+    handle = rng.exponential(1800.0, arrival.shape)
+    patience = np.full(arrival.shape, patience_s)
+    present = rng.random(arrival.shape) < 0.9
+    moves = [(0, 0.0), (per_day, SECONDS_PER_DAY)]
+    state = roster.initial_state()
+    fast, fast_state = serve_fcfs(
+        arrival, handle, patience, present, roster, state, chunk=chunk, moves=moves
+    )
+    slow, slow_state = serve_fcfs(
+        arrival, handle, patience, present, plain, state, chunk=chunk, moves=moves
+    )
+    np.testing.assert_array_equal(fast.view(np.int64), slow.view(np.int64))
+    np.testing.assert_array_equal(fast_state.free_at, slow_state.free_at)
+    np.testing.assert_array_equal(fast_state.span_end, slow_state.span_end)
+
+
+def test_only_rosters_on_whole_seconds_may_be_looked_up_ahead() -> None:
+    starts, ends = week_of_hours(8, 20)
+    assert TrialShiftPattern(starts, ends, np.ones((1, starts.size), int)).whole_seconds
+    assert not TrialShiftPattern(starts + 0.25, ends, np.ones((1, starts.size), int)).whole_seconds
+
+
+@settings(max_examples=30, deadline=None)
+@given(shift_rosters(), st.lists(st.integers(0, 3 * 7 * 24 * 4), min_size=1, max_size=20))
+def test_side_by_side_rosters_answer_as_one_built_from_their_interleaved_agents(
+    first: TrialShiftPattern, quarter_hours: list[int]
+) -> None:
+    """The interleaved table (copied from each world's) is the table of the combined agents,
+    also where one world has fewer levels than the other."""
+    second = TrialShiftPattern(
+        first.interval_starts,
+        first.interval_ends,
+        np.minimum(first.agents[::-1], 2),  # still daily shifts, at most two agents
+        first.slots_per_agent,
+    )
+    states = [first.initial_state(), second.initial_state()]
+    combined, _ = side_by_side([first, second], states)
+    assert isinstance(combined, TrialShiftPattern)
+    built = TrialShiftPattern(
+        combined.interval_starts, combined.interval_ends, combined.agents, combined.slots_per_agent
+    )
+    t = np.array(quarter_hours, dtype=float) * 900.0
+    for k in range(combined.servers):
+        for trial in range(combined.trials):
+            got = combined.trial_spans(np.full(t.size, k), np.full(t.size, trial), t)
+            want = built.trial_spans(np.full(t.size, k), np.full(t.size, trial), t)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])

@@ -1,24 +1,12 @@
-"""The Python API: the command line's verbs as functions, for notebooks and scripts.
-
-Each verb takes what its command takes — a scenario (a file path or a bundled scenario's name),
-``trials``, ``seed``, ``overrides`` (the ``--set`` strings) — and returns a result object that
-shows a readable summary in a terminal (``repr``) and in Jupyter (``_repr_html_``), gives its
-per-trial samples as numpy arrays (``.samples``) and as a pandas DataFrame (``to_frame()``, with
-``pip install "simroi[notebook]"``), its JSON (``to_dict()``, the same object the command's
-``--json`` prints) and a result file (``save(path)``, what ``--out`` writes, for
-:func:`export` and ``simroi export``). The same seed gives the same numbers as the command.
+"""The simulating verbs of the Python API: :func:`run`, :func:`compare`, :func:`sweep`,
+:func:`sensitivity` and :func:`queue`, and :func:`load_scenario`, each the function of its command.
 
 Every result of :func:`run`, :func:`compare`, :func:`sweep` and :func:`sensitivity` stores the
 call that replays it in its provenance (``provenance.command``), as a line of Python, e.g.
 ``simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3'],
 engine='vectorized')``: the seed used (also when none was given), and every argument that
 changes a number, nothing that does not (``workers``, ``executor``, ``scheduler``,
-``progress``). ``simroi export`` shows it on the deck.
-
-Bad input raises a :class:`simroi.errors.SimroiError` whose one-line message names the file, key,
-rule and value, or the argument. Subclasses also derive from the builtin they refine:
-``ValueError`` (``OptionError``, ``ScenarioError``, ``ResultFileError``, ``ComparisonError``,
-``SensitivityError``) or ``OSError`` (``InputFileError``, ``OutputError``); see simroi.errors.
+``progress``). ``simroi export`` shows it on the deck. :func:`_replay` builds it, for all four.
 """
 
 from __future__ import annotations
@@ -26,7 +14,6 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
-from pathlib import Path
 from typing import Literal
 
 from simroi.analysis.breakeven import DEFAULT_BREAKEVEN_TOP
@@ -41,18 +28,19 @@ from simroi.analysis.sensitivity import (
 from simroi.analysis.summary import RunSummary, require_baseline, summarize
 from simroi.analysis.sweep import DEFAULT_CONFIDENCE, SweepResult, run_sweep, summarize_sweep
 from simroi.errors import OptionError, SimroiError
-from simroi.execution.result import ResultSet, RunResult, load_any
+from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions
 from simroi.execution.runner import run as run_blocks
-from simroi.exports.targets import export as export_result
 from simroi.queueing.study import QueueSpec, QueueStudy, StaffingTarget, study_queue
 from simroi.scenario.load import LoadedScenario, bundled_scenarios
 from simroi.scenario.load import load_scenario as _load
 
 __all__ = [
+    "Engine",
+    "Executor",
+    "Progress",
+    "ScenarioName",
     "compare",
-    "export",
-    "load_result",
     "load_scenario",
     "queue",
     "run",
@@ -66,7 +54,6 @@ ScenarioName = str | PathLike[str]
 Progress = Callable[[int, int], None]
 Engine = Literal["vectorized", "simpy"]
 Executor = Literal["local", "dask"]
-AnyResult = RunSummary | ComparisonResult | SweepResult | SensitivityResult
 
 #: What the queue study calls the arguments :func:`queue` takes under other names, for its
 #: messages (:meth:`~simroi.errors.SimroiError.worded`).
@@ -90,9 +77,31 @@ def _replay_call(verb: str, *scenarios: str, **arguments: object) -> str:
     return f"simroi.{verb}({', '.join(words)})"
 
 
-def _replay_trials(asked: int | Literal["auto"] | None, simulated: int) -> int | Literal["auto"]:
-    """``trials`` of the replay: ``"auto"`` if asked for, else the trials simulated."""
-    return "auto" if asked == "auto" else simulated
+def _replay(
+    verb: str,
+    scenarios: Sequence[str],
+    first: RunResult,
+    *,
+    trials: int | Literal["auto"] | None,
+    overrides: Sequence[str],
+    engine: Engine,
+    **options: object,
+) -> str:
+    """The replay call of a verb whose runs share ``first``'s seed and trials.
+
+    ``options`` are the verb's own (sweep's grid, sensitivity's swing …), written first; then
+    ``trials`` (``"auto"`` when asked for, else the trials ``first`` simulated), the seed
+    ``first`` used, the overrides (when there are any) and the engine.
+    """
+    return _replay_call(
+        verb,
+        *scenarios,
+        **options,
+        trials="auto" if trials == "auto" else first.trials,
+        seed=first.provenance.seed,
+        overrides=list(overrides) or None,
+        engine=engine,
+    )
 
 
 def _plain(value: object) -> object:
@@ -248,14 +257,8 @@ def run(
     result = run_blocks(loaded, options, progress=progress)
     if not replayable:
         return summarize(result)
-    command = _replay_call(
-        "run",
-        *([name] if name is not None else []),
-        trials=_replay_trials(trials, result.trials),
-        seed=result.provenance.seed,
-        overrides=overrides or None,
-        engine=engine,
-    )
+    names = [name] if name is not None else []
+    command = _replay("run", names, result, trials=trials, overrides=overrides, engine=engine)
     return summarize(result.with_command(command, overrides=overrides))
 
 
@@ -296,14 +299,7 @@ def compare(
     names = [str(s) for s in scenarios]
     result_set = run_comparison(names, options, overrides=overrides, progress=progress)
     first = result_set.runs[0]
-    command = _replay_call(
-        "compare",
-        *names,
-        trials=_replay_trials(trials, first.trials),
-        seed=first.provenance.seed,
-        overrides=overrides or None,
-        engine=engine,
-    )
+    command = _replay("compare", names, first, trials=trials, overrides=overrides, engine=engine)
     return compare_result_set(result_set.with_command(command))
 
 
@@ -375,16 +371,15 @@ def sweep(
     sets = [*_grid_sets(grid), *overrides]
     name = None if scenario is None else str(scenario)
     result_set = run_sweep(name, sets, options, confidence=confidence, progress=progress)
-    first = result_set.runs[0]
-    command = _replay_call(
+    command = _replay(
         "sweep",
-        *([name] if name is not None else []),
+        [name] if name is not None else [],
+        result_set.runs[0],
+        trials=trials,
+        overrides=overrides,
+        engine=engine,
         grid=_plain_grid(grid),
         confidence=confidence,
-        trials=_replay_trials(trials, first.trials),
-        seed=first.provenance.seed,
-        overrides=overrides or None,
-        engine=engine,
     )
     return summarize_sweep(result_set.with_command(command), confidence)
 
@@ -438,18 +433,18 @@ def sensitivity(
         breakeven_top=breakeven_top,
         progress=progress,
     )
-    command = _replay_call(
+    command = _replay(
         "sensitivity",
-        *([name] if name is not None else []),
+        [name] if name is not None else [],
+        result,
+        trials=trials,
+        overrides=overrides,
+        engine=engine,
         swing=swing,
         top=top,
         swing_trials=swing_trials if swing else None,
         breakeven=breakeven or None,
         breakeven_top=breakeven_top if breakeven else None,
-        trials=_replay_trials(trials, result.trials),
-        seed=result.provenance.seed,
-        overrides=overrides or None,
-        engine=engine,
     )
     return summarize_sensitivity(result.with_command(command))
 
@@ -519,82 +514,3 @@ def queue(
         return study_queue(spec, trials=trials, seed=seed, engine=engine, target=target)
     except OptionError as exc:  # the study's names for this function's arguments
         raise type(exc)(exc.worded(_QUEUE_ARGUMENTS)) from None
-
-
-def load_result(path: str | PathLike[str]) -> AnyResult:
-    """Open a result file (``--out`` of run, compare, sweep or sensitivity) as its summary.
-
-    Examples
-    --------
-    >>> import simroi, tempfile, os
-    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
-    >>> summary = simroi.run(trials=20, seed=3, overrides=short, workers=1)
-    >>> path = summary.save(os.path.join(tempfile.mkdtemp(), "run.npz"))
-    >>> simroi.load_result(path).samples["npv"].tolist() == summary.samples["npv"].tolist()
-    True
-    """
-    loaded = load_any(Path(path))
-    if isinstance(loaded, RunResult):
-        if isinstance(loaded.meta.get("sensitivity"), dict):
-            return summarize_sensitivity(loaded)
-        return summarize(loaded)
-    if loaded.kind == "sweep":
-        return summarize_sweep(loaded)
-    return compare_result_set(loaded)
-
-
-def _saved(result: AnyResult | RunResult | ResultSet) -> RunResult | ResultSet:
-    """What a result file holds for ``result``."""
-    if isinstance(result, RunResult | ResultSet):
-        return result
-    if isinstance(result, RunSummary):
-        return result.result
-    if isinstance(result, SensitivityResult):
-        return result.run
-    if result.result_set is None:
-        raise OptionError(f"`result`: this {type(result).__name__} holds no runs to export")
-    return result.result_set
-
-
-def export(
-    result: AnyResult | RunResult | ResultSet | str | PathLike[str],
-    to: str | PathLike[str] | Sequence[str | PathLike[str]],
-    *,
-    template: str | PathLike[str] | None = None,
-    chart: str | None = None,
-) -> list[Path]:
-    """Write slides, charts and tables of a result (``simroi export``); returns the paths.
-
-    Parameters
-    ----------
-    result : what :func:`run`, :func:`compare`, :func:`sweep` or :func:`sensitivity` returned,
-        or a result file's path
-    to : one file name or several; the format follows the suffix (``.pptx``, ``.png``, ``.svg``,
-        ``.csv``, ``.md``, ``.json``, ``.xlsx``; ``.trials.csv`` or ``.trials.npz`` for the raw
-        trials); ``{chart}`` in a ``.png``/``.svg`` name writes every chart the result has
-    template : a ``.pptx`` whose master, layouts and theme the deck uses
-    chart : the chart a ``.png``/``.svg`` without ``{chart}`` gets (default: the headline one)
-
-    Examples
-    --------
-    >>> import simroi, tempfile, os
-    >>> short = ["scenario.horizon_months=3", "simulation.sampled_days_per_month=1"]
-    >>> summary = simroi.run(trials=20, seed=3, overrides=short, workers=1)
-    >>> folder = tempfile.mkdtemp()
-    >>> [p.name for p in simroi.export(summary, os.path.join(folder, "summary.md"))]
-    ['summary.md']
-    """
-    targets = [to] if isinstance(to, str | PathLike) else list(to)
-    if isinstance(result, str | PathLike):
-        source = str(result)
-        saved = load_any(Path(result))
-    else:
-        source = "result"
-        saved = _saved(result)
-    return export_result(
-        saved,
-        [str(t) for t in targets],
-        template=None if template is None else str(template),
-        chart=chart,
-        source=source,
-    )
