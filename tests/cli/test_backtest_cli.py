@@ -208,10 +208,11 @@ def test_sample_data_reads_through_with_its_agents_or_from_its_contact_log(
 
 
 def test_a_stray_far_date_is_refused_in_one_line(phone_csv: str, tmp_path: Path) -> None:
-    """Found by fuzzing: one row dated 9999-12-31 made backtest simulate every day of 8,000
+    """Found by fuzzing: a day dated 9999-12-31 made backtest simulate every day of 8,000
     years. Now one line names the file, the column and the dates; --to leaves it out."""
     lines = Path(phone_csv).read_text(encoding="utf-8").splitlines()
-    lines.append("9999-12-31 23:00" + lines[-1][len("2003-09-03 19:00") :])
+    # a whole day copied to 9999-12-31 (a lone row would be skipped as a partial day)
+    lines += [line.replace("2003-09-01", "9999-12-31") for line in lines if "2003-09-01" in line]
     path = tmp_path / "stray.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     base = ["backtest", "default", str(path), "--seed", "1", "--trials", "20"]
