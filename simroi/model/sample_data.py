@@ -14,21 +14,24 @@ How the rows are made, per channel (every channel of the scenario):
   a gamma busyness with the channel's cv) first contacts, spread over the day by the intraday
   profile (:mod:`simroi.model.calendar`), as the model's arrivals are; times are naive local
   time without daylight saving; deflection and events are left out;
-- **repeats and retries**, as the model sends them back (:mod:`simroi.model.block`): an answered
-  unresolved contact always comes back, an abandoned or ignored one with the channel's
-  ``retry_share``; the same customer, on a channel drawn from ``repeat_channels`` (default the
-  same), on one of the next :data:`REPEAT_DAYS` days (the scenario has no delay: the model
-  books them the next month) weighted by that channel's weekday factors, at a time from its
-  intraday profile. The queues are simulated in rounds — first contacts, then with their
-  returns, then with the returns' returns … — each round the whole period with every arrival
-  so far (returns change waits, so outcomes), until a round changes nothing (at most
-  :data:`MAX_ROUNDS`). :data:`WARM_DAYS` days are simulated before the window and dropped, so
-  its first week has the returns of the days before; returns after the window are dropped.
-  ``offered`` thus counts all three, as a real export's; ``truth.json``'s
-  ``contacts_per_day`` is the first-contact rate and per channel it counts each kind;
+- **repeats and retries**, as the model sends them back (:mod:`simroi.model.block`; simulated in
+  :mod:`simroi.model.sample_queue`): an answered unresolved contact always comes back, an
+  abandoned or ignored one with the channel's ``retry_share``; the same customer (first contacts
+  draw theirs from the customer base), on a channel drawn from ``repeat_channels`` (default the
+  same), on one of the next 7 days (``REPEAT_DAYS``; the scenario has no delay: the model books
+  them the next month) weighted by that channel's weekday factor × the day's busyness (the
+  model's busyness scales a day's whole rate, repeats included: so does the sample's, in
+  expectation), at a time from its intraday profile. The queues are simulated in rounds — first
+  contacts, then with their returns, then with the returns' returns … — each round the whole
+  period with every arrival so far (returns change waits, so outcomes), until a round changes
+  nothing (at most ``MAX_ROUNDS``). Two weeks (``WARM_DAYS``) are simulated before the window
+  and dropped, so its first week has the returns and backlog of the days before; returns after
+  the window are dropped. ``offered`` thus counts all three, as a real export's;
+  ``truth.json``'s ``contacts_per_day`` is the first-contact rate, and per channel it counts the
+  ``first_contacts``, ``repeats`` and ``retries`` written;
 - **service**: handle times and patience from the model's draws (:mod:`simroi.model.draws`),
   staffing from the channel's agents, schedule or staffing rule (the rule sized to the
-  steady-state forecast of first contacts and repeats, :func:`_forecast`), all days through
+  steady-state forecast of first contacts and repeats), all days through
   :func:`simroi.queueing.engine.serve_fcfs` on one clock, so backlogs carry from day to day;
 - **outcome**: answered if the wait is within the patience; else abandoned (real-time) or
   ignored (deferrable, after ``ignore_after_hours``); resolved with probability ``fcr``, public

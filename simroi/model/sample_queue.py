@@ -93,6 +93,7 @@ class _Channel:
     shifts: ShiftPattern | TrialShiftPattern
     cdf: tuple[np.ndarray, np.ndarray]
     weekday: np.ndarray
+    day: np.ndarray  # weekday factor × busyness of each day, then 1 after the period, (days,)
     routes: tuple[np.ndarray, np.ndarray]  # where its returning contacts go: indices, cum. shares
     retry: float  # share of its abandoned or ignored contacts that come back
 
@@ -116,6 +117,7 @@ def simulate_contacts(
                 _shifts(c, spec, inputs[c], forecast[i]),
                 intraday_inverse_cdf(spec),
                 weekday_factors(spec),
+                _days(c, spec, inputs[c], total, streams),
                 (
                     np.array([names.index(t) for t in routes]),
                     np.cumsum(list(routes.values())),
@@ -184,13 +186,8 @@ def _first_contacts(
     and a gamma busyness, times from the intraday profile; their draws and customers."""
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("channel", "arrival", "zh", "zp", "u")}
     for i, (name, s) in enumerate(zip(names, setup, strict=True)):
-        rng = {p: streams.rng("sample", p, name) for p in ("busyness", "count", "time", "marks")}
-        cv = float(s.inputs.busyness_cv[0])
-        busy = np.ones(total)
-        if cv > 0:
-            shape = 1.0 / cv**2
-            busy = rng["busyness"].gamma(shape, 1.0 / shape, total)
-        rate = float(s.inputs.first_contacts_per_day[0]) * s.weekday[np.arange(total) % 7] * busy
+        rng = {p: streams.rng("sample", p, name) for p in ("count", "time", "marks")}
+        rate = float(s.inputs.first_contacts_per_day[0]) * s.day[:total]
         day = np.repeat(np.arange(total), rng["count"].poisson(rate))
         within = np.interp(rng["time"].random(day.size), *s.cdf)
         columns["arrival"].append(np.sort(day * DAY + within))
@@ -205,6 +202,18 @@ def _first_contacts(
     out["kind"] = np.zeros(n, dtype=np.int64)
     out["child"] = np.full(n, -1)
     return out
+
+
+def _days(name: str, spec: ChannelSpec, inputs: Any, total: int, streams: Streams) -> np.ndarray:
+    """Each day's weekday factor × a gamma busyness (mean 1, the channel's cv) over ``total``
+    days, then ones for the :data:`REPEAT_DAYS` after, shape (total + REPEAT_DAYS,)."""
+    cv = float(inputs.busyness_cv[0])
+    busy = np.ones(total)
+    if cv > 0:
+        shape = 1.0 / cv**2
+        busy = streams.rng("sample", "busyness", name).gamma(shape, 1.0 / shape, total)
+    weekday = weekday_factors(spec)[np.arange(total + REPEAT_DAYS) % 7]
+    return weekday * np.concatenate([busy, np.ones(REPEAT_DAYS)])
 
 
 def _z(spec: ChannelSpec, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -224,8 +233,8 @@ def _children(
 ) -> np.ndarray:
     """Create the contacts ``parents`` come back with (a repeat of an answered one, else a
     retry): the channel by the parent channel's ``repeat_channels``, the day one of the next
-    :data:`REPEAT_DAYS` weighted by that channel's weekday factors, the time of day from its
-    intraday profile. Their pool indices, −2 where they would arrive after the window."""
+    :data:`REPEAT_DAYS` weighted by that channel's weekday factor × busyness, the time of day
+    from its intraday profile. Their pool indices, −2 where they would arrive after the window."""
     n = parents.size
     u = rng.random((n, 3))
     channel = np.empty(n, dtype=np.int64)
@@ -239,7 +248,7 @@ def _children(
     for i, s in enumerate(setup):
         mine = channel == i
         ahead = day[mine, None] + np.arange(1, REPEAT_DAYS + 1)[None, :]
-        weights = np.cumsum(s.weekday[ahead % 7], axis=1)
+        weights = np.cumsum(s.day[ahead], axis=1)
         k = (weights < u[mine, 1:2] * weights[:, -1:]).sum(axis=1)
         arrival[mine] = ahead[np.arange(k.size), k] * DAY + np.interp(u[mine, 2], *s.cdf)
         zh[mine], zp[mine] = _z(s.spec, int(mine.sum()), rng)
