@@ -11,13 +11,27 @@ How the rows are made, per channel (every channel of the scenario):
   draw_inputs` with one trial), not their modes: the data are one possible world, and
   ``truth.json`` records the values drawn;
 - **arrivals**: day *d* (day 0 a Monday) gets Poisson(first contacts a day × weekday factor ×
-  a gamma busyness with the channel's cv) contacts, spread over the day by the hour-of-day
-  profile (:mod:`simroi.model.calendar`), as the model's arrivals are; repeat contacts,
-  deflection and events are left out, so ``contacts_per_day`` in ``truth.json`` is the whole
-  rate; times are naive local time without daylight saving;
+  a gamma busyness with the channel's cv) first contacts, spread over the day by the intraday
+  profile (:mod:`simroi.model.calendar`), as the model's arrivals are; times are naive local
+  time without daylight saving; deflection and events are left out;
+- **repeats and retries**, as the model sends them back (:mod:`simroi.model.block`; simulated in
+  :mod:`simroi.model.sample_queue`): an answered unresolved contact always comes back, an
+  abandoned or ignored one with the channel's ``retry_share``; the same customer (first contacts
+  draw theirs from the customer base), on a channel drawn from ``repeat_channels`` (default the
+  same), on one of the next 7 days (``REPEAT_DAYS``; the scenario has no delay: the model books
+  them the next month) weighted by that channel's weekday factor × the day's busyness (the
+  model's busyness scales a day's whole rate, repeats included: so does the sample's, in
+  expectation), at a time from its intraday profile. The queues are simulated in rounds — first
+  contacts, then with their returns, then with the returns' returns … — each round the whole
+  period with every arrival so far (returns change waits, so outcomes), until a round changes
+  nothing (at most ``MAX_ROUNDS``). Two weeks (``WARM_DAYS``) are simulated before the window
+  and dropped, so its first week has the returns and backlog of the days before; returns after
+  the window are dropped. ``offered`` thus counts all three, as a real export's;
+  ``truth.json``'s ``contacts_per_day`` is the first-contact rate, and per channel it counts the
+  ``first_contacts``, ``repeats`` and ``retries`` written;
 - **service**: handle times and patience from the model's draws (:mod:`simroi.model.draws`),
-  staffing from the channel's agents, schedule or staffing rule (the rule sized to the forecast
-  of ``contacts_per_day``, :class:`simroi.model.staffing.RuleStaffing`), all days through
+  staffing from the channel's agents, schedule or staffing rule (the rule sized to the
+  steady-state forecast of first contacts and repeats), all days through
   :func:`simroi.queueing.engine.serve_fcfs` on one clock, so backlogs carry from day to day;
 - **outcome**: answered if the wait is within the patience; else abandoned (real-time) or
   ignored (deferrable, after ``ignore_after_hours``); resolved with probability ``fcr``, public
@@ -47,20 +61,13 @@ from typing import Any
 import numpy as np
 
 from simroi.model.calendar import (
-    DAY,
     hourly_profile,
-    intraday_inverse_cdf,
-    shift_pattern,
     weekday_factors,
 )
-from simroi.model.draws import STANDARD_DRAW, handle_times, patience_times
 from simroi.model.inputs import channel_inputs, draw_inputs
-from simroi.model.staffing import RuleStaffing
-from simroi.queueing.engine import serve_fcfs
-from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.model.sample_queue import INTERVAL_MINUTES, KINDS, Contacts, simulate_contacts
 from simroi.randomness import Streams
-from simroi.scenario.spec import EXPERIENCE_CLASSES, ChannelSpec, Scenario
+from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
 
 __all__ = ["FIRST_DAY", "SampleData", "simulate_sample_data"]
 
@@ -69,7 +76,6 @@ __all__ = ["FIRST_DAY", "SampleData", "simulate_sample_data"]
 FIRST_DAY = np.datetime64("2025-01-06", "s")
 #: Months each customer of the customers file is observed for (unless they churn first).
 WINDOW_MONTHS = 12.0
-INTERVAL_MINUTES = 15
 INTERVAL_COLUMNS = (
     "interval_start",
     "channel",
@@ -103,21 +109,6 @@ class SampleData:
     truth: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class _Contacts:
-    """One channel's simulated contacts, shape (n,) each, by arrival."""
-
-    arrival_s: np.ndarray
-    answered: np.ndarray
-    wait_s: np.ndarray
-    handle_s: np.ndarray
-    resolved: np.ndarray
-    public: np.ndarray
-    fast: np.ndarray
-    experience: np.ndarray  # index into EXPERIENCE_CLASSES
-    agents: np.ndarray  # agents on queue in each interval of the sample, (intervals,)
-
-
 def simulate_sample_data(
     scenario: Scenario, *, days: int = 56, customers: int = 20_000, streams: Streams
 ) -> SampleData:
@@ -144,10 +135,10 @@ def simulate_sample_data(
         "inputs": "one trial's draw of the scenario's uncertain inputs",
         "channels": {},
     }
-    simulated: dict[str, _Contacts] = {}
+    simulated = simulate_contacts(scenario, values, days, streams)
     for name, spec in scenario.channels.items():
         inputs = channel_inputs(name, scenario, values)
-        simulated[name] = _simulate_channel(name, spec, inputs, days, streams)
+        kinds = np.bincount(simulated[name].kind, minlength=len(KINDS))
         patience = float(inputs.patience_mean_s[0])
         truth["channels"][name] = {
             "kind": spec.kind,
@@ -163,7 +154,10 @@ def simulate_sample_data(
             "fcr": float(inputs.fcr[0]),
             "public_share": float(inputs.public_share[0]),
             "sla_seconds": spec.sla_threshold_seconds,
+            "retry_share": float(values[f"channels.{name}.retry_share"][0]),
+            "repeat_channels": dict(spec.repeat_channels or {name: 1.0}),
             "contacts": int(simulated[name].arrival_s.size),
+            **{kind: int(k) for kind, k in zip(KINDS, kinds, strict=True)},
         }
     margin = float(values["customers.monthly_margin_per_customer"][0])
     multipliers = {
@@ -177,131 +171,13 @@ def simulate_sample_data(
         "churn_multipliers": {**multipliers, "none": 1.0},
         "monthly_margin_mean": margin,
     }
-    ids = _customer_ids(simulated, int(truth["customers"]["active_customers"]), streams)
     files = {
         "intervals.csv": _intervals_csv(simulated, days),
-        "contacts.csv": _contacts_csv(simulated, ids),
-        "customers.csv": _customers_csv(simulated, ids, truth["customers"], customers, streams),
+        "contacts.csv": _contacts_csv(simulated),
+        "customers.csv": _customers_csv(simulated, truth["customers"], customers, streams),
     }
     files["truth.json"] = json.dumps(truth, indent=2) + "\n"
     return SampleData(files, truth)
-
-
-def _simulate_channel(
-    name: str, spec: ChannelSpec, inputs: Any, days: int, streams: Streams
-) -> _Contacts:
-    """One channel's contacts over ``days`` days through the queue engine (one trial)."""
-    rng = {p: streams.rng("sample", p, name) for p in ("busyness", "count", "time", "marks")}
-    cv = float(inputs.busyness_cv[0])
-    weekday = weekday_factors(spec)
-    busy = np.ones(days)
-    if cv > 0:
-        shape = 1.0 / cv**2
-        busy = rng["busyness"].gamma(shape, 1.0 / shape, days)
-    rate = float(inputs.first_contacts_per_day[0]) * weekday[np.arange(days) % 7] * busy
-    counts = rng["count"].poisson(rate)
-    cum, edges = intraday_inverse_cdf(spec)
-    day = np.repeat(np.arange(days), counts)
-    within = np.interp(rng["time"].random(day.size), cum, edges)
-    arrival = np.sort(day * DAY + within)
-    n = arrival.size
-    z = _standard(streams.rng("sample", "handle", name), STANDARD_DRAW[spec.handle_time_dist], n)
-    handle = np.empty((n, 1))
-    mean = inputs.handle_mean_s * inputs.slot_slowdown
-    handle_times(z[:, None], mean, inputs.handle_cv, spec.handle_time_dist, handle)
-    if spec.kind == "realtime":
-        kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-        zp = _standard(streams.rng("sample", "patience", name), kind, n)
-        patience = patience_times(
-            zp[:, None], inputs.patience_mean_s, spec.patience_dist, spec.patience_shape
-        )
-    else:
-        patience = np.full((n, 1), float(inputs.patience_mean_s[0]))
-    shifts = _shifts(name, spec, inputs)
-    state = (
-        shifts.initial_state(0.0)
-        if isinstance(shifts, TrialShiftPattern)
-        else QueueState.initial(shifts, 1)
-    )
-    present = np.ones((n, 1), dtype=bool)
-    start, _ = serve_fcfs(arrival[:, None], handle, patience, present, shifts, state)
-    start, handle, patience = start[:, 0], handle[:, 0], patience[:, 0]
-    wait = start - arrival
-    answered = np.isfinite(start) & (wait <= patience)
-    wait = np.where(answered, wait, np.minimum(patience, (days + 365) * DAY - arrival))
-    marks = rng["marks"].random((2, n))
-    resolved = answered & (marks[0] < float(inputs.fcr[0]))
-    public = marks[1] < float(inputs.public_share[0])
-    response = wait + (0.0 if spec.kind == "realtime" else handle)
-    sla = spec.sla_threshold_seconds
-    fast = answered & (response <= (math.inf if sla is None else sla))
-    experience = np.select(
-        [resolved & fast, resolved, answered, spec.kind == "realtime"],
-        [0, 1, 2, 3],
-        default=4,
-    )
-    return _Contacts(
-        arrival,
-        answered,
-        wait,
-        handle,
-        resolved,
-        public,
-        fast,
-        experience,
-        _agents(shifts, spec.concurrency, days),
-    )
-
-
-def _standard(rng: np.random.Generator, kind: str, n: int) -> np.ndarray:
-    if kind == "normal":
-        return rng.standard_normal(n)
-    if kind == "exponential":
-        return rng.standard_exponential(n)
-    return rng.random(n)
-
-
-def _shifts(name: str, spec: ChannelSpec, inputs: Any) -> ShiftPattern | TrialShiftPattern:
-    """The channel's agents on duty: its fixed team or schedule, or its staffing rule's roster
-    for the forecast of first contacts (the sample has no repeats or deflection)."""
-    if spec.staffing_rule is None:
-        return shift_pattern(spec)
-    rule = RuleStaffing(spec, inputs, None, name)
-    return rule.roster(rule.shifts(rule.agents(inputs.first_contacts_per_day)))
-
-
-def _agents(shifts: ShiftPattern | TrialShiftPattern, concurrency: int, days: int) -> np.ndarray:
-    """Mean agents on queue in each interval of the sample: slot-seconds on duty / interval /
-    slots per agent, shape (days × intervals a day,)."""
-    size = INTERVAL_MINUTES * 60.0
-    lo = np.arange(0.0, days * DAY, size)
-    if isinstance(shifts, TrialShiftPattern):
-        week = lo % (7 * DAY)
-        a, b = shifts.interval_starts[None, :], shifts.interval_ends[None, :]
-        overlap = np.clip(
-            np.minimum(b, week[:, None] + size) - np.maximum(a, week[:, None]), 0, None
-        )
-        slots = overlap @ shifts.agents[0].astype(float) * shifts.slots_per_agent
-    else:
-        period = shifts.period_seconds
-        t = lo % period if math.isfinite(period) else lo
-        starts, ends = shifts.starts.ravel(), shifts.ends.ravel()
-        on = np.isfinite(starts)
-        starts, ends = starts[on], ends[on]
-        overlap = np.minimum(ends[None, :], t[:, None] + size) - np.maximum(
-            starts[None, :], t[:, None]
-        )
-        slots = np.clip(overlap, 0, None).sum(axis=1)
-    return slots / size / concurrency
-
-
-def _customer_ids(
-    simulated: dict[str, _Contacts], base: int, streams: Streams
-) -> dict[str, np.ndarray]:
-    """A customer number for each contact, drawn from the customer base (a customer may call
-    more than once)."""
-    rng = streams.rng("sample", "customer")
-    return {name: rng.integers(1, base + 1, c.arrival_s.size) for name, c in simulated.items()}
 
 
 def _text(rows: list[list[object]], header: tuple[str, ...]) -> str:
@@ -318,7 +194,7 @@ def _stamp(seconds: np.ndarray) -> np.ndarray:
     return np.char.replace(np.datetime_as_string(times, unit="s"), "T", " ")
 
 
-def _intervals_csv(simulated: dict[str, _Contacts], days: int) -> str:
+def _intervals_csv(simulated: dict[str, Contacts], days: int) -> str:
     size = INTERVAL_MINUTES * 60
     bins = days * 86_400 // size
     starts = _stamp(np.arange(bins) * float(size))
@@ -362,7 +238,7 @@ def _number(value: float) -> str:
     return "" if not math.isfinite(value) else f"{value:.1f}"
 
 
-def _contacts_csv(simulated: dict[str, _Contacts], ids: dict[str, np.ndarray]) -> str:
+def _contacts_csv(simulated: dict[str, Contacts]) -> str:
     names = list(simulated)
     arrival = np.concatenate([simulated[n].arrival_s for n in names])
     channel = np.concatenate([np.full(simulated[n].arrival_s.size, i) for i, n in enumerate(names)])
@@ -376,7 +252,7 @@ def _contacts_csv(simulated: dict[str, _Contacts], ids: dict[str, np.ndarray]) -
     lost_word = np.concatenate(
         [np.where(simulated[n].experience == 4, "ignored", "abandoned") for n in names]
     )[order]
-    customer = np.concatenate([ids[n] for n in names])[order]
+    customer = joined("customer")
     stamps = _stamp(arrival[order])
     channel = channel[order]
     rows = [
@@ -396,8 +272,7 @@ def _contacts_csv(simulated: dict[str, _Contacts], ids: dict[str, np.ndarray]) -
 
 
 def _customers_csv(
-    simulated: dict[str, _Contacts],
-    ids: dict[str, np.ndarray],
+    simulated: dict[str, Contacts],
     truth: dict[str, Any],
     rows: int,
     streams: Streams,
@@ -405,7 +280,7 @@ def _customers_csv(
     rng = streams.rng("sample", "customers")
     names = list(simulated)
     arrival = np.concatenate([simulated[n].arrival_s for n in names])
-    customer = np.concatenate([ids[n] for n in names])
+    customer = np.concatenate([simulated[n].customer for n in names])
     experience = np.concatenate([simulated[n].experience for n in names])
     # Each contacting customer's class is that of their last contact.
     order = np.argsort(arrival, kind="stable")

@@ -84,10 +84,10 @@ def test_each_fitted_input_lies_within_its_uncertainty_of_the_truth(
         if t["public_share"] > 0:
             public = _fitted(report, f"channels.{channel}.public_share")
             expected["public_share"] = (public, t["public_share"])
-        # sample-data's arrivals are first contacts only; the fit splits off the repeats the
-        # model adds, so the level observed is the rate over the first-contact share.
+        # The data's offered holds first contacts, repeats and retries, as a real export's; the
+        # fit splits off the repeats and retries the model adds, leaving the first-contact rate.
         rate = dict(_fitted(report, f"channels.{channel}.contacts_per_customer_per_year"))
-        per_day = report["customers"] / 365.25 / report["first_contact_share"][channel]
+        per_day = report["customers"] / 365.25
         rate["value"] *= per_day
         rate["interval90"] = [x * per_day for x in rate["interval90"]]
         expected["contacts_per_day"] = (rate, t["contacts_per_day"])

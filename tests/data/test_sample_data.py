@@ -14,7 +14,7 @@ import pytest
 
 from simroi.data.frames import OUTCOMES, DataSet
 from simroi.data.read import read_data
-from simroi.model.sample_data import SampleData, simulate_sample_data
+from simroi.model.sample_data import FIRST_DAY, SampleData, simulate_sample_data
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 
@@ -115,13 +115,63 @@ def test_same_seed_same_files() -> None:
 
 
 def test_volume_matches_the_truth(sample: SampleData, data: DataSet) -> None:
-    """Contacts over the days: Poisson with a gamma busyness (cv c) a day, so the total has
-    variance Σ λ_d + λ_d² c²."""
+    """First contacts over the days: Poisson with a gamma busyness (cv c) a day, so the total
+    has variance Σ λ_d + λ_d² c²; ``offered`` counts them with the repeats and retries."""
     for channel, report in data.intervals.items():
         t = sample.truth["channels"][channel]
+        assert report.offered.sum() == t["contacts"]
+        assert t["contacts"] == t["first_contacts"] + t["repeats"] + t["retries"]
+        assert t["repeats"] > 0
         lam = t["contacts_per_day"] * np.asarray(t["weekday_factors"])[np.arange(DAYS) % 7]
         sd = math.sqrt(float((lam + lam**2 * t["busyness_cv"] ** 2).sum()))
-        assert abs(report.offered.sum() - lam.sum()) < 3 * sd, channel
+        assert abs(t["first_contacts"] - lam.sum()) < 3 * sd, channel
+
+
+def within(got: int, n: int, p: float, extra: float = 0.0) -> bool:
+    """``got`` of ``n`` within 3 binomial standard errors of share ``p`` (plus ``extra``)."""
+    return abs(got / n - p) <= 3 * math.sqrt(p * (1 - p) / n) + extra + 1e-12
+
+
+def test_repeats_and_retries_follow_the_scenario(sample: SampleData) -> None:
+    """A contact's return is its customer's next contact on a later day, 1–7 days on: every answered
+    unresolved one returns (so a share 1 − FCR of the answered), an abandoned or ignored one
+    with the retry share, a resolved one never; on the channels ``repeat_channels`` names, in
+    its shares. Contacts whose return could fall after the window are left out; a customer
+    number drawn twice by chance makes a false return, allowed for as ``chance``."""
+    table = rows(sample, "contacts.csv")
+    stamps = np.array([r["arrived_at"].replace(" ", "T") for r in table], "datetime64[s]")
+    day = (stamps - FIRST_DAY).astype(np.int64) // 86_400
+    customer = np.array([r["customer_id"] for r in table])
+    channel = np.array([r["channel"] for r in table])
+    # Each contact's return: its customer's first contact on a later day, if 1–7 days later.
+    code = np.unique(customer, return_inverse=True)[1]
+    key = code * (DAYS + 8) + day
+    order = np.argsort(key, kind="stable")
+    at = np.minimum(np.searchsorted(key[order], key + 1), day.size - 1)
+    following = order[at]
+    gap = day[following] - day
+    back = (code[following] == code) & (gap >= 1) & (gap <= 7)
+    eligible = day + 8 <= DAYS
+    truth = sample.truth["channels"]
+    per_day = sum(t["contacts"] for t in truth.values()) / DAYS
+    chance = 8 * per_day / sample.truth["customers"]["active_customers"]
+    for name, t in truth.items():
+        mine = eligible & (channel == name)
+        outcome = np.array([r["outcome"] for r in table])[mine]
+        resolved = np.array([r["resolved"] == "1" for r in table])[mine]
+        came = back[mine]
+        answered = outcome == "answered"
+        assert came[answered & ~resolved].all(), name
+        assert came[answered & resolved].mean() <= chance, name
+        assert within(came[answered].sum(), answered.sum(), 1 - t["fcr"], chance), name
+        failed = ~answered
+        if failed.sum() > 30:
+            assert within(came[failed].sum(), failed.sum(), t["retry_share"], chance), name
+        returns = following[np.flatnonzero(mine)[answered & ~resolved]]
+        allowed = np.isin(channel[returns], list(t["repeat_channels"]))
+        assert (~allowed).mean() <= chance, name
+        for target, share in t["repeat_channels"].items():
+            assert within((channel[returns] == target).sum(), returns.size, share, chance), name
 
 
 def test_handle_times_match_the_truth(sample: SampleData, data: DataSet) -> None:
