@@ -108,6 +108,18 @@ def fit_handle_time(log: ContactLog) -> HandleTimeFit:
             Unfitted("handle_time_cv", reason, src, channel),
             {},
         )
+    if np.ptp(x) == 0:
+        # One value for every contact (an export that writes the AHT into each row) has no
+        # spread to fit a distribution to, and scipy's lognormal fit fails on it.
+        reason = (
+            f"not fitted: every one of the {n:,} handle times is {x[0] * 60:g} s; a distribution "
+            "needs handle times that vary (is the column the average handle time?)"
+        )
+        return HandleTimeFit(
+            Unfitted("handle_time_minutes", reason, src, channel),
+            Unfitted("handle_time_cv", reason, src, channel),
+            {},
+        )
     sigma, _, scale = stats.lognorm.fit(x, floc=0)
     mu = math.log(scale)
     s2 = float(np.var(np.log(x), ddof=1))

@@ -309,6 +309,15 @@ def test_a_small_or_wide_handle_time_sample_leaves_the_cv_unfitted() -> None:
     assert isinstance(few.cv, Unfitted)
 
 
+def test_handle_times_that_never_vary_are_not_fitted() -> None:
+    # Found by fuzzing: a log whose handle_seconds column holds one value (425.8 s) everywhere
+    # made scipy's lognormal fit raise.
+    fit = fit_handle_time(_answered_log(np.full(3_504, 425.8)))
+    for part in (fit.mean, fit.cv):
+        assert isinstance(part, Unfitted)
+        assert part.reason.startswith("not fitted: every one of the 3,504 handle times is 425.8 s")
+
+
 def test_a_cv_interval_beyond_the_scenarios_limit_is_clipped_with_a_note() -> None:
     # twelve handle times whose log-variance is exactly 1.5^2: the chi-square upper end of
     # sigma^2, 11 * 2.25 / chi2_0.05(11) = 5.4, is above log(1 + 10^2) = 4.6
