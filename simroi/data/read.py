@@ -84,7 +84,7 @@ def check_span(source: DataSource, column: str, first: np.datetime64, last: np.d
         raise DataFileError(
             f"{names}, column {column}: the dates run {str(first)[:10]} to {str(last)[:10]} "
             f"({days:,} days), more than {MAX_SPAN_DAYS:,} (ten years): a stray date such as "
-            "9999-12-31 or 1970-01-01? Fix it, or keep a range with --from/--to"
+            "9999-12-31 or 1970-01-01? Fix it, or keep a range with `start` and `end`"
         )
 
 

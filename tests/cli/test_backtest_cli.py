@@ -220,7 +220,7 @@ def test_a_stray_far_date_is_refused_in_one_line(phone_csv: str, tmp_path: Path)
     assert line == (
         f"error: {path}, column interval_start: the dates run 2003-09-01 to 9999-12-31 "
         "(2,920,601 days), more than 3,653 (ten years): a stray date such as 9999-12-31 or "
-        "1970-01-01? Fix it, or keep a range with --from/--to"
+        "1970-01-01? Fix it, or keep a range with --from and --to"
     )
     _invoke([*base, "--to", "2003-09-03", "--quiet"])
 

@@ -274,7 +274,7 @@ def test_a_stray_far_date_is_refused_in_one_line_and_a_range_leaves_it_out(
     assert result.stderr.strip().splitlines() == [
         f"error: {log}, column arrived_at: the dates run 2025-01-06 to 9999-12-31 (2,912,803 "
         "days), more than 3,653 (ten years): a stray date such as 9999-12-31 or 1970-01-01? "
-        "Fix it, or keep a range with --from/--to"
+        "Fix it, or keep a range with --from and --to"
     ]
     assert not out.exists()
     result = CliRunner().invoke(

@@ -567,5 +567,5 @@ def test_check_span_allows_ten_years_and_names_a_stray_date(tmp_path: Path) -> N
     assert info.value.problems == [
         f"{tmp_path / 'c.csv'}, column arrived_at: the dates run 2025-01-06 to 9999-12-31 "
         "(2,912,803 days), more than 3,653 (ten years): a stray date such as 9999-12-31 or "
-        "1970-01-01? Fix it, or keep a range with --from/--to"
+        "1970-01-01? Fix it, or keep a range with `start` and `end`"
     ]
