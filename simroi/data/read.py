@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from simroi.data.columns import Kind, Problems, lowered, resolve_header
+from simroi.data.columns import KINDS, Kind, Problems, lowered, resolve_header
 from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
 from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
@@ -411,13 +411,12 @@ class _Reading:
         )
 
 
-_INTERVAL_OPTIONAL = (
-    "answered",
-    "abandoned",
-    "answered_within_sla",
-    "handle_seconds_mean",
-    "wait_seconds_mean",
-    "agents",
+#: An interval report's optional columns that become IntervalReport fields (the channel names
+#: the report instead), as KINDS defines them.
+_INTERVAL_OPTIONAL = tuple(
+    c.name
+    for c in next(k for k in KINDS if k.name == "intervals").columns
+    if not c.required and c.name != "channel"
 )
 
 
