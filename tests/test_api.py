@@ -161,7 +161,7 @@ def test_run_stores_the_call_that_replays_it() -> None:
     command = summary.result.provenance.command
     assert command == (
         "simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3', "
-        "'simulation.sampled_days_per_month=1'], engine='vectorized')"
+        "'simulation.sampled_days_per_month=1'], engine='compiled')"
     )
     assert summary.result.provenance.overrides == tuple(SHORT)
     again = _replayed(command)
@@ -186,7 +186,7 @@ def test_compare_stores_the_call_that_replays_it(tmp_path: Path) -> None:
     assert c.result_set is not None
     (command,) = {r.provenance.command for r in c.result_set.runs}
     assert command.startswith(f"simroi.compare('default', {str(path)!r}, trials=12, seed=5, ")
-    assert command.endswith(", engine='vectorized')")
+    assert command.endswith(", engine='compiled')")
     assert _replayed(command).to_dict() == c.to_dict()  # type: ignore[attr-defined]
 
 
@@ -250,7 +250,7 @@ def test_a_deck_of_a_result_without_a_stored_call_says_so(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"engine": "fast"}, "`engine` must be one of 'vectorized', 'simpy' (got 'fast')"),
+        ({"engine": "fast"}, "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'fast')"),
         ({"executor": "cloud"}, "`executor` must be one of 'local', 'dask' (got 'cloud')"),
         ({"trials": 0}, "`trials` must be a whole number ≥ 1 or 'auto' (got 0)"),
         ({"trials": -5}, "`trials` must be a whole number ≥ 1 or 'auto' (got -5)"),
@@ -288,7 +288,10 @@ QUEUE = {"arrivals_per_hour": 60, "aht_minutes": 4, "agents": 5, "trials": 5, "s
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"engine": "simpyy"}, "`engine` must be one of 'vectorized', 'simpy' (got 'simpyy')"),
+        (
+            {"engine": "simpyy"},
+            "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'simpyy')",
+        ),
         (
             {"handle_dist": "weibull"},
             "`handle_dist` must be one of 'exponential', 'lognormal', 'gamma' (got 'weibull')",

@@ -20,7 +20,7 @@ def test_sensitivity_with_breakeven_stores_the_call_that_replays_it(tmp_path: Pa
     command = t.run.provenance.command
     assert command == (
         f"simroi.sensitivity({path!r}, swing=False, top=10, breakeven=True, breakeven_top=1, "
-        "trials=40, seed=2, engine='vectorized')"
+        "trials=40, seed=2, engine='compiled')"
     )
     assert eval(command, {"simroi": simroi}).to_dict() == t.to_dict()
     # A result file keeps the break-evens: load_result gives them back.

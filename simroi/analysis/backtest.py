@@ -57,7 +57,8 @@ from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
 from simroi.model.day import WARMUP_DAYS, ChannelDays, simulate_days
-from simroi.queueing.study import ENGINES, is_whole
+from simroi.queueing.engines import engine_problem, normalize_engine
+from simroi.queueing.study import is_whole
 from simroi.randomness import Streams, fresh_entropy
 from simroi.scenario.load import LoadedScenario
 
@@ -286,7 +287,7 @@ def backtest(
     seed: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-    engine: str = "vectorized",
+    engine: str = "compiled",
     sources: Sequence[DataSource] = (),
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
@@ -308,7 +309,7 @@ def backtest(
     start, end : datetime.date, optional
         Only days from ``start`` to ``end``, both included.
     engine : str
-        ``"vectorized"`` or ``"simpy"``.
+        One of :data:`simroi.queueing.engines.ENGINES`.
     sources : sequence of DataSource
         Every file read, for the result's ``data``; default: the data set's sources, or
         those of the reports.
@@ -412,6 +413,7 @@ def backtest(
                 progress=step,
             )
         )
+    engine = normalize_engine(engine)
     return _result(loaded, observed, parts, entropy, trials, engine, sources, skipped)
 
 
@@ -475,7 +477,7 @@ def _check_options(
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     if start is not None and end is not None and start > end:
         problems.append(f"`start` {start} is after `end` {end}")
-    if engine not in ENGINES:
-        problems.append(f"`engine` must be one of {', '.join(ENGINES)} (got {engine!r})")
+    if engine_problem(engine) is not None:
+        problems.append(str(engine_problem(engine)))
     if problems:
         raise OptionError("; ".join(problems))

@@ -11,7 +11,7 @@ per-trial samples as numpy arrays (``.samples``) and as a pandas DataFrame (``to
 Every result of :func:`run`, :func:`compare`, :func:`sweep` and :func:`sensitivity` stores the
 call that replays it in its provenance (``provenance.command``), as a line of Python, e.g.
 ``simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3'],
-engine='vectorized')``: the seed used (also when none was given), and every argument that
+engine='compiled')``: the seed used (also when none was given), and every argument that
 changes a number, nothing that does not (``workers``, ``executor``, ``scheduler``,
 ``progress``). ``simroi export`` shows it on the deck.
 

@@ -254,7 +254,7 @@ def backtest(
     seed: int | None = None,
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
     overrides: Sequence[str] = (),
     columns: Columns | None = None,
     channel: str | None = None,
@@ -280,7 +280,7 @@ def backtest(
     seed : the root seed, a whole number ≥ 0; None draws a fresh one (``result.seed``)
     start, end : the first and last day to check, as dates or ``"YYYY-MM-DD"``, both
         included (default: the data's first and last)
-    engine : ``"vectorized"`` or ``"simpy"``
+    engine : ``"compiled"``, ``"numpy"`` (the same bits) or ``"simpy"``
     overrides : ``--set`` strings applied to the scenario (not with a loaded scenario)
     columns, channel, delimiter, interval_minutes, date_format : as for :func:`calibrate`
     progress : called as ``progress(trials_done, trials_planned)`` as days are simulated

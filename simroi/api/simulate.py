@@ -4,7 +4,7 @@
 Every result of :func:`run`, :func:`compare`, :func:`sweep` and :func:`sensitivity` stores the
 call that replays it in its provenance (``provenance.command``), as a line of Python, e.g.
 ``simroi.run('default', trials=20, seed=7, overrides=['scenario.horizon_months=3'],
-engine='vectorized')``: the seed used (also when none was given), and every argument that
+engine='compiled')``: the seed used (also when none was given), and every argument that
 changes a number, nothing that does not (``workers``, ``executor``, ``scheduler``,
 ``progress``). ``simroi export`` shows it on the deck. :func:`_replay` builds it, for all four.
 """
@@ -31,6 +31,7 @@ from simroi.errors import OptionError, SimroiError
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions
 from simroi.execution.runner import run as run_blocks
+from simroi.queueing.engines import Engine, normalize_engine
 from simroi.queueing.study import QueueSpec, QueueStudy, StaffingTarget, study_queue
 from simroi.scenario.load import LoadedScenario, bundled_scenarios
 from simroi.scenario.load import load_scenario as _load
@@ -52,7 +53,6 @@ __all__ = [
 ScenarioName = str | PathLike[str]
 #: ``progress(trials_done, trials_planned)``, called after each block of trials.
 Progress = Callable[[int, int], None]
-Engine = Literal["vectorized", "simpy"]
 Executor = Literal["local", "dask"]
 
 #: What the queue study calls the arguments :func:`queue` takes under other names, for its
@@ -100,7 +100,7 @@ def _replay(
         trials="auto" if trials == "auto" else first.trials,
         seed=first.provenance.seed,
         overrides=list(overrides) or None,
-        engine=engine,
+        engine=normalize_engine(engine),
     )
 
 
@@ -184,7 +184,7 @@ def run(
     trials: int | Literal["auto"] | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
     workers: int | None = None,
     executor: Executor = "local",
     scheduler: str | None = None,
@@ -201,7 +201,8 @@ def run(
     seed : the root seed, a whole number ≥ 0; None draws a fresh one
         (``summary.result.provenance.seed`` holds it)
     overrides : ``--set`` strings applied before validation (not with a loaded scenario)
-    engine : ``"vectorized"`` (numpy, fast) or ``"simpy"`` (the reference, one trial at a time)
+    engine : ``"compiled"`` (numba, the fastest), ``"numpy"`` (its vectorized reference: the same
+        bits) or ``"simpy"`` (the specification, one trial at a time)
     workers, executor, scheduler : where blocks run (``workers`` ≥ 1 local processes, default
         all cores; or ``executor="dask"``, a Dask cluster at ``scheduler``, default a local
         one). They never change a number.
@@ -267,7 +268,7 @@ def compare(
     trials: int | Literal["auto"] | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
     workers: int | None = None,
     executor: Executor = "local",
     scheduler: str | None = None,
@@ -335,7 +336,7 @@ def sweep(
     trials: int | Literal["auto"] | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
     workers: int | None = None,
     executor: Executor = "local",
     scheduler: str | None = None,
@@ -395,7 +396,7 @@ def sensitivity(
     trials: int | Literal["auto"] | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
     workers: int | None = None,
     executor: Executor = "local",
     scheduler: str | None = None,
@@ -464,7 +465,7 @@ def queue(
     max_abandonment: float | None = None,
     trials: int = 2000,
     seed: int | None = None,
-    engine: Engine = "vectorized",
+    engine: Engine = "compiled",
 ) -> QueueStudy:
     """One channel's queue: simulated KPIs beside Erlang C and Erlang A (``simroi queue``).
 

@@ -14,7 +14,9 @@ from rich.text import Text
 
 from simroi.cli.options import (
     deliver,
+    engine_option,
     json_option,
+    prepare_engine,
     progress_bar,
     quiet_option,
     replay_command,
@@ -43,13 +45,7 @@ DEFAULT_TRIALS = 500
     help="Simulated days per observed day (the band's ends are P5 and P95 of them).",
 )
 @seed_option("Root seed; the same seed gives the same bands. Without it one is drawn and printed.")
-@click.option(
-    "--engine",
-    type=click.Choice(["vectorized", "simpy"]),
-    default="vectorized",
-    show_default=True,
-    help="Queue engine.",
-)
+@engine_option()
 @click.option(
     "--set",
     "overrides",
@@ -142,6 +138,7 @@ def backtest(
     if plots is not None:
         prepare_plots(plots)  # before simulating: an unwritable folder fails now
     dataset = reader.read(data)
+    prepare_engine(engine)
     bar, update = progress_bar(quiet or as_json)
     result = simulate(
         bar,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from simroi.cli.options import console_for, seed_option
+from simroi.cli.options import console_for, prepare_engine, seed_option
 
 #: The seed sample-data uses without --seed: the same files every time
 #: (:data:`simroi.exports.sample_files.DEFAULT_SAMPLE_SEED`; here so that the command line
@@ -71,6 +71,7 @@ def sample_data(
     from simroi.exports.sample_files import write_sample_data
 
     used = DEFAULT_SAMPLE_SEED if seed is None else seed
+    prepare_engine("compiled")
     written = write_sample_data(
         directory, scenario=scenario, days=days, customers=customers, seed=used, force=force
     )

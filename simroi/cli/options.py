@@ -18,6 +18,8 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from simroi.queueing.engines import ENGINES, normalize_engine
+
 if TYPE_CHECKING:  # the command line starts without importing numpy
     from simroi.execution.result import ResultSet, RunResult
 
@@ -104,6 +106,39 @@ def seed_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., 
     )
 
 
+class _EngineChoice(click.Choice):
+    """The engines by name; ``vectorized`` (the numpy engine's former name) still reads."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        return super().convert(normalize_engine(value), param, ctx)
+
+
+def engine_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--engine compiled|numpy|simpy``, the same on every simulating command."""
+    return click.option(
+        "--engine",
+        type=_EngineChoice(ENGINES),
+        default="compiled",
+        show_default=True,
+        help="Queue engine: compiled (numba, the fastest; compiled once, on first use, then "
+        "cached), numpy (its vectorized reference: the same numbers, bit for bit) or simpy "
+        "(the specification, one contact process at a time: slow).",
+    )
+
+
+def prepare_engine(engine: str) -> None:
+    """Load the compiled kernels before simulating, saying so on stderr when they must first
+    be compiled (once per install); nothing for the other engines."""
+    if engine != "compiled":
+        return
+    from simroi.queueing.kernels import prepare
+
+    def say() -> None:
+        Console(stderr=True, highlight=False).print("compiling kernels (first run only)…")
+
+    prepare(engine, on_compile=say)
+
+
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by every command that simulates."""
     options: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
@@ -121,14 +156,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "Root seed; the same seed gives bit-identical results with any number "
             "of workers. Without it a fresh seed is drawn and printed."
         ),
-        click.option(
-            "--engine",
-            type=click.Choice(["vectorized", "simpy"]),
-            default="vectorized",
-            show_default=True,
-            help="Queue engine: vectorized numpy (fast) or the simpy reference "
-            "(the readable specification, trials one at a time).",
-        ),
+        engine_option(),
         click.option(
             "--workers",
             type=click.IntRange(min=1),
@@ -191,10 +219,11 @@ class Simulation:
     scheduler: str | None
 
     def options(self) -> Any:
-        """As :class:`simroi.execution.runner.RunOptions` (bad values are one-line errors)."""
+        """As :class:`simroi.execution.runner.RunOptions` (bad values are one-line errors), with
+        the engine ready to run (see :func:`prepare_engine`): called just before simulating."""
         from simroi.execution.runner import RunOptions
 
-        return RunOptions(
+        options = RunOptions(
             trials=self.trials,
             seed=self.seed,
             engine=self.engine,  # type: ignore[arg-type]
@@ -202,6 +231,8 @@ class Simulation:
             executor=self.executor,  # type: ignore[arg-type]
             scheduler=self.scheduler,
         )
+        prepare_engine(self.engine)
+        return options
 
     def replay_trials(self, simulated: int) -> int | Literal["auto"]:
         """``--trials`` of the replay command: ``auto`` if asked for, else the trials simulated."""

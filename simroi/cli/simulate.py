@@ -13,8 +13,10 @@ from simroi.cli.options import (
     checkpoint_dir,
     checkpoint_options,
     deliver,
+    engine_option,
     json_option,
     lock_outputs,
+    prepare_engine,
     progress_bar,
     quiet_option,
     replay_command,
@@ -228,13 +230,7 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     "--trials", type=click.IntRange(min=2), default=2000, show_default=True, help="Simulated days."
 )
 @seed_option("Root seed (printed when omitted).")
-@click.option(
-    "--engine",
-    type=click.Choice(["vectorized", "simpy"]),
-    default="vectorized",
-    show_default=True,
-    help="Queue engine.",
-)
+@engine_option()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def queue(
@@ -302,6 +298,7 @@ def queue(
     if max_abandonment is not None and target_sl is None:
         raise SimroiError("--max-abandonment is part of a staffing target: give --target-sl too")
     target = StaffingTarget(target_sl, max_abandonment) if target_sl is not None else None
+    prepare_engine(engine)
     study = study_queue(
         spec,
         trials=trials,

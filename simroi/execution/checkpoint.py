@@ -35,6 +35,7 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import atomic_write
+from simroi.queueing.engines import same_numbers
 from simroi.randomness import fresh_entropy
 
 __all__ = [
@@ -104,7 +105,7 @@ class CheckpointHeader:
             out.append(f"it is for {self.trials} trials, this run asks for {other.trials}")
         if self.block_size != other.block_size:
             out.append(f"its block size is {self.block_size}, this run's is {other.block_size}")
-        if self.engine != other.engine:
+        if not same_numbers(self.engine, other.engine):
             out.append(f"it used the {self.engine} engine, this run the {other.engine} engine")
         if self.simroi_version != other.simroi_version:
             out.append(

@@ -51,7 +51,7 @@ __all__ = [
 #: Working memory per contact slot of a block's channel-month (arrival, handle and patience
 #: times, waits, outcomes, as float64 and a few temporaries): MAX_CONTACT_SLOTS is ~5 GB.
 BYTES_PER_CONTACT_SLOT = 170
-#: Contacts one process simulates a second with the vectorized engine, rounded down from
+#: Contacts one process simulates a second with the numpy engine, rounded down from
 #: benchmarks/README.md so that the estimate errs long: the bar's ETA measures the real pace.
 CONTACTS_PER_CPU_SECOND = 1_000_000
 #: The most contacts a run may simulate: about 12 CPU-days at the pace above, or 8 million

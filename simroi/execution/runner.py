@@ -34,7 +34,8 @@ from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
-from simroi.queueing.study import ENGINES, is_whole
+from simroi.queueing.engines import Engine, engine_problem, normalize_engine
+from simroi.queueing.study import is_whole
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.spec import assumptions
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTO_MAX_TRIALS",
     "AUTO_MIN_TRIALS",
-    "ENGINES",
     "EXECUTORS",
     "MONTHLY_KEEP_LIMIT",
     "MONTHLY_KPIS_LIMIT",
@@ -68,7 +68,7 @@ Progress = Callable[[int, int], None]
 _Plan = list[tuple[int, int]]  # (block index, trials in the block)
 
 
-#: Where a run's blocks can run (the queue engines a run can use: :data:`ENGINES`).
+#: Where a run's blocks can run (the queue engines: :data:`simroi.queueing.engines.ENGINES`).
 EXECUTORS = ("local", "dask")
 
 
@@ -85,7 +85,8 @@ class RunOptions:
     trials : a whole number ≥ 1, ``"auto"`` (until P(ROI > 0) and the mean NPV are known
         precisely), or None for the scenario's ``[simulation] trials``
     seed : the root seed, a whole number ≥ 0; None draws a fresh one
-    engine : one of :data:`ENGINES`
+    engine : one of :data:`simroi.queueing.engines.ENGINES` (``"vectorized"``, the numpy
+        engine's former name, reads as ``"numpy"``)
     workers : local processes, ≥ 1; None for all cores
     executor : one of :data:`EXECUTORS`
     scheduler : a Dask scheduler address, only with ``executor="dask"``; None starts a local
@@ -95,7 +96,7 @@ class RunOptions:
 
     trials: int | Literal["auto"] | None = None
     seed: int | None = None
-    engine: Literal["vectorized", "simpy"] = "vectorized"
+    engine: Engine = "compiled"
     workers: int | None = None
     executor: Literal["local", "dask"] = "local"
     scheduler: str | None = None
@@ -109,6 +110,7 @@ class RunOptions:
             value = getattr(self, name)
             if is_whole(value):
                 object.__setattr__(self, name, int(value))
+        object.__setattr__(self, "engine", normalize_engine(self.engine))
 
 
 def _option_problems(options: RunOptions) -> list[str]:
@@ -120,7 +122,9 @@ def _option_problems(options: RunOptions) -> list[str]:
     seed = options.seed
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
-    for name, allowed in (("engine", ENGINES), ("executor", EXECUTORS)):
+    if engine_problem(options.engine) is not None:
+        problems.append(str(engine_problem(options.engine)))
+    for name, allowed in (("executor", EXECUTORS),):
         value = getattr(options, name)
         if not (isinstance(value, str) and value in allowed):
             choices = ", ".join(repr(v) for v in allowed)

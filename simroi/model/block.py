@@ -397,7 +397,7 @@ class World:
 
 
 def simulate_block(
-    loaded: LoadedScenario, *, entropy: int, block: int, trials: int, engine: str = "vectorized"
+    loaded: LoadedScenario, *, entropy: int, block: int, trials: int, engine: str = "compiled"
 ) -> BlockResult:
     """Simulate ``trials`` trials of block ``block`` of a run seeded with ``entropy``.
 

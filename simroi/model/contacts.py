@@ -54,7 +54,7 @@ from simroi.model.draws import (
     staircase,
 )
 from simroi.model.outcomes import MONTH_FIELDS, ChannelMonth, month_outcomes
-from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.kernels import serve
 from simroi.queueing.roster import TrialShiftPattern, side_by_side
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
@@ -119,7 +119,7 @@ def simulate_channel_month(
     loads: list[ChannelLoad],
     *,
     streams: Streams,
-    engine: str = "vectorized",
+    engine: str = "compiled",
 ) -> list[tuple[ChannelMonth, QueueState]]:
     """Simulate one channel over one month's sampled days, for every world and trial of a block.
 
@@ -372,13 +372,8 @@ def _simulate_shared(
             [loads[i].shifts for i in members], [loads[i].state for i in members]
         )
         queue = (arrival[:, columns], handle[:, columns], patience[:, columns], present[:, columns])
-        if engine == "simpy":
-            from simroi.queueing.reference import serve_fcfs_simpy
-
-            start, state = serve_fcfs_simpy(*queue, shifts, state)
-        else:
-            active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
-            start, state = serve_fcfs(*queue, shifts, state, moves=moves, active=active)
+        active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
+        start, state = serve(engine, *queue, shifts, state, moves=moves, active=active)
         books = [loads[i].books or Books.empty(trials) for i in members]
         outcome = month_outcomes(
             lead.spec,

@@ -160,7 +160,7 @@ def simulate_days(
     trials: int,
     streams: Streams,
     rosters: Mapping[str, Mapping[int, DayRoster]] | None = None,
-    engine: str = "vectorized",
+    engine: str = "compiled",
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, ChannelDays]:
     """Simulate ``trials`` trials of each channel's ``days``, as one block of a run.
@@ -181,7 +181,7 @@ def simulate_days(
         Observed agents per interval, by day, for the channels that have them; other channels
         are staffed as the scenario says.
     engine : str
-        ``"vectorized"`` or ``"simpy"``.
+        one of :data:`simroi.queueing.engines.ENGINES`.
     progress : callable, optional
         Called with 1 after each simulated day of each channel.
 

@@ -2,7 +2,7 @@
 
 The simulation behind :func:`simroi.model.sample_data.simulate_sample_data` (see there for what
 is simulated and why): first contacts, then the repeats and retries they send back, each round
-the whole period through :func:`simroi.queueing.engine.serve_fcfs` until nothing changes.
+the whole period through the compiled queue engine until nothing changes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from simroi.model.calendar import (
 from simroi.model.draws import STANDARD_DRAW, handle_times, patience_times
 from simroi.model.inputs import channel_inputs
 from simroi.model.staffing import RuleStaffing
-from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.kernels import serve
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
@@ -308,7 +308,8 @@ def _serve(
             else QueueState.initial(s.shifts, 1)
         )
         present = np.ones((rows.size, 1), dtype=bool)
-        start, _ = serve_fcfs(arrival[:, None], handle, patience, present, s.shifts, state)
+        queue = (arrival[:, None], handle, patience, present, s.shifts, state)
+        start, _ = serve("compiled", *queue)  # one long trial: the compiled loop is fastest
         start, patience = start[:, 0], patience[:, 0]
         wait = start - arrival
         answered = np.isfinite(start) & (wait <= patience)

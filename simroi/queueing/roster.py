@@ -120,9 +120,7 @@ class TrialShiftPattern:
         # t / period may round up to the next whole week, never down below the true one
         base -= period * (base > t)
         j = np.searchsorted(self.interval_ends, t - base, side="right")
-        table = self._table
-        if not table:  # built on first use: a roster only read for its hours needs none
-            table.update(self._build())
+        table = self.span_table()
         level = k // self.slots_per_agent if self.slots_per_agent > 1 else k
         at = level * self.trials
         at += trial
@@ -141,6 +139,16 @@ class TrialShiftPattern:
             return start, end
         at += j
         return base + table["start"].take(at), base + table["end"].take(at)
+
+    def span_table(self) -> dict[str, Any]:
+        """The table :meth:`trial_spans` reads (built on first use: a roster only read for its
+        hours needs none). Per (agent level, trial, day) rows of five numbers when every level
+        works at most one span a day (``per_day``, ``rows``), else per (level, trial, interval)
+        ``start`` and ``end``; ``width`` columns per (level, trial)."""
+        table = self._table
+        if not table:
+            table.update(self._build())
+        return table
 
     def _build(self) -> dict[str, Any]:
         return _day_table(self.interval_starts, self.interval_ends, self.agents) or _span_table(

@@ -36,14 +36,14 @@ from simroi.errors import OptionError
 from simroi.estimates import mean_estimate
 from simroi.formatting import cell, html_table, json_ready
 from simroi.notebook import pandas
-from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.engines import Engine, engine_problem, normalize_engine
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
+from simroi.queueing.kernels import serve
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
 __all__ = [
-    "ENGINES",
     "HANDLE_DISTS",
     "QueueInputError",
     "QueueSpec",
@@ -124,8 +124,6 @@ class QueueSpec:
 
 #: The handle-time distributions of a queue study.
 HANDLE_DISTS = ("exponential", "lognormal", "gamma")
-#: The queue engines: the vectorized recursion and the simpy reference.
-ENGINES = ("vectorized", "simpy")
 
 
 def is_whole(value: object) -> bool:
@@ -407,7 +405,7 @@ def study_queue(
     *,
     trials: int = 2000,
     seed: int | None = None,
-    engine: Literal["vectorized", "simpy"] = "vectorized",
+    engine: Engine = "compiled",
     target: StaffingTarget | None = None,
 ) -> QueueStudy:
     """Simulate ``trials`` days of the queue and compute the Erlang values for comparison.
@@ -424,7 +422,8 @@ def study_queue(
     ------
     QueueInputError
         ``trials`` not a whole number ≥ 2 (a confidence interval needs two days), ``seed`` not
-        a whole number ≥ 0, ``engine`` not one of :data:`ENGINES`, ``target`` not a
+        a whole number ≥ 0, ``engine`` not an engine
+        (:data:`~simroi.queueing.engines.ENGINES`), ``target`` not a
         :class:`StaffingTarget`, ``agents`` None without a target; see also
         :func:`staff_queue`.
     """
@@ -435,8 +434,8 @@ def study_queue(
         )
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
-    if engine not in ENGINES:
-        problems.append(f"`engine` must be one of {_choices(ENGINES)} (got {engine!r})")
+    if engine_problem(engine) is not None:
+        problems.append(str(engine_problem(engine)))
     if target is not None and not isinstance(target, StaffingTarget):
         problems.append(f"`target` must be a StaffingTarget (got {target!r})")
     if problems:
@@ -455,12 +454,7 @@ def study_queue(
     arrival, handle, patience, present = simulate_day(spec, trials, streams)
     shifts = ShiftPattern.always_on(agents)
     state = QueueState.initial(shifts, trials)
-    if engine == "simpy":
-        from simroi.queueing.reference import serve_fcfs_simpy
-
-        start, _ = serve_fcfs_simpy(arrival, handle, patience, present, shifts, state)
-    else:
-        start, _ = serve_fcfs(arrival, handle, patience, present, shifts, state)
+    start, _ = serve(engine, arrival, handle, patience, present, shifts, state)
     warm = spec.warmup_minutes * 60.0
     counted = present & (arrival >= warm)
     answered = counted & np.isfinite(start)
@@ -490,7 +484,7 @@ def study_queue(
     )
     return QueueStudy(
         spec,
-        engine,
+        normalize_engine(engine),
         trials,
         entropy,
         service_level,

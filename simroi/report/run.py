@@ -63,7 +63,8 @@ def footer(result: RunResult, runs: int = 1) -> str:
     trials = f"{p.trials:,} trials" + (
         f" × {runs} runs (common random numbers)" if runs > 1 else ""
     )
-    engine = f" · engine {p.engine}" if p.engine != "vectorized" else ""
+    # compiled and numpy give the same bits: only the simpy engine's numbers differ
+    engine = f" · engine {p.engine}" if p.engine == "simpy" else ""
     return (
         f"simroi {p.simroi_version} · seed {p.seed} · {trials}{engine} · scenario "
         f"{p.scenario_name} #{p.scenario_hash[:12]} · {p.created_utc[:10]}"

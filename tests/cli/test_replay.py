@@ -71,7 +71,7 @@ def test_run_replays_with_the_path_every_set_and_the_seed(scenario_path: str) ->
         args, scenario_path, "scenario.horizon_months=4", "channels.social.agents=2"
     )
     assert command == (
-        f"simroi run {shlex.quote(scenario_path)} --seed 3 --trials 12 --engine vectorized "
+        f"simroi run {shlex.quote(scenario_path)} --seed 3 --trials 12 --engine compiled "
         "--set scenario.horizon_months=4 --set simulation.sampled_days_per_month=1 "
         """--set channels.social.agents=2 --set 'scenario.currency="EUR"'"""
     )
@@ -200,7 +200,7 @@ def test_queue_replays_with_every_input_it_was_given() -> None:
     assert command == (
         "simroi queue --seed 7 --trials 20 --arrivals-per-hour 120.0 --aht-minutes 4.0 "
         "--patience-minutes 3.0 --hours 8.0 --sl-seconds 20.0 --handle-dist lognormal "
-        "--handle-cv 0.5 --warmup-minutes 30.0 --target-sl 0.8 --engine vectorized"
+        "--handle-cv 0.5 --warmup-minutes 30.0 --target-sl 0.8 --engine compiled"
     )
     given = ["queue", "--arrivals-per-hour", "60", "--aht-minutes", "3", "--agents", "4"]
     command = _assert_replays([*given, "--trials", "5", "--seed", "1"], "--agents")

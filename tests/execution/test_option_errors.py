@@ -60,7 +60,7 @@ def test_queue_inputs_are_named_as_the_api_names_them() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"engine": "fast"}, "`engine` must be one of 'vectorized', 'simpy' (got 'fast')"),
+        ({"engine": "fast"}, "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'fast')"),
         ({"executor": "cloud"}, "`executor` must be one of 'local', 'dask' (got 'cloud')"),
         ({"trials": 0}, "`trials` must be a whole number ≥ 1 or 'auto' (got 0)"),
         ({"trials": "10"}, "`trials` must be a whole number ≥ 1 or 'auto' (got '10')"),
@@ -72,7 +72,7 @@ def test_queue_inputs_are_named_as_the_api_names_them() -> None:
         (
             {"trials": -5, "engine": "fast"},
             "`trials` must be a whole number ≥ 1 or 'auto' (got -5); "
-            "`engine` must be one of 'vectorized', 'simpy' (got 'fast')",
+            "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'fast')",
         ),
     ],
 )
@@ -119,7 +119,7 @@ def test_a_queue_study_refuses_a_bad_engine_seed_or_trials() -> None:
     assert str(refused.value) == (
         "`trials` must be a whole number ≥ 2 for a confidence interval (got 1); "
         "`seed` must be a whole number ≥ 0 (got -2); "
-        "`engine` must be one of 'vectorized', 'simpy' (got 'simpyy')"
+        "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'simpyy')"
     )
 
 

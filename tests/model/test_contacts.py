@@ -14,7 +14,7 @@ from simroi.scenario.load import load_scenario
 SHORT = ["scenario.horizon_months=2"]
 
 
-def _run(*overrides: str, trials: int = 200, seed: int = 21, engine: str = "vectorized"):  # type: ignore[no-untyped-def]
+def _run(*overrides: str, trials: int = 200, seed: int = 21, engine: str = "compiled"):  # type: ignore[no-untyped-def]
     loaded = load_scenario(overrides=[*SHORT, *overrides])
     options = RunOptions(trials=trials, seed=seed, workers=1, block_size=trials, engine=engine)  # type: ignore[arg-type]
     return run(loaded, options)
@@ -102,10 +102,11 @@ def test_the_baseline_ignores_every_social_post_and_answers_none() -> None:
     assert np.all(s["kpi.program.social.abandonment"] < 1.0)
 
 
-def test_simpy_and_vectorized_engines_give_the_same_results_through_the_model() -> None:
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_the_simpy_engine_gives_the_same_results_through_the_model(engine: str) -> None:
     """Same inputs, same outcome for every contact: the per-trial results agree."""
     args = ("scenario.horizon_months=1", "simulation.sampled_days_per_month=1")
-    fast = _run(*args, trials=3, engine="vectorized")
+    fast = _run(*args, trials=3, engine=engine)
     slow = _run(*args, trials=3, engine="simpy")
     for key in (
         "npv",

@@ -1,4 +1,4 @@
-"""The FCFS queue with abandonment and shifts: both engines, against each other and against theory.
+"""The FCFS queue with abandonment and shifts: the engines, against each other and against theory.
 
 Outcomes are compared per contact where the two engines see identical inputs; statistics are
 compared with tolerances of 4 standard errors computed across trials, at fixed seeds.
@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.erlang import erlang_a
+from simroi.queueing.kernels import serve
 from simroi.queueing.reference import serve_fcfs_simpy
 from simroi.queueing.shifts import SECONDS_PER_DAY, QueueState, ShiftPattern
 
@@ -426,7 +427,13 @@ class Measured:
 
 
 def simulate_mmc(
-    agents: int, patience_mean_s: float, *, trials: int, seed: int, hours: float = 9.0
+    agents: int,
+    patience_mean_s: float,
+    *,
+    trials: int,
+    seed: int,
+    hours: float = 9.0,
+    engine: str = "numpy",
 ) -> Measured:
     """The fixture's arrivals and handle times on always-on agents; metrics after a 1 h warm-up."""
     rng = np.random.default_rng(seed)
@@ -438,9 +445,8 @@ def simulate_mmc(
         else np.full(arrival.shape, np.inf)
     )
     shifts = ShiftPattern.always_on(agents)
-    start, _ = serve_fcfs(
-        arrival, handle, patience, present, shifts, QueueState.initial(shifts, trials)
-    )
+    state = QueueState.initial(shifts, trials)
+    start, _ = serve(engine, arrival, handle, patience, present, shifts, state)
     return measure(arrival, handle, patience, present, start, agents, warm=H, end=hours * H)
 
 
@@ -484,8 +490,12 @@ def assert_close(measured: tuple[float, float], expected: float, k: float = 4.0)
     assert abs(estimate - expected) <= k * se, f"{estimate:.6g} vs {expected:.6g} (se {se:.3g})"
 
 
-def test_phone_queue_matches_erlang_a() -> None:
-    m = simulate_mmc(14, PATIENCE, trials=2000, seed=20)
+RECURSIONS = pytest.mark.parametrize("engine", ["numpy", "compiled"])
+
+
+@RECURSIONS
+def test_phone_queue_matches_erlang_a(engine: str) -> None:
+    m = simulate_mmc(14, PATIENCE, trials=2000, seed=20, engine=engine)
     assert_close(m.per_contact("waited"), 0.14526)
     assert_close(m.per_contact("abandoned"), 0.013984)
     assert_close(m.per_contact("in_queue_s"), 0.069919 * 60)
@@ -493,8 +503,9 @@ def test_phone_queue_matches_erlang_a() -> None:
     assert_close(m.occupancy, 0.704297)
 
 
-def test_infinite_patience_matches_erlang_c() -> None:
-    m = simulate_mmc(14, np.inf, trials=2000, seed=21)
+@RECURSIONS
+def test_infinite_patience_matches_erlang_c(engine: str) -> None:
+    m = simulate_mmc(14, np.inf, trials=2000, seed=21, engine=engine)
     assert (m.abandoned == 0).all()
     assert_close(m.per_contact("waited"), 0.1741)
     assert_close(m.per_contact("fast"), 0.8884)
@@ -502,9 +513,10 @@ def test_infinite_patience_matches_erlang_c() -> None:
     assert_close(m.occupancy, 10 / 14)
 
 
-def test_overloaded_queue_matches_the_erlang_a_oracle() -> None:
+@RECURSIONS
+def test_overloaded_queue_matches_the_erlang_a_oracle(engine: str) -> None:
     """Efficiency-driven regime: 10 Erlangs on 9 agents, kept stable by abandonment."""
-    m = simulate_mmc(9, PATIENCE, trials=1000, seed=22)
+    m = simulate_mmc(9, PATIENCE, trials=1000, seed=22, engine=engine)
     theory = erlang_a(LAMBDA, AHT, 9, PATIENCE, THRESHOLD)
     assert_close(m.per_contact("waited"), theory.p_wait)
     assert_close(m.per_contact("abandoned"), theory.abandonment)
@@ -513,9 +525,10 @@ def test_overloaded_queue_matches_the_erlang_a_oracle() -> None:
     assert_close(m.occupancy, theory.occupancy)
 
 
-def test_littles_law_holds_for_the_measured_queue() -> None:
+@RECURSIONS
+def test_littles_law_holds_for_the_measured_queue(engine: str) -> None:
     """Time-average number waiting = arrival rate × mean time in queue, both measured."""
-    m = simulate_mmc(12, PATIENCE, trials=1000, seed=23)
+    m = simulate_mmc(12, PATIENCE, trials=1000, seed=23, engine=engine)
     assert_close(m.per_second(m.queued_s - m.in_queue_s), 0.0)  # L − λW, edge effects only
     assert_close(m.queue_length, erlang_a(LAMBDA, AHT, 12, PATIENCE, THRESHOLD).mean_queue_length)
 

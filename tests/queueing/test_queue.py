@@ -92,7 +92,7 @@ def test_queue_cli_prints_json_with_the_documented_shape() -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["trials"] == 20 and data["seed"] == "7" and data["engine"] == "vectorized"
+    assert data["trials"] == 20 and data["seed"] == "7" and data["engine"] == "compiled"
     for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
         assert len(data["simulated"][kpi]["ci95"]) == 2
     assert {"service_level", "asa_seconds", "p_wait"} <= set(data["erlang_c"])

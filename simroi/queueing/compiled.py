@@ -1,0 +1,428 @@
+"""The compiled queue engine: :func:`simroi.queueing.engine.serve_fcfs`, one trial per thread.
+
+The same Kiefer–Wolfowitz recursion as the vectorized engine, compiled with numba: per trial
+keep when each server is next free, with the server's index in the lowest mantissa bits of its
+free-at time (so the minimum also names the server); arrival *i* takes the earliest-free server,
+starts at ``max(arrival, free_at)`` and, unless its wait exceeds its patience, makes the server
+free again at ``start + handle``. Shift changes follow the same rules in the same order: bulk
+moves where the caller promises that no later contact arrives before a time, and the lazy move
+of every server whose span ended by the start a contact would get. Every floating-point
+operation is the one the vectorized engine makes, so the two give the same bits (the tests hold
+them to it on every bundled scenario); only the loop is turned inside out — trials in parallel
+(``prange``, without the GIL), arrival index inside — so a trial's state stays in cache and one
+process uses every core.
+
+The span lookups are ports of :meth:`ShiftPattern._spans_after
+<simroi.queueing.shifts.ShiftPattern>` (a pattern shared by all trials) and
+:meth:`TrialShiftPattern._spans <simroi.queueing.roster.TrialShiftPattern>` (a roster per trial,
+read from its span table). This module imports numba; the rest of the package reaches it only
+when a compiled run asks for it (see :mod:`simroi.queueing.kernels`), so commands that do not
+simulate never load it. Compiled code is cached on disk (``cache=True``), beside this file or,
+where that is read-only, in numba's per-user cache directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numba
+import numpy as np
+
+from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern
+
+__all__ = [
+    "FALLBACK_CACHE",
+    "KERNELS",
+    "cache_dir",
+    "cached",
+    "serve_fcfs_compiled",
+    "warm_up",
+]
+
+# The same stand-in for "never free" as the vectorized engine (see simroi.queueing.engine).
+_NEVER = 2.0**60
+
+# How a kernel finds a server's next span: a periodic pattern shared by all trials, or a
+# roster per trial read from its span table (per day, or per interval).
+_PERIODIC, _ROSTER_BY_DAY, _ROSTER_BY_INTERVAL = 0, 1, 2
+
+#: Where compiled code is cached when neither the install nor the user's cache directory is
+#: writable (numba's own choices, in that order).
+FALLBACK_CACHE = os.path.join(tempfile.gettempdir(), "simroi-numba-cache")
+
+
+def _kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
+    """numba's ``njit`` with an on-disk cache, falling back to :data:`FALLBACK_CACHE` when numba
+    finds no writable place for it (a read-only install and home directory)."""
+
+    def compile_(function: Callable[..., Any]) -> Any:
+        for attempt in range(2):
+            try:
+                return numba.njit(
+                    function, cache=True, nogil=True, error_model="numpy", parallel=parallel
+                )
+            except RuntimeError:  # "cannot cache function …: no locator available"
+                if attempt:
+                    raise
+                setattr(numba.config, "CACHE_DIR", FALLBACK_CACHE)  # noqa: B010  # untyped
+        raise AssertionError("unreachable")
+
+    return compile_
+
+
+_jit = _kernel()
+
+
+@_jit
+def _periodic_span(
+    k: int,
+    t: float,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    counts: np.ndarray,
+    wraps: np.ndarray,
+    full: np.ndarray,
+    period: float,
+) -> tuple[float, float]:
+    """Server ``k``'s first span ending after ``t``: ``ShiftPattern._spans_after``, one pair."""
+    finite = not np.isinf(period)
+    if finite:
+        base = np.floor(t / period) * period
+        if base > t:
+            base -= period
+        if t - base >= period:
+            base += period
+    else:
+        base = 0.0
+    count = counts[k]
+    j = 0
+    for x in range(starts.shape[1]):
+        if base + ends[k, x] <= t:
+            j += 1
+    wrap = j >= count
+    if wrap:
+        if finite:
+            base = base + period
+        j = 0
+    start = base + starts[k, j]
+    end = base + ends[k, j]
+    if finite:
+        last = max(count - 1, 0)
+        if wraps[k] and j == 0:
+            start = base - period + starts[k, last]
+        if wraps[k] and j == last:
+            end = base + period + ends[k, 0]
+        if full[k]:
+            start, end = -np.inf, np.inf
+    elif wrap:
+        start, end = np.inf, np.inf
+    if count == 0:
+        start, end = np.inf, np.inf
+    return start, end
+
+
+@_jit
+def _roster_span(
+    k: int,
+    trial: int,
+    t: float,
+    mode: int,
+    interval_ends: np.ndarray,
+    slots: int,
+    trials: int,
+    width: int,
+    per_day: int,
+    rows: np.ndarray,
+    table_start: np.ndarray,
+    table_end: np.ndarray,
+) -> tuple[float, float]:
+    """Slot ``k``'s first span ending after ``t`` in ``trial``: ``TrialShiftPattern._spans``."""
+    period = SECONDS_PER_WEEK
+    base = np.floor(t / period)
+    base *= period
+    if base > t:
+        base -= period
+    j = np.searchsorted(interval_ends, t - base, side="right")
+    level = k // slots if slots > 1 else k
+    at = (level * trials + trial) * width
+    if mode == _ROSTER_BY_DAY:
+        day = j // per_day
+        at += day
+        j -= day * per_day
+        if rows[at, 2] >= j:
+            return rows[at, 0] + base, rows[at, 1] + base
+        return rows[at, 3] + base, rows[at, 4] + base
+    at += j
+    return base + table_start[at], base + table_end[at]
+
+
+@_jit
+def _move(
+    s: int,
+    t: float,
+    trial: int,
+    free: np.ndarray,
+    free_bits: np.ndarray,
+    end: np.ndarray,
+    keep: np.int64,
+    mode: int,
+    floats: tuple[np.ndarray, ...],
+    ints: np.ndarray,
+    period: float,
+) -> None:
+    """Send server ``s`` of ``trial`` to its first span ending after ``t`` (engine's ``_move``)."""
+    starts, ends, interval_ends, rows, table_start, table_end = floats
+    if mode == _PERIODIC:
+        counts, wraps, full = ints[0], ints[1], ints[2]
+        span_start, span_end = _periodic_span(s, t, starts, ends, counts, wraps, full, period)
+    else:
+        slots, trials, width, per_day = ints[3, 0], ints[3, 1], ints[3, 2], ints[3, 3]
+        span_start, span_end = _roster_span(
+            s, trial, t, mode, interval_ends, slots, trials, width, per_day, rows,
+            table_start, table_end,
+        )  # fmt: skip
+    f = max(free[s], span_start)
+    f = min(f, _NEVER)
+    free[s] = f
+    free_bits[s] = (free_bits[s] & keep) | s
+    end[s] = span_end
+
+
+@_kernel(parallel=True)
+def _serve(
+    arrival: np.ndarray,
+    handle: np.ndarray,
+    patience: np.ndarray,
+    present: np.ndarray,
+    out: np.ndarray,
+    free_at: np.ndarray,
+    span_end: np.ndarray,
+    widths: np.ndarray,
+    bulk: np.ndarray,
+    mode: int,
+    floats: tuple[np.ndarray, ...],
+    ints: np.ndarray,
+    period: float,
+) -> None:
+    """The recursion for every trial (column) in parallel; ``free_at``/``span_end`` in place.
+
+    ``widths[i]``: row *i* has contacts only in its first ``widths[i]`` columns; ``bulk[i]``:
+    before row *i*, every server whose span ended by ``bulk[i]`` moves (−inf: no move).
+    """
+    n, trials = arrival.shape
+    servers = free_at.shape[0]
+    bits = 0
+    while (1 << bits) < servers:
+        bits += 1
+    mask = np.int64((1 << bits) - 1)
+    keep = ~mask
+    for c in numba.prange(trials):
+        free = np.empty(servers)
+        free_bits = free.view(np.int64)
+        end = np.empty(servers)
+        scratch = np.empty(1)
+        scratch_bits = scratch.view(np.int64)
+        check = False
+        for s in range(servers):
+            f = min(free_at[s, c], _NEVER) + 0.0
+            free[s] = f
+            free_bits[s] = (free_bits[s] & keep) | s
+            end[s] = span_end[s, c]
+            if np.isfinite(end[s]) or free[s] >= _NEVER:
+                check = True
+        earliest = _NEVER
+        for s in range(servers):
+            earliest = min(earliest, end[s])
+        for i in range(n):
+            t_bulk = bulk[i]
+            if check and t_bulk > -np.inf:
+                moved = False
+                for s in range(servers):
+                    if end[s] <= t_bulk:
+                        _move(s, t_bulk, c, free, free_bits, end, keep, mode, floats, ints, period)
+                        moved = True
+                if moved:
+                    earliest = _NEVER
+                    for s in range(servers):
+                        earliest = min(earliest, end[s])
+            if c >= widths[i] or not present[i, c]:
+                out[i, c] = np.nan
+                continue
+            a = arrival[i, c]
+            m = free[0]
+            for s in range(1, servers):
+                if free[s] < m:
+                    m = free[s]
+            scratch[0] = m
+            k = scratch_bits[0] & mask
+            start = max(a, m)
+            blocked = False
+            if check and start >= earliest:
+                # The lazy shift check (the engine's _settle), for this trial alone.
+                t = start
+                while True:
+                    if not t < _NEVER:
+                        blocked = True
+                        break
+                    for s in range(servers):
+                        if end[s] <= t:
+                            _move(s, t, c, free, free_bits, end, keep, mode, floats, ints, period)
+                    earliest = _NEVER
+                    for s in range(servers):
+                        earliest = min(earliest, end[s])
+                    m = free[0]
+                    for s in range(1, servers):
+                        if free[s] < m:
+                            m = free[s]
+                    scratch[0] = m
+                    k = scratch_bits[0] & mask
+                    t = max(a, m)
+                    start = t
+                    if not t >= earliest:
+                        break
+                blocked = blocked and start >= _NEVER
+            # The wait is judged without the index bits (as in the vectorized engine).
+            deadline = a + patience[i, c]
+            scratch[0] = start
+            scratch_bits[0] = scratch_bits[0] & keep
+            if scratch[0] > deadline or blocked:
+                out[i, c] = np.nan
+                continue
+            scratch[0] = start + handle[i, c]
+            scratch_bits[0] = (scratch_bits[0] & keep) | k
+            free[k] = scratch[0]
+            out[i, c] = start
+        for s in range(servers):
+            free_at[s, c] = np.inf if free[s] >= _NEVER else free[s]
+            span_end[s, c] = end[s]
+
+
+def _plain(x: np.ndarray) -> np.ndarray:
+    """``x`` as a C-contiguous writable array (itself when it is one)."""
+    return np.require(x, requirements=["C", "W"])
+
+
+def _lookup(
+    shifts: ShiftPattern | TrialShiftPattern,
+) -> tuple[int, tuple[np.ndarray, ...], np.ndarray, float]:
+    """The arrays a kernel reads a pattern's spans from: (mode, floats, ints, period)."""
+    empty2, empty1 = np.empty((1, 1)), np.empty(1)
+    if isinstance(shifts, ShiftPattern):
+        starts, ends = _plain(shifts.starts), _plain(shifts.ends)
+        counts = shifts._counts.astype(np.int64)
+        ints = np.zeros((4, max(shifts.servers, 4)), dtype=np.int64)
+        ints[0, : counts.size] = counts
+        ints[1, : counts.size] = shifts._wraps
+        ints[2, : counts.size] = shifts._full
+        floats = (starts, ends, empty1, empty2, empty1, empty1)
+        return _PERIODIC, floats, ints, float(shifts.period_seconds)
+    table = shifts.span_table()
+    ints = np.zeros((4, 4), dtype=np.int64)
+    ints[3] = shifts.slots_per_agent, shifts.trials, table["width"], table.get("per_day", 1)
+    if "per_day" in table:
+        floats = (
+            empty2,
+            empty2,
+            _plain(shifts.interval_ends),
+            _plain(table["rows"]),
+            empty1,
+            empty1,
+        )
+        return _ROSTER_BY_DAY, floats, ints, SECONDS_PER_WEEK
+    start, end = _plain(table["start"]), _plain(table["end"])
+    floats = (empty2, empty2, _plain(shifts.interval_ends), empty2, start, end)
+    return _ROSTER_BY_INTERVAL, floats, ints, SECONDS_PER_WEEK
+
+
+def serve_fcfs_compiled(
+    arrival_s: np.ndarray,
+    handle_s: np.ndarray,
+    patience_s: np.ndarray,
+    present: np.ndarray,
+    shifts: ShiftPattern | TrialShiftPattern,
+    state: QueueState,
+    *,
+    moves: Sequence[tuple[int, float]] = (),
+    active: Sequence[tuple[int, int, int]] | None = None,
+) -> tuple[np.ndarray, QueueState]:
+    """:func:`simroi.queueing.engine.serve_fcfs`, compiled: the same arguments, the same bits.
+
+    ``moves`` and ``active`` are the same promises as there (they change no result); the
+    kernel reads every row of every trial once, in parallel over trials.
+    """
+    arrival_s, handle_s, patience_s = (
+        np.asarray(x, dtype=np.float64) for x in (arrival_s, handle_s, patience_s)
+    )
+    if arrival_s.ndim != 2 or not (arrival_s.shape == handle_s.shape == patience_s.shape):
+        raise ValueError(
+            "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
+            f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
+        )
+    # One type signature for every call (C-contiguous, writable), so one compilation serves all.
+    arrival_s, handle_s, patience_s = (_plain(x) for x in (arrival_s, handle_s, patience_s))
+    present = _plain(np.broadcast_to(np.asarray(present, dtype=bool), arrival_s.shape))
+    n, trials = arrival_s.shape
+    servers = shifts.servers
+    if state.free_at.shape != (servers, trials):
+        raise ValueError(
+            f"state must have shape (servers, trials) = {(servers, trials)} "
+            f"(got {state.free_at.shape})"
+        )
+    out = np.full((n, trials), np.nan)
+    new = state.copy()
+    if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
+        return out, new
+    widths = np.full(n, trials, dtype=np.int64)
+    if active is not None:
+        widths[:] = 0
+        for first, stop, count in active:
+            widths[first:stop] = max(0, min(trials, count))
+    bulk = np.full(n, -np.inf)
+    for row, time in moves:
+        if 0 <= int(row) < n:
+            bulk[int(row)] = max(float(time), bulk[int(row)])
+    mode, floats, ints, period = _lookup(shifts)
+    free_at = np.ascontiguousarray(new.free_at)
+    span_end = np.ascontiguousarray(new.span_end)
+    _serve(
+        arrival_s, handle_s, patience_s, present, out, free_at, span_end, widths, bulk, mode,
+        floats, ints, period,
+    )  # fmt: skip
+    return out, QueueState(free_at, span_end)
+
+
+#: The compiled kernels (the helpers they call are compiled into them).
+KERNELS = (_serve,)
+
+
+def cached() -> bool:
+    """Whether every kernel's compiled code is in the cache, for this source and numba."""
+    try:
+        # numba's cache index of a function: empty when missing or made for another source.
+        return all(bool(k._cache._cache_file._load_index()) for k in KERNELS)
+    except (AttributeError, OSError):  # another numba's internals: say nothing is cached
+        return False
+
+
+def cache_dir() -> str:
+    """The directory the kernels' compiled code is cached in."""
+    return str(_serve._cache._cache_path)
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel, on a queue of two contacts."""
+    pattern = ShiftPattern.daily(2, 0.0, 3600.0)
+    one = np.array([[10.0], [20.0]])
+    serve_fcfs_compiled(
+        one, one, np.full_like(one, np.inf), np.ones_like(one, dtype=bool), pattern,
+        QueueState.initial(pattern, 1), moves=[(0, 0.0)],
+    )  # fmt: skip
+    roster = TrialShiftPattern(np.array([0.0]), np.array([3600.0]), np.array([[2]]))
+    serve_fcfs_compiled(
+        one, one, np.full_like(one, np.inf), np.ones_like(one, dtype=bool), roster,
+        roster.initial_state(),
+    )  # fmt: skip

@@ -1,0 +1,63 @@
+"""Which queue engine serves a batch of contacts (:mod:`simroi.queueing.engines` names them).
+
+numba is imported only by :func:`serve` on a compiled batch and by :func:`prepare`, so commands
+that do not simulate never load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.engines import engine_problem, normalize_engine
+from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.shifts import QueueState, ShiftPattern
+
+__all__ = ["prepare", "serve"]
+
+
+def serve(
+    engine: str,
+    arrival_s: np.ndarray,
+    handle_s: np.ndarray,
+    patience_s: np.ndarray,
+    present: np.ndarray,
+    shifts: ShiftPattern | TrialShiftPattern,
+    state: QueueState,
+    *,
+    moves: Sequence[tuple[int, float]] = (),
+    active: Sequence[tuple[int, int, int]] | None = None,
+) -> tuple[np.ndarray, QueueState]:
+    """:func:`simroi.queueing.engine.serve_fcfs` on the engine named ``engine`` (see there for
+    the arguments; ``moves`` and ``active`` change no result, and the simpy engine needs none)."""
+    engine = normalize_engine(engine)
+    queue = (arrival_s, handle_s, patience_s, present, shifts, state)
+    if engine == "simpy":
+        from simroi.queueing.reference import serve_fcfs_simpy
+
+        return serve_fcfs_simpy(*queue)
+    if engine == "compiled":
+        from simroi.queueing.compiled import serve_fcfs_compiled
+
+        return serve_fcfs_compiled(*queue, moves=moves, active=active)
+    if engine == "numpy":
+        return serve_fcfs(*queue, moves=moves, active=active)
+    raise ValueError(engine_problem(engine))
+
+
+def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
+    """Load the compiled kernels before a run (a no-op for the other engines).
+
+    ``on_compile()`` is called first when they are not cached yet and must be compiled (some
+    seconds, once per install): the command line says so. Workers call this too, and load the
+    cache the first process wrote.
+    """
+    if normalize_engine(engine) != "compiled":
+        return
+    from simroi.queueing.compiled import cached, warm_up
+
+    if on_compile is not None and not cached():
+        on_compile()
+    warm_up()

@@ -1,0 +1,166 @@
+"""The compiled engine gives the numpy engine's bits: start times and the state carried on.
+
+Bit for bit (``view(np.int64)``: the same floats, NaN where NaN, the server index in the same
+low bits) on random queues with shared patterns and per-trial rosters, bulk moves, rectangles of
+contacts and padding; and whatever the number of threads. The Erlang fixtures run on it in
+``test_engine.py``; through the whole model in ``tests/model/test_compiled_model.py``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from queueing.test_engine import PHONE_SHIFTS, phone_day, small_queues
+from queueing.test_roster import rosters, shift_rosters
+
+from simroi.model.draws import staircase
+from simroi.queueing import compiled
+from simroi.queueing.compiled import serve_fcfs_compiled
+from simroi.queueing.engine import serve_fcfs
+from simroi.queueing.roster import TrialShiftPattern
+from simroi.queueing.shifts import SECONDS_PER_DAY, QueueState
+
+
+def assert_same_bits(
+    compiled: tuple[np.ndarray, QueueState], reference: tuple[np.ndarray, QueueState]
+) -> None:
+    (start, state), (expected, expected_state) = compiled, reference
+    np.testing.assert_array_equal(start.view(np.int64), expected.view(np.int64))
+    np.testing.assert_array_equal(
+        state.free_at.view(np.int64), expected_state.free_at.view(np.int64)
+    )
+    np.testing.assert_array_equal(state.span_end, expected_state.span_end)
+
+
+@settings(max_examples=120, deadline=None)
+@given(small_queues())
+def test_compiled_gives_the_numpy_engines_bits_on_small_random_queues(
+    case: tuple[np.ndarray, ...],
+) -> None:
+    arrival, handle, patience, present, shifts, state = case
+    assert_same_bits(
+        serve_fcfs_compiled(arrival, handle, patience, present, shifts, state),
+        serve_fcfs(arrival, handle, patience, present, shifts, state),
+    )
+
+
+def _two_days(
+    roster: TrialShiftPattern, seed: int, patience_s: float
+) -> tuple[tuple[np.ndarray, ...], list[tuple[int, float]]]:
+    """Two days of contacts with bulk moves at each day's start and a backlog between."""
+    rng = np.random.default_rng(seed)
+    per_day = 60
+    day = np.sort(rng.uniform(0.0, SECONDS_PER_DAY, (2, per_day, roster.trials)), axis=1)
+    arrival = (day + np.array([0.0, SECONDS_PER_DAY])[:, None, None]).reshape(-1, roster.trials)
+    handle = rng.exponential(1800.0, arrival.shape)
+    patience = np.full(arrival.shape, patience_s)
+    present = rng.random(arrival.shape) < 0.9
+    return (arrival, handle, patience, present), [(0, 0.0), (per_day, SECONDS_PER_DAY)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.one_of(rosters(), shift_rosters()),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([np.inf, 120.0]),
+)
+def test_compiled_gives_the_numpy_engines_bits_on_rosters_per_trial(
+    roster: TrialShiftPattern, seed: int, patience_s: float
+) -> None:
+    """Both span tables (per day and per interval), a week that may wrap, slots per agent."""
+    queue, moves = _two_days(roster, seed, patience_s)
+    state = roster.initial_state()
+    assert_same_bits(
+        serve_fcfs_compiled(*queue, roster, state, moves=moves),
+        serve_fcfs(*queue, roster, state, moves=moves),
+    )
+
+
+@pytest.mark.parametrize("split", [0, 150, 301])
+def test_compiled_gives_the_same_bits_with_bulk_moves_and_rectangles(split: int) -> None:
+    arrival, handle, patience, present = phone_day(trials=20, seed=6)
+    order = np.argsort(-present.sum(axis=0), kind="stable")
+    queue = tuple(x[:, order] for x in (arrival, handle, patience, present))
+    active = staircase(queue[3].sum(axis=0), pieces=4)
+    first_after = float(np.where(queue[3], queue[0], np.inf)[split:].min())
+    moves = [(0, 0.0), (split, first_after), (split, first_after - 60.0)]
+    state = QueueState.initial(PHONE_SHIFTS, 20)
+    assert_same_bits(
+        serve_fcfs_compiled(*queue, PHONE_SHIFTS, state, moves=moves, active=active),
+        serve_fcfs(*queue, PHONE_SHIFTS, state, moves=moves, active=active),
+    )
+
+
+def test_padding_rows_change_nothing_in_the_compiled_engine() -> None:
+    arrival, handle, patience, present = phone_day(trials=6, seed=8)
+    state = QueueState.initial(PHONE_SHIFTS, 6)
+    plain = serve_fcfs_compiled(arrival, handle, patience, present, PHONE_SHIFTS, state)
+    junk = np.tile(np.array([[np.nan], [0.0], [1e12], [-5.0]]), (1, 6))
+    rows = [0, 200, 201, 600]
+    padded = [np.insert(x, rows, junk, axis=0) for x in (arrival, handle, patience)]
+    mask = np.insert(present, rows, False, axis=0)
+    start, padded_state = serve_fcfs_compiled(*padded, mask, PHONE_SHIFTS, state)
+    kept = np.delete(start, np.array(rows) + np.arange(4), axis=0)
+    np.testing.assert_array_equal(kept.view(np.int64), plain[0].view(np.int64))
+    assert np.isnan(start[~mask]).all()
+    np.testing.assert_array_equal(padded_state.free_at, plain[1].free_at)
+
+
+def test_the_thread_count_does_not_change_a_bit() -> None:
+    arrival, handle, patience, present = phone_day(trials=64, seed=12)
+    state = QueueState.initial(PHONE_SHIFTS, 64)
+    queue = (arrival, handle, patience, present, PHONE_SHIFTS, state)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = serve_fcfs_compiled(*queue)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        every = serve_fcfs_compiled(*queue)
+    finally:
+        numba.set_num_threads(before)
+    assert_same_bits(one, every)
+    assert_same_bits(every, serve_fcfs(*queue))
+
+
+def test_the_compiled_engine_leaves_its_inputs_alone() -> None:
+    arrival, handle, patience, present = phone_day(trials=4, seed=2)
+    state = QueueState.initial(PHONE_SHIFTS, 4)
+    copies = [x.copy() for x in (arrival, handle, patience, present, state.free_at)]
+    serve_fcfs_compiled(arrival, handle, patience, present, PHONE_SHIFTS, state)
+    for before, after in zip(
+        copies, (arrival, handle, patience, present, state.free_at), strict=True
+    ):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_inputs_of_the_wrong_shape_are_rejected_by_the_compiled_engine() -> None:
+    state = QueueState.initial(PHONE_SHIFTS, 3)
+    with pytest.raises(ValueError, match="one shape"):
+        serve_fcfs_compiled(np.zeros((2, 3)), np.zeros((2, 2)), np.zeros((2, 3)), True,
+                            PHONE_SHIFTS, state)  # fmt: skip
+    with pytest.raises(ValueError, match="state must have shape"):
+        serve_fcfs_compiled(np.zeros((2, 4)), np.zeros((2, 4)), np.zeros((2, 4)), True,
+                            PHONE_SHIFTS, state)  # fmt: skip
+
+
+def test_kernels_fall_back_to_a_temporary_cache_when_no_place_is_writable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """numba caches beside the install, else in the user's cache directory; when neither is
+    writable it refuses to cache (RuntimeError): the kernels then cache in a temporary folder."""
+    seen: list[str] = []
+
+    def njit(function: object, **options: object) -> str:
+        seen.append(numba.config.CACHE_DIR)
+        if len(seen) == 1:
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'x.py'")
+        assert options["cache"] is True
+        return "compiled"
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.setattr(numba, "njit", njit)
+    assert compiled._kernel()(lambda: 0) == "compiled"
+    assert seen == ["", compiled.FALLBACK_CACHE]
