@@ -1,8 +1,9 @@
-"""Throughput and memory of the two queue engines on one workload (benchmarks/README.md).
+"""Throughput and memory of the three queue engines on one workload (benchmarks/README.md).
 
 The workload: an 8-hour day of Poisson arrivals at 0.35 per second (≈10,080 contacts per trial),
 exponential handle times with mean 240 s, exponential patience with mean 180 s, 90 agents.
-The vectorized engine runs ``--trials`` trials at once, the simpy engine ``--simpy-trials`` of the
+The vectorized (numpy) and compiled engines run ``--trials`` trials at once, the simpy engine
+``--simpy-trials`` of the
 same trials one after the other, in the same run. Contacts/s counts present contacts only.
 
     python benchmarks/queue_bench.py                      # the numbers in benchmarks/README.md
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
+from simroi.queueing.compiled import serve_fcfs_compiled, warm_up
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.reference import serve_fcfs_simpy
 from simroi.queueing.shifts import QueueState, ShiftPattern
@@ -140,6 +142,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     daily = ShiftPattern.daily(AGENTS, OPEN_S, OPEN_S + DAY_S)
     state = QueueState.initial(always, args.trials)
     serve_fcfs(*work.trials(64).arrays(), always, QueueState.initial(always, 64))  # warm up
+    warm_up()  # the compiled kernels, from the cache (or compiled now: not timed)
     out = np.zeros(work.arrival_s.shape)  # touched once, reused: no page faults in the timing
     opened = work.shifted(OPEN_S)
     daily_state = QueueState.initial(daily, args.trials)
@@ -154,6 +157,13 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "vectorized_with_shifts": best_time(
             lambda: serve_fcfs(*opened.arrays(), daily, daily_state, chunk=args.chunk, out=out),
             args.repeat,
+        ),
+        # The compiled engine (numba; its threads use every core: CPU time counts them all).
+        "compiled": best_time(
+            lambda: serve_fcfs_compiled(*work.arrays(), always, state), args.repeat
+        ),
+        "compiled_with_shifts": best_time(
+            lambda: serve_fcfs_compiled(*opened.arrays(), daily, daily_state), args.repeat
         ),
     }
     few = work.trials(args.simpy_trials)
@@ -187,6 +197,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         "contacts_per_s": rates,
         "contacts_per_cpu_s": cpu_rates,
         "speedup_vectorized_over_simpy": rates["vectorized"] / rates["simpy"],
+        "speedup_compiled_over_simpy": rates["compiled"] / rates["simpy"],
+        "speedup_compiled_over_vectorized": rates["compiled"] / rates["vectorized"],
         "memory": memory,
     }
     if args.json:
@@ -201,6 +213,8 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
                 f"({cpu_rates[name] / 1e6:.3f} M per CPU-second)"
             )
         print(f"{'vectorized / simpy':>26}: {result['speedup_vectorized_over_simpy']:8.0f}×")
+        print(f"{'compiled / simpy':>26}: {result['speedup_compiled_over_simpy']:8.0f}×")
+        print(f"{'compiled / vectorized':>26}: {result['speedup_compiled_over_vectorized']:8.2f}×")
         for m in memory:
             print(
                 f"memory at {m['trials']:>6} trials: peak {m['peak_mib']:8.1f} MiB = output+state "

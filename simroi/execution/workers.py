@@ -99,6 +99,9 @@ def _init_worker() -> None:
     # keeps the finished blocks and stops the workers), not each worker with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
+    # The workers share the cores: the compiled engine runs one thread in each (set before it
+    # loads numba), where a single process runs one per core. A user's own setting stands.
+    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     import simroi.model.block  # noqa: F401  (every worker simulates blocks: import it while idle)
 
 

@@ -164,3 +164,14 @@ def test_kernels_fall_back_to_a_temporary_cache_when_no_place_is_writable(
     monkeypatch.setattr(numba, "njit", njit)
     assert compiled._kernel()(lambda: 0) == "compiled"
     assert seen == ["", compiled.FALLBACK_CACHE]
+
+
+@pytest.mark.parametrize("group", [8, 24, 256])
+def test_the_group_of_trials_a_thread_serves_changes_no_bit(
+    group: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrival, handle, patience, present = phone_day(trials=40, seed=13)
+    state = QueueState.initial(PHONE_SHIFTS, 40)
+    queue = (arrival, handle, patience, present, PHONE_SHIFTS, state)
+    monkeypatch.setattr(compiled, "_group", lambda servers, trials: group)
+    assert_same_bits(serve_fcfs_compiled(*queue), serve_fcfs(*queue))
