@@ -114,6 +114,23 @@ def test_an_auto_run_resumes_to_the_same_bits(
     assert_identical(whole, run(loaded, auto, checkpoint=kept, resume=True))
 
 
+def test_a_checkpoint_resumes_on_the_other_recursion_engine_and_not_on_simpy(
+    loaded: LoadedScenario, uninterrupted: RunResult, tmp_path: Path
+) -> None:
+    """The compiled and numpy engines give the same bits, so either finishes the other's run;
+    the simpy engine does not (its times differ in the last bits), so its run is refused."""
+    kept = tmp_path / "run.checkpoint"
+    with pytest.raises(RunInterrupted):
+        run(loaded, options(engine="numpy"), progress=stop_after(2), checkpoint=kept)
+    resumed = run(loaded, options(engine="compiled"), checkpoint=kept, resume=True)
+    assert_identical(uninterrupted, resumed)
+    other = tmp_path / "other.checkpoint"
+    with pytest.raises(RunInterrupted):
+        run(loaded, options(engine="compiled"), progress=stop_after(1), checkpoint=other)
+    with pytest.raises(ResultFileError, match="it used the compiled engine, this run the simpy"):
+        run(loaded, options(engine="simpy"), checkpoint=other, resume=True)
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
