@@ -79,7 +79,7 @@ def command_wall(repeat: int) -> list[float]:
 def split(trials: int) -> dict[str, float]:
     """Seconds spent in the engine, in contact generation and elsewhere, in one process."""
     spent = {"engine": 0.0, "channel_month": 0.0}
-    engine, channel_month = contacts.serve_fcfs, contacts.simulate_channel_month
+    engine, channel_month = contacts.serve, contacts.simulate_channel_month
 
     def timed_engine(*args: Any, **kwargs: Any) -> Any:
         t = time.perf_counter()
@@ -95,14 +95,14 @@ def split(trials: int) -> dict[str, float]:
         finally:
             spent["channel_month"] += time.perf_counter() - t
 
-    contacts.serve_fcfs = timed_engine  # type: ignore[assignment]
+    contacts.serve = timed_engine
     import simroi.model.block as model
 
     model.simulate_channel_month = timed_month  # type: ignore[assignment]
     try:
         total = timed_run(trials, workers=1)
     finally:
-        contacts.serve_fcfs = engine
+        contacts.serve = engine
         model.simulate_channel_month = channel_month  # type: ignore[assignment]
     return {
         "total_s": total,
