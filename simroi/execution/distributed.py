@@ -23,6 +23,7 @@ with every worker holding them, and a cluster left with no worker for
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +54,8 @@ _POLL_S = 1.0
 
 _INSTALL = "install the dask extra: pip install 'simroi[dask]'"
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+# The workers share the cores: the compiled engine runs one thread in each, as local workers do.
+_THREADS = "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS"
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
 
 
@@ -131,7 +134,7 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
         # to the OS at once. A block allocates and frees large numpy temporaries for every
         # simulated day, and with eager trimming each one page-faults afresh: blocks ran about
         # 45% slower (benchmarks/README.md, "Scaling"). Memory stays bounded by the block size.
-        with dask.config.set({_TRIM: None}):
+        with dask.config.set({_TRIM: None, _THREADS: os.environ.get("NUMBA_NUM_THREADS", "1")}):
             client = Client(
                 n_workers=max(1, workers),
                 threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process

@@ -7,7 +7,9 @@ a million trials; and a Dask cluster that cannot be used is a one-line error, ne
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -303,3 +305,24 @@ def test_workers_started_early_serve_the_next_pool_of_their_size() -> None:
         assert len(early[1]._processes) == simroi.execution.workers.EARLY_PROCESSES  # type: ignore[attr-defined]
     finally:
         simroi.execution.workers.discard_early()
+
+
+# A task a worker process can import by name (os.getenv), whatever the test module's name.
+_threads_setting = functools.partial(os.getenv, "NUMBA_NUM_THREADS")
+
+
+def test_dask_and_local_workers_run_the_compiled_kernels_on_one_thread_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Worker processes share the cores: a thread each (a user's own setting stands)."""
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    client = simroi.execution.distributed.dask_client(None, 2)
+    try:
+        assert set(client.run(_threads_setting).values()) == {"1"}
+    finally:
+        client.close()
+    pool = simroi.execution.workers.new_pool(1)
+    try:
+        assert pool.submit(_threads_setting).result() == "1"
+    finally:
+        simroi.execution.workers.stop(pool, wait=True)
