@@ -1,5 +1,9 @@
 """Shared fixtures.
 
+The compiled engine's kernels are compiled (or loaded from the cache) once before any test runs,
+so that no command under test prints the first run's compile notice, except where a test asks
+for an empty cache (tests/cli/test_engine_option.py).
+
 ``synthetic_run``, ``synthetic_compare`` and ``synthetic_sweep`` build realistic result objects
 from synthetic per-trial arrays (the shapes, keys and meta that :func:`simroi.execution.runner.run`
 writes), so the export tests do not depend on the queue engine.
@@ -11,6 +15,13 @@ import pytest
 from synthetic import make_synthetic_run
 
 from simroi.execution.result import ResultSet, RunResult
+from simroi.queueing.kernels import prepare
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """The compiled kernels, in the cache every process of the session reads."""
+    prepare("compiled")
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern
+from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern, checked_batch
 
 __all__ = [
     "FALLBACK_CACHE",
@@ -415,24 +415,11 @@ def serve_fcfs_compiled(
     ``moves`` and ``active`` are the same promises as there (they change no result); the
     kernel reads every row of every trial once, in parallel over trials.
     """
-    arrival_s, handle_s, patience_s = (
-        np.asarray(x, dtype=np.float64) for x in (arrival_s, handle_s, patience_s)
-    )
-    if arrival_s.ndim != 2 or not (arrival_s.shape == handle_s.shape == patience_s.shape):
-        raise ValueError(
-            "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
-            f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
-        )
-    # One type signature for every call (C-contiguous, writable), so one compilation serves all.
-    arrival_s, handle_s, patience_s = (_plain(x) for x in (arrival_s, handle_s, patience_s))
-    present = _plain(np.broadcast_to(np.asarray(present, dtype=bool), arrival_s.shape))
-    n, trials = arrival_s.shape
     servers = shifts.servers
-    if state.free_at.shape != (servers, trials):
-        raise ValueError(
-            f"state must have shape (servers, trials) = {(servers, trials)} "
-            f"(got {state.free_at.shape})"
-        )
+    queue = checked_batch(arrival_s, handle_s, patience_s, present, servers, state)
+    # One type signature for every call (C-contiguous, writable), so one compilation serves all.
+    arrival_s, handle_s, patience_s, present = (_plain(x) for x in queue)
+    n, trials = arrival_s.shape
     out = np.full((n, trials), np.nan)
     new = state.copy()
     if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():

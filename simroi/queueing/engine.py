@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.queueing.shifts import QueueState, ShiftPattern, checked_batch
 
 __all__ = [
     "QueueState",
@@ -107,23 +107,11 @@ def serve_fcfs(
         The queue after the batch, to pass to the next call. Servers move to later shifts lazily,
         so it may name spans that have ended; that is equivalent.
     """
-    arrival_s, handle_s, patience_s = (
-        np.asarray(x, dtype=np.float64) for x in (arrival_s, handle_s, patience_s)
-    )
-    present = np.asarray(present, dtype=bool)
-    if arrival_s.ndim != 2 or not (arrival_s.shape == handle_s.shape == patience_s.shape):
-        raise ValueError(
-            "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
-            f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
-        )
-    present = np.broadcast_to(present, arrival_s.shape)
-    n, trials = arrival_s.shape
     servers = shifts.servers
-    if state.free_at.shape != (servers, trials):
-        raise ValueError(
-            f"state must have shape (servers, trials) = {(servers, trials)} "
-            f"(got {state.free_at.shape})"
-        )
+    arrival_s, handle_s, patience_s, present = checked_batch(
+        arrival_s, handle_s, patience_s, present, servers, state
+    )
+    n, trials = arrival_s.shape
     if not (isinstance(chunk, int | np.integer) and chunk >= 1):
         raise ValueError(f"chunk must be an integer ≥ 1 (got {chunk!r})")
     if out is None:

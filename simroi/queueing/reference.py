@@ -31,7 +31,7 @@ import simpy
 from simpy.events import NORMAL, Event, EventPriority
 
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import QueueState, ShiftPattern
+from simroi.queueing.shifts import QueueState, ShiftPattern, checked_batch
 
 __all__ = ["serve_fcfs_simpy"]
 
@@ -201,21 +201,10 @@ def serve_fcfs_simpy(
     been answered or has abandoned (or no agent will ever be on duty again), so backlog carried
     past the last arrival is served, as in the vectorized engine.
     """
-    arrival_s, handle_s, patience_s = (
-        np.asarray(x, dtype=np.float64) for x in (arrival_s, handle_s, patience_s)
+    arrival_s, handle_s, patience_s, present = checked_batch(
+        arrival_s, handle_s, patience_s, present, shifts.servers, state
     )
-    if arrival_s.ndim != 2 or not (arrival_s.shape == handle_s.shape == patience_s.shape):
-        raise ValueError(
-            "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
-            f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
-        )
-    present = np.broadcast_to(np.asarray(present, dtype=bool), arrival_s.shape)
     n, trials = arrival_s.shape
-    if state.free_at.shape != (shifts.servers, trials):
-        raise ValueError(
-            f"state must have shape (servers, trials) = {(shifts.servers, trials)} "
-            f"(got {state.free_at.shape})"
-        )
     start_s = np.full((n, trials), np.nan)
     new = state.copy()
     for trial in range(trials):

@@ -22,6 +22,7 @@ __all__ = [
     "SECONDS_PER_WEEK",
     "QueueState",
     "ShiftPattern",
+    "checked_batch",
 ]
 
 SECONDS_PER_DAY = 86_400.0
@@ -405,3 +406,30 @@ class QueueState:
     def copy(self) -> QueueState:
         """An independent copy (the engines never modify the state they are given)."""
         return QueueState(self.free_at.copy(), self.span_end.copy())
+
+
+def checked_batch(
+    arrival_s: np.ndarray,
+    handle_s: np.ndarray,
+    patience_s: np.ndarray,
+    present: np.ndarray,
+    servers: int,
+    state: QueueState,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An engine's inputs as float64 arrays of one shape (n, trials) and ``present`` broadcast
+    to it, after the checks every engine makes (see ``serve_fcfs``); ValueError otherwise."""
+    arrival_s, handle_s, patience_s = (
+        np.asarray(x, dtype=np.float64) for x in (arrival_s, handle_s, patience_s)
+    )
+    if arrival_s.ndim != 2 or not (arrival_s.shape == handle_s.shape == patience_s.shape):
+        raise ValueError(
+            "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
+            f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
+        )
+    present = np.broadcast_to(np.asarray(present, dtype=bool), arrival_s.shape)
+    if state.free_at.shape != (servers, arrival_s.shape[1]):
+        raise ValueError(
+            f"state must have shape (servers, trials) = {(servers, arrival_s.shape[1])} "
+            f"(got {state.free_at.shape})"
+        )
+    return arrival_s, handle_s, patience_s, present
