@@ -210,7 +210,7 @@ class ChannelSpec(_Spec):
     handle_time_dist: Literal["exponential", "lognormal", "gamma"] = "lognormal"
     patience_minutes: Quantity | None = Field(None, description="realtime: mean patience")
     patience_dist: Literal["exponential", "weibull", "lognormal"] = "exponential"
-    patience_shape: Quantity = Field(1.0, description="weibull shape or lognormal sigma (> 0)")
+    patience_shape: Quantity = Field(1.0, description="weibull shape or lognormal sigma, 0.01-20")
     sla_seconds: float | None = Field(None, gt=0, description="realtime service-level threshold")
     sla_hours: float | None = Field(None, gt=0, description="deferrable response-time SLA")
     ignore_after_hours: Quantity | None = Field(
@@ -242,7 +242,8 @@ class ChannelSpec(_Spec):
     )
     weekday_factors: list[float] | None = Field(None, min_length=7, max_length=7)
     weekday_factors_concentration: Concentration | None = Field(
-        None, description="how sure the weekday factors are, as intraday_profile_concentration"
+        None,
+        description="how sure the factors are: week's shares per trial ~ Dirichlet(this × shares)",
     )
     busyness_cv: Quantity = Field(0.15, description="day-to-day volume variation (gamma cv)")
     response_value: list[ResponseBandSpec] | None = Field(
