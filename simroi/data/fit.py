@@ -55,9 +55,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "handle_time_minutes": (1e-6, math.inf),
     "handle_time_cv": (1e-6, 10.0),
     "patience_minutes": (1e-6, math.inf),
+    "patience_shape": (0.01, 20.0),
     "busyness_cv": (0.0, 2.0),
     "churn_multiplier": (1.0, 100.0),
     "retry_share": (0.0, 1.0),
+    "concentration": (0.0, 1e12),  # intraday_profile_ and weekday_factors_concentration
 }
 
 #: The ``interval90`` of a plain setting (profile, hours, family): none to show.
@@ -79,7 +81,7 @@ class FittedInput:
     interval90 : tuple of float
         ``(low, high)``: 90 % confidence interval or posterior 5–95 % range of ``value``;
         :data:`NO_INTERVAL` (NaN ends) for plain settings — profiles, hours, a family name — and
-        equal ends for a number the scenario holds fixed (``patience_shape``).
+        equal ends for a number fixed by the model (the exponential's ``patience_shape``).
     distribution : dict or float or list or str
         What to write into the scenario TOML for ``key``: an inline table (its 5 and 95 %
         quantiles are ``interval90``, unless the key's range truncates them, which ``note``
