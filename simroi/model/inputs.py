@@ -49,9 +49,9 @@ def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, 
                 rng=streams.rng("input", key + "intraday_profile"),
             )
         if spec.weekday_factors_concentration is not None:
-            week = weekday_factors(spec) / 7.0
+            factors = weekday_factors(spec)
             drawn = draw_shares(
-                week / week.sum(),
+                factors / factors.sum(),
                 spec.weekday_factors_concentration,
                 trials,
                 rng=streams.rng("input", key + "weekday_factors"),
