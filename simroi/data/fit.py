@@ -22,9 +22,11 @@ quantity is written as a normal truncated to the key's range, ``{"dist": "normal
 parent normal are the interval's ends (an estimator's sampling distribution is asymptotically
 normal; for an asymmetric interval the mean is the interval's midpoint, not the point estimate).
 A probability is a beta given by mean and sd (the Jeffreys posterior itself). Profiles, opening
-hours and families are plain values. The limits below repeat the loader's ranges because
-``data`` may not import ``scenario``; ``tests/data/test_fit_forms.py`` loads every form through
-the real loader so the two cannot drift apart unnoticed.
+hours and families are plain values; a profile's and the weekday factors' uncertainty is their
+Dirichlet concentration, a plain number too (:mod:`simroi.data.fit_shares`). The limits below
+repeat the loader's ranges because ``data`` may not import ``scenario``;
+``tests/data/test_fit_forms.py`` loads every form through the real loader so the two cannot
+drift apart unnoticed.
 """
 
 from __future__ import annotations

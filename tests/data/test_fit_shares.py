@@ -13,12 +13,14 @@ import math
 import numpy as np
 import pytest
 from data.test_fit_arrivals import CV, LEVEL, PROFILE, SOURCE, WEEKDAY, simulate
+from data.test_fit_forms import _scenario
 from data.test_fit_service import PATIENCE_MIN, contacts
 
 from simroi.data.fit import LIMITS, FittedInput, Unfitted
 from simroi.data.fit_arrivals import fit_arrivals
 from simroi.data.fit_service import fit_patience
 from simroi.data.fit_shares import concentration, profile_concentration, weekday_concentration
+from simroi.scenario.rules import scenario_problems
 
 RUNS = 200
 COVERED = (0.84, 0.96)  # 3 binomial standard errors of 0.9 at 200 runs
@@ -147,6 +149,9 @@ def test_a_weibull_patience_shape_is_written_as_an_uncertain_input() -> None:
     assert low < shape.value < high and low < 2.0 < high
     form = shape.distribution
     assert form["dist"] == "normal" and form["low"] >= LIMITS["patience_shape"][0]
+    # the loader takes it, as the calibrated file will hold it
+    scenario = _scenario({"patience_dist": "weibull", "patience_shape": form}, {})
+    assert scenario_problems(scenario, "fitted.toml", is_baseline=False) == []
     # the exponential has no shape: 1, fixed
     plain = fit_patience(contacts(rng, n=1500))
     assert isinstance(plain.patience_shape, FittedInput)
