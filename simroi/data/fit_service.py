@@ -373,7 +373,7 @@ def _candidates(
                 se, se_shape = _fisher_log_se(name, shape, scale, events, right)
             except OverflowError:  # a mean beyond floats: no usable fit of this family
                 continue
-        if not all(map(math.isfinite, (m, se, se_shape, ll))):
+        if not (math.isfinite(m) and math.isfinite(se) and math.isfinite(ll)):
             continue
         found.append(
             PatienceCandidate(
@@ -528,6 +528,18 @@ def _shape_fit(best: PatienceCandidate, n: int, src: DataSource, channel: str) -
     low, high = best.shape_interval90
     what = "shape" if best.family == "weibull" else "sigma"
     limits = LIMITS["patience_shape"]
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        return FittedInput(
+            key="patience_shape",
+            value=best.shape,
+            interval90=(best.shape, best.shape),
+            distribution=best.shape,
+            method=f"maximum likelihood, {best.family} {what}, censored",
+            n=n,
+            source=src,
+            note="the observed information gives no standard error: written as a fixed value",
+            channel=channel,
+        )
     return FittedInput(
         key="patience_shape",
         value=best.shape,

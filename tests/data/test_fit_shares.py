@@ -18,7 +18,7 @@ from data.test_fit_service import PATIENCE_MIN, contacts
 
 from simroi.data.fit import LIMITS, FittedInput, Unfitted
 from simroi.data.fit_arrivals import fit_arrivals
-from simroi.data.fit_service import fit_patience
+from simroi.data.fit_service import PatienceCandidate, _shape_fit, fit_patience
 from simroi.data.fit_shares import concentration, profile_concentration, weekday_concentration
 from simroi.scenario.rules import scenario_problems
 
@@ -177,3 +177,13 @@ def test_weibull_shape_interval_covers_the_truth_under_heavy_censoring() -> None
         hits += low <= 2.0 <= high
     assert weibull >= 0.85 * RUNS  # about one sample in fifteen looks lognormal
     assert COVERED[0] <= hits / weibull <= COVERED[1], hits / weibull
+
+
+def test_a_shape_without_a_finite_standard_error_is_written_fixed() -> None:
+    """An observed information that is not invertible gives the interval (0, inf): the shape is
+    then written as its point, with the reason."""
+    best = PatienceCandidate("weibull", 1.7, 3.0, -100.0, 204.0, 2.7, (2.5, 2.9), "ml",
+                             shape_interval90=(0.0, math.inf))  # fmt: skip
+    fit = _shape_fit(best, 40, SOURCE, "phone")
+    assert fit.distribution == 1.7 and fit.interval90 == (1.7, 1.7) and not fit.is_uncertain
+    assert "no standard error" in fit.note
