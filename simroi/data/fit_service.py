@@ -512,48 +512,28 @@ def fit_patience(
 
 def _shape_fit(best: PatienceCandidate, n: int, src: DataSource, channel: str) -> FittedInput:
     """``patience_shape`` of the chosen family: an uncertain input (a normal truncated to the
-    scenario's range whose 5 and 95 % quantiles are the Wald interval of the log shape), or 1
-    for the exponential, which has no shape."""
-    if best.family == "exponential":
-        return FittedInput(
-            key="patience_shape",
-            value=1.0,
-            interval90=(1.0, 1.0),
-            distribution=1.0,
-            method="the exponential has no shape",
-            n=n,
-            source=src,
-            channel=channel,
-        )
+    scenario's range whose 5 and 95 % quantiles are the Wald interval of the log shape); a
+    plain value for the exponential (1: it has no shape) and where the observed information
+    gives no standard error."""
     low, high = best.shape_interval90
-    what = "shape" if best.family == "weibull" else "sigma"
     limits = LIMITS["patience_shape"]
-    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+    what = "shape" if best.family == "weibull" else "sigma"
+    method, note = f"maximum likelihood, {best.family} {what}, censored", ""
+    if best.family == "exponential":
+        method = "the exponential has no shape"
+    elif not (math.isfinite(low) and math.isfinite(high) and low < high):
+        note = "the observed information gives no standard error: written as a fixed value"
+    else:
+        if low < limits[0] or high > limits[1]:
+            note = f"truncated to the scenario's range [{limits[0]:g}, {limits[1]:g}]"
         return FittedInput(
-            key="patience_shape",
-            value=best.shape,
-            interval90=(best.shape, best.shape),
-            distribution=best.shape,
-            method=f"maximum likelihood, {best.family} {what}, censored",
-            n=n,
-            source=src,
-            note="the observed information gives no standard error: written as a fixed value",
-            channel=channel,
-        )
-    return FittedInput(
-        key="patience_shape",
-        value=best.shape,
-        interval90=(low, high),
-        distribution=normal_form(low, high, limits),
-        method=f"maximum likelihood, {best.family} {what}, censored; Wald interval of its log "
-        "from the observed information",
-        n=n,
-        source=src,
-        note=f"truncated to the scenario's range [{limits[0]:g}, {limits[1]:g}]"
-        if low < limits[0] or high > limits[1]
-        else "",
-        channel=channel,
-    )
+            "patience_shape", best.shape, (low, high), normal_form(low, high, limits),
+            f"{method}; Wald interval of its log from the observed information",
+            n, src, note, channel,
+        )  # fmt: skip
+    fixed = (best.shape, best.shape)
+    return FittedInput("patience_shape", best.shape, fixed, best.shape, method, n, src, note,
+                       channel)  # fmt: skip
 
 
 def fit_patience_intervals(report: IntervalReport) -> FittedInput | Unfitted:
