@@ -121,3 +121,16 @@ def monotone_curves(draw: st.DrawFn, bands: int = 3) -> tuple[np.ndarray, np.nda
     churn = 1.0 + np.cumsum(churn_steps)
     uplift = np.cumsum(uplift_steps)[::-1].copy()
     return churn[None, :], uplift[None, :]
+
+
+@st.composite
+def share_vectors(draw: st.DrawFn, max_size: int = 30) -> np.ndarray:
+    """Shares of a day or a week: (k,) ≥ 0, summing to 1, some of them 0 (closed), at least one
+    positive."""
+    weights = draw(
+        st.lists(st.one_of(st.just(0.0), st.floats(1e-3, 10.0)), min_size=1, max_size=max_size)
+    )
+    values = np.array(weights)
+    if values.sum() == 0:
+        values[draw(st.integers(0, values.size - 1))] = 1.0
+    return values / values.sum()

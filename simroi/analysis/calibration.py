@@ -17,6 +17,11 @@ the scenario's means otherwise. The rate is per customer: with ``customers`` it 
 count (which becomes ``customers.active_customers``); without, against the scenario's mean
 customer count, so that the scenario simulates the observed volume — and the notes say so.
 
+**Shares.** The intraday profile and the weekday factors are written with how sure they are,
+``intraday_profile_concentration`` and ``weekday_factors_concentration``
+(:mod:`simroi.data.fit_shares`), so each trial of the calibrated scenario draws its own; a
+Weibull or lognormal patience shape is an uncertain input like the mean.
+
 **Program and baseline**: see :mod:`simroi.analysis.calibrated_scenario` (fitted operational
 numbers describe today's contact centre and go to the channels both worlds share).
 """

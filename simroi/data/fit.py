@@ -22,9 +22,11 @@ quantity is written as a normal truncated to the key's range, ``{"dist": "normal
 parent normal are the interval's ends (an estimator's sampling distribution is asymptotically
 normal; for an asymmetric interval the mean is the interval's midpoint, not the point estimate).
 A probability is a beta given by mean and sd (the Jeffreys posterior itself). Profiles, opening
-hours and families are plain values. The limits below repeat the loader's ranges because
-``data`` may not import ``scenario``; ``tests/data/test_fit_forms.py`` loads every form through
-the real loader so the two cannot drift apart unnoticed.
+hours and families are plain values; a profile's and the weekday factors' uncertainty is their
+Dirichlet concentration, a plain number too (:mod:`simroi.data.fit_shares`). The limits below
+repeat the loader's ranges because ``data`` may not import ``scenario``;
+``tests/data/test_fit_forms.py`` loads every form through the real loader so the two cannot
+drift apart unnoticed.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "handle_time_minutes": (1e-6, math.inf),
     "handle_time_cv": (1e-6, 10.0),
     "patience_minutes": (1e-6, math.inf),
+    "patience_shape": (0.01, 20.0),
     "busyness_cv": (0.0, 2.0),
     "churn_multiplier": (1.0, 100.0),
     "retry_share": (0.0, 1.0),
+    "concentration": (0.0, 1e12),  # intraday_profile_ and weekday_factors_concentration
 }
 
 #: The ``interval90`` of a plain setting (profile, hours, family): none to show.
@@ -79,7 +83,7 @@ class FittedInput:
     interval90 : tuple of float
         ``(low, high)``: 90 % confidence interval or posterior 5–95 % range of ``value``;
         :data:`NO_INTERVAL` (NaN ends) for plain settings — profiles, hours, a family name — and
-        equal ends for a number the scenario holds fixed (``patience_shape``).
+        equal ends for a number fixed by the model (the exponential's ``patience_shape``).
     distribution : dict or float or list or str
         What to write into the scenario TOML for ``key``: an inline table (its 5 and 95 %
         quantiles are ``interval90``, unless the key's range truncates them, which ``note``

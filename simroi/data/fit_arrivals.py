@@ -20,6 +20,9 @@ no rows holds no contacts, as closed days often have no rows in an export):
 - the **intraday profile** is the mean over full, usual open days (rows for every usual open
   interval, not an outlier; :func:`fit_arrivals`) of each interval's share of its day's
   volume, at the data's resolution (``intraday_profile_minutes``);
+- how sure the profile and the weekday factors are — their standard errors — is written as a
+  Dirichlet concentration of each (``intraday_profile_concentration``,
+  ``weekday_factors_concentration``; :mod:`simroi.data.fit_shares`);
 - **busyness** is fitted by maximum likelihood (Cox–Reid adjusted for the weekday means) on
   daily totals of open weekdays, with a profile-likelihood interval; days outside the fitted
   negative binomial's 0.1–99.9 % range are listed as outliers (an outage, a launch, a
@@ -37,6 +40,7 @@ from scipy import stats
 
 from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.fit_dispersion import fit_dispersion, nb_quantiles
+from simroi.data.fit_shares import profile_concentration, weekday_concentration
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
 from simroi.estimates import Z_ONE_SIDED_95
 
@@ -136,7 +140,8 @@ class ArrivalFit:
     """Everything the arrivals of one channel tell.
 
     Fitted inputs: ``intraday_profile`` (with ``intraday_profile_minutes`` the data's interval),
-    ``weekday_factors``, ``hours`` (``{"open", "close", "days"}``), ``busyness_cv``;
+    ``weekday_factors``, the concentration of each (``profile_concentration``,
+    ``weekday_concentration``), ``hours`` (``{"open", "close", "days"}``), ``busyness_cv``;
     ``volume`` is the level for :func:`contacts_per_customer_per_year`. Diagnostics for plots:
     ``daily`` (the totals), ``expected`` (days,) each day's fitted mean, ``profile_se`` (slots,)
     the standard error of each interval's share, ``outliers`` (dates, datetime64[D]).
@@ -154,6 +159,8 @@ class ArrivalFit:
     expected: np.ndarray
     profile_se: np.ndarray
     outliers: np.ndarray
+    profile_concentration: FittedInput | Unfitted
+    weekday_concentration: FittedInput | Unfitted
     unfitted_reason: str = ""
 
     def inputs(self) -> tuple[FittedInput | Unfitted, ...]:
@@ -167,7 +174,9 @@ class ArrivalFit:
                 self.hours,
                 self.busyness_cv,
                 Unfitted("intraday_profile", self.unfitted_reason, src, channel),
+                Unfitted("intraday_profile_concentration", self.unfitted_reason, src, channel),
                 Unfitted("weekday_factors", self.unfitted_reason, src, channel),
+                Unfitted("weekday_factors_concentration", self.unfitted_reason, src, channel),
             )
         minutes: tuple[FittedInput, ...] = ()
         if self.intraday_profile_minutes != 60:
@@ -186,7 +195,9 @@ class ArrivalFit:
             self.busyness_cv,
             *minutes,
             self.intraday_profile,
+            self.profile_concentration,
             self.weekday_factors,
+            self.weekday_concentration,
         )
 
 
@@ -280,6 +291,7 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator | None = No
     hours = _fit_hours(daily, open_day, open_weekday, minutes, src, channel)
     volume = _daily_volume(daily, open_weekday, usual, busy)
     reason = "" if n_open else "not fitted: no open day (no contacts on any date)"
+    dates = np.where(open_weekday, np.bincount(daily.weekday[usual], minlength=7), 0)
     return ArrivalFit(
         intraday,
         minutes,
@@ -291,6 +303,8 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator | None = No
         expected,
         profile_se,
         outliers,
+        profile_concentration(shares, minutes=minutes, source=src, channel=channel),
+        weekday_concentration(weekday_mean, dates, busy, source=src, channel=channel),
         reason,
     )
 

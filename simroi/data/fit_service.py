@@ -17,6 +17,9 @@ family the likelihood prefers (the exponential unless a test at 1 % rejects it) 
 waiting, d abandonments); Weibull and lognormal, the delta method on the log mean with the
 observed Fisher information, and when both two-parameter families fit about as well (log-
 likelihoods within χ²₁(0.90)/2) the union of their intervals, as the family is then unknown.
+The shape (Weibull shape, lognormal sigma) is an uncertain input too: its interval is the Wald
+interval of its log from the same observed information, ``exp(log k ± z·se)``; the exponential
+has no shape (1, fixed).
 From interval data only: the Mandelbaum–Zeltyn relation ``P(abandon) = E[wait]/E[patience]``
 (exact for exponential patience) with E[wait] the answered-weighted ASA and a delta-method
 interval over intervals. The ASA leaves out the abandoned contacts' waits, which are longer on
@@ -239,7 +242,9 @@ class PatienceCandidate:
     """One family fitted to censored waits: parameters, log-likelihood, AIC, mean and interval.
 
     ``shape`` is what the scenario's ``patience_shape`` means for the family (Weibull shape,
-    lognormal sigma, 1 for the exponential); ``mean_minutes`` the family's mean patience.
+    lognormal sigma, 1 for the exponential) and ``shape_interval90`` its 90 % interval (the
+    point twice for the exponential, whose shape is fixed); ``mean_minutes`` the family's mean
+    patience.
     """
 
     family: str
@@ -250,14 +255,16 @@ class PatienceCandidate:
     mean_minutes: float
     interval90: tuple[float, float]
     method: str
+    shape_interval90: tuple[float, float] = (1.0, 1.0)
 
 
 @dataclass(frozen=True)
 class PatienceFit:
     """Patience of a realtime channel: the chosen family's inputs, the candidates, Kaplan–Meier.
 
-    ``patience_minutes`` is the mean patience; ``patience_dist`` and ``patience_shape`` are
-    plain values (the scenario holds them as fixed settings). Kaplan–Meier (for plots):
+    ``patience_minutes`` is the mean patience, ``patience_shape`` the chosen family's shape
+    (uncertain for the Weibull and lognormal, 1 for the exponential), ``patience_dist`` the
+    family (a plain setting). Kaplan–Meier (for plots):
     ``km_minutes`` (k,) the distinct waits, ``km_survival`` (k,) P(patience > t) just after
     each, ``km_low`` / ``km_high`` (k,) its pointwise 90 % interval (Greenwood). ``naive_mean``
     is the mean wait of abandoned contacts — biased low, shown for contrast.
@@ -295,11 +302,12 @@ def _family_mean(name: str, shape: float, scale: float) -> float:
     return scale * math.exp(shape**2 / 2)
 
 
-def _fisher_log_mean_se(
+def _fisher_log_se(
     name: str, shape: float, scale: float, e: np.ndarray, r: np.ndarray
-) -> float:
-    """s.e. of log(mean) by the delta method, the observed information in (log shape, log
-    scale) from a central-difference Hessian of the log-likelihood."""
+) -> tuple[float, float]:
+    """s.e. of log(mean) by the delta method, and of log(shape), from the observed information
+    in (log shape, log scale): a central-difference Hessian of the log-likelihood (inf where it
+    is not invertible or gives no positive variance)."""
     theta = np.array([math.log(shape), math.log(scale)])
 
     def nll(t: np.ndarray) -> float:
@@ -324,9 +332,12 @@ def _fisher_log_mean_se(
     try:
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        return math.inf
-    var = float(grad @ cov @ grad)
-    return math.sqrt(var) if var > 0 else math.inf
+        return math.inf, math.inf
+    var, var_shape = float(grad @ cov @ grad), float(cov[0, 0])
+    return (
+        math.sqrt(var) if var > 0 else math.inf,
+        math.sqrt(var_shape) if var_shape > 0 else math.inf,
+    )
 
 
 def _candidates(
@@ -359,7 +370,7 @@ def _candidates(
             ll = _loglik(name, shape, scale, events, right)
             try:
                 m = _family_mean(name, shape, scale)
-                se = _fisher_log_mean_se(name, shape, scale, events, right)
+                se, se_shape = _fisher_log_se(name, shape, scale, events, right)
             except OverflowError:  # a mean beyond floats: no usable fit of this family
                 continue
         if not (math.isfinite(m) and math.isfinite(se) and math.isfinite(ll)):
@@ -375,6 +386,7 @@ def _candidates(
                 interval90=_interval_mean(math.log(m), se),
                 method=f"maximum likelihood, {name}, censored, scipy.stats.CensoredData; "
                 "delta-method interval from the observed information",
+                shape_interval90=_interval_mean(math.log(shape), se_shape),
             )
         )
     return found
@@ -482,17 +494,7 @@ def fit_patience(
         source=src,
         channel=channel,
     )
-    shape_fit = FittedInput(
-        key="patience_shape",
-        value=best.shape,
-        interval90=(best.shape, best.shape),
-        distribution=best.shape,
-        method=f"maximum likelihood, {best.family}",
-        n=n,
-        source=src,
-        note="a fixed setting in the scenario: its sampling uncertainty is not carried",
-        channel=channel,
-    )
+    shape_fit = _shape_fit(best, n, src, channel)
     return PatienceFit(
         patience_minutes=mean_fit,
         patience_dist=dist_fit,
@@ -506,6 +508,32 @@ def fit_patience(
         censored=int(right.size),
         naive_mean=float(events.mean()),
     )
+
+
+def _shape_fit(best: PatienceCandidate, n: int, src: DataSource, channel: str) -> FittedInput:
+    """``patience_shape`` of the chosen family: an uncertain input (a normal truncated to the
+    scenario's range whose 5 and 95 % quantiles are the Wald interval of the log shape); a
+    plain value for the exponential (1: it has no shape) and where the observed information
+    gives no standard error."""
+    low, high = best.shape_interval90
+    limits = LIMITS["patience_shape"]
+    what = "shape" if best.family == "weibull" else "sigma"
+    method, note = f"maximum likelihood, {best.family} {what}, censored", ""
+    if best.family == "exponential":
+        method = "the exponential has no shape"
+    elif not (math.isfinite(low) and math.isfinite(high) and low < high):
+        note = "the observed information gives no standard error: written as a fixed value"
+    else:
+        if low < limits[0] or high > limits[1]:
+            note = f"truncated to the scenario's range [{limits[0]:g}, {limits[1]:g}]"
+        return FittedInput(
+            "patience_shape", best.shape, (low, high), normal_form(low, high, limits),
+            f"{method}; Wald interval of its log from the observed information",
+            n, src, note, channel,
+        )  # fmt: skip
+    fixed = (best.shape, best.shape)
+    return FittedInput("patience_shape", best.shape, fixed, best.shape, method, n, src, note,
+                       channel)  # fmt: skip
 
 
 def fit_patience_intervals(report: IntervalReport) -> FittedInput | Unfitted:

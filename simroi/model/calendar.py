@@ -4,25 +4,31 @@ Economics runs in months; contacts run on sampled days laid end to end on one cl
 Monday 00:00). A :class:`MonthPlan` says which days of a month are simulated and what each stands
 for; the intraday profile and weekday factors shape a day's arrivals; the scenario's hours and
 staffing become a :class:`~simroi.queueing.shifts.ShiftPattern`.
+
+**Shared or per trial.** The profile's shares and the weekday factors are the channel's own,
+the same in every trial — shape (intervals,) and (7,) — unless the channel states how uncertain
+they are (``intraday_profile_concentration``, ``weekday_factors_concentration``): then each
+trial has its own, drawn by :func:`simroi.model.inputs.draw_inputs`, shape (trials, intervals)
+and (trials, 7). The functions below that take shares or factors accept either; with the shared
+form they compute exactly what they always did.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import SECONDS_PER_WEEK, ShiftPattern
-from simroi.scenario.profile import open_fractions
-from simroi.scenario.spec import (
+from simroi.scenario.profile import (
     DEFAULT_INTRADAY_PROFILE,
     DEFAULT_WEEKDAY_FACTORS,
-    WEEKDAYS,
-    ChannelSpec,
-    clock_seconds,
+    open_fractions,
 )
+from simroi.scenario.spec import WEEKDAYS, ChannelSpec, clock_seconds
 
 __all__ = [
     "DAY",
@@ -33,10 +39,15 @@ __all__ = [
     "day_cuts",
     "day_weights",
     "hourly_profile",
+    "hourly_shares",
+    "interp_by_trial",
     "intraday_inverse_cdf",
     "intraday_profile",
     "month_plans",
     "on_duty_slot_seconds",
+    "part_clock",
+    "part_shares",
+    "profile_inverse_cdf",
     "shift_pattern",
     "weekday_factors",
 ]
@@ -58,6 +69,7 @@ class MonthPlan:
     event_days: float  # month days with events, stood for by the rest
     sampled: int  # number of sampled normal days
     horizon_end_s: float = math.inf  # end of the horizon's last sampled day on the run's clock
+    weights: np.ndarray | None = None  # (days,) month days each day stands for, if not by weekday
 
 
 def month_plans(
@@ -189,10 +201,17 @@ def hourly_profile(spec: ChannelSpec) -> np.ndarray:
     channel only the open part of an hour has any share. With hourly intervals (the default)
     this is :func:`intraday_profile` itself.
     """
-    shares = intraday_profile(spec)
-    if shares.size == 24:
+    return hourly_shares(intraday_profile(spec))
+
+
+def hourly_shares(shares: np.ndarray) -> np.ndarray:
+    """Profile shares summed by hour: (intervals,) → (24,), or (trials, intervals) → (trials, 24).
+
+    Hourly shares (24 a day) are returned as they are.
+    """
+    if shares.shape[-1] == 24:
         return shares
-    return shares.reshape(24, -1).sum(axis=1)
+    return shares.reshape(*shares.shape[:-1], 24, -1).sum(axis=-1)
 
 
 def weekday_factors(spec: ChannelSpec) -> np.ndarray:
@@ -232,16 +251,21 @@ def day_weights(plan: MonthPlan, weekday: np.ndarray) -> np.ndarray:
 
     (days in its stratum) / (sum of the stratum's sampled weekday factors), so the month's
     expected volume is unbiased whatever weekdays were sampled; closed days weigh nothing.
+    ``weekday`` is (7,), giving weights (days,), or per trial (trials, 7), giving (days, trials).
+    A plan with its own ``weights`` (a backtest's day, which stands for itself) gives those,
+    (days,), whatever the factors.
     """
-    factors = weekday[plan.day_index % 7]
-    weight = np.zeros(plan.day_index.size)
+    if plan.weights is not None:
+        return plan.weights
+    factors = weekday[..., plan.day_index % 7].T  # (days,) or (days, trials)
+    weight = np.zeros(factors.shape)
     for part, days in (
         (slice(0, plan.sampled), plan.normal_days),
         (slice(plan.sampled, None), plan.event_days),
     ):
-        total = factors[part].sum()
-        if total > 0:
-            weight[part] = np.where(factors[part] > 0, days / total, 0.0)
+        total = factors[part].sum(axis=0)
+        some = total > 0
+        weight[part] = np.where((factors[part] > 0) & some, days / np.where(some, total, 1.0), 0.0)
     return weight
 
 
@@ -252,30 +276,131 @@ def calendar_weights(plan: MonthPlan) -> np.ndarray:
     Monday's. Busy and on-duty slot time are scaled with these weights, contacts with
     :func:`day_weights`.
     """
-    return day_weights(plan, np.ones(7))
+    return day_weights(replace(plan, weights=None), np.ones(7))
 
 
 def intraday_inverse_cdf(spec: ChannelSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Knots of the inverse CDF of the channel's arrival times within the day: ``(cdf, seconds)``.
+
+    :func:`profile_inverse_cdf` of the channel's own shares (:func:`intraday_profile`).
+    """
+    return profile_inverse_cdf(intraday_profile(spec))
+
+
+def profile_inverse_cdf(shares: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Knots of the inverse CDF of arrival times within the day: ``(cdf, seconds)``.
 
-    The arrival density is piecewise constant on the intervals of :func:`intraday_profile`, so
-    its CDF is piecewise linear: ``np.interp(u, cdf, seconds)`` maps a uniform ``u`` to a time
-    of day in seconds after midnight. Both arrays have the same length (at most 2 × intervals
-    + 1); ``cdf`` rises from 0 to 1, never falling. Intervals with no weight are skipped: where
-    one or more of them lie between two weighted ones, a knot repeats the CDF's value at the
-    gap's start and end, so no arrival falls in the gap.
+    The arrival density is piecewise constant on the intervals of the profile ``shares`` (shape
+    (intervals,), summing to 1, as :func:`intraday_profile` gives them), so its CDF is piecewise
+    linear: ``np.interp(u, cdf, seconds)`` maps a uniform ``u`` to a time of day in seconds after
+    midnight. Both arrays have the same length (at most 2 × intervals + 1); ``cdf`` rises from
+    0 to 1, never falling. Intervals with no weight are skipped: where one or more of them lie
+    between two weighted ones, a knot repeats the CDF's value at the gap's start and end, so no
+    arrival falls in the gap.
+
+    Shares per trial, shape (trials, intervals), give ``cdf`` (trials, knots) — one CDF per
+    trial on the same ``seconds`` (knots,): an interval is skipped when no trial weights it, so
+    a trial's CDF may be flat between knots (it weights the interval 0); map uniforms through
+    them with :func:`interp_by_trial`.
     """
-    profile = intraday_profile(spec)
-    width = DAY / profile.size  # seconds per interval: 60 × minutes, a whole number
-    weighted = np.flatnonzero(profile > 0)
+    width = DAY / shares.shape[-1]  # seconds per interval: 60 × minutes, a whole number
+    used = shares > 0 if shares.ndim == 1 else (shares > 0).any(axis=0)
+    weighted = np.flatnonzero(used)
     # Sequential partial sums, as a running total adds them (np.cumsum is not pairwise).
-    after = np.cumsum(profile[weighted])
-    before = np.concatenate(([0.0], after[:-1]))
+    after = np.cumsum(shares[..., weighted], axis=-1)
+    before = np.concatenate((np.zeros_like(after[..., :1]), after[..., :-1]), axis=-1)
     # Each weighted interval contributes its end knot, and a start knot when it is the first or
     # follows a gap (its start is not the previous knot's time).
     opens = np.concatenate(([True], weighted[1:] != weighted[:-1] + 1))
-    cum = np.stack([before, after], axis=1)
+    cum = np.stack([before, after], axis=-1)
     edges = np.stack([weighted * width, (weighted + 1) * width], axis=1)
     keep = np.stack([opens, np.ones_like(opens)], axis=1)
-    knots = cum[keep]
-    return knots / knots[-1], edges[keep]
+    knots = cum[..., keep]
+    return knots / knots[..., -1:], edges[keep]
+
+
+def interp_by_trial(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x[..., t], xp[t], fp)`` for every trial ``t``, in one pass over the arrays.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (..., trials)
+        Points, one column per trial (e.g. (rows, trials) CDF values).
+    xp : numpy.ndarray, shape (trials, knots)
+        Each trial's knots, nondecreasing along the row (a trial's CDF from
+        :func:`profile_inverse_cdf`; repeated values are flat stretches).
+    fp : numpy.ndarray, shape (knots,)
+        The values at the knots, shared by the trials (times of day).
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``x``
+        As :func:`numpy.interp` gives: the ends' values outside ``[xp[t, 0], xp[t, -1]]``, and
+        at a repeated knot the segment after it. Found by a bisection on every column at once
+        (⌈log₂ knots⌉ steps of gathers), not a loop over trials.
+    """
+    trials, k = xp.shape
+    column = np.arange(trials)
+    table = xp.T  # (knots, trials): table[j, t] is trial t's j-th knot
+    lo = np.zeros(x.shape, dtype=np.intp)  # invariant: xp[t, lo] <= x or lo = 0
+    hi = np.full(x.shape, k - 1, dtype=np.intp)  # invariant: x < xp[t, hi] or hi = k - 1
+    while True:
+        wide = hi - lo > 1
+        if not wide.any():
+            break
+        mid = (lo + hi) // 2
+        below = table[mid, column] <= x
+        lo = np.where(wide & below, mid, lo)
+        hi = np.where(wide & ~below, mid, hi)
+    left, right = table[lo, column], table[hi, column]
+    span = right - left
+    step = np.divide(x - left, span, out=np.zeros(x.shape), where=span > 0)
+    out = fp[lo] + np.clip(step, 0.0, 1.0) * (fp[hi] - fp[lo])
+    out = np.where(x >= table[-1, column], fp[-1], out)
+    return np.where(x <= table[0, column], fp[0], out)
+
+
+def _cdf_at(seconds: np.ndarray, cum: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Per-trial CDFs ``cum`` (trials, knots) on the shared ``edges`` (knots,) at times of day
+    ``seconds`` (points,): (points, trials), as ``np.interp(seconds, edges, cum[t])``."""
+    if edges.size == 1:
+        return np.repeat(cum.T, seconds.size, axis=0)
+    j = np.clip(np.searchsorted(edges, seconds, side="right") - 1, 0, edges.size - 2)
+    w = np.clip((seconds - edges[j]) / (edges[j + 1] - edges[j]), 0.0, 1.0)[:, None]
+    return cum[:, j].T * (1.0 - w) + cum[:, j + 1].T * w
+
+
+def part_shares(cum: np.ndarray, edges: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
+    """Each part's share of the day's arrivals, the day cut at ``cuts`` (seconds, sorted).
+
+    ``(cum, edges)`` is :func:`profile_inverse_cdf`'s; the shares are (parts,) for a shared
+    profile and (parts, trials) for one per trial, parts = len(cuts) + 1.
+    """
+    bounds = np.array([0.0, *cuts, DAY])
+    if cum.ndim == 1:
+        return np.diff(np.interp(bounds, edges, cum))
+    return np.diff(_cdf_at(bounds, cum, edges), axis=0)
+
+
+def part_clock(
+    cum: np.ndarray, edges: np.ndarray, span: Sequence[float], offset: float
+) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The map from fractions of one part of a day's arrivals to arrival times on the clock.
+
+    ``(cum, edges)`` is :func:`profile_inverse_cdf`'s, ``span`` the part's start and end
+    (seconds after midnight) and ``offset`` the day's midnight on the run's clock. The map takes
+    ``fraction`` (rows, n), ordered uniforms of the first ``n`` trials (values above 1 are
+    padding and land at the part's end or later), and returns the times (rows, n): the inverse
+    CDF of the day's profile restricted to the part and rescaled to [0, 1].
+    """
+    clock = edges + offset
+    if cum.ndim == 1:
+        low, high = np.interp(span, edges, cum)
+        knots = (cum - low) / max(high - low, 1e-300)
+        return lambda fraction, n: np.interp(fraction, knots, clock)
+    low, high = _cdf_at(np.asarray(span, dtype=float), cum, edges)
+
+    def to_clock(fraction: np.ndarray, n: int) -> np.ndarray:
+        return interp_by_trial(low[:n] + fraction * (high[:n] - low[:n]), cum[:n], clock)
+
+    return to_clock

@@ -42,9 +42,10 @@ from simroi.model.calendar import (
     calendar_weights,
     day_cuts,
     day_weights,
-    intraday_inverse_cdf,
     on_duty_slot_seconds,
-    weekday_factors,
+    part_clock,
+    part_shares,
+    profile_inverse_cdf,
 )
 from simroi.model.draws import (
     STANDARD_DRAW,
@@ -80,7 +81,10 @@ MAX_CONTACT_SLOTS = 30_000_000
 
 @dataclass(frozen=True)
 class ChannelInputs:
-    """One channel's per-trial inputs for a block, all arrays of shape (trials,)."""
+    """One channel's per-trial inputs for a block: arrays of shape (trials,), but the profile's
+    shares and the weekday factors, which are the channel's own — (intervals,) and (7,) — or,
+    when uncertain, each trial's — (trials, intervals) and (trials, 7); see
+    :mod:`simroi.model.calendar`."""
 
     first_contacts_per_day: np.ndarray  # at the month's customer base, before deflection
     handle_mean_s: np.ndarray
@@ -90,6 +94,9 @@ class ChannelInputs:
     public_share: np.ndarray
     busyness_cv: np.ndarray
     slot_slowdown: np.ndarray  # handle time multiplier per conversation from concurrency
+    patience_shape: np.ndarray  # weibull shape or lognormal sigma of patience
+    intraday_shares: np.ndarray  # each interval's share of the day's arrivals
+    weekday_factors: np.ndarray  # volume by weekday, Monday first, mean 1 over the week
 
 
 @dataclass(frozen=True)
@@ -178,8 +185,8 @@ def _day_counts(
     """
     inputs, plan = load.inputs, load.plan
     trials = load.volume_factor.shape[0]
-    weekday = weekday_factors(load.spec)
-    cum, edges = intraday_inverse_cdf(load.spec)
+    weekday = inputs.weekday_factors  # (7,), or (trials, 7) per trial
+    cum, edges = profile_inverse_cdf(inputs.intraday_shares)
     rate = forecast_contacts_per_day(
         inputs, load.volume_factor, load.deflected_share, load.repeats_per_day
     )
@@ -194,14 +201,15 @@ def _day_counts(
         if varies.any():
             draw = streams.rng("busyness", *key).standard_gamma(np.where(varies, shape, 1.0))
             busy = np.where(varies, draw / np.where(varies, shape, 1.0), 1.0)
-        lam = rate * weekday[plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
+        lam = rate * weekday[..., plan.day_index[j] % 7] * busy * plan.multiplier[name][j]
         if not np.isfinite(lam).all() or float(lam.max(initial=0.0)) > MAX_CONTACT_SLOTS:
             _too_many_contacts(name, float(np.nan_to_num(lam, nan=np.inf).max()), trials)
-        share = np.diff(np.interp([0.0, *cuts[int(day) % 7], DAY], edges, cum))
-        u = streams.rng("count", *key).random((share.size, trials))
-        count = poisson_ppf(u, share[:, None] * lam[None, :])
+        share = part_shares(cum, edges, cuts[int(day) % 7])  # (parts,) or (parts, trials)
+        parts = share.shape[0]
+        u = streams.rng("count", *key).random((parts, trials))
+        count = poisson_ppf(u, share.reshape(parts, -1) * lam[None, :])
         slots = int(count.max(axis=1, initial=0).sum())
-        held += (slots + share.size) * trials
+        held += (slots + parts) * trials
         if held > MAX_CONTACT_SLOTS:
             _too_many_contacts(name, slots, trials)
         counts.append(count)
@@ -263,14 +271,16 @@ def _simulate_shared(
     if any(public):
         draws["public", "uniform"] = np.empty((rows, trials))
     # Month days each sampled day stands for, per day and column.
+    days = plan.day_index.size
     day_weight = np.stack(
         [
-            np.repeat(day_weights(plan, weekday_factors(load.spec))[:, None], trials, axis=1)
+            np.broadcast_to(day_weights(plan, load.inputs.weekday_factors).reshape(days, -1),
+                            (days, trials))
             for load in loads
         ],
         axis=2,
-    ).reshape(plan.day_index.size, width)
-    inverse = [intraday_inverse_cdf(load.spec) for load in loads]
+    ).reshape(days, width)  # fmt: skip
+    inverse = [profile_inverse_cdf(load.inputs.intraday_shares) for load in loads]
     day_rows = []
     day_pieces: list[list[tuple[int, int, int]]] = []
     moves = []
@@ -303,17 +313,15 @@ def _simulate_shared(
                 count = counts[i][j][part]
                 total = sums[count, every]
                 cum, edges = inverse[i]
-                low, high = np.interp(bounds[part : part + 2], edges, cum)
                 # The inverse CDF of the day's profile, restricted to the part and rescaled to
                 # [0, 1], on the run's clock: order statistics map straight to arrival times.
-                knots = (cum - low) / max(high - low, 1e-300)
-                clock = edges + day * DAY
+                to_clock = part_clock(cum, edges, bounds[part : part + 2], day * DAY)
                 for lo, hi, n in pieces:
                     rank = np.arange(lo, hi)[:, None]
                     np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, lanes(i, n)])
                     # Padding rows (rank ≥ count) land after the part; the engine ignores them.
                     fraction = sums[lo:hi, :n] / total[:n]
-                    arrival[r0 + lo : r0 + hi, lanes(i, n)] = np.interp(fraction, knots, clock)
+                    arrival[r0 + lo : r0 + hi, lanes(i, n)] = to_clock(fraction, n)
             for (purpose, kind), out in draws.items():
                 draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
@@ -347,7 +355,7 @@ def _simulate_shared(
                         draws["patience", kind][lo:hi, :n],
                         inputs.patience_mean_s[:n],
                         spec.patience_dist,
-                        spec.patience_shape,
+                        inputs.patience_shape[:n],
                     )
                 else:
                     patience[here] = inputs.patience_mean_s[:n]
@@ -413,10 +421,11 @@ def _contact_key(load: ChannelLoad) -> tuple[object, ...]:
         inputs.slot_slowdown,
         inputs.handle_cv,
         inputs.patience_mean_s,
+        inputs.patience_shape,
         inputs.fcr,
         inputs.public_share,
     )
-    dists = (spec.kind, spec.handle_time_dist, spec.patience_dist, spec.patience_shape)
+    dists = (spec.kind, spec.handle_time_dist, spec.patience_dist)
     return (*dists, *(a.tobytes() for a in arrays))
 
 

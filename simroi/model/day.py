@@ -266,8 +266,9 @@ def steady_repeats(scenario: Scenario, world: World) -> dict[str, np.ndarray]:
 
 
 def _plan(channel: str, day: int, factors: np.ndarray, trials: int) -> MonthPlan:
-    """A one-day month whose day weighs 1: its stratum holds its own weekday factor of days
-    (:func:`~simroi.model.calendar.day_weights`); a day with factor 0 gets no contacts."""
+    """A one-day month whose day weighs 1 (``weights``, whatever each trial's weekday factor:
+    :func:`~simroi.model.calendar.day_weights`); its stratum holds its own weekday factor of
+    days, for the calendar weight; a day with factor 0 gets no contacts."""
     factor = float(factors[day % 7])
     return MonthPlan(
         month=0,
@@ -276,6 +277,7 @@ def _plan(channel: str, day: int, factors: np.ndarray, trials: int) -> MonthPlan
         normal_days=factor if factor > 0 else 1.0,
         event_days=0.0,
         sampled=1,
+        weights=np.array([1.0 if factor > 0 else 0.0]),
     )
 
 

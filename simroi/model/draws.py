@@ -103,15 +103,26 @@ def handle_times(
         np.multiply(special.gammaincinv(shape, z), mean / shape, out=out)
 
 
-def patience_times(z: np.ndarray, mean: np.ndarray, dist: str, shape: float) -> np.ndarray:
-    """Patience from standard draws ``z`` (see ``STANDARD_DRAW``) with per-trial mean."""
+def patience_times(
+    z: np.ndarray, mean: np.ndarray, dist: str, shape: float | np.ndarray
+) -> np.ndarray:
+    """Patience from standard draws ``z`` (see ``STANDARD_DRAW``) with per-trial mean.
+
+    ``z`` is (contacts, trials), ``mean`` (trials,) seconds; ``shape`` (the Weibull shape or the
+    lognormal sigma) a number or per trial (trials,). A shape that is the same in every trial
+    is applied as that number, exactly as a fixed shape always was.
+    """
     if dist == "exponential":
         return mean * z
+    given = np.asarray(shape, dtype=np.float64)
+    k: float | np.ndarray = given
+    if given.size and (given == given.flat[0]).all():
+        k = float(given.flat[0])
     if dist == "weibull":
-        scale = mean / special.gamma(1.0 + 1.0 / shape)
-        return scale * z ** (1.0 / shape)
-    mu = np.log(mean) - shape**2 / 2
-    return np.exp(mu + shape * z)
+        scale = mean / special.gamma(1.0 + 1.0 / k)
+        return scale * z ** (1.0 / k)
+    mu = np.log(mean) - k**2 / 2
+    return np.exp(mu + k * z)
 
 
 def staircase(need: np.ndarray, pieces: int = _GROUPS) -> list[tuple[int, int, int]]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from simroi.model.calendar import intraday_profile, weekday_factors
 from simroi.model.contacts import ChannelInputs
 from simroi.model.economics import EconomicsInputs, WomReach, monthly_discount_rate
 from simroi.model.response import response_values
 from simroi.randomness import Streams
+from simroi.scenario.profile import draw_shares
 from simroi.scenario.quantity import as_distribution
 from simroi.scenario.sampling import sample_scenario_inputs
 from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
@@ -25,14 +27,43 @@ def draw_inputs(scenario: Scenario, trials: int, streams: Streams) -> dict[str, 
     """Every numeric input of ``scenario`` as a (trials,) array; uncertain ones sampled.
 
     Streams are keyed by the input's dotted name, so the program and its baseline draw identical
-    values for inputs they share.
+    values for inputs they share. A channel with ``intraday_profile_concentration`` also gets
+    ``channels.<name>.intraday_profile``: each trial's shares of the day, (trials, intervals),
+    drawn around :func:`~simroi.model.calendar.intraday_profile` (the shares the model uses: a
+    realtime channel's after its opening hours); one with ``weekday_factors_concentration``
+    gets ``channels.<name>.weekday_factors``, (trials, 7), around
+    :func:`~simroi.model.calendar.weekday_factors` (mean 1 over the week in every trial: the
+    shares of the week, times 7). Each is drawn by
+    :func:`~simroi.scenario.profile.draw_shares` from its own stream, ``("input", key)``, which
+    no other input uses: a scenario without these keys draws exactly what it drew before.
     """
     values = {key: np.full(trials, as_distribution(v).mean()) for key, v in scenario.quantities()}
     values.update(sample_scenario_inputs(scenario, trials, streams=streams).values)
+    for name, spec in scenario.channels.items():
+        key = f"channels.{name}."
+        if spec.intraday_profile_concentration is not None:
+            values[key + "intraday_profile"] = draw_shares(
+                intraday_profile(spec),
+                spec.intraday_profile_concentration,
+                trials,
+                rng=streams.rng("input", key + "intraday_profile"),
+            )
+        if spec.weekday_factors_concentration is not None:
+            factors = weekday_factors(spec)
+            drawn = draw_shares(
+                factors / factors.sum(),
+                spec.weekday_factors_concentration,
+                trials,
+                rng=streams.rng("input", key + "weekday_factors"),
+            )
+            values[key + "weekday_factors"] = 7.0 * drawn
     return values
 
 
 def channel_inputs(name: str, scenario: Scenario, v: dict[str, np.ndarray]) -> ChannelInputs:
+    """Channel ``name``'s inputs from the block's values ``v`` (:func:`draw_inputs`, in the
+    block's trial order): per-trial arrays, and the profile and weekday factors — the channel's
+    own, shared by the trials, unless ``v`` holds each trial's."""
     spec = scenario.channels[name]
     p = f"channels.{name}."
     trials = v["customers.active_customers"].shape[0]
@@ -44,6 +75,8 @@ def channel_inputs(name: str, scenario: Scenario, v: dict[str, np.ndarray]) -> C
         patience = np.full(trials, np.inf)
     k = spec.concurrency
     slowdown = k ** (1.0 - v[p + "concurrency_speedup_alpha"]) if k > 1 else np.ones(trials)
+    shares = v.get(p + "intraday_profile")
+    weekday = v.get(p + "weekday_factors")
     return ChannelInputs(
         first_contacts_per_day=v["customers.active_customers"]
         * v[p + "contacts_per_customer_per_year"]
@@ -55,6 +88,9 @@ def channel_inputs(name: str, scenario: Scenario, v: dict[str, np.ndarray]) -> C
         public_share=v[p + "public_share"],
         busyness_cv=v[p + "busyness_cv"],
         slot_slowdown=slowdown,
+        patience_shape=v[p + "patience_shape"],
+        intraday_shares=intraday_profile(spec) if shares is None else shares,
+        weekday_factors=weekday_factors(spec) if weekday is None else weekday,
     )
 
 

@@ -60,10 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from simroi.model.calendar import (
-    hourly_profile,
-    weekday_factors,
-)
+from simroi.model.calendar import hourly_shares
 from simroi.model.inputs import channel_inputs, draw_inputs
 from simroi.model.sample_queue import INTERVAL_MINUTES, KINDS, Contacts, simulate_contacts
 from simroi.randomness import Streams
@@ -143,8 +140,8 @@ def simulate_sample_data(
         truth["channels"][name] = {
             "kind": spec.kind,
             "contacts_per_day": float(inputs.first_contacts_per_day[0]),
-            "weekday_factors": weekday_factors(spec).tolist(),
-            "hourly_profile": hourly_profile(spec).tolist(),
+            "weekday_factors": np.atleast_2d(inputs.weekday_factors)[0].tolist(),
+            "hourly_profile": hourly_shares(np.atleast_2d(inputs.intraday_shares)[0]).tolist(),
             "busyness_cv": float(inputs.busyness_cv[0]),
             "handle_mean_seconds": float(inputs.handle_mean_s[0] * inputs.slot_slowdown[0]),
             "handle_cv": float(inputs.handle_cv[0]),

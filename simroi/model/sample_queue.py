@@ -13,12 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from simroi.model.calendar import (
-    DAY,
-    intraday_inverse_cdf,
-    shift_pattern,
-    weekday_factors,
-)
+from simroi.model.calendar import DAY, profile_inverse_cdf, shift_pattern
 from simroi.model.draws import STANDARD_DRAW, handle_times, patience_times
 from simroi.model.inputs import channel_inputs
 from simroi.model.staffing import RuleStaffing
@@ -115,8 +110,8 @@ def simulate_contacts(
                 spec,
                 inputs[c],
                 _shifts(c, spec, inputs[c], forecast[i]),
-                intraday_inverse_cdf(spec),
-                weekday_factors(spec),
+                profile_inverse_cdf(np.atleast_2d(inputs[c].intraday_shares)[0]),
+                np.atleast_2d(inputs[c].weekday_factors)[0],
                 _days(c, spec, inputs[c], total, streams),
                 (
                     np.array([names.index(t) for t in routes]),
@@ -212,7 +207,7 @@ def _days(name: str, spec: ChannelSpec, inputs: Any, total: int, streams: Stream
     if cv > 0:
         shape = 1.0 / cv**2
         busy = streams.rng("sample", "busyness", name).gamma(shape, 1.0 / shape, total)
-    weekday = weekday_factors(spec)[np.arange(total + REPEAT_DAYS) % 7]
+    weekday = np.atleast_2d(inputs.weekday_factors)[0][np.arange(total + REPEAT_DAYS) % 7]
     return weekday * np.concatenate([busy, np.ones(REPEAT_DAYS)])
 
 
@@ -298,7 +293,7 @@ def _serve(
                 pool.c["zp"][rows, None],
                 s.inputs.patience_mean_s,
                 s.spec.patience_dist,
-                s.spec.patience_shape,
+                s.inputs.patience_shape,
             )
         else:
             patience = np.full((rows.size, 1), float(s.inputs.patience_mean_s[0]))

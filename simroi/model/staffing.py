@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from simroi.errors import ScenarioError
-from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_profile, weekday_factors
+from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_shares
 from simroi.model.contacts import ChannelInputs
 from simroi.queueing.roster import TrialShiftPattern, rise_and_fall
 from simroi.queueing.shifts import SECONDS_PER_WEEK
@@ -75,7 +75,9 @@ class RuleStaffing:
         The channel; its ``staffing_rule`` is set.
     inputs : ChannelInputs
         The block's per-trial inputs (handle time, patience, concurrency slowdown), shape
-        (trials,).
+        (trials,), and the profile and weekday factors the forecast is shaped by: the channel's
+        own or, when uncertain, each trial's (the planner of a trial's world knows its shape as
+        it knows its mean handle time).
     tables : dict, optional
         Erlang A rate tables shared with other worlds of the block (program and baseline share
         a channel's handle times and patience, so they share its table); changes no result.
@@ -100,12 +102,15 @@ class RuleStaffing:
         self.handle_s = inputs.handle_mean_s * inputs.slot_slowdown / k
         self.patience_s = inputs.patience_mean_s
         # Real-time: the share of a day's contacts (average weekday) arriving in each interval,
-        # per second of it. hourly_profile already gives a realtime channel's hours by their
-        # open part, so the interval (that open part) gets all of its hour's share. A deferrable
-        # channel is forecast by its weekly total (see the module docstring).
+        # per second of it, (1, intervals) or (trials, intervals) when the shares are per trial.
+        # The profile already gives a realtime channel's hours by their open part, so the
+        # interval (that open part) gets all of its hour's share. A deferrable channel is
+        # forecast by its weekly total (see the module docstring).
         day = (self.starts // DAY).astype(int)
         hour = ((self.starts % DAY) // HOUR).astype(int)
-        self.shape_per_s = weekday_factors(spec)[day] * hourly_profile(spec)[hour] / seconds
+        hourly = hourly_shares(inputs.intraday_shares)
+        shape = inputs.weekday_factors[..., day] * hourly[..., hour] / seconds
+        self.shape_per_s = shape.reshape(-1, self.starts.size)
         self.open_seconds = float(seconds.sum())
         self.interval_hours = seconds / HOUR
         self._tables = {} if tables is None else tables
@@ -124,7 +129,7 @@ class RuleStaffing:
         rule = self.rule
         trials = contacts_per_day.size
         if rule.realtime:
-            rates = contacts_per_day[:, None] * self.shape_per_s[None, :]
+            rates = contacts_per_day[:, None] * self.shape_per_s
             n = self._erlang_a_agents(rates)
         elif rule.target_occupancy is not None:
             work = 7.0 * contacts_per_day * self.handle_s

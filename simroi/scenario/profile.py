@@ -10,6 +10,14 @@ staffing rules read the hourly sums (:func:`simroi.model.calendar.hourly_profile
 A realtime channel only receives contacts while open: each interval's weight counts in
 proportion to the part of it within opening hours, so a profile must put some weight there. A
 deferrable channel receives contacts around the clock and uses the weights as given.
+
+**Uncertain shares.** A profile or a set of weekday factors fitted to a few weeks of data is an
+estimate. ``intraday_profile_concentration`` and ``weekday_factors_concentration`` say how good:
+each trial draws the shares from a Dirichlet distribution centred on the given ones,
+``Dirichlet(concentration × shares)`` (:func:`draw_shares`), so every trial's shares sum to 1
+(the day's or the week's volume is the other inputs' business) with mean the given shares and
+variance ``p(1 − p)/(concentration + 1)`` each — a concentration of c is as sure of the shape as
+c contacts spread over it by chance. Absent, the shares are fixed, as they always were.
 """
 
 from __future__ import annotations
@@ -17,16 +25,35 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import AfterValidator, ValidationInfo
+from pydantic import AfterValidator, Field, ValidationInfo
 
 __all__ = [
+    "DEFAULT_INTRADAY_PROFILE",
     "DEFAULT_PROFILE_MINUTES",
+    "DEFAULT_WEEKDAY_FACTORS",
+    "MAX_CONCENTRATION",
     "PROFILE_MINUTES",
+    "Concentration",
     "ProfileMinutes",
     "ProfileWeights",
+    "draw_shares",
     "open_fractions",
     "profile_problems",
 ]
+
+# Hour-of-day weights (24 values) when a channel gives none: a single late-morning and
+# early-afternoon peak, quiet at night. Shape is an ASSUMPTION consistent with Brown et al. (2005):
+# an inhomogeneous Poisson process whose rate varies over the day.
+DEFAULT_INTRADAY_PROFILE = (
+    0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 1.1, 1.45, 1.6, 1.55,
+    1.4, 1.45, 1.5, 1.4, 1.3, 1.15, 1.0, 0.85, 0.7, 0.55, 0.4, 0.25,
+)  # fmt: skip
+# Day-of-week factors Mon..Sun (domain.md §6, ASSUMPTION).
+DEFAULT_WEEKDAY_FACTORS = (1.2, 1.05, 1.0, 1.0, 0.95, 0.8, 0.7)
+
+#: Largest concentration a scenario may give: shares then vary by about one part in a million,
+#: as good as fixed (leave the key out for that).
+MAX_CONCENTRATION = 1e12
 
 #: The interval lengths a profile may have: the divisors of 60, so that whole intervals make
 #: up each hour (the staffing rules' interval) and the day.
@@ -63,6 +90,9 @@ def _weights(weights: list[float], info: ValidationInfo) -> list[float]:
     return weights
 
 
+#: ``intraday_profile_concentration``, ``weekday_factors_concentration``: the Dirichlet
+#: concentration of the shares, > 0 and at most :data:`MAX_CONCENTRATION`.
+Concentration = Annotated[float, Field(gt=0, le=MAX_CONCENTRATION)]
 #: ``intraday_profile_minutes``: one of :data:`PROFILE_MINUTES`.
 ProfileMinutes = Annotated[int, AfterValidator(_resolution)]
 #: ``intraday_profile``: 1440 / minutes weights, ≥ 0, with a positive sum.
@@ -120,3 +150,34 @@ def _clock(seconds: float) -> str:
     """``"HH:MM"`` of seconds after midnight."""
     minutes = int(seconds) // 60
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def draw_shares(
+    shares: np.ndarray, concentration: float, trials: int, *, rng: np.random.Generator
+) -> np.ndarray:
+    """Shares drawn once per trial from ``Dirichlet(concentration × shares)``.
+
+    Parameters
+    ----------
+    shares : numpy.ndarray, shape (k,)
+        The given shares: ≥ 0, summing to 1 (an intraday profile's or a week's).
+    concentration : float
+        > 0. Each drawn share has mean ``p`` and variance ``p(1 − p)/(concentration + 1)``; the
+        drawn shares of one trial sum to 1.
+    trials : int
+        Draws (≥ 0).
+    rng : numpy.random.Generator
+        The draws' stream (the model keys it by the input's name).
+
+    Returns
+    -------
+    numpy.ndarray, shape (trials, k)
+        One row of shares per trial. A share given as 0 is 0 in every trial (a closed interval
+        or weekday stays closed); the others are drawn by :meth:`numpy.random.Generator.
+        dirichlet` over the positive shares only.
+    """
+    given = np.asarray(shares, dtype=np.float64)
+    out = np.zeros((trials, given.size))
+    positive = given > 0
+    out[:, positive] = rng.dirichlet(concentration * given[positive], size=trials)
+    return out

@@ -53,6 +53,8 @@ _RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("channels.*.handle_time_minutes", 1e-6, math.inf, "> 0"),
     ("channels.*.handle_time_cv", 1e-6, 10.0, "in (0, 10]"),
     ("channels.*.patience_minutes", 1e-6, math.inf, "> 0"),
+    ("channels.*.patience_shape", 0.01, 20.0, "in [0.01, 20] (a Weibull shape or lognormal "
+     "sigma)"),
     ("channels.*.ignore_after_hours", 1e-6, math.inf, "> 0"),
     ("channels.*.concurrency_speedup_alpha", 0.0, 1.0, "in [0, 1]"),
     ("channels.*.fcr", 0.0, 1.0, "a probability in [0, 1]"),

@@ -22,7 +22,14 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from simroi.scenario.profile import ProfileMinutes, ProfileWeights, profile_problems
+from simroi.scenario.profile import (
+    DEFAULT_INTRADAY_PROFILE,
+    DEFAULT_WEEKDAY_FACTORS,
+    Concentration,
+    ProfileMinutes,
+    ProfileWeights,
+    profile_problems,
+)
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
 from simroi.scenario.staffing import StaffingRuleSpec
@@ -72,16 +79,6 @@ CHANNEL_KPIS = (
 )
 #: Run-level metrics an objective may name.
 RESULT_METRICS = ("roi", "npv", "payback_months", "sentiment", "public_posts", "impressions")
-
-# Hour-of-day weights (24 values) when a channel gives none: a single late-morning and
-# early-afternoon peak, quiet at night. Shape is an ASSUMPTION consistent with Brown et al. (2005):
-# an inhomogeneous Poisson process whose rate varies over the day.
-DEFAULT_INTRADAY_PROFILE = (
-    0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.7, 1.1, 1.45, 1.6, 1.55,
-    1.4, 1.45, 1.5, 1.4, 1.3, 1.15, 1.0, 0.85, 0.7, 0.55, 0.4, 0.25,
-)  # fmt: skip
-# Day-of-week factors Mon..Sun (domain.md §6, ASSUMPTION).
-DEFAULT_WEEKDAY_FACTORS = (1.2, 1.05, 1.0, 1.0, 0.95, 0.8, 0.7)
 
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
@@ -213,7 +210,7 @@ class ChannelSpec(_Spec):
     handle_time_dist: Literal["exponential", "lognormal", "gamma"] = "lognormal"
     patience_minutes: Quantity | None = Field(None, description="realtime: mean patience")
     patience_dist: Literal["exponential", "weibull", "lognormal"] = "exponential"
-    patience_shape: float = Field(1.0, gt=0, description="weibull shape or lognormal sigma")
+    patience_shape: Quantity = Field(1.0, description="weibull shape or lognormal sigma, 0.01-20")
     sla_seconds: float | None = Field(None, gt=0, description="realtime service-level threshold")
     sla_hours: float | None = Field(None, gt=0, description="deferrable response-time SLA")
     ignore_after_hours: Quantity | None = Field(
@@ -240,7 +237,14 @@ class ChannelSpec(_Spec):
     intraday_profile: ProfileWeights | None = Field(
         None, description="arrival weights, one per interval of the day from midnight"
     )
+    intraday_profile_concentration: Concentration | None = Field(
+        None, description="how sure the profile is: shares per trial ~ Dirichlet(this × shares)"
+    )
     weekday_factors: list[float] | None = Field(None, min_length=7, max_length=7)
+    weekday_factors_concentration: Concentration | None = Field(
+        None,
+        description="how sure the factors are: week's shares per trial ~ Dirichlet(this × shares)",
+    )
     busyness_cv: Quantity = Field(0.15, description="day-to-day volume variation (gamma cv)")
     response_value: list[ResponseBandSpec] | None = Field(
         None,

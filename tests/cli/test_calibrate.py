@@ -300,3 +300,34 @@ def test_an_agents_column_of_zeros_leaves_the_hours_unfitted_without_a_warning(
     result = CliRunner().invoke(main, ["calibrate", str(report), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     assert "hours" not in {f["key"] for f in json.loads(result.stdout)["fitted"]}
+
+
+def test_the_profile_and_weekday_factors_are_written_with_their_concentration(
+    calibrated: tuple[dict, Path, Path],
+) -> None:
+    """Each channel's shares carry how sure they are: a Dirichlet concentration with its
+    source, the report's interval around it, and the file validates and runs 20 trials."""
+    report, out, _ = calibrated
+    text = out.read_text(encoding="utf-8")
+    program = load_scenario(out).program
+    for channel, spec in program.channels.items():
+        for key in ("intraday_profile_concentration", "weekday_factors_concentration"):
+            fit = _fitted(report, f"channels.{channel}.{key}")
+            low, high = fit["interval90"]
+            assert 0 < low < fit["value"] < high, (channel, key)
+            assert fit["written"] == fit["value"]
+            assert getattr(spec, key) == pytest.approx(fit["value"], rel=1e-5)  # 6 digits
+            assert "Dirichlet" in fit["method"]
+        shape = (
+            _fitted(report, f"channels.{channel}.patience_shape")
+            if spec.kind == "realtime"
+            else None
+        )
+        assert shape is None or shape["method"] == "the exponential has no shape"
+    assert text.count("_concentration = ") == 2 * len(program.channels)
+    assert all("# fitted: intervals.csv" in line for line in text.splitlines()
+               if "_concentration = " in line)  # fmt: skip
+    for args in (["validate", str(out)], ["run", str(out), "--trials", "20", "--seed", "3",
+                 "--set", "scenario.horizon_months=2", "--json"]):  # fmt: skip
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output

@@ -323,7 +323,14 @@ def test_an_all_zero_report_leaves_the_profile_and_weekdays_unfitted() -> None:
     start = dates[:, None] + (np.arange(24) * 3600).astype("timedelta64[s]")[None, :]
     fit = fit_arrivals(IntervalReport(SOURCE, "phone", 60, start.ravel(), np.zeros(14 * 24)))
     keys = {f.key: f for f in fit.inputs()}
-    assert set(keys) == {"hours", "busyness_cv", "intraday_profile", "weekday_factors"}
+    assert set(keys) == {
+        "hours",
+        "busyness_cv",
+        "intraday_profile",
+        "intraday_profile_concentration",
+        "weekday_factors",
+        "weekday_factors_concentration",
+    }
     for f in keys.values():
         assert isinstance(f, Unfitted), f.key
     assert "no open day" in keys["intraday_profile"].reason  # type: ignore[union-attr]

@@ -92,8 +92,9 @@ def _fitted_churn() -> list[FittedInput]:
 
 def test_every_fitted_phone_input_validates_as_a_scenario() -> None:
     fitted = _fitted_phone()
-    # hours, busyness, profile, weekdays, volume, handle mean and cv, patience x3, fcr
-    assert len({f.key for f in fitted}) == len(fitted) == 11
+    # hours, busyness, profile and weekdays with their concentrations, volume, handle mean and
+    # cv, patience x3, fcr
+    assert len({f.key for f in fitted}) == len(fitted) == 13
     scenario = _scenario({f.key: f.distribution for f in fitted}, {})
     assert scenario_problems(scenario, "fitted.toml", is_baseline=False) == []
     phone = scenario.channels["phone"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simroi.execution.runner import RunOptions, run
-from simroi.model.calendar import hourly_profile, weekday_factors
+from simroi.model.calendar import hourly_profile, intraday_profile, weekday_factors
 from simroi.model.contacts import ChannelInputs
 from simroi.model.staffing import RuleStaffing, staffing_intervals
 from simroi.queueing.erlang import erlang_a
@@ -35,7 +35,7 @@ def channel(kind: str, rule: dict[str, float], **extra: object) -> ChannelSpec:
     return ChannelSpec.model_validate(base)
 
 
-def inputs(handle_s: np.ndarray, patience_s: np.ndarray) -> ChannelInputs:
+def inputs(spec: ChannelSpec, handle_s: np.ndarray, patience_s: np.ndarray) -> ChannelInputs:
     n = handle_s.size
     return ChannelInputs(
         first_contacts_per_day=np.full(n, 1000.0),
@@ -46,13 +46,16 @@ def inputs(handle_s: np.ndarray, patience_s: np.ndarray) -> ChannelInputs:
         public_share=np.zeros(n),
         busyness_cv=np.zeros(n),
         slot_slowdown=np.ones(n),
+        patience_shape=np.ones(n),
+        intraday_shares=intraday_profile(spec),
+        weekday_factors=weekday_factors(spec),
     )
 
 
 def test_realtime_rule_staffs_each_hour_with_erlang_a_required_agents() -> None:
     spec = channel("realtime", {"target_service_level": 0.8, "answer_within_seconds": 20})
     handle, patience = np.array([300.0, 420.0, 510.0]), np.array([90.0, 180.0, 360.0])
-    rule = RuleStaffing(spec, inputs(handle, patience))
+    rule = RuleStaffing(spec, inputs(spec, handle, patience))
     per_day = np.array([900.0, 1400.0, 2600.0])
     agents = rule.agents(per_day)
     starts, _ = staffing_intervals(spec)
@@ -75,7 +78,7 @@ def test_min_and_max_agents_clip_the_rule() -> None:
             "max_agents": 9,
         },
     )
-    rule = RuleStaffing(spec, inputs(np.full(2, 360.0), np.full(2, 180.0)))
+    rule = RuleStaffing(spec, inputs(spec, np.full(2, 360.0), np.full(2, 180.0)))
     agents = rule.agents(np.array([100.0, 5000.0]))
     assert agents.min() == 4 and agents.max() == 9
     assert (agents[0] == 4).all() and (agents[1] == 9).all()
@@ -83,7 +86,7 @@ def test_min_and_max_agents_clip_the_rule() -> None:
 
 def test_occupancy_rule_staffs_the_weeks_work_at_the_target() -> None:
     spec = channel("deferrable", {"target_occupancy": 0.85}, sla_hours=24)
-    rule = RuleStaffing(spec, inputs(np.array([360.0, 600.0]), np.full(2, np.inf)))
+    rule = RuleStaffing(spec, inputs(spec, np.array([360.0, 600.0]), np.full(2, np.inf)))
     agents = rule.agents(np.array([500.0, 500.0]))
     # 500 a day × 6 or 10 min = 50 or 83.3 h of work a day, 12 open hours a day
     expected = [math.ceil(50.0 / (12 * 0.85)), math.ceil(500 * 600 / 3600 / (12 * 0.85))]
@@ -92,7 +95,7 @@ def test_occupancy_rule_staffs_the_weeks_work_at_the_target() -> None:
 
 def test_response_time_rule_is_erlang_c_on_open_hours_less_the_night() -> None:
     spec = channel("deferrable", {"target_answered_within_hours": 24, "share": 0.9}, sla_hours=24)
-    rule = RuleStaffing(spec, inputs(np.array([360.0]), np.array([np.inf])))
+    rule = RuleStaffing(spec, inputs(spec, np.array([360.0]), np.array([np.inf])))
     assert rule.closed_gap() == 12 * 3600.0
     agents = rule.agents(np.array([800.0]))
     rate = 800.0 / (12 * 3600.0)  # the day's contacts, worked in its 12 open hours
@@ -105,7 +108,7 @@ def test_a_concurrent_agent_is_one_server_with_a_shorter_handle_time() -> None:
         {"target_service_level": 0.8, "answer_within_seconds": 60},
         concurrency=3,
     )
-    given = inputs(np.array([600.0]), np.array([300.0]))
+    given = inputs(spec, np.array([600.0]), np.array([300.0]))
     rule = RuleStaffing(spec, given)
     assert rule.handle_s[0] == pytest.approx(600.0 / 3)
     assert rule.roster(rule.agents(np.array([2000.0]))).slots_per_agent == 3
@@ -179,11 +182,11 @@ def test_simulated_service_level_with_the_rule_is_erlang_as_at_its_agents() -> N
     measured = result.samples["kpi.program.phone.service_level"]
     loaded = load_scenario(overrides=["scenario.horizon_months=2", *overrides])
     spec = loaded.program.channels["phone"]
-    rule = RuleStaffing(spec, inputs(np.array([360.0]), np.array([180.0])))
+    rule = RuleStaffing(spec, inputs(spec, np.array([360.0]), np.array([180.0])))
     offered = result.samples["kpi.program.phone.offered_per_month"].mean()
     per_day = offered / (365.25 / 12)
     agents = rule.agents(np.array([per_day]))[0]
-    rates = per_day * rule.shape_per_s
+    rates = per_day * rule.shape_per_s[0]
     levels = [
         erlang_a(rate, 360.0, int(n), 180.0, 20.0).service_level
         for rate, n in zip(rates, agents, strict=True)
@@ -197,7 +200,7 @@ def test_simulated_service_level_with_the_rule_is_erlang_as_at_its_agents() -> N
 
 def test_shifts_cover_the_requirement_with_one_shift_a_day_per_agent() -> None:
     spec = channel("realtime", {"target_service_level": 0.8, "answer_within_seconds": 20})
-    rule = RuleStaffing(spec, inputs(np.full(4, 360.0), np.full(4, 180.0)))
+    rule = RuleStaffing(spec, inputs(spec, np.full(4, 360.0), np.full(4, 180.0)))
     rng = np.random.default_rng(2)
     need = rng.integers(0, 9, (4, 84))
     duty = rule.shifts(need)
