@@ -37,7 +37,7 @@ def synthetic_provenance(
         seed=seed,
         trials=trials,
         block_size=200,
-        engine="vectorized",
+        engine="compiled",
         sampling="lhs",
         scenario_name=name,
         scenario_hash="9f2c4e1a7b3d5c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6",

@@ -172,14 +172,14 @@ def _model_arrivals(spec: ChannelSpec, monkeypatch: pytest.MonkeyPatch) -> np.nd
         update={"channels": loaded.program.channels | {"phone": spec}}
     )
     seen: list[np.ndarray] = []
-    serve = contacts.serve_fcfs
+    serve = contacts.serve
 
-    def spy(arrival: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+    def spy(engine: str, arrival: np.ndarray, *args: Any, **kwargs: Any) -> Any:
         present = args[2]
         seen.append(arrival[present])
-        return serve(arrival, *args, **kwargs)
+        return serve(engine, arrival, *args, **kwargs)
 
-    monkeypatch.setattr(contacts, "serve_fcfs", spy)
+    monkeypatch.setattr(contacts, "serve", spy)
     streams = Streams(7, 0)
     world = World(program, draw_inputs(program, 100, streams), 100)
     plan = month_plans(1, 7, [], 100, world.names)[0]
@@ -214,7 +214,7 @@ def test_arrivals_per_five_minutes_follow_a_peaked_profile(
 
 
 def test_engines_agree_on_a_fine_profile() -> None:
-    """simpy and the vectorized engine serve the same contacts with the same outcomes."""
+    """The simpy and the compiled engine serve the same contacts with the same outcomes."""
     overrides = [
         *SHORT,
         "channels.phone.intraday_profile_minutes=5",
@@ -225,7 +225,7 @@ def test_engines_agree_on_a_fine_profile() -> None:
             load_scenario(overrides=overrides),
             RunOptions(trials=3, seed=21, workers=1, block_size=3, engine=engine),
         ).samples
-        for engine in ("vectorized", "simpy")
+        for engine in ("compiled", "simpy")
     ]
     for key in (
         "npv",

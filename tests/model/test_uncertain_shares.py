@@ -231,7 +231,7 @@ def test_the_simpy_reference_engine_agrees_with_uncertain_shares_and_shape() -> 
     ]
     results = [
         run(load_scenario(overrides=overrides), RunOptions(trials=6, seed=2, engine=e, workers=1))
-        for e in ("vectorized", "simpy")
+        for e in ("compiled", "simpy")
     ]
     shape = results[0].samples["input.channels.phone.patience_shape"]
     assert np.all((shape >= 0.8) & (shape <= 1.6)) and np.unique(shape).size == 6

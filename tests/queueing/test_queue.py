@@ -58,9 +58,9 @@ def test_erlang_c_is_absent_when_agents_do_not_exceed_the_load() -> None:
     assert data["erlang_a"] is not None
 
 
-def test_simpy_engine_gives_the_same_days_as_the_vectorized_one() -> None:
+def test_simpy_engine_gives_the_same_days_as_the_compiled_one() -> None:
     spec = QueueSpec(arrivals_per_hour=120, agents=3, aht_minutes=2, patience_minutes=1, hours=2)
-    fast = study_queue(spec, trials=5, seed=3, engine="vectorized").to_dict()["simulated"]
+    fast = study_queue(spec, trials=5, seed=3, engine="compiled").to_dict()["simulated"]
     slow = study_queue(spec, trials=5, seed=3, engine="simpy").to_dict()["simulated"]
     for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
         assert slow[kpi]["mean"] == pytest.approx(fast[kpi]["mean"], rel=1e-9)
