@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from queueing.test_engine import PHONE_SHIFTS, phone_day, small_queues
-from queueing.test_roster import rosters, shift_rosters
+from queueing.test_roster import rosters, shift_rosters, two_days
 
 from simroi.model.draws import staircase
 from simroi.queueing import compiled
 from simroi.queueing.compiled import serve_fcfs_compiled
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import SECONDS_PER_DAY, QueueState
+from simroi.queueing.shifts import QueueState
 
 
 def assert_same_bits(
@@ -47,20 +47,6 @@ def test_compiled_gives_the_numpy_engines_bits_on_small_random_queues(
     )
 
 
-def _two_days(
-    roster: TrialShiftPattern, seed: int, patience_s: float
-) -> tuple[tuple[np.ndarray, ...], list[tuple[int, float]]]:
-    """Two days of contacts with bulk moves at each day's start and a backlog between."""
-    rng = np.random.default_rng(seed)
-    per_day = 60
-    day = np.sort(rng.uniform(0.0, SECONDS_PER_DAY, (2, per_day, roster.trials)), axis=1)
-    arrival = (day + np.array([0.0, SECONDS_PER_DAY])[:, None, None]).reshape(-1, roster.trials)
-    handle = rng.exponential(1800.0, arrival.shape)
-    patience = np.full(arrival.shape, patience_s)
-    present = rng.random(arrival.shape) < 0.9
-    return (arrival, handle, patience, present), [(0, 0.0), (per_day, SECONDS_PER_DAY)]
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     st.one_of(rosters(), shift_rosters()),
@@ -71,7 +57,7 @@ def test_compiled_gives_the_numpy_engines_bits_on_rosters_per_trial(
     roster: TrialShiftPattern, seed: int, patience_s: float
 ) -> None:
     """Both span tables (per day and per interval), a week that may wrap, slots per agent."""
-    queue, moves = _two_days(roster, seed, patience_s)
+    queue, moves = two_days(roster, seed, patience_s)
     state = roster.initial_state()
     assert_same_bits(
         serve_fcfs_compiled(*queue, roster, state, moves=moves),

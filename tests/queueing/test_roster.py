@@ -174,6 +174,21 @@ def test_daily_shift_rosters_answer_as_their_staffing_schedules(
     assert fast is not None or roster.servers == 0
 
 
+def two_days(
+    roster: TrialShiftPattern, seed: int, patience_s: float
+) -> tuple[tuple[np.ndarray, ...], list[tuple[int, float]]]:
+    """Two days of contacts with bulk moves at each day's start and a backlog between:
+    (arrival, handle, patience, present) and the moves."""
+    rng = np.random.default_rng(seed)
+    per_day = 60
+    day = np.sort(rng.uniform(0.0, SECONDS_PER_DAY, (2, per_day, roster.trials)), axis=1)
+    arrival = (day + np.array([0.0, SECONDS_PER_DAY])[:, None, None]).reshape(-1, roster.trials)
+    handle = rng.exponential(1800.0, arrival.shape)
+    patience = np.full(arrival.shape, patience_s)
+    present = rng.random(arrival.shape) < 0.9
+    return (arrival, handle, patience, present), [(0, 0.0), (per_day, SECONDS_PER_DAY)]
+
+
 class _LookedUpEveryTime(TrialShiftPattern):
     """The same roster, but the engine may not look its slots' next spans up ahead."""
 
@@ -197,14 +212,7 @@ def test_looking_next_spans_up_ahead_changes_no_start_and_no_state(
     plain = _LookedUpEveryTime(
         roster.interval_starts, roster.interval_ends, roster.agents, roster.slots_per_agent
     )
-    rng = np.random.default_rng(seed)
-    per_day = 60
-    day = np.sort(rng.uniform(0.0, SECONDS_PER_DAY, (2, per_day, roster.trials)), axis=1)
-    arrival = (day + np.array([0.0, SECONDS_PER_DAY])[:, None, None]).reshape(-1, roster.trials)
-    handle = rng.exponential(1800.0, arrival.shape)
-    patience = np.full(arrival.shape, patience_s)
-    present = rng.random(arrival.shape) < 0.9
-    moves = [(0, 0.0), (per_day, SECONDS_PER_DAY)]
+    (arrival, handle, patience, present), moves = two_days(roster, seed, patience_s)
     state = roster.initial_state()
     fast, fast_state = serve_fcfs(
         arrival, handle, patience, present, roster, state, chunk=chunk, moves=moves
