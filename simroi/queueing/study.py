@@ -122,6 +122,9 @@ class QueueSpec:
             object.__setattr__(self, "agents", int(self.agents))
 
 
+#: Trials a queue study simulates at once, block k on spawned stream k (DESIGN.md §3): memory
+#: stays flat in the trials, and the default study (2,000 trials) is one block.
+QUEUE_BLOCK = 2000
 #: The handle-time distributions of a queue study.
 HANDLE_DISTS = ("exponential", "lognormal", "gamma")
 
@@ -450,7 +453,43 @@ def study_queue(
     else:
         raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
     entropy = int(seed) if seed is not None else fresh_entropy()
-    streams = Streams(entropy, 0)
+    # Blocks of QUEUE_BLOCK trials, block k on spawned stream k: memory stays flat in trials.
+    parts = [
+        _simulate_block(spec, agents, min(QUEUE_BLOCK, trials - first), Streams(entropy, k), engine)
+        for k, first in enumerate(range(0, trials, QUEUE_BLOCK))
+    ]
+    service_level, abandonment, asa, occupancy, offered = (
+        np.concatenate(column) for column in zip(*parts, strict=True)
+    )
+    lam = spec.arrivals_per_hour / 3600.0
+    aht = spec.aht_minutes * 60.0
+    c_result = erlang_c(lam, aht, agents, spec.sl_seconds) if agents > 0 else None
+    a_result = (
+        erlang_a(lam, aht, agents, spec.patience_minutes * 60.0, spec.sl_seconds)
+        if spec.patience_minutes is not None and agents > 0
+        else None
+    )
+    return QueueStudy(
+        spec,
+        normalize_engine(engine),
+        trials,
+        entropy,
+        service_level,
+        abandonment,
+        asa,
+        occupancy,
+        offered,
+        c_result,
+        a_result,
+        staffing,
+    )
+
+
+def _simulate_block(
+    spec: QueueSpec, agents: int, trials: int, streams: Streams, engine: str
+) -> tuple[np.ndarray, ...]:
+    """One block of a study's days: per-trial service level, abandonment, ASA (seconds),
+    occupancy and offered contacts, each (trials,)."""
     arrival, handle, patience, present = simulate_day(spec, trials, streams)
     shifts = ShiftPattern.always_on(agents)
     state = QueueState.initial(shifts, trials)
@@ -474,25 +513,4 @@ def study_queue(
             if agents > 0
             else np.full(trials, np.nan)
         )
-    lam = spec.arrivals_per_hour / 3600.0
-    aht = spec.aht_minutes * 60.0
-    c_result = erlang_c(lam, aht, agents, spec.sl_seconds) if agents > 0 else None
-    a_result = (
-        erlang_a(lam, aht, agents, spec.patience_minutes * 60.0, spec.sl_seconds)
-        if spec.patience_minutes is not None and agents > 0
-        else None
-    )
-    return QueueStudy(
-        spec,
-        normalize_engine(engine),
-        trials,
-        entropy,
-        service_level,
-        abandonment,
-        asa,
-        occupancy,
-        offered,
-        c_result,
-        a_result,
-        staffing,
-    )
+    return service_level, abandonment, asa, occupancy, offered

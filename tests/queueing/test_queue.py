@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from simroi.cli.app import main
+from simroi.queueing import study
 from simroi.queueing.study import QueueSpec, study_queue
 
 # pyworkforce's fixture (domain.md §2.3): 100 calls per 30 min, AHT 3 min, patience 5 min, c = 14.
@@ -135,3 +136,18 @@ def test_occupancy_in_steady_state_matches_erlang_c() -> None:
     se = float(study.occupancy.std(ddof=1)) / np.sqrt(study.trials)
     assert study.erlang_c is not None
     assert abs(mean - study.erlang_c.occupancy) < 4 * se
+
+
+def test_a_longer_study_extends_a_shorter_one_block_by_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Days run in blocks (block k on spawned stream k), so memory stays flat in the trials:
+    the first days of a longer study are the shorter study's, bit for bit, whatever the engine."""
+    monkeypatch.setattr(study, "QUEUE_BLOCK", 8)
+    spec = QueueSpec(60.0, 4, 3.0, 2.0, 4.0, 20.0, "exponential", 1.0, 0.0)
+    short = study_queue(spec, trials=8, seed=5).samples
+    long = study_queue(spec, trials=21, seed=5, engine="numpy").samples
+    for key, values in short.items():
+        np.testing.assert_array_equal(long[key][:8], values, err_msg=key)
+        assert long[key].shape == (21,)
+        assert not np.array_equal(long[key][8:16], values)  # the next block has its own days
