@@ -517,27 +517,21 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
 
 def render_breakeven(breakeven: BreakevenResult, console: Console) -> None:
     """Print what would have to be true: each driver's break-even for the median NPV and for
-    P(ROI > 0) = 50%, beside its current median and range, values outside the range marked."""
+    P(ROI > 0) = 50%, beside its current median and range, values outside the range marked:
+    the cells the slide and the Markdown table show, and the runs each search took."""
+    from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells
+
     table = Table(
         title="What would have to be true: the break-even value of each top driver",
         title_justify="left",
     )
     table.add_column("#", justify="right")
-    table.add_column("input", overflow="fold")
-    table.add_column("current median", justify="right")
-    table.add_column("range", justify="right")
-    table.add_column("median NPV > 0 when", justify="right")
-    table.add_column("P(ROI > 0) ≥ 50% when", justify="right")
+    table.add_column(BREAKEVEN_HEADER[0], overflow="fold")
+    for name in BREAKEVEN_HEADER[1:]:
+        table.add_column(name, justify="right")
     table.add_column("runs", justify="right")
-    for i, r in enumerate(breakeven.rows, start=1):
-        table.add_row(
-            str(i),
-            r.label,
-            significant(r.current_median),
-            f"{significant(r.range_low)}–{significant(r.range_high)}",
-            r.npv.text(),
-            r.prob_roi_positive.text(),
-            str(r.evaluations),
-        )
+    cells = breakeven_cells(breakeven)
+    for i, (r, row) in enumerate(zip(breakeven.rows, cells, strict=True), start=1):
+        table.add_row(str(i), *row, str(r.evaluations))
     console.print(table)
     console.print(f"Method: {breakeven.method}", markup=False, style="italic")

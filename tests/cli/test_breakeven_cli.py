@@ -74,7 +74,7 @@ def test_breakeven_json_holds_each_driver_and_the_result_file_keeps_it(
 def test_breakeven_table_and_a_replay_that_gives_the_same_json(linear: str) -> None:
     args = ("sensitivity", linear, *ARGS, "--breakeven", "--breakeven-top", "1")
     text = _invoke(*args)
-    assert "What would have to be true" in text and "median NPV > 0 when" in text
+    assert "What would have to be true" in text and "Median NPV > 0 when" in text
     assert "Brent's method" in text
     (replay,) = (line for line in text.splitlines() if line.startswith(PREFIX))
     command = replay.removeprefix(PREFIX)
