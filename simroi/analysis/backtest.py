@@ -477,7 +477,8 @@ def _check_options(
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     if start is not None and end is not None and start > end:
         problems.append(f"`start` {start} is after `end` {end}")
-    if engine_problem(engine) is not None:
-        problems.append(str(engine_problem(engine)))
+    engine_rule = engine_problem(engine)
+    if engine_rule is not None:
+        problems.append(engine_rule)
     if problems:
         raise OptionError("; ".join(problems))

@@ -122,13 +122,13 @@ def _option_problems(options: RunOptions) -> list[str]:
     seed = options.seed
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
-    if engine_problem(options.engine) is not None:
-        problems.append(str(engine_problem(options.engine)))
-    for name, allowed in (("executor", EXECUTORS),):
-        value = getattr(options, name)
-        if not (isinstance(value, str) and value in allowed):
-            choices = ", ".join(repr(v) for v in allowed)
-            problems.append(f"`{name}` must be one of {choices} (got {value!r})")
+    engine = engine_problem(options.engine)
+    if engine is not None:
+        problems.append(engine)
+    executor = options.executor
+    if not (isinstance(executor, str) and executor in EXECUTORS):
+        choices = ", ".join(repr(v) for v in EXECUTORS)
+        problems.append(f"`executor` must be one of {choices} (got {executor!r})")
     for name in ("workers", "block_size"):
         value = getattr(options, name)
         if value is not None and not (is_whole(value) and value >= 1):

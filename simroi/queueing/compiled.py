@@ -24,6 +24,7 @@ where that is read-only, in numba's per-user cache directory.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -32,45 +33,63 @@ from typing import Any
 import numba
 import numpy as np
 
+from simroi.queueing.engine import NEVER, serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern, checked_batch
 
 __all__ = [
     "FALLBACK_CACHE",
     "KERNELS",
-    "cache_dir",
     "cached",
     "serve_fcfs_compiled",
     "warm_up",
 ]
 
-# The same stand-in for "never free" as the vectorized engine (see simroi.queueing.engine).
-_NEVER = 2.0**60
+# The same stand-in for "never free" as the numpy engine's.
+_NEVER = NEVER
 
 # How a kernel finds a server's next span: a periodic pattern shared by all trials, or a
 # roster per trial read from its span table (per day, or per interval).
 _PERIODIC, _ROSTER_BY_DAY, _ROSTER_BY_INTERVAL = 0, 1, 2
 
 #: Where compiled code is cached when neither the install nor the user's cache directory is
-#: writable (numba's own choices, in that order).
-FALLBACK_CACHE = os.path.join(tempfile.gettempdir(), "simroi-numba-cache")
+#: writable (numba's own choices, in that order): a folder of the user's own in the temporary
+#: folder (numba reads its cache with pickle: nobody else's files).
+FALLBACK_CACHE = os.path.join(
+    tempfile.gettempdir(), f"simroi-numba-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+)
+
+
+def _own_folder(path: str) -> bool:
+    """Make ``path`` a folder only this user can write, or say it is someone else's."""
+    try:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        mine = not hasattr(os, "getuid") or os.stat(path).st_uid == os.getuid()
+    except OSError:
+        return False
+    return mine
 
 
 def _kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
     """numba's ``njit`` with an on-disk cache, falling back to :data:`FALLBACK_CACHE` when numba
-    finds no writable place for it (a read-only install and home directory)."""
+    finds no writable place for it (a read-only install and home directory), and to no cache
+    (compiled in every process) when that folder is not the user's own. The fallback is set
+    for these kernels only: numba's setting is restored once they are made."""
 
     def compile_(function: Callable[..., Any]) -> Any:
-        for attempt in range(2):
-            try:
-                return numba.njit(
-                    function, cache=True, nogil=True, error_model="numpy", parallel=parallel
-                )
-            except RuntimeError:  # "cannot cache function …: no locator available"
-                if attempt:
-                    raise
-                setattr(numba.config, "CACHE_DIR", FALLBACK_CACHE)  # noqa: B010  # untyped
-        raise AssertionError("unreachable")
+        options = {"nogil": True, "error_model": "numpy", "parallel": parallel}
+        try:
+            return numba.njit(function, cache=True, **options)  # type: ignore[call-overload]
+        except RuntimeError:  # "cannot cache function …: no locator available"
+            pass
+        if not _own_folder(FALLBACK_CACHE):
+            return numba.njit(function, cache=False, **options)  # type: ignore[call-overload]
+        before = numba.config.CACHE_DIR  # type: ignore[attr-defined]  # untyped module
+        setattr(numba.config, "CACHE_DIR", FALLBACK_CACHE)  # noqa: B010  # the locator reads it
+        try:
+            return numba.njit(function, cache=True, **options)  # type: ignore[call-overload]
+        finally:
+            setattr(numba.config, "CACHE_DIR", before)  # noqa: B010
 
     return compile_
 
@@ -306,7 +325,9 @@ def _serve(
                 if c >= widths[i] or not present[i, c]:
                     out[i, c] = np.nan
                     continue
-                a = arrival[i, c]
+                # + 0.0: an arrival of -0.0 starts at +0.0, as np.maximum makes it in the
+                # numpy engine (on a tie it returns the free-at time; Python's max, the first)
+                a = arrival[i, c] + 0.0
                 scratch_bits[0] = tree[base + 1]
                 start = max(a, scratch[0])
                 blocked = False
@@ -413,9 +434,17 @@ def serve_fcfs_compiled(
     """:func:`simroi.queueing.engine.serve_fcfs`, compiled: the same arguments, the same bits.
 
     ``moves`` and ``active`` are the same promises as there (they change no result); the
-    kernel reads every row of every trial once, in parallel over trials.
+    kernel reads every row of every trial once, in parallel over trials. A shared pattern whose
+    cycle is not a whole number of seconds is served by the numpy engine: its span table adds
+    cycles up one by one, which the direct lookup here matches only when every multiple of the
+    cycle is exact (simroi's patterns are weekly). Beyond 2**60 s (a handle time of 3.7e10
+    years) the engines may differ: the numpy engine's shift check is per chunk of trials.
     """
     servers = shifts.servers
+    if isinstance(shifts, ShiftPattern) and not _whole(shifts.period_seconds):
+        return serve_fcfs(
+            arrival_s, handle_s, patience_s, present, shifts, state, moves=moves, active=active
+        )
     queue = checked_batch(arrival_s, handle_s, patience_s, present, servers, state)
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
     arrival_s, handle_s, patience_s, present = (_plain(x) for x in queue)
@@ -433,6 +462,10 @@ def serve_fcfs_compiled(
     for row, time in moves:
         if 0 <= int(row) < n:
             bulk[int(row)] = max(float(time), bulk[int(row)])
+    if isinstance(shifts, TrialShiftPattern) and shifts.trials != trials:
+        raise ValueError(
+            f"shifts: a roster of {shifts.trials} trials cannot staff a queue of {trials}"
+        )
     mode, floats, ints, period = _lookup(shifts)
     free_at = np.ascontiguousarray(new.free_at)
     span_end = np.ascontiguousarray(new.span_end)
@@ -456,9 +489,9 @@ def cached() -> bool:
         return False
 
 
-def cache_dir() -> str:
-    """The directory the kernels' compiled code is cached in."""
-    return str(_serve._cache._cache_path)
+def _whole(period: float) -> bool:
+    """A cycle every multiple of which is exact in floats: whole seconds below 2**40 (or none)."""
+    return math.isinf(period) or (float(period).is_integer() and period < 2.0**40)
 
 
 def warm_up() -> None:

@@ -40,6 +40,7 @@ from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern, checked_batch
 
 __all__ = [
+    "NEVER",
     "QueueState",
     "ShiftPattern",
     "serve_fcfs",
@@ -48,7 +49,7 @@ __all__ = [
 # Finite stand-in for "never free" inside the recursion: the server index can be written into its
 # low bits (it cannot be into +inf), it stays above any real clock time (2**60 s ≈ 3.7e10 years),
 # and adding a handle time to it cannot overflow.
-_NEVER = 2.0**60
+NEVER = _NEVER = 2.0**60
 
 
 def serve_fcfs(

@@ -51,8 +51,8 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
     """Load the compiled kernels before a run (a no-op for the other engines).
 
     ``on_compile()`` is called first when they are not cached yet and must be compiled (some
-    seconds, once per install): the command line says so. Workers call this too, and load the
-    cache the first process wrote.
+    seconds, once per install): the command line says so. Worker processes load the cache the
+    first process wrote when they first serve a batch.
     """
     if normalize_engine(engine) != "compiled":
         return

@@ -437,8 +437,9 @@ def study_queue(
         )
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
-    if engine_problem(engine) is not None:
-        problems.append(str(engine_problem(engine)))
+    engine_rule = engine_problem(engine)
+    if engine_rule is not None:
+        problems.append(engine_rule)
     if target is not None and not isinstance(target, StaffingTarget):
         problems.append(f"`target` must be a StaffingTarget (got {target!r})")
     if problems:

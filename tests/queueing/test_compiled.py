@@ -8,6 +8,8 @@ contacts and padding; and whatever the number of threads. The Erlang fixtures ru
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -21,7 +23,7 @@ from simroi.queueing import compiled
 from simroi.queueing.compiled import serve_fcfs_compiled
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import QueueState
+from simroi.queueing.shifts import QueueState, ShiftPattern
 
 
 def assert_same_bits(
@@ -132,24 +134,54 @@ def test_inputs_of_the_wrong_shape_are_rejected_by_the_compiled_engine() -> None
                             PHONE_SHIFTS, state)  # fmt: skip
 
 
-def test_kernels_fall_back_to_a_temporary_cache_when_no_place_is_writable(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("own", [True, False])
+def test_kernels_fall_back_to_the_users_temporary_cache_when_no_place_is_writable(
+    own: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """numba caches beside the install, else in the user's cache directory; when neither is
-    writable it refuses to cache (RuntimeError): the kernels then cache in a temporary folder."""
-    seen: list[str] = []
+    writable it refuses to cache (RuntimeError): the kernels then cache in a temporary folder of
+    the user's own, or nowhere when that folder is someone else's; numba's setting is restored."""
+    seen: list[tuple[str, bool]] = []
 
-    def njit(function: object, **options: object) -> str:
-        seen.append(numba.config.CACHE_DIR)
+    def njit(function: object, *, cache: bool, **options: object) -> str:
+        seen.append((numba.config.CACHE_DIR, cache))
         if len(seen) == 1:
             raise RuntimeError("cannot cache function 'f': no locator available for file 'x.py'")
-        assert options["cache"] is True
         return "compiled"
 
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(compiled, "_own_folder", lambda path: own)
     assert compiled._kernel()(lambda: 0) == "compiled"
-    assert seen == ["", compiled.FALLBACK_CACHE]
+    second = (compiled.FALLBACK_CACHE, True) if own else ("", False)
+    assert seen == [("", True), second]
+    assert numba.config.CACHE_DIR == ""
+    assert compiled.FALLBACK_CACHE.endswith(str(os.getuid()))
+
+
+def test_a_cycle_not_in_whole_seconds_gives_the_numpy_engines_bits() -> None:
+    """The numpy engine's span table adds cycles up one by one; the compiled lookup multiplies:
+    the same floats only for whole-second cycles, so other cycles go to the numpy engine."""
+    shifts = ShiftPattern(np.array([[0.03]]), np.array([[0.06]]), 0.3)
+    queue = (np.array([[1.8]]), np.array([[0.0]]), np.array([[np.inf]]), True)
+    state = QueueState.initial(shifts, 1)
+    assert_same_bits(serve_fcfs_compiled(*queue, shifts, state), serve_fcfs(*queue, shifts, state))
+
+
+def test_an_arrival_at_minus_zero_starts_as_in_the_numpy_engine() -> None:
+    shifts = ShiftPattern.always_on(1)  # no index bits: the free-at time is the plain float
+    queue = (np.array([[-0.0], [5.0]]), np.array([[0.0], [1.0]]), np.full((2, 1), np.inf), True)
+    state = QueueState.initial(shifts, 1)
+    assert_same_bits(serve_fcfs_compiled(*queue, shifts, state), serve_fcfs(*queue, shifts, state))
+
+
+def test_a_roster_for_other_trials_is_refused_by_the_compiled_engine() -> None:
+    roster = TrialShiftPattern(np.array([0.0, 3600.0]), np.array([3600.0, 7200.0]),
+                               np.array([[2, 1]]))  # fmt: skip
+    state = QueueState(np.zeros((2, 3)), np.full((2, 3), 3600.0))
+    arrival = np.full((1, 3), 5000.0)
+    with pytest.raises(ValueError, match="a roster of 1 trials cannot staff a queue of 3"):
+        serve_fcfs_compiled(arrival, arrival, arrival, True, roster, state)
 
 
 @pytest.mark.parametrize("group", [8, 24, 256])
