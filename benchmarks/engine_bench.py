@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -37,6 +36,7 @@ import time
 from typing import Any
 
 import numpy as np
+import run_bench  # benchmarks/, the folder of this script
 
 import simroi.model.contacts as contacts
 from simroi.execution.runner import RunOptions, run
@@ -57,23 +57,11 @@ DECISIONS = {
 
 
 def machine() -> dict[str, Any]:
-    """The machine the numbers were measured on."""
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            cpu = next(line.split(":", 1)[1].strip() for line in handle if "model name" in line)
-    except (OSError, StopIteration):
-        pass
+    """The machine the numbers were measured on (run_bench's description), with numba and the
+    load average."""
     import numba
 
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "load_average": os.getloadavg(),
-    }
+    return {**run_bench.machine(), "numba": numba.__version__, "load_average": os.getloadavg()}
 
 
 def timed(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:

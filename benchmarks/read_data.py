@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -72,10 +73,15 @@ def write_contacts(path: Path, rows: int, rng: np.random.Generator) -> None:
                 public,
                 customer,
             ]
-            line = columns[0]
-            for column in columns[1:]:
-                line = np.char.add(np.char.add(line, ","), column)
-            out.write("\n".join(line.tolist()) + "\n")
+            _write_rows(out, columns)
+
+
+def _write_rows(out: TextIO, columns: list[np.ndarray]) -> None:
+    """Write one CSV line per element of the columns (arrays of text, one length)."""
+    line = columns[0]
+    for column in columns[1:]:
+        line = np.char.add(np.char.add(line, ","), column)
+    out.write("\n".join(line.tolist()) + "\n")
 
 
 def write_intervals(path: Path, queues: int, rng: np.random.Generator) -> None:
@@ -108,10 +114,7 @@ def write_intervals(path: Path, queues: int, rng: np.random.Generator) -> None:
                 asa,
                 agents,
             ]
-            line = columns[0]
-            for column in columns[1:]:
-                line = np.char.add(np.char.add(line, ","), column)
-            out.write("\n".join(line.tolist()) + "\n")
+            _write_rows(out, columns)
 
 
 def read_one(path: str, chunk_rows: int | None) -> None:

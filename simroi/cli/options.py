@@ -129,8 +129,6 @@ def engine_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def prepare_engine(engine: str) -> None:
     """Load the compiled kernels before simulating, saying so on stderr when they must first
     be compiled (once per install); nothing for the other engines."""
-    if engine != "compiled":
-        return
     from simroi.queueing.kernels import prepare
 
     def say() -> None:

@@ -35,7 +35,14 @@ import numpy as np
 
 from simroi.queueing.engine import NEVER, serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import SECONDS_PER_WEEK, QueueState, ShiftPattern, checked_batch
+from simroi.queueing.shifts import (
+    SECONDS_PER_WEEK,
+    QueueState,
+    ShiftPattern,
+    bulk_times,
+    checked_batch,
+    row_widths,
+)
 
 __all__ = [
     "FALLBACK_CACHE",
@@ -453,15 +460,7 @@ def serve_fcfs_compiled(
     new = state.copy()
     if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
         return out, new
-    widths = np.full(n, trials, dtype=np.int64)
-    if active is not None:
-        widths[:] = 0
-        for first, stop, count in active:
-            widths[first:stop] = max(0, min(trials, count))
-    bulk = np.full(n, -np.inf)
-    for row, time in moves:
-        if 0 <= int(row) < n:
-            bulk[int(row)] = max(float(time), bulk[int(row)])
+    widths, bulk = row_widths(active, n, trials), bulk_times(moves, n)
     if isinstance(shifts, TrialShiftPattern) and shifts.trials != trials:
         raise ValueError(
             f"shifts: a roster of {shifts.trials} trials cannot staff a queue of {trials}"

@@ -37,7 +37,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from simroi.queueing.roster import TrialShiftPattern
-from simroi.queueing.shifts import QueueState, ShiftPattern, checked_batch
+from simroi.queueing.shifts import (
+    QueueState,
+    ShiftPattern,
+    bulk_times,
+    checked_batch,
+    row_widths,
+)
 
 __all__ = [
     "NEVER",
@@ -123,11 +129,13 @@ def serve_fcfs(
     if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
         out.fill(np.nan)
         return out, new
+    widths = row_widths(active, n, trials)
+    if active is not None:
+        out.fill(np.nan)  # rows beyond their rectangles are never visited
+    bulk = bulk_times(moves, n)
     for c0 in range(0, trials, int(chunk)):
         cols = slice(c0, min(trials, c0 + int(chunk)))
-        _serve_chunk(
-            arrival_s, handle_s, patience_s, present, out, shifts, new, cols, moves, active
-        )
+        _serve_chunk(arrival_s, handle_s, patience_s, present, out, shifts, new, cols, bulk, widths)
     return out, new
 
 
@@ -140,10 +148,15 @@ def _serve_chunk(
     shifts: ShiftPattern | TrialShiftPattern,
     state: QueueState,
     cols: slice,
-    moves: Sequence[tuple[int, float]] = (),
-    active: Sequence[tuple[int, int, int]] | None = None,
+    bulk: np.ndarray,
+    row_width: np.ndarray,
 ) -> None:
-    """Run the recursion over every row for the trials ``cols``; update ``state`` in place."""
+    """Run the recursion over every row for the trials ``cols``; update ``state`` in place.
+
+    ``bulk`` (rows,) and ``row_width`` (rows,) are ``moves`` and ``active`` as
+    :func:`~simroi.queueing.shifts.bulk_times` and :func:`~simroi.queueing.shifts.row_widths`
+    read them, for all trials.
+    """
     servers = shifts.servers
     width = cols.stop - cols.start
     bits = (servers - 1).bit_length()
@@ -182,20 +195,11 @@ def _serve_chunk(
     presents, starts = present[:, cols], out[:, cols]
     # Each row works on the first `widths[i]` trials of the chunk: all of them, or the prefix
     # the caller's rectangles say holds the row's contacts (the rest of the row stays NaN).
-    rows = arrivals.shape[0]
-    if active is None:
-        widths = np.full(rows, width, dtype=np.int64)
-    else:
-        widths = np.zeros(rows, dtype=np.int64)
-        for first, end, n in active:
-            widths[first:end] = max(0, min(width, n - cols.start))
-        starts.fill(np.nan)
+    widths = np.clip(row_width - cols.start, 0, width)
     # Rows where every trial in reach has a contact skip the two masking steps.
     on = presents.sum(axis=1)
     full_rows: list[bool] = (on == widths).tolist()
-    bulk: dict[int, float] = {}
-    for row, time in moves:
-        bulk[int(row)] = max(float(time), bulk.get(int(row), -math.inf))
+    bulk_at: list[float] = bulk.tolist()
     views: dict[int, tuple[np.ndarray, ...]] = {}
     # The loop runs once per arrival row: numpy's functions are bound to local names, and the
     # integer views of the work arrays made once per width.
@@ -217,8 +221,8 @@ def _serve_chunk(
     for i, w in enumerate(widths.tolist()):
         if (
             check
-            and i in bulk
-            and _advance(free, span_end, bulk[i], shifts, mask, cols.start, ahead)
+            and bulk_at[i] > -math.inf
+            and _advance(free, span_end, bulk_at[i], shifts, mask, cols.start, ahead)
         ):
             np.minimum(span_end.min(axis=0), _NEVER, out=e_trial)
         if w == 0:

@@ -22,7 +22,9 @@ __all__ = [
     "SECONDS_PER_WEEK",
     "QueueState",
     "ShiftPattern",
+    "bulk_times",
     "checked_batch",
+    "row_widths",
 ]
 
 SECONDS_PER_DAY = 86_400.0
@@ -433,3 +435,24 @@ def checked_batch(
             f"(got {state.free_at.shape})"
         )
     return arrival_s, handle_s, patience_s, present
+
+
+def row_widths(active: Sequence[tuple[int, int, int]] | None, rows: int, trials: int) -> np.ndarray:
+    """The engines' reading of ``active`` (see ``serve_fcfs``): per row, how many leading trials
+    may hold its contacts, shape (rows,); every trial when ``active`` is None."""
+    if active is None:
+        return np.full(rows, trials, dtype=np.int64)
+    widths = np.zeros(rows, dtype=np.int64)
+    for first, end, count in active:
+        widths[first:end] = max(0, min(trials, count))
+    return widths
+
+
+def bulk_times(moves: Sequence[tuple[int, float]], rows: int) -> np.ndarray:
+    """The engines' reading of ``moves`` (see ``serve_fcfs``): per row, the latest time by which
+    every finished span moves on before the row, shape (rows,); −inf where there is no move."""
+    bulk = np.full(rows, -math.inf)
+    for row, time in moves:
+        if 0 <= int(row) < rows:
+            bulk[int(row)] = max(float(time), bulk[int(row)])
+    return bulk
