@@ -400,6 +400,7 @@ def _simulate_shared(
             calendar_weight=calendar_weights(plan),
             books=Books.side_by_side(books),
             horizon_end_s=plan.horizon_end_s,
+            engine=engine,
         )
         for j, i in enumerate(members):
             own = slice(j, None, size)

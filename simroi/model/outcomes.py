@@ -18,6 +18,7 @@ from simroi.model.books import ANSWERED, BOOK_FIELDS, FAST, PUBLIC, RESOLVED, Bo
 from simroi.model.calendar import DAY
 from simroi.model.draws import sort_groups
 from simroi.model.response import BandTally
+from simroi.queueing.engines import normalize_engine
 from simroi.scenario.spec import (
     ChannelSpec,
 )
@@ -72,6 +73,7 @@ def month_outcomes(
     calendar_weight: np.ndarray,
     books: Books | None = None,
     horizon_end_s: float = math.inf,
+    engine: str = "compiled",
 ) -> ChannelMonth:
     """Month totals per column, kept as :mod:`simroi.model.books` says.
 
@@ -90,96 +92,23 @@ def month_outcomes(
     sampled days, whatever its weekday's volume: agent time does not follow volume); ``books``
     what earlier months carried into this one (None: nothing); ``horizon_end_s`` the end of
     the last sampled day of the horizon. The returned month's ``books`` is what it carries on.
+    ``engine`` ``"compiled"`` counts in one compiled pass (:mod:`simroi.model.compiled`), any
+    other in numpy: the same bits.
     """
-    rows_all, width = start.shape
+    width = start.shape[1]
     realtime = spec.kind == "realtime"
-    sla = spec.sla_threshold_seconds
     books = books if books is not None else Books.empty(width)
     backlog_start = books.backlog
     first_day = int(days[0])
-    names = (
-        "offered",
-        "answered",
-        "within_sla",
-        "fast_resolved",
-        "answered_resolved",
-        "public_offered",
-        "public_answered",
-        "public_answered_resolved",
-        "public_fast_resolved",
-        "wait",
-    )
-    total = {k: np.zeros(width) for k in names}
-    # Busy slot seconds by the day they are served (days, columns): capped below.
-    day_busy = np.zeros((len(days), width))
-    answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
-    response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
-    bands = BandTally(spec, width)
+    marks = (arrival, start, handle, present, resolved_mark, public_mark)
     deadline = np.isfinite(patience_s)
-    late_parts: list[tuple[np.ndarray, ...]] = []
-    service_parts: list[tuple[np.ndarray, ...]] = []
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        # Summing into 16 bits where the piece is short enough is four times faster than into
-        # 64 (the cast per element is the cost).
-        tally = np.uint16 if mask.shape[0] < 2**16 else np.int64
-        return mask.view(np.uint8).sum(axis=0, dtype=tally).astype(np.int64)
-
-    for j, (pieces, weight) in enumerate(zip(day_pieces, day_weight, strict=True)):
-        day_end = (int(days[j]) + 1) * DAY
-        for lo, hi, off, n in pieces:
-            here = (slice(lo, hi), slice(off, off + n))
-            st = start[here]
-            answered = np.isfinite(st)
-            response = st - arrival[here]  # the wait; NaN if not answered
-            wait = np.fmax(response, 0.0)
-            if not realtime:
-                response += handle[here]
-            response_all[here] = response
-            with np.errstate(invalid="ignore"):
-                fast = response <= sla  # False where NaN: only answered contacts can be fast
-            resolved, public, on = resolved_mark[here], public_mark[here], present[here]
-            answered_resolved = answered & resolved
-            fast_resolved = fast & resolved
-            public_answered = public & answered
-            bands.add(off, n, response, answered_resolved, public, weight)
-            answered_count = count(answered)
-            answered_in_sample[off : off + n] += answered_count
-            piece = {
-                "offered": count(on),
-                "answered": answered_count,
-                "within_sla": count(fast),
-                "fast_resolved": count(fast_resolved),
-                "answered_resolved": count(answered_resolved),
-                "public_offered": count(public & on),
-                "public_answered": count(public_answered),
-                "public_answered_resolved": count(public_answered & resolved),
-                "public_fast_resolved": count(public & fast_resolved),
-                "wait": wait.sum(axis=0),
-            }
-            w = weight[off : off + n]
-            for k, value in piece.items():
-                total[k][off : off + n] += value * w
-            # Services that start after the arrival day are booked on their own day (below);
-            # the rest on this one (NaN compares False: unanswered contacts serve nobody).
-            r, c = np.nonzero(st >= day_end)
-            served = np.multiply(handle[here], answered)
-            if r.size:
-                service_parts.append((c + off, st[r, c], served[r, c]))
-                served[r, c] = 0.0
-            day_busy[j, off : off + n] += served.sum(axis=0)
-            if not realtime:
-                if day_end != month_end:  # not the month's last day: fewer are still waiting
-                    r, c = np.nonzero(st >= month_end)
-                late_parts += _still_waiting(
-                    (r, c),
-                    st,
-                    arrival[here],
-                    (patience_s[off : off + n], deadline[off : off + n], w),
-                    (answered, on, fast, resolved, public),
-                    month_end,
-                    off,
-                )
+    fate = _Fates(realtime, spec.sla_threshold_seconds, month_end, patience_s, marks)
+    if normalize_engine(engine) == "compiled":
+        tallied = _tally_compiled(spec, day_pieces, day_weight, days, marks, fate)
+    else:
+        tallied = _tally_numpy(spec, day_pieces, day_weight, days, marks, fate)
+    total, day_busy, p90, bands = tallied
+    late_parts, service_parts = fate.late_parts, fate.service_parts
     t = total
     end_day = int(days[-1]) + 1  # month_end / DAY
     owed, services, books = books.settle(end_day)
@@ -236,17 +165,200 @@ def month_outcomes(
         unanswered=t["unanswered"],
         within_sla=t["within_sla"],
         wait_sum_s=t["wait"],
-        response_p90_s=_p90(response_all, answered_in_sample, sort_groups(day_pieces)),
+        response_p90_s=p90,
         busy_slot_s=(calendar_weight[:, None] * np.minimum(day_busy, on_duty)).sum(axis=0),
         available_slot_s=capacity.sum(axis=0),
         backlog_start=backlog_start,
         backlog_end=books_out.backlog,
         classes=classes,
         public_classes=public_classes,
-        band_counts=bands.counts,
-        public_band_counts=bands.public_counts,
+        band_counts=bands[0],
+        public_band_counts=bands[1],
         books=books_out,
     )
+
+
+#: The month's sums that :func:`month_outcomes` keeps per column, in this order.
+_TOTALS = (
+    "offered",
+    "answered",
+    "within_sla",
+    "fast_resolved",
+    "answered_resolved",
+    "public_offered",
+    "public_answered",
+    "public_answered_resolved",
+    "public_fast_resolved",
+    "wait",
+)
+
+#: A month's sums (:data:`_TOTALS`), busy seconds by day (days, columns), response P90
+#: (columns,) and band counts (columns, bands), all and public.
+_Tallied = tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]
+
+
+class _Fates:
+    """What the contacts of a month's pieces leave for later: services that start after their
+    arrival day (booked on their own day) and, on a deferrable channel, contacts whose fate
+    comes at or after the month's end (carried in the books).
+
+    ``marks`` holds the month's (rows, columns) arrival, start, handle, present, resolved and
+    public arrays; :meth:`add` takes one piece.
+    """
+
+    def __init__(
+        self,
+        realtime: bool,
+        sla: float,
+        month_end: float,
+        patience_s: np.ndarray,
+        marks: tuple[np.ndarray, ...],
+    ) -> None:
+        self.realtime, self.sla, self.month_end = realtime, sla, month_end
+        self.patience_s, self.deadline = patience_s, np.isfinite(patience_s)
+        self.marks = marks
+        self.service_parts: list[tuple[np.ndarray, ...]] = []
+        self.late_parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(
+        self,
+        piece: tuple[int, int, int, int],
+        day_end: float,
+        weight: np.ndarray,
+        masks: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Book piece ``(lo, hi, off, n)`` of a day ending at ``day_end``; ``weight`` is the
+        day's (columns,) weights, ``masks`` the piece's answered and fast marks if made
+        already. Returns the piece's rows and columns served after its day."""
+        lo, hi, off, n = piece
+        here = (slice(lo, hi), slice(off, off + n))
+        arrival, start, handle, present, resolved_mark, public_mark = (m[here] for m in self.marks)
+        # NaN compares False: unanswered contacts serve nobody.
+        after_rows, after_columns = np.nonzero(start >= day_end)
+        after = (after_rows, after_columns)
+        if after[0].size:
+            r, c = after
+            self.service_parts.append((c + off, start[r, c], handle[r, c]))
+        if self.realtime:
+            return after
+        r, c = after
+        if day_end != self.month_end:  # not the month's last day: fewer are still waiting
+            r, c = np.nonzero(start >= self.month_end)
+        if masks is None:
+            with np.errstate(invalid="ignore"):
+                masks = np.isfinite(start), start - arrival + handle <= self.sla
+        answered, fast = masks
+        columns = slice(off, off + n)
+        self.late_parts += _still_waiting(
+            (r, c),
+            start,
+            arrival,
+            (self.patience_s[columns], self.deadline[columns], weight[columns]),
+            (answered, present, fast, resolved_mark, public_mark),
+            self.month_end,
+            off,
+        )
+        return after
+
+
+def _count(mask: np.ndarray) -> np.ndarray:
+    """True values per column of a (rows, columns) mask, int64. Summing into 16 bits where the
+    piece is short enough is four times faster than into 64 (the cast per element is the
+    cost)."""
+    tally = np.uint16 if mask.shape[0] < 2**16 else np.int64
+    return mask.view(np.uint8).sum(axis=0, dtype=tally).astype(np.int64)
+
+
+def _tally_numpy(
+    spec: ChannelSpec,
+    day_pieces: list[list[tuple[int, int, int, int]]],
+    day_weight: np.ndarray,
+    days: np.ndarray,
+    marks: tuple[np.ndarray, ...],
+    fate: _Fates,
+) -> _Tallied:
+    """The month's sums, piece by piece in numpy: every count is a sum of boolean arrays along
+    the contact axis, scaled by the day's weight (see :func:`month_outcomes`)."""
+    arrival, start, handle, present, resolved_mark, public_mark = marks
+    rows_all, width = start.shape
+    realtime, sla = spec.kind == "realtime", spec.sla_threshold_seconds
+    total = {k: np.zeros(width) for k in _TOTALS}
+    # Busy slot seconds by the day they are served (days, columns): capped by the caller.
+    day_busy = np.zeros((len(days), width))
+    answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
+    response_all = np.full((rows_all, width), np.nan, dtype=np.float32)
+    bands = BandTally(spec, width)
+    for j, (pieces, weight) in enumerate(zip(day_pieces, day_weight, strict=True)):
+        day_end = (int(days[j]) + 1) * DAY
+        for lo, hi, off, n in pieces:
+            here = (slice(lo, hi), slice(off, off + n))
+            st = start[here]
+            answered = np.isfinite(st)
+            response = st - arrival[here]  # the wait; NaN if not answered
+            wait = np.fmax(response, 0.0)
+            if not realtime:
+                response += handle[here]
+            response_all[here] = response
+            with np.errstate(invalid="ignore"):
+                fast = response <= sla  # False where NaN: only answered contacts can be fast
+            resolved, public, on = resolved_mark[here], public_mark[here], present[here]
+            answered_resolved = answered & resolved
+            fast_resolved = fast & resolved
+            public_answered = public & answered
+            bands.add(off, n, response, answered_resolved, public, weight)
+            answered_count = _count(answered)
+            answered_in_sample[off : off + n] += answered_count
+            piece = {
+                "offered": _count(on),
+                "answered": answered_count,
+                "within_sla": _count(fast),
+                "fast_resolved": _count(fast_resolved),
+                "answered_resolved": _count(answered_resolved),
+                "public_offered": _count(public & on),
+                "public_answered": _count(public_answered),
+                "public_answered_resolved": _count(public_answered & resolved),
+                "public_fast_resolved": _count(public & fast_resolved),
+                "wait": wait.sum(axis=0),
+            }
+            w = weight[off : off + n]
+            for k, value in piece.items():
+                total[k][off : off + n] += value * w
+            # Services that start after the arrival day are booked on their own day (by
+            # the caller); the rest on this one.
+            r, c = fate.add((lo, hi, off, n), day_end, weight, (answered, fast))
+            served = np.multiply(handle[here], answered)
+            served[r, c] = 0.0
+            day_busy[j, off : off + n] += served.sum(axis=0)
+    p90 = _p90(response_all, answered_in_sample, sort_groups(day_pieces))
+    return total, day_busy, p90, (bands.counts, bands.public_counts)
+
+
+def _tally_compiled(
+    spec: ChannelSpec,
+    day_pieces: list[list[tuple[int, int, int, int]]],
+    day_weight: np.ndarray,
+    days: np.ndarray,
+    marks: tuple[np.ndarray, ...],
+    fate: _Fates,
+) -> _Tallied:
+    """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled.
+    tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
+    from simroi.model.compiled import TALLIES, tally_month  # imports numba: compiled runs only
+
+    listed = [(*p, j) for j, pieces in enumerate(day_pieces) for p in pieces]
+    day_end = (days.astype(np.int64) + 1) * DAY
+    tallied = tally_month(
+        np.array(listed, dtype=np.int64).reshape(-1, 5), day_end.astype(np.float64),
+        day_weight, *marks, sla=spec.sla_threshold_seconds, realtime=spec.kind == "realtime",
+        edges=np.asarray(spec.band_edges_seconds, dtype=np.float64),
+        bands=len(spec.response_value or []),
+    )  # fmt: skip
+    for (lo, hi, off, n, j), booked in zip(listed, tallied["fates"], strict=True):
+        if booked:
+            fate.add((lo, hi, off, n), float(day_end[j]), day_weight[j])
+    total = dict(zip(TALLIES, tallied["totals"], strict=True))
+    bands = (tallied["band_counts"], tallied["public_band_counts"])
+    return total, tallied["day_busy"], tallied["p90"], bands
 
 
 _NOTHING_WAITING = (

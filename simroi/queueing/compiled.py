@@ -48,6 +48,7 @@ __all__ = [
     "FALLBACK_CACHE",
     "KERNELS",
     "cached",
+    "kernel",
     "serve_fcfs_compiled",
     "warm_up",
 ]
@@ -77,7 +78,7 @@ def _own_folder(path: str) -> bool:
     return mine
 
 
-def _kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
+def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
     """numba's ``njit`` with an on-disk cache, falling back to :data:`FALLBACK_CACHE` when numba
     finds no writable place for it (a read-only install and home directory), and to no cache
     (compiled in every process) when that folder is not the user's own. The fallback is set
@@ -101,7 +102,7 @@ def _kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
     return compile_
 
 
-_jit = _kernel()
+_jit = kernel()
 
 
 @_jit
@@ -263,7 +264,7 @@ def _earliest_end(end: np.ndarray, at: int, servers: int) -> float:
     return earliest
 
 
-@_kernel(parallel=True)
+@kernel(parallel=True)
 def _serve(
     arrival: np.ndarray,
     handle: np.ndarray,

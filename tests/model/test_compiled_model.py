@@ -8,10 +8,9 @@ the same every month.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
+from bits import arrays, assert_same_bits
 
 from simroi.execution.runner import RunOptions, run
 from simroi.model.block import simulate_block
@@ -19,32 +18,6 @@ from simroi.scenario.load import bundled_scenarios, load_scenario
 
 # Eight months reach the outage scenario's event (month 7).
 SHORT = ["scenario.horizon_months=8", "simulation.sampled_days_per_month=2"]
-
-
-def arrays(value: object, name: str = "") -> dict[str, np.ndarray]:
-    """Every array inside a result, by its path (dataclass fields, dict keys, list items)."""
-    found: dict[str, np.ndarray] = {}
-    if isinstance(value, np.ndarray):
-        found[name] = value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for field in dataclasses.fields(value):
-            found |= arrays(getattr(value, field.name), f"{name}.{field.name}")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found |= arrays(item, f"{name}[{key}]")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            found |= arrays(item, f"{name}[{i}]")
-    return found
-
-
-def assert_same_bits(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
-    assert a.keys() == b.keys()
-    for key in a:
-        x, y = a[key], b[key]
-        if x.dtype == np.float64:
-            x, y = np.ascontiguousarray(x).view(np.int64), np.ascontiguousarray(y).view(np.int64)
-        np.testing.assert_array_equal(x, y, err_msg=key)
 
 
 @pytest.mark.parametrize("name", sorted(bundled_scenarios()))

@@ -1,0 +1,118 @@
+"""The compiled month tallies give numpy's bits: numpy's pairwise sum, and random months.
+
+:func:`simroi.model.outcomes.month_outcomes` on the compiled path (one pass,
+:mod:`simroi.model.compiled`) against its numpy path, on random served months of both channel
+kinds: pieces one column wide (summed pairwise by numpy) and wider (summed row by row), pieces
+longer than numpy's 128-value blocks, services after their day and after the month, deadlines
+and response bands.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from bits import arrays, assert_same_bits
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simroi.model.calendar import DAY
+from simroi.model.compiled import _pairwise
+from simroi.model.outcomes import ChannelMonth, month_outcomes
+from simroi.scenario.spec import ChannelSpec
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(0, 5000), lo=st.integers(0, 3), seed=st.integers(0, 2**32 - 1))
+def test_the_pairwise_sum_is_numpys(n: int, lo: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.exponential(size=lo + n) * 10.0 ** rng.uniform(-3, 6, size=lo + n)
+    values[rng.random(lo + n) < 0.3] = 0.0
+    column = np.zeros((lo + n, 3))
+    column[:, 1] = values  # strided, as a one-column piece of a month is
+    expected = column[lo:, 1:2].sum(axis=0)[0]
+    assert math.isclose(expected, values[lo:].sum(), rel_tol=1e-12) or n == 0
+    assert np.float64(_pairwise(values, lo, n)).view(np.int64) == expected.view(np.int64)
+
+
+def _spec(kind: str) -> ChannelSpec:
+    """A channel of ``kind`` with four response bands (5 min, 1 h, 10 h and beyond)."""
+    realtime = {"patience_minutes": 3.0} if kind == "realtime" else {}
+    return ChannelSpec.model_validate(
+        {
+            "kind": kind,
+            "contacts_per_customer_per_year": 1.0,
+            "agents": 1,
+            "cost_per_agent_hour": 30.0,
+            "handle_time_minutes": 5.0,
+            "fcr": 0.5,
+            "response_value": [{"within_minutes": e} for e in (5.0, 60.0, 600.0)] + [{}],
+            **realtime,
+        }
+    )
+
+
+def _month(seed: int, kind: str, width: int, engine: str) -> ChannelMonth:
+    """A random served month of two sampled days, each a staircase of pieces over ``width``
+    columns; a tenth of the contacts unanswered, some answered days later."""
+    rng = np.random.default_rng(seed)
+    days = np.array([3, 4])
+    pieces: list[list[tuple[int, int, int, int]]] = []
+    lo = 0
+    for _ in days:
+        day = []  # a staircase, as the model lays a day out: fewer columns further down
+        widths = sorted(rng.integers(1, width + 1, size=int(rng.integers(1, 4))), reverse=True)
+        for n in widths:
+            rows = int(rng.integers(1, 300))
+            day.append((lo, lo + rows, 0, int(n)))
+            lo += rows
+        pieces.append(day)
+    rows = lo
+    arrival = np.zeros((rows, width))
+    for j, day in enumerate(pieces):
+        for a, b, _, _ in day:
+            arrival[a:b] = np.sort(rng.uniform(days[j] * DAY, (days[j] + 1) * DAY, (b - a, width)),
+                                   axis=0)  # fmt: skip
+    delay = rng.exponential(3 * 3600.0 if kind == "deferrable" else 60.0, (rows, width))
+    delay[rng.random((rows, width)) < 0.05] *= 20.0  # some answered on a later day
+    start = np.where(rng.random((rows, width)) < 0.9, arrival + delay, math.nan)
+    start[rng.random((rows, width)) < 0.02] = arrival[0, 0]  # answered at once, some zero waits
+    start = np.maximum(start, arrival)
+    handle = rng.exponential(300.0, (rows, width))
+    present = rng.random((rows, width)) < 0.95
+    start[~present] = math.nan
+    patience = np.where(rng.random(width) < 0.5, 86_400.0, np.inf)
+    return month_outcomes(
+        _spec(kind),
+        pieces,
+        rng.uniform(1.0, 20.0, (2, width)),
+        arrival,
+        start,
+        handle,
+        present,
+        rng.random((rows, width)) < 0.7,
+        rng.random((rows, width)) < 0.4,
+        5 * DAY,
+        days=days,
+        patience_s=patience,
+        on_duty_s=np.full((2, width), 8 * 3600.0),
+        calendar_weight=np.array([15.0, 15.0]),
+        books=None,
+        horizon_end_s=30 * DAY,
+        engine=engine,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    kind=st.sampled_from(["realtime", "deferrable"]),
+    width=st.integers(1, 70),
+)
+def test_a_random_month_tallies_to_the_same_bits_on_both_paths(
+    seed: int, kind: str, width: int
+) -> None:
+    numpy = arrays(_month(seed, kind, width, "numpy"))
+    compiled = arrays(_month(seed, kind, width, "compiled"))
+    assert numpy[".band_counts"].shape == (width, 4)
+    assert_same_bits(numpy, compiled)
