@@ -15,7 +15,7 @@ import pytest
 from synthetic import make_synthetic_run
 
 from simroi.execution.result import ResultSet, RunResult
-from simroi.queueing.kernels import prepare
+from simroi.model.kernels import prepare
 
 
 @pytest.fixture(scope="session", autouse=True)

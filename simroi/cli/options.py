@@ -129,7 +129,7 @@ def engine_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def prepare_engine(engine: str) -> None:
     """Load the compiled kernels before simulating, saying so on stderr when they must first
     be compiled (once per install); nothing for the other engines."""
-    from simroi.queueing.kernels import prepare
+    from simroi.model.kernels import prepare
 
     def say() -> None:
         Console(stderr=True, highlight=False).print("compiling kernels (first run only)…")

@@ -36,6 +36,7 @@ __all__ = [
     "MonthPlan",
     "agent_hours_per_month",
     "calendar_weights",
+    "clock_map",
     "day_cuts",
     "day_weights",
     "hourly_profile",
@@ -46,6 +47,7 @@ __all__ = [
     "month_plans",
     "on_duty_slot_seconds",
     "part_clock",
+    "part_profile",
     "part_shares",
     "profile_inverse_cdf",
     "shift_pattern",
@@ -382,6 +384,20 @@ def part_shares(cum: np.ndarray, edges: np.ndarray, cuts: Sequence[float]) -> np
     return np.diff(_cdf_at(bounds, cum, edges), axis=0)
 
 
+def part_profile(
+    cum: np.ndarray, edges: np.ndarray, span: Sequence[float], offset: float
+) -> tuple[np.ndarray, ...]:
+    """What :func:`part_clock`'s map is made of: ``(knots, clock)`` for a profile all trials
+    share (the map is ``np.interp(fraction, knots, clock)``), or ``(cum, clock, low, high)``
+    for one per trial (``interp_by_trial(low + fraction × (high − low), cum, clock)``)."""
+    clock = edges + offset
+    if cum.ndim == 1:
+        low, high = np.interp(span, edges, cum)
+        return (cum - low) / max(high - low, 1e-300), clock
+    low, high = _cdf_at(np.asarray(span, dtype=float), cum, edges)
+    return cum, clock, low, high
+
+
 def part_clock(
     cum: np.ndarray, edges: np.ndarray, span: Sequence[float], offset: float
 ) -> Callable[[np.ndarray, int], np.ndarray]:
@@ -391,14 +407,18 @@ def part_clock(
     (seconds after midnight) and ``offset`` the day's midnight on the run's clock. The map takes
     ``fraction`` (rows, n), ordered uniforms of the first ``n`` trials (values above 1 are
     padding and land at the part's end or later), and returns the times (rows, n): the inverse
-    CDF of the day's profile restricted to the part and rescaled to [0, 1].
+    CDF of the day's profile restricted to the part and rescaled to [0, 1]
+    (:func:`part_profile` gives its ingredients).
     """
-    clock = edges + offset
-    if cum.ndim == 1:
-        low, high = np.interp(span, edges, cum)
-        knots = (cum - low) / max(high - low, 1e-300)
+    return clock_map(part_profile(cum, edges, span, offset))
+
+
+def clock_map(profile: tuple[np.ndarray, ...]) -> Callable[[np.ndarray, int], np.ndarray]:
+    """:func:`part_clock`'s map from its ingredients (:func:`part_profile`)."""
+    if len(profile) == 2:
+        knots, clock = profile
         return lambda fraction, n: np.interp(fraction, knots, clock)
-    low, high = _cdf_at(np.asarray(span, dtype=float), cum, edges)
+    cum, clock, low, high = profile
 
     def to_clock(fraction: np.ndarray, n: int) -> np.ndarray:
         return interp_by_trial(low[:n] + fraction * (high[:n] - low[:n]), cum[:n], clock)

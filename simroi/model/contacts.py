@@ -40,10 +40,11 @@ from simroi.model.calendar import (
     DAY,
     MonthPlan,
     calendar_weights,
+    clock_map,
     day_cuts,
     day_weights,
     on_duty_slot_seconds,
-    part_clock,
+    part_profile,
     part_shares,
     profile_inverse_cdf,
 )
@@ -55,6 +56,7 @@ from simroi.model.draws import (
     staircase,
 )
 from simroi.model.outcomes import MONTH_FIELDS, ChannelMonth, month_outcomes
+from simroi.queueing.engines import normalize_engine
 from simroi.queueing.kernels import serve
 from simroi.queueing.roster import TrialShiftPattern, side_by_side
 from simroi.queueing.shifts import QueueState, ShiftPattern
@@ -285,7 +287,6 @@ def _simulate_shared(
     day_pieces: list[list[tuple[int, int, int]]] = []
     moves = []
     r0 = 0
-    every = np.arange(trials)
     for j, day in enumerate(plan.day_index):
         first = r0
         bounds = [0.0, *cuts[int(day) % 7], DAY]
@@ -301,27 +302,15 @@ def _simulate_shared(
             steps = staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
             gaps = np.empty((slots + 1, trials))
             draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
-            # Partial sums down each column, row by row over the staircase (numpy's cumsum
-            # along axis 0 is several times slower); the same additions in the same order.
-            sums = np.empty_like(gaps)
-            sums[0] = gaps[0]
-            for lo, hi, n in steps:
-                for r in range(max(lo, 1), hi):
-                    np.add(sums[r - 1, :n], gaps[r, :n], out=sums[r, :n])
             pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
-            for i in range(len(loads)):
-                count = counts[i][j][part]
-                total = sums[count, every]
-                cum, edges = inverse[i]
-                # The inverse CDF of the day's profile, restricted to the part and rescaled to
-                # [0, 1], on the run's clock: order statistics map straight to arrival times.
-                to_clock = part_clock(cum, edges, bounds[part : part + 2], day * DAY)
-                for lo, hi, n in pieces:
-                    rank = np.arange(lo, hi)[:, None]
-                    np.less(rank, count[None, :n], out=present[r0 + lo : r0 + hi, lanes(i, n)])
-                    # Padding rows (rank ≥ count) land after the part; the engine ignores them.
-                    fraction = sums[lo:hi, :n] / total[:n]
-                    arrival[r0 + lo : r0 + hi, lanes(i, n)] = to_clock(fraction, n)
+            # The inverse CDF of each world's profile, restricted to the part and rescaled to
+            # [0, 1], on the run's clock: order statistics map straight to arrival times.
+            span = bounds[part : part + 2]
+            _place_part(
+                gaps, steps, pieces, [c[j][part] for c in counts],
+                [part_profile(cum, edges, span, day * DAY) for cum, edges in inverse],
+                r0, (arrival, present), engine,
+            )  # fmt: skip
             for (purpose, kind), out in draws.items():
                 draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
@@ -411,6 +400,53 @@ def _simulate_shared(
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]
+
+
+def _place_part(
+    gaps: np.ndarray,
+    steps: list[tuple[int, int, int]],
+    pieces: list[tuple[int, int, int]],
+    counts: list[np.ndarray],
+    profiles: list[tuple[np.ndarray, ...]],
+    row0: int,
+    tables: tuple[np.ndarray, np.ndarray],
+    engine: str,
+) -> None:
+    """One part of a day's arrival times and presence marks, for every world, from its gaps.
+
+    ``gaps`` (slots + 1, trials) holds the part's exponential gaps over the staircase
+    ``steps``; world *i* has ``counts[i]`` contacts per trial and the map to the clock
+    ``profiles[i]`` (:func:`part_profile`). Rows ``row0 + lo : row0 + hi`` of ``tables``
+    (arrival, present) get each piece ``(lo, hi, n)``, worlds interleaved. On the compiled
+    engine the same operations run compiled (:mod:`simroi.model.compiled`): the same bits.
+    """
+    arrival, present = tables
+    worlds = len(counts)
+    if normalize_engine(engine) == "compiled":
+        from simroi.model.compiled import partial_sums, place_arrivals  # numba: compiled runs
+
+        sums = partial_sums(gaps, steps)
+        for i, (count, profile) in enumerate(zip(counts, profiles, strict=True)):
+            place_arrivals(sums, count, pieces, profile, (row0, i, worlds), arrival, present)
+        return
+    # Partial sums down each column, row by row over the staircase (numpy's cumsum along
+    # axis 0 is several times slower); the same additions in the same order.
+    sums = np.empty_like(gaps)
+    sums[0] = gaps[0]
+    for lo, hi, n in steps:
+        for r in range(max(lo, 1), hi):
+            np.add(sums[r - 1, :n], gaps[r, :n], out=sums[r, :n])
+    every = np.arange(gaps.shape[1])
+    for i, (count, profile) in enumerate(zip(counts, profiles, strict=True)):
+        total = sums[count, every]  # row count of column t: the sum of count + 1 gaps
+        to_clock = clock_map(profile)
+        for lo, hi, n in pieces:
+            lanes = slice(i, i + worlds * n, worlds)  # world i's columns, trial-major
+            rank = np.arange(lo, hi)[:, None]
+            np.less(rank, count[None, :n], out=present[row0 + lo : row0 + hi, lanes])
+            # Padding rows (rank ≥ count) land after the part; the engine ignores them.
+            fraction = sums[lo:hi, :n] / total[:n]
+            arrival[row0 + lo : row0 + hi, lanes] = to_clock(fraction, n)
 
 
 def _contact_key(load: ChannelLoad) -> tuple[object, ...]:

@@ -480,11 +480,12 @@ def serve_fcfs_compiled(
 KERNELS = (_serve,)
 
 
-def cached() -> bool:
-    """Whether every kernel's compiled code is in the cache, for this source and numba."""
+def cached(kernels: Sequence[Any] = KERNELS) -> bool:
+    """Whether every kernel's compiled code (by default this module's) is in the cache, for
+    this source and numba."""
     try:
         # numba's cache index of a function: empty when missing or made for another source.
-        return all(bool(k._cache._cache_file._load_index()) for k in KERNELS)
+        return all(bool(k._cache._cache_file._load_index()) for k in kernels)
     except (AttributeError, OSError):  # another numba's internals: say nothing is cached
         return False
 

@@ -1,12 +1,12 @@
 """Which queue engine serves a batch of contacts (:mod:`simroi.queueing.engines` names them).
 
-numba is imported only by :func:`serve` on a compiled batch and by :func:`prepare`, so commands
-that do not simulate never load it.
+numba is imported only by :func:`serve` on a compiled batch (and by
+:func:`simroi.model.kernels.prepare`), so commands that do not simulate never load it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from simroi.queueing.engines import engine_problem, normalize_engine
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern
 
-__all__ = ["prepare", "serve"]
+__all__ = ["serve"]
 
 
 def serve(
@@ -45,19 +45,3 @@ def serve(
     if engine == "numpy":
         return serve_fcfs(*queue, moves=moves, active=active)
     raise ValueError(engine_problem(engine))
-
-
-def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
-    """Load the compiled kernels before a run (a no-op for the other engines).
-
-    ``on_compile()`` is called first when they are not cached yet and must be compiled (some
-    seconds, once per install): the command line says so. Worker processes load the cache the
-    first process wrote when they first serve a batch.
-    """
-    if normalize_engine(engine) != "compiled":
-        return
-    from simroi.queueing.compiled import cached, warm_up
-
-    if on_compile is not None and not cached():
-        on_compile()
-    warm_up()

@@ -39,3 +39,21 @@ def test_a_run_on_two_workers_gives_the_one_process_numpy_runs_bits() -> None:
     assert compiled.samples.keys() == numpy.samples.keys()
     for key, values in numpy.samples.items():
         np.testing.assert_array_equal(compiled.samples[key], values, err_msg=key)
+
+
+@pytest.mark.parametrize("trials", [1, 5, 24])
+def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines(
+    trials: int,
+) -> None:
+    """Each trial's own intraday profile (the per-trial inverse CDF) and blocks of fewer trials
+    than draw groups (pieces one column wide, summed pairwise by numpy)."""
+    uncertain = [
+        f"channels.{name}.intraday_profile_concentration=300" for name in ("phone", "social")
+    ]
+    loaded = load_scenario("default", overrides=[*SHORT, *uncertain])
+    assert loaded.program.channels["phone"].intraday_profile_concentration is not None
+    blocks = {
+        engine: arrays(simulate_block(loaded, entropy=3, block=0, trials=trials, engine=engine))
+        for engine in ("numpy", "compiled")
+    }
+    assert_same_bits(blocks["numpy"], blocks["compiled"])

@@ -152,7 +152,7 @@ def test_kernels_fall_back_to_the_users_temporary_cache_when_no_place_is_writabl
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
     monkeypatch.setattr(numba, "njit", njit)
     monkeypatch.setattr(compiled, "_own_folder", lambda path: own)
-    assert compiled._kernel()(lambda: 0) == "compiled"
+    assert compiled.kernel()(lambda: 0) == "compiled"
     second = (compiled.FALLBACK_CACHE, True) if own else ("", False)
     assert seen == [("", True), second]
     assert numba.config.CACHE_DIR == ""

@@ -1,0 +1,32 @@
+"""Loading the compiled kernels before a run: the queue's (:mod:`simroi.queueing.compiled`)
+and the contact flow's (:mod:`simroi.model.compiled`).
+
+numba is imported only when the compiled engine is asked for, so commands that do not simulate,
+and runs on the other engines, never load it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simroi.queueing.engines import normalize_engine
+
+__all__ = ["prepare"]
+
+
+def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
+    """Load the compiled kernels before a run (a no-op for the other engines).
+
+    ``on_compile()`` is called first when they are not cached yet and must be compiled (some
+    seconds, once per install): the command line says so. Worker processes load the cache the
+    first process wrote when they first use a kernel.
+    """
+    if normalize_engine(engine) != "compiled":
+        return
+    from simroi.model import compiled as flow  # imports numba: compiled runs only
+    from simroi.queueing import compiled as queue
+
+    if on_compile is not None and not (queue.cached() and queue.cached(flow.KERNELS)):
+        on_compile()
+    queue.warm_up()
+    flow.warm_up()
