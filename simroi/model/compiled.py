@@ -34,9 +34,20 @@ import numpy as np
 
 from simroi.queueing.compiled import kernel
 
-__all__ = ["KERNELS", "TALLIES", "partial_sums", "place_arrivals", "tally_month", "warm_up"]
+__all__ = [
+    "KERNELS",
+    "TALLIES",
+    "fate_cells",
+    "partial_sums",
+    "place_arrivals",
+    "tally_month",
+    "warm_up",
+]
 
 _jit = kernel()
+
+#: Rows and columns of some cells of a piece.
+_Cell = tuple[np.ndarray, np.ndarray]
 
 #: The counts :func:`tally_month` keeps per column, in the order of its ``totals`` rows; the
 #: last, ``wait``, is a sum of seconds.
@@ -53,6 +64,28 @@ TALLIES = (
     "wait",
 )
 _COUNTS = len(TALLIES) - 1
+
+
+def _marks_table() -> np.ndarray:
+    """Which of the 32 combinations of a contact's marks — present, answered, fast, resolved,
+    public: bits 0–4 — each count of :data:`TALLIES` (but ``wait``) takes: (counts, 32)."""
+    code = np.arange(32)
+    on, answered, fast, resolved, public = ((code >> b) & 1 == 1 for b in range(5))
+    rules = (
+        on,
+        answered,
+        fast,
+        fast & resolved,
+        answered & resolved,
+        public & on,
+        public & answered,
+        public & answered & resolved,
+        public & fast & resolved,
+    )
+    return np.array(rules, dtype=np.int64)
+
+
+_MARKS = _marks_table()
 
 #: Columns a thread takes at a time where each column is summed down its rows.
 _CHUNK = 128
@@ -128,18 +161,21 @@ def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
 
 @_jit
 def _percentile90(values: np.ndarray) -> float:
-    """The 90th percentile of float32 ``values`` (sorted here, in place), NaN if there are
-    none: :func:`simroi.model.outcomes._p90`'s interpolation between order statistics."""
+    """The 90th percentile of float32 ``values``, NaN if there are none:
+    :func:`simroi.model.outcomes._p90`'s interpolation between the order statistics it reads
+    from a sorted copy, found here by selection (the same values: an order statistic is one
+    number however it is found)."""
     m = values.size
     if m == 0:
         return np.nan
-    values.sort()
     position = 0.9 * max(m - 1, 0)
     low = math.floor(position)
     high = min(low + 1, m - 1)
-    lo, hi = np.float64(values[low]), np.float64(values[high])
+    ordered = np.partition(values, low)  # values[low] in place, larger ones after it
+    lo = np.float64(ordered[low])
     if high == low:
         return lo
+    hi = np.float64(ordered[high:].min())
     return lo + (position - low) * (hi - lo)
 
 
@@ -170,7 +206,8 @@ def _tally_columns(
     """:func:`_tally` for columns ``c0:c1`` (at most ``_CHUNK``); ``longest`` is the most rows
     of any piece."""
     bands = band_counts.shape[1]
-    counts = np.zeros((_COUNTS, _CHUNK), dtype=np.int64)
+    kinds = np.zeros((_CHUNK, 32), dtype=np.int64)
+    counts = np.zeros(_COUNTS, dtype=np.int64)
     waits = np.zeros(_CHUNK)
     served = np.zeros(_CHUNK)
     upto = np.zeros((2, bands, _CHUNK), dtype=np.int64)
@@ -184,7 +221,7 @@ def _tally_columns(
         if a >= b:
             continue
         end = day_end[j]
-        counts[:, : b - a] = 0
+        kinds[: b - a] = 0
         waits[: b - a] = 0.0
         served[: b - a] = 0.0
         upto[:, :, : b - a] = 0
@@ -215,15 +252,8 @@ def _tally_columns(
                 if answered:
                     answered_responses[c - c0, kept[c - c0]] = np.float32(response)
                     kept[c - c0] += 1
-                counts[0, k] += on
-                counts[1, k] += answered
-                counts[2, k] += fast
-                counts[3, k] += fast and resolved
-                counts[4, k] += answered and resolved
-                counts[5, k] += public and on
-                counts[6, k] += public and answered
-                counts[7, k] += public and answered and resolved
-                counts[8, k] += public and fast and resolved
+                # One count per combination of the contact's five marks (_MARKS).
+                kinds[k, on + 2 * answered + 4 * fast + 8 * resolved + 16 * public] += 1
                 if bands and answered and resolved:
                     for e in range(bands - 1):
                         if response <= edges[e]:
@@ -240,10 +270,13 @@ def _tally_columns(
             k = c - a
             w = day_weight[j, c]
             for t in range(_COUNTS):
-                totals[t, c] += np.float64(counts[t, k]) * w
+                counts[t] = 0
+                for code in range(32):
+                    counts[t] += _MARKS[t, code] * kinds[k, code]
+                totals[t, c] += np.float64(counts[t]) * w
             totals[_COUNTS, c] += waits[k] * w
             day_busy[j, c] += served[k]
-            if counts[0, k] != counts[1, k]:
+            if counts[0] != counts[1]:
                 fates[p] = True
             for e in range(bands):
                 below = np.float64(upto[0, e - 1, k]) if e else 0.0
@@ -520,6 +553,98 @@ def _table(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
     return np.array(rows, dtype=np.int64).reshape(-1, width)
 
 
+@_jit
+def _scan_cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    ends: tuple[np.ndarray, float],
+    realtime: bool,
+    deadline: np.ndarray,
+    at: np.ndarray,
+    cells: np.ndarray,
+    fill: bool,
+) -> None:
+    """Count the cells of each piece by kind into ``at`` (pieces, 3), or, with ``fill``, write
+    each cell's row and column within its piece to ``cells[:, at[p, kind]]`` (advancing it)."""
+    day_end, month_end = ends
+    for p in range(pieces.shape[0]):
+        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
+        unanswered = False
+        if not realtime:
+            for c in range(off, off + n):
+                unanswered = unanswered or deadline[c]
+        for r in range(lo, hi):
+            for c in range(off, off + n):
+                st = start[r, c]
+                for kind in range(3):
+                    if kind == 0:
+                        found = st >= day_end[j]
+                    elif kind == 1:
+                        found = not realtime and st >= month_end
+                    else:
+                        found = unanswered and present[r, c] and not math.isfinite(st)
+                    if found and fill:
+                        cells[0, at[p, kind]], cells[1, at[p, kind]] = r - lo, c - off
+                    at[p, kind] += found
+
+
+@_jit
+def _cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    ends: tuple[np.ndarray, float],
+    realtime: bool,
+    deadline: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """See :func:`fate_cells`: where each piece's cells of each kind begin in ``cells`` (2,
+    cells) and how many there are, both (pieces, 3); kinds one after the other."""
+    counts = np.zeros((pieces.shape[0], 3), dtype=np.int64)
+    cells = np.empty((2, 0), dtype=np.int64)
+    _scan_cells(pieces, start, present, ends, realtime, deadline, counts, cells, False)
+    first = np.empty_like(counts)
+    total = 0
+    for kind in range(3):
+        for p in range(pieces.shape[0]):
+            first[p, kind] = total
+            total += counts[p, kind]
+    cells = np.empty((2, total), dtype=np.int64)
+    _scan_cells(pieces, start, present, ends, realtime, deadline, first.copy(), cells, True)
+    return first, counts, cells
+
+
+def fate_cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    day_end: np.ndarray,
+    *,
+    month_end: float,
+    realtime: bool,
+    deadline: np.ndarray,
+) -> list[
+    tuple[
+        tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+    ]
+]:
+    """The cells of each piece that :meth:`simroi.model.outcomes._Fates.cells` finds with
+    numpy, in one compiled scan: its contacts served after their day, answered at or after
+    ``month_end`` (deferrable channels) and present but unanswered (deferrable channels with a
+    deadline, ``deadline`` (columns,) bool), each as (rows, columns) within the piece, row by
+    row. ``pieces`` is (pieces, 5) as in :func:`tally_month`."""
+    first, counts, cells = _cells(
+        np.ascontiguousarray(pieces, dtype=np.int64), _floats(start), _marks(present),
+        (_floats(day_end), float(month_end)), bool(realtime), _marks(deadline),
+    )  # fmt: skip
+
+    def cell(p: int, kind: int) -> _Cell:
+        a, m = first[p, kind], counts[p, kind]
+        return cells[0, a : a + m], cells[1, a : a + m]
+
+    return [(cell(p, 0), cell(p, 1), cell(p, 2)) for p in range(pieces.shape[0])]
+
+
 def tally_month(
     pieces: np.ndarray,
     day_end: np.ndarray,
@@ -582,7 +707,7 @@ def _marks(x: np.ndarray) -> np.ndarray:
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_tally, _partial_sums, _place)
+KERNELS = (_tally, _cells, _partial_sums, _place)
 
 
 def warm_up() -> None:

@@ -225,40 +225,59 @@ class _Fates:
         piece: tuple[int, int, int, int],
         day_end: float,
         weight: np.ndarray,
-        masks: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+        cells: _Cells | None = None,
+    ) -> _Cell:
         """Book piece ``(lo, hi, off, n)`` of a day ending at ``day_end``; ``weight`` is the
-        day's (columns,) weights, ``masks`` the piece's answered and fast marks if made
-        already. Returns the piece's rows and columns served after its day."""
+        day's (columns,) weights, ``cells`` the piece's cells (:meth:`cells`) if found already.
+        Returns the piece's rows and columns served after its day."""
         lo, hi, off, n = piece
         here = (slice(lo, hi), slice(off, off + n))
-        arrival, start, handle, present, resolved_mark, public_mark = (m[here] for m in self.marks)
-        # NaN compares False: unanswered contacts serve nobody.
-        after_rows, after_columns = np.nonzero(start >= day_end)
-        after = (after_rows, after_columns)
+        arrival, start, handle, _, resolved_mark, public_mark = (m[here] for m in self.marks)
+        if cells is None:
+            cells = self.cells(piece, day_end, np.isfinite(start))
+        after, late, unanswered = cells
         if after[0].size:
             r, c = after
             self.service_parts.append((c + off, start[r, c], handle[r, c]))
-        if self.realtime:
-            return after
-        r, c = after
-        if day_end != self.month_end:  # not the month's last day: fewer are still waiting
-            r, c = np.nonzero(start >= self.month_end)
-        if masks is None:
-            with np.errstate(invalid="ignore"):
-                masks = np.isfinite(start), start - arrival + handle <= self.sla
-        answered, fast = masks
-        columns = slice(off, off + n)
-        self.late_parts += _still_waiting(
-            (r, c),
-            start,
-            arrival,
-            (self.patience_s[columns], self.deadline[columns], weight[columns]),
-            (answered, present, fast, resolved_mark, public_mark),
-            self.month_end,
-            off,
-        )
+        if not self.realtime:
+            columns = slice(off, off + n)
+            self.late_parts += _still_waiting(
+                (late, unanswered),
+                (start, arrival, handle, resolved_mark, public_mark),
+                (self.patience_s[columns], self.deadline[columns], weight[columns]),
+                (self.sla, self.month_end),
+                off,
+            )
         return after
+
+    def cells(
+        self, piece: tuple[int, int, int, int], day_end: float, answered: np.ndarray
+    ) -> _Cells:
+        """A piece's contacts served after its day, those whose answer comes at or after the
+        month's end, and those present but not answered (the last two on a deferrable channel
+        only, and the third where a deadline may fall after the month): (rows, columns) of
+        each, row by row. ``answered`` is the piece's answered mark."""
+        lo, hi, off, n = piece
+        start, present = self.marks[1][lo:hi, off : off + n], self.marks[3][lo:hi, off : off + n]
+        after_rows, after_columns = np.nonzero(start >= day_end)  # NaN compares False
+        after = (after_rows, after_columns)
+        if self.realtime:
+            return after, _NO_CELLS, _NO_CELLS
+        late = after
+        if day_end != self.month_end:  # not the month's last day: fewer are still waiting
+            late_rows, late_columns = np.nonzero(start >= self.month_end)
+            late = (late_rows, late_columns)
+        unanswered = _NO_CELLS
+        if self.deadline[off : off + n].any():
+            rows, columns = np.nonzero(np.less(answered, present))
+            unanswered = (rows, columns)
+        return after, late, unanswered
+
+
+#: Rows and columns of cells of a piece; the three kinds :meth:`_Fates.cells` finds.
+_Cell = tuple[np.ndarray, np.ndarray]
+_Cells = tuple[_Cell, _Cell, _Cell]
+_NO_CELLS = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
 
 
 def _count(mask: np.ndarray) -> np.ndarray:
@@ -325,7 +344,8 @@ def _tally_numpy(
                 total[k][off : off + n] += value * w
             # Services that start after the arrival day are booked on their own day (by
             # the caller); the rest on this one.
-            r, c = fate.add((lo, hi, off, n), day_end, weight, (answered, fast))
+            cells = fate.cells((lo, hi, off, n), day_end, answered)
+            r, c = fate.add((lo, hi, off, n), day_end, weight, cells)
             served = np.multiply(handle[here], answered)
             served[r, c] = 0.0
             day_busy[j, off : off + n] += served.sum(axis=0)
@@ -343,7 +363,11 @@ def _tally_compiled(
 ) -> _Tallied:
     """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled.
     tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
-    from simroi.model.compiled import TALLIES, tally_month  # imports numba: compiled runs only
+    from simroi.model.compiled import (  # imports numba: compiled runs only
+        TALLIES,
+        fate_cells,
+        tally_month,
+    )
 
     listed = [(*p, j) for j, pieces in enumerate(day_pieces) for p in pieces]
     day_end = (days.astype(np.int64) + 1) * DAY
@@ -353,9 +377,14 @@ def _tally_compiled(
         edges=np.asarray(spec.band_edges_seconds, dtype=np.float64),
         bands=len(spec.response_value or []),
     )  # fmt: skip
-    for (lo, hi, off, n, j), booked in zip(listed, tallied["fates"], strict=True):
-        if booked:
-            fate.add((lo, hi, off, n), float(day_end[j]), day_weight[j])
+    booked = [p for p, b in zip(listed, tallied["fates"], strict=True) if b]
+    if booked:
+        cells = fate_cells(
+            np.array(booked, dtype=np.int64), marks[1], marks[3], day_end.astype(np.float64),
+            month_end=fate.month_end, realtime=fate.realtime, deadline=fate.deadline,
+        )  # fmt: skip
+        for (lo, hi, off, n, j), found in zip(booked, cells, strict=True):
+            fate.add((lo, hi, off, n), float(day_end[j]), day_weight[j], found)
     total = dict(zip(TALLIES, tallied["totals"], strict=True))
     bands = (tallied["band_counts"], tallied["public_band_counts"])
     return total, tallied["day_busy"], tallied["p90"], bands
@@ -371,36 +400,37 @@ _NOTHING_WAITING = (
 
 
 def _still_waiting(
-    answered_late: tuple[np.ndarray, np.ndarray],
-    st: np.ndarray,
-    arrival: np.ndarray,
+    cells: tuple[_Cell, _Cell],
+    piece: tuple[np.ndarray, ...],
     columns: tuple[np.ndarray, np.ndarray, np.ndarray],
-    marks: tuple[np.ndarray, ...],
-    month_end: float,
+    limits: tuple[float, float],
     off: int,
 ) -> list[tuple[np.ndarray, ...]]:
-    """The contacts of a piece whose fate comes at or after ``month_end``: answered then (rows
-    and columns ``answered_late``), or ignored at a deadline then (those never cleared are
-    counted apart, per column).
+    """The contacts of a piece whose fate comes at or after the month's end: answered then,
+    or ignored at a deadline then (those never cleared are counted apart, per column).
 
-    ``columns`` holds the piece's per-column patience (s), whether it is finite, and day weight;
-    ``marks`` its (rows, columns) answered, present, fast, resolved and public marks. Returns
+    ``cells`` holds the piece's rows and columns answered at or after the month's end and those
+    present but unanswered (:meth:`_Fates.cells`); ``piece`` its (rows, columns) start,
+    arrival, handle, resolved and public arrays; ``columns`` its per-column patience (s),
+    whether it is finite, and day weight; ``limits`` the SLA (s) and the month's end. Returns
     ``[(column, fate day, flags, unit, unit × wait)]`` with ``unit = min(1, w)``, or ``[]``.
     """
+    (r, c), (ru, cu) = cells
+    st, arrival, handle, resolved, public = piece
     patience_s, deadline, weight = columns
-    answered, on, fast, resolved, public = marks
-    r, c = answered_late
+    sla, month_end = limits
     if deadline.any():
         # Unanswered contacts (usually few) whose deadline is at or after the month's end.
-        ru, cu = np.nonzero(np.less(answered, on))
         keep = deadline[cu] & (arrival[ru, cu] >= month_end - patience_s[cu])
         r, c = np.concatenate([r, ru[keep]]), np.concatenate([c, cu[keep]])
     if r.size == 0:
         return []
     s, a = st[r, c], arrival[r, c]
     ok = np.isfinite(s)
+    with np.errstate(invalid="ignore"):
+        fast = s - a + handle[r, c] <= sla  # the response time: NaN (False) if unanswered
     day = np.floor(np.where(ok, s, a + patience_s[c]) / DAY).astype(np.int64)
-    flags = ok * ANSWERED | fast[r, c] * FAST | resolved[r, c] * RESOLVED | public[r, c] * PUBLIC
+    flags = ok * ANSWERED | fast * FAST | resolved[r, c] * RESOLVED | public[r, c] * PUBLIC
     unit = np.minimum(1.0, weight[c])
     wait_unit = unit * np.where(ok, np.fmax(s - a, 0.0), 0.0)
     return [(c + off, day, flags.astype(np.int64), unit, wait_unit)]

@@ -457,10 +457,10 @@ def serve_fcfs_compiled(
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
     arrival_s, handle_s, patience_s, present = (_plain(x) for x in queue)
     n, trials = arrival_s.shape
-    out = np.full((n, trials), np.nan)
     new = state.copy()
     if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
-        return out, new
+        return np.full((n, trials), np.nan), new
+    out = np.empty((n, trials))  # the kernel writes every cell: a start, or NaN
     widths, bulk = row_widths(active, n, trials), bulk_times(moves, n)
     if isinstance(shifts, TrialShiftPattern) and shifts.trials != trials:
         raise ValueError(

@@ -78,6 +78,7 @@ def _month(seed: int, kind: str, width: int, engine: str) -> ChannelMonth:
     start = np.where(rng.random((rows, width)) < 0.9, arrival + delay, math.nan)
     start[rng.random((rows, width)) < 0.02] = arrival[0, 0]  # answered at once, some zero waits
     start = np.maximum(start, arrival)
+    start[:, rng.random(width) < 0.1] = math.nan  # columns with nobody answered: no P90
     handle = rng.exponential(300.0, (rows, width))
     present = rng.random((rows, width)) < 0.95
     start[~present] = math.nan
