@@ -22,6 +22,7 @@ with every worker holding them, and a cluster left with no worker for
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -105,6 +106,21 @@ def _check_workers(client: Any, where: str) -> None:
             )
 
 
+@contextlib.contextmanager
+def _environ_kept(threads: str | None) -> Iterator[None]:
+    """Put ``NUMBA_NUM_THREADS`` back as it was (``threads``; None: unset) once the nannies have
+    spawned their workers: they set their pre-spawn variables in this process's environment,
+    and numba refuses to compile anything more in a process whose setting changed after its
+    threads started."""
+    try:
+        yield
+    finally:
+        if threads is None:
+            os.environ.pop("NUMBA_NUM_THREADS", None)
+        else:
+            os.environ["NUMBA_NUM_THREADS"] = threads
+
+
 def dask_client(scheduler: str | None, workers: int) -> Any:
     """A connected ``distributed.Client`` ready to run blocks of trials.
 
@@ -134,7 +150,8 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
         # to the OS at once. A block allocates and frees large numpy temporaries for every
         # simulated day, and with eager trimming each one page-faults afresh: blocks ran about
         # 45% slower (benchmarks/README.md, "Scaling"). Memory stays bounded by the block size.
-        with dask.config.set({_TRIM: None, _THREADS: os.environ.get("NUMBA_NUM_THREADS", "1")}):
+        threads = os.environ.get("NUMBA_NUM_THREADS")
+        with dask.config.set({_TRIM: None, _THREADS: threads or "1"}), _environ_kept(threads):
             client = Client(
                 n_workers=max(1, workers),
                 threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process

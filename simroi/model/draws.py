@@ -73,6 +73,8 @@ def draw_by_groups(
     if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
         raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
     origin = generator.state
+    # One buffer for every group's draws (fresh memory per group would fault in its pages).
+    scratch = np.empty(max((hi for _, hi, _ in cover), default=0) * width)
     for first in range(0, trials, width):
         rows = max((hi for _, hi, n in cover if n > first), default=0)
         if rows == 0:
@@ -80,7 +82,7 @@ def draw_by_groups(
         generator.state = origin
         generator.advance((first // width) << _REGION_BITS)
         cols = slice(first, min(trials, first + width))
-        block = np.empty((rows, cols.stop - cols.start))
+        block = scratch[: rows * (cols.stop - cols.start)].reshape(rows, -1)
         _standard_draws(rng, kind, block)
         out[:rows, cols] = block
 
