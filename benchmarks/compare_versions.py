@@ -44,7 +44,8 @@ except ImportError:  # the flat layout before it
 
 scenario, trials, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 workers, block_size = (None if x == "default" else int(x) for x in sys.argv[5:7])
-options = RunOptions(trials=trials, seed=seed, workers=workers, block_size=block_size)
+engine = {} if sys.argv[7] == "default" else {"engine": sys.argv[7]}
+options = RunOptions(trials=trials, seed=seed, workers=workers, block_size=block_size, **engine)
 result = run(load_scenario(scenario), options)
 np.savez(out, **{k: np.asarray(v, dtype=float) for k, v in result.samples.items()})
 """
@@ -57,13 +58,15 @@ def samples(
     seed: int,
     workers: int | None = None,
     block_size: int | None = None,
+    engine: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Per-trial outputs of ``scenario`` simulated by the simroi in ``checkout`` (``workers``
-    local processes, blocks of ``block_size`` trials; None: the run's and scenario's own)."""
+    local processes, blocks of ``block_size`` trials, on ``engine``; None: the run's and
+    scenario's own)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "samples.npz"
         env = {**os.environ, "PYTHONPATH": str(checkout.resolve())}
-        extra = ["default" if x is None else str(x) for x in (workers, block_size)]
+        extra = ["default" if x is None else str(x) for x in (workers, block_size, engine)]
         command = [sys.executable, "-c", _RUN, scenario, str(trials), str(seed), str(out), *extra]
         subprocess.run(command, check=True, env=env, cwd=checkout)
         with np.load(out) as data:
@@ -107,11 +110,17 @@ def main() -> None:
         help="trials per block for both versions (default: the scenario's); below --trials, the "
         "blocks run in parallel with --workers 2",
     )
+    parser.add_argument(
+        "--engine",
+        default=None,
+        help="engine of the new version (default: its own)",
+    )
+    parser.add_argument("--old-engine", default=None, help="engine of the old version (its own)")
     args = parser.parse_args()
     for scenario in args.scenarios:
         how = (args.trials, args.seed, args.workers, args.block_size)
-        old = samples(args.old, scenario, *how)
-        new = samples(args.new, scenario, *how)
+        old = samples(args.old, scenario, *how, args.old_engine)
+        new = samples(args.new, scenario, *how, args.engine)
         shared = [k for k in old if k in new]
         same = [k for k in shared if identical(old[k], new[k])]
         print(

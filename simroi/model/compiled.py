@@ -2,26 +2,23 @@
 
 :mod:`simroi.model.contacts` and :mod:`simroi.model.outcomes` write the contact flow in numpy:
 each step is a pass over every contact slot of a month — (rows, columns) arrays — and a month
-makes a dozen of them. On the compiled engine the two heaviest of those steps run here instead,
+makes a dozen of them. On the compiled engine the heaviest of those steps run compiled instead,
 each in one pass that keeps a contact's numbers in registers:
 
-* :func:`tally_month` — the month's outcome tables from the served contacts (the loop of
-  :func:`simroi.model.outcomes.month_outcomes`): counts, waits, busy time, response bands and
-  the response times the P90 reads;
-* :func:`arrival_times` — a part of a day's arrival times from its exponential gaps (the
-  partial sums, the order statistics and the profile's inverse CDF of
-  :func:`simroi.model.contacts.simulate_channel_month`).
+* here, a part of a day's arrival times from its exponential gaps (:func:`partial_sums`,
+  :func:`place_arrivals`: the partial sums, the order statistics and the profile's inverse CDF
+  of :func:`simroi.model.contacts.simulate_channel_month`);
+* in :mod:`simroi.model.compiled_tallies`, a month's outcome tables from its served contacts
+  (the loop of :func:`simroi.model.outcomes.month_outcomes`).
 
-Same seed, same bits: every floating-point operation is the one numpy makes, in the same order.
-A sum along the contact axis of a piece more than one column wide is a running sum per column
-in row order (numpy's axis-0 reduction), and of a piece one column wide numpy's pairwise sum
-(:func:`_pairwise`); ``np.interp`` is followed to the letter (:func:`_interp`), and no
-multiply–add is fused (numba does not contract without ``fastmath``). Random numbers are
-still drawn by numpy. ``tests/model/test_compiled_model.py`` holds both paths to the same bits
-on every bundled scenario, and ``tests/model/test_compiled_tallies.py`` on random months.
+Same seed, same bits: every floating-point operation is the one numpy makes, in the same order
+(``np.interp`` is followed to the letter, and no multiply–add is fused: numba does not contract
+without ``fastmath``). Random numbers, and the transcendental functions numpy computes with its
+own vector code, stay in numpy. ``tests/model/test_compiled_model.py`` holds both engines to the
+same bits on every bundled scenario.
 
 Like :mod:`simroi.queueing.compiled`, this module imports numba and is reached only when a
-compiled run asks for it.
+compiled run asks for it (:func:`simroi.model.kernels.prepare`).
 """
 
 from __future__ import annotations
@@ -36,292 +33,20 @@ from simroi.queueing.compiled import kernel
 
 __all__ = [
     "KERNELS",
-    "TALLIES",
-    "fate_cells",
+    "floats",
+    "marks",
     "partial_sums",
     "place_arrivals",
-    "tally_month",
+    "rectangles",
     "warm_up",
 ]
 
 _jit = kernel()
 
-#: Rows and columns of some cells of a piece.
-_Cell = tuple[np.ndarray, np.ndarray]
-
-#: The counts :func:`tally_month` keeps per column, in the order of its ``totals`` rows; the
-#: last, ``wait``, is a sum of seconds.
-TALLIES = (
-    "offered",
-    "answered",
-    "within_sla",
-    "fast_resolved",
-    "answered_resolved",
-    "public_offered",
-    "public_answered",
-    "public_answered_resolved",
-    "public_fast_resolved",
-    "wait",
-)
-_COUNTS = len(TALLIES) - 1
-
-
-def _marks_table() -> np.ndarray:
-    """Which of the 32 combinations of a contact's marks — present, answered, fast, resolved,
-    public: bits 0–4 — each count of :data:`TALLIES` (but ``wait``) takes: (counts, 32)."""
-    code = np.arange(32)
-    on, answered, fast, resolved, public = ((code >> b) & 1 == 1 for b in range(5))
-    rules = (
-        on,
-        answered,
-        fast,
-        fast & resolved,
-        answered & resolved,
-        public & on,
-        public & answered,
-        public & answered & resolved,
-        public & fast & resolved,
-    )
-    return np.array(rules, dtype=np.int64)
-
-
-_MARKS = _marks_table()
-
 #: Columns a thread takes at a time where each column is summed down its rows.
 _CHUNK = 128
 #: Rows a thread takes at a time where each contact is on its own.
 _ROWS = 64
-
-
-@_jit
-def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's pairwise sum of at most 128 values ``a[lo:lo + n]``: in order below 8, else in
-    8 running partial sums combined as a tree, then the rest in order."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        r0 += a[lo + i]
-        r1 += a[lo + i + 1]
-        r2 += a[lo + i + 2]
-        r3 += a[lo + i + 3]
-        r4 += a[lo + i + 4]
-        r5 += a[lo + i + 5]
-        r6 += a[lo + i + 6]
-        r7 += a[lo + i + 7]
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
-    return res
-
-
-@_jit
-def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's pairwise sum of ``a[lo:lo + n]`` (``pairwise_sum_DOUBLE``), as ``np.add.reduce``
-    gives it: blocks of at most 128 values (:func:`_block_sum`), and above that the sum of the
-    two halves, the first a multiple of 8 long. The recursion is unrolled on a stack (numba's
-    cache does not keep recursive functions)."""
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    los = np.empty(64, dtype=np.int64)
-    ns = np.empty(64, dtype=np.int64)
-    phase = np.zeros(64, dtype=np.int64)  # 0: to start, 1: first half summed, 2: both
-    left = np.empty(64)
-    los[0], ns[0], top, value = lo, n, 1, 0.0
-    while True:
-        i = top - 1
-        half = ns[i] // 2
-        half -= half % 8
-        if phase[i] == 0 and ns[i] <= 128:
-            value = _block_sum(a, los[i], ns[i])
-            top -= 1
-        elif phase[i] == 0:
-            phase[i] = 1
-            los[top], ns[top], phase[top] = los[i], half, 0
-            top += 1
-            continue
-        elif phase[i] == 1:
-            left[i], phase[i] = value, 2
-            los[top], ns[top], phase[top] = los[i] + half, ns[i] - half, 0
-            top += 1
-            continue
-        else:
-            value = left[i] + value
-            top -= 1
-        if top == 0:
-            return value
-
-
-@_jit
-def _percentile90(values: np.ndarray) -> float:
-    """The 90th percentile of float32 ``values``, NaN if there are none:
-    :func:`simroi.model.outcomes._p90`'s interpolation between the order statistics it reads
-    from a sorted copy, found here by selection (the same values: an order statistic is one
-    number however it is found)."""
-    m = values.size
-    if m == 0:
-        return np.nan
-    position = 0.9 * max(m - 1, 0)
-    low = math.floor(position)
-    high = min(low + 1, m - 1)
-    ordered = np.partition(values, low)  # values[low] in place, larger ones after it
-    lo = np.float64(ordered[low])
-    if high == low:
-        return lo
-    hi = np.float64(ordered[high:].min())
-    return lo + (position - low) * (hi - lo)
-
-
-@_jit
-def _tally_columns(
-    c0: int,
-    c1: int,
-    longest: int,
-    pieces: np.ndarray,
-    day_end: np.ndarray,
-    day_weight: np.ndarray,
-    arrival: np.ndarray,
-    start: np.ndarray,
-    handle: np.ndarray,
-    present: np.ndarray,
-    resolved_mark: np.ndarray,
-    public_mark: np.ndarray,
-    sla: float,
-    realtime: bool,
-    edges: np.ndarray,
-    totals: np.ndarray,
-    day_busy: np.ndarray,
-    p90: np.ndarray,
-    band_counts: np.ndarray,
-    public_band_counts: np.ndarray,
-    fates: np.ndarray,
-) -> None:
-    """:func:`_tally` for columns ``c0:c1`` (at most ``_CHUNK``); ``longest`` is the most rows
-    of any piece."""
-    bands = band_counts.shape[1]
-    kinds = np.zeros((_CHUNK, 32), dtype=np.int64)
-    counts = np.zeros(_COUNTS, dtype=np.int64)
-    waits = np.zeros(_CHUNK)
-    served = np.zeros(_CHUNK)
-    upto = np.zeros((2, bands, _CHUNK), dtype=np.int64)
-    column_waits = np.zeros(longest)  # a one-column piece's values, for the pairwise sums
-    column_served = np.zeros(longest)
-    answered_responses = np.empty((_CHUNK, start.shape[0]), dtype=np.float32)  # for the P90
-    kept = np.zeros(_CHUNK, dtype=np.int64)
-    for p in range(pieces.shape[0]):
-        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
-        a, b = max(c0, off), min(c1, off + n)
-        if a >= b:
-            continue
-        end = day_end[j]
-        kinds[: b - a] = 0
-        waits[: b - a] = 0.0
-        served[: b - a] = 0.0
-        upto[:, :, : b - a] = 0
-        late = False
-        for r in range(lo, hi):
-            for c in range(a, b):
-                k = c - a
-                st = start[r, c]
-                answered = math.isfinite(st)
-                on = present[r, c]
-                resolved = resolved_mark[r, c]
-                public = public_mark[r, c]
-                response = st - arrival[r, c]  # NaN where not answered
-                wait = max(response, 0.0) if answered else 0.0
-                if not realtime:
-                    response += handle[r, c]
-                fast = response <= sla
-                work = handle[r, c] if answered else 0.0
-                if st >= end:  # served on a day to come: booked there (month_outcomes)
-                    work = 0.0
-                    late = True
-                if n == 1:
-                    column_waits[r - lo] = wait
-                    column_served[r - lo] = work
-                else:
-                    waits[k] += wait
-                    served[k] += work
-                if answered:
-                    answered_responses[c - c0, kept[c - c0]] = np.float32(response)
-                    kept[c - c0] += 1
-                # One count per combination of the contact's five marks (_MARKS).
-                kinds[k, on + 2 * answered + 4 * fast + 8 * resolved + 16 * public] += 1
-                if bands and answered and resolved:
-                    for e in range(bands - 1):
-                        if response <= edges[e]:
-                            upto[0, e, k] += 1
-                            upto[1, e, k] += public
-                    upto[0, bands - 1, k] += 1
-                    upto[1, bands - 1, k] += public
-        if n == 1:
-            waits[0] = 0.0 + _pairwise(column_waits, 0, hi - lo)
-            served[0] = 0.0 + _pairwise(column_served, 0, hi - lo)
-        if late:
-            fates[p] = True
-        for c in range(a, b):
-            k = c - a
-            w = day_weight[j, c]
-            for t in range(_COUNTS):
-                counts[t] = 0
-                for code in range(32):
-                    counts[t] += _MARKS[t, code] * kinds[k, code]
-                totals[t, c] += np.float64(counts[t]) * w
-            totals[_COUNTS, c] += waits[k] * w
-            day_busy[j, c] += served[k]
-            if counts[0] != counts[1]:
-                fates[p] = True
-            for e in range(bands):
-                below = np.float64(upto[0, e - 1, k]) if e else 0.0
-                band_counts[c, e] += (np.float64(upto[0, e, k]) - below) * w
-                below = np.float64(upto[1, e - 1, k]) if e else 0.0
-                public_band_counts[c, e] += (np.float64(upto[1, e, k]) - below) * w
-
-    for c in range(c0, c1):
-        p90[c] = _percentile90(answered_responses[c - c0, : kept[c - c0]])
-
-
-@kernel(parallel=True)
-def _tally(
-    pieces: np.ndarray,
-    day_end: np.ndarray,
-    day_weight: np.ndarray,
-    arrival: np.ndarray,
-    start: np.ndarray,
-    handle: np.ndarray,
-    present: np.ndarray,
-    resolved_mark: np.ndarray,
-    public_mark: np.ndarray,
-    sla: float,
-    realtime: bool,
-    edges: np.ndarray,
-    totals: np.ndarray,
-    day_busy: np.ndarray,
-    p90: np.ndarray,
-    band_counts: np.ndarray,
-    public_band_counts: np.ndarray,
-    fates: np.ndarray,
-) -> None:
-    """See :func:`tally_month`; ``pieces`` is (pieces, 5): lo, hi, offset, n, day."""
-    width = start.shape[1]
-    chunks = (width + _CHUNK - 1) // _CHUNK
-    longest = 1
-    for p in range(pieces.shape[0]):
-        longest = max(longest, pieces[p, 1] - pieces[p, 0])
-    for g in numba.prange(chunks):
-        _tally_columns(
-            g * _CHUNK, min(width, (g + 1) * _CHUNK), longest, pieces, day_end, day_weight,
-            arrival, start, handle, present, resolved_mark, public_mark, sla, realtime, edges,
-            totals, day_busy, p90, band_counts,
-            public_band_counts, fates,
-        )  # fmt: skip
 
 
 @_jit
@@ -505,7 +230,7 @@ def partial_sums(gaps: np.ndarray, steps: list[tuple[int, int, int]]) -> np.ndar
     outside the staircase the result is undefined."""
     sums = np.empty_like(gaps)
     if gaps.size:
-        _partial_sums(gaps, _table(steps, 3), sums)
+        _partial_sums(gaps, rectangles(steps, 3), sums)
     return sums
 
 
@@ -542,183 +267,36 @@ def place_arrivals(
             slopes = np.diff(clock) / np.diff(knots) if knots.size > 1 else np.zeros(1)
         knots = knots.reshape(1, -1)
     _place(
-        sums, np.ascontiguousarray(count, dtype=np.int64), _table(pieces, 3), _floats(knots),
-        _floats(clock), _floats(slopes), _floats(low), _floats(high), per_trial, *rows,
+        sums, np.ascontiguousarray(count, dtype=np.int64), rectangles(pieces, 3), floats(knots),
+        floats(clock), floats(slopes), floats(low), floats(high), per_trial, *rows,
         arrival, present,
     )  # fmt: skip
 
 
-def _table(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
+def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
     """Rectangles as a C-contiguous int64 table (len(rows), width)."""
     return np.array(rows, dtype=np.int64).reshape(-1, width)
 
 
-@_jit
-def _scan_cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    ends: tuple[np.ndarray, float],
-    realtime: bool,
-    deadline: np.ndarray,
-    at: np.ndarray,
-    cells: np.ndarray,
-    fill: bool,
-) -> None:
-    """Count the cells of each piece by kind into ``at`` (pieces, 3), or, with ``fill``, write
-    each cell's row and column within its piece to ``cells[:, at[p, kind]]`` (advancing it)."""
-    day_end, month_end = ends
-    for p in range(pieces.shape[0]):
-        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
-        unanswered = False
-        if not realtime:
-            for c in range(off, off + n):
-                unanswered = unanswered or deadline[c]
-        for r in range(lo, hi):
-            for c in range(off, off + n):
-                st = start[r, c]
-                for kind in range(3):
-                    if kind == 0:
-                        found = st >= day_end[j]
-                    elif kind == 1:
-                        found = not realtime and st >= month_end
-                    else:
-                        found = unanswered and present[r, c] and not math.isfinite(st)
-                    if found and fill:
-                        cells[0, at[p, kind]], cells[1, at[p, kind]] = r - lo, c - off
-                    at[p, kind] += found
-
-
-@_jit
-def _cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    ends: tuple[np.ndarray, float],
-    realtime: bool,
-    deadline: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """See :func:`fate_cells`: where each piece's cells of each kind begin in ``cells`` (2,
-    cells) and how many there are, both (pieces, 3); kinds one after the other."""
-    counts = np.zeros((pieces.shape[0], 3), dtype=np.int64)
-    cells = np.empty((2, 0), dtype=np.int64)
-    _scan_cells(pieces, start, present, ends, realtime, deadline, counts, cells, False)
-    first = np.empty_like(counts)
-    total = 0
-    for kind in range(3):
-        for p in range(pieces.shape[0]):
-            first[p, kind] = total
-            total += counts[p, kind]
-    cells = np.empty((2, total), dtype=np.int64)
-    _scan_cells(pieces, start, present, ends, realtime, deadline, first.copy(), cells, True)
-    return first, counts, cells
-
-
-def fate_cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    day_end: np.ndarray,
-    *,
-    month_end: float,
-    realtime: bool,
-    deadline: np.ndarray,
-) -> list[
-    tuple[
-        tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
-    ]
-]:
-    """The cells of each piece that :meth:`simroi.model.outcomes._Fates.cells` finds with
-    numpy, in one compiled scan: its contacts served after their day, answered at or after
-    ``month_end`` (deferrable channels) and present but unanswered (deferrable channels with a
-    deadline, ``deadline`` (columns,) bool), each as (rows, columns) within the piece, row by
-    row. ``pieces`` is (pieces, 5) as in :func:`tally_month`."""
-    first, counts, cells = _cells(
-        np.ascontiguousarray(pieces, dtype=np.int64), _floats(start), _marks(present),
-        (_floats(day_end), float(month_end)), bool(realtime), _marks(deadline),
-    )  # fmt: skip
-
-    def cell(p: int, kind: int) -> _Cell:
-        a, m = first[p, kind], counts[p, kind]
-        return cells[0, a : a + m], cells[1, a : a + m]
-
-    return [(cell(p, 0), cell(p, 1), cell(p, 2)) for p in range(pieces.shape[0])]
-
-
-def tally_month(
-    pieces: np.ndarray,
-    day_end: np.ndarray,
-    day_weight: np.ndarray,
-    arrival: np.ndarray,
-    start: np.ndarray,
-    handle: np.ndarray,
-    present: np.ndarray,
-    resolved_mark: np.ndarray,
-    public_mark: np.ndarray,
-    *,
-    sla: float,
-    realtime: bool,
-    edges: np.ndarray,
-    bands: int,
-) -> dict[str, np.ndarray]:
-    """A month's outcome tables, as the loop of :func:`simroi.model.outcomes.month_outcomes`
-    keeps them (same bits), in one pass over its contacts.
-
-    ``pieces`` (pieces, 5) lists the rectangles ``lo, hi, offset, n, day``: rows ``lo:hi`` of
-    columns ``offset:offset + n`` hold sampled day ``day``'s contacts, in the order the numpy
-    loop visits them; ``day_end`` (days,) is each sampled day's end (s), ``day_weight`` (days,
-    columns) the month days it stands for. The (rows, columns) arrays are those of
-    ``month_outcomes``; ``edges`` (bands − 1,) the response bands' upper edges (s).
-
-    Returns ``totals`` (len(:data:`TALLIES`), columns), weighted by the day weights;
-    ``day_busy`` (days, columns), the busy seconds served on each contact's arrival day;
-    ``p90`` (columns,), the 90th percentile of the sampled days' answered response times (s;
-    NaN: none answered), as :func:`simroi.model.outcomes._p90` takes it; ``band_counts`` and
-    ``public_band_counts`` (columns, bands); and ``fates`` (pieces,) bool: whether a piece has
-    a contact served after its day or one not answered, whose fate the numpy code then books.
-    """
-    width = start.shape[1]
-    out: dict[str, np.ndarray] = {
-        "totals": np.zeros((len(TALLIES), width)),
-        "day_busy": np.zeros((day_end.size, width)),
-        "p90": np.full(width, np.nan),
-        "band_counts": np.zeros((width, bands)),
-        "public_band_counts": np.zeros((width, bands)),
-        "fates": np.zeros(pieces.shape[0], dtype=bool),
-    }
-    if pieces.shape[0]:
-        _tally(
-            np.ascontiguousarray(pieces, dtype=np.int64), _floats(day_end), _floats(day_weight),
-            _floats(arrival), _floats(start), _floats(handle), _marks(present),
-            _marks(resolved_mark), _marks(public_mark), float(sla), bool(realtime),
-            _floats(edges), *out.values(),
-        )  # fmt: skip
-    return out
-
-
-def _floats(x: np.ndarray) -> np.ndarray:
+def floats(x: np.ndarray) -> np.ndarray:
     """``x`` as C-contiguous float64 (one type signature for every call)."""
     return np.ascontiguousarray(x, dtype=np.float64)
 
 
-def _marks(x: np.ndarray) -> np.ndarray:
+def marks(x: np.ndarray) -> np.ndarray:
     """``x`` as C-contiguous bool."""
     return np.ascontiguousarray(x, dtype=np.bool_)
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_tally, _cells, _partial_sums, _place)
+KERNELS = (_partial_sums, _place)
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel, on a month of two contacts."""
+    """Compile (or load from the cache) every kernel, on a part of two contacts."""
     one = np.array([[10.0], [20.0]])
-    marks = np.ones_like(one, dtype=bool)
-    tally_month(
-        np.array([[0, 2, 0, 1, 0]]), np.array([86_400.0]), np.ones((1, 1)), one, one, one,
-        marks, marks, marks, sla=20.0, realtime=True, edges=np.array([60.0]), bands=2,
-    )  # fmt: skip
     sums = partial_sums(np.ones((3, 1)), [(0, 3, 1)])
     knots, clock = np.array([0.0, 1.0]), np.array([0.0, 3600.0])
     for profile in ((knots, clock), (knots[None, :], clock, np.zeros(1), np.ones(1))):
-        place_arrivals(sums, np.array([2]), [(0, 2, 1)], profile, (0, 0, 1), one, marks)
+        place_arrivals(sums, np.array([2]), [(0, 2, 1)], profile, (0, 0, 1), one,
+                       np.ones_like(one, dtype=bool))  # fmt: skip

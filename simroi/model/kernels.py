@@ -1,5 +1,5 @@
 """Loading the compiled kernels before a run: the queue's (:mod:`simroi.queueing.compiled`)
-and the contact flow's (:mod:`simroi.model.compiled`).
+and the contact flow's (:mod:`simroi.model.compiled`, :mod:`simroi.model.compiled_tallies`).
 
 numba is imported only when the compiled engine is asked for, so commands that do not simulate,
 and runs on the other engines, never load it.
@@ -23,10 +23,11 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
     """
     if normalize_engine(engine) != "compiled":
         return
-    from simroi.model import compiled as flow  # imports numba: compiled runs only
+    from simroi.model import compiled, compiled_tallies  # imports numba: compiled runs only
     from simroi.queueing import compiled as queue
 
-    if on_compile is not None and not (queue.cached() and queue.cached(flow.KERNELS)):
+    kernels = (*compiled.KERNELS, *compiled_tallies.KERNELS)
+    if on_compile is not None and not (queue.cached() and queue.cached(kernels)):
         on_compile()
-    queue.warm_up()
-    flow.warm_up()
+    for module in (queue, compiled, compiled_tallies):
+        module.warm_up()

@@ -92,8 +92,8 @@ def month_outcomes(
     sampled days, whatever its weekday's volume: agent time does not follow volume); ``books``
     what earlier months carried into this one (None: nothing); ``horizon_end_s`` the end of
     the last sampled day of the horizon. The returned month's ``books`` is what it carries on.
-    ``engine`` ``"compiled"`` counts in one compiled pass (:mod:`simroi.model.compiled`), any
-    other in numpy: the same bits.
+    ``engine`` ``"compiled"`` counts in one compiled pass
+    (:mod:`simroi.model.compiled_tallies`), any other in numpy: the same bits.
     """
     width = start.shape[1]
     realtime = spec.kind == "realtime"
@@ -361,9 +361,9 @@ def _tally_compiled(
     marks: tuple[np.ndarray, ...],
     fate: _Fates,
 ) -> _Tallied:
-    """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled.
+    """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled_tallies.
     tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
-    from simroi.model.compiled import (  # imports numba: compiled runs only
+    from simroi.model.compiled_tallies import (  # imports numba: compiled runs only
         TALLIES,
         fate_cells,
         tally_month,

@@ -1,10 +1,10 @@
 """The compiled month tallies give numpy's bits: numpy's pairwise sum, and random months.
 
 :func:`simroi.model.outcomes.month_outcomes` on the compiled path (one pass,
-:mod:`simroi.model.compiled`) against its numpy path, on random served months of both channel
-kinds: pieces one column wide (summed pairwise by numpy) and wider (summed row by row), pieces
-longer than numpy's 128-value blocks, services after their day and after the month, deadlines
-and response bands.
+:mod:`simroi.model.compiled_tallies`) against its numpy path, on random served months of both
+channel kinds: pieces one column wide (summed pairwise by numpy) and wider (summed row by row),
+pieces longer than numpy's 128-value blocks, services after their day and after the month,
+deadlines and response bands.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simroi.model.calendar import DAY
-from simroi.model.compiled import _pairwise
+from simroi.model.compiled_tallies import _pairwise
 from simroi.model.outcomes import ChannelMonth, month_outcomes
 from simroi.scenario.spec import ChannelSpec
 

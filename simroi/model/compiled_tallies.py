@@ -1,0 +1,464 @@
+"""A month's outcome tables from its served contacts, compiled with numba (the compiled engine).
+
+:func:`tally_month` is the loop of :func:`simroi.model.outcomes.month_outcomes` in one pass
+over the month's contacts: the counts, waits, busy time by day, response bands and the P90; and
+:func:`fate_cells` finds, in one scan, the contacts whose fate the numpy code then books
+(served after their day, answered after the month, unanswered). See :mod:`simroi.model.compiled`
+for the rules both follow.
+
+Same seed, same bits: a sum along the contact axis of a piece more than one column wide is a
+running sum per column in row order (numpy's axis-0 reduction), and of a piece one column wide
+numpy's pairwise sum (:func:`_pairwise`); an order statistic is the same number found by
+selection or by a sort. ``tests/model/test_compiled_tallies.py`` holds the two paths to the
+same bits on random months, and ``tests/model/test_compiled_model.py`` on every bundled
+scenario.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from simroi.model.compiled import floats, marks
+from simroi.queueing.compiled import kernel
+
+__all__ = ["KERNELS", "TALLIES", "fate_cells", "tally_month", "warm_up"]
+
+_jit = kernel()
+
+#: Rows and columns of some cells of a piece.
+_Cell = tuple[np.ndarray, np.ndarray]
+
+#: The counts :func:`tally_month` keeps per column, in the order of its ``totals`` rows; the
+#: last, ``wait``, is a sum of seconds.
+TALLIES = (
+    "offered",
+    "answered",
+    "within_sla",
+    "fast_resolved",
+    "answered_resolved",
+    "public_offered",
+    "public_answered",
+    "public_answered_resolved",
+    "public_fast_resolved",
+    "wait",
+)
+_COUNTS = len(TALLIES) - 1
+
+
+def _marks_table() -> np.ndarray:
+    """Which of the 32 combinations of a contact's marks — present, answered, fast, resolved,
+    public: bits 0–4 — each count of :data:`TALLIES` (but ``wait``) takes: (counts, 32)."""
+    code = np.arange(32)
+    on, answered, fast, resolved, public = ((code >> b) & 1 == 1 for b in range(5))
+    rules = (
+        on,
+        answered,
+        fast,
+        fast & resolved,
+        answered & resolved,
+        public & on,
+        public & answered,
+        public & answered & resolved,
+        public & fast & resolved,
+    )
+    return np.array(rules, dtype=np.int64)
+
+
+_MARKS = _marks_table()
+
+#: Columns a thread takes at a time (each column is summed down its rows).
+_CHUNK = 128
+
+
+@_jit
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of at most 128 values ``a[lo:lo + n]``: in order below 8, else in
+    8 running partial sums combined as a tree, then the rest in order."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - n % 8:
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@_jit
+def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise sum of ``a[lo:lo + n]`` (``pairwise_sum_DOUBLE``), as ``np.add.reduce``
+    gives it: blocks of at most 128 values (:func:`_block_sum`), and above that the sum of the
+    two halves, the first a multiple of 8 long. The recursion is unrolled on a stack (numba's
+    cache does not keep recursive functions)."""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    los = np.empty(64, dtype=np.int64)
+    ns = np.empty(64, dtype=np.int64)
+    phase = np.zeros(64, dtype=np.int64)  # 0: to start, 1: first half summed, 2: both
+    left = np.empty(64)
+    los[0], ns[0], top, value = lo, n, 1, 0.0
+    while True:
+        i = top - 1
+        half = ns[i] // 2
+        half -= half % 8
+        if phase[i] == 0 and ns[i] <= 128:
+            value = _block_sum(a, los[i], ns[i])
+            top -= 1
+        elif phase[i] == 0:
+            phase[i] = 1
+            los[top], ns[top], phase[top] = los[i], half, 0
+            top += 1
+            continue
+        elif phase[i] == 1:
+            left[i], phase[i] = value, 2
+            los[top], ns[top], phase[top] = los[i] + half, ns[i] - half, 0
+            top += 1
+            continue
+        else:
+            value = left[i] + value
+            top -= 1
+        if top == 0:
+            return value
+
+
+@_jit
+def _percentile90(values: np.ndarray) -> float:
+    """The 90th percentile of float32 ``values``, NaN if there are none:
+    :func:`simroi.model.outcomes._p90`'s interpolation between the order statistics it reads
+    from a sorted copy, found here by selection (the same values: an order statistic is one
+    number however it is found)."""
+    m = values.size
+    if m == 0:
+        return np.nan
+    position = 0.9 * max(m - 1, 0)
+    low = math.floor(position)
+    high = min(low + 1, m - 1)
+    ordered = np.partition(values, low)  # values[low] in place, larger ones after it
+    lo = np.float64(ordered[low])
+    if high == low:
+        return lo
+    hi = np.float64(ordered[high:].min())
+    return lo + (position - low) * (hi - lo)
+
+
+@_jit
+def _tally_columns(
+    c0: int,
+    c1: int,
+    longest: int,
+    pieces: np.ndarray,
+    day_end: np.ndarray,
+    day_weight: np.ndarray,
+    arrival: np.ndarray,
+    start: np.ndarray,
+    handle: np.ndarray,
+    present: np.ndarray,
+    resolved_mark: np.ndarray,
+    public_mark: np.ndarray,
+    sla: float,
+    realtime: bool,
+    edges: np.ndarray,
+    totals: np.ndarray,
+    day_busy: np.ndarray,
+    p90: np.ndarray,
+    band_counts: np.ndarray,
+    public_band_counts: np.ndarray,
+    fates: np.ndarray,
+) -> None:
+    """:func:`_tally` for columns ``c0:c1`` (at most ``_CHUNK``); ``longest`` is the most rows
+    of any piece."""
+    bands = band_counts.shape[1]
+    kinds = np.zeros((_CHUNK, 32), dtype=np.int64)
+    counts = np.zeros(_COUNTS, dtype=np.int64)
+    waits = np.zeros(_CHUNK)
+    served = np.zeros(_CHUNK)
+    upto = np.zeros((2, bands, _CHUNK), dtype=np.int64)
+    column_waits = np.zeros(longest)  # a one-column piece's values, for the pairwise sums
+    column_served = np.zeros(longest)
+    answered_responses = np.empty((_CHUNK, start.shape[0]), dtype=np.float32)  # for the P90
+    kept = np.zeros(_CHUNK, dtype=np.int64)
+    for p in range(pieces.shape[0]):
+        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
+        a, b = max(c0, off), min(c1, off + n)
+        if a >= b:
+            continue
+        end = day_end[j]
+        kinds[: b - a] = 0
+        waits[: b - a] = 0.0
+        served[: b - a] = 0.0
+        upto[:, :, : b - a] = 0
+        late = False
+        for r in range(lo, hi):
+            for c in range(a, b):
+                k = c - a
+                st = start[r, c]
+                answered = math.isfinite(st)
+                on = present[r, c]
+                resolved = resolved_mark[r, c]
+                public = public_mark[r, c]
+                response = st - arrival[r, c]  # NaN where not answered
+                wait = max(response, 0.0) if answered else 0.0
+                if not realtime:
+                    response += handle[r, c]
+                fast = response <= sla
+                work = handle[r, c] if answered else 0.0
+                if st >= end:  # served on a day to come: booked there (month_outcomes)
+                    work = 0.0
+                    late = True
+                if n == 1:
+                    column_waits[r - lo] = wait
+                    column_served[r - lo] = work
+                else:
+                    waits[k] += wait
+                    served[k] += work
+                if answered:
+                    answered_responses[c - c0, kept[c - c0]] = np.float32(response)
+                    kept[c - c0] += 1
+                # One count per combination of the contact's five marks (_MARKS).
+                kinds[k, on + 2 * answered + 4 * fast + 8 * resolved + 16 * public] += 1
+                if bands and answered and resolved:
+                    for e in range(bands - 1):
+                        if response <= edges[e]:
+                            upto[0, e, k] += 1
+                            upto[1, e, k] += public
+                    upto[0, bands - 1, k] += 1
+                    upto[1, bands - 1, k] += public
+        if n == 1:
+            waits[0] = 0.0 + _pairwise(column_waits, 0, hi - lo)
+            served[0] = 0.0 + _pairwise(column_served, 0, hi - lo)
+        if late:
+            fates[p] = True
+        for c in range(a, b):
+            k = c - a
+            w = day_weight[j, c]
+            for t in range(_COUNTS):
+                counts[t] = 0
+                for code in range(32):
+                    counts[t] += _MARKS[t, code] * kinds[k, code]
+                totals[t, c] += np.float64(counts[t]) * w
+            totals[_COUNTS, c] += waits[k] * w
+            day_busy[j, c] += served[k]
+            if counts[0] != counts[1]:
+                fates[p] = True
+            for e in range(bands):
+                below = np.float64(upto[0, e - 1, k]) if e else 0.0
+                band_counts[c, e] += (np.float64(upto[0, e, k]) - below) * w
+                below = np.float64(upto[1, e - 1, k]) if e else 0.0
+                public_band_counts[c, e] += (np.float64(upto[1, e, k]) - below) * w
+
+    for c in range(c0, c1):
+        p90[c] = _percentile90(answered_responses[c - c0, : kept[c - c0]])
+
+
+@kernel(parallel=True)
+def _tally(
+    pieces: np.ndarray,
+    day_end: np.ndarray,
+    day_weight: np.ndarray,
+    arrival: np.ndarray,
+    start: np.ndarray,
+    handle: np.ndarray,
+    present: np.ndarray,
+    resolved_mark: np.ndarray,
+    public_mark: np.ndarray,
+    sla: float,
+    realtime: bool,
+    edges: np.ndarray,
+    totals: np.ndarray,
+    day_busy: np.ndarray,
+    p90: np.ndarray,
+    band_counts: np.ndarray,
+    public_band_counts: np.ndarray,
+    fates: np.ndarray,
+) -> None:
+    """See :func:`tally_month`; ``pieces`` is (pieces, 5): lo, hi, offset, n, day."""
+    width = start.shape[1]
+    chunks = (width + _CHUNK - 1) // _CHUNK
+    longest = 1
+    for p in range(pieces.shape[0]):
+        longest = max(longest, pieces[p, 1] - pieces[p, 0])
+    for g in numba.prange(chunks):
+        _tally_columns(
+            g * _CHUNK, min(width, (g + 1) * _CHUNK), longest, pieces, day_end, day_weight,
+            arrival, start, handle, present, resolved_mark, public_mark, sla, realtime, edges,
+            totals, day_busy, p90, band_counts,
+            public_band_counts, fates,
+        )  # fmt: skip
+
+
+@_jit
+def _scan_cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    ends: tuple[np.ndarray, float],
+    realtime: bool,
+    deadline: np.ndarray,
+    at: np.ndarray,
+    cells: np.ndarray,
+    fill: bool,
+) -> None:
+    """Count the cells of each piece by kind into ``at`` (pieces, 3), or, with ``fill``, write
+    each cell's row and column within its piece to ``cells[:, at[p, kind]]`` (advancing it)."""
+    day_end, month_end = ends
+    for p in range(pieces.shape[0]):
+        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
+        unanswered = False
+        if not realtime:
+            for c in range(off, off + n):
+                unanswered = unanswered or deadline[c]
+        for r in range(lo, hi):
+            for c in range(off, off + n):
+                st = start[r, c]
+                for kind in range(3):
+                    if kind == 0:
+                        found = st >= day_end[j]
+                    elif kind == 1:
+                        found = not realtime and st >= month_end
+                    else:
+                        found = unanswered and present[r, c] and not math.isfinite(st)
+                    if found and fill:
+                        cells[0, at[p, kind]], cells[1, at[p, kind]] = r - lo, c - off
+                    at[p, kind] += found
+
+
+@_jit
+def _cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    ends: tuple[np.ndarray, float],
+    realtime: bool,
+    deadline: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """See :func:`fate_cells`: where each piece's cells of each kind begin in ``cells`` (2,
+    cells) and how many there are, both (pieces, 3); kinds one after the other."""
+    counts = np.zeros((pieces.shape[0], 3), dtype=np.int64)
+    cells = np.empty((2, 0), dtype=np.int64)
+    _scan_cells(pieces, start, present, ends, realtime, deadline, counts, cells, False)
+    first = np.empty_like(counts)
+    total = 0
+    for kind in range(3):
+        for p in range(pieces.shape[0]):
+            first[p, kind] = total
+            total += counts[p, kind]
+    cells = np.empty((2, total), dtype=np.int64)
+    _scan_cells(pieces, start, present, ends, realtime, deadline, first.copy(), cells, True)
+    return first, counts, cells
+
+
+def fate_cells(
+    pieces: np.ndarray,
+    start: np.ndarray,
+    present: np.ndarray,
+    day_end: np.ndarray,
+    *,
+    month_end: float,
+    realtime: bool,
+    deadline: np.ndarray,
+) -> list[
+    tuple[
+        tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+    ]
+]:
+    """The cells of each piece that :meth:`simroi.model.outcomes._Fates.cells` finds with
+    numpy, in one compiled scan: its contacts served after their day, answered at or after
+    ``month_end`` (deferrable channels) and present but unanswered (deferrable channels with a
+    deadline, ``deadline`` (columns,) bool), each as (rows, columns) within the piece, row by
+    row. ``pieces`` is (pieces, 5) as in :func:`tally_month`."""
+    first, counts, cells = _cells(
+        np.ascontiguousarray(pieces, dtype=np.int64), floats(start), marks(present),
+        (floats(day_end), float(month_end)), bool(realtime), marks(deadline),
+    )  # fmt: skip
+
+    def cell(p: int, kind: int) -> _Cell:
+        a, m = first[p, kind], counts[p, kind]
+        return cells[0, a : a + m], cells[1, a : a + m]
+
+    return [(cell(p, 0), cell(p, 1), cell(p, 2)) for p in range(pieces.shape[0])]
+
+
+def tally_month(
+    pieces: np.ndarray,
+    day_end: np.ndarray,
+    day_weight: np.ndarray,
+    arrival: np.ndarray,
+    start: np.ndarray,
+    handle: np.ndarray,
+    present: np.ndarray,
+    resolved_mark: np.ndarray,
+    public_mark: np.ndarray,
+    *,
+    sla: float,
+    realtime: bool,
+    edges: np.ndarray,
+    bands: int,
+) -> dict[str, np.ndarray]:
+    """A month's outcome tables, as the loop of :func:`simroi.model.outcomes.month_outcomes`
+    keeps them (same bits), in one pass over its contacts.
+
+    ``pieces`` (pieces, 5) lists the rectangles ``lo, hi, offset, n, day``: rows ``lo:hi`` of
+    columns ``offset:offset + n`` hold sampled day ``day``'s contacts, in the order the numpy
+    loop visits them; ``day_end`` (days,) is each sampled day's end (s), ``day_weight`` (days,
+    columns) the month days it stands for. The (rows, columns) arrays are those of
+    ``month_outcomes``; ``edges`` (bands − 1,) the response bands' upper edges (s).
+
+    Returns ``totals`` (len(:data:`TALLIES`), columns), weighted by the day weights;
+    ``day_busy`` (days, columns), the busy seconds served on each contact's arrival day;
+    ``p90`` (columns,), the 90th percentile of the sampled days' answered response times (s;
+    NaN: none answered), as :func:`simroi.model.outcomes._p90` takes it; ``band_counts`` and
+    ``public_band_counts`` (columns, bands); and ``fates`` (pieces,) bool: whether a piece has
+    a contact served after its day or one not answered, whose fate the numpy code then books.
+    """
+    width = start.shape[1]
+    out: dict[str, np.ndarray] = {
+        "totals": np.zeros((len(TALLIES), width)),
+        "day_busy": np.zeros((day_end.size, width)),
+        "p90": np.full(width, np.nan),
+        "band_counts": np.zeros((width, bands)),
+        "public_band_counts": np.zeros((width, bands)),
+        "fates": np.zeros(pieces.shape[0], dtype=bool),
+    }
+    if pieces.shape[0]:
+        _tally(
+            np.ascontiguousarray(pieces, dtype=np.int64), floats(day_end), floats(day_weight),
+            floats(arrival), floats(start), floats(handle), marks(present),
+            marks(resolved_mark), marks(public_mark), float(sla), bool(realtime),
+            floats(edges), *out.values(),
+        )  # fmt: skip
+    return out
+
+
+#: The compiled kernels (the helpers they call are compiled into them).
+KERNELS = (_tally, _cells)
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) every kernel, on a month of two contacts."""
+    one = np.array([[10.0], [20.0]])
+    on = np.ones_like(one, dtype=bool)
+    pieces = np.array([[0, 2, 0, 1, 0]])
+    tally_month(
+        pieces, np.array([86_400.0]), np.ones((1, 1)), one, one, one, on, on, on, sla=20.0,
+        realtime=True, edges=np.array([60.0]), bands=2,
+    )  # fmt: skip
+    fate_cells(pieces, one, on, np.array([0.0]), month_end=0.0, realtime=False,
+               deadline=np.ones(1, dtype=bool))  # fmt: skip
