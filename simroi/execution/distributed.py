@@ -22,7 +22,6 @@ with every worker holding them, and a cluster left with no worker for
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -55,8 +54,6 @@ _POLL_S = 1.0
 
 _INSTALL = "install the dask extra: pip install 'simroi[dask]'"
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
-# The workers share the cores: the compiled engine runs one thread in each, as local workers do.
-_THREADS = "distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS"
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss)://)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
 
 
@@ -106,21 +103,6 @@ def _check_workers(client: Any, where: str) -> None:
             )
 
 
-@contextlib.contextmanager
-def _environ_kept(threads: str | None) -> Iterator[None]:
-    """Put ``NUMBA_NUM_THREADS`` back as it was (``threads``; None: unset) once the nannies have
-    spawned their workers: they set their pre-spawn variables in this process's environment,
-    and numba refuses to compile anything more in a process whose setting changed after its
-    threads started."""
-    try:
-        yield
-    finally:
-        if threads is None:
-            os.environ.pop("NUMBA_NUM_THREADS", None)
-        else:
-            os.environ["NUMBA_NUM_THREADS"] = threads
-
-
 def dask_client(scheduler: str | None, workers: int) -> Any:
     """A connected ``distributed.Client`` ready to run blocks of trials.
 
@@ -150,8 +132,7 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
         # to the OS at once. A block allocates and frees large numpy temporaries for every
         # simulated day, and with eager trimming each one page-faults afresh: blocks ran about
         # 45% slower (benchmarks/README.md, "Scaling"). Memory stays bounded by the block size.
-        threads = os.environ.get("NUMBA_NUM_THREADS")
-        with dask.config.set({_TRIM: None, _THREADS: threads or "1"}), _environ_kept(threads):
+        with dask.config.set({_TRIM: None}):
             client = Client(
                 n_workers=max(1, workers),
                 threads_per_worker=1,  # a block is numpy work that holds the GIL: one per process
@@ -161,6 +142,11 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
                 # closed scheduler); a block's own errors still reach this process as exceptions.
                 silence_logs=logging.CRITICAL,
                 set_as_default=False,
+                # The workers share the cores: the compiled engine runs one thread in each, as
+                # local workers do (a user's own setting stands). Set in each worker as it
+                # starts, not as a pre-spawn variable: the nannies would write that into this
+                # process's environment, after which numba compiles nothing more here.
+                env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", "1")},
             )
         where = "`executor` dask (a local cluster)"
     else:

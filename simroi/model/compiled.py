@@ -67,12 +67,13 @@ def _shared_row(
     contact's fraction of its trial's total mapped by ``np.interp(fraction, xp, fp)`` to the
     bit (numpy's ``arr_interp``), written at ``at = (row, lane0, lanes)``.
 
-    numpy's rules, in its order: NaN stays NaN; outside the knots the end values; at ``j``, the
-    last knot with ``xp[j] <= x`` (tried first at ``guess``, the previous contact's, as numpy
-    does, then by bisection), its value when ``x`` is on it, else ``slope × (x − xp[j]) +
-    fp[j]`` with numpy's fallbacks for a non-finite result; ``slopes[j]`` is numpy's
-    ``(fp[j+1] − fp[j]) / (xp[j+1] − xp[j])``. The row is one call (a call per contact would
-    cost more than the contact's arithmetic). Returns the last knot found.
+    numpy's rules, in its order: one knot gives its value; NaN stays NaN; outside the knots the
+    end values; at ``j``, the last knot with ``xp[j] <= x`` (tried first at ``guess``, the
+    previous contact's, as numpy does, then by bisection), its value when ``x`` is on it, else
+    ``slope × (x − xp[j]) + fp[j]`` with numpy's fallbacks for a non-finite result;
+    ``slopes[j]`` is numpy's ``(fp[j+1] − fp[j]) / (xp[j+1] − xp[j])``. The row is one call
+    (a call per contact would cost more than the contact's arithmetic). Returns the last knot
+    found.
     """
     row, lane0, lanes = at
     k = xp.size
@@ -80,10 +81,10 @@ def _shared_row(
         lane = lane0 + t * lanes
         present[row, lane] = r < count[t]
         x = sums[r, t] / sums[count[t], t]
-        if math.isnan(x):
-            value = x
-        elif k == 1 or x < xp[0]:
+        if k == 1 or (x < xp[0]):  # one knot: its value, whatever x (NaN included)
             value = fp[0]
+        elif math.isnan(x):
+            value = x
         elif x > xp[k - 1]:
             value = fp[k - 1]
         else:

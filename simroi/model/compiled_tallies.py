@@ -215,7 +215,7 @@ def _tally_columns(
                 resolved = resolved_mark[r, c]
                 public = public_mark[r, c]
                 response = st - arrival[r, c]  # NaN where not answered
-                wait = max(response, 0.0) if answered else 0.0
+                wait = response if response > 0.0 else 0.0  # np.fmax(response, 0): NaN → 0
                 if not realtime:
                     response += handle[r, c]
                 fast = response <= sla
@@ -256,8 +256,9 @@ def _tally_columns(
                 totals[t, c] += np.float64(counts[t]) * w
             totals[_COUNTS, c] += waits[k] * w
             day_busy[j, c] += served[k]
-            if counts[0] != counts[1]:
-                fates[p] = True
+            for code in range(32):  # present and not answered: booked by the numpy code
+                if code & 1 and not code & 2 and kinds[k, code]:
+                    fates[p] = True
             for e in range(bands):
                 below = np.float64(upto[0, e - 1, k]) if e else 0.0
                 band_counts[c, e] += (np.float64(upto[0, e, k]) - below) * w

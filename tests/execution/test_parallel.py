@@ -319,7 +319,11 @@ def test_dask_and_local_workers_run_the_compiled_kernels_on_one_thread_each(
     client = simroi.execution.distributed.dask_client(None, 2)
     try:
         assert set(client.run(_threads_setting).values()) == {"1"}
-        # This process keeps its own setting (numba compiles nothing more once it changes).
+        # This process keeps its own setting (numba compiles nothing more once it changes),
+        # also when a nanny starts a worker again.
+        assert os.environ.get("NUMBA_NUM_THREADS") is None
+        client.restart()
+        assert set(client.run(_threads_setting).values()) == {"1"}
         assert os.environ.get("NUMBA_NUM_THREADS") is None
     finally:
         client.close()

@@ -8,6 +8,9 @@ the same every month.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from bits import arrays, assert_same_bits
@@ -57,3 +60,29 @@ def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines
         for engine in ("numpy", "compiled")
     }
     assert_same_bits(blocks["numpy"], blocks["compiled"])
+
+
+_SIGNATURES = """
+from simroi.model import compiled, compiled_tallies
+from simroi.model.block import simulate_block
+from simroi.model.kernels import prepare
+from simroi.queueing import compiled as queue
+from simroi.scenario.load import bundled_scenarios, load_scenario
+
+prepare("compiled")
+kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS]
+before = [len(k.signatures) for k in kernels]
+for name in sorted(bundled_scenarios()):
+    loaded = load_scenario(name, overrides={short!r})
+    simulate_block(loaded, entropy=2, block=0, trials=6, engine="compiled")
+print([len(k.signatures) for k in kernels] == before)
+"""
+
+
+def test_the_warm_up_compiles_every_kernel_a_run_uses() -> None:
+    """The compile notice covers all compiling: after :func:`simroi.model.kernels.prepare`, no
+    bundled scenario makes a kernel compile for a new type signature (in a fresh process)."""
+    code = _SIGNATURES.format(short=SHORT)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

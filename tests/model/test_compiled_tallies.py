@@ -16,7 +16,8 @@ from bits import arrays, assert_same_bits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.model.calendar import DAY
+from simroi.model.calendar import DAY, interp_by_trial
+from simroi.model.compiled import place_arrivals
 from simroi.model.compiled_tallies import _pairwise
 from simroi.model.outcomes import ChannelMonth, month_outcomes
 from simroi.scenario.spec import ChannelSpec
@@ -35,9 +36,10 @@ def test_the_pairwise_sum_is_numpys(n: int, lo: int, seed: int) -> None:
     assert np.float64(_pairwise(values, lo, n)).view(np.int64) == expected.view(np.int64)
 
 
-def _spec(kind: str) -> ChannelSpec:
-    """A channel of ``kind`` with four response bands (5 min, 1 h, 10 h and beyond)."""
+def _spec(kind: str, bands: bool = True) -> ChannelSpec:
+    """A channel of ``kind`` with four response bands (5 min, 1 h, 10 h and beyond), or none."""
     realtime = {"patience_minutes": 3.0} if kind == "realtime" else {}
+    curve = [{"within_minutes": e} for e in (5.0, 60.0, 600.0)] + [{}] if bands else None
     return ChannelSpec.model_validate(
         {
             "kind": kind,
@@ -46,13 +48,13 @@ def _spec(kind: str) -> ChannelSpec:
             "cost_per_agent_hour": 30.0,
             "handle_time_minutes": 5.0,
             "fcr": 0.5,
-            "response_value": [{"within_minutes": e} for e in (5.0, 60.0, 600.0)] + [{}],
+            "response_value": curve,
             **realtime,
         }
     )
 
 
-def _month(seed: int, kind: str, width: int, engine: str) -> ChannelMonth:
+def _month(seed: int, kind: str, width: int, engine: str, bands: bool = True) -> ChannelMonth:
     """A random served month of two sampled days, each a staircase of pieces over ``width``
     columns; a tenth of the contacts unanswered, some answered days later."""
     rng = np.random.default_rng(seed)
@@ -84,7 +86,7 @@ def _month(seed: int, kind: str, width: int, engine: str) -> ChannelMonth:
     start[~present] = math.nan
     patience = np.where(rng.random(width) < 0.5, 86_400.0, np.inf)
     return month_outcomes(
-        _spec(kind),
+        _spec(kind, bands),
         pieces,
         rng.uniform(1.0, 20.0, (2, width)),
         arrival,
@@ -108,12 +110,53 @@ def _month(seed: int, kind: str, width: int, engine: str) -> ChannelMonth:
 @given(
     seed=st.integers(0, 2**32 - 1),
     kind=st.sampled_from(["realtime", "deferrable"]),
-    width=st.integers(1, 70),
+    width=st.integers(1, 300),  # past 128: columns split among threads
+    bands=st.booleans(),
 )
 def test_a_random_month_tallies_to_the_same_bits_on_both_paths(
-    seed: int, kind: str, width: int
+    seed: int, kind: str, width: int, bands: bool
 ) -> None:
-    numpy = arrays(_month(seed, kind, width, "numpy"))
-    compiled = arrays(_month(seed, kind, width, "compiled"))
-    assert numpy[".band_counts"].shape == (width, 4)
+    numpy = arrays(_month(seed, kind, width, "numpy", bands))
+    compiled = arrays(_month(seed, kind, width, "compiled", bands))
+    assert numpy[".band_counts"].shape == (width, 4 if bands else 0)
     assert_same_bits(numpy, compiled)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    knots=st.lists(st.sampled_from([0.0, 0.125, 0.25, 0.5, 0.75, 1.0]), min_size=1, max_size=8),
+    xs=st.lists(
+        st.sampled_from([-0.5, 0.0, 0.125, 0.2, 0.25, 0.5, 0.6, 0.75, 1.0, 1.5, math.nan]),
+        min_size=1,
+        max_size=12,
+    ),
+    per_trial=st.booleans(),
+)
+def test_arrival_times_follow_numpys_interpolation_to_the_bit(
+    knots: list[float], xs: list[float], per_trial: bool
+) -> None:
+    """Repeated knots, points on a knot, outside the knots, one knot, NaN: the compiled map
+    from fractions to times is ``np.interp`` (or ``interp_by_trial``) bit for bit."""
+    xp = np.sort(np.array(knots))
+    fp = np.cumsum(np.arange(1.0, xp.size + 1.0)) * 3600.0
+    trials = len(xs)
+    # Partial sums whose ratio to the last row is each x: x · total, then the total.
+    total = 7.0
+    sums = np.vstack([np.array(xs) * total, np.full(trials, total)])
+    count = np.ones(trials, dtype=np.int64)
+    arrival = np.zeros((1, trials))
+    present = np.zeros((1, trials), dtype=bool)
+    fraction = sums[0] / sums[1]
+    if per_trial:
+        if xp.size < 2:
+            return  # a profile has at least two knots
+        low, high = np.zeros(trials), np.ones(trials)
+        knots_by_trial = np.tile(xp, (trials, 1))
+        profile: tuple[np.ndarray, ...] = (knots_by_trial, fp, low, high)
+        expected = interp_by_trial(low + fraction * (high - low), knots_by_trial, fp)
+    else:
+        profile = (xp, fp)
+        expected = np.interp(fraction, xp, fp)
+    place_arrivals(sums, count, [(0, 1, trials)], profile, (0, 0, 1), arrival, present)
+    assert_same_bits({"t": expected}, {"t": arrival[0]})
+    assert present.all()
