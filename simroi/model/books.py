@@ -54,6 +54,7 @@ __all__ = [
     "ANSWERED",
     "BOOK_FIELDS",
     "FAST",
+    "MONTH_TALLIES",
     "PUBLIC",
     "RESOLVED",
     "Books",
@@ -65,6 +66,21 @@ ANSWERED, FAST, RESOLVED, PUBLIC = 1, 2, 4, 8
 
 #: The counts a carried contact adds to the month of its fate (``wait`` is the wait of answered
 #: ones, in seconds).
+#: The sums a month keeps per column as it reads its contacts, in this order (the counts, then
+#: ``wait``, seconds): :func:`simroi.model.outcomes.month_outcomes` makes the rest from them.
+MONTH_TALLIES = (
+    "offered",
+    "answered",
+    "within_sla",
+    "fast_resolved",
+    "answered_resolved",
+    "public_offered",
+    "public_answered",
+    "public_answered_resolved",
+    "public_fast_resolved",
+    "wait",
+)
+
 BOOK_FIELDS = (
     "answered",
     "within_sla",

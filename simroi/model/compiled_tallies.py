@@ -21,36 +21,23 @@ import math
 import numba
 import numpy as np
 
+from simroi.model.books import MONTH_TALLIES
 from simroi.model.compiled import floats, marks
 from simroi.queueing.compiled import kernel
 
-__all__ = ["KERNELS", "TALLIES", "fate_cells", "tally_month", "warm_up"]
+__all__ = ["KERNELS", "fate_cells", "tally_month", "warm_up"]
 
 _jit = kernel()
 
 #: Rows and columns of some cells of a piece.
 _Cell = tuple[np.ndarray, np.ndarray]
 
-#: The counts :func:`tally_month` keeps per column, in the order of its ``totals`` rows; the
-#: last, ``wait``, is a sum of seconds.
-TALLIES = (
-    "offered",
-    "answered",
-    "within_sla",
-    "fast_resolved",
-    "answered_resolved",
-    "public_offered",
-    "public_answered",
-    "public_answered_resolved",
-    "public_fast_resolved",
-    "wait",
-)
-_COUNTS = len(TALLIES) - 1
+_COUNTS = len(MONTH_TALLIES) - 1  # all but the last, wait
 
 
 def _marks_table() -> np.ndarray:
     """Which of the 32 combinations of a contact's marks — present, answered, fast, resolved,
-    public: bits 0–4 — each count of :data:`TALLIES` (but ``wait``) takes: (counts, 32)."""
+    public: bits 0–4 — each count of :data:`MONTH_TALLIES` (but ``wait``) takes: (counts, 32)."""
     code = np.arange(32)
     on, answered, fast, resolved, public = ((code >> b) & 1 == 1 for b in range(5))
     rules = (
@@ -140,8 +127,35 @@ def _pairwise(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @_jit
+def _select(values: np.ndarray, k: int) -> float:
+    """Move the ``k``-th smallest of ``values`` to ``values[k]``, the smaller ones before it and
+    the larger after (Hoare's selection, pivot the median of three), and return it."""
+    lo, hi = 0, values.size - 1
+    while hi > lo:
+        a, b, c = values[lo], values[(lo + hi) >> 1], values[hi]
+        pivot = max(min(a, b), min(max(a, b), c))
+        i, j = lo, hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break  # values[j + 1 : i] all equal the pivot
+    return values[k]
+
+
+@_jit
 def _percentile90(values: np.ndarray) -> float:
-    """The 90th percentile of float32 ``values``, NaN if there are none:
+    """The 90th percentile of float32 ``values`` (reordered here), NaN if there are none:
     :func:`simroi.model.outcomes._p90`'s interpolation between the order statistics it reads
     from a sorted copy, found here by selection (the same values: an order statistic is one
     number however it is found)."""
@@ -151,11 +165,10 @@ def _percentile90(values: np.ndarray) -> float:
     position = 0.9 * max(m - 1, 0)
     low = math.floor(position)
     high = min(low + 1, m - 1)
-    ordered = np.partition(values, low)  # values[low] in place, larger ones after it
-    lo = np.float64(ordered[low])
+    lo = np.float64(_select(values, low))
     if high == low:
         return lo
-    hi = np.float64(ordered[high:].min())
+    hi = np.float64(values[high:].min())  # after the selection, the larger ones
     return lo + (position - low) * (hi - lo)
 
 
@@ -422,7 +435,7 @@ def tally_month(
     columns) the month days it stands for. The (rows, columns) arrays are those of
     ``month_outcomes``; ``edges`` (bands − 1,) the response bands' upper edges (s).
 
-    Returns ``totals`` (len(:data:`TALLIES`), columns), weighted by the day weights;
+    Returns ``totals`` (len(:data:`MONTH_TALLIES`), columns), weighted by the day weights;
     ``day_busy`` (days, columns), the busy seconds served on each contact's arrival day;
     ``p90`` (columns,), the 90th percentile of the sampled days' answered response times (s;
     NaN: none answered), as :func:`simroi.model.outcomes._p90` takes it; ``band_counts`` and
@@ -431,7 +444,7 @@ def tally_month(
     """
     width = start.shape[1]
     out: dict[str, np.ndarray] = {
-        "totals": np.zeros((len(TALLIES), width)),
+        "totals": np.zeros((len(MONTH_TALLIES), width)),
         "day_busy": np.zeros((day_end.size, width)),
         "p90": np.full(width, np.nan),
         "band_counts": np.zeros((width, bands)),

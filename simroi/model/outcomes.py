@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simroi.model.books import ANSWERED, BOOK_FIELDS, FAST, PUBLIC, RESOLVED, Books, tally
+from simroi.model.books import (
+    ANSWERED,
+    BOOK_FIELDS,
+    FAST,
+    MONTH_TALLIES,
+    PUBLIC,
+    RESOLVED,
+    Books,
+    tally,
+)
 from simroi.model.calendar import DAY
 from simroi.model.draws import sort_groups
 from simroi.model.response import BandTally
@@ -178,21 +187,7 @@ def month_outcomes(
     )
 
 
-#: The month's sums that :func:`month_outcomes` keeps per column, in this order.
-_TOTALS = (
-    "offered",
-    "answered",
-    "within_sla",
-    "fast_resolved",
-    "answered_resolved",
-    "public_offered",
-    "public_answered",
-    "public_answered_resolved",
-    "public_fast_resolved",
-    "wait",
-)
-
-#: A month's sums (:data:`_TOTALS`), busy seconds by day (days, columns), response P90
+#: A month's sums (:data:`MONTH_TALLIES`), busy seconds by day (days, columns), response P90
 #: (columns,) and band counts (columns, bands), all and public.
 _Tallied = tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]
 
@@ -301,7 +296,7 @@ def _tally_numpy(
     arrival, start, handle, present, resolved_mark, public_mark = marks
     rows_all, width = start.shape
     realtime, sla = spec.kind == "realtime", spec.sla_threshold_seconds
-    total = {k: np.zeros(width) for k in _TOTALS}
+    total = {k: np.zeros(width) for k in MONTH_TALLIES}
     # Busy slot seconds by the day they are served (days, columns): capped by the caller.
     day_busy = np.zeros((len(days), width))
     answered_in_sample = np.zeros(width, dtype=np.int64)  # unweighted, for the P90
@@ -363,11 +358,7 @@ def _tally_compiled(
 ) -> _Tallied:
     """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled_tallies.
     tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
-    from simroi.model.compiled_tallies import (  # imports numba: compiled runs only
-        TALLIES,
-        fate_cells,
-        tally_month,
-    )
+    from simroi.model.compiled_tallies import fate_cells, tally_month  # numba: compiled runs
 
     listed = [(*p, j) for j, pieces in enumerate(day_pieces) for p in pieces]
     day_end = (days.astype(np.int64) + 1) * DAY
@@ -385,7 +376,7 @@ def _tally_compiled(
         )  # fmt: skip
         for (lo, hi, off, n, j), found in zip(booked, cells, strict=True):
             fate.add((lo, hi, off, n), float(day_end[j]), day_weight[j], found)
-    total = dict(zip(TALLIES, tallied["totals"], strict=True))
+    total = dict(zip(MONTH_TALLIES, tallied["totals"], strict=True))
     bands = (tallied["band_counts"], tallied["public_band_counts"])
     return total, tallied["day_busy"], tallied["p90"], bands
 

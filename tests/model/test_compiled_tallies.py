@@ -13,14 +13,14 @@ import math
 
 import numpy as np
 from bits import arrays, assert_same_bits
+from channels import banded_channel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simroi.model.calendar import DAY, interp_by_trial
 from simroi.model.compiled import place_arrivals
-from simroi.model.compiled_tallies import _pairwise
-from simroi.model.outcomes import ChannelMonth, month_outcomes
-from simroi.scenario.spec import ChannelSpec
+from simroi.model.compiled_tallies import _pairwise, _percentile90
+from simroi.model.outcomes import ChannelMonth, _p90, month_outcomes
 
 
 @settings(max_examples=200, deadline=None)
@@ -34,24 +34,6 @@ def test_the_pairwise_sum_is_numpys(n: int, lo: int, seed: int) -> None:
     expected = column[lo:, 1:2].sum(axis=0)[0]
     assert math.isclose(expected, values[lo:].sum(), rel_tol=1e-12) or n == 0
     assert np.float64(_pairwise(values, lo, n)).view(np.int64) == expected.view(np.int64)
-
-
-def _spec(kind: str, bands: bool = True) -> ChannelSpec:
-    """A channel of ``kind`` with four response bands (5 min, 1 h, 10 h and beyond), or none."""
-    realtime = {"patience_minutes": 3.0} if kind == "realtime" else {}
-    curve = [{"within_minutes": e} for e in (5.0, 60.0, 600.0)] + [{}] if bands else None
-    return ChannelSpec.model_validate(
-        {
-            "kind": kind,
-            "contacts_per_customer_per_year": 1.0,
-            "agents": 1,
-            "cost_per_agent_hour": 30.0,
-            "handle_time_minutes": 5.0,
-            "fcr": 0.5,
-            "response_value": curve,
-            **realtime,
-        }
-    )
 
 
 def _month(seed: int, kind: str, width: int, engine: str, bands: bool = True) -> ChannelMonth:
@@ -86,7 +68,7 @@ def _month(seed: int, kind: str, width: int, engine: str, bands: bool = True) ->
     start[~present] = math.nan
     patience = np.where(rng.random(width) < 0.5, 86_400.0, np.inf)
     return month_outcomes(
-        _spec(kind, bands),
+        banded_channel(*((5.0, 60.0, 600.0) if bands else ()), kind=kind),
         pieces,
         rng.uniform(1.0, 20.0, (2, width)),
         arrival,
@@ -160,3 +142,16 @@ def test_arrival_times_follow_numpys_interpolation_to_the_bit(
     place_arrivals(sums, count, [(0, 1, trials)], profile, (0, 0, 1), arrival, present)
     assert_same_bits({"t": expected}, {"t": arrival[0]})
     assert present.all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([0.0, 1.0, 2.5, 3.0, 60.0, 1e6]), max_size=60)
+    | st.lists(st.floats(0.0, 1e6, width=32), max_size=300)
+)
+def test_the_p90_by_selection_is_the_sorted_one(values: list[float]) -> None:
+    """Ties and all: :func:`_percentile90` against the numpy code's sort (``_p90``)."""
+    response = np.array(values, dtype=np.float32)[:, None]
+    expected = _p90(response, np.array([response.shape[0]]), [(0, 1, response.shape[0])])
+    got = _percentile90(response[:, 0].copy())
+    assert_same_bits({"p90": expected}, {"p90": np.array([got])})

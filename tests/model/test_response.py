@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from channels import banded_channel
 from economics_fixture import economics_inputs
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -21,26 +22,8 @@ from simroi.model.outcomes import month_outcomes
 from simroi.model.response import BandTally, ResponseValues
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
-from simroi.scenario.spec import ChannelSpec
 
 NAN = math.nan
-
-
-def _channel(*edges: float, kind: str = "deferrable") -> ChannelSpec:
-    bands = [{"within_minutes": e} for e in edges] + [{}]
-    realtime = {"patience_minutes": 3.0} if kind == "realtime" else {}
-    return ChannelSpec.model_validate(
-        {
-            "kind": kind,
-            "contacts_per_customer_per_year": 1.0,
-            "agents": 1,
-            "cost_per_agent_hour": 30.0,
-            "handle_time_minutes": 5.0,
-            "fcr": 0.5,
-            "response_value": bands,
-            **realtime,
-        }
-    )
 
 
 def test_band_tally_matches_a_hand_worked_month() -> None:
@@ -50,7 +33,7 @@ def test_band_tally_matches_a_hand_worked_month() -> None:
     361 s (unresolved: no band), 5000 s (resolved, public), one not answered. Column 1: 3600 s
     (resolved, public), 3601 s (resolved). Weights 2 and 3 days.
     """
-    tally = BandTally(_channel(6.0, 60.0), columns=2)
+    tally = BandTally(banded_channel(6.0, 60.0), columns=2)
     response = np.array([[100.0, 3600.0], [360.0, 3601.0], [361.0, NAN], [5000.0, NAN], [NAN, NAN]])
     answered = np.isfinite(response)
     resolved = np.array([[1, 1], [1, 1], [0, 0], [1, 0], [1, 0]], dtype=bool)
@@ -62,7 +45,7 @@ def test_band_tally_matches_a_hand_worked_month() -> None:
 
 
 def test_band_tally_adds_pieces_into_their_own_columns() -> None:
-    tally = BandTally(_channel(10.0), columns=3)
+    tally = BandTally(banded_channel(10.0), columns=3)
     one = np.array([[30.0], [900.0]])
     tally.add(2, 1, one, np.ones_like(one, dtype=bool), np.zeros_like(one, dtype=bool), np.ones(3))
     tally.add(
@@ -73,7 +56,7 @@ def test_band_tally_adds_pieces_into_their_own_columns() -> None:
 
 
 def test_a_channel_without_a_curve_has_no_band_columns() -> None:
-    spec = _channel(6.0).model_copy(update={"response_value": None})
+    spec = banded_channel(6.0).model_copy(update={"response_value": None})
     tally = BandTally(spec, columns=4)
     tally.add(0, 4, np.zeros((2, 4)), np.ones((2, 4), bool), np.ones((2, 4), bool), np.ones(4))
     assert tally.counts.shape == (4, 0) and tally.public_counts.shape == (4, 0)
@@ -86,7 +69,7 @@ def test_month_outcomes_split_resolved_replies_by_band_at_the_sla(kind: str) -> 
     rng = np.random.default_rng(5)
     rows, width = 400, 3
     edges = (60.0, 90.0) if kind == "deferrable" else (20.0 / 60.0, 1.0)
-    spec = _channel(*edges, kind=kind)
+    spec = banded_channel(*edges, kind=kind)
     spec = spec.model_copy(update={"sla_hours": 1.0} if kind == "deferrable" else {})
     # Arrivals early enough that every answer starts within the day: the books then count
     # each contact in its arrival month, as the band tally does.
