@@ -206,7 +206,8 @@ def _tally_columns(
     upto = np.zeros((2, bands, _CHUNK), dtype=np.int64)
     column_waits = np.zeros(longest)  # a one-column piece's values, for the pairwise sums
     column_served = np.zeros(longest)
-    answered_responses = np.empty((_CHUNK, start.shape[0]), dtype=np.float32)  # for the P90
+    # Each column's answered response times, for the P90 (as many rows as the month has).
+    answered_responses = np.empty((c1 - c0, start.shape[0]), dtype=np.float32)
     kept = np.zeros(_CHUNK, dtype=np.int64)
     for p in range(pieces.shape[0]):
         lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
