@@ -29,12 +29,10 @@ from collections.abc import Sequence
 import numba
 import numpy as np
 
-from simroi.queueing.compiled import kernel
+from simroi.queueing.compiled import kernel, plain
 
 __all__ = [
     "KERNELS",
-    "floats",
-    "marks",
     "partial_sums",
     "place_arrivals",
     "rectangles",
@@ -267,26 +265,16 @@ def place_arrivals(
         with np.errstate(divide="ignore", invalid="ignore"):  # flat knots: never read
             slopes = np.diff(clock) / np.diff(knots) if knots.size > 1 else np.zeros(1)
         knots = knots.reshape(1, -1)
+    real = (plain(x, np.float64) for x in (knots, clock, slopes, low, high))
     _place(
-        sums, np.ascontiguousarray(count, dtype=np.int64), rectangles(pieces, 3), floats(knots),
-        floats(clock), floats(slopes), floats(low), floats(high), per_trial, *rows,
-        arrival, present,
+        sums, plain(count, np.int64), rectangles(pieces, 3), *real, per_trial, *rows, arrival,
+        present,
     )  # fmt: skip
 
 
 def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
     """Rectangles as a C-contiguous int64 table (len(rows), width)."""
     return np.array(rows, dtype=np.int64).reshape(-1, width)
-
-
-def floats(x: np.ndarray) -> np.ndarray:
-    """``x`` as C-contiguous float64 (one type signature for every call)."""
-    return np.ascontiguousarray(x, dtype=np.float64)
-
-
-def marks(x: np.ndarray) -> np.ndarray:
-    """``x`` as C-contiguous bool."""
-    return np.ascontiguousarray(x, dtype=np.bool_)
 
 
 #: The compiled kernels (the helpers they call are compiled into them).

@@ -22,8 +22,7 @@ import numba
 import numpy as np
 
 from simroi.model.books import MONTH_TALLIES
-from simroi.model.compiled import floats, marks
-from simroi.queueing.compiled import kernel
+from simroi.queueing.compiled import kernel, plain
 
 __all__ = ["KERNELS", "fate_cells", "tally_month", "warm_up"]
 
@@ -400,8 +399,8 @@ def fate_cells(
     deadline, ``deadline`` (columns,) bool), each as (rows, columns) within the piece, row by
     row. ``pieces`` is (pieces, 5) as in :func:`tally_month`."""
     first, counts, cells = _cells(
-        np.ascontiguousarray(pieces, dtype=np.int64), floats(start), marks(present),
-        (floats(day_end), float(month_end)), bool(realtime), marks(deadline),
+        plain(pieces, np.int64), plain(start, np.float64), plain(present, np.bool_),
+        (plain(day_end, np.float64), float(month_end)), bool(realtime), plain(deadline, np.bool_),
     )  # fmt: skip
 
     def cell(p: int, kind: int) -> _Cell:
@@ -453,11 +452,11 @@ def tally_month(
         "fates": np.zeros(pieces.shape[0], dtype=bool),
     }
     if pieces.shape[0]:
+        real = (plain(x, np.float64) for x in (day_end, day_weight, arrival, start, handle))
+        flags = (plain(x, np.bool_) for x in (present, resolved_mark, public_mark))
         _tally(
-            np.ascontiguousarray(pieces, dtype=np.int64), floats(day_end), floats(day_weight),
-            floats(arrival), floats(start), floats(handle), marks(present),
-            marks(resolved_mark), marks(public_mark), float(sla), bool(realtime),
-            floats(edges), *out.values(),
+            plain(pieces, np.int64), *real, *flags, float(sla), bool(realtime),
+            plain(edges, np.float64), *out.values(),
         )  # fmt: skip
     return out
 

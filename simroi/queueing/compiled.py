@@ -49,6 +49,7 @@ __all__ = [
     "KERNELS",
     "cached",
     "kernel",
+    "plain",
     "serve_fcfs_compiled",
     "warm_up",
 ]
@@ -391,9 +392,10 @@ def _group(servers: int, trials: int) -> int:
     return int(max(8, min(budget, -(-share // 8) * 8)))
 
 
-def _plain(x: np.ndarray) -> np.ndarray:
-    """``x`` as a C-contiguous writable array (itself when it is one)."""
-    return np.require(x, requirements=["C", "W"])
+def plain(x: np.ndarray, dtype: type | None = None) -> np.ndarray:
+    """``x`` as a C-contiguous writable array of ``dtype`` (None: its own), itself when it is
+    one: one type signature per kernel for every call, so nothing compiles twice."""
+    return np.require(x, dtype=dtype, requirements=["C", "W"])
 
 
 def _lookup(
@@ -402,7 +404,7 @@ def _lookup(
     """The arrays a kernel reads a pattern's spans from: (mode, floats, ints, period)."""
     empty2, empty1 = np.empty((1, 1)), np.empty(1)
     if isinstance(shifts, ShiftPattern):
-        starts, ends = _plain(shifts.starts), _plain(shifts.ends)
+        starts, ends = plain(shifts.starts), plain(shifts.ends)
         counts = shifts._counts.astype(np.int64)
         ints = np.zeros((4, max(shifts.servers, 4)), dtype=np.int64)
         ints[0, : counts.size] = counts
@@ -417,14 +419,14 @@ def _lookup(
         floats = (
             empty2,
             empty2,
-            _plain(shifts.interval_ends),
-            _plain(table["rows"]),
+            plain(shifts.interval_ends),
+            plain(table["rows"]),
             empty1,
             empty1,
         )
         return _ROSTER_BY_DAY, floats, ints, SECONDS_PER_WEEK
-    start, end = _plain(table["start"]), _plain(table["end"])
-    floats = (empty2, empty2, _plain(shifts.interval_ends), empty2, start, end)
+    start, end = plain(table["start"]), plain(table["end"])
+    floats = (empty2, empty2, plain(shifts.interval_ends), empty2, start, end)
     return _ROSTER_BY_INTERVAL, floats, ints, SECONDS_PER_WEEK
 
 
@@ -455,7 +457,7 @@ def serve_fcfs_compiled(
         )
     queue = checked_batch(arrival_s, handle_s, patience_s, present, servers, state)
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
-    arrival_s, handle_s, patience_s, present = (_plain(x) for x in queue)
+    arrival_s, handle_s, patience_s, present = (plain(x) for x in queue)
     n, trials = arrival_s.shape
     new = state.copy()
     if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():

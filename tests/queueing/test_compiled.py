@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import bits
 import numba
 import numpy as np
 import pytest
@@ -29,12 +30,8 @@ from simroi.queueing.shifts import QueueState, ShiftPattern
 def assert_same_bits(
     compiled: tuple[np.ndarray, QueueState], reference: tuple[np.ndarray, QueueState]
 ) -> None:
-    (start, state), (expected, expected_state) = compiled, reference
-    np.testing.assert_array_equal(start.view(np.int64), expected.view(np.int64))
-    np.testing.assert_array_equal(
-        state.free_at.view(np.int64), expected_state.free_at.view(np.int64)
-    )
-    np.testing.assert_array_equal(state.span_end, expected_state.span_end)
+    """The starts and the new queue state (free-at times and span ends), bit for bit."""
+    bits.assert_same_bits(bits.arrays(compiled), bits.arrays(reference))
 
 
 @settings(max_examples=120, deadline=None)
