@@ -33,6 +33,7 @@ from simroi.queueing.compiled import kernel, plain
 
 __all__ = [
     "KERNELS",
+    "fill_standard",
     "partial_sums",
     "place_arrivals",
     "rectangles",
@@ -53,32 +54,34 @@ def _shared_row(
     n: int,
     at: tuple[int, int, int],
     sums: np.ndarray,
-    count: np.ndarray,
+    counted: tuple[np.ndarray, np.ndarray],
     xp: np.ndarray,
     fp: np.ndarray,
     slopes: np.ndarray,
-    arrival: np.ndarray,
-    present: np.ndarray,
-    guess: int,
-) -> int:
+    tables: tuple[np.ndarray, np.ndarray],
+    knot: np.ndarray,
+) -> None:
     """Row ``r`` of a part, its first ``n`` trials, on a profile all trials share: each
-    contact's fraction of its trial's total mapped by ``np.interp(fraction, xp, fp)`` to the
-    bit (numpy's ``arr_interp``), written at ``at = (row, lane0, lanes)``.
+    contact's fraction of its trial's total (``counted = (count, total)``, each (trials,))
+    mapped by ``np.interp(fraction, xp, fp)`` to the bit (numpy's ``arr_interp``), written at
+    ``at = (row, lane0, lanes)`` of ``tables = (arrival, present)``.
 
     numpy's rules, in its order: one knot gives its value; NaN stays NaN; outside the knots the
-    end values; at ``j``, the last knot with ``xp[j] <= x`` (tried first at ``guess``, the
-    previous contact's, as numpy does, then by bisection), its value when ``x`` is on it, else
+    end values; at ``j``, the last knot with ``xp[j] <= x``, its value when ``x`` is on it, else
     ``slope × (x − xp[j]) + fp[j]`` with numpy's fallbacks for a non-finite result;
-    ``slopes[j]`` is numpy's ``(fp[j+1] − fp[j]) / (xp[j+1] − xp[j])``. The row is one call
-    (a call per contact would cost more than the contact's arithmetic). Returns the last knot
-    found.
+    ``slopes[j]`` is numpy's ``(fp[j+1] − fp[j]) / (xp[j+1] − xp[j])``. That ``j`` depends on
+    ``x`` alone, so it is found by :func:`_walk` from trial t's previous one, ``knot[t]``
+    (numpy searches from the previous point's; either finds the same knot). The row is one call
+    (a call per contact would cost more than the contact's arithmetic).
     """
     row, lane0, lanes = at
+    count, total = counted
+    arrival, present = tables
     k = xp.size
     for t in range(n):
         lane = lane0 + t * lanes
         present[row, lane] = r < count[t]
-        x = sums[r, t] / sums[count[t], t]
+        x = sums[r, t] / total[t]
         if k == 1 or (x < xp[0]):  # one knot: its value, whatever x (NaN included)
             value = fp[0]
         elif math.isnan(x):
@@ -86,18 +89,8 @@ def _shared_row(
         elif x > xp[k - 1]:
             value = fp[k - 1]
         else:
-            if guess < k - 1 and xp[guess] <= x and x < xp[guess + 1]:
-                j = guess
-            else:
-                lo, hi = 0, k  # xp[lo] <= x < xp[hi] (hi = k: beyond the last knot)
-                while hi - lo > 1:
-                    mid = (lo + hi) >> 1
-                    if xp[mid] <= x:
-                        lo = mid
-                    else:
-                        hi = mid
-                j = lo
-            guess = j
+            j = _walk(xp, x, knot[t], k - 1)
+            knot[t] = j
             if j == k - 1 or xp[j] == x:
                 value = fp[j]
             else:
@@ -107,7 +100,6 @@ def _shared_row(
                     if math.isnan(value) and fp[j] == fp[j + 1]:
                         value = fp[j]
         arrival[row, lane] = value
-    return guess
 
 
 @_jit
@@ -116,31 +108,31 @@ def _per_trial_row(
     n: int,
     at: tuple[int, int, int],
     sums: np.ndarray,
-    count: np.ndarray,
+    counted: tuple[np.ndarray, np.ndarray],
     knots: np.ndarray,
     fp: np.ndarray,
     bounds: tuple[np.ndarray, np.ndarray],
-    arrival: np.ndarray,
-    present: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray],
+    knot: np.ndarray,
 ) -> None:
     """Row ``r`` of a part, its first ``n`` trials, each on its own profile (knots
     ``knots[t]``): :func:`simroi.model.calendar.interp_by_trial` of ``low + fraction × (high −
-    low)`` (``bounds = (low, high)``), with its bisection, clip and ends, written at ``at``."""
+    low)`` (``bounds = (low, high)``), with its clip and ends, written at ``at``. Its bisection
+    finds the last knot ``lo ≤ k − 2`` with ``knots[t, lo] <= x`` (0 when there is none): found
+    here by :func:`_walk` from trial t's previous one, ``knot[t]``."""
     row, lane0, lanes = at
+    count, total = counted
+    arrival, present = tables
     low, high = bounds
     k = knots.shape[1]
     for t in range(n):
         lane = lane0 + t * lanes
         present[row, lane] = r < count[t]
-        fraction = sums[r, t] / sums[count[t], t]
+        fraction = sums[r, t] / total[t]
         x = low[t] + fraction * (high[t] - low[t])
-        lo, hi = 0, k - 1
-        while hi - lo > 1:
-            mid = (lo + hi) >> 1
-            if knots[t, mid] <= x:
-                lo = mid
-            else:
-                hi = mid
+        lo = _walk(knots[t], x, knot[t], max(k - 2, 0))
+        knot[t] = lo
+        hi = min(lo + 1, k - 1)
         left, right = knots[t, lo], knots[t, hi]
         span = right - left
         step = (x - left) / span if span > 0 else 0.0
@@ -154,6 +146,18 @@ def _per_trial_row(
         if x <= knots[t, 0]:
             value = fp[0]
         arrival[row, lane] = value
+
+
+@_jit
+def _walk(xp: np.ndarray, x: float, j: int, last: int) -> int:
+    """The last knot ``j ≤ last`` with ``xp[j] <= x``, or 0 when there is none, walking up from
+    ``j`` (from 0 when ``xp[j] > x``). A trial's contacts come in rank order, so its points rise
+    and the walk takes a step or none: it replaces a bisection per contact."""
+    if xp[j] > x or math.isnan(x):
+        j = 0
+    while j < last and xp[j + 1] <= x:
+        j += 1
+    return j
 
 
 @kernel(parallel=True)
@@ -176,6 +180,7 @@ def _partial_sums(gaps: np.ndarray, steps: np.ndarray, sums: np.ndarray) -> None
 def _place(
     sums: np.ndarray,
     count: np.ndarray,
+    total: np.ndarray,
     pieces: np.ndarray,
     knots: np.ndarray,
     clock: np.ndarray,
@@ -192,16 +197,17 @@ def _place(
     """See :func:`place_arrivals`."""
     shared = knots[0]
     blocks = _row_blocks(pieces)
+    counted, tables = (count, total), (arrival, present)
     for b in numba.prange(blocks.shape[0]):
-        guess = 0
+        knot = np.zeros(blocks[b, 2], dtype=np.int64)  # each trial's last knot
         for r in range(blocks[b, 0], blocks[b, 1]):
             at = (row0 + r, lane0, lanes)
             if per_trial:
-                _per_trial_row(r, blocks[b, 2], at, sums, count, knots, clock, (low, high),
-                               arrival, present)  # fmt: skip
+                _per_trial_row(r, blocks[b, 2], at, sums, counted, knots, clock, (low, high),
+                               tables, knot)  # fmt: skip
             else:
-                guess = _shared_row(r, blocks[b, 2], at, sums, count, shared, clock, slopes,
-                                    arrival, present, guess)  # fmt: skip
+                _shared_row(r, blocks[b, 2], at, sums, counted, shared, clock, slopes, tables,
+                            knot)  # fmt: skip
 
 
 @_jit
@@ -221,6 +227,49 @@ def _row_blocks(pieces: np.ndarray) -> np.ndarray:
             )
             b += 1
     return blocks
+
+
+#: The standard draws :func:`fill_standard` makes, by the name :mod:`simroi.model.draws` uses.
+_KINDS = {"normal": 0, "exponential": 1, "uniform": 2}
+
+
+@_jit
+def _fill(rng: np.random.Generator, kind: int, out: np.ndarray, cols: tuple[int, int, int]) -> None:
+    """See :func:`fill_standard`."""
+    c0, c1, rows = cols
+    if kind == 0:
+        for r in range(rows):
+            for c in range(c0, c1):
+                out[r, c] = rng.standard_normal()
+    elif kind == 1:
+        for r in range(rows):
+            for c in range(c0, c1):
+                out[r, c] = rng.standard_exponential()
+    else:
+        for r in range(rows):
+            for c in range(c0, c1):
+                out[r, c] = rng.random()
+
+
+def fill_standard(
+    rng: np.random.Generator, kind: str, out: np.ndarray, cols: tuple[int, int, int]
+) -> None:
+    """Fill rows ``:rows`` of columns ``c0:c1`` of ``out`` (``cols = (c0, c1, rows)``) with
+    standard draws of ``kind`` (``"normal"``, ``"exponential"`` or ``"uniform"``), row by row:
+    the numbers, and the generator state after them, of ``rng.standard_normal((rows, c1 −
+    c0))`` (or ``standard_exponential``, ``random``) copied in, straight into ``out``.
+
+    numba's Generator runs numpy's algorithms (the same ziggurats, the same C library calls in
+    their tails) on numpy's bit generator: ``tests/model/test_compiled_draws.py`` holds it to
+    numpy's bits. ``out`` must be C-contiguous and writable (the draws go into it, not into a
+    copy).
+    """
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("draws go straight into a C-contiguous, writable table")
+    c0, c1, rows = cols
+    if not (0 <= c0 <= c1 <= out.shape[1] and 0 <= rows <= out.shape[0]):
+        raise ValueError(f"columns {c0}:{c1} and rows :{rows} must lie in the table {out.shape}")
+    _fill(rng, _KINDS[kind], out, cols)
 
 
 def partial_sums(gaps: np.ndarray, steps: list[tuple[int, int, int]]) -> np.ndarray:
@@ -265,10 +314,12 @@ def place_arrivals(
         with np.errstate(divide="ignore", invalid="ignore"):  # flat knots: never read
             slopes = np.diff(clock) / np.diff(knots) if knots.size > 1 else np.zeros(1)
         knots = knots.reshape(1, -1)
+    count = plain(count, np.int64)
+    # Each trial's total, read once: reading it beside every contact would fetch a row per trial.
+    total = plain(sums[count, np.arange(count.size)], np.float64)
     real = (plain(x, np.float64) for x in (knots, clock, slopes, low, high))
     _place(
-        sums, plain(count, np.int64), rectangles(pieces, 3), *real, per_trial, *rows, arrival,
-        present,
+        sums, count, total, rectangles(pieces, 3), *real, per_trial, *rows, arrival, present
     )  # fmt: skip
 
 
@@ -278,12 +329,14 @@ def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_partial_sums, _place)
+KERNELS = (_partial_sums, _place, _fill)
 
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel, on a part of two contacts."""
     one = np.array([[10.0], [20.0]])
+    for kind in _KINDS:
+        fill_standard(np.random.default_rng(0), kind, one.copy(), (0, 1, 2))
     sums = partial_sums(np.ones((3, 1)), [(0, 3, 1)])
     knots, clock = np.array([0.0, 1.0]), np.array([0.0, 3600.0])
     for profile in ((knots, clock), (knots[None, :], clock, np.zeros(1), np.ones(1))):

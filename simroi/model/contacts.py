@@ -237,6 +237,7 @@ def _simulate_shared(
     trials = loads[0].volume_factor.shape[0]
     worlds = len(loads)
     width = trials * worlds
+    compiled = normalize_engine(engine) == "compiled"
 
     def lanes(i: int, n: int) -> slice:
         """World i's columns for its first n trials: worlds are interleaved, trial-major."""
@@ -301,7 +302,7 @@ def _simulate_shared(
             # Row count of column t holds its total (the partial sum of count + 1 exponentials).
             steps = staircase(np.max([c[j][part] for c in counts], axis=0) + 1)
             gaps = np.empty((slots + 1, trials))
-            draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps)
+            draw_by_groups(streams.rng("gaps", *key), "exponential", gaps, steps, compiled=compiled)
             pieces = [(lo, min(hi, slots), n) for lo, hi, n in steps if lo < slots]
             # The inverse CDF of each world's profile, restricted to the part and rescaled to
             # [0, 1], on the run's clock: order statistics map straight to arrival times.
@@ -312,7 +313,10 @@ def _simulate_shared(
                 r0, (arrival, present), engine,
             )  # fmt: skip
             for (purpose, kind), out in draws.items():
-                draw_by_groups(streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces)
+                draw_by_groups(
+                    streams.rng(purpose, *key), kind, out[r0 : r0 + slots], pieces,
+                    compiled=compiled,
+                )  # fmt: skip
             day_pieces[-1] += [(r0 + lo, r0 + hi, n) for lo, hi, n in pieces]
             r0 += slots
         day_rows.append(slice(first, r0))

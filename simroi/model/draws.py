@@ -53,7 +53,12 @@ _REGION_BITS = 40
 
 
 def draw_by_groups(
-    rng: np.random.Generator, kind: str, out: np.ndarray, cover: list[tuple[int, int, int]]
+    rng: np.random.Generator,
+    kind: str,
+    out: np.ndarray,
+    cover: list[tuple[int, int, int]],
+    *,
+    compiled: bool = False,
 ) -> None:
     """Fill ``out`` (rows, trials) with standard draws of ``kind`` where ``cover`` needs them.
 
@@ -64,6 +69,10 @@ def draw_by_groups(
     contact k of trial t gets the same number whatever the other trials' volumes (common random
     numbers by rank), and the padding beyond a group's busiest trial is never drawn. Elsewhere
     ``out`` is left as it was.
+
+    ``compiled`` draws each group straight into ``out`` with the compiled engine's kernel
+    (:func:`simroi.model.compiled.fill_standard`: numpy's numbers, no copy; ``out`` must then
+    be C-contiguous).
     """
     trials = out.shape[1]
     if trials == 0:
@@ -73,8 +82,10 @@ def draw_by_groups(
     if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
         raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
     origin = generator.state
-    # One buffer for every group's draws (fresh memory per group would fault in its pages).
-    scratch = np.empty(max((hi for _, hi, _ in cover), default=0) * width)
+    if compiled:
+        from simroi.model.compiled import fill_standard  # imports numba: compiled runs only
+    else:  # one buffer for every group's draws (fresh memory per group would fault in its pages)
+        scratch = np.empty(max((hi for _, hi, _ in cover), default=0) * width)
     for first in range(0, trials, width):
         rows = max((hi for _, hi, n in cover if n > first), default=0)
         if rows == 0:
@@ -82,6 +93,9 @@ def draw_by_groups(
         generator.state = origin
         generator.advance((first // width) << _REGION_BITS)
         cols = slice(first, min(trials, first + width))
+        if compiled:
+            fill_standard(rng, kind, out, (cols.start, cols.stop, rows))
+            continue
         block = scratch[: rows * (cols.stop - cols.start)].reshape(rows, -1)
         _standard_draws(rng, kind, block)
         out[:rows, cols] = block
