@@ -1,5 +1,6 @@
-"""Loading the compiled kernels before a run: the queue's (:mod:`simroi.queueing.compiled`)
-and the contact flow's (:mod:`simroi.model.compiled`, :mod:`simroi.model.compiled_tallies`).
+"""Loading the compiled kernels before a run: the queue's (:mod:`simroi.queueing.compiled`), a
+queue study's (:mod:`simroi.queueing.compiled_study`) and the contact flow's
+(:mod:`simroi.model.compiled`, :mod:`simroi.model.compiled_tallies`).
 
 numba is imported only when the compiled engine is asked for, so commands that do not simulate,
 and runs on the other engines, never load it.
@@ -25,9 +26,10 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
         return
     from simroi.model import compiled, compiled_tallies  # imports numba: compiled runs only
     from simroi.queueing import compiled as queue
+    from simroi.queueing import compiled_study
 
-    kernels = (*compiled.KERNELS, *compiled_tallies.KERNELS)
+    kernels = (*compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_study.KERNELS)
     if on_compile is not None and not (queue.cached() and queue.cached(kernels)):
         on_compile()
-    for module in (queue, compiled, compiled_tallies):
+    for module in (queue, compiled_study, compiled, compiled_tallies):
         module.warm_up()

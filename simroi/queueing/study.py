@@ -496,6 +496,13 @@ def _simulate_block(
     state = QueueState.initial(shifts, trials)
     start, _ = serve(engine, arrival, handle, patience, present, shifts, state)
     warm = spec.warmup_minutes * 60.0
+    end = spec.hours * 3600.0
+    if normalize_engine(engine) == "compiled" and trials > 1:  # one column: numpy sums pairwise
+        from simroi.queueing.compiled_study import day_tallies  # numba: compiled runs only
+
+        counts = present.sum(axis=0)
+        return tuple(day_tallies(arrival, start, handle, counts, (warm, end, spec.sl_seconds,
+                                                                 agents)))  # fmt: skip
     counted = present & (arrival >= warm)
     answered = counted & np.isfinite(start)
     wait = np.where(answered, start - arrival, 0.0)
@@ -506,7 +513,6 @@ def _simulate_block(
         asa = wait.sum(axis=0) / answered.sum(axis=0)
         # Agent time spent handling inside the measured window, whenever the contact arrived:
         # work that spills past the end of the day is not counted, so it never exceeds 100 %.
-        end = spec.hours * 3600.0
         served = present & np.isfinite(start)
         busy = np.where(served, np.minimum(start + handle, end) - np.maximum(start, warm), 0.0)
         occupancy = (

@@ -67,21 +67,25 @@ from simroi.model import compiled, compiled_tallies
 from simroi.model.block import simulate_block
 from simroi.model.kernels import prepare
 from simroi.queueing import compiled as queue
+from simroi.queueing import compiled_study
+from simroi.queueing.study import QueueSpec, study_queue
 from simroi.scenario.load import bundled_scenarios, load_scenario
 
 prepare("compiled")
-kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS]
+kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_study.KERNELS]
 before = [len(k.signatures) for k in kernels]
 for name in sorted(bundled_scenarios()):
     loaded = load_scenario(name, overrides={short!r})
     simulate_block(loaded, entropy=2, block=0, trials=6, engine="compiled")
+study_queue(QueueSpec(arrivals_per_hour=60, agents=2, aht_minutes=4, patience_minutes=3), trials=3)
 print([len(k.signatures) for k in kernels] == before)
 """
 
 
 def test_the_warm_up_compiles_every_kernel_a_run_uses() -> None:
     """The compile notice covers all compiling: after :func:`simroi.model.kernels.prepare`, no
-    bundled scenario makes a kernel compile for a new type signature (in a fresh process)."""
+    bundled scenario and no queue study makes a kernel compile for a new type signature (in a
+    fresh process)."""
     code = _SIGNATURES.format(short=SHORT)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
