@@ -38,6 +38,7 @@ from simroi.model.monthly import channel_month_metrics, stack_months
 from simroi.model.outcomes import ChannelMonth
 from simroi.model.response import replies_by_band
 from simroi.model.staffing import RuleStaffing
+from simroi.queueing.engines import normalize_engine
 from simroi.queueing.roster import TrialShiftPattern, reseat
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.randomness import Streams
@@ -85,8 +86,11 @@ class World:
         values: dict[str, np.ndarray],
         trials: int,
         tables: dict[object, np.ndarray] | None = None,
+        engine: str = "numpy",
     ) -> None:
         self.scenario = scenario
+        # The compiled engine builds a rule's monthly roster table with its kernel (same bits).
+        self.compiled = normalize_engine(engine) == "compiled"
         self.v = values
         self.trials = trials
         horizon = scenario.scenario.horizon_months
@@ -164,6 +168,10 @@ class World:
         )
         agents = rule.shifts(rule.agents(forecast))
         roster = rule.roster(agents)
+        if self.compiled:
+            from simroi.queueing.compiled_roster import day_grid  # numba: compiled runs only
+
+            roster.span_table(day_grid)
         t0 = float(plan.day_index[0]) * DAY
         self.state[channel] = reseat(self.state[channel], self.shifts[channel], roster, t0)
         self.shifts[channel] = roster
@@ -417,7 +425,7 @@ def simulate_block(
     tables: dict[object, np.ndarray] = {}
     worlds = {
         # the worlds of a block share their staffing rules' Erlang A tables where they agree
-        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials, tables)
+        key: World(sc, {k: v[order] for k, v in drawn[key].items()}, trials, tables, engine)
         for key, sc in scenarios.items()
     }
     horizon = loaded.program.scenario.horizon_months

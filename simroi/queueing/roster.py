@@ -18,7 +18,7 @@ consecutive weeks laid end to end, so spans that cross the week's end come out w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,20 +140,23 @@ class TrialShiftPattern:
         at += j
         return base + table["start"].take(at), base + table["end"].take(at)
 
-    def span_table(self) -> dict[str, Any]:
+    def span_table(self, make_grid: DayGrid | None = None) -> dict[str, Any]:
         """The table :meth:`trial_spans` reads (built on first use: a roster only read for its
         hours needs none). Per (agent level, trial, day) rows of five numbers when every level
         works at most one span a day (``per_day``, ``rows``), else per (level, trial, interval)
-        ``start`` and ``end``; ``width`` columns per (level, trial)."""
+        ``start`` and ``end``; ``width`` columns per (level, trial).
+
+        ``make_grid`` makes the per-day rows in place of :func:`day_grid` when the table is built
+        by this call (the compiled engine passes its kernel, which gives the same numbers).
+        """
         table = self._table
         if not table:
-            table.update(self._build())
+            table.update(self._build(make_grid or day_grid))
         return table
 
-    def _build(self) -> dict[str, Any]:
-        return _day_table(self.interval_starts, self.interval_ends, self.agents) or _span_table(
-            self.interval_starts, self.interval_ends, self.agents
-        )
+    def _build(self, make: DayGrid) -> dict[str, Any]:
+        starts, ends, agents = self.interval_starts, self.interval_ends, self.agents
+        return _day_table(starts, ends, agents, make) or _span_table(starts, ends, agents)
 
     def for_trial(self, trial: int) -> ShiftPattern:
         """Trial ``trial``'s own pattern, as a shared :class:`ShiftPattern` (simpy engine)."""
@@ -246,7 +249,9 @@ def _span_table(
     return {"start": start.ravel(), "end": end.ravel(), "width": n + 1}
 
 
-def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict[str, Any] | None:
+def _day_table(
+    starts: np.ndarray, ends: np.ndarray, agents: np.ndarray, make: DayGrid
+) -> dict[str, Any] | None:
     """The span table when every agent level works at most one span a day, or None.
 
     That is the case when each open day has the same number of intervals, back to back, no span
@@ -255,7 +260,7 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     day *i*, from the first to the last interval where ``agents > a``. The table holds, per
     (level, trial, open day) and one more column for "after the week's last day", that day's
     span, its last interval within the day, and the next span after it — a few numbers per
-    level instead of one per interval.
+    level instead of one per interval: ``make`` (:func:`day_grid`) makes them.
     """
     trials, n = agents.shape
     days = np.unique(starts // 86_400.0)
@@ -277,20 +282,42 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     if not (np.minimum(rises, falls) == per_day).all():
         return None  # some level works twice a day
     levels = int(agents.max(initial=0))
-    rows = trials * days.size
+    grid = make(starts.reshape(shape), ends.reshape(shape), rises, falls, levels)
+    return _with_rows({"per_day": m, "width": days.size + 1, "grid": grid})
+
+
+#: Makes the rows of a per-day span table: ``(starts, ends, rises, falls, levels) → grid``
+#: (see :func:`day_grid`).
+DayGrid = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]
+
+
+def day_grid(
+    starts: np.ndarray, ends: np.ndarray, rises: np.ndarray, falls: np.ndarray, levels: int
+) -> np.ndarray:
+    """The rows of :func:`_day_table`: per (level, trial, day + 1) the day's span start and end,
+    its last interval (−1: none) and the next span's start and end; (levels, trials, days + 1,
+    5), the last column of days being "after the week's last day".
+
+    ``starts`` and ``ends`` are the intervals by open day (days, m), seconds from Monday 00:00;
+    ``rises`` and ``falls`` each trial's agents by day (trials, days, m) as
+    :func:`rise_and_fall` gives them, their minimum the agents; ``levels`` the most agents.
+    """
+    trials, days, m = rises.shape
+    starts, ends = starts.ravel(), ends.ravel()
+    rows = trials * days
     # Level a works from the first interval where the rising part passes a to the last where
     # the falling part still does: count, per trial and day, the intervals at or below each
     # level (a histogram of the values, summed up the levels).
     below_first = _at_or_below(rises.reshape(rows, m), levels)  # (rows, levels)
     below_last = _at_or_below(falls.reshape(rows, m), levels)
-    works = (below_first < m).T.reshape(levels, trials, days.size)
-    first = np.minimum(below_first, m - 1).T.reshape(levels, trials, days.size)
-    last = (m - 1 - below_last).T.reshape(levels, trials, days.size)
-    day_index = np.arange(days.size) * m
+    works = (below_first < m).T.reshape(levels, trials, days)
+    first = np.minimum(below_first, m - 1).T.reshape(levels, trials, days)
+    last = (m - 1 - below_last).T.reshape(levels, trials, days)
+    day_index = np.arange(days) * m
     # The table: per (level, trial, day), the day's span (start, end), its last interval and
     # the next span (start, end) after it, side by side so one gather reads a row; the last
     # column of days is "after the week's last day" (no span of its own).
-    grid = np.empty((levels, trials, days.size + 1, len(_ROW)))
+    grid = np.empty((levels, trials, days + 1, len(_ROW)))
     grid[:, :, -1, :3] = _NO_SPAN[:3]
     start = np.where(works, starts[day_index + first], np.inf)
     grid[:, :, :-1, 0] = start
@@ -302,14 +329,14 @@ def _day_table(starts: np.ndarray, ends: np.ndarray, agents: np.ndarray) -> dict
     carry_start = np.full((levels, trials), np.inf)
     carry_end = np.full((levels, trials), np.inf)
     for lap in (SECONDS_PER_WEEK, 0.0):
-        for i in range(days.size - 1, -1, -1):
+        for i in range(days - 1, -1, -1):
             if lap == 0.0:
                 grid[:, :, i, 3], grid[:, :, i, 4] = carry_start, carry_end
             carry_start = np.where(works[:, :, i], start[:, :, i] + lap, carry_start)
             carry_end = np.where(works[:, :, i], end[:, :, i] + lap, carry_end)
         if lap:
             grid[:, :, -1, 3], grid[:, :, -1, 4] = carry_start, carry_end
-    return _with_rows({"per_day": m, "width": days.size + 1, "grid": grid})
+    return grid
 
 
 #: The numbers of a row of the per-day table, and those of a level that never works.
@@ -426,11 +453,7 @@ def _interleaved_tables(rosters: Sequence[TrialShiftPattern]) -> dict[str, Any]:
     Each roster's rows are copied once into the interleaved grid; levels beyond a roster's own
     are levels that never work in its trials, as a build from the interleaved agents gives.
     """
-    tables = []
-    for roster in rosters:
-        if not roster._table:
-            roster._table.update(roster._build())
-        tables.append(roster._table)
+    tables = [roster.span_table() for roster in rosters]
     if not all("grid" in t for t in tables):
         return {}
     levels = max(t["grid"].shape[0] for t in tables)

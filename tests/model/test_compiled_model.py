@@ -67,12 +67,13 @@ from simroi.model import compiled, compiled_tallies
 from simroi.model.block import simulate_block
 from simroi.model.kernels import prepare
 from simroi.queueing import compiled as queue
-from simroi.queueing import compiled_study
+from simroi.queueing import compiled_roster, compiled_study
 from simroi.queueing.study import QueueSpec, study_queue
 from simroi.scenario.load import bundled_scenarios, load_scenario
 
 prepare("compiled")
-kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_study.KERNELS]
+kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_study.KERNELS,
+           *compiled_roster.KERNELS]
 before = [len(k.signatures) for k in kernels]
 for name in sorted(bundled_scenarios()):
     loaded = load_scenario(name, overrides={short!r})

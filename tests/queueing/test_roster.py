@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.reference import serve_fcfs_simpy
-from simroi.queueing.roster import TrialShiftPattern, _day_table, reseat, side_by_side
+from simroi.queueing.roster import (
+    TrialShiftPattern,
+    _day_table,
+    day_grid,
+    reseat,
+    side_by_side,
+)
 from simroi.queueing.shifts import SECONDS_PER_DAY
 
 H = 3600.0
@@ -170,7 +176,7 @@ def test_daily_shift_rosters_answer_as_their_staffing_schedules(
             expected_start, expected_end = own.next_spans(np.full(t.size, k), t)
             np.testing.assert_array_equal(start, expected_start)
             np.testing.assert_array_equal(end, expected_end)
-    fast = _day_table(roster.interval_starts, roster.interval_ends, roster.agents)
+    fast = _day_table(roster.interval_starts, roster.interval_ends, roster.agents, day_grid)
     assert fast is not None or roster.servers == 0
 
 
