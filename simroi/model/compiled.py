@@ -33,6 +33,8 @@ from simroi.queueing.compiled import kernel, plain
 
 __all__ = [
     "KERNELS",
+    "NUMBER_KINDS",
+    "contact_numbers",
     "fill_standard",
     "partial_sums",
     "place_arrivals",
@@ -323,13 +325,95 @@ def place_arrivals(
     )  # fmt: skip
 
 
+@kernel(parallel=True)
+def _numbers(
+    pieces: np.ndarray,
+    lanes: tuple[int, int, int],
+    kinds: tuple[int, int, int],
+    draws: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    per_trial: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """See :func:`contact_numbers`."""
+    world, worlds, twin = lanes
+    handle_kind, patience_kind, with_public = kinds
+    z, z_patience, u_resolve, u_public = draws
+    a, b, patience_mean, fcr, share = per_trial
+    handle, patience, resolved, public = tables
+    blocks = _row_blocks(pieces)
+    for q in numba.prange(blocks.shape[0]):
+        for r in range(blocks[q, 0], blocks[q, 1]):
+            for t in range(blocks[q, 2]):
+                lane = world + worlds * t
+                if twin != world:  # the same inputs as an earlier world: its numbers
+                    source = twin + worlds * t
+                    handle[r, lane] = handle[r, source]
+                    if patience_kind != _NO_PATIENCE:
+                        patience[r, lane] = patience[r, source]
+                    resolved[r, lane] = resolved[r, source]
+                    public[r, lane] = public[r, source]
+                    continue
+                if handle_kind == _MEAN_TIMES:
+                    handle[r, lane] = a[t] * z[r, t]
+                elif handle_kind == _SCALE_AND_SHIFT:
+                    handle[r, lane] = b[t] * z[r, t] + a[t]
+                if patience_kind == _MEAN_TIMES:
+                    patience[r, lane] = patience_mean[t] * z_patience[r, t]
+                elif patience_kind == _MEAN:
+                    patience[r, lane] = patience_mean[t]
+                resolved[r, lane] = u_resolve[r, t] < fcr[t]
+                if with_public:
+                    public[r, lane] = u_public[r, t] < share[t]
+
+
+#: What :func:`contact_numbers` makes of a draw ``z`` of trial t: ``a[t] × z``,
+#: ``b[t] × z + a[t]`` (numpy's order: a product, then a sum), the mean alone, nothing (left to
+#: numpy), no table at all.
+_MEAN_TIMES, _SCALE_AND_SHIFT, _MEAN, _NUMPY, _NO_PATIENCE = range(5)
+NUMBER_KINDS = {
+    "mean_times": _MEAN_TIMES,
+    "scale_and_shift": _SCALE_AND_SHIFT,
+    "mean": _MEAN,
+    "numpy": _NUMPY,
+    "none": _NO_PATIENCE,
+}
+
+
+def contact_numbers(
+    pieces: list[tuple[int, int, int]],
+    lanes: tuple[int, int, int],
+    kinds: tuple[str, str, bool],
+    draws: tuple[np.ndarray, ...],
+    per_trial: tuple[np.ndarray, ...],
+    tables: tuple[np.ndarray, ...],
+) -> None:
+    """One world's handle times, patience and resolution and public marks, written into the
+    month's tables (rows, trials × worlds) over ``pieces`` (lo, hi, n).
+
+    ``lanes = (world, worlds, twin)``: trial t of the world is column ``world + worlds × t``;
+    a ``twin`` other than ``world`` is an earlier world with the same per-contact inputs, whose
+    numbers are copied. ``kinds = (handle, patience, public)``: what to make of the handle and
+    patience draws (:data:`NUMBER_KINDS`: ``"mean_times"`` is ``a[t] × z``,
+    ``"scale_and_shift"`` ``b[t] × z + a[t]``, ``"mean"`` the patience mean alone, ``"numpy"``
+    leaves the cells to the numpy code, ``"none"`` when there is no patience table), and
+    whether the public marks are drawn. ``draws = (z, z_patience, u_resolve, u_public)`` are
+    the standard draws (rows, trials); ``per_trial = (a, b, patience_mean, fcr, public_share)``
+    each (trials,); ``tables = (handle, patience, resolved, public)``. Every number is the one
+    :func:`simroi.model.contacts.simulate_channel_month`'s numpy code makes.
+    """
+    handle_kind, patience_kind, with_public = kinds
+    codes = (NUMBER_KINDS[handle_kind], NUMBER_KINDS[patience_kind], int(with_public))
+    reals = tuple(plain(x, np.float64) for x in per_trial)
+    _numbers(rectangles(pieces, 3), lanes, codes, draws, reals, tables)
+
+
 def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
     """Rectangles as a C-contiguous int64 table (len(rows), width)."""
     return np.array(rows, dtype=np.int64).reshape(-1, width)
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_partial_sums, _place, _fill)
+KERNELS = (_partial_sums, _place, _fill, _numbers)
 
 
 def warm_up() -> None:
@@ -337,6 +421,11 @@ def warm_up() -> None:
     one = np.array([[10.0], [20.0]])
     for kind in _KINDS:
         fill_standard(np.random.default_rng(0), kind, one.copy(), (0, 1, 2))
+    marks = np.zeros((2, 1), dtype=bool)
+    vector = np.ones(1)
+    contact_numbers([(0, 2, 1)], (0, 1, 0), ("scale_and_shift", "mean_times", True),
+                    (one, one, one, one), (vector,) * 5, (one.copy(), one.copy(), marks,
+                    marks.copy()))  # fmt: skip
     sums = partial_sums(np.ones((3, 1)), [(0, 3, 1)])
     knots, clock = np.array([0.0, 1.0]), np.array([0.0, 3600.0])
     for profile in ((knots, clock), (knots[None, :], clock, np.zeros(1), np.ones(1))):

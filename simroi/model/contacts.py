@@ -330,6 +330,11 @@ def _simulate_shared(
         spec, inputs = load.spec, load.inputs
         twin = twins.setdefault(_contact_key(load), i)
         z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
+        if compiled:
+            lanes_of = (i, worlds, twin)
+            _numbers_compiled(load, lanes_of, month_pieces, draws, realtime[i], public[i],
+                              (handle, patience, resolved_mark, public_mark))  # fmt: skip
+            continue
         for lo, hi, n in month_pieces:
             here = (slice(lo, hi), lanes(i, n))
             if twin != i:
@@ -404,6 +409,64 @@ def _simulate_shared(
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]
+
+
+def _numbers_compiled(
+    load: ChannelLoad,
+    lanes: tuple[int, int, int],
+    pieces: list[tuple[int, int, int]],
+    draws: dict[tuple[str, str], np.ndarray],
+    realtime: bool,
+    public: bool,
+    tables: tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray],
+) -> None:
+    """One world's handle times, patience and marks on the compiled engine: the numbers the
+    numpy loop of :func:`_simulate_shared` makes, by one compiled pass
+    (:func:`simroi.model.compiled.contact_numbers`) for the arithmetic, then numpy for what
+    calls numpy's own vector code (exp of a lognormal, a gamma's or Weibull's transforms)."""
+    from simroi.model.compiled import contact_numbers  # numba: compiled runs only
+
+    spec, inputs = load.spec, load.inputs
+    world, worlds, twin = lanes
+    handle, patience, resolved_mark, public_mark = tables
+    none = np.zeros((0, 0))
+    # Concurrency slows each conversation: a scale factor on the mean handle time.
+    mean = inputs.handle_mean_s * inputs.slot_slowdown
+    a, b, handle_kind = mean, mean, "mean_times"
+    if spec.handle_time_dist == "lognormal":  # as draws.handle_times: exp(√σ² z + μ)
+        sigma2 = np.log1p(inputs.handle_cv**2)
+        a, b, handle_kind = np.log(mean) - sigma2 / 2, np.sqrt(sigma2), "scale_and_shift"
+    elif spec.handle_time_dist != "exponential":
+        handle_kind = "numpy"
+    patience_kind = "none" if patience is None else "mean"
+    if patience is not None and realtime:
+        patience_kind = "mean_times" if spec.patience_dist == "exponential" else "numpy"
+    z_patience = draws.get(("patience", "exponential"), none)
+    contact_numbers(
+        pieces, lanes, (handle_kind, patience_kind, public),
+        (draws["handle", STANDARD_DRAW[spec.handle_time_dist]], z_patience,
+         draws["resolve", "uniform"], draws.get(("public", "uniform"), none)),
+        (a, b, inputs.patience_mean_s, inputs.fcr, inputs.public_share),
+        (handle, none if patience is None else patience, resolved_mark, public_mark),
+    )  # fmt: skip
+    if twin != world:
+        return
+    for lo, hi, n in pieces:
+        here = (slice(lo, hi), slice(world, world + worlds * n, worlds))
+        if handle_kind == "scale_and_shift":
+            np.exp(handle[here], out=handle[here])
+        elif handle_kind == "numpy":
+            z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
+            handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
+                         handle[here])  # fmt: skip
+        if patience is not None and patience_kind == "numpy":
+            kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+            patience[here] = patience_times(
+                draws["patience", kind][lo:hi, :n],
+                inputs.patience_mean_s[:n],
+                spec.patience_dist,
+                inputs.patience_shape[:n],
+            )
 
 
 def _place_part(

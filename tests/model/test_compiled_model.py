@@ -44,6 +44,32 @@ def test_a_run_on_two_workers_gives_the_one_process_numpy_runs_bits() -> None:
         np.testing.assert_array_equal(compiled.samples[key], values, err_msg=key)
 
 
+@pytest.mark.parametrize(
+    ("handle", "patience"),
+    [("exponential", "weibull"), ("gamma", "lognormal"), ("lognormal", "weibull")],
+)
+def test_every_handle_and_patience_distribution_gives_the_same_bits_on_both_engines(
+    handle: str, patience: str
+) -> None:
+    """The bundled scenarios draw lognormal handle times and exponential patience; the other
+    distributions go partly through numpy's code on the compiled engine (a gamma's inverse,
+    a Weibull's power, a lognormal's exp), in the world that makes them and in the world that
+    copies them (the baseline, whose phone and email inputs are the program's)."""
+    overrides = [
+        f"channels.phone.handle_time_dist={handle}",
+        f"channels.phone.patience_dist={patience}",
+        "channels.phone.patience_shape=1.7",
+        f"channels.email.handle_time_dist={handle}",
+    ]
+    loaded = load_scenario("default", overrides=[*SHORT, *overrides])
+    assert loaded.program.channels["phone"].patience_dist == patience
+    blocks = {
+        engine: arrays(simulate_block(loaded, entropy=4, block=0, trials=12, engine=engine))
+        for engine in ("numpy", "compiled")
+    }
+    assert_same_bits(blocks["numpy"], blocks["compiled"])
+
+
 @pytest.mark.parametrize("trials", [1, 5, 24])
 def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines(
     trials: int,
