@@ -348,13 +348,7 @@ def _simulate_shared(
             )
             if patience is not None:
                 if realtime[i]:
-                    kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-                    patience[here] = patience_times(
-                        draws["patience", kind][lo:hi, :n],
-                        inputs.patience_mean_s[:n],
-                        spec.patience_dist,
-                        inputs.patience_shape[:n],
-                    )
+                    patience[here] = _patience(load, draws, (lo, hi, n))
                 else:
                     patience[here] = inputs.patience_mean_s[:n]
             np.less(draws["resolve", "uniform"][lo:hi, :n], inputs.fcr[:n], out=resolved_mark[here])
@@ -460,13 +454,23 @@ def _numbers_compiled(
             handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
                          handle[here])  # fmt: skip
         if patience is not None and patience_kind == "numpy":
-            kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
-            patience[here] = patience_times(
-                draws["patience", kind][lo:hi, :n],
-                inputs.patience_mean_s[:n],
-                spec.patience_dist,
-                inputs.patience_shape[:n],
-            )
+            patience[here] = _patience(load, draws, (lo, hi, n))
+
+
+def _patience(
+    load: ChannelLoad, draws: dict[tuple[str, str], np.ndarray], piece: tuple[int, int, int]
+) -> np.ndarray:
+    """A real-time world's patience for the piece ``(lo, hi, n)`` of the month's rows, (hi − lo,
+    n) seconds, from the patience draws (:func:`simroi.model.draws.patience_times`)."""
+    spec, inputs = load.spec, load.inputs
+    lo, hi, n = piece
+    kind = "normal" if spec.patience_dist == "lognormal" else "exponential"
+    return patience_times(
+        draws["patience", kind][lo:hi, :n],
+        inputs.patience_mean_s[:n],
+        spec.patience_dist,
+        inputs.patience_shape[:n],
+    )
 
 
 def _place_part(
