@@ -5,17 +5,23 @@ each step is a pass over every contact slot of a month — (rows, columns) array
 makes a dozen of them. On the compiled engine the heaviest of those steps run compiled instead,
 each in one pass that keeps a contact's numbers in registers:
 
-* here, a part of a day's arrival times from its exponential gaps (:func:`partial_sums`,
-  :func:`place_arrivals`: the partial sums, the order statistics and the profile's inverse CDF
-  of :func:`simroi.model.contacts.simulate_channel_month`);
+* here, the per-contact standard draws (:func:`fill_standard`: numba's ``Generator``, which
+  runs numpy's algorithms on numpy's bit generator, straight into the tables), a part of a
+  day's arrival times from its exponential gaps (:func:`partial_sums`, :func:`place_arrivals`:
+  the partial sums, the order statistics and the profile's inverse CDF of
+  :func:`simroi.model.contacts.simulate_channel_month`), and each contact's handle time,
+  patience and marks (:func:`contact_numbers`);
 * in :mod:`simroi.model.compiled_tallies`, a month's outcome tables from its served contacts
   (the loop of :func:`simroi.model.outcomes.month_outcomes`).
 
 Same seed, same bits: every floating-point operation is the one numpy makes, in the same order
 (``np.interp`` is followed to the letter, and no multiply–add is fused: numba does not contract
-without ``fastmath``). Random numbers, and the transcendental functions numpy computes with its
-own vector code, stay in numpy. ``tests/model/test_compiled_model.py`` holds both engines to the
-same bits on every bundled scenario.
+without ``fastmath``), and the draws are numpy's numbers. The functions numpy computes with its
+own vector code (exp, log, a gamma's inverse, a Weibull's power) stay in numpy.
+``tests/model/test_compiled_model.py`` holds both engines to the same bits on every bundled
+scenario and every handle and patience distribution.
+
+The kernels do not check their indices: each wrapper checks the shapes it is given.
 
 Like :mod:`simroi.queueing.compiled`, this module imports numba and is reached only when a
 compiled run asks for it (:func:`simroi.model.kernels.prepare`).
@@ -153,8 +159,9 @@ def _per_trial_row(
 @_jit
 def _walk(xp: np.ndarray, x: float, j: int, last: int) -> int:
     """The last knot ``j ≤ last`` with ``xp[j] <= x``, or 0 when there is none, walking up from
-    ``j`` (from 0 when ``xp[j] > x``). A trial's contacts come in rank order, so its points rise
-    and the walk takes a step or none: it replaces a bisection per contact."""
+    ``j`` (from 0 when ``xp[j] > x``); ``xp`` nondecreasing (a CDF's knots). A trial's contacts
+    come in rank order, so its points rise and the walk mostly takes a step or none (each block
+    of rows starts its trials at knot 0): it replaces a bisection per contact."""
     if xp[j] > x or math.isnan(x):
         j = 0
     while j < last and xp[j + 1] <= x:
@@ -266,8 +273,8 @@ def fill_standard(
     numpy's bits. ``out`` must be C-contiguous and writable (the draws go into it, not into a
     copy).
     """
-    if not (out.flags.c_contiguous and out.flags.writeable):
-        raise ValueError("draws go straight into a C-contiguous, writable table")
+    if not (out.flags.c_contiguous and out.flags.writeable and out.dtype == np.float64):
+        raise ValueError("draws go straight into a C-contiguous, writable float64 table")
     c0, c1, rows = cols
     if not (0 <= c0 <= c1 <= out.shape[1] and 0 <= rows <= out.shape[0]):
         raise ValueError(f"columns {c0}:{c1} and rows :{rows} must lie in the table {out.shape}")
@@ -404,6 +411,22 @@ def contact_numbers(
     handle_kind, patience_kind, with_public = kinds
     codes = (NUMBER_KINDS[handle_kind], NUMBER_KINDS[patience_kind], int(with_public))
     reals = tuple(plain(x, np.float64) for x in per_trial)
+    world, worlds, twin = lanes
+    rows = max((hi for _, hi, _ in pieces), default=0)
+    n = max((n for _, _, n in pieces), default=0)
+    columns = world + worlds * (n - 1) + 1 if n else 0
+    writes = (True, codes[1] != _NO_PATIENCE, True, True)
+    written = [t for t, on in zip(tables, writes, strict=True) if on]
+    reads = (True, codes[1] == _MEAN_TIMES, True, bool(with_public))
+    read = [d for d, on in zip(draws, reads, strict=True) if on]
+    if not (
+        0 <= twin <= world < worlds
+        and all(t.shape[0] >= rows and t.shape[1] >= columns for t in written)
+        and all(t.flags.c_contiguous and t.flags.writeable for t in written)
+        and all(d.shape[0] >= rows and d.shape[1] >= n for d in read)
+        and all(x.size >= n for x in reals)
+    ):
+        raise ValueError(f"pieces reach beyond the tables or the per-trial inputs (lanes {lanes})")
     _numbers(rectangles(pieces, 3), lanes, codes, draws, reals, tables)
 
 

@@ -52,6 +52,7 @@ from simroi.model.draws import (
     STANDARD_DRAW,
     draw_by_groups,
     handle_times,
+    lognormal_parameters,
     patience_times,
     staircase,
 )
@@ -329,12 +330,12 @@ def _simulate_shared(
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
         twin = twins.setdefault(_contact_key(load), i)
-        z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
         if compiled:
             lanes_of = (i, worlds, twin)
             _numbers_compiled(load, lanes_of, month_pieces, draws, realtime[i], public[i],
                               (handle, patience, resolved_mark, public_mark))  # fmt: skip
             continue
+        z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
         for lo, hi, n in month_pieces:
             here = (slice(lo, hi), lanes(i, n))
             if twin != i:
@@ -427,9 +428,8 @@ def _numbers_compiled(
     # Concurrency slows each conversation: a scale factor on the mean handle time.
     mean = inputs.handle_mean_s * inputs.slot_slowdown
     a, b, handle_kind = mean, mean, "mean_times"
-    if spec.handle_time_dist == "lognormal":  # as draws.handle_times: exp(√σ² z + μ)
-        sigma2 = np.log1p(inputs.handle_cv**2)
-        a, b, handle_kind = np.log(mean) - sigma2 / 2, np.sqrt(sigma2), "scale_and_shift"
+    if spec.handle_time_dist == "lognormal":  # as draws.handle_times: exp(σ z + μ)
+        (a, b), handle_kind = lognormal_parameters(mean, inputs.handle_cv), "scale_and_shift"
     elif spec.handle_time_dist != "exponential":
         handle_kind = "numpy"
     patience_kind = "none" if patience is None else "mean"

@@ -191,7 +191,7 @@ def simulate_days(
     """
     values = draw_inputs(scenario, trials, streams)
     order = volume_order(values)
-    world = World(scenario, {k: v[order] for k, v in values.items()}, trials)
+    world = World(scenario, {k: v[order] for k, v in values.items()}, trials, engine=engine)
     world.repeats = steady_repeats(scenario, world)
     back = np.argsort(order)
     rosters = rosters or {}

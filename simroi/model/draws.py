@@ -17,6 +17,7 @@ __all__ = [
     "STANDARD_DRAW",
     "draw_by_groups",
     "handle_times",
+    "lognormal_parameters",
     "patience_times",
     "sort_groups",
     "staircase",
@@ -109,14 +110,20 @@ def handle_times(
     if dist == "exponential":
         np.multiply(mean, z, out=out)
     elif dist == "lognormal":
-        sigma2 = np.log1p(cv**2)
-        mu = np.log(mean) - sigma2 / 2
-        np.multiply(np.sqrt(sigma2), z, out=out)
+        mu, sigma = lognormal_parameters(mean, cv)
+        np.multiply(sigma, z, out=out)
         out += mu
         np.exp(out, out=out)
     else:
         shape = 1.0 / cv**2
         np.multiply(special.gammaincinv(shape, z), mean / shape, out=out)
+
+
+def lognormal_parameters(mean: np.ndarray, cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The log-scale mean and standard deviation ``(mu, sigma)`` of a lognormal with per-trial
+    ``mean`` and coefficient of variation ``cv``: a handle time is ``exp(sigma × z + mu)``."""
+    sigma2 = np.log1p(cv**2)
+    return np.log(mean) - sigma2 / 2, np.sqrt(sigma2)
 
 
 def patience_times(

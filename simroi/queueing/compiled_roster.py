@@ -75,7 +75,13 @@ def day_grid(
 ) -> np.ndarray:
     """:func:`simroi.queueing.roster.day_grid`, compiled: the same (levels, trials, days + 1, 5)
     rows, bit for bit."""
-    trials, days, _ = rises.shape
+    trials, days, m = rises.shape
+    if not (
+        rises.shape == falls.shape
+        and starts.shape == ends.shape == (days, m)
+        and max(int(rises.max(initial=0)), int(falls.max(initial=0))) <= levels
+    ):  # the kernel writes a row per level an agent count reaches, unchecked
+        raise ValueError(f"rises and falls (trials, days, m) must stay within {levels} levels")
     grid = np.empty((levels, trials, days + 1, 5))
     if grid.size:
         whole = (plain(x, np.int64) for x in (rises, falls))

@@ -29,8 +29,9 @@ __all__ = ["KERNELS", "day_tallies", "warm_up"]
 _TALLY_COLUMNS = 128
 
 
-#: numpy's 0 / 0: the processor's NaN (its sign differs between processors), where numba's
-#: division would give a NaN of its own. A day with no contact offered or answered has it.
+#: numpy's 0 / 0: the processor's NaN (its sign differs between processors). numba's division
+#: of the counts gave +NaN where numpy gives it with the sign bit, so the kernel writes this
+#: one. A day with no contact offered or answered has it.
 with np.errstate(invalid="ignore"):
     _ZERO_BY_ZERO = float(np.divide(np.zeros(1), np.zeros(1))[0])
 
@@ -90,6 +91,13 @@ def day_tallies(
     as the numpy tallies of :func:`simroi.queueing.study._simulate_block` for a block of two
     trials or more (0 / 0 is NaN, as numpy gives it)."""
     trials = arrival.shape[1]
+    if not (arrival.shape == start.shape == handle.shape and count.shape == (trials,)):
+        raise ValueError(
+            f"arrival, start and handle must share a shape (contacts, trials) and count be "
+            f"(trials,) (got {arrival.shape}, {start.shape}, {handle.shape}, {count.shape})"
+        )
+    if count.size and not 0 <= int(count.min()) <= int(count.max()) <= arrival.shape[0]:
+        raise ValueError("count must lie between 0 and the contacts of a day")
     out = np.empty((5, trials))
     warm, end, sl_seconds, agents = limits
     reals = (plain(x, np.float64) for x in (arrival, start, handle))

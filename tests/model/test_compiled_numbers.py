@@ -1,0 +1,100 @@
+"""The compiled contact numbers are numpy's, and the kernels' wrappers refuse what would overrun.
+
+:func:`simroi.model.compiled.contact_numbers` writes one world's handle times, patience and marks
+into the month's interleaved tables; here each kind against the numpy expression it replaces
+(:mod:`simroi.model.contacts`), the twin copy and the public marks left alone when not drawn.
+numba does not check indices, so every wrapper checks the shapes it is given: a mistake is a
+one-line error, never a write outside an array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simroi.model.compiled import contact_numbers
+from simroi.model.draws import lognormal_parameters
+from simroi.queueing.compiled_roster import day_grid
+from simroi.queueing.compiled_study import day_tallies
+from simroi.queueing.roster import rise_and_fall
+
+ROWS, TRIALS, WORLDS = 9, 6, 2
+PIECES = [(0, 4, 6), (4, 9, 3)]
+
+
+def _inputs(seed: int) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    rng = np.random.default_rng(seed)
+    draws = (
+        rng.standard_normal((ROWS, TRIALS)),
+        rng.standard_exponential((ROWS, TRIALS)),
+        rng.random((ROWS, TRIALS)),
+        rng.random((ROWS, TRIALS)),
+    )
+    mean, cv = rng.uniform(100, 900, TRIALS), rng.uniform(0.3, 1.5, TRIALS)
+    mu, sigma = lognormal_parameters(mean, cv)
+    per_trial = (mu, sigma, rng.uniform(30, 300, TRIALS), rng.random(TRIALS), rng.random(TRIALS))
+    return draws, per_trial
+
+
+def _tables() -> tuple[np.ndarray, ...]:
+    width = TRIALS * WORLDS
+    return (
+        np.full((ROWS, width), -1.0),
+        np.full((ROWS, width), -1.0),
+        np.zeros((ROWS, width), dtype=bool),
+        np.zeros((ROWS, width), dtype=bool),
+    )
+
+
+def _bits(x: np.ndarray) -> np.ndarray:
+    return x.view(np.int64) if x.dtype == np.float64 else x
+
+
+@pytest.mark.parametrize("patience_kind", ["mean_times", "mean"])
+@pytest.mark.parametrize("public", [True, False])
+def test_each_kind_is_the_numpy_expression_and_a_twin_copies_it(
+    patience_kind: str, public: bool
+) -> None:
+    draws, per_trial = _inputs(7)
+    z, z_patience, u_resolve, u_public = draws
+    mu, sigma, patience_mean, fcr, share = per_trial
+    tables = _tables()
+    handle, patience, resolved, public_mark = tables
+    kinds = ("scale_and_shift", patience_kind, public)
+    for world, twin in ((0, 0), (1, 0)):
+        contact_numbers(PIECES, (world, WORLDS, twin), kinds, draws, per_trial, tables)
+    for lo, hi, n in PIECES:
+        for world in (0, 1):
+            here = (slice(lo, hi), slice(world, world + WORLDS * n, WORLDS))
+            expected = np.multiply(sigma[:n], z[lo:hi, :n])
+            expected += mu[:n]
+            np.testing.assert_array_equal(_bits(handle[here]), _bits(expected))
+            waits = (
+                patience_mean[:n] * z_patience[lo:hi, :n]
+                if patience_kind == "mean_times"
+                else np.broadcast_to(patience_mean[:n], (hi - lo, n))
+            )
+            np.testing.assert_array_equal(_bits(patience[here]), _bits(np.ascontiguousarray(waits)))
+            np.testing.assert_array_equal(resolved[here], u_resolve[lo:hi, :n] < fcr[:n])
+            drawn = u_public[lo:hi, :n] < share[:n]
+            np.testing.assert_array_equal(public_mark[here], drawn if public else False)
+    # Cells outside the pieces are untouched (trials 3-5 of rows 4-8).
+    assert (handle[4:, 2 * 3 :] == -1.0).all()
+
+
+def test_the_wrappers_refuse_pieces_and_shapes_that_would_overrun() -> None:
+    draws, per_trial = _inputs(1)
+    kinds = ("mean_times", "mean_times", True)
+    with pytest.raises(ValueError, match="beyond the tables"):
+        contact_numbers([(0, ROWS + 1, TRIALS)], (0, WORLDS, 0), kinds, draws, per_trial, _tables())
+    with pytest.raises(ValueError, match="beyond the tables"):
+        contact_numbers(PIECES, (2, WORLDS, 0), kinds, draws, per_trial, _tables())
+    starts = np.array([[0.0, 3600.0]])
+    rises, falls = rise_and_fall(np.array([[[1, 3]]], dtype=np.int64))
+    with pytest.raises(ValueError, match="within 2 levels"):
+        day_grid(starts, starts + 3600.0, rises, falls, 2)
+    day = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="share a shape"):
+        day_tallies(day, day[:3], day, np.array([1, 2, 3]), (0.0, 3600.0, 20.0, 1))
+    with pytest.raises(ValueError, match="between 0 and the contacts"):
+        day_tallies(day, day, day, np.array([1, 5, 3]), (0.0, 3600.0, 20.0, 1))
