@@ -117,3 +117,22 @@ def test_the_warm_up_compiles_every_kernel_a_run_uses() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True"
+
+
+def test_a_first_run_shares_the_compiling_with_a_second_process_on_two_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from simroi.model import kernels
+
+    started: list[list[str]] = []
+
+    class Started:
+        def __init__(self, args: list[str], **_: object) -> None:
+            started.append(args)
+
+    monkeypatch.setattr(kernels.subprocess, "Popen", Started)
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
+    assert kernels._compile_elsewhere() is not None
+    assert started[0][-len(kernels.COMPILED_ELSEWHERE) :] == list(kernels.COMPILED_ELSEWHERE)
+    monkeypatch.setattr(kernels.os, "cpu_count", lambda: 1)
+    assert kernels._compile_elsewhere() is None  # one core: this process compiles everything
