@@ -39,7 +39,6 @@ from simroi.queueing.compiled import kernel, plain
 
 __all__ = [
     "KERNELS",
-    "NUMBER_KINDS",
     "contact_numbers",
     "fill_standard",
     "partial_sums",
@@ -377,7 +376,7 @@ def _numbers(
 #: ``b[t] × z + a[t]`` (numpy's order: a product, then a sum), the mean alone, nothing (left to
 #: numpy), no table at all.
 _MEAN_TIMES, _SCALE_AND_SHIFT, _MEAN, _NUMPY, _NO_PATIENCE = range(5)
-NUMBER_KINDS = {
+_NUMBER_KINDS = {
     "mean_times": _MEAN_TIMES,
     "scale_and_shift": _SCALE_AND_SHIFT,
     "mean": _MEAN,
@@ -400,7 +399,7 @@ def contact_numbers(
     ``lanes = (world, worlds, twin)``: trial t of the world is column ``world + worlds × t``;
     a ``twin`` other than ``world`` is an earlier world with the same per-contact inputs, whose
     numbers are copied. ``kinds = (handle, patience, public)``: what to make of the handle and
-    patience draws (:data:`NUMBER_KINDS`: ``"mean_times"`` is ``a[t] × z``,
+    patience draws (:data:`_NUMBER_KINDS`: ``"mean_times"`` is ``a[t] × z``,
     ``"scale_and_shift"`` ``b[t] × z + a[t]``, ``"mean"`` the patience mean alone, ``"numpy"``
     leaves the cells to the numpy code, ``"none"`` when there is no patience table), and
     whether the public marks are drawn. ``draws = (z, z_patience, u_resolve, u_public)`` are
@@ -409,7 +408,7 @@ def contact_numbers(
     :func:`simroi.model.contacts.simulate_channel_month`'s numpy code makes.
     """
     handle_kind, patience_kind, with_public = kinds
-    codes = (NUMBER_KINDS[handle_kind], NUMBER_KINDS[patience_kind], int(with_public))
+    codes = (_NUMBER_KINDS[handle_kind], _NUMBER_KINDS[patience_kind], int(with_public))
     reals = tuple(plain(x, np.float64) for x in per_trial)
     world, worlds, twin = lanes
     rows = max((hi for _, hi, _ in pieces), default=0)
