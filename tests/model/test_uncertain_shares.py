@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from model.test_day import FIXED_VOLUME
 from strategies import share_vectors
@@ -75,6 +75,10 @@ def test_each_trials_cdf_and_clock_are_those_of_its_own_shares(
     gives for that trial's shares alone (it skips the same empty intervals)."""
     rng = np.random.default_rng(seed)
     per_trial = draw_shares(shares, 5.0, 4, rng=rng)
+    # A Dirichlet draw can underflow to a subnormal share (3e-321 was seen): there floats keep
+    # a few digits only, and the two paths place a part that never gets an arrival tens of
+    # seconds apart. Shares below the smallest normal float are outside this comparison.
+    assume(not ((per_trial > 0) & (per_trial < np.finfo(float).tiny)).any())
     cum, edges = profile_inverse_cdf(per_trial)
     cuts = (11 * 3600.0,)
     fraction = np.sort(rng.random((20, 4)), axis=0)
