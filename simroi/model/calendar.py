@@ -58,6 +58,9 @@ DAYS_PER_MONTH = 365.25 / 12
 
 
 DAY = 86_400.0
+# The smallest normal float: a part's share of the day below it is no share (below it floats
+# keep a few digits, and a part that small never gets an arrival).
+_SMALLEST_SHARE = float(np.finfo(np.float64).tiny)
 
 
 @dataclass(frozen=True)
@@ -359,7 +362,9 @@ def interp_by_trial(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray
     step = np.divide(x - left, span, out=np.zeros(x.shape), where=span > 0)
     out = fp[lo] + np.clip(step, 0.0, 1.0) * (fp[hi] - fp[lo])
     out = np.where(x >= table[-1, column], fp[-1], out)
-    return np.where(x <= table[0, column], fp[0], out)
+    # Below the first knot, fp[0]; on it, the bisection's segment (after a repeated first knot,
+    # as np.interp: a trial whose day starts with intervals it does not weight).
+    return np.where(x < table[0, column], fp[0], out)
 
 
 def _cdf_at(seconds: np.ndarray, cum: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -389,13 +394,22 @@ def part_profile(
 ) -> tuple[np.ndarray, ...]:
     """What :func:`part_clock`'s map is made of: ``(knots, clock)`` for a profile all trials
     share (the map is ``np.interp(fraction, knots, clock)``), or ``(cum, clock, low, high)``
-    for one per trial (``interp_by_trial(low + fraction × (high − low), cum, clock)``)."""
+    for one per trial (``interp_by_trial(low + fraction × (high − low), cum, clock)``).
+
+    A part with no share of the day's arrivals (``high − low`` below the smallest normal float:
+    a drawn share can underflow to 3e-321, where floats keep a few digits) maps every fraction
+    to one time on both paths, ``np.interp(low, cum, clock)``: where the day's CDF, flat at
+    ``low`` over the part, starts to rise again (the last weighted interval's end when nothing
+    follows). It gets no arrivals, only padding rows.
+    """
     clock = edges + offset
     if cum.ndim == 1:
         low, high = np.interp(span, edges, cum)
-        return (cum - low) / max(high - low, 1e-300), clock
+        if not high - low >= _SMALLEST_SHARE:
+            return np.array([0.0, 1.0]), np.full(2, np.interp(low, cum, clock))
+        return (cum - low) / (high - low), clock
     low, high = _cdf_at(np.asarray(span, dtype=float), cum, edges)
-    return cum, clock, low, high
+    return cum, clock, low, np.where(high - low >= _SMALLEST_SHARE, high, low)
 
 
 def part_clock(

@@ -150,7 +150,7 @@ def _per_trial_row(
         value = fp[lo] + step * (fp[hi] - fp[lo])
         if x >= knots[t, k - 1]:
             value = fp[k - 1]
-        if x <= knots[t, 0]:
+        if x < knots[t, 0]:
             value = fp[0]
         arrival[row, lane] = value
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from model.test_day import FIXED_VOLUME
 from strategies import share_vectors
@@ -66,19 +66,38 @@ def test_interp_by_trial_is_numpy_interp_column_by_column(
         np.testing.assert_allclose(got[:, t], np.interp(x[:, t], xp[t], fp), rtol=0, atol=1e-7)
 
 
+# Shares whose Dirichlet draws (concentration 5) underflow: to exactly 0 in some trial at seed
+# 1 (two intervals) and 0 (three), to a subnormal share (below 2.2e-308) at seed 18.
+_UNDERFLOWING = (np.array([2e-4, 1 - 2e-4]), np.array([0.3, 2e-4, 0.7 - 2e-4]))
+
+
+def test_interp_by_trial_on_a_repeated_first_knot_takes_the_segment_after_it() -> None:
+    """A trial that does not weight the day's first intervals has a CDF flat at 0 there: at 0,
+    np.interp (and so the shared path) gives the end of the flat stretch, not the day's start."""
+    xp = np.array([[0.0, 0.0, 0.0, 0.5, 1.0], [0.0, 0.25, 0.25, 0.5, 1.0]])
+    fp = np.array([0.0, 3.0, 6.0, 9.0, 12.0]) * 3600
+    x = np.array([[-0.5, -0.5], [0.0, 0.0], [0.25, 0.25], [0.5, 0.5], [1.0, 1.0], [2.0, 2.0]])
+    got = interp_by_trial(x, xp, fp)
+    for t in range(2):
+        np.testing.assert_array_equal(got[:, t], np.interp(x[:, t], xp[t], fp))
+    assert got[1, 0] == 6 * 3600 and got[1, 1] == 0.0
+
+
 @settings(max_examples=30, deadline=None)
 @given(shares=share_vectors(max_size=48), seed=st.integers(0, 2**32 - 1))
+@example(shares=_UNDERFLOWING[0], seed=1)
+@example(shares=_UNDERFLOWING[1], seed=0)
+@example(shares=_UNDERFLOWING[0], seed=18)
+@example(shares=_UNDERFLOWING[1], seed=18)
 def test_each_trials_cdf_and_clock_are_those_of_its_own_shares(
     shares: np.ndarray, seed: int
 ) -> None:
     """Per-trial shares through the per-trial path give, trial by trial, what the shared path
-    gives for that trial's shares alone (it skips the same empty intervals)."""
+    gives for that trial's shares alone (it skips the same empty intervals). A drawn share
+    that underflows (to 0, or to a subnormal float that keeps a few digits) leaves its trial a
+    part with no share, which both paths send to the same time."""
     rng = np.random.default_rng(seed)
     per_trial = draw_shares(shares, 5.0, 4, rng=rng)
-    # A Dirichlet draw can underflow to a subnormal share (3e-321 was seen): there floats keep
-    # a few digits only, and the two paths place a part that never gets an arrival tens of
-    # seconds apart. Shares below the smallest normal float are outside this comparison.
-    assume(not ((per_trial > 0) & (per_trial < np.finfo(float).tiny)).any())
     cum, edges = profile_inverse_cdf(per_trial)
     cuts = (11 * 3600.0,)
     fraction = np.sort(rng.random((20, 4)), axis=0)
