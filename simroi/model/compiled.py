@@ -5,12 +5,12 @@ each step is a pass over every contact slot of a month — (rows, columns) array
 makes a dozen of them. On the compiled engine the heaviest of those steps run compiled instead,
 each in one pass that keeps a contact's numbers in registers:
 
-* here, the per-contact standard draws (:func:`fill_standard`: numba's ``Generator``, which
-  runs numpy's algorithms on numpy's bit generator, straight into the tables), a part of a
-  day's arrival times from its exponential gaps (:func:`partial_sums`, :func:`place_arrivals`:
-  the partial sums, the order statistics and the profile's inverse CDF of
-  :func:`simroi.model.contacts.simulate_channel_month`), and each contact's handle time,
+* here, a part of a day's arrival times from its exponential gaps (:func:`partial_sums`,
+  :func:`place_arrivals`: the partial sums, the order statistics and the profile's inverse CDF
+  of :func:`simroi.model.contacts.simulate_channel_month`), and each contact's handle time,
   patience and marks (:func:`contact_numbers`);
+* in :mod:`simroi.model.compiled_draws`, the per-contact standard draws (numpy's PCG64 and
+  its ziggurats, written out);
 * in :mod:`simroi.model.compiled_tallies`, a month's outcome tables from its served contacts
   (the loop of :func:`simroi.model.outcomes.month_outcomes`).
 
@@ -40,7 +40,6 @@ from simroi.queueing.compiled import kernel, plain
 __all__ = [
     "KERNELS",
     "contact_numbers",
-    "fill_standard",
     "partial_sums",
     "place_arrivals",
     "rectangles",
@@ -237,49 +236,6 @@ def _row_blocks(pieces: np.ndarray) -> np.ndarray:
     return blocks
 
 
-#: The standard draws :func:`fill_standard` makes, by the name :mod:`simroi.model.draws` uses.
-_KINDS = {"normal": 0, "exponential": 1, "uniform": 2}
-
-
-@_jit
-def _fill(rng: np.random.Generator, kind: int, out: np.ndarray, cols: tuple[int, int, int]) -> None:
-    """See :func:`fill_standard`."""
-    c0, c1, rows = cols
-    if kind == 0:
-        for r in range(rows):
-            for c in range(c0, c1):
-                out[r, c] = rng.standard_normal()
-    elif kind == 1:
-        for r in range(rows):
-            for c in range(c0, c1):
-                out[r, c] = rng.standard_exponential()
-    else:
-        for r in range(rows):
-            for c in range(c0, c1):
-                out[r, c] = rng.random()
-
-
-def fill_standard(
-    rng: np.random.Generator, kind: str, out: np.ndarray, cols: tuple[int, int, int]
-) -> None:
-    """Fill rows ``:rows`` of columns ``c0:c1`` of ``out`` (``cols = (c0, c1, rows)``) with
-    standard draws of ``kind`` (``"normal"``, ``"exponential"`` or ``"uniform"``), row by row:
-    the numbers, and the generator state after them, of ``rng.standard_normal((rows, c1 −
-    c0))`` (or ``standard_exponential``, ``random``) copied in, straight into ``out``.
-
-    numba's Generator runs numpy's algorithms (the same ziggurats, the same C library calls in
-    their tails) on numpy's bit generator: ``tests/model/test_compiled_draws.py`` holds it to
-    numpy's bits. ``out`` must be C-contiguous and writable (the draws go into it, not into a
-    copy).
-    """
-    if not (out.flags.c_contiguous and out.flags.writeable and out.dtype == np.float64):
-        raise ValueError("draws go straight into a C-contiguous, writable float64 table")
-    c0, c1, rows = cols
-    if not (0 <= c0 <= c1 <= out.shape[1] and 0 <= rows <= out.shape[0]):
-        raise ValueError(f"columns {c0}:{c1} and rows :{rows} must lie in the table {out.shape}")
-    _fill(rng, _KINDS[kind], out, cols)
-
-
 def partial_sums(gaps: np.ndarray, steps: list[tuple[int, int, int]]) -> np.ndarray:
     """Running sums down the columns of ``gaps`` (rows, trials) over the staircase ``steps``
     (see :func:`simroi.model.draws.staircase`), as :mod:`simroi.model.contacts` adds them;
@@ -435,14 +391,12 @@ def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_partial_sums, _place, _fill, _numbers)
+KERNELS = (_partial_sums, _place, _numbers)
 
 
 def warm_up() -> None:
     """Compile (or load from the cache) every kernel, on a part of two contacts."""
     one = np.array([[10.0], [20.0]])
-    for kind in _KINDS:
-        fill_standard(np.random.default_rng(0), kind, one.copy(), (0, 1, 2))
     marks = np.zeros((2, 1), dtype=bool)
     vector = np.ones(1)
     contact_numbers([(0, 2, 1)], (0, 1, 0), ("scale_and_shift", "mean_times", True),

@@ -71,9 +71,9 @@ def draw_by_groups(
     numbers by rank), and the padding beyond a group's busiest trial is never drawn. Elsewhere
     ``out`` is left as it was.
 
-    ``compiled`` draws each group straight into ``out`` with the compiled engine's kernel
-    (:func:`simroi.model.compiled.fill_standard`: numpy's numbers, no copy; ``out`` must then
-    be C-contiguous).
+    ``compiled`` draws every group straight into ``out`` in one compiled pass, the groups in
+    parallel (:func:`simroi.model.compiled_draws.fill_groups`: numpy's numbers and the stream
+    after them, no copy; ``out`` must then be C-contiguous).
     """
     trials = out.shape[1]
     if trials == 0:
@@ -83,23 +83,30 @@ def draw_by_groups(
     if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
         raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
     origin = generator.state
-    if compiled:
-        from simroi.model.compiled import fill_standard  # imports numba: compiled runs only
-    else:  # one buffer for every group's draws (fresh memory per group would fault in its pages)
-        scratch = np.empty(max((hi for _, hi, _ in cover), default=0) * width)
+    groups = []  # (first column, end column, rows) of each group that draws
     for first in range(0, trials, width):
         rows = max((hi for _, hi, n in cover if n > first), default=0)
-        if rows == 0:
-            continue
+        if rows > 0:
+            groups.append((first, min(trials, first + width), rows))
+    if compiled:  # imports numba: compiled runs only
+        from simroi.model.compiled_draws import fill_groups, pcg64_words, set_pcg64_words
+
+        starts = []
+    else:  # one buffer for every group's draws (fresh memory per group would fault in its pages)
+        scratch = np.empty(max((rows for *_, rows in groups), default=0) * width)
+    for first, end, rows in groups:
         generator.state = origin
         generator.advance((first // width) << _REGION_BITS)
-        cols = slice(first, min(trials, first + width))
         if compiled:
-            fill_standard(rng, kind, out, (cols.start, cols.stop, rows))
+            starts.append(pcg64_words(generator))
             continue
-        block = scratch[: rows * (cols.stop - cols.start)].reshape(rows, -1)
+        block = scratch[: rows * (end - first)].reshape(rows, -1)
         _standard_draws(rng, kind, block)
-        out[:rows, cols] = block
+        out[:rows, first:end] = block
+    if compiled and groups:  # every group in one call; the stream left where numpy leaves it
+        states = np.array(starts, dtype=np.uint64)
+        fill_groups(states, kind, out, np.array(groups, dtype=np.int64))
+        set_pcg64_words(generator, states[-1])
 
 
 def handle_times(

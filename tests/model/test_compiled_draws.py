@@ -1,19 +1,21 @@
 """The compiled engine's per-contact draws are numpy's: the same numbers, the same stream after.
 
-:func:`simroi.model.draws.draw_by_groups` with ``compiled=True`` draws each column group straight
-into its table with numba's Generator (:func:`simroi.model.compiled.fill_standard`); without,
-numpy fills a buffer that is copied in. Both must give the same bits for every kind of standard
-draw, over random staircases, and leave the rest of the table as it was.
+:func:`simroi.model.draws.draw_by_groups` with ``compiled=True`` draws every column group into
+its table in one compiled pass (:mod:`simroi.model.compiled_draws`: numpy's PCG64 and ziggurats
+written out); without, numpy fills a buffer per group that is copied in. Both must give the same
+bits for every kind of standard draw, over random staircases, on one thread or several, leave
+the rest of the table as it was, and leave the stream where numpy leaves it.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.model.compiled import fill_standard
+from simroi.model.compiled_draws import fill_groups, fill_standard, pcg64_words
 from simroi.model.draws import draw_by_groups, staircase
 from simroi.randomness import Streams
 
@@ -47,12 +49,39 @@ def test_draws_by_groups_are_the_same_bits_on_both_engines(
 ) -> None:
     need = np.sort(np.random.default_rng(seed).integers(0, rows, size=trials))[::-1]
     cover = staircase(need)
-    tables = []
+    tables, after = [], []
     for compiled in (False, True):
         out = np.full((rows, trials), np.nan)
-        draw_by_groups(Streams(seed, 0).rng("handle", "phone"), kind, out, cover, compiled=compiled)
+        rng = Streams(seed, 0).rng("handle", "phone")
+        draw_by_groups(rng, kind, out, cover, compiled=compiled)
         tables.append(out.view(np.int64))
+        after.append(rng.bit_generator.state)
     np.testing.assert_array_equal(tables[0], tables[1])
+    assert after[0] == after[1]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("kind", KINDS)
+def test_groups_drawn_together_are_each_their_own_streams_numbers(kind: str, threads: int) -> None:
+    """Several groups in one call, on one thread or two: each rectangle holds its own stream's
+    numbers, numpy's, and each stream is left where numpy leaves it."""
+    streams = [np.random.default_rng(seed) for seed in (3, 4, 5)]
+    states = np.array([pcg64_words(g.bit_generator) for g in streams], dtype=np.uint64)
+    groups = np.array([(0, 5, 400), (5, 7, 1000), (7, 16, 3)], dtype=np.int64)
+    out = np.full((1000, 17), -1.0)
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        fill_groups(states, kind, out, groups)
+    finally:
+        numba.set_num_threads(before)
+    method = {"normal": "standard_normal", "exponential": "standard_exponential"}
+    for rng, words, (c0, c1, rows) in zip(streams, states, groups, strict=True):
+        expected = getattr(rng, method.get(kind, "random"))((rows, c1 - c0))
+        np.testing.assert_array_equal(out[:rows, c0:c1].view(np.int64), expected.view(np.int64))
+        assert (out[rows:, c0:c1] == -1.0).all()
+        assert list(words) == pcg64_words(rng.bit_generator)
+    assert (out[:, 16] == -1.0).all()
 
 
 def test_draws_go_into_the_table_itself_or_not_at_all() -> None:
@@ -61,3 +90,11 @@ def test_draws_go_into_the_table_itself_or_not_at_all() -> None:
         fill_standard(rng, "normal", np.zeros((4, 6))[:, ::2], (0, 3, 4))
     with pytest.raises(ValueError, match="must lie in the table"):
         fill_standard(rng, "normal", np.zeros((4, 6)), (0, 7, 4))
+    with pytest.raises(ValueError, match="states must be"):
+        fill_groups(np.zeros((1, 3), dtype=np.uint64), "normal", np.zeros((4, 6)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="groups must be"):
+        fill_groups(np.zeros((2, 4), dtype=np.uint64), "normal", np.zeros((4, 6)), np.zeros((1, 3)))
+    with pytest.raises(TypeError, match="PCG64"):
+        fill_standard(
+            np.random.Generator(np.random.MT19937(0)), "normal", np.zeros((4, 6)), (0, 1, 1)
+        )

@@ -1,0 +1,251 @@
+"""The per-contact standard draws, compiled: numpy's PCG64 and its ziggurats, inline.
+
+:func:`simroi.model.draws.draw_by_groups` fills a month's per-contact tables with standard
+normals, exponentials and uniforms, column group by column group, each group from its own region
+of a PCG64 stream. numpy draws a group into a buffer that is then copied in; numba's
+``Generator`` draws straight into the table but calls the bit generator through a pointer for
+every number, 2.5–3 times slower than numpy for uniforms and exponentials (benchmarks/README.md).
+
+Here the generator is numpy's PCG64 written out (a 128-bit linear congruential step, then the
+XSL-RR output: numpy's ``pcg64_next64``), so a number costs a multiply, an add and a rotate in
+registers, and the normal's and exponential's ziggurats are numpy's (``distributions.c``: the
+same tables, read from numba's copy, the same C library exp and log1p in their rare paths). A
+group's state goes in as four unsigned words and comes back advanced: the numbers, and the
+stream after them, are numpy's (``tests/model/test_compiled_draws.py`` compares the bits of
+millions of draws, which reach the rare paths). Groups are independent streams, so a kernel
+draws them in parallel (the same bits on any number of threads).
+
+A group's numbers are made in a buffer of its own, then copied into the table: written one by
+one straight into a month's table, fresh from memory, a 500-trial block's draws took 1.46 s
+against 0.91–1.0 s this way, and 1.35 s with numba's ``Generator`` (one-thread profiles,
+benchmarks/README.md).
+
+Like :mod:`simroi.model.compiled`, this module imports numba and is reached only when a compiled
+run asks for it (:func:`simroi.model.kernels.prepare`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+# numpy's ziggurat tables, as numba's own Generator uses them (numpy keeps them in C only).
+from numba.np.random._constants import (
+    fe_double,
+    fi_double,
+    ke_double,
+    ki_double,
+    we_double,
+    wi_double,
+    ziggurat_exp_r,
+    ziggurat_nor_inv_r,
+    ziggurat_nor_r,
+)
+
+from simroi.queueing.compiled import kernel
+
+__all__ = ["KERNELS", "fill_groups", "fill_standard", "warm_up"]
+
+_jit = kernel()
+
+#: numpy's PCG64 multiplier (``PCG_DEFAULT_MULTIPLIER_128``), as its high and low words.
+_MULTIPLIER_HIGH = np.uint64(2549297995355413924)
+_MULTIPLIER_LOW = np.uint64(4865540595714422341)
+_WORD = np.uint64(0xFFFFFFFFFFFFFFFF)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: numpy's next_double
+
+#: The standard draws, by the name :mod:`simroi.model.draws` uses.
+_KINDS = {"normal": 0, "exponential": 1, "uniform": 2}
+
+
+def _multiply_high_typed(typingctx: Any, a: Any, b: Any) -> Any:
+    """The high 64 bits of the 128-bit product of two unsigned 64-bit words (one ``mul``)."""
+    if a != types.uint64 or b != types.uint64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        wide = ir.IntType(128)
+        product = builder.mul(builder.zext(args[0], wide), builder.zext(args[1], wide))
+        return builder.trunc(builder.lshr(product, ir.Constant(wide, 64)), ir.IntType(64))
+
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+_multiply_high: Any = intrinsic(_multiply_high_typed)
+
+
+@_jit
+def _next_uint64(s: np.ndarray) -> np.uint64:
+    """numpy's ``pcg64_next64`` on ``s = [state high, state low, increment high, increment
+    low]``: state ← state × multiplier + increment (mod 2¹²⁸), then the XSL-RR output of the
+    new state: (high ⊕ low) rotated right by the state's top 6 bits."""
+    high, low = s[0], s[1]
+    product_low = low * _MULTIPLIER_LOW
+    product_high = _multiply_high(low, _MULTIPLIER_LOW) + low * _MULTIPLIER_HIGH
+    product_high += high * _MULTIPLIER_LOW
+    new_low = product_low + s[3]
+    carry = np.uint64(1) if new_low < product_low else np.uint64(0)
+    new_high = product_high + s[2] + carry
+    s[0], s[1] = new_high, new_low
+    word = new_high ^ new_low
+    turn = new_high >> np.uint64(58)
+    return (word >> turn) | (word << ((np.uint64(64) - turn) & np.uint64(63)))
+
+
+@_jit
+def _next_double(s: np.ndarray) -> float:
+    """numpy's ``next_double``: the top 53 bits of a word, times 2⁻⁵³."""
+    return float(_next_uint64(s) >> np.uint64(11)) * _TO_UNIT
+
+
+@_jit
+def _standard_normal(s: np.ndarray) -> float:
+    """numpy's ``random_standard_normal`` (the 256-layer ziggurat)."""
+    while True:
+        r = _next_uint64(s)
+        idx = r & np.uint64(0xFF)
+        r >>= np.uint64(8)
+        sign = r & np.uint64(1)
+        rabs = (r >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+        x = float(rabs) * wi_double[idx]
+        if sign:
+            x = -x
+        if rabs < ki_double[idx]:
+            return x
+        if idx == 0:
+            while True:
+                xx = -ziggurat_nor_inv_r * np.log1p(-_next_double(s))
+                yy = -np.log1p(-_next_double(s))
+                if yy + yy > xx * xx:
+                    if (rabs >> np.uint64(8)) & np.uint64(1):
+                        return -(ziggurat_nor_r + xx)
+                    return ziggurat_nor_r + xx
+        else:
+            below = idx - np.uint64(1)
+            if (fi_double[below] - fi_double[idx]) * _next_double(s) + fi_double[idx] < np.exp(
+                -0.5 * x * x
+            ):
+                return x
+
+
+@_jit
+def _standard_exponential(s: np.ndarray) -> float:
+    """numpy's ``random_standard_exponential`` (the 256-layer ziggurat)."""
+    while True:
+        ri = _next_uint64(s) >> np.uint64(3)
+        idx = ri & np.uint64(0xFF)
+        ri >>= np.uint64(8)
+        x = float(ri) * we_double[idx]
+        if ri < ke_double[idx]:
+            return x
+        if idx == 0:
+            return ziggurat_exp_r - np.log1p(-_next_double(s))
+        below = idx - np.uint64(1)
+        if (fe_double[below] - fe_double[idx]) * _next_double(s) + fe_double[idx] < np.exp(-x):
+            return x
+
+
+@_jit
+def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, rows: int) -> None:
+    """Rows ``:rows`` of columns ``c0:c1`` of ``out``, row by row, from the stream ``s``:
+    made in a buffer, then copied in."""
+    buf = np.empty((rows, c1 - c0))
+    if kind == 0:
+        for r in range(rows):
+            for c in range(c1 - c0):
+                buf[r, c] = _standard_normal(s)
+    elif kind == 1:
+        for r in range(rows):
+            for c in range(c1 - c0):
+                buf[r, c] = _standard_exponential(s)
+    else:
+        for r in range(rows):
+            for c in range(c1 - c0):
+                buf[r, c] = _next_double(s)
+    for r in range(rows):
+        for c in range(c1 - c0):
+            out[r, c0 + c] = buf[r, c]
+
+
+@kernel(parallel=True)
+def _fill(states: np.ndarray, kind: int, out: np.ndarray, groups: np.ndarray) -> None:
+    """See :func:`fill_groups`."""
+    for g in numba.prange(groups.shape[0]):
+        _fill_group(states[g], kind, out, groups[g, 0], groups[g, 1], groups[g, 2])
+
+
+def fill_groups(states: np.ndarray, kind: str, out: np.ndarray, groups: np.ndarray) -> None:
+    """Fill each group's rectangle of ``out`` with standard draws of ``kind`` from its stream.
+
+    Parameters
+    ----------
+    states : numpy.ndarray, shape (groups, 4), uint64
+        Each group's PCG64 stream (:func:`pcg64_words`); advanced in place past its draws.
+    kind : str
+        ``"normal"``, ``"exponential"`` or ``"uniform"``: ``standard_normal``,
+        ``standard_exponential`` or ``random``.
+    out : numpy.ndarray, shape (rows, columns), float64, C-contiguous and writable
+        The table; outside the groups' rectangles it is left as it was.
+    groups : numpy.ndarray, shape (groups, 3), int64
+        ``(c0, c1, rows)``: group g fills rows ``:rows`` of columns ``c0:c1``, row by row, as
+        ``rng.standard_normal((rows, c1 − c0))`` would (its numbers, and its stream after them).
+        The rectangles must not overlap (groups are drawn in parallel).
+    """
+    if not (out.flags.c_contiguous and out.flags.writeable and out.dtype == np.float64):
+        raise ValueError("draws go straight into a C-contiguous, writable float64 table")
+    if not (states.dtype == np.uint64 and states.ndim == 2 and states.shape[1] == 4):
+        raise ValueError(f"states must be (groups, 4) uint64 (got {states.shape} {states.dtype})")
+    if groups.shape != (states.shape[0], 3):
+        raise ValueError(f"groups must be ({states.shape[0]}, 3) (got {groups.shape})")
+    for c0, c1, rows in groups.tolist():
+        if not (0 <= c0 <= c1 <= out.shape[1] and 0 <= rows <= out.shape[0]):
+            raise ValueError(
+                f"columns {c0}:{c1} and rows :{rows} must lie in the table {out.shape}"
+            )
+    _fill(states, _KINDS[kind], out, groups.astype(np.int64, copy=False))
+
+
+def pcg64_words(generator: np.random.PCG64) -> list[int]:
+    """A PCG64's state as :func:`fill_groups` takes it: [state high, state low, increment high,
+    increment low]."""
+    state = generator.state["state"]
+    value, increment = int(state["state"]), int(state["inc"])
+    word = int(_WORD)
+    return [value >> 64, value & word, increment >> 64, increment & word]
+
+
+def set_pcg64_words(generator: np.random.PCG64, words: np.ndarray) -> None:
+    """Put a stream's words (:func:`pcg64_words`, advanced) back into ``generator``."""
+    state = generator.state
+    high, low, increment_high, increment_low = (int(w) for w in words)
+    state["state"] = {"state": high << 64 | low, "inc": increment_high << 64 | increment_low}
+    generator.state = state
+
+
+def fill_standard(
+    rng: np.random.Generator, kind: str, out: np.ndarray, cols: tuple[int, int, int]
+) -> None:
+    """Fill rows ``:rows`` of columns ``c0:c1`` of ``out`` (``cols = (c0, c1, rows)``) from
+    ``rng`` (a PCG64 Generator) as ``rng.standard_normal((rows, c1 − c0))`` (or
+    ``standard_exponential``, ``random``) would, and leave ``rng`` where numpy would: one group
+    of :func:`fill_groups`."""
+    generator = rng.bit_generator
+    if not isinstance(generator, np.random.PCG64):
+        raise TypeError(f"compiled draws need a PCG64 stream (got {type(generator).__name__})")
+    states = np.array([pcg64_words(generator)], dtype=np.uint64)
+    fill_groups(states, kind, out, np.array([cols], dtype=np.int64))
+    set_pcg64_words(generator, states[0])
+
+
+KERNELS = (_fill,)
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the kernel, for every kind."""
+    for kind in _KINDS:
+        fill_standard(np.random.default_rng(0), kind, np.zeros((2, 1)), (0, 1, 2))
