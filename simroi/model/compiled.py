@@ -9,7 +9,7 @@ each in one pass that keeps a contact's numbers in registers:
   :func:`place_arrivals`: the partial sums, the order statistics and the profile's inverse CDF
   of :func:`simroi.model.contacts.simulate_channel_month`), and each contact's handle time,
   patience and marks (:func:`contact_numbers`);
-* in :mod:`simroi.model.compiled_draws`, the per-contact standard draws (numpy's PCG64 and
+* in :mod:`simroi.queueing.compiled_draws`, the per-contact standard draws (numpy's PCG64 and
   its ziggurats, written out);
 * in :mod:`simroi.model.compiled_tallies`, a month's outcome tables from its served contacts
   (the loop of :func:`simroi.model.outcomes.month_outcomes`).
@@ -238,8 +238,8 @@ def _row_blocks(pieces: np.ndarray) -> np.ndarray:
 
 def partial_sums(gaps: np.ndarray, steps: list[tuple[int, int, int]]) -> np.ndarray:
     """Running sums down the columns of ``gaps`` (rows, trials) over the staircase ``steps``
-    (see :func:`simroi.model.draws.staircase`), as :mod:`simroi.model.contacts` adds them;
-    outside the staircase the result is undefined."""
+    (see :func:`simroi.queueing.contact_draws.staircase`), as :mod:`simroi.model.contacts`
+    adds them; outside the staircase the result is undefined."""
     sums = np.empty_like(gaps)
     if gaps.size:
         _partial_sums(gaps, rectangles(steps, 3), sums)

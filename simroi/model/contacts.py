@@ -48,15 +48,9 @@ from simroi.model.calendar import (
     part_shares,
     profile_inverse_cdf,
 )
-from simroi.model.draws import (
-    STANDARD_DRAW,
-    draw_by_groups,
-    handle_times,
-    lognormal_parameters,
-    patience_times,
-    staircase,
-)
+from simroi.model.draws import STANDARD_DRAW, handle_times, lognormal_parameters, patience_times
 from simroi.model.outcomes import MONTH_FIELDS, ChannelMonth, month_outcomes
+from simroi.queueing.contact_draws import draw_by_groups, staircase
 from simroi.queueing.engines import normalize_engine
 from simroi.queueing.kernels import serve
 from simroi.queueing.roster import TrialShiftPattern, side_by_side

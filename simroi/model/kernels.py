@@ -1,7 +1,8 @@
 """Loading the compiled kernels before a run: the queue's (:mod:`simroi.queueing.compiled`), a
 queue study's (:mod:`simroi.queueing.compiled_study`), a staffing rule's roster table
-(:mod:`simroi.queueing.compiled_roster`) and the contact flow's (:mod:`simroi.model.compiled`,
-:mod:`simroi.model.compiled_draws`, :mod:`simroi.model.compiled_tallies`).
+(:mod:`simroi.queueing.compiled_roster`), the per-contact draws'
+(:mod:`simroi.queueing.compiled_draws`) and the contact flow's (:mod:`simroi.model.compiled`,
+:mod:`simroi.model.compiled_tallies`).
 
 numba is imported only when the compiled engine is asked for, so commands that do not simulate,
 and runs on the other engines, never load it.
@@ -31,9 +32,9 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
     """
     if normalize_engine(engine) != "compiled":
         return
-    from simroi.model import compiled, compiled_draws, compiled_tallies  # numba: compiled runs
+    from simroi.model import compiled, compiled_tallies  # imports numba: compiled runs only
     from simroi.queueing import compiled as queue
-    from simroi.queueing import compiled_roster, compiled_study
+    from simroi.queueing import compiled_draws, compiled_roster, compiled_study
 
     modules = (queue, compiled_study, compiled_roster, compiled_draws, compiled, compiled_tallies)
     if not all(queue.cached(module.KERNELS) for module in modules):

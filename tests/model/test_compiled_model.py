@@ -89,11 +89,11 @@ def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines
 
 
 _SIGNATURES = """
-from simroi.model import compiled, compiled_draws, compiled_tallies
+from simroi.model import compiled, compiled_tallies
 from simroi.model.block import simulate_block
 from simroi.model.kernels import prepare
 from simroi.queueing import compiled as queue
-from simroi.queueing import compiled_roster, compiled_study
+from simroi.queueing import compiled_draws, compiled_roster, compiled_study
 from simroi.queueing.study import QueueSpec, study_queue
 from simroi.scenario.load import bundled_scenarios, load_scenario
 

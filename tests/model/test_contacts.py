@@ -188,7 +188,7 @@ def test_worlds_side_by_side_give_what_each_gives_alone() -> None:
 
 def test_the_staircase_covers_every_needed_row_once() -> None:
     """Rows lo:hi of columns :n, in row order, cover row r of column t for every r < need[t]."""
-    from simroi.model.draws import staircase
+    from simroi.queueing.contact_draws import staircase
 
     rng = np.random.default_rng(2)
     for need in (
@@ -212,7 +212,7 @@ def test_a_contacts_draw_does_not_depend_on_the_other_trials_volumes(kind: str) 
     """Column groups draw only the rows their busiest trial needs, each from its own region of
     the stream: contact k of trial t gets the same number whatever the others need, and
     nothing outside the cover is written."""
-    from simroi.model.draws import draw_by_groups, staircase
+    from simroi.queueing.contact_draws import draw_by_groups, staircase
 
     rng = np.random.default_rng(5)
     need = np.sort(rng.poisson(300, 100))[::-1]

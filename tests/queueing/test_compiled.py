@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from queueing.test_engine import PHONE_SHIFTS, phone_day, small_queues
 from queueing.test_roster import rosters, shift_rosters, two_days
 
-from simroi.model.draws import staircase
 from simroi.queueing import compiled
 from simroi.queueing.compiled import serve_fcfs_compiled
+from simroi.queueing.contact_draws import staircase
 from simroi.queueing.engine import serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
 from simroi.queueing.shifts import QueueState, ShiftPattern

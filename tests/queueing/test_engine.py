@@ -330,7 +330,7 @@ def test_bulk_shift_moves_change_no_outcome(split: int) -> None:
 def test_rectangles_of_contacts_change_no_outcome(chunk: int) -> None:
     """Told where the contacts are (a staircase over trials by volume), the engine skips the
     padding and gives the same starts, and NaN everywhere else."""
-    from simroi.model.draws import staircase
+    from simroi.queueing.contact_draws import staircase
 
     arrival, handle, patience, present = phone_day(trials=20, seed=6)
     order = np.argsort(-present.sum(axis=0), kind="stable")

@@ -1,10 +1,10 @@
 """The compiled engine's per-contact draws are numpy's: the same numbers, the same stream after.
 
-:func:`simroi.model.draws.draw_by_groups` with ``compiled=True`` draws every column group into
-its table in one compiled pass (:mod:`simroi.model.compiled_draws`: numpy's PCG64 and ziggurats
-written out); without, numpy fills a buffer per group that is copied in. Both must give the same
-bits for every kind of standard draw, over random staircases, on one thread or several, leave
-the rest of the table as it was, and leave the stream where numpy leaves it.
+:func:`simroi.queueing.contact_draws.draw_by_groups` with ``compiled=True`` draws every column
+group into its table in one compiled pass (:mod:`simroi.queueing.compiled_draws`: numpy's PCG64
+and ziggurats written out); without, numpy fills a buffer per group that is copied in. Both must
+give the same bits for every kind of standard draw, over random staircases, on one thread or
+several, leave the rest of the table as it was, and leave the stream where numpy leaves it.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.model.compiled_draws import fill_groups, fill_standard, pcg64_words
-from simroi.model.draws import draw_by_groups, staircase
+from simroi.queueing.compiled_draws import fill_groups, fill_standard, pcg64_words
+from simroi.queueing.contact_draws import draw_by_groups, staircase
 from simroi.randomness import Streams
 
 KINDS = ("normal", "exponential", "uniform")

@@ -1,8 +1,8 @@
 """The per-contact standard draws, compiled: numpy's PCG64 and its ziggurats, inline.
 
-:func:`simroi.model.draws.draw_by_groups` fills a month's per-contact tables with standard
-normals, exponentials and uniforms, column group by column group, each group from its own region
-of a PCG64 stream. numpy draws a group into a buffer that is then copied in; numba's
+:func:`simroi.queueing.contact_draws.draw_by_groups` fills per-contact tables with standard
+normals, exponentials and uniforms, column group by column group, each group from its own
+region of a PCG64 stream. numpy draws a group into a buffer that is then copied in; numba's
 ``Generator`` draws straight into the table but calls the bit generator through a pointer for
 every number, 2.5–3 times slower than numpy for uniforms and exponentials (benchmarks/README.md).
 
@@ -59,7 +59,7 @@ _MULTIPLIER_LOW = np.uint64(4865540595714422341)
 _WORD = np.uint64(0xFFFFFFFFFFFFFFFF)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: numpy's next_double
 
-#: The standard draws, by the name :mod:`simroi.model.draws` uses.
+#: The standard draws, by the name :mod:`simroi.queueing.contact_draws` uses.
 _KINDS = {"normal": 0, "exponential": 1, "uniform": 2}
 
 
