@@ -49,14 +49,13 @@ from numba.np.random._constants import (
 
 from simroi.queueing.compiled import kernel
 
-__all__ = ["KERNELS", "fill_groups", "fill_standard", "warm_up"]
+__all__ = ["KERNELS", "fill_groups", "warm_up"]
 
 _jit = kernel()
 
 #: numpy's PCG64 multiplier (``PCG_DEFAULT_MULTIPLIER_128``), as its high and low words.
 _MULTIPLIER_HIGH = np.uint64(2549297995355413924)
 _MULTIPLIER_LOW = np.uint64(4865540595714422341)
-_WORD = np.uint64(0xFFFFFFFFFFFFFFFF)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53: numpy's next_double
 
 #: The standard draws, by the name :mod:`simroi.queueing.contact_draws` uses.
@@ -185,7 +184,8 @@ def fill_groups(states: np.ndarray, kind: str, out: np.ndarray, groups: np.ndarr
     Parameters
     ----------
     states : numpy.ndarray, shape (groups, 4), uint64
-        Each group's PCG64 stream (:func:`pcg64_words`); advanced in place past its draws.
+        Each group's PCG64 stream (:func:`simroi.queueing.contact_draws.pcg64_words`);
+        advanced in place past its draws.
     kind : str
         ``"normal"``, ``"exponential"`` or ``"uniform"``: ``standard_normal``,
         ``standard_exponential`` or ``random``.
@@ -210,42 +210,11 @@ def fill_groups(states: np.ndarray, kind: str, out: np.ndarray, groups: np.ndarr
     _fill(states, _KINDS[kind], out, groups.astype(np.int64, copy=False))
 
 
-def pcg64_words(generator: np.random.PCG64) -> list[int]:
-    """A PCG64's state as :func:`fill_groups` takes it: [state high, state low, increment high,
-    increment low]."""
-    state = generator.state["state"]
-    value, increment = int(state["state"]), int(state["inc"])
-    word = int(_WORD)
-    return [value >> 64, value & word, increment >> 64, increment & word]
-
-
-def set_pcg64_words(generator: np.random.PCG64, words: np.ndarray) -> None:
-    """Put a stream's words (:func:`pcg64_words`, advanced) back into ``generator``."""
-    state = generator.state
-    high, low, increment_high, increment_low = (int(w) for w in words)
-    state["state"] = {"state": high << 64 | low, "inc": increment_high << 64 | increment_low}
-    generator.state = state
-
-
-def fill_standard(
-    rng: np.random.Generator, kind: str, out: np.ndarray, cols: tuple[int, int, int]
-) -> None:
-    """Fill rows ``:rows`` of columns ``c0:c1`` of ``out`` (``cols = (c0, c1, rows)``) from
-    ``rng`` (a PCG64 Generator) as ``rng.standard_normal((rows, c1 − c0))`` (or
-    ``standard_exponential``, ``random``) would, and leave ``rng`` where numpy would: one group
-    of :func:`fill_groups`."""
-    generator = rng.bit_generator
-    if not isinstance(generator, np.random.PCG64):
-        raise TypeError(f"compiled draws need a PCG64 stream (got {type(generator).__name__})")
-    states = np.array([pcg64_words(generator)], dtype=np.uint64)
-    fill_groups(states, kind, out, np.array([cols], dtype=np.int64))
-    set_pcg64_words(generator, states[0])
-
-
 KERNELS = (_fill,)
 
 
 def warm_up() -> None:
     """Compile (or load from the cache) the kernel, for every kind."""
     for kind in _KINDS:
-        fill_standard(np.random.default_rng(0), kind, np.zeros((2, 1)), (0, 1, 2))
+        states = np.ones((1, 4), dtype=np.uint64)
+        fill_groups(states, kind, np.zeros((2, 1)), np.array([(0, 1, 2)], dtype=np.int64))

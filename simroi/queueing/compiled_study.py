@@ -1,14 +1,20 @@
-"""The compiled tallies of a queue study (``simroi queue``): one pass over its served day.
+"""A queue study's day compiled (``simroi queue``): one pass that draws, serves and tallies.
 
-The tallies of a study's block (:func:`simroi.queueing.study._simulate_block`) are written in
-numpy: a dozen passes over (contacts, trials) arrays for five numbers per trial. On the compiled
-engine :func:`day_tallies` makes them in one pass, chunks of columns in parallel threads.
+On the numpy engine a study's block (:func:`simroi.queueing.study._simulate_block`) makes
+(contacts, trials) tables of arrival times, handle times and patience
+(:func:`simroi.queueing.study.simulate_day`), serves them, and tallies five KPIs per trial in a
+dozen passes. On the compiled engine a day with exponential handle times is one pass,
+:func:`study_day`: each column group of trials runs contact by contact, drawing each contact's
+gap, handle time and patience from the group's region of each stream (numpy's numbers,
+:mod:`simroi.queueing.compiled_draws`), serving it through its trial's tournament tree and
+adding it to its trial's tallies, with no per-contact table. Other days (lognormal or gamma
+handle times, whose exp and inverse numpy computes with its own vector code; a queue overloaded
+past a week) are drawn and served as tables and tallied by :func:`day_tallies`, one pass.
 
-Same seed, same bits: a column's sums run down the rows in row order, as numpy's reduction along
-the first axis of a C-ordered array adds them (one column alone is summed pairwise by numpy: a
-block of one trial stays on the numpy code), and 0 / 0 is numpy's NaN.
-``tests/queueing/test_compiled_study.py`` holds the two to the same bits. The arrival times
-stay in numpy: its sort (vectorized on processors with AVX-512) is faster than a compiled one.
+Same seed, same bits: the same numbers in the same order, the same recursion, and a trial's sums
+in row order, as numpy's reduction along the first axis of a C-ordered array adds them (one
+column alone is summed pairwise by numpy: a block of one trial stays on the numpy code); 0 / 0
+is numpy's NaN. ``tests/queueing/test_compiled_study.py`` holds the engines to the same bits.
 Like :mod:`simroi.queueing.compiled`, this module imports numba and is reached only when a
 compiled run asks for it.
 """
@@ -20,9 +26,14 @@ import math
 import numba
 import numpy as np
 
-from simroi.queueing.compiled import kernel, plain
+from simroi.queueing.compiled import _rebuild, _set_leaf, kernel, plain
+from simroi.queueing.compiled_draws import _standard_exponential
+from simroi.queueing.contact_draws import column_groups, region_starts
+from simroi.queueing.shifts import SECONDS_PER_WEEK
 
-__all__ = ["KERNELS", "day_tallies", "warm_up"]
+_jit = kernel()
+
+__all__ = ["KERNELS", "day_tallies", "study_day", "warm_up"]
 
 
 #: Columns a thread takes at a time, with an accumulator per column.
@@ -46,36 +57,59 @@ def _tallies(
     out: np.ndarray,
 ) -> None:
     """See :func:`day_tallies`."""
-    warm, end, sl_seconds, agents = limits
+    warm, end, _, agents = limits
     rows, trials = arrival.shape
     for g in numba.prange((trials + _TALLY_COLUMNS - 1) // _TALLY_COLUMNS):
         c0, c1 = g * _TALLY_COLUMNS, min(trials, (g + 1) * _TALLY_COLUMNS)
         counts = np.zeros((3, c1 - c0), dtype=np.int64)  # offered, answered, answered in time
         sums = np.zeros((2, c1 - c0))  # waits, busy time
-        for r in range(rows):  # every row, padding included, in order, as numpy adds them
+        for r in range(rows):  # in row order, as numpy adds them (padding rows add +0.0)
             for c in range(c0, c1):
-                k = c - c0
-                present = r < count[c]
-                counted = present and arrival[r, c] >= warm
-                served = present and math.isfinite(start[r, c])
-                took = counted and served
-                wait = start[r, c] - arrival[r, c] if took else 0.0
-                counts[0, k] += counted
-                counts[1, k] += took
-                counts[2, k] += took and wait <= sl_seconds
-                sums[0, k] += wait
-                busy = (
-                    min(start[r, c] + handle[r, c], end) - max(start[r, c], warm) if served else 0.0
-                )
-                sums[1, k] += max(busy, 0.0)
+                if r < count[c]:
+                    contact = (arrival[r, c], start[r, c], handle[r, c])
+                    _tally(counts[:, c - c0], sums[:, c - c0], contact, limits)
         for c in range(c0, c1):
-            k = c - c0
-            offered, answered = counts[0, k], counts[1, k]
-            out[0, c] = float(counts[2, k]) / float(offered) if offered else _ZERO_BY_ZERO
-            out[1, c] = float(offered - answered) / float(offered) if offered else _ZERO_BY_ZERO
-            out[2, c] = sums[0, k] / float(answered) if answered else _ZERO_BY_ZERO
-            out[3, c] = sums[1, k] / (agents * (end - warm)) if agents > 0 else np.nan
-            out[4, c] = float(offered)
+            _kpis(counts[:, c - c0], sums[:, c - c0], (warm, end, agents), out[:, c])
+
+
+@_jit
+def _tally(
+    counts: np.ndarray,
+    sums: np.ndarray,
+    contact: tuple[float, float, float],
+    limits: tuple[float, float, float, int],
+) -> None:
+    """Add one contact of a trial's day, ``(arrival, start, handle)`` (start NaN: it hung up),
+    to the trial's counts (offered, answered, answered in time) and sums (waits, busy time), as
+    the numpy tallies add it; ``limits`` as :func:`day_tallies` takes them."""
+    arrival, start, handle = contact
+    warm, end, sl_seconds, _ = limits
+    counted = arrival >= warm
+    served = math.isfinite(start)
+    took = counted and served
+    wait = start - arrival if took else 0.0
+    counts[0] += counted
+    counts[1] += took
+    counts[2] += took and wait <= sl_seconds
+    sums[0] += wait
+    busy = min(start + handle, end) - max(start, warm) if served else 0.0
+    sums[1] += max(busy, 0.0)
+
+
+@_jit
+def _kpis(
+    counts: np.ndarray, sums: np.ndarray, limits: tuple[float, float, int], out: np.ndarray
+) -> None:
+    """A trial's five KPIs (``out``) from its counts (offered, answered, answered in time) and
+    sums (waits, busy time), as the numpy code divides them; ``limits`` is ``(warm-up, end,
+    agents)``."""
+    warm, end, agents = limits
+    offered, answered = counts[0], counts[1]
+    out[0] = float(counts[2]) / float(offered) if offered else _ZERO_BY_ZERO
+    out[1] = float(offered - answered) / float(offered) if offered else _ZERO_BY_ZERO
+    out[2] = sums[0] / float(answered) if answered else _ZERO_BY_ZERO
+    out[3] = sums[1] / (agents * (end - warm)) if agents > 0 else np.nan
+    out[4] = float(offered)
 
 
 def day_tallies(
@@ -105,11 +139,132 @@ def day_tallies(
     return out
 
 
+#: Where a study's servers' first span ends (they are on duty always: a week's span, then the
+#: next). The one-pass day leaves a contact served after it to the general path.
+_WEEK = float(SECONDS_PER_WEEK)
+
+
+@kernel(parallel=True)
+def _study_day(
+    starts: np.ndarray,
+    groups: np.ndarray,
+    numbers: tuple[float, float, float, float, float, float],
+    staff: tuple[int, bool],
+    out: np.ndarray,
+    overflow: np.ndarray,
+) -> None:
+    """See :func:`study_day`. Each column group of trials runs in lockstep, contact by
+    contact: a row of gaps (every lane draws, as the group's table of gaps is drawn), then, while
+    a lane is still inside the day, a row of handle times and patience, each served contact
+    passed to its trial's tournament tree (:func:`simroi.queueing.compiled._serve`'s, whose
+    servers here never leave duty) and tallied (:func:`_tally`)."""
+    mean_gap, end, handle_mean, patience_mean, warm, sl_seconds = numbers
+    agents, patient = staff
+    bits = 0
+    while (1 << bits) < agents:
+        bits += 1
+    mask = np.int64((1 << bits) - 1)
+    keep = ~mask
+    leaves = 1 << bits
+    limits = (warm, end, sl_seconds, agents)
+    for g in numba.prange(groups.shape[0]):
+        first, lanes = groups[g, 0], groups[g, 1] - groups[g, 0]
+        gap_state, handle_state = starts[0, g].copy(), starts[1, g].copy()
+        patience_state = starts[2, g].copy()
+        # Padding leaves hold the largest key; a server free at +0.0 has key = its index.
+        tree = np.full(lanes * 2 * leaves, np.iinfo(np.int64).max, dtype=np.int64)
+        for lane in range(lanes):
+            for server in range(agents):
+                tree[lane * 2 * leaves + leaves + server] = server
+            _rebuild(tree, lane * 2 * leaves, leaves)
+        total, arrival = np.zeros(lanes), np.zeros(lanes)
+        inside = np.ones(lanes, dtype=np.bool_)
+        counts = np.zeros((3, lanes), dtype=np.int64)
+        sums = np.zeros((2, lanes))
+        scratch = np.empty(1)
+        scratch_bits = scratch.view(np.int64)
+        while not overflow[g]:
+            live = False
+            for lane in range(lanes):
+                gap = _standard_exponential(gap_state)
+                if inside[lane]:
+                    total[lane] += gap
+                    arrival[lane] = total[lane] * mean_gap
+                    inside[lane] = arrival[lane] < end
+                    live = live or inside[lane]
+            if not live:
+                break
+            for lane in range(lanes):
+                handle = handle_mean * _standard_exponential(handle_state)
+                patience = (
+                    patience_mean * _standard_exponential(patience_state) if patient else np.inf
+                )
+                if not inside[lane]:
+                    continue
+                base = lane * 2 * leaves
+                a = arrival[lane] + 0.0
+                scratch_bits[0] = tree[base + 1]
+                start = max(a, scratch[0])
+                if start >= _WEEK:
+                    overflow[g] = True
+                    break
+                k = tree[base + 1] & mask
+                scratch[0] = start  # the wait is judged without the index bits
+                scratch_bits[0] = scratch_bits[0] & keep
+                if scratch[0] > a + patience:
+                    start = np.nan
+                else:
+                    scratch[0] = start + handle
+                    _set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
+                _tally(counts[:, lane], sums[:, lane], (arrival[lane], start, handle), limits)
+        for lane in range(lanes):
+            _kpis(counts[:, lane], sums[:, lane], (warm, end, agents), out[:, first + lane])
+
+
+def study_day(
+    streams: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
+    trials: int,
+    numbers: tuple[float, float, float, float | None, float, float],
+    agents: int,
+) -> np.ndarray | None:
+    """A study block's per-trial KPIs in one pass, drawing, serving and tallying each contact
+    with no per-contact table; None where the pass cannot stand for the general path.
+
+    ``streams`` are the gaps', handle times' and patience's; ``numbers`` are ``(mean gap,
+    day's end, mean handle time, mean patience or None, warm-up, service-level threshold)``, in
+    seconds, for exponential handle times and ``agents`` ≥ 1 always on duty. The rows are those
+    of :func:`day_tallies`, and the same bits as the numpy engine's day
+    (:func:`simroi.queueing.study.simulate_day`, served and tallied) for two trials or more:
+    the same numbers drawn in the same order (:mod:`simroi.queueing.compiled_draws`), the same
+    recursion and the same sums. None when a contact would start after the servers' first week
+    of duty (a queue overloaded beyond any use), where the general path follows the shifts.
+    """
+    mean_gap, end, handle_mean, patience_mean, warm, sl_seconds = numbers
+    if trials < 2 or agents < 1:
+        raise ValueError(
+            f"a one-pass study day needs two trials and an agent (got {trials}, {agents})"
+        )
+    groups = np.array(column_groups(trials), dtype=np.int64)
+    starts = np.stack([region_starts(rng, trials) for rng in streams])
+    out = np.empty((5, trials))
+    overflow = np.zeros(groups.shape[0], dtype=np.bool_)
+    patient = patience_mean is not None
+    mean_patience = 0.0 if patience_mean is None else patience_mean
+    reals = (mean_gap, end, handle_mean, mean_patience, warm, sl_seconds)
+    staff = (int(agents), patient)
+    _study_day(starts, groups, tuple(float(x) for x in reals), staff, out, overflow)
+    return None if overflow.any() else out
+
+
 #: The compiled kernels.
-KERNELS = (_tallies,)
+KERNELS = (_tallies, _study_day)
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) every kernel, on a day of two contacts."""
+    """Compile (or load from the cache) every kernel, on a day of two contacts and a short
+    study day with and without patience."""
     arrival = np.array([[10.0, 20.0], [30.0, 0.0]])
     day_tallies(arrival, arrival, arrival, np.array([2, 1]), (0.0, 28_800.0, 20.0, 1))
+    for patience in (None, 180.0):
+        streams = (np.random.default_rng(0), np.random.default_rng(1), np.random.default_rng(2))
+        study_day(streams, 2, (600.0, 3_600.0, 240.0, patience, 0.0, 20.0), 1)

@@ -17,7 +17,16 @@ import itertools
 
 import numpy as np
 
-__all__ = ["GROUPS", "draw_by_groups", "staircase"]
+__all__ = [
+    "GROUPS",
+    "column_groups",
+    "draw_by_groups",
+    "draw_groups",
+    "pcg64_words",
+    "region_starts",
+    "set_pcg64_words",
+    "staircase",
+]
 
 
 def _standard_draws(rng: np.random.Generator, kind: str, out: np.ndarray) -> np.ndarray:
@@ -40,6 +49,54 @@ GROUPS = 16
 _REGION_BITS = 40
 
 
+def column_groups(trials: int) -> list[tuple[int, int]]:
+    """The column groups of a table of ``trials`` columns, ``(first, end)`` each: :data:`GROUPS`
+    groups of ``ceil(trials / GROUPS)`` columns (the last may be narrower, or some missing)."""
+    width = -(-trials // GROUPS)
+    return [(first, min(trials, first + width)) for first in range(0, trials, width)]
+
+
+def region_starts(rng: np.random.Generator, trials: int) -> np.ndarray:
+    """Where each column group's region of ``rng``'s stream starts, as PCG64 words
+    (:func:`pcg64_words`), (groups, 4) uint64; ``rng`` is left as it was."""
+    generator = _pcg64(rng)
+    origin = generator.state
+    starts = []
+    width = -(-trials // GROUPS)
+    for first, _ in column_groups(trials):
+        generator.state = origin
+        generator.advance((first // width) << _REGION_BITS)
+        starts.append(pcg64_words(generator))
+    generator.state = origin
+    return np.array(starts, dtype=np.uint64).reshape(-1, 4)
+
+
+def _pcg64(rng: np.random.Generator) -> np.random.PCG64:
+    generator = rng.bit_generator
+    if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
+        raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
+    return generator
+
+
+def pcg64_words(generator: np.random.PCG64) -> list[int]:
+    """A PCG64's state as the compiled draws carry it (:mod:`simroi.queueing.compiled_draws`):
+    [state high, state low, increment high, increment low]."""
+    state = generator.state["state"]
+    value, increment = int(state["state"]), int(state["inc"])
+    return [value >> 64, value & _WORD, increment >> 64, increment & _WORD]
+
+
+def set_pcg64_words(generator: np.random.PCG64, words: np.ndarray) -> None:
+    """Put a stream's words (:func:`pcg64_words`, advanced) back into ``generator``."""
+    state = generator.state
+    high, low, increment_high, increment_low = (int(w) for w in words)
+    state["state"] = {"state": high << 64 | low, "inc": increment_high << 64 | increment_low}
+    generator.state = state
+
+
+_WORD = (1 << 64) - 1
+
+
 def draw_by_groups(
     rng: np.random.Generator,
     kind: str,
@@ -51,12 +108,32 @@ def draw_by_groups(
     """Fill ``out`` (rows, trials) with standard draws of ``kind`` where ``cover`` needs them.
 
     ``cover`` is a staircase of rectangles (rows ``lo:hi`` of columns ``:n``, see
-    :func:`staircase`). Column group g (``GROUPS`` groups of equal width) draws its rows
-    slot-major from region g of the stream, which starts ``g << _REGION_BITS`` raw outputs in:
-    entry (k, t) of a group is its k·width + t-th draw whatever the number of rows drawn, so
-    contact k of trial t gets the same number whatever the other trials' volumes (common random
-    numbers by rank), and the padding beyond a group's busiest trial is never drawn. Elsewhere
-    ``out`` is left as it was.
+    :func:`staircase`); each column group draws as many rows as the cover needs in it or after
+    it (:func:`draw_groups`). Contact k of trial t gets the same number whatever the other
+    trials' volumes (common random numbers by rank), and the padding beyond a group's busiest
+    trial is never drawn.
+    """
+    groups = column_groups(out.shape[1])
+    rows = [max((hi for _, hi, n in cover if n > first), default=0) for first, _ in groups]
+    draw_groups(rng, kind, out, rows, compiled=compiled)
+
+
+def draw_groups(
+    rng: np.random.Generator,
+    kind: str,
+    out: np.ndarray,
+    rows_by_group: list[int],
+    *,
+    compiled: bool = False,
+) -> None:
+    """Fill rows ``:rows_by_group[g]`` of column group g (:func:`column_groups`) of ``out``
+    (rows, trials) with standard draws of ``kind``: ``"normal"``, ``"exponential"`` or
+    ``"uniform"``.
+
+    Group g draws its rows row by row from region g of the stream, which starts
+    ``g << _REGION_BITS`` raw outputs in: entry (k, t) of a group is its k·width + t-th draw
+    whatever the number of rows drawn. Elsewhere ``out`` is left as it was; ``rng`` is left
+    where the last group's draws leave it.
 
     ``compiled`` draws every group straight into ``out`` in one compiled pass, the groups in
     parallel (:func:`simroi.queueing.compiled_draws.fill_groups`: numpy's numbers and the stream
@@ -65,35 +142,29 @@ def draw_by_groups(
     trials = out.shape[1]
     if trials == 0:
         return
+    generator = _pcg64(rng)
+    groups = [
+        (first, end, rows)
+        for (first, end), rows in zip(column_groups(trials), rows_by_group, strict=True)
+        if rows > 0
+    ]
     width = -(-trials // GROUPS)
-    generator = rng.bit_generator
-    if not isinstance(generator, np.random.PCG64):  # regions need a generator that can advance
-        raise TypeError(f"per-contact streams must be PCG64 (got {type(generator).__name__})")
-    origin = generator.state
-    groups = []  # (first column, end column, rows) of each group that draws
-    for first in range(0, trials, width):
-        rows = max((hi for _, hi, n in cover if n > first), default=0)
-        if rows > 0:
-            groups.append((first, min(trials, first + width), rows))
-    if compiled:  # imports numba: compiled runs only
-        from simroi.queueing.compiled_draws import fill_groups, pcg64_words, set_pcg64_words
+    if compiled and groups:  # every group in one call; the stream left where numpy leaves it
+        from simroi.queueing.compiled_draws import fill_groups  # numba: compiled runs only
 
-        starts = []
-    else:  # one buffer for every group's draws (fresh memory per group would fault in its pages)
-        scratch = np.empty(max((rows for *_, rows in groups), default=0) * width)
+        states = region_starts(rng, trials)[[first // width for first, _, _ in groups]]
+        fill_groups(states, kind, out, np.array(groups, dtype=np.int64))
+        set_pcg64_words(generator, states[-1])
+        return
+    origin = generator.state
+    # One buffer for every group's draws (fresh memory per group would fault in its pages).
+    scratch = np.empty(max((rows for *_, rows in groups), default=0) * width)
     for first, end, rows in groups:
         generator.state = origin
         generator.advance((first // width) << _REGION_BITS)
-        if compiled:
-            starts.append(pcg64_words(generator))
-            continue
         block = scratch[: rows * (end - first)].reshape(rows, -1)
         _standard_draws(rng, kind, block)
         out[:rows, first:end] = block
-    if compiled and groups:  # every group in one call; the stream left where numpy leaves it
-        states = np.array(starts, dtype=np.uint64)
-        fill_groups(states, kind, out, np.array(groups, dtype=np.int64))
-        set_pcg64_words(generator, states[-1])
 
 
 def staircase(need: np.ndarray, pieces: int = GROUPS) -> list[tuple[int, int, int]]:

@@ -36,6 +36,7 @@ from simroi.errors import OptionError
 from simroi.estimates import mean_estimate
 from simroi.formatting import cell, html_table, json_ready
 from simroi.notebook import pandas
+from simroi.queueing.contact_draws import column_groups, draw_by_groups, draw_groups
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.kernels import serve
@@ -236,43 +237,62 @@ def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
     return Staffing(target, "Erlang C" if patience is None else "Erlang A", agents)
 
 
-def simulate_day(spec: QueueSpec, trials: int, streams: Streams) -> tuple[np.ndarray, ...]:
-    """Arrival, handle, patience and presence arrays (n, trials) for one day per trial."""
-    lam = spec.arrivals_per_hour * spec.hours
-    counts = streams.rng("queue", "count").poisson(lam, trials)
+def simulate_day(
+    spec: QueueSpec, trials: int, streams: Streams, *, compiled: bool = False
+) -> tuple[np.ndarray, ...]:
+    """Arrival, handle, patience and presence arrays (n, trials) for one day per trial.
+
+    Arrivals are a Poisson process: the gaps between them are exponential, with mean
+    3600 / ``arrivals_per_hour`` seconds, and arrival k comes at (E₁ + … + Eₖ) × that mean
+    while that is before the day's end. Each contact's handle time is ``aht`` × a standard
+    exponential, exp(μ + σ Z) for a lognormal, or a gamma's inverse CDF of a uniform; its
+    patience ``patience`` × a standard exponential. Every per-contact number is drawn by
+    column group (:func:`~simroi.queueing.contact_draws.draw_groups`): contact k of a trial
+    gets the same numbers however many rows are drawn, so the compiled engine can draw, serve
+    and tally a day in one pass with these numbers (:mod:`simroi.queueing.compiled_study`).
+    ``compiled`` draws them with the compiled kernel (the same numbers).
+    """
+    end = spec.hours * 3600.0
+    mean_gap = 3600.0 / spec.arrivals_per_hour
+    expected = spec.arrivals_per_hour * spec.hours
+    rows = int(expected + 8.0 * math.sqrt(expected)) + 16
+    while True:  # enough rows for every trial's day: nearly always the first time
+        gaps = np.empty((rows, trials))
+        cover = [(0, rows, trials)]
+        draw_by_groups(streams.rng("queue", "gaps"), "exponential", gaps, cover, compiled=compiled)
+        times = np.cumsum(gaps, axis=0) * mean_gap
+        if trials == 0 or bool((times[-1] >= end).all()):
+            break
+        rows *= 2
+    counts = (times < end).sum(axis=0)
     n = int(counts.max(initial=0))
     present = np.arange(n)[:, None] < counts[None, :]
-    times = streams.rng("queue", "time").random((n, trials)) * spec.hours * 3600.0
-    times = np.sort(np.where(present, times, np.inf), axis=0)
-    present = np.isfinite(times)
-    arrival = np.where(present, times, 0.0)
+    arrival = np.where(present, times[:n], 0.0)
+    # Each column group draws as many rows as its busiest trial has contacts.
+    need = [int(counts[a:b].max(initial=0)) for a, b in column_groups(trials)]
+
+    def standard(purpose: str, kind: str) -> np.ndarray:
+        out = np.zeros((n, trials))
+        draw_groups(streams.rng("queue", purpose), kind, out, need, compiled=compiled)
+        return out
+
     mean = spec.aht_minutes * 60.0
-    u = streams.rng("queue", "handle").random((n, trials))
     if spec.handle_dist == "exponential":
-        handle = -mean * np.log1p(-u)
+        handle = mean * standard("handle", "exponential")
     elif spec.handle_dist == "lognormal":
         sigma2 = math.log1p(spec.handle_cv**2)
-        handle = np.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * _ndtri(u))
+        z = standard("handle", "normal")
+        handle = np.exp(math.log(mean) - sigma2 / 2 + math.sqrt(sigma2) * z)
     else:  # gamma: QueueSpec accepts no other name
         from scipy.special import gammaincinv
 
         shape = 1.0 / spec.handle_cv**2
-        handle = gammaincinv(shape, u) * mean / shape
+        handle = gammaincinv(shape, standard("handle", "uniform")) * mean / shape
     if spec.patience_minutes is None:
         patience = np.full((n, trials), np.inf)
     else:
-        patience = (
-            -spec.patience_minutes
-            * 60.0
-            * np.log1p(-streams.rng("queue", "patience").random((n, trials)))
-        )
+        patience = (spec.patience_minutes * 60.0) * standard("patience", "exponential")
     return arrival, handle, patience, present
-
-
-def _ndtri(u: np.ndarray) -> np.ndarray:
-    from scipy.special import ndtri
-
-    return np.asarray(ndtri(u))
 
 
 @dataclass(frozen=True)
@@ -491,18 +511,30 @@ def _simulate_block(
 ) -> tuple[np.ndarray, ...]:
     """One block of a study's days: per-trial service level, abandonment, ASA (seconds),
     occupancy and offered contacts, each (trials,)."""
-    arrival, handle, patience, present = simulate_day(spec, trials, streams)
-    shifts = ShiftPattern.always_on(agents)
-    state = QueueState.initial(shifts, trials)
-    start, _ = serve(engine, arrival, handle, patience, present, shifts, state)
     warm = spec.warmup_minutes * 60.0
     end = spec.hours * 3600.0
-    if normalize_engine(engine) == "compiled" and trials > 1:  # one column: numpy sums pairwise
-        from simroi.queueing.compiled_study import day_tallies  # numba: compiled runs only
+    compiled = normalize_engine(engine) == "compiled"
+    # One column is summed pairwise by numpy: a block of one trial stays on the numpy tallies.
+    if compiled and trials > 1:
+        from simroi.queueing import compiled_study  # imports numba: compiled runs only
 
+        if spec.handle_dist == "exponential" and agents > 0:  # one pass, no per-contact table
+            rngs = (streams.rng("queue", "gaps"), streams.rng("queue", "handle"),
+                    streams.rng("queue", "patience"))  # fmt: skip
+            patience = None if spec.patience_minutes is None else spec.patience_minutes * 60.0
+            numbers = (3600.0 / spec.arrivals_per_hour, end, spec.aht_minutes * 60.0, patience,
+                       warm, spec.sl_seconds)  # fmt: skip
+            kpis = compiled_study.study_day(rngs, trials, numbers, agents)
+            if kpis is not None:
+                return tuple(kpis)
+    arrival, handle, patience_s, present = simulate_day(spec, trials, streams, compiled=compiled)
+    shifts = ShiftPattern.always_on(agents)
+    state = QueueState.initial(shifts, trials)
+    start, _ = serve(engine, arrival, handle, patience_s, present, shifts, state)
+    if compiled and trials > 1:
         counts = present.sum(axis=0)
-        return tuple(day_tallies(arrival, start, handle, counts, (warm, end, spec.sl_seconds,
-                                                                 agents)))  # fmt: skip
+        return tuple(compiled_study.day_tallies(arrival, start, handle, counts,
+                                                (warm, end, spec.sl_seconds, agents)))  # fmt: skip
     counted = present & (arrival >= warm)
     answered = counted & np.isfinite(start)
     wait = np.where(answered, start - arrival, 0.0)

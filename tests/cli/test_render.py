@@ -134,7 +134,7 @@ def _strict_json(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
-@pytest.mark.parametrize("seed", ["1", "3"])
+@pytest.mark.parametrize("seed", ["8", "3"])  # seed 8: one day with one arrival; seed 3: none
 def test_queue_json_of_a_nearly_idle_queue_is_valid_json(seed: str) -> None:
     # The reviewer's command printed "ci95": [NaN, NaN]: days with no arrival have no service
     # level, and one day with one has no interval. Undefined numbers are null.
@@ -145,7 +145,7 @@ def test_queue_json_of_a_nearly_idle_queue_is_valid_json(seed: str) -> None:
     data = _strict_json(result.output)
     service = data["simulated"]["service_level"]
     assert service["ci95"] == [None, None]
-    assert service["mean"] == (1.0 if seed == "1" else None)  # one day with arrivals, or none
+    assert service["mean"] == (1.0 if seed == "8" else None)  # one day with arrivals, or none
 
 
 def test_queue_table_shows_intervals_in_brackets_and_numbers_with_separators() -> None:

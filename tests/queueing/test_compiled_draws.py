@@ -15,11 +15,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.queueing.compiled_draws import fill_groups, fill_standard, pcg64_words
-from simroi.queueing.contact_draws import draw_by_groups, staircase
+from simroi.queueing.compiled_draws import fill_groups
+from simroi.queueing.contact_draws import (
+    draw_by_groups,
+    pcg64_words,
+    set_pcg64_words,
+    staircase,
+)
 from simroi.randomness import Streams
 
 KINDS = ("normal", "exponential", "uniform")
+
+
+def fill_standard(
+    rng: np.random.Generator, kind: str, out: np.ndarray, cols: tuple[int, int, int]
+) -> None:
+    """One group from ``rng``'s state, the stream put back where the draws leave it."""
+    states = np.array([pcg64_words(rng.bit_generator)], dtype=np.uint64)
+    fill_groups(states, kind, out, np.array([cols], dtype=np.int64))
+    set_pcg64_words(rng.bit_generator, states[0])
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -95,6 +109,6 @@ def test_draws_go_into_the_table_itself_or_not_at_all() -> None:
     with pytest.raises(ValueError, match="groups must be"):
         fill_groups(np.zeros((2, 4), dtype=np.uint64), "normal", np.zeros((4, 6)), np.zeros((1, 3)))
     with pytest.raises(TypeError, match="PCG64"):
-        fill_standard(
-            np.random.Generator(np.random.MT19937(0)), "normal", np.zeros((4, 6)), (0, 1, 1)
+        draw_by_groups(
+            np.random.Generator(np.random.MT19937(0)), "normal", np.zeros((4, 6)), [(0, 1, 6)]
         )

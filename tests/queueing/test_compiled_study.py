@@ -1,20 +1,23 @@
 """A queue study on the compiled engine gives the numpy engine's bits.
 
-``simroi queue`` tallies its KPIs in a compiled kernel on the compiled engine
-(:mod:`simroi.queueing.compiled_study`); every per-trial KPI must be the numpy engine's, bit for
-bit: with and without patience and warm-up, every handle-time distribution,
-queues that answer everyone and queues that answer no one in time, days with no contacts, and a
-last block of one trial (which stays on the numpy sums).
+On the compiled engine ``simroi queue`` simulates a day with exponential handle times in one
+pass that draws, serves and tallies each contact (:func:`simroi.queueing.compiled_study.
+study_day`), and tallies other days' tables in a compiled kernel (:func:`day_tallies`); every
+per-trial KPI must be the numpy engine's, bit for bit: with and without patience and warm-up,
+every handle-time distribution, queues that answer everyone and queues that answer no one in
+time, days with no contacts, a queue so overloaded that the one pass hands it back, one thread
+or two, and a last block of one trial (which stays on the numpy sums).
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.queueing.compiled_study import day_tallies
+from simroi.queueing.compiled_study import day_tallies, study_day
 from simroi.queueing.study import QUEUE_BLOCK, QueueSpec, study_queue
 
 
@@ -78,3 +81,39 @@ def test_a_day_with_no_contact_tallies_nan_rates_and_zero_offered() -> None:
     )
     assert np.isnan(service_level).all() and np.isnan(abandonment).all() and np.isnan(asa).all()
     assert (occupancy == 0.0).all() and (offered == 0.0).all()
+
+
+def test_a_queue_overloaded_past_a_week_leaves_the_one_pass_for_the_general_path() -> None:
+    """One agent, ten-hour calls, nobody hangs up: contacts would start weeks later, after
+    the servers' first span, where the shifts' rules apply; the one pass says so (None), and
+    the study's result is still numpy's."""
+    rngs = (np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
+    assert study_day(rngs, 4, (60.0, 28_800.0, 36_000.0, None, 0.0, 20.0), 1) is None
+    spec = QueueSpec(arrivals_per_hour=60, agents=1, aht_minutes=600, hours=8)
+    numpy_study = study_queue(spec, trials=5, seed=2, engine="numpy")
+    compiled_study = study_queue(spec, trials=5, seed=2, engine="compiled")
+    for name, values in numpy_study.samples.items():
+        _same_bits(values, compiled_study.samples[name])
+    assert (compiled_study.service_level < 0.05).all()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_one_pass_day_is_the_same_bits_on_any_number_of_threads(threads: int) -> None:
+    spec = QueueSpec(arrivals_per_hour=300, agents=5, aht_minutes=0.9, patience_minutes=1, hours=2)
+    numpy_study = study_queue(spec, trials=70, seed=9, engine="numpy")
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        compiled_study = study_queue(spec, trials=70, seed=9, engine="compiled")
+    finally:
+        numba.set_num_threads(before)
+    for name, values in numpy_study.samples.items():
+        _same_bits(values, compiled_study.samples[name])
+
+
+def test_the_one_pass_day_needs_two_trials_and_an_agent() -> None:
+    rngs = (np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
+    with pytest.raises(ValueError, match="two trials and an agent"):
+        study_day(rngs, 1, (60.0, 3600.0, 240.0, None, 0.0, 20.0), 2)
+    with pytest.raises(ValueError, match="two trials and an agent"):
+        study_day(rngs, 3, (60.0, 3600.0, 240.0, None, 0.0, 20.0), 0)

@@ -52,6 +52,20 @@ def test_infinite_patience_matches_erlang_c() -> None:
         _within(data["simulated"][kpi], data["erlang_c"][kpi])
 
 
+@pytest.mark.parametrize("engine", ["compiled", "numpy"])
+def test_a_days_offered_contacts_are_poisson(engine: str) -> None:
+    """Arrivals are a Poisson process (exponential gaps): the contacts offered after the
+    warm-up have mean and variance λ·(hours − warm-up). Tolerances: 4 standard errors (the
+    mean's from the variance, the variance's from the counts' own fourth moment)."""
+    spec = QueueSpec(arrivals_per_hour=37.5, agents=3, aht_minutes=2, hours=2, warmup_minutes=24)
+    offered = study_queue(spec, trials=4000, seed=3, engine=engine).offered
+    lam = 37.5 * (2 - 24 / 60)
+    assert abs(offered.mean() - lam) < 4 * np.sqrt(lam / offered.size)
+    fourth = float(np.mean((offered - offered.mean()) ** 4))
+    se_var = np.sqrt(max(fourth - offered.var() ** 2, 0.0) / offered.size)
+    assert abs(offered.var(ddof=1) - lam) < 4 * se_var
+
+
 def test_erlang_c_is_absent_when_agents_do_not_exceed_the_load() -> None:
     spec = QueueSpec(arrivals_per_hour=600, agents=8, aht_minutes=1, patience_minutes=2, hours=2)
     data = study_queue(spec, trials=20, seed=1).to_dict()
