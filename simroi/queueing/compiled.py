@@ -197,6 +197,17 @@ def _rebuild(tree: np.ndarray, base: int, leaves: int) -> None:
 
 
 @_jit
+def _tree_shape(servers: int) -> tuple[np.int64, np.int64, int]:
+    """A trial's tournament tree for ``servers``: the mask of a key's index bits, the mask
+    that clears them, and the leaves (the next power of two)."""
+    bits = 0
+    while (1 << bits) < servers:
+        bits += 1
+    mask = np.int64((1 << bits) - 1)
+    return mask, ~mask, 1 << bits
+
+
+@_jit
 def _set_leaf(tree: np.ndarray, base: int, leaves: int, server: int, key: np.int64) -> None:
     """Give ``server`` the key ``key`` and update the minima above it."""
     j = leaves + server
@@ -293,12 +304,7 @@ def _serve(
     """
     n, trials = arrival.shape
     servers = free_at.shape[0]
-    bits = 0
-    while (1 << bits) < servers:
-        bits += 1
-    mask = np.int64((1 << bits) - 1)
-    keep = ~mask
-    leaves = 1 << bits
+    mask, keep, leaves = _tree_shape(servers)
     groups = (trials + group - 1) // group
     for g in numba.prange(groups):
         c0 = g * group

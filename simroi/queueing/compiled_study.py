@@ -26,7 +26,7 @@ import math
 import numba
 import numpy as np
 
-from simroi.queueing.compiled import _rebuild, _set_leaf, kernel, plain
+from simroi.queueing.compiled import _rebuild, _set_leaf, _tree_shape, kernel, plain
 from simroi.queueing.compiled_draws import _standard_exponential
 from simroi.queueing.contact_draws import column_groups, region_starts
 from simroi.queueing.shifts import SECONDS_PER_WEEK
@@ -160,12 +160,7 @@ def _study_day(
     servers here never leave duty) and tallied (:func:`_tally`)."""
     mean_gap, end, handle_mean, patience_mean, warm, sl_seconds = numbers
     agents, patient = staff
-    bits = 0
-    while (1 << bits) < agents:
-        bits += 1
-    mask = np.int64((1 << bits) - 1)
-    keep = ~mask
-    leaves = 1 << bits
+    mask, keep, leaves = _tree_shape(agents)
     limits = (warm, end, sl_seconds, agents)
     for g in numba.prange(groups.shape[0]):
         first, lanes = groups[g, 0], groups[g, 1] - groups[g, 0]
