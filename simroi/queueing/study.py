@@ -32,6 +32,7 @@ from typing import Any, Literal, TypeGuard
 
 import numpy as np
 
+from simroi import __version__
 from simroi.errors import OptionError
 from simroi.estimates import mean_estimate
 from simroi.formatting import cell, html_table, json_ready
@@ -300,7 +301,8 @@ class QueueStudy:
     """Simulated KPIs (per-trial arrays) beside the Erlang C and Erlang A values.
 
     ``spec.agents`` is the number simulated; ``staffing`` the agents a target requires (None
-    without a target).
+    without a target). ``block_size`` (trials per block, block k on spawned stream k) and the
+    versions replay it: the same seed, trials, block size and versions give the same bits.
     """
 
     spec: QueueSpec
@@ -315,6 +317,9 @@ class QueueStudy:
     erlang_c: ErlangCResult | None
     erlang_a: ErlangAResult | None
     staffing: Staffing | None = None
+    block_size: int = 0  # QUEUE_BLOCK when made by study_queue
+    simroi_version: str = ""
+    numpy_version: str = ""
 
     @property
     def samples(self) -> dict[str, np.ndarray]:
@@ -393,6 +398,9 @@ class QueueStudy:
             "engine": self.engine,
             "trials": self.trials,
             "seed": str(self.seed),
+            "block_size": self.block_size,
+            "simroi_version": self.simroi_version,
+            "numpy_version": self.numpy_version,
             "inputs": dict(self.spec.__dict__),
             "simulated": {
                 "service_level": ci(self.service_level),
@@ -503,6 +511,9 @@ def study_queue(
         c_result,
         a_result,
         staffing,
+        QUEUE_BLOCK,
+        __version__,
+        np.__version__,
     )
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import simroi
 from simroi.cli.app import main
 from simroi.queueing import study
 from simroi.queueing.study import QueueSpec, study_queue
@@ -108,6 +109,10 @@ def test_queue_cli_prints_json_with_the_documented_shape() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["trials"] == 20 and data["seed"] == "7" and data["engine"] == "compiled"
+    # What replays it: the block size and the versions (DESIGN.md §3).
+    assert data["block_size"] == study.QUEUE_BLOCK
+    assert data["simroi_version"] == simroi.__version__
+    assert data["numpy_version"] == np.__version__
     for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
         assert len(data["simulated"][kpi]["ci95"]) == 2
     assert {"service_level", "asa_seconds", "p_wait"} <= set(data["erlang_c"])
