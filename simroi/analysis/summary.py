@@ -42,6 +42,7 @@ __all__ = [
     "pays_back_within",
     "require_baseline",
     "return_view",
+    "roi_note",
     "summarize",
     "tei_view",
     "views_note",
@@ -117,6 +118,12 @@ def interval(values: np.ndarray) -> Interval:
     return Interval(mean.value, float(p05), float(p50), float(p95), mean.mcse, ok.size / n)
 
 
+def roi_note(roi: Interval) -> str:
+    """Why ROI is undefined in some trials (:data:`ROI_UNDEFINED_NOTE`), or an empty string
+    when it is defined in all."""
+    return ROI_UNDEFINED_NOTE if roi.defined < 1.0 else ""
+
+
 @dataclass(frozen=True)
 class ReturnView:
     """ROI and NPV of one view of the return (the three-year TEI view or the lifetime view):
@@ -129,8 +136,8 @@ class ReturnView:
 
     @property
     def roi_note(self) -> str:
-        """Why ROI is undefined in some trials, or an empty string when it is defined in all."""
-        return ROI_UNDEFINED_NOTE if self.roi.defined < 1.0 else ""
+        """Why ROI is undefined in some trials (:func:`roi_note`)."""
+        return roi_note(self.roi)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """``{"roi": {...}, "npv": {...}}``: each interval with ``prob_positive`` and its
@@ -351,8 +358,8 @@ class RunSummary:
 
     @property
     def roi_note(self) -> str:
-        """Why ROI is undefined in some trials, or an empty string when it is defined in all."""
-        return ROI_UNDEFINED_NOTE if self.roi.defined < 1.0 else ""
+        """Why ROI is undefined in some trials (:func:`roi_note`)."""
+        return roi_note(self.roi)
 
     @property
     def views_note(self) -> str:
