@@ -2,16 +2,17 @@
 
 :func:`simroi.queueing.contact_draws.draw_by_groups` fills per-contact tables with standard
 normals, exponentials and uniforms, column group by column group, each group from its own
-region of a PCG64 stream. numpy draws a group into a buffer that is then copied in; numba's
-``Generator`` draws straight into the table but calls the bit generator through a pointer for
-every number, 2.5–3 times slower than numpy for uniforms and exponentials (benchmarks/README.md).
+region of a PCG64 stream. numpy draws a group into a buffer that is then copied in. numba's
+``Generator``, used here before, called the bit generator through a pointer for every number:
+in a block's tables it made 92–136 M numbers/s, against numpy's 253 M exponentials and 451 M
+uniforms a second into a buffer (benchmarks/README.md, "The draws written out").
 
 Here the generator is numpy's PCG64 written out (a 128-bit linear congruential step, then the
 XSL-RR output: numpy's ``pcg64_next64``), so a number costs a multiply, an add and a rotate in
 registers, and the normal's and exponential's ziggurats are numpy's (``distributions.c``: the
 same tables, read from numba's copy, the same C library exp and log1p in their rare paths). A
 group's state goes in as four unsigned words and comes back advanced: the numbers, and the
-stream after them, are numpy's (``tests/model/test_compiled_draws.py`` compares the bits of
+stream after them, are numpy's (``tests/queueing/test_compiled_draws.py`` compares the bits of
 millions of draws, which reach the rare paths). Groups are independent streams, so a kernel
 draws them in parallel (the same bits on any number of threads).
 
@@ -26,6 +27,7 @@ run asks for it (:func:`simroi.model.kernels.prepare`).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numba
@@ -200,13 +202,19 @@ def fill_groups(states: np.ndarray, kind: str, out: np.ndarray, groups: np.ndarr
         raise ValueError("draws go straight into a C-contiguous, writable float64 table")
     if not (states.dtype == np.uint64 and states.ndim == 2 and states.shape[1] == 4):
         raise ValueError(f"states must be (groups, 4) uint64 (got {states.shape} {states.dtype})")
-    if groups.shape != (states.shape[0], 3):
-        raise ValueError(f"groups must be ({states.shape[0]}, 3) (got {groups.shape})")
+    if groups.shape != (states.shape[0], 3) or not np.issubdtype(groups.dtype, np.integer):
+        raise ValueError(
+            f"groups must be ({states.shape[0]}, 3) integers (got {groups.shape} {groups.dtype})"
+        )
     for c0, c1, rows in groups.tolist():
         if not (0 <= c0 <= c1 <= out.shape[1] and 0 <= rows <= out.shape[0]):
             raise ValueError(
                 f"columns {c0}:{c1} and rows :{rows} must lie in the table {out.shape}"
             )
+    spans = sorted((c0, c1) for c0, c1, rows in groups.tolist() if c1 > c0 and rows > 0)
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        if start < end:  # two threads would write the same cells
+            raise ValueError(f"groups' columns must not overlap (got {spans})")
     _fill(states, _KINDS[kind], out, groups.astype(np.int64, copy=False))
 
 

@@ -8,8 +8,9 @@ dozen passes. On the compiled engine a day with exponential handle times is one 
 gap, handle time and patience from the group's region of each stream (numpy's numbers,
 :mod:`simroi.queueing.compiled_draws`), serving it through its trial's tournament tree and
 adding it to its trial's tallies, with no per-contact table. Other days (lognormal or gamma
-handle times, whose exp and inverse numpy computes with its own vector code; a queue overloaded
-past a week) are drawn and served as tables and tallied by :func:`day_tallies`, one pass.
+handle times, whose exp and inverse numpy computes with its own vector code; a block of one
+trial; no agents; a day longer than a week, or a queue overloaded past a week) are drawn and
+served as tables and tallied by :func:`day_tallies`, one pass.
 
 Same seed, same bits: the same numbers in the same order, the same recursion, and a trial's sums
 in row order, as numpy's reduction along the first axis of a C-ordered array adds them (one
@@ -22,6 +23,7 @@ compiled run asks for it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -33,7 +35,7 @@ from simroi.queueing.shifts import SECONDS_PER_WEEK
 
 _jit = kernel()
 
-__all__ = ["KERNELS", "day_tallies", "study_day", "warm_up"]
+__all__ = ["KERNELS", "StudyDay", "day_tallies", "study_day", "warm_up"]
 
 
 #: Columns a thread takes at a time, with an accumulator per column.
@@ -216,36 +218,47 @@ def _study_day(
             _kpis(counts[:, lane], sums[:, lane], (warm, end, agents), out[:, first + lane])
 
 
+class StudyDay(NamedTuple):
+    """A study day's numbers for :func:`study_day`, in seconds."""
+
+    mean_gap_s: float  # 3600 / arrivals per hour
+    end_s: float  # the day's length
+    handle_mean_s: float  # exponential handle times' mean
+    patience_mean_s: float | None  # exponential patience's mean; None: nobody hangs up
+    warmup_s: float
+    sl_seconds: float
+
+
 def study_day(
-    streams: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
+    rngs: tuple[np.random.Generator, np.random.Generator, np.random.Generator],
     trials: int,
-    numbers: tuple[float, float, float, float | None, float, float],
+    day: StudyDay,
     agents: int,
 ) -> np.ndarray | None:
     """A study block's per-trial KPIs in one pass, drawing, serving and tallying each contact
     with no per-contact table; None where the pass cannot stand for the general path.
 
-    ``streams`` are the gaps', handle times' and patience's; ``numbers`` are ``(mean gap,
-    day's end, mean handle time, mean patience or None, warm-up, service-level threshold)``, in
-    seconds, for exponential handle times and ``agents`` ≥ 1 always on duty. The rows are those
-    of :func:`day_tallies`, and the same bits as the numpy engine's day
-    (:func:`simroi.queueing.study.simulate_day`, served and tallied) for two trials or more:
-    the same numbers drawn in the same order (:mod:`simroi.queueing.compiled_draws`), the same
-    recursion and the same sums. None when a contact would start after the servers' first week
-    of duty (a queue overloaded beyond any use), where the general path follows the shifts.
+    ``rngs`` are the gaps', handle times' and patience's streams; the day has exponential handle
+    times and ``agents`` ≥ 1 always on duty. The rows are those of :func:`day_tallies`, and the
+    same bits as the numpy engine's day (:func:`simroi.queueing.study.simulate_day`, served and
+    tallied) for two trials or more: the same numbers drawn in the same order
+    (:mod:`simroi.queueing.compiled_draws`), the same recursion and the same sums. None when a
+    contact could start after the servers' first week of duty (a day longer than a week, or a
+    queue overloaded beyond any use), where the general path follows the shifts.
     """
-    mean_gap, end, handle_mean, patience_mean, warm, sl_seconds = numbers
     if trials < 2 or agents < 1:
         raise ValueError(
             f"a one-pass study day needs two trials and an agent (got {trials}, {agents})"
         )
+    if day.end_s >= _WEEK:
+        return None
     groups = np.array(column_groups(trials), dtype=np.int64)
-    starts = np.stack([region_starts(rng, trials) for rng in streams])
+    starts = np.stack([region_starts(rng, trials) for rng in rngs])
     out = np.empty((5, trials))
     overflow = np.zeros(groups.shape[0], dtype=np.bool_)
-    patient = patience_mean is not None
-    mean_patience = 0.0 if patience_mean is None else patience_mean
-    reals = (mean_gap, end, handle_mean, mean_patience, warm, sl_seconds)
+    patient = day.patience_mean_s is not None
+    patience = 0.0 if day.patience_mean_s is None else day.patience_mean_s
+    reals = (day.mean_gap_s, day.end_s, day.handle_mean_s, patience, day.warmup_s, day.sl_seconds)
     staff = (int(agents), patient)
     _study_day(starts, groups, tuple(float(x) for x in reals), staff, out, overflow)
     return None if overflow.any() else out
@@ -261,5 +274,5 @@ def warm_up() -> None:
     arrival = np.array([[10.0, 20.0], [30.0, 0.0]])
     day_tallies(arrival, arrival, arrival, np.array([2, 1]), (0.0, 28_800.0, 20.0, 1))
     for patience in (None, 180.0):
-        streams = (np.random.default_rng(0), np.random.default_rng(1), np.random.default_rng(2))
-        study_day(streams, 2, (600.0, 3_600.0, 240.0, patience, 0.0, 20.0), 1)
+        rngs = (np.random.default_rng(0), np.random.default_rng(1), np.random.default_rng(2))
+        study_day(rngs, 2, StudyDay(600.0, 3_600.0, 240.0, patience, 0.0, 20.0), 1)

@@ -51,7 +51,10 @@ _REGION_BITS = 40
 
 def column_groups(trials: int) -> list[tuple[int, int]]:
     """The column groups of a table of ``trials`` columns, ``(first, end)`` each: :data:`GROUPS`
-    groups of ``ceil(trials / GROUPS)`` columns (the last may be narrower, or some missing)."""
+    groups of ``ceil(trials / GROUPS)`` columns (the last may be narrower, or some missing);
+    none for no columns."""
+    if trials <= 0:
+        return []
     width = -(-trials // GROUPS)
     return [(first, min(trials, first + width)) for first in range(0, trials, width)]
 
@@ -87,10 +90,13 @@ def pcg64_words(generator: np.random.PCG64) -> list[int]:
 
 
 def set_pcg64_words(generator: np.random.PCG64, words: np.ndarray) -> None:
-    """Put a stream's words (:func:`pcg64_words`, advanced) back into ``generator``."""
+    """Put a stream's words (:func:`pcg64_words`, advanced) back into ``generator``, with no
+    half-used 32-bit draw kept (as numpy's ``advance`` leaves it, where numpy's path starts
+    each group)."""
     state = generator.state
     high, low, increment_high, increment_low = (int(w) for w in words)
     state["state"] = {"state": high << 64 | low, "inc": increment_high << 64 | increment_low}
+    state["has_uint32"], state["uinteger"] = 0, 0
     generator.state = state
 
 
@@ -135,9 +141,10 @@ def draw_groups(
     whatever the number of rows drawn. Elsewhere ``out`` is left as it was; ``rng`` is left
     where the last group's draws leave it.
 
-    ``compiled`` draws every group straight into ``out`` in one compiled pass, the groups in
-    parallel (:func:`simroi.queueing.compiled_draws.fill_groups`: numpy's numbers and the stream
-    after them, no copy; ``out`` must then be C-contiguous).
+    ``compiled`` draws every group in one compiled pass, the groups in parallel, each made in a
+    buffer of its own and copied into ``out`` (:func:`simroi.queueing.compiled_draws.
+    fill_groups`: numpy's numbers and the stream after them; ``out`` must then be
+    C-contiguous).
     """
     trials = out.shape[1]
     if trials == 0:

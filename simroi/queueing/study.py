@@ -533,9 +533,15 @@ def _simulate_block(
             rngs = (streams.rng("queue", "gaps"), streams.rng("queue", "handle"),
                     streams.rng("queue", "patience"))  # fmt: skip
             patience = None if spec.patience_minutes is None else spec.patience_minutes * 60.0
-            numbers = (3600.0 / spec.arrivals_per_hour, end, spec.aht_minutes * 60.0, patience,
-                       warm, spec.sl_seconds)  # fmt: skip
-            kpis = compiled_study.study_day(rngs, trials, numbers, agents)
+            day = compiled_study.StudyDay(
+                mean_gap_s=3600.0 / spec.arrivals_per_hour,
+                end_s=end,
+                handle_mean_s=spec.aht_minutes * 60.0,
+                patience_mean_s=patience,
+                warmup_s=warm,
+                sl_seconds=spec.sl_seconds,
+            )
+            kpis = compiled_study.study_day(rngs, trials, day, agents)
             if kpis is not None:
                 return tuple(kpis)
     arrival, handle, patience_s, present = simulate_day(spec, trials, streams, compiled=compiled)

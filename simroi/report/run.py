@@ -13,13 +13,13 @@ import numpy as np
 
 from simroi.analysis.monthly import monthly_bands
 from simroi.analysis.summary import (
-    ROI_UNDEFINED_NOTE,
     all_objectives_met,
     interval,
     metric_samples,
     objective_outcomes,
     payback_threshold,
     pays_back_within,
+    roi_note,
     tei_view,
     views_note,
 )
@@ -357,6 +357,7 @@ def run_details(r: RunReport) -> list[str]:
             f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
             f"met together."
         )
-    if np.isnan(r.result.samples["roi"]).any():
-        out.append(f"{ROI_UNDEFINED_NOTE}.")
+    note = roi_note(interval(r.result.samples["roi"]))
+    if note:
+        out.append(f"{note}.")
     return out

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from simroi.queueing.compiled_draws import fill_groups
 from simroi.queueing.contact_draws import (
+    column_groups,
     draw_by_groups,
     pcg64_words,
     set_pcg64_words,
@@ -83,8 +84,10 @@ def test_groups_drawn_together_are_each_their_own_streams_numbers(kind: str, thr
     states = np.array([pcg64_words(g.bit_generator) for g in streams], dtype=np.uint64)
     groups = np.array([(0, 5, 400), (5, 7, 1000), (7, 16, 3)], dtype=np.int64)
     out = np.full((1000, 17), -1.0)
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip(f"numba runs at most {numba.config.NUMBA_NUM_THREADS} thread(s) here")
     before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
     try:
         fill_groups(states, kind, out, groups)
     finally:
@@ -106,9 +109,39 @@ def test_draws_go_into_the_table_itself_or_not_at_all() -> None:
         fill_standard(rng, "normal", np.zeros((4, 6)), (0, 7, 4))
     with pytest.raises(ValueError, match="states must be"):
         fill_groups(np.zeros((1, 3), dtype=np.uint64), "normal", np.zeros((4, 6)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="must not overlap"):
+        fill_groups(
+            np.zeros((2, 4), dtype=np.uint64),
+            "normal",
+            np.zeros((4, 6)),
+            np.array([(0, 3, 4), (2, 5, 4)]),
+        )
+    with pytest.raises(ValueError, match="integers"):
+        fill_groups(np.zeros((1, 4), dtype=np.uint64), "normal", np.zeros((4, 6)), np.ones((1, 3)))
     with pytest.raises(ValueError, match="groups must be"):
         fill_groups(np.zeros((2, 4), dtype=np.uint64), "normal", np.zeros((4, 6)), np.zeros((1, 3)))
     with pytest.raises(TypeError, match="PCG64"):
         draw_by_groups(
             np.random.Generator(np.random.MT19937(0)), "normal", np.zeros((4, 6)), [(0, 1, 6)]
         )
+
+
+def test_a_table_of_no_trials_draws_nothing() -> None:
+    out = np.zeros((3, 0))
+    for compiled in (False, True):
+        draw_by_groups(np.random.default_rng(1), "normal", out, [(0, 3, 0)], compiled=compiled)
+    assert column_groups(0) == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_half_used_32_bit_draw_is_dropped_on_both_paths(kind: str) -> None:
+    """numpy's path starts each group with ``advance``, which drops the half of a 64-bit word
+    a 32-bit draw left; the compiled path leaves the stream the same way."""
+    after = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(5)
+        rng.integers(0, 10, size=3, dtype=np.uint32)  # keeps half a word for the next one
+        out = np.zeros((4, 20))
+        draw_by_groups(rng, kind, out, [(0, 4, 20)], compiled=compiled)
+        after.append(rng.integers(0, 2**32, size=4, dtype=np.uint32))
+    np.testing.assert_array_equal(after[0], after[1])

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simroi.queueing.compiled_study import day_tallies, study_day
+from simroi.queueing.compiled_study import StudyDay, day_tallies, study_day
 from simroi.queueing.study import QUEUE_BLOCK, QueueSpec, study_queue
 
 
@@ -88,7 +88,7 @@ def test_a_queue_overloaded_past_a_week_leaves_the_one_pass_for_the_general_path
     the servers' first span, where the shifts' rules apply; the one pass says so (None), and
     the study's result is still numpy's."""
     rngs = (np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
-    assert study_day(rngs, 4, (60.0, 28_800.0, 36_000.0, None, 0.0, 20.0), 1) is None
+    assert study_day(rngs, 4, StudyDay(60.0, 28_800.0, 36_000.0, None, 0.0, 20.0), 1) is None
     spec = QueueSpec(arrivals_per_hour=60, agents=1, aht_minutes=600, hours=8)
     numpy_study = study_queue(spec, trials=5, seed=2, engine="numpy")
     compiled_study = study_queue(spec, trials=5, seed=2, engine="compiled")
@@ -99,10 +99,12 @@ def test_a_queue_overloaded_past_a_week_leaves_the_one_pass_for_the_general_path
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_one_pass_day_is_the_same_bits_on_any_number_of_threads(threads: int) -> None:
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip(f"numba runs at most {numba.config.NUMBA_NUM_THREADS} thread(s) here")
     spec = QueueSpec(arrivals_per_hour=300, agents=5, aht_minutes=0.9, patience_minutes=1, hours=2)
     numpy_study = study_queue(spec, trials=70, seed=9, engine="numpy")
     before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(threads)
     try:
         compiled_study = study_queue(spec, trials=70, seed=9, engine="compiled")
     finally:
@@ -114,6 +116,17 @@ def test_the_one_pass_day_is_the_same_bits_on_any_number_of_threads(threads: int
 def test_the_one_pass_day_needs_two_trials_and_an_agent() -> None:
     rngs = (np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
     with pytest.raises(ValueError, match="two trials and an agent"):
-        study_day(rngs, 1, (60.0, 3600.0, 240.0, None, 0.0, 20.0), 2)
+        study_day(rngs, 1, StudyDay(60.0, 3600.0, 240.0, None, 0.0, 20.0), 2)
     with pytest.raises(ValueError, match="two trials and an agent"):
-        study_day(rngs, 3, (60.0, 3600.0, 240.0, None, 0.0, 20.0), 0)
+        study_day(rngs, 3, StudyDay(60.0, 3600.0, 240.0, None, 0.0, 20.0), 0)
+
+
+def test_a_day_longer_than_a_week_takes_the_general_path_with_the_same_bits() -> None:
+    rngs = (np.random.default_rng(1), np.random.default_rng(2), np.random.default_rng(3))
+    assert study_day(rngs, 3, StudyDay(3600.0, 170 * 3600.0, 60.0, None, 0.0, 20.0), 2) is None
+    spec = QueueSpec(arrivals_per_hour=0.5, agents=2, aht_minutes=1, hours=170)
+    numpy_study = study_queue(spec, trials=3, seed=4, engine="numpy")
+    compiled_study = study_queue(spec, trials=3, seed=4, engine="compiled")
+    for name, values in numpy_study.samples.items():
+        _same_bits(values, compiled_study.samples[name])
+    assert (numpy_study.offered > 40).all()
