@@ -61,15 +61,28 @@ _WARM = (
 
 def _compile_elsewhere() -> subprocess.Popen[bytes] | None:
     """Start a process compiling :data:`COMPILED_ELSEWHERE` into the cache (None on one core,
-    or where no process can be started)."""
+    or where no process can be started).
+
+    It runs in the folder that holds this process's ``simroi`` package, so that it imports that
+    package and fills its cache: ``python -c`` puts its working folder first on the path, and
+    from a clone's root (where the README installs) it would import the clone's sources instead
+    and compile into their cache, leaving this process to compile everything again.
+    """
     if (os.cpu_count() or 1) < 2:
         return None  # one core: the two would only take turns
     try:
         return subprocess.Popen(
             [sys.executable, "-c", _WARM, *COMPILED_ELSEWHERE],
+            cwd=package_root(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
     except OSError:
         return None
+
+
+def package_root() -> str:
+    """The folder that holds the ``simroi`` package this process imported (this module is
+    ``simroi/model/kernels.py`` in it)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

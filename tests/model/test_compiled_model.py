@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,14 +126,21 @@ def test_a_first_run_shares_the_compiling_with_a_second_process_on_two_cores(
     from simroi.model import kernels
 
     started: list[list[str]] = []
+    folders: list[object] = []
 
     class Started:
-        def __init__(self, args: list[str], **_: object) -> None:
+        def __init__(self, args: list[str], cwd: object = None, **_: object) -> None:
             started.append(args)
+            folders.append(cwd)
 
     monkeypatch.setattr(kernels.subprocess, "Popen", Started)
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
     assert kernels._compile_elsewhere() is not None
     assert started[0][-len(kernels.COMPILED_ELSEWHERE) :] == list(kernels.COMPILED_ELSEWHERE)
+    # It runs where it imports this process's simroi (not a clone's sources in the folder the
+    # command was typed in, which `python -c` would put first on its path).
+    assert folders == [kernels.package_root()]
+    root = Path(kernels.package_root())
+    assert (root / "simroi" / "model" / "kernels.py").samefile(kernels.__file__)
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 1)
     assert kernels._compile_elsewhere() is None  # one core: this process compiles everything
