@@ -138,9 +138,15 @@ def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
     path = tmp_path / "compare.checkpoint"
     kept = CheckpointSet.open(path, command="compare", settings={}, seed=SEED, resume=False)
     killed: list[int] = []
+    finished: list[int] = []
 
-    def kill_a_worker(done: int, planned: int) -> None:  # after the first run, as the OS would
-        if not killed:
+    def kill_a_worker(done: int, planned: int) -> None:  # after two runs, as the OS would
+        # Not after the first: the other worker, finishing its run at about the same time, may
+        # be writing its result then, and a worker killed halfway through a write leaves
+        # concurrent.futures (Python 3.11) waiting for the rest of it forever. After the second
+        # run one worker is idle and the other is in the middle of the third run.
+        finished.append(done)
+        if len(finished) == 2 and not killed:
             child = multiprocessing.active_children()[0]
             assert child.pid is not None
             os.kill(child.pid, signal.SIGKILL)
