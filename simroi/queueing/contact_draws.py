@@ -48,6 +48,8 @@ GROUPS = 16
 #: would need more draws than memory holds).
 _REGION_BITS = 40
 
+_WORD = (1 << 64) - 1  # a 64-bit word's mask
+
 
 def column_groups(trials: int) -> list[tuple[int, int]]:
     """The column groups of a table of ``trials`` columns, ``(first, end)`` each: :data:`GROUPS`
@@ -100,9 +102,6 @@ def set_pcg64_words(generator: np.random.PCG64, words: np.ndarray) -> None:
     generator.state = state
 
 
-_WORD = (1 << 64) - 1
-
-
 def draw_by_groups(
     rng: np.random.Generator,
     kind: str,
@@ -147,28 +146,28 @@ def draw_groups(
     C-contiguous).
     """
     trials = out.shape[1]
-    if trials == 0:
-        return
-    generator = _pcg64(rng)
-    groups = [
-        (first, end, rows)
-        for (first, end), rows in zip(column_groups(trials), rows_by_group, strict=True)
+    drawn = [
+        (g, first, end, rows)
+        for g, ((first, end), rows) in enumerate(
+            zip(column_groups(trials), rows_by_group, strict=True)
+        )
         if rows > 0
     ]
-    width = -(-trials // GROUPS)
-    if compiled and groups:  # every group in one call; the stream left where numpy leaves it
+    if not drawn:
+        return
+    generator = _pcg64(rng)
+    starts = region_starts(rng, trials)
+    if compiled:  # every group in one call; the stream left where numpy leaves it
         from simroi.queueing.compiled_draws import fill_groups  # numba: compiled runs only
 
-        states = region_starts(rng, trials)[[first // width for first, _, _ in groups]]
-        fill_groups(states, kind, out, np.array(groups, dtype=np.int64))
+        states = starts[[g for g, *_ in drawn]]
+        fill_groups(states, kind, out, np.array([d[1:] for d in drawn], dtype=np.int64))
         set_pcg64_words(generator, states[-1])
         return
-    origin = generator.state
     # One buffer for every group's draws (fresh memory per group would fault in its pages).
-    scratch = np.empty(max((rows for *_, rows in groups), default=0) * width)
-    for first, end, rows in groups:
-        generator.state = origin
-        generator.advance((first // width) << _REGION_BITS)
+    scratch = np.empty(max(rows * (end - first) for _, first, end, rows in drawn))
+    for g, first, end, rows in drawn:
+        set_pcg64_words(generator, starts[g])
         block = scratch[: rows * (end - first)].reshape(rows, -1)
         _standard_draws(rng, kind, block)
         out[:rows, first:end] = block
