@@ -142,6 +142,7 @@ def run_common(
                 )
             for i in todo:
                 try:
+                    local.wait_first(pool, [futures[i]])
                     results[i] = futures[i].result()
                 except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
                     where = checkpoints.path if checkpoints is not None else None

@@ -1,6 +1,6 @@
 """Local worker processes: how many cores, a pool whose workers leave Ctrl-C to the parent and
-keep freed memory for reuse, stopping it at once when the parent gives up, and what a run says
-when a worker is lost (:class:`WorkerLost`)."""
+keep freed memory for reuse, waiting for its work without hanging on a lost worker, stopping it at
+once when the parent gives up, and what a run says when a worker is lost (:class:`WorkerLost`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import os
 import signal
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any, TypeVar
 
 from simroi.errors import SimroiError
 
@@ -24,7 +27,11 @@ __all__ = [
     "new_pool",
     "start_early",
     "stop",
+    "wait_first",
 ]
+
+
+T = TypeVar("T")
 
 
 class WorkerLost(SimroiError):
@@ -191,14 +198,94 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
     return _spawn(workers)
 
 
+#: How long :func:`stop` waits for the manager thread of a pool whose workers it killed before
+#: freeing it (seconds); it normally ends at once.
+STOP_SECONDS = 5.0
+#: How often :func:`wait_first` looks at the workers, and how long a dead one may go unnoticed
+#: by the pool before it is taken as a pool that will never notice (seconds). The pool itself
+#: notices a death within milliseconds; these only bound the wait in the case it cannot.
+WATCH_SECONDS = 0.5
+UNNOTICED_SECONDS = 3.0
+
+
 def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     """Shut ``pool`` down: let its tasks finish (``wait``), or kill its processes at once.
 
     Killed or not, the pool's manager thread is joined before returning: left running, it can
     race the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
-    descriptor" traceback after a clean Ctrl-C.
+    descriptor" traceback after a clean Ctrl-C. With the processes killed, a manager thread still
+    running after :data:`STOP_SECONDS` is stuck reading half a result (:func:`wait_first`), and
+    is freed (:func:`_free_manager`).
     """
-    if not wait:  # do not wait for work nobody will use
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
+    if wait:
+        pool.shutdown(wait=True, cancel_futures=True)
+        return
+    manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()  # do not wait for work nobody will use
+    pool.shutdown(wait=False, cancel_futures=True)
+    if manager is None:
+        return
+    manager.join(timeout=STOP_SECONDS)
+    if manager.is_alive():
+        _free_manager(results)
+        manager.join(timeout=STOP_SECONDS)
+    if results is not None:
+        results.close()
+
+
+def wait_first(pool: Executor, futures: Iterable[Future[T]]) -> set[Future[T]]:
+    """The futures of ``futures`` that are done, once at least one is: ``concurrent.futures.wait``
+    with ``FIRST_COMPLETED``, except that a worker lost where the pool cannot see it fails the
+    futures (``BrokenProcessPool``, as any lost worker does) instead of leaving the caller waiting
+    forever.
+
+    The pool reads its workers' results from one pipe. A worker killed while writing a result
+    (the out-of-memory killer strikes when memory peaks, and a result is copied as it is sent)
+    leaves half a message there. The pool's manager thread then waits for the rest of it,
+    forever: the parent holds the pipe's other end, so the read never ends, and no future ever
+    completes (seen on Python 3.11). Here, a worker that has been dead for
+    :data:`UNNOTICED_SECONDS` while the pool went on waiting is taken as that case, and the pool
+    is made to see it (:func:`_unstick`).
+    """
+    pending = list(futures)
+    dead_since: float | None = None
+    while True:
+        done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
+        if done:
+            return done
+        if not _a_worker_died(pool):
+            continue
+        now = time.monotonic()
+        if dead_since is None:
+            dead_since = now
+        elif now - dead_since >= UNNOTICED_SECONDS:
+            _unstick(pool)
+            dead_since = now  # the futures fail within moments; look again if they do not
+
+
+def _a_worker_died(pool: Executor) -> bool:
+    processes = getattr(pool, "_processes", None) or {}
+    return any(process.exitcode is not None for process in list(processes.values()))
+
+
+def _unstick(pool: Executor) -> None:
+    """Break ``pool``, whose manager thread waits for the rest of a dead worker's result.
+
+    Every worker is killed (one still alive may wait for the lock the dead one held while
+    writing), and the parent closes its own copy of the result pipe's writing end. With no writer
+    left, the manager's read ends with end-of-file: it marks the pool broken and fails every
+    pending future, as it does when it sees a worker die.
+    """
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    _free_manager(getattr(pool, "_result_queue", None))
+
+
+def _free_manager(results: Any) -> None:
+    """Close the parent's writing end of a pool's result pipe (``results``, its queue), whose
+    manager thread may be reading half a result from a worker killed while writing it
+    (:func:`wait_first`): with every worker dead, no writer is left and the read ends."""
+    if results is not None:
+        results._writer.close()

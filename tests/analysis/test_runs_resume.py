@@ -142,9 +142,9 @@ def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
 
     def kill_a_worker(done: int, planned: int) -> None:  # after two runs, as the OS would
         # Not after the first: the other worker, finishing its run at about the same time, may
-        # be writing its result then, and a worker killed halfway through a write leaves
-        # concurrent.futures (Python 3.11) waiting for the rest of it forever. After the second
-        # run one worker is idle and the other is in the middle of the third run.
+        # be writing its result then, which is another case (a worker killed halfway through
+        # sending its result: tests/execution/test_lost_worker.py). After the second run one
+        # worker is idle and the other is in the middle of the third run.
         finished.append(done)
         if len(finished) == 2 and not killed:
             child = multiprocessing.active_children()[0]

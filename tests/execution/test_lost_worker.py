@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -106,6 +108,103 @@ def test_on_the_command_line_a_killed_worker_exits_2_with_the_resume_flag(
     resumed = CliRunner().invoke(main, [*args, "--workers", "1", "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert_identical(uninterrupted, RunResult.load(out))
+
+
+# --- A worker killed halfway through sending its result ------------------------------------------
+
+# What a worker killed while sending its result leaves behind, made on purpose: the queue's write
+# lock held for good, the message's length and a few of its bytes in the pipe, and a dead worker.
+# The pool's manager thread then waits for the rest of the message forever (Python 3.11), and
+# nothing that waits on the pool's futures ever returns unless simroi sees to it. Each case runs
+# in its own process, so that a regression fails on the timeout instead of hanging the tests.
+HALF_SENT = """
+import gc, os, signal, struct, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from simroi.execution import workers
+from simroi.execution.runner import RunOptions
+
+def half_a_result(pool):
+    queue = pool._result_queue
+    queue._wlock.acquire()  # held by the killed writer: never released
+    os.write(queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"half")
+    victim = next(iter(pool._processes.values()))
+    os.kill(victim.pid, signal.SIGKILL)
+
+def the_pool():
+    (pool,) = [o for o in gc.get_objects() if isinstance(o, ProcessPoolExecutor)]
+    return pool
+
+def once(action):
+    done = []
+    def progress(finished, planned):
+        if not done:
+            done.append(action())
+    return progress
+
+FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
+OPTIONS = RunOptions(trials=60, seed=8080, block_size=10, workers=2)
+"""
+
+HALF_SENT_CASES = {
+    "waiting": """
+pool = workers.new_pool(2)
+futures = [pool.submit(time.sleep, 600) for _ in range(2)]
+half_a_result(pool)
+done = workers.wait_first(pool, futures)
+print(sorted(type(f.exception()).__name__ for f in done))
+workers.stop(pool, wait=False)
+""",
+    "stopping": """
+pool = workers.new_pool(2)
+futures = [pool.submit(time.sleep, 600) for _ in range(2)]
+half_a_result(pool)
+time.sleep(1)
+workers.stop(pool, wait=False)
+print(sorted(type(f.exception()).__name__ for f in futures))
+""",
+    "run": """
+from simroi.execution.runner import run
+from simroi.execution.workers import WorkerLost
+from simroi.scenario.load import load_scenario
+try:
+    run(load_scenario(overrides=FAST), OPTIONS, progress=once(lambda: half_a_result(the_pool())))
+except WorkerLost as lost:
+    print(lost)
+""",
+    "compare": """
+from simroi.analysis.comparison import run_comparison
+from simroi.execution.workers import WorkerLost
+try:
+    run_comparison(
+        ["default", "social-team-2", "social-team-3"],
+        OPTIONS,
+        overrides=FAST,
+        progress=once(lambda: half_a_result(the_pool())),
+    )
+except WorkerLost as lost:
+    print(lost)
+""",
+}
+
+
+@pytest.mark.parametrize("case", HALF_SENT_CASES)
+def test_a_worker_killed_halfway_through_sending_its_result_is_lost_not_waited_for(
+    case: str,
+) -> None:
+    """Waiting on the pool's futures, stopping the pool, a run and a comparison's whole runs on
+    worker processes: each ends (the pool is broken, as for any lost worker), none hangs."""
+    script = HALF_SENT + HALF_SENT_CASES[case] + "print('ended')\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=240, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    *said, ended = done.stdout.splitlines()
+    assert ended == "ended"
+    if case in ("waiting", "stopping"):
+        assert said == ["['BrokenProcessPool', 'BrokenProcessPool']"]
+    else:
+        (line,) = said
+        assert line.startswith("a worker process died while simulating ")
 
 
 # --- Dask -------------------------------------------------------------------------------------
