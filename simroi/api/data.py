@@ -21,7 +21,7 @@ from simroi.analysis.backtest import DEFAULT_TRIALS, BacktestResult
 from simroi.analysis.backtest import backtest as run_backtest
 from simroi.analysis.calibration import CalibrationResult
 from simroi.analysis.calibration import calibrate as fit_scenario
-from simroi.api.simulate import Engine, Progress, ScenarioName, _overrides, load_scenario
+from simroi.api.simulate import Engine, Progress, ScenarioName, load_scenario, override_list
 from simroi.data.columns import parse_column_map
 from simroi.data.frames import DataSet
 from simroi.data.read import read_data
@@ -311,7 +311,7 @@ def backtest(
     (['phone', 'email', 'social'], ['2025-01-06'])
     """
     first, last = _days(start, end)
-    overrides = _overrides(overrides)
+    overrides = override_list(overrides)
     if isinstance(scenario, LoadedScenario):
         if overrides:
             raise OptionError(

@@ -129,7 +129,7 @@ def _reloadable(loaded: LoadedScenario) -> str | None:
     return bundled.get(loaded.source, loaded.source)
 
 
-def _overrides(overrides: Sequence[str]) -> list[str]:
+def override_list(overrides: Sequence[str]) -> list[str]:
     """``overrides`` as a list, refused unless a sequence of strings (a lone string is not)."""
     if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
         raise OptionError(f"`overrides` must be a list of 'key=value' strings (got {overrides!r})")
@@ -240,7 +240,7 @@ def run(
     (3,)
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)  # checked first
-    overrides = _overrides(overrides)
+    overrides = override_list(overrides)
     if isinstance(scenario, LoadedScenario):
         if overrides:
             raise OptionError(
@@ -296,7 +296,7 @@ def compare(
     (('default', 'social-team-2'), 1.0)
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)
-    overrides = _overrides(overrides)
+    overrides = override_list(overrides)
     names = [str(s) for s in scenarios]
     result_set = run_comparison(names, options, overrides=overrides, progress=progress)
     first = result_set.runs[0]
@@ -368,7 +368,7 @@ def sweep(
             '`grid` must name at least one input, e.g. {"channels.social.agents": "1:6"}'
         )
     options = _options(trials, seed, engine, workers, executor, scheduler)
-    overrides = _overrides(overrides)
+    overrides = override_list(overrides)
     sets = [*_grid_sets(grid), *overrides]
     name = None if scenario is None else str(scenario)
     result_set = run_sweep(name, sets, options, confidence=confidence, progress=progress)
@@ -421,7 +421,7 @@ def sensitivity(
     True
     """
     options = _options(trials, seed, engine, workers, executor, scheduler)
-    overrides = _overrides(overrides)
+    overrides = override_list(overrides)
     name = None if scenario is None else str(scenario)
     result = run_sensitivity(
         name,

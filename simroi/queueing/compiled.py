@@ -50,7 +50,10 @@ __all__ = [
     "cached",
     "kernel",
     "plain",
+    "rebuild_tree",
     "serve_fcfs_compiled",
+    "set_leaf",
+    "tree_shape",
     "warm_up",
 ]
 
@@ -190,14 +193,14 @@ def _roster_span(
 
 
 @_jit
-def _rebuild(tree: np.ndarray, base: int, leaves: int) -> None:
+def rebuild_tree(tree: np.ndarray, base: int, leaves: int) -> None:
     """Recompute every inner node of a trial's tournament tree from its leaves."""
     for j in range(leaves - 1, 0, -1):
         tree[base + j] = min(tree[base + 2 * j], tree[base + 2 * j + 1])
 
 
 @_jit
-def _tree_shape(servers: int) -> tuple[np.int64, np.int64, int]:
+def tree_shape(servers: int) -> tuple[np.int64, np.int64, int]:
     """A trial's tournament tree for ``servers``: the mask of a key's index bits, the mask
     that clears them, and the leaves (the next power of two)."""
     bits = 0
@@ -208,7 +211,7 @@ def _tree_shape(servers: int) -> tuple[np.int64, np.int64, int]:
 
 
 @_jit
-def _set_leaf(tree: np.ndarray, base: int, leaves: int, server: int, key: np.int64) -> None:
+def set_leaf(tree: np.ndarray, base: int, leaves: int, server: int, key: np.int64) -> None:
     """Give ``server`` the key ``key`` and update the minima above it."""
     j = leaves + server
     tree[base + j] = key
@@ -263,7 +266,7 @@ def _move_ended(
         end[at + s] = span_end
         moved = True
     if moved:
-        _rebuild(tree, base, leaves)
+        rebuild_tree(tree, base, leaves)
     return moved
 
 
@@ -304,7 +307,7 @@ def _serve(
     """
     n, trials = arrival.shape
     servers = free_at.shape[0]
-    mask, keep, leaves = _tree_shape(servers)
+    mask, keep, leaves = tree_shape(servers)
     groups = (trials + group - 1) // group
     for g in numba.prange(groups):
         c0 = g * group
@@ -325,7 +328,7 @@ def _serve(
                 end[at + s] = span_end[s, c]
                 if np.isfinite(end[at + s]) or scratch[0] >= _NEVER:
                     check[lane] = True
-            _rebuild(tree, base, leaves)
+            rebuild_tree(tree, base, leaves)
             earliest[lane] = _earliest_end(end, at, servers)
         for i in range(n):
             t_bulk = bulk[i]
@@ -372,7 +375,7 @@ def _serve(
                     out[i, c] = np.nan
                     continue
                 scratch[0] = start + handle[i, c]
-                _set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
+                set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
                 out[i, c] = start
         for lane in range(lanes):
             c = c0 + lane

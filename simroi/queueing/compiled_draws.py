@@ -51,7 +51,7 @@ from numba.np.random._constants import (
 
 from simroi.queueing.compiled import kernel
 
-__all__ = ["KERNELS", "fill_groups", "warm_up"]
+__all__ = ["KERNELS", "fill_groups", "standard_exponential", "warm_up"]
 
 _jit = kernel()
 
@@ -135,7 +135,7 @@ def _standard_normal(s: np.ndarray) -> float:
 
 
 @_jit
-def _standard_exponential(s: np.ndarray) -> float:
+def standard_exponential(s: np.ndarray) -> float:
     """numpy's ``random_standard_exponential`` (the 256-layer ziggurat)."""
     while True:
         ri = _next_uint64(s) >> np.uint64(3)
@@ -163,7 +163,7 @@ def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, row
     elif kind == 1:
         for r in range(rows):
             for c in range(c1 - c0):
-                buf[r, c] = _standard_exponential(s)
+                buf[r, c] = standard_exponential(s)
     else:
         for r in range(rows):
             for c in range(c1 - c0):

@@ -28,8 +28,8 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from simroi.queueing.compiled import _rebuild, _set_leaf, _tree_shape, kernel, plain
-from simroi.queueing.compiled_draws import _standard_exponential
+from simroi.queueing.compiled import kernel, plain, rebuild_tree, set_leaf, tree_shape
+from simroi.queueing.compiled_draws import standard_exponential
 from simroi.queueing.contact_draws import column_groups, region_starts
 from simroi.queueing.shifts import SECONDS_PER_WEEK
 
@@ -162,7 +162,7 @@ def _study_day(
     servers here never leave duty) and tallied (:func:`_tally`)."""
     mean_gap, end, handle_mean, patience_mean, warm, sl_seconds = numbers
     agents, patient = staff
-    mask, keep, leaves = _tree_shape(agents)
+    mask, keep, leaves = tree_shape(agents)
     limits = (warm, end, sl_seconds, agents)
     for g in numba.prange(groups.shape[0]):
         first, lanes = groups[g, 0], groups[g, 1] - groups[g, 0]
@@ -173,7 +173,7 @@ def _study_day(
         for lane in range(lanes):
             for server in range(agents):
                 tree[lane * 2 * leaves + leaves + server] = server
-            _rebuild(tree, lane * 2 * leaves, leaves)
+            rebuild_tree(tree, lane * 2 * leaves, leaves)
         total, arrival = np.zeros(lanes), np.zeros(lanes)
         inside = np.ones(lanes, dtype=np.bool_)
         counts = np.zeros((3, lanes), dtype=np.int64)
@@ -183,7 +183,7 @@ def _study_day(
         while not overflow[g]:
             live = False
             for lane in range(lanes):
-                gap = _standard_exponential(gap_state)
+                gap = standard_exponential(gap_state)
                 if inside[lane]:
                     total[lane] += gap
                     arrival[lane] = total[lane] * mean_gap
@@ -192,9 +192,9 @@ def _study_day(
             if not live:
                 break
             for lane in range(lanes):
-                handle = handle_mean * _standard_exponential(handle_state)
+                handle = handle_mean * standard_exponential(handle_state)
                 patience = (
-                    patience_mean * _standard_exponential(patience_state) if patient else np.inf
+                    patience_mean * standard_exponential(patience_state) if patient else np.inf
                 )
                 if not inside[lane]:
                     continue
@@ -212,7 +212,7 @@ def _study_day(
                     start = np.nan
                 else:
                     scratch[0] = start + handle
-                    _set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
+                    set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
                 _tally(counts[:, lane], sums[:, lane], (arrival[lane], start, handle), limits)
         for lane in range(lanes):
             _kpis(counts[:, lane], sums[:, lane], (warm, end, agents), out[:, first + lane])
