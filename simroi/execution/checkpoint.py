@@ -29,7 +29,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -171,14 +171,9 @@ class Checkpoint:
                 "unfinished)"
             )
         try:
-            data = json.loads(header_file.read_text(encoding="utf-8"))
-            if data.get("format") != FORMAT:
-                raise ValueError("no simroi checkpoint header")
-            if data.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"checkpoint format version {data.get('format_version')}")
-            return CheckpointHeader.from_json(data)
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ResultFileError(f"{path}: not a usable simroi checkpoint ({e})") from None
+            return CheckpointHeader.from_json(_format_json(header_file, FORMAT, "header"))
+        except _UNUSABLE as e:
+            raise _unusable(path, e) from None
 
     @classmethod
     def resume(cls, path: str | Path, expected: CheckpointHeader) -> Checkpoint:
@@ -413,6 +408,28 @@ class CheckpointSet:
             self.path.rmdir()
 
 
+#: What reading a checkpoint's JSON raises when the file is not a usable one.
+_UNUSABLE = (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError)
+
+
+def _format_json(file: Path, form: str, what: str) -> dict[str, Any]:
+    """The JSON object in ``file``: a ValueError unless it says it is a checkpoint ``what``
+    (``form``) of this :data:`FORMAT_VERSION` (any of :data:`_UNUSABLE` if unreadable)."""
+    data = json.loads(file.read_text(encoding="utf-8"))
+    if data.get("format") != form:
+        raise ValueError(f"no simroi checkpoint {what}")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"checkpoint format version {data.get('format_version')}")
+    return cast(dict[str, Any], data)
+
+
+def _unusable(path: Path, error: Exception) -> ResultFileError:
+    """The one-line error of the checkpoint at ``path`` whose JSON is unusable (a KeyError
+    names the missing key)."""
+    why = f"no {error.args[0]!r}" if isinstance(error, KeyError) else str(error)
+    return ResultFileError(f"{path}: not a usable simroi checkpoint ({why})")
+
+
 def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -430,16 +447,12 @@ def _read_set(path: Path, command: str) -> dict[str, Any]:
             "unfinished)"
         )
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        if data.get("format") != SET_FORMAT:
-            raise ValueError("no simroi checkpoint set")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"checkpoint format version {data.get('format_version')}")
+        data = _format_json(file, SET_FORMAT, "set")
         int(data["seed"])
         if not isinstance(data["settings"], dict):
             raise TypeError("settings are not a table")
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ResultFileError(f"{path}: not a usable simroi checkpoint ({e})") from None
+    except _UNUSABLE as e:
+        raise _unusable(path, e) from None
     if data.get("command") != command:
         raise ResultFileError(
             f"{path}: cannot resume: this is the checkpoint of a {data.get('command')}, not of "

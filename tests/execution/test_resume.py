@@ -386,3 +386,26 @@ def test_an_unwritable_directory_is_refused_before_simulating(
     ]:
         result = CliRunner().invoke(main, ["run", "--out", str(target)])
         assert result.exit_code == 2 and message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{", "Expecting property name"),
+        ("[1, 2]", "'list' object has no attribute 'get'"),
+        ('{"format": "simroi-checkpoint-set"}', "no simroi checkpoint header"),
+        ('{"format": "simroi-checkpoint", "format_version": 99}', "checkpoint format version 99"),
+        ('{"format": "simroi-checkpoint", "format_version": 1}', "(no 'simroi_version')"),
+    ],
+)
+def test_a_broken_checkpoint_header_is_refused_in_one_line(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    kept = tmp_path / "r.npz.checkpoint"
+    kept.mkdir()
+    (kept / "header.json").write_text(text)
+    with pytest.raises(ResultFileError) as refused:
+        Checkpoint.read_header(kept)
+    message = str(refused.value)
+    assert message.startswith(f"{kept}: not a usable simroi checkpoint (") and "\n" not in message
+    assert reason in message
