@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,8 +40,8 @@ from typing import Any, cast
 import tomlkit
 from tomlkit.items import AoT, Item, Table
 
-from simroi.errors import OutputError, ScenarioError
-from simroi.execution.result import atomic_write
+from simroi.errors import ScenarioError
+from simroi.execution.result import atomic_write, sibling_temporary_file
 from simroi.scenario.load import LoadedScenario, load_scenario, resolve_scenario_path
 
 __all__ = ["ScenarioEdit", "WrittenScenario", "toml_value", "write_calibrated_scenario"]
@@ -299,13 +298,7 @@ def _unlink(doc: Any, keys: set[str]) -> list[str]:
 def _validated(text: str, out: Path) -> LoadedScenario:
     """Load ``text`` as if it were ``out`` (same folder, so a relative baseline resolves);
     raise ScenarioError naming ``out`` if the loader refuses it. Writes nothing that stays."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{out}: cannot write: directory {str(folder)!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".check.toml", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot write: {exc.strerror or exc}") from None
+    fd, tmp = sibling_temporary_file(out, ".check.toml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)

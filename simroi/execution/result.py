@@ -34,6 +34,7 @@ __all__ = [
     "load_any",
     "load_result_file",
     "save_result_file",
+    "sibling_temporary_file",
 ]
 
 FORMAT = "simroi-result"
@@ -140,6 +141,22 @@ class RunResult:
         return cls(provenance, samples, arrays.get("net_by_month"), meta, monthly=monthly)
 
 
+def sibling_temporary_file(target: Path, suffix: str) -> tuple[int, str]:
+    """A new temporary file beside ``target`` (hidden, named after it, ending in ``suffix``):
+    its open descriptor and path, for the caller to write and remove or rename.
+
+    Raises OutputError (one line, naming ``target``) when the directory is missing or the file
+    cannot be made there.
+    """
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise OutputError(f"{target}: cannot write: directory {str(directory)!r} does not exist")
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file through a temporary sibling and rename it into place.
 
@@ -147,13 +164,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
     the temporary file is removed, and an existing file at ``path`` is left untouched.
     """
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise OutputError(f"{target}: cannot write: directory {str(directory)!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    fd, tmp = sibling_temporary_file(target, ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
