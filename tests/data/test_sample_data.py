@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simroi.data.columns import KINDS
 from simroi.data.frames import OUTCOMES, DataSet
 from simroi.data.read import read_data
 from simroi.model.sample_data import FIRST_DAY, SampleData, simulate_sample_data
@@ -98,6 +99,15 @@ def test_customers_read_back_exactly(sample: SampleData, data: DataSet) -> None:
     np.testing.assert_array_equal(got.churned, [r["churned"] == "1" for r in table])
     np.testing.assert_array_equal(got.monthly_margin, [float(r["monthly_margin"]) for r in table])
     assert len(set(got.customer_id.tolist())) == got.rows
+
+
+def test_each_file_has_every_column_its_kind_of_file_can_have(sample: SampleData) -> None:
+    """The sample files show every column the reader knows (data.columns.KINDS), no other:
+    the sample lists its columns in its own order, so a column added to the reader and not to
+    the sample, or renamed in one only, fails here."""
+    for kind in KINDS:
+        header = next(csv.reader(io.StringIO(sample.files[f"{kind.name}.csv"])))
+        assert sorted(header) == sorted(c.name for c in kind.columns), kind.name
 
 
 def test_truth_json_is_the_truth(sample: SampleData) -> None:
