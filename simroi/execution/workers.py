@@ -198,8 +198,8 @@ def new_pool(workers: int) -> ProcessPoolExecutor:
     return _spawn(workers)
 
 
-#: How long :func:`stop` waits for the manager thread of a pool whose workers it killed before
-#: freeing it (seconds); it normally ends at once.
+#: How long :func:`stop` waits for the manager thread of a pool whose workers it killed
+#: (seconds); it normally ends at once.
 STOP_SECONDS = 5.0
 #: How often :func:`wait_first` looks at the workers, and how long a dead one may go unnoticed
 #: by the pool before it is taken as a pool that will never notice (seconds). The pool itself
@@ -213,9 +213,10 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
 
     Killed or not, the pool's manager thread is joined before returning: left running, it can
     race the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
-    descriptor" traceback after a clean Ctrl-C. With the processes killed, a manager thread still
-    running after :data:`STOP_SECONDS` is stuck reading half a result (:func:`wait_first`), and
-    is freed (:func:`_free_manager`).
+    descriptor" traceback after a clean Ctrl-C. Killing the processes also frees a manager
+    thread stuck reading half a result (:func:`wait_first`, :func:`_free_manager`). One that still
+    runs after :data:`STOP_SECONDS` (a process outside the pool holding a copy of the result
+    pipe) is left to end when that process does, its pipe open.
     """
     if wait:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -224,13 +225,12 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     results = getattr(pool, "_result_queue", None)
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         process.kill()  # do not wait for work nobody will use
+    _free_manager(results)
     pool.shutdown(wait=False, cancel_futures=True)
-    if manager is None:
-        return
-    manager.join(timeout=STOP_SECONDS)
-    if manager.is_alive():
-        _free_manager(results)
+    if manager is not None:
         manager.join(timeout=STOP_SECONDS)
+        if manager.is_alive():
+            return
     if results is not None:
         results.close()
 
@@ -244,24 +244,29 @@ def wait_first(pool: Executor, futures: Iterable[Future[T]]) -> set[Future[T]]:
     The pool reads its workers' results from one pipe. A worker killed while writing a result
     (the out-of-memory killer strikes when memory peaks, and a result is copied as it is sent)
     leaves half a message there. The pool's manager thread then waits for the rest of it,
-    forever: the parent holds the pipe's other end, so the read never ends, and no future ever
-    completes (seen on Python 3.11). Here, a worker that has been dead for
-    :data:`UNNOTICED_SECONDS` while the pool went on waiting is taken as that case, and the pool
-    is made to see it (:func:`_unstick`).
+    forever: the parent holds its own copy of the pipe's writing end, so the read never ends,
+    and no future ever completes (CPython 3.11, 3.12 and 3.13). Here, a worker that has been
+    dead for :data:`UNNOTICED_SECONDS` while the pool went on waiting is taken as that case, and
+    the pool is made to see it (:func:`_unstick`); if it still does not, :class:`WorkerLost`.
     """
     pending = list(futures)
     dead_since: float | None = None
+    tries = 0
     while True:
         done, _ = wait(pending, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED)
         if done:
             return done
         if not _a_worker_died(pool):
+            dead_since = None
             continue
         now = time.monotonic()
         if dead_since is None:
             dead_since = now
         elif now - dead_since >= UNNOTICED_SECONDS:
+            if tries == 2:  # the pool's pipe is held open by a process outside it
+                raise lost_process(None)
             _unstick(pool)
+            tries += 1
             dead_since = now  # the futures fail within moments; look again if they do not
 
 

@@ -114,9 +114,9 @@ def test_on_the_command_line_a_killed_worker_exits_2_with_the_resume_flag(
 
 # What a worker killed while sending its result leaves behind, made on purpose: the queue's write
 # lock held for good, the message's length and a few of its bytes in the pipe, and a dead worker.
-# The pool's manager thread then waits for the rest of the message forever (Python 3.11), and
-# nothing that waits on the pool's futures ever returns unless simroi sees to it. Each case runs
-# in its own process, so that a regression fails on the timeout instead of hanging the tests.
+# The pool's manager thread then waits for the rest of the message forever (CPython 3.11-3.13),
+# and nothing that waits on the pool's futures ever returns unless simroi sees to it. Each case
+# runs in its own process, so that a regression fails on the timeout instead of hanging the tests.
 HALF_SENT = """
 import gc, os, signal, struct, sys, time
 from concurrent.futures import ProcessPoolExecutor
@@ -162,6 +162,21 @@ time.sleep(1)
 workers.stop(pool, wait=False)
 print(sorted(type(f.exception()).__name__ for f in futures))
 """,
+    "held": """
+import subprocess
+from simroi.execution.workers import WorkerLost
+pool = workers.new_pool(2)
+futures = [pool.submit(time.sleep, 600) for _ in range(2)]
+# A process outside the pool with a copy of the result pipe: breaking the pool cannot end the
+# manager's read while it lives, so the wait gives up with the one-line error.
+holder = subprocess.Popen(["sleep", "20"], pass_fds=[pool._result_queue._writer.fileno()])
+half_a_result(pool)
+try:
+    workers.wait_first(pool, futures)
+except WorkerLost as lost:
+    print(lost)
+workers.stop(pool, wait=False)
+""",
     "run": """
 from simroi.execution.runner import run
 from simroi.execution.workers import WorkerLost
@@ -192,15 +207,31 @@ def test_a_worker_killed_halfway_through_sending_its_result_is_lost_not_waited_f
     case: str,
 ) -> None:
     """Waiting on the pool's futures, stopping the pool, a run and a comparison's whole runs on
-    worker processes: each ends (the pool is broken, as for any lost worker), none hangs."""
+    worker processes: each ends (the pool is broken, as for any lost worker), none hangs; where
+    the pool cannot be broken (``held``), the wait ends with the lost worker's error."""
     script = HALF_SENT + HALF_SENT_CASES[case] + "print('ended')\n"
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=240, check=False
+    # In a session of its own, so that a hang is ended with its workers too (one would wait
+    # forever for the write lock the test holds).
+    child = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stderr
-    *said, ended = done.stdout.splitlines()
+    try:
+        stdout, stderr = child.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise
+    assert child.returncode == 0, stderr
+    *said, ended = stdout.splitlines()
     assert ended == "ended"
-    if case in ("waiting", "stopping"):
+    if case == "held":
+        (line,) = said
+        assert line.startswith("a worker process died (killed by the operating system")
+    elif case in ("waiting", "stopping"):
         assert said == ["['BrokenProcessPool', 'BrokenProcessPool']"]
     else:
         (line,) = said
