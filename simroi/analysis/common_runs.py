@@ -146,10 +146,7 @@ def run_common(
                     results[i] = futures[i].result()
                 except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
                     where = checkpoints.path if checkpoints is not None else None
-                    lost = local.WorkerLost(
-                        f"a worker process died while simulating {scenarios[i].name} (killed by "
-                        "the operating system, most often for lack of memory: lower `workers`)"
-                    )
+                    lost = local.lost_process(scenarios[i].name, pool, lower="`workers`")
                     raise lost.kept(where, done) from None
                 done += count
                 if progress is not None:

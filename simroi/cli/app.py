@@ -26,7 +26,8 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Maps SimroiError to a one-line message per problem and exit status 2.
+    """Maps SimroiError to a one-line message per problem and exit status 2, and a command's
+    usage error (an option out of its range, of the wrong type, unknown) to one line as well.
 
     The library names its arguments (``workers``, ``scheduler`` …) between backticks; the
     messages here name the flags that set them instead (:data:`~simroi.cli.options.FLAGS`).
@@ -49,6 +50,19 @@ class _Group(click.Group):
             err = Console(stderr=True, highlight=False, soft_wrap=True)
             for line in exc.worded(FLAGS).splitlines() or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
+            ctx.exit(2)
+        except click.UsageError as exc:
+            # An option click checks itself (a range, a type, an unknown flag): one line too,
+            # where click would print its usage block and "Try ... for help" above it.
+            command = exc.ctx.command if exc.ctx is not None else None
+            name = (
+                f"simroi {command.name}"
+                if command is not None and command is not self
+                else "simroi"
+            )
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"error: {exc.format_message().rstrip('.')} — see '{name} --help'", markup=False
+            )
             ctx.exit(2)
         except KeyboardInterrupt as exc:
             # A run says what it kept and how to resume; anything else just stops.

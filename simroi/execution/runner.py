@@ -240,7 +240,7 @@ class _Blocks:
                 try:
                     pending[pool.submit(_run_block, *args)] = block
                 except BrokenProcessPool:  # a worker died: the pool takes no more work
-                    raise workers.lost_process(None) from None
+                    raise workers.lost_process(None, pool) from None
             if not pending:
                 return
             done = workers.wait_first(pool, pending)
@@ -254,7 +254,7 @@ class _Blocks:
                     continue
                 yield block, result  # the blocks that did finish are kept
             if lost is not None:
-                raise workers.lost_process(lost)
+                raise workers.lost_process(lost, pool)
 
     def _dask(self, loaded: LoadedScenario, entropy: int, plan: _Plan) -> Iterator[tuple[int, Any]]:
         from simroi.execution.distributed import finished_blocks, worker_threads

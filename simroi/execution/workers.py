@@ -56,14 +56,49 @@ class WorkerLost(SimroiError):
         return WorkerLost(f"{self}; {tail}")
 
 
-def lost_process(block: int | None) -> WorkerLost:
-    """The error of a local worker process that died while simulating ``block`` (None: the
-    pool found it dead when a block was to be sent)."""
-    where = f" while simulating block {block}" if block is not None else ""
+def lost_process(
+    block: int | str | None,
+    pool: Executor | None = None,
+    *,
+    lower: str = "`workers` or simulation.block_size",
+) -> WorkerLost:
+    """The error of a local worker process of ``pool`` that died while simulating ``block`` (a
+    block's index, or what it simulated; None: the pool found it dead when work was to be sent).
+
+    A process killed by a signal is said to be killed by the operating system, most often for
+    lack of memory (lower ``lower``). One that exited with an error status was not killed: from a
+    Python script, that is most often a call to simroi outside ``if __name__ == "__main__":``,
+    which each worker process runs again as it starts, and where the multiprocessing module
+    refuses to start processes of its own (its error is printed above).
+    """
+    what = f"block {block}" if isinstance(block, int) else block
+    where = f" while simulating {what}" if what is not None else ""
+    codes = _exit_codes(pool)
+    statuses = [code for code in codes if code > 0]
+    if statuses and -signal.SIGKILL not in codes:
+        return WorkerLost(
+            f"a worker process exited with status {statuses[0]}{where} (its error is printed "
+            "above; from a Python script, most often because simroi is called outside "
+            '`if __name__ == "__main__":`, which each worker process runs again as it starts)'
+        )
     return WorkerLost(
         f"a worker process died{where} (killed by the operating system, most often for lack "
-        "of memory: lower `workers` or simulation.block_size)"
+        f"of memory: lower {lower})"
     )
+
+
+def _exit_codes(pool: Executor | None) -> list[int]:
+    """The exit codes of ``pool``'s processes (a signal's as its negative), once they have
+    ended: a broken pool ends them all, within moments (at most :data:`EXIT_SECONDS` here)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    deadline = time.monotonic() + EXIT_SECONDS
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    return [p.exitcode for p in processes if p.exitcode is not None]
+
+
+#: How long :func:`lost_process` waits for a broken pool's processes to end (seconds).
+EXIT_SECONDS = 2.0
 
 
 def cores() -> int:
@@ -264,7 +299,7 @@ def wait_first(pool: Executor, futures: Iterable[Future[T]]) -> set[Future[T]]:
             dead_since = now
         elif now - dead_since >= UNNOTICED_SECONDS:
             if tries == 2:  # the pool's pipe is held open by a process outside it
-                raise lost_process(None)
+                raise lost_process(None, pool)
             _unstick(pool)
             tries += 1
             dead_since = now  # the futures fail within moments; look again if they do not

@@ -110,6 +110,56 @@ def test_on_the_command_line_a_killed_worker_exits_2_with_the_resume_flag(
     assert_identical(uninterrupted, RunResult.load(out))
 
 
+# --- A worker that exits instead of being killed ----------------------------------------------
+
+UNGUARDED = """
+import simroi
+result = simroi.run(trials=20, seed=1, workers=2, overrides=[
+    "scenario.horizon_months=2", "simulation.sampled_days_per_month=1", "simulation.block_size=10",
+])
+print("trials", result.trials)
+"""
+
+
+def _script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    path.write_text(text)
+    child = subprocess.Popen(
+        [sys.executable, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        cwd=path.parent,
+    )
+    try:
+        stdout, stderr = child.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise
+    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+
+
+def test_a_script_without_a_main_guard_is_told_so_not_blamed_on_memory(tmp_path: Path) -> None:
+    """Worker processes run the calling script again as they start; unguarded, its call to
+    simroi starts processes from a starting process, which multiprocessing refuses, and the
+    worker exits with status 1. The error says so, and the guarded script runs."""
+    done = _script(tmp_path / "unguarded.py", UNGUARDED)
+    assert done.returncode != 0
+    (last,) = [line for line in done.stderr.splitlines() if line.startswith("simroi.")][-1:]
+    assert last.startswith(
+        "simroi.execution.workers.WorkerLost: a worker process exited with status 1 while "
+        "simulating block "
+    )
+    assert '`if __name__ == "__main__":`' in last and "memory" not in last
+    guarded = "if __name__ == '__main__':\n" + "".join(
+        f"    {line}\n" for line in UNGUARDED.strip().splitlines()
+    )
+    done = _script(tmp_path / "guarded.py", guarded)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["trials 20"]
+
+
 # --- A worker killed halfway through sending its result ------------------------------------------
 
 # What a worker killed while sending its result leaves behind, made on purpose: the queue's write
