@@ -141,12 +141,14 @@ def run_common(
                     _run_one, scenarios[i], single, kept["checkpoint"], kept["resume"]
                 )
             for i in todo:
+                where = checkpoints.path if checkpoints is not None else None
                 try:
                     local.wait_first(pool, [futures[i]])
                     results[i] = futures[i].result()
                 except BrokenProcessPool:  # a worker died: killed by the OS (out of memory?)
-                    where = checkpoints.path if checkpoints is not None else None
                     lost = local.lost_process(scenarios[i].name, pool, lower="`workers`")
+                    raise lost.kept(where, done) from None
+                except local.WorkerLost as lost:  # the pool could not be broken (wait_first)
                     raise lost.kept(where, done) from None
                 done += count
                 if progress is not None:

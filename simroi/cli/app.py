@@ -7,7 +7,7 @@ and surfaces as one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -26,12 +26,27 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Maps SimroiError to a one-line message per problem and exit status 2, and a command's
-    usage error (an option out of its range, of the wrong type, unknown) to one line as well.
+    """Maps SimroiError to a one-line message per problem and exit status 2, and a usage error
+    (an option out of its range, of the wrong type, unknown, without its value; a missing
+    argument; an unknown command) to one line as well.
 
     The library names its arguments (``workers``, ``scheduler`` …) between backticks; the
     messages here name the flags that set them instead (:data:`~simroi.cli.options.FLAGS`).
     """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:  # the group's own options (simroi --bogus)
+            _usage_error(exc, None)
 
     def invoke(self, ctx: click.Context) -> Any:
         import signal
@@ -51,19 +66,18 @@ class _Group(click.Group):
             for line in exc.worded(FLAGS).splitlines() or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
             ctx.exit(2)
+        except click.exceptions.NoArgsIsHelpError:
+            raise  # the help, as click shows it
         except click.UsageError as exc:
             # An option click checks itself (a range, a type, an unknown flag): one line too,
-            # where click would print its usage block and "Try ... for help" above it.
-            command = exc.ctx.command if exc.ctx is not None else None
-            name = (
-                f"simroi {command.name}"
-                if command is not None and command is not self
-                else "simroi"
-            )
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"error: {exc.format_message().rstrip('.')} — see '{name} --help'", markup=False
-            )
-            ctx.exit(2)
+            # where click would print its usage block and "Try ... for help" above it. The
+            # parser's own errors (an option without its value) carry no context: the command
+            # is the one being invoked.
+            if exc.ctx is not None and exc.ctx.command is not self:
+                command: str | None = exc.ctx.info_name
+            else:
+                command = ctx.invoked_subcommand
+            _usage_error(exc, command)
         except KeyboardInterrupt as exc:
             # A run says what it kept and how to resume; anything else just stops.
             Console(stderr=True, highlight=False, soft_wrap=True).print(
@@ -73,6 +87,15 @@ class _Group(click.Group):
         finally:
             if main_thread:
                 signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _usage_error(exc: click.UsageError, command: str | None) -> NoReturn:
+    """Say click's usage error in one line with a pointer to the help, and exit with status 2."""
+    name = f"simroi {command}" if command else "simroi"
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"error: {exc.format_message().rstrip('.')} — see '{name} --help'", markup=False
+    )
+    raise click.exceptions.Exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
@@ -65,36 +66,81 @@ def lost_process(
     """The error of a local worker process of ``pool`` that died while simulating ``block`` (a
     block's index, or what it simulated; None: the pool found it dead when work was to be sent).
 
-    A process killed by a signal is said to be killed by the operating system, most often for
-    lack of memory (lower ``lower``). One that exited with an error status was not killed: from a
-    Python script, that is most often a call to simroi outside ``if __name__ == "__main__":``,
-    which each worker process runs again as it starts, and where the multiprocessing module
-    refuses to start processes of its own (its error is printed above).
+    The pool's processes' exit codes say which kind of death it was (those simroi ended itself
+    left out, :func:`_end`):
+
+    - killed (SIGKILL), or nothing to tell: by the operating system, most often for lack of
+      memory (lower ``lower``);
+    - an error status: the worker exited, with its error printed above; from a Python script,
+      most often a call to simroi outside ``if __name__ == "__main__":``, which each worker
+      process runs again as it starts, where multiprocessing refuses to start processes;
+    - anything else (a status of 0 after a failed start, a crash's signal, an outside
+      SIGTERM): that code. The pool itself ends the other workers with SIGTERM.
     """
     what = f"block {block}" if isinstance(block, int) else block
     where = f" while simulating {what}" if what is not None else ""
     codes = _exit_codes(pool)
+    kill = getattr(signal, "SIGKILL", None)  # none on Windows
     statuses = [code for code in codes if code > 0]
-    if statuses and -signal.SIGKILL not in codes:
+    others = [code for code in codes if code != -signal.SIGTERM]
+    if not codes or (kill is not None and -kill in codes):
+        return WorkerLost(
+            f"a worker process died{where} (killed by the operating system, most often for "
+            f"lack of memory: lower {lower})"
+        )
+    if statuses:
         return WorkerLost(
             f"a worker process exited with status {statuses[0]}{where} (its error is printed "
             "above; from a Python script, most often because simroi is called outside "
             '`if __name__ == "__main__":`, which each worker process runs again as it starts)'
         )
     return WorkerLost(
-        f"a worker process died{where} (killed by the operating system, most often for lack "
-        f"of memory: lower {lower})"
+        f"a worker process ended unexpectedly{where} ({_described((others or codes)[0])}; its "
+        "error, if any, is printed above)"
     )
 
 
+def _described(code: int) -> str:
+    if code >= 0:
+        return f"exit status {code}"
+    try:
+        return f"signal {signal.Signals(-code).name}"
+    except ValueError:
+        return f"signal {-code}"
+
+
+#: The processes simroi ended itself, by pool: not a cause :func:`lost_process` reports.
+_ended: weakref.WeakKeyDictionary[Executor, set[int]] = weakref.WeakKeyDictionary()
+
+
+def _processes(pool: Executor | None) -> list[Any]:
+    """``pool``'s processes (none once it is shut down, or for another kind of executor)."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _end(pool: Executor, processes: list[Any] | None = None) -> None:
+    """Kill every live process of ``pool`` (``processes``, taken before a shutdown forgets
+    them; by default its processes now), and remember them as ended here."""
+    for process in _processes(pool) if processes is None else processes:
+        if process.exitcode is None and process.pid is not None:
+            _ended.setdefault(pool, set()).add(process.pid)
+            process.kill()
+
+
 def _exit_codes(pool: Executor | None) -> list[int]:
-    """The exit codes of ``pool``'s processes (a signal's as its negative), once they have
-    ended: a broken pool ends them all, within moments (at most :data:`EXIT_SECONDS` here)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    """The exit codes of ``pool``'s processes (a signal's as its negative) but those :func:`_end`
+    killed, once they have ended: a broken pool ends them all, within moments (at most
+    :data:`EXIT_SECONDS` here). The pool's manager thread is waited for first: it reaps the
+    processes, and a code it reaps is not seen here until it has stored it."""
+    processes = _processes(pool)
     deadline = time.monotonic() + EXIT_SECONDS
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout=EXIT_SECONDS)
     for process in processes:
         process.join(timeout=max(0.0, deadline - time.monotonic()))
-    return [p.exitcode for p in processes if p.exitcode is not None]
+    ended = _ended.get(pool, set()) if pool is not None else set()
+    return [p.exitcode for p in processes if p.exitcode is not None and p.pid not in ended]
 
 
 #: How long :func:`lost_process` waits for a broken pool's processes to end (seconds).
@@ -246,24 +292,29 @@ UNNOTICED_SECONDS = 3.0
 def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     """Shut ``pool`` down: let its tasks finish (``wait``), or kill its processes at once.
 
-    Killed or not, the pool's manager thread is joined before returning: left running, it can
-    race the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
-    descriptor" traceback after a clean Ctrl-C. Killing the processes also frees a manager
-    thread stuck reading half a result (:func:`wait_first`, :func:`_free_manager`). One that still
-    runs after :data:`STOP_SECONDS` (a process outside the pool holding a copy of the result
+    Either way the pool's manager thread is joined before returning: left running, it can race
+    the interpreter's exit on Python 3.11 and print an "Exception ignored ... Bad file
+    descriptor" traceback after a clean Ctrl-C. A manager still running after
+    :data:`STOP_SECONDS` is stuck on a dead worker: one killed while sending a result
+    (:func:`wait_first`), or one killed while idle, holding the lock of the tasks' queue, so
+    that the others never receive the pool's request to exit and are waited for forever. Its
+    processes are then killed and its result pipe freed (:func:`_end`, :func:`_free_manager`).
+    One that still runs after that (a process outside the pool holding a copy of the result
     pipe) is left to end when that process does, its pipe open.
     """
-    if wait:
-        pool.shutdown(wait=True, cancel_futures=True)
-        return
     manager = getattr(pool, "_executor_manager_thread", None)
     results = getattr(pool, "_result_queue", None)
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()  # do not wait for work nobody will use
-    _free_manager(results)
+    processes = _processes(pool)  # the shutdown forgets them
+    if not wait:
+        _end(pool, processes)  # do not wait for work nobody will use
+        _free_manager(results)
     pool.shutdown(wait=False, cancel_futures=True)
     if manager is not None:
         manager.join(timeout=STOP_SECONDS)
+        if manager.is_alive():
+            _end(pool, processes)
+            _free_manager(results)
+            manager.join(timeout=STOP_SECONDS)
         if manager.is_alive():
             return
     if results is not None:
@@ -306,8 +357,7 @@ def wait_first(pool: Executor, futures: Iterable[Future[T]]) -> set[Future[T]]:
 
 
 def _a_worker_died(pool: Executor) -> bool:
-    processes = getattr(pool, "_processes", None) or {}
-    return any(process.exitcode is not None for process in list(processes.values()))
+    return any(process.exitcode is not None for process in _processes(pool))
 
 
 def _unstick(pool: Executor) -> None:
@@ -318,8 +368,7 @@ def _unstick(pool: Executor) -> None:
     left, the manager's read ends with end-of-file: it marks the pool broken and fails every
     pending future, as it does when it sees a worker die.
     """
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
+    _end(pool)
     _free_manager(getattr(pool, "_result_queue", None))
 
 

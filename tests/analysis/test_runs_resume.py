@@ -140,17 +140,18 @@ def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
     killed: list[int] = []
     finished: list[int] = []
 
-    def kill_a_worker(done: int, planned: int) -> None:  # after two runs, as the OS would
-        # Not after the first: the other worker, finishing its run at about the same time, may
-        # be writing its result then, which is another case (a worker killed halfway through
-        # sending its result: tests/execution/test_lost_worker.py). After the second run one
-        # worker is idle and the other is in the middle of the third run.
+    def kill_a_worker(done: int, planned: int) -> None:  # as the OS would, after one run
+        # Every worker, so that the kill lands while work remains: three runs on two workers,
+        # the third starts only when one of the first two ends, so it is unfinished when the
+        # first run is reported (a worker killed once everything has finished would leave no
+        # error to see). A worker killed halfway through sending its result is handled too
+        # (tests/execution/test_lost_worker.py).
         finished.append(done)
-        if len(finished) == 2 and not killed:
-            child = multiprocessing.active_children()[0]
-            assert child.pid is not None
-            os.kill(child.pid, signal.SIGKILL)
-            killed.append(child.pid)
+        if not killed:
+            for child in multiprocessing.active_children():
+                assert child.pid is not None
+                os.kill(child.pid, signal.SIGKILL)
+                killed.append(child.pid)
 
     opts = options(workers=2, block_size=30)
     with pytest.raises(WorkerLost) as lost:

@@ -80,6 +80,18 @@ def test_unknown_options_commands_and_missing_arguments_are_one_line_too() -> No
         "error: No such option '--trails'. Did you mean '--trials'?"
     )
     assert _usage_error(["compare"]) == "error: Missing argument 'SCENARIOS...'"
-    result = CliRunner().invoke(main, ["bogus"])
-    assert result.exit_code == 2
-    assert result.stderr.splitlines() == ["error: No such command 'bogus' — see 'simroi --help'"]
+    assert _usage_error(["run", "--seed"]) == "error: Option '--seed' requires an argument"
+    assert _usage_error(["export", "--to"]) == "error: Option '--to' requires an argument"
+    for args, line in (
+        (["bogus"], "error: No such command 'bogus' — see 'simroi --help'"),
+        (["--bogus"], "error: No such option '--bogus' — see 'simroi --help'"),
+    ):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2
+        assert result.stderr.splitlines() == [line]
+
+
+def test_help_and_version_are_not_errors() -> None:
+    for args in (["--help"], ["run", "--help"], ["--version"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0 and not result.stderr, args

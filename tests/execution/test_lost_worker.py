@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 import simroi.cli.simulate
 import simroi.execution.distributed
+import simroi.execution.workers
 from simroi.cli.app import main
 from simroi.execution.checkpoint import Checkpoint, default_checkpoint_path
 from simroi.execution.result import RunResult
@@ -123,6 +125,9 @@ print("trials", result.trials)
 
 def _script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
     path.write_text(text)
+    # The simroi under test, wherever the script runs: an absolute path on PYTHONPATH.
+    paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     child = subprocess.Popen(
         [sys.executable, str(path)],
         stdout=subprocess.PIPE,
@@ -130,6 +135,7 @@ def _script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
         text=True,
         start_new_session=True,
         cwd=path.parent,
+        env=env,
     )
     try:
         stdout, stderr = child.communicate(timeout=180)
@@ -146,7 +152,9 @@ def test_a_script_without_a_main_guard_is_told_so_not_blamed_on_memory(tmp_path:
     worker exits with status 1. The error says so, and the guarded script runs."""
     done = _script(tmp_path / "unguarded.py", UNGUARDED)
     assert done.returncode != 0
-    (last,) = [line for line in done.stderr.splitlines() if line.startswith("simroi.")][-1:]
+    said = [line for line in done.stderr.splitlines() if line.startswith("simroi.")]
+    assert said, done.stderr
+    last = said[-1]
     assert last.startswith(
         "simroi.execution.workers.WorkerLost: a worker process exited with status 1 while "
         "simulating block "
@@ -158,6 +166,56 @@ def test_a_script_without_a_main_guard_is_told_so_not_blamed_on_memory(tmp_path:
     done = _script(tmp_path / "guarded.py", guarded)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["trials 20"]
+
+
+class _Ended:
+    """A pool's process that has ended with ``exitcode``."""
+
+    def __init__(self, exitcode: int, pid: int) -> None:
+        self.exitcode, self.pid = exitcode, pid
+
+    def join(self, timeout: float | None = None) -> None:
+        pass
+
+
+class _BrokenPool(Executor):
+    """A broken pool's processes, as lost_process reads them."""
+
+    def __init__(self, *codes: int) -> None:
+        self._processes = {pid: _Ended(code, pid) for pid, code in enumerate(codes, start=100)}
+
+
+BLOCK_3 = "while simulating block 3"
+
+
+@pytest.mark.parametrize(
+    ("codes", "said"),
+    [
+        ((-signal.SIGKILL, -signal.SIGTERM), f"died {BLOCK_3} (killed by the operating system"),
+        ((), f"died {BLOCK_3} (killed by the operating system"),
+        ((1, -signal.SIGTERM), f"exited with status 1 {BLOCK_3} (its error is printed above"),
+        ((0, -signal.SIGTERM), f"ended unexpectedly {BLOCK_3} (exit status 0; its error"),
+        ((-signal.SIGSEGV, -signal.SIGTERM), f"ended unexpectedly {BLOCK_3} (signal SIGSEGV;"),
+        ((-signal.SIGTERM, -signal.SIGTERM), f"ended unexpectedly {BLOCK_3} (signal SIGTERM;"),
+    ],
+)
+def test_the_lost_worker_error_tells_the_kind_of_death_by_its_exit_code(
+    codes: tuple[int, ...], said: str
+) -> None:
+    """A SIGKILL (or no code at all) is the operating system's; an error status, a worker that
+    exited (a script without its main guard); anything else is told as it is. The pool itself
+    SIGTERMs the other workers once one has died."""
+    message = str(simroi.execution.workers.lost_process(3, _BrokenPool(*codes)))
+    assert message.startswith(f"a worker process {said}"), message
+
+
+def test_workers_simroi_killed_itself_are_not_the_cause() -> None:
+    """The watchdog kills every worker of a pool that missed a death (wait_first): those
+    SIGKILLs are simroi's own, and the worker that exited is the one reported."""
+    pool = _BrokenPool(-signal.SIGKILL, 1)
+    simroi.execution.workers._ended[pool] = {100}
+    message = str(simroi.execution.workers.lost_process(None, pool))
+    assert message.startswith("a worker process exited with status 1 (its error is printed")
 
 
 # --- A worker killed halfway through sending its result ------------------------------------------
@@ -227,6 +285,17 @@ except WorkerLost as lost:
     print(lost)
 workers.stop(pool, wait=False)
 """,
+    "lock": """
+# Stands in for a worker killed while idle, holding the tasks' queue lock (it waits there for
+# work), just as the pool shuts down (CI saw it once: the pool then handles the shutdown before
+# the death, and waits forever for the other worker, which never receives the request to exit).
+# Here the lock is held for good from the start, so no worker receives anything at all.
+pool = workers.new_pool(2)
+pool._call_queue._rlock.acquire()
+futures = [pool.submit(int, "7") for _ in range(2)]
+workers.stop(pool, wait=True)
+print(sorted(type(f.exception()).__name__ for f in futures))
+""",
     "run": """
 from simroi.execution.runner import run
 from simroi.execution.workers import WorkerLost
@@ -281,7 +350,7 @@ def test_a_worker_killed_halfway_through_sending_its_result_is_lost_not_waited_f
     if case == "held":
         (line,) = said
         assert line.startswith("a worker process died (killed by the operating system")
-    elif case in ("waiting", "stopping"):
+    elif case in ("waiting", "stopping", "lock"):
         assert said == ["['BrokenProcessPool', 'BrokenProcessPool']"]
     else:
         (line,) = said
