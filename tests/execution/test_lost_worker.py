@@ -128,17 +128,25 @@ def _script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
     # The simroi under test, wherever the script runs: an absolute path on PYTHONPATH.
     paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+    return in_own_session([sys.executable, str(path)], 180, cwd=path.parent, env=env)
+
+
+def in_own_session(
+    args: list[str], timeout: float, **popen: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` in a session of its own, its output captured; on a timeout the whole
+    session is killed, the worker processes it started too (a hang would leave them waiting
+    forever), and TimeoutExpired raised."""
     child = subprocess.Popen(
-        [sys.executable, str(path)],
+        args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-        cwd=path.parent,
-        env=env,
+        **popen,
     )
     try:
-        stdout, stderr = child.communicate(timeout=180)
+        stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
@@ -329,23 +337,9 @@ def test_a_worker_killed_halfway_through_sending_its_result_is_lost_not_waited_f
     worker processes: each ends (the pool is broken, as for any lost worker), none hangs; where
     the pool cannot be broken (``held``), the wait ends with the lost worker's error."""
     script = HALF_SENT + HALF_SENT_CASES[case] + "print('ended')\n"
-    # In a session of its own, so that a hang is ended with its workers too (one would wait
-    # forever for the write lock the test holds).
-    child = subprocess.Popen(
-        [sys.executable, "-c", script],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = child.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
-        raise
-    assert child.returncode == 0, stderr
-    *said, ended = stdout.splitlines()
+    done = in_own_session([sys.executable, "-c", script], 120)  # a worker waits on the lock held
+    assert done.returncode == 0, done.stderr
+    *said, ended = done.stdout.splitlines()
     assert ended == "ended"
     if case == "held":
         (line,) = said
