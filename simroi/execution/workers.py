@@ -298,7 +298,7 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     :data:`STOP_SECONDS` is stuck on a dead worker: one killed while sending a result
     (:func:`wait_first`), or one killed while idle, holding the lock of the tasks' queue, so
     that the others never receive the pool's request to exit and are waited for forever. Its
-    processes are then killed and its result pipe freed (:func:`_end`, :func:`_free_manager`).
+    processes are then killed and its result pipe freed (:func:`_unstick`).
     One that still runs after that (a process outside the pool holding a copy of the result
     pipe) is left to end when that process does, its pipe open.
     """
@@ -306,14 +306,12 @@ def stop(pool: ProcessPoolExecutor, *, wait: bool) -> None:
     results = getattr(pool, "_result_queue", None)
     processes = _processes(pool)  # the shutdown forgets them
     if not wait:
-        _end(pool, processes)  # do not wait for work nobody will use
-        _free_manager(results)
+        _unstick(pool, processes, results)  # do not wait for work nobody will use
     pool.shutdown(wait=False, cancel_futures=True)
     if manager is not None:
         manager.join(timeout=STOP_SECONDS)
         if manager.is_alive():
-            _end(pool, processes)
-            _free_manager(results)
+            _unstick(pool, processes, results)
             manager.join(timeout=STOP_SECONDS)
         if manager.is_alive():
             return
@@ -360,21 +358,19 @@ def _a_worker_died(pool: Executor) -> bool:
     return any(process.exitcode is not None for process in _processes(pool))
 
 
-def _unstick(pool: Executor) -> None:
-    """Break ``pool``, whose manager thread waits for the rest of a dead worker's result.
+def _unstick(pool: Executor, processes: list[Any] | None = None, results: Any = None) -> None:
+    """Free ``pool``'s manager thread, stuck on a dead worker: every worker is killed
+    (:func:`_end`; ``processes`` as it takes them), and the parent closes its own copy of the
+    writing end of the result pipe (``results``, the pool's result queue, by default the one it
+    has now).
 
-    Every worker is killed (one still alive may wait for the lock the dead one held while
-    writing), and the parent closes its own copy of the result pipe's writing end. With no writer
-    left, the manager's read ends with end-of-file: it marks the pool broken and fails every
-    pending future, as it does when it sees a worker die.
+    With no worker left, a manager waiting for the rest of a dead worker's result (one still
+    alive may wait for the lock the dead one held while writing) reads end-of-file, and one
+    waiting for a worker that never receives the request to exit sees it gone: either way the
+    pool is broken, its pending futures fail, and the manager ends, as when it sees a worker die.
     """
-    _end(pool)
-    _free_manager(getattr(pool, "_result_queue", None))
-
-
-def _free_manager(results: Any) -> None:
-    """Close the parent's writing end of a pool's result pipe (``results``, its queue), whose
-    manager thread may be reading half a result from a worker killed while writing it
-    (:func:`wait_first`): with every worker dead, no writer is left and the read ends."""
+    _end(pool, processes)
+    if results is None:
+        results = getattr(pool, "_result_queue", None)
     if results is not None:
         results._writer.close()

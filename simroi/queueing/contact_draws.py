@@ -67,10 +67,9 @@ def region_starts(rng: np.random.Generator, trials: int) -> np.ndarray:
     generator = _pcg64(rng)
     origin = generator.state
     starts = []
-    width = -(-trials // GROUPS)
-    for first, _ in column_groups(trials):
+    for g in range(len(column_groups(trials))):
         generator.state = origin
-        generator.advance((first // width) << _REGION_BITS)
+        generator.advance(g << _REGION_BITS)
         starts.append(pcg64_words(generator))
     generator.state = origin
     return np.array(starts, dtype=np.uint64).reshape(-1, 4)
