@@ -416,6 +416,8 @@ def _format_json(file: Path, form: str, what: str) -> dict[str, Any]:
     """The JSON object in ``file``: a ValueError unless it says it is a checkpoint ``what``
     (``form``) of this :data:`FORMAT_VERSION` (any of :data:`_UNUSABLE` if unreadable)."""
     data = json.loads(file.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
     if data.get("format") != form:
         raise ValueError(f"no simroi checkpoint {what}")
     if data.get("format_version") != FORMAT_VERSION:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import simroi.execution.runner
 from simroi.analysis.comparison import run_comparison
 from simroi.analysis.sensitivity import run_sensitivity
 from simroi.analysis.sweep import run_sweep
@@ -133,12 +134,11 @@ def test_whole_runs_on_worker_processes_resume_to_the_same_bits(
 
 
 def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
-    tmp_path: Path, compared_whole: ResultSet
+    tmp_path: Path, compared_whole: ResultSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "compare.checkpoint"
     kept = CheckpointSet.open(path, command="compare", settings={}, seed=SEED, resume=False)
     killed: list[int] = []
-    finished: list[int] = []
 
     def kill_a_worker(done: int, planned: int) -> None:  # as the OS would, after one run
         # Every worker, so that the kill lands while work remains: three runs on two workers,
@@ -146,7 +146,6 @@ def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
         # first run is reported (a worker killed once everything has finished would leave no
         # error to see). A worker killed halfway through sending its result is handled too
         # (tests/execution/test_lost_worker.py).
-        finished.append(done)
         if not killed:
             for child in multiprocessing.active_children():
                 assert child.pid is not None
@@ -160,7 +159,16 @@ def test_a_worker_killed_during_whole_runs_keeps_the_finished_runs(
     assert message.startswith("a worker process died while simulating ") and "\n" not in message
     assert f"kept in {path}: rerun with `resume` to finish the run" in message
     again = CheckpointSet.open(path, command="compare", settings={}, seed=None, resume=True)
+    simulated: list[int] = []  # blocks simulated again (one per run here)
+    real = simroi.execution.runner._run_block
+
+    def block(*args: Any) -> Any:
+        simulated.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(simroi.execution.runner, "_run_block", block)
     resumed = run_comparison(THREE, options(block_size=30), overrides=FAST, checkpoints=again)
+    assert len(simulated) <= 2  # the run finished before the kill was kept, not rerun
     assert_sets_identical(compared_whole, resumed)
 
 

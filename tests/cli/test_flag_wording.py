@@ -92,6 +92,11 @@ def test_unknown_options_commands_and_missing_arguments_are_one_line_too() -> No
 
 
 def test_help_and_version_are_not_errors() -> None:
-    for args in (["--help"], ["run", "--help"], ["--version"]):
+    for args, shown in (
+        (["--help"], "Usage: main [OPTIONS] COMMAND [ARGS]..."),
+        (["run", "--help"], "Usage: main run [OPTIONS] [SCENARIO]"),
+        (["--version"], "simroi, version "),
+    ):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0 and not result.stderr, args
+        assert result.stdout.startswith(shown), result.stdout

@@ -179,17 +179,20 @@ def test_a_script_without_a_main_guard_is_told_so_not_blamed_on_memory(tmp_path:
 class _Ended:
     """A pool's process that has ended with ``exitcode``."""
 
-    def __init__(self, exitcode: int, pid: int) -> None:
+    def __init__(self, exitcode: int | None, pid: int) -> None:
         self.exitcode, self.pid = exitcode, pid
 
     def join(self, timeout: float | None = None) -> None:
         pass
 
+    def kill(self) -> None:  # a live one dies of it
+        self.exitcode = -signal.SIGKILL
+
 
 class _BrokenPool(Executor):
     """A broken pool's processes, as lost_process reads them."""
 
-    def __init__(self, *codes: int) -> None:
+    def __init__(self, *codes: int | None) -> None:
         self._processes = {pid: _Ended(code, pid) for pid, code in enumerate(codes, start=100)}
 
 
@@ -220,8 +223,9 @@ def test_the_lost_worker_error_tells_the_kind_of_death_by_its_exit_code(
 def test_workers_simroi_killed_itself_are_not_the_cause() -> None:
     """The watchdog kills every worker of a pool that missed a death (wait_first): those
     SIGKILLs are simroi's own, and the worker that exited is the one reported."""
-    pool = _BrokenPool(-signal.SIGKILL, 1)
-    simroi.execution.workers._ended[pool] = {100}
+    pool = _BrokenPool(None, 1)  # one still running, one that exited
+    simroi.execution.workers._unstick(pool)  # the watchdog's break
+    assert [p.exitcode for p in pool._processes.values()] == [-signal.SIGKILL, 1]
     message = str(simroi.execution.workers.lost_process(None, pool))
     assert message.startswith("a worker process exited with status 1 (its error is printed")
 
@@ -233,7 +237,7 @@ def test_workers_simroi_killed_itself_are_not_the_cause() -> None:
 # The pool's manager thread then waits for the rest of the message forever (CPython 3.11-3.13),
 # and nothing that waits on the pool's futures ever returns unless simroi sees to it. Each case
 # runs in its own process, so that a regression fails on the timeout instead of hanging the tests.
-HALF_SENT = """
+HALF_SENT = f"""
 import gc, os, signal, struct, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from simroi.execution import workers
@@ -257,8 +261,8 @@ def once(action):
             done.append(action())
     return progress
 
-FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
-OPTIONS = RunOptions(trials=60, seed=8080, block_size=10, workers=2)
+FAST = {FAST!r}
+OPTIONS = RunOptions(trials=60, seed={SEED}, block_size=10, workers=2)
 """
 
 HALF_SENT_CASES = {

@@ -392,7 +392,7 @@ def test_an_unwritable_directory_is_refused_before_simulating(
     ("text", "reason"),
     [
         ("{", "Expecting property name"),
-        ("[1, 2]", "'list' object has no attribute 'get'"),
+        ("[1, 2]", "(not a JSON object)"),
         ('{"format": "simroi-checkpoint-set"}', "no simroi checkpoint header"),
         ('{"format": "simroi-checkpoint", "format_version": 99}', "checkpoint format version 99"),
         ('{"format": "simroi-checkpoint", "format_version": 1}', "(no 'simroi_version')"),

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from queueing.test_engine import PHONE_SHIFTS, phone_day, small_queues
 from queueing.test_roster import rosters, shift_rosters, two_days
+from threads import numba_threads
 
 from simroi.queueing import compiled
 from simroi.queueing.compiled import serve_fcfs_compiled
@@ -98,14 +99,10 @@ def test_the_thread_count_does_not_change_a_bit() -> None:
     arrival, handle, patience, present = phone_day(trials=64, seed=12)
     state = QueueState.initial(PHONE_SHIFTS, 64)
     queue = (arrival, handle, patience, present, PHONE_SHIFTS, state)
-    before = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
+    with numba_threads(1):
         one = serve_fcfs_compiled(*queue)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    with numba_threads(numba.config.NUMBA_NUM_THREADS):
         every = serve_fcfs_compiled(*queue)
-    finally:
-        numba.set_num_threads(before)
     assert_same_bits(one, every)
     assert_same_bits(every, serve_fcfs(*queue))
 

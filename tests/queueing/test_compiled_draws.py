@@ -9,11 +9,11 @@ several, leave the rest of the table as it was, and leave the stream where numpy
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threads import numba_threads
 
 from simroi.queueing.compiled_draws import fill_groups
 from simroi.queueing.contact_draws import (
@@ -84,14 +84,8 @@ def test_groups_drawn_together_are_each_their_own_streams_numbers(kind: str, thr
     states = np.array([pcg64_words(g.bit_generator) for g in streams], dtype=np.uint64)
     groups = np.array([(0, 5, 400), (5, 7, 1000), (7, 16, 3)], dtype=np.int64)
     out = np.full((1000, 17), -1.0)
-    if threads > numba.config.NUMBA_NUM_THREADS:
-        pytest.skip(f"numba runs at most {numba.config.NUMBA_NUM_THREADS} thread(s) here")
-    before = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
+    with numba_threads(threads):
         fill_groups(states, kind, out, groups)
-    finally:
-        numba.set_num_threads(before)
     method = {"normal": "standard_normal", "exponential": "standard_exponential"}
     for rng, words, (c0, c1, rows) in zip(streams, states, groups, strict=True):
         expected = getattr(rng, method.get(kind, "random"))((rows, c1 - c0))
@@ -137,11 +131,13 @@ def test_a_table_of_no_trials_draws_nothing() -> None:
 def test_a_half_used_32_bit_draw_is_dropped_on_both_paths(kind: str) -> None:
     """numpy's path starts each group with ``advance``, which drops the half of a 64-bit word
     a 32-bit draw left; the compiled path leaves the stream the same way."""
-    after = []
+    after, tables = [], []
     for compiled in (False, True):
         rng = np.random.default_rng(5)
         rng.integers(0, 10, size=3, dtype=np.uint32)  # keeps half a word for the next one
         out = np.zeros((4, 20))
         draw_by_groups(rng, kind, out, [(0, 4, 20)], compiled=compiled)
+        tables.append(out.view(np.int64))
         after.append(rng.integers(0, 2**32, size=4, dtype=np.uint32))
+    np.testing.assert_array_equal(tables[0], tables[1])
     np.testing.assert_array_equal(after[0], after[1])
