@@ -225,6 +225,10 @@ def _tally_columns(
                 st = start[r, c]
                 answered = math.isfinite(st)
                 on = present[r, c]
+                if not (on or answered or n == 1):
+                    # Padding: adds nothing but zeros and uncounted marks. (In a one-column
+                    # piece its zeros still take their place in the pairwise sums.)
+                    continue
                 resolved = resolved_mark[r, c]
                 public = public_mark[r, c]
                 response = st - arrival[r, c]  # NaN where not answered
