@@ -10,11 +10,11 @@ uniforms a second into a buffer (benchmarks/README.md, "The draws written out").
 Here the generator is numpy's PCG64 written out (a 128-bit linear congruential step, then the
 XSL-RR output: numpy's ``pcg64_next64``), so a number costs a multiply, an add and a rotate in
 registers, and the normal's and exponential's ziggurats are numpy's (``distributions.c``: the
-same tables, read from numba's copy, the same C library exp and log1p in their rare paths). A
-group's state goes in as four unsigned words and comes back advanced: the numbers, and the
-stream after them, are numpy's (``tests/queueing/test_compiled_draws.py`` compares the bits of
-millions of draws, which reach the rare paths). Groups are independent streams, so a kernel
-draws them in parallel (the same bits on any number of threads).
+same tables, shipped in :mod:`simroi.queueing.ziggurat`, the same C library exp and log1p in
+their rare paths). A group's state goes in as four unsigned words and comes back advanced: the
+numbers, and the stream after them, are numpy's (``tests/queueing/test_compiled_draws.py``
+compares the bits of millions of draws, which reach the rare paths). Groups are independent
+streams, so a kernel draws them in parallel (the same bits on any number of threads).
 
 A group's numbers are made in a buffer of its own, then copied into the table: written one by
 one straight into a month's table, fresh from memory, a 500-trial block's draws took 1.46 s
@@ -36,8 +36,8 @@ from llvmlite import ir
 from numba.core import types
 from numba.extending import intrinsic
 
-# numpy's ziggurat tables, as numba's own Generator uses them (numpy keeps them in C only).
-from numba.np.random._constants import (
+from simroi.queueing.compiled import kernel
+from simroi.queueing.ziggurat import (
     fe_double,
     fi_double,
     ke_double,
@@ -48,8 +48,6 @@ from numba.np.random._constants import (
     ziggurat_nor_inv_r,
     ziggurat_nor_r,
 )
-
-from simroi.queueing.compiled import kernel
 
 __all__ = ["KERNELS", "fill_groups", "standard_exponential", "warm_up"]
 

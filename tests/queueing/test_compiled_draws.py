@@ -141,3 +141,16 @@ def test_a_half_used_32_bit_draw_is_dropped_on_both_paths(kind: str) -> None:
         after.append(rng.integers(0, 2**32, size=4, dtype=np.uint32))
     np.testing.assert_array_equal(tables[0], tables[1])
     np.testing.assert_array_equal(after[0], after[1])
+
+
+def test_the_shipped_ziggurat_tables_are_numbas_copy_of_numpys() -> None:
+    """simroi's own copy of numpy's tables (simroi/queueing/ziggurat.txt) against numba's, while
+    numba still has one; the draws' bits against numpy's are the tests above."""
+    from simroi.queueing import ziggurat
+
+    numba_copy = pytest.importorskip("numba.np.random._constants")
+    for name in ziggurat.__all__:
+        ours, theirs = getattr(ziggurat, name), getattr(numba_copy, name)
+        assert np.asarray(ours).dtype == np.asarray(theirs).dtype, name
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs)), name
+    assert all(getattr(ziggurat, n).shape == (256,) for n in ziggurat.__all__ if "double" in n)
