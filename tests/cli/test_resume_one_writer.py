@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sessions import in_own_session, own_session
 
 import simroi.cli.resumable
 from simroi.cli.app import main
@@ -57,22 +58,19 @@ def race(args: list[str], out: Path, tmp_path: Path) -> None:
     """Start ``simroi ARGS``; while it holds the lock of ``out``, run the same command again,
     which must refuse; then let the first one finish, which must succeed."""
     release = tmp_path / "release"
-    first = subprocess.Popen(
-        [sys.executable, "-c", PAUSED, str(release), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    lock = lock_path(out)
-    deadline = time.monotonic() + 120
-    while not (lock.exists() and lock.read_text().strip()):
-        assert first.poll() is None, "the first command ended before the second started"
-        assert time.monotonic() < deadline, "no lock appeared"
-        time.sleep(0.02)
-    second = subprocess.run(command_line(*args), capture_output=True, text=True, timeout=120)
-    release.touch()
-    _, stderr = first.communicate(timeout=120)
+    paused = [sys.executable, "-c", PAUSED, str(release), *args]
+    with own_session(paused, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as first:
+        lock = lock_path(out)
+        deadline = time.monotonic() + 120
+        while not (lock.exists() and lock.read_text().strip()):
+            assert first.poll() is None, "the first command ended before the second started"
+            assert time.monotonic() < deadline, "no lock appeared"
+            time.sleep(0.02)
+        second = in_own_session(command_line(*args), 120)
+        release.touch()
+        _, stderr = first.communicate(timeout=120)
     release.unlink()
-    assert first.returncode == 0, stderr.decode()
+    assert first.returncode == 0, stderr
     line = f"error: {lock}: {out} is in use by another simroi command (pid {first.pid} on "
     assert second.returncode == 2, second.stderr
     assert second.stderr.splitlines() == [second.stderr.strip()]
@@ -116,20 +114,16 @@ def test_sigterm_to_a_sweep_keeps_its_runs_and_the_printed_command_resumes(
     out = tmp_path / "s.npz"
     args = ["sweep", *SHORT, "--set", "channels.social.agents=1:2", "--out", str(out)]
     never = tmp_path / "never"  # not created: the process waits after its first block
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSED, str(never), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     first_block = tmp_path / "s.npz.checkpoint" / "run-0000" / "block-000000.npz"
-    deadline = time.monotonic() + 120
-    while not first_block.exists():
-        assert process.poll() is None, process.communicate()[1]
-        assert time.monotonic() < deadline, "no block was kept"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=60)
+    paused = [sys.executable, "-c", PAUSED, str(never), *args]
+    with own_session(paused, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+        deadline = time.monotonic() + 120
+        while not first_block.exists():
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "no block was kept"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     first, second = stderr.strip().splitlines()
     assert first.startswith("interrupted after 10 of 40 trials; the finished runs and blocks")

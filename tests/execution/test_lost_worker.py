@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sessions import in_own_session
 
 import simroi.cli.simulate
 import simroi.execution.distributed
@@ -129,29 +130,6 @@ def _script(path: Path, text: str) -> subprocess.CompletedProcess[str]:
     paths = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     return in_own_session([sys.executable, str(path)], 180, cwd=path.parent, env=env)
-
-
-def in_own_session(
-    args: list[str], timeout: float, **popen: Any
-) -> subprocess.CompletedProcess[str]:
-    """Run ``args`` in a session of its own, its output captured; on a timeout the whole
-    session is killed, the worker processes it started too (a hang would leave them waiting
-    forever), and TimeoutExpired raised."""
-    child = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        **popen,
-    )
-    try:
-        stdout, stderr = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(child.pid, signal.SIGKILL)
-        child.communicate()
-        raise
-    return subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
 
 
 def test_a_script_without_a_main_guard_is_told_so_not_blamed_on_memory(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from sessions import own_session
 
 import simroi.execution.runner
 from simroi.cli.app import main
@@ -198,25 +199,22 @@ def _simroi_run(out: Path, *extra: str) -> list[str]:
 
 def _start_and_stop(args: list[str], sig: int, *, group: bool, blocks: int) -> tuple[int, str]:
     """Start ``simroi ARGS``, send ``sig`` once ``blocks`` blocks are kept; (status, stderr)."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from simroi.cli.app import main; main()", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
     out = Path(args[args.index("--out") + 1])
     kept = default_checkpoint_path(out)
-    deadline = time.monotonic() + 60
-    while len(list(kept.glob("block-*.npz"))) < blocks:
-        assert process.poll() is None, process.communicate()[1]
-        assert time.monotonic() < deadline, "no checkpoint appeared"
-        time.sleep(0.05)
-    if group:  # Ctrl-C in a terminal signals every process of the foreground group
-        os.killpg(process.pid, sig)
-    else:
-        process.send_signal(sig)
-    _, stderr = process.communicate(timeout=60)
+    command = [sys.executable, "-c", "from simroi.cli.app import main; main()", *args]
+    # Its own process group, as a terminal's foreground job (and killed with its workers if
+    # the test fails).
+    with own_session(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+        deadline = time.monotonic() + 60
+        while len(list(kept.glob("block-*.npz"))) < blocks:
+            assert process.poll() is None, process.communicate()[1]
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.05)
+        if group:  # Ctrl-C in a terminal signals every process of the foreground group
+            os.killpg(process.pid, sig)
+        else:
+            process.send_signal(sig)
+        _, stderr = process.communicate(timeout=60)
     return process.returncode, stderr
 
 
