@@ -27,7 +27,7 @@ from sessions import own_session
 import simroi.execution.runner
 from simroi.cli.app import main
 from simroi.errors import ResultFileError
-from simroi.execution.checkpoint import Checkpoint, default_checkpoint_path
+from simroi.execution.checkpoint import Checkpoint, CheckpointSet, default_checkpoint_path
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunInterrupted, RunOptions, run
 from simroi.scenario.load import LoadedScenario, load_scenario
@@ -407,3 +407,51 @@ def test_a_broken_checkpoint_header_is_refused_in_one_line(
     message = str(refused.value)
     assert message.startswith(f"{kept}: not a usable simroi checkpoint (") and "\n" not in message
     assert reason in message
+
+
+_SET_OK = '"format": "simroi-checkpoint-set", "format_version": 1'
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("{", "Expecting property name"),
+        ('"a set"', "(not a JSON object)"),
+        ('{"format": "simroi-checkpoint"}', "(no simroi checkpoint set)"),
+        ('{"format": "simroi-checkpoint-set", "format_version": 2}', "checkpoint format version 2"),
+        ("{" + _SET_OK + "}", "(no 'seed')"),
+        ("{" + _SET_OK + ', "seed": "x"}', "invalid literal for int()"),
+        ("{" + _SET_OK + ', "seed": "7"}', "(no 'settings')"),
+        ("{" + _SET_OK + ', "seed": "7", "settings": [1]}', "(settings are not a table)"),
+    ],
+)
+def test_a_broken_checkpoint_set_is_refused_in_one_line(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    kept = tmp_path / "c.npz.checkpoint"
+    kept.mkdir()
+    (kept / "set.json").write_text(text)
+    with pytest.raises(ResultFileError) as refused:
+        CheckpointSet.open(kept, command="compare", settings={}, seed=None, resume=True)
+    message = str(refused.value)
+    assert message.startswith(f"{kept}: not a usable simroi checkpoint (") and "\n" not in message
+    assert reason in message
+
+
+def test_a_checkpoint_set_of_another_kind_is_refused_by_name(tmp_path: Path) -> None:
+    """Another command's set, a run's checkpoint, none at all: each says which it is."""
+    kept = tmp_path / "c.npz.checkpoint"
+    kept.mkdir()
+    (kept / "set.json").write_text(
+        "{" + _SET_OK + ', "seed": "7", "settings": {}, "command": "sweep"}'
+    )
+    cases = [("this is the checkpoint of a sweep, not of a compare", kept)]
+    run_kept = tmp_path / "r.npz.checkpoint"
+    run_kept.mkdir()
+    (run_kept / "header.json").write_text("{}")
+    cases.append(("this is the checkpoint of a `simroi run`, not of a compare", run_kept))
+    cases.append(("no checkpoint to resume", tmp_path / "none"))
+    for reason, path in cases:
+        with pytest.raises(ResultFileError) as refused:
+            CheckpointSet.open(path, command="compare", settings={}, seed=None, resume=True)
+        assert str(refused.value).startswith(f"{path}: ") and reason in str(refused.value)
