@@ -123,6 +123,16 @@ class QueueSpec:
         if self.agents is not None:
             object.__setattr__(self, "agents", int(self.agents))
 
+    @property
+    def end_s(self) -> float:
+        """The day's end, in seconds from its start."""
+        return self.hours * 3600.0
+
+    @property
+    def mean_gap_s(self) -> float:
+        """The mean time between arrivals, in seconds."""
+        return 3600.0 / self.arrivals_per_hour
+
 
 #: Trials a queue study simulates at once, block k on spawned stream k (DESIGN.md §3): memory
 #: stays flat in the trials, and the default study (2,000 trials) is one block.
@@ -253,8 +263,7 @@ def simulate_day(
     and tally a day in one pass with these numbers (:mod:`simroi.queueing.compiled_study`).
     ``compiled`` draws them with the compiled kernel (the same numbers).
     """
-    end = spec.hours * 3600.0
-    mean_gap = 3600.0 / spec.arrivals_per_hour
+    end, mean_gap = spec.end_s, spec.mean_gap_s
     expected = spec.arrivals_per_hour * spec.hours
     rows = int(expected + 8.0 * math.sqrt(expected)) + 16
     while True:  # enough rows for every trial's day: nearly always the first time
@@ -522,8 +531,7 @@ def _simulate_block(
 ) -> tuple[np.ndarray, ...]:
     """One block of a study's days: per-trial service level, abandonment, ASA (seconds),
     occupancy and offered contacts, each (trials,)."""
-    warm = spec.warmup_minutes * 60.0
-    end = spec.hours * 3600.0
+    warm, end = spec.warmup_minutes * 60.0, spec.end_s
     compiled = normalize_engine(engine) == "compiled"
     # One column is summed pairwise by numpy: a block of one trial stays on the numpy tallies.
     if compiled and trials > 1:
@@ -534,7 +542,7 @@ def _simulate_block(
                     streams.rng("queue", "patience"))  # fmt: skip
             patience = None if spec.patience_minutes is None else spec.patience_minutes * 60.0
             day = compiled_study.StudyDay(
-                mean_gap_s=3600.0 / spec.arrivals_per_hour,
+                mean_gap_s=spec.mean_gap_s,
                 end_s=end,
                 handle_mean_s=spec.aht_minutes * 60.0,
                 patience_mean_s=patience,
