@@ -22,6 +22,7 @@ __all__ = [
     "MONEY_UNITS",
     "PCT_DIGITS",
     "SOCIAL_LABELS",
+    "amount",
     "cell",
     "fmt",
     "html_table",
@@ -76,6 +77,15 @@ SOCIAL_LABELS = {
 
 
 EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
+
+
+def amount(value: float) -> str:
+    """A count of contacts, trials …: ``12,000``, ``2.3e8``; ``infinitely many``."""
+    if not math.isfinite(value):
+        return "infinitely many"
+    if value < 1e6:
+        return f"{value:,.0f}"
+    return f"{value:.2g}".replace("e+0", "e").replace("e+", "e")
 
 
 def pct(x: Any, digits: int = 0) -> str:

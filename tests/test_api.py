@@ -302,10 +302,16 @@ QUEUE = {"arrivals_per_hour": 60, "aht_minutes": 4, "agents": 5, "trials": 5, "s
         ({"patience_minutes": -2}, "`patience_minutes` must be > 0 (got -2)"),
         ({"handle_cv": 0}, "`handle_cv` must be > 0 (got 0)"),
         ({"sl_seconds": -1}, "`sl_seconds` must be a finite number ≥ 0 (got -1)"),
-        ({"agents": 2.5}, "`agents` must be a whole number ≥ 0 (got 2.5)"),
-        ({"agents": True}, "`agents` must be a whole number ≥ 0 (got True)"),
-        ({"trials": 1}, "`trials` must be a whole number ≥ 2 for a confidence interval (got 1)"),
-        ({"trials": "10"}, "`trials` must be a whole number ≥ 2 for a confidence interval"),
+        ({"agents": 2.5}, "`agents` must be a whole number from 0 to 10,000 (got 2.5)"),
+        ({"agents": True}, "`agents` must be a whole number from 0 to 10,000 (got True)"),
+        (
+            {"trials": 1},
+            "`trials` must be a whole number from 2 (a confidence interval) to 10,000,000 (got 1)",
+        ),
+        (
+            {"trials": "10"},
+            "`trials` must be a whole number from 2 (a confidence interval) to 10,000,000",
+        ),
         ({"seed": -1}, "`seed` must be a whole number ≥ 0 (got -1)"),
     ],
 )

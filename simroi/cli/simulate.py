@@ -176,7 +176,7 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     "--agents",
     type=click.IntRange(min=0),
     default=None,
-    help="Agents on duty all day (default with --target-sl: the number it requires).",
+    help="Agents on duty all day, up to 10,000 (default with --target-sl: the number it requires).",
 )
 @click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
 @click.option(
@@ -227,7 +227,12 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     help="Discard contacts arriving in the first minutes (the day starts empty).",
 )
 @click.option(
-    "--trials", type=click.IntRange(min=2), default=2000, show_default=True, help="Simulated days."
+    "--trials",
+    type=click.IntRange(min=2),
+    default=2000,
+    show_default=True,
+    help="Simulated days, up to 10,000,000 (and 1e12 contacts in all). A day too long for 2,000 "
+    "at once runs in smaller blocks.",
 )
 @seed_option("Root seed (printed when omitted).")
 @engine_option()

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from simroi.errors import ScenarioError
+from simroi.formatting import amount
 from simroi.model.calendar import weekday_factors
 from simroi.model.contacts import MAX_CONTACT_SLOTS, forecast_contacts_per_day
 from simroi.model.inputs import channel_inputs
@@ -95,16 +96,16 @@ class RunFootprint:
 
     def describe(self) -> str:
         """``~2.3e8 contacts, ~4 min`` — the estimate the progress bar shows."""
-        return f"~{_amount(self.contacts)} contacts, ~{duration(self.seconds)}"
+        return f"~{amount(self.contacts)} contacts, ~{duration(self.seconds)}"
 
     def problems(self) -> list[str]:
         """Why the run cannot finish, one sentence each with the way out (empty if it can)."""
         out = []
         if self.contacts > MAX_RUN_CONTACTS:
             out.append(
-                f"the run would simulate ~{_amount(self.contacts)} contacts (~"
+                f"the run would simulate ~{amount(self.contacts)} contacts (~"
                 f"{duration(self.seconds)} of computing), more than the "
-                f"{_amount(MAX_RUN_CONTACTS)} simroi runs: lower the trials ({self.trials:,}), "
+                f"{amount(MAX_RUN_CONTACTS)} simroi runs: lower the trials ({self.trials:,}), "
                 "simulation.sampled_days_per_month or scenario.horizon_months, or check "
                 "customers.active_customers and contacts_per_customer_per_year"
             )
@@ -118,7 +119,7 @@ class RunFootprint:
             )
             out.append(
                 f"channels.{self.busiest}: a block of {block:,} trials would hold "
-                f"~{_amount(self.block_slots)} contacts in one month, more than simroi holds at "
+                f"~{amount(self.block_slots)} contacts in one month, more than simroi holds at "
                 f"once ({MAX_CONTACT_SLOTS:,}): {way_out}contacts_per_customer_per_year and "
                 "customers.active_customers"
             )
@@ -229,15 +230,6 @@ def duration(seconds: float) -> str:
             value = seconds / size
             return f"{value:.1f} {unit}" if value < 10 else f"{value:,.0f} {unit}"
     return f"{max(seconds, 1):.0f} s"
-
-
-def _amount(value: float) -> str:
-    """``12,000``, ``2.3e8``; ``infinitely many``."""
-    if not math.isfinite(value):
-        return "infinitely many"
-    if value < 1e6:
-        return f"{value:,.0f}"
-    return f"{value:.2g}".replace("e+0", "e").replace("e+", "e")
 
 
 def _gigabytes(value: float) -> str:

@@ -26,27 +26,43 @@ simulation.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeGuard
+from typing import Any
 
 import numpy as np
 
 from simroi import __version__
-from simroi.errors import OptionError
 from simroi.estimates import mean_estimate
-from simroi.formatting import cell, html_table, json_ready
+from simroi.formatting import amount, cell, html_table, json_ready
 from simroi.notebook import pandas
 from simroi.queueing.contact_draws import column_groups, draw_by_groups, draw_groups
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
 from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlang_c
 from simroi.queueing.kernels import serve
+from simroi.queueing.queue_spec import (
+    BLOCK_SLOTS,
+    HANDLE_DISTS,
+    MAX_AGENTS,
+    MAX_STUDY_CONTACTS,
+    MAX_TRIALS,
+    QUEUE_BLOCK,
+    QueueInputError,
+    QueueSpec,
+    Staffing,
+    StaffingTarget,
+    is_whole,
+)
 from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
 __all__ = [
+    "BLOCK_SLOTS",
     "HANDLE_DISTS",
+    "MAX_AGENTS",
+    "MAX_STUDY_CONTACTS",
+    "MAX_TRIALS",
+    "QUEUE_BLOCK",
     "QueueInputError",
     "QueueSpec",
     "QueueStudy",
@@ -57,156 +73,6 @@ __all__ = [
     "staff_queue",
     "study_queue",
 ]
-
-
-class QueueInputError(OptionError):
-    """A queue study parameter breaks a rule (the message names it between backticks)."""
-
-
-@dataclass(frozen=True)
-class QueueSpec:
-    """One channel's queue: rates per hour, times in minutes, the threshold in seconds.
-
-    ``agents`` is the number on duty all day; None (only with a :class:`StaffingTarget`, see
-    :func:`study_queue`) means the number the target requires.
-
-    Checked when made: rates, times and ``handle_cv`` finite and > 0, ``sl_seconds`` ≥ 0,
-    ``warmup_minutes`` ≥ 0 and shorter than the day, ``agents`` a whole number ≥ 0,
-    ``handle_dist`` one of :data:`HANDLE_DISTS`; every broken rule is one part of a one-line
-    :class:`QueueInputError`. Numbers are kept as floats and ``agents`` as an int.
-    """
-
-    arrivals_per_hour: float
-    agents: int | None
-    aht_minutes: float
-    patience_minutes: float | None = None  # None: nobody abandons (Erlang C)
-    hours: float = 8.0
-    sl_seconds: float = 20.0
-    handle_dist: Literal["exponential", "lognormal", "gamma"] = "exponential"
-    handle_cv: float = 1.0
-    warmup_minutes: float = 0.0
-
-    def __post_init__(self) -> None:
-        day_minutes = self.hours * 60 if _real(self.hours) else math.inf
-        warmup = self.warmup_minutes
-        rules = [
-            _positive("arrivals_per_hour", self.arrivals_per_hour),
-            None
-            if self.agents is None or (is_whole(self.agents) and self.agents >= 0)
-            else f"`agents` must be a whole number ≥ 0 (got {self.agents!r})",
-            _positive("aht_minutes", self.aht_minutes),
-            None
-            if self.patience_minutes is None
-            else _positive("patience_minutes", self.patience_minutes),
-            _positive("hours", self.hours),
-            None
-            if _real(self.sl_seconds) and self.sl_seconds >= 0
-            else f"`sl_seconds` must be a finite number ≥ 0 (got {self.sl_seconds!r})",
-            None
-            if self.handle_dist in HANDLE_DISTS
-            else f"`handle_dist` must be one of {_choices(HANDLE_DISTS)} "
-            f"(got {self.handle_dist!r})",
-            _positive("handle_cv", self.handle_cv),
-            None
-            if _real(warmup) and 0 <= warmup < day_minutes
-            else f"`warmup_minutes` must be ≥ 0 and shorter than the day (got {warmup!r})",
-        ]
-        problems = [rule for rule in rules if rule is not None]
-        if problems:
-            raise QueueInputError("; ".join(problems))
-        # Numbers as the command line parses them (120 → 120.0), whoever made the spec.
-        for name in ("arrivals_per_hour", "aht_minutes", "hours", "sl_seconds", "handle_cv"):
-            object.__setattr__(self, name, float(getattr(self, name)))
-        object.__setattr__(self, "warmup_minutes", float(warmup))
-        if self.patience_minutes is not None:
-            object.__setattr__(self, "patience_minutes", float(self.patience_minutes))
-        if self.agents is not None:
-            object.__setattr__(self, "agents", int(self.agents))
-
-    @property
-    def end_s(self) -> float:
-        """The day's end, in seconds from its start."""
-        return self.hours * 3600.0
-
-    @property
-    def mean_gap_s(self) -> float:
-        """The mean time between arrivals, in seconds."""
-        return 3600.0 / self.arrivals_per_hour
-
-
-#: Trials a queue study simulates at once, block k on spawned stream k (DESIGN.md §3): memory
-#: stays flat in the trials, and the default study (2,000 trials) is one block.
-QUEUE_BLOCK = 2000
-#: The handle-time distributions of a queue study.
-HANDLE_DISTS = ("exponential", "lognormal", "gamma")
-
-
-def is_whole(value: object) -> bool:
-    """An integer, numpy's included, but not a bool (``True`` is not a count)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _real(value: object) -> TypeGuard[float]:
-    """A finite real number, numpy's included, but not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _positive(name: str, value: object) -> str | None:
-    """The rule "a finite number > 0" for the argument ``name``, if ``value`` breaks it."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        return f"`{name}` must be a number > 0 (got {value!r})"
-    if not _real(value):
-        return f"`{name}` must be finite (got {value!r})"
-    return None if value > 0 else f"`{name}` must be > 0 (got {value!r})"
-
-
-def _choices(values: tuple[str, ...]) -> str:
-    return ", ".join(repr(v) for v in values)
-
-
-@dataclass(frozen=True)
-class StaffingTarget:
-    """A service level to staff a queue for, as workforce planners state it.
-
-    ``service_level`` is the fraction of all arriving contacts answered within the queue's
-    ``sl_seconds``, in [0, 1) ("80/20": 0.8 within 20 s); ``max_abandonment``, optional, the
-    highest acceptable fraction hanging up, in (0, 1] (it needs the queue's patience).
-    """
-
-    service_level: float
-    max_abandonment: float | None = None
-
-    def __post_init__(self) -> None:
-        problems = []
-        level, cap = self.service_level, self.max_abandonment
-        if not (_real(level) and 0 <= level < 1):
-            problems.append(f"`service_level` must be in [0, 1) (got {level!r})")
-        if cap is not None and not (_real(cap) and 0 < cap <= 1):
-            problems.append(f"`max_abandonment` must be in (0, 1] (got {cap!r})")
-        if problems:
-            raise QueueInputError("; ".join(problems))
-
-
-@dataclass(frozen=True)
-class Staffing:
-    """The fewest agents meeting a :class:`StaffingTarget` by the steady-state formula.
-
-    ``formula`` is ``"Erlang A"`` when the queue has a patience (abandonment counts: the service
-    level is of all arrivals), ``"Erlang C"`` when nobody hangs up.
-    """
-
-    target: StaffingTarget
-    formula: Literal["Erlang A", "Erlang C"]
-    agents: int
-
-    def to_json(self) -> dict[str, Any]:
-        """``{"formula", "target_service_level", "max_abandonment", "required_agents"}``."""
-        return {
-            "formula": self.formula,
-            "target_service_level": self.target.service_level,
-            "max_abandonment": self.target.max_abandonment,
-            "required_agents": self.agents,
-        }
 
 
 def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
@@ -248,6 +114,13 @@ def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
     return Staffing(target, "Erlang C" if patience is None else "Erlang A", agents)
 
 
+def _day_rows(spec: QueueSpec) -> float:
+    """Rows a trial's day is first drawn in: the expected contacts and eight standard deviations
+    more (a float: it may be too large for any table)."""
+    expected = spec.arrivals_per_hour * spec.hours
+    return math.floor(expected + 8.0 * math.sqrt(expected)) + 16.0
+
+
 def simulate_day(
     spec: QueueSpec, trials: int, streams: Streams, *, compiled: bool = False
 ) -> tuple[np.ndarray, ...]:
@@ -264,8 +137,7 @@ def simulate_day(
     ``compiled`` draws them with the compiled kernel (the same numbers).
     """
     end, mean_gap = spec.end_s, spec.mean_gap_s
-    expected = spec.arrivals_per_hour * spec.hours
-    rows = int(expected + 8.0 * math.sqrt(expected)) + 16
+    rows = int(_day_rows(spec))
     while True:  # enough rows for every trial's day: nearly always the first time
         gaps = np.empty((rows, trials))
         cover = [(0, rows, trials)]
@@ -326,7 +198,7 @@ class QueueStudy:
     erlang_c: ErlangCResult | None
     erlang_a: ErlangAResult | None
     staffing: Staffing | None = None
-    block_size: int = 0  # QUEUE_BLOCK when made by study_queue
+    block_size: int = 0  # QUEUE_BLOCK, or fewer for a long day, when made by study_queue
     simroi_version: str = ""
     numpy_version: str = ""
 
@@ -468,9 +340,10 @@ def study_queue(
         :func:`staff_queue`.
     """
     problems = []
-    if not (is_whole(trials) and trials >= 2):
+    if not (is_whole(trials) and 2 <= trials <= MAX_TRIALS):
         problems.append(
-            f"`trials` must be a whole number ≥ 2 for a confidence interval (got {trials!r})"
+            f"`trials` must be a whole number from 2 (a confidence interval) to {MAX_TRIALS:,} "
+            f"(got {trials!r})"
         )
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
@@ -487,14 +360,20 @@ def study_queue(
         agents = spec.agents
     elif staffing is not None:
         agents = staffing.agents
+        if agents > MAX_AGENTS:
+            raise QueueInputError(
+                f"the target needs {agents:,} agents, more than the {MAX_AGENTS:,} a study "
+                "simulates: give `agents` to simulate fewer beside the requirement"
+            )
         spec = replace(spec, agents=agents)
     else:
         raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
+    block = _block_trials(spec, trials)
     entropy = int(seed) if seed is not None else fresh_entropy()
-    # Blocks of QUEUE_BLOCK trials, block k on spawned stream k: memory stays flat in trials.
+    # Blocks of `block` trials, block k on spawned stream k: memory stays flat in trials.
     parts = [
-        _simulate_block(spec, agents, min(QUEUE_BLOCK, trials - first), Streams(entropy, k), engine)
-        for k, first in enumerate(range(0, trials, QUEUE_BLOCK))
+        _simulate_block(spec, agents, min(block, trials - first), Streams(entropy, k), engine)
+        for k, first in enumerate(range(0, trials, block))
     ]
     service_level, abandonment, asa, occupancy, offered = (
         np.concatenate(column) for column in zip(*parts, strict=True)
@@ -520,10 +399,30 @@ def study_queue(
         c_result,
         a_result,
         staffing,
-        QUEUE_BLOCK,
+        block,
         __version__,
         np.__version__,
     )
+
+
+def _block_trials(spec: QueueSpec, trials: int) -> int:
+    """Trials a block simulates at once: :data:`QUEUE_BLOCK`, or fewer when a day is too long
+    for that many in :data:`BLOCK_SLOTS` (a function of the spec alone: the same seed gives
+    the same numbers). A day or a study beyond the limits is refused, in one line."""
+    rows = _day_rows(spec)
+    contacts = spec.arrivals_per_hour * spec.hours
+    if rows > BLOCK_SLOTS:
+        raise QueueInputError(
+            f"a day of ~{amount(contacts)} contacts (`arrivals_per_hour` × `hours`) is more "
+            f"than a study holds at once ({BLOCK_SLOTS:,}): lower `arrivals_per_hour` or `hours`"
+        )
+    if trials * contacts > MAX_STUDY_CONTACTS:
+        raise QueueInputError(
+            f"the study would simulate ~{amount(trials * contacts)} contacts ({trials:,} days "
+            f"of ~{amount(contacts)}), more than the {amount(MAX_STUDY_CONTACTS)} a study "
+            "simulates: lower `trials`, `arrivals_per_hour` or `hours`"
+        )
+    return int(max(1, min(QUEUE_BLOCK, BLOCK_SLOTS // rows)))
 
 
 def _simulate_block(

@@ -100,7 +100,7 @@ def test_run_options_take_numpy_integers_as_ints() -> None:
             "`handle_dist` must be one of 'exponential', 'lognormal', 'gamma' (got 'weibull')",
         ),
         ({"hours": float("nan")}, "`hours` must be finite (got nan)"),
-        ({"agents": -1}, "`agents` must be a whole number ≥ 0 (got -1)"),
+        ({"agents": -1}, "`agents` must be a whole number from 0 to 10,000 (got -1)"),
         ({"arrivals_per_hour": True}, "`arrivals_per_hour` must be a number > 0 (got True)"),
     ],
 )
@@ -117,7 +117,7 @@ def test_a_queue_study_refuses_a_bad_engine_seed_or_trials() -> None:
     with pytest.raises(OptionError) as refused:
         study_queue(spec, trials=1, seed=-2, engine="simpyy")  # type: ignore[arg-type]
     assert str(refused.value) == (
-        "`trials` must be a whole number ≥ 2 for a confidence interval (got 1); "
+        "`trials` must be a whole number from 2 (a confidence interval) to 10,000,000 (got 1); "
         "`seed` must be a whole number ≥ 0 (got -2); "
         "`engine` must be one of 'compiled', 'numpy', 'simpy' (got 'simpyy')"
     )

@@ -127,16 +127,68 @@ def test_queue_cli_prints_json_with_the_documented_shape() -> None:
             ["--aht-minutes", "3", "--hours", "1", "--warmup-minutes", "90"],
             "warmup-minutes must be ≥ 0 and shorter than the day",
         ),
+        # Limits, refused before anything is allocated (each ran out of memory or ran for days).
+        (["--agents", "1000000000"], "--agents must be a whole number from 0 to 10,000"),
+        (["--trials", "1000000000"], "--trials must be a whole number from 2"),
+        (["--arrivals-per-hour", "1e12"], "a day of ~8e12 contacts"),
+        (["--hours", "1e300"], "a day of ~1e302 contacts (--arrivals-per-hour × --hours)"),
+        (
+            ["--arrivals-per-hour", "20000", "--trials", "9000000"],
+            "the study would simulate ~1.4e12 contacts (9,000,000 days of ~160,000)",
+        ),
+        (
+            ["--arrivals-per-hour", "1e6", "--agents", "", "--target-sl", "0.8"],
+            "the target needs 50,01",
+        ),
     ],
 )
 def test_queue_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
-    base = ["queue", "--arrivals-per-hour", "100", "--agents", "5"]
-    if "--aht-minutes" not in args:
-        base += ["--aht-minutes", "3"]
-    result = CliRunner().invoke(main, [*base, *args, "--trials", "5"])
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    options = {"--arrivals-per-hour": "100", "--agents": "5", "--aht-minutes": "3"}
+    options |= {"--trials": "5"} | given
+    words = [w for key, value in options.items() if value for w in (key, value)]
+    result = CliRunner().invoke(main, ["queue", *words])
     assert result.exit_code == 2
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_day_too_long_for_a_whole_block_runs_in_smaller_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Memory stays bounded in the day's length too: a block holds at most BLOCK_SLOTS contact
+    slots, so a long day runs fewer trials at once; the block size is the spec's alone (and
+    recorded), so the same seed gives the same days, as with blocks of that size asked for."""
+    spec = QueueSpec(60.0, 4, 3.0, 2.0, 4.0, 20.0, "exponential", 1.0, 0.0)
+    rows = study._day_rows(spec)  # 240 expected contacts: 240 + 8 √240 + 16 rows
+    monkeypatch.setattr(study, "BLOCK_SLOTS", 3 * rows + 1)
+    small = study_queue(spec, trials=8, seed=5)
+    assert small.block_size == 3
+    monkeypatch.setattr(study, "BLOCK_SLOTS", 10**9)
+    monkeypatch.setattr(study, "QUEUE_BLOCK", 3)
+    asked = study_queue(spec, trials=8, seed=5)
+    assert asked.block_size == 3
+    for key, values in small.samples.items():
+        np.testing.assert_array_equal(values, asked.samples[key], err_msg=key)
+    monkeypatch.setattr(study, "QUEUE_BLOCK", 2000)
+    whole = study_queue(spec, trials=8, seed=5)
+    assert whole.block_size == 2000
+    assert not np.array_equal(whole.samples["offered_per_day"], small.samples["offered_per_day"])
+
+
+def test_the_studys_limits_are_a_scenarios() -> None:
+    """A channel's agents and a run's trials stop where a study's do (one rule, two places)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from simroi.scenario.spec import NonNegInt, SimulationSpec
+
+    TypeAdapter(NonNegInt).validate_python(study.MAX_AGENTS)
+    with pytest.raises(ValidationError):
+        TypeAdapter(NonNegInt).validate_python(study.MAX_AGENTS + 1)
+    assert SimulationSpec(trials=study.MAX_TRIALS).trials == study.MAX_TRIALS
+    with pytest.raises(ValidationError):
+        SimulationSpec(trials=study.MAX_TRIALS + 1)
 
 
 def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:
