@@ -54,6 +54,7 @@ __all__ = [
     "serve_fcfs_compiled",
     "set_leaf",
     "tree_shape",
+    "waiting_threads_sleep",
     "warm_up",
 ]
 
@@ -86,7 +87,10 @@ def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
     """numba's ``njit`` with an on-disk cache, falling back to :data:`FALLBACK_CACHE` when numba
     finds no writable place for it (a read-only install and home directory), and to no cache
     (compiled in every process) when that folder is not the user's own. The fallback is set
-    for these kernels only: numba's setting is restored once they are made."""
+    for these kernels only: numba's setting is restored once they are made. A ``parallel``
+    kernel's threads wait without spinning (:func:`waiting_threads_sleep`)."""
+    if parallel:
+        waiting_threads_sleep()
 
     def compile_(function: Callable[..., Any]) -> Any:
         options = {"nogil": True, "error_model": "numpy", "parallel": parallel}
@@ -104,6 +108,21 @@ def kernel(parallel: bool = False) -> Callable[[Callable[..., Any]], Any]:
             setattr(numba.config, "CACHE_DIR", before)  # noqa: B010
 
     return compile_
+
+
+def waiting_threads_sleep() -> None:
+    """Have numba's threads sleep while they wait for work (``OMP_WAIT_POLICY=PASSIVE``), unless
+    the user set a policy of their own; called before any parallel kernel runs, since the
+    OpenMP library numba starts its threads with reads the setting once, as it loads.
+
+    By default OpenMP's idle threads spin for a while after each parallel loop, and a run makes
+    thousands of short ones. On a machine with other work (another command, a build, a browser),
+    the spinning threads take the cores from the thread with the work: a 100-trial
+    ``simroi run`` beside two busy processes took 13–17 s of which nearly all CPU time was
+    spinning, against 4.5 s with the threads asleep (benchmarks/README.md, "Threads that wait
+    asleep"). numba's other threading layers (``workqueue``, ``tbb``) never spin.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 _jit = kernel()

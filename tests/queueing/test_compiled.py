@@ -9,6 +9,8 @@ contacts and padding; and whatever the number of threads. The Erlang fixtures ru
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import bits
 import numba
@@ -187,3 +189,32 @@ def test_the_group_of_trials_a_thread_serves_changes_no_bit(
     queue = (arrival, handle, patience, present, PHONE_SHIFTS, state)
     monkeypatch.setattr(compiled, "_group", lambda servers, trials: group)
     assert_same_bits(serve_fcfs_compiled(*queue), serve_fcfs(*queue))
+
+
+_PARALLEL_CALL = (
+    "import numpy as np, numba\n"
+    "from simroi.model.compiled import partial_sums\n"
+    "partial_sums(np.ones((3, 2)), [(0, 3, 2)])\n"
+    "print(numba.threading_layer())\n"
+)
+
+
+@pytest.mark.parametrize(("given", "spins"), [(None, False), ("active", True)])
+def test_numbas_threads_wait_asleep_unless_the_user_says_otherwise(
+    given: str | None, spins: bool
+) -> None:
+    """OpenMP's idle threads spin by default, taking the cores from the work on a busy machine;
+    the parallel kernels set OMP_WAIT_POLICY=PASSIVE before numba starts its threads. GNU
+    OpenMP then reports a spin count of 0 (OMP_DISPLAY_ENV=verbose; 300000 by default, when
+    its reported policy reads PASSIVE as well). A user's own setting stands."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env |= {"OMP_DISPLAY_ENV": "verbose"} | ({"OMP_WAIT_POLICY": given} if given else {})
+    done = subprocess.run(
+        [sys.executable, "-c", _PARALLEL_CALL], env=env, capture_output=True, text=True,
+        timeout=300, check=True,
+    )  # fmt: skip
+    reported = [line.split("=")[1].strip() for line in done.stderr.splitlines()
+                if line.strip().startswith("GOMP_SPINCOUNT")]  # fmt: skip
+    if done.stdout.strip() != "omp" or not reported:
+        pytest.skip(f"numba's threads run on {done.stdout.strip()}, not GNU OpenMP")
+    assert (reported[0] != "'0'") == spins, done.stderr
