@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -400,10 +400,18 @@ def test_a_broken_checkpoint_header_is_refused_in_one_line(
     tmp_path: Path, text: str, reason: str
 ) -> None:
     kept = tmp_path / "r.npz.checkpoint"
+    _assert_unusable(kept, "header.json", text, reason, lambda: Checkpoint.read_header(kept))
+
+
+def _assert_unusable(
+    kept: Path, name: str, text: str, reason: str, read: Callable[[], object]
+) -> None:
+    """A checkpoint whose ``name`` holds ``text`` is refused by ``read`` in one line, naming
+    the checkpoint and ``reason``."""
     kept.mkdir()
-    (kept / "header.json").write_text(text)
+    (kept / name).write_text(text)
     with pytest.raises(ResultFileError) as refused:
-        Checkpoint.read_header(kept)
+        read()
     message = str(refused.value)
     assert message.startswith(f"{kept}: not a usable simroi checkpoint (") and "\n" not in message
     assert reason in message
@@ -429,13 +437,10 @@ def test_a_broken_checkpoint_set_is_refused_in_one_line(
     tmp_path: Path, text: str, reason: str
 ) -> None:
     kept = tmp_path / "c.npz.checkpoint"
-    kept.mkdir()
-    (kept / "set.json").write_text(text)
-    with pytest.raises(ResultFileError) as refused:
-        CheckpointSet.open(kept, command="compare", settings={}, seed=None, resume=True)
-    message = str(refused.value)
-    assert message.startswith(f"{kept}: not a usable simroi checkpoint (") and "\n" not in message
-    assert reason in message
+    _assert_unusable(
+        kept, "set.json", text, reason,
+        lambda: CheckpointSet.open(kept, command="compare", settings={}, seed=None, resume=True),
+    )  # fmt: skip
 
 
 def test_a_checkpoint_set_of_another_kind_is_refused_by_name(tmp_path: Path) -> None:
