@@ -22,7 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Streams", "fresh_entropy", "name_code"]
+__all__ = ["DEFAULT_BLOCK_SIZE", "Streams", "fresh_entropy", "name_code"]
+
+#: Trials per block unless a scenario says otherwise (``[simulation] block_size``).
+DEFAULT_BLOCK_SIZE = 500
 
 
 def name_code(name: str) -> int:

@@ -58,7 +58,7 @@ from simroi.errors import DataFileError, OptionError
 from simroi.formatting import json_ready
 from simroi.model.day import WARMUP_DAYS, ChannelDays, simulate_days
 from simroi.queueing.engines import engine_problem, normalize_engine
-from simroi.queueing.study import is_whole
+from simroi.queueing.queue_spec import is_whole
 from simroi.randomness import Streams, fresh_entropy
 from simroi.scenario.load import LoadedScenario
 

@@ -33,7 +33,7 @@ from simroi.exports.sample_files import (
     SampleFiles,
     write_sample_data,
 )
-from simroi.queueing.study import is_whole
+from simroi.queueing.queue_spec import is_whole
 from simroi.scenario.load import LoadedScenario
 
 __all__ = ["DataFiles", "backtest", "calibrate", "sample_data"]

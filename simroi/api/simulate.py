@@ -32,7 +32,8 @@ from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions
 from simroi.execution.runner import run as run_blocks
 from simroi.queueing.engines import Engine, normalize_engine
-from simroi.queueing.study import QueueSpec, QueueStudy, StaffingTarget, study_queue
+from simroi.queueing.queue_spec import QueueSpec, StaffingTarget
+from simroi.queueing.study import QueueStudy, study_queue
 from simroi.scenario.load import LoadedScenario, bundled_scenarios
 from simroi.scenario.load import load_scenario as _load
 

@@ -27,10 +27,12 @@ from simroi.cli.options import (
     stop_interrupted,
 )
 from simroi.errors import SimroiError
+from simroi.randomness import DEFAULT_BLOCK_SIZE
 
 if TYPE_CHECKING:
     from simroi.execution.runner import RunOptions
-    from simroi.queueing.study import QueueStudy, Staffing
+    from simroi.queueing.queue_spec import Staffing
+    from simroi.queueing.study import QueueStudy
     from simroi.scenario.load import LoadedScenario
 
 
@@ -86,7 +88,9 @@ def run(
     if out is not None:
         check_writable(out)
     lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
-    if sim.executor == "local":  # worker processes start up while the scenario loads
+    if sim.executor == "local" and not one_block(sim.trials):
+        # Worker processes start up while the scenario loads. A run of one block runs in this
+        # process: workers started in case would only take the cores while they import.
         workers.start_early(sim.workers or workers.cores())
         ctx.call_on_close(workers.discard_early)  # unless the run took them (or runs in-process)
     loaded = load_scenario(scenario, overrides=overrides)
@@ -152,6 +156,13 @@ def run(
         out=out,  # written above, where an interrupted or failed write keeps the checkpoint
         drawn_seed=sim.drawn_seed(result.provenance.seed),
     )
+
+
+def one_block(trials: int | str | None) -> bool:
+    """Whether ``--trials`` asks for no more than a block of the usual size (a scenario's own
+    block size is known only once it loads: a smaller one starts its workers when they are
+    needed)."""
+    return isinstance(trials, int) and trials <= DEFAULT_BLOCK_SIZE
 
 
 def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> str | None:
@@ -287,7 +298,8 @@ def queue(
           --target-sl 0.8 --sl-seconds 20 --warmup-minutes 60 --seed 7
     """
     from simroi.cli.render import render_queue_study
-    from simroi.queueing.study import QueueSpec, StaffingTarget, study_queue
+    from simroi.queueing.queue_spec import QueueSpec, StaffingTarget
+    from simroi.queueing.study import study_queue
 
     spec = QueueSpec(
         arrivals_per_hour,

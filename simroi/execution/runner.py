@@ -35,7 +35,7 @@ from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
-from simroi.queueing.study import is_whole
+from simroi.queueing.queue_spec import is_whole
 from simroi.randomness import fresh_entropy
 from simroi.scenario.load import LoadedScenario
 from simroi.scenario.spec import assumptions

@@ -17,7 +17,7 @@ from typing import IO
 from simroi.errors import OptionError, OutputError
 from simroi.execution.result import atomic_write
 from simroi.model.sample_data import SampleData, simulate_sample_data
-from simroi.queueing.study import is_whole
+from simroi.queueing.queue_spec import is_whole
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 

@@ -41,7 +41,6 @@ from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlan
 from simroi.queueing.kernels import serve
 from simroi.queueing.queue_spec import (
     BLOCK_SLOTS,
-    HANDLE_DISTS,
     MAX_AGENTS,
     MAX_STUDY_CONTACTS,
     MAX_TRIALS,
@@ -56,23 +55,7 @@ from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
-__all__ = [
-    "BLOCK_SLOTS",
-    "HANDLE_DISTS",
-    "MAX_AGENTS",
-    "MAX_STUDY_CONTACTS",
-    "MAX_TRIALS",
-    "QUEUE_BLOCK",
-    "QueueInputError",
-    "QueueSpec",
-    "QueueStudy",
-    "Staffing",
-    "StaffingTarget",
-    "is_whole",
-    "simulate_day",
-    "staff_queue",
-    "study_queue",
-]
+__all__ = ["QueueStudy", "simulate_day", "staff_queue", "study_queue"]
 
 
 def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:

@@ -26,7 +26,8 @@ from simroi.cli.render import (
 )
 from simroi.execution.result import ResultSet, RunResult
 from simroi.formatting import cell, fmt, interval_cells, pct
-from simroi.queueing.study import QueueSpec, study_queue
+from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.study import study_queue
 
 AMOUNT = re.compile(r"[−-]?\$(\d[\d,]*(?:\.(\d+))?)([kMB]?)")
 PERCENT = re.compile(r"[−-]?\d+(?:\.(\d+))?%")

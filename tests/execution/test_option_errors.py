@@ -17,7 +17,8 @@ import pytest
 import simroi
 from simroi.errors import OptionError, ScenarioError, SimroiError
 from simroi.execution.runner import RunOptions, run
-from simroi.queueing.study import QueueSpec, study_queue
+from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.study import study_queue
 from simroi.scenario.load import load_scenario
 
 FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import simroi.cli.simulate
 import simroi.execution.distributed
 import simroi.execution.runner
 import simroi.execution.workers
@@ -30,7 +31,9 @@ from simroi.cli.app import main
 from simroi.execution.result import RunResult
 from simroi.execution.runner import MONTHLY_KEEP_LIMIT, RunOptions, _Blocks, run
 from simroi.model.block import BlockResult, simulate_block
+from simroi.randomness import DEFAULT_BLOCK_SIZE
 from simroi.scenario.load import LoadedScenario, load_scenario
+from simroi.scenario.spec import SimulationSpec
 
 FAST = ["scenario.horizon_months=2", "simulation.sampled_days_per_month=1"]
 SET_FAST = [arg for o in FAST for arg in ("--set", o)]
@@ -305,6 +308,30 @@ def test_workers_started_early_serve_the_next_pool_of_their_size() -> None:
         assert len(early[1]._processes) == simroi.execution.workers.EARLY_PROCESSES  # type: ignore[attr-defined]
     finally:
         simroi.execution.workers.discard_early()
+
+
+@pytest.mark.parametrize(
+    ("trials", "early"), [(["--trials", "20"], False), (["--trials", "500"], False), ([], True)]
+)
+def test_a_run_of_one_block_starts_no_workers_ahead(
+    monkeypatch: pytest.MonkeyPatch, trials: list[str], early: bool
+) -> None:
+    """A run of one block runs in the command's own process: workers started ahead of it would
+    only take the cores while they import. Without --trials (the scenario's, two blocks for the
+    default) or with more than a block, they start ahead."""
+    started = []
+
+    def stop_here(workers: int) -> None:
+        started.append(workers)
+        raise KeyboardInterrupt  # no need to run it: what matters is whether they started
+
+    monkeypatch.setattr(simroi.execution.workers, "start_early", stop_here)
+    result = CliRunner().invoke(main, ["run", *trials, "--seed", "1", "--quiet", *SET_FAST])
+    assert bool(started) == early
+    assert result.exit_code == (130 if early else 0), result.output
+    assert not simroi.cli.simulate.one_block(501) and not simroi.cli.simulate.one_block("auto")
+    # The usual block is a scenario's default (the schema states its 500 itself).
+    assert SimulationSpec().block_size == DEFAULT_BLOCK_SIZE
 
 
 # A task a worker process can import by name (os.getenv), whatever the test module's name.

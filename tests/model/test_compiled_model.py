@@ -95,7 +95,8 @@ from simroi.model.block import simulate_block
 from simroi.model.kernels import prepare
 from simroi.queueing import compiled as queue
 from simroi.queueing import compiled_draws, compiled_roster, compiled_study
-from simroi.queueing.study import QueueSpec, study_queue
+from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.study import study_queue
 from simroi.scenario.load import bundled_scenarios, load_scenario
 
 prepare("compiled")

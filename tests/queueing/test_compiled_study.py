@@ -20,7 +20,8 @@ from threads import numba_threads
 
 import simroi.queueing.compiled_study
 from simroi.queueing.compiled_study import StudyDay, day_tallies, study_day
-from simroi.queueing.study import QUEUE_BLOCK, QueueSpec, study_queue
+from simroi.queueing.queue_spec import QUEUE_BLOCK, QueueSpec
+from simroi.queueing.study import study_queue
 
 
 def _rngs() -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:

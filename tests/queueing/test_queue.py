@@ -10,8 +10,9 @@ from click.testing import CliRunner
 
 import simroi
 from simroi.cli.app import main
-from simroi.queueing import study
-from simroi.queueing.study import QueueSpec, study_queue
+from simroi.queueing import queue_spec, study
+from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.study import study_queue
 
 # pyworkforce's fixture (domain.md §2.3): 100 calls per 30 min, AHT 3 min, patience 5 min, c = 14.
 FIXTURE = QueueSpec(
@@ -183,12 +184,12 @@ def test_the_studys_limits_are_a_scenarios() -> None:
 
     from simroi.scenario.spec import NonNegInt, SimulationSpec
 
-    TypeAdapter(NonNegInt).validate_python(study.MAX_AGENTS)
+    TypeAdapter(NonNegInt).validate_python(queue_spec.MAX_AGENTS)
     with pytest.raises(ValidationError):
-        TypeAdapter(NonNegInt).validate_python(study.MAX_AGENTS + 1)
-    assert SimulationSpec(trials=study.MAX_TRIALS).trials == study.MAX_TRIALS
+        TypeAdapter(NonNegInt).validate_python(queue_spec.MAX_AGENTS + 1)
+    assert SimulationSpec(trials=queue_spec.MAX_TRIALS).trials == queue_spec.MAX_TRIALS
     with pytest.raises(ValidationError):
-        SimulationSpec(trials=study.MAX_TRIALS + 1)
+        SimulationSpec(trials=queue_spec.MAX_TRIALS + 1)
 
 
 def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:

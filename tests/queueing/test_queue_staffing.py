@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from simroi.cli.app import main
 from simroi.errors import OptionError
 from simroi.queueing.erlang import erlang_a
+from simroi.queueing.queue_spec import QueueSpec, StaffingTarget
 from simroi.queueing.staffing import required_agents
-from simroi.queueing.study import QueueSpec, StaffingTarget, staff_queue, study_queue
+from simroi.queueing.study import staff_queue, study_queue
 
 # 200 contacts an hour, AHT 3 min, patience 5 min: 10 Erlangs offered.
 WORKLOAD = ["--arrivals-per-hour", "200", "--aht-minutes", "3", "--sl-seconds", "20"]
