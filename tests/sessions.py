@@ -14,15 +14,17 @@ from typing import Any
 
 @contextlib.contextmanager
 def own_session(args: list[str], **popen: Any) -> Iterator[subprocess.Popen[str]]:
-    """Start ``args`` (text mode) in a session of its own; on leaving while it still runs (a
-    failed assertion, a timeout), kill every process of the session, its workers too."""
+    """Start ``args`` (text mode) in a session of its own; on leaving, kill every process of
+    the session still running: the command if a failed assertion or a timeout left it, and
+    workers it left behind (a command that died can leave its pool's workers)."""
     child = subprocess.Popen(args, text=True, start_new_session=True, **popen)
     try:
         yield child
     finally:
-        if child.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)  # the session's group: the command, workers
+        # The session's process group outlives its leader while any member runs, so its id
+        # still names it (none left: nothing to kill).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
 
 

@@ -333,8 +333,11 @@ def test_queue_errors_name_the_arguments_of_simroi_queue() -> None:
         "breach an abandonment target": {"target_sl": 0.8, "max_abandonment": 0.1},
         "`target_sl` 0.99: no number of agents the staffing formulas can handle meets it": {
             "arrivals_per_hour": 1e9,
+            "hours": 0.001,  # a day of a million contacts: within a study's size
             "target_sl": 0.99,
         },
+        "the target needs 66,685 agents, more than the 10,000 a study simulates: give `agents` "
+        "to simulate fewer beside the requirement": {"arrivals_per_hour": 1e6, "target_sl": 0.8},
     }
     for message, arguments in refusals.items():
         with pytest.raises(OptionError) as refused:

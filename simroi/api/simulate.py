@@ -484,11 +484,14 @@ def queue(
     Raises
     ------
     OptionError
-        An argument breaks a rule (rates, times and ``handle_cv`` finite and > 0,
-        ``sl_seconds`` ≥ 0, ``warmup_minutes`` ≥ 0 and shorter than the day, ``agents`` a
-        whole number ≥ 0, ``target_sl`` in [0, 1), ``max_abandonment`` in (0, 1],
-        ``trials`` ≥ 2, ``seed`` ≥ 0, ``handle_dist`` and ``engine`` among the listed names),
-        or no staffing meets the target; the message names this function's argument.
+        An argument breaks a rule (rates, times and ``handle_cv`` finite and > 0, ``hours``
+        at most a year, ``sl_seconds`` ≥ 0, ``warmup_minutes`` ≥ 0 and shorter than the day,
+        ``agents`` a whole number from 0 to 10,000, ``target_sl`` in [0, 1),
+        ``max_abandonment`` in (0, 1], ``trials`` from 2 to 10,000,000, ``seed`` ≥ 0,
+        ``handle_dist`` and ``engine`` among the listed names); the days simulated together
+        would hold more than 60 million contact slots (the message says how many trials fit);
+        no staffing meets the target, or it needs more than 10,000 agents. The message names
+        this function's argument.
 
     Examples
     --------

@@ -196,7 +196,9 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     default=None,
     help="Mean (exponential) patience; omit for callers who never hang up (Erlang C).",
 )
-@click.option("--hours", type=float, default=8.0, show_default=True, help="Length of the day.")
+@click.option(
+    "--hours", type=float, default=8.0, show_default=True, help="Length of the day (up to a year)."
+)
 @click.option(
     "--sl-seconds", type=float, default=20.0, show_default=True, help="Service-level threshold."
 )
@@ -242,8 +244,8 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     type=click.IntRange(min=2),
     default=2000,
     show_default=True,
-    help="Simulated days, up to 10,000,000 (and 1e12 contacts in all). A day too long for 2,000 "
-    "at once runs in smaller blocks.",
+    help="Simulated days, up to 10,000,000; simulated 2,000 at a time, which a long day may "
+    "not fit (the error says how many do).",
 )
 @seed_option("Root seed (printed when omitted).")
 @engine_option()

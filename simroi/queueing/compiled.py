@@ -118,9 +118,12 @@ def waiting_threads_sleep() -> None:
     By default OpenMP's idle threads spin for a while after each parallel loop, and a run makes
     thousands of short ones. On a machine with other work (another command, a build, a browser),
     the spinning threads take the cores from the thread with the work: a 100-trial
-    ``simroi run`` beside two busy processes took 13–17 s of which nearly all CPU time was
-    spinning, against 4.5 s with the threads asleep (benchmarks/README.md, "Threads that wait
-    asleep"). numba's other threading layers (``workqueue``, ``tbb``) never spin.
+    ``simroi run`` beside two busy processes took 12.6–13.6 s, and 6.7–7.5 s with the threads
+    asleep (benchmarks/README.md, "Threads that wait asleep").
+
+    The setting is made in this process's environment, so the processes it starts later inherit
+    it; and it does nothing where an OpenMP library was already loaded (by another package
+    imported first), which keeps the policy it read then.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

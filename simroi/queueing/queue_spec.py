@@ -18,7 +18,7 @@ __all__ = [
     "BLOCK_SLOTS",
     "HANDLE_DISTS",
     "MAX_AGENTS",
-    "MAX_STUDY_CONTACTS",
+    "MAX_HOURS",
     "MAX_TRIALS",
     "QUEUE_BLOCK",
     "QueueInputError",
@@ -41,10 +41,11 @@ class QueueSpec:
     ``agents`` is the number on duty all day; None (only with a :class:`StaffingTarget`, see
     :func:`study_queue`) means the number the target requires.
 
-    Checked when made: rates, times and ``handle_cv`` finite and > 0, ``sl_seconds`` ≥ 0,
-    ``warmup_minutes`` ≥ 0 and shorter than the day, ``agents`` a whole number ≥ 0,
-    ``handle_dist`` one of :data:`HANDLE_DISTS`; every broken rule is one part of a one-line
-    :class:`QueueInputError`. Numbers are kept as floats and ``agents`` as an int.
+    Checked when made: rates, times and ``handle_cv`` finite and > 0, ``hours`` at most
+    :data:`MAX_HOURS` (a year), ``sl_seconds`` ≥ 0, ``warmup_minutes`` ≥ 0 and shorter than the
+    day, ``agents`` a whole number from 0 to :data:`MAX_AGENTS`, ``handle_dist`` one of
+    :data:`HANDLE_DISTS`; every broken rule is one part of a one-line :class:`QueueInputError`.
+    Numbers are kept as floats and ``agents`` as an int.
     """
 
     arrivals_per_hour: float
@@ -69,7 +70,12 @@ class QueueSpec:
             None
             if self.patience_minutes is None
             else _positive("patience_minutes", self.patience_minutes),
-            _positive("hours", self.hours),
+            _positive("hours", self.hours)
+            or (
+                None
+                if self.hours <= MAX_HOURS
+                else f"`hours` must be at most {MAX_HOURS:,} (a year; got {self.hours!r})"
+            ),
             None
             if real(self.sl_seconds) and self.sl_seconds >= 0
             else f"`sl_seconds` must be a finite number ≥ 0 (got {self.sl_seconds!r})",
@@ -114,12 +120,12 @@ HANDLE_DISTS = ("exponential", "lognormal", "gamma")
 #: ``agents`` and ``simulation.trials`` in simroi/scenario/spec.py; a test holds them equal).
 MAX_AGENTS = 10_000
 MAX_TRIALS = 10_000_000
-#: Contact slots a study block holds at once (its per-contact tables: a full block peaks at
-#: 1.6 GB, README.md "Limits"); a day too long for :data:`QUEUE_BLOCK` trials at once runs in
-#: smaller blocks.
-BLOCK_SLOTS = 30_000_000
-#: The most contacts a study simulates: hours of computing on the compiled engine.
-MAX_STUDY_CONTACTS = 1e12
+#: Contact slots a study's block of days holds at once (its per-contact tables): 58.7 million
+#: took 3.0 GB on the compiled engine and 3.7 GB on numpy (README.md, "Limits"). A study beyond
+#: it is refused (fewer trials fit); the block layout, and so every study's numbers, stays.
+BLOCK_SLOTS = 60_000_000
+#: The longest "day" a study simulates, in hours: a year.
+MAX_HOURS = 8_784
 
 
 def is_whole(value: object) -> bool:

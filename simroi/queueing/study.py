@@ -42,7 +42,6 @@ from simroi.queueing.kernels import serve
 from simroi.queueing.queue_spec import (
     BLOCK_SLOTS,
     MAX_AGENTS,
-    MAX_STUDY_CONTACTS,
     MAX_TRIALS,
     QUEUE_BLOCK,
     QueueInputError,
@@ -99,9 +98,10 @@ def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
 
 def _day_rows(spec: QueueSpec) -> float:
     """Rows a trial's day is first drawn in: the expected contacts and eight standard deviations
-    more (a float: it may be too large for any table)."""
+    more (a float: it may be too large for any table, or infinite)."""
     expected = spec.arrivals_per_hour * spec.hours
-    return math.floor(expected + 8.0 * math.sqrt(expected)) + 16.0
+    rows = expected + 8.0 * math.sqrt(expected)
+    return math.floor(rows) + 16.0 if math.isfinite(rows) else math.inf
 
 
 def simulate_day(
@@ -181,7 +181,7 @@ class QueueStudy:
     erlang_c: ErlangCResult | None
     erlang_a: ErlangAResult | None
     staffing: Staffing | None = None
-    block_size: int = 0  # QUEUE_BLOCK, or fewer for a long day, when made by study_queue
+    block_size: int = 0  # QUEUE_BLOCK when made by study_queue
     simroi_version: str = ""
     numpy_version: str = ""
 
@@ -316,11 +316,13 @@ def study_queue(
     Raises
     ------
     QueueInputError
-        ``trials`` not a whole number ≥ 2 (a confidence interval needs two days), ``seed`` not
-        a whole number ≥ 0, ``engine`` not an engine
-        (:data:`~simroi.queueing.engines.ENGINES`), ``target`` not a
-        :class:`StaffingTarget`, ``agents`` None without a target; see also
-        :func:`staff_queue`.
+        ``trials`` not a whole number from 2 (a confidence interval needs two days) to
+        :data:`~simroi.queueing.queue_spec.MAX_TRIALS`, ``seed`` not a whole number ≥ 0,
+        ``engine`` not an engine (:data:`~simroi.queueing.engines.ENGINES`), ``target`` not a
+        :class:`StaffingTarget`, ``agents`` None without a target; days simulated together
+        holding more than :data:`~simroi.queueing.queue_spec.BLOCK_SLOTS` contact slots (the
+        message gives the trials that fit); a target needing more than
+        :data:`~simroi.queueing.queue_spec.MAX_AGENTS` agents; see also :func:`staff_queue`.
     """
     problems = []
     if not (is_whole(trials) and 2 <= trials <= MAX_TRIALS):
@@ -338,6 +340,7 @@ def study_queue(
     if problems:
         raise QueueInputError("; ".join(problems))
     trials = int(trials)
+    _check_size(spec, trials)  # before the staffing search, which a huge day makes slow
     staffing = staff_queue(spec, target) if target is not None else None
     if spec.agents is not None:
         agents = spec.agents
@@ -351,12 +354,11 @@ def study_queue(
         spec = replace(spec, agents=agents)
     else:
         raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
-    block = _block_trials(spec, trials)
     entropy = int(seed) if seed is not None else fresh_entropy()
-    # Blocks of `block` trials, block k on spawned stream k: memory stays flat in trials.
+    # Blocks of QUEUE_BLOCK trials, block k on spawned stream k: memory stays flat in trials.
     parts = [
-        _simulate_block(spec, agents, min(block, trials - first), Streams(entropy, k), engine)
-        for k, first in enumerate(range(0, trials, block))
+        _simulate_block(spec, agents, min(QUEUE_BLOCK, trials - first), Streams(entropy, k), engine)
+        for k, first in enumerate(range(0, trials, QUEUE_BLOCK))
     ]
     service_level, abandonment, asa, occupancy, offered = (
         np.concatenate(column) for column in zip(*parts, strict=True)
@@ -382,30 +384,32 @@ def study_queue(
         c_result,
         a_result,
         staffing,
-        block,
+        QUEUE_BLOCK,
         __version__,
         np.__version__,
     )
 
 
-def _block_trials(spec: QueueSpec, trials: int) -> int:
-    """Trials a block simulates at once: :data:`QUEUE_BLOCK`, or fewer when a day is too long
-    for that many in :data:`BLOCK_SLOTS` (a function of the spec alone: the same seed gives
-    the same numbers). A day or a study beyond the limits is refused, in one line."""
+def _check_size(spec: QueueSpec, trials: int) -> None:
+    """Refuse, in one line, a study whose block of days would hold more than
+    :data:`BLOCK_SLOTS` contact slots at once (a day too long for even two). With at most
+    :data:`MAX_TRIALS` days, a study then simulates at most ~3e11 contacts."""
     rows = _day_rows(spec)
     contacts = spec.arrivals_per_hour * spec.hours
-    if rows > BLOCK_SLOTS:
+    day = f"~{amount(contacts)}" if math.isfinite(contacts) else "countless"
+    block = min(trials, QUEUE_BLOCK)
+    hold = f"more than a study holds at once ({BLOCK_SLOTS:,} contact slots, up to about 4 GB)"
+    if 2 * rows > BLOCK_SLOTS:
         raise QueueInputError(
-            f"a day of ~{amount(contacts)} contacts (`arrivals_per_hour` × `hours`) is more "
-            f"than a study holds at once ({BLOCK_SLOTS:,}): lower `arrivals_per_hour` or `hours`"
+            f"a day of {day} contacts (`arrivals_per_hour` × `hours`) is too long: two such "
+            f"days are {hold}: lower `arrivals_per_hour` or `hours`"
         )
-    if trials * contacts > MAX_STUDY_CONTACTS:
+    if block * rows > BLOCK_SLOTS:
         raise QueueInputError(
-            f"the study would simulate ~{amount(trials * contacts)} contacts ({trials:,} days "
-            f"of ~{amount(contacts)}), more than the {amount(MAX_STUDY_CONTACTS)} a study "
-            "simulates: lower `trials`, `arrivals_per_hour` or `hours`"
+            f"{block:,} days of {day} contacts, simulated together ({QUEUE_BLOCK:,} at most), "
+            f"are {hold}: lower `trials` to {int(BLOCK_SLOTS // rows):,} or fewer, or "
+            "`arrivals_per_hour` or `hours`"
         )
-    return int(max(1, min(QUEUE_BLOCK, BLOCK_SLOTS // rows)))
 
 
 def _simulate_block(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 import simroi
 from simroi.cli.app import main
 from simroi.queueing import queue_spec, study
-from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.queue_spec import QueueInputError, QueueSpec
 from simroi.queueing.study import study_queue
 
 # pyworkforce's fixture (domain.md §2.3): 100 calls per 30 min, AHT 3 min, patience 5 min, c = 14.
@@ -132,11 +133,11 @@ def test_queue_cli_prints_json_with_the_documented_shape() -> None:
         (["--agents", "1000000000"], "--agents must be a whole number from 0 to 10,000"),
         (["--trials", "1000000000"], "--trials must be a whole number from 2"),
         (["--arrivals-per-hour", "1e12"], "a day of ~8e12 contacts"),
-        (["--hours", "1e300"], "a day of ~1e302 contacts (--arrivals-per-hour × --hours)"),
-        (
-            ["--arrivals-per-hour", "20000", "--trials", "9000000"],
-            "the study would simulate ~1.4e12 contacts (9,000,000 days of ~160,000)",
-        ),
+        (["--arrivals-per-hour", "1e308", "--hours", "10"], "a day of countless contacts"),
+        (["--hours", "1e300"], "--hours must be at most 8,784 (a year; got 1e+300)"),
+        (["--arrivals-per-hour", "40000", "--trials", "2000"], "lower --trials to 184 or fewer"),
+        # Refused before the staffing search, which a day this long would make take minutes.
+        (["--arrivals-per-hour", "1e12", "--agents", "", "--target-sl", "0.8"], "a day of ~8e12"),
         (
             ["--arrivals-per-hour", "1e6", "--agents", "", "--target-sl", "0.8"],
             "the target needs 50,01",
@@ -155,27 +156,30 @@ def test_queue_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -
     assert "Traceback" not in result.output
 
 
-def test_a_day_too_long_for_a_whole_block_runs_in_smaller_blocks(
+def test_a_block_of_days_too_large_is_refused_naming_the_trials_that_fit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Memory stays bounded in the day's length too: a block holds at most BLOCK_SLOTS contact
-    slots, so a long day runs fewer trials at once; the block size is the spec's alone (and
-    recorded), so the same seed gives the same days, as with blocks of that size asked for."""
+    """Memory stays bounded in the day's length too: a block of days holding more than
+    BLOCK_SLOTS contact slots is refused with the trials that fit; what fits runs as before,
+    in blocks of QUEUE_BLOCK whatever the limit (so no study's numbers depend on it)."""
     spec = QueueSpec(60.0, 4, 3.0, 2.0, 4.0, 20.0, "exponential", 1.0, 0.0)
     rows = study._day_rows(spec)  # 240 expected contacts: 240 + 8 √240 + 16 rows
+    assert rows == 240 + math.floor(8 * math.sqrt(240)) + 16
+    before = study_queue(spec, trials=8, seed=5)
     monkeypatch.setattr(study, "BLOCK_SLOTS", 3 * rows + 1)
-    small = study_queue(spec, trials=8, seed=5)
-    assert small.block_size == 3
+    with pytest.raises(QueueInputError) as refused:
+        study_queue(spec, trials=8, seed=5)
+    assert "8 days of ~240 contacts, simulated together (2,000 at most)" in str(refused.value)
+    assert "lower `trials` to 3 or fewer" in str(refused.value)
+    fits = study_queue(spec, trials=3, seed=5)
+    assert fits.block_size == before.block_size == 2000
     monkeypatch.setattr(study, "BLOCK_SLOTS", 10**9)
-    monkeypatch.setattr(study, "QUEUE_BLOCK", 3)
-    asked = study_queue(spec, trials=8, seed=5)
-    assert asked.block_size == 3
-    for key, values in small.samples.items():
-        np.testing.assert_array_equal(values, asked.samples[key], err_msg=key)
-    monkeypatch.setattr(study, "QUEUE_BLOCK", 2000)
-    whole = study_queue(spec, trials=8, seed=5)
-    assert whole.block_size == 2000
-    assert not np.array_equal(whole.samples["offered_per_day"], small.samples["offered_per_day"])
+    again = study_queue(spec, trials=3, seed=5)
+    for key, values in fits.samples.items():
+        np.testing.assert_array_equal(values, again.samples[key], err_msg=key)
+    monkeypatch.setattr(study, "BLOCK_SLOTS", rows)  # not even two days
+    with pytest.raises(QueueInputError, match=r"a day of ~240 contacts .* is too long"):
+        study_queue(spec, trials=2, seed=5)
 
 
 def test_the_studys_limits_are_a_scenarios() -> None:
