@@ -27,11 +27,18 @@ from simroi.cli.options import (
     stop_interrupted,
 )
 from simroi.errors import SimroiError
+from simroi.queueing.queue_spec import (
+    MAX_AGENTS,
+    MAX_TRIALS,
+    QUEUE_BLOCK,
+    QueueSpec,
+    Staffing,
+    StaffingTarget,
+)
 from simroi.randomness import DEFAULT_BLOCK_SIZE
 
 if TYPE_CHECKING:
     from simroi.execution.runner import RunOptions
-    from simroi.queueing.queue_spec import Staffing
     from simroi.queueing.study import QueueStudy
     from simroi.scenario.load import LoadedScenario
 
@@ -187,7 +194,8 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     "--agents",
     type=click.IntRange(min=0),
     default=None,
-    help="Agents on duty all day, up to 10,000 (default with --target-sl: the number it requires).",
+    help=f"Agents on duty all day, up to {MAX_AGENTS:,} (default with --target-sl: the number "
+    "it requires).",
 )
 @click.option("--aht-minutes", type=float, required=True, help="Mean handle time (minutes).")
 @click.option(
@@ -244,8 +252,8 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     type=click.IntRange(min=2),
     default=2000,
     show_default=True,
-    help="Simulated days, up to 10,000,000; simulated 2,000 at a time, which a long day may "
-    "not fit (the error says how many do).",
+    help=f"Simulated days, up to {MAX_TRIALS:,}; simulated {QUEUE_BLOCK:,} at a time, which a "
+    "long day may not fit (the error says how many do).",
 )
 @seed_option("Root seed (printed when omitted).")
 @engine_option()
@@ -300,7 +308,6 @@ def queue(
           --target-sl 0.8 --sl-seconds 20 --warmup-minutes 60 --seed 7
     """
     from simroi.cli.render import render_queue_study
-    from simroi.queueing.queue_spec import QueueSpec, StaffingTarget
     from simroi.queueing.study import study_queue
 
     spec = QueueSpec(

@@ -26,7 +26,6 @@ __all__ = [
     "Staffing",
     "StaffingTarget",
     "is_whole",
-    "real",
 ]
 
 
@@ -59,7 +58,7 @@ class QueueSpec:
     warmup_minutes: float = 0.0
 
     def __post_init__(self) -> None:
-        day_minutes = self.hours * 60 if real(self.hours) else math.inf
+        day_minutes = self.hours * 60 if _real(self.hours) else math.inf
         warmup = self.warmup_minutes
         rules = [
             _positive("arrivals_per_hour", self.arrivals_per_hour),
@@ -77,7 +76,7 @@ class QueueSpec:
                 else f"`hours` must be at most {MAX_HOURS:,} (a year; got {self.hours!r})"
             ),
             None
-            if real(self.sl_seconds) and self.sl_seconds >= 0
+            if _real(self.sl_seconds) and self.sl_seconds >= 0
             else f"`sl_seconds` must be a finite number ≥ 0 (got {self.sl_seconds!r})",
             None
             if self.handle_dist in HANDLE_DISTS
@@ -85,7 +84,7 @@ class QueueSpec:
             f"(got {self.handle_dist!r})",
             _positive("handle_cv", self.handle_cv),
             None
-            if real(warmup) and 0 <= warmup < day_minutes
+            if _real(warmup) and 0 <= warmup < day_minutes
             else f"`warmup_minutes` must be ≥ 0 and shorter than the day (got {warmup!r})",
         ]
         problems = [rule for rule in rules if rule is not None]
@@ -133,7 +132,7 @@ def is_whole(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def real(value: object) -> TypeGuard[float]:
+def _real(value: object) -> TypeGuard[float]:
     """A finite real number, numpy's included, but not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -142,7 +141,7 @@ def _positive(name: str, value: object) -> str | None:
     """The rule "a finite number > 0" for the argument ``name``, if ``value`` breaks it."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         return f"`{name}` must be a number > 0 (got {value!r})"
-    if not real(value):
+    if not _real(value):
         return f"`{name}` must be finite (got {value!r})"
     return None if value > 0 else f"`{name}` must be > 0 (got {value!r})"
 
@@ -166,9 +165,9 @@ class StaffingTarget:
     def __post_init__(self) -> None:
         problems = []
         level, cap = self.service_level, self.max_abandonment
-        if not (real(level) and 0 <= level < 1):
+        if not (_real(level) and 0 <= level < 1):
             problems.append(f"`service_level` must be in [0, 1) (got {level!r})")
-        if cap is not None and not (real(cap) and 0 < cap <= 1):
+        if cap is not None and not (_real(cap) and 0 < cap <= 1):
             problems.append(f"`max_abandonment` must be in (0, 1] (got {cap!r})")
         if problems:
             raise QueueInputError("; ".join(problems))
