@@ -317,8 +317,11 @@ def _serve(
     ints: np.ndarray,
     period: float,
     group: int,
+    patience_rows: int,
 ) -> None:
     """The recursion for every trial (column); ``free_at``/``span_end`` updated in place.
+
+    Row *i*'s patience is ``patience[i * patience_rows]``: 0 when every row shares row 0.
 
     ``widths[i]``: row *i* has contacts only in its first ``widths[i]`` columns; ``bulk[i]``:
     before row *i*, every server whose span ended by ``bulk[i]`` moves (−inf: no move).
@@ -393,7 +396,7 @@ def _serve(
                 # The wait is judged without the index bits (as in the numpy engine).
                 scratch[0] = start
                 scratch_bits[0] = scratch_bits[0] & keep
-                if scratch[0] > a + patience[i, c] or blocked:
+                if scratch[0] > a + patience[i * patience_rows, c] or blocked:
                     out[i, c] = np.nan
                     continue
                 scratch[0] = start + handle[i, c]
@@ -487,6 +490,10 @@ def serve_fcfs_compiled(
             arrival_s, handle_s, patience_s, present, shifts, state, moves=moves, active=active
         )
     queue = checked_batch(arrival_s, handle_s, patience_s, present, servers, state)
+    # A patience the same in every row (a deferrable channel's deadline, per column) is read
+    # from its one row, not copied into every row.
+    patience_rows = 0 if queue[2].strides[0] == 0 else 1
+    queue = (queue[0], queue[1], queue[2][: max(patience_rows * len(queue[2]), 1)], queue[3])
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
     arrival_s, handle_s, patience_s, present = (plain(x) for x in queue)
     n, trials = arrival_s.shape
@@ -504,7 +511,7 @@ def serve_fcfs_compiled(
     span_end = np.ascontiguousarray(new.span_end)
     _serve(
         arrival_s, handle_s, patience_s, present, out, free_at, span_end, widths, bulk, mode,
-        floats, ints, period, _group(servers, trials),
+        floats, ints, period, _group(servers, trials), patience_rows,
     )  # fmt: skip
     return out, QueueState(free_at, span_end)
 

@@ -82,6 +82,23 @@ def test_compiled_gives_the_same_bits_with_bulk_moves_and_rectangles(split: int)
     )
 
 
+def test_a_patience_shared_by_every_row_is_read_from_its_one_row() -> None:
+    """A deadline per column, broadcast down the rows (as the model passes a deferrable
+    channel's), gives the bits of the same table written out, and the numpy engine's."""
+    arrival, handle, _, present = phone_day(trials=12, seed=9)
+    deadline = np.random.default_rng(9).choice([60.0, 900.0, np.inf], size=12)
+    shared = np.broadcast_to(deadline, arrival.shape)
+    assert shared.strides[0] == 0
+    state = QueueState.initial(PHONE_SHIFTS, 12)
+    served = serve_fcfs_compiled(arrival, handle, shared, present, PHONE_SHIFTS, state)
+    assert np.isnan(served[0][present]).any()  # some deadlines pass: the patience is read
+    written = np.ascontiguousarray(shared)
+    assert_same_bits(
+        served, serve_fcfs_compiled(arrival, handle, written, present, PHONE_SHIFTS, state)
+    )
+    assert_same_bits(served, serve_fcfs(arrival, handle, shared, present, PHONE_SHIFTS, state))
+
+
 def test_padding_rows_change_nothing_in_the_compiled_engine() -> None:
     arrival, handle, patience, present = phone_day(trials=6, seed=8)
     state = QueueState.initial(PHONE_SHIFTS, 6)
