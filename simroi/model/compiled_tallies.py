@@ -1,10 +1,9 @@
 """A month's outcome tables from its served contacts, compiled with numba (the compiled engine).
 
 :func:`tally_month` is the loop of :func:`simroi.model.outcomes.month_outcomes` in one pass
-over the month's contacts: the counts, waits, busy time by day, response bands and the P90; and
-:func:`fate_cells` finds, in one scan, the contacts whose fate the numpy code then books
-(served after their day, answered after the month, unanswered). See :mod:`simroi.model.compiled`
-for the rules both follow.
+over the month's contacts: the counts, waits, busy time by day, response bands and the P90, and
+which pieces hold contacts whose fate comes later (:mod:`simroi.model.compiled_fates` books
+them). See :mod:`simroi.model.compiled` for the rules both follow.
 
 Same seed, same bits: a sum along the contact axis of a piece more than one column wide is a
 running sum per column in row order (numpy's axis-0 reduction), and of a piece one column wide
@@ -24,12 +23,9 @@ import numpy as np
 from simroi.model.books import MONTH_TALLIES
 from simroi.queueing.compiled import kernel, plain
 
-__all__ = ["KERNELS", "fate_cells", "tally_month", "warm_up"]
+__all__ = ["KERNELS", "tally_month", "warm_up"]
 
 _jit = kernel()
-
-#: Rows and columns of some cells of a piece.
-_Cell = tuple[np.ndarray, np.ndarray]
 
 _COUNTS = len(MONTH_TALLIES) - 1  # all but the last, wait
 
@@ -322,98 +318,6 @@ def _tally(
         )  # fmt: skip
 
 
-@_jit
-def _scan_cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    ends: tuple[np.ndarray, float],
-    realtime: bool,
-    deadline: np.ndarray,
-    at: np.ndarray,
-    cells: np.ndarray,
-    fill: bool,
-) -> None:
-    """Count the cells of each piece by kind into ``at`` (pieces, 3), or, with ``fill``, write
-    each cell's row and column within its piece to ``cells[:, at[p, kind]]`` (advancing it)."""
-    day_end, month_end = ends
-    for p in range(pieces.shape[0]):
-        lo, hi, off, n, j = pieces[p, 0], pieces[p, 1], pieces[p, 2], pieces[p, 3], pieces[p, 4]
-        unanswered = False
-        if not realtime:
-            for c in range(off, off + n):
-                unanswered = unanswered or deadline[c]
-        for r in range(lo, hi):
-            for c in range(off, off + n):
-                st = start[r, c]
-                for kind in range(3):
-                    if kind == 0:
-                        found = st >= day_end[j]
-                    elif kind == 1:
-                        found = not realtime and st >= month_end
-                    else:
-                        found = unanswered and present[r, c] and not math.isfinite(st)
-                    if found and fill:
-                        cells[0, at[p, kind]], cells[1, at[p, kind]] = r - lo, c - off
-                    at[p, kind] += found
-
-
-@_jit
-def _cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    ends: tuple[np.ndarray, float],
-    realtime: bool,
-    deadline: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """See :func:`fate_cells`: where each piece's cells of each kind begin in ``cells`` (2,
-    cells) and how many there are, both (pieces, 3); kinds one after the other."""
-    counts = np.zeros((pieces.shape[0], 3), dtype=np.int64)
-    cells = np.empty((2, 0), dtype=np.int64)
-    _scan_cells(pieces, start, present, ends, realtime, deadline, counts, cells, False)
-    first = np.empty_like(counts)
-    total = 0
-    for kind in range(3):
-        for p in range(pieces.shape[0]):
-            first[p, kind] = total
-            total += counts[p, kind]
-    cells = np.empty((2, total), dtype=np.int64)
-    _scan_cells(pieces, start, present, ends, realtime, deadline, first.copy(), cells, True)
-    return first, counts, cells
-
-
-def fate_cells(
-    pieces: np.ndarray,
-    start: np.ndarray,
-    present: np.ndarray,
-    day_end: np.ndarray,
-    *,
-    month_end: float,
-    realtime: bool,
-    deadline: np.ndarray,
-) -> list[
-    tuple[
-        tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
-    ]
-]:
-    """The cells of each piece that :meth:`simroi.model.outcomes._Fates.cells` finds with
-    numpy, in one compiled scan: its contacts served after their day, answered at or after
-    ``month_end`` (deferrable channels) and present but unanswered (deferrable channels with a
-    deadline, ``deadline`` (columns,) bool), each as (rows, columns) within the piece, row by
-    row. ``pieces`` is (pieces, 5) as in :func:`tally_month`."""
-    first, counts, cells = _cells(
-        plain(pieces, np.int64), plain(start, np.float64), plain(present, np.bool_),
-        (plain(day_end, np.float64), float(month_end)), bool(realtime), plain(deadline, np.bool_),
-    )  # fmt: skip
-
-    def cell(p: int, kind: int) -> _Cell:
-        a, m = first[p, kind], counts[p, kind]
-        return cells[0, a : a + m], cells[1, a : a + m]
-
-    return [(cell(p, 0), cell(p, 1), cell(p, 2)) for p in range(pieces.shape[0])]
-
-
 def tally_month(
     pieces: np.ndarray,
     day_end: np.ndarray,
@@ -466,7 +370,7 @@ def tally_month(
 
 
 #: The compiled kernels (the helpers they call are compiled into them).
-KERNELS = (_tally, _cells)
+KERNELS = (_tally,)
 
 
 def warm_up() -> None:
@@ -478,5 +382,3 @@ def warm_up() -> None:
         pieces, np.array([86_400.0]), np.ones((1, 1)), one, one, one, on, on, on, sla=20.0,
         realtime=True, edges=np.array([60.0]), bands=2,
     )  # fmt: skip
-    fate_cells(pieces, one, on, np.array([0.0]), month_end=0.0, realtime=False,
-               deadline=np.ones(1, dtype=bool))  # fmt: skip

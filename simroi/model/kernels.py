@@ -2,7 +2,7 @@
 queue study's (:mod:`simroi.queueing.compiled_study`), a staffing rule's roster table
 (:mod:`simroi.queueing.compiled_roster`), the per-contact draws'
 (:mod:`simroi.queueing.compiled_draws`) and the contact flow's (:mod:`simroi.model.compiled`,
-:mod:`simroi.model.compiled_tallies`).
+:mod:`simroi.model.compiled_tallies`, :mod:`simroi.model.compiled_fates`).
 
 numba is imported only when the compiled engine is asked for, so commands that do not simulate,
 and runs on the other engines, never load it.
@@ -32,11 +32,14 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
     """
     if normalize_engine(engine) != "compiled":
         return
-    from simroi.model import compiled, compiled_tallies  # imports numba: compiled runs only
+    from simroi.model import compiled, compiled_fates, compiled_tallies  # numba: compiled runs
     from simroi.queueing import compiled as queue
     from simroi.queueing import compiled_draws, compiled_roster, compiled_study
 
-    modules = (queue, compiled_study, compiled_roster, compiled_draws, compiled, compiled_tallies)
+    modules = (
+        queue, compiled_study, compiled_roster, compiled_draws, compiled, compiled_tallies,
+        compiled_fates,
+    )  # fmt: skip
     if not all(queue.cached(module.KERNELS) for module in modules):
         if on_compile is not None:
             on_compile()

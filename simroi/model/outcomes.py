@@ -245,6 +245,16 @@ class _Fates:
             )
         return after
 
+    def take(self, services: tuple[np.ndarray, ...], waiting: tuple[np.ndarray, ...]) -> None:
+        """Book what :meth:`add` would collect from many pieces, found at once elsewhere
+        (:func:`simroi.model.compiled_fates.book_fates`): their ``(column, start, handle)``
+        services after their day and ``(column, fate day, flags, unit, unit × wait)``
+        contacts still waiting."""
+        if services[0].size:
+            self.service_parts.append(services)
+        if waiting[0].size:
+            self.late_parts.append(waiting)
+
     def cells(
         self, piece: tuple[int, int, int, int], day_end: float, answered: np.ndarray
     ) -> _Cells:
@@ -358,7 +368,8 @@ def _tally_compiled(
 ) -> _Tallied:
     """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled_tallies.
     tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
-    from simroi.model.compiled_tallies import fate_cells, tally_month  # numba: compiled runs
+    from simroi.model.compiled_fates import book_fates  # numba: compiled runs only
+    from simroi.model.compiled_tallies import tally_month
 
     listed = [(*p, j) for j, pieces in enumerate(day_pieces) for p in pieces]
     day_end = (days.astype(np.int64) + 1) * DAY
@@ -370,12 +381,13 @@ def _tally_compiled(
     )  # fmt: skip
     booked = [p for p, b in zip(listed, tallied["fates"], strict=True) if b]
     if booked:
-        cells = fate_cells(
-            np.array(booked, dtype=np.int64), marks[1], marks[3], day_end.astype(np.float64),
-            month_end=fate.month_end, realtime=fate.realtime, deadline=fate.deadline,
+        fate.take(
+            *book_fates(
+                np.array(booked, dtype=np.int64), marks, day_end.astype(np.float64), day_weight,
+                month_end=fate.month_end, realtime=fate.realtime, sla=fate.sla,
+                patience_s=fate.patience_s,
+            )
         )  # fmt: skip
-        for (lo, hi, off, n, j), found in zip(booked, cells, strict=True):
-            fate.add((lo, hi, off, n), float(day_end[j]), day_weight[j], found)
     total = dict(zip(MONTH_TALLIES, tallied["totals"], strict=True))
     bands = (tallied["band_counts"], tallied["public_band_counts"])
     return total, tallied["day_busy"], tallied["p90"], bands

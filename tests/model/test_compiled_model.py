@@ -90,7 +90,7 @@ def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines
 
 
 _SIGNATURES = """
-from simroi.model import compiled, compiled_tallies
+from simroi.model import compiled, compiled_fates, compiled_tallies
 from simroi.model.block import simulate_block
 from simroi.model.kernels import prepare
 from simroi.queueing import compiled as queue
@@ -100,7 +100,8 @@ from simroi.queueing.study import study_queue
 from simroi.scenario.load import bundled_scenarios, load_scenario
 
 prepare("compiled")
-kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_study.KERNELS,
+kernels = [*queue.KERNELS, *compiled.KERNELS, *compiled_tallies.KERNELS, *compiled_fates.KERNELS,
+           *compiled_study.KERNELS,
            *compiled_roster.KERNELS, *compiled_draws.KERNELS]
 before = [len(k.signatures) for k in kernels]
 for name in sorted(bundled_scenarios()):

@@ -70,7 +70,7 @@ def _month(seed: int, kind: str, width: int, engine: str, bands: bool = True) ->
     return month_outcomes(
         banded_channel(*((5.0, 60.0, 600.0) if bands else ()), kind=kind),
         pieces,
-        rng.uniform(1.0, 20.0, (2, width)),
+        rng.uniform(0.3, 20.0, (2, width)),  # below 1 too: a waiting contact carries min(1, w)
         arrival,
         start,
         handle,
