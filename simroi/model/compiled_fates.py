@@ -50,18 +50,26 @@ def _scan(
             for c in range(off, off + n):
                 unanswered = unanswered or deadline[c]
         after, late, waiting = counts[p, 0], counts[p, 1], counts[p, 2]
-        for r in range(lo, hi):
-            for c in range(off, off + n):
-                s = start[r, c]
-                found = (s >= end, not realtime and s >= month_end,
-                         unanswered and present[r, c] and not math.isfinite(s))  # fmt: skip
-                if fill:
-                    for kind, at in enumerate((after, late, waiting)):
-                        if found[kind]:
-                            cells[kind, 0, at], cells[kind, 1, at] = r, c
-                after += found[0]
-                late += found[1]
-                waiting += found[2]
+        if not fill:  # counting only: a plain sum per kind, which the compiler vectorizes
+            for r in range(lo, hi):
+                for c in range(off, off + n):
+                    s = start[r, c]
+                    after += s >= end
+                    late += not realtime and s >= month_end
+                    waiting += unanswered and present[r, c] and not math.isfinite(s)
+        else:
+            for r in range(lo, hi):
+                for c in range(off, off + n):
+                    s = start[r, c]
+                    if s >= end:
+                        cells[0, 0, after], cells[0, 1, after] = r, c
+                        after += 1
+                    if not realtime and s >= month_end:
+                        cells[1, 0, late], cells[1, 1, late] = r, c
+                        late += 1
+                    if unanswered and present[r, c] and not math.isfinite(s):
+                        cells[2, 0, waiting], cells[2, 1, waiting] = r, c
+                        waiting += 1
         counts[p, 0], counts[p, 1], counts[p, 2] = after, late, waiting
 
 
