@@ -290,42 +290,40 @@ def place_arrivals(
 @kernel(parallel=True)
 def _numbers(
     pieces: np.ndarray,
-    lanes: tuple[int, int, int],
+    targets: np.ndarray,
+    worlds: int,
     kinds: tuple[int, int, int],
     draws: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     per_trial: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     """See :func:`contact_numbers`."""
-    world, worlds, twin = lanes
     handle_kind, patience_kind, with_public = kinds
     z, z_patience, u_resolve, u_public = draws
     a, b, patience_mean, fcr, share = per_trial
     handle, patience, resolved, public = tables
+    computed = handle_kind in (_MEAN_TIMES, _SCALE_AND_SHIFT)
+    waits = patience_kind in (_MEAN_TIMES, _MEAN)
     blocks = _row_blocks(pieces)
     for q in numba.prange(blocks.shape[0]):
         for r in range(blocks[q, 0], blocks[q, 1]):
             for t in range(blocks[q, 2]):
-                lane = world + worlds * t
-                if twin != world:  # the same inputs as an earlier world: its numbers
-                    source = twin + worlds * t
-                    handle[r, lane] = handle[r, source]
-                    if patience_kind != _NO_PATIENCE:
-                        patience[r, lane] = patience[r, source]
-                    resolved[r, lane] = resolved[r, source]
-                    public[r, lane] = public[r, source]
-                    continue
-                if handle_kind == _MEAN_TIMES:
-                    handle[r, lane] = a[t] * z[r, t]
-                elif handle_kind == _SCALE_AND_SHIFT:
-                    handle[r, lane] = b[t] * z[r, t] + a[t]
+                h = a[t] * z[r, t] if handle_kind == _MEAN_TIMES else b[t] * z[r, t] + a[t]
+                w = patience_mean[t]
                 if patience_kind == _MEAN_TIMES:
-                    patience[r, lane] = patience_mean[t] * z_patience[r, t]
-                elif patience_kind == _MEAN:
-                    patience[r, lane] = patience_mean[t]
-                resolved[r, lane] = u_resolve[r, t] < fcr[t]
-                if with_public:
-                    public[r, lane] = u_public[r, t] < share[t]
+                    w = patience_mean[t] * z_patience[r, t]
+                done = u_resolve[r, t] < fcr[t]
+                seen = with_public and u_public[r, t] < share[t]
+                # Every world with these inputs gets the same numbers (worlds interleaved).
+                for world in targets:
+                    lane = world + worlds * t
+                    if computed:
+                        handle[r, lane] = h
+                    if waits:
+                        patience[r, lane] = w
+                    resolved[r, lane] = done
+                    if with_public:
+                        public[r, lane] = seen
 
 
 #: What :func:`contact_numbers` makes of a draw ``z`` of trial t: ``a[t] × z``,
@@ -343,46 +341,48 @@ _NUMBER_KINDS = {
 
 def contact_numbers(
     pieces: list[tuple[int, int, int]],
-    lanes: tuple[int, int, int],
+    lanes: tuple[Sequence[int], int],
     kinds: tuple[str, str, bool],
     draws: tuple[np.ndarray, ...],
     per_trial: tuple[np.ndarray, ...],
     tables: tuple[np.ndarray, ...],
 ) -> None:
-    """One world's handle times, patience and resolution and public marks, written into the
-    month's tables (rows, trials × worlds) over ``pieces`` (lo, hi, n).
+    """The handle times, patience and resolution and public marks of the worlds that share
+    per-contact inputs, written into the month's tables (rows, trials × worlds) over
+    ``pieces`` (lo, hi, n).
 
-    ``lanes = (world, worlds, twin)``: trial t of the world is column ``world + worlds × t``;
-    a ``twin`` other than ``world`` is an earlier world with the same per-contact inputs, whose
-    numbers are copied. ``kinds = (handle, patience, public)``: what to make of the handle and
-    patience draws (:data:`_NUMBER_KINDS`: ``"mean_times"`` is ``a[t] × z``,
-    ``"scale_and_shift"`` ``b[t] × z + a[t]``, ``"mean"`` the patience mean alone, ``"numpy"``
-    leaves the cells to the numpy code, ``"none"`` when there is no patience table), and
-    whether the public marks are drawn. ``draws = (z, z_patience, u_resolve, u_public)`` are
-    the standard draws (rows, trials); ``per_trial = (a, b, patience_mean, fcr, public_share)``
-    each (trials,); ``tables = (handle, patience, resolved, public)``. Every number is the one
-    :func:`simroi.model.contacts.simulate_channel_month`'s numpy code makes.
+    ``lanes = (targets, worlds)``: trial t of world w is column ``w + worlds × t``, and every
+    world in ``targets`` gets the same numbers. ``kinds = (handle, patience, public)``: what to
+    make of the handle and patience draws (:data:`_NUMBER_KINDS`: ``"mean_times"`` is
+    ``a[t] × z``, ``"scale_and_shift"`` ``b[t] × z + a[t]``, ``"mean"`` the patience mean
+    alone, ``"numpy"`` leaves the cells to the numpy code, ``"none"`` when there is no patience
+    table), and whether the public marks are drawn. ``draws = (z, z_patience, u_resolve,
+    u_public)`` are the standard draws (rows, trials); ``per_trial = (a, b, patience_mean, fcr,
+    public_share)`` each (trials,); ``tables = (handle, patience, resolved, public)``. Every
+    number is the one :func:`simroi.model.contacts.simulate_channel_month`'s numpy code makes.
     """
     handle_kind, patience_kind, with_public = kinds
     codes = (_NUMBER_KINDS[handle_kind], _NUMBER_KINDS[patience_kind], int(with_public))
     reals = tuple(plain(x, np.float64) for x in per_trial)
-    world, worlds, twin = lanes
+    targets, worlds = np.array(lanes[0], dtype=np.int64).reshape(-1), int(lanes[1])
     rows = max((hi for _, hi, _ in pieces), default=0)
     n = max((n for _, _, n in pieces), default=0)
-    columns = world + worlds * (n - 1) + 1 if n else 0
+    last = int(targets.max(initial=0))
+    columns = last + worlds * (n - 1) + 1 if n else 0
     writes = (True, codes[1] != _NO_PATIENCE, True, True)
     written = [t for t, on in zip(tables, writes, strict=True) if on]
     reads = (True, codes[1] == _MEAN_TIMES, True, bool(with_public))
     read = [d for d, on in zip(draws, reads, strict=True) if on]
     if not (
-        0 <= twin <= world < worlds
+        targets.size
+        and 0 <= int(targets.min()) <= last < worlds
         and all(t.shape[0] >= rows and t.shape[1] >= columns for t in written)
         and all(t.flags.c_contiguous and t.flags.writeable for t in written)
         and all(d.shape[0] >= rows and d.shape[1] >= n for d in read)
         and all(x.size >= n for x in reals)
     ):
         raise ValueError(f"pieces reach beyond the tables or the per-trial inputs (lanes {lanes})")
-    _numbers(rectangles(pieces, 3), lanes, codes, draws, reals, tables)
+    _numbers(rectangles(pieces, 3), targets, worlds, codes, draws, reals, tables)
 
 
 def rectangles(rows: Sequence[tuple[int, ...]], width: int) -> np.ndarray:
@@ -399,7 +399,7 @@ def warm_up() -> None:
     one = np.array([[10.0], [20.0]])
     marks = np.zeros((2, 1), dtype=bool)
     vector = np.ones(1)
-    contact_numbers([(0, 2, 1)], (0, 1, 0), ("scale_and_shift", "mean_times", True),
+    contact_numbers([(0, 2, 1)], ((0,), 1), ("scale_and_shift", "mean_times", True),
                     (one, one, one, one), (vector,) * 5, (one.copy(), one.copy(), marks,
                     marks.copy()))  # fmt: skip
     sums = partial_sums(np.ones((3, 1)), [(0, 3, 1)])

@@ -319,15 +319,19 @@ def _simulate_shared(
     patience = np.zeros((rows, width)) if any(realtime) else None
     tables = [t for t in (handle, patience, resolved_mark, public_mark) if t is not None]
     # A world whose per-contact inputs are those of an earlier one (program and baseline
-    # usually differ in staffing and volume, not in handle times) copies its numbers.
-    twins: dict[tuple[object, ...], int] = {}
+    # usually differ in staffing and volume, not in handle times) gets the same numbers: the
+    # numpy engine copies them, the compiled one writes them to every such world at once.
+    firsts: dict[tuple[object, ...], int] = {}
+    twins = [firsts.setdefault(_contact_key(load), i) for i, load in enumerate(loads)]
     for i, load in enumerate(loads):
         spec, inputs = load.spec, load.inputs
-        twin = twins.setdefault(_contact_key(load), i)
+        twin = twins[i]
         if compiled:
-            lanes_of = (i, worlds, twin)
-            _numbers_compiled(load, lanes_of, month_pieces, draws, realtime[i], public[i],
-                              (handle, patience, resolved_mark, public_mark))  # fmt: skip
+            if twin == i:
+                numbers = (handle, patience, resolved_mark, public_mark)
+                sharing = [w for w in range(worlds) if twins[w] == i]
+                _numbers_compiled(load, (sharing, worlds), month_pieces, draws, realtime[i],
+                                  public[i], numbers)  # fmt: skip
             continue
         z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
         for lo, hi, n in month_pieces:
@@ -402,21 +406,22 @@ def _simulate_shared(
 
 def _numbers_compiled(
     load: ChannelLoad,
-    lanes: tuple[int, int, int],
+    lanes: tuple[list[int], int],
     pieces: list[tuple[int, int, int]],
     draws: dict[tuple[str, str], np.ndarray],
     realtime: bool,
     public: bool,
     tables: tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray],
 ) -> None:
-    """One world's handle times, patience and marks on the compiled engine: the numbers the
-    numpy loop of :func:`_simulate_shared` makes, by one compiled pass
+    """The handle times, patience and marks of the worlds ``lanes = (targets, worlds)`` that
+    share ``load``'s per-contact inputs, on the compiled engine: the numbers the numpy loop of
+    :func:`_simulate_shared` makes, by one compiled pass
     (:func:`simroi.model.compiled.contact_numbers`) for the arithmetic, then numpy for what
     calls numpy's own vector code (exp of a lognormal, a gamma's or Weibull's transforms)."""
     from simroi.model.compiled import contact_numbers  # numba: compiled runs only
 
     spec, inputs = load.spec, load.inputs
-    world, worlds, twin = lanes
+    targets, worlds = lanes
     handle, patience, resolved_mark, public_mark = tables
     none = np.zeros((0, 0))
     # Concurrency slows each conversation: a scale factor on the mean handle time.
@@ -437,18 +442,22 @@ def _numbers_compiled(
         (a, b, inputs.patience_mean_s, inputs.fcr, inputs.public_share),
         (handle, none if patience is None else patience, resolved_mark, public_mark),
     )  # fmt: skip
-    if twin != world:
-        return
     for lo, hi, n in pieces:
-        here = (slice(lo, hi), slice(world, world + worlds * n, worlds))
         if handle_kind == "scale_and_shift":
-            np.exp(handle[here], out=handle[here])
-        elif handle_kind == "numpy":
-            z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
-            handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
-                         handle[here])  # fmt: skip
-        if patience is not None and patience_kind == "numpy":
-            patience[here] = _patience(load, draws, (lo, hi, n))
+            # Every world's columns of the piece at once where all worlds share these numbers
+            # (one run of columns; numpy's exp gives the same bits for any stride).
+            runs = [(0, 1)] if len(targets) == worlds else [(w, worlds) for w in targets]
+            for first, step in runs:
+                here = (slice(lo, hi), slice(first, first + worlds * n, step))
+                np.exp(handle[here], out=handle[here])
+        for w in targets:
+            here = (slice(lo, hi), slice(w, w + worlds * n, worlds))
+            if handle_kind == "numpy":
+                z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
+                handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
+                             handle[here])  # fmt: skip
+            if patience is not None and patience_kind == "numpy":
+                patience[here] = _patience(load, draws, (lo, hi, n))
 
 
 def _patience(

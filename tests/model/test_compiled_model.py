@@ -71,6 +71,19 @@ def test_every_handle_and_patience_distribution_gives_the_same_bits_on_both_engi
     assert_same_bits(blocks["numpy"], blocks["compiled"])
 
 
+def test_worlds_with_their_own_contact_inputs_give_the_same_bits_on_both_engines() -> None:
+    """A baseline whose phone handle times and email resolution differ from the program's:
+    each world makes its own numbers there (social still shares them)."""
+    overrides = ["baseline.channels.phone.handle_time_minutes=9", "baseline.channels.email.fcr=0.4"]
+    loaded = load_scenario("default", overrides=[*SHORT, *overrides])
+    assert loaded.baseline is not None and loaded.baseline.channels["email"].fcr == 0.4
+    blocks = {
+        engine: arrays(simulate_block(loaded, entropy=5, block=0, trials=12, engine=engine))
+        for engine in ("numpy", "compiled")
+    }
+    assert_same_bits(blocks["numpy"], blocks["compiled"])
+
+
 @pytest.mark.parametrize("trials", [1, 5, 24])
 def test_profiles_per_trial_and_narrow_blocks_give_the_same_bits_on_both_engines(
     trials: int,

@@ -1,8 +1,9 @@
 """The compiled contact numbers are numpy's, and the kernels' wrappers refuse what would overrun.
 
-:func:`simroi.model.compiled.contact_numbers` writes one world's handle times, patience and marks
-into the month's interleaved tables; here each kind against the numpy expression it replaces
-(:mod:`simroi.model.contacts`), the twin copy and the public marks left alone when not drawn.
+:func:`simroi.model.compiled.contact_numbers` writes the handle times, patience and marks of the
+worlds that share per-contact inputs into the month's interleaved tables; here each kind against
+the numpy expression it replaces (:mod:`simroi.model.contacts`), for both worlds or one, and the
+public marks left alone when not drawn.
 numba does not check indices, so every wrapper checks the shapes it is given: a mistake is a
 one-line error, never a write outside an array.
 """
@@ -52,8 +53,9 @@ def _bits(x: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("patience_kind", ["mean_times", "mean"])
 @pytest.mark.parametrize("public", [True, False])
-def test_each_kind_is_the_numpy_expression_and_a_twin_copies_it(
-    patience_kind: str, public: bool
+@pytest.mark.parametrize("targets", [(0, 1), (1,)])
+def test_each_kind_is_the_numpy_expression_in_every_world_that_shares_it(
+    patience_kind: str, public: bool, targets: tuple[int, ...]
 ) -> None:
     draws, per_trial = _inputs(7)
     z, z_patience, u_resolve, u_public = draws
@@ -61,10 +63,12 @@ def test_each_kind_is_the_numpy_expression_and_a_twin_copies_it(
     tables = _tables()
     handle, patience, resolved, public_mark = tables
     kinds = ("scale_and_shift", patience_kind, public)
-    for world, twin in ((0, 0), (1, 0)):
-        contact_numbers(PIECES, (world, WORLDS, twin), kinds, draws, per_trial, tables)
+    contact_numbers(PIECES, (targets, WORLDS), kinds, draws, per_trial, tables)
+    for world in set(range(WORLDS)) - set(targets):  # a world of other inputs: left alone
+        assert (handle[:, world::WORLDS] == -1.0).all()
+        assert not resolved[:, world::WORLDS].any()
     for lo, hi, n in PIECES:
-        for world in (0, 1):
+        for world in targets:
             here = (slice(lo, hi), slice(world, world + WORLDS * n, WORLDS))
             expected = np.multiply(sigma[:n], z[lo:hi, :n])
             expected += mu[:n]
@@ -79,16 +83,17 @@ def test_each_kind_is_the_numpy_expression_and_a_twin_copies_it(
             drawn = u_public[lo:hi, :n] < share[:n]
             np.testing.assert_array_equal(public_mark[here], drawn if public else False)
     # Cells outside the pieces are untouched (trials 3-5 of rows 4-8).
-    assert (handle[4:, 2 * 3 :] == -1.0).all()
+    assert (handle[4:, WORLDS * 3 :] == -1.0).all()
 
 
 def test_the_wrappers_refuse_pieces_and_shapes_that_would_overrun() -> None:
     draws, per_trial = _inputs(1)
     kinds = ("mean_times", "mean_times", True)
     with pytest.raises(ValueError, match="beyond the tables"):
-        contact_numbers([(0, ROWS + 1, TRIALS)], (0, WORLDS, 0), kinds, draws, per_trial, _tables())
-    with pytest.raises(ValueError, match="beyond the tables"):
-        contact_numbers(PIECES, (2, WORLDS, 0), kinds, draws, per_trial, _tables())
+        contact_numbers([(0, ROWS + 1, TRIALS)], ((0,), WORLDS), kinds, draws, per_trial, _tables())
+    for targets in ((2,), (-1, 0), ()):
+        with pytest.raises(ValueError, match="beyond the tables"):
+            contact_numbers(PIECES, (targets, WORLDS), kinds, draws, per_trial, _tables())
     starts = np.array([[0.0, 3600.0]])
     rises, falls = rise_and_fall(np.array([[[1, 3]]], dtype=np.int64))
     with pytest.raises(ValueError, match="within 2 levels"):
