@@ -244,11 +244,13 @@ def _simulate_shared(
         for j in range(plan.day_index.size)
     ]
     rows = int(sum(sum(day) for day in part_slots))
-    # Only the staircase of each day (see staircase) is filled; the rest stays zero / False,
-    # which the engine and the outcomes read as padding.
-    arrival = np.zeros((rows, width))
+    # Only the staircase of each day (see staircase) is filled. The marks start False, which
+    # the engines and the outcomes read as padding (the numpy engine counts a row's present
+    # marks across all its columns). Times are written in every cell of the staircase, its
+    # padding too, and read nowhere else: they start unwritten (no pass to zero them).
+    arrival = _times(rows, width)
     present = np.zeros((rows, width), dtype=bool)
-    handle = np.zeros((rows, width))
+    handle = _times(rows, width)
     resolved_mark = np.zeros((rows, width), dtype=bool)
     public_mark = np.zeros((rows, width), dtype=bool)
     realtime = [load.spec.kind == "realtime" for load in loads]
@@ -316,7 +318,7 @@ def _simulate_shared(
             r0 += slots
         day_rows.append(slice(first, r0))
     month_pieces = [p for day in day_pieces for p in day]
-    patience = np.zeros((rows, width)) if any(realtime) else None
+    patience = _times(rows, width) if any(realtime) else None
     tables = [t for t in (handle, patience, resolved_mark, public_mark) if t is not None]
     # A world whose per-contact inputs are those of an earlier one (program and baseline
     # usually differ in staffing and volume, not in handle times) gets the same numbers: the
@@ -402,6 +404,12 @@ def _simulate_shared(
                 QueueState(state.free_at[:, own], state.span_end[:, own]),
             )
     return [results[i] for i in range(worlds)]
+
+
+def _times(rows: int, width: int) -> np.ndarray:
+    """A month's table of per-contact times, (rows, width) seconds, its cells not yet written
+    (a test fills them with junk to show that no cell outside the staircase is read)."""
+    return np.empty((rows, width))
 
 
 def _numbers_compiled(

@@ -17,6 +17,7 @@ import pytest
 from bits import arrays, assert_same_bits
 
 from simroi.execution.runner import RunOptions, run
+from simroi.model import contacts
 from simroi.model.block import simulate_block
 from simroi.scenario.load import bundled_scenarios, load_scenario
 
@@ -159,3 +160,23 @@ def test_a_first_run_shares_the_compiling_with_a_second_process_on_two_cores(
     assert (root / "simroi" / "model" / "kernels.py").samefile(kernels.__file__)
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 1)
     assert kernels._compile_elsewhere() is None  # one core: this process compiles everything
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_no_time_outside_the_staircase_is_read(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month's time tables start unwritten: filled with junk instead (NaN, or a time before
+    everything), the block gives the same bits, on both engines. The baseline's phone has its
+    own handle times, so each world writes its own columns too."""
+    overrides = [*SHORT, "baseline.channels.phone.handle_time_minutes=9"]
+    loaded = load_scenario("outage-crisis", overrides=overrides)
+    clean = arrays(simulate_block(loaded, entropy=8, block=0, trials=10, engine=engine))
+    for junk in (np.nan, -1e300):
+
+        def junk_times(rows: int, width: int, fill: float = junk) -> np.ndarray:
+            return np.full((rows, width), fill)
+
+        monkeypatch.setattr(contacts, "_times", junk_times)
+        block = simulate_block(loaded, entropy=8, block=0, trials=10, engine=engine)
+        assert_same_bits(arrays(block), clean)
