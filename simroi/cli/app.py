@@ -43,8 +43,13 @@ class _Group(click.Group):
     ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except click.exceptions.NoArgsIsHelpError:
-            raise
+        except click.exceptions.NoArgsIsHelpError as exc:
+            if parent is not None or exc.ctx is None:
+                raise
+            # `simroi` alone asks what it can do: the help on stdout, and success (click would
+            # print it on stderr with exit status 2, as for a usage error).
+            click.echo(exc.ctx.get_help())
+            raise click.exceptions.Exit(0) from None
         except click.UsageError as exc:  # the group's own options (simroi --bogus)
             _usage_error(exc, None)
 

@@ -94,6 +94,7 @@ def test_unknown_options_commands_and_missing_arguments_are_one_line_too() -> No
 def test_help_and_version_are_not_errors() -> None:
     for args, shown in (
         (["--help"], "Usage: main [OPTIONS] COMMAND [ARGS]..."),
+        ([], "Usage: main [OPTIONS] COMMAND [ARGS]..."),  # simroi alone: what it can do
         (["run", "--help"], "Usage: main run [OPTIONS] [SCENARIO]"),
         (["--version"], "simroi, version "),
     ):
