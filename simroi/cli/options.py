@@ -465,6 +465,25 @@ def progress_bar(
     return bar, update
 
 
+def check_result_file(path: str) -> None:
+    """Fail before simulating when ``--out`` does not name a result file (``.npz``: a table's or
+    a chart's name would get a NumPy archive under it) or cannot be written."""
+    from simroi.errors import OutputError
+
+    suffix = Path(path).suffix
+    if suffix.lower() != ".npz":
+        from simroi.exports.targets import FORMATS  # only on this error: keeps start-up light
+
+        wanted = Path(path).with_suffix(".npz") if suffix else Path(f"{path}.npz")
+        exported = path if any(path.lower().endswith(f) for f in FORMATS) else "FILE"
+        raise OutputError(
+            f"{path}: --out writes a result file, whose name ends in .npz (got "
+            f"{suffix or 'no suffix'}); write {wanted} and make tables, charts or slides from "
+            f"it with `simroi export {wanted} --to {exported}`"
+        )
+    check_writable(path)
+
+
 def check_writable(path: str) -> None:
     """Fail before simulating, not after hours of it, when ``--out`` cannot be written: its
     directory does not exist or does not let this process create a file."""

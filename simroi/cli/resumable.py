@@ -18,7 +18,7 @@ import click
 
 from simroi.cli.options import (
     Simulation,
-    check_writable,
+    check_result_file,
     checkpoint_dir,
     lock_outputs,
     progress_bar,
@@ -85,7 +85,7 @@ def run_resumable(
     from simroi.execution.checkpoint import CheckpointSet
 
     if out is not None:
-        check_writable(out)
+        check_result_file(out)
     kept = checkpoint_dir(out, checkpoint, resume)
     lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
     options = sim.options()

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from simroi.cli.options import (
     Simulation,
-    check_writable,
+    check_result_file,
     checkpoint_dir,
     checkpoint_options,
     deliver,
@@ -93,7 +93,7 @@ def run(
     from simroi.scenario.load import load_scenario
 
     if out is not None:
-        check_writable(out)
+        check_result_file(out)
     lock_outputs(ctx, out, checkpoint)  # one writer of --out and of the checkpoint at a time
     if sim.executor == "local" and not one_block(sim.trials):
         # Worker processes start up while the scenario loads. A run of one block runs in this

@@ -1,8 +1,9 @@
 """``--out`` is checked before simulating, by every command that writes one.
 
 An unwritable output found after hours of simulation loses the hours: ``run``, ``compare``,
-``sweep`` and ``sensitivity`` try the directory first (one helper,
-:func:`simroi.cli.options.check_writable`) and refuse with one line and exit status 2.
+``sweep`` and ``sensitivity`` check the name (a result file's, ``.npz``) and try the directory
+first (one helper, :func:`simroi.cli.options.check_result_file`) and refuse with one line and
+exit status 2.
 """
 
 from __future__ import annotations
@@ -60,3 +61,29 @@ def test_an_unwritable_out_is_refused_before_simulating(
     assert result.stderr.strip() == (
         f"error: {out}: cannot write: directory {str(out.parent)!r} does not exist"
     )
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_an_out_not_named_as_a_result_file_is_refused_before_simulating(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A table's or a deck's name would get a NumPy archive under it: the line says what to
+    name the result and how to export the file that was meant."""
+    args, module, simulates = COMMANDS[name]
+    monkeypatch.setattr(module, simulates, _must_not_run)
+    for given, wanted, exported in (
+        ("table.csv", "table.npz", "table.csv"),
+        ("notes.txt", "notes.npz", "FILE"),
+        ("result", "result.npz", "FILE"),
+    ):
+        out = tmp_path / given
+        result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        suffix = out.suffix or "no suffix"
+        export_to = tmp_path / exported if exported != "FILE" else exported
+        assert result.stderr.strip() == (
+            f"error: {out}: --out writes a result file, whose name ends in .npz (got {suffix}); "
+            f"write {tmp_path / wanted} and make tables, charts or slides from it with "
+            f"`simroi export {tmp_path / wanted} --to {export_to}`"
+        )
+        assert not out.exists()
