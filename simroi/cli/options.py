@@ -126,15 +126,16 @@ def engine_option() -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     )
 
 
-def prepare_engine(engine: str) -> None:
-    """Load the compiled kernels before simulating, saying so on stderr when they must first
-    be compiled (once per install); nothing for the other engines."""
+def prepare_engine(engine: str, *, queue_only: bool = False) -> None:
+    """Load the compiled kernels before simulating (with ``queue_only``, a queue study's
+    alone), saying so on stderr when they must first be compiled (once per install); nothing
+    for the other engines."""
     from simroi.model.kernels import prepare
 
     def say() -> None:
         Console(stderr=True, highlight=False).print("compiling kernels (first run only)…")
 
-    prepare(engine, on_compile=say)
+    prepare(engine, on_compile=say, queue_only=queue_only)
 
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -324,7 +324,7 @@ def queue(
     if max_abandonment is not None and target_sl is None:
         raise SimroiError("--max-abandonment is part of a staffing target: give --target-sl too")
     target = StaffingTarget(target_sl, max_abandonment) if target_sl is not None else None
-    prepare_engine(engine)
+    prepare_engine(engine, queue_only=True)
     study = study_queue(
         spec,
         trials=trials,

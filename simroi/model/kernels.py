@@ -10,6 +10,7 @@ and runs on the other engines, never load it.
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -17,11 +18,15 @@ from collections.abc import Callable
 
 from simroi.queueing.engines import normalize_engine
 
-__all__ = ["prepare"]
+__all__ = ["MODEL_MODULES", "QUEUE_MODULES", "prepare"]
 
 
-def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
-    """Load the compiled kernels before a run (a no-op for the other engines).
+def prepare(
+    engine: str, on_compile: Callable[[], None] | None = None, *, queue_only: bool = False
+) -> None:
+    """Load the compiled kernels before a run (a no-op for the other engines); with
+    ``queue_only``, only those a queue study uses (:data:`QUEUE_MODULES`: ``simroi queue``
+    starts about 0.05 s sooner).
 
     ``on_compile()`` is called first when they are not cached yet and must be compiled (some
     seconds, once per install): the command line says so. The compiling is then shared with a
@@ -32,18 +37,14 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
     """
     if normalize_engine(engine) != "compiled":
         return
-    from simroi.model import compiled, compiled_fates, compiled_tallies  # numba: compiled runs
-    from simroi.queueing import compiled as queue
-    from simroi.queueing import compiled_draws, compiled_roster, compiled_study
+    from simroi.queueing import compiled as queue  # imports numba: compiled runs only
 
-    modules = (
-        queue, compiled_study, compiled_roster, compiled_draws, compiled, compiled_tallies,
-        compiled_fates,
-    )  # fmt: skip
+    names = QUEUE_MODULES if queue_only else (*QUEUE_MODULES, *MODEL_MODULES)
+    modules = [importlib.import_module(name) for name in names]
     if not all(queue.cached(module.KERNELS) for module in modules):
         if on_compile is not None:
             on_compile()
-        helper = _compile_elsewhere()
+        helper = _compile_elsewhere([n for n in COMPILED_ELSEWHERE if n in names])
         for module in modules:
             if helper is None or module.__name__ not in COMPILED_ELSEWHERE:
                 module.warm_up()
@@ -51,6 +52,21 @@ def prepare(engine: str, on_compile: Callable[[], None] | None = None) -> None:
             helper.wait()  # what it could not cache, warm_up below compiles here
     for module in modules:
         module.warm_up()
+
+
+#: The kernel modules a queue study uses (``simroi queue``: the one-pass day, or the draws, the
+#: queue and the day's tallies), and those the model adds (a run of a scenario uses all).
+QUEUE_MODULES = (
+    "simroi.queueing.compiled",
+    "simroi.queueing.compiled_study",
+    "simroi.queueing.compiled_draws",
+)
+MODEL_MODULES = (
+    "simroi.queueing.compiled_roster",
+    "simroi.model.compiled",
+    "simroi.model.compiled_tallies",
+    "simroi.model.compiled_fates",
+)
 
 
 #: The kernel modules a second process compiles on a first run: about half the compile time,
@@ -62,20 +78,20 @@ _WARM = (
 )
 
 
-def _compile_elsewhere() -> subprocess.Popen[bytes] | None:
-    """Start a process compiling :data:`COMPILED_ELSEWHERE` into the cache (None on one core,
-    or where no process can be started).
+def _compile_elsewhere(names: list[str]) -> subprocess.Popen[bytes] | None:
+    """Start a process compiling the modules ``names`` (of :data:`COMPILED_ELSEWHERE`) into the
+    cache (None for none, on one core, or where no process can be started).
 
     It runs in the folder that holds this process's ``simroi`` package, so that it imports that
     package and fills its cache: ``python -c`` puts its working folder first on the path, and
     from a clone's root (where the README installs) it would import the clone's sources instead
     and compile into their cache, leaving this process to compile everything again.
     """
-    if (os.cpu_count() or 1) < 2:
+    if not names or (os.cpu_count() or 1) < 2:
         return None  # one core: the two would only take turns
     try:
         return subprocess.Popen(
-            [sys.executable, "-c", _WARM, *COMPILED_ELSEWHERE],
+            [sys.executable, "-c", _WARM, *names],
             cwd=package_root(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

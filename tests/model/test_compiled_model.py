@@ -126,6 +126,36 @@ print([len(k.signatures) for k in kernels] == before)
 """
 
 
+_QUEUE_ONLY = """
+import sys
+from simroi.model.kernels import QUEUE_MODULES, prepare
+from simroi.queueing import compiled as queue
+from simroi.queueing import compiled_draws, compiled_study
+from simroi.queueing.queue_spec import QueueSpec
+from simroi.queueing.study import study_queue
+
+prepare("compiled", queue_only=True)
+kernels = [*queue.KERNELS, *compiled_study.KERNELS, *compiled_draws.KERNELS]
+before = [len(k.signatures) for k in kernels]
+for dist in ("exponential", "lognormal"):
+    spec = QueueSpec(arrivals_per_hour=60, agents=2, aht_minutes=4, patience_minutes=3,
+                     handle_dist=dist)
+    study_queue(spec, trials=3)
+model = [m for m in sys.modules if m.startswith("simroi.model")]
+print([len(k.signatures) for k in kernels] == before, model)
+"""
+
+
+def test_a_queue_study_loads_only_its_own_kernels_and_compiles_nothing_more() -> None:
+    """``simroi queue`` prepares the queue's kernels alone (no module of the model is even
+    imported), and a queue study of either handle-time kind then compiles nothing new."""
+    done = subprocess.run(
+        [sys.executable, "-c", _QUEUE_ONLY], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True ['simroi.model', 'simroi.model.kernels']"
+
+
 def test_the_warm_up_compiles_every_kernel_a_run_uses() -> None:
     """The compile notice covers all compiling: after :func:`simroi.model.kernels.prepare`, no
     bundled scenario and no queue study makes a kernel compile for a new type signature (in a
@@ -151,15 +181,17 @@ def test_a_first_run_shares_the_compiling_with_a_second_process_on_two_cores(
 
     monkeypatch.setattr(kernels.subprocess, "Popen", Started)
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 2)
-    assert kernels._compile_elsewhere() is not None
-    assert started[0][-len(kernels.COMPILED_ELSEWHERE) :] == list(kernels.COMPILED_ELSEWHERE)
+    elsewhere = list(kernels.COMPILED_ELSEWHERE)
+    assert kernels._compile_elsewhere(elsewhere) is not None
+    assert started[0][-len(elsewhere) :] == elsewhere
     # It runs where it imports this process's simroi (not a clone's sources in the folder the
     # command was typed in, which `python -c` would put first on its path).
     assert folders == [kernels.package_root()]
     root = Path(kernels.package_root())
     assert (root / "simroi" / "model" / "kernels.py").samefile(kernels.__file__)
+    assert kernels._compile_elsewhere([]) is None  # nothing to share
     monkeypatch.setattr(kernels.os, "cpu_count", lambda: 1)
-    assert kernels._compile_elsewhere() is None  # one core: this process compiles everything
+    assert kernels._compile_elsewhere(elsewhere) is None  # one core: all compiled here
 
 
 @pytest.mark.parametrize("engine", ["numpy", "compiled"])
