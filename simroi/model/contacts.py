@@ -372,20 +372,29 @@ def _simulate_shared(
         shifts, state = side_by_side(
             [loads[i].shifts for i in members], [loads[i].state for i in members]
         )
-        queue = (arrival[:, columns], handle[:, columns], patience[:, columns], present[:, columns])
+        # A world served alone has its columns (one in `worlds`) copied once, for the queue and
+        # the tallies alike; a patience the same in every row stays one row (as engines read it).
+        mine = [
+            t[:, columns] if t.strides[0] == 0 or size == worlds else t[:, columns].copy()
+            for t in (arrival, handle, patience, present, resolved_mark, public_mark)
+        ]
+        arrival_w, handle_w, patience_w, present_w, resolved_w, public_w = mine
         active = [(lo, hi, size * n) for lo, hi, n in month_pieces]
-        start, state = serve(engine, *queue, shifts, state, moves=moves, active=active)
+        start, state = serve(
+            engine, arrival_w, handle_w, patience_w, present_w, shifts, state, moves=moves,
+            active=active,
+        )  # fmt: skip
         books = [loads[i].books or Books.empty(trials) for i in members]
         outcome = month_outcomes(
             lead.spec,
             [[(lo, hi, 0, size * n) for lo, hi, n in pieces] for pieces in day_pieces],
             day_weight[:, columns],
-            arrival[:, columns],
+            arrival_w,
             start,
-            handle[:, columns],
-            present[:, columns],
-            resolved_mark[:, columns],
-            public_mark[:, columns],
+            handle_w,
+            present_w,
+            resolved_w,
+            public_w,
             month_end,
             days=plan.day_index,
             patience_s=means[columns],

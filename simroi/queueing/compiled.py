@@ -490,16 +490,16 @@ def serve_fcfs_compiled(
             arrival_s, handle_s, patience_s, present, shifts, state, moves=moves, active=active
         )
     queue = checked_batch(arrival_s, handle_s, patience_s, present, servers, state)
+    n, trials = queue[0].shape
+    new = state.copy()
+    if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
+        return np.full((n, trials), np.nan), new  # nobody to serve: nothing to copy either
     # A patience the same in every row (a deferrable channel's deadline, per column) is read
     # from its one row, not copied into every row.
     patience_rows = 0 if queue[2].strides[0] == 0 else 1
-    queue = (queue[0], queue[1], queue[2][: max(patience_rows * len(queue[2]), 1)], queue[3])
+    queue = (queue[0], queue[1], queue[2][: max(patience_rows * n, 1)], queue[3])
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
     arrival_s, handle_s, patience_s, present = (plain(x) for x in queue)
-    n, trials = arrival_s.shape
-    new = state.copy()
-    if servers == 0 or n == 0 or not np.isfinite(new.free_at).any():
-        return np.full((n, trials), np.nan), new
     out = np.empty((n, trials))  # the kernel writes every cell: a start, or NaN
     widths, bulk = row_widths(active, n, trials), bulk_times(moves, n)
     if isinstance(shifts, TrialShiftPattern) and shifts.trials != trials:

@@ -428,7 +428,9 @@ def checked_batch(
             "arrival_s, handle_s, patience_s must be 2-D arrays of one shape (n, trials) (got "
             f"{arrival_s.shape}, {handle_s.shape}, {patience_s.shape})"
         )
-    present = np.broadcast_to(np.asarray(present, dtype=bool), arrival_s.shape)
+    present = np.asarray(present, dtype=bool)
+    if present.shape != arrival_s.shape:  # a view of the caller's marks when it has the shape
+        present = np.broadcast_to(present, arrival_s.shape)
     if state.free_at.shape != (servers, arrival_s.shape[1]):
         raise ValueError(
             f"state must have shape (servers, trials) = {(servers, arrival_s.shape[1])} "
