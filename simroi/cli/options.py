@@ -467,22 +467,25 @@ def progress_bar(
 
 
 def check_result_file(path: str) -> None:
-    """Fail before simulating when ``--out`` does not name a result file (``.npz``: a table's or
-    a chart's name would get a NumPy archive under it) or cannot be written."""
+    """Fail before simulating when ``--out`` does not name a result file (``NAME.npz``: a
+    table's, a chart's or a deck's name would get a NumPy archive under it, and so would the
+    raw-trials export's ``NAME.trials.npz``) or cannot be written."""
     from simroi.errors import OutputError
+    from simroi.exports.targets import format_of
 
-    suffix = Path(path).suffix
-    if suffix.lower() != ".npz":
-        from simroi.exports.targets import FORMATS  # only on this error: keeps start-up light
-
-        wanted = Path(path).with_suffix(".npz") if suffix else Path(f"{path}.npz")
-        exported = path if any(path.lower().endswith(f) for f in FORMATS) else "FILE"
-        raise OutputError(
-            f"{path}: --out writes a result file, whose name ends in .npz (got "
-            f"{suffix or 'no suffix'}); write {wanted} and make tables, charts or slides from "
-            f"it with `simroi export {wanted} --to {exported}`"
-        )
-    check_writable(path)
+    given = Path(path)
+    fmt = format_of(given)
+    name = given.name
+    if name.lower().endswith(".npz") and len(name) > len(".npz") and fmt != ".trials.npz":
+        check_writable(path)
+        return
+    stem = name[: -len(fmt)] if fmt else (given.stem if given.suffix else name)
+    wanted = given.with_name(f"{stem if stem not in ('', '.npz') else 'result'}.npz")
+    raise OutputError(
+        f"{path}: --out writes a result file, named like result.npz (got {name!r}); write "
+        f"{wanted} and make tables, charts or slides from it with `simroi export {wanted} "
+        f"--to {path if fmt else 'FILE'}`"
+    )
 
 
 def check_writable(path: str) -> None:

@@ -50,7 +50,7 @@ from simroi.exports.tables import (
 from simroi.report.builders import build_report
 from simroi.report.types import Report
 
-__all__ = ["FORMATS", "Output", "export", "export_file", "load_result", "plan"]
+__all__ = ["FORMATS", "Output", "export", "export_file", "format_of", "load_result", "plan"]
 
 #: Suffix → what is written. Compound suffixes are matched first.
 FORMATS = {
@@ -106,7 +106,8 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
         ) from None
 
 
-def _format_of(path: Path) -> str | None:
+def format_of(path: Path) -> str | None:
+    """The export format a file name asks for (a key of :data:`FORMATS`), or None."""
     name = path.name.lower()
     if name == "monthly.csv":  # the month-by-month table needs no prefix
         return ".monthly.csv"
@@ -156,7 +157,7 @@ def plan(
     outputs: list[Output] = []
     for target in targets:
         path = Path(target)
-        suffix = _format_of(path)
+        suffix = format_of(path)
         if suffix is None:
             known = ", ".join(FORMATS)
             hint = (

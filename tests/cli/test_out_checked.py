@@ -73,16 +73,17 @@ def test_an_out_not_named_as_a_result_file_is_refused_before_simulating(
     monkeypatch.setattr(module, simulates, _must_not_run)
     for given, wanted, exported in (
         ("table.csv", "table.npz", "table.csv"),
+        ("run.trials.npz", "run.npz", "run.trials.npz"),  # the raw trials' export
         ("notes.txt", "notes.npz", "FILE"),
         ("result", "result.npz", "FILE"),
+        (".npz", "result.npz", "FILE"),
     ):
         out = tmp_path / given
         result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
         assert result.exit_code == 2, result.output
-        suffix = out.suffix or "no suffix"
         export_to = tmp_path / exported if exported != "FILE" else exported
         assert result.stderr.strip() == (
-            f"error: {out}: --out writes a result file, whose name ends in .npz (got {suffix}); "
+            f"error: {out}: --out writes a result file, named like result.npz (got {given!r}); "
             f"write {tmp_path / wanted} and make tables, charts or slides from it with "
             f"`simroi export {tmp_path / wanted} --to {export_to}`"
         )
