@@ -12,7 +12,8 @@ each in one pass that keeps a contact's numbers in registers:
 * in :mod:`simroi.queueing.compiled_draws`, the per-contact standard draws (numpy's PCG64 and
   its ziggurats, written out);
 * in :mod:`simroi.model.compiled_tallies`, a month's outcome tables from its served contacts
-  (the loop of :func:`simroi.model.outcomes.month_outcomes`).
+  (the loop of :func:`simroi.model.outcomes.month_outcomes`), and in
+  :mod:`simroi.model.compiled_fates` what they carry into later months.
 
 Same seed, same bits: every floating-point operation is the one numpy makes, in the same order
 (``np.interp`` is followed to the letter, and no multiply–add is fused: numba does not contract

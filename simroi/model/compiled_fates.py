@@ -17,6 +17,7 @@ import numpy as np
 
 from simroi.model.books import ANSWERED, FAST, PUBLIC, RESOLVED
 from simroi.model.calendar import DAY
+from simroi.model.compiled_tallies import check_month
 from simroi.queueing.compiled import kernel, plain
 
 __all__ = ["KERNELS", "book_fates", "warm_up"]
@@ -126,7 +127,7 @@ def _book(
                     | public_mark[r, c] * PUBLIC
                 )  # fmt: skip
                 w = day_weight[j, c]
-                unit[k] = w if w < 1.0 else 1.0  # np.minimum(1.0, w)
+                unit[k] = w if w < 1.0 else 1.0  # np.minimum(1.0, w) of a weight (never NaN)
                 wait = s - a if ok and s - a >= 0.0 else 0.0  # np.fmax(s - a, 0.0) if ok
                 wait_unit[k] = unit[k] * wait
                 column[k] = c
@@ -157,6 +158,11 @@ def book_fates(
     unit, unit × wait)`` of those whose fate comes at or after ``month_end`` (none on a
     realtime channel), in piece order and, within a piece, row by row (answered ones first).
     """
+    check_month(pieces, marks, day_weight)
+    if not (day_end.shape == day_weight.shape[:1] and patience_s.shape == marks[0].shape[1:]):
+        raise ValueError(
+            "day_end, day_weight and patience_s must match the month's days and columns"
+        )
     arrival, start, handle, present, resolved_mark, public_mark = marks
     patience = plain(patience_s, np.float64)
     floats = (plain(x, np.float64) for x in (arrival, start, handle))

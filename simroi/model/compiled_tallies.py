@@ -23,7 +23,7 @@ import numpy as np
 from simroi.model.books import MONTH_TALLIES
 from simroi.queueing.compiled import kernel, plain
 
-__all__ = ["KERNELS", "tally_month", "warm_up"]
+__all__ = ["KERNELS", "check_month", "tally_month", "warm_up"]
 
 _jit = kernel()
 
@@ -348,8 +348,12 @@ def tally_month(
     ``p90`` (columns,), the 90th percentile of the sampled days' answered response times (s;
     NaN: none answered), as :func:`simroi.model.outcomes._p90` takes it; ``band_counts`` and
     ``public_band_counts`` (columns, bands); and ``fates`` (pieces,) bool: whether a piece has
-    a contact served after its day or one not answered, whose fate the numpy code then books.
+    a contact served after its day or one not answered, whose fate is then booked
+    (:func:`simroi.model.compiled_fates.book_fates`).
     """
+    check_month(pieces, (arrival, start, handle, present, resolved_mark, public_mark), day_weight)
+    if day_end.shape != day_weight.shape[:1]:
+        raise ValueError(f"day_end {day_end.shape} and day_weight {day_weight.shape}: one per day")
     width = start.shape[1]
     out: dict[str, np.ndarray] = {
         "totals": np.zeros((len(MONTH_TALLIES), width)),
@@ -367,6 +371,26 @@ def tally_month(
             plain(edges, np.float64), *out.values(),
         )  # fmt: skip
     return out
+
+
+def check_month(pieces: np.ndarray, marks: tuple[np.ndarray, ...], day_weight: np.ndarray) -> None:
+    """Refuse pieces ``(lo, hi, offset, n, day)`` that reach beyond a month's (rows, columns)
+    ``marks`` or its (days, columns) ``day_weight``, or marks of different shapes: the kernels
+    do not check their indices."""
+    shape = marks[0].shape
+    rows, columns = shape if len(shape) == 2 else (-1, -1)
+    p = np.asarray(pieces).reshape(-1, 5)
+    lo, hi, off, n, day = p.T
+    if not (
+        all(m.shape == shape for m in marks)
+        and day_weight.shape[1:] == (columns,)
+        and ((lo >= 0) & (lo <= hi) & (hi <= rows)).all()
+        and ((off >= 0) & (n >= 0) & (off + n <= columns)).all()
+        and ((day >= 0) & (day < day_weight.shape[0])).all()
+    ):
+        raise ValueError(
+            f"pieces reach beyond the month's tables {shape} or its {day_weight.shape[0]} days"
+        )
 
 
 #: The compiled kernels (the helpers they call are compiled into them).

@@ -459,22 +459,32 @@ def _numbers_compiled(
         (a, b, inputs.patience_mean_s, inputs.fcr, inputs.public_share),
         (handle, none if patience is None else patience, resolved_mark, public_mark),
     )  # fmt: skip
+    everyone = sorted(set(targets)) == list(range(worlds))
     for lo, hi, n in pieces:
         if handle_kind == "scale_and_shift":
             # Every world's columns of the piece at once where all worlds share these numbers
-            # (one run of columns; numpy's exp gives the same bits for any stride).
-            runs = [(0, 1)] if len(targets) == worlds else [(w, worlds) for w in targets]
+            # (one run of columns; numpy's exp gives the same bits for any stride, which
+            # tests/model/test_compiled_model.py holds, the worlds made together or apart).
+            runs = [(0, 1)] if everyone else [(w, worlds) for w in targets]
             for first, step in runs:
                 here = (slice(lo, hi), slice(first, first + worlds * n, step))
                 np.exp(handle[here], out=handle[here])
-        for w in targets:
+        # numpy's transforms (a gamma's inverse, a Weibull's power, a lognormal patience): made
+        # once, then written to every world that shares them.
+        made: dict[str, np.ndarray] = {}
+        if handle_kind == "numpy":
+            z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
+            made["handle"] = np.empty((hi - lo, n))
+            handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
+                         made["handle"])  # fmt: skip
+        if patience is not None and patience_kind == "numpy":
+            made["patience"] = _patience(load, draws, (lo, hi, n))
+        for w in targets if made else ():
             here = (slice(lo, hi), slice(w, w + worlds * n, worlds))
-            if handle_kind == "numpy":
-                z = draws["handle", STANDARD_DRAW[spec.handle_time_dist]]
-                handle_times(z[lo:hi, :n], mean[:n], inputs.handle_cv[:n], spec.handle_time_dist,
-                             handle[here])  # fmt: skip
-            if patience is not None and patience_kind == "numpy":
-                patience[here] = _patience(load, draws, (lo, hi, n))
+            if "handle" in made:
+                handle[here] = made["handle"]
+            if "patience" in made and patience is not None:
+                patience[here] = made["patience"]
 
 
 def _patience(

@@ -101,8 +101,9 @@ def month_outcomes(
     sampled days, whatever its weekday's volume: agent time does not follow volume); ``books``
     what earlier months carried into this one (None: nothing); ``horizon_end_s`` the end of
     the last sampled day of the horizon. The returned month's ``books`` is what it carries on.
-    ``engine`` ``"compiled"`` counts in one compiled pass
-    (:mod:`simroi.model.compiled_tallies`), any other in numpy: the same bits.
+    ``engine`` ``"compiled"`` counts in one compiled pass and books the fates in another
+    (:mod:`simroi.model.compiled_tallies`, :mod:`simroi.model.compiled_fates`), any other in
+    numpy: the same bits.
     """
     width = start.shape[1]
     realtime = spec.kind == "realtime"
@@ -198,7 +199,8 @@ class _Fates:
     comes at or after the month's end (carried in the books).
 
     ``marks`` holds the month's (rows, columns) arrival, start, handle, present, resolved and
-    public arrays; :meth:`add` takes one piece.
+    public arrays; :meth:`add` takes one piece, :meth:`take` what the compiled engine found for
+    many.
     """
 
     def __init__(
@@ -367,7 +369,8 @@ def _tally_compiled(
     fate: _Fates,
 ) -> _Tallied:
     """:func:`_tally_numpy`'s sums in one compiled pass (:func:`simroi.model.compiled_tallies.
-    tally_month`, the same bits); only the pieces with a fate to book come back to numpy."""
+    tally_month`, the same bits); the pieces with a fate to book are booked in a second one
+    (:func:`simroi.model.compiled_fates.book_fates`)."""
     from simroi.model.compiled_fates import book_fates  # numba: compiled runs only
     from simroi.model.compiled_tallies import tally_month
 

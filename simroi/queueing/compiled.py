@@ -497,7 +497,7 @@ def serve_fcfs_compiled(
     # A patience the same in every row (a deferrable channel's deadline, per column) is read
     # from its one row, not copied into every row.
     patience_rows = 0 if queue[2].strides[0] == 0 else 1
-    queue = (queue[0], queue[1], queue[2][: max(patience_rows * n, 1)], queue[3])
+    queue = (queue[0], queue[1], queue[2] if patience_rows else queue[2][:1], queue[3])
     # One type signature for every call (C-contiguous, writable), so one compilation serves all.
     arrival_s, handle_s, patience_s, present = (plain(x) for x in queue)
     out = np.empty((n, trials))  # the kernel writes every cell: a start, or NaN

@@ -198,15 +198,18 @@ def test_a_first_run_shares_the_compiling_with_a_second_process_on_two_cores(
 def test_no_time_outside_the_staircase_is_read(
     engine: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A month's time tables start unwritten: filled with junk instead (NaN, or a time before
-    everything), the block gives the same bits, on both engines. The baseline's phone has its
-    own handle times, so each world writes its own columns too."""
+    """A month's time tables start unwritten: filled with junk instead (NaN, infinity, a time
+    before everything, random bits), the block gives the same bits, on both engines. The
+    baseline's phone has its own handle times, so each world writes its own columns too."""
     overrides = [*SHORT, "baseline.channels.phone.handle_time_minutes=9"]
     loaded = load_scenario("outage-crisis", overrides=overrides)
     clean = arrays(simulate_block(loaded, entropy=8, block=0, trials=10, engine=engine))
-    for junk in (np.nan, -1e300):
+    for junk in (np.nan, np.inf, -1e300, None):
 
-        def junk_times(rows: int, width: int, fill: float = junk) -> np.ndarray:
+        def junk_times(rows: int, width: int, fill: float | None = junk) -> np.ndarray:
+            if fill is None:  # random bits: any float, NaNs and subnormals among them
+                bits = np.random.default_rng(rows).integers(-(2**63), 2**63 - 1, (rows, width))
+                return bits.view(np.float64)
             return np.full((rows, width), fill)
 
         monkeypatch.setattr(contacts, "_times", junk_times)

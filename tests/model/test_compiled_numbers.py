@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from simroi.model.compiled import contact_numbers
+from simroi.model.compiled_fates import book_fates
+from simroi.model.compiled_tallies import tally_month
 from simroi.model.draws import lognormal_parameters
 from simroi.queueing.compiled_roster import day_grid
 from simroi.queueing.compiled_study import day_tallies
@@ -103,3 +105,35 @@ def test_the_wrappers_refuse_pieces_and_shapes_that_would_overrun() -> None:
         day_tallies(day, day[:3], day, np.array([1, 2, 3]), (0.0, 3600.0, 20.0, 1))
     with pytest.raises(ValueError, match="between 0 and the contacts"):
         day_tallies(day, day, day, np.array([1, 5, 3]), (0.0, 3600.0, 20.0, 1))
+
+
+def test_the_month_wrappers_refuse_pieces_beyond_the_month() -> None:
+    """A month of 2 rows, 1 column and 1 day: pieces reaching further, marks of other shapes
+    and per-day or per-column arrays of the wrong length are refused before any kernel runs."""
+    one = np.array([[10.0], [20.0]])
+    on = np.ones_like(one, dtype=bool)
+    marks = (one, one, one, on, on, on)
+    ends, weight = np.array([86_400.0]), np.ones((1, 1))
+    beyond = ([[0, 4000, 0, 1, 0]], [[0, 2, 0, 3, 0]], [[0, 2, 1, 1, 0]], [[0, 2, 0, 1, 1]],
+              [[2, 1, 0, 1, 0]], [[-1, 2, 0, 1, 0]])  # fmt: skip
+    for pieces in beyond:
+        with pytest.raises(ValueError, match="beyond the month"):
+            tally_month(np.array(pieces), ends, weight, *marks, sla=20.0, realtime=True,
+                        edges=np.array([60.0]), bands=2)  # fmt: skip
+        with pytest.raises(ValueError, match="beyond the month"):
+            book_fates(np.array(pieces), marks, ends, weight, month_end=0.0, realtime=False,
+                       sla=20.0, patience_s=np.ones(1))  # fmt: skip
+    with pytest.raises(ValueError, match="beyond the month"):
+        book_fates(np.array([[0, 2, 0, 1, 0]]), (one, one[:1], one, on, on, on), ends, weight,
+                   month_end=0.0, realtime=False, sla=20.0, patience_s=np.ones(1))  # fmt: skip
+    with pytest.raises(ValueError, match="one per day"):
+        tally_month(np.array([[0, 2, 0, 1, 0]]), np.zeros(2), weight, *marks, sla=20.0,
+                    realtime=True, edges=np.array([60.0]), bands=2)  # fmt: skip
+    with pytest.raises(ValueError, match="must match"):
+        book_fates(np.array([[0, 2, 0, 1, 0]]), marks, ends, weight, month_end=0.0,
+                   realtime=False, sla=20.0, patience_s=np.ones(3))  # fmt: skip
+    # The month itself passes.
+    services, waiting = book_fates(np.array([[0, 2, 0, 1, 0]]), marks, ends, weight,
+                                   month_end=0.0, realtime=False, sla=20.0,
+                                   patience_s=np.ones(1))  # fmt: skip
+    assert services[0].size == 0 and waiting[0].tolist() == [0, 0]
