@@ -480,7 +480,8 @@ def check_result_file(path: str) -> None:
         check_writable(path)
         return
     stem = name[: -len(fmt)] if fmt else (given.stem if given.suffix else name)
-    wanted = given.with_name(f"{stem if stem not in ('', '.npz') else 'result'}.npz")
+    named = f"{stem if stem not in ('', '.npz') else 'result'}.npz"
+    wanted = given.with_name(named) if name else Path(named)  # --out '': no name at all
     raise OutputError(
         f"{path}: --out writes a result file, named like result.npz (got {name!r}); write "
         f"{wanted} and make tables, charts or slides from it with `simroi export {wanted} "

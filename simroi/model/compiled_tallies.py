@@ -379,12 +379,18 @@ def check_month(pieces: np.ndarray, marks: tuple[np.ndarray, ...], day_weight: n
     do not check their indices."""
     shape = marks[0].shape
     rows, columns = shape if len(shape) == 2 else (-1, -1)
-    p = np.asarray(pieces).reshape(-1, 5)
+    shapes = [m.shape for m in marks]
+    if any(s != shape for s in shapes) or day_weight.shape[1:] != (columns,):
+        raise ValueError(
+            f"a month's marks {shapes} and day weights {day_weight.shape} must share their "
+            "(rows, columns) and columns"
+        )
+    p = np.asarray(pieces)
+    if p.ndim != 2 or p.shape[1] != 5:
+        raise ValueError(f"pieces must be (pieces, 5): lo, hi, offset, n, day (got {p.shape})")
     lo, hi, off, n, day = p.T
     if not (
-        all(m.shape == shape for m in marks)
-        and day_weight.shape[1:] == (columns,)
-        and ((lo >= 0) & (lo <= hi) & (hi <= rows)).all()
+        ((lo >= 0) & (lo <= hi) & (hi <= rows)).all()
         and ((off >= 0) & (n >= 0) & (off + n <= columns)).all()
         and ((day >= 0) & (day < day_weight.shape[0])).all()
     ):

@@ -88,3 +88,12 @@ def test_an_out_not_named_as_a_result_file_is_refused_before_simulating(
             f"`simroi export {tmp_path / wanted} --to {export_to}`"
         )
         assert not out.exists()
+
+
+def test_an_empty_out_is_refused_in_one_line() -> None:
+    result = CliRunner().invoke(main, ["run", "--trials", "2", "--out", ""])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        "error: : --out writes a result file, named like result.npz (got ''); write result.npz "
+        "and make tables, charts or slides from it with `simroi export result.npz --to FILE`"
+    )

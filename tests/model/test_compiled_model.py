@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from bits import arrays, assert_same_bits
+from threads import numba_threads
 
 from simroi.execution.runner import RunOptions, run
 from simroi.model import contacts
@@ -215,3 +216,15 @@ def test_no_time_outside_the_staircase_is_read(
         monkeypatch.setattr(contacts, "_times", junk_times)
         block = simulate_block(loaded, entropy=8, block=0, trials=10, engine=engine)
         assert_same_bits(arrays(block), clean)
+
+
+def test_the_thread_count_does_not_change_a_bit_of_the_model() -> None:
+    """Wider than the kernels' column chunks and thread groups (150 trials, 300 columns with
+    the baseline): one thread and two give the same bits through the whole model."""
+    loaded = load_scenario("social-team-3", overrides=SHORT)
+    blocks = []
+    for threads in (1, 2):
+        with numba_threads(threads):
+            block = simulate_block(loaded, entropy=6, block=0, trials=150, engine="compiled")
+        blocks.append(arrays(block))
+    assert_same_bits(blocks[0], blocks[1])

@@ -123,9 +123,13 @@ def test_the_month_wrappers_refuse_pieces_beyond_the_month() -> None:
         with pytest.raises(ValueError, match="beyond the month"):
             book_fates(np.array(pieces), marks, ends, weight, month_end=0.0, realtime=False,
                        sla=20.0, patience_s=np.ones(1))  # fmt: skip
-    with pytest.raises(ValueError, match="beyond the month"):
+    with pytest.raises(ValueError, match="must share"):
         book_fates(np.array([[0, 2, 0, 1, 0]]), (one, one[:1], one, on, on, on), ends, weight,
                    month_end=0.0, realtime=False, sla=20.0, patience_s=np.ones(1))  # fmt: skip
+    for pieces in ([[0, 2, 0, 1, 0, 0]], [0, 2, 0, 1, 0], np.zeros((5, 1))):  # not (pieces, 5)
+        with pytest.raises(ValueError, match=r"must be \(pieces, 5\)"):
+            tally_month(np.array(pieces, dtype=np.int64), ends, weight, *marks, sla=20.0,
+                        realtime=True, edges=np.array([60.0]), bands=2)  # fmt: skip
     with pytest.raises(ValueError, match="one per day"):
         tally_month(np.array([[0, 2, 0, 1, 0]]), np.zeros(2), weight, *marks, sla=20.0,
                     realtime=True, edges=np.array([60.0]), bands=2)  # fmt: skip
