@@ -471,14 +471,18 @@ def check_result_file(path: str) -> None:
     table's, a chart's or a deck's name would get a NumPy archive under it, and so would the
     raw-trials export's ``NAME.trials.npz``) or cannot be written."""
     from simroi.errors import OutputError
-    from simroi.exports.targets import format_of
 
     given = Path(path)
-    fmt = format_of(given)
     name = given.name
-    if name.lower().endswith(".npz") and len(name) > len(".npz") and fmt != ".trials.npz":
+    lower = name.lower()
+    # Read without the exports (0.1 s to import), which only a refusal needs; ".trials.npz" is
+    # the raw trials' export (exports.targets.FORMATS).
+    if lower.endswith(".npz") and lower != ".npz" and not lower.endswith(".trials.npz"):
         check_writable(path)
         return
+    from simroi.exports.targets import format_of  # the formats export reads names as
+
+    fmt = format_of(given)
     stem = name[: -len(fmt)] if fmt else (given.stem if given.suffix else name)
     named = f"{stem if stem not in ('', '.npz') else 'result'}.npz"
     wanted = given.with_name(named) if name else Path(named)  # --out '': no name at all
