@@ -142,8 +142,9 @@ def dask_client(scheduler: str | None, workers: int) -> Any:
                 # closed scheduler); a block's own errors still reach this process as exceptions.
                 silence_logs=logging.CRITICAL,
                 set_as_default=False,
-                # The workers share the cores: the compiled engine runs one thread in each, as
-                # local workers do (a user's own setting stands). Set in each worker as it
+                # The workers share the cores: the compiled engine runs one thread in each
+                # (a user's own setting stands; local workers also take the cores others leave
+                # idle, which a cluster's workers cannot see). Set in each worker as it
                 # starts, not as a pre-spawn variable: the nannies would write that into this
                 # process's environment, after which numba compiles nothing more here.
                 env={"NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS", "1")},

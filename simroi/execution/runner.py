@@ -178,7 +178,15 @@ def _run_block(
     # imported here: the parent of a parallel run never simulates, so it need not load scipy
     from simroi.model.block import simulate_block
 
-    return simulate_block(loaded, entropy=entropy, block=block, trials=trials, engine=engine)
+    # In a pool's worker the kernels take the cores the other workers leave idle, month by month.
+    return simulate_block(
+        loaded,
+        entropy=entropy,
+        block=block,
+        trials=trials,
+        engine=engine,
+        threads=workers.thread_share(),
+    )
 
 
 class _Blocks:

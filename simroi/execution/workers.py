@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,6 +28,7 @@ __all__ = [
     "new_pool",
     "start_early",
     "stop",
+    "thread_share",
     "wait_first",
 ]
 
@@ -182,15 +183,49 @@ def keep_freed_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
 
 
-def _init_worker() -> None:
+#: In a worker process: how many workers of its pool are running a task now (a shared
+#: ``multiprocessing.Value``); None in any other process.
+_busy: Any = None
+
+
+def _init_worker(busy: Any) -> None:
     # Ctrl-C in a terminal signals the whole process group. Only the parent should react (it
     # keeps the finished blocks and stops the workers), not each worker with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
-    # The workers share the cores: the compiled engine runs one thread in each (set before it
-    # loads numba), where a single process runs one per core. A user's own setting stands.
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    global _busy
+    _busy = busy
+    # The workers share the cores (thread_share): numba may start a thread per core in each,
+    # and each task sets how many its kernels use. A user's own setting caps it.
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(cores()))
     import simroi.model.block  # noqa: F401  (every worker simulates blocks: import it while idle)
+
+
+def _counted(task: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run ``task`` in a worker, counted among its pool's busy workers meanwhile."""
+    with _busy.get_lock():
+        _busy.value += 1
+    try:
+        return task(*args, **kwargs)
+    finally:
+        with _busy.get_lock():
+            _busy.value -= 1
+
+
+def thread_share() -> Callable[[], int] | None:
+    """In a pool's worker: how many threads its compiled kernels may use now, as a function
+    (the cores shared out among the workers running a task, at least one each); None outside
+    a pool's workers.
+
+    Asked again before each month of a block (:func:`simroi.model.block.simulate_block`): the
+    last tasks of a pool, running while the other workers have nothing left to do, take the
+    cores those leave idle, as they go idle. The thread count changes no result.
+    """
+    return None if _busy is None else _share
+
+
+def _share() -> int:
+    return max(1, cores() // max(1, int(_busy.value)))
 
 
 def _ready() -> None:
@@ -242,7 +277,8 @@ def discard_early() -> None:
 
 
 class _Pool(ProcessPoolExecutor):
-    """Worker processes that ignore Ctrl-C from their first instruction.
+    """Worker processes that ignore Ctrl-C from their first instruction, and count how many of
+    them are running a task (``busy``, shared with them: :func:`thread_share`).
 
     The initializer ignores SIGINT, but a fresh process spends half a second importing before it
     runs: a Ctrl-C then (``simroi run`` starts its workers at once) would end it with a
@@ -252,6 +288,15 @@ class _Pool(ProcessPoolExecutor):
     (``_spawn_process`` is where CPython 3.9+ starts one; without it, or on Windows, which has
     no signal masks, the initializer still does the job once the imports are done.)
     """
+
+    def __init__(self, *args: Any, busy: Any, **kwargs: Any) -> None:
+        super().__init__(*args, initializer=_init_worker, initargs=(busy,), **kwargs)
+        self.busy = busy  # how many workers are running a task (thread_share)
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run ``fn(*args, **kwargs)`` in a worker, counted among the busy ones meanwhile
+        (:func:`thread_share`)."""
+        return super().submit(_counted, fn, *args, **kwargs)
 
     def _spawn_process(self) -> None:
         if not hasattr(signal, "pthread_sigmask"):
@@ -265,12 +310,14 @@ class _Pool(ProcessPoolExecutor):
 
 
 def _spawn(workers: int) -> ProcessPoolExecutor:
-    return _Pool(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker)
+    context = get_context("spawn")
+    return _Pool(max_workers=workers, mp_context=context, busy=context.Value("i", 0))
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` fresh (spawned) processes that ignore Ctrl-C, keep freed memory
-    for reuse (:func:`keep_freed_memory`) and have the model imported; the one
+    for reuse (:func:`keep_freed_memory`), share the cores among their tasks
+    (:func:`thread_share`) and have the model imported; the one
     :func:`start_early` started, if it has as many workers."""
     pool = _take_early(workers)
     if pool is not None:

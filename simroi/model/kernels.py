@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from simroi.queueing.engines import normalize_engine
 
-__all__ = ["MODEL_MODULES", "QUEUE_MODULES", "prepare"]
+__all__ = ["MODEL_MODULES", "QUEUE_MODULES", "prepare", "use_threads"]
 
 
 def prepare(
@@ -52,6 +52,16 @@ def prepare(
             helper.wait()  # what it could not cache, warm_up below compiles here
     for module in modules:
         module.warm_up()
+
+
+def use_threads(engine: str, count: int) -> None:
+    """Run the compiled kernels this thread calls next on ``count`` threads (capped by numba's
+    ``NUMBA_NUM_THREADS``); a no-op for the other engines. The same bits on any count."""
+    if normalize_engine(engine) != "compiled":
+        return
+    from simroi.queueing import compiled as queue  # imports numba: compiled runs only
+
+    queue.use_threads(count)
 
 
 #: The kernel modules a queue study uses (``simroi queue``: the one-pass day, or the draws, the

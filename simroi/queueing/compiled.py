@@ -54,6 +54,7 @@ __all__ = [
     "serve_fcfs_compiled",
     "set_leaf",
     "tree_shape",
+    "use_threads",
     "waiting_threads_sleep",
     "warm_up",
 ]
@@ -126,6 +127,18 @@ def waiting_threads_sleep() -> None:
     imported first), which keeps the policy it read then.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def use_threads(count: int) -> None:
+    """Run this thread's next parallel kernels on ``count`` threads, at most the
+    ``NUMBA_NUM_THREADS`` numba started with (and at least one). Results do not depend on it.
+
+    The wait policy is set first (:func:`waiting_threads_sleep`): numba loads OpenMP when it is
+    first asked for a thread count, and OpenMP reads the policy then, once.
+    """
+    waiting_threads_sleep()
+    top = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # untyped module
+    numba.set_num_threads(max(1, min(int(count), top)))
 
 
 _jit = kernel()

@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -338,10 +339,10 @@ def test_a_run_of_one_block_starts_no_workers_ahead(
 _threads_setting = functools.partial(os.getenv, "NUMBA_NUM_THREADS")
 
 
-def test_dask_and_local_workers_run_the_compiled_kernels_on_one_thread_each(
+def test_dask_workers_run_the_compiled_kernels_on_one_thread_each(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Worker processes share the cores: a thread each (a user's own setting stands)."""
+    """Dask's worker processes share the cores: a thread each (a user's own setting stands)."""
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     client = simroi.execution.distributed.dask_client(None, 2)
     try:
@@ -354,8 +355,79 @@ def test_dask_and_local_workers_run_the_compiled_kernels_on_one_thread_each(
         assert os.environ.get("NUMBA_NUM_THREADS") is None
     finally:
         client.close()
-    pool = simroi.execution.workers.new_pool(1)
+
+
+class _Count:
+    """A stand-in for the pool's shared count of busy workers."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+
+def test_local_workers_share_the_cores_among_those_running_a_task(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A local worker may start numba with a thread per core (a user's own setting caps it) and
+    its kernels take the cores shared out among the workers running a task, asked month by
+    month: the last task of a pool takes the cores the others leave idle."""
+    workers = simroi.execution.workers
+    assert workers.thread_share() is None  # not a pool's worker
+    monkeypatch.setattr(workers, "cores", lambda: 8)
+    shares = []
+    for busy in range(5):
+        monkeypatch.setattr(workers, "_busy", _Count(busy))
+        share = workers.thread_share()
+        assert share is not None
+        shares.append(share())
+    assert shares == [8, 8, 4, 2, 2]
+    monkeypatch.undo()
+
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    pool = workers.new_pool(2)
+    try:
+        assert pool.submit(_threads_setting).result() == str(workers.cores())
+        assert pool.submit(workers._share).result() == workers.cores()  # alone: every core
+        # Two at once: each the half (one at least). The first is counted before the second
+        # is submitted.
+        sleeping = pool.submit(time.sleep, 2.0)
+        deadline = time.monotonic() + 30.0
+        while pool.busy.value < 1 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.01)
+        assert pool.submit(workers._share).result() == max(1, workers.cores() // 2)
+        sleeping.result()
+        assert pool.busy.value == 0  # type: ignore[attr-defined]
+    finally:
+        workers.stop(pool, wait=True)
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    pool = workers.new_pool(1)
     try:
         assert pool.submit(_threads_setting).result() == "1"
     finally:
-        simroi.execution.workers.stop(pool, wait=True)
+        workers.stop(pool, wait=True)
+
+
+_FIRST_TASK = (
+    "import functools\n"
+    "from simroi.execution import workers\n"
+    "from simroi.model.kernels import use_threads\n"
+    "pool = workers.new_pool(1)\n"
+    "pool.submit(functools.partial(use_threads, 'compiled', 2)).result()\n"
+    "workers.stop(pool, wait=True)\n"
+)
+
+
+def test_a_workers_threads_wait_asleep_from_its_first_task() -> None:
+    """A worker's first task sets its kernels' thread count, which starts numba's threads: the
+    wait policy is set before (GNU OpenMP reports a spin count of 0; see
+    tests/queueing/test_compiled.py), as this process never set it."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env |= {"OMP_DISPLAY_ENV": "verbose"}
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_TASK], env=env, capture_output=True, text=True,
+        timeout=300, check=True,
+    )  # fmt: skip
+    reported = [line.split("=")[1].strip() for line in done.stderr.splitlines()
+                if line.strip().startswith("GOMP_SPINCOUNT")]  # fmt: skip
+    if not reported:
+        pytest.skip("numba's threads do not run on GNU OpenMP here")
+    assert reported == ["'0'"], done.stderr

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from bits import arrays, assert_same_bits
@@ -228,3 +229,19 @@ def test_the_thread_count_does_not_change_a_bit_of_the_model() -> None:
             block = simulate_block(loaded, entropy=6, block=0, trials=150, engine="compiled")
         blocks.append(arrays(block))
     assert_same_bits(blocks[0], blocks[1])
+    # Threads changed month by month (as a pool's worker takes the cores others leave idle).
+    asked: list[int] = []
+    running: list[int] = []
+
+    def alternate() -> int:
+        running.append(numba.get_num_threads())  # what the month before ran on
+        asked.append(1 + len(asked) % 2)
+        return asked[-1]
+
+    with numba_threads(2):
+        block = simulate_block(
+            loaded, entropy=6, block=0, trials=150, engine="compiled", threads=alternate
+        )
+    assert_same_bits(arrays(block), blocks[0])
+    assert len(asked) == loaded.program.scenario.horizon_months
+    assert running[1:] == asked[:-1]
