@@ -27,9 +27,8 @@ from simroi.cli.options import (
     stop_interrupted,
 )
 from simroi.errors import SimroiError
+from simroi.limits import MAX_AGENTS, MAX_TRIALS
 from simroi.queueing.queue_spec import (
-    MAX_AGENTS,
-    MAX_TRIALS,
     QUEUE_BLOCK,
     QueueSpec,
     Staffing,

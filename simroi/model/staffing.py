@@ -36,6 +36,7 @@ import math
 import numpy as np
 
 from simroi.errors import ScenarioError
+from simroi.limits import MAX_AGENTS
 from simroi.model.calendar import DAY, DAYS_PER_MONTH, hourly_shares
 from simroi.model.contacts import ChannelInputs
 from simroi.queueing.roster import TrialShiftPattern, rise_and_fall
@@ -46,8 +47,6 @@ from simroi.scenario.spec import WEEKDAYS, ChannelSpec, StaffingRuleSpec, clock_
 __all__ = ["RuleStaffing", "staffing_intervals"]
 
 HOUR = 3600.0
-#: Most agents a rule may set on one channel without a max_agents (as a fixed team's ceiling).
-MOST_AGENTS = 10_000
 #: Comparisons made at once when reading agents off the rate tables (bounds working memory).
 _COMPARE_CELLS = 4_000_000
 
@@ -134,7 +133,7 @@ class RuleStaffing:
         elif rule.target_occupancy is not None:
             work = 7.0 * contacts_per_day * self.handle_s
             need = np.ceil(work / (self.open_seconds * rule.target_occupancy))
-            if rule.max_agents is None and need.max(initial=0) > MOST_AGENTS:
+            if rule.max_agents is None and need.max(initial=0) > MAX_AGENTS:
                 self._too_many(float(need.max() * rule.target_occupancy))
             n = np.repeat(need.astype(np.int64)[:, None], self.starts.size, axis=1)
         else:
@@ -142,7 +141,7 @@ class RuleStaffing:
             rate = 7.0 * contacts_per_day / max(self.open_seconds, 1e-300)
             threshold = max(0.0, rule.target_answered_within_hours * HOUR - self.closed_gap())
             load = float((rate * self.handle_s).max(initial=0.0))
-            if rule.max_agents is None and load > MOST_AGENTS:
+            if rule.max_agents is None and load > MAX_AGENTS:
                 self._too_many(load)
             need = erlang_c_required_agents(rate, self.handle_s, rule.share, threshold)
             n = np.repeat(need[:, None], self.starts.size, axis=1)
@@ -154,7 +153,7 @@ class RuleStaffing:
     def _too_many(self, load: float) -> None:
         raise ScenarioError(
             f"channels.{self.name}.staffing_rule: the forecast needs more than "
-            f"{MOST_AGENTS:,} agents (a load of {load:,.0f} Erlangs); check "
+            f"{MAX_AGENTS:,} agents (a load of {load:,.0f} Erlangs); check "
             "contacts_per_customer_per_year and customers.active_customers, or set max_agents"
         )
 
@@ -181,7 +180,7 @@ class RuleStaffing:
             need = math.ceil(load + 4.0 * math.sqrt(load) + 4.0)
             if rule.max_agents is not None:
                 need = min(need, rule.max_agents)
-            elif need > MOST_AGENTS:
+            elif need > MAX_AGENTS:
                 self._too_many(load)
             more = max(8, need - have)
             if rule.max_agents is not None and have >= rule.max_agents:

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeGuard
 
 from simroi.errors import OptionError
+from simroi.limits import MAX_AGENTS
 
 __all__ = [
     "BLOCK_SLOTS",
     "HANDLE_DISTS",
-    "MAX_AGENTS",
     "MAX_HOURS",
-    "MAX_TRIALS",
     "QUEUE_BLOCK",
     "QueueInputError",
     "QueueSpec",
@@ -105,6 +104,11 @@ class QueueSpec:
         return self.hours * 3600.0
 
     @property
+    def contacts_per_day(self) -> float:
+        """The contacts a day is expected to bring (arrivals per hour × hours)."""
+        return self.arrivals_per_hour * self.hours
+
+    @property
     def mean_gap_s(self) -> float:
         """The mean time between arrivals, in seconds."""
         return 3600.0 / self.arrivals_per_hour
@@ -115,10 +119,6 @@ class QueueSpec:
 QUEUE_BLOCK = 2000
 #: The handle-time distributions of a queue study.
 HANDLE_DISTS = ("exponential", "lognormal", "gamma")
-#: The most agents and trials a study simulates: a scenario's own limits (a channel's
-#: ``agents`` and ``simulation.trials`` in simroi/scenario/spec.py; a test holds them equal).
-MAX_AGENTS = 10_000
-MAX_TRIALS = 10_000_000
 #: Contact slots a study's block of days holds at once (its per-contact tables): 58.7 million
 #: took 3.0 GB on the compiled engine and 3.7 GB on numpy (README.md, "Limits"). A study beyond
 #: it is refused (fewer trials fit); the block layout, and so every study's numbers, stays.

@@ -34,6 +34,7 @@ import numpy as np
 from simroi import __version__
 from simroi.estimates import mean_estimate
 from simroi.formatting import amount, cell, html_table, json_ready
+from simroi.limits import MAX_AGENTS, MAX_TRIALS
 from simroi.notebook import pandas
 from simroi.queueing.contact_draws import column_groups, draw_by_groups, draw_groups
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
@@ -41,8 +42,6 @@ from simroi.queueing.erlang import ErlangAResult, ErlangCResult, erlang_a, erlan
 from simroi.queueing.kernels import serve
 from simroi.queueing.queue_spec import (
     BLOCK_SLOTS,
-    MAX_AGENTS,
-    MAX_TRIALS,
     QUEUE_BLOCK,
     QueueInputError,
     QueueSpec,
@@ -99,7 +98,7 @@ def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
 def _day_rows(spec: QueueSpec) -> float:
     """Rows a trial's day is first drawn in: the expected contacts and eight standard deviations
     more (a float: it may be too large for any table, or infinite)."""
-    expected = spec.arrivals_per_hour * spec.hours
+    expected = spec.contacts_per_day
     rows = expected + 8.0 * math.sqrt(expected)
     return math.floor(rows) + 16.0 if math.isfinite(rows) else math.inf
 
@@ -317,12 +316,12 @@ def study_queue(
     ------
     QueueInputError
         ``trials`` not a whole number from 2 (a confidence interval needs two days) to
-        :data:`~simroi.queueing.queue_spec.MAX_TRIALS`, ``seed`` not a whole number ≥ 0,
+        :data:`~simroi.limits.MAX_TRIALS`, ``seed`` not a whole number ≥ 0,
         ``engine`` not an engine (:data:`~simroi.queueing.engines.ENGINES`), ``target`` not a
         :class:`StaffingTarget`, ``agents`` None without a target; days simulated together
         holding more than :data:`~simroi.queueing.queue_spec.BLOCK_SLOTS` contact slots (the
         message gives the trials that fit); a target needing more than
-        :data:`~simroi.queueing.queue_spec.MAX_AGENTS` agents; see also :func:`staff_queue`.
+        :data:`~simroi.limits.MAX_AGENTS` agents; see also :func:`staff_queue`.
     """
     problems = []
     if not (is_whole(trials) and 2 <= trials <= MAX_TRIALS):
@@ -395,7 +394,7 @@ def _check_size(spec: QueueSpec, trials: int) -> None:
     :data:`BLOCK_SLOTS` contact slots at once (a day too long for even two). With at most
     :data:`MAX_TRIALS` days, a study then simulates at most ~3e11 contacts."""
     rows = _day_rows(spec)
-    contacts = spec.arrivals_per_hour * spec.hours
+    contacts = spec.contacts_per_day
     day = f"~{amount(contacts)}" if math.isfinite(contacts) else "countless"
     block = min(trials, QUEUE_BLOCK)
     hold = f"more than a study holds at once ({BLOCK_SLOTS:,} contact slots, up to about 4 GB)"

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from simroi.limits import MAX_BLOCK_SIZE, MAX_TRIALS
+from simroi.randomness import DEFAULT_BLOCK_SIZE
 from simroi.scenario.profile import (
     DEFAULT_INTRADAY_PROFILE,
     DEFAULT_WEEKDAY_FACTORS,
@@ -32,7 +34,7 @@ from simroi.scenario.profile import (
 )
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
-from simroi.scenario.staffing import StaffingRuleSpec
+from simroi.scenario.staffing import Agents, StaffingRuleSpec
 
 __all__ = [
     "CHANNEL_KPIS",
@@ -62,7 +64,8 @@ __all__ = [
     "clock_seconds",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 #: Every contact ends in one of these classes; the economics maps each to churn, spend and WOM.
 EXPERIENCE_CLASSES = ("resolved_fast", "resolved_slow", "unresolved", "abandoned", "ignored")
@@ -97,11 +100,6 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, allow_inf_nan=False)
 
 
-# Agents on one channel: generous for any single contact centre, and small enough that the queue
-# state (agent slots × trials in a block) fits in memory.
-NonNegInt = Annotated[int, Field(ge=0, le=10_000)]
-
-
 class ScenarioMeta(_Spec):
     """``[scenario]``: what this scenario is and how money is counted."""
 
@@ -122,8 +120,10 @@ class ScenarioMeta(_Spec):
 class SimulationSpec(_Spec):
     """``[simulation]``: how many trials and how the horizon is sampled."""
 
-    trials: int = Field(1000, ge=1, le=10_000_000)
-    block_size: int = Field(500, ge=1, le=100_000, description="trials per block (fixed per run)")
+    trials: int = Field(1000, ge=1, le=MAX_TRIALS)
+    block_size: int = Field(
+        DEFAULT_BLOCK_SIZE, ge=1, le=MAX_BLOCK_SIZE, description="trials per block (fixed per run)"
+    )
     sampling: Literal["lhs", "mc"] = "lhs"
     sampled_days_per_month: int = Field(
         2,
@@ -152,19 +152,12 @@ class CustomersSpec(_Spec):
     )
 
 
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def _every_day() -> list[Weekday]:
-    return ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
 class HoursSpec(_Spec):
     """Opening hours: when agents work (and, for real-time channels, when customers can call)."""
 
     open: str = "08:00"
     close: str = "20:00"
-    days: list[Weekday] = Field(default_factory=_every_day, min_length=1)
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -180,7 +173,7 @@ class StaffingInterval(_Spec):
 
     start: str
     end: str
-    agents: NonNegInt
+    agents: Agents
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -198,7 +191,7 @@ class ChannelSpec(_Spec):
     )
     contacts_per_customer_per_year: Quantity
     hours: HoursSpec = Field(default_factory=HoursSpec)
-    agents: NonNegInt | None = Field(None, description="agents on queue during opening hours")
+    agents: Agents | None = Field(None, description="agents on queue during opening hours")
     staffing: list[StaffingInterval] | None = Field(None, description="agents by time of day")
     staffing_rule: StaffingRuleSpec | None = Field(
         None, description="agents sized to the forecast load per trial and month"

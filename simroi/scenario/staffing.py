@@ -10,10 +10,12 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["StaffingRuleSpec"]
+from simroi.limits import MAX_AGENTS
 
-# As spec.NonNegInt: agents on one channel.
-_Agents = Annotated[int, Field(ge=0, le=10_000)]
+__all__ = ["Agents", "StaffingRuleSpec"]
+
+#: Agents on one channel: a whole number from 0 to :data:`simroi.limits.MAX_AGENTS`.
+Agents = Annotated[int, Field(ge=0, le=MAX_AGENTS)]
 
 
 class StaffingRuleSpec(BaseModel):
@@ -40,8 +42,8 @@ class StaffingRuleSpec(BaseModel):
     share: float | None = Field(
         None, gt=0, lt=1, description="deferrable: share answered within the hours"
     )
-    min_agents: _Agents = Field(0, description="fewest agents on queue while open")
-    max_agents: _Agents | None = Field(None, description="most agents on queue at any time")
+    min_agents: Agents = Field(0, description="fewest agents on queue while open")
+    max_agents: Agents | None = Field(None, description="most agents on queue at any time")
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:

@@ -331,7 +331,7 @@ def test_a_run_of_one_block_starts_no_workers_ahead(
     assert bool(started) == early
     assert result.exit_code == (130 if early else 0), result.output
     assert not simroi.cli.simulate.one_block(501) and not simroi.cli.simulate.one_block("auto")
-    # The usual block is a scenario's default (the schema states its 500 itself).
+    # The usual block is a scenario's default.
     assert SimulationSpec().block_size == DEFAULT_BLOCK_SIZE
 
 

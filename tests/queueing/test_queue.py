@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import simroi
 from simroi.cli.app import main
-from simroi.queueing import queue_spec, study
+from simroi.queueing import study
 from simroi.queueing.queue_spec import QueueInputError, QueueSpec
 from simroi.queueing.study import study_queue
 
@@ -183,17 +183,28 @@ def test_a_block_of_days_too_large_is_refused_naming_the_trials_that_fit(
 
 
 def test_the_studys_limits_are_a_scenarios() -> None:
-    """A channel's agents and a run's trials stop where a study's do (one rule, two places)."""
+    """A channel's agents, a staffing rule's and a run's trials stop where a study's do
+    (:mod:`simroi.limits`): the largest is taken, one more is refused everywhere."""
     from pydantic import TypeAdapter, ValidationError
 
-    from simroi.scenario.spec import NonNegInt, SimulationSpec
+    from simroi.limits import MAX_AGENTS, MAX_TRIALS
+    from simroi.scenario.spec import Agents, SimulationSpec, StaffingRuleSpec
 
-    TypeAdapter(NonNegInt).validate_python(queue_spec.MAX_AGENTS)
+    TypeAdapter(Agents).validate_python(MAX_AGENTS)
     with pytest.raises(ValidationError):
-        TypeAdapter(NonNegInt).validate_python(queue_spec.MAX_AGENTS + 1)
-    assert SimulationSpec(trials=queue_spec.MAX_TRIALS).trials == queue_spec.MAX_TRIALS
+        TypeAdapter(Agents).validate_python(MAX_AGENTS + 1)
+    rule = {"target_occupancy": 0.8}
+    assert StaffingRuleSpec(**rule, max_agents=MAX_AGENTS).max_agents == MAX_AGENTS
     with pytest.raises(ValidationError):
-        SimulationSpec(trials=queue_spec.MAX_TRIALS + 1)
+        StaffingRuleSpec(**rule, min_agents=MAX_AGENTS + 1)
+    assert SimulationSpec(trials=MAX_TRIALS).trials == MAX_TRIALS
+    with pytest.raises(ValidationError):
+        SimulationSpec(trials=MAX_TRIALS + 1)
+    assert QueueSpec(60.0, MAX_AGENTS, 4.0).agents == MAX_AGENTS
+    with pytest.raises(QueueInputError, match="`agents` must be a whole number from 0 to 10,000"):
+        QueueSpec(60.0, MAX_AGENTS + 1, 4.0)
+    with pytest.raises(QueueInputError, match="`trials` must be a whole number from 2"):
+        study_queue(QueueSpec(60.0, 1, 4.0), trials=MAX_TRIALS + 1)
 
 
 def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:
