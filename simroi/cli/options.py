@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -483,9 +484,15 @@ def check_result_file(path: str) -> None:
     from simroi.exports.targets import format_of  # the formats export reads names as
 
     fmt = format_of(given)
-    stem = name[: -len(fmt)] if fmt else (given.stem if given.suffix else name)
-    named = f"{stem if stem not in ('', '.npz') else 'result'}.npz"
-    wanted = given.with_name(named) if name else Path(named)  # --out '': no name at all
+    # table.csv and notes.txt lose their file type's suffix; v1.2 keeps its .2
+    typed = given.suffix[1:].isalpha()
+    stem = name[: -len(fmt)] if fmt else (given.stem if typed else name)
+    stem = stem[:-4] if stem.lower().endswith(".npz") else stem  # result.npz.bak
+    named = f"{stem or 'result'}.npz"
+    if path.endswith(("/", os.sep)) or given.is_dir():  # a folder: a result file in it
+        wanted = given / "result.npz"
+    else:
+        wanted = given.with_name(named) if name else Path(named)  # --out '': no name at all
     raise OutputError(
         f"{path}: --out writes a result file, named like result.npz (got {name!r}); write "
         f"{wanted} and make tables, charts or slides from it with `simroi export {wanted} "

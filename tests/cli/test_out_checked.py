@@ -77,13 +77,18 @@ def test_an_out_not_named_as_a_result_file_is_refused_before_simulating(
         ("notes.txt", "notes.npz", "FILE"),
         ("result", "result.npz", "FILE"),
         (".npz", "result.npz", "FILE"),
+        ("v1.2", "v1.2.npz", "FILE"),  # not a file type: kept
+        ("result.npz.bak", "result.npz", "FILE"),
+        ("runs/", "runs/result.npz", "FILE"),  # a folder: a result file in it
     ):
         out = tmp_path / given
-        result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
+        out_arg = str(out) + ("/" if given.endswith("/") else "")
+        result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", out_arg])
         assert result.exit_code == 2, result.output
         export_to = tmp_path / exported if exported != "FILE" else exported
         assert result.stderr.strip() == (
-            f"error: {out}: --out writes a result file, named like result.npz (got {given!r}); "
+            f"error: {out_arg}: --out writes a result file, named like result.npz (got "
+            f"{out.name!r}); "
             f"write {tmp_path / wanted} and make tables, charts or slides from it with "
             f"`simroi export {tmp_path / wanted} --to {export_to}`"
         )
