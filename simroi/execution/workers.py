@@ -183,49 +183,43 @@ def keep_freed_memory() -> None:
     mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
 
 
-#: In a worker process: how many workers of its pool are running a task now (a shared
-#: ``multiprocessing.Value``); None in any other process.
+#: In a worker process: its pool's count of tasks submitted and not finished (a shared
+#: ``multiprocessing.Value`` the parent keeps), and the pool's size; None in any other process.
 _busy: Any = None
+_workers = 1
 
 
-def _init_worker(busy: Any) -> None:
+def _init_worker(busy: Any, workers: int) -> None:
     # Ctrl-C in a terminal signals the whole process group. Only the parent should react (it
     # keeps the finished blocks and stops the workers), not each worker with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
-    global _busy
-    _busy = busy
+    global _busy, _workers
+    _busy, _workers = busy, workers
     # The workers share the cores (thread_share): numba may start a thread per core in each,
     # and each task sets how many its kernels use. A user's own setting caps it.
     os.environ.setdefault("NUMBA_NUM_THREADS", str(cores()))
     import simroi.model.block  # noqa: F401  (every worker simulates blocks: import it while idle)
 
 
-def _counted(task: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run ``task`` in a worker, counted among its pool's busy workers meanwhile."""
-    with _busy.get_lock():
-        _busy.value += 1
-    try:
-        return task(*args, **kwargs)
-    finally:
-        with _busy.get_lock():
-            _busy.value -= 1
-
-
 def thread_share() -> Callable[[], int] | None:
-    """In a pool's worker: how many threads its compiled kernels may use now, as a function
-    (the cores shared out among the workers running a task, at least one each); None outside
-    a pool's workers.
+    """In a pool's worker: how many threads its compiled kernels may use now, as a function;
+    None outside a pool's workers.
 
-    Asked again before each month of a block (:func:`simroi.model.block.simulate_block`): the
-    last tasks of a pool, running while the other workers have nothing left to do, take the
-    cores those leave idle, as they go idle. The thread count changes no result.
+    The cores are divided among the workers with a task (one thread at least each): the
+    pool's tasks submitted and not finished, at most its workers. Asked again before each
+    month of a block (:func:`simroi.model.block.simulate_block`), so the last tasks of a pool,
+    running while the other workers have nothing left to do, take the cores those leave idle
+    as they go idle. The parent counts a task from its submission to its result, so a worker
+    that has finished is idle only once nothing waits for it. The thread count changes no
+    result.
     """
     return None if _busy is None else _share
 
 
 def _share() -> int:
-    return max(1, cores() // max(1, int(_busy.value)))
+    busy = min(max(1, int(_busy.value)), _workers)
+    return max(1, cores() // busy)
 
 
 def _ready() -> None:
@@ -277,8 +271,8 @@ def discard_early() -> None:
 
 
 class _Pool(ProcessPoolExecutor):
-    """Worker processes that ignore Ctrl-C from their first instruction, and count how many of
-    them are running a task (``busy``, shared with them: :func:`thread_share`).
+    """Worker processes that ignore Ctrl-C from their first instruction, and a count of the
+    tasks submitted and not finished (``busy``, shared with them: :func:`thread_share`).
 
     The initializer ignores SIGINT, but a fresh process spends half a second importing before it
     runs: a Ctrl-C then (``simroi run`` starts its workers at once) would end it with a
@@ -289,14 +283,30 @@ class _Pool(ProcessPoolExecutor):
     no signal masks, the initializer still does the job once the imports are done.)
     """
 
-    def __init__(self, *args: Any, busy: Any, **kwargs: Any) -> None:
-        super().__init__(*args, initializer=_init_worker, initargs=(busy,), **kwargs)
-        self.busy = busy  # how many workers are running a task (thread_share)
+    def __init__(self, workers: int, context: Any) -> None:
+        self.busy = context.Value("i", 0)  # tasks submitted and not finished (thread_share)
+        super().__init__(
+            max_workers=workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(self.busy, workers),
+        )
 
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        """Run ``fn(*args, **kwargs)`` in a worker, counted among the busy ones meanwhile
-        (:func:`thread_share`)."""
-        return super().submit(_counted, fn, *args, **kwargs)
+        """Run ``fn(*args, **kwargs)`` in a worker, counted in :attr:`busy` until its future is
+        done (finished, failed or cancelled)."""
+        self._count(1)
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._count(-1)
+            raise
+        future.add_done_callback(lambda _: self._count(-1))
+        return future
+
+    def _count(self, change: int) -> None:
+        with self.busy.get_lock():
+            self.busy.value += change
 
     def _spawn_process(self) -> None:
         if not hasattr(signal, "pthread_sigmask"):
@@ -310,8 +320,7 @@ class _Pool(ProcessPoolExecutor):
 
 
 def _spawn(workers: int) -> ProcessPoolExecutor:
-    context = get_context("spawn")
-    return _Pool(max_workers=workers, mp_context=context, busy=context.Value("i", 0))
+    return _Pool(workers, get_context("spawn"))
 
 
 def new_pool(workers: int) -> ProcessPoolExecutor:

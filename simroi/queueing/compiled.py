@@ -133,10 +133,11 @@ def use_threads(count: int) -> None:
     """Run this thread's next parallel kernels on ``count`` threads, at most the
     ``NUMBA_NUM_THREADS`` numba started with (and at least one). Results do not depend on it.
 
-    The wait policy is set first (:func:`waiting_threads_sleep`): numba loads OpenMP when it is
-    first asked for a thread count, and OpenMP reads the policy then, once.
+    numba loads OpenMP when it is first asked for a thread count, and OpenMP reads its wait
+    policy then, once: this module set it as it loaded (its parallel kernels do,
+    :func:`waiting_threads_sleep`), so a caller that reaches numba's threads through here
+    (:func:`simroi.model.kernels.use_threads`) finds them asleep while they wait.
     """
-    waiting_threads_sleep()
     top = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # untyped module
     numba.set_num_threads(max(1, min(int(count), top)))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from concurrent.futures import Executor, Future
 from typing import Any
 
 import numpy as np
+import pool_tasks
 import pytest
 from click.testing import CliRunner
 
@@ -364,6 +366,15 @@ class _Count:
         self.value = value
 
 
+def _counted_down(pool: Any) -> bool:
+    """Whether the pool's count of unfinished tasks comes back to 0 (a future's callbacks,
+    which count it down, may run just after its result is handed out)."""
+    deadline = time.monotonic() + 30.0
+    while pool.busy.value and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(pool.busy.value == 0)
+
+
 def test_local_workers_share_the_cores_among_those_running_a_task(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -373,29 +384,29 @@ def test_local_workers_share_the_cores_among_those_running_a_task(
     workers = simroi.execution.workers
     assert workers.thread_share() is None  # not a pool's worker
     monkeypatch.setattr(workers, "cores", lambda: 8)
+    monkeypatch.setattr(workers, "_workers", 4)  # a pool of four: tasks queued beyond count not
     shares = []
-    for busy in range(5):
+    for busy in range(7):
         monkeypatch.setattr(workers, "_busy", _Count(busy))
         share = workers.thread_share()
         assert share is not None
         shares.append(share())
-    assert shares == [8, 8, 4, 2, 2]
+    assert shares == [8, 8, 4, 2, 2, 2, 2]
     monkeypatch.undo()
 
     monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
     pool = workers.new_pool(2)
     try:
         assert pool.submit(_threads_setting).result() == str(workers.cores())
-        assert pool.submit(workers._share).result() == workers.cores()  # alone: every core
-        # Two at once: each the half (one at least). The first is counted before the second
-        # is submitted.
-        sleeping = pool.submit(time.sleep, 2.0)
-        deadline = time.monotonic() + 30.0
-        while pool.busy.value < 1 and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.01)
-        assert pool.submit(workers._share).result() == max(1, workers.cores() // 2)
-        sleeping.result()
-        assert pool.busy.value == 0  # type: ignore[attr-defined]
+        # Counted from submission to result: two tasks at once get half the cores each (one at
+        # least), whichever starts first; a task alone gets them all.
+        with multiprocessing.Manager() as manager:
+            together = manager.Barrier(2)
+            both = [pool.submit(pool_tasks.share_once_counted, 2, together) for _ in range(2)]
+            assert [f.result() for f in both] == [max(1, workers.cores() // 2)] * 2
+        assert _counted_down(pool)
+        assert pool.submit(pool_tasks.share_once_counted, 1).result() == workers.cores()
+        assert _counted_down(pool)
     finally:
         workers.stop(pool, wait=True)
     monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
@@ -404,6 +415,20 @@ def test_local_workers_share_the_cores_among_those_running_a_task(
         assert pool.submit(_threads_setting).result() == "1"
     finally:
         workers.stop(pool, wait=True)
+
+
+def test_a_block_in_a_worker_takes_the_cores_left_idle(loaded: LoadedScenario) -> None:
+    """A worker running a run's block alone (simroi.execution.runner._run_block) has its
+    kernels take every core, month by month, from the one thread it started the block on."""
+    workers = simroi.execution.workers
+    if workers.cores() < 2:
+        pytest.skip("one core: nothing to take")
+    pool = workers.new_pool(1)
+    try:
+        threads = pool.submit(pool_tasks.threads_after_a_block, loaded).result()
+    finally:
+        workers.stop(pool, wait=True)
+    assert threads == min(workers.cores(), int(os.environ.get("NUMBA_NUM_THREADS", "1024")))
 
 
 _FIRST_TASK = (
