@@ -24,6 +24,7 @@ import numpy as np
 import pool_tasks
 import pytest
 from click.testing import CliRunner
+from threads import gomp_spin_counts
 
 import simroi.cli.simulate
 import simroi.execution.distributed
@@ -445,14 +446,7 @@ def test_a_workers_threads_wait_asleep_from_its_first_task() -> None:
     """A worker's first task sets its kernels' thread count, which starts numba's threads: the
     wait policy is set before (GNU OpenMP reports a spin count of 0; see
     tests/queueing/test_compiled.py), as this process never set it."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    env |= {"OMP_DISPLAY_ENV": "verbose"}
-    done = subprocess.run(
-        [sys.executable, "-c", _FIRST_TASK], env=env, capture_output=True, text=True,
-        timeout=300, check=True,
-    )  # fmt: skip
-    reported = [line.split("=")[1].strip() for line in done.stderr.splitlines()
-                if line.strip().startswith("GOMP_SPINCOUNT")]  # fmt: skip
+    _, reported = gomp_spin_counts(_FIRST_TASK)
     if not reported:
         pytest.skip("numba's threads do not run on GNU OpenMP here")
-    assert reported == ["'0'"], done.stderr
+    assert reported == ["'0'"]

@@ -9,8 +9,6 @@ contacts and padding; and whatever the number of threads. The Erlang fixtures ru
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import bits
 import numba
@@ -20,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from queueing.test_engine import PHONE_SHIFTS, phone_day, small_queues
 from queueing.test_roster import rosters, shift_rosters, two_days
-from threads import numba_threads
+from threads import gomp_spin_counts, numba_threads
 
 from simroi.queueing import compiled
 from simroi.queueing.compiled import serve_fcfs_compiled
@@ -224,14 +222,7 @@ def test_numbas_threads_wait_asleep_unless_the_user_says_otherwise(
     the parallel kernels set OMP_WAIT_POLICY=PASSIVE before numba starts its threads. GNU
     OpenMP then reports a spin count of 0 (OMP_DISPLAY_ENV=verbose; 300000 by default, when
     its reported policy reads PASSIVE as well). A user's own setting stands."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    env |= {"OMP_DISPLAY_ENV": "verbose"} | ({"OMP_WAIT_POLICY": given} if given else {})
-    done = subprocess.run(
-        [sys.executable, "-c", _PARALLEL_CALL], env=env, capture_output=True, text=True,
-        timeout=300, check=True,
-    )  # fmt: skip
-    reported = [line.split("=")[1].strip() for line in done.stderr.splitlines()
-                if line.strip().startswith("GOMP_SPINCOUNT")]  # fmt: skip
-    if done.stdout.strip() != "omp" or not reported:
-        pytest.skip(f"numba's threads run on {done.stdout.strip()}, not GNU OpenMP")
-    assert (reported[0] != "'0'") == spins, done.stderr
+    layer, reported = gomp_spin_counts(_PARALLEL_CALL, given)
+    if layer != "omp" or not reported:
+        pytest.skip(f"numba's threads run on {layer}, not GNU OpenMP")
+    assert (reported[0] != "'0'") == spins
