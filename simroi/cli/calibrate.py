@@ -24,6 +24,7 @@ from rich.table import Table
 from simroi.cli.options import check_writable, console_for, seed_option
 from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 from simroi.formatting import interval_text, pct, significant
+from simroi.scenario.spec import WEEKDAYS
 
 if TYPE_CHECKING:
     from simroi.analysis.calibration import CalibrationResult
@@ -34,7 +35,6 @@ __all__ = ["calibrate_command", "render_calibration"]
 
 #: Keys whose values are shares, shown as percentages.
 _SHARES = ("fcr", "public_share", "retry_share")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _number(key: str, x: Any) -> str:
@@ -51,7 +51,7 @@ def _profile_text(values: Sequence[float], minutes: int) -> str:
 
 def _days_text(days: Sequence[str]) -> str:
     """``mon–fri, sun``: runs of consecutive weekdays joined."""
-    index = sorted(_WEEKDAYS.index(d) for d in days)
+    index = sorted(WEEKDAYS.index(d) for d in days)
     runs: list[list[int]] = []
     for i in index:
         if runs and i == runs[-1][-1] + 1:
@@ -59,7 +59,7 @@ def _days_text(days: Sequence[str]) -> str:
         else:
             runs.append([i])
     return ", ".join(
-        _WEEKDAYS[r[0]] if len(r) == 1 else f"{_WEEKDAYS[r[0]]}–{_WEEKDAYS[r[-1]]}" for r in runs
+        WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}–{WEEKDAYS[r[-1]]}" for r in runs
     )
 
 
@@ -69,8 +69,8 @@ def _weekday_text(values: Sequence[float]) -> str:
         return "closed"
     low = min(open_days, key=lambda i: values[i])
     high = max(open_days, key=lambda i: values[i])
-    text = f"{_WEEKDAYS[low]} {values[low]:.2f} to {_WEEKDAYS[high]} {values[high]:.2f}"
-    closed = [d for d, v in zip(_WEEKDAYS, values, strict=True) if v <= 0]
+    text = f"{WEEKDAYS[low]} {values[low]:.2f} to {WEEKDAYS[high]} {values[high]:.2f}"
+    closed = [d for d, v in zip(WEEKDAYS, values, strict=True) if v <= 0]
     return text + (f"; closed {_days_text(closed)}" if closed else "")
 
 
@@ -81,7 +81,7 @@ def _value_text(fit: FittedInput, minutes: int) -> str:
     if key == "weekday_factors":
         return _weekday_text(value)
     if key == "hours" and isinstance(value, dict):
-        days = value.get("days", list(_WEEKDAYS))
+        days = value.get("days", list(WEEKDAYS))
         shown = "every day" if len(days) == 7 else _days_text(days)
         return f"{value['open']}–{value['close']} {shown}"
     if isinstance(value, str):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -484,19 +483,26 @@ def check_result_file(path: str) -> None:
     from simroi.exports.targets import format_of  # the formats export reads names as
 
     fmt = format_of(given)
-    # table.csv and notes.txt lose their file type's suffix; v1.2 keeps its .2
-    typed = given.suffix[1:].isalpha()
-    stem = name[: -len(fmt)] if fmt else (given.stem if typed else name)
-    stem = stem[:-4] if stem.lower().endswith(".npz") else stem  # result.npz.bak
-    named = f"{stem or 'result'}.npz"
-    if path.endswith(("/", os.sep)) or given.is_dir():  # a folder: a result file in it
-        wanted = given / "result.npz"
-    else:
-        wanted = given.with_name(named) if name else Path(named)  # --out '': no name at all
+    lowered = name.lower()
+    if fmt:
+        stem = name[: -len(fmt)]
+    elif ".npz." in lowered:  # result.npz.bak → result.bak: not the file it was a copy of
+        cut = lowered.index(".npz.")
+        stem = name[:cut] + name[cut + 4 :]
+    else:  # notes.txt and data.h5 lose their file type's suffix; v1.2 keeps its .2
+        suffix = given.suffix[1:]
+        typed = suffix.isalnum() and any(ch.isalpha() for ch in suffix)
+        stem = given.stem if typed else name
+    stem = "" if stem.lower() == ".npz" else stem
+    wanted = given.with_name(f"{stem or 'result'}.npz") if name else Path("result.npz")
+    missing = (
+        "" if wanted.parent.is_dir() else f" (directory {str(wanted.parent)!r} does not exist)"
+    )
+    to = shlex.quote(path) if fmt else "FILE"
     raise OutputError(
         f"{path}: --out writes a result file, named like result.npz (got {name!r}); write "
-        f"{wanted} and make tables, charts or slides from it with `simroi export {wanted} "
-        f"--to {path if fmt else 'FILE'}`"
+        f"{wanted}{missing} and make tables, charts or slides from it with `simroi export "
+        f"{shlex.quote(str(wanted))} --to {to}`"
     )
 
 

@@ -16,6 +16,7 @@ trial and a few blocks' working memory.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,6 +35,7 @@ from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
 from simroi.formatting import pct
+from simroi.limits import MAX_BLOCK_SIZE, MAX_TRIALS
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
 from simroi.queueing.queue_spec import is_whole
 from simroi.randomness import fresh_entropy
@@ -119,6 +121,8 @@ def _option_problems(options: RunOptions) -> list[str]:
     trials = options.trials
     if trials is not None and trials != "auto" and not (is_whole(trials) and trials >= 1):
         problems.append(f"`trials` must be a whole number ≥ 1 or 'auto' (got {trials!r})")
+    elif isinstance(trials, numbers.Integral) and trials > MAX_TRIALS:
+        problems.append(f"`trials` must be at most {MAX_TRIALS:,} (got {trials!r})")
     seed = options.seed
     if seed is not None and not (is_whole(seed) and seed >= 0):
         problems.append(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
@@ -133,6 +137,9 @@ def _option_problems(options: RunOptions) -> list[str]:
         value = getattr(options, name)
         if value is not None and not (is_whole(value) and value >= 1):
             problems.append(f"`{name}` must be a whole number ≥ 1 (got {value!r})")
+    block_size = options.block_size
+    if isinstance(block_size, numbers.Integral) and block_size > MAX_BLOCK_SIZE:
+        problems.append(f"`block_size` must be at most {MAX_BLOCK_SIZE:,} (got {block_size!r})")
     scheduler = options.scheduler
     if scheduler is not None and not isinstance(scheduler, str):
         problems.append(

@@ -41,8 +41,9 @@ class QueueSpec:
 
     Checked when made: rates, times and ``handle_cv`` finite and > 0, ``hours`` at most
     :data:`MAX_HOURS` (a year), ``sl_seconds`` ≥ 0, ``warmup_minutes`` ≥ 0 and shorter than the
-    day, ``agents`` a whole number from 0 to :data:`MAX_AGENTS`, ``handle_dist`` one of
-    :data:`HANDLE_DISTS`; every broken rule is one part of a one-line :class:`QueueInputError`.
+    day, ``agents`` a whole number from 0 to :data:`simroi.limits.MAX_AGENTS`, ``handle_dist``
+    one of :data:`HANDLE_DISTS`; every broken rule is one part of a one-line
+    :class:`QueueInputError`.
     Numbers are kept as floats and ``agents`` as an int.
     """
 

@@ -59,6 +59,7 @@ __all__ = [
     "SimulationSpec",
     "StaffingInterval",
     "StaffingRuleSpec",
+    "Weekday",
     "WordOfMouthSpec",
     "assumptions",
     "clock_seconds",

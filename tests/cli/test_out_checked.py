@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import simroi.analysis.sensitivity
 import simroi.analysis.sweep
 import simroi.execution.runner
 from simroi.cli.app import main
+from simroi.cli.options import check_result_file
 
 COMMANDS = {
     "run": (["run"], simroi.execution.runner, "run"),
@@ -78,21 +80,31 @@ def test_an_out_not_named_as_a_result_file_is_refused_before_simulating(
         ("result", "result.npz", "FILE"),
         (".npz", "result.npz", "FILE"),
         ("v1.2", "v1.2.npz", "FILE"),  # not a file type: kept
-        ("result.npz.bak", "result.npz", "FILE"),
-        ("runs/", "runs/result.npz", "FILE"),  # a folder: a result file in it
+        ("data.h5", "data.npz", "FILE"),
+        ("result.npz.bak", "result.bak.npz", "FILE"),  # not the file it was a copy of
+        ("result.npz.1", "result.1.npz", "FILE"),
+        ("runs/", "runs.npz", "FILE"),
+        ("my results.csv", "my results.npz", "my results.csv"),  # quoted in the command
     ):
         out = tmp_path / given
         out_arg = str(out) + ("/" if given.endswith("/") else "")
         result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", out_arg])
         assert result.exit_code == 2, result.output
-        export_to = tmp_path / exported if exported != "FILE" else exported
+        export_to = shlex.quote(str(tmp_path / exported)) if exported != "FILE" else exported
         assert result.stderr.strip() == (
             f"error: {out_arg}: --out writes a result file, named like result.npz (got "
             f"{out.name!r}); "
             f"write {tmp_path / wanted} and make tables, charts or slides from it with "
-            f"`simroi export {tmp_path / wanted} --to {export_to}`"
+            f"`simroi export {shlex.quote(str(tmp_path / wanted))} --to {export_to}`"
         )
         assert not out.exists()
+        check_result_file(str(tmp_path / wanted))  # the name suggested is taken
+    out = tmp_path / "missing" / "t.csv"
+    result = CliRunner().invoke(main, [*args, "--trials", "10", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert f"write {out.with_suffix('.npz')} (directory {str(out.parent)!r} does not exist)" in (
+        result.stderr
+    )
 
 
 def test_an_empty_out_is_refused_in_one_line() -> None:

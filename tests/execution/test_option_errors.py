@@ -70,6 +70,9 @@ def test_queue_inputs_are_named_as_the_api_names_them() -> None:
         ({"seed": 1.0}, "`seed` must be a whole number ≥ 0 (got 1.0)"),
         ({"workers": 0}, "`workers` must be a whole number ≥ 1 (got 0)"),
         ({"block_size": 0}, "`block_size` must be a whole number ≥ 1 (got 0)"),
+        # simroi.limits: as a scenario's simulation.trials and block_size
+        ({"trials": 10_000_001}, "`trials` must be at most 10,000,000 (got 10000001)"),
+        ({"block_size": 100_001}, "`block_size` must be at most 100,000 (got 100001)"),
         (
             {"trials": -5, "engine": "fast"},
             "`trials` must be a whole number ≥ 1 or 'auto' (got -5); "

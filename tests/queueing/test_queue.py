@@ -201,10 +201,43 @@ def test_the_studys_limits_are_a_scenarios() -> None:
     with pytest.raises(ValidationError):
         SimulationSpec(trials=MAX_TRIALS + 1)
     assert QueueSpec(60.0, MAX_AGENTS, 4.0).agents == MAX_AGENTS
-    with pytest.raises(QueueInputError, match="`agents` must be a whole number from 0 to 10,000"):
+    with pytest.raises(
+        QueueInputError, match=f"`agents` must be a whole number from 0 to {MAX_AGENTS:,}"
+    ):
         QueueSpec(60.0, MAX_AGENTS + 1, 4.0)
     with pytest.raises(QueueInputError, match="`trials` must be a whole number from 2"):
         study_queue(QueueSpec(60.0, 1, 4.0), trials=MAX_TRIALS + 1)
+
+
+def test_every_place_a_scenario_takes_agents_trials_or_a_block_stops_at_the_limits() -> None:
+    """The JSON schema (made from the models) states each field's bound: every agents field,
+    the staffing rule's too, stops at MAX_AGENTS, trials at MAX_TRIALS, a block at
+    MAX_BLOCK_SIZE; and a rule's forecast beyond MAX_AGENTS is refused."""
+    from simroi.limits import MAX_AGENTS, MAX_BLOCK_SIZE, MAX_TRIALS
+    from simroi.scenario.load import scenario_json_schema
+
+    maxima: dict[str, set[int]] = {}
+
+    def visit(node: object, key: str = "") -> None:
+        if isinstance(node, dict):
+            if "maximum" in node and key:
+                maxima.setdefault(key, set()).add(node["maximum"])
+            for k, v in node.items():
+                visit(v, k if k not in ("anyOf", "items", "properties", "$defs") else key)
+        elif isinstance(node, list):
+            for v in node:
+                visit(v, key)
+
+    visit(scenario_json_schema())
+    agents = {k: v for k, v in maxima.items() if k.endswith("agents")}
+    assert set(agents) >= {"agents", "min_agents", "max_agents"}
+    assert all(v == {MAX_AGENTS} for v in agents.values()), agents
+    assert maxima["trials"] == {MAX_TRIALS} and maxima["block_size"] == {MAX_BLOCK_SIZE}
+    result = CliRunner().invoke(
+        main, ["run", "--trials", "2", "--set", "customers.active_customers=1e9"]
+    )
+    assert result.exit_code == 2
+    assert f"the forecast needs more than {MAX_AGENTS:,} agents" in result.stderr
 
 
 def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:
