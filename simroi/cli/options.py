@@ -483,11 +483,10 @@ def check_result_file(path: str) -> None:
     from simroi.exports.targets import format_of  # the formats export reads names as
 
     fmt = format_of(given)
-    lowered = name.lower()
     if fmt:
         stem = name[: -len(fmt)]
-    elif ".npz." in lowered:  # result.npz.bak → result.bak: not the file it was a copy of
-        cut = lowered.index(".npz.")
+    elif ".npz." in lower:  # result.npz.bak → result.bak: not the file it was a copy of
+        cut = lower.index(".npz.")
         stem = name[:cut] + name[cut + 4 :]
     else:  # notes.txt and data.h5 lose their file type's suffix; v1.2 keeps its .2
         suffix = given.suffix[1:]

@@ -158,10 +158,10 @@ def book_fates(
     unit, unit × wait)`` of those whose fate comes at or after ``month_end`` (none on a
     realtime channel), in piece order and, within a piece, row by row (answered ones first).
     """
-    check_month(pieces, marks, day_weight)
-    if not (day_end.shape == day_weight.shape[:1] and patience_s.shape == marks[0].shape[1:]):
+    check_month(pieces, marks, day_end, day_weight)
+    if patience_s.shape != marks[0].shape[1:]:
         raise ValueError(
-            "day_end, day_weight and patience_s must match the month's days and columns"
+            f"patience_s {patience_s.shape} must match the month's columns {marks[0].shape[1:]}"
         )
     arrival, start, handle, present, resolved_mark, public_mark = marks
     patience = plain(patience_s, np.float64)

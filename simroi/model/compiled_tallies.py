@@ -351,9 +351,8 @@ def tally_month(
     a contact served after its day or one not answered, whose fate is then booked
     (:func:`simroi.model.compiled_fates.book_fates`).
     """
-    check_month(pieces, (arrival, start, handle, present, resolved_mark, public_mark), day_weight)
-    if day_end.shape != day_weight.shape[:1]:
-        raise ValueError(f"day_end {day_end.shape} and day_weight {day_weight.shape}: one per day")
+    marks = (arrival, start, handle, present, resolved_mark, public_mark)
+    check_month(pieces, marks, day_end, day_weight)
     width = start.shape[1]
     out: dict[str, np.ndarray] = {
         "totals": np.zeros((len(MONTH_TALLIES), width)),
@@ -373,10 +372,17 @@ def tally_month(
     return out
 
 
-def check_month(pieces: np.ndarray, marks: tuple[np.ndarray, ...], day_weight: np.ndarray) -> None:
+def check_month(
+    pieces: np.ndarray,
+    marks: tuple[np.ndarray, ...],
+    day_end: np.ndarray,
+    day_weight: np.ndarray,
+) -> None:
     """Refuse pieces ``(lo, hi, offset, n, day)`` that reach beyond a month's (rows, columns)
-    ``marks`` or its (days, columns) ``day_weight``, or marks of different shapes: the kernels
-    do not check their indices."""
+    ``marks`` or its (days, columns) ``day_weight``, marks of different shapes, or a
+    ``day_end`` not one per day: the kernels do not check their indices."""
+    if day_end.shape != day_weight.shape[:1]:
+        raise ValueError(f"day_end {day_end.shape} and day_weight {day_weight.shape}: one per day")
     shape = marks[0].shape
     rows, columns = shape if len(shape) == 2 else (-1, -1)
     shapes = [m.shape for m in marks]
