@@ -30,7 +30,16 @@ ROOT_NAMES_ALLOWED = {"__version__"}
 #: each other. ``simroi/__init__.py`` is the Python API's facade over all of them, and every
 #: module may read ``simroi.__version__`` from it.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "randomness", "limits", "formatting", "estimates", "notebook", "scenarios"),
+    (
+        "errors",
+        "randomness",
+        "limits",
+        "weekdays",
+        "formatting",
+        "estimates",
+        "notebook",
+        "scenarios",
+    ),
     ("scenario", "queueing", "data"),
     ("model",),
     ("execution",),

@@ -24,7 +24,7 @@ from rich.table import Table
 from simroi.cli.options import check_writable, console_for, seed_option
 from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
 from simroi.formatting import interval_text, pct, significant
-from simroi.scenario.spec import WEEKDAYS
+from simroi.weekdays import WEEKDAYS
 
 if TYPE_CHECKING:
     from simroi.analysis.calibration import CalibrationResult

@@ -43,6 +43,7 @@ from simroi.data.fit_dispersion import fit_dispersion, nb_quantiles
 from simroi.data.fit_shares import profile_concentration, weekday_concentration
 from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
 from simroi.estimates import Z_ONE_SIDED_95
+from simroi.weekdays import WEEKDAYS
 
 __all__ = [
     "OPEN_SHARE",
@@ -57,7 +58,6 @@ __all__ = [
     "intervals_from_contacts",
 ]
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: A weekday (or an interval of the day) is open when it has contacts on at least this share of
 #: its dates (of the open days).
 OPEN_SHARE = 0.5

@@ -28,7 +28,8 @@ from simroi.scenario.profile import (
     DEFAULT_WEEKDAY_FACTORS,
     open_fractions,
 )
-from simroi.scenario.spec import WEEKDAYS, ChannelSpec, clock_seconds
+from simroi.scenario.spec import ChannelSpec, clock_seconds
+from simroi.weekdays import WEEKDAYS
 
 __all__ = [
     "DAY",

@@ -42,7 +42,8 @@ from simroi.model.contacts import ChannelInputs
 from simroi.queueing.roster import TrialShiftPattern, rise_and_fall
 from simroi.queueing.shifts import SECONDS_PER_WEEK
 from simroi.queueing.staffing import erlang_a_thresholds, erlang_c_required_agents
-from simroi.scenario.spec import WEEKDAYS, ChannelSpec, StaffingRuleSpec, clock_seconds
+from simroi.scenario.spec import ChannelSpec, StaffingRuleSpec, clock_seconds
+from simroi.weekdays import WEEKDAYS
 
 __all__ = ["RuleStaffing", "staffing_intervals"]
 

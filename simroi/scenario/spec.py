@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,6 +35,7 @@ from simroi.scenario.profile import (
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
 from simroi.scenario.staffing import Agents, StaffingRuleSpec
+from simroi.weekdays import WEEKDAYS, Weekday
 
 __all__ = [
     "CHANNEL_KPIS",
@@ -42,7 +43,6 @@ __all__ = [
     "DEFAULT_WEEKDAY_FACTORS",
     "EXPERIENCE_CLASSES",
     "RESULT_METRICS",
-    "WEEKDAYS",
     "ChannelSpec",
     "CorrelationSpec",
     "CustomersSpec",
@@ -59,14 +59,10 @@ __all__ = [
     "SimulationSpec",
     "StaffingInterval",
     "StaffingRuleSpec",
-    "Weekday",
     "WordOfMouthSpec",
     "assumptions",
     "clock_seconds",
 ]
-
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 
 #: Every contact ends in one of these classes; the economics maps each to churn, spend and WOM.
 EXPERIENCE_CLASSES = ("resolved_fast", "resolved_slow", "unresolved", "abandoned", "ignored")
