@@ -20,6 +20,8 @@ import re
 from collections.abc import Mapping
 
 _ARGUMENT = re.compile(r"`([a-z][a-z0-9_]*)`")
+#: Control characters (C0, DEL, C1) as their Python escapes: a file name may hold a line break.
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 class SimroiError(Exception):
@@ -28,7 +30,20 @@ class SimroiError(Exception):
     def worded(self, names: Mapping[str, str]) -> str:
         """The message with each backticked argument name found in ``names`` replaced by its
         entry (``{"workers": "--workers"}``); other text, and names not in ``names``, are kept."""
-        return _ARGUMENT.sub(lambda m: names.get(m.group(1), m.group(0)), str(self))
+        return _word(str(self), names)
+
+    def worded_lines(self, names: Mapping[str, str]) -> list[str]:
+        """One line per problem, worded as :meth:`worded` words the message; a line break or
+        another control character inside a problem (a file named ``"a\\nb"``) is written as its
+        escape, so no problem spills onto a second line."""
+        return [_word(problem, names).translate(_ESCAPES) for problem in self._problem_list()]
+
+    def _problem_list(self) -> list[str]:
+        return [str(self)]
+
+
+def _word(text: str, names: Mapping[str, str]) -> str:
+    return _ARGUMENT.sub(lambda m: names.get(m.group(1), m.group(0)), text)
 
 
 class ScenarioError(SimroiError, ValueError):
@@ -40,6 +55,9 @@ class ScenarioError(SimroiError, ValueError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+    def _problem_list(self) -> list[str]:
+        return self.problems
 
 
 class OptionError(SimroiError, ValueError):
@@ -69,3 +87,6 @@ class DataFileError(SimroiError, ValueError):
     def __init__(self, problems: list[str] | str) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
         super().__init__("\n".join(self.problems))
+
+    def _problem_list(self) -> list[str]:
+        return self.problems

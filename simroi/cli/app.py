@@ -68,7 +68,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SimroiError as exc:
             err = Console(stderr=True, highlight=False, soft_wrap=True)
-            for line in exc.worded(FLAGS).splitlines() or [type(exc).__name__]:
+            for line in [line for line in exc.worded_lines(FLAGS) if line] or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
             ctx.exit(2)
         except click.exceptions.NoArgsIsHelpError:

@@ -114,3 +114,12 @@ def test_an_empty_out_is_refused_in_one_line() -> None:
         "error: : --out writes a result file, named like result.npz (got ''); write result.npz "
         "and make tables, charts or slides from it with `simroi export result.npz --to FILE`"
     )
+
+
+def test_an_out_with_a_line_break_in_its_name_is_refused_in_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "two\nlines.csv"
+    result = CliRunner().invoke(main, ["run", "--trials", "2", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1  # the one line's own end
+    assert result.stderr.startswith(f"error: {tmp_path}/two\\nlines.csv: --out writes a result")
+    assert not out.exists()

@@ -156,3 +156,12 @@ def test_no_library_message_names_a_cli_flag(package: str) -> None:
         if FLAG.search(text)
     ]
     assert not offending, "\n".join(offending)
+
+
+def test_worded_lines_keep_each_problem_on_its_own_line() -> None:
+    error = ScenarioError(["a\nb.toml: `workers` is wrong", "tab\there and \x1b[31mcolour"])
+    assert error.worded_lines({"workers": "--workers"}) == [
+        "a\\nb.toml: --workers is wrong",
+        "tab\\there and \\x1b[31mcolour",
+    ]
+    assert SimroiError("one\r\nline").worded_lines({}) == ["one\\r\\nline"]
