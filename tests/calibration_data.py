@@ -38,7 +38,7 @@ BASE_HAZARD = 0.02  # monthly churn of customers without a contact
 
 
 def _times(day: int, count: int, open_h: float, close_h: float, rng: np.random.Generator) -> list:
-    start = (FIRST_DAY + day).astype("datetime64[s]")
+    start = (FIRST_DAY + np.timedelta64(day, "D")).astype("datetime64[s]")
     offsets = np.sort(rng.uniform(open_h * 3600, close_h * 3600, count)).astype(np.int64)
     return [str(start + np.timedelta64(int(s), "s")).replace("T", " ") for s in offsets]
 

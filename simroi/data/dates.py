@@ -171,7 +171,7 @@ def parse_dates(values: np.ndarray, fmt: DateFormat) -> tuple[np.ndarray, np.nda
             try:
                 times[i] = np.datetime64(text, "s")
             except ValueError:
-                times[i] = np.datetime64("NaT")
+                times[i] = np.datetime64("NaT", "s")
                 bad[i] = True
     return times, bad
 

@@ -500,7 +500,8 @@ def intervals_from_contacts(log: ContactLog, interval_minutes: int) -> IntervalR
     minutes = np.int64(interval_minutes)
     start = log.arrived_at.astype("datetime64[m]").astype(np.int64)
     first = log.arrived_at.min().astype("datetime64[D]").astype("datetime64[m]").astype(np.int64)
-    last = (log.arrived_at.max().astype("datetime64[D]") + 1).astype("datetime64[m]")
+    next_day = log.arrived_at.max().astype("datetime64[D]") + np.timedelta64(1, "D")
+    last = next_day.astype("datetime64[m]")
     bins = int((last.astype(np.int64) - first) // minutes)
     index = (start - first) // minutes
     answered = log.outcome == ANSWERED

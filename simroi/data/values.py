@@ -152,10 +152,10 @@ def _column(
         return outcome
     if rule == "bool":
         values, blank, bad = parse_bools(text)
-        flag(bad | (blank & ~col.blank), name, "must be 0, 1, true or false")
+        flag(bad | (blank & (not col.blank)), name, "must be 0, 1, true or false")
         return values
     if rule == "text":
-        flag(empty & ~col.blank, name, "must not be empty")
+        flag(empty & (not col.blank), name, "must not be empty")
         if name == "customer_id":
             return codes.encode(text)
         return lowered(text) if name == "experience" else text
@@ -169,7 +169,7 @@ def _column(
         flag(ok & (numbers < 0), name, "must be a whole number ≥ 0")
         flag(ok & (numbers >= 0) & (numbers % 1 != 0), name, "must be a whole number")
     elif rule == "nonnegative":
-        flag(ok & empty & ~col.blank, name, "must be a number ≥ 0")
+        flag(ok & empty & (not col.blank), name, "must be a number ≥ 0")
         flag(ok & (numbers < 0), name, "must be ≥ 0")
     elif rule == "positive":
         flag(ok & ~(numbers > 0), name, "must be > 0")

@@ -210,7 +210,8 @@ def test_an_outlier_day_is_listed_in_the_report_and_json(tmp_path: Path) -> None
     for day in range(56):  # eight of each weekday: four are too few to tell a spike from noise
         for hour in range(8, 20):
             count = rng.poisson(40 * (4 if day == spike else 1))
-            rows.append(f"{np.datetime64('2025-03-03') + day} {hour:02d}:00,phone,{count}")
+            date = np.datetime64("2025-03-03") + np.timedelta64(day, "D")
+            rows.append(f"{date} {hour:02d}:00,phone,{count}")
     report.write_text("\n".join(rows) + "\n", encoding="utf-8")
     args = ["calibrate", str(report), "--out", str(tmp_path / "c.toml")]
     printed = CliRunner().invoke(main, args, terminal_width=160)

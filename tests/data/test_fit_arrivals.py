@@ -122,7 +122,7 @@ def test_busyness_interval_covers_the_true_cv_about_90_percent() -> None:
 def test_an_injected_outlier_day_is_listed_and_left_out() -> None:
     rng = np.random.default_rng(3)
     fit = fit_arrivals(simulate(rng, weeks=8, outlier=(17, 3.0)), rng=rng)
-    assert MONDAY + 17 in fit.outliers
+    assert MONDAY + np.timedelta64(17, "D") in fit.outliers
     assert fit.outliers.size <= 2
     assert isinstance(fit.busyness_cv, FittedInput)
     assert fit.busyness_cv.value < 0.3  # a 3× day left in would push the cv far above 0.15
@@ -343,7 +343,7 @@ def test_partial_and_outlier_days_stay_out_of_the_profile() -> None:
     keep = full.start >= MONDAY.astype("datetime64[s]") + np.timedelta64(14, "h")
     report = IntervalReport(SOURCE, "phone", 60, full.start[keep], full.offered[keep])
     fit = fit_arrivals(report)
-    assert MONDAY + 17 in fit.outliers
+    assert MONDAY + np.timedelta64(17, "D") in fit.outliers
     # the oracle: mean share over the open days other than the first and the outliers
     by_day = full.offered.reshape(56, 24)
     use = (WEEKDAY[np.arange(56) % 7] > 0) & ~np.isin(MONDAY + np.arange(56), fit.outliers)
