@@ -11,6 +11,10 @@ writes), so the export tests do not depend on the queue engine.
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from synthetic import make_synthetic_run
 
@@ -59,3 +63,28 @@ def synthetic_sweep() -> ResultSet:
             "recommendation": {"best_npv": 0, "cheapest_meeting_objectives": 2, "confidence": 0.4},
         },
     )
+
+
+def _mount_tmpfs(where: Path, options: str) -> Iterator[Path]:
+    """A tiny (or read-only) real filesystem at ``where``, where the OS lets us mount one."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()})")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real filesystem of 48 kB: writing a result there runs out of space."""
+    yield from _mount_tmpfs(tmp_path / "tiny", "size=48k")
+
+
+@pytest.fixture
+def read_only_disk(tmp_path: Path) -> Iterator[Path]:
+    yield from _mount_tmpfs(tmp_path / "read-only", "ro,size=48k")

@@ -29,11 +29,10 @@ atomically: an invalid calibrated scenario is refused with its problems, and no 
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,8 +40,13 @@ import tomlkit
 from tomlkit.items import AoT, Item, Table
 
 from simroi.errors import ScenarioError
-from simroi.execution.result import atomic_write, sibling_temporary_file
-from simroi.scenario.load import LoadedScenario, load_scenario, resolve_scenario_path
+from simroi.execution.result import atomic_write
+from simroi.scenario.load import (
+    LoadedScenario,
+    load_scenario,
+    load_scenario_text,
+    resolve_scenario_path,
+)
 
 __all__ = ["ScenarioEdit", "WrittenScenario", "toml_value", "write_calibrated_scenario"]
 
@@ -296,25 +300,17 @@ def _unlink(doc: Any, keys: set[str]) -> list[str]:
 
 
 def _validated(text: str, out: Path) -> LoadedScenario:
-    """Load ``text`` as if it were ``out`` (same folder, so a relative baseline resolves);
-    raise ScenarioError naming ``out`` if the loader refuses it. Writes nothing that stays."""
-    fd, tmp = sibling_temporary_file(out, ".check.toml")
+    """Load ``text`` as if it were ``out`` (a relative baseline resolves beside it); raise
+    ScenarioError naming ``out`` if the loader refuses it. Writes nothing."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        loaded = load_scenario(tmp)
+        return load_scenario_text(text, out)
     except ScenarioError as exc:
         raise ScenarioError(
             [
-                f"{out}: the calibrated scenario would be invalid, nothing written: "
-                + line.replace(tmp, str(out))
+                f"{out}: the calibrated scenario would be invalid, nothing written: {line}"
                 for line in exc.problems
             ]
         ) from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-    return replace(loaded, source=str(out))
 
 
 def write_calibrated_scenario(

@@ -29,6 +29,7 @@ numbers describe today's contact centre and go to the channels both worlds share
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -64,7 +65,7 @@ from simroi.data.fit_service import (
 )
 from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
-from simroi.errors import DataFileError, OptionError
+from simroi.errors import DataFileError, OptionError, OutputError
 from simroi.formatting import json_ready
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
@@ -457,6 +458,18 @@ def _volumes(
     return shares
 
 
+def _check_not_read(out: Path, data: DataSet) -> None:
+    """Refuse to write the scenario over one of the data files it is fitted to."""
+    for source in data.sources:
+        for path in (source.path, *source.also):
+            same = out.exists() and path.exists() and os.path.samefile(out, path)
+            if same or out.resolve() == path.resolve():
+                raise OutputError(
+                    f"{out}: is the data file {str(path)!r} being read; nothing written "
+                    "(write the calibrated scenario to a file of its own, such as calibrated.toml)"
+                )
+
+
 def calibrate(
     data: DataSet,
     out: str | Path,
@@ -484,12 +497,15 @@ def calibrate(
 
     Raises
     ------
+    OutputError
+        ``out`` is one of the data files (nothing written).
     DataFileError
         A channel in the data that the scenario lacks (one line per file and channel); dates
         running longer than :data:`~simroi.data.read.MAX_SPAN_DAYS` in one channel.
     ScenarioError
         An invalid base scenario, or a calibrated scenario the loader refuses; nothing written.
     """
+    _check_not_read(Path(out), data)
     loaded = load_scenario(into)
     scenario = loaded.program
     _check_channels(data, scenario, loaded.source)

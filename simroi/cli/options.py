@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
@@ -507,12 +508,18 @@ def check_result_file(path: str) -> None:
 
 def check_writable(path: str) -> None:
     """Fail before simulating, not after hours of it, when ``--out`` cannot be written: its
-    directory does not exist or does not let this process create a file."""
+    directory does not exist or does not let this process create a file (a device or a named
+    pipe, written to in place, must let this process write it)."""
     import tempfile
 
     from simroi.errors import OutputError
 
-    parent = Path(path).parent
+    given = Path(path)
+    if given.exists() and not (given.is_file() or given.is_dir()):  # /dev/null: written to
+        if not os.access(given, os.W_OK):
+            raise OutputError(f"{path}: cannot write: Permission denied")
+        return
+    parent = given.parent
     if not parent.is_dir():
         raise OutputError(f"{path}: cannot write: directory {str(parent)!r} does not exist")
     try:

@@ -160,10 +160,22 @@ def sibling_temporary_file(target: Path, suffix: str) -> tuple[int, str]:
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file through a temporary sibling and rename it into place.
 
+    A symbolic link is written through (the file it points to is replaced, the link kept). A
+    device or a named pipe (``/dev/null``, ``/dev/stdout``) is written to directly: it has no
+    content to keep and must not be replaced by a file.
+
     Raises OutputError (one line) when the directory is missing or unwritable or the disk is full;
     the temporary file is removed, and an existing file at ``path`` is left untouched.
     """
-    target = Path(path)
+    given = Path(path)
+    if given.exists() and not (given.is_file() or given.is_dir()):  # through any link
+        try:
+            with given.open("wb") as handle:
+                write(handle)
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        return given
+    target = Path(os.path.realpath(given)) if given.is_symlink() else given
     fd, tmp = sibling_temporary_file(target, ".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -183,7 +195,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return target
+    return given
 
 
 def save_result_file(

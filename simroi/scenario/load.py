@@ -35,6 +35,7 @@ __all__ = [
     "bundled_scenarios",
     "describe_bundled_scenarios",
     "load_scenario",
+    "load_scenario_text",
     "parse_override",
     "resolve_scenario_path",
     "scenario_json_schema",
@@ -127,6 +128,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+    return _parse_toml(text, path)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -383,8 +388,18 @@ def load_scenario(
         With one line per problem, each naming file, key, rule and value.
     """
     path = resolve_scenario_path(path_or_name)
+    return _loaded(path, _read_toml(path), overrides)
+
+
+def load_scenario_text(text: str, path: str | Path) -> LoadedScenario:
+    """Load scenario ``text`` as :func:`load_scenario` loads a file, as if it were the file at
+    ``path`` (which need not exist): its messages name ``path``, and a baseline file it names
+    is found beside ``path``. For checking a scenario before it is written."""
+    return _loaded(Path(path), _parse_toml(text, Path(path)), ())
+
+
+def _loaded(path: Path, raw: dict[str, Any], overrides: Sequence[str]) -> LoadedScenario:
     source = str(path)
-    raw = _read_toml(path)
     raw = _apply_overrides(raw, overrides, source)
     inline = raw.pop("baseline", None)
     baseline_file = (

@@ -332,3 +332,31 @@ def test_the_profile_and_weekday_factors_are_written_with_their_concentration(
                  "--set", "scenario.horizon_months=2", "--json"]):  # fmt: skip
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
+
+
+def test_out_naming_a_data_file_is_refused_and_the_data_kept(sample: Path, tmp_path: Path) -> None:
+    data = tmp_path / "intervals.csv"
+    data.write_bytes((sample / "intervals.csv").read_bytes())
+    link = tmp_path / "link.csv"
+    link.symlink_to(data)
+    for out in (data, link, tmp_path / "." / "intervals.csv"):
+        result = CliRunner().invoke(main, ["calibrate", str(data), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == (
+            f"error: {out}: is the data file {str(data)!r} being read; nothing written (write "
+            "the calibrated scenario to a file of its own, such as calibrated.toml)"
+        )
+        assert data.read_bytes() == (sample / "intervals.csv").read_bytes()
+
+
+def test_a_full_disk_is_a_one_line_error_and_nothing_is_written(
+    sample: Path, tiny_disk: Path
+) -> None:
+    (tiny_disk / "filler").write_bytes(b"x" * 40_000)  # 8 kB left: less than the scenario
+    out = tiny_disk / "calibrated.toml"
+    result = CliRunner().invoke(
+        main, ["calibrate", str(sample / "intervals.csv"), "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: {out}: cannot write: No space left on device"
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]

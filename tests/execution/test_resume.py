@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -307,30 +307,6 @@ def test_a_full_disk_during_the_run_is_a_one_line_error(
     assert "the blocks finished so far are kept in" in line and "--resume" in line
     kept = default_checkpoint_path(out)
     assert sorted(p.name for p in kept.glob("block-*")) == ["block-000000.npz", "block-000001.npz"]
-
-
-def _mount_tmpfs(where: Path, options: str) -> Iterator[Path]:
-    """A tiny (or read-only) real filesystem at ``where``, where the OS lets us mount one."""
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.decode().strip()})")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    yield from _mount_tmpfs(tmp_path / "tiny", "size=48k")
-
-
-@pytest.fixture
-def read_only_disk(tmp_path: Path) -> Iterator[Path]:
-    yield from _mount_tmpfs(tmp_path / "read-only", "ro,size=48k")
 
 
 def test_a_tiny_filesystem_fills_up_with_a_one_line_error(tiny_disk: Path) -> None:

@@ -1,0 +1,37 @@
+"""Output files are written through a temporary sibling and renamed into place
+(:func:`simroi.execution.result.atomic_write`), except what must not be replaced: a device or a
+named pipe is written to in place, and a symbolic link keeps pointing where it did."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+from simroi.execution.result import atomic_write
+
+
+def test_a_named_pipe_is_written_to_not_replaced(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    assert atomic_write(pipe, lambda handle: handle.write(b"through the pipe")) == pipe
+    reader.join(timeout=10)
+    assert received == [b"through the pipe"]
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]  # no temporary left
+
+
+def test_a_symbolic_link_keeps_pointing_at_the_file_it_replaces(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    real = tmp_path / "kept" / "result.bin"
+    real.write_bytes(b"old")
+    link = tmp_path / "result.bin"
+    link.symlink_to(real)
+    assert atomic_write(link, lambda handle: handle.write(b"new")) == link
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "result.bin"]
