@@ -312,4 +312,14 @@ def resolve_header(
             f"{file}: {kind.label} needs column{'s' if len(lacking) > 1 else ''} "
             f"{', '.join(lacking)} (its columns: {', '.join(header)}; map names with `columns`)"
         )
-    return kind, {c.name: found[c.name] for c in kind.columns if c.name in found}
+    fields = {c.name: found[c.name] for c in kind.columns if c.name in found}
+    for i in sorted({i for idx in fields.values() for i in idx}):
+        twice = [j + 1 for j, name in enumerate(names) if name == names[i]]
+        if len(twice) > 1:
+            problems.line(
+                f"{file}: column {header[i]!r} appears {len(twice)} times in the header (fields "
+                f"{', '.join(map(str, twice))}); which to read is unclear: rename or remove all "
+                "but one"
+            )
+    problems.check()
+    return kind, fields

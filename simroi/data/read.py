@@ -247,6 +247,21 @@ class _Reading:
                 f"has {lengths[i]} fields, the header has {len(state.header)}",
                 state.delimiter.join(batch[i])[:60],
             )
+        # A row with more fields than the header has a value split by the delimiter (1,234.5):
+        # read as it stands, every column after it would be shifted. Empty extra fields (a
+        # trailing delimiter) are harmless.
+        extra = np.flatnonzero(lengths > len(state.header))
+        for i in [i for i in extra.tolist() if any(batch[i][len(state.header) :])]:
+            self.problems.add(
+                label,
+                int(row[i]),
+                None,
+                f"has {lengths[i]} fields, the header has {len(state.header)} (a value holding "
+                f"the delimiter {state.delimiter!r} must be quoted; write numbers without "
+                "thousands separators)",
+                state.delimiter.join(batch[i])[:60],
+            )
+            lengths[i] = 0  # not read further
         keep = np.flatnonzero(lengths >= width)  # blank lines (no fields) are skipped
         if keep.size < len(batch):
             batch = [batch[i] for i in keep.tolist()]

@@ -105,6 +105,40 @@ def test_empty_channel_cell(tmp_path: Path) -> None:
     ]
 
 
+def test_a_row_with_a_field_too_many_is_refused_not_shifted(tmp_path: Path) -> None:
+    rows = day("2025-01-06", 15, 3)
+    rows[1] = "2025-01-06 08:15,phone,1,234,8,1,6"  # 1,234 offered, with a thousands comma
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 3: has 7 fields, the header has 6 (a value holding the delimiter ',' must be "
+        "quoted; write numbers without thousands separators) (got 2025-01-06 "
+        "08:15,phone,1,234,8,1,6)"
+    ]
+
+
+def test_empty_fields_after_the_last_column_are_read_as_nothing(tmp_path: Path) -> None:
+    rows = [r + ",," for r in day("2025-01-06", 15, 3)]  # a spreadsheet's trailing delimiters
+    data = read_data(write(tmp_path, "i.csv", intervals(rows)))
+    assert data.intervals["phone"].offered.tolist() == [10, 10, 10]
+
+
+@pytest.mark.parametrize("second", ["offered", "Offered", " OFFERED "])
+def test_a_column_read_twice_in_the_header_is_refused(tmp_path: Path, second: str) -> None:
+    header = f"interval_start,channel,offered,{second}\n"
+    path = write(tmp_path, "i.csv", header + "2025-01-06 08:00,phone,10,20\n")
+    assert problems(path) == [
+        f"{path}: column 'offered' appears 2 times in the header (fields 3, 4); which to read "
+        "is unclear: rename or remove all but one"
+    ]
+
+
+def test_a_column_simroi_does_not_read_may_repeat(tmp_path: Path) -> None:
+    rows = [r.replace(",8,1,6", ",a,b") for r in day("2025-01-06", 15, 2)]
+    header = "interval_start,channel,offered,note,note\n"
+    data = read_data(write(tmp_path, "i.csv", intervals(rows, header)))
+    assert data.intervals["phone"].offered.tolist() == [10, 10]
+
+
 def test_short_row(tmp_path: Path) -> None:
     rows = [*day("2025-01-06", 15, 3), "2025-01-06 09:00,phone"]
     path = write(tmp_path, "i.csv", intervals(rows))
