@@ -67,7 +67,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except SimroiError as exc:
-            err = Console(stderr=True, highlight=False, soft_wrap=True)
+            err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
             for line in [line for line in exc.worded_lines(FLAGS) if line] or [type(exc).__name__]:
                 err.print(f"error: {line}", markup=False)
             ctx.exit(2)
@@ -85,7 +85,7 @@ class _Group(click.Group):
             _usage_error(exc, command)
         except KeyboardInterrupt as exc:
             # A run says what it kept and how to resume; anything else just stops.
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
+            Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
                 str(exc) or "interrupted", markup=False
             )
             ctx.exit(130)
@@ -97,7 +97,7 @@ class _Group(click.Group):
 def _usage_error(exc: click.UsageError, command: str | None) -> NoReturn:
     """Say click's usage error in one line with a pointer to the help, and exit with status 2."""
     name = f"simroi {command}" if command else "simroi"
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
+    Console(stderr=True, highlight=False, soft_wrap=True, emoji=False).print(
         f"error: {exc.format_message().rstrip('.')} — see '{name} --help'", markup=False
     )
     raise click.exceptions.Exit(2)

@@ -64,7 +64,9 @@ FLAGS = {
 
 def console_for(ctx: click.Context) -> Console:
     """The console a command prints to: the one the caller put in ``ctx.obj``, else stdout."""
-    return ctx.obj["console"] if ctx.obj and "console" in ctx.obj else Console(highlight=False)
+    if ctx.obj and "console" in ctx.obj:
+        return ctx.obj["console"]
+    return Console(highlight=False, emoji=False)
 
 
 def _parse_trials(value: str | None) -> int | Literal["auto"] | None:
@@ -134,7 +136,8 @@ def prepare_engine(engine: str, *, queue_only: bool = False) -> None:
     from simroi.model.kernels import prepare
 
     def say() -> None:
-        Console(stderr=True, highlight=False).print("compiling kernels (first run only)…")
+        err = Console(stderr=True, highlight=False, emoji=False)
+        err.print("compiling kernels (first run only)…")
 
     prepare(engine, on_compile=say, queue_only=queue_only)
 
@@ -376,7 +379,7 @@ def resume_words(out: str | None, checkpoint: str | None) -> tuple[str, ...]:
 
 def stop_interrupted(ctx: click.Context, message: str, resume_with: str | None) -> None:
     """Say what an interrupted command kept and the command that resumes it; exit status 130."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
     err.print(message, markup=False)
     if resume_with is None:
         err.print("(give --out FILE or --checkpoint DIR to make a run resumable)")
@@ -456,7 +459,7 @@ def progress_bar(
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=Console(stderr=True, emoji=False),
         transient=True,
     )
     task = bar.add_task("trials", total=None)

@@ -363,3 +363,18 @@ def test_one_trial_runs() -> None:
     result = CliRunner().invoke(main, ["run", *TINY_RUN[2:], "--trials", "1", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["trials"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["run", "--set", "channels.phone.agents=:thumbs_up:"], "(got ':thumbs_up:')"),
+        (["sweep", "--set", "channels.social.agents=a:b"], "channels.social.agents=a:b: 'a'"),
+        (["run", "--set", "channels.phone.agents=[bold]x[/bold]"], "(got '[bold]x[/bold]')"),
+    ],
+)
+def test_an_error_shows_the_value_as_typed(args: list[str], shown: str) -> None:
+    # rich would turn :thumbs_up: into an emoji, a:b: into a symbol and [bold] into style
+    result = CliRunner().invoke(main, [*args, "--trials", "2"])
+    assert result.exit_code == 2
+    assert shown in result.stderr, result.stderr
