@@ -25,8 +25,11 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
     """Check scenario FILES: one "ok" line per valid file, else every problem, exit 2.
 
     Checks TOML syntax, unknown keys (with a suggestion), types, ranges (probabilities in [0, 1],
-    p5 < p95, low ≤ mode ≤ high, ...), channel names, objectives, correlations and the baseline.
+    p5 < p95, low ≤ mode ≤ high, ...), channel names, objectives, correlations and the baseline,
+    which every ROI needs (a file written only as another scenario's baseline file is checked by
+    validating that scenario).
     """
+    from simroi.analysis.summary import require_baseline
     from simroi.errors import ScenarioError
     from simroi.scenario.load import load_scenario
 
@@ -35,11 +38,13 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
     for file in files:
         try:
             loaded = load_scenario(file, overrides=overrides)
+            require_baseline(loaded)  # run, compare, sweep and sensitivity refuse it
         except ScenarioError as exc:
             problems.extend(exc.problems)
             continue
-        baseline = loaded.baseline.scenario.name if loaded.baseline else "none"
-        console.print(f"ok {file} ({loaded.name}; baseline: {baseline})", markup=False)
+        assert loaded.baseline is not None
+        name = loaded.baseline.scenario.name
+        console.print(f"ok {file} ({loaded.name}; baseline: {name})", markup=False)
     if problems:
         raise ScenarioError(problems)
 

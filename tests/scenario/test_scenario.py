@@ -51,6 +51,25 @@ def test_every_bundled_scenario_validates_with_a_baseline(name: str) -> None:
     assert out == f"ok {path} ({name}; baseline: {loaded.baseline.scenario.name})\n"
 
 
+def test_validate_refuses_a_scenario_without_a_baseline_as_run_does(tmp_path: Path) -> None:
+    target = tmp_path / "mine.toml"
+    assert invoke("init", str(target))[0] == 0
+    kept, inside = [], False
+    for line in target.read_text().splitlines(keepends=True):  # drop [baseline] and [baseline.*]
+        if line.startswith("["):
+            inside = line.startswith(("[baseline]", "[baseline."))
+        kept.append("" if inside else line)
+    target.write_text("".join(kept))
+    for command in ("validate", "run"):
+        code, out = invoke(command, str(target), *(("--trials", "2") if command == "run" else ()))
+        assert code == 2
+        assert out == (
+            f"error: {target}: scenario.baseline: ROI is measured against a baseline; name a "
+            'baseline file in [scenario] baseline = "..." or add a [baseline] table of '
+            "overrides\n"
+        )
+
+
 def test_every_bundled_uncertain_input_names_a_source() -> None:
     for name in bundled_scenarios():
         code, out = invoke("inputs", name, "--json")
