@@ -60,8 +60,10 @@ def sample_data(
                       scenario's uncertain inputs), to compare fitted values against
 
     Existing files are not overwritten without --force; each file is written whole or not at
-    all. Arrivals are the scenario's first contacts (no repeats, no deflection); half the
-    customers had a contact, half none (a sample for fitting, not the base's share).
+    all. Contacts are the scenario's first contacts and the repeats and retries they send back
+    on one of the next 7 days, as a real export counts them (no deflection, no events;
+    truth.json counts each kind); half the customers had a contact, half none (a sample for
+    fitting, not the base's share).
 
     \b
     Example:

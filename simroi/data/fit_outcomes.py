@@ -6,11 +6,13 @@
 - ``fcr``: resolved among answered contacts (the ``resolved`` column);
 - ``public_share``: public among all contacts (the ``public`` column; social channels);
 - ``retry_share``: among abandoned and ignored contacts, those whose customer comes back — any
-  later contact of the same ``customer_id`` in any of the logs given — within ``within_days``
-  (default 7), net of the background rate of later contacts about something else (measured
-  after resolved contacts, which the model follows with no repeat):
+  later contact of the same ``customer_id`` in any of the logs given — the same day or on one of
+  the next ``within_days`` calendar days (default 7, as "repeat within 7 days" is reported; an
+  hours window would miss the returns on the 7th day later in the day than the contact), net
+  of the background rate of later contacts about something else (measured after resolved
+  contacts, which the model follows with no repeat):
   ``(p_failed − p_bg)/(1 − p_bg)``, the share of failed contacts that come back *because* they
-  failed. Failed contacts closer than the window to the end of the data are left out, since
+  failed. Failed contacts whose window ends after the data's last day are left out, since
   their return could fall after it.
 
 **Churn multipliers.** The model multiplies a contacted customer's monthly churn by the
@@ -69,8 +71,10 @@ __all__ = [
 
 #: The experience class of customers without a contact: the reference of every multiplier.
 REFERENCE_CLASS = "none"
-#: A failed contact counts as retried when its customer contacts again within this many days.
-RETRY_WITHIN_DAYS = 7.0
+_DAY_S = 86_400
+#: A failed contact counts as retried when its customer contacts again the same day or within this
+#: many calendar days after it.
+RETRY_WITHIN_DAYS = 7
 
 
 def fit_fcr(log: ContactLog) -> FittedInput | Unfitted:
@@ -108,11 +112,11 @@ def fit_retry_share(
     log: ContactLog,
     others: Sequence[ContactLog] = (),
     *,
-    within_days: float = RETRY_WITHIN_DAYS,
+    within_days: int = RETRY_WITHIN_DAYS,
 ) -> FittedInput | Unfitted:
-    """Retry share: abandoned or ignored contacts whose customer contacts again within
-    ``within_days`` on any channel (``log`` itself and ``others``, the other channels' logs of
-    the same read, whose customer codes agree).
+    """Retry share: abandoned or ignored contacts whose customer contacts again the same day or
+    within ``within_days`` calendar days on any channel (``log`` itself and ``others``, the
+    other channels' logs of the same read, whose customer codes agree).
 
     Any later contact counts, including one about something else. Where the log has
     ``resolved``, the same share after resolved contacts (which the model follows with no
@@ -127,28 +131,27 @@ def fit_retry_share(
     if log.customer_id is None or log.rows == 0:
         what = "no customer_id column" if log.customer_id is None else "no contacts"
         return Unfitted("retry_share", f"not fitted: the log has {what}", src, channel)
-    window = int(within_days * 86_400)
     failed = (log.outcome == ABANDONED) | (log.outcome == IGNORED)
-    returned, observable = _followed(log, others, failed, window)
+    returned, observable = _followed(log, others, failed, within_days)
     fit = beta_posterior(
         "retry_share",
         returned,
         source=src,
         channel=channel,
         what=f"abandoned or ignored contacts followed by the customer's next contact within "
-        f"{within_days:g} days",
+        f"{within_days} calendar days",
     )
     if isinstance(fit, Unfitted):
         reason = (
             "not fitted: no abandoned or ignored contact with a customer_id at least "
-            f"{within_days:g} days before the end of the data"
+            f"{within_days} days before the data's last day"
         )
         return Unfitted("retry_share", reason, src, channel)
-    note = f"{observable:,} failed contacts at least {within_days:g} days before the data's end"
+    note = f"{observable:,} failed contacts at least {within_days} days before the data's last day"
     background, seen = np.zeros(0, dtype=bool), 0
     if log.resolved is not None:
         resolved = (log.outcome == ANSWERED) & np.asarray(log.resolved, dtype=bool)
-        background, seen = _followed(log, others, resolved, window)
+        background, seen = _followed(log, others, resolved, within_days)
     if not seen:
         why = "no resolved column" if log.resolved is None else "no resolved contact to compare"
         return replace(
@@ -199,11 +202,12 @@ def _net_retry(
 
 
 def _followed(
-    log: ContactLog, others: Sequence[ContactLog], chosen: np.ndarray, window_s: int
+    log: ContactLog, others: Sequence[ContactLog], chosen: np.ndarray, days: int
 ) -> tuple[np.ndarray, int]:
     """Whether each ``chosen`` contact of ``log`` is followed by a contact of the same customer
-    (in ``log`` or ``others``) within ``window_s`` seconds, among those at least ``window_s``
-    before the last contact of the data; and how many those are."""
+    (in ``log`` or ``others``) by the end of the ``days``-th calendar day after its own, among
+    those at least ``days`` days before the data's last day (taken as whole); and how many
+    those are."""
     logs = [log, *(o for o in others if o.customer_id is not None and o.rows > 0)]
     seconds = [lg.arrived_at.astype("datetime64[s]").astype(np.int64) for lg in logs]
     t = np.concatenate(seconds)
@@ -213,12 +217,14 @@ def _followed(
     key = np.sort(cust * span + (t - t0))
     own_t = seconds[0][chosen]
     own_c = np.asarray(log.customer_id, dtype=np.int64)[chosen]
-    observable = own_t + window_s <= int(t.max())
+    own_day = own_t // _DAY_S
+    observable = own_day + days <= int(t.max()) // _DAY_S
     own_t, own_c = own_t[observable], own_c[observable]
+    deadline = (own_day[observable] + days + 1) * _DAY_S  # the window's first second after it
     nxt = np.searchsorted(key, own_c * span + (own_t - t0), side="right")
     found = nxt < key.size
     nxt_key = key[np.minimum(nxt, key.size - 1)]
-    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 - own_t <= window_s)
+    same = found & (nxt_key // span == own_c) & (nxt_key % span + t0 < deadline)
     return same, int(observable.sum())
 
 

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 
 from simroi.data.fit import FittedInput, Unfitted
 from simroi.data.fit_outcomes import (
+    _followed,
     fit_churn_multipliers,
     fit_fcr,
     fit_public_share,
@@ -106,14 +107,33 @@ def test_retry_share_counts_returns_on_any_channel_within_the_window() -> None:
     fit = fit_retry_share(phone, [email])
     assert isinstance(fit, FittedInput)
     assert fit.interval90[0] < 0.35 < fit.interval90[1]
-    # only failed contacts at least 7 days before the data's end are counted
-    end = max(arrived.max(), later.max())
-    assert fit.n == int((failed & (arrived + 7 * DAY_S <= end)).sum())
+    # only failed contacts at least 7 days before the data's last day are counted
+    last_day = max(arrived.max(), later.max()) // DAY_S
+    assert fit.n == int((failed & (arrived // DAY_S + 7 <= last_day)).sum())
     # resolved contacts are never followed here: the background rate is 0
     assert "0.0% of resolved contacts" in fit.note
     # without the email log the returns are not seen
     alone = fit_retry_share(phone)
     assert isinstance(alone, FittedInput) and alone.value == 0.0
+
+
+def test_a_return_counts_through_the_seventh_calendar_day_whatever_its_hour() -> None:
+    # failed contacts at 18:00; each comes back on day 1 to 9 after at 09:00: the returns on
+    # days 1-7 count (day 7 at 09:00 is 159 hours later, within 7 calendar days, not 168 hours)
+    days = np.arange(1, 10)
+    arrived = 18 * 3600 + np.arange(days.size) * 30 * DAY_S  # far apart, one customer each
+    back = arrived - 18 * 3600 + days * DAY_S + 9 * 3600
+    outcome = np.full(days.size, ABANDONED)
+    closing = np.array([arrived.max() + 30 * DAY_S])  # the data runs long after the last
+    customer = np.arange(days.size)
+    phone = _log("phone", arrived, outcome, customer_id=customer)
+    email = _log(
+        "email", np.concatenate([back, closing]), np.full(days.size + 1, ANSWERED),
+        customer_id=np.append(customer, days.size),
+    )  # fmt: skip
+    returned, observable = _followed(phone, [email], np.ones(days.size, dtype=bool), 7)
+    assert observable == days.size
+    assert returned.tolist() == (days <= 7).tolist()
 
 
 def test_retry_share_net_of_unrelated_later_contacts_covers_the_true_share() -> None:
