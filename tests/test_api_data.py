@@ -47,6 +47,18 @@ def test_sample_data_writes_the_files_of_simroi_sample_data(
     assert files.rows("customers.csv") == sample_files.DEFAULT_SAMPLE_CUSTOMERS
 
 
+def test_sample_files_show_a_few_lines_not_the_files_text(files: simroi.SampleFiles) -> None:
+    shown = repr(files)
+    assert shown.splitlines() == [
+        f"SampleFiles: {DAYS} days of 'default' (seed 2) in {files.directory}",
+        f"  intervals.csv: {files.rows('intervals.csv'):,} rows",
+        f"  contacts.csv: {files.rows('contacts.csv'):,} rows",
+        f"  customers.csv: {files.rows('customers.csv'):,} rows",
+        "  truth.json",
+    ]
+    assert len(repr(files.sample)) < 200
+
+
 def test_the_command_lines_defaults_are_the_librarys() -> None:
     # The command line keeps its own copies so that it starts without numpy.
     assert cli_data.DEFAULT_SAMPLE_SEED == sample_files.DEFAULT_SAMPLE_SEED

@@ -70,6 +70,16 @@ class SampleFiles:
     days: int
     sample: SampleData
 
+    def __repr__(self) -> str:
+        lines = [
+            f"SampleFiles: {self.days} days of {self.scenario!r} (seed {self.seed}) in "
+            f"{self.directory}"
+        ]
+        for path in self.paths:
+            rows = f": {self.rows(path.name):,} rows" if path.suffix == ".csv" else ""
+            lines.append(f"  {path.name}{rows}")
+        return "\n".join(lines)
+
     def rows(self, name: str) -> int:
         """Data rows (lines after the header) of the file ``name`` (e.g. ``"contacts.csv"``)."""
         return self.sample.files[name].count("\n") - 1

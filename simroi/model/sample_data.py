@@ -105,6 +105,14 @@ class SampleData:
     files: dict[str, str]
     truth: dict[str, Any]
 
+    def __repr__(self) -> str:  # the files are megabytes of text: their rows, not their text
+        rows = ", ".join(
+            f"{name}: {text.count(chr(10)) - 1:,} rows"
+            for name, text in self.files.items()
+            if name.endswith(".csv")
+        )
+        return f"SampleData({rows}; truth of {self.truth.get('scenario', '?')!r})"
+
 
 def simulate_sample_data(
     scenario: Scenario, *, days: int = 56, customers: int = 20_000, streams: Streams
