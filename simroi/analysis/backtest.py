@@ -50,11 +50,19 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from simroi.analysis.observed_days import METRICS, Observed, Report, observe, observed_metrics
+from simroi.analysis.observed_days import (
+    BYTES_PER_AGENT_INTERVAL,
+    METRICS,
+    Observed,
+    Report,
+    observe,
+    observed_metrics,
+)
 from simroi.analysis.partial_days import SkippedDay
 from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
-from simroi.errors import DataFileError, OptionError
+from simroi.errors import DataFileError, OptionError, SimroiError
+from simroi.execution.footprint import available_memory
 from simroi.formatting import json_ready
 from simroi.model.day import WARMUP_DAYS, ChannelDays, simulate_days
 from simroi.queueing.engines import engine_problem, normalize_engine
@@ -386,6 +394,7 @@ def backtest(
     }
     entropy = int(seed) if seed is not None else fresh_entropy()
     block = int(program.simulation.block_size)
+    _check_memory(observed, min(trials, block))
     blocks = -(-trials // block)
     per_block = sum(
         int(d[-1] - d[0]) + 1 + (WARMUP_DAYS if program.channels[c].kind != "realtime" else 0)
@@ -415,6 +424,26 @@ def backtest(
         )
     engine = normalize_engine(engine)
     return _result(loaded, observed, parts, entropy, trials, engine, sources, skipped)
+
+
+def _check_memory(observed: dict[str, Observed], trials: int) -> None:
+    """Refuse, before simulating, observed agents the machine's memory cannot hold: the engine
+    keeps each agent on queue in each of a block's ``trials``, interval by interval of a week."""
+    available = available_memory()
+    for name, found in observed.items():
+        if found.rosters is None or not found.rosters or available is None:
+            continue
+        date, roster = max(found.rosters.items(), key=lambda item: item[1].agents.max(initial=0))
+        most = int(roster.agents.max(initial=0))
+        intervals = 7 * max(r.agents.size for r in found.rosters.values()) + 1
+        need = most * trials * intervals * BYTES_PER_AGENT_INTERVAL
+        if need > available:
+            raise SimroiError(
+                f"{_names(found.source)}, column agents: {most:,} agents on queue on {date} "
+                f"({name}) need about {need / 2**30:.1f} GiB to simulate over {trials:,} trials "
+                f"at once, and {available / 2**30:.1f} GiB is available; give fewer `trials` "
+                "(20 at least), or check the agents column"
+            )
 
 
 def _result(

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from observed_days import SMALL, small, synthetic_reports, write_interval_csv
 
+import simroi.analysis.backtest
 from simroi.analysis.backtest import DEFAULT_TRIALS, METRICS, backtest
 from simroi.cli.app import main
 from simroi.cli.backtest import DEFAULT_TRIALS as CLI_DEFAULT_TRIALS
@@ -236,6 +237,31 @@ def test_a_billion_agents_on_queue_is_refused_in_one_line(tmp_path: Path) -> Non
     )
     line = _error(["backtest", "default", str(path), "--interval-minutes", "60", "--seed", "1"])
     assert line == (
-        "error: agents.csv, column agents, interval 2003-09-01T09:00: must be at most 100,000 "
+        "error: agents.csv, column agents, interval 2003-09-01T09:00: must be at most 10,000 "
         "agents on queue to simulate (got 1,736,121,600)"
     )
+
+
+def test_agents_the_memory_cannot_hold_are_refused_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "agents.csv"
+    path.write_text(
+        "interval_start,channel,offered,agents\n"
+        "2003-09-01 08:00,phone,12,3\n2003-09-01 09:00,phone,12,3000\n",
+        "utf-8",
+    )
+    monkeypatch.setattr(simroi.analysis.backtest, "available_memory", lambda: 10 * 2**20)
+    monkeypatch.setattr(simroi.analysis.backtest, "simulate_days", _must_not_simulate)
+    args = ["backtest", "default", str(path), "--interval-minutes", "60", "--seed", "1"]
+    line = _error([*args, "--trials", "20"])
+    # 3,000 agents x 20 trials x 15 intervals of a week (2 a day) x 80 bytes = 0.07 GiB
+    assert line == (
+        "error: agents.csv, column agents: 3,000 agents on queue on 2003-09-01 (phone) need about "
+        "0.1 GiB to simulate over 20 trials at once, and 0.0 GiB is available; give fewer "
+        "--trials (20 at least), or check the agents column"
+    )
+
+
+def _must_not_simulate(*args: object, **kwargs: object) -> None:
+    raise AssertionError("simulated before checking the memory")
