@@ -278,7 +278,9 @@ def fit_churn_multipliers(
     """``experience.churn_multiplier_<class>`` for every class in the data but ``none``.
 
     The value is the posterior median of the hazard ratio (always defined, also with no churn
-    in a class), the interval its 5–95 % range.
+    in a class), the interval its 5–95 % range. A ratio whose 95 % quantile lies beyond the
+    scenario's limit (no churn, or nearly none, among ``none``: nothing bounds it) is not
+    fitted.
 
     ``months_observed`` is each customer's exposure. The model applies a multiplier for
     ``effect_months`` after the contact, so for contacted classes the exposure should be
@@ -315,6 +317,18 @@ def fit_churn_multipliers(
             p05, p50, p95 = _ratio_quantiles(
                 events, exposure, ref_events, ref_exposure, np.array([0.05, 0.5, 0.95])
             )
+            ceiling = LIMITS["churn_multiplier"][1]
+            if p95 > ceiling:  # no churn among 'none', or too little: nothing bounds the ratio
+                multiplier = Unfitted(
+                    key,
+                    f"not fitted: the data cannot bound it (5-95 %: {p05:.3g}-{p95:.3g}, beyond "
+                    f"the scenario's limit of {ceiling:g}; {ref_events:,} of {reference[1]:,} "
+                    f"{REFERENCE_CLASS!r} customers churned, {events:,} of {customers:,} "
+                    f"{name!r}): the scenario's value stays",
+                    src,
+                )
+                classes.append(ChurnClass(name, customers, events, exposure, hazard, multiplier))
+                continue
             multiplier = _multiplier_input(
                 key,
                 float(p50),

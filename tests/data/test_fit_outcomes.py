@@ -284,3 +284,16 @@ def test_churn_without_the_reference_class_is_not_fitted() -> None:
     (only,) = fit.classes
     assert isinstance(only.multiplier, Unfitted)
     assert "'none'" in only.multiplier.reason
+
+
+def test_no_churn_in_the_reference_class_leaves_every_multiplier_unfitted() -> None:
+    # Found by a tester: customers.csv with no churn at all gave normal(105, 64) truncated to
+    # 1-100 for resolved_fast, a 60-fold churn written as fitted.
+    rng = np.random.default_rng(211)
+    data = _outcomes(rng, {"none": (250, 0.0), "resolved_fast": (250, 0.0), "ignored": (50, 3.0)})
+    fit = fit_churn_multipliers(data)
+    assert all(isinstance(m, Unfitted) for m in fit.inputs()) and len(fit.inputs()) == 2
+    fast = next(c for c in fit.classes if c.experience == "resolved_fast")
+    assert isinstance(fast.multiplier, Unfitted)
+    assert fast.multiplier.reason.startswith("not fitted: the data cannot bound it (5-95 %: ")
+    assert "0 of 250 'none' customers churned, 0 of 250 'resolved_fast'" in fast.multiplier.reason
