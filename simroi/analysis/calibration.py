@@ -29,7 +29,6 @@ numbers describe today's contact centre and go to the channels both worlds share
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -458,18 +457,6 @@ def _volumes(
     return shares
 
 
-def _check_not_read(out: Path, data: DataSet) -> None:
-    """Refuse to write the scenario over one of the data files it is fitted to."""
-    for source in data.sources:
-        for path in (source.path, *source.also):
-            same = out.exists() and path.exists() and os.path.samefile(out, path)
-            if same or out.resolve() == path.resolve():
-                raise OutputError(
-                    f"{out}: is the data file {str(path)!r} being read; nothing written "
-                    "(write the calibrated scenario to a file of its own, such as calibrated.toml)"
-                )
-
-
 def calibrate(
     data: DataSet,
     out: str | Path,
@@ -505,7 +492,11 @@ def calibrate(
     ScenarioError
         An invalid base scenario, or a calibrated scenario the loader refuses; nothing written.
     """
-    _check_not_read(Path(out), data)
+    if (read := data.read_from(Path(out))) is not None:
+        raise OutputError(
+            f"{out}: is the data file {str(read)!r} being read; nothing written (write the "
+            "calibrated scenario to a file of its own, such as calibrated.toml)"
+        )
     loaded = load_scenario(into)
     scenario = loaded.program
     _check_channels(data, scenario, loaded.source)

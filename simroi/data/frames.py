@@ -176,6 +176,13 @@ class DataSet:
         """Every channel with interval rows or contacts, sorted."""
         return tuple(sorted({*self.intervals, *self.contacts}))
 
+    def read_from(self, path: Path) -> Path | None:
+        """The data file read that ``path`` names (the same file, through any link), if any."""
+        for read in (p for s in self.sources for p in (s.path, *s.also)):
+            if path.resolve() == read.resolve():
+                return read
+        return None
+
     def between(self, start: dt.date | None = None, end: dt.date | None = None) -> DataSet:
         """The interval rows and contacts of the days from ``start`` to ``end`` (both included;
         ``None``: open-ended), each value's ``source`` counting only the rows kept.

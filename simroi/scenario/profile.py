@@ -27,6 +27,8 @@ from typing import Annotated
 import numpy as np
 from pydantic import AfterValidator, Field, ValidationInfo
 
+from simroi.scenario.whole import WholeNumber
+
 __all__ = [
     "DEFAULT_INTRADAY_PROFILE",
     "DEFAULT_PROFILE_MINUTES",
@@ -94,7 +96,7 @@ def _weights(weights: list[float], info: ValidationInfo) -> list[float]:
 #: concentration of the shares, > 0 and at most :data:`MAX_CONCENTRATION`.
 Concentration = Annotated[float, Field(gt=0, le=MAX_CONCENTRATION)]
 #: ``intraday_profile_minutes``: one of :data:`PROFILE_MINUTES`.
-ProfileMinutes = Annotated[int, AfterValidator(_resolution)]
+ProfileMinutes = Annotated[WholeNumber, AfterValidator(_resolution)]
 #: ``intraday_profile``: 1440 / minutes weights, ≥ 0, with a positive sum.
 ProfileWeights = Annotated[list[float], AfterValidator(_weights)]
 

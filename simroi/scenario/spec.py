@@ -35,6 +35,7 @@ from simroi.scenario.profile import (
 from simroi.scenario.quantity import Distribution, Quantity, as_distribution
 from simroi.scenario.response import ResponseBandSpec, band_problems
 from simroi.scenario.staffing import Agents, StaffingRuleSpec
+from simroi.scenario.whole import WholeNumber
 from simroi.weekdays import WEEKDAYS, Weekday
 
 __all__ = [
@@ -102,7 +103,9 @@ class ScenarioMeta(_Spec):
 
     name: str = Field(min_length=1)
     description: str = ""
-    horizon_months: int = Field(36, ge=1, le=600, description="months of cash flows (TEI: 36)")
+    horizon_months: WholeNumber = Field(
+        36, ge=1, le=600, description="months of cash flows (TEI: 36)"
+    )
     currency: str = Field("USD", min_length=1, max_length=8)
     discount_rate: Quantity = Field(0.10, description="annual discount rate, e.g. 0.10")
     baseline: str | None = Field(
@@ -117,12 +120,12 @@ class ScenarioMeta(_Spec):
 class SimulationSpec(_Spec):
     """``[simulation]``: how many trials and how the horizon is sampled."""
 
-    trials: int = Field(1000, ge=1, le=MAX_TRIALS)
-    block_size: int = Field(
+    trials: WholeNumber = Field(1000, ge=1, le=MAX_TRIALS)
+    block_size: WholeNumber = Field(
         DEFAULT_BLOCK_SIZE, ge=1, le=MAX_BLOCK_SIZE, description="trials per block (fixed per run)"
     )
     sampling: Literal["lhs", "mc"] = "lhs"
-    sampled_days_per_month: int = Field(
+    sampled_days_per_month: WholeNumber = Field(
         2,
         ge=1,
         le=31,
@@ -206,7 +209,9 @@ class ChannelSpec(_Spec):
     ignore_after_hours: Quantity | None = Field(
         None, description="deferrable: a contact not picked up within this is dropped (ignored)"
     )
-    concurrency: int = Field(1, ge=1, le=12, description="conversations an agent holds at once")
+    concurrency: WholeNumber = Field(
+        1, ge=1, le=12, description="conversations an agent holds at once"
+    )
     concurrency_speedup_alpha: Quantity = Field(
         1.0, description="capacity of k slots = k**alpha (1: no slowdown)"
     )
@@ -341,7 +346,7 @@ class ExperienceSpec(_Spec):
     contact keeps its full class. Word of mouth is not affected: a post, once written, stays.
     """
 
-    effect_months: int = Field(12, ge=1, le=120)
+    effect_months: WholeNumber = Field(12, ge=1, le=120)
     churn_multiplier_resolved_fast: Quantity = 1.0
     churn_multiplier_resolved_slow: Quantity = 1.05
     churn_multiplier_unresolved: Quantity = 1.5
@@ -355,7 +360,7 @@ class ExperienceSpec(_Spec):
         description="channels whose fast answers lift spend (default: channels with a public "
         "share, i.e. social)",
     )
-    spend_uplift_months: int = Field(6, ge=1, le=120)
+    spend_uplift_months: WholeNumber = Field(6, ge=1, le=120)
     retry_outcome: Literal["final", "each"] = Field(
         "final",
         description="how a customer who retried after an abandoned call or an ignored post is "
@@ -423,8 +428,8 @@ class EventSpec(_Spec):
     """``[[events]]``: an outage, launch or seasonal peak multiplying volume for some days."""
 
     name: str = Field(min_length=1)
-    start_month: int = Field(ge=1, description="1-based month of the horizon")
-    days: int = Field(ge=1, le=31)
+    start_month: WholeNumber = Field(ge=1, description="1-based month of the horizon")
+    days: WholeNumber = Field(ge=1, le=31)
     channels: list[str] = Field(min_length=1)
     volume_multiplier: Quantity
 

@@ -11,11 +11,12 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simroi.limits import MAX_AGENTS
+from simroi.scenario.whole import NOT_TEXT_OR_TRUTH
 
 __all__ = ["Agents", "StaffingRuleSpec"]
 
 #: Agents on one channel: a whole number from 0 to :data:`simroi.limits.MAX_AGENTS`.
-Agents = Annotated[int, Field(ge=0, le=MAX_AGENTS)]
+Agents = Annotated[int, Field(ge=0, le=MAX_AGENTS), NOT_TEXT_OR_TRUTH]
 
 
 class StaffingRuleSpec(BaseModel):

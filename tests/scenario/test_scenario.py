@@ -123,6 +123,9 @@ def test_schema_is_json_schema_of_the_format(tmp_path: Path) -> None:
     assert code == 0
     schema = json.loads(out)
     assert {"scenario", "customers", "channels", "baseline"} <= set(schema["properties"])
+    # bounds by JSON Schema's names (a validator before them left pydantic's ge and le raw)
+    raw = re.findall(r'"(ge|le|gt|lt)":', out)
+    assert not raw and '"maximum": 10000' in out
     target = tmp_path / "schema.json"
     assert invoke("schema", "--out", str(target))[0] == 0
     assert json.loads(target.read_text()) == schema
@@ -393,3 +396,27 @@ def test_a_baseline_scenario_table_that_is_not_a_table_is_one_line_not_a_traceba
     bad.write_text(text.replace(old, "scenario = -1e308"))
     with pytest.raises(ScenarioError, match=r"\[baseline\]: scenario: .*got -1e\+308"):
         load_scenario(bad)
+
+
+@pytest.mark.parametrize(
+    ("override", "rule"),
+    [
+        ("channels.phone.agents=true", "must be a whole number, not true or false (got True)"),
+        ('channels.phone.agents="4"', "must be a whole number, not text (write it without quotes)"),
+        ("scenario.horizon_months=false", "must be a whole number, not true or false (got False)"),
+        ('simulation.trials="1000"', "must be a whole number, not text (write it without quotes)"),
+        ('channels.phone.intraday_profile_minutes="60"', "must be a whole number, not text"),
+    ],
+)
+def test_a_count_given_as_truth_or_text_is_refused(override: str, rule: str) -> None:
+    # pydantic's lax mode read agents = true as 1 agent and "4" as 4, silently
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(overrides=[override])
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{DEFAULT}: {override.split('=')[0]}: {rule}"), problem
+
+
+def test_a_count_written_as_a_whole_float_is_read() -> None:
+    loaded = load_scenario(overrides=["channels.phone.agents=4.0", "scenario.horizon_months=12.0"])
+    assert loaded.program.channels["phone"].agents == 4
+    assert loaded.program.scenario.horizon_months == 12
