@@ -202,6 +202,15 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
                 yield f"{source}: correlations.{i}.matrix: {problem}"
         except ValueError as exc:
             yield f"{source}: correlations.{i}.matrix: {exc}"
+    first_in: dict[str, int] = {}
+    for i, corr in enumerate(scenario.correlations):
+        for input_name in dict.fromkeys(corr.inputs):
+            if first_in.setdefault(input_name, i) != i:
+                yield (
+                    f"{source}: correlations.{i}.inputs: {input_name!r} is also in "
+                    f"correlations.{first_in[input_name]}; an input may be in one "
+                    "[[correlations]] table only (give all its pairs in one matrix)"
+                )
 
 
 def _ordering_problems(scenario: Scenario, source: str) -> Iterator[str]:

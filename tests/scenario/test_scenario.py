@@ -420,3 +420,22 @@ def test_a_count_written_as_a_whole_float_is_read() -> None:
     loaded = load_scenario(overrides=["channels.phone.agents=4.0", "scenario.horizon_months=12.0"])
     assert loaded.program.channels["phone"].agents == 4
     assert loaded.program.scenario.horizon_months == 12
+
+
+def test_an_input_in_two_correlation_tables_is_refused_by_validate_as_by_run() -> None:
+    pair = '["channels.phone.handle_time_minutes", "channels.social.handle_time_minutes"]'
+    tables = ", ".join(
+        f"{{ inputs = {pair}, matrix = [[1, {r}], [{r}, 1]] }}" for r in ("0.5", "-0.5")
+    )
+    override = f"correlations=[{tables}]"
+    for command in (["validate"], ["run", "--trials", "2"]):
+        code, out = invoke(*command, "default", "--set", override)
+        assert code == 2
+        assert out.splitlines() == [
+            f"error: {DEFAULT}: correlations.1.inputs: '{name}' is also in correlations.0; an "
+            "input may be in one [[correlations]] table only (give all its pairs in one matrix)"
+            for name in (
+                "channels.phone.handle_time_minutes",
+                "channels.social.handle_time_minutes",
+            )
+        ]
