@@ -96,16 +96,15 @@ def format_from_strftime(text: str) -> DateFormat:
 
 
 def detect_date_format(values: list[str]) -> DateFormat | str:
-    """The one format that reads every non-empty value in ``values`` (the first rows), or a
-    sentence saying why none can be chosen (the caller names the file and column)."""
-    sample = [v for v in values if v]
+    """The format that reads the most non-empty values in ``values`` (the first rows; at least
+    half of them), or a sentence saying why none can be chosen (the caller names the file and
+    column). The values it does not read are the reader's to refuse, each with its row."""
+    sample = [v for v in values if v][:1000]
     if not sample:
         return "no values to tell the date format from"
-    fits = [
-        name
-        for name, regex in _FORMATS.items()
-        if all(re.fullmatch(regex, v) for v in sample[:1000])
-    ]
+    read = {n: sum(re.fullmatch(r, v) is not None for v in sample) for n, r in _FORMATS.items()}
+    most = max(read.values())
+    fits = [name for name, count in read.items() if count == most and 2 * most >= len(sample)]
     if set(_AMBIGUOUS) <= set(fits):
         pattern = re.compile(_FORMATS[_AMBIGUOUS[0]])
         matches = [m for m in map(pattern.fullmatch, sample) if m is not None]

@@ -194,6 +194,17 @@ def test_unparseable_date(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("bad", ["01/09/2025 11:00:00", "2025-01-06 10:00+05:00"])
+def test_a_date_in_another_format_is_refused_at_its_own_row(tmp_path: Path, bad: str) -> None:
+    rows = day("2025-01-06", 15, 12)
+    rows[9] = rows[9].replace("2025-01-06 10:15", bad)
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert problems(path) == [
+        f"{path} row 11, column interval_start: must be a date-time like the first rows' "
+        f"(ISO 8601 (yyyy-mm-dd HH:MM)) (got {bad})"
+    ]
+
+
 CONTACTS = "arrived_at,channel,outcome,wait_seconds,handle_seconds,resolved,public,customer_id\n"
 
 
