@@ -17,7 +17,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -76,12 +76,41 @@ class Provenance:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Provenance:
-        """Inverse of :meth:`to_json`."""
+    def from_json(cls, data: Any, source: str | Path = "result") -> Provenance:
+        """Inverse of :meth:`to_json`. Raises ResultFileError naming ``source`` and the field
+        when ``data`` is not a provenance (a damaged or edited file)."""
+        if not isinstance(data, dict):
+            raise ResultFileError(f"{source}: no provenance (got {_shown(data)})")
         data = dict(data)
-        data["seed"] = int(data["seed"])
-        data["overrides"] = tuple(data.get("overrides", ()))
-        return cls(**data)
+        try:
+            data["seed"] = int(data["seed"])
+            data["overrides"] = tuple(data.get("overrides", ()))
+            made = cls(**data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultFileError(f"{source}: provenance is damaged ({exc!r})") from None
+        for spec in fields(cls):
+            value = getattr(made, spec.name)
+            kinds = _PROVENANCE_TYPES[str(spec.type)]
+            items = value if isinstance(value, tuple) else (value,)
+            if isinstance(value, bool) or not all(isinstance(v, kinds) for v in items):
+                raise ResultFileError(
+                    f"{source}: provenance.{spec.name} must be {spec.type} (got {_shown(value)})"
+                )
+        return made
+
+
+#: What each provenance field may hold, by its annotation (a tuple's items for a tuple).
+_PROVENANCE_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "tuple[str, ...]": (str,),
+}
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -137,7 +166,7 @@ class RunResult:
             raise ResultFileError(f"{path}: holds a {kind!r} result, not a run")
         samples = {k.removeprefix("s/"): v for k, v in arrays.items() if k.startswith("s/")}
         monthly = {k.removeprefix("m/"): v for k, v in arrays.items() if k.startswith("m/")}
-        provenance = Provenance.from_json(meta.pop("provenance"))
+        provenance = Provenance.from_json(meta.pop("provenance", None), path)
         return cls(provenance, samples, arrays.get("net_by_month"), meta, monthly=monthly)
 
 
@@ -284,7 +313,7 @@ class ResultSet:
             m = f"r{i}/m/"
             monthly = {k.removeprefix(m): v for k, v in arrays.items() if k.startswith(m)}
             run_meta = dict(run_meta)
-            provenance = Provenance.from_json(run_meta.pop("provenance"))
+            provenance = Provenance.from_json(run_meta.pop("provenance", None), path)
             net = arrays.get(f"r{i}/net_by_month")
             runs.append(RunResult(provenance, samples, net, run_meta, monthly=monthly))
         return cls(kind, runs, meta)

@@ -30,7 +30,7 @@ from pptx.util import Emu, Inches
 from simroi.analysis.summary import interval, objective_outcomes, summarize
 from simroi.cli.app import main
 from simroi.errors import OutputError, ResultFileError
-from simroi.execution.result import ResultSet, RunResult
+from simroi.execution.result import ResultSet, RunResult, load_result_file, save_result_file
 from simroi.exports import CHART_NAMES
 from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
@@ -558,6 +558,32 @@ def test_missing_corrupt_or_foreign_result_is_one_line_and_writes_nothing(
     assert message in result.output and result.output.count("\n") == 1
     assert result.output.startswith("error: ") and "Traceback" not in result.output
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"trials": "abc"}, "provenance.trials must be int (got 'abc')"),
+        ({"engine": 3}, "provenance.engine must be str (got 3)"),
+        ({"seed": "x"}, "provenance is damaged (ValueError("),
+        ({"overrides": [1]}, "provenance.overrides must be tuple[str, ...] (got (1,))"),
+        (None, "no provenance (got None)"),
+    ],
+)
+def test_an_edited_provenance_is_one_line_and_writes_nothing(
+    synthetic_run: RunResult, tmp_path: Path, edit: dict[str, Any] | None, message: str
+) -> None:
+    kind, meta, arrays = load_result_file(_save(synthetic_run, tmp_path, "r.npz"))
+    if edit is None:
+        del meta["provenance"]
+    else:
+        meta["provenance"].update(edit)
+    edited = tmp_path / "edited.npz"
+    save_result_file(edited, kind, meta, arrays)
+    result = _export(tmp_path, edited, "t.md")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {edited}: {message}"), result.output
+    assert result.output.count("\n") == 1 and not (tmp_path / "t.md").exists()
 
 
 def test_flipped_bytes_inside_a_result_are_caught(synthetic_run: RunResult, tmp_path: Path) -> None:
