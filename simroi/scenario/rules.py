@@ -195,6 +195,15 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
                     f"{source}: correlations.{i}.inputs: {input_name!r} is not an uncertain "
                     f"input of this scenario{extra}"
                 )
+        ragged = [j for j, row in enumerate(corr.matrix) if len(row) != len(corr.matrix)]
+        if ragged:
+            j = ragged[0]
+            yield (
+                f"{source}: correlations.{i}.matrix: must be square, one row and column per "
+                f"input (got {len(corr.matrix)} rows, row {j + 1} with {len(corr.matrix[j])} "
+                "values)"
+            )
+            continue
         try:
             validate_correlation(corr.inputs, np.asarray(corr.matrix, dtype=float))
         except ScenarioError as exc:

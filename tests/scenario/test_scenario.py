@@ -439,3 +439,18 @@ def test_an_input_in_two_correlation_tables_is_refused_by_validate_as_by_run() -
                 "channels.social.handle_time_minutes",
             )
         ]
+
+
+def test_a_ragged_correlation_matrix_is_named_as_such() -> None:
+    pair = '["channels.phone.handle_time_minutes", "channels.social.handle_time_minutes"]'
+    code, out = invoke(
+        "validate",
+        "default",
+        "--set",
+        f"correlations=[{{ inputs = {pair}, matrix = [[1, 0.5, 0.1], [0.5, 1]] }}]",
+    )
+    assert code == 2
+    assert out == (
+        f"error: {DEFAULT}: correlations.0.matrix: must be square, one row and column per input "
+        "(got 2 rows, row 1 with 3 values)\n"
+    )
