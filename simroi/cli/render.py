@@ -304,16 +304,26 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         kind = metric.kind
         scale = _scale(x for iv in metric.values for x in _spread(iv))
         cells = []
+        # A metric some trials leave undefined (payback beyond the horizon) says in how many
+        # it is defined: its mean and Δ are over those trials only.
+        defined = "pays back in" if metric.key == "payback_months" else "defined in"
         for value, diff in zip(metric.values, metric.differences, strict=True):
             cell = _band(value, kind, cur, scale)
-            if diff is not None:
+            if value.defined < 1:
+                cell += f"\n{defined} {pct(value.defined, PCT_DIGITS)} of trials"
+            both = round(diff.defined * c.trials) if diff is not None else 0
+            if diff is not None and both == 0:
+                cell += "\nΔ — (no trial both define)"
+            elif diff is not None:
                 cell += (
                     f"\nΔ {_signed(diff.mean, kind, cur, scale)} "
                     f"({_signed(diff.ci95_low, kind, cur, scale)} to "
                     f"{_signed(diff.ci95_high, kind, cur, scale)})"
                 )
-                if diff.prob_better is not None:
-                    cell += f"\nP(better) {pct(diff.prob_better, PCT_DIGITS)}"
+                if diff.defined < 1:
+                    cell += f" over the {both:,} trials both define"
+            if diff is not None and diff.prob_better is not None:
+                cell += f"\nP(better) {pct(diff.prob_better, PCT_DIGITS)}"
             cells.append(cell)
         table.add_row(metric.label, *cells)
     table.add_row(

@@ -25,7 +25,7 @@ from simroi.cli.render import (
     render_sweep,
 )
 from simroi.execution.result import ResultSet, RunResult
-from simroi.formatting import cell, fmt, interval_cells, pct
+from simroi.formatting import PCT_DIGITS, cell, fmt, interval_cells, pct
 from simroi.queueing.queue_spec import QueueSpec
 from simroi.queueing.study import study_queue
 
@@ -199,3 +199,20 @@ def test_a_run_shows_the_three_year_and_the_lifetime_view_side_by_side(
     assert lifetime_share in views
     assert "Headline: the 36-month (TEI) view" in " ".join(views.split())
     _assert_one_scale(_between(views, "NPV", "P(ROI > 0)"))
+
+
+def test_a_payback_some_trials_never_reach_says_how_many_reach_it(
+    synthetic_compare: ResultSet,
+) -> None:
+    # A newcomer read "Δ +11.9" beside means of 21.8 and 22.9 as a contradiction: the Δ was over
+    # the 7 of 200 trials in which both paid back, and nothing said so.
+    comparison = compare_result_set(synthetic_compare)
+    text = _text(render_comparison, comparison)
+    payback = comparison.metric("payback_months")
+    cells = " ".join(_between(text, "Payback", "PV benefits").split())
+    for value, diff in zip(payback.values, payback.differences, strict=True):
+        assert value.defined < 1
+        assert f"pays back in {pct(value.defined, PCT_DIGITS)} of trials" in cells
+        if diff is not None:
+            both = round(diff.defined * comparison.trials)
+            assert f"over the {both:,} trials both define" in cells
