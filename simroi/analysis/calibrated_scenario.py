@@ -307,7 +307,8 @@ def _validated(text: str, out: Path) -> LoadedScenario:
     except ScenarioError as exc:
         raise ScenarioError(
             [
-                f"{out}: the calibrated scenario would be invalid, nothing written: {line}"
+                f"{out}: the calibrated scenario would be invalid, nothing written: "
+                + line.removeprefix(f"{out}: ")
                 for line in exc.problems
             ]
         ) from None

@@ -214,11 +214,14 @@ def fit_handle_time_intervals(report: IntervalReport) -> HandleTimeFit:
         reason = "not fitted: the report has no answered or handle_seconds_mean column"
         return HandleTimeFit(Unfitted("handle_time_minutes", reason, src, channel), cv, {})
     a, h = report.answered, report.handle_seconds_mean / 60.0
-    use = (a > 0) & np.isfinite(h)
+    use = (a > 0) & np.isfinite(h) & (h > 0)  # an AHT of 0 is a column the system leaves 0
     a, h = a[use], h[use]
     n = int(a.size)
     if n < 2:
-        reason = f"not fitted: {n} interval(s) with answered contacts (2 or more needed)"
+        reason = (
+            f"not fitted: {n} interval(s) with answered contacts and a handle time above 0 "
+            "(2 or more needed)"
+        )
         return HandleTimeFit(Unfitted("handle_time_minutes", reason, src, channel), cv, {})
     mean = float(np.dot(a, h) / a.sum())
     se = math.sqrt(n / (n - 1) * float(np.sum((a * (h - mean)) ** 2))) / float(a.sum())

@@ -92,6 +92,22 @@ def test_interval_aht_gives_the_mean_and_keeps_the_cv() -> None:
     assert isinstance(fit.cv, Unfitted) and "cv kept from the scenario" in fit.cv.reason
 
 
+def test_an_aht_column_of_zeros_is_not_fitted() -> None:
+    # A tester's contact log with every handle_seconds 0 wrote a handle time of 5e-7 minutes,
+    # which the scenario then refused, blamed on the output file.
+    answered = np.full(48, 20.0)
+    start = (np.arange(48) * 1800).astype("datetime64[s]")
+    report = IntervalReport(
+        SOURCE, "phone", 30, start, answered, answered=answered, handle_seconds_mean=answered * 0
+    )
+    fit = fit_handle_time_intervals(report)
+    assert isinstance(fit.mean, Unfitted)
+    assert fit.mean.reason == (
+        "not fitted: 0 interval(s) with answered contacts and a handle time above 0 (2 or more "
+        "needed)"
+    )
+
+
 def test_patience_is_recovered_under_heavy_censoring_where_the_naive_mean_fails() -> None:
     rng = np.random.default_rng(104)
     hits = naive_hits = 0
