@@ -61,7 +61,7 @@ from simroi.analysis.observed_days import (
 from simroi.analysis.partial_days import SkippedDay
 from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
-from simroi.errors import DataFileError, OptionError, SimroiError
+from simroi.errors import DataFileError, OptionError
 from simroi.execution.footprint import available_memory
 from simroi.formatting import json_ready
 from simroi.model.day import WARMUP_DAYS, ChannelDays, simulate_days
@@ -438,11 +438,12 @@ def _check_memory(observed: dict[str, Observed], trials: int) -> None:
         intervals = 7 * max(r.agents.size for r in found.rosters.values()) + 1
         need = most * trials * intervals * BYTES_PER_AGENT_INTERVAL
         if need > available:
-            raise SimroiError(
+            raise DataFileError(
                 f"{_names(found.source)}, column agents: {most:,} agents on queue on {date} "
                 f"({name}) need about {need / 2**30:.1f} GiB to simulate over {trials:,} trials "
                 f"at once, and {available / 2**30:.1f} GiB is available; give fewer `trials` "
-                "(20 at least), or check the agents column"
+                "(20 at least) or a smaller simulation.block_size (the trials simulated at "
+                "once), or check the agents column"
             )
 
 

@@ -517,7 +517,7 @@ def check_writable(path: str) -> None:
 
     from simroi.errors import OutputError
 
-    given = Path(path)
+    given = Path(os.path.realpath(path))  # a link is written through (atomic_write)
     if given.exists() and not (given.is_file() or given.is_dir()):  # /dev/null: written to
         if not os.access(given, os.W_OK):
             raise OutputError(f"{path}: cannot write: Permission denied")

@@ -108,11 +108,13 @@ def detect_date_format(values: list[str]) -> DateFormat | str:
     if set(_AMBIGUOUS) <= set(fits):
         pattern = re.compile(_FORMATS[_AMBIGUOUS[0]])
         matches = [m for m in map(pattern.fullmatch, sample) if m is not None]
-        first = max(int(m["m"]) for m in matches)
-        second = max(int(m["d"]) for m in matches)
-        if first > 12 >= second:
+        # Values above 12 in one place tell the day; where both places have some (a typo),
+        # the more common one wins and the reader refuses the others at their rows.
+        first = sum(int(m["m"]) > 12 for m in matches)
+        second = sum(int(m["d"]) > 12 for m in matches)
+        if first > second:
             fits.remove("mm/dd/yyyy HH:MM")
-        elif second > 12 >= first:
+        elif second > first:
             fits.remove("dd/mm/yyyy HH:MM")
         else:
             return (

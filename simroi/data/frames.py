@@ -24,6 +24,7 @@ the rows and the dates behind it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -178,8 +179,9 @@ class DataSet:
 
     def read_from(self, path: Path) -> Path | None:
         """The data file read that ``path`` names (the same file, through any link), if any."""
+        target = os.path.realpath(path)  # never raises, a loop of links included
         for read in (p for s in self.sources for p in (s.path, *s.also)):
-            if path.resolve() == read.resolve():
+            if target == os.path.realpath(read):
                 return read
         return None
 

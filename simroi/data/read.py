@@ -230,6 +230,7 @@ class _Reading:
             next_row += len(batch)
             del batch  # before the next chunk is read: one chunk's text in memory at a time
         if state.rows == 0:
+            self.problems.check()  # every row refused (too few or too many fields): say why
             raise DataFileError(f"{label}: no data rows (only a header)")
         self.sources.append(DataSource(path, kind.name, state.rows, state.first, state.last))
 

@@ -17,7 +17,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,12 +82,21 @@ class Provenance:
         if not isinstance(data, dict):
             raise ResultFileError(f"{source}: no provenance (got {_shown(data)})")
         data = dict(data)
+        missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
+        if missing:
+            raise ResultFileError(f"{source}: provenance lacks {', '.join(missing)}")
+        seed, overrides = data["seed"], data.get("overrides", [])
+        if not (isinstance(seed, str) and seed.isdigit()):  # to_json writes it as digits
+            raise ResultFileError(f"{source}: provenance.seed must be digits (got {_shown(seed)})")
+        if not isinstance(overrides, list):
+            raise ResultFileError(
+                f"{source}: provenance.overrides must be a list (got {_shown(overrides)})"
+            )
+        data["seed"], data["overrides"] = int(seed), tuple(overrides)
         try:
-            data["seed"] = int(data["seed"])
-            data["overrides"] = tuple(data.get("overrides", ()))
             made = cls(**data)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ResultFileError(f"{source}: provenance is damaged ({exc!r})") from None
+        except TypeError as exc:  # a field this version does not know
+            raise ResultFileError(f"{source}: provenance is damaged ({exc})") from None
         for spec in fields(cls):
             value = getattr(made, spec.name)
             kinds = _PROVENANCE_TYPES[str(spec.type)]

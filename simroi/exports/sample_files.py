@@ -82,7 +82,7 @@ class SampleFiles:
 
     def rows(self, name: str) -> int:
         """Data rows (lines after the header) of the file ``name`` (e.g. ``"contacts.csv"``)."""
-        return self.sample.files[name].count("\n") - 1
+        return self.sample.rows(name)
 
 
 def _check(days: int, customers: int, seed: int) -> None:

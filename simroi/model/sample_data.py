@@ -105,12 +105,13 @@ class SampleData:
     files: dict[str, str]
     truth: dict[str, Any]
 
+    def rows(self, name: str) -> int:
+        """Data rows (lines after the header) of the file ``name`` (e.g. ``"contacts.csv"``)."""
+        return self.files[name].count("\n") - 1
+
     def __repr__(self) -> str:  # the files are megabytes of text: their rows, not their text
-        rows = ", ".join(
-            f"{name}: {text.count(chr(10)) - 1:,} rows"
-            for name, text in self.files.items()
-            if name.endswith(".csv")
-        )
+        csv = [name for name in self.files if name.endswith(".csv")]
+        rows = ", ".join(f"{name}: {self.rows(name):,} rows" for name in csv)
         return f"SampleData({rows}; truth of {self.truth.get('scenario', '?')!r})"
 
 

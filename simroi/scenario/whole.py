@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import BeforeValidator
 
 __all__ = ["NOT_TEXT_OR_TRUTH", "WholeNumber"]
 
 
 def _not_text_or_truth(value: Any) -> Any:
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         raise ValueError("must be a whole number, not true or false")
-    if isinstance(value, str):
+    if isinstance(value, str | bytes):
         raise ValueError("must be a whole number, not text (write it without quotes)")
     return value
 

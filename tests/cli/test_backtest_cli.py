@@ -259,7 +259,8 @@ def test_agents_the_memory_cannot_hold_are_refused_before_simulating(
     assert line == (
         "error: agents.csv, column agents: 3,000 agents on queue on 2003-09-01 (phone) need about "
         "0.1 GiB to simulate over 20 trials at once, and 0.0 GiB is available; give fewer "
-        "--trials (20 at least), or check the agents column"
+        "--trials (20 at least) or a smaller simulation.block_size (the trials simulated at "
+        "once), or check the agents column"
     )
 
 

@@ -116,6 +116,28 @@ def test_a_row_with_a_field_too_many_is_refused_not_shifted(tmp_path: Path) -> N
     ]
 
 
+def test_a_file_whose_every_row_has_a_field_too_many_says_so(tmp_path: Path) -> None:
+    rows = [r + ",5" for r in day("2025-01-06", 15, 2)]
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert [p.split(": ")[1] for p in problems(path)] == [
+        "has 7 fields, the header has 6 (a value holding the delimiter ',' must be quoted; write "
+        "numbers without thousands separators) (got 2025-01-06 08:00,phone,10,8,1,6,5)",
+        "has 7 fields, the header has 6 (a value holding the delimiter ',' must be quoted; write "
+        "numbers without thousands separators) (got 2025-01-06 08:15,phone,10,8,1,6,5)",
+    ]
+
+
+@pytest.mark.parametrize(("typo", "fmt"), [("13/01/2025", "mm/dd"), ("01/13/2025", "dd/mm")])
+def test_one_day_month_typo_is_refused_by_the_majority(tmp_path: Path, typo: str, fmt: str) -> None:
+    # every other date has a day above 12 in the place the typo does not
+    dates = [f"01/{d}/2025" if fmt == "mm/dd" else f"{d}/01/2025" for d in range(13, 29)]
+    rows = [f"{d} 08:00,phone,10,8,1,6" for d in [*dates[:5], typo, *dates[5:]]]
+    path = write(tmp_path, "i.csv", intervals(rows))
+    (problem,) = problems(path, interval_minutes=15)
+    assert problem.startswith(f"{path} row 7, column interval_start: must be a date-time like ")
+    assert problem.endswith(f"(got {typo} 08:00)")
+
+
 def test_empty_fields_after_the_last_column_are_read_as_nothing(tmp_path: Path) -> None:
     rows = [r + ",," for r in day("2025-01-06", 15, 3)]  # a spreadsheet's trailing delimiters
     data = read_data(write(tmp_path, "i.csv", intervals(rows)))

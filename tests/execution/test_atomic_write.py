@@ -9,6 +9,10 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
+
+from simroi.cli.options import check_writable
+from simroi.errors import OutputError
 from simroi.execution.result import atomic_write
 
 
@@ -35,3 +39,22 @@ def test_a_symbolic_link_keeps_pointing_at_the_file_it_replaces(tmp_path: Path) 
     assert link.is_symlink() and link.resolve() == real
     assert real.read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "result.bin"]
+
+
+def test_a_relative_or_dangling_link_is_written_through(tmp_path: Path) -> None:
+    (tmp_path / "kept").mkdir()
+    relative = tmp_path / "relative.bin"
+    relative.symlink_to(Path("kept") / "target.bin")  # dangling until written
+    atomic_write(relative, lambda handle: handle.write(b"made"))
+    assert relative.is_symlink() and (tmp_path / "kept" / "target.bin").read_bytes() == b"made"
+
+
+def test_a_device_is_checked_for_writing_not_for_its_folder() -> None:
+    check_writable(os.devnull)  # /dev is not this process's to create files in, /dev/null is
+
+
+def test_a_link_is_checked_where_it_points(tmp_path: Path) -> None:
+    link = tmp_path / "link.npz"
+    link.symlink_to(tmp_path / "missing" / "r.npz")
+    with pytest.raises(OutputError, match="does not exist"):
+        check_writable(str(link))

@@ -565,9 +565,12 @@ def test_missing_corrupt_or_foreign_result_is_one_line_and_writes_nothing(
     [
         ({"trials": "abc"}, "provenance.trials must be int (got 'abc')"),
         ({"engine": 3}, "provenance.engine must be str (got 3)"),
-        ({"seed": "x"}, "provenance is damaged (ValueError("),
+        ({"seed": "x"}, "provenance.seed must be digits (got 'x')"),
+        ({"seed": True}, "provenance.seed must be digits (got True)"),
+        ({"overrides": "abc"}, "provenance.overrides must be a list (got 'abc')"),
         ({"overrides": [1]}, "provenance.overrides must be tuple[str, ...] (got (1,))"),
         (None, "no provenance (got None)"),
+        ({}, "provenance lacks trials"),
     ],
 )
 def test_an_edited_provenance_is_one_line_and_writes_nothing(
@@ -576,6 +579,8 @@ def test_an_edited_provenance_is_one_line_and_writes_nothing(
     kind, meta, arrays = load_result_file(_save(synthetic_run, tmp_path, "r.npz"))
     if edit is None:
         del meta["provenance"]
+    elif edit == {}:
+        del meta["provenance"]["trials"]
     else:
         meta["provenance"].update(edit)
     edited = tmp_path / "edited.npz"
