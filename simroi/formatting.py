@@ -24,6 +24,7 @@ __all__ = [
     "SOCIAL_LABELS",
     "amount",
     "cell",
+    "chance",
     "fmt",
     "html_table",
     "interval_cells",
@@ -94,6 +95,20 @@ def pct(x: Any, digits: int = 0) -> str:
         x = 0.0  # no "−0%"
     text = f"{x * 100:.{digits}f}%" if isinstance(x, int | float) and math.isfinite(x) else "—"
     return text.replace("-", "−")
+
+
+def chance(p: Any, digits: int = 0) -> str:
+    """A probability as :func:`pct` shows it, except that one strictly between 0 and 1 never
+    rounds to 0 % or 100 %: ``<1%`` and ``>99%`` (``<0.1%``, ``>99.9%`` with one decimal). One
+    trial in 200 is a possibility; "0 %" on a slide says it is none."""
+    if isinstance(p, int | float) and 0 < p < 1:
+        shown = round(p * 100, digits)
+        step = 10.0**-digits
+        if shown == 0:
+            return f"<{step:.{digits}f}%"
+        if shown == 100:
+            return f">{100 - step:.{digits}f}%"
+    return pct(p, digits)
 
 
 #: The units of an amount of money, largest first: ``(from, divisor, suffix, decimals)``. An amount

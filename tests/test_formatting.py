@@ -10,6 +10,7 @@ import pytest
 
 from simroi.formatting import (
     MONEY_UNITS,
+    chance,
     fmt,
     interval_text,
     json_ready,
@@ -137,3 +138,21 @@ def test_json_has_no_nan_and_no_numpy_types() -> None:
     assert cleaned == {"ci95": [None, None], "mean": 0.25, "n": 3, "arr": [1.0, None], "1": True}
     assert type(cleaned["n"]) is int and type(cleaned["mean"]) is float
     json.dumps(cleaned, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("p", "digits", "shown"),
+    [
+        (0.005, 0, "<1%"),  # one trial in 200: possible, not 0 %
+        (0.0004, 1, "<0.1%"),
+        (0.004, 1, "0.4%"),
+        (0.995, 0, ">99%"),
+        (0.9996, 1, ">99.9%"),
+        (0.0, 0, "0%"),  # no trial at all: 0 % is the truth
+        (1.0, 1, "100.0%"),
+        (0.5, 0, "50%"),
+        (float("nan"), 0, "—"),
+    ],
+)
+def test_a_chance_never_rounds_a_possibility_away(p: float, digits: int, shown: str) -> None:
+    assert chance(p, digits) == shown

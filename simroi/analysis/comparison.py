@@ -44,11 +44,11 @@ from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
     PCT_DIGITS,
+    chance,
     html_table,
     interval_cells,
     interval_text,
     json_ready,
-    pct,
     text_table,
 )
 from simroi.scenario.load import load_scenario
@@ -289,14 +289,14 @@ class ComparisonResult:
                 scale,
             )
             d = npv.differences[i]
-            better = "" if d is None else pct(d.prob_better, PCT_DIGITS)
+            better = "" if d is None else chance(d.prob_better, PCT_DIGITS)
             rows.append(
                 [
                     label,
                     interval_text(r[1], r[2], r[0]),
                     interval_text(n[1], n[2], n[0]),
                     better,
-                    pct(self.prob_best[i], PCT_DIGITS),
+                    chance(self.prob_best[i], PCT_DIGITS),
                 ]
             )
         return rows

@@ -22,7 +22,7 @@ from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import Probability, mean_estimate, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import PCT_DIGITS, html_table, interval_cells, json_ready, pct
+from simroi.formatting import PCT_DIGITS, chance, html_table, interval_cells, json_ready, pct
 from simroi.scenario.load import LoadedScenario
 
 __all__ = [
@@ -449,9 +449,9 @@ class RunSummary:
     def _probabilities(self) -> str:
         roi, npv = self.prob_roi_positive, self.prob_npv_positive
         return (
-            f"P(ROI > 0) {pct(roi.value, PCT_DIGITS)} ± {pct(roi.mcse, PCT_DIGITS)}, "
-            f"P(NPV > 0) {pct(npv.value, PCT_DIGITS)}, "
-            f"P(no payback) {pct(self.prob_no_payback.value, PCT_DIGITS)}"
+            f"P(ROI > 0) {chance(roi.value, PCT_DIGITS)} ± {pct(roi.mcse, PCT_DIGITS)}, "
+            f"P(NPV > 0) {chance(npv.value, PCT_DIGITS)}, "
+            f"P(no payback) {chance(self.prob_no_payback.value, PCT_DIGITS)}"
         )
 
     def __repr__(self) -> str:

@@ -48,6 +48,7 @@ from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
     PCT_DIGITS,
+    chance,
     html_table,
     interval_cells,
     interval_text,
@@ -451,7 +452,7 @@ class SweepResult:
             r = interval_cells([p.roi.p50, p.roi.p05, p.roi.p95], "pct")
             n = interval_cells([p.npv.p50, p.npv.p05, p.npv.p95], "money", self.currency, scale)
             marks = ("★" if i == self.best_npv else "") + ("✔" if i == self.recommended else "")
-            objectives = pct(p.prob_all_objectives, PCT_DIGITS) if self.objective_labels else "—"
+            objectives = chance(p.prob_all_objectives, PCT_DIGITS) if self.objective_labels else "—"
             rows.append(
                 [
                     p.label,
@@ -564,5 +565,5 @@ def _recommend(
     return cheapest, (
         f"recommended: {p.label}, the cheapest point (lowest mean PV of costs) that meets all "
         f"{count} objectives in the same trial with probability ≥ {pct(confidence)} "
-        f"(P = {pct(p.prob_all_objectives, 1)} ± {pct(p.prob_all_objectives_mcse, 1)})"
+        f"(P = {chance(p.prob_all_objectives, 1)} ± {pct(p.prob_all_objectives_mcse, 1)})"
     )

@@ -24,6 +24,7 @@ from simroi.formatting import (
     LINE_LABELS,
     PCT_DIGITS,
     SOCIAL_LABELS,
+    chance,
     interval_text,
     money,
     pct,
@@ -111,11 +112,11 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     console.print(table)
     roi_positive = summary.prob_roi_positive
     console.print(
-        f"P(ROI > 0) = [bold]{pct(roi_positive.value, PCT_DIGITS)}[/bold] "
+        f"P(ROI > 0) = [bold]{chance(roi_positive.value, PCT_DIGITS)}[/bold] "
         f"(Monte Carlo s.e. {pct(roi_positive.mcse, PCT_DIGITS)}); "
-        f"P(NPV > 0) = {pct(summary.prob_npv_positive.value, PCT_DIGITS)}; "
+        f"P(NPV > 0) = {chance(summary.prob_npv_positive.value, PCT_DIGITS)}; "
         f"P(no payback within {summary.horizon_months} months) = "
-        f"{pct(summary.prob_no_payback.value, PCT_DIGITS)}"
+        f"{chance(summary.prob_no_payback.value, PCT_DIGITS)}"
     )
     if summary.roi_note:
         console.print(f"[yellow]Note:[/yellow] {summary.roi_note}")
@@ -140,7 +141,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         obj.add_column("P(met)", justify="right")
         obj.add_column("± s.e.", justify="right")
         for o in summary.objectives:
-            obj.add_row(o.label, pct(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS))
+            obj.add_row(o.label, chance(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS))
         console.print(obj)
     if prov.stop_reason.startswith(("converged", "stopped")):
         console.print(f"Trials: {prov.stop_reason}")
@@ -175,8 +176,8 @@ def render_views(summary: RunSummary, console: Console) -> None:
     )
     table.add_row(
         "P(ROI > 0)",
-        pct(summary.prob_roi_positive.value, PCT_DIGITS),
-        pct(lifetime.prob_roi_positive.value, PCT_DIGITS),
+        chance(summary.prob_roi_positive.value, PCT_DIGITS),
+        chance(lifetime.prob_roi_positive.value, PCT_DIGITS),
     )
     console.print(table)
     console.print(summary.views_note)
@@ -323,18 +324,18 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
                 if diff.defined < 1:
                     cell += f" over the {both:,} trials both define"
             if diff is not None and diff.prob_better is not None:
-                cell += f"\nP(better) {pct(diff.prob_better, PCT_DIGITS)}"
+                cell += f"\nP(better) {chance(diff.prob_better, PCT_DIGITS)}"
             cells.append(cell)
         table.add_row(metric.label, *cells)
     table.add_row(
         "[bold]P(highest NPV)[/bold]",
         *(
-            f"[bold]{pct(p, PCT_DIGITS)}[/bold] ± {pct(se, PCT_DIGITS)}"
+            f"[bold]{chance(p, PCT_DIGITS)}[/bold] ± {pct(se, PCT_DIGITS)}"
             for p, se in zip(c.prob_best, c.prob_best_mcse, strict=True)
         ),
     )
     for label, probabilities in c.objectives:
-        table.add_row(f"P({label})", *(pct(p, PCT_DIGITS) for p in probabilities))
+        table.add_row(f"P({label})", *(chance(p, PCT_DIGITS) for p in probabilities))
     console.print(table)
     npv = next((m for m in c.metrics if m.key == "npv"), None)
     if npv is not None and len(c.labels) > 1:
@@ -404,7 +405,7 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
             _band(p.roi, "pct", cur, None, "p50"),
             _band(p.npv, "money", cur, scale, "p50"),
             money(p.pv_costs.mean, cur, scale),
-            pct(p.prob_best, PCT_DIGITS),
+            chance(p.prob_best, PCT_DIGITS),
             marks(i),
             style=style,
         )
@@ -412,8 +413,8 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
         service.add_row(
             *values,
             *(pct(service_levels[c].mean, PCT_DIGITS) for c in channels),
-            *(pct(o.probability, PCT_DIGITS) for o in p.objectives),
-            *([pct(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
+            *(chance(o.probability, PCT_DIGITS) for o in p.objectives),
+            *([chance(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
             marks(i),
             style=style,
         )
@@ -428,7 +429,7 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
         best = points[sweep.best_npv]
         console.print(
             f"★ Best expected NPV: [bold]{best.label}[/bold] (mean NPV "
-            f"{money(best.npv.mean, cur)}; highest NPV in {pct(best.prob_best, PCT_DIGITS)} "
+            f"{money(best.npv.mean, cur)}; highest NPV in {chance(best.prob_best, PCT_DIGITS)} "
             "of trials)"
         )
     mark = "✔" if sweep.recommended is not None else "✘"

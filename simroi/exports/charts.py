@@ -39,7 +39,7 @@ from simroi.exports.figure import (
     wrap,
 )
 from simroi.exports.ramp import has_ramp, ramp_figure
-from simroi.formatting import fmt, pct
+from simroi.formatting import chance, fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
 
@@ -81,7 +81,7 @@ def _roi(report: Report) -> Figure:
     where = f" ({r.name})" if len(report.runs) > 1 else ""
     subtitle = (
         f"median {pct(roi.p50)}, 90% interval {pct(roi.p05)} to {pct(roi.p95)} · "
-        f"P(ROI > 0) = {pct(roi.probability)} · {r.result.trials:,} trials\n"
+        f"P(ROI > 0) = {chance(roi.probability)} · {r.result.trials:,} trials\n"
         "blue bars: trials inside the 90% interval; grey: the 5% tails"
     )
     notes = []
@@ -187,7 +187,7 @@ def _cashflow(report: Report) -> Figure:
             report,
             f"Cumulative net cash flow{where}: median and bands",
             f"undiscounted, incremental to the baseline · {r.payback_text()} · "
-            f"{pct(r.payback_within[0])} chance it {pay.probability_of}",
+            f"{chance(r.payback_within[0])} chance it {pay.probability_of}",
         )
         for lo, hi, alpha in ((5, 95, 0.18), (25, 75, 0.35)):
             band = f"{hi - lo}% band (P{lo}–P{hi})"
@@ -292,7 +292,7 @@ def _objectives(report: Report) -> Figure:
     r = report.main
     where = f" ({r.name})" if len(report.runs) > 1 else ""
     together = (
-        f" · all {len(r.objectives)} together: {pct(r.objectives_all[0])}"
+        f" · all {len(r.objectives)} together: {chance(r.objectives_all[0])}"
         if r.objectives_all
         else ""
     )
@@ -306,7 +306,7 @@ def _objectives(report: Report) -> Figure:
     colors = [GREEN if p >= 0.8 else ORANGE if p >= 0.5 else RED for p in probs]
     ax.barh(y, probs, color=colors, height=0.6)
     for yi, o in zip(y, r.objectives, strict=True):
-        text = f"{pct(o.probability)} (± {pct(o.mcse, 1)})"
+        text = f"{chance(o.probability)} (± {pct(o.mcse, 1)})"
         ax.annotate(
             text,
             (min(o.probability, 1.0), yi),
@@ -361,7 +361,7 @@ def _compare(report: Report) -> Figure:
         "ROI by scenario",
         "dot: median (P50); whisker: 90% interval (P5–P95); same random numbers in every scenario",
     )
-    right = [f"{s.interval_text(cur)} · P(ROI > 0) {pct(s.probability)}" for s in rows]
+    right = [f"{s.interval_text(cur)} · P(ROI > 0) {chance(s.probability)}" for s in rows]
     _intervals(
         ax,
         rows,
@@ -385,7 +385,7 @@ def _differences(report: Report) -> Figure:
         f"Paired NPV differences against {first}",
         "trial by trial on common random numbers · dot: median; whisker: 90% interval",
     )
-    right = [f"{fmt(s.p50, 'money', cur)} · P(higher NPV) {pct(s.probability)}" for s in rows]
+    right = [f"{fmt(s.p50, 'money', cur)} · P(higher NPV) {chance(s.probability)}" for s in rows]
     colors = [GREEN if s.p50 > 0 else RED for s in rows]
     _intervals(ax, rows, colors, [wrap(s.run, 22) for s in rows], right, "money", cur, bars=False)
     ax.set_xlabel(f"NPV of the scenario − NPV of {first} ({cur})")

@@ -44,7 +44,7 @@ from simroi.exports.slides import (
     line_style,
     number_format,
 )
-from simroi.formatting import fmt, interval_text, pct, significant
+from simroi.formatting import chance, fmt, interval_text, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["TABLE_ROWS", "build_deck"]
@@ -243,7 +243,7 @@ def _compare_slides(d: SlideDeck) -> None:
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)), w - chart_w - int(Inches(0.2)), hh),
         ["Scenario", "Median", "90% interval", "P(ROI > 0)"],
         [
-            [r.name, pct(s.p50), interval_text(pct(s.p05), pct(s.p95)), pct(s.probability)]
+            [r.name, pct(s.p50), interval_text(pct(s.p05), pct(s.p95)), chance(s.probability)]
             for r, s in zip(runs, rois, strict=True)
         ],
         [1.9, 1.2, 2.0, 1.3],
@@ -281,7 +281,7 @@ def _compare_slides(d: SlideDeck) -> None:
                     s.run,
                     s.fmt(s.p50, cur),
                     interval_text(s.fmt(s.p05, cur), s.fmt(s.p95, cur)),
-                    pct(s.probability),
+                    chance(s.probability),
                 ]
                 for s in diffs
             ],
@@ -331,11 +331,11 @@ def _summary_table(
             name,
             iv(r.stat("roi")),
             iv(r.stat("npv")),
-            pct(r.stat("roi").probability),
+            chance(r.stat("roi").probability),
             fmt(r.median_payback, "months")
             if math.isfinite(r.median_payback)
             else f"> {r.horizon_months}",
-            pct(r.objectives_all[0]) if r.objectives_all else "—",
+            chance(r.objectives_all[0]) if r.objectives_all else "—",
         ]
         for name, r in zip(names, runs, strict=True)
     ]

@@ -31,7 +31,7 @@ from simroi.exports.slides import (
     nice_scale,
     number_format,
 )
-from simroi.formatting import fmt, interval_cells, interval_text, pct
+from simroi.formatting import chance, fmt, interval_cells, interval_text, pct
 from simroi.report.types import TORNADO_MAX_ROWS, RunReport, Stat
 
 __all__ = [
@@ -104,7 +104,7 @@ def roi_slide(d: SlideDeck, r: RunReport) -> None:
     items = [
         (pct(roi.p50), "median ROI (P50)"),
         (interval_text(pct(roi.p05), pct(roi.p95)), "90% interval (P5 to P95)"),
-        (pct(roi.probability), "chance that ROI > 0"),
+        (chance(roi.probability), "chance that ROI > 0"),
     ]
     if h.below or h.above or h.undefined:
         items.append(
@@ -141,7 +141,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         ]
         title = (
             f"Cumulative net cash flow: {r.payback_text()}; "
-            f"{pct(r.payback_within[0])} chance it {pay.probability_of}"
+            f"{chance(r.payback_within[0])} chance it {pay.probability_of}"
         )
         panel = [
             (fmt(bands[50][-1], "money", cur), f"median cumulative net at month {int(months[-1])}"),
@@ -348,10 +348,10 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
     for i, o in enumerate(r.objectives):
         fill(plot.series[0].points[i], ACCENT3 if o.probability >= 0.8 else ACCENT2)
     items = [
-        (f"{pct(o.probability)} ± {pct(o.mcse, 1)}", _short(o.label)) for o in r.objectives[:3]
+        (f"{chance(o.probability)} ± {pct(o.mcse, 1)}", _short(o.label)) for o in r.objectives[:3]
     ]
     if r.objectives_all is not None:
-        items.insert(0, (pct(r.objectives_all[0]), "all objectives met in the same trial"))
+        items.insert(0, (chance(r.objectives_all[0]), "all objectives met in the same trial"))
     d.panel(
         slide,
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)), w - chart_w - int(Inches(0.2)), hh),

@@ -16,7 +16,7 @@ from pptx.util import Inches
 from simroi.analysis.summary import views_note
 from simroi.exports.ramp import RAMP_METRICS, has_ramp, ramp_points
 from simroi.exports.slides import ACCENT, ACCENT2, DARK, SlideDeck, line_style, number_format
-from simroi.formatting import fmt, pct
+from simroi.formatting import chance, fmt
 from simroi.report.types import RunReport, Stat
 
 __all__ = ["ramp_slide", "views_slide"]
@@ -45,8 +45,8 @@ def views_slide(d: SlideDeck, r: RunReport) -> None:
     rows = [
         ["ROI: median [P5–P95]", _cell(roi, cur), _cell(life_roi, cur)],
         ["NPV: median [P5–P95]", _cell(npv, cur), _cell(life_npv, cur)],
-        ["P(ROI > 0)", pct(roi.probability), pct(life_roi.probability)],
-        ["P(NPV > 0)", pct(npv.probability), pct(life_npv.probability)],
+        ["P(ROI > 0)", chance(roi.probability), chance(life_roi.probability)],
+        ["P(NPV > 0)", chance(npv.probability), chance(life_npv.probability)],
     ]
     d.table(slide, (x, y, w, hh), header, rows, [1.3, 1.6, 1.6], size=16, numeric=[1, 2])
     note_top = y + int(Inches(0.32)) * (len(rows) + 1) + int(Inches(0.5))

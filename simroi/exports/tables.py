@@ -18,7 +18,7 @@ import numpy as np
 from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import fmt, json_ready, pct, significant
+from simroi.formatting import chance, fmt, json_ready, pct, significant
 from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
@@ -157,12 +157,12 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     ]
     if r.objectives:
         out += [f"{level} Return on objectives", ""]
-        rows = [[o.label, pct(o.probability, 1), pct(o.mcse, 1)] for o in r.objectives]
+        rows = [[o.label, chance(o.probability, 1), pct(o.mcse, 1)] for o in r.objectives]
         if r.objectives_all is not None:
             rows.append(
                 [
                     "All objectives in the same trial",
-                    pct(r.objectives_all[0], 1),
+                    chance(r.objectives_all[0], 1),
                     pct(r.objectives_all[1], 1),
                 ]
             )
@@ -235,10 +235,10 @@ def markdown(report: Report) -> str:
                 [
                     name + mark,
                     *roi.cells(cur)[1:4],
-                    pct(roi.probability),
+                    chance(roi.probability),
                     *npv.cells(cur)[1:4],
                     *([pct(best[i])] if best is not None else []),
-                    pct(r.objectives_all[0]) if r.objectives_all else "—",
+                    chance(r.objectives_all[0]) if r.objectives_all else "—",
                 ]
             )
         header = [what, "ROI median", "ROI P5", "ROI P95", "P(ROI > 0)"]

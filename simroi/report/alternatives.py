@@ -19,7 +19,7 @@ from simroi.analysis.breakeven import BreakevenResult
 from simroi.analysis.comparison import ComparisonResult, compare_results
 from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
-from simroi.formatting import fmt, pct, significant
+from simroi.formatting import chance, fmt, pct, significant
 from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
@@ -139,7 +139,7 @@ def compare_report(runs: list[RunReport], where: str = "result") -> Report:
         diff = next(d for d in paired if d.run == b.name and d.key == "diff.npv")
         sentence = (
             f"{b.name} has the highest median NPV ({fmt(b.stat('npv').p50, 'money', cur)}); "
-            f"it beats {runs[0].name} in {pct(diff.probability)} of paired trials "
+            f"it beats {runs[0].name} in {chance(diff.probability)} of paired trials "
             f"(difference {fmt(diff.p50, 'money', cur)}, 90% interval "
             f"{fmt(diff.p05, 'money', cur)} to {fmt(diff.p95, 'money', cur)})."
         )
@@ -150,7 +150,7 @@ def compare_report(runs: list[RunReport], where: str = "result") -> Report:
         )
     details = [
         f"{r.name}: ROI median {pct(r.stat('roi').p50)} ({pct(r.stat('roi').p05)} to "
-        f"{pct(r.stat('roi').p95)}), {pct(r.stat('roi').probability)} chance ROI > 0."
+        f"{pct(r.stat('roi').p95)}), {chance(r.stat('roi').probability)} chance ROI > 0."
         for r in runs
     ]
     details.append(
@@ -159,7 +159,7 @@ def compare_report(runs: list[RunReport], where: str = "result") -> Report:
     chances = zip(comparison.labels, comparison.prob_best, strict=True)
     details.append(
         "Chance of the highest NPV, trial by trial: "
-        + ", ".join(f"{name} {pct(p)}" for name, p in chances)
+        + ", ".join(f"{name} {chance(p)}" for name, p in chances)
         + "."
     )
     title = "Comparison: " + ", ".join(r.name for r in runs)

@@ -31,6 +31,7 @@ from simroi.formatting import (
     KPI_LABELS,
     LINE_LABELS,
     SOCIAL_LABELS,
+    chance,
     fmt,
     number_or_nan,
     pct,
@@ -337,8 +338,9 @@ def run_details(r: RunReport) -> list[str]:
     out = [
         f"NPV: median {fmt(npv.p50, 'money', r.currency)}, 90% interval "
         f"{fmt(npv.p05, 'money', r.currency)} to {fmt(npv.p95, 'money', r.currency)}; "
-        f"{pct(npv.probability)} chance NPV > 0.",
-        f"{pct(roi.probability)} chance ROI > 0 (Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
+        f"{chance(npv.probability)} chance NPV > 0.",
+        f"{chance(roi.probability)} chance ROI > 0 "
+        f"(Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
         f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
         f"{p.trials:,} trials, every input drawn from its stated range.",
         f"TEI-style risk-adjusted view (benefits at P{significant(r.tei.benefit_percentile)}, "
@@ -349,12 +351,12 @@ def run_details(r: RunReport) -> list[str]:
         life = r.stat("lifetime.npv")
         out.append(
             f"Lifetime view (the customers kept valued at the horizon): NPV median "
-            f"{fmt(life.p50, 'money', r.currency)}, {pct(life.probability)} chance NPV > 0. "
+            f"{fmt(life.p50, 'money', r.currency)}, {chance(life.probability)} chance NPV > 0. "
             + views_note(r.horizon_months)
         )
     if r.objectives_all is not None:
         out.append(
-            f"{pct(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
+            f"{chance(r.objectives_all[0])} chance all {len(r.objectives)} objectives are "
             f"met together."
         )
     note = roi_note(interval(r.result.samples["roi"]))

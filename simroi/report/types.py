@@ -18,7 +18,7 @@ from simroi.analysis.monthly import MonthlyBands
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import fmt, interval_text, pct
+from simroi.formatting import chance, fmt, interval_text
 
 __all__ = [
     "TORNADO_MAX_ROWS",
@@ -71,7 +71,7 @@ class Stat:
 
     def cells(self, currency: str) -> list[str]:
         """Formatted ``[label, P50, P5, P95, mean, probability]`` for a slide or Markdown."""
-        prob = f"{pct(self.probability)} {self.probability_of}".strip()
+        prob = f"{chance(self.probability)} {self.probability_of}".strip()
         return [
             self.label,
             *(self.fmt(v, currency) for v in (self.p50, self.p05, self.p95, self.mean)),
