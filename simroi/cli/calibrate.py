@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simroi.cli.options import check_writable, console_for, seed_option
@@ -173,8 +174,8 @@ def _churn_table(churn: ChurnFit) -> Table:
 def render_calibration(console: Console, result: CalibrationResult) -> None:
     """Print the fit report of ``result`` on ``console``."""
     console.print(
-        f"[bold]{result.written.loaded.name}[/bold]: fitted to "
-        f"{'; '.join(s.describe() for s in result.sources)}",
+        f"[bold]{escape(result.written.loaded.name)}[/bold]: fitted to "
+        f"{escape('; '.join(s.describe() for s in result.sources))}",
         highlight=False,
     )
     for channel in result.written.loaded.program.channels:

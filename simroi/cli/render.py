@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simroi.formatting import (
@@ -94,7 +95,8 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     cur = summary.currency
     prov = summary.result.provenance
     console.print(
-        f"[bold]{prov.scenario_name}[/bold] against [bold]{prov.baseline_name}[/bold] — "
+        f"[bold]{escape(prov.scenario_name)}[/bold] against "
+        f"[bold]{escape(str(prov.baseline_name))}[/bold] — "
         f"{summary.trials:,} trials, horizon {summary.horizon_months} months, "
         f"engine {prov.engine}"
     )
@@ -141,7 +143,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         obj.add_column("P(met)", justify="right")
         obj.add_column("± s.e.", justify="right")
         for o in summary.objectives:
-            obj.add_row(o.label, chance(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS))
+            obj.add_row(escape(o.label), chance(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS))
         console.print(obj)
     if prov.stop_reason.startswith(("converged", "stopped")):
         console.print(f"Trials: {prov.stop_reason}")
@@ -202,7 +204,7 @@ def render_kpis(summary: RunSummary, console: Console) -> None:
             worlds = (program.get(key), baseline.get(key))
             scale = _scale(x for iv in worlds for x in _spread(iv))
             cells = [_band(iv, kind, cur, scale, center="p50") for iv in worlds]
-            table.add_row(channel, label, *cells)
+            table.add_row(escape(channel), label, *cells)
     for key in SOCIAL_KPIS:
         label, kind = SOCIAL_LABELS[key]
         medians = [world[key].p50 if key in world else math.nan for world in (program, baseline)]
@@ -221,10 +223,10 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
         )
     for r in rows:
         table.add_row(
-            r["input"],
-            r["distribution"],
+            escape(r["input"]),
+            escape(r["distribution"]),
             *(significant(r[k]) for k in ("p05", "p50", "p95", "mean")),
-            r["source"],
+            escape(r["source"]),
         )
     console.print(table)
 
@@ -272,7 +274,7 @@ def render_scenarios(rows: Sequence[tuple[str, str]], console: Console) -> None:
     table.add_column("name")
     table.add_column("description")
     for name, description in rows:
-        table.add_row(name, description)
+        table.add_row(escape(name), escape(description))
     console.print(table)
 
 
@@ -288,7 +290,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
     """Print a comparison: each metric per scenario, paired differences, P(better), P(best)."""
     c = comparison
     cur = c.currency
-    ref = c.labels[0]
+    ref = escape(c.labels[0])
     console.print(
         f"[bold]Comparison of {len(c.labels)} scenarios[/bold], each against its own baseline — "
         f"{c.trials:,} trials with common random numbers (seed {c.seed}). "
@@ -300,7 +302,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
     )
     table.add_column("metric")
     for label in c.labels:
-        table.add_column(label, justify="right", overflow="fold")
+        table.add_column(escape(label), justify="right", overflow="fold")
     for metric in c.metrics:
         kind = metric.kind
         scale = _scale(x for iv in metric.values for x in _spread(iv))
@@ -335,7 +337,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         ),
     )
     for label, probabilities in c.objectives:
-        table.add_row(f"P({label})", *(chance(p, PCT_DIGITS) for p in probabilities))
+        table.add_row(f"P({escape(label)})", *(chance(p, PCT_DIGITS) for p in probabilities))
     console.print(table)
     npv = next((m for m in c.metrics if m.key == "npv"), None)
     if npv is not None and len(c.labels) > 1:
@@ -347,7 +349,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
             if _ok(paired) and _ok(unpaired) and paired and unpaired:
                 scale = _scale([diff.mean, paired, unpaired])
                 console.print(
-                    f"ΔNPV {label} vs {ref}: {_signed(diff.mean, 'money', cur, scale)} "
+                    f"ΔNPV {escape(label)} vs {ref}: {_signed(diff.mean, 'money', cur, scale)} "
                     f"± {money(paired, cur, scale)} (95%, paired); independent runs would give "
                     f"± {money(unpaired, cur, scale)} "
                     f"({significant(unpaired / paired, 2)}× wider)"
@@ -428,7 +430,7 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     if points:
         best = points[sweep.best_npv]
         console.print(
-            f"★ Best expected NPV: [bold]{best.label}[/bold] (mean NPV "
+            f"★ Best expected NPV: [bold]{escape(best.label)}[/bold] (mean NPV "
             f"{money(best.npv.mean, cur)}; highest NPV in {chance(best.prob_best, PCT_DIGITS)} "
             "of trials)"
         )
@@ -472,7 +474,7 @@ def _tornado_table(
         table.add_column(f"{output}: at P10 → at P90", justify="right")
     table.add_column(f"low ← {_cell(base, kind, currency, scale)} → high", no_wrap=True)
     for i, r in enumerate(rows, start=1):
-        cells = [str(i), r.label]
+        cells = [str(i), escape(r.label)]
         if sampling:
             cells.append("—" if r.coefficient is None else signed(r.coefficient, "num2"))
         else:
@@ -495,7 +497,7 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
     sampling = sensitivity.sampling
     console.print(
         f"[bold]What drives the {sampling.output.upper()} of "
-        f"{run.provenance.scenario_name}[/bold] — {run.trials:,} trials "
+        f"{escape(run.provenance.scenario_name)}[/bold] — {run.trials:,} trials "
         f"(seed {run.provenance.seed})"
     )
     rows = sampling.rows[:top]

@@ -378,3 +378,12 @@ def test_an_error_shows_the_value_as_typed(args: list[str], shown: str) -> None:
     result = CliRunner().invoke(main, [*args, "--trials", "2"])
     assert result.exit_code == 2
     assert shown in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", ["Plan [v2]", "Plan [/x]", "Q3 [bold]push[/bold]"])
+def test_a_scenario_name_with_brackets_is_printed_as_written(name: str) -> None:
+    # rich read "[/x]" as a closing tag (a MarkupError traceback) and "[v2]" as a style (dropped)
+    args = ["--set", f'scenario.name="{name}"', "--set", "scenario.horizon_months=2"]
+    result = CliRunner().invoke(main, ["run", *args, "--trials", "20", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"{name} against default baseline")
