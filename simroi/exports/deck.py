@@ -332,9 +332,12 @@ def _summary_table(
             iv(r.stat("roi")),
             iv(r.stat("npv")),
             chance(r.stat("roi").probability),
-            fmt(r.median_payback, "months")
-            if math.isfinite(r.median_payback)
-            else f"> {r.horizon_months}",
+            (
+                fmt(r.median_payback, "months")
+                if math.isfinite(r.median_payback)
+                else f"> {r.horizon_months}"
+            )
+            + f" ({chance(r.payback_within[0])})",
             chance(r.objectives_all[0]) if r.objectives_all else "—",
         ]
         for name, r in zip(names, runs, strict=True)
@@ -343,7 +346,7 @@ def _summary_table(
         slide, box = d.slide(
             title,
             "Medians with 90% intervals. Median payback: the median month of the trials that "
-            "pay back (> the horizon when none does).",
+            "pay back (> the horizon when none does), with the chance of paying back.",
         )
         d.table(
             slide,

@@ -237,12 +237,14 @@ def markdown(report: Report) -> str:
                     *roi.cells(cur)[1:4],
                     chance(roi.probability),
                     *npv.cells(cur)[1:4],
-                    *([pct(best[i])] if best is not None else []),
+                    _median_payback(r),
+                    chance(r.payback_within[0]),
+                    *([chance(best[i])] if best is not None else []),
                     chance(r.objectives_all[0]) if r.objectives_all else "—",
                 ]
             )
         header = [what, "ROI median", "ROI P5", "ROI P95", "P(ROI > 0)"]
-        header += ["NPV median", "NPV P5", "NPV P95"]
+        header += ["NPV median", "NPV P5", "NPV P95", "median payback", "P(pays back)"]
         header += ["P(highest NPV)"] if best is not None else []
         header += ["P(all objectives)"]
         out += ["## Side by side", ""]
@@ -385,3 +387,9 @@ def percentile_rows(report: Report) -> list[list[Any]]:
             else:
                 rows.append([r.name, key, None, None, *([None] * len(PERCENTILES)), 0.0])
     return rows
+
+
+def _median_payback(r: RunReport) -> str:
+    """The median payback month of the trials that pay back; past the horizon when none does."""
+    m = r.median_payback
+    return fmt(m, "months") if math.isfinite(m) else f"> {r.horizon_months}"

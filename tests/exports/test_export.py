@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sys
 import zipfile
@@ -36,7 +37,7 @@ from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import trial_arrays
 from simroi.exports.targets import export
-from simroi.formatting import fmt, money_number_format, pct
+from simroi.formatting import chance, fmt, money_number_format, pct
 from simroi.report.builders import build_report
 from simroi.report.types import TORNADO_MAX_ROWS
 
@@ -783,3 +784,17 @@ def test_the_interval_table_has_a_column_per_field_of_a_stat() -> None:
     from simroi.report.types import Stat
 
     assert tuple(f.name for f in fields(Stat)) == CSV_COLUMNS
+
+
+def test_a_comparisons_markdown_shows_payback_beside_its_chance(
+    synthetic_compare: ResultSet, tmp_path: Path
+) -> None:
+    export(synthetic_compare, [tmp_path / "c.md"])
+    text = (tmp_path / "c.md").read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| scenario"))
+    assert "| median payback | P(pays back) |" in header
+    report = build_report(synthetic_compare)
+    for r in report.runs:
+        months = fmt(r.median_payback, "months") if math.isfinite(r.median_payback) else "> "
+        row = next(line for line in text.splitlines() if line.startswith(f"| {r.name} |"))
+        assert f"| {months}" in row and f"| {chance(r.payback_within[0])} |" in row
