@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from simroi import __version__
-from simroi.errors import OptionError, SimroiError
+from simroi.errors import OptionError, ScenarioError, SimroiError
 from simroi.estimates import Z_TWO_SIDED_95, mean_estimate, prob_positive
 from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
@@ -482,7 +482,8 @@ def run(
                 todo = _restore(samples, plan, stored, kept)
                 if progress is not None and len(todo) < len(plan):
                     progress(samples.trials_done(), end)
-                for block, part in _guard_memory(blocks.run(loaded, entropy, todo), block_size):
+                running = blocks.run(loaded, entropy, todo)
+                for block, part in _guard_memory(running, block_size, loaded.source):
                     arrays = _flatten(part, keep_monthly, keep_kpis)
                     samples.add(block, arrays)
                     if kept is not None:
@@ -544,9 +545,10 @@ def _restore(samples: _Samples, plan: _Plan, stored: set[int], kept: Checkpoint 
 
 
 def _guard_memory(
-    finished: Iterator[tuple[int, Any]], block_size: int
+    finished: Iterator[tuple[int, Any]], block_size: int, source: str
 ) -> Iterator[tuple[int, Any]]:
-    """Turn running out of memory in a block into a one-line error with the way out."""
+    """Turn running out of memory in a block into a one-line error with the way out, and name
+    the scenario's file in a rule a block finds broken (a staffing forecast beyond any desk)."""
     advice = "lower the scenario's simulation.block_size or the number of `workers`"
     try:
         yield from finished
@@ -554,6 +556,9 @@ def _guard_memory(
         raise SimroiError(
             f"out of memory simulating a block of {block_size} trials: {advice}"
         ) from None
+    except ScenarioError as exc:
+        named = (p if p.startswith(f"{source}: ") else f"{source}: {p}" for p in exc.problems)
+        raise ScenarioError(list(named)) from None
 
 
 def _meta(loaded: LoadedScenario) -> dict[str, Any]:

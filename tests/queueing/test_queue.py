@@ -214,7 +214,7 @@ def test_every_place_a_scenario_takes_agents_trials_or_a_block_stops_at_the_limi
     the staffing rule's too, stops at MAX_AGENTS, trials at MAX_TRIALS, a block at
     MAX_BLOCK_SIZE; and a rule's forecast beyond MAX_AGENTS is refused."""
     from simroi.limits import MAX_AGENTS, MAX_BLOCK_SIZE, MAX_TRIALS
-    from simroi.scenario.load import scenario_json_schema
+    from simroi.scenario.load import bundled_scenarios, scenario_json_schema
 
     maxima: dict[str, set[int]] = {}
 
@@ -238,6 +238,9 @@ def test_every_place_a_scenario_takes_agents_trials_or_a_block_stops_at_the_limi
     )
     assert result.exit_code == 2
     assert f"the forecast needs more than {MAX_AGENTS:,} agents" in result.stderr
+    # found while the blocks run, and still named by the scenario's file
+    default = bundled_scenarios()["default"]
+    assert result.stderr.startswith(f"error: {default}: channels.phone.staffing_rule: ")
 
 
 def test_occupancy_never_exceeds_one_when_the_queue_is_overloaded() -> None:
