@@ -160,9 +160,12 @@ def parse_grid(text: str) -> SweepAxis:
         else:
             values = [float(f"{start + i * step:.12g}") for i in range(count)]
     else:
-        numbers = [_number(p, text) for p in value.split(",") if p.strip()]
-        if not numbers:
-            raise ScenarioError(f"sweep grid {text}: no values; {_GRID_FORM}")
+        parts = value.split(",")
+        if parts[-1].strip() == "" and len(parts) > 1:
+            parts.pop()  # a trailing comma (1,2,4,) is harmless
+        if any(not p.strip() for p in parts):
+            raise ScenarioError(f"sweep grid {text}: an empty value between commas; {_GRID_FORM}")
+        numbers = [_number(p, text) for p in parts]
         if not all(isinstance(n, int) for n in numbers):
             numbers = [float(n) for n in numbers]
         values = list(dict.fromkeys(numbers))  # drop repeats, keep order

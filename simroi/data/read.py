@@ -65,6 +65,9 @@ __all__ = [
 #: Rows converted to arrays at once.
 CHUNK_ROWS = 50_000
 _SAMPLE_LINES = 50
+#: The longest first lines read to tell a file's delimiter and header (characters): a file with
+#: no line break in that much (a binary file, /dev/zero) is not a delimited table.
+_MAX_LINE = 1_000_000
 #: The longest run of days calibrate fits or backtest simulates, first to last (ten years): every
 #: day between is binned or simulated, so a stray date (9999-12-31, 1970-01-01) would take hours.
 MAX_SPAN_DAYS = 3653
@@ -214,7 +217,14 @@ class _Reading:
                 raise DataFileError(f"{label}: not a readable delimited file ({exc})") from None
 
     def _read_open(self, path: Path, label: str, handle: Any) -> None:
-        head = list(itertools.islice(handle, _SAMPLE_LINES))
+        head: list[str] = []
+        while len(head) < _SAMPLE_LINES and (line := handle.readline(_MAX_LINE)):
+            if len(line) == _MAX_LINE and not line.endswith("\n"):
+                raise DataFileError(
+                    f"{label}: line {len(head) + 1} is longer than {_MAX_LINE:,} characters: "
+                    "not a delimited text file"
+                )
+            head.append(line)
         if not head:
             raise DataFileError(f"{label}: the file is empty (no header, no rows)")
         delimiter = self.delimiter or detect_delimiter(head)

@@ -47,6 +47,7 @@ def invoke(*args: str) -> tuple[int, str]:
         ("k=1000:3000:1000.0", (1000.0, 2000.0, 3000.0)),
         ("k=0.5,1", (0.5, 1.0)),
         ("k = 1_000:2_000:500", (1000, 1500, 2000)),
+        ("k=1,2,4,", (1, 2, 4)),  # a trailing comma
     ],
 )
 def test_grids_are_inclusive_and_integers_stay_integers(
@@ -68,6 +69,8 @@ def test_grids_are_inclusive_and_integers_stay_integers(
         ("k=1:2,3", "mixes ':' and ','"),
         ("k=a,b", "'a' is not a number"),
         ("k=0:1e9", "more than the limit"),
+        ("k=1,,2", "an empty value between commas"),  # was read as 1,2
+        ("k=,", "an empty value between commas"),
     ],
 )
 def test_bad_grids_are_refused_with_the_rule(text: str, message: str) -> None:

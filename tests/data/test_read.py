@@ -50,6 +50,14 @@ def test_zero_byte_file(tmp_path: Path) -> None:
     assert problems(path) == [f"{path}: the file is empty (no header, no rows)"]
 
 
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_a_file_without_line_breaks_is_refused_without_reading_it_all() -> None:
+    # /dev/zero never ends: the reader took 5.7 GB before a MemoryError
+    assert problems(Path("/dev/zero")) == [
+        "/dev/zero: line 1 is longer than 1,000,000 characters: not a delimited text file"
+    ]
+
+
 def test_header_only(tmp_path: Path) -> None:
     path = write(tmp_path, "i.csv", HEADER)
     assert problems(path) == [f"{path}: no data rows (only a header)"]
