@@ -14,6 +14,7 @@ import copy
 import difflib
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -323,9 +324,16 @@ def _format_one(key: str, err: dict[str, Any], source: str, model: type[BaseMode
     message = str(err["msg"]).removeprefix("Value error, ")
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return f"{source}: {where}: {message}"
+    # A grid (2:12, 1,2,4) set where one value goes: several values are a sweep's.
+    grid = isinstance(value, str) and _GRID.fullmatch(value)
+    sweep = "; several values are swept: simroi sweep" if grid else ""
     if "(got " in message:
-        return f"{source}: {where}: {message}"
-    return f"{source}: {where}: {message} (got {_short(value)})"
+        return f"{source}: {where}: {message}{sweep}"
+    return f"{source}: {where}: {message} (got {_short(value)}){sweep}"
+
+
+_NUMBER = r"\s*-?[\d_]+(?:\.\d*)?(?:e-?\d+)?\s*"
+_GRID = re.compile(rf"{_NUMBER}(?::{_NUMBER}){{1,2}}|{_NUMBER}(?:,{_NUMBER})+")
 
 
 def _short(value: Any) -> str:

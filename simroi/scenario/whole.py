@@ -19,7 +19,7 @@ def _not_text_or_truth(value: Any) -> Any:
     if isinstance(value, bool | np.bool_):
         raise ValueError("must be a whole number, not true or false")
     if isinstance(value, str | bytes):
-        raise ValueError("must be a whole number, not text (write it without quotes)")
+        raise ValueError("must be a whole number, not text")
     return value
 
 

@@ -402,9 +402,9 @@ def test_a_baseline_scenario_table_that_is_not_a_table_is_one_line_not_a_traceba
     ("override", "rule"),
     [
         ("channels.phone.agents=true", "must be a whole number, not true or false (got True)"),
-        ('channels.phone.agents="4"', "must be a whole number, not text (write it without quotes)"),
+        ('channels.phone.agents="4"', "must be a whole number, not text (got '4')"),
         ("scenario.horizon_months=false", "must be a whole number, not true or false (got False)"),
-        ('simulation.trials="1000"', "must be a whole number, not text (write it without quotes)"),
+        ('simulation.trials="1000"', "must be a whole number, not text (got '1000')"),
         ('channels.phone.intraday_profile_minutes="60"', "must be a whole number, not text"),
     ],
 )
@@ -454,3 +454,12 @@ def test_a_ragged_correlation_matrix_is_named_as_such() -> None:
         f"error: {DEFAULT}: correlations.0.matrix: must be square, one row and column per input "
         "(got 2 rows, row 1 with 3 values)\n"
     )
+
+
+@pytest.mark.parametrize("grid", ["1:4", "2:12:2", "1,2,4"])
+def test_a_grid_set_where_one_value_goes_points_to_sweep(grid: str) -> None:
+    for key in ("channels.social.agents", "channels.phone.fcr"):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(overrides=[f"{key}={grid}"])
+        (problem,) = info.value.problems
+        assert problem.endswith(f"(got '{grid}'); several values are swept: simroi sweep"), problem
