@@ -5,6 +5,7 @@ Never a hang, never a silently smaller result."""
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import signal
@@ -284,7 +285,10 @@ pool = workers.new_pool(2)
 pool._call_queue._rlock.acquire()
 futures = [pool.submit(int, "7") for _ in range(2)]
 workers.stop(pool, wait=True)
-print(sorted(type(f.exception()).__name__ for f in futures))
+# Broken, or (Python 3.13, now and then) cancelled while still queued: either way ended.
+print(sorted(
+    "CancelledError" if f.cancelled() else type(f.exception()).__name__ for f in futures
+))
 """,
     "run": """
 from simroi.execution.runner import run
@@ -326,7 +330,10 @@ def test_a_worker_killed_halfway_through_sending_its_result_is_lost_not_waited_f
     if case == "held":
         (line,) = said
         assert line.startswith("a worker process died (killed by the operating system")
-    elif case in ("waiting", "stopping", "lock"):
+    elif case == "lock":
+        ended_as = {"BrokenProcessPool", "CancelledError"}
+        assert len(said) == 1 and set(ast.literal_eval(said[0])) <= ended_as, said
+    elif case in ("waiting", "stopping"):
         assert said == ["['BrokenProcessPool', 'BrokenProcessPool']"]
     else:
         (line,) = said
