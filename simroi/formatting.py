@@ -35,6 +35,7 @@ __all__ = [
     "num_decimals",
     "number_or_nan",
     "pct",
+    "short_repr",
     "signed",
     "significant",
     "stated_pct",
@@ -95,6 +96,12 @@ def pct(x: Any, digits: int = 0) -> str:
         x = 0.0  # no "−0%"
     text = f"{x * 100:.{digits}f}%" if isinstance(x, int | float) and math.isfinite(x) else "—"
     return text.replace("-", "−")
+
+
+def short_repr(value: Any, width: int = 80) -> str:
+    """``repr(value)`` cut to ``width`` characters with "...": a value quoted in a message."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def chance(p: Any, digits: int = 0) -> str:

@@ -56,7 +56,7 @@ from simroi.formatting import (
     pct,
     text_table,
 )
-from simroi.scenario.load import load_scenario, resolve_scenario_path
+from simroi.scenario.load import is_grid, load_scenario, resolve_scenario_path
 from simroi.scenario.spec import Scenario
 
 __all__ = [
@@ -94,16 +94,6 @@ class SweepAxis:
 
 def _format_value(value: Number) -> str:
     return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def is_grid(value: str) -> bool:
-    """Whether an override's value is a grid (``2:12``, ``1,2,4``) rather than one value.
-
-    Inline tables, arrays and quoted strings (``{ dist = ... }``, ``[...]``, ``"08:00"``) are
-    single values even though they may contain ``:`` or ``,``.
-    """
-    text = value.strip()
-    return bool(text) and text[0] not in "{[\"'" and (":" in text or "," in text)
 
 
 def _number(part: str, text: str) -> Number:

@@ -516,9 +516,10 @@ def check_writable(path: str) -> None:
     import tempfile
 
     from simroi.errors import OutputError
+    from simroi.execution.result import is_device
 
     given = Path(os.path.realpath(path))  # a link is written through (atomic_write)
-    if given.exists() and not (given.is_file() or given.is_dir()):  # /dev/null: written to
+    if is_device(given):  # /dev/null: written to in place
         if not os.access(given, os.W_OK):
             raise OutputError(f"{path}: cannot write: Permission denied")
         return

@@ -24,6 +24,7 @@ from typing import IO, Any
 import numpy as np
 
 from simroi.errors import OutputError, ResultFileError
+from simroi.formatting import short_repr
 
 __all__ = [
     "FORMAT",
@@ -31,6 +32,7 @@ __all__ = [
     "ResultSet",
     "RunResult",
     "atomic_write",
+    "is_device",
     "load_any",
     "load_result_file",
     "save_result_file",
@@ -80,17 +82,19 @@ class Provenance:
         """Inverse of :meth:`to_json`. Raises ResultFileError naming ``source`` and the field
         when ``data`` is not a provenance (a damaged or edited file)."""
         if not isinstance(data, dict):
-            raise ResultFileError(f"{source}: no provenance (got {_shown(data)})")
+            raise ResultFileError(f"{source}: no provenance (got {short_repr(data)})")
         data = dict(data)
         missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING]
         if missing:
             raise ResultFileError(f"{source}: provenance lacks {', '.join(missing)}")
         seed, overrides = data["seed"], data.get("overrides", [])
         if not (isinstance(seed, str) and seed.isdigit()):  # to_json writes it as digits
-            raise ResultFileError(f"{source}: provenance.seed must be digits (got {_shown(seed)})")
+            raise ResultFileError(
+                f"{source}: provenance.seed must be digits (got {short_repr(seed)})"
+            )
         if not isinstance(overrides, list):
             raise ResultFileError(
-                f"{source}: provenance.overrides must be a list (got {_shown(overrides)})"
+                f"{source}: provenance.overrides must be a list (got {short_repr(overrides)})"
             )
         data["seed"], data["overrides"] = int(seed), tuple(overrides)
         try:
@@ -102,8 +106,9 @@ class Provenance:
             kinds = _PROVENANCE_TYPES[str(spec.type)]
             items = value if isinstance(value, tuple) else (value,)
             if isinstance(value, bool) or not all(isinstance(v, kinds) for v in items):
+                shown = short_repr(value)
                 raise ResultFileError(
-                    f"{source}: provenance.{spec.name} must be {spec.type} (got {_shown(value)})"
+                    f"{source}: provenance.{spec.name} must be {spec.type} (got {shown})"
                 )
         return made
 
@@ -115,11 +120,6 @@ _PROVENANCE_TYPES: dict[str, tuple[type, ...]] = {
     "str | None": (str, type(None)),
     "tuple[str, ...]": (str,),
 }
-
-
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,13 @@ def sibling_temporary_file(target: Path, suffix: str) -> tuple[int, str]:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
 
+def is_device(path: str | Path) -> bool:
+    """Whether ``path`` (through any link) exists and is neither a file nor a folder: a device
+    or a named pipe, written to in place by :func:`atomic_write`."""
+    given = Path(path)
+    return given.exists() and not (given.is_file() or given.is_dir())
+
+
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path:
     """Write a file through a temporary sibling and rename it into place.
 
@@ -206,7 +213,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
     the temporary file is removed, and an existing file at ``path`` is left untouched.
     """
     given = Path(path)
-    if given.exists() and not (given.is_file() or given.is_dir()):  # through any link
+    if is_device(given):
         try:
             with given.open("wb") as handle:
                 write(handle)

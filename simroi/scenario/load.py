@@ -14,7 +14,6 @@ import copy
 import difflib
 import hashlib
 import json
-import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from simroi.errors import ScenarioError
+from simroi.formatting import short_repr
 from simroi.scenario.quantity import DIST_NAMES
 from simroi.scenario.rules import scenario_problems
 from simroi.scenario.spec import Scenario, ScenarioFile
@@ -35,6 +35,7 @@ __all__ = [
     "LoadedScenario",
     "bundled_scenarios",
     "describe_bundled_scenarios",
+    "is_grid",
     "load_scenario",
     "load_scenario_text",
     "parse_override",
@@ -137,6 +138,16 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: malformed TOML: {exc}") from None
+
+
+def is_grid(value: str) -> bool:
+    """Whether an override's value is a grid (``2:12``, ``1,2,4``) rather than one value.
+
+    Inline tables, arrays and quoted strings (``{ dist = ... }``, ``[...]``, ``"08:00"``) are
+    single values even though they may contain ``:`` or ``,``.
+    """
+    text = value.strip()
+    return bool(text) and text[0] not in "{[\"'" and (":" in text or "," in text)
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -325,20 +336,11 @@ def _format_one(key: str, err: dict[str, Any], source: str, model: type[BaseMode
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return f"{source}: {where}: {message}"
     # A grid (2:12, 1,2,4) set where one value goes: several values are a sweep's.
-    grid = isinstance(value, str) and _GRID.fullmatch(value)
+    grid = isinstance(value, str) and is_grid(value)
     sweep = "; several values are swept: simroi sweep" if grid else ""
     if "(got " in message:
         return f"{source}: {where}: {message}{sweep}"
-    return f"{source}: {where}: {message} (got {_short(value)}){sweep}"
-
-
-_NUMBER = r"\s*-?[\d_]+(?:\.\d*)?(?:e-?\d+)?\s*"
-_GRID = re.compile(rf"{_NUMBER}(?::{_NUMBER}){{1,2}}|{_NUMBER}(?:,{_NUMBER})+")
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return f"{source}: {where}: {message} (got {short_repr(value)}){sweep}"
 
 
 def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
@@ -415,7 +417,9 @@ def _loaded(path: Path, raw: dict[str, Any], overrides: Sequence[str]) -> Loaded
     )
     problems: list[str] = []
     if inline is not None and not isinstance(inline, dict):
-        problems.append(f"{source}: baseline: must be a table of overrides (got {_short(inline)})")
+        problems.append(
+            f"{source}: baseline: must be a table of overrides (got {short_repr(inline)})"
+        )
         inline = None
     if inline is not None and baseline_file is not None:
         problems.append(

@@ -4,8 +4,10 @@ named pipe is written to in place, and a symbolic link keeps pointing where it d
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import tempfile
 import threading
 from pathlib import Path
 
@@ -49,7 +51,14 @@ def test_a_relative_or_dangling_link_is_written_through(tmp_path: Path) -> None:
     assert relative.is_symlink() and (tmp_path / "kept" / "target.bin").read_bytes() == b"made"
 
 
-def test_a_device_is_checked_for_writing_not_for_its_folder() -> None:
+def test_a_device_is_checked_for_writing_not_for_its_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # /dev is not a user's to create files in (root's is: deny it, or this test could not fail)
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", denied)
     check_writable(os.devnull)  # /dev is not this process's to create files in, /dev/null is
 
 
