@@ -506,6 +506,15 @@ def calibrate(
         check_span(log.source, "arrived_at", log.arrived_at[0], log.arrived_at[-1])
     if customers is not None and customers < 1:
         raise OptionError(f"`customers` must be a whole number ≥ 1 (got {customers})")
+    seen, day, logs = data.busiest_customer_day()
+    if customers is not None and customers < seen:
+        # The rates would be per too few customers: each would contact many times a day, and
+        # word of mouth and churn, which act per customer, would run away in the simulation.
+        raise OptionError(
+            f"`customers` must be at least the {seen:,} customers (distinct customer_id) with a "
+            f"contact on {day} in {', '.join(logs)} (got {customers:,}): the contact rates are "
+            "per customer of the whole base behind the data"
+        )
     streams = Streams(seed, 0)
     collected = _Collected()
     fits: dict[str, ChannelFit] = {}
@@ -561,6 +570,12 @@ def calibrate(
             "the scenario simulates the observed volume; give --customers N to state the real "
             "count",
         )
+        if held < seen:
+            notes.insert(
+                1,
+                f"customers: {seen:,} customers had a contact on {day} alone, more than the "
+                f"{held:,} held: give --customers N with the whole base behind the data",
+            )
     header = [
         f"Calibrated by simroi calibrate from {', '.join(s.path.name for s in data.sources)},",
         f'on the base scenario {loaded.source}. Fitted keys carry source = "<file>, <rows>,',

@@ -177,6 +177,24 @@ class DataSet:
         """Every channel with interval rows or contacts, sorted."""
         return tuple(sorted({*self.intervals, *self.contacts}))
 
+    def busiest_customer_day(self) -> tuple[int, str, tuple[str, ...]]:
+        """The most distinct customers (``customer_id``) with a contact on one calendar day,
+        that day (ISO) and the contact logs' names; ``(0, "", ())`` without ids.
+
+        Everyone who contacts on a day is a customer that day, so this bounds the customer
+        base from below (a window's distinct ids do not: customers churn and join within it).
+        """
+        logs = [g for g in self.contacts.values() if g.customer_id is not None and g.rows]
+        if not logs:
+            return 0, "", ()
+        days = np.concatenate([g.arrived_at.astype("datetime64[D]").astype(np.int64) for g in logs])
+        ids = np.concatenate([np.asarray(g.customer_id, dtype=np.int64) for g in logs])
+        pairs = np.unique(np.stack([days, ids]), axis=1)
+        day, count = np.unique(pairs[0], return_counts=True)
+        busiest = int(np.argmax(count))
+        when = str(np.datetime64(int(day[busiest]), "D"))
+        return int(count[busiest]), when, tuple(sorted({g.source.path.name for g in logs}))
+
     def read_from(self, path: Path) -> Path | None:
         """The data file read that ``path`` names (the same file, through any link), if any."""
         target = os.path.realpath(path)  # never raises, a loop of links included

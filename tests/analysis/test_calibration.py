@@ -172,3 +172,59 @@ def result_base_customers() -> Any:
     from simroi.scenario.load import load_scenario
 
     return load_scenario(None).program.customers.active_customers
+
+
+def _busiest_day(logs: list[Path]) -> tuple[int, str]:
+    """The most distinct customer ids with a contact on one day in ``logs``, and that day."""
+    import csv
+    from collections import defaultdict
+
+    by_day: defaultdict[str, set[str]] = defaultdict(set)
+    for path in logs:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                by_day[row["arrived_at"][:10]].add(row["customer_id"])
+    day = max(by_day, key=lambda d: len(by_day[d]))
+    return len(by_day[day]), day
+
+
+def test_fewer_customers_than_contact_on_one_day_are_refused(
+    tmp_path: Path, files: list[Path]
+) -> None:
+    """Rates per too few customers make each contact many times a day, and word of mouth and
+    churn, which act per customer, run away: everyone with a contact on a day is a customer."""
+    from simroi.errors import OptionError
+
+    seen, day = _busiest_day(files[:2])
+    data = read_data(files)
+    assert data.busiest_customer_day() == (seen, day, ("email.csv", "phone.csv"))
+    out = tmp_path / "few.toml"
+    with pytest.raises(
+        OptionError, match=rf"at least the {seen:,} customers .* on {day} .*\(got 10\)"
+    ):
+        calibrate(data, out, customers=10)
+    with pytest.raises(OptionError, match=rf"\(got {seen - 1:,}\)"):
+        calibrate(data, out, customers=seen - 1)
+    assert not out.exists()
+    assert calibrate(data, out, customers=seen).written.path == out
+
+
+def test_a_held_count_below_one_day_s_customers_is_noted(tmp_path: Path) -> None:
+    from simroi.scenario.load import resolve_scenario_path
+
+    base = resolve_scenario_path(None).read_text(encoding="utf-8")
+    line = next(x for x in base.splitlines() if x.startswith("active_customers"))
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(base.replace(line, "active_customers = 3"), encoding="utf-8")
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "arrived_at,channel,outcome,wait_seconds,handle_seconds,customer_id\n"
+        + "".join(f"2025-01-06 09:0{i}:00,phone,answered,5,300,C{i}\n" for i in range(5)),
+        encoding="utf-8",
+    )
+    result = calibrate(read_data([log]), tmp_path / "out.toml", into=str(scenario))
+    assert result.customers == 3
+    assert any(
+        n.startswith("customers: 5 customers had a contact on 2025-01-06 alone")
+        for n in result.notes
+    )

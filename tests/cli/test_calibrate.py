@@ -148,6 +148,19 @@ def test_the_report_prints_tables_counts_and_notes(sample: Path, tmp_path: Path)
     assert load_scenario(tmp_path / "c.toml").program.customers.active_customers == 500_000
 
 
+def test_too_few_customers_for_the_data_is_one_line_and_nothing_is_written(
+    sample: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "c.toml"
+    args = ["calibrate", str(sample / "contacts.csv"), "--out", str(out), "--customers", "10"]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: --customers must be at least the ")
+    assert "customers (distinct customer_id) with a contact on " in line and "(got 10)" in line
+    assert not out.exists()
+
+
 def test_a_channel_the_scenario_lacks_is_refused_and_nothing_is_written(
     sample: Path, tmp_path: Path
 ) -> None:
