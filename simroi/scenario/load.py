@@ -284,6 +284,28 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
     return out
 
 
+def _overrides_named(problems: list[str], source: str, overrides: Sequence[str]) -> list[str]:
+    """``problems`` with those of a key an override set said so (``override KEY: …``, as the
+    override's own problems are): the value in the message is the override's, not the file's."""
+    keys = [parse_override(text)[0] for text in overrides]
+    if not keys:
+        return problems
+    named = []
+    for line in problems:
+        for key in keys:
+            where = f"{source} [baseline]" if key.startswith("baseline.") else source
+            bare = key.removeprefix("baseline.")
+            for tail in (": ", "."):
+                if line.startswith(f"{where}: {bare}{tail}"):
+                    line = f"{where}: override {line.removeprefix(f'{where}: ')}"
+                    break
+            else:
+                continue
+            break
+        named.append(line)
+    return named
+
+
 # --- validation messages -----------------------------------------------------------------------
 
 
@@ -332,7 +354,7 @@ def _format_one(key: str, err: dict[str, Any], source: str, model: type[BaseMode
         return f"{source}: {where}: unknown key{extra}"
     if kind == "missing":
         return f"{source}: {where}: required key is missing"
-    message = str(err["msg"]).removeprefix("Value error, ")
+    message = _worded(kind, str(err["msg"]).removeprefix("Value error, "), err.get("ctx", {}))
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return f"{source}: {where}: {message}"
     # A grid (2:12, 1,2,4) set where one value goes: several values are a sweep's.
@@ -340,7 +362,50 @@ def _format_one(key: str, err: dict[str, Any], source: str, model: type[BaseMode
     sweep = "; several values are swept: simroi sweep" if grid else ""
     if "(got " in message:
         return f"{source}: {where}: {message}{sweep}"
-    return f"{source}: {where}: {message} (got {short_repr(value)}){sweep}"
+    shown = ("true" if value else "false") if isinstance(value, bool) else short_repr(value)
+    return f"{source}: {where}: {message} (got {shown}){sweep}"
+
+
+#: pydantic's error types in simroi's words (the rule, as a scenario file's own rules say it).
+_RULES = {
+    "greater_than_equal": "must be ≥ {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be ≤ {le}",
+    "less_than": "must be < {lt}",
+    "int_from_float": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text (in quotes)",
+    "list_type": "must be a list [ … ]",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "model_attributes_type": "must be a table",
+    "literal_error": "must be {expected}",
+    "too_short": "must have at least {min_length} {items}",
+    "too_long": "must have at most {max_length} {items}",
+}
+
+
+def _worded(kind: str, message: str, ctx: Mapping[str, Any]) -> str:
+    """pydantic's ``message`` for an error of type ``kind`` as a rule in simroi's words
+    (``must be ≥ 0``, not ``Input should be greater than or equal to 0``); a message of
+    simroi's own (a validator's) is kept."""
+    rule = _RULES.get(kind)
+    if rule is None:
+        return message.replace("Input should be", "must be")
+    count = ctx.get("min_length", ctx.get("max_length"))
+    # A bound of 1.0 reads as 1, as the file would say it.
+    shown = {k: int(v) if isinstance(v, float) and v.is_integer() and abs(v) < 2**53 else v
+             for k, v in ctx.items()}  # fmt: skip
+    try:
+        return rule.format(**shown, items="item" if count == 1 else "items")
+    except (KeyError, IndexError):
+        return message.replace("Input should be", "must be")
 
 
 def _allowed_names(model: type[BaseModel], path: list[str]) -> list[str]:
@@ -438,7 +503,7 @@ def _loaded(path: Path, raw: dict[str, Any], overrides: Sequence[str]) -> Loaded
         except ScenarioError as exc:
             problems.extend(exc.problems)
     if problems or program is None:
-        raise ScenarioError(problems)
+        raise ScenarioError(_overrides_named(problems, source, overrides))
     digest = hashlib.sha256()
     digest.update(json.dumps(program.model_dump(mode="json"), sort_keys=True).encode())
     if baseline is not None:

@@ -58,7 +58,7 @@ def _validate(tmp_path: Path, old: str, new: str) -> tuple[int, list[str]]:
         (
             "within_minutes = 6             #",
             "within_minutes = -6             #",
-            [f"{BAND}.0.within_minutes: Input should be greater than 0", "(got -6)"],
+            [f"{BAND}.0.within_minutes: must be > 0", "(got -6)"],
         ),
         (
             "churn_multiplier = 1.0         # as a fast",
@@ -88,7 +88,9 @@ def test_a_bad_curve_is_one_line_naming_the_key_the_rule_and_the_value(
 
 
 def test_an_empty_curve_is_refused() -> None:
-    with pytest.raises(ScenarioError, match=f"{BAND}: List should have at least 1 item"):
+    with pytest.raises(
+        ScenarioError, match=f"override {BAND}: must have at least 1 item \\(got \\[\\]\\)"
+    ):
         load_scenario(overrides=[f"{BAND}=[]"])
 
 

@@ -380,7 +380,7 @@ def test_scenario_error_is_a_value_error() -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(overrides=["customers.monthly_churn=2"])
     (problem,) = info.value.problems  # file, key, rule and value
-    assert problem.startswith(f"{DEFAULT}: customers.monthly_churn: ")
+    assert problem.startswith(f"{DEFAULT}: override customers.monthly_churn: ")
     assert "probability in [0, 1]" in problem and problem.endswith("(got 2)")
 
 
@@ -401,9 +401,9 @@ def test_a_baseline_scenario_table_that_is_not_a_table_is_one_line_not_a_traceba
 @pytest.mark.parametrize(
     ("override", "rule"),
     [
-        ("channels.phone.agents=true", "must be a whole number, not true or false (got True)"),
+        ("channels.phone.agents=true", "must be a whole number, not true or false (got true)"),
         ('channels.phone.agents="4"', "must be a whole number, not text (got '4')"),
-        ("scenario.horizon_months=false", "must be a whole number, not true or false (got False)"),
+        ("scenario.horizon_months=false", "must be a whole number, not true or false (got false)"),
         ('simulation.trials="1000"', "must be a whole number, not text (got '1000')"),
         ('channels.phone.intraday_profile_minutes="60"', "must be a whole number, not text"),
     ],
@@ -413,7 +413,7 @@ def test_a_count_given_as_truth_or_text_is_refused(override: str, rule: str) -> 
     with pytest.raises(ScenarioError) as info:
         load_scenario(overrides=[override])
     (problem,) = info.value.problems
-    assert problem.startswith(f"{DEFAULT}: {override.split('=')[0]}: {rule}"), problem
+    assert problem.startswith(f"{DEFAULT}: override {override.split('=')[0]}: {rule}"), problem
 
 
 def test_a_count_written_as_a_whole_float_is_read() -> None:
@@ -432,8 +432,9 @@ def test_an_input_in_two_correlation_tables_is_refused_by_validate_as_by_run() -
         code, out = invoke(*command, "default", "--set", override)
         assert code == 2
         assert out.splitlines() == [
-            f"error: {DEFAULT}: correlations.1.inputs: '{name}' is also in correlations.0; an "
-            "input may be in one [[correlations]] table only (give all its pairs in one matrix)"
+            f"error: {DEFAULT}: override correlations.1.inputs: '{name}' is also in "
+            "correlations.0; an input may be in one [[correlations]] table only (give all its "
+            "pairs in one matrix)"
             for name in (
                 "channels.phone.handle_time_minutes",
                 "channels.social.handle_time_minutes",
@@ -451,8 +452,8 @@ def test_a_ragged_correlation_matrix_is_named_as_such() -> None:
     )
     assert code == 2
     assert out == (
-        f"error: {DEFAULT}: correlations.0.matrix: must be square, one row and column per input "
-        "(got 2 rows, row 1 with 3 values)\n"
+        f"error: {DEFAULT}: override correlations.0.matrix: must be square, one row and column "
+        "per input (got 2 rows, row 1 with 3 values)\n"
     )
 
 
@@ -463,3 +464,49 @@ def test_a_grid_set_where_one_value_goes_points_to_sweep(grid: str) -> None:
             load_scenario(overrides=[f"{key}={grid}"])
         (problem,) = info.value.problems
         assert problem.endswith(f"(got '{grid}'); several values are swept: simroi sweep"), problem
+
+
+H = "horizon_months = 36"
+KIND = 'kind = "realtime"'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "problem"),
+    [
+        (H, "horizon_months = 0", "scenario.horizon_months: must be ≥ 1 (got 0)"),
+        (H, "horizon_months = 601", "scenario.horizon_months: must be ≤ 600 (got 601)"),
+        (H, "horizon_months = 36.5", "scenario.horizon_months: must be a whole number (got 36.5)"),
+        (
+            KIND,
+            'kind = "fast"',
+            "channels.phone.kind: must be 'realtime' or 'deferrable' (got 'fast')",
+        ),
+        ('currency = "USD"', "currency = 3", "scenario.currency: must be text (in quotes) (got 3)"),
+    ],
+)
+def test_a_file_s_broken_rule_is_worded_as_simroi_words_it(
+    tmp_path: Path, old: str, new: str, problem: str
+) -> None:
+    """pydantic's "Input should be greater than or equal to 1" reads as the scenario's own rules
+    do: "must be ≥ 1"."""
+    text = DEFAULT.read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(bad)
+    assert info.value.problems == [f"{bad}: {problem}"]
+
+
+def test_a_value_an_override_set_is_named_as_the_override_s() -> None:
+    """The -3 in the message is the override's, not the file's, and the message says so."""
+    code, out = invoke("run", "default", "--trials", "2", "--set", "channels.phone.agents=-3")
+    assert code == 2
+    assert out.splitlines() == [
+        f"error: {DEFAULT}: override channels.phone.agents: must be ≥ 0 (got -3)"
+    ]
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(overrides=["simulation.trials=2.5", "channels.phone.agents=2"])
+    assert info.value.problems == [
+        f"{DEFAULT}: override simulation.trials: must be a whole number (got 2.5)"
+    ]

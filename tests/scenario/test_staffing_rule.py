@@ -27,8 +27,7 @@ RULE = "channels.phone.staffing_rule"
         ),
         (
             f"{RULE}={{ target_service_level = 1.2, answer_within_seconds = 20 }}",
-            "channels.phone.staffing_rule.target_service_level: Input should be less than 1 "
-            "(got 1.2)",
+            "channels.phone.staffing_rule.target_service_level: must be < 1 (got 1.2)",
         ),
         (
             f"{RULE}={{ target_service_level = 0.8 }}",

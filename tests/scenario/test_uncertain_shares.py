@@ -91,12 +91,12 @@ def test_the_keys_load_and_absent_they_are_none(tmp_path: Path) -> None:
 
 BAD = [
     ("intraday_profile_concentration = 0\n", "channels.phone.intraday_profile_concentration",
-     ["greater than 0", "(got 0)"]),
+     ["must be > 0 ", "(got 0)"]),
     ("weekday_factors_concentration = -5\n", "channels.phone.weekday_factors_concentration",
-     ["greater than 0", "(got -5)"]),
+     ["must be > 0 ", "(got -5)"]),
     (f"weekday_factors_concentration = {MAX_CONCENTRATION * 10:g}\n",
      "channels.phone.weekday_factors_concentration",
-     ["less than or equal to 1000000000000", "(got 10000000000000.0)"]),
+     ["must be ≤ 1000000000000 ", "(got 10000000000000.0)"]),
     ('intraday_profile_concentration = "high"\n', "channels.phone.intraday_profile_concentration",
      ["number", "'high'"]),
     ("patience_shape = 0\n", "channels.phone.patience_shape",
