@@ -98,6 +98,11 @@ def pct(x: Any, digits: int = 0) -> str:
     return text.replace("-", "−")
 
 
+def counted(n: int, noun: str) -> str:
+    """``n`` with its noun, plural unless one: ``1 trial``, ``1,000 trials``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def short_repr(value: Any, width: int = 80) -> str:
     """``repr(value)`` cut to ``width`` characters with "...": a value quoted in a message."""
     text = repr(value)

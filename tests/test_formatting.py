@@ -11,6 +11,7 @@ import pytest
 from simroi.formatting import (
     MONEY_UNITS,
     chance,
+    counted,
     fmt,
     interval_text,
     json_ready,
@@ -156,3 +157,9 @@ def test_json_has_no_nan_and_no_numpy_types() -> None:
 )
 def test_a_chance_never_rounds_a_possibility_away(p: float, digits: int, shown: str) -> None:
     assert chance(p, digits) == shown
+
+
+def test_a_count_of_one_takes_the_singular() -> None:
+    assert counted(1, "trial") == "1 trial"
+    assert counted(0, "trial") == "0 trials"
+    assert counted(1000, "trial") == "1,000 trials"

@@ -45,7 +45,7 @@ from simroi.errors import ScenarioError
 from simroi.estimates import prob_positive
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
-from simroi.formatting import json_ready, number_or_nan, pct, significant
+from simroi.formatting import counted, json_ready, number_or_nan, pct, significant
 from simroi.scenario.load import load_scenario
 from simroi.scenario.rules import input_limits
 from simroi.scenario.spec import Scenario
@@ -295,7 +295,7 @@ def breakeven_method(trials: int, tolerance_share: float = TOLERANCE_SHARE) -> s
     """The method, in one sentence for a table's or a slide's foot."""
     return (
         f"each input fixed at a value in every trial, all other uncertain inputs still drawn, "
-        f"every run with the same seed and {trials:,} trials (common random numbers); "
+        f"every run with the same seed and {counted(trials, 'trial')} (common random numbers); "
         "break-even where the median NPV crosses 0 and where P(ROI > 0) crosses 50%, by "
         f"Brent's method to within {pct(tolerance_share, 1)} of the input's range (its support, "
         "or P0.5–P99.5 if unbounded), searched outward from the range up to the input's limits "

@@ -45,6 +45,7 @@ from simroi.execution.runner import RunOptions
 from simroi.formatting import (
     PCT_DIGITS,
     chance,
+    counted,
     html_table,
     interval_cells,
     interval_text,
@@ -303,7 +304,8 @@ class ComparisonResult:
 
     def _title(self) -> str:
         return (
-            f"{len(self.labels)} scenarios on common random numbers: {self.trials:,} trials, "
+            f"{len(self.labels)} scenarios on common random numbers: "
+            f"{counted(self.trials, 'trial')}, "
             f"seed {self.seed}; P(higher NPV) against {self.labels[0]}, trial by trial"
         )
 
@@ -455,8 +457,9 @@ def _check_aligned(results: Sequence[RunResult]) -> None:
         if (p.seed, p.trials, p.block_size) != (first.seed, first.trials, first.block_size):
             raise ComparisonError(
                 f"{p.scenario_name}: runs compared trial by trial need the same seed, trials and "
-                f"block size (got seed {p.seed}, {p.trials} trials, block {p.block_size}; the "
-                f"first has seed {first.seed}, {first.trials} trials, block {first.block_size})"
+                f"block size (got seed {p.seed}, {counted(p.trials, 'trial')}, block "
+                f"{p.block_size}; the first has seed {first.seed}, "
+                f"{counted(first.trials, 'trial')}, block {first.block_size})"
             )
 
 

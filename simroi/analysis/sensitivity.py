@@ -50,6 +50,7 @@ from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
 from simroi.formatting import (
     PCT_DIGITS,
+    counted,
     html_table,
     interval_cells,
     json_ready,
@@ -287,7 +288,7 @@ def sampling_tornado(result: RunResult, *, bins: int = 10) -> Tornado:
     rows.sort(key=lambda r: (-abs(r.coefficient or 0.0), r.input))
     bin_name = "decile" if k == 10 else f"1/{k} bin"
     method = (
-        f"Spearman rank correlation of each input with {description} across {n} trials "
+        f"Spearman rank correlation of each input with {description} across {counted(n, 'trial')} "
         f"(respects input correlations); bars: mean {key.upper()} of the trials in the input's "
         f"bottom and top {bin_name}; first-order index: share of {key.upper()} variance "
         f"explained by the input's {bin_name}s (correlation ratio, bias-adjusted)"
@@ -364,8 +365,8 @@ def swing_tornado(
     ]
     rows.sort(key=lambda r: (-(r.swing if math.isfinite(r.swing) else -1.0), r.input))
     method = (
-        f"{SWING_METHOD}; mean {output_label} over {base.trials} trials per run, every run "
-        f"with the same seed (common random numbers){note}"
+        f"{SWING_METHOD}; mean {output_label} over {counted(base.trials, 'trial')} per run, "
+        f"every run with the same seed (common random numbers){note}"
     )
     return Tornado(
         method, output, output_label, _mean_output(base, output), base.trials, tuple(rows)
@@ -555,7 +556,7 @@ class SensitivityResult:
         prov = self.run.provenance
         return (
             f"what drives the {self.sampling.output.upper()} of {prov.scenario_name}: "
-            f"{self.run.trials:,} trials, seed {prov.seed}"
+            f"{counted(self.run.trials, 'trial')}, seed {prov.seed}"
         )
 
     _HEADER = ("input", "ρ", "bottom → top bin", "var. share")

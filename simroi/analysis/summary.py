@@ -22,7 +22,15 @@ from simroi.analysis.views import samples_frame
 from simroi.errors import ScenarioError
 from simroi.estimates import Probability, mean_estimate, prob_positive, probability
 from simroi.execution.result import RunResult
-from simroi.formatting import PCT_DIGITS, chance, html_table, interval_cells, json_ready, pct
+from simroi.formatting import (
+    PCT_DIGITS,
+    chance,
+    counted,
+    html_table,
+    interval_cells,
+    json_ready,
+    pct,
+)
 from simroi.scenario.load import LoadedScenario
 
 __all__ = [
@@ -430,7 +438,7 @@ class RunSummary:
         prov = self.result.provenance
         horizon = f", horizon {self.horizon_months} months" if self.horizon_months else ""
         return (
-            f"{prov.scenario_name} against {prov.baseline_name}: {self.trials:,} trials, "
+            f"{prov.scenario_name} against {prov.baseline_name}: {counted(self.trials, 'trial')}, "
             f"seed {prov.seed}{horizon}"
         )
 

@@ -49,6 +49,7 @@ from simroi.execution.runner import RunOptions
 from simroi.formatting import (
     PCT_DIGITS,
     chance,
+    counted,
     html_table,
     interval_cells,
     interval_text,
@@ -460,7 +461,7 @@ class SweepResult:
     def _title(self) -> str:
         return (
             f"sweep of {' × '.join(self.keys)} over {len(self.points)} points on common random "
-            f"numbers: {self.trials:,} trials each, seed {self.seed}; ★ best expected NPV"
+            f"numbers: {counted(self.trials, 'trial')} each, seed {self.seed}; ★ best expected NPV"
         )
 
     def __repr__(self) -> str:

@@ -26,6 +26,7 @@ from simroi.formatting import (
     PCT_DIGITS,
     SOCIAL_LABELS,
     chance,
+    counted,
     interval_text,
     money,
     pct,
@@ -97,7 +98,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     console.print(
         f"[bold]{escape(prov.scenario_name)}[/bold] against "
         f"[bold]{escape(str(prov.baseline_name))}[/bold] — "
-        f"{summary.trials:,} trials, horizon {summary.horizon_months} months, "
+        f"{counted(summary.trials, 'trial')}, horizon {summary.horizon_months} months, "
         f"engine {prov.engine}"
     )
     amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
@@ -293,7 +294,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
     ref = escape(c.labels[0])
     console.print(
         f"[bold]Comparison of {len(c.labels)} scenarios[/bold], each against its own baseline — "
-        f"{c.trials:,} trials with common random numbers (seed {c.seed}). "
+        f"{counted(c.trials, 'trial')} with common random numbers (seed {c.seed}). "
         f"Δ is the paired difference against [bold]{ref}[/bold], trial by trial."
     )
     table = Table(
@@ -324,7 +325,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
                     f"{_signed(diff.ci95_high, kind, cur, scale)})"
                 )
                 if diff.defined < 1:
-                    cell += f" over the {both:,} trials both define"
+                    cell += f" over the {counted(both, 'trial')} both define"
             if diff is not None and diff.prob_better is not None:
                 cell += f"\nP(better) {chance(diff.prob_better, PCT_DIGITS)}"
             cells.append(cell)
@@ -371,7 +372,7 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     channels = [c for c, _ in points[0].service_levels] if points else []
     console.print(
         f"[bold]Sweep of {' × '.join(keys)}[/bold] over {len(points)} points — "
-        f"{sweep.trials:,} trials each with common random numbers (seed {sweep.seed})"
+        f"{counted(sweep.trials, 'trial')} each with common random numbers (seed {sweep.seed})"
     )
 
     def marks(i: int) -> str:
@@ -497,7 +498,7 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
     sampling = sensitivity.sampling
     console.print(
         f"[bold]What drives the {sampling.output.upper()} of "
-        f"{escape(run.provenance.scenario_name)}[/bold] — {run.trials:,} trials "
+        f"{escape(run.provenance.scenario_name)}[/bold] — {counted(run.trials, 'trial')} "
         f"(seed {run.provenance.seed})"
     )
     rows = sampling.rows[:top]

@@ -25,6 +25,7 @@ from simroi.cli.options import (
     simulate,
     stop_interrupted,
 )
+from simroi.formatting import counted
 
 if TYPE_CHECKING:  # the command line starts without importing numpy
     from simroi.execution.checkpoint import CheckpointSet
@@ -119,7 +120,7 @@ def run_resumable(
                 ) from None
     except KeyboardInterrupt:
         done, planned = reached
-        message = f"interrupted after {done:,} of {planned:,} trials"
+        message = f"interrupted after {done:,} of {counted(planned, 'trial')}"
         if store is None:
             stop_interrupted(ctx, f"{message}; nothing was kept (no checkpoint)", None)
         else:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from simroi.errors import ScenarioError
-from simroi.formatting import amount
+from simroi.formatting import amount, counted
 from simroi.model.calendar import weekday_factors
 from simroi.model.contacts import MAX_CONTACT_SLOTS, forecast_contacts_per_day
 from simroi.model.inputs import channel_inputs
@@ -118,7 +118,7 @@ class RunFootprint:
                 else "even one trial is too many: check "
             )
             out.append(
-                f"channels.{self.busiest}: a block of {block:,} trials would hold "
+                f"channels.{self.busiest}: a block of {counted(block, 'trial')} would hold "
                 f"~{amount(self.block_slots)} contacts in one month, more than simroi holds at "
                 f"once ({MAX_CONTACT_SLOTS:,}): {way_out}contacts_per_customer_per_year and "
                 "customers.active_customers"
@@ -127,8 +127,9 @@ class RunFootprint:
             processes = f"{self.processes} process" + ("es" if self.processes != 1 else "")
             out.append(
                 f"the run would need ~{_gigabytes(self.memory_bytes)} of memory ({processes} "
-                f"simulating blocks of {min(self.block_size, self.trials):,} trials, and the "
-                f"results of {self.trials:,} trials) but this machine has "
+                "simulating blocks of "
+                f"{counted(min(self.block_size, self.trials), 'trial')}, and the "
+                f"results of {counted(self.trials, 'trial')}) but this machine has "
                 f"{_gigabytes(self.available_bytes)} "
                 "available: lower simulation.block_size or `workers`, or run fewer trials"
             )

@@ -34,7 +34,7 @@ from simroi.execution import workers
 from simroi.execution.checkpoint import Checkpoint, CheckpointHeader
 from simroi.execution.footprint import run_footprint
 from simroi.execution.result import Provenance, RunResult
-from simroi.formatting import pct
+from simroi.formatting import counted, pct
 from simroi.limits import MAX_BLOCK_SIZE, MAX_TRIALS
 from simroi.queueing.engines import Engine, engine_problem, normalize_engine
 from simroi.queueing.queue_spec import is_whole
@@ -169,7 +169,7 @@ class RunInterrupted(KeyboardInterrupt):
         self.checkpoint = checkpoint
         where = f"kept in {checkpoint}" if checkpoint is not None else "not kept (no checkpoint)"
         super().__init__(
-            f"interrupted after {trials_done:,} of {trials_planned:,} trials; "
+            f"interrupted after {trials_done:,} of {counted(trials_planned, 'trial')}; "
             f"the finished blocks are {where}"
         )
 
@@ -383,8 +383,8 @@ def _auto_done(roi: np.ndarray, npv: np.ndarray) -> str | None:
     half_width = Z_TWO_SIDED_95 * mean_estimate(npv).mcse
     if se_p < 0.005 and half_width <= 0.01 * abs(mean):
         return (
-            f"converged after {n} trials: MCSE of P(ROI>0) = {se_p:.4f} < 0.005 and mean NPV "
-            f"known to ±{pct(half_width / abs(mean), 2)} (95%)"
+            f"converged after {counted(n, 'trial')}: MCSE of P(ROI>0) = {se_p:.4f} < 0.005 and "
+            f"mean NPV known to ±{pct(half_width / abs(mean), 2)} (95%)"
         )
     if n >= AUTO_MAX_TRIALS:
         return (
@@ -554,7 +554,7 @@ def _guard_memory(
         yield from finished
     except MemoryError:
         raise SimroiError(
-            f"out of memory simulating a block of {block_size} trials: {advice}"
+            f"out of memory simulating a block of {counted(block_size, 'trial')}: {advice}"
         ) from None
     except ScenarioError as exc:
         named = (p if p.startswith(f"{source}: ") else f"{source}: {p}" for p in exc.problems)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from simroi.errors import SimroiError
+from simroi.formatting import counted
 
 __all__ = [
     "WorkerLost",
@@ -52,8 +53,8 @@ class WorkerLost(SimroiError):
             tail = "no checkpoint was kept (give `checkpoint` to make a run resumable)"
         else:
             tail = (
-                f"the {trials_done:,} trials finished are kept in {checkpoint}: rerun with "
-                "`resume` to finish the run"
+                f"the {counted(trials_done, 'trial')} finished are kept in {checkpoint}: rerun "
+                "with `resume` to finish the run"
             )
         return WorkerLost(f"{self}; {tail}")
 

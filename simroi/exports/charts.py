@@ -39,7 +39,7 @@ from simroi.exports.figure import (
     wrap,
 )
 from simroi.exports.ramp import has_ramp, ramp_figure
-from simroi.formatting import chance, fmt, pct
+from simroi.formatting import chance, counted, fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
 
@@ -81,14 +81,14 @@ def _roi(report: Report) -> Figure:
     where = f" ({r.name})" if len(report.runs) > 1 else ""
     subtitle = (
         f"median {pct(roi.p50)}, 90% interval {pct(roi.p05)} to {pct(roi.p95)} · "
-        f"P(ROI > 0) = {chance(roi.probability)} · {r.result.trials:,} trials\n"
+        f"P(ROI > 0) = {chance(roi.probability)} · {counted(r.result.trials, 'trial')}\n"
         "blue bars: trials inside the 90% interval; grey: the 5% tails"
     )
     notes = []
     if h.below or h.above:
         notes.append(f"{h.below + h.above} extreme trials lie beyond the axis")
     if h.undefined:
-        notes.append(f"ROI is undefined in {h.undefined} trials (no incremental cost)")
+        notes.append(f"ROI is undefined in {counted(h.undefined, 'trial')} (no incremental cost)")
     subtitle += "".join(f"; {text}" for text in notes)
     fig, ax = titled_figure(
         report, f"ROI distribution{where}, incremental to the baseline", subtitle

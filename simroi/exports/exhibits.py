@@ -31,7 +31,7 @@ from simroi.exports.slides import (
     nice_scale,
     number_format,
 )
-from simroi.formatting import chance, fmt, interval_cells, interval_text, pct
+from simroi.formatting import chance, counted, fmt, interval_cells, interval_text, pct
 from simroi.report.types import TORNADO_MAX_ROWS, RunReport, Stat
 
 __all__ = [
@@ -88,7 +88,7 @@ def roi_slide(d: SlideDeck, r: RunReport) -> None:
         labels,
         series,
         "0",
-        f"ROI over {r.result.trials:,} trials (count of trials per bar)",
+        f"ROI over {counted(r.result.trials, 'trial')} (count of trials per bar)",
         horizontal=False,
         stacked=True,
     )

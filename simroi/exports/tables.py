@@ -18,7 +18,7 @@ import numpy as np
 from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import chance, fmt, json_ready, pct, significant
+from simroi.formatting import chance, counted, fmt, json_ready, pct, significant
 from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
@@ -288,7 +288,7 @@ def markdown(report: Report) -> str:
         p = r.result.provenance
         out.append(
             f"- {r.name}: `{p.scenario_source}`, sha256 `{p.scenario_hash}`, seed "
-            f"{p.seed}, {p.trials:,} trials, engine {p.engine}, simroi {p.simroi_version}"
+            f"{p.seed}, {counted(p.trials, 'trial')}, engine {p.engine}, simroi {p.simroi_version}"
         )
     return "\n".join(out) + "\n"
 

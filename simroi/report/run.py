@@ -32,6 +32,7 @@ from simroi.formatting import (
     LINE_LABELS,
     SOCIAL_LABELS,
     chance,
+    counted,
     fmt,
     number_or_nan,
     pct,
@@ -61,7 +62,7 @@ CASH_PERCENTILES = (5, 25, 50, 75, 95)
 def footer(result: RunResult, runs: int = 1) -> str:
     """One line that reproduces any figure: version, seed, trials, scenario and its hash."""
     p = result.provenance
-    trials = f"{p.trials:,} trials" + (
+    trials = f"{counted(p.trials, 'trial')}" + (
         f" × {runs} runs (common random numbers)" if runs > 1 else ""
     )
     # compiled and numpy give the same bits: only the simpy engine's numbers differ
@@ -342,7 +343,7 @@ def run_details(r: RunReport) -> list[str]:
         f"{chance(roi.probability)} chance ROI > 0 "
         f"(Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
         f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
-        f"{p.trials:,} trials, every input drawn from its stated range.",
+        f"{counted(p.trials, 'trial')}, every input drawn from its stated range.",
         f"TEI-style risk-adjusted view (benefits at P{significant(r.tei.benefit_percentile)}, "
         f"costs at P{significant(r.tei.cost_percentile)}): ROI {pct(r.tei.roi)}, "
         f"NPV {fmt(r.tei.npv, 'money', r.currency)}.",

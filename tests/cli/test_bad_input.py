@@ -363,6 +363,11 @@ def test_one_trial_runs() -> None:
     result = CliRunner().invoke(main, ["run", *TINY_RUN[2:], "--trials", "1", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["trials"] == 1
+    shown = CliRunner().invoke(
+        main, ["run", *TINY_RUN[2:], "--trials", "1"], env={"COLUMNS": "200"}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert " — 1 trial, horizon " in shown.stdout and "1 trials" not in shown.stdout
 
 
 @pytest.mark.parametrize(
