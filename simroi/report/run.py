@@ -77,12 +77,19 @@ def _require(result: RunResult, where: str) -> None:
     missing = [k for k in REQUIRED_SAMPLES if k not in result.samples]
     if missing:
         raise ResultFileError(f"{where}: result has no per-trial {', '.join(missing)} samples")
-    n = result.samples["roi"].shape
-    for key, values in result.samples.items():
-        if values.shape != n:
-            raise ResultFileError(
-                f"{where}: samples {key!r} have shape {values.shape}, expected {n}"
-            )
+    # Judged against the trials the provenance records, so that a wrongly shaped array is the
+    # one named, whichever it is (roi included).
+    n = (result.provenance.trials,)
+    wrong = [key for key, values in result.samples.items() if values.shape != n]
+    if wrong and len(wrong) == len(result.samples):
+        shapes = sorted({str(v.shape) for v in result.samples.values()})
+        raise ResultFileError(
+            f"{where}: provenance trials is {n[0]} but the samples have shape {', '.join(shapes)}"
+        )
+    for key in wrong:
+        raise ResultFileError(
+            f"{where}: samples {key!r} have shape {result.samples[key].shape}, expected {n}"
+        )
     if result.net_by_month is not None and (
         result.net_by_month.ndim != 2 or result.net_by_month.shape[0] != n[0]
     ):

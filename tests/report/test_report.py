@@ -178,3 +178,16 @@ def test_a_comparison_without_paired_differences_is_a_result_file_error(
     comparison = compare_results(empty)
     with pytest.raises(ResultFileError, match=r"cmp\.npz: no paired NPV difference"):
         differences(comparison, "cmp.npz")
+
+
+def test_a_wrongly_shaped_sample_is_the_one_named(synthetic_run: RunResult) -> None:
+    """Judged against the provenance's trials: a short roi is named, not the first array that
+    differs from it."""
+    for key in ("roi", "npv"):
+        short = {**synthetic_run.samples, key: synthetic_run.samples[key][:-1]}
+        with pytest.raises(ResultFileError, match=rf"samples '{key}' have shape"):
+            build_report(replace(synthetic_run, samples=short), "r.npz")
+    trials = synthetic_run.provenance.trials
+    edited = replace(synthetic_run.provenance, trials=trials + 1)
+    with pytest.raises(ResultFileError, match=rf"provenance trials is {trials + 1} but the"):
+        build_report(replace(synthetic_run, provenance=edited), "r.npz")
