@@ -41,6 +41,7 @@ from simroi.analysis.calibrated_scenario import (
     WrittenScenario,
     write_calibrated_scenario,
 )
+from simroi.analysis.customer_count import check_customers, customer_count
 from simroi.data.fit import LIMITS, FittedInput, Unfitted, normal_form
 from simroi.data.fit_arrivals import (
     ArrivalFit,
@@ -64,7 +65,7 @@ from simroi.data.fit_service import (
 )
 from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
-from simroi.errors import DataFileError, OptionError, OutputError
+from simroi.errors import DataFileError, OutputError
 from simroi.formatting import json_ready
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
@@ -504,17 +505,7 @@ def calibrate(
         check_span(report.source, "interval_start", report.start[0], report.start[-1])
     for log in (g for g in data.contacts.values() if g.arrived_at.size):
         check_span(log.source, "arrived_at", log.arrived_at[0], log.arrived_at[-1])
-    if customers is not None and customers < 1:
-        raise OptionError(f"`customers` must be a whole number ≥ 1 (got {customers})")
-    seen, day, logs = data.busiest_customer_day()
-    if customers is not None and customers < seen:
-        # The rates would be per too few customers: each would contact many times a day, and
-        # word of mouth and churn, which act per customer, would run away in the simulation.
-        raise OptionError(
-            f"`customers` must be at least the {seen:,} customers (distinct customer_id) with a "
-            f"contact on {day} in {', '.join(logs)} (got {customers:,}): the contact rates are "
-            "per customer of the whole base behind the data"
-        )
+    check_customers(data, customers)
     streams = Streams(seed, 0)
     collected = _Collected()
     fits: dict[str, ChannelFit] = {}
@@ -537,45 +528,10 @@ def calibrate(
             channel, arrivals.get(channel), patience[channel], shares.get(channel, 1.0)
         )
     edits = [ScenarioEdit(f.scenario_key, f.distribution, f.source_text) for f in collected.fitted]
-    notes = list(collected.notes)
-    if customers is not None:
-        edits.append(
-            ScenarioEdit("customers.active_customers", customers, "given with --customers")
-        )
-        notes.insert(0, f"customers: {customers:,} (given); contact rates are per customer")
-        unseen = [c for c in scenario.channels if c not in arrivals]
-        if unseen:
-            notes.insert(
-                1,
-                f"{', '.join(unseen)}: no arrivals in the data; the scenario's contacts per "
-                f"customer stay, so the volume follows the {customers:,} customers",
-            )
-    elif arrivals:
-        # The data fixes the volume, customers × rate. Were the count left uncertain, each
-        # trial's volume would move with an input the data never saw; so it is held at the
-        # count the rates were fitted against.
-        held = round(count)
-        edits.append(
-            ScenarioEdit(
-                "customers.active_customers",
-                held,
-                "held at the base scenario's mean, the count the fitted contact rates are per; "
-                "give --customers N to state the real count",
-            )
-        )
-        notes.insert(
-            0,
-            f"customers: held at {held:,} (the mean of the base scenario's "
-            "customers.active_customers), the count the contact rates are fitted against, so "
-            "the scenario simulates the observed volume; give --customers N to state the real "
-            "count",
-        )
-        if held < seen:
-            notes.insert(
-                1,
-                f"customers: {seen:,} customers had a contact on {day} alone, more than the "
-                f"{held:,} held: give --customers N with the whole base behind the data",
-            )
+    unseen = [c for c in scenario.channels if c not in arrivals]
+    counted = customer_count(data, customers, count, unseen, bool(arrivals))
+    edits += counted.edits
+    notes = [*counted.notes, *collected.notes]
     header = [
         f"Calibrated by simroi calibrate from {', '.join(s.path.name for s in data.sources)},",
         f'on the base scenario {loaded.source}. Fitted keys carry source = "<file>, <rows>,',
