@@ -257,6 +257,7 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
 @seed_option("Root seed (printed when omitted).")
 @engine_option()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@quiet_option
 @click.pass_context
 def queue(
     ctx: click.Context,
@@ -275,6 +276,7 @@ def queue(
     seed: int | None,
     engine: str,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """One channel's queue: simulated KPIs with 95% intervals beside Erlang C and Erlang A.
 
@@ -324,12 +326,17 @@ def queue(
         raise SimroiError("--max-abandonment is part of a staffing target: give --target-sl too")
     target = StaffingTarget(target_sl, max_abandonment) if target_sl is not None else None
     prepare_engine(engine, queue_only=True)
-    study = study_queue(
-        spec,
-        trials=trials,
-        seed=seed,
-        engine=engine,  # type: ignore[arg-type]  # click.Choice guarantees the literal
-        target=target,
+    bar, update = progress_bar(quiet or as_json)
+    study = simulate(
+        bar,
+        lambda: study_queue(
+            spec,
+            trials=trials,
+            seed=seed,
+            engine=engine,  # type: ignore[arg-type]  # click.Choice guarantees the literal
+            target=target,
+            progress=update,
+        ),
     )
     # Every input, as given (a default too, so that a new default cannot change the replay);
     # --handle-cv only where it shapes the handle times.

@@ -26,6 +26,7 @@ simulation.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -301,8 +302,11 @@ def study_queue(
     seed: int | None = None,
     engine: Engine = "compiled",
     target: StaffingTarget | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> QueueStudy:
     """Simulate ``trials`` days of the queue and compute the Erlang values for comparison.
+
+    ``progress`` is called as ``progress(days_done, trials)`` after each block of days.
 
     Erlang A is shown when a patience is given (with ASA as the mean wait of answered contacts,
     like the simulation); Erlang C when agents exceed the offered load.
@@ -355,10 +359,12 @@ def study_queue(
         raise QueueInputError("`agents`: give the agents on duty, or a `target` to staff for")
     entropy = int(seed) if seed is not None else fresh_entropy()
     # Blocks of QUEUE_BLOCK trials, block k on spawned stream k: memory stays flat in trials.
-    parts = [
-        _simulate_block(spec, agents, min(QUEUE_BLOCK, trials - first), Streams(entropy, k), engine)
-        for k, first in enumerate(range(0, trials, QUEUE_BLOCK))
-    ]
+    parts = []
+    for k, first in enumerate(range(0, trials, QUEUE_BLOCK)):
+        size = min(QUEUE_BLOCK, trials - first)
+        parts.append(_simulate_block(spec, agents, size, Streams(entropy, k), engine))
+        if progress is not None:
+            progress(first + size, trials)
     service_level, abandonment, asa, occupancy, offered = (
         np.concatenate(column) for column in zip(*parts, strict=True)
     )

@@ -274,3 +274,26 @@ def test_a_longer_study_extends_a_shorter_one_block_by_block(
         np.testing.assert_array_equal(long[key][:8], values, err_msg=key)
         assert long[key].shape == (21,)
         assert not np.array_equal(long[key][8:16], values)  # the next block has its own days
+
+
+def test_progress_is_told_after_each_block_and_changes_no_number() -> None:
+    spec = QueueSpec(arrivals_per_hour=30, agents=2, aht_minutes=3, hours=1)
+    told: list[tuple[int, int]] = []
+    trials = study.QUEUE_BLOCK + 3
+
+    def tell(done: int, planned: int) -> None:
+        told.append((done, planned))
+
+    seen = study.study_queue(spec, trials=trials, seed=2, engine="numpy", progress=tell)
+    assert told == [(study.QUEUE_BLOCK, trials), (trials, trials)]
+    plain = study.study_queue(spec, trials=trials, seed=2, engine="numpy")
+    for name, values in seen.samples.items():
+        assert np.array_equal(values, plain.samples[name], equal_nan=True), name
+
+
+def test_the_queue_command_takes_quiet_as_every_simulating_command_does() -> None:
+    args = ["queue", "--arrivals-per-hour", "30", "--agents", "2", "--aht-minutes", "3",
+            "--trials", "4", "--seed", "1", "--json"]  # fmt: skip
+    loud, quiet = (CliRunner().invoke(main, [*args, *extra]) for extra in ([], ["--quiet"]))
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert loud.stdout == quiet.stdout
