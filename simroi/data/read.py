@@ -228,8 +228,8 @@ class _Reading:
         if not head:
             raise DataFileError(f"{label}: the file is empty (no header, no rows)")
         delimiter = self.delimiter or detect_delimiter(head)
-        handle.seek(0)
-        reader = csv.reader(handle, delimiter=delimiter)
+        # The lines read, then the rest: no seek, so a pipe reads too (<(zcat data.csv.gz)).
+        reader = csv.reader(itertools.chain(head, handle), delimiter=delimiter)
         header = next(reader)
         kind, fields = resolve_header(label, header, self.columns)
         state = _File(path, label, kind, fields, header, delimiter, len(self.files), self.fmt)

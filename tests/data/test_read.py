@@ -5,6 +5,8 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first da
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +58,24 @@ def test_a_file_without_line_breaks_is_refused_without_reading_it_all() -> None:
     assert problems(Path("/dev/zero")) == [
         "/dev/zero: line 1 is longer than 1,000,000 characters: not a delimited text file"
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_reads_as_its_file_does(tmp_path: Path) -> None:
+    """A pipe cannot seek back to its header: <(zcat data.csv.gz) was a traceback."""
+    text = intervals(day("2025-03-03", 15, 6) + day("2025-03-04", 15, 6))
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_text, args=(text,))
+    writer.start()
+    piped = read_data([fifo])
+    writer.join()
+    read = read_data([write(tmp_path, "file.csv", text)])
+    for got, want in zip(piped.intervals["phone"].__dict__.values(),
+                         read.intervals["phone"].__dict__.values(), strict=True):  # fmt: skip
+        if isinstance(want, np.ndarray):
+            assert np.array_equal(got, want)
+    assert piped.sources[0].rows == read.sources[0].rows == 12
 
 
 def test_header_only(tmp_path: Path) -> None:
