@@ -63,6 +63,8 @@ STYLE: dict[str, Any] = {
     "axes.axisbelow": True,
     "svg.fonttype": "none",  # text stays text: editable, searchable, selectable
     "svg.hashsalt": "simroi",  # reproducible element ids
+    # Text is text: two amounts in dollars ("$1.2M to $3.4M") are not mathematics between $s.
+    "text.parse_math": False,
 }
 
 

@@ -84,7 +84,7 @@ def ramp_figure(report: Report) -> Figure:
     fig, ax = titled_figure(
         report,
         f"Ramp-up{where}: the effect builds month by month",
-        subtitle.replace("$", r"\$"),  # a dollar sign is text here, not mathematics
+        subtitle,
     )
     ax.remove()
     left, right = fig.subplots(1, 2)

@@ -798,3 +798,24 @@ def test_a_comparisons_markdown_shows_payback_beside_its_chance(
         months = fmt(r.median_payback, "months") if math.isfinite(r.median_payback) else "> "
         row = next(line for line in text.splitlines() if line.startswith(f"| {r.name} |"))
         assert f"| {months}" in row and f"| {chance(r.payback_within[0])} |" in row
+
+
+def test_dollar_amounts_in_a_chart_s_text_stay_text(synthetic_run: RunResult) -> None:
+    """Two amounts in dollars in one line ("−$470k to $341k", a sweep's subtitle) were set
+    as mathematics: the dollar signs vanished and the words between them ran together."""
+    import html
+    import io
+    from typing import Any, cast
+
+    import matplotlib
+
+    from simroi.exports.figure import STYLE, titled_figure
+
+    subtitle = "mean −$226k, median −$283k, 90% interval −$470k to $341k"
+    with matplotlib.rc_context(cast(Any, STYLE)):
+        fig, _ = titled_figure(build_report(synthetic_run), "Title $1 and $2", subtitle)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg")
+    # The text drawn (each <text> element), not the comment matplotlib writes beside it.
+    drawn = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", buffer.getvalue())]
+    assert subtitle in drawn and "Title $1 and $2" in drawn
