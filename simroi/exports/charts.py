@@ -86,7 +86,9 @@ def _roi(report: Report) -> Figure:
     )
     notes = []
     if h.below or h.above:
-        notes.append(f"{h.below + h.above} extreme trials lie beyond the axis")
+        beyond = h.below + h.above
+        notes.append(f"{counted(beyond, 'extreme trial')} {'lies' if beyond == 1 else 'lie'} "
+                     "beyond the axis")  # fmt: skip
     if h.undefined:
         notes.append(f"ROI is undefined in {counted(h.undefined, 'trial')} (no incremental cost)")
     subtitle += "".join(f"; {text}" for text in notes)

@@ -107,12 +107,11 @@ def roi_slide(d: SlideDeck, r: RunReport) -> None:
         (chance(roi.probability), "chance that ROI > 0"),
     ]
     if h.below or h.above or h.undefined:
+        off = h.below + h.above + h.undefined
         items.append(
-            (
-                f"{h.below + h.above + h.undefined}",
-                "trials off the chart (extreme tails or undefined ROI)",
-            )
-        )
+            (f"{off:,}", f"{'trial' if off == 1 else 'trials'} off the chart (extreme tails or "
+             "undefined ROI)")
+        )  # fmt: skip
     d.panel(
         slide,
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.3)), w - chart_w - int(Inches(0.2)), hh),

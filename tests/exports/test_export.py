@@ -819,3 +819,23 @@ def test_dollar_amounts_in_a_chart_s_text_stay_text(synthetic_run: RunResult) ->
     # The text drawn (each <text> element), not the comment matplotlib writes beside it.
     drawn = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", buffer.getvalue())]
     assert subtitle in drawn and "Title $1 and $2" in drawn
+
+
+def test_one_trial_off_the_histogram_is_one_trial(synthetic_run: RunResult, tmp_path: Path) -> None:
+    roi = np.linspace(0.0, 1.0, synthetic_run.trials)
+    roi[-1] = 1e6  # the only trial beyond the axis
+    run = replace(synthetic_run, samples={**synthetic_run.samples, "roi": roi})
+    assert (build_report(run).main.histogram.below, build_report(run).main.histogram.above) == (
+        0,
+        1,
+    )
+    export(run, [tmp_path / "roi.svg", tmp_path / "deck.pptx"], chart="roi")
+    assert "1 extreme trial lies beyond the axis" in (tmp_path / "roi.svg").read_text()
+    texts = [
+        shape.text_frame.text
+        for slide in Presentation(str(tmp_path / "deck.pptx")).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    assert any("trial off the chart" in t for t in texts)
+    assert not any("trials off the chart" in t for t in texts)
