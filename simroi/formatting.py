@@ -98,6 +98,11 @@ def pct(x: Any, digits: int = 0) -> str:
     return text.replace("-", "−")
 
 
+#: The payback row's label wherever a table shows it: its interval is over the trials that pay
+#: back within the horizon (the chance of paying back is shown beside it).
+PAYBACK_LABEL = "Payback month (trials that pay back)"
+
+
 def counted(n: int, noun: str) -> str:
     """``n`` with its noun, plural unless one: ``1 trial``, ``1,000 trials``."""
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

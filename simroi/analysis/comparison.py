@@ -35,7 +35,12 @@ from typing import Any, Literal
 import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
-from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
+from simroi.analysis.summary import (
+    Interval,
+    interval,
+    objective_outcomes,
+    require_baseline,
+)
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
@@ -43,6 +48,7 @@ from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
+    PAYBACK_LABEL,
     PCT_DIGITS,
     chance,
     counted,
@@ -73,7 +79,7 @@ Better = Literal["higher", "lower"]
 RESULT_ROWS: tuple[tuple[str, str, str, Better | None], ...] = (
     ("roi", "ROI", "pct", "higher"),
     ("npv", "NPV", "money", "higher"),
-    ("payback_months", "Payback (months)", "num", "lower"),
+    ("payback_months", PAYBACK_LABEL, "num", "lower"),
     ("pv_benefits", "PV benefits", "money", "higher"),
     ("pv_costs", "PV costs", "money", "lower"),
 )

@@ -23,6 +23,7 @@ from simroi.errors import ScenarioError
 from simroi.estimates import Probability, mean_estimate, prob_positive, probability
 from simroi.execution.result import RunResult
 from simroi.formatting import (
+    PAYBACK_LABEL,
     PCT_DIGITS,
     chance,
     counted,
@@ -450,7 +451,7 @@ class RunSummary:
             for label, iv, unit in (
                 ("ROI", self.roi, "pct"),
                 ("NPV", self.npv, "money"),
-                ("Payback month", self.payback_months, "num"),
+                (PAYBACK_LABEL, self.payback_months, "num"),
             )
         ]
 
@@ -464,8 +465,10 @@ class RunSummary:
 
     def __repr__(self) -> str:
         lines = [f"RunSummary: {self._title()}"]
-        for label, p05, p50, p95, mean in self._rows():
-            lines.append(f"  {label:<13} P5 {p05:>8}  P50 {p50:>8}  P95 {p95:>8}  mean {mean}")
+        rows = self._rows()
+        width = max(len(row[0]) for row in rows)
+        for label, p05, p50, p95, mean in rows:
+            lines.append(f"  {label:<{width}} P5 {p05:>8}  P50 {p50:>8}  P95 {p95:>8}  mean {mean}")
         lines.append(f"  {self._probabilities()}")
         return "\n".join(lines)
 

@@ -23,6 +23,7 @@ from rich.table import Table
 from simroi.formatting import (
     KPI_LABELS,
     LINE_LABELS,
+    PAYBACK_LABEL,
     PCT_DIGITS,
     SOCIAL_LABELS,
     chance,
@@ -109,7 +110,8 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     table.add_row(*_interval_row("ROI", summary.roi, "pct", cur, None))
     table.add_row(*_interval_row("NPV", summary.npv, "money", cur, cash))
     payback = summary.payback_months
-    table.add_row(*_interval_row("Payback (months)", payback, "num", cur, _scale(_spread(payback))))
+    scale = _scale(_spread(payback))
+    table.add_row(*_interval_row(PAYBACK_LABEL, payback, "num", cur, scale))
     table.add_row(*_interval_row("PV benefits", summary.pv_benefits, "money", cur, cash))
     table.add_row(*_interval_row("PV costs", summary.pv_costs, "money", cur, cash))
     console.print(table)

@@ -206,7 +206,11 @@ def _cashflow(report: Report) -> Figure:
         median = r.median_payback
         if math.isfinite(median):
             ax.axvline(median, color=GREEN, lw=1.6, ls="--")
-            mark_x(ax, median, 0.95, f"median payback\nmonth {fmt(median, 'months')}", GREEN)
+            # Of the trials that pay back: the median path may never cross zero.
+            share = chance(r.payback_within.value)
+            month = fmt(median, "months")
+            label = f"median payback\nmonth {month}\n(the {share} of\ntrials that pay back)"
+            mark_x(ax, median, 0.95, label, GREEN)
         # The bands fan out towards the end; the start is free above a rising curve and
         # below a falling one.
         rising = c.percentiles[50][-1] >= c.percentiles[50][0]

@@ -35,7 +35,7 @@ from simroi.execution.result import ResultSet, RunResult
 from simroi.exports.charts import chart_figure
 from simroi.exports.deck import build_deck
 from simroi.exports.tables import summary_csv, summary_json
-from simroi.formatting import fmt
+from simroi.formatting import PAYBACK_LABEL, chance, fmt
 from simroi.report.alternatives import differences
 from simroi.report.builders import build_report
 
@@ -123,16 +123,17 @@ def test_one_median_payback_in_every_output_when_some_trials_never_pay_back(
     assert float(rows["payback_months"]["p50"]) == p50
     # The cash-flow chart marks it, and the cash-flow slide and side-by-side table say it.
     fig = chart_figure(report, "cashflow")
-    assert any(text in t.get_text() for t in fig.texts + fig.axes[0].texts)
+    marks = [t.get_text() for t in fig.texts + fig.axes[0].texts]
+    assert any(text in t for t in marks)
+    within = chance(shown.payback_within.value)
+    assert any(f"(the {within} of\ntrials that pay back)" in t for t in marks), marks
     deck = Presentation(io.BytesIO(build_deck(report)))
     titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
     assert any(t.startswith("Cumulative net cash flow") and text in t for t in titles)
     # A terminal table shows the same P50 (with its table's decimals).
     console = Console(record=True, width=200, color_system=None)
     render_run_summary(summarize(run), console)
-    payback_row = next(
-        line for line in console.export_text().splitlines() if "Payback (months)" in line
-    )
+    payback_row = next(line for line in console.export_text().splitlines() if PAYBACK_LABEL in line)
     assert f"{p50:.1f}" in payback_row
 
 
