@@ -277,7 +277,12 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
             label, unit = _kpi_label(key.removeprefix(f"kpi.{world}."))
             stats.append(stat(name, f"KPIs ({world})", key, label, unit, s[key]))
     iv = stats[0]
-    pays = f"{pct(within[0])} chance it pays back within {threshold} months."
+    # Payback is on cumulative cash as it comes (undiscounted), ROI on present values: a trial
+    # may pay back and still have an ROI below 0, so the sentence says which it means.
+    pays = (
+        f"{chance(within[0])} chance it pays back within {threshold} months (cumulative cash, "
+        "undiscounted)."
+    )
     if math.isfinite(iv.p50):
         sentence = f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; {pays}"
     else:  # no trial has an incremental cost: ROI is undefined, NPV is not

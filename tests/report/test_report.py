@@ -192,3 +192,13 @@ def test_a_wrongly_shaped_sample_is_the_one_named(synthetic_run: RunResult) -> N
     edited = replace(synthetic_run.provenance, trials=trials + 1)
     with pytest.raises(ResultFileError, match=rf"provenance trials is {trials + 1} but the"):
         build_report(replace(synthetic_run, provenance=edited), "r.npz")
+
+
+def test_the_headline_says_payback_counts_cash_undiscounted(synthetic_run: RunResult) -> None:
+    """Beside "17 % chance ROI > 0", "18 % chance it pays back" read as a contradiction: a
+    trial may pay back in cash as it comes and still have a discounted ROI below 0."""
+    report = build_report(synthetic_run)
+    within = chance(report.main.payback_within.value)
+    assert report.sentence.endswith(
+        f"{within} chance it pays back within 36 months (cumulative cash, undiscounted)."
+    )
