@@ -165,8 +165,8 @@ def _cashflow(report: Report) -> Figure:
         fig, ax = titled_figure(
             report,
             "Cumulative net cash flow by scenario (median)",
-            "undiscounted, incremental to the baseline; each line is one "
-            "scenario's median trial path",
+            "undiscounted, incremental to the baseline; each line is one scenario's median "
+            "in each month (over its trials, month by month: no single trial's path)",
         )
         colors = [BLUE, ORANGE, GREEN, NAVY, RED, GREY]
         for i, r in enumerate(report.runs):

@@ -129,7 +129,7 @@ def cash_slide(d: SlideDeck, runs: Sequence[RunReport]) -> None:
         series = [
             (x.name, months, list(x.cash.percentiles[50])) for x in runs if x.cash is not None
         ]
-        title = "Cumulative net cash flow by scenario (median trial path)"
+        title = "Cumulative net cash flow by scenario (median in each month)"
     else:
         pay = r.stat("payback_months")
         bands = r.cash.percentiles

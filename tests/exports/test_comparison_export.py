@@ -108,3 +108,23 @@ def test_compare_and_export_agree_on_p_better_and_p_best_with_undefined_roi(
     for label, scenario in zip(labels, printed["scenarios"], strict=True):
         row = next(line for line in lines if line.startswith(f"| {label} |"))
         assert [c.strip() for c in row.split("|")][column] == pct(scenario["prob_best"]), row
+
+
+def test_the_cash_flow_by_scenario_is_named_a_median_by_month(synthetic_compare: ResultSet) -> None:
+    """Each line is the month-by-month median over a scenario's trials, which no one trial need
+    follow: it was called the "median trial path"."""
+    import io
+
+    from pptx import Presentation
+
+    from simroi.exports.charts import chart_figure
+    from simroi.exports.deck import build_deck
+    from simroi.report.builders import build_report
+
+    report = build_report(synthetic_compare)
+    texts = [t.get_text() for t in chart_figure(report, "cashflow").texts]
+    assert any("no single trial's path" in t for t in texts), texts
+    deck = Presentation(io.BytesIO(build_deck(report)))
+    titles = [s.shapes.title.text for s in deck.slides if s.shapes.title is not None]
+    assert "Cumulative net cash flow by scenario (median in each month)" in titles
+    assert not any("trial path" in t for t in [*titles, *texts])
