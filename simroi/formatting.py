@@ -272,8 +272,15 @@ def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) ->
 
 def num_decimals(magnitude: float) -> int:
     """Decimals of plain numbers whose largest is ``magnitude``: 0 from 100 up (and for 0), 1
-    from 10, else 2 (``1,234``, ``12.3``, ``1.23``)."""
-    return 0 if magnitude >= 100 or magnitude == 0 else (1 if magnitude >= 10 else 2)
+    from 10, 2 from 0.1, and below that two significant digits, up to 6 decimals (``1,234``,
+    ``12.3``, ``1.23``, ``0.0077``: a phone's P90 response of 28 s in hours was "0.01")."""
+    if magnitude >= 100 or magnitude == 0:
+        return 0
+    if magnitude >= 10:
+        return 1
+    if magnitude >= 0.1:
+        return 2
+    return min(6, 1 - math.floor(math.log10(magnitude)))
 
 
 def signed(

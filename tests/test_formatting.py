@@ -13,6 +13,7 @@ from simroi.formatting import (
     chance,
     counted,
     fmt,
+    interval_cells,
     interval_text,
     json_ready,
     money,
@@ -163,3 +164,19 @@ def test_a_count_of_one_takes_the_singular() -> None:
     assert counted(1, "trial") == "1 trial"
     assert counted(0, "trial") == "0 trials"
     assert counted(1000, "trial") == "1,000 trials"
+
+
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ([0.0077, 0.0070, 0.0085], ["0.0077", "0.0070", "0.0085"]),  # 28 s in hours: was 0.01
+        ([0.05, 0.04], ["0.050", "0.040"]),
+        ([0.5, 0.25], ["0.50", "0.25"]),
+        ([12.75, 12.6], ["12.8", "12.6"]),
+    ],
+)
+def test_small_plain_numbers_keep_two_significant_digits(
+    values: list[float], shown: list[str]
+) -> None:
+    assert interval_cells(values, "num") == shown
+    assert num_decimals(1e-12) == 6  # at most
