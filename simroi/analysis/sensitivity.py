@@ -389,7 +389,7 @@ def run_sensitivity(
     """Run a scenario and compute its tornados; the base run with ``meta["sensitivity"]``.
 
     ``meta["sensitivity"]`` is ``{"method", "output", "output_label", "base", "trials",
-    "rows": [...], "swing": {"method", ..., "rows": [...]} or None}`` with rows as in
+    "rows": [...], "swing": {"method", ..., "rows": [...]} or None, "top"}`` with rows as in
     :meth:`TornadoRow.to_dict`. The swing covers the ``top`` inputs of the sampling tornado,
     ``2·top + 1`` runs of ``swing_trials`` trials with the base run's seed. With ``breakeven``,
     ``meta["sensitivity"]["breakeven"]`` holds the break-evens of the ``breakeven_top`` first
@@ -479,7 +479,8 @@ def run_sensitivity(
             progress=progress,
             offset=base.trials + (swing_trials * (2 * len(keys) + 1) if swing else 0),
         ).to_dict()
-    stored = {**sampling.to_dict(), "swing": swing_json, "breakeven": breakeven_json}
+    # "top": the inputs the terminal showed, which the exports show too.
+    stored = {**sampling.to_dict(), "swing": swing_json, "breakeven": breakeven_json, "top": top}
     return replace(base, meta={**base.meta, "sensitivity": stored})
 
 

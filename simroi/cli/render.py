@@ -495,6 +495,8 @@ def _tornado_table(
 
 def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top: int = 10) -> None:
     """Print the sampling tornado and, if present, the one-at-a-time swing tornado."""
+    from simroi.report.types import SAMPLING_BASE, SWING_BASE
+
     run = sensitivity.run
     cur = str(run.meta.get("currency", "USD"))
     sampling = sensitivity.sampling
@@ -514,7 +516,9 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
             currency=cur,
         )
     )
-    console.print(f"Method: {sampling.method}", markup=False, style="italic")
+    console.print(
+        f"Method: {sampling.method}. Bars start at {SAMPLING_BASE}.", markup=False, style="italic"
+    )
     swing = sensitivity.swing
     if swing:
         console.print(
@@ -526,7 +530,9 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
                 currency=cur,
             )
         )
-        console.print(f"Method: {swing.method}", markup=False, style="italic")
+        console.print(
+            f"Method: {swing.method}. Bars start at {SWING_BASE}.", markup=False, style="italic"
+        )
     if sensitivity.breakeven is not None:
         render_breakeven(sensitivity.breakeven, console)
 

@@ -41,7 +41,7 @@ from simroi.exports.figure import (
 from simroi.exports.ramp import has_ramp, ramp_figure
 from simroi.formatting import chance, counted, fmt, pct
 from simroi.report.run import footer
-from simroi.report.types import TORNADO_MAX_ROWS, Report, Sensitivity, Stat
+from simroi.report.types import Report, Sensitivity, Stat
 
 __all__ = ["available_charts", "chart_figure", "default_chart", "render_chart"]
 
@@ -333,12 +333,11 @@ def _objectives(report: Report) -> Figure:
 def _tornado(report: Report, which: int) -> Figure:
     r = report.main
     sens: Sensitivity = r.sensitivity[which]
-    rows = sens.rows[:TORNADO_MAX_ROWS]
+    rows = sens.shown
     base = sens.base if sens.base is not None else 0.0
     more = f" (top {len(rows)} of {len(sens.rows)})" if len(sens.rows) > len(rows) else ""
-    kind = "one-at-a-time swing" if which else "tornado"
     fig, ax = titled_figure(
-        report, f"What drives {sens.output_label}: {kind}{more}", "method: " + sens.method
+        report, f"What drives {sens.output_label}: {sens.kind}{more}", "method: " + sens.method
     )
     y = np.arange(len(rows))[::-1]
     low = np.array([row["low"] for row in rows]) - base
@@ -351,7 +350,7 @@ def _tornado(report: Report, which: int) -> Figure:
     axis_format(ax, sens.unit, r.currency)
     ax.legend(frameon=False, loc="lower right")
     what = (
-        f"{sens.output_label} (base {fmt(base, sens.unit, r.currency)})"
+        f"{sens.output_label} (bars start at {sens.base_words}: {fmt(base, sens.unit, r.currency)})"
         if sens.base is not None
         else f"effect on {sens.output_label}"
     )

@@ -32,7 +32,7 @@ from simroi.exports.slides import (
     number_format,
 )
 from simroi.formatting import chance, counted, fmt, interval_cells, interval_text, pct
-from simroi.report.types import TORNADO_MAX_ROWS, RunReport, Stat
+from simroi.report.types import RunReport, Stat
 
 __all__ = [
     "cash_slide",
@@ -280,10 +280,10 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
 
 
 def tornado_slides(d: SlideDeck, r: RunReport) -> None:
-    for i, sens in enumerate(r.sensitivity):
-        rows = sens.rows[:TORNADO_MAX_ROWS]
+    for sens in r.sensitivity:
+        rows = sens.shown
         base = sens.base if sens.base is not None else 0.0
-        kind = "one-at-a-time swing" if i else "tornado"
+        kind = sens.kind
         out = sens.output_label
         slide, (x, y, w, hh) = d.slide(
             f"What drives {out} ({kind}): {rows[0]['label'] if rows else 'no inputs'} matters most",
@@ -292,7 +292,7 @@ def tornado_slides(d: SlideDeck, r: RunReport) -> None:
         low = [row["low"] - base for row in rows]
         high = [row["high"] - base for row in rows]
         axis = (
-            f"change in {out} from the base case ({fmt(base, sens.unit, d.cur)})"
+            f"change in {out} from {sens.base_words} ({fmt(base, sens.unit, d.cur)})"
             if sens.base is not None
             else f"effect on {out}"
         )

@@ -181,18 +181,39 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             [1, 2, 3],
         )
     for sens in r.sensitivity:
-        out += [f"{level} What drives {sens.output_label}", "", f"Method: {sens.method}.", ""]
+        shown = sens.listed
+        more = f" (top {len(shown)} of {len(sens.rows)})" if len(sens.rows) > len(shown) else ""
+        start = (
+            f" Bars start at {sens.base_words}: {fmt(sens.base, sens.unit, cur)}."
+            if sens.base is not None
+            else ""
+        )
+        out += [
+            f"{level} What drives {sens.output_label}: {sens.kind}{more}",
+            "",
+            f"Method: {sens.method}.{start}",
+            "",
+        ]
+        # The sampling tornado's statistics, where it has them (a swing has none).
+        extra = [k for k in ("coefficient", "first_order_index") if shown and k in shown[0]]
+        names = {"coefficient": "rank correlation", "first_order_index": "share of variance"}
         out += _md_table(
             [
                 "input",
                 f"{sens.output_label} with input low",
                 f"{sens.output_label} with input high",
+                *(names[k] for k in extra),
             ],
             [
-                [row["label"], fmt(row["low"], sens.unit, cur), fmt(row["high"], sens.unit, cur)]
-                for row in sens.rows
+                [
+                    row["label"],
+                    fmt(row["low"], sens.unit, cur),
+                    fmt(row["high"], sens.unit, cur),
+                    *(_statistic(row.get(k), k) for k in extra),
+                ]
+                for row in shown
             ],
-            [1, 2],
+            list(range(1, 3 + len(extra))),
         )
     breakeven = stored_breakeven(r)
     if breakeven is not None:
@@ -393,3 +414,10 @@ def _median_payback(r: RunReport) -> str:
     """The median payback month of the trials that pay back; past the horizon when none does."""
     m = r.median_payback
     return fmt(m, "months") if math.isfinite(m) else f"> {r.horizon_months}"
+
+
+def _statistic(value: Any, key: str) -> str:
+    """A tornado row's rank correlation (``+0.42``) or share of variance (``12.3%``)."""
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return "—"
+    return pct(value, 1) if key == "first_order_index" else f"{value:+.2f}"

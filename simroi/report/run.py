@@ -171,7 +171,9 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
     if not isinstance(stored, dict):
         return []
     out = []
-    for block in (stored, stored.get("swing")):
+    top = stored.get("top")
+    top = top if isinstance(top, int) and not isinstance(top, bool) and top >= 1 else None
+    for kind, block in (("tornado", stored), ("one-at-a-time swing", stored.get("swing"))):
         if not isinstance(block, dict):
             continue
         try:
@@ -196,7 +198,7 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
             method = f"{method}; output: {label}"
             label = output.upper()
         unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
-        out.append(Sensitivity(method, output, label, unit, rows, base_value))
+        out.append(Sensitivity(method, output, label, unit, rows, base_value, kind, top))
     return out
 
 

@@ -21,6 +21,8 @@ from simroi.execution.result import RunResult
 from simroi.formatting import chance, fmt, interval_text
 
 __all__ = [
+    "SAMPLING_BASE",
+    "SWING_BASE",
     "TORNADO_MAX_ROWS",
     "CashBands",
     "Histogram",
@@ -114,6 +116,27 @@ class Sensitivity:
     unit: str
     rows: list[dict[str, Any]]
     base: float | None = None
+    #: "tornado" (the sampling tornado, every trial) or "one-at-a-time swing".
+    kind: str = "tornado"
+    #: The inputs ``simroi sensitivity --top`` showed (None: a file written before it was kept).
+    top: int | None = None
+
+    @property
+    def listed(self) -> list[dict[str, Any]]:
+        """The rows a table lists: the ``top`` the command showed (all when not kept)."""
+        return self.rows[: self.top] if self.top else self.rows
+
+    @property
+    def shown(self) -> list[dict[str, Any]]:
+        """The rows a chart or slide shows: :attr:`listed`, at most :data:`TORNADO_MAX_ROWS`
+        (a slide's room)."""
+        return self.listed[:TORNADO_MAX_ROWS]
+
+    @property
+    def base_words(self) -> str:
+        """What the bars start from: the mean over every trial for the sampling tornado, the
+        run with every input at its median for a swing."""
+        return SAMPLING_BASE if self.kind == "tornado" else SWING_BASE
 
 
 @dataclass(frozen=True)
@@ -213,5 +236,8 @@ class SweepCurve:
     confidence: float | None
 
 
-#: Most tornado bars shown on a chart or slide (the tables list them all).
+#: Most tornado bars a chart or slide shows (fewer when ``--top`` showed fewer).
 TORNADO_MAX_ROWS = 12
+#: What a tornado's bars start from (its ``base``), as every output words it.
+SAMPLING_BASE = "the mean over all trials"
+SWING_BASE = "the run with every input at its median"

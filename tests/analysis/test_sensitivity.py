@@ -109,6 +109,7 @@ def test_the_only_input_that_drives_roi_tops_both_tornados(tmp_path: Path, drive
         str(path), RunOptions(trials=300, seed=17, workers=1), top=4, swing_trials=40
     )
     sensitivity = result.meta["sensitivity"]
+    assert sensitivity["top"] == 4  # the inputs shown, which the exports show too
     rows = {r["input"]: r for r in sensitivity["rows"]}
     assert set(rows) == {driver, *DECOYS}
     n = result.trials

@@ -304,7 +304,7 @@ def test_deck_tornado_follows_the_stored_sensitivity(
     export(synthetic_run_with_sensitivity, [tmp_path / "with.pptx"])
     export(synthetic_run, [tmp_path / "without.pptx"])
     stored = synthetic_run_with_sensitivity.meta["sensitivity"]
-    chart = _chart(tmp_path / "with.pptx", "change in ROI from the base case")
+    chart = _chart(tmp_path / "with.pptx", "change in ROI from the mean over all trials")
     low, high = chart.plots[0].series
     assert list(chart.plots[0].categories) == [r["label"] for r in stored["rows"]]
     assert list(low.values) == pytest.approx([r["low"] - stored["base"] for r in stored["rows"]])
@@ -499,7 +499,7 @@ def test_tornados_show_at_most_the_house_number_of_bars(
     ax = chart_figure(build_report(run), "tornado").axes[0]
     assert len(ax.get_yticks()) == TORNADO_MAX_ROWS
     export(run, [tmp_path / "deck.pptx", tmp_path / "t.md"])
-    chart = _chart(tmp_path / "deck.pptx", "change in ROI from the base case")
+    chart = _chart(tmp_path / "deck.pptx", "change in ROI from the mean over all trials")
     assert len(list(chart.plots[0].categories)) == TORNADO_MAX_ROWS
     assert f"input {TORNADO_MAX_ROWS + 2}" in (tmp_path / "t.md").read_text()  # tables: all
 
@@ -839,3 +839,26 @@ def test_one_trial_off_the_histogram_is_one_trial(synthetic_run: RunResult, tmp_
     ]
     assert any("trial off the chart" in t for t in texts)
     assert not any("trials off the chart" in t for t in texts)
+
+
+def test_exports_show_the_inputs_the_sensitivity_command_showed(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    """`simroi sensitivity --top 5` printed 5 inputs; its exports listed all 44, or 12."""
+    meta = synthetic_run_with_sensitivity.meta
+    template = meta["sensitivity"]["rows"][0]
+    many = [
+        {**template, "input": f"input.{i}", "label": f"input {i}", "coefficient": 0.5 - i / 100}
+        for i in range(20)
+    ]
+    sensitivity = {**meta["sensitivity"], "rows": many, "swing": None, "top": 5}
+    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    ax = chart_figure(build_report(run), "tornado").axes[0]
+    assert len(ax.get_yticks()) == 5
+    export(run, [tmp_path / "deck.pptx", tmp_path / "t.md"])
+    chart = _chart(tmp_path / "deck.pptx", "change in ROI from the mean over all trials")
+    assert len(list(chart.plots[0].categories)) == 5
+    text = (tmp_path / "t.md").read_text()
+    assert "## What drives ROI: tornado (top 5 of 20)" in text
+    assert "| input 4 |" in text and "input 5 |" not in text
+    assert "rank correlation" in text and "+0.46" in text  # input 4's coefficient
