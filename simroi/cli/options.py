@@ -62,11 +62,18 @@ FLAGS = {
 }
 
 
+#: Columns of output that goes to a file or a pipe with no COLUMNS set: rich's 80 cut the
+#: numbers of a wide table short ("[−$1.03M–−$0.35…"); a file has room for the whole line.
+PIPED_WIDTH = 120
+
+
 def console_for(ctx: click.Context) -> Console:
-    """The console a command prints to: the one the caller put in ``ctx.obj``, else stdout."""
+    """The console a command prints to: the one the caller put in ``ctx.obj``, else stdout
+    (:data:`PIPED_WIDTH` columns wide when that is not a terminal and COLUMNS is not set)."""
     if ctx.obj and "console" in ctx.obj:
         return ctx.obj["console"]
-    return Console(highlight=False, emoji=False)
+    piped = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(highlight=False, emoji=False, width=PIPED_WIDTH if piped else None)
 
 
 def _parse_trials(value: str | None) -> int | Literal["auto"] | None:

@@ -216,3 +216,18 @@ def test_a_payback_some_trials_never_reach_says_how_many_reach_it(
         if diff is not None:
             both = round(diff.defined * comparison.trials)
             assert f"over the {both:,} trials both define" in cells
+
+
+def test_output_to_a_file_is_wide_enough_for_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Piped with no COLUMNS, rich printed 80 columns and cut a sweep's NPV cell to
+    "[−$1.03M–−$0.35…"; a terminal, or a COLUMNS the user set, keeps its own width."""
+    import click
+
+    from simroi.cli.options import PIPED_WIDTH, console_for
+
+    ctx = click.Context(main)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    assert console_for(ctx).width == PIPED_WIDTH
+    monkeypatch.setenv("COLUMNS", "64")
+    assert console_for(ctx).width == 64
