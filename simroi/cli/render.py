@@ -210,10 +210,10 @@ def render_kpis(summary: RunSummary, console: Console) -> None:
             table.add_row(escape(channel), label, *cells)
     for key in SOCIAL_KPIS:
         label, kind = SOCIAL_LABELS[key]
-        medians = [world[key].p50 if key in world else math.nan for world in (program, baseline)]
-        table.add_row(
-            "social media", label, *(_cell(x, kind, cur, _scale(medians)) for x in medians)
-        )
+        worlds = (program.get(key), baseline.get(key))
+        scale = _scale(x for iv in worlds for x in _spread(iv))
+        cells = [_band(iv, kind, cur, scale, center="p50") for iv in worlds]
+        table.add_row("social media", label, *cells)
     console.print(table)
 
 

@@ -231,3 +231,17 @@ def test_output_to_a_file_is_wide_enough_for_its_numbers(monkeypatch: pytest.Mon
     assert console_for(ctx).width == PIPED_WIDTH
     monkeypatch.setenv("COLUMNS", "64")
     assert console_for(ctx).width == 64
+
+
+def test_the_social_media_kpis_carry_their_interval_as_the_channels_do() -> None:
+    """The table promises "P50 [P5–P95]"; the social-media rows showed the P50 alone."""
+    from simroi.cli.render import render_kpis
+
+    summary = summarize(make_synthetic_run())
+    console = Console(width=200, record=True, color_system=None)
+    render_kpis(summary, console)
+    rows = [line for line in console.export_text().splitlines() if "social media" in line]
+    assert len(rows) == 3
+    posts = summary.kpis["program"]["public_posts"]
+    assert f"{fmt(posts.p50, 'num', scale=posts.p95)} [" in rows[0]
+    assert all(line.count("[") == 2 for line in rows), rows
