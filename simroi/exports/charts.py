@@ -39,7 +39,7 @@ from simroi.exports.figure import (
     wrap,
 )
 from simroi.exports.ramp import has_ramp, ramp_figure
-from simroi.formatting import chance, counted, fmt, pct
+from simroi.formatting import PCT_DIGITS, chance, counted, fmt, pct
 from simroi.report.run import footer
 from simroi.report.types import Report, Sensitivity, Stat
 
@@ -312,7 +312,7 @@ def _objectives(report: Report) -> Figure:
     colors = [GREEN if p >= 0.8 else ORANGE if p >= 0.5 else RED for p in probs]
     ax.barh(y, probs, color=colors, height=0.6)
     for yi, o in zip(y, r.objectives, strict=True):
-        text = f"{chance(o.probability)} (± {pct(o.mcse, 1)})"
+        text = f"{chance(o.probability, PCT_DIGITS)} (± {pct(o.mcse, PCT_DIGITS)})"
         ax.annotate(
             text,
             (min(o.probability, 1.0), yi),

@@ -31,7 +31,7 @@ from simroi.exports.slides import (
     nice_scale,
     number_format,
 )
-from simroi.formatting import chance, counted, fmt, interval_cells, interval_text, pct
+from simroi.formatting import PCT_DIGITS, chance, counted, fmt, interval_cells, interval_text, pct
 from simroi.report.types import RunReport, Stat
 
 __all__ = [
@@ -347,7 +347,8 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
     for i, o in enumerate(r.objectives):
         fill(plot.series[0].points[i], ACCENT3 if o.probability >= 0.8 else ACCENT2)
     items = [
-        (f"{chance(o.probability)} ± {pct(o.mcse, 1)}", _short(o.label)) for o in r.objectives[:3]
+        (f"{chance(o.probability, PCT_DIGITS)} ± {pct(o.mcse, PCT_DIGITS)}", _short(o.label))
+        for o in r.objectives[:3]
     ]
     if r.objectives_all is not None:
         items.insert(0, (chance(r.objectives_all[0]), "all objectives met in the same trial"))

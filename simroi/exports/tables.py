@@ -18,7 +18,7 @@ import numpy as np
 from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import chance, counted, fmt, json_ready, pct, significant
+from simroi.formatting import PCT_DIGITS, chance, counted, fmt, json_ready, pct, significant
 from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
@@ -157,7 +157,10 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     ]
     if r.objectives:
         out += [f"{level} Return on objectives", ""]
-        rows = [[o.label, chance(o.probability, 1), pct(o.mcse, 1)] for o in r.objectives]
+        rows = [
+            [o.label, chance(o.probability, PCT_DIGITS), pct(o.mcse, PCT_DIGITS)]
+            for o in r.objectives
+        ]
         if r.objectives_all is not None:
             rows.append(
                 [

@@ -862,3 +862,24 @@ def test_exports_show_the_inputs_the_sensitivity_command_showed(
     assert "## What drives ROI: tornado (top 5 of 20)" in text
     assert "| input 4 |" in text and "input 5 |" not in text
     assert "rank correlation" in text and "+0.46" in text  # input 4's coefficient
+
+
+def test_an_objective_s_chance_has_one_precision_in_every_output(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    """40.5 % in the terminal and the Markdown was "40% ± 3.5%" on the slide and the chart."""
+    report = build_report(synthetic_run)
+    o = report.main.objectives[0]
+    shown = f"{chance(o.probability, 1)} ± {pct(o.mcse, 1)}"
+    export(synthetic_run, [tmp_path / "deck.pptx", tmp_path / "o.svg", tmp_path / "t.md"])
+    texts = [
+        shape.text_frame.text
+        for slide in Presentation(str(tmp_path / "deck.pptx")).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    ]
+    assert any(shown in t for t in texts)
+    figure = chart_figure(report, "objectives")
+    assert any(f"{chance(o.probability, 1)} (± {pct(o.mcse, 1)})" in t.get_text()
+               for ax in figure.axes for t in ax.texts)  # fmt: skip
+    assert f"| {chance(o.probability, 1)} | {pct(o.mcse, 1)} |" in (tmp_path / "t.md").read_text()
