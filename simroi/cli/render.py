@@ -495,7 +495,7 @@ def _tornado_table(
 
 def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top: int = 10) -> None:
     """Print the sampling tornado and, if present, the one-at-a-time swing tornado."""
-    from simroi.report.types import SAMPLING_BASE, SWING_BASE
+    from simroi.report.types import SAMPLING_BASE, SWING_BASE, moving_together
 
     run = sensitivity.run
     cur = str(run.meta.get("currency", "USD"))
@@ -519,6 +519,9 @@ def render_sensitivity(sensitivity: SensitivityResult, console: Console, *, top:
     console.print(
         f"Method: {sampling.method}. Bars start at {SAMPLING_BASE}.", markup=False, style="italic"
     )
+    tied = moving_together((r.label, r.low, r.high, r.coefficient) for r in sampling.rows[:top])
+    if tied:
+        console.print(f"Note: {tied}.", markup=False, style="italic")
     swing = sensitivity.swing
     if swing:
         console.print(

@@ -40,7 +40,14 @@ from simroi.formatting import (
     significant,
 )
 from simroi.model.economics import LINE_ITEMS_BENEFIT, LINE_ITEMS_COST
-from simroi.report.types import CashBands, Histogram, RunReport, Sensitivity, Stat
+from simroi.report.types import (
+    CashBands,
+    Histogram,
+    RunReport,
+    Sensitivity,
+    Stat,
+    moving_together,
+)
 
 __all__ = [
     "CASH_PERCENTILES",
@@ -198,6 +205,11 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
             method = f"{method}; output: {label}"
             label = output.upper()
         unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
+        if kind == "tornado":
+            tied = moving_together(
+                (r["label"], r["low"], r["high"], r.get("coefficient")) for r in rows
+            )
+            method = f"{method}; {tied}" if tied else method
         out.append(Sensitivity(method, output, label, unit, rows, base_value, kind, top))
     return out
 

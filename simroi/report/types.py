@@ -8,6 +8,7 @@ the tables, charts, slides and the terminal.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "Sensitivity",
     "Stat",
     "SweepCurve",
+    "moving_together",
 ]
 
 
@@ -241,3 +243,24 @@ TORNADO_MAX_ROWS = 12
 #: What a tornado's bars start from (its ``base``), as every output words it.
 SAMPLING_BASE = "the mean over all trials"
 SWING_BASE = "the run with every input at its median"
+
+
+def moving_together(rows: Iterable[tuple[str, float, float, float | None]]) -> str:
+    """A sentence naming the inputs of a sampling tornado whose bars are the same to the bit,
+    from ``(label, low, high, coefficient)`` rows; "" when none are.
+
+    The same decile means and the same rank correlation mean the same ranks in every trial:
+    inputs drawn from one random number by ``[[orderings]]`` (comonotone). They are one lever,
+    not several, and the reader must not add their bars up.
+    """
+    groups: dict[tuple[float, float, float], list[str]] = {}
+    for label, low, high, coefficient in rows:
+        if coefficient is not None:
+            groups.setdefault((low, high, coefficient), []).append(label)
+    tied = [" = ".join(g) for g in groups.values() if len(g) > 1]
+    if not tied:
+        return ""
+    return (
+        "inputs with the same bars are drawn together by [[orderings]] and move as one, a "
+        f"single lever: {'; '.join(tied)}"
+    )

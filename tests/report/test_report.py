@@ -202,3 +202,40 @@ def test_the_headline_says_payback_counts_cash_undiscounted(synthetic_run: RunRe
     assert report.sentence.endswith(
         f"{within} chance it pays back within 36 months (cumulative cash, undiscounted)."
     )
+
+
+def test_inputs_with_the_same_bars_are_named_as_one_lever() -> None:
+    """Inputs [[orderings]] draw from one random number have the same ranks in every trial,
+    hence the same bars: the tornado listed them as separate drivers, as if they added up."""
+    from simroi.report.types import moving_together
+
+    rows = [
+        ("churn ignored", -0.50, -0.30, 0.16),
+        ("margin", -0.47, -0.15, 0.24),
+        ("churn unresolved", -0.50, -0.30, 0.16),
+        ("swing a", -0.5, -0.3, None),  # a swing row: no coefficient, never tied
+        ("swing b", -0.5, -0.3, None),
+    ]
+    assert moving_together(rows).endswith("a single lever: churn ignored = churn unresolved")
+    assert moving_together(rows[:2]) == ""
+
+
+def test_the_stored_tornado_s_method_names_its_tied_inputs(
+    synthetic_run_with_sensitivity: RunResult,
+) -> None:
+    meta = synthetic_run_with_sensitivity.meta
+    first, second = meta["sensitivity"]["rows"][:2]
+    tied = {
+        **second,
+        "low": first["low"],
+        "high": first["high"],
+        "coefficient": first["coefficient"],
+    }
+    rows = [first, tied, *meta["sensitivity"]["rows"][2:]]
+    run = replace(
+        synthetic_run_with_sensitivity,
+        meta={**meta, "sensitivity": {**meta["sensitivity"], "rows": rows}},
+    )
+    sampling, swing = build_report(run).main.sensitivity
+    assert f"a single lever: {first['label']} = {second['label']}" in sampling.method
+    assert "single lever" not in swing.method
