@@ -79,27 +79,64 @@ _multiply_high: Any = intrinsic(_multiply_high_typed)
 
 
 @_jit
-def _next_uint64(s: np.ndarray) -> np.uint64:
-    """numpy's ``pcg64_next64`` on ``s = [state high, state low, increment high, increment
-    low]``: state ← state × multiplier + increment (mod 2¹²⁸), then the XSL-RR output of the
-    new state: (high ⊕ low) rotated right by the state's top 6 bits."""
-    high, low = s[0], s[1]
+def _step(
+    high: np.uint64, low: np.uint64, inc_high: np.uint64, inc_low: np.uint64
+) -> tuple[np.uint64, np.uint64, np.uint64]:
+    """numpy's ``pcg64_next64``: state ← state × multiplier + increment (mod 2¹²⁸), then the
+    XSL-RR output of the new state, (high ⊕ low) rotated right by the state's top 6 bits.
+    Returns the new state's high and low words and the output; the state stays in registers
+    (kept in an array, it went through memory on every number)."""
     product_low = low * _MULTIPLIER_LOW
     product_high = _multiply_high(low, _MULTIPLIER_LOW) + low * _MULTIPLIER_HIGH
     product_high += high * _MULTIPLIER_LOW
-    new_low = product_low + s[3]
+    new_low = product_low + inc_low
     carry = np.uint64(1) if new_low < product_low else np.uint64(0)
-    new_high = product_high + s[2] + carry
-    s[0], s[1] = new_high, new_low
+    new_high = product_high + inc_high + carry
     word = new_high ^ new_low
     turn = new_high >> np.uint64(58)
-    return (word >> turn) | (word << ((np.uint64(64) - turn) & np.uint64(63)))
+    return new_high, new_low, (word >> turn) | (word << ((np.uint64(64) - turn) & np.uint64(63)))
+
+
+@_jit
+def _next_uint64(s: np.ndarray) -> np.uint64:
+    """:func:`_step` on ``s = [state high, state low, increment high, increment low]``,
+    advanced in place (the rare paths of the ziggurats)."""
+    s[0], s[1], out = _step(s[0], s[1], s[2], s[3])
+    return out
 
 
 @_jit
 def _next_double(s: np.ndarray) -> float:
     """numpy's ``next_double``: the top 53 bits of a word, times 2⁻⁵³."""
     return float(_next_uint64(s) >> np.uint64(11)) * _TO_UNIT
+
+
+@_jit
+def _normal_tail(s: np.ndarray, idx: np.uint64, rabs: np.uint64, x: float) -> tuple[bool, float]:
+    """The rare paths of numpy's normal ziggurat after a first word missed its layer's core:
+    ``(accepted, value)``, drawing more words from ``s``."""
+    if idx == 0:
+        while True:
+            xx = -ziggurat_nor_inv_r * np.log1p(-_next_double(s))
+            yy = -np.log1p(-_next_double(s))
+            if yy + yy > xx * xx:
+                if (rabs >> np.uint64(8)) & np.uint64(1):
+                    return True, -(ziggurat_nor_r + xx)
+                return True, ziggurat_nor_r + xx
+    below = idx - np.uint64(1)
+    accept = (fi_double[below] - fi_double[idx]) * _next_double(s) + fi_double[idx] < np.exp(
+        -0.5 * x * x
+    )
+    return accept, x
+
+
+@_jit
+def _exponential_tail(s: np.ndarray, idx: np.uint64, x: float) -> tuple[bool, float]:
+    """The rare paths of numpy's exponential ziggurat: ``(accepted, value)``."""
+    if idx == 0:
+        return True, ziggurat_exp_r - np.log1p(-_next_double(s))
+    below = idx - np.uint64(1)
+    return (fe_double[below] - fe_double[idx]) * _next_double(s) + fe_double[idx] < np.exp(-x), x
 
 
 @_jit
@@ -116,20 +153,9 @@ def _standard_normal(s: np.ndarray) -> float:
             x = -x
         if rabs < ki_double[idx]:
             return x
-        if idx == 0:
-            while True:
-                xx = -ziggurat_nor_inv_r * np.log1p(-_next_double(s))
-                yy = -np.log1p(-_next_double(s))
-                if yy + yy > xx * xx:
-                    if (rabs >> np.uint64(8)) & np.uint64(1):
-                        return -(ziggurat_nor_r + xx)
-                    return ziggurat_nor_r + xx
-        else:
-            below = idx - np.uint64(1)
-            if (fi_double[below] - fi_double[idx]) * _next_double(s) + fi_double[idx] < np.exp(
-                -0.5 * x * x
-            ):
-                return x
+        accepted, value = _normal_tail(s, idx, rabs, x)
+        if accepted:
+            return value
 
 
 @_jit
@@ -142,30 +168,53 @@ def standard_exponential(s: np.ndarray) -> float:
         x = float(ri) * we_double[idx]
         if ri < ke_double[idx]:
             return x
-        if idx == 0:
-            return ziggurat_exp_r - np.log1p(-_next_double(s))
-        below = idx - np.uint64(1)
-        if (fe_double[below] - fe_double[idx]) * _next_double(s) + fe_double[idx] < np.exp(-x):
-            return x
+        accepted, value = _exponential_tail(s, idx, x)
+        if accepted:
+            return value
 
 
 @_jit
 def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, rows: int) -> None:
     """Rows ``:rows`` of columns ``c0:c1`` of ``out``, row by row, from the stream ``s``:
-    made in a buffer, then copied in."""
+    made in a buffer, then copied in. The common path of each draw keeps the state in
+    registers; a rare path (about 1 draw in 100) puts it back in ``s`` and takes it again."""
     buf = np.empty((rows, c1 - c0))
-    if kind == 0:
-        for r in range(rows):
-            for c in range(c1 - c0):
-                buf[r, c] = _standard_normal(s)
-    elif kind == 1:
-        for r in range(rows):
-            for c in range(c1 - c0):
-                buf[r, c] = standard_exponential(s)
-    else:
-        for r in range(rows):
-            for c in range(c1 - c0):
-                buf[r, c] = _next_double(s)
+    high, low, inc_high, inc_low = s[0], s[1], s[2], s[3]
+    for r in range(rows):
+        for c in range(c1 - c0):
+            while True:
+                high, low, word = _step(high, low, inc_high, inc_low)
+                if kind == 2:
+                    buf[r, c] = float(word >> np.uint64(11)) * _TO_UNIT
+                    break
+                if kind == 1:
+                    ri = word >> np.uint64(3)
+                    idx = ri & np.uint64(0xFF)
+                    ri >>= np.uint64(8)
+                    x = float(ri) * we_double[idx]
+                    if ri < ke_double[idx]:
+                        buf[r, c] = x
+                        break
+                    s[0], s[1] = high, low
+                    accepted, x = _exponential_tail(s, idx, x)
+                else:
+                    idx = word & np.uint64(0xFF)
+                    rest = word >> np.uint64(8)
+                    sign = rest & np.uint64(1)
+                    rabs = (rest >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
+                    x = float(rabs) * wi_double[idx]
+                    if sign:
+                        x = -x
+                    if rabs < ki_double[idx]:
+                        buf[r, c] = x
+                        break
+                    s[0], s[1] = high, low
+                    accepted, x = _normal_tail(s, idx, rabs, x)
+                high, low = s[0], s[1]
+                if accepted:
+                    buf[r, c] = x
+                    break
+    s[0], s[1] = high, low
     for r in range(rows):
         for c in range(c1 - c0):
             out[r, c0 + c] = buf[r, c]
