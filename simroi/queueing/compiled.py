@@ -32,6 +32,9 @@ from typing import Any
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 from simroi.queueing.engine import NEVER, serve_fcfs
 from simroi.queueing.roster import TrialShiftPattern
@@ -47,7 +50,9 @@ from simroi.queueing.shifts import (
 __all__ = [
     "FALLBACK_CACHE",
     "KERNELS",
+    "bits_of",
     "cached",
+    "float_of",
     "kernel",
     "plain",
     "rebuild_tree",
@@ -228,6 +233,35 @@ def _roster_span(
     return base + table_start[at], base + table_end[at]
 
 
+def _bits_of_typed(typingctx: Any, x: Any) -> Any:
+    """The bits of a float64 as an int64 (a register move, no memory)."""
+    if x != types.float64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+def _float_of_typed(typingctx: Any, bits: Any) -> Any:
+    """The float64 whose bits an int64 holds (a register move, no memory)."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+#: A tree key's float and a float's key bits: the same reinterpretation as writing one view of
+#: a one-cell array and reading the other, which these kernels did before, without the round
+#: trip through memory on every contact.
+bits_of: Any = intrinsic(_bits_of_typed)
+float_of: Any = intrinsic(_float_of_typed)
+
+
 @_jit
 def rebuild_tree(tree: np.ndarray, base: int, leaves: int) -> None:
     """Recompute every inner node of a trial's tournament tree from its leaves."""
@@ -251,10 +285,11 @@ def set_leaf(tree: np.ndarray, base: int, leaves: int, server: int, key: np.int6
     """Give ``server`` the key ``key`` and update the minima above it."""
     j = leaves + server
     tree[base + j] = key
-    j >>= 1
-    while j:
-        tree[base + j] = min(tree[base + 2 * j], tree[base + 2 * j + 1])
+    low = key  # the minimum below the node being updated: one load a level, its sibling's
+    while j > 1:
+        low = min(low, tree[base + (j ^ 1)])
         j >>= 1
+        tree[base + j] = low
 
 
 @_jit
@@ -267,7 +302,6 @@ def _move_ended(
     leaves: int,
     servers: int,
     keep: np.int64,
-    scratch: np.ndarray,
     mode: int,
     floats: tuple[np.ndarray, ...],
     ints: np.ndarray,
@@ -281,7 +315,6 @@ def _move_ended(
     the end of each server's span.
     """
     starts, ends, interval_ends, rows, table_start, table_end = floats
-    scratch_bits = scratch.view(np.int64)
     at = base // 2
     moved = False
     for s in range(servers):
@@ -296,9 +329,8 @@ def _move_ended(
                 s, trial, t, mode, interval_ends, ints[3, 0], ints[3, 1], ints[3, 2],
                 ints[3, 3], rows, table_start, table_end,
             )  # fmt: skip
-        scratch_bits[0] = tree[base + leaves + s]
-        scratch[0] = min(max(scratch[0], span_start), _NEVER)
-        tree[base + leaves + s] = (scratch_bits[0] & keep) | s
+        free = min(max(float_of(tree[base + leaves + s]), span_start), _NEVER)
+        tree[base + leaves + s] = (bits_of(free) & keep) | s
         end[at + s] = span_end
         moved = True
     if moved:
@@ -356,16 +388,14 @@ def _serve(
         end = np.empty(lanes * leaves)
         earliest = np.empty(lanes)
         check = np.zeros(lanes, dtype=np.bool_)
-        scratch = np.empty(1)
-        scratch_bits = scratch.view(np.int64)
         for lane in range(lanes):
             c = c0 + lane
             base, at = lane * 2 * leaves, lane * leaves
             for s in range(servers):
-                scratch[0] = min(free_at[s, c], _NEVER) + 0.0
-                tree[base + leaves + s] = (scratch_bits[0] & keep) | s
+                free = min(free_at[s, c], _NEVER) + 0.0
+                tree[base + leaves + s] = (bits_of(free) & keep) | s
                 end[at + s] = span_end[s, c]
-                if np.isfinite(end[at + s]) or scratch[0] >= _NEVER:
+                if np.isfinite(end[at + s]) or free >= _NEVER:
                     check[lane] = True
             rebuild_tree(tree, base, leaves)
             earliest[lane] = _earliest_end(end, at, servers)
@@ -375,8 +405,8 @@ def _serve(
                 c = c0 + lane
                 base, at = lane * 2 * leaves, lane * leaves
                 if check[lane] and t_bulk > -np.inf and _move_ended(
-                    t_bulk, c, tree, end, base, leaves, servers, keep, scratch, mode,
-                    floats, ints, period,
+                    t_bulk, c, tree, end, base, leaves, servers, keep, mode, floats, ints,
+                    period,
                 ):  # fmt: skip
                     earliest[lane] = _earliest_end(end, at, servers)
                 if c >= widths[i] or not present[i, c]:
@@ -385,8 +415,7 @@ def _serve(
                 # + 0.0: an arrival of -0.0 starts at +0.0, as np.maximum makes it in the
                 # numpy engine (on a tie it returns the free-at time; Python's max, the first)
                 a = arrival[i, c] + 0.0
-                scratch_bits[0] = tree[base + 1]
-                start = max(a, scratch[0])
+                start = max(a, float_of(tree[base + 1]))
                 blocked = False
                 if check[lane] and start >= earliest[lane]:
                     # The lazy shift check (the numpy engine's _settle), for this trial alone.
@@ -396,32 +425,28 @@ def _serve(
                             blocked = True
                             break
                         _move_ended(
-                            t, c, tree, end, base, leaves, servers, keep, scratch, mode,
-                            floats, ints, period,
+                            t, c, tree, end, base, leaves, servers, keep, mode, floats, ints,
+                            period,
                         )  # fmt: skip
                         earliest[lane] = _earliest_end(end, at, servers)
-                        scratch_bits[0] = tree[base + 1]
-                        t = max(a, scratch[0])
+                        t = max(a, float_of(tree[base + 1]))
                         start = t
                         if not t >= earliest[lane]:
                             break
                     blocked = blocked and start >= _NEVER
                 k = tree[base + 1] & mask
                 # The wait is judged without the index bits (as in the numpy engine).
-                scratch[0] = start
-                scratch_bits[0] = scratch_bits[0] & keep
-                if scratch[0] > a + patience[i * patience_rows, c] or blocked:
+                if float_of(bits_of(start) & keep) > a + patience[i * patience_rows, c] or blocked:
                     out[i, c] = np.nan
                     continue
-                scratch[0] = start + handle[i, c]
-                set_leaf(tree, base, leaves, k, (scratch_bits[0] & keep) | k)
+                set_leaf(tree, base, leaves, k, (bits_of(start + handle[i, c]) & keep) | k)
                 out[i, c] = start
         for lane in range(lanes):
             c = c0 + lane
             base, at = lane * 2 * leaves, lane * leaves
             for s in range(servers):
-                scratch_bits[0] = tree[base + leaves + s]
-                free_at[s, c] = np.inf if scratch[0] >= _NEVER else scratch[0]
+                free = float_of(tree[base + leaves + s])
+                free_at[s, c] = np.inf if free >= _NEVER else free
                 span_end[s, c] = end[at + s]
 
 
