@@ -46,7 +46,7 @@ KPI_LABELS = {
     "service_level": ("Service level", "pct"),
     "abandonment": ("Abandoned / ignored", "pct"),
     "asa_seconds": ("Mean wait of answered (s)", "num"),
-    "response_p90_hours": ("P90 response time (h)", "num2"),
+    "response_p90_hours": ("P90 response time (h)", "num"),
     "occupancy": ("Occupancy", "pct"),
     "fcr": ("First-contact resolution", "pct"),
     "cost_per_contact": ("Agent cost per answered contact", "money"),

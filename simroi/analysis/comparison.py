@@ -35,12 +35,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
-from simroi.analysis.summary import (
-    Interval,
-    interval,
-    objective_outcomes,
-    require_baseline,
-)
+from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
@@ -48,8 +43,10 @@ from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
+    KPI_LABELS,
     PAYBACK_LABEL,
     PCT_DIGITS,
+    SOCIAL_LABELS,
     chance,
     counted,
     html_table,
@@ -99,15 +96,8 @@ KPI_BETTER: dict[str, Better | None] = {
     "impressions": None,
     "customers_at_horizon": "higher",
 }
-KPI_KIND = {
-    "service_level": "pct",
-    "abandonment": "pct",
-    "occupancy": "pct",
-    "fcr": "pct",
-    "sentiment": "pct",
-    "cost_per_contact": "money",
-    "response_p90_hours": "num2",
-}
+#: How each KPI is shown: the unit every other table gives it.
+KPI_KIND = {k: kind for k, (_, kind) in {**KPI_LABELS, **SOCIAL_LABELS}.items()}
 
 
 class ComparisonError(SimroiError, ValueError):

@@ -13,6 +13,7 @@ so large trial sheets stay cheap.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,8 +27,8 @@ from simroi.exports.tables import (
     monthly_rows,
     percentile_rows,
 )
-from simroi.formatting import json_ready
-from simroi.report.types import Report
+from simroi.formatting import json_ready, num_decimals
+from simroi.report.types import Report, Stat
 
 __all__ = ["NUMBER_FORMATS", "build_workbook"]
 
@@ -40,6 +41,16 @@ NUMBER_FORMATS = {
     "num2": "0.00",
     "num": "#,##0.00",
 }
+
+
+def _number_format(stat: Stat) -> str:
+    """An interval row's Excel format: its unit's, and for plain numbers the decimals the other
+    tables give them (a P90 response of 0.0077 h is not 0.01)."""
+    if stat.unit != "num":
+        return NUMBER_FORMATS.get(stat.unit, "General")
+    values = [abs(v) for v in (stat.p05, stat.p50, stat.p95, stat.mean) if math.isfinite(v)]
+    decimals = num_decimals(max(values, default=0.0))
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
 def _value(x: Any) -> Any:
@@ -89,7 +100,7 @@ def build_workbook(report: Report) -> bytes:
     ws.append([])
     header(ws, CSV_COLUMNS)
     for s in report.stats:
-        unit = NUMBER_FORMATS.get(s.unit, "General")
+        unit = _number_format(s)
         row(
             ws,
             [getattr(s, column) for column in CSV_COLUMNS],
@@ -142,13 +153,13 @@ def build_workbook(report: Report) -> bytes:
                 "method",
             ],
         )
-        for i, sens in enumerate(report.main.sensitivity):
+        for sens in report.main.sensitivity:
             fmt_out = NUMBER_FORMATS.get(sens.unit, "General")
-            for bar in sens.rows:
+            for bar in sens.listed:
                 row(
                     ws,
                     [
-                        "swing" if i else "sampling",
+                        sens.kind,
                         bar["input"],
                         bar["label"],
                         bar["low"],

@@ -883,3 +883,33 @@ def test_an_objective_s_chance_has_one_precision_in_every_output(
     assert any(f"{chance(o.probability, 1)} (± {pct(o.mcse, 1)})" in t.get_text()
                for ax in figure.axes for t in ax.texts)  # fmt: skip
     assert f"| {chance(o.probability, 1)} | {pct(o.mcse, 1)} |" in (tmp_path / "t.md").read_text()
+
+
+def test_a_phone_s_p90_response_in_hours_keeps_its_digits_everywhere(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    """28 s is 0.0077 h: the KPI row printed "0.01 [0.00–0.01]" in the terminal, the Markdown
+    and the workbook (a fixed two decimals)."""
+    from rich.console import Console
+
+    from simroi.cli.render import render_kpis
+
+    key = "kpi.program.phone.response_p90_hours"
+    rng = np.random.default_rng(3)
+    small = rng.normal(0.0077, 0.0004, synthetic_run.trials)
+    other = {key.replace("program", "baseline"): small[::-1].copy()}  # a phone queue in both
+    run = replace(synthetic_run, samples={**synthetic_run.samples, key: small, **other})
+    iv = interval(small)
+    cells = [fmt(v, "num", scale=iv.p95) for v in (iv.p50, iv.p05, iv.p95)]
+    assert all(c.startswith("0.00") and len(c) == 6 for c in cells), cells  # 0.0077
+    shown = f"{cells[0]} [{cells[1]}–{cells[2]}]"
+    console = Console(width=200, record=True, color_system=None)
+    render_kpis(summarize(run), console)
+    assert shown in console.export_text()
+    export(run, [tmp_path / "t.md"])
+    assert shown in (tmp_path / "t.md").read_text()
+    openpyxl = pytest.importorskip("openpyxl")
+    export(run, [tmp_path / "book.xlsx"])
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["Summary"]
+    (cell,) = [r[7] for r in sheet.iter_rows() if r[2].value == key]
+    assert cell.number_format == "#,##0.0000"
