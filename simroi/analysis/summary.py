@@ -45,6 +45,7 @@ __all__ = [
     "interval",
     "lifetime_view",
     "metric_samples",
+    "no_payback",
     "objective_met",
     "objective_outcomes",
     "payback_threshold",
@@ -60,6 +61,12 @@ __all__ = [
 ROI_UNDEFINED_NOTE = (
     "ROI is undefined in trials with no incremental cost; NPV is reported for all trials"
 )
+
+
+def no_payback(payback_months: np.ndarray) -> Probability:
+    """P(no payback within the horizon): the share of trials whose payback month is undefined
+    (``payback_months`` (trials,), NaN where the cumulative cash never turns positive)."""
+    return probability(~np.isfinite(payback_months))
 
 
 def views_note(horizon_months: int | None) -> str:
@@ -509,7 +516,7 @@ def summarize(result: RunResult) -> RunSummary:
         npv=interval(s["npv"]),
         prob_npv_positive=prob_positive(s["npv"]),
         payback_months=interval(s["payback_months"]),
-        prob_no_payback=probability(~np.isfinite(s["payback_months"])),
+        prob_no_payback=no_payback(s["payback_months"]),
         pv_benefits=interval(s["pv_benefits"]),
         pv_costs=interval(s["pv_costs"]),
         lines={

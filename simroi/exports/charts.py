@@ -207,7 +207,7 @@ def _cashflow(report: Report) -> Figure:
         if math.isfinite(median):
             ax.axvline(median, color=GREEN, lw=1.6, ls="--")
             # Of the trials that pay back: the median path may never cross zero.
-            share = chance(r.payback_within.value)
+            share = chance(1.0 - r.no_payback.value)
             month = fmt(median, "months")
             label = f"median payback\nmonth {month}\n(the {share} of\ntrials that pay back)"
             mark_x(ax, median, 0.95, label, GREEN)

@@ -16,6 +16,7 @@ from simroi.analysis.summary import (
     all_objectives_met,
     interval,
     metric_samples,
+    no_payback,
     objective_outcomes,
     payback_threshold,
     pays_back_within,
@@ -319,6 +320,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
         sensitivity=_sensitivity(result.meta, where),
         tei=tei_view(result),
         payback_within=within,
+        no_payback=no_payback(payback),
         sentence=sentence,
         monthly=monthly_bands(result),
     )

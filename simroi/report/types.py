@@ -157,6 +157,9 @@ class RunReport:
     sensitivity: list[Sensitivity]
     tei: TeiView
     payback_within: Probability
+    #: P(no payback within the horizon), as the terminal's P(no payback): the median payback
+    #: is over the other trials (:attr:`payback_within` is by a payback objective's months).
+    no_payback: Probability
     sentence: str
     monthly: MonthlyBands | None = None  # month-by-month bands; None when the result has none
 
