@@ -40,6 +40,7 @@ __all__ = [
     "significant",
     "stated_pct",
     "text_table",
+    "tornado_cells",
 ]
 
 KPI_LABELS = {
@@ -324,6 +325,19 @@ def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -
     if unit == "pct":
         return pct(x, PCT_DIGITS)
     return fmt(x, unit, currency, scale=scale)
+
+
+def tornado_cells(
+    row: tuple[float, float, float | None, float | None], unit: str, currency: str, scale: float
+) -> tuple[str, str, str]:
+    """A tornado row ``(low, high, coefficient, share of variance)`` as every table shows it:
+    the rank correlation (``+0.64``), the output low and high (``−69.8% → −1.3%``, with the
+    decimals ``scale``, the magnitude of the tornado's numbers, gives) and the share of
+    variance (``32.9%``); an em dash for a statistic the row lacks (a swing's)."""
+    low, high, coefficient, share = row
+    rho = signed(coefficient, "num2") if coefficient is not None else "—"
+    span = f"{cell(low, unit, currency, scale)} → {cell(high, unit, currency, scale)}"
+    return rho, span, pct(share, PCT_DIGITS) if share is not None else "—"
 
 
 def interval_cells(

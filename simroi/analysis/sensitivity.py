@@ -49,15 +49,13 @@ from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import RunResult
 from simroi.execution.runner import RunOptions, run
 from simroi.formatting import (
-    PCT_DIGITS,
     counted,
     html_table,
-    interval_cells,
     json_ready,
     number_or_nan,
     pct,
-    signed,
     text_table,
+    tornado_cells,
 )
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -548,9 +546,8 @@ class SensitivityResult:
         )
         rows = []
         for r in shown:
-            low, high = interval_cells([r.low, r.high], self._unit(), currency, scale)
-            rho = "—" if r.coefficient is None else signed(r.coefficient, "num2")
-            rows.append([r.label, rho, f"{low} → {high}", pct(r.first_order_index, PCT_DIGITS)])
+            numbers = (r.low, r.high, r.coefficient, r.first_order_index)
+            rows.append([r.label, *tornado_cells(numbers, self._unit(), currency, scale)])
         return rows
 
     def _title(self) -> str:

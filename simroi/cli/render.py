@@ -33,6 +33,7 @@ from simroi.formatting import (
     pct,
     signed,
     significant,
+    tornado_cells,
 )
 from simroi.formatting import cell as _cell
 
@@ -478,16 +479,17 @@ def _tornado_table(
     table.add_column(f"low ← {_cell(base, kind, currency, scale)} → high", no_wrap=True)
     for i, r in enumerate(rows, start=1):
         cells = [str(i), escape(r.label)]
+        rho, span, share = tornado_cells(
+            (r.low, r.high, r.coefficient, r.first_order_index), kind, currency, scale
+        )
         if sampling:
-            cells.append("—" if r.coefficient is None else signed(r.coefficient, "num2"))
+            cells.append(rho)
         else:
             lo, hi = r.value_low, r.value_high
             cells.append(f"{significant(lo)} → {significant(hi)}" if _ok(lo) and _ok(hi) else "—")
-        cells.append(
-            f"{_cell(r.low, kind, currency, scale)} → {_cell(r.high, kind, currency, scale)}"
-        )
+        cells.append(span)
         if sampling:
-            cells.append(pct(r.first_order_index, PCT_DIGITS))
+            cells.append(share)
         cells.append(_tornado_bar(r.low, r.high, base, bar_scale))
         table.add_row(*cells)
     return table

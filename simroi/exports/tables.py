@@ -18,7 +18,16 @@ import numpy as np
 from simroi.analysis.summary import summarize, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
-from simroi.formatting import PCT_DIGITS, chance, counted, fmt, json_ready, pct, significant
+from simroi.formatting import (
+    PCT_DIGITS,
+    chance,
+    counted,
+    fmt,
+    json_ready,
+    pct,
+    significant,
+    tornado_cells,
+)
 from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
 from simroi.report.types import Report, RunReport, Stat
@@ -197,27 +206,26 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             f"Method: {sens.method}.{start}",
             "",
         ]
-        # The sampling tornado's statistics, where it has them (a swing has none).
-        extra = [k for k in ("coefficient", "first_order_index") if shown and k in shown[0]]
-        names = {"coefficient": "rank correlation", "first_order_index": "share of variance"}
-        out += _md_table(
-            [
-                "input",
-                f"{sens.output_label} with input low",
-                f"{sens.output_label} with input high",
-                *(names[k] for k in extra),
-            ],
-            [
-                [
-                    row["label"],
-                    fmt(row["low"], sens.unit, cur),
-                    fmt(row["high"], sens.unit, cur),
-                    *(_statistic(row.get(k), k) for k in extra),
-                ]
-                for row in shown
-            ],
-            list(range(1, 3 + len(extra))),
-        )
+        # As the terminal shows a tornado (formatting.tornado_cells), over the same numbers.
+        scale = max(
+            (abs(v) for v in [sens.base or 0.0, *(x for r in shown for x in (r["low"], r["high"]))]
+             if math.isfinite(v)),
+            default=0.0,
+        )  # fmt: skip
+        sampling = sens.kind == "tornado"
+        header = ["input", f"{sens.output_label}: low → high"]
+        header += ["rank correlation", "share of variance"] if sampling else []
+        body = []
+        for row in shown:
+            numbers = (
+                row["low"],
+                row["high"],
+                row.get("coefficient"),
+                row.get("first_order_index"),
+            )
+            rho, span, share = tornado_cells(numbers, sens.unit, cur, scale)
+            body.append([row["label"], span, *([rho, share] if sampling else [])])
+        out += _md_table(header, body, list(range(1, len(header))))
     breakeven = stored_breakeven(r)
     if breakeven is not None:
         out += [f"{level} What would have to be true", "", f"Method: {breakeven.method}.", ""]
@@ -417,10 +425,3 @@ def _median_payback(r: RunReport) -> str:
     """The median payback month of the trials that pay back; past the horizon when none does."""
     m = r.median_payback
     return fmt(m, "months") if math.isfinite(m) else f"> {r.horizon_months}"
-
-
-def _statistic(value: Any, key: str) -> str:
-    """A tornado row's rank correlation (``+0.42``) or share of variance (``12.3%``)."""
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        return "—"
-    return pct(value, 1) if key == "first_order_index" else f"{value:+.2f}"

@@ -7,6 +7,7 @@ Nothing is simulated here, and no statistic is invented: intervals and probabili
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -206,12 +207,13 @@ def _sensitivity(meta: dict[str, Any], where: str) -> list[Sensitivity]:
             method = f"{method}; output: {label}"
             label = output.upper()
         unit = str(block.get("unit") or {"roi": "pct", "npv": "money"}.get(output, "num"))
-        if kind == "tornado":
+        sens = Sensitivity(method, output, label, unit, rows, base_value, kind, top)
+        if kind == "tornado":  # over the rows shown, as the terminal says it (--top)
             tied = moving_together(
-                (r["label"], r["low"], r["high"], r.get("coefficient")) for r in rows
+                (r["label"], r["low"], r["high"], r.get("coefficient")) for r in sens.listed
             )
-            method = f"{method}; {tied}" if tied else method
-        out.append(Sensitivity(method, output, label, unit, rows, base_value, kind, top))
+            sens = replace(sens, method=f"{method}; {tied}") if tied else sens
+        out.append(sens)
     return out
 
 

@@ -913,3 +913,47 @@ def test_a_phone_s_p90_response_in_hours_keeps_its_digits_everywhere(
     sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["Summary"]
     (cell,) = [r[7] for r in sheet.iter_rows() if r[2].value == key]
     assert cell.number_format == "#,##0.0000"
+
+
+def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    """The terminal printed "58.7% → 156.2%" and −0.16 where the Markdown had 59% | 156% and
+    -0.16 (an ASCII minus): one formatter now (formatting.tornado_cells). The note on inputs
+    that move as one covers the rows shown (--top), in both."""
+    from rich.console import Console
+
+    from simroi.analysis.sensitivity import summarize_sensitivity
+    from simroi.cli.render import render_sensitivity
+
+    meta = synthetic_run_with_sensitivity.meta
+    first = meta["sensitivity"]["rows"][0]
+    rows = [
+        {**first, "input": f"input.{i}", "label": f"input {i}", "coefficient": -0.16 - i / 100,
+         "low": 0.587 + i / 1000, "high": 1.562 - i / 1000}
+        for i in range(6)
+    ]  # fmt: skip
+    rows[5] = {**rows[4], "input": "input.5", "label": "input 5"}  # ties with input 4, past top
+    sensitivity = {**meta["sensitivity"], "rows": rows, "swing": None, "top": 4}
+    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    console = Console(width=250, record=True, color_system=None)
+    render_sensitivity(summarize_sensitivity(run), console, top=4)
+    terminal = console.export_text()
+    export(run, [tmp_path / "t.md"])
+    markdown = (tmp_path / "t.md").read_text()
+    shown = [line for line in markdown.splitlines() if re.match(r"\| input \d", line)]
+    assert len(shown) == 4
+    for line in shown:
+        label, span, rho, share = (c.strip() for c in line.strip("|").split("|"))
+        assert re.search(rf"{label}\s+│ {re.escape(rho)} │ +{re.escape(span)} │ +"
+                         rf"{re.escape(share)} │", terminal), line  # fmt: skip
+    assert "−0.16" in markdown and "-0.16" not in markdown
+    assert "single lever" not in markdown and "single lever" not in terminal  # input 5 unshown
+    # With both tied inputs shown, both outputs name them.
+    wider = {**sensitivity, "top": 6}
+    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": wider})
+    console = Console(width=250, record=True, color_system=None)
+    render_sensitivity(summarize_sensitivity(run), console, top=6)
+    export(run, [tmp_path / "t6.md"])
+    for text in (console.export_text(), (tmp_path / "t6.md").read_text()):
+        assert "a single lever: input 4 = input 5" in " ".join(text.split()), text
