@@ -298,7 +298,7 @@ def _objectives(report: Report) -> Figure:
     r = report.main
     where = f" ({r.name})" if len(report.runs) > 1 else ""
     together = (
-        f" · all {len(r.objectives)} together: {chance(r.objectives_all[0])}"
+        f" · all {len(r.objectives)} together: {chance(r.objectives_all[0], PCT_DIGITS)}"
         if r.objectives_all
         else ""
     )

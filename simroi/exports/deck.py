@@ -44,7 +44,7 @@ from simroi.exports.slides import (
     line_style,
     number_format,
 )
-from simroi.formatting import chance, fmt, interval_text, pct, significant
+from simroi.formatting import PCT_DIGITS, chance, fmt, interval_text, pct, significant
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["TABLE_ROWS", "build_deck"]
@@ -338,7 +338,7 @@ def _summary_table(
                 else f"> {r.horizon_months}"
             )
             + f" ({chance(r.payback_within[0])})",
-            chance(r.objectives_all[0]) if r.objectives_all else "—",
+            chance(r.objectives_all[0], PCT_DIGITS) if r.objectives_all else "—",
         ]
         for name, r in zip(names, runs, strict=True)
     ]

@@ -351,7 +351,9 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
         for o in r.objectives[:3]
     ]
     if r.objectives_all is not None:
-        items.insert(0, (chance(r.objectives_all[0]), "all objectives met in the same trial"))
+        items.insert(
+            0, (chance(r.objectives_all[0], PCT_DIGITS), "all objectives met in the same trial")
+        )
     d.panel(
         slide,
         (x + chart_w + int(Inches(0.2)), y + int(Inches(0.2)), w - chart_w - int(Inches(0.2)), hh),

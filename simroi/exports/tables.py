@@ -174,8 +174,8 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             rows.append(
                 [
                     "All objectives in the same trial",
-                    chance(r.objectives_all[0], 1),
-                    pct(r.objectives_all[1], 1),
+                    chance(r.objectives_all[0], PCT_DIGITS),
+                    pct(r.objectives_all[1], PCT_DIGITS),
                 ]
             )
         out += _md_table(["objective", "P(met)", "± s.e."], rows, [1, 2])

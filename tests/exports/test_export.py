@@ -883,6 +883,11 @@ def test_an_objective_s_chance_has_one_precision_in_every_output(
     assert any(f"{chance(o.probability, 1)} (± {pct(o.mcse, 1)})" in t.get_text()
                for ax in figure.axes for t in ax.texts)  # fmt: skip
     assert f"| {chance(o.probability, 1)} | {pct(o.mcse, 1)} |" in (tmp_path / "t.md").read_text()
+    # The chance of meeting them all in the same trial, too.
+    assert report.main.objectives_all is not None
+    together = chance(report.main.objectives_all[0], 1)
+    assert any(together in t for t in texts)
+    assert any(together in t.get_text() for t in figure.texts)
 
 
 def test_a_phone_s_p90_response_in_hours_keeps_its_digits_everywhere(
