@@ -59,7 +59,7 @@ from simroi.analysis.observed_days import (
     observed_metrics,
 )
 from simroi.analysis.partial_days import SkippedDay
-from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
+from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport, file_name
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.execution.footprint import available_memory
@@ -280,7 +280,7 @@ def calibrated_range(days: int, level: float = 0.95) -> tuple[float, float]:
 
 def _names(source: DataSource) -> str:
     """The file names of a source: ``intervals.csv`` or ``jan.csv + feb.csv``."""
-    return " + ".join(p.name for p in (source.path, *source.also))
+    return " + ".join(file_name(p) for p in (source.path, *source.also))
 
 
 def _day_number(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:

@@ -63,7 +63,7 @@ from simroi.data.fit_service import (
     fit_patience,
     fit_patience_intervals,
 )
-from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport
+from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport, file_name
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OutputError
 from simroi.formatting import json_ready
@@ -142,7 +142,8 @@ class CalibrationResult:
     def __repr__(self) -> str:
         lines = [
             f"CalibrationResult: {self.written.path}, {len(self.fitted)} fitted inputs, "
-            f"{len(self.unfitted)} not fitted, from {', '.join(s.path.name for s in self.sources)}"
+            f"{len(self.unfitted)} not fitted, from "
+            + ", ".join(file_name(s.path) for s in self.sources)
         ]
         for fit in self.fitted:
             low, high = fit.interval90
@@ -395,8 +396,8 @@ def _fit_churn(data: DataSet, scenario: Scenario, out: _Collected) -> ChurnFit |
         else:
             known = ", ".join(EXPERIENCE_CLASSES)
             out.notes.append(
-                f"experience {c.experience!r} in {data.customers.source.path.name} is not one "
-                f"of the model's classes ({known}): its {c.customers:,} customers are shown, "
+                f"experience {c.experience!r} in {file_name(data.customers.source.path)} is not "
+                f"one of the model's classes ({known}): its {c.customers:,} customers are shown, "
                 "not written"
             )
     return churn
@@ -533,7 +534,9 @@ def calibrate(
     edits += counted.edits
     notes = [*counted.notes, *collected.notes]
     header = [
-        f"Calibrated by simroi calibrate from {', '.join(s.path.name for s in data.sources)},",
+        "Calibrated by simroi calibrate from "
+        + ", ".join(file_name(s.path) for s in data.sources)
+        + ",",
         f'on the base scenario {loaded.source}. Fitted keys carry source = "<file>, <rows>,',
         "<dates>; <method>; n=<n>\" (or a comment after them); everything else is the base's.",
     ]

@@ -41,7 +41,14 @@ from scipy import stats
 from simroi.data.fit import LIMITS, NO_INTERVAL, FittedInput, Unfitted, normal_form
 from simroi.data.fit_dispersion import fit_dispersion, nb_quantiles
 from simroi.data.fit_shares import profile_concentration, weekday_concentration
-from simroi.data.frames import ABANDONED, ANSWERED, ContactLog, DataSource, IntervalReport
+from simroi.data.frames import (
+    ABANDONED,
+    ANSWERED,
+    ContactLog,
+    DataSource,
+    IntervalReport,
+    file_name,
+)
 from simroi.estimates import Z_ONE_SIDED_95
 from simroi.weekdays import WEEKDAYS
 
@@ -240,7 +247,7 @@ def fit_arrivals(report: IntervalReport, *, rng: np.random.Generator | None = No
         For a report without rows (the readers reject empty files before this).
     """
     if report.rows == 0:
-        raise ValueError(f"{report.source.path.name}: no intervals to fit ({report.channel})")
+        raise ValueError(f"{file_name(report.source.path)}: no intervals to fit ({report.channel})")
     src, channel, minutes = report.source, report.channel, report.interval_minutes
     daily = daily_totals(report)
     has = daily.totals > 0

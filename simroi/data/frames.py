@@ -52,6 +52,15 @@ ANSWERED, ABANDONED, IGNORED = 0, 1, 2
 OUTCOMES: tuple[str, ...] = ("answered", "abandoned", "ignored")
 
 
+def file_name(path: Path) -> str:
+    """How a data file is named in sources and messages: its name (``contacts.csv``), or the
+    whole path of a pipe or device (``/dev/fd/63`` from ``<(zcat contacts.csv.gz)``, whose
+    name alone, ``63``, says nothing)."""
+    if path.parts[:2] == ("/", "dev") or path.parts[:3] == ("/", "proc", "self"):
+        return str(path)
+    return path.name
+
+
 @dataclass(frozen=True)
 class DataSource:
     """Where a set of rows came from: enough to write a fitted number's ``source``.
@@ -71,7 +80,7 @@ class DataSource:
 
     def describe(self) -> str:
         """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30``."""
-        names = " + ".join(p.name for p in (self.path, *self.also))
+        names = " + ".join(file_name(p) for p in (self.path, *self.also))
         text = f"{names}, {self.rows:,} rows"
         if self.first is not None and self.last is not None:
             text += f", {str(self.first)[:10]} to {str(self.last)[:10]}"
@@ -193,7 +202,7 @@ class DataSet:
         day, count = np.unique(pairs[0], return_counts=True)
         busiest = int(np.argmax(count))
         when = str(np.datetime64(int(day[busiest]), "D"))
-        return int(count[busiest]), when, tuple(sorted({g.source.path.name for g in logs}))
+        return int(count[busiest]), when, tuple(sorted({file_name(g.source.path) for g in logs}))
 
     def read_from(self, path: Path) -> Path | None:
         """The data file read that ``path`` names (the same file, through any link), if any."""
@@ -223,7 +232,7 @@ class DataSet:
             tuple(_kept_source(s, kept_frames) for s in self.sources),
         )
         if self.channels and not out.channels:
-            names = ", ".join(s.path.name for s in self.sources if s.kind != "customers")
+            names = ", ".join(file_name(s.path) for s in self.sources if s.kind != "customers")
             raise DataFileError(
                 f"{names}: no interval row or contact from {start or 'the start'} to "
                 f"{end or 'the end'} (the data runs {self._span()})"
