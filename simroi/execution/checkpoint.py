@@ -35,6 +35,7 @@ import numpy as np
 
 from simroi.errors import OutputError, ResultFileError
 from simroi.execution.result import atomic_write
+from simroi.formatting import counted
 from simroi.queueing.engines import same_numbers
 from simroi.randomness import fresh_entropy
 
@@ -102,7 +103,8 @@ class CheckpointHeader:
         if self.seed != other.seed:
             out.append(f"it has seed {self.seed}, this run has seed {other.seed}")
         if self.trials != other.trials:
-            out.append(f"it is for {self.trials} trials, this run asks for {other.trials}")
+            kept = counted(self.trials, "trial") if isinstance(self.trials, int) else self.trials
+            out.append(f"it is for {kept}, this run asks for {other.trials}")
         if self.block_size != other.block_size:
             out.append(f"its block size is {self.block_size}, this run's is {other.block_size}")
         if not same_numbers(self.engine, other.engine):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -291,9 +292,22 @@ def test_progress_is_told_after_each_block_and_changes_no_number() -> None:
         assert np.array_equal(values, plain.samples[name], equal_nan=True), name
 
 
-def test_the_queue_command_takes_quiet_as_every_simulating_command_does() -> None:
+def test_the_queue_command_takes_quiet_as_every_simulating_command_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import simroi.cli.simulate as simulate
+
+    asked: list[bool] = []
+    real = simulate.progress_bar
+
+    def recording(quiet: bool, estimate: str | None = None) -> Any:
+        asked.append(quiet)
+        return real(quiet, estimate)
+
+    monkeypatch.setattr(simulate, "progress_bar", recording)
     args = ["queue", "--arrivals-per-hour", "30", "--agents", "2", "--aht-minutes", "3",
-            "--trials", "4", "--seed", "1", "--json"]  # fmt: skip
+            "--trials", "4", "--seed", "1"]  # fmt: skip
     loud, quiet = (CliRunner().invoke(main, [*args, *extra]) for extra in ([], ["--quiet"]))
     assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert asked == [False, True]  # a bar is asked for unless --quiet
     assert loud.stdout == quiet.stdout
