@@ -19,7 +19,13 @@ streams, so a kernel draws them in parallel (the same bits on any number of thre
 A group's numbers are made in a buffer of its own, then copied into the table: written one by
 one straight into a month's table, fresh from memory, a 500-trial block's draws took 1.46 s
 against 0.91–1.0 s this way, and 1.35 s with numba's ``Generator`` (one-thread profiles,
-benchmarks/README.md).
+benchmarks/README.md). The state stays in registers while a group is drawn: the draws are
+functions of the state's words that return the words advanced, inlined into their callers by
+numba (``inline="always"``). Kept in the state's array from number to number, a standard normal
+took 7.0 ns and an exponential 6.4 ns against 4.3 and 3.9 ns this way
+(``benchmarks/kernel_bench.py``); the same functions not inlined were no faster than the array
+(6.5 ns a normal), and a variant whose rare paths were helpers returning tuples made ``simroi
+queue``'s one-pass day twice as slow (benchmarks/README.md, "The compiled engine").
 
 Like :mod:`simroi.model.compiled`, this module imports numba and is reached only when a compiled
 run asks for it (:func:`simroi.model.kernels.prepare`).
@@ -52,6 +58,8 @@ from simroi.queueing.ziggurat import (
 __all__ = ["KERNELS", "fill_groups", "standard_exponential", "warm_up"]
 
 _jit = kernel()
+#: Inlined where it is called (numba's IR inlining): a draw's loop in the caller's registers.
+_inline = numba.njit(inline="always", nogil=True, error_model="numpy")
 
 #: numpy's PCG64 multiplier (``PCG_DEFAULT_MULTIPLIER_128``), as its high and low words.
 _MULTIPLIER_HIGH = np.uint64(2549297995355413924)
@@ -78,7 +86,7 @@ def _multiply_high_typed(typingctx: Any, a: Any, b: Any) -> Any:
 _multiply_high: Any = intrinsic(_multiply_high_typed)
 
 
-@_jit
+@_inline
 def _step(
     high: np.uint64, low: np.uint64, inc_high: np.uint64, inc_low: np.uint64
 ) -> tuple[np.uint64, np.uint64, np.uint64]:
@@ -98,52 +106,19 @@ def _step(
 
 
 @_jit
-def _next_uint64(s: np.ndarray) -> np.uint64:
-    """:func:`_step` on ``s = [state high, state low, increment high, increment low]``,
-    advanced in place (the rare paths of the ziggurats)."""
-    s[0], s[1], out = _step(s[0], s[1], s[2], s[3])
-    return out
+def _unit(word: np.uint64) -> float:
+    """numpy's ``next_double`` of a word: its top 53 bits, times 2⁻⁵³."""
+    return float(word >> np.uint64(11)) * _TO_UNIT
 
 
-@_jit
-def _next_double(s: np.ndarray) -> float:
-    """numpy's ``next_double``: the top 53 bits of a word, times 2⁻⁵³."""
-    return float(_next_uint64(s) >> np.uint64(11)) * _TO_UNIT
-
-
-@_jit
-def _normal_tail(s: np.ndarray, idx: np.uint64, rabs: np.uint64, x: float) -> tuple[bool, float]:
-    """The rare paths of numpy's normal ziggurat after a first word missed its layer's core:
-    ``(accepted, value)``, drawing more words from ``s``."""
-    if idx == 0:
-        while True:
-            xx = -ziggurat_nor_inv_r * np.log1p(-_next_double(s))
-            yy = -np.log1p(-_next_double(s))
-            if yy + yy > xx * xx:
-                if (rabs >> np.uint64(8)) & np.uint64(1):
-                    return True, -(ziggurat_nor_r + xx)
-                return True, ziggurat_nor_r + xx
-    below = idx - np.uint64(1)
-    accept = (fi_double[below] - fi_double[idx]) * _next_double(s) + fi_double[idx] < np.exp(
-        -0.5 * x * x
-    )
-    return accept, x
-
-
-@_jit
-def _exponential_tail(s: np.ndarray, idx: np.uint64, x: float) -> tuple[bool, float]:
-    """The rare paths of numpy's exponential ziggurat: ``(accepted, value)``."""
-    if idx == 0:
-        return True, ziggurat_exp_r - np.log1p(-_next_double(s))
-    below = idx - np.uint64(1)
-    return (fe_double[below] - fe_double[idx]) * _next_double(s) + fe_double[idx] < np.exp(-x), x
-
-
-@_jit
-def _standard_normal(s: np.ndarray) -> float:
-    """numpy's ``random_standard_normal`` (the 256-layer ziggurat)."""
+@_inline
+def _normal(
+    high: np.uint64, low: np.uint64, inc_high: np.uint64, inc_low: np.uint64
+) -> tuple[np.uint64, np.uint64, float]:
+    """numpy's ``random_standard_normal`` (the 256-layer ziggurat) from the stream whose state
+    is ``high, low`` (increment ``inc_high, inc_low``): the state after it, and the number."""
     while True:
-        r = _next_uint64(s)
+        high, low, r = _step(high, low, inc_high, inc_low)
         idx = r & np.uint64(0xFF)
         r >>= np.uint64(8)
         sign = r & np.uint64(1)
@@ -152,68 +127,71 @@ def _standard_normal(s: np.ndarray) -> float:
         if sign:
             x = -x
         if rabs < ki_double[idx]:
-            return x
-        accepted, value = _normal_tail(s, idx, rabs, x)
-        if accepted:
-            return value
+            return high, low, x
+        if idx == 0:
+            while True:
+                high, low, w1 = _step(high, low, inc_high, inc_low)
+                high, low, w2 = _step(high, low, inc_high, inc_low)
+                xx = -ziggurat_nor_inv_r * np.log1p(-_unit(w1))
+                yy = -np.log1p(-_unit(w2))
+                if yy + yy > xx * xx:
+                    if (rabs >> np.uint64(8)) & np.uint64(1):
+                        return high, low, -(ziggurat_nor_r + xx)
+                    return high, low, ziggurat_nor_r + xx
+        else:
+            high, low, w = _step(high, low, inc_high, inc_low)
+            below = idx - np.uint64(1)
+            if (fi_double[below] - fi_double[idx]) * _unit(w) + fi_double[idx] < np.exp(
+                -0.5 * x * x
+            ):
+                return high, low, x
 
 
-@_jit
-def standard_exponential(s: np.ndarray) -> float:
-    """numpy's ``random_standard_exponential`` (the 256-layer ziggurat)."""
+@_inline
+def _exponential(
+    high: np.uint64, low: np.uint64, inc_high: np.uint64, inc_low: np.uint64
+) -> tuple[np.uint64, np.uint64, float]:
+    """numpy's ``random_standard_exponential`` (the 256-layer ziggurat), as :func:`_normal`."""
     while True:
-        ri = _next_uint64(s) >> np.uint64(3)
+        high, low, word = _step(high, low, inc_high, inc_low)
+        ri = word >> np.uint64(3)
         idx = ri & np.uint64(0xFF)
         ri >>= np.uint64(8)
         x = float(ri) * we_double[idx]
         if ri < ke_double[idx]:
-            return x
-        accepted, value = _exponential_tail(s, idx, x)
-        if accepted:
-            return value
+            return high, low, x
+        high, low, w = _step(high, low, inc_high, inc_low)
+        if idx == 0:
+            return high, low, ziggurat_exp_r - np.log1p(-_unit(w))
+        below = idx - np.uint64(1)
+        if (fe_double[below] - fe_double[idx]) * _unit(w) + fe_double[idx] < np.exp(-x):
+            return high, low, x
+
+
+@_jit
+def standard_exponential(s: np.ndarray) -> float:
+    """:func:`_exponential` from the stream ``s = [state high, state low, increment high,
+    increment low]``, advanced in place."""
+    s[0], s[1], x = _exponential(s[0], s[1], s[2], s[3])
+    return x
 
 
 @_jit
 def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, rows: int) -> None:
     """Rows ``:rows`` of columns ``c0:c1`` of ``out``, row by row, from the stream ``s``:
-    made in a buffer, then copied in. The common path of each draw keeps the state in
-    registers; a rare path (about 1 draw in 100) puts it back in ``s`` and takes it again."""
+    made in a buffer, then copied in. The state stays in registers until the group is drawn
+    (kept in ``s`` as the numbers are made, it went through memory on every number)."""
     buf = np.empty((rows, c1 - c0))
     high, low, inc_high, inc_low = s[0], s[1], s[2], s[3]
     for r in range(rows):
         for c in range(c1 - c0):
-            while True:
+            if kind == 0:
+                high, low, buf[r, c] = _normal(high, low, inc_high, inc_low)
+            elif kind == 1:
+                high, low, buf[r, c] = _exponential(high, low, inc_high, inc_low)
+            else:
                 high, low, word = _step(high, low, inc_high, inc_low)
-                if kind == 2:
-                    buf[r, c] = float(word >> np.uint64(11)) * _TO_UNIT
-                    break
-                if kind == 1:
-                    ri = word >> np.uint64(3)
-                    idx = ri & np.uint64(0xFF)
-                    ri >>= np.uint64(8)
-                    x = float(ri) * we_double[idx]
-                    if ri < ke_double[idx]:
-                        buf[r, c] = x
-                        break
-                    s[0], s[1] = high, low
-                    accepted, x = _exponential_tail(s, idx, x)
-                else:
-                    idx = word & np.uint64(0xFF)
-                    rest = word >> np.uint64(8)
-                    sign = rest & np.uint64(1)
-                    rabs = (rest >> np.uint64(1)) & np.uint64(0x000FFFFFFFFFFFFF)
-                    x = float(rabs) * wi_double[idx]
-                    if sign:
-                        x = -x
-                    if rabs < ki_double[idx]:
-                        buf[r, c] = x
-                        break
-                    s[0], s[1] = high, low
-                    accepted, x = _normal_tail(s, idx, rabs, x)
-                high, low = s[0], s[1]
-                if accepted:
-                    buf[r, c] = x
-                    break
+                buf[r, c] = _unit(word)
     s[0], s[1] = high, low
     for r in range(rows):
         for c in range(c1 - c0):
