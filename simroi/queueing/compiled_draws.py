@@ -55,7 +55,7 @@ from simroi.queueing.ziggurat import (
     ziggurat_nor_r,
 )
 
-__all__ = ["KERNELS", "fill_groups", "standard_exponential", "warm_up"]
+__all__ = ["KERNELS", "exponential", "fill_groups", "warm_up"]
 
 _jit = kernel()
 #: Inlined where it is called (numba's IR inlining): a draw's loop in the caller's registers.
@@ -148,10 +148,12 @@ def _normal(
 
 
 @_inline
-def _exponential(
+def exponential(
     high: np.uint64, low: np.uint64, inc_high: np.uint64, inc_low: np.uint64
 ) -> tuple[np.uint64, np.uint64, float]:
-    """numpy's ``random_standard_exponential`` (the 256-layer ziggurat), as :func:`_normal`."""
+    """numpy's ``random_standard_exponential`` (the 256-layer ziggurat), as :func:`_normal`;
+    inlined where it is called (:mod:`simroi.queueing.compiled_study` draws a day's gaps,
+    handle times and patience with it, each stream's words in registers)."""
     while True:
         high, low, word = _step(high, low, inc_high, inc_low)
         ri = word >> np.uint64(3)
@@ -169,14 +171,6 @@ def _exponential(
 
 
 @_jit
-def standard_exponential(s: np.ndarray) -> float:
-    """:func:`_exponential` from the stream ``s = [state high, state low, increment high,
-    increment low]``, advanced in place."""
-    s[0], s[1], x = _exponential(s[0], s[1], s[2], s[3])
-    return x
-
-
-@_jit
 def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, rows: int) -> None:
     """Rows ``:rows`` of columns ``c0:c1`` of ``out``, row by row, from the stream ``s``:
     made in a buffer, then copied in. The state stays in registers until the group is drawn
@@ -188,7 +182,7 @@ def _fill_group(s: np.ndarray, kind: int, out: np.ndarray, c0: int, c1: int, row
             if kind == 0:
                 high, low, buf[r, c] = _normal(high, low, inc_high, inc_low)
             elif kind == 1:
-                high, low, buf[r, c] = _exponential(high, low, inc_high, inc_low)
+                high, low, buf[r, c] = exponential(high, low, inc_high, inc_low)
             else:
                 high, low, word = _step(high, low, inc_high, inc_low)
                 buf[r, c] = _unit(word)

@@ -37,7 +37,7 @@ from simroi.queueing.compiled import (
     set_leaf,
     tree_shape,
 )
-from simroi.queueing.compiled_draws import standard_exponential
+from simroi.queueing.compiled_draws import exponential
 from simroi.queueing.contact_draws import column_groups, region_starts
 from simroi.queueing.shifts import SECONDS_PER_WEEK
 
@@ -174,8 +174,10 @@ def _study_day(
     limits = (warm, end, sl_seconds, agents)
     for g in numba.prange(groups.shape[0]):
         first, lanes = groups[g, 0], groups[g, 1] - groups[g, 0]
-        gap_state, handle_state = starts[0, g].copy(), starts[1, g].copy()
-        patience_state = starts[2, g].copy()
+        # Each stream's state words, kept in registers (the draws are inlined here).
+        gap_high, gap_low, gap_inc_high, gap_inc_low = starts[0, g]
+        handle_high, handle_low, handle_inc_high, handle_inc_low = starts[1, g]
+        wait_high, wait_low, wait_inc_high, wait_inc_low = starts[2, g]
         # Padding leaves hold the largest key; a server free at +0.0 has key = its index.
         tree = np.full(lanes * 2 * leaves, np.iinfo(np.int64).max, dtype=np.int64)
         for lane in range(lanes):
@@ -189,7 +191,7 @@ def _study_day(
         while not overflow[g]:
             live = False
             for lane in range(lanes):
-                gap = standard_exponential(gap_state)
+                gap_high, gap_low, gap = exponential(gap_high, gap_low, gap_inc_high, gap_inc_low)
                 if inside[lane]:
                     total[lane] += gap
                     arrival[lane] = total[lane] * mean_gap
@@ -198,10 +200,16 @@ def _study_day(
             if not live:
                 break
             for lane in range(lanes):
-                handle = handle_mean * standard_exponential(handle_state)
-                patience = (
-                    patience_mean * standard_exponential(patience_state) if patient else np.inf
+                handle_high, handle_low, handle = exponential(
+                    handle_high, handle_low, handle_inc_high, handle_inc_low
                 )
+                handle *= handle_mean
+                patience = np.inf
+                if patient:
+                    wait_high, wait_low, patience = exponential(
+                        wait_high, wait_low, wait_inc_high, wait_inc_low
+                    )
+                    patience *= patience_mean
                 if not inside[lane]:
                     continue
                 base = lane * 2 * leaves
