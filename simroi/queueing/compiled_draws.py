@@ -21,11 +21,9 @@ one straight into a month's table, fresh from memory, a 500-trial block's draws 
 against 0.91–1.0 s this way, and 1.35 s with numba's ``Generator`` (one-thread profiles,
 benchmarks/README.md). The state stays in registers while a group is drawn: the draws are
 functions of the state's words that return the words advanced, inlined into their callers by
-numba (``inline="always"``). Kept in the state's array from number to number, a standard normal
-took 7.0 ns and an exponential 6.4 ns against 4.3 and 3.9 ns this way
-(``benchmarks/kernel_bench.py``); the same functions not inlined were no faster than the array
-(6.5 ns a normal), and a variant whose rare paths were helpers returning tuples made ``simroi
-queue``'s one-pass day twice as slow (benchmarks/README.md, "The compiled engine").
+numba (``inline="always"``); kept in the state's array from number to number, a normal or an
+exponential took half as long again (``benchmarks/kernel_bench.py``; benchmarks/README.md,
+"Registers instead of memory", which also says what the variants that were not inlined did).
 
 Like :mod:`simroi.model.compiled`, this module imports numba and is reached only when a compiled
 run asks for it (:func:`simroi.model.kernels.prepare`).
