@@ -485,17 +485,24 @@ def test_every_chart_name_is_drawn_and_no_other(
         chart_figure(reports[0], "pie")
 
 
+def _tornado(run: RunResult, count: int, **stored: Any) -> RunResult:
+    """``run`` with a sampling tornado of ``count`` rows shaped as its first (``input i``,
+    labelled ``input i``), no swing, and ``stored`` among ``meta["sensitivity"]``; a row's own
+    fields may be functions of i, given as ``row=lambda i: {...}``."""
+    meta = run.meta
+    first = meta["sensitivity"]["rows"][0]
+    extra = stored.pop("row", lambda i: {})
+    rows = [
+        {**first, "input": f"input.{i}", "label": f"input {i}", **extra(i)} for i in range(count)
+    ]
+    sensitivity = {**meta["sensitivity"], "rows": rows, "swing": None, **stored}
+    return replace(run, meta={**meta, "sensitivity": sensitivity})
+
+
 def test_tornados_show_at_most_the_house_number_of_bars(
     synthetic_run_with_sensitivity: RunResult, tmp_path: Path
 ) -> None:
-    meta = synthetic_run_with_sensitivity.meta
-    template = meta["sensitivity"]["rows"][0]
-    many = [
-        {**template, "input": f"input.{i}", "label": f"input {i}"}
-        for i in range(TORNADO_MAX_ROWS + 3)
-    ]
-    sensitivity = {**meta["sensitivity"], "rows": many, "swing": None}
-    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    run = _tornado(synthetic_run_with_sensitivity, TORNADO_MAX_ROWS + 3)
     ax = chart_figure(build_report(run), "tornado").axes[0]
     assert len(ax.get_yticks()) == TORNADO_MAX_ROWS
     export(run, [tmp_path / "deck.pptx", tmp_path / "t.md"])
@@ -845,14 +852,9 @@ def test_exports_show_the_inputs_the_sensitivity_command_showed(
     synthetic_run_with_sensitivity: RunResult, tmp_path: Path
 ) -> None:
     """`simroi sensitivity --top 5` printed 5 inputs; its exports listed all 44, or 12."""
-    meta = synthetic_run_with_sensitivity.meta
-    template = meta["sensitivity"]["rows"][0]
-    many = [
-        {**template, "input": f"input.{i}", "label": f"input {i}", "coefficient": 0.5 - i / 100}
-        for i in range(20)
-    ]
-    sensitivity = {**meta["sensitivity"], "rows": many, "swing": None, "top": 5}
-    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    run = _tornado(
+        synthetic_run_with_sensitivity, 20, top=5, row=lambda i: {"coefficient": 0.5 - i / 100}
+    )
     ax = chart_figure(build_report(run), "tornado").axes[0]
     assert len(ax.get_yticks()) == 5
     export(run, [tmp_path / "deck.pptx", tmp_path / "t.md"])
@@ -931,16 +933,11 @@ def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
     from simroi.analysis.sensitivity import summarize_sensitivity
     from simroi.cli.render import render_sensitivity
 
-    meta = synthetic_run_with_sensitivity.meta
-    first = meta["sensitivity"]["rows"][0]
-    rows = [
-        {**first, "input": f"input.{i}", "label": f"input {i}", "coefficient": -0.16 - i / 100,
-         "low": 0.587 + i / 1000, "high": 1.562 - i / 1000}
-        for i in range(6)
-    ]  # fmt: skip
-    rows[5] = {**rows[4], "input": "input.5", "label": "input 5"}  # ties with input 4, past top
-    sensitivity = {**meta["sensitivity"], "rows": rows, "swing": None, "top": 4}
-    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": sensitivity})
+    def bars(i: int) -> dict[str, float]:
+        k = min(i, 4)  # input 5 ties with input 4, past the top 4
+        return {"coefficient": -0.16 - k / 100, "low": 0.587 + k / 1000, "high": 1.562 - k / 1000}
+
+    run = _tornado(synthetic_run_with_sensitivity, 6, top=4, row=bars)
     console = Console(width=250, record=True, color_system=None)
     render_sensitivity(summarize_sensitivity(run), console, top=4)
     terminal = console.export_text()
@@ -955,8 +952,7 @@ def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
     assert "−0.16" in markdown and "-0.16" not in markdown
     assert "single lever" not in markdown and "single lever" not in terminal  # input 5 unshown
     # With both tied inputs shown, both outputs name them.
-    wider = {**sensitivity, "top": 6}
-    run = replace(synthetic_run_with_sensitivity, meta={**meta, "sensitivity": wider})
+    run = _tornado(synthetic_run_with_sensitivity, 6, top=6, row=bars)
     console = Console(width=250, record=True, color_system=None)
     render_sensitivity(summarize_sensitivity(run), console, top=6)
     export(run, [tmp_path / "t6.md"])
