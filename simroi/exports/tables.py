@@ -256,7 +256,10 @@ def markdown(report: Report) -> str:
     if report.kind != "run":
         names = report.sweep.labels if report.sweep else [r.name for r in report.runs]
         what = ", ".join(report.sweep.keys) if report.sweep else "scenario"
+        # P(highest NPV), trial by trial: the comparison's, or the sweep's P(best).
         best = report.comparison.prob_best if report.comparison is not None else None
+        if report.sweep is not None and report.sweep.prob_best:
+            best = tuple(report.sweep.prob_best)
         rows = []
         for i, (name, r) in enumerate(zip(names, report.runs, strict=True)):
             roi, npv = r.stat("roi"), r.stat("npv")

@@ -114,6 +114,7 @@ def sweep_curve(meta: dict[str, Any], sweep: SweepResult, where: str) -> SweepCu
         sweep.best_npv,
         sweep.recommended,
         sweep.confidence,
+        [p.prob_best for p in sweep.points],
     )
 
 

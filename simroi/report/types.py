@@ -239,6 +239,8 @@ class SweepCurve:
     best_npv: int | None
     recommended: int | None
     confidence: float | None
+    #: Each point's chance of the highest NPV, trial by trial (``simroi sweep``'s P(best)).
+    prob_best: list[float] = field(default_factory=list)
 
 
 #: Most tornado bars a chart or slide shows (fewer when ``--top`` showed fewer).

@@ -958,3 +958,19 @@ def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
     export(run, [tmp_path / "t6.md"])
     for text in (console.export_text(), (tmp_path / "t6.md").read_text()):
         assert "a single lever: input 4 = input 5" in " ".join(text.split()), text
+
+
+def test_a_sweep_s_markdown_gives_each_point_s_chance_of_the_highest_npv(
+    synthetic_sweep: ResultSet, tmp_path: Path
+) -> None:
+    """`simroi sweep` prints P(best) for each point; the Markdown showed it for comparisons only."""
+    from simroi.analysis.sweep import summarize_sweep
+
+    export(synthetic_sweep, [tmp_path / "s.md"])
+    text = (tmp_path / "s.md").read_text()
+    header = next(line for line in text.splitlines() if line.startswith("| channels."))
+    column = [c.strip() for c in header.strip("|").split("|")].index("P(highest NPV)")
+    table = text.split("## Side by side")[1].split("\n\n")[1].splitlines()
+    assert table[0] == header, text
+    shown = [[c.strip() for c in r.strip("|").split("|")][column] for r in table[2:]]
+    assert shown == [chance(p.prob_best) for p in summarize_sweep(synthetic_sweep).points]
