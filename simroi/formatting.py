@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "stated_pct",
     "text_table",
     "tornado_cells",
+    "tornado_scale",
 ]
 
 KPI_LABELS = {
@@ -325,6 +326,13 @@ def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -
     if unit == "pct":
         return pct(x, PCT_DIGITS)
     return fmt(x, unit, currency, scale=scale)
+
+
+def tornado_scale(base: float | None, rows: Iterable[tuple[float, float]]) -> float:
+    """The magnitude a tornado's numbers are shown at: the largest of its base and its rows'
+    ``(low, high)`` that is defined, so that every cell of it has the same decimals."""
+    values = [base if base is not None else math.nan, *(v for row in rows for v in row)]
+    return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
 
 
 def tornado_cells(

@@ -16,7 +16,7 @@ from simroi.analysis.calibrated_scenario import ScenarioEdit
 from simroi.data.frames import DataSet
 from simroi.errors import OptionError
 
-__all__ = ["CustomerCount", "customer_count"]
+__all__ = ["CustomerCount", "check_customers", "customer_count"]
 
 
 @dataclass(frozen=True)

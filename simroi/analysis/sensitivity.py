@@ -56,6 +56,7 @@ from simroi.formatting import (
     pct,
     text_table,
     tornado_cells,
+    tornado_scale,
 )
 from simroi.scenario.load import LoadedScenario, load_scenario
 
@@ -541,9 +542,7 @@ class SensitivityResult:
         """The biggest drivers: input, ρ, output in the bottom and top bin, share of variance."""
         currency = str(self.run.meta.get("currency", "USD"))
         shown = self.sampling.rows[:top]
-        scale = max(
-            (abs(x) for r in shown for x in (r.low, r.high) if math.isfinite(x)), default=0.0
-        )
+        scale = tornado_scale(self.sampling.base, ((r.low, r.high) for r in shown))
         rows = []
         for r in shown:
             numbers = (r.low, r.high, r.coefficient, r.first_order_index)

@@ -34,6 +34,7 @@ from simroi.formatting import (
     signed,
     significant,
     tornado_cells,
+    tornado_scale,
 )
 from simroi.formatting import cell as _cell
 
@@ -465,7 +466,7 @@ def _tornado_table(
     base = tornado.base
     spans = [abs(v - base) for r in rows for v in (r.low, r.high) if _ok(v) and _ok(base)]
     bar_scale = max(spans, default=0.0)
-    scale = _scale([base, *(v for r in rows for v in (r.low, r.high))])
+    scale = tornado_scale(base, ((r.low, r.high) for r in rows))
     table = Table(title=title, title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("input", overflow="fold")

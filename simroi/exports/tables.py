@@ -27,6 +27,7 @@ from simroi.formatting import (
     pct,
     significant,
     tornado_cells,
+    tornado_scale,
 )
 from simroi.report.alternatives import BREAKEVEN_HEADER, breakeven_cells, stored_breakeven
 from simroi.report.run import LIFETIME_SECTION, footer
@@ -207,11 +208,7 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             "",
         ]
         # As the terminal shows a tornado (formatting.tornado_cells), over the same numbers.
-        scale = max(
-            (abs(v) for v in [sens.base or 0.0, *(x for r in shown for x in (r["low"], r["high"]))]
-             if math.isfinite(v)),
-            default=0.0,
-        )  # fmt: skip
+        scale = tornado_scale(sens.base, ((r["low"], r["high"]) for r in shown))
         sampling = sens.kind == "tornado"
         header = ["input", f"{sens.output_label}: low → high"]
         header += ["rank correlation", "share of variance"] if sampling else []
