@@ -290,6 +290,7 @@ def _compare_slides(d: SlideDeck) -> None:
             numeric=[1, 2, 3],
         )
     _summary_table(d, runs, "Scenario", [r.name for r in runs], "Scenarios side by side")
+    _difference_tables(d)
     if runs[0].objectives:
         slide, box = d.slide(
             "Return on objectives by scenario: probability each is met",
@@ -342,6 +343,11 @@ def _summary_table(
         ]
         for name, r in zip(names, runs, strict=True)
     ]
+    # Each run's chance of the highest NPV, trial by trial (compare's and sweep's P(best)).
+    best = d.report.best_chances
+    if best is not None:
+        for cells, (p, _) in zip(rows, best, strict=True):
+            cells.append(chance(p, PCT_DIGITS))
     for start in range(0, len(rows), TABLE_ROWS):
         slide, box = d.slide(
             title,
@@ -358,12 +364,48 @@ def _summary_table(
                 "P(ROI > 0)",
                 "Median payback (months)",
                 "P(all objectives met)",
+                *(["P(highest NPV)"] if best is not None else []),
             ],
             rows[start : start + TABLE_ROWS],
-            [1.6, 2.4, 2.8, 1.1, 1.3, 1.3],
+            [1.6, 2.4, 2.8, 1.1, 1.3, 1.3, *([1.2] if best is not None else [])],
             size=13,
             bold_rows=[b - start for b in bold if start <= b < start + TABLE_ROWS],
-            numeric=[1, 2, 3, 4, 5],
+            numeric=[1, 2, 3, 4, 5, *([6] if best is not None else [])],
+        )
+
+
+def _difference_tables(d: SlideDeck) -> None:
+    """Every paired difference against the first scenario (payback, PV of benefits and costs,
+    KPIs besides NPV and ROI), with P(better), as ``simroi compare`` prints them."""
+    report = d.report
+    rows = [
+        [
+            s.label,
+            s.fmt(s.p50, d.cur) if math.isfinite(s.p50) else "—",
+            interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur))
+            if math.isfinite(s.p50)
+            else "—",
+            chance(s.probability) if math.isfinite(s.probability) else "—",
+        ]
+        for s in report.differences
+    ]
+    pages = -(-len(rows) // TABLE_ROWS)
+    for n, start in enumerate(range(0, len(rows), TABLE_ROWS), 1):
+        part = f" ({n}/{pages})" if pages > 1 else ""
+        slide, box = d.slide(
+            f"Every paired difference against {report.runs[0].name}{part}",
+            "Each difference is taken trial by trial on the same random numbers; P(better) is "
+            "the share of trials in which the scenario does better on that line (higher NPV, "
+            "lower costs, sooner payback, …); a dash where a line has no better direction.",
+        )
+        d.table(
+            slide,
+            box,
+            ["Difference", "Median", "90% interval", "P(better)"],
+            rows[start : start + TABLE_ROWS],
+            [5.2, 1.4, 2.6, 1.2],
+            size=12,
+            numeric=[1, 2, 3],
         )
 
 

@@ -254,9 +254,7 @@ def markdown(report: Report) -> str:
         names = report.sweep.labels if report.sweep else [r.name for r in report.runs]
         what = ", ".join(report.sweep.keys) if report.sweep else "scenario"
         # P(highest NPV), trial by trial: the comparison's, or the sweep's P(best).
-        best = report.comparison.prob_best if report.comparison is not None else None
-        if report.sweep is not None and report.sweep.prob_best:
-            best = tuple(report.sweep.prob_best)
+        best = report.best_chances
         rows = []
         for i, (name, r) in enumerate(zip(names, report.runs, strict=True)):
             roi, npv = r.stat("roi"), r.stat("npv")
@@ -271,7 +269,7 @@ def markdown(report: Report) -> str:
                     *npv.cells(cur)[1:4],
                     _median_payback(r),
                     chance(r.payback_within[0]),
-                    *([chance(best[i])] if best is not None else []),
+                    *([chance(best[i][0])] if best is not None else []),
                     chance(r.objectives_all[0]) if r.objectives_all else "—",
                 ]
             )

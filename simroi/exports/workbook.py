@@ -175,7 +175,7 @@ def build_workbook(report: Report) -> bytes:
 
     if report.sweep is not None:
         curve = report.sweep
-        ws = sheet("Sweep", [26, *([16] * (len(curve.keys) + 4))])
+        ws = sheet("Sweep", [26, *([16] * (len(curve.keys) + 5))])
         header(
             ws,
             [
@@ -185,8 +185,11 @@ def build_workbook(report: Report) -> bytes:
                 "highest mean NPV",
                 "P(all objectives met)",
                 "P(ROI > 0)",
+                "P(highest NPV)",
             ],
         )
+        best: list[float | None] = [p for p, _ in report.best_chances or []]
+        best += [None] * (len(report.runs) - len(best))
         for i, (r, point) in enumerate(zip(report.runs, curve.points, strict=True)):
             together = r.objectives_all[0] if r.objectives_all else None
             row(
@@ -198,8 +201,9 @@ def build_workbook(report: Report) -> bytes:
                     i == curve.best_npv,
                     together,
                     r.stat("roi").probability,
+                    best[i],
                 ],
-                {len(point) + 3: "0.0%", len(point) + 4: "0.0%"},
+                {len(point) + 3: "0.0%", len(point) + 4: "0.0%", len(point) + 5: "0.0%"},
             )
 
     ws = sheet("Assumptions", [22, 44, 40, 12, 12, 12, 12, 70])

@@ -13,19 +13,20 @@ mean NPV); nothing is re-decided here. Likewise the break-evens of a sensitivity
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from simroi.analysis.breakeven import BreakevenResult
 from simroi.analysis.comparison import ComparisonResult, compare_results
 from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
-from simroi.formatting import chance, fmt, pct, significant
+from simroi.formatting import chance, counted, fmt, pct, significant
 from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
 __all__ = [
     "BREAKEVEN_HEADER",
-    "DIFFERENCES",
+    "LEADING",
     "breakeven_cells",
     "breakeven_sentence",
     "compare_report",
@@ -36,49 +37,79 @@ __all__ = [
     "sweep_report",
 ]
 
-#: The paired differences every export shows: (metric key, label, unit, what P(better) means).
-DIFFERENCES = (("npv", "NPV", "money", "higher NPV"), ("roi", "ROI", "pp", "higher ROI"))
+#: The paired differences every export leads with (metric key, label): the money that decides.
+LEADING = ("npv", "roi")
 
 
 def differences(comparison: ComparisonResult, where: str = "result") -> list[Stat]:
-    """The paired NPV and ROI differences of each scenario against the first, as table rows.
+    """Every paired difference of each scenario against the first, as table rows: NPV and ROI
+    first, then every other metric ``simroi compare`` shows a difference for (payback, PV of
+    benefits and costs, KPIs), in its order.
 
     ``probability`` is P(better) (:func:`simroi.analysis.comparison.better_trials`: an
-    undefined ROI is never better).
+    undefined value is never better), NaN for a metric with no better direction (occupancy,
+    volumes). A metric some trials leave undefined (payback beyond the horizon) says over how
+    many trials its difference is taken, as the terminal does; P(better) is over all trials.
 
     Raises
     ------
     ResultFileError
-        When a difference has no P(better): runs without trials (``where`` names the file).
+        When NPV or ROI has no P(better): runs without trials (``where`` names the file).
     """
     first = comparison.labels[0]
+    metrics = sorted(
+        comparison.metrics,
+        key=lambda m: LEADING.index(m.key) if m.key in LEADING else len(LEADING),
+    )
     out = []
     for i, name in enumerate(comparison.labels[1:], start=1):
-        for key, label, unit, better in DIFFERENCES:
-            d = comparison.metric(key).differences[i]
-            if d is None or d.prob_better is None or d.prob_better_mcse is None:
+        for metric in metrics:
+            d = metric.differences[i]
+            if metric.key in LEADING and (d is None or d.prob_better is None):
                 raise ResultFileError(
-                    f"{where}: no paired {label} difference of {name!r} against {first!r} "
-                    "(the runs hold no trials)"
+                    f"{where}: no paired {metric.label} difference of {name!r} against "
+                    f"{first!r} (the runs hold no trials)"
                 )
+            if d is None:
+                continue
+            label = f"{metric.label}: {name} − {first}"
+            if d.defined < 1:
+                both = round(d.defined * comparison.trials)
+                label += (
+                    f" (over the {counted(both, 'trial')} both define)"
+                    if both
+                    else " (no trial both define)"
+                )
+            p, p_mcse = math.nan, math.nan
+            if metric.better is not None and d.prob_better is not None:
+                p, p_mcse = d.prob_better, d.prob_better_mcse or 0.0
             out.append(
                 Stat(
                     name,
                     f"Paired difference vs {first}",
-                    f"diff.{key}",
-                    f"{label}: {name} − {first}",
-                    unit,
+                    f"diff.{metric.key}",
+                    label,
+                    "pp" if metric.kind == "pct" else metric.kind,
                     d.mean,
                     d.p05,
                     d.p50,
                     d.p95,
                     d.mcse,
-                    d.prob_better,
-                    d.prob_better_mcse,
-                    f"{name} has the {better}",
+                    p,
+                    p_mcse,
+                    _better_words(metric.key, metric.label, metric.better, name),
                 )
             )
     return out
+
+
+def _better_words(key: str, label: str, better: str | None, name: str) -> str:
+    """What P(better) is the chance of: "B has the higher NPV", "B pays back sooner"."""
+    if better is None:
+        return ""
+    if key == "payback_months":
+        return f"{name} pays back sooner"
+    return f"{name} has the {better} {label}"
 
 
 def point_label(keys: list[str], point: list[Any], named: bool = False) -> str:
@@ -115,6 +146,7 @@ def sweep_curve(meta: dict[str, Any], sweep: SweepResult, where: str) -> SweepCu
         sweep.recommended,
         sweep.confidence,
         [p.prob_best for p in sweep.points],
+        [p.prob_best_mcse for p in sweep.points],
     )
 
 

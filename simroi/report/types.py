@@ -223,9 +223,47 @@ class Report:
         return self.runs[self.focus]
 
     @property
+    def best_chances(self) -> list[tuple[float, float]] | None:
+        """Each run's chance of the highest NPV, trial by trial, with its standard error: the
+        P(best) ``simroi compare`` and ``simroi sweep`` print; None for a single run."""
+        if self.comparison is not None:
+            c = self.comparison
+            return list(zip(c.prob_best, c.prob_best_mcse, strict=True))
+        if self.sweep is not None and self.sweep.prob_best:
+            errors = self.sweep.prob_best_mcse or [math.nan] * len(self.sweep.prob_best)
+            return list(zip(self.sweep.prob_best, errors, strict=True))
+        return None
+
+    @property
+    def best_stats(self) -> list[Stat]:
+        """:attr:`best_chances` as table rows (a probability, no interval), one per run."""
+        chances = self.best_chances
+        if chances is None:
+            return []
+        return [
+            Stat(
+                r.name,
+                "Chance of the highest NPV",
+                "prob_best",
+                "P(highest NPV)",
+                "pct",
+                math.nan,
+                math.nan,
+                math.nan,
+                math.nan,
+                math.nan,
+                p,
+                se,
+                "highest NPV of all, trial by trial",
+            )
+            for r, (p, se) in zip(self.runs, chances, strict=True)
+        ]
+
+    @property
     def stats(self) -> list[Stat]:
-        """Every interval row of every run, then the paired differences."""
-        return [s for r in self.runs for s in r.stats] + self.differences
+        """Every interval row of every run, then the paired differences, then each run's
+        chance of the highest NPV."""
+        return [s for r in self.runs for s in r.stats] + self.differences + self.best_stats
 
 
 @dataclass(frozen=True)
@@ -239,8 +277,10 @@ class SweepCurve:
     best_npv: int | None
     recommended: int | None
     confidence: float | None
-    #: Each point's chance of the highest NPV, trial by trial (``simroi sweep``'s P(best)).
+    #: Each point's chance of the highest NPV, trial by trial (``simroi sweep``'s P(best)),
+    #: with its Monte Carlo standard error.
     prob_best: list[float] = field(default_factory=list)
+    prob_best_mcse: list[float] = field(default_factory=list)
 
 
 #: Most tornado bars a chart or slide shows (fewer when ``--top`` showed fewer).

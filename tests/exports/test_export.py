@@ -229,6 +229,17 @@ def test_xlsx_has_summary_percentiles_and_raw_trials(
     )
 
 
+def test_xlsx_sweep_sheet_gives_each_points_chance_of_the_highest_npv(
+    synthetic_sweep: ResultSet, tmp_path: Path
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    export(synthetic_sweep, [tmp_path / "book.xlsx"])
+    rows = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["Sweep"].values)
+    column = rows[0].index("P(highest NPV)")
+    expected = [p for p, _ in build_report(synthetic_sweep).best_chances or []]
+    assert [r[column] for r in rows[1:]] == expected and len(expected) == 5
+
+
 def test_xlsx_without_openpyxl_is_a_clear_error(
     synthetic_run: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,6 +355,30 @@ def test_compare_deck_shows_each_scenario_and_the_paired_differences(
     assert _error_bar_values(diff.plots[0].series[0], "minus") == pytest.approx(
         [iv.p50 - iv.p05 for iv in paired]
     )
+
+
+def test_compare_deck_and_markdown_give_every_paired_difference(
+    synthetic_compare: ResultSet, tmp_path: Path
+) -> None:
+    """Payback, PV of benefits and costs and the KPIs, each with P(better), as the terminal."""
+    export(synthetic_compare, [tmp_path / "deck.pptx", tmp_path / "t.md"])
+    report = build_report(synthetic_compare)
+    cur = report.main.currency
+    rows = []
+    for slide in Presentation(str(tmp_path / "deck.pptx")).slides:
+        title = slide.shapes.title.text if slide.shapes.title is not None else ""
+        if title.startswith("Every paired difference against one-agent"):
+            (table,) = [s.table for s in slide.shapes if s.has_table]  # type: ignore[attr-defined]
+            rows += [[c.text for c in r.cells] for r in list(table.rows)[1:]]
+    assert [r[0] for r in rows] == [s.label for s in report.differences]
+    assert len({s.key for s in report.differences}) > 5  # more than NPV and ROI
+    for cells, s in zip(rows, report.differences, strict=True):
+        assert cells[1] == (s.fmt(s.p50, cur) if math.isfinite(s.p50) else "—")
+        assert cells[3] == chance(s.probability)
+    markdown = _lines(tmp_path / "t.md")
+    for s in report.differences:
+        line = next(x for x in markdown if x.startswith(f"| {s.label} |"))
+        assert line.rstrip(" |").endswith(f"{chance(s.probability)} {s.probability_of}")
 
 
 def test_sweep_deck_marks_the_recommendation_on_the_curve(

@@ -35,7 +35,7 @@ from simroi.execution.result import ResultSet, RunResult
 from simroi.exports.charts import chart_figure
 from simroi.exports.deck import build_deck
 from simroi.exports.tables import summary_csv, summary_json
-from simroi.formatting import PAYBACK_LABEL, chance, fmt
+from simroi.formatting import PAYBACK_LABEL, PCT_DIGITS, chance, fmt
 from simroi.report.alternatives import differences
 from simroi.report.builders import build_report
 
@@ -168,6 +168,74 @@ def test_the_roi_note_is_written_once(synthetic_run: RunResult) -> None:
     run = replace(synthetic_run, samples={**synthetic_run.samples, "roi": roi})
     assert summarize(run).roi_note == ROI_UNDEFINED_NOTE
     assert f"{ROI_UNDEFINED_NOTE}." in build_report(run).details
+
+
+def test_a_comparison_report_gives_every_difference_compare_prints(
+    synthetic_compare: ResultSet,
+) -> None:
+    """Not only NPV and ROI: payback, PV of benefits and costs and every KPI, each with the
+    P(better) ``simroi compare`` prints beside it (the exports had NPV and ROI only)."""
+    report = build_report(synthetic_compare)
+    comparison = compare_result_set(synthetic_compare)
+    rows = {(s.run, s.key): s for s in report.differences}
+    names = comparison.labels
+    assert [s.key for s in report.differences[:2]] == ["diff.npv", "diff.roi"]  # money first
+    assert len(rows) == len(report.differences) == len(comparison.metrics) * (len(names) - 1)
+    for metric in comparison.metrics:
+        for name, d in zip(names[1:], metric.differences[1:], strict=True):
+            assert d is not None
+            row = rows[(name, f"diff.{metric.key}")]
+            assert (row.mean, row.p05, row.p50, row.p95) == (d.mean, d.p05, d.p50, d.p95)
+            if metric.better is None:
+                assert math.isnan(row.probability) and row.probability_of == ""
+            else:
+                assert (row.probability, row.probability_mcse) == (
+                    d.prob_better,
+                    d.prob_better_mcse,
+                )
+            assert row.unit == ("pp" if metric.kind == "pct" else metric.kind)
+    # Payback is defined only in the trials that pay back: the row says over how many.
+    payback = comparison.metric("payback_months").differences[1]
+    assert payback is not None and 0 < payback.defined < 1
+    both = round(payback.defined * comparison.trials)
+    row = rows[(names[1], "diff.payback_months")]
+    assert row.label.endswith(f"(over the {both} trials both define)")
+    assert row.probability_of == f"{names[1]} pays back sooner"
+
+
+def test_every_table_gives_each_runs_chance_of_the_highest_npv(
+    synthetic_compare: ResultSet, synthetic_sweep: ResultSet
+) -> None:
+    """P(best) as ``simroi compare`` and ``simroi sweep`` print it, in the CSV (and so the
+    workbook's summary) and on the deck's summary table."""
+    comparison = compare_result_set(synthetic_compare)
+    sweep = summarize_sweep(synthetic_sweep)
+    expected = [
+        (
+            synthetic_compare,
+            list(zip(comparison.prob_best, comparison.prob_best_mcse, strict=True)),
+        ),
+        (synthetic_sweep, [(p.prob_best, p.prob_best_mcse) for p in sweep.points]),
+    ]
+    for result, chances in expected:
+        report = build_report(result)
+        assert report.best_chances == chances
+        rows = csv.DictReader(io.StringIO(summary_csv(report)))
+        best = [r for r in rows if r["key"] == "prob_best"]
+        assert [r["run"] for r in best] == [r.name for r in report.runs]
+        assert [(float(r["probability"]), float(r["probability_mcse"])) for r in best] == chances
+        deck = Presentation(io.BytesIO(build_deck(report)))
+        tables = [
+            shape.table
+            for slide in deck.slides
+            for shape in slide.shapes
+            if shape.has_table
+            and shape.table.cell(0, len(shape.table.columns) - 1).text == "P(highest NPV)"
+        ]
+        assert len(tables) == 1
+        shown = [tables[0].cell(i + 1, 6).text for i in range(len(chances))]
+        assert shown == [chance(p, PCT_DIGITS) for p, _ in chances]
+    assert build_report(synthetic_compare.runs[0]).best_stats == []  # a run has no P(best)
 
 
 def test_a_comparison_without_paired_differences_is_a_result_file_error(
