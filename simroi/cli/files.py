@@ -183,6 +183,9 @@ def export_command(
       .trials.npz   every per-trial sample as NumPy arrays
       monthly.csv   month by month, tidy (long): one row per run, metric and month with
                     P5, P50, P95 (run, metric, month, p05, p50, p95); or NAME.monthly.csv
+      tornado.csv   the tornados of `simroi sensitivity --out`, one row per tornado and
+                    input: bar ends, base, input values, rank correlation, share of
+                    variance, method; or NAME.tornado.csv
 
     All targets are checked before any file is written; each file is written atomically.
 

@@ -39,12 +39,15 @@ __all__ = [
     "INTERVAL_HEADER",
     "MONTHLY_COLUMNS",
     "PERCENTILES",
+    "TORNADO_COLUMNS",
     "markdown",
     "monthly_csv",
     "monthly_rows",
     "percentile_rows",
     "summary_csv",
     "summary_json",
+    "tornado_csv",
+    "tornado_rows",
     "trial_arrays",
     "write_trials_csv",
 ]
@@ -68,6 +71,26 @@ CSV_COLUMNS = (
 
 #: The columns of the month-by-month table (tidy, long: one row per run, metric and month).
 MONTHLY_COLUMNS = ("run", "metric", "month", "p05", "p50", "p95")
+
+#: The columns of the tornado table: one row per tornado and input, in the order
+#: ``simroi sensitivity`` ranked them (the ``--top`` it listed). ``output_low``/``output_high``
+#: are the bar's ends, ``base`` where the bars start; ``input_low``/``input_high`` the input's
+#: values at them (a swing), ``spearman_rho`` and ``first_order_index`` (sampling) as stored.
+TORNADO_COLUMNS = (
+    "tornado",
+    "input",
+    "label",
+    "output",
+    "unit",
+    "base",
+    "output_low",
+    "output_high",
+    "input_low",
+    "input_high",
+    "spearman_rho",
+    "first_order_index",
+    "method",
+)
 
 #: The percentiles of every per-trial array in the workbook's Percentiles sheet.
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
@@ -106,6 +129,50 @@ def monthly_csv(report: Report) -> str:
     writer.writerow(MONTHLY_COLUMNS)
     for name, metric, month, *values in monthly_rows(report):
         writer.writerow([name, metric, month, *(_number(v) for v in values)])
+    return buffer.getvalue()
+
+
+def tornado_rows(report: Report) -> list[list[Any]]:
+    """The rows of the tornado table, :data:`TORNADO_COLUMNS`, numbers as floats (None where a
+    tornado has no such number); none for a result without a sensitivity analysis."""
+    rows: list[list[Any]] = []
+    for sens in report.main.sensitivity:
+        for bar in sens.listed:
+            rows.append(
+                [
+                    sens.kind,
+                    bar["input"],
+                    bar["label"],
+                    sens.output,
+                    sens.unit,
+                    sens.base,
+                    bar["low"],
+                    bar["high"],
+                    bar.get("value_low"),
+                    bar.get("value_high"),
+                    bar.get("coefficient"),
+                    bar.get("first_order_index"),
+                    sens.method,
+                ]
+            )
+    return rows
+
+
+def tornado_csv(report: Report) -> str:
+    """The tornados of a sensitivity analysis as tidy CSV (:data:`TORNADO_COLUMNS`), full
+    precision; an empty cell where a tornado has no such number."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TORNADO_COLUMNS)
+    numbers = {"base", "output_low", "output_high", "input_low", "input_high"}
+    numbers |= {"spearman_rho", "first_order_index"}
+    for values in tornado_rows(report):
+        writer.writerow(
+            [
+                _number(v) if c in numbers and v is not None else ("" if v is None else v)
+                for c, v in zip(TORNADO_COLUMNS, values, strict=True)
+            ]
+        )
     return buffer.getvalue()
 
 

@@ -12,7 +12,9 @@ The format follows each target's suffix (:data:`FORMATS`):
 * ``.xlsx`` — summary, percentiles, cash flow, assumptions and raw trials (needs openpyxl);
 * ``.trials.csv`` / ``.trials.npz`` — every per-trial sample, so nothing is a black box;
 * ``monthly.csv`` / ``.monthly.csv`` — P5/P50/P95 of every month-by-month KPI, tidy and long
-  (``run, metric, month, p05, p50, p95``).
+  (``run, metric, month, p05, p50, p95``);
+* ``tornado.csv`` / ``.tornado.csv`` — the tornados of ``simroi sensitivity``, one row per
+  tornado and input (:data:`~simroi.exports.tables.TORNADO_COLUMNS`).
 
 Every target is checked (known suffix, existing writable directory, chart names, template,
 openpyxl) and every file but the raw trials (streamed) is rendered in memory before the first
@@ -44,6 +46,7 @@ from simroi.exports.tables import (
     monthly_csv,
     summary_csv,
     summary_json,
+    tornado_csv,
     trial_arrays,
     write_trials_csv,
 )
@@ -56,6 +59,9 @@ __all__ = ["FORMATS", "Output", "export", "export_file", "format_of", "load_resu
 FORMATS = {
     ".monthly.csv": "month by month: P5/P50/P95 of every monthly KPI (tidy: run, metric, month, "
     "p05, p50, p95); the file may be named just monthly.csv",
+    ".tornado.csv": "the tornados of simroi sensitivity, one row per tornado and input (tidy: "
+    "tornado, input, label, output, unit, base, output_low, output_high, …); the file may be "
+    "named just tornado.csv",
     ".trials.csv": "every per-trial sample as CSV (one row per run and trial)",
     ".trials.npz": "every per-trial sample as a NumPy archive",
     ".pptx": "16:9 deck with native, editable charts",
@@ -109,8 +115,8 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
 def format_of(path: Path) -> str | None:
     """The export format a file name asks for (a key of :data:`FORMATS`), or None."""
     name = path.name.lower()
-    if name == "monthly.csv":  # the month-by-month table needs no prefix
-        return ".monthly.csv"
+    if name in ("monthly.csv", "tornado.csv"):  # these tables need no prefix
+        return "." + name
     return next(
         (suffix for suffix in FORMATS if name.endswith(suffix) and len(name) > len(suffix)), None
     )
@@ -209,6 +215,12 @@ def plan(
             f"{path}: this result keeps no month-by-month KPIs (a run of more than "
             f"{MONTHLY_KPIS_LIMIT:,} trials, or a file written before they existed)"
         )
+    if ".tornado.csv" in kinds and not report.main.sensitivity:
+        path = next(out.path for out in outputs if out.fmt == ".tornado.csv")
+        raise OutputError(
+            f"{path}: this result holds no tornado (it was not written by `simroi sensitivity "
+            "--out`)"
+        )
     if template is not None and ".pptx" not in kinds:
         raise OutputError(f"template {template}: applies to .pptx targets, and none is given")
     if chart is not None and not kinds & {".png", ".svg"}:
@@ -293,6 +305,8 @@ def _render(report: Report, out: Output, template: Any) -> Writer:
         return _bytes(summary_csv(report).encode("utf-8"))
     if out.fmt == ".monthly.csv":
         return _bytes(monthly_csv(report).encode("utf-8"))
+    if out.fmt == ".tornado.csv":
+        return _bytes(tornado_csv(report).encode("utf-8"))
     if out.fmt == ".md":
         return _bytes(markdown(report).encode("utf-8"))
     if out.fmt == ".json":

@@ -24,8 +24,10 @@ from simroi.exports.tables import (
     CSV_COLUMNS,
     MONTHLY_COLUMNS,
     PERCENTILES,
+    TORNADO_COLUMNS,
     monthly_rows,
     percentile_rows,
+    tornado_rows,
 )
 from simroi.formatting import json_ready, num_decimals
 from simroi.report.types import Report, Stat
@@ -136,42 +138,15 @@ def build_workbook(report: Report) -> bytes:
         for values in monthly:
             row(ws, values)
 
-    if report.main.sensitivity:
-        ws = sheet("Sensitivity", [30, 44, 34, 14, 14, 14, 14, 14, 14, 60])
-        header(
-            ws,
-            [
-                "tornado",
-                "input",
-                "label",
-                "output low",
-                "output high",
-                "input low",
-                "input high",
-                "Spearman rho",
-                "first-order index",
-                "method",
-            ],
-        )
-        for sens in report.main.sensitivity:
-            fmt_out = NUMBER_FORMATS.get(sens.unit, "General")
-            for bar in sens.listed:
-                row(
-                    ws,
-                    [
-                        sens.kind,
-                        bar["input"],
-                        bar["label"],
-                        bar["low"],
-                        bar["high"],
-                        bar.get("value_low"),
-                        bar.get("value_high"),
-                        bar.get("coefficient"),
-                        bar.get("first_order_index"),
-                        sens.method,
-                    ],
-                    {3: fmt_out, 4: fmt_out},
-                )
+    tornado = tornado_rows(report)
+    if tornado:  # as tornado.csv: one row per tornado and input
+        ws = sheet("Sensitivity", [16, 30, 34, 10, 8, 14, 14, 14, 14, 14, 14, 14, 60])
+        header(ws, TORNADO_COLUMNS)
+        money = TORNADO_COLUMNS.index("output_low"), TORNADO_COLUMNS.index("output_high")
+        base = TORNADO_COLUMNS.index("base")
+        for values in tornado:
+            shown = NUMBER_FORMATS.get(values[TORNADO_COLUMNS.index("unit")], "General")
+            row(ws, values, dict.fromkeys((base, *money), shown))
 
     if report.sweep is not None:
         curve = report.sweep

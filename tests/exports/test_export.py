@@ -35,7 +35,7 @@ from simroi.execution.result import ResultSet, RunResult, load_result_file, save
 from simroi.exports import CHART_NAMES
 from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
-from simroi.exports.tables import trial_arrays
+from simroi.exports.tables import TORNADO_COLUMNS, trial_arrays
 from simroi.exports.targets import export
 from simroi.formatting import chance, fmt, money_number_format, pct
 from simroi.report.builders import build_report
@@ -899,6 +899,58 @@ def test_exports_show_the_inputs_the_sensitivity_command_showed(
     assert "## What drives ROI: tornado (top 5 of 20)" in text
     assert "| input 4 |" in text and "input 5 |" not in text
     assert "rank correlation" in text and "+0.46" in text  # input 4's coefficient
+
+
+def test_tornado_csv_and_the_workbook_hold_the_tornados_the_command_listed(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    """`simroi sensitivity --top 5` listed 5 inputs of 20; the plain CSV had no tornado row."""
+    run = _tornado(
+        synthetic_run_with_sensitivity, 20, top=5, row=lambda i: {"coefficient": 0.5 - i / 100}
+    )
+    source = _save(run, tmp_path)
+    done = _export(tmp_path, source, "tornado.csv", "named.tornado.csv", "book.xlsx")
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "tornado.csv").read_bytes() == (tmp_path / "named.tornado.csv").read_bytes()
+    rows = list(csv.DictReader(_lines(tmp_path / "tornado.csv")))
+    assert tuple(rows[0]) == TORNADO_COLUMNS
+    stored = run.meta["sensitivity"]
+    listed = stored["rows"][:5]
+    assert [r["input"] for r in rows] == [r["input"] for r in listed]
+    for row, bar in zip(rows, listed, strict=True):
+        assert row["tornado"] == "tornado" and row["method"] == stored["method"]
+        assert float(row["output_low"]) == bar["low"] and float(row["output_high"]) == bar["high"]
+        assert float(row["spearman_rho"]) == bar["coefficient"]
+        assert float(row["base"]) == stored["base"]
+    openpyxl = pytest.importorskip("openpyxl")
+    sheet = list(openpyxl.load_workbook(tmp_path / "book.xlsx")["Sensitivity"].values)
+    assert sheet[0] == TORNADO_COLUMNS
+    assert [r[1] for r in sheet[1:]] == [r["input"] for r in rows]
+    assert [r[6] for r in sheet[1:]] == [float(r["output_low"]) for r in rows]
+
+
+def test_tornado_csv_gives_the_swing_with_its_input_values(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    export(synthetic_run_with_sensitivity, [tmp_path / "tornado.csv"])
+    rows = list(csv.DictReader(_lines(tmp_path / "tornado.csv")))
+    swing = synthetic_run_with_sensitivity.meta["sensitivity"]["swing"]
+    mine = [r for r in rows if r["tornado"] == "one-at-a-time swing"]
+    assert [r["input"] for r in mine] == [r["input"] for r in swing["rows"]]
+    for row, bar in zip(mine, swing["rows"], strict=True):
+        assert (float(row["input_low"]), float(row["input_high"])) == (
+            bar["value_low"],
+            bar["value_high"],
+        )
+        assert row["spearman_rho"] == "" and row["method"] == swing["method"]
+
+
+def test_tornado_csv_of_a_result_without_a_sensitivity_analysis_is_refused(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    with pytest.raises(OutputError, match=r"holds no tornado .*simroi sensitivity --out"):
+        export(synthetic_run, [tmp_path / "t.csv", tmp_path / "tornado.csv"])
+    assert not list(tmp_path.iterdir())  # nothing written, not even the valid target
 
 
 def test_an_objective_s_chance_has_one_precision_in_every_output(
