@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from simroi.formatting import (
@@ -305,7 +306,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         title=f"Side by side: mean [P5–P95]; Δ mean (95% CI), P(better than {ref})",
         title_justify="left",
     )
-    table.add_column("metric")
+    table.add_column("metric", overflow="fold")
     for label in c.labels:
         table.add_column(escape(label), justify="right", overflow="fold")
     for metric in c.metrics:
@@ -385,24 +386,14 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     money_table = Table(
         title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
     )
-    service = Table(
-        title="Service level (mean over the horizon) and P(objective met)", title_justify="left"
-    )
-    for table in (money_table, service):
-        for key in keys:
-            table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
-    money_table.add_column("ROI", justify="right")
-    money_table.add_column("NPV", justify="right")
+    for key in keys:
+        money_table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
+    # A band has no space to wrap at: on a narrow terminal it folds rather than losing its end.
+    money_table.add_column("ROI", justify="right", overflow="fold")
+    money_table.add_column("NPV", justify="right", overflow="fold")
     money_table.add_column("PV costs", justify="right")
     money_table.add_column("P(best)", justify="right")
-    for channel in channels:
-        service.add_column(f"{channel} SL", justify="right")
-    for i, _ in enumerate(objectives, start=1):
-        service.add_column(f"obj {i}", justify="right")
-    if objectives:
-        service.add_column("all", justify="right")
-    for table in (money_table, service):
-        table.add_column("", no_wrap=True)
+    money_table.add_column("", no_wrap=True)
     scale = _scale(x for p in points for iv in (p.npv, p.pv_costs) for x in _spread(iv))
     for i, p in enumerate(points):
         style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
@@ -416,18 +407,45 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
             marks(i),
             style=style,
         )
-        service_levels = dict(p.service_levels)
-        service.add_row(
-            *values,
-            *(pct(service_levels[c].mean, PCT_DIGITS) for c in channels),
-            *(chance(o.probability, PCT_DIGITS) for o in p.objectives),
-            *([chance(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
-            marks(i),
-            style=style,
-        )
     console.print(money_table)
     console.print("PV costs: mean; P(best): share of trials in which the point has the highest NPV")
-    console.print(service)
+    # Service levels and objectives in one table, or in two when one would not fit the terminal
+    # (its numbers cut to "10…").
+    headers = [f"{c} SL" for c in channels] + [f"obj {i}" for i in range(1, len(objectives) + 1)]
+    headers += ["all"] if objectives else []
+    cells = []
+    for p in points:
+        service_levels = dict(p.service_levels)
+        cells.append(
+            [
+                *(pct(service_levels[c].mean, PCT_DIGITS) for c in channels),
+                *(chance(o.probability, PCT_DIGITS) for o in p.objectives),
+                *([chance(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
+            ]
+        )
+
+    def point_table(title: str, columns: range) -> Table:
+        table = Table(title=title, title_justify="left")
+        for key in keys:
+            table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
+        for j in columns:
+            table.add_column(headers[j], justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        for i, p in enumerate(points):
+            style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
+            row = [cells[i][j] for j in columns]
+            table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
+        return table
+
+    both = point_table(
+        "Service level (mean over the horizon) and P(objective met)", range(len(headers))
+    )
+    unbounded = console.options.update_width(10_000)  # the width it needs, not what it gets
+    if Measurement.get(console, unbounded, both).maximum <= console.width or not objectives:
+        console.print(both)
+    else:
+        console.print(point_table("Service level (mean over the horizon)", range(len(channels))))
+        console.print(point_table("P(objective met)", range(len(channels), len(headers))))
     for i, label in enumerate(objectives, start=1):
         console.print(f"  obj {i}: {label}", markup=False)
     if objectives:

@@ -25,7 +25,7 @@ from simroi.cli.render import (
     render_sweep,
 )
 from simroi.execution.result import ResultSet, RunResult
-from simroi.formatting import PCT_DIGITS, cell, fmt, interval_cells, pct
+from simroi.formatting import PCT_DIGITS, cell, chance, fmt, interval_cells, pct
 from simroi.queueing.queue_spec import QueueSpec
 from simroi.queueing.study import study_queue
 
@@ -33,8 +33,8 @@ AMOUNT = re.compile(r"[−-]?\$(\d[\d,]*(?:\.(\d+))?)([kMB]?)")
 PERCENT = re.compile(r"[−-]?\d+(?:\.(\d+))?%")
 
 
-def _text(render: Callable[..., None], summary: Any, **options: Any) -> str:
-    console = Console(record=True, width=240, color_system=None)
+def _text(render: Callable[..., None], summary: Any, width: int = 240, **options: Any) -> str:
+    console = Console(record=True, width=width, color_system=None)
     render(summary, console, **options)
     return console.export_text()
 
@@ -124,6 +124,31 @@ def test_sweep_and_sensitivity_tables_render_through_the_formatter(
     )
     assert "top 3 of 4 inputs" in tornado and "One-at-a-time swing tornado" in tornado
     assert {len(m.group(1) or "") for m in PERCENT.finditer(tornado)} == {1}
+
+
+def test_an_80_column_terminal_cuts_no_number_of_a_sweep_or_a_comparison(
+    synthetic_sweep: ResultSet, synthetic_compare: ResultSet
+) -> None:
+    """A sweep of two settings printed "[−96.7%…" and "10…" (100.0 %? 10 %?) in 80 columns: the
+    bands fold, and service levels and objectives go in two tables when one does not fit."""
+    keys = ["channels.social.agents", "channels.phone.agents"]
+    two = ResultSet(
+        "sweep",
+        synthetic_sweep.runs,
+        {**synthetic_sweep.meta, "keys": keys, "points": [[a, 20] for a in range(1, 6)]},
+    )
+    sweep = summarize_sweep(two)
+    narrow = _text(render_sweep, sweep, width=80)
+    assert "…" not in narrow
+    assert "and P(objective met)" not in narrow and "\nP(objective met)" in narrow
+    for p in sweep.points:
+        assert chance(p.prob_all_objectives, PCT_DIGITS) in narrow
+        for o in p.objectives:
+            assert chance(o.probability, PCT_DIGITS) in narrow
+    wide = _text(render_sweep, sweep)
+    assert "Service level (mean over the horizon) and P(objective met)" in wide  # one table
+    compared = _text(render_comparison, compare_result_set(synthetic_compare), width=80)
+    assert "…" not in compared
 
 
 def _strict_json(text: str) -> Any:
