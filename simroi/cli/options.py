@@ -459,20 +459,22 @@ def progress_bar(
         TimeRemainingColumn,
     )
 
+    from simroi.formatting import counted
+
     bar = Progress(
         TextColumn("simulating" + (f" ({estimate})" if estimate else "")),
         BarColumn(),
-        TextColumn("{task.completed:,} trials"),
+        TextColumn("{task.fields[done]}"),
         TimeElapsedColumn(),
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=Console(stderr=True, emoji=False),
         transient=True,
     )
-    task = bar.add_task("trials", total=None)
+    task = bar.add_task("trials", total=None, done=counted(0, "trial"))
 
     def update(done: int, planned: int) -> None:
-        bar.update(task, completed=done, total=max(planned, done))
+        bar.update(task, completed=done, total=max(planned, done), done=counted(done, "trial"))
 
     return bar, update
 

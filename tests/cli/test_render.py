@@ -270,3 +270,22 @@ def test_the_social_media_kpis_carry_their_interval_as_the_channels_do() -> None
     posts = summary.kpis["program"]["public_posts"]
     assert f"{fmt(posts.p50, 'num', scale=posts.p95)} [" in rows[0]
     assert all(line.count("[") == 2 for line in rows), rows
+
+
+def test_the_progress_bar_counts_one_trial_in_the_singular(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from simroi.cli.options import progress_bar
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    bar, update = progress_bar(False)
+    assert bar is not None and update is not None
+    shown = []
+    for done, planned in ((1, 1), (5, 10)):
+        update(done, planned)
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        console.print(bar.make_tasks_table(bar.tasks))
+        shown.append(console.file.getvalue())  # type: ignore[attr-defined]
+    assert " 1 trial " in shown[0] and " 5 trials " in shown[1]
