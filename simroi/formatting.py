@@ -30,6 +30,7 @@ __all__ = [
     "interval_cells",
     "interval_text",
     "json_ready",
+    "kpi_label",
     "money",
     "money_number_format",
     "num_decimals",
@@ -81,6 +82,19 @@ SOCIAL_LABELS = {
 
 
 EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
+
+
+def kpi_label(metric: str) -> tuple[str, str]:
+    """A KPI's label and display unit as every table shows it, from its metric
+    (``social.service_level`` → ``social: Service level``, ``sentiment`` → ``Net sentiment of
+    impressions``)."""
+    if metric in SOCIAL_LABELS:
+        return SOCIAL_LABELS[metric]
+    channel, _, kpi = metric.partition(".")
+    if kpi in KPI_LABELS or kpi in EXTRA_KPI_LABELS:
+        label, unit = KPI_LABELS.get(kpi) or EXTRA_KPI_LABELS[kpi]
+        return f"{channel}: {label}", unit
+    return metric.replace(".", ": ", 1), "num"
 
 
 def amount(value: float) -> str:

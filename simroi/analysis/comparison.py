@@ -43,16 +43,15 @@ from simroi.execution.checkpoint import CheckpointSet
 from simroi.execution.result import ResultSet, RunResult
 from simroi.execution.runner import RunOptions
 from simroi.formatting import (
-    KPI_LABELS,
     PAYBACK_LABEL,
     PCT_DIGITS,
-    SOCIAL_LABELS,
     chance,
     counted,
     html_table,
     interval_cells,
     interval_text,
     json_ready,
+    kpi_label,
     text_table,
 )
 from simroi.scenario.load import load_scenario
@@ -96,8 +95,6 @@ KPI_BETTER: dict[str, Better | None] = {
     "impressions": None,
     "customers_at_horizon": "higher",
 }
-#: How each KPI is shown: the unit every other table gives it.
-KPI_KIND = {k: kind for k, (_, kind) in {**KPI_LABELS, **SOCIAL_LABELS}.items()}
 
 
 class ComparisonError(SimroiError, ValueError):
@@ -148,6 +145,17 @@ class PairedDifference:
     def unpaired_ci95_high(self) -> float:
         """Upper end of the 95% interval two independent runs would give."""
         return ci95(self.mean, self.unpaired_mcse)[1]
+
+    def both_defined(self, trials: int) -> int:
+        """How many of ``trials`` both runs define the metric in: those the difference is over."""
+        return round(self.defined * trials)
+
+    @property
+    def prob_tied(self) -> float | None:
+        """The share of trials in which neither run is better (equal, or both undefined)."""
+        if self.prob_better is None or self.prob_worse is None:
+            return None
+        return max(0.0, 1.0 - self.prob_better - self.prob_worse)
 
     def to_dict(self) -> dict[str, float | None]:
         """JSON-ready (NaN becomes null), with the interval ends."""
@@ -428,9 +436,8 @@ def _metric_rows(results: Sequence[RunResult]) -> list[tuple[str, str, str, Bett
         if _constant(r.samples[key] for r in results):
             continue  # e.g. the abandonment of a channel that never drops a contact: no news
         seen.add(key)
-        kpi = metric.rsplit(".", 1)[-1]
-        label = metric.replace("_", " ")
-        rows.append((key, label, KPI_KIND.get(kpi, "num"), KPI_BETTER.get(kpi)))
+        label, kind = kpi_label(metric)  # as a run's KPI table names and shows it
+        rows.append((key, label, kind, KPI_BETTER.get(metric.rsplit(".", 1)[-1])))
     return rows
 
 

@@ -294,6 +294,9 @@ def _signed(x: Any, kind: str, currency: str, scale: float | None) -> str:
 
 def render_comparison(comparison: ComparisonResult, console: Console) -> None:
     """Print a comparison: each metric per scenario, paired differences, P(better), P(best)."""
+    # Loaded already by whoever compared (this module stays light for commands that do not).
+    from simroi.report.alternatives import over_trials, worse_words
+
     c = comparison
     cur = c.currency
     ref = escape(c.labels[0])
@@ -320,19 +323,21 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
             cell = _band(value, kind, cur, scale)
             if value.defined < 1:
                 cell += f"\n{defined} {pct(value.defined, PCT_DIGITS)} of trials"
-            both = round(diff.defined * c.trials) if diff is not None else 0
-            if diff is not None and both == 0:
-                cell += "\nΔ — (no trial both define)"
+            over = over_trials(metric.key, diff, c.trials) if diff is not None else ""
+            if diff is not None and diff.both_defined(c.trials) == 0:
+                cell += f"\nΔ — ({over})"
             elif diff is not None:
                 cell += (
                     f"\nΔ {_signed(diff.mean, kind, cur, scale)} "
                     f"({_signed(diff.ci95_low, kind, cur, scale)} to "
                     f"{_signed(diff.ci95_high, kind, cur, scale)})"
                 )
-                if diff.defined < 1:
-                    cell += f" over the {counted(both, 'trial')} both define"
+                if over:
+                    cell += f" {over}"
             if diff is not None and diff.prob_better is not None:
                 cell += f"\nP(better) {chance(diff.prob_better, PCT_DIGITS)}"
+                worse = worse_words(diff, PCT_DIGITS)
+                cell += f"; {worse}" if worse else ""
             cells.append(cell)
         table.add_row(metric.label, *cells)
     table.add_row(
@@ -368,6 +373,13 @@ def _sweep_key_header(key: str) -> str:
     return ".".join(parts[-2:])
 
 
+def _key_columns(table: Table, keys: Sequence[str], points: Sequence[Any]) -> None:
+    """A sweep's setting columns: the header folds on a narrow terminal, the values never."""
+    for j, key in enumerate(keys):
+        widest = max((len(str(p.values[j])) for p in points), default=0)
+        table.add_column(_sweep_key_header(key), justify="right", overflow="fold", min_width=widest)
+
+
 def render_sweep(sweep: SweepResult, console: Console) -> None:
     """Print a sweep: one row per grid point with bands, objectives and the two marks."""
     cur = sweep.currency
@@ -386,27 +398,26 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     money_table = Table(
         title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
     )
-    for key in keys:
-        money_table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
-    # A band has no space to wrap at: on a narrow terminal it folds rather than losing its end.
-    money_table.add_column("ROI", justify="right", overflow="fold")
-    money_table.add_column("NPV", justify="right", overflow="fold")
-    money_table.add_column("PV costs", justify="right")
-    money_table.add_column("P(best)", justify="right")
-    money_table.add_column("", no_wrap=True)
     scale = _scale(x for p in points for iv in (p.npv, p.pv_costs) for x in _spread(iv))
-    for i, p in enumerate(points):
-        style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
-        values = [str(v) for v in p.values]
-        money_table.add_row(
-            *values,
+    rows = [
+        [
             _band(p.roi, "pct", cur, None, "p50"),
             _band(p.npv, "money", cur, scale, "p50"),
             money(p.pv_costs.mean, cur, scale),
             chance(p.prob_best, PCT_DIGITS),
-            marks(i),
-            style=style,
-        )
+        ]
+        for p in points
+    ]
+    _key_columns(money_table, keys, points)
+    # On a narrow terminal a band folds (it has no space to wrap at) below its whole median,
+    # and no number is cut short: each column is at least as wide as its widest number.
+    for j, header in enumerate(("ROI", "NPV", "PV costs", "P(best)")):
+        widest = max((len(r[j].split()[0]) for r in rows), default=0)  # the median
+        money_table.add_column(header, justify="right", overflow="fold", min_width=widest)
+    money_table.add_column("", no_wrap=True)
+    for i, (p, row) in enumerate(zip(points, rows, strict=True)):
+        style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
+        money_table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
     console.print(money_table)
     console.print("PV costs: mean; P(best): share of trials in which the point has the highest NPV")
     # Service levels and objectives in one table, or in two when one would not fit the terminal
@@ -426,10 +437,10 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
 
     def point_table(title: str, columns: range) -> Table:
         table = Table(title=title, title_justify="left")
-        for key in keys:
-            table.add_column(_sweep_key_header(key), justify="right", no_wrap=True)
+        _key_columns(table, keys, points)
         for j in columns:
-            table.add_column(headers[j], justify="right", no_wrap=True)
+            widest = max(len(row[j]) for row in cells)
+            table.add_column(headers[j], justify="right", no_wrap=True, min_width=widest)
         table.add_column("", no_wrap=True)
         for i, p in enumerate(points):
             style = "bold" if i in (sweep.recommended, sweep.best_npv) else None

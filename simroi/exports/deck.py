@@ -45,6 +45,7 @@ from simroi.exports.slides import (
     number_format,
 )
 from simroi.formatting import PCT_DIGITS, chance, fmt, interval_text, pct, significant
+from simroi.report.alternatives import difference_label
 from simroi.report.types import Report, RunReport, Stat
 
 __all__ = ["TABLE_ROWS", "build_deck"]
@@ -376,37 +377,52 @@ def _summary_table(
 
 def _difference_tables(d: SlideDeck) -> None:
     """Every paired difference against the first scenario (payback, PV of benefits and costs,
-    KPIs besides NPV and ROI), with P(better), as ``simroi compare`` prints them."""
+    KPIs besides NPV and ROI), with P(better) and P(worse), as ``simroi compare`` prints them:
+    the slides of one scenario at a time."""
     report = d.report
-    rows = [
-        [
-            s.label,
-            s.fmt(s.p50, d.cur) if math.isfinite(s.p50) else "—",
-            interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur))
-            if math.isfinite(s.p50)
-            else "—",
-            chance(s.probability) if math.isfinite(s.probability) else "—",
-        ]
-        for s in report.differences
-    ]
-    pages = -(-len(rows) // TABLE_ROWS)
-    for n, start in enumerate(range(0, len(rows), TABLE_ROWS), 1):
-        part = f" ({n}/{pages})" if pages > 1 else ""
-        slide, box = d.slide(
-            f"Every paired difference against {report.runs[0].name}{part}",
-            "Each difference is taken trial by trial on the same random numbers; P(better) is "
-            "the share of trials in which the scenario does better on that line (higher NPV, "
-            "lower costs, sooner payback, …); a dash where a line has no better direction.",
-        )
-        d.table(
-            slide,
-            box,
-            ["Difference", "Median", "90% interval", "P(better)"],
-            rows[start : start + TABLE_ROWS],
-            [5.2, 1.4, 2.6, 1.2],
-            size=12,
-            numeric=[1, 2, 3],
-        )
+    comparison = report.comparison
+    if comparison is None:
+        return
+    first = report.runs[0].name
+    for i, name in enumerate(comparison.labels[1:], start=1):
+        rows = []
+        for s in report.differences:
+            if s.run != name:
+                continue
+            metric = comparison.metric(s.key.removeprefix("diff."))
+            difference = metric.differences[i]
+            assert difference is not None  # a row is made for each difference there is
+            worse = difference.prob_worse
+            defined = math.isfinite(s.p50)
+            rows.append(
+                [
+                    difference_label(metric, difference, comparison.trials),
+                    s.fmt(s.p50, d.cur) if defined else "—",
+                    interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur)) if defined else "—",
+                    chance(s.probability) if math.isfinite(s.probability) else "—",
+                    chance(worse) if worse is not None and math.isfinite(s.probability) else "—",
+                ]
+            )
+        pages = -(-len(rows) // TABLE_ROWS)
+        for n, start in enumerate(range(0, len(rows), TABLE_ROWS), 1):
+            part = f" ({n}/{pages})" if pages > 1 else ""
+            slide, box = d.slide(
+                f"Every paired difference: {name} − {first}{part}",
+                "Each difference is taken trial by trial on the same random numbers. P(better) "
+                f"is the share of trials in which {name} does better on that line (higher NPV, "
+                "lower costs, sooner payback, …), P(worse) the share in which it does worse; "
+                "the rest are ties. Both count every trial (an undefined value is never "
+                "better); a dash where a line has no better direction.",
+            )
+            d.table(
+                slide,
+                box,
+                ["Difference", "Median", "90% interval", "P(better)", "P(worse)"],
+                rows[start : start + TABLE_ROWS],
+                [4.6, 1.4, 2.6, 1.1, 1.1],
+                size=12,
+                numeric=[1, 2, 3, 4],
+            )
 
 
 def _mark_points(

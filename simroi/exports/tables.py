@@ -75,7 +75,8 @@ MONTHLY_COLUMNS = ("run", "metric", "month", "p05", "p50", "p95")
 #: The columns of the tornado table: one row per tornado and input, in the order
 #: ``simroi sensitivity`` ranked them (the ``--top`` it listed). ``output_low``/``output_high``
 #: are the bar's ends, ``base`` where the bars start; ``input_low``/``input_high`` the input's
-#: values at them (a swing), ``spearman_rho`` and ``first_order_index`` (sampling) as stored.
+#: values at them: its P10 and P90 in a swing, its mean in the bottom and top decile of trials
+#: in the sampling tornado; ``spearman_rho`` and ``first_order_index`` (sampling) as stored.
 TORNADO_COLUMNS = (
     "tornado",
     "input",
@@ -336,8 +337,8 @@ def markdown(report: Report) -> str:
                     *npv.cells(cur)[1:4],
                     _median_payback(r),
                     chance(r.payback_within[0]),
-                    *([chance(best[i][0])] if best is not None else []),
-                    chance(r.objectives_all[0]) if r.objectives_all else "—",
+                    *([chance(best[i][0], PCT_DIGITS)] if best is not None else []),
+                    chance(r.objectives_all[0], PCT_DIGITS) if r.objectives_all else "—",
                 ]
             )
         header = [what, "ROI median", "ROI P5", "ROI P95", "P(ROI > 0)"]
@@ -348,6 +349,13 @@ def markdown(report: Report) -> str:
         out += _md_table(header, rows, range(1, len(header)))
     if report.differences:
         out += [f"## Paired differences against {report.runs[0].name} (same random numbers)", ""]
+        out += [
+            "Each difference is taken trial by trial; its median and interval are over the "
+            "trials in which both scenarios define it. The probability counts every trial (an "
+            "undefined value is never better), with how often the scenario does worse and ties "
+            "where some trials tie.",
+            "",
+        ]
         out += _md_table(
             ("", "median (P50)", "P5", "P95", "mean", "probability"),
             _interval_rows(report.differences, cur),

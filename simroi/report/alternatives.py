@@ -17,7 +17,12 @@ import math
 from typing import Any
 
 from simroi.analysis.breakeven import BreakevenResult
-from simroi.analysis.comparison import ComparisonResult, compare_results
+from simroi.analysis.comparison import (
+    ComparisonResult,
+    MetricComparison,
+    PairedDifference,
+    compare_results,
+)
 from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
 from simroi.formatting import chance, counted, fmt, pct, significant
@@ -30,11 +35,14 @@ __all__ = [
     "breakeven_cells",
     "breakeven_sentence",
     "compare_report",
+    "difference_label",
     "differences",
+    "over_trials",
     "point_label",
     "stored_breakeven",
     "sweep_curve",
     "sweep_report",
+    "worse_words",
 ]
 
 #: The paired differences every export leads with (metric key, label): the money that decides.
@@ -72,17 +80,14 @@ def differences(comparison: ComparisonResult, where: str = "result") -> list[Sta
                 )
             if d is None:
                 continue
-            label = f"{metric.label}: {name} − {first}"
-            if d.defined < 1:
-                both = round(d.defined * comparison.trials)
-                label += (
-                    f" (over the {counted(both, 'trial')} both define)"
-                    if both
-                    else " (no trial both define)"
-                )
-            p, p_mcse = math.nan, math.nan
+            label = difference_label(metric, d, comparison.trials, f"{name} − {first}")
+            p, p_mcse, words = math.nan, math.nan, ""
             if metric.better is not None and d.prob_better is not None:
-                p, p_mcse = d.prob_better, d.prob_better_mcse or 0.0
+                p = d.prob_better
+                p_mcse = math.nan if d.prob_better_mcse is None else d.prob_better_mcse
+                words = _better_words(metric.key, metric.label, metric.better, name)
+                worse = worse_words(d)
+                words += f" ({worse})" if worse else ""
             out.append(
                 Stat(
                     name,
@@ -97,19 +102,59 @@ def differences(comparison: ComparisonResult, where: str = "result") -> list[Sta
                     d.mcse,
                     p,
                     p_mcse,
-                    _better_words(metric.key, metric.label, metric.better, name),
+                    words,
                 )
             )
     return out
 
 
-def _better_words(key: str, label: str, better: str | None, name: str) -> str:
-    """What P(better) is the chance of: "B has the higher NPV", "B pays back sooner"."""
-    if better is None:
-        return ""
+def _better_words(key: str, label: str, better: str, name: str) -> str:
+    """What P(better) is the chance of: "B has the higher NPV", "B pays back sooner", "B costs
+    less", "B does better on phone: Abandoned / ignored"."""
     if key == "payback_months":
         return f"{name} pays back sooner"
-    return f"{name} has the {better} {label}"
+    if key == "pv_costs":
+        return f"{name} costs less"
+    if key in ("npv", "roi", "pv_benefits"):
+        return f"{name} has the {better} {label}"
+    return f"{name} does better on {label}"
+
+
+def over_trials(key: str, difference: PairedDifference, trials: int) -> str:
+    """What a paired difference of metric ``key`` is taken over, when some of ``trials`` leave
+    it undefined (payback beyond the horizon): "over the 4 trials in which both pay back", "no
+    trial in which both pay back"; "" when every trial defines it. As every output words it."""
+    if difference.defined >= 1:
+        return ""
+    both = difference.both_defined(trials)
+    which = "both pay back" if key == "payback_months" else "both define it"
+    return (
+        f"over the {counted(both, 'trial')} in which {which}"
+        if both
+        else f"no trial in which {which}"
+    )
+
+
+def difference_label(
+    metric: MetricComparison, difference: PairedDifference, trials: int, pair: str = ""
+) -> str:
+    """A paired difference's row label: the metric, the ``pair`` differenced ("B − A") and
+    the trials it is over when some leave it undefined ("Payback month: B − A (over the 4
+    trials in which both pay back)"), as every export labels it."""
+    over = over_trials(metric.key, difference, trials)
+    # PAYBACK_LABEL's own "(trials that pay back)" is what ``over`` says, with the count.
+    name = "Payback month" if metric.key == "payback_months" and over else metric.label
+    head = f"{name}: {pair}" if pair else name
+    return f"{head} ({over})" if over else head
+
+
+def worse_words(difference: PairedDifference, digits: int = 0) -> str:
+    """P(worse) and the ties, when some trials tie (where P(better) alone misleads: 6 % better
+    may be 0 % worse, not 94 %): "worse in 0%, tied in 94%"; "" when no trial ties."""
+    tied = difference.prob_tied
+    if tied is None or difference.prob_worse is None or tied < 1e-12:
+        return ""
+    return f"worse in {chance(difference.prob_worse, digits)}, tied in {chance(tied, digits)}"
 
 
 def point_label(keys: list[str], point: list[Any], named: bool = False) -> str:

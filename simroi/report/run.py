@@ -37,6 +37,7 @@ from simroi.formatting import (
     chance,
     counted,
     fmt,
+    kpi_label,
     number_or_nan,
     pct,
     significant,
@@ -123,16 +124,6 @@ def stat(
     return Stat(
         run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse, p, se, prob_of
     )
-
-
-def _kpi_label(rest: str) -> tuple[str, str]:
-    if rest in SOCIAL_LABELS:
-        return SOCIAL_LABELS[rest]
-    channel, _, kpi = rest.partition(".")
-    if kpi in KPI_LABELS or kpi in EXTRA_KPI_LABELS:
-        label, unit = KPI_LABELS.get(kpi) or EXTRA_KPI_LABELS[kpi]
-        return f"{channel}: {label}", unit
-    return rest.replace(".", ": ", 1), "num"
 
 
 def _histogram(roi: np.ndarray) -> Histogram:
@@ -265,7 +256,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
     for obj, outcome in zip(result.meta.get("objectives", []), objectives, strict=True):
         metric = obj["metric"]
         unit = {"roi": "pct", "npv": "money", "payback_months": "months"}.get(
-            metric, _kpi_label(metric)[1]
+            metric, kpi_label(metric)[1]
         )
         stats.append(
             stat(
@@ -291,7 +282,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
 
     for world in ("program", "baseline"):
         for key in sorted((k for k in s if k.startswith(f"kpi.{world}.")), key=order):
-            label, unit = _kpi_label(key.removeprefix(f"kpi.{world}."))
+            label, unit = kpi_label(key.removeprefix(f"kpi.{world}."))
             stats.append(stat(name, f"KPIs ({world})", key, label, unit, s[key]))
     iv = stats[0]
     # Payback is on cumulative cash as it comes (undiscounted), ROI on present values: a trial

@@ -19,7 +19,7 @@ from simroi.analysis.monthly import MonthlyBands
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import chance, fmt, interval_text
+from simroi.formatting import chance, fmt, interval_text, signed
 
 __all__ = [
     "SAMPLING_BASE",
@@ -59,10 +59,13 @@ class Stat:
     probability_of: str = ""
 
     def fmt(self, x: float, currency: str) -> str:
-        """Format a value of this row, with the decimals the row's magnitude needs."""
+        """Format a value of this row, with the decimals the row's magnitude needs; a paired
+        difference (``diff.…``) with its sign, as the terminal shows it (``+$77k``)."""
         scale = max(
             (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
         )
+        if self.key.startswith("diff.") and self.unit != "pp":  # pp are signed already
+            return signed(x, self.unit, currency, scale=scale)
         return fmt(x, self.unit, currency, scale=scale)
 
     def interval_text(self, currency: str) -> str:
@@ -230,8 +233,7 @@ class Report:
             c = self.comparison
             return list(zip(c.prob_best, c.prob_best_mcse, strict=True))
         if self.sweep is not None and self.sweep.prob_best:
-            errors = self.sweep.prob_best_mcse or [math.nan] * len(self.sweep.prob_best)
-            return list(zip(self.sweep.prob_best, errors, strict=True))
+            return list(zip(self.sweep.prob_best, self.sweep.prob_best_mcse, strict=True))
         return None
 
     @property

@@ -131,22 +131,29 @@ def test_an_80_column_terminal_cuts_no_number_of_a_sweep_or_a_comparison(
 ) -> None:
     """A sweep of two settings printed "[−96.7%…" and "10…" (100.0 %? 10 %?) in 80 columns: the
     bands fold, and service levels and objectives go in two tables when one does not fit."""
-    keys = ["channels.social.agents", "channels.phone.agents"]
-    two = ResultSet(
-        "sweep",
-        synthetic_sweep.runs,
-        {**synthetic_sweep.meta, "keys": keys, "points": [[a, 20] for a in range(1, 6)]},
-    )
-    sweep = summarize_sweep(two)
-    narrow = _text(render_sweep, sweep, width=80)
-    assert "…" not in narrow
-    assert "and P(objective met)" not in narrow and "\nP(objective met)" in narrow
-    for p in sweep.points:
-        assert chance(p.prob_all_objectives, PCT_DIGITS) in narrow
-        for o in p.objectives:
-            assert chance(o.probability, PCT_DIGITS) in narrow
-    wide = _text(render_sweep, sweep)
-    assert "Service level (mean over the horizon) and P(objective met)" in wide  # one table
+    for keys, second in (
+        (["channels.social.agents", "channels.phone.agents"], 20),
+        (["channels.social.agents", "customers.monthly_margin_per_customer"], 12.25),
+    ):
+        two = ResultSet(
+            "sweep",
+            synthetic_sweep.runs,
+            {**synthetic_sweep.meta, "keys": keys, "points": [[a, second] for a in range(1, 6)]},
+        )
+        sweep = summarize_sweep(two)
+        for width in (60, 80):
+            narrow = _text(render_sweep, sweep, width=width)
+            assert "…" not in narrow, (keys, width)
+            assert "and P(objective met)" not in narrow and "\nP(objective met)" in narrow
+            for p in sweep.points:
+                for number in (p.prob_best, p.prob_all_objectives):
+                    assert chance(number, PCT_DIGITS) in narrow
+                for o in p.objectives:
+                    assert chance(o.probability, PCT_DIGITS) in narrow
+            cells = {c.strip() for line in narrow.splitlines() for c in line.split("│")}
+            assert str(second) in cells and {str(a) for a in range(1, 6)} <= cells
+        wide = _text(render_sweep, sweep)
+        assert "Service level (mean over the horizon) and P(objective met)" in wide  # one
     compared = _text(render_comparison, compare_result_set(synthetic_compare), width=80)
     assert "…" not in compared
 
@@ -240,7 +247,7 @@ def test_a_payback_some_trials_never_reach_says_how_many_reach_it(
         assert f"pays back in {pct(value.defined, PCT_DIGITS)} of trials" in cells
         if diff is not None:
             both = round(diff.defined * comparison.trials)
-            assert f"over the {both:,} trials both define" in cells
+            assert f"over the {both:,} trials in which both pay back" in cells
 
 
 def test_output_to_a_file_is_wide_enough_for_its_numbers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from simroi.cli.app import main
 from simroi.execution.result import ResultSet
-from simroi.formatting import pct
+from simroi.formatting import PCT_DIGITS, chance
 from simroi.scenario.load import bundled_scenarios
 
 FAST = ("scenario.horizon_months=2", "simulation.sampled_days_per_month=1")
@@ -107,7 +107,9 @@ def test_compare_and_export_agree_on_p_better_and_p_best_with_undefined_roi(
     column = [c.strip() for c in header.split("|")].index("P(highest NPV)")
     for label, scenario in zip(labels, printed["scenarios"], strict=True):
         row = next(line for line in lines if line.startswith(f"| {label} |"))
-        assert [c.strip() for c in row.split("|")][column] == pct(scenario["prob_best"]), row
+        assert [c.strip() for c in row.split("|")][column] == chance(
+            scenario["prob_best"], PCT_DIGITS
+        ), row
 
 
 def test_the_cash_flow_by_scenario_is_named_a_median_by_month(synthetic_compare: ResultSet) -> None:

@@ -37,7 +37,8 @@ from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import TORNADO_COLUMNS, trial_arrays
 from simroi.exports.targets import export
-from simroi.formatting import chance, fmt, money_number_format, pct
+from simroi.formatting import PCT_DIGITS, chance, fmt, money_number_format, pct
+from simroi.report.alternatives import difference_label
 from simroi.report.builders import build_report
 from simroi.report.types import TORNADO_MAX_ROWS
 
@@ -360,25 +361,34 @@ def test_compare_deck_shows_each_scenario_and_the_paired_differences(
 def test_compare_deck_and_markdown_give_every_paired_difference(
     synthetic_compare: ResultSet, tmp_path: Path
 ) -> None:
-    """Payback, PV of benefits and costs and the KPIs, each with P(better), as the terminal."""
+    """Payback, PV of benefits and costs and the KPIs, each with P(better) and P(worse), as the
+    terminal: a scenario's rows on its own slides."""
     export(synthetic_compare, [tmp_path / "deck.pptx", tmp_path / "t.md"])
     report = build_report(synthetic_compare)
+    comparison = report.comparison
+    assert comparison is not None
     cur = report.main.currency
-    rows = []
-    for slide in Presentation(str(tmp_path / "deck.pptx")).slides:
-        title = slide.shapes.title.text if slide.shapes.title is not None else ""
-        if title.startswith("Every paired difference against one-agent"):
-            (table,) = [s.table for s in slide.shapes if s.has_table]  # type: ignore[attr-defined]
-            rows += [[c.text for c in r.cells] for r in list(table.rows)[1:]]
-    assert [r[0] for r in rows] == [s.label for s in report.differences]
-    assert len({s.key for s in report.differences}) > 5  # more than NPV and ROI
-    for cells, s in zip(rows, report.differences, strict=True):
-        assert cells[1] == (s.fmt(s.p50, cur) if math.isfinite(s.p50) else "—")
-        assert cells[3] == chance(s.probability)
+    for i, name in enumerate(comparison.labels[1:], start=1):
+        rows = []
+        for slide in Presentation(str(tmp_path / "deck.pptx")).slides:
+            title = slide.shapes.title.text if slide.shapes.title is not None else ""
+            if title.startswith(f"Every paired difference: {name} − one-agent"):
+                (table,) = [s.table for s in slide.shapes if s.has_table]  # type: ignore[attr-defined]
+                rows += [[c.text for c in r.cells] for r in list(table.rows)[1:]]
+        mine = [s for s in report.differences if s.run == name]
+        assert len(rows) == len(mine) > 5  # more than NPV and ROI
+        for cells, s in zip(rows, mine, strict=True):
+            metric = comparison.metric(s.key.removeprefix("diff."))
+            d = metric.differences[i]
+            assert d is not None
+            assert cells[0] == difference_label(metric, d, comparison.trials)
+            assert cells[1] == (s.fmt(s.p50, cur) if math.isfinite(s.p50) else "—")
+            assert cells[3:] == [chance(d.prob_better), chance(d.prob_worse)]
     markdown = _lines(tmp_path / "t.md")
     for s in report.differences:
         line = next(x for x in markdown if x.startswith(f"| {s.label} |"))
         assert line.rstrip(" |").endswith(f"{chance(s.probability)} {s.probability_of}")
+    assert any(s.fmt(s.p50, cur).startswith("+$") for s in report.differences)  # signed
 
 
 def test_sweep_deck_marks_the_recommendation_on_the_curve(
@@ -1060,4 +1070,6 @@ def test_a_sweep_s_markdown_gives_each_point_s_chance_of_the_highest_npv(
     table = text.split("## Side by side")[1].split("\n\n")[1].splitlines()
     assert table[0] == header, text
     shown = [[c.strip() for c in r.strip("|").split("|")][column] for r in table[2:]]
-    assert shown == [chance(p.prob_best) for p in summarize_sweep(synthetic_sweep).points]
+    assert shown == [
+        chance(p.prob_best, PCT_DIGITS) for p in summarize_sweep(synthetic_sweep).points
+    ]

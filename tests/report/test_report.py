@@ -193,14 +193,65 @@ def test_a_comparison_report_gives_every_difference_compare_prints(
                     d.prob_better,
                     d.prob_better_mcse,
                 )
+                # Where trials tie, P(better) alone misleads (6 % better, 0 % worse): the
+                # row says how often it is worse and tied.
+                tied = 1 - d.prob_better - (d.prob_worse or 0.0)
+                assert (f"worse in {chance(d.prob_worse)}" in row.probability_of) == (tied > 1e-12)
             assert row.unit == ("pp" if metric.kind == "pct" else metric.kind)
     # Payback is defined only in the trials that pay back: the row says over how many.
     payback = comparison.metric("payback_months").differences[1]
     assert payback is not None and 0 < payback.defined < 1
     both = round(payback.defined * comparison.trials)
     row = rows[(names[1], "diff.payback_months")]
-    assert row.label.endswith(f"(over the {both} trials both define)")
-    assert row.probability_of == f"{names[1]} pays back sooner"
+    assert row.label == (
+        f"Payback month: {names[1]} − {names[0]} (over the {both} trials in which both pay back)"
+    )
+    assert row.probability_of.startswith(f"{names[1]} pays back sooner")
+
+
+def test_a_difference_without_a_direction_or_without_trials_both_define_is_shown_so(
+    synthetic_compare: ResultSet,
+) -> None:
+    """Occupancy (an objective here) has no better direction: no P(better), a dash on the
+    slide; a first scenario that never pays back leaves no trial both define its payback."""
+    objective = {"label": "Social occupancy at most 90%", "metric": "social.occupancy",
+                 "op": "<=", "bound": 0.9}  # fmt: skip
+    runs = [
+        replace(
+            r,
+            samples={**r.samples, "payback_months": np.full(r.trials, np.nan)}
+            if i == 0
+            else r.samples,
+            meta={**r.meta, "objectives": [*r.meta["objectives"], objective]},
+        )
+        for i, r in enumerate(synthetic_compare.runs)
+    ]
+    result = ResultSet("compare", runs, synthetic_compare.meta)
+    report = build_report(result)
+    rows = {(s.run, s.key): s for s in report.differences}
+    occupancy = rows[("two-agents", "diff.kpi.program.social.occupancy")]
+    assert occupancy.label == "social: Occupancy: two-agents − one-agent"
+    assert math.isnan(occupancy.probability) and occupancy.probability_of == ""
+    payback = rows[("two-agents", "diff.payback_months")]
+    assert payback.label.endswith("(no trial in which both pay back)")
+    assert math.isnan(payback.p50) and payback.probability > 0  # it pays back, the first never
+    written = {(r["run"], r["key"]): r for r in csv.DictReader(io.StringIO(summary_csv(report)))}
+    assert written[("two-agents", "diff.kpi.program.social.occupancy")]["probability"] == ""
+    assert written[("two-agents", "diff.payback_months")]["p50"] == ""
+    deck = Presentation(io.BytesIO(build_deck(report)))
+    shown = [
+        [c.text for c in r.cells]
+        for slide in deck.slides
+        if slide.shapes.title is not None
+        and slide.shapes.title.text.startswith("Every paired difference: two-agents")
+        for shape in slide.shapes
+        if shape.has_table
+        for r in list(shape.table.rows)[1:]
+    ]
+    by_label = {cells[0]: cells for cells in shown}
+    assert by_label["social: Occupancy"][3:] == ["—", "—"]
+    no_trial = by_label["Payback month (no trial in which both pay back)"]
+    assert no_trial[1:3] == ["—", "—"] and no_trial[3] == chance(payback.probability)
 
 
 def test_every_table_gives_each_runs_chance_of_the_highest_npv(
