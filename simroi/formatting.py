@@ -27,6 +27,7 @@ __all__ = [
     "chance",
     "fmt",
     "html_table",
+    "input_span",
     "interval_cells",
     "interval_text",
     "json_ready",
@@ -347,6 +348,12 @@ def tornado_scale(base: float | None, rows: Iterable[tuple[float, float]]) -> fl
     ``(low, high)`` that is defined, so that every cell of it has the same decimals."""
     values = [base if base is not None else math.nan, *(v for row in rows for v in row)]
     return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+
+
+def input_span(low: Any, high: Any) -> str:
+    """A swing's input values at its bar's ends, ``0.1732 → 0.7354``, or an em dash."""
+    ok = all(isinstance(v, int | float) and math.isfinite(v) for v in (low, high))
+    return f"{significant(low)} → {significant(high)}" if ok else "—"
 
 
 def tornado_cells(

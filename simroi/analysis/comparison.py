@@ -277,8 +277,8 @@ class ComparisonResult:
         return samples_frame(dict(zip(self.labels, self.runs, strict=True)), "scenario")
 
     def _rows(self) -> list[list[str]]:
-        """Per scenario: ROI and NPV as mean [P5–P95] (as ``simroi compare`` shows them),
-        P(higher NPV than the first), P(best)."""
+        """Per scenario: ROI and NPV as P50 [P5–P95] (as ``simroi compare`` and every export
+        show them), P(higher NPV than the first), P(best)."""
         roi, npv = self.metric("roi"), self.metric("npv")
         scale = max(
             (abs(x) for v in npv.values for x in (v.mean, v.p05, v.p50, v.p95) if math.isfinite(x)),
@@ -286,9 +286,9 @@ class ComparisonResult:
         )
         rows = []
         for i, label in enumerate(self.labels):
-            r = interval_cells([roi.values[i].mean, roi.values[i].p05, roi.values[i].p95], "pct")
+            r = interval_cells([roi.values[i].p50, roi.values[i].p05, roi.values[i].p95], "pct")
             n = interval_cells(
-                [npv.values[i].mean, npv.values[i].p05, npv.values[i].p95],
+                [npv.values[i].p50, npv.values[i].p05, npv.values[i].p95],
                 "money",
                 self.currency,
                 scale,
@@ -313,7 +313,7 @@ class ComparisonResult:
             f"seed {self.seed}; P(higher NPV) against {self.labels[0]}, trial by trial"
         )
 
-    _HEADER = ("scenario", "ROI mean [P5–P95]", "NPV mean [P5–P95]", "P(higher NPV)", "P(best)")
+    _HEADER = ("scenario", "ROI P50 [P5–P95]", "NPV P50 [P5–P95]", "P(higher NPV)", "P(best)")
 
     def __repr__(self) -> str:
         return text_table(f"ComparisonResult: {self._title()}", self._HEADER, self._rows())

@@ -550,9 +550,14 @@ def _recommend(
     count = len(objectives)
     if not qualifying:
         top = max(range(len(points)), key=lambda i: points[i].prob_all_objectives)
+        if points[top].prob_all_objectives == 0:  # no point to name: every one scores 0
+            return None, (
+                f"no point meets all {count} objectives with probability ≥ {pct(confidence)}; "
+                "at no point are they all met in the same trial"
+            )
         return None, (
             f"no point meets all {count} objectives with probability ≥ {pct(confidence)}; the "
-            f"highest is {pct(points[top].prob_all_objectives, 1)} at {points[top].label}"
+            f"highest is {chance(points[top].prob_all_objectives, 1)} at {points[top].label}"
         )
     cheapest = min(qualifying, key=lambda i: (points[i].pv_costs.mean, i))
     p = points[cheapest]

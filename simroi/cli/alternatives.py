@@ -46,10 +46,12 @@ def compare(
     each: the same draws of shared inputs, the same customers and contacts where the scenarios
     agree. For ROI, NPV, payback, PV of benefits and costs, and the key KPIs (each objective's
     metric, every channel's service level and abandonment, net sentiment) it prints each
-    scenario's mean and P5–P95, and the paired difference against the FIRST scenario with its
-    95% interval (far tighter than the difference of two independent intervals, which is shown
-    for NPV) and P(better than the first). Last, the probability that each scenario has the
-    highest NPV, P(best), and of meeting each objective. --set applies to every scenario.
+    scenario's median and P5–P95 (as `simroi run`, `simroi sweep` and every export), and the
+    mean paired difference against the FIRST scenario with its 95% interval (far tighter than
+    the difference of two independent intervals, which is shown for NPV) and P(better than the
+    first); where some trials tie, also how often it is worse and tied. Last, the probability
+    that each scenario has the highest NPV, P(best), and of meeting each objective. --set
+    applies to every scenario.
 
     An undefined value (ROI without incremental cost, payback beyond the horizon) is never
     better: it counts as the worst, and two undefined values tie (counted in neither). In
@@ -148,7 +150,7 @@ def sweep(
           --set program.monthly_tools_cost=1000,3000
     """
     from simroi.analysis.sweep import run_sweep, summarize_sweep
-    from simroi.cli.render import render_sweep
+    from simroi.cli.render_sweep import render_sweep
 
     named = [scenario] if scenario else []
     own = ("--confidence", repr(confidence))

@@ -178,7 +178,8 @@ def export_command(
       .csv          interval table: mean, P5, P50, P95, probabilities, one row per quantity
       .md           the same tables in Markdown (Marp, reveal.js, wikis)
       .json         the summaries as JSON
-      .xlsx         summary, percentiles, cash flow, assumptions, raw trials (needs openpyxl)
+      .xlsx         workbook: summary, percentiles, cash flow, monthly, sensitivity, sweep,
+                    assumptions, raw trials, provenance (needs openpyxl: simroi[xlsx])
       .trials.csv   every per-trial sample, one row per run and trial
       .trials.npz   every per-trial sample as NumPy arrays
       monthly.csv   month by month, tidy (long): one row per run, metric and month with

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.measure import Measurement
 from rich.table import Table
 
 from simroi.formatting import (
@@ -29,6 +28,7 @@ from simroi.formatting import (
     SOCIAL_LABELS,
     chance,
     counted,
+    input_span,
     interval_text,
     money,
     pct,
@@ -44,9 +44,10 @@ if TYPE_CHECKING:
     from simroi.analysis.comparison import ComparisonResult
     from simroi.analysis.sensitivity import SensitivityResult, Tornado, TornadoRow
     from simroi.analysis.summary import Interval, RunSummary
-    from simroi.analysis.sweep import SweepResult
 
 __all__ = [
+    "band",
+    "money_scale",
     "render_assumptions",
     "render_breakeven",
     "render_comparison",
@@ -55,8 +56,8 @@ __all__ = [
     "render_run_summary",
     "render_scenarios",
     "render_sensitivity",
-    "render_sweep",
     "render_views",
+    "spread",
 ]
 
 #: The social-media KPIs shown under the channels' (the customer count is not a KPI here).
@@ -67,12 +68,12 @@ def _ok(x: Any) -> bool:
     return isinstance(x, int | float) and math.isfinite(x)
 
 
-def _scale(values: Iterable[Any]) -> float:
+def money_scale(values: Iterable[Any]) -> float:
     """The magnitude of numbers shown together: the largest defined one."""
     return max((abs(v) for v in values if _ok(v)), default=0.0)
 
 
-def _spread(iv: Interval | None) -> list[float]:
+def spread(iv: Interval | None) -> list[float]:
     return [] if iv is None else [iv.mean, iv.p05, iv.p50, iv.p95]
 
 
@@ -82,7 +83,7 @@ def _interval_row(
     return [label, *(_cell(x, kind, currency, scale) for x in (iv.mean, iv.p05, iv.p50, iv.p95))]
 
 
-def _band(
+def band(
     iv: Interval | None, kind: str, currency: str, scale: float | None, center: str = "mean"
 ) -> str:
     """``center [P5–P95]`` of an interval, or an em dash."""
@@ -106,14 +107,14 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         f"engine {prov.engine}"
     )
     amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
-    cash = _scale(x for iv in amounts for x in _spread(iv))
+    cash = money_scale(x for iv in amounts for x in spread(iv))
     table = Table(title="Return on investment (incremental to the baseline)", title_justify="left")
     for col in ("", "mean", "P5", "P50", "P95"):
         table.add_column(col, justify="right" if col else "left")
     table.add_row(*_interval_row("ROI", summary.roi, "pct", cur, None))
     table.add_row(*_interval_row("NPV", summary.npv, "money", cur, cash))
     payback = summary.payback_months
-    scale = _scale(_spread(payback))
+    scale = money_scale(spread(payback))
     table.add_row(*_interval_row(PAYBACK_LABEL, payback, "num", cur, scale))
     table.add_row(*_interval_row("PV benefits", summary.pv_benefits, "money", cur, cash))
     table.add_row(*_interval_row("PV costs", summary.pv_costs, "money", cur, cash))
@@ -132,7 +133,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     lines = Table(title="Benefits and costs (present value, incremental)", title_justify="left")
     for col in ("line", "mean", "P5", "P50", "P95"):
         lines.add_column(col, justify="right" if col != "line" else "left")
-    scale = _scale(x for iv in summary.lines.values() for x in _spread(iv))
+    scale = money_scale(x for iv in summary.lines.values() for x in spread(iv))
     for key, iv in summary.lines.items():
         lines.add_row(*_interval_row(LINE_LABELS.get(key, key), iv, "money", cur, scale))
     console.print(lines)
@@ -171,16 +172,16 @@ def render_views(summary: RunSummary, console: Console) -> None:
     )
     for col in ("", three_year, "lifetime view"):
         table.add_column(col, justify="right" if col else "left")
-    cash = _scale(x for iv in (summary.npv, lifetime.npv) for x in _spread(iv))
+    cash = money_scale(x for iv in (summary.npv, lifetime.npv) for x in spread(iv))
     table.add_row(
         "ROI",
-        _band(summary.roi, "pct", cur, None, "p50"),
-        _band(lifetime.roi, "pct", cur, None, "p50"),
+        band(summary.roi, "pct", cur, None, "p50"),
+        band(lifetime.roi, "pct", cur, None, "p50"),
     )
     table.add_row(
         "NPV",
-        _band(summary.npv, "money", cur, cash, "p50"),
-        _band(lifetime.npv, "money", cur, cash, "p50"),
+        band(summary.npv, "money", cur, cash, "p50"),
+        band(lifetime.npv, "money", cur, cash, "p50"),
     )
     table.add_row(
         "P(ROI > 0)",
@@ -208,14 +209,14 @@ def render_kpis(summary: RunSummary, console: Console) -> None:
             if key not in program:
                 continue
             worlds = (program.get(key), baseline.get(key))
-            scale = _scale(x for iv in worlds for x in _spread(iv))
-            cells = [_band(iv, kind, cur, scale, center="p50") for iv in worlds]
+            scale = money_scale(x for iv in worlds for x in spread(iv))
+            cells = [band(iv, kind, cur, scale, center="p50") for iv in worlds]
             table.add_row(escape(channel), label, *cells)
     for key in SOCIAL_KPIS:
         label, kind = SOCIAL_LABELS[key]
         worlds = (program.get(key), baseline.get(key))
-        scale = _scale(x for iv in worlds for x in _spread(iv))
-        cells = [_band(iv, kind, cur, scale, center="p50") for iv in worlds]
+        scale = money_scale(x for iv in worlds for x in spread(iv))
+        cells = [band(iv, kind, cur, scale, center="p50") for iv in worlds]
         table.add_row("social media", label, *cells)
     console.print(table)
 
@@ -306,7 +307,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         f"Δ is the paired difference against [bold]{ref}[/bold], trial by trial."
     )
     table = Table(
-        title=f"Side by side: mean [P5–P95]; Δ mean (95% CI), P(better than {ref})",
+        title=f"Side by side: P50 [P5–P95]; Δ mean (95% CI), P(better than {ref})",
         title_justify="left",
     )
     table.add_column("metric", overflow="fold")
@@ -314,13 +315,15 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         table.add_column(escape(label), justify="right", overflow="fold")
     for metric in c.metrics:
         kind = metric.kind
-        scale = _scale(x for iv in metric.values for x in _spread(iv))
+        scale = money_scale(x for iv in metric.values for x in spread(iv))
         cells = []
         # A metric some trials leave undefined (payback beyond the horizon) says in how many
         # it is defined: its mean and Δ are over those trials only.
         defined = "pays back in" if metric.key == "payback_months" else "defined in"
         for value, diff in zip(metric.values, metric.differences, strict=True):
-            cell = _band(value, kind, cur, scale)
+            # The median, as the run, the sweep and every export lead with; the Δ is the mean
+            # paired difference, whose 95% interval says how sure the comparison is.
+            cell = band(value, kind, cur, scale, "p50")
             if value.defined < 1:
                 cell += f"\n{defined} {pct(value.defined, PCT_DIGITS)} of trials"
             over = over_trials(metric.key, diff, c.trials) if diff is not None else ""
@@ -358,118 +361,13 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
             paired = (diff.ci95_high - diff.ci95_low) / 2
             unpaired = (diff.unpaired_ci95_high - diff.unpaired_ci95_low) / 2
             if _ok(paired) and _ok(unpaired) and paired and unpaired:
-                scale = _scale([diff.mean, paired, unpaired])
+                scale = money_scale([diff.mean, paired, unpaired])
                 console.print(
                     f"ΔNPV {escape(label)} vs {ref}: {_signed(diff.mean, 'money', cur, scale)} "
                     f"± {money(paired, cur, scale)} (95%, paired); independent runs would give "
                     f"± {money(unpaired, cur, scale)} "
                     f"({significant(unpaired / paired, 2)}× wider)"
                 )
-
-
-def _sweep_key_header(key: str) -> str:
-    """The last two parts of a swept key (``channels.social.agents`` → ``social.agents``)."""
-    parts = key.split(".")
-    return ".".join(parts[-2:])
-
-
-def _key_columns(table: Table, keys: Sequence[str], points: Sequence[Any]) -> None:
-    """A sweep's setting columns: the header folds on a narrow terminal, the values never."""
-    for j, key in enumerate(keys):
-        widest = max((len(str(p.values[j])) for p in points), default=0)
-        table.add_column(_sweep_key_header(key), justify="right", overflow="fold", min_width=widest)
-
-
-def render_sweep(sweep: SweepResult, console: Console) -> None:
-    """Print a sweep: one row per grid point with bands, objectives and the two marks."""
-    cur = sweep.currency
-    keys = sweep.keys
-    points = sweep.points
-    objectives = sweep.objective_labels
-    channels = [c for c, _ in points[0].service_levels] if points else []
-    console.print(
-        f"[bold]Sweep of {' × '.join(keys)}[/bold] over {len(points)} points — "
-        f"{counted(sweep.trials, 'trial')} each with common random numbers (seed {sweep.seed})"
-    )
-
-    def marks(i: int) -> str:
-        return ("★" if i == sweep.best_npv else "") + ("✔" if i == sweep.recommended else "")
-
-    money_table = Table(
-        title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
-    )
-    scale = _scale(x for p in points for iv in (p.npv, p.pv_costs) for x in _spread(iv))
-    rows = [
-        [
-            _band(p.roi, "pct", cur, None, "p50"),
-            _band(p.npv, "money", cur, scale, "p50"),
-            money(p.pv_costs.mean, cur, scale),
-            chance(p.prob_best, PCT_DIGITS),
-        ]
-        for p in points
-    ]
-    _key_columns(money_table, keys, points)
-    # On a narrow terminal a band folds (it has no space to wrap at) below its whole median,
-    # and no number is cut short: each column is at least as wide as its widest number.
-    for j, header in enumerate(("ROI", "NPV", "PV costs", "P(best)")):
-        widest = max((len(r[j].split()[0]) for r in rows), default=0)  # the median
-        money_table.add_column(header, justify="right", overflow="fold", min_width=widest)
-    money_table.add_column("", no_wrap=True)
-    for i, (p, row) in enumerate(zip(points, rows, strict=True)):
-        style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
-        money_table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
-    console.print(money_table)
-    console.print("PV costs: mean; P(best): share of trials in which the point has the highest NPV")
-    # Service levels and objectives in one table, or in two when one would not fit the terminal
-    # (its numbers cut to "10…").
-    headers = [f"{c} SL" for c in channels] + [f"obj {i}" for i in range(1, len(objectives) + 1)]
-    headers += ["all"] if objectives else []
-    cells = []
-    for p in points:
-        service_levels = dict(p.service_levels)
-        cells.append(
-            [
-                *(pct(service_levels[c].mean, PCT_DIGITS) for c in channels),
-                *(chance(o.probability, PCT_DIGITS) for o in p.objectives),
-                *([chance(p.prob_all_objectives, PCT_DIGITS)] if objectives else []),
-            ]
-        )
-
-    def point_table(title: str, columns: range) -> Table:
-        table = Table(title=title, title_justify="left")
-        _key_columns(table, keys, points)
-        for j in columns:
-            widest = max(len(row[j]) for row in cells)
-            table.add_column(headers[j], justify="right", no_wrap=True, min_width=widest)
-        table.add_column("", no_wrap=True)
-        for i, p in enumerate(points):
-            style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
-            row = [cells[i][j] for j in columns]
-            table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
-        return table
-
-    both = point_table(
-        "Service level (mean over the horizon) and P(objective met)", range(len(headers))
-    )
-    unbounded = console.options.update_width(10_000)  # the width it needs, not what it gets
-    if Measurement.get(console, unbounded, both).maximum <= console.width or not objectives:
-        console.print(both)
-    else:
-        console.print(point_table("Service level (mean over the horizon)", range(len(channels))))
-        console.print(point_table("P(objective met)", range(len(channels), len(headers))))
-    for i, label in enumerate(objectives, start=1):
-        console.print(f"  obj {i}: {label}", markup=False)
-    if objectives:
-        console.print("  all: every objective met in the same trial", markup=False)
-    if points:
-        best = points[sweep.best_npv]
-        console.print(
-            f"★ Best expected NPV: [bold]{escape(best.label)}[/bold] (mean NPV "
-            f"{money(best.npv.mean, cur)}; highest NPV in {chance(best.prob_best, PCT_DIGITS)} "
-            "of trials)"
-        )
-    mark = "✔" if sweep.recommended is not None else "✘"
-    console.print(f"{mark} {sweep.note}", markup=False)
 
 
 def _tornado_bar(low: Any, high: Any, base: Any, scale: float, width: int = 8) -> str:
@@ -515,8 +413,7 @@ def _tornado_table(
         if sampling:
             cells.append(rho)
         else:
-            lo, hi = r.value_low, r.value_high
-            cells.append(f"{significant(lo)} → {significant(hi)}" if _ok(lo) and _ok(hi) else "—")
+            cells.append(input_span(r.value_low, r.value_high))
         cells.append(span)
         if sampling:
             cells.append(share)

@@ -309,7 +309,8 @@ def _objectives(report: Report) -> Figure:
     )
     y = np.arange(len(r.objectives))[::-1]
     probs = [o.probability for o in r.objectives]
-    colors = [GREEN if p >= 0.8 else ORANGE if p >= 0.5 else RED for p in probs]
+    # Green where met with the confidence a sweep requires, as the deck counts them.
+    colors = [GREEN if p >= report.confidence else ORANGE if p >= 0.5 else RED for p in probs]
     ax.barh(y, probs, color=colors, height=0.6)
     for yi, o in zip(y, r.objectives, strict=True):
         text = f"{chance(o.probability, PCT_DIGITS)} (± {pct(o.mcse, PCT_DIGITS)})"

@@ -165,7 +165,13 @@ def _provenance_slide(d: SlideDeck) -> None:
     ]
     for r in runs[:6]:
         q = r.result.provenance
-        rows.append([f"scenario {r.name}", f"{q.scenario_source} · sha256 {q.scenario_hash}"])
+        rows.append(
+            [
+                f"scenario {r.name}",
+                f"{q.scenario_source} · content hash {q.scenario_hash} (SHA-256 of the scenario "
+                "and its baseline as run, overrides included)",
+            ]
+        )
     if p.overrides:
         rows.append(["overrides", " ".join(p.overrides)])
     slide, (x, y, w, hh) = d.slide(

@@ -323,10 +323,13 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
     if not r.objectives:
         return
     name = f" — {r.name}" if len(d.report.runs) > 1 else ""
-    met = sum(o.probability >= 0.8 for o in r.objectives)
+    confidence = d.report.confidence  # as a sweep judges an objective met
+    met = sum(o.probability >= confidence for o in r.objectives)
     slide, (x, y, w, hh) = d.slide(
-        f"Return on objectives{name}: {met} of {len(r.objectives)} met with ≥ 80% probability",
-        "Each bar is the share of trials in which the objective holds.",
+        f"Return on objectives{name}: {met} of {len(r.objectives)} met with ≥ "
+        f"{pct(confidence)} probability",
+        "Each bar is the share of trials in which the objective holds; green bars reach "
+        f"{pct(confidence)}, the confidence simroi sweep requires.",
     )
     chart_w = int(w * 0.72)
     chart = d.bar_chart(
@@ -345,7 +348,7 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
     plot.data_labels.number_format, plot.data_labels.number_format_is_linked = "0%", False
     plot.data_labels.font.size = Pt(14)
     for i, o in enumerate(r.objectives):
-        fill(plot.series[0].points[i], ACCENT3 if o.probability >= 0.8 else ACCENT2)
+        fill(plot.series[0].points[i], ACCENT3 if o.probability >= confidence else ACCENT2)
     items = [
         (f"{chance(o.probability, PCT_DIGITS)} ± {pct(o.mcse, PCT_DIGITS)}", _short(o.label))
         for o in r.objectives[:3]

@@ -23,6 +23,7 @@ from simroi.formatting import (
     chance,
     counted,
     fmt,
+    input_span,
     json_ready,
     pct,
     significant,
@@ -278,8 +279,13 @@ def _md_run(r: RunReport, level: str) -> list[str]:
         # As the terminal shows a tornado (formatting.tornado_cells), over the same numbers.
         scale = tornado_scale(sens.base, ((r["low"], r["high"]) for r in shown))
         sampling = sens.kind == "tornado"
-        header = ["input", f"{sens.output_label}: low → high"]
-        header += ["rank correlation", "share of variance"] if sampling else []
+        # The terminal's columns (cli.render): the input's range in a swing, ρ and share else.
+        header = ["input"]
+        if sampling:
+            header += [f"{sens.output_label}: bottom → top decile"]
+            header += ["rank correlation", "share of variance"]
+        else:
+            header += ["input: P10 → P90", f"{sens.output_label}: at P10 → at P90"]
         body = []
         for row in shown:
             numbers = (
@@ -289,7 +295,11 @@ def _md_run(r: RunReport, level: str) -> list[str]:
                 row.get("first_order_index"),
             )
             rho, span, share = tornado_cells(numbers, sens.unit, cur, scale)
-            body.append([row["label"], span, *([rho, share] if sampling else [])])
+            if sampling:
+                body.append([row["label"], span, rho, share])
+            else:
+                values = input_span(row.get("value_low"), row.get("value_high"))
+                body.append([row["label"], values, span])
         out += _md_table(header, body, list(range(1, len(header))))
     breakeven = stored_breakeven(r)
     if breakeven is not None:
@@ -392,7 +402,8 @@ def markdown(report: Report) -> str:
     for r in report.runs:
         p = r.result.provenance
         out.append(
-            f"- {r.name}: `{p.scenario_source}`, sha256 `{p.scenario_hash}`, seed "
+            f"- {r.name}: `{p.scenario_source}`, content hash `{p.scenario_hash}` (SHA-256 of "
+            "the scenario and its baseline as run, overrides included), seed "
             f"{p.seed}, {counted(p.trials, 'trial')}, engine {p.engine}, simroi {p.simroi_version}"
         )
     return "\n".join(out) + "\n"

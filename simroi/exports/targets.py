@@ -70,7 +70,8 @@ FORMATS = {
     ".csv": "interval table",
     ".md": "Markdown tables",
     ".json": "summaries as JSON",
-    ".xlsx": "workbook: summary, percentiles, cash flow, assumptions, raw trials",
+    ".xlsx": "workbook: summary, percentiles, cash flow, monthly, sensitivity, sweep, "
+    "assumptions, raw trials, provenance",
 }
 Writer = Callable[[IO[bytes]], None]
 
@@ -98,7 +99,12 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
         try:
             with zipfile.ZipFile(source) as archive:
                 damaged = archive.testzip()
-        except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError) as exc:
+        except zipfile.BadZipFile:
+            raise ResultFileError(
+                f"{path}: not a simroi result file (a result file is a NumPy .npz archive, as "
+                "run, compare, sweep and sensitivity write it; this is not an archive)"
+            ) from None
+        except (OSError, EOFError, zlib.error, ValueError) as exc:
             raise ResultFileError(f"{path}: not a simroi result file ({exc})") from None
         if damaged is not None:
             raise ResultFileError(f"{path}: corrupt result file ({damaged} fails its CRC check)")
@@ -218,8 +224,7 @@ def plan(
     if ".tornado.csv" in kinds and not report.main.sensitivity:
         path = next(out.path for out in outputs if out.fmt == ".tornado.csv")
         raise OutputError(
-            f"{path}: this result holds no tornado (it was not written by `simroi sensitivity "
-            "--out`)"
+            f"{path}: this result holds no tornado (only the result of a sensitivity analysis does)"
         )
     if template is not None and ".pptx" not in kinds:
         raise OutputError(f"template {template}: applies to .pptx targets, and none is given")

@@ -223,9 +223,11 @@ def compare_report(runs: list[RunReport], where: str = "result") -> Report:
         )
     else:
         sentence = (
-            f"{runs[0].name} keeps the highest median NPV "
+            f"{runs[0].name} has the highest median NPV "
             f"({fmt(runs[0].stat('npv').p50, 'money', cur)}); no alternative beats it on median."
         )
+    if all(r.stat("npv").p50 < 0 for r in runs):  # the best of them still loses money
+        sentence += " No scenario's median NPV is positive."
     details = [
         f"{r.name}: ROI median {pct(r.stat('roi').p50)} ({pct(r.stat('roi').p05)} to "
         f"{pct(r.stat('roi').p95)}), {chance(r.stat('roi').probability)} chance ROI > 0."

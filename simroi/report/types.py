@@ -17,6 +17,7 @@ import numpy as np
 from simroi.analysis.comparison import ComparisonResult
 from simroi.analysis.monthly import MonthlyBands
 from simroi.analysis.summary import ObjectiveOutcome, TeiView
+from simroi.analysis.sweep import DEFAULT_CONFIDENCE
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
 from simroi.formatting import chance, fmt, interval_text, signed
@@ -224,6 +225,14 @@ class Report:
     def main(self) -> RunReport:
         """The run in focus."""
         return self.runs[self.focus]
+
+    @property
+    def confidence(self) -> float:
+        """The probability at which an objective counts as met on a slide or chart: the sweep's
+        required confidence, else the sweep's default (``simroi sweep --confidence``)."""
+        if self.sweep is not None and self.sweep.confidence is not None:
+            return self.sweep.confidence
+        return DEFAULT_CONFIDENCE
 
     @property
     def best_chances(self) -> list[tuple[float, float]] | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -262,3 +263,23 @@ def test_sweep_result_shows_itself_and_keeps_its_samples(
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match=r"simroi\[notebook\]"):
         sweep.to_frame()
+
+
+def test_a_sweep_where_no_point_ever_meets_every_objective_names_no_point(
+    synthetic_sweep: ResultSet,
+) -> None:
+    """Every point at 0.0 %: the note named the first as "the highest", a tie of nothing."""
+    sweep = summarize_sweep(synthetic_sweep, confidence=1.0)
+    assert sweep.recommended is None and "the highest is" in sweep.note  # some point > 0
+    never = ResultSet(
+        "sweep",
+        [
+            replace(r, samples={**r.samples, "roi": np.full(r.trials, -0.5)})  # ROI > 0 never
+            for r in synthetic_sweep.runs
+        ],
+        synthetic_sweep.meta,
+    )
+    sweep = summarize_sweep(never)
+    assert all(p.prob_all_objectives == 0 for p in sweep.points)
+    assert sweep.recommended is None
+    assert sweep.note.endswith("at no point are they all met in the same trial")

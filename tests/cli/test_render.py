@@ -22,8 +22,8 @@ from simroi.cli.render import (
     render_queue_study,
     render_run_summary,
     render_sensitivity,
-    render_sweep,
 )
+from simroi.cli.render_sweep import render_sweep
 from simroi.execution.result import ResultSet, RunResult
 from simroi.formatting import PCT_DIGITS, cell, chance, fmt, interval_cells, pct
 from simroi.queueing.queue_spec import QueueSpec
@@ -148,6 +148,8 @@ def test_an_80_column_terminal_cuts_no_number_of_a_sweep_or_a_comparison(
             for p in sweep.points:
                 for number in (p.prob_best, p.prob_all_objectives):
                     assert chance(number, PCT_DIGITS) in narrow
+                for end in (p.roi.p05, p.roi.p95):  # a band's ends whole, not folded apart
+                    assert cell(end, "pct", "USD", None) in narrow
                 for o in p.objectives:
                     assert chance(o.probability, PCT_DIGITS) in narrow
             cells = {c.strip() for line in narrow.splitlines() for c in line.split("│")}
@@ -199,7 +201,8 @@ def test_queue_table_shows_intervals_in_brackets_and_numbers_with_separators() -
 
 
 def test_compare_repr_and_terminal_show_the_same_centre(synthetic_compare: ResultSet) -> None:
-    # The notebook view showed P50 (P5 to P95) where `simroi compare` shows mean [P5–P95].
+    # The notebook view showed P50 (P5 to P95) where `simroi compare` showed mean [P5–P95]; both
+    # now lead with the median, as the run, the sweep and every export do.
     comparison = compare_result_set(synthetic_compare)
     text = _text(render_comparison, comparison)
     shown = repr(comparison)
@@ -208,8 +211,8 @@ def test_compare_repr_and_terminal_show_the_same_centre(synthetic_compare: Resul
         kind = comparison.metric(metric).kind
         scale = max(abs(x) for v in values for x in (v.mean, v.p05, v.p50, v.p95))
         for value in values:
-            mean, low, high = interval_cells([value.mean, value.p05, value.p95], kind, "USD", scale)
-            cell = f"{mean} [{low}–{high}]"
+            p50, low, high = interval_cells([value.p50, value.p05, value.p95], kind, "USD", scale)
+            cell = f"{p50} [{low}–{high}]"
             assert cell in shown and cell in text, cell
 
 

@@ -695,6 +695,11 @@ def test_load_result_names_the_file_and_the_problem(tmp_path: Path) -> None:
         load_result(tmp_path / "half.npz")
     with pytest.raises(ResultFileError, match="file not found"):
         load_result(tmp_path / "nothing.npz")
+    # A table given where a result file is wanted: said in words, not zipfile's.
+    (tmp_path / "table.csv").write_text("run,section\n")
+    with pytest.raises(ResultFileError) as caught:
+        load_result(tmp_path / "table.csv")
+    assert "NumPy .npz archive" in str(caught.value) and "zip file" not in str(caught.value)
 
 
 def test_export_needs_a_target(synthetic_run: RunResult, tmp_path: Path) -> None:
@@ -958,7 +963,9 @@ def test_tornado_csv_gives_the_swing_with_its_input_values(
 def test_tornado_csv_of_a_result_without_a_sensitivity_analysis_is_refused(
     synthetic_run: RunResult, tmp_path: Path
 ) -> None:
-    with pytest.raises(OutputError, match=r"holds no tornado .*simroi sensitivity --out"):
+    with pytest.raises(
+        OutputError, match=r"holds no tornado \(only the result of a sensitivity analysis does\)"
+    ):
         export(synthetic_run, [tmp_path / "t.csv", tmp_path / "tornado.csv"])
     assert not list(tmp_path.iterdir())  # nothing written, not even the valid target
 
@@ -1073,3 +1080,52 @@ def test_a_sweep_s_markdown_gives_each_point_s_chance_of_the_highest_npv(
     assert shown == [
         chance(p.prob_best, PCT_DIGITS) for p in summarize_sweep(synthetic_sweep).points
     ]
+
+
+def test_an_objective_counts_as_met_at_the_confidence_a_sweep_requires(
+    synthetic_run: RunResult, synthetic_sweep: ResultSet, tmp_path: Path
+) -> None:
+    """The deck said "met with ≥ 80% probability" beside a sweep that required 90 %."""
+    from simroi.analysis.sweep import DEFAULT_CONFIDENCE
+
+    differs = []  # whether the count differs from the old fixed 80 %: the test can tell
+    for result, confidence in ((synthetic_run, DEFAULT_CONFIDENCE), (synthetic_sweep, 0.4)):
+        report = build_report(result)
+        assert report.confidence == confidence
+        export(result, [tmp_path / "deck.pptx"])
+        titles = [t for t in _slide_texts(tmp_path / "deck.pptx") if "Return on objectives" in t]
+        objectives = report.main.objectives
+        met = sum(o.probability >= confidence for o in objectives)
+        differs.append(met != sum(o.probability >= 0.8 for o in objectives))
+        assert titles and all(
+            f"{met} of {len(objectives)} met with ≥ {pct(confidence)} probability" in t
+            for t in titles
+        ), titles
+    assert any(differs)
+
+
+def test_a_swing_tornado_reads_the_same_in_the_terminal_and_the_markdown(
+    synthetic_run_with_sensitivity: RunResult, tmp_path: Path
+) -> None:
+    """The Markdown's swing table had no column for the input's P10 → P90, which the terminal
+    shows, and headed its bars "low → high" where the terminal says "at P10 → at P90"."""
+    from rich.console import Console
+
+    from simroi.analysis.sensitivity import summarize_sensitivity
+    from simroi.cli.render import render_sensitivity
+
+    run = synthetic_run_with_sensitivity
+    console = Console(width=250, record=True, color_system=None)
+    render_sensitivity(summarize_sensitivity(run), console)
+    terminal = console.export_text()
+    export(run, [tmp_path / "t.md"])
+    markdown = (tmp_path / "t.md").read_text()
+    table = markdown[markdown.index("one-at-a-time swing") :]
+    assert "| input | input: P10 → P90 | ROI: at P10 → at P90 |" in table
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "→" in line][1:]
+    assert len(rows) == len(run.meta["sensitivity"]["swing"]["rows"])
+    for line in rows:
+        label, values, span = (c.strip() for c in line.strip("|").split("|"))
+        assert "—" not in values
+        assert re.search(rf"{re.escape(label)}\s+│ +{re.escape(values)} │ +{re.escape(span)} │",
+                         terminal), line  # fmt: skip

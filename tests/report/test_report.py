@@ -376,3 +376,20 @@ def test_the_payback_line_s_share_is_by_the_horizon_whatever_the_objective(
     assert report.main.payback_within.value < by_horizon  # the objective's months are fewer
     marks = [t.get_text() for t in chart_figure(report, "cashflow").axes[0].texts]
     assert any(f"(the {chance(by_horizon)} of\ntrials that pay back)" in t for t in marks), marks
+
+
+def test_a_comparison_headline_says_when_no_scenario_makes_money(
+    synthetic_compare: ResultSet,
+) -> None:
+    report = build_report(synthetic_compare)
+    assert report.sentence.startswith("one-agent has the highest median NPV")
+    assert "positive" not in report.sentence  # its medians are positive
+    losing = ResultSet(
+        "compare",
+        [
+            replace(r, samples={**r.samples, "npv": r.samples["npv"] - 2e6})
+            for r in synthetic_compare.runs
+        ],
+        synthetic_compare.meta,
+    )
+    assert build_report(losing).sentence.endswith(" No scenario's median NPV is positive.")
