@@ -46,7 +46,7 @@ def compare(
     each: the same draws of shared inputs, the same customers and contacts where the scenarios
     agree. For ROI, NPV, payback, PV of benefits and costs, and the key KPIs (each objective's
     metric, every channel's service level and abandonment, net sentiment) it prints each
-    scenario's median and P5–P95 (as `simroi run`, `simroi sweep` and every export), and the
+    scenario's median and P5–P95 (as `simroi sweep` and every export do), and the
     mean paired difference against the FIRST scenario with its 95% interval (far tighter than
     the difference of two independent intervals, which is shown for NPV) and P(better than the
     first); where some trials tie, also how often it is worse and tied. Last, the probability

@@ -48,10 +48,12 @@ def _split_band(text: str, lines: int) -> str:
 
 
 def _key_columns(table: Table, keys: Sequence[str], points: Sequence[Any]) -> None:
-    """A sweep's setting columns: the header folds on a narrow terminal, the values never."""
+    """A sweep's setting columns (the header folds on a narrow terminal, the values never),
+    then the marks (★ ✔) beside them, where no narrow terminal crops them."""
     for j, key in enumerate(keys):
         widest = max((len(str(p.values[j])) for p in points), default=0)
         table.add_column(_sweep_key_header(key), justify="right", overflow="fold", min_width=widest)
+    table.add_column("", no_wrap=True)
 
 
 def render_sweep(sweep: SweepResult, console: Console) -> None:
@@ -81,9 +83,12 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     ]
 
     def money_table(lines: int) -> Table:
-        """The money table, each band on ``lines`` lines (1, 2 or 3: see :func:`_split_band`)."""
+        """The money table, each band on ``lines`` lines (1, 2 or 3: see :func:`_split_band`);
+        4: on three lines, without the cells' padding (the narrowest it gets)."""
         table = Table(
-            title="Money, each point against its baseline: P50 [P5–P95]", title_justify="left"
+            title="Money, each point against its baseline: P50 [P5–P95]",
+            title_justify="left",
+            padding=(0, 0) if lines > 3 else (0, 1),
         )
         cells = [[_split_band(c, lines) for c in r] for r in rows]
         _key_columns(table, keys, points)
@@ -91,15 +96,14 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
             # No number is cut short: a column is at least as wide as its widest line.
             widest = max((len(line) for r in cells for line in r[j].split("\n")), default=0)
             table.add_column(header, justify="right", overflow="fold", min_width=widest)
-        table.add_column("", no_wrap=True)
         for i, (p, row) in enumerate(zip(points, cells, strict=True)):
             style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
-            table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
+            table.add_row(*(str(v) for v in p.values), marks(i), *row, style=style)
         return table
 
     # The fewest lines a band needs on this terminal: a band has no space to wrap at but the
     # one after its median, and a number cut short ("1…" for 100.0 %) misleads.
-    lines = next((n for n in (1, 2) if _width(console, money_table(n)) <= console.width), 3)
+    lines = next((n for n in (1, 2, 3) if _width(console, money_table(n)) <= console.width), 4)
     console.print(money_table(lines))
     console.print("PV costs: mean; P(best): share of trials in which the point has the highest NPV")
     # Service levels and objectives in one table, or in two when one would not fit the terminal
@@ -123,11 +127,10 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
         for j in columns:
             widest = max(len(row[j]) for row in cells)
             table.add_column(headers[j], justify="right", no_wrap=True, min_width=widest)
-        table.add_column("", no_wrap=True)
         for i, p in enumerate(points):
             style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
             row = [cells[i][j] for j in columns]
-            table.add_row(*(str(v) for v in p.values), *row, marks(i), style=style)
+            table.add_row(*(str(v) for v in p.values), marks(i), *row, style=style)
         return table
 
     both = point_table(

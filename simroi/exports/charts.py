@@ -305,7 +305,7 @@ def _objectives(report: Report) -> Figure:
     fig, ax = titled_figure(
         report,
         f"Return on objectives{where}: chance each is met",
-        f"share of trials meeting the objective{together}",
+        f"share of trials meeting the objective{together}; green: ≥ {pct(report.confidence)}",
     )
     y = np.arange(len(r.objectives))[::-1]
     probs = [o.probability for o in r.objectives]

@@ -328,8 +328,13 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
     slide, (x, y, w, hh) = d.slide(
         f"Return on objectives{name}: {met} of {len(r.objectives)} met with ≥ "
         f"{pct(confidence)} probability",
-        "Each bar is the share of trials in which the objective holds; green bars reach "
-        f"{pct(confidence)}, the confidence simroi sweep requires.",
+        "Each bar is the share of trials in which the objective holds; bars in the third "
+        f"accent colour reach {pct(confidence)}, "
+        + (
+            "the confidence this sweep requires."
+            if d.report.sweep is not None and d.report.sweep.confidence is not None
+            else "simroi sweep's default confidence."
+        ),
     )
     chart_w = int(w * 0.72)
     chart = d.bar_chart(

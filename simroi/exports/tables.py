@@ -282,8 +282,8 @@ def _md_run(r: RunReport, level: str) -> list[str]:
         # The terminal's columns (cli.render): the input's range in a swing, ρ and share else.
         header = ["input"]
         if sampling:
-            header += [f"{sens.output_label}: bottom → top decile"]
-            header += ["rank correlation", "share of variance"]
+            header += ["rank correlation", f"{sens.output_label}: bottom → top decile"]
+            header += ["share of variance"]
         else:
             header += ["input: P10 → P90", f"{sens.output_label}: at P10 → at P90"]
         body = []
@@ -296,7 +296,7 @@ def _md_run(r: RunReport, level: str) -> list[str]:
             )
             rho, span, share = tornado_cells(numbers, sens.unit, cur, scale)
             if sampling:
-                body.append([row["label"], span, rho, share])
+                body.append([row["label"], rho, span, share])
             else:
                 values = input_span(row.get("value_low"), row.get("value_high"))
                 body.append([row["label"], values, span])

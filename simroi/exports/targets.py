@@ -99,7 +99,13 @@ def load_result(path: str | Path) -> RunResult | ResultSet:
         try:
             with zipfile.ZipFile(source) as archive:
                 damaged = archive.testzip()
-        except zipfile.BadZipFile:
+        except zipfile.BadZipFile as exc:
+            with source.open("rb") as handle:
+                archive_start = handle.read(2) == b"PK"
+            if archive_start:  # a zip archive's signature: one cut short or damaged
+                raise ResultFileError(
+                    f"{path}: a damaged or truncated result file ({exc})"
+                ) from None
             raise ResultFileError(
                 f"{path}: not a simroi result file (a result file is a NumPy .npz archive, as "
                 "run, compare, sweep and sensitivity write it; this is not an archive)"

@@ -154,10 +154,36 @@ def test_an_80_column_terminal_cuts_no_number_of_a_sweep_or_a_comparison(
                     assert chance(o.probability, PCT_DIGITS) in narrow
             cells = {c.strip() for line in narrow.splitlines() for c in line.split("│")}
             assert str(second) in cells and {str(a) for a in range(1, 6)} <= cells
+            # No table is cropped at the right: each line ends on its border, marks included.
+            tables = [line for line in narrow.splitlines() if line[:1] in "┏┃┡│└"]
+            assert all(line[-1] in "┓┃┩│┘" for line in tables), (keys, width)
+            money = _between(narrow, "Money, each point", "PV costs: mean")
+            assert money.count("★") == 1
         wide = _text(render_sweep, sweep)
         assert "Service level (mean over the horizon) and P(objective met)" in wide  # one
     compared = _text(render_comparison, compare_result_set(synthetic_compare), width=80)
     assert "…" not in compared
+
+
+def test_a_sweep_band_takes_the_fewest_lines_the_terminal_allows(
+    synthetic_sweep: ResultSet,
+) -> None:
+    """One line on a wide terminal, two (median, then [P5–P95]), then three (broken after the
+    en dash), never a number cut in two; the layout only ever gets taller as the width falls."""
+    from simroi.cli.render import band
+
+    sweep = summarize_sweep(synthetic_sweep)
+    p = sweep.points[0]
+    whole = band(p.roi, "pct", "USD", None, "p50")
+    _, bracket = whole.split(" ", 1)
+    low = bracket.split("–")[0] + "–"
+    seen = []
+    for width in range(250, 49, -5):
+        text = _text(render_sweep, sweep, width=width)
+        lines = 1 if whole in text else 2 if bracket in text else 3 if low in text else 0
+        assert lines, width  # the band is there, whole or broken at its breaks only
+        seen.append(lines)
+    assert seen == sorted(seen) and {1, 2, 3} <= set(seen), seen
 
 
 def _strict_json(text: str) -> Any:

@@ -593,7 +593,10 @@ def test_deck_axes_use_the_money_units_of_the_tables(
     ("make", "message"),
     [
         (lambda d: d / "missing.npz", "file not found"),
-        (lambda d: _write(d / "truncated.npz", _valid_bytes(d)[:600]), "not a simroi result"),
+        (
+            lambda d: _write(d / "truncated.npz", _valid_bytes(d)[:600]),
+            "damaged or truncated result file",
+        ),
         (lambda d: _write(d / "noise.npz", b"\x00garbage" * 50), "not a simroi result"),
         (lambda d: _write(d / "notes.txt", b"hello"), "not a simroi result"),
         (lambda d: _foreign_npz(d / "other.npz"), "no simroi metadata"),
@@ -690,8 +693,9 @@ def test_a_bad_target_writes_nothing(
 def test_load_result_names_the_file_and_the_problem(tmp_path: Path) -> None:
     from simroi.exports.targets import load_result
 
+    # An archive cut short is damaged, not "not an archive".
     (tmp_path / "half.npz").write_bytes(b"PK\x03\x04" + bytes(40))
-    with pytest.raises(ResultFileError, match=r"half\.npz: not a simroi result file"):
+    with pytest.raises(ResultFileError, match=r"half\.npz: a damaged or truncated result file"):
         load_result(tmp_path / "half.npz")
     with pytest.raises(ResultFileError, match="file not found"):
         load_result(tmp_path / "nothing.npz")
@@ -1050,7 +1054,7 @@ def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
     shown = [line for line in markdown.splitlines() if re.match(r"\| input \d", line)]
     assert len(shown) == 4
     for line in shown:
-        label, span, rho, share = (c.strip() for c in line.strip("|").split("|"))
+        label, rho, span, share = (c.strip() for c in line.strip("|").split("|"))
         assert re.search(rf"{label}\s+│ {re.escape(rho)} │ +{re.escape(span)} │ +"
                          rf"{re.escape(share)} │", terminal), line  # fmt: skip
     assert "−0.16" in markdown and "-0.16" not in markdown
@@ -1086,7 +1090,11 @@ def test_an_objective_counts_as_met_at_the_confidence_a_sweep_requires(
     synthetic_run: RunResult, synthetic_sweep: ResultSet, tmp_path: Path
 ) -> None:
     """The deck said "met with ≥ 80% probability" beside a sweep that required 90 %."""
+    from matplotlib.colors import to_hex
+
     from simroi.analysis.sweep import DEFAULT_CONFIDENCE
+    from simroi.exports.figure import GREEN
+    from simroi.exports.slides import ACCENT3
 
     differs = []  # whether the count differs from the old fixed 80 %: the test can tell
     for result, confidence in ((synthetic_run, DEFAULT_CONFIDENCE), (synthetic_sweep, 0.4)):
@@ -1101,6 +1109,15 @@ def test_an_objective_counts_as_met_at_the_confidence_a_sweep_requires(
             f"{met} of {len(objectives)} met with ≥ {pct(confidence)} probability" in t
             for t in titles
         ), titles
+        # The bars in the accent of "met" are those the title counts, on the slide ...
+        expected = [o.probability >= confidence for o in objectives]
+        bars = _chart(tmp_path / "deck.pptx", "Probability of meeting each objective")
+        points = bars.plots[0].series[0].points
+        accent = [p.format.fill.fore_color.theme_color == ACCENT3 for p in points]
+        assert accent == expected
+        # ... and in the chart's green.
+        patches = chart_figure(report, "objectives").axes[0].patches
+        assert [to_hex(b.get_facecolor()) == to_hex(GREEN) for b in patches] == expected
     assert any(differs)
 
 
