@@ -37,6 +37,7 @@ __all__ = [
     "num_decimals",
     "number_or_nan",
     "pct",
+    "short_key",
     "short_repr",
     "signed",
     "significant",
@@ -83,6 +84,12 @@ SOCIAL_LABELS = {
 
 
 EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
+
+
+def short_key(key: str) -> str:
+    """A swept setting's last two parts, as tables name it (``channels.social.agents`` →
+    ``social.agents``)."""
+    return ".".join(key.split(".")[-2:])
 
 
 def kpi_label(metric: str) -> tuple[str, str]:

@@ -59,7 +59,7 @@ from simroi.analysis.observed_days import (
     observed_metrics,
 )
 from simroi.analysis.partial_days import SkippedDay
-from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport, file_name
+from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.execution.footprint import available_memory
@@ -278,11 +278,6 @@ def calibrated_range(days: int, level: float = 0.95) -> tuple[float, float]:
     return float(low) / days, float(high) / days
 
 
-def _names(source: DataSource) -> str:
-    """The file names of a source: ``intervals.csv`` or ``jan.csv + feb.csv``."""
-    return " + ".join(file_name(p) for p in (source.path, *source.also))
-
-
 def _day_number(dates: np.ndarray, origin: np.datetime64) -> np.ndarray:
     return (dates - origin).astype(np.int64)
 
@@ -340,7 +335,7 @@ def backtest(
         data = [*data.intervals.values(), *data.contacts.values()]
     sources = sources or [r.source for r in data]
     if not data:
-        files = ", ".join(_names(s) for s in sources) or "the data"
+        files = ", ".join(s.names for s in sources) or "the data"
         raise DataFileError(
             f"{files}: no interval report or contact log: a backtest compares days of contacts "
             "(customer outcomes alone have none)"
@@ -350,7 +345,7 @@ def backtest(
         if report.channel not in program.channels:
             names = ", ".join(program.channels)
             raise DataFileError(
-                f"{_names(report.source)}: channel {report.channel!r} is not in scenario "
+                f"{report.source.names}: channel {report.channel!r} is not in scenario "
                 f"{loaded.name!r} (its channels: {names})"
             )
         held = chosen.get(report.channel)
@@ -439,7 +434,7 @@ def _check_memory(observed: dict[str, Observed], trials: int) -> None:
         need = most * trials * intervals * BYTES_PER_AGENT_INTERVAL
         if need > available:
             raise DataFileError(
-                f"{_names(found.source)}, column agents: {most:,} agents on queue on {date} "
+                f"{found.source.names}, column agents: {most:,} agents on queue on {date} "
                 f"({name}) need about {need / 2**30:.1f} GiB to simulate over {trials:,} trials "
                 f"at once, and {available / 2**30:.1f} GiB is available; give fewer `trials` "
                 "(20 at least) or a smaller simulation.block_size (the trials simulated at "

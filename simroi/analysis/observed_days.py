@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from simroi.analysis.partial_days import LOG_INTERVAL_MINUTES, partial_days
-from simroi.data.frames import ANSWERED, ContactLog, DataSource, IntervalReport, file_name
+from simroi.data.frames import ANSWERED, ContactLog, DataSource, IntervalReport
 from simroi.errors import DataFileError
 from simroi.limits import MAX_AGENTS
 from simroi.model.calendar import DAY
@@ -158,7 +158,7 @@ def _rosters(
     agents = np.floor(np.nan_to_num(np.asarray(agents, dtype=float)) + 0.5)
     if agents.size and agents.max() > MAX_OBSERVED_AGENTS:
         at = int(np.argmax(agents))
-        names = " + ".join(file_name(p) for p in (report.source.path, *report.source.also))
+        names = report.source.names
         raise DataFileError(
             f"{names}, column agents, interval {str(report.start[at])[:16]}: must be at most "
             f"{MAX_OBSERVED_AGENTS:,} agents on queue to simulate (got {agents[at]:,.0f})"

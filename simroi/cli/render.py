@@ -321,7 +321,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         # it is defined: its mean and Δ are over those trials only.
         defined = "pays back in" if metric.key == "payback_months" else "defined in"
         for value, diff in zip(metric.values, metric.differences, strict=True):
-            # The median, as the run, the sweep and every export lead with; the Δ is the mean
+            # The median, as the sweep and every export lead with; the Δ is the mean
             # paired difference, whose 95% interval says how sure the comparison is.
             cell = band(value, kind, cur, scale, "p50")
             if value.defined < 1:

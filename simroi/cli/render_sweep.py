@@ -17,18 +17,12 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from simroi.cli.render import band, money_scale, spread
-from simroi.formatting import PCT_DIGITS, chance, counted, money, pct
+from simroi.formatting import PCT_DIGITS, chance, counted, money, pct, short_key
 
 if TYPE_CHECKING:
     from simroi.analysis.sweep import SweepResult
 
 __all__ = ["render_sweep"]
-
-
-def _sweep_key_header(key: str) -> str:
-    """The last two parts of a swept key (``channels.social.agents`` → ``social.agents``)."""
-    parts = key.split(".")
-    return ".".join(parts[-2:])
 
 
 def _width(console: Console, table: Table) -> int:
@@ -52,7 +46,7 @@ def _key_columns(table: Table, keys: Sequence[str], points: Sequence[Any]) -> No
     then the marks (★ ✔) beside them, where no narrow terminal crops them."""
     for j, key in enumerate(keys):
         widest = max((len(str(p.values[j])) for p in points), default=0)
-        table.add_column(_sweep_key_header(key), justify="right", overflow="fold", min_width=widest)
+        table.add_column(short_key(key), justify="right", overflow="fold", min_width=widest)
     table.add_column("", no_wrap=True)
 
 
@@ -90,13 +84,13 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
             title_justify="left",
             padding=(0, 0) if lines > 3 else (0, 1),
         )
-        cells = [[_split_band(c, lines) for c in r] for r in rows]
+        shown = [[_split_band(c, lines) for c in r] for r in rows]
         _key_columns(table, keys, points)
         for j, header in enumerate(("ROI", "NPV", "PV costs", "P(best)")):
             # No number is cut short: a column is at least as wide as its widest line.
-            widest = max((len(line) for r in cells for line in r[j].split("\n")), default=0)
+            widest = max((len(line) for r in shown for line in r[j].split("\n")), default=0)
             table.add_column(header, justify="right", overflow="fold", min_width=widest)
-        for i, (p, row) in enumerate(zip(points, cells, strict=True)):
+        for i, (p, row) in enumerate(zip(points, shown, strict=True)):
             style = "bold" if i in (sweep.recommended, sweep.best_npv) else None
             table.add_row(*(str(v) for v in p.values), marks(i), *row, style=style)
         return table

@@ -78,10 +78,14 @@ class DataSource:
     last: np.datetime64 | None = None
     also: tuple[Path, ...] = ()
 
+    @property
+    def names(self) -> str:
+        """The file names the rows came from: ``intervals.csv`` or ``jan.csv + feb.csv``."""
+        return " + ".join(file_name(p) for p in (self.path, *self.also))
+
     def describe(self) -> str:
         """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30``."""
-        names = " + ".join(file_name(p) for p in (self.path, *self.also))
-        text = f"{names}, {self.rows:,} rows"
+        text = f"{self.names}, {self.rows:,} rows"
         if self.first is not None and self.last is not None:
             text += f", {str(self.first)[:10]} to {str(self.last)[:10]}"
         return text

@@ -166,14 +166,9 @@ def tornado_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(TORNADO_COLUMNS)
-    numbers = {"base", "output_low", "output_high", "input_low", "input_high"}
-    numbers |= {"spearman_rho", "first_order_index"}
-    for values in tornado_rows(report):
+    for values in tornado_rows(report):  # numbers are floats there, text is text
         writer.writerow(
-            [
-                _number(v) if c in numbers and v is not None else ("" if v is None else v)
-                for c, v in zip(TORNADO_COLUMNS, values, strict=True)
-            ]
+            ["" if v is None else _number(v) if isinstance(v, int | float) else v for v in values]
         )
     return buffer.getvalue()
 

@@ -142,11 +142,11 @@ def build_workbook(report: Report) -> bytes:
     if tornado:  # as tornado.csv: one row per tornado and input
         ws = sheet("Sensitivity", [16, 30, 34, 10, 8, 14, 14, 14, 14, 14, 14, 14, 60])
         header(ws, TORNADO_COLUMNS)
-        money = TORNADO_COLUMNS.index("output_low"), TORNADO_COLUMNS.index("output_high")
-        base = TORNADO_COLUMNS.index("base")
+        # The output's numbers (base and bar ends) in the output's unit.
+        outputs = [TORNADO_COLUMNS.index(c) for c in ("base", "output_low", "output_high")]
         for values in tornado:
             shown = NUMBER_FORMATS.get(values[TORNADO_COLUMNS.index("unit")], "General")
-            row(ws, values, dict.fromkeys((base, *money), shown))
+            row(ws, values, dict.fromkeys(outputs, shown))
 
     if report.sweep is not None:
         curve = report.sweep
@@ -163,8 +163,6 @@ def build_workbook(report: Report) -> bytes:
                 "P(highest NPV)",
             ],
         )
-        best: list[float | None] = [p for p, _ in report.best_chances or []]
-        best += [None] * (len(report.runs) - len(best))
         for i, (r, point) in enumerate(zip(report.runs, curve.points, strict=True)):
             together = r.objectives_all[0] if r.objectives_all else None
             row(
@@ -176,7 +174,7 @@ def build_workbook(report: Report) -> bytes:
                     i == curve.best_npv,
                     together,
                     r.stat("roi").probability,
-                    best[i],
+                    curve.prob_best[i] if curve.prob_best else None,
                 ],
                 {len(point) + 3: "0.0%", len(point) + 4: "0.0%", len(point) + 5: "0.0%"},
             )

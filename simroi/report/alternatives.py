@@ -25,7 +25,7 @@ from simroi.analysis.comparison import (
 )
 from simroi.analysis.sweep import SweepResult
 from simroi.errors import ResultFileError
-from simroi.formatting import chance, counted, fmt, pct, significant
+from simroi.formatting import chance, counted, fmt, pct, short_key, significant
 from simroi.report.run import run_details
 from simroi.report.types import Report, RunReport, Stat, SweepCurve
 
@@ -158,15 +158,12 @@ def worse_words(difference: PairedDifference, digits: int = 0) -> str:
 
 
 def point_label(keys: list[str], point: list[Any], named: bool = False) -> str:
-    def short(key: str) -> str:
-        return ".".join(key.split(".")[-2:])
-
     def value(v: Any) -> str:
         return f"{v:g}" if isinstance(v, int | float) else str(v)
 
     if len(keys) == 1 and not named:
         return value(point[0])
-    return ", ".join(f"{short(k)}={value(v)}" for k, v in zip(keys, point, strict=False))
+    return ", ".join(f"{short_key(k)}={value(v)}" for k, v in zip(keys, point, strict=False))
 
 
 def sweep_curve(meta: dict[str, Any], sweep: SweepResult, where: str) -> SweepCurve:

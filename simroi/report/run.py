@@ -97,7 +97,8 @@ def _require(result: RunResult, where: str) -> None:
         raise ResultFileError(
             f"{where}: provenance trials is {n[0]} but the samples have shape {', '.join(shapes)}"
         )
-    for key in wrong:
+    if wrong:
+        key = wrong[0]
         raise ResultFileError(
             f"{where}: samples {key!r} have shape {result.samples[key].shape}, expected {n}"
         )
