@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "DURATION_SECONDS",
     "EXTRA_KPI_LABELS",
     "KPI_LABELS",
     "LINE_LABELS",
@@ -25,6 +26,7 @@ __all__ = [
     "amount",
     "cell",
     "chance",
+    "duration_unit",
     "fmt",
     "html_table",
     "input_span",
@@ -35,6 +37,7 @@ __all__ = [
     "money",
     "money_number_format",
     "num_decimals",
+    "number_format",
     "number_or_nan",
     "pct",
     "short_key",
@@ -50,8 +53,8 @@ __all__ = [
 KPI_LABELS = {
     "service_level": ("Service level", "pct"),
     "abandonment": ("Abandoned / ignored", "pct"),
-    "asa_seconds": ("Mean wait of answered (s)", "num"),
-    "response_p90_hours": ("P90 response time (h)", "num"),
+    "asa_seconds": ("Mean wait of answered", "seconds"),
+    "response_p90_hours": ("P90 response time", "hours"),
     "occupancy": ("Occupancy", "pct"),
     "fcr": ("First-contact resolution", "pct"),
     "cost_per_contact": ("Agent cost per answered contact", "money"),
@@ -223,6 +226,15 @@ def money_number_format(values: Sequence[float], currency: str) -> str:
     return f"{positive};−{positive}"
 
 
+def number_format(values: Sequence[float], unit: str = "num") -> str:
+    """The spreadsheet number format of plain numbers or durations shown together: the decimals
+    of the largest, as :func:`fmt`; a duration in the unit it is stored in, named (the cell holds
+    the stored number: ``#,##0.0" s"``)."""
+    decimals = num_decimals(max((abs(v) for v in values if math.isfinite(v)), default=0.0))
+    digits = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return digits + ({"seconds": '" s"', "hours": '" h"'}.get(unit, ""))
+
+
 def stated_pct(x: Any) -> str:
     """A share as the user stated it, as a percentage with the digits it needs: ``0.8`` →
     ``80%``, ``0.925`` → ``92.5%`` (a target, a confidence level, not an estimate)."""
@@ -265,6 +277,29 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+#: The time units a quantity can be stored in (a KPI's key says which: ``asa_seconds``,
+#: ``response_p90_hours``), as seconds. Tables show them in the unit their magnitude needs
+#: (:func:`duration_unit`).
+DURATION_SECONDS = {"seconds": 1.0, "hours": 3600.0}
+
+
+def duration_unit(unit: str, magnitude: float) -> tuple[str, float]:
+    """How a duration stored in ``unit`` (a key of :data:`DURATION_SECONDS`) is shown beside
+    others whose largest is ``magnitude``: the suffix and the stored amount one shown unit is.
+
+    Seconds under two minutes, minutes under two hours, hours from there: a phone's P90 response
+    of 29 s, where hours gave "0.008 h"; an email's mean wait of 3.3 h, where seconds gave
+    "11,835 s". One unit for a whole row, so that its cells read alike.
+    """
+    stored = DURATION_SECONDS[unit]
+    seconds = abs(magnitude) * stored
+    if seconds < 120:
+        return "s", 1 / stored
+    if seconds < 7200:
+        return "min", 60 / stored
+    return "h", 3600 / stored
+
+
 def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -> str:
     """Format one number for a table or a label: ``pct``, ``money``, ``months``, ``num``, ...
 
@@ -272,13 +307,20 @@ def fmt(x: Any, unit: str, currency: str = "USD", scale: float | None = None) ->
     ----------
     x : the value (NaN, None or infinity give an em dash)
     unit : ``"pct"`` (a share, shown as %), ``"pp"`` (a difference of shares, in points),
-        ``"money"``, ``"months"``, ``"num2"`` (two decimals) or ``"num"``
+        ``"money"``, ``"months"``, ``"num2"`` (two decimals), ``"num"``, or a duration stored
+        in ``"seconds"`` or ``"hours"`` (shown with its unit: ``29 s``, ``12 min``, ``3.3 h``)
     currency : ISO code for money (``USD`` shows ``$``)
     scale : the magnitude of the numbers shown together (e.g. a row's P95), so that plain
-        numbers share their decimals and amounts of money their unit; default: ``x`` itself
+        numbers share their decimals, amounts of money their unit and durations theirs;
+        default: ``x`` itself
     """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
+    if unit in DURATION_SECONDS:
+        magnitude = abs(x) if scale is None else scale
+        suffix, size = duration_unit(unit, magnitude)
+        decimals = num_decimals(abs(magnitude) / size)
+        return f"{x / size:,.{decimals}f} {suffix}".replace("-", "−")
     if unit == "pct":
         return pct(x)
     if unit == "pp":

@@ -23,6 +23,7 @@ from simroi.errors import ScenarioError
 from simroi.estimates import Probability, mean_estimate, prob_positive, probability
 from simroi.execution.result import RunResult
 from simroi.formatting import (
+    LINE_LABELS,
     PAYBACK_LABEL,
     PCT_DIGITS,
     chance,
@@ -44,6 +45,7 @@ __all__ = [
     "all_objectives_met",
     "interval",
     "lifetime_view",
+    "listed_lines",
     "metric_samples",
     "no_payback",
     "objective_met",
@@ -55,6 +57,7 @@ __all__ = [
     "roi_note",
     "summarize",
     "tei_view",
+    "unlisted_lines_note",
     "views_note",
 ]
 
@@ -67,6 +70,32 @@ def no_payback(payback_months: np.ndarray) -> Probability:
     """P(no payback within the horizon): the share of trials whose payback month is undefined
     (``payback_months`` (trials,), NaN where the cumulative cash never turns positive)."""
     return probability(~np.isfinite(payback_months))
+
+
+def listed_lines(samples: Mapping[str, np.ndarray]) -> list[str]:
+    """The benefit and cost lines a table lists, in the samples' order (``pv.…`` keys without the
+    prefix): all but those zero in every trial, such as the terminal value of a scenario that
+    does not count one, or the setup cost of one without any. Data outputs (``--json``,
+    :attr:`RunSummary.lines`) keep every line."""
+    return [
+        key.removeprefix("pv.")
+        for key, values in samples.items()
+        if key.startswith("pv.") and np.any(values != 0)
+    ]
+
+
+def unlisted_lines_note(samples: Mapping[str, np.ndarray]) -> str:
+    """The sentence under a table of lines that names the lines it leaves out (see
+    :func:`listed_lines`), or ""."""
+    listed = set(listed_lines(samples))
+    left = [
+        LINE_LABELS.get(line, line)
+        for key in samples
+        if key.startswith("pv.") and (line := key.removeprefix("pv.")) not in listed
+    ]
+    if not left:
+        return ""
+    return f"Not listed, zero in every trial: {', '.join(left)}."
 
 
 def views_note(horizon_months: int | None) -> str:

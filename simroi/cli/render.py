@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from simroi.analysis.summary import listed_lines, unlisted_lines_note
 from simroi.formatting import (
     KPI_LABELS,
     LINE_LABELS,
@@ -77,10 +78,15 @@ def spread(iv: Interval | None) -> list[float]:
     return [] if iv is None else [iv.mean, iv.p05, iv.p50, iv.p95]
 
 
+#: The columns of a run's interval tables: the median first, as every other table and export
+#: leads with it (the Markdown's "median (P50) | P5 | P95 | mean").
+INTERVAL_COLUMNS = ("P50", "P5", "P95", "mean")
+
+
 def _interval_row(
     label: str, iv: Interval, kind: str, currency: str, scale: float | None
 ) -> list[str]:
-    return [label, *(_cell(x, kind, currency, scale) for x in (iv.mean, iv.p05, iv.p50, iv.p95))]
+    return [label, *(_cell(x, kind, currency, scale) for x in (iv.p50, iv.p05, iv.p95, iv.mean))]
 
 
 def band(
@@ -109,7 +115,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
     cash = money_scale(x for iv in amounts for x in spread(iv))
     table = Table(title="Return on investment (incremental to the baseline)", title_justify="left")
-    for col in ("", "mean", "P5", "P50", "P95"):
+    for col in ("", *INTERVAL_COLUMNS):
         table.add_column(col, justify="right" if col else "left")
     table.add_row(*_interval_row("ROI", summary.roi, "pct", cur, None))
     table.add_row(*_interval_row("NPV", summary.npv, "money", cur, cash))
@@ -131,12 +137,15 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         console.print(f"[yellow]Note:[/yellow] {summary.roi_note}")
     render_views(summary, console)
     lines = Table(title="Benefits and costs (present value, incremental)", title_justify="left")
-    for col in ("line", "mean", "P5", "P50", "P95"):
+    for col in ("line", *INTERVAL_COLUMNS):
         lines.add_column(col, justify="right" if col != "line" else "left")
-    scale = money_scale(x for iv in summary.lines.values() for x in spread(iv))
-    for key, iv in summary.lines.items():
+    listed = {key: summary.lines[key] for key in listed_lines(summary.result.samples)}
+    scale = money_scale(x for iv in listed.values() for x in spread(iv))
+    for key, iv in listed.items():
         lines.add_row(*_interval_row(LINE_LABELS.get(key, key), iv, "money", cur, scale))
     console.print(lines)
+    if unlisted := unlisted_lines_note(summary.result.samples):
+        console.print(unlisted)
     tei = summary.tei
     console.print(
         f"TEI-style risk-adjusted view (benefits at P{significant(tei.benefit_percentile)}, "

@@ -73,11 +73,12 @@ def run(
     SCENARIO is a scenario file or a bundled scenario's name; without it, the bundled default
     (a mid-size consumer brand starting a social care team) runs.
 
-    Prints ROI, NPV and payback as mean, P5, P50, P95 with P(ROI > 0) and its Monte Carlo
-    standard error; each benefit and cost line; a TEI-style risk-adjusted view; KPIs per channel
-    for program and baseline; the probability of meeting each objective; and the seed that
-    replays the run exactly. A trial without incremental cost has no ROI (it is undefined, not
-    infinite): P(ROI > 0) counts it as not positive, and the ROI percentiles leave it out.
+    Prints ROI, NPV and payback as the median (P50), P5, P95 and mean with P(ROI > 0) and its
+    Monte Carlo standard error; each benefit and cost line; a TEI-style risk-adjusted view; KPIs
+    per channel for program and baseline; the probability of meeting each objective; and the
+    seed that replays the run exactly. A trial without incremental cost has no ROI (it is
+    undefined, not infinite): P(ROI > 0) counts it as not positive, and the ROI percentiles leave
+    it out.
 
     Blocks of trials run in --workers local processes (default: all cores) or on a Dask
     cluster (--executor dask, with --scheduler or a local cluster); the same seed gives

@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any
@@ -221,8 +222,10 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         return given
     target = Path(os.path.realpath(given)) if given.is_symlink() else given
-    fd, tmp = sibling_temporary_file(target, ".tmp")
+    tmp: str | None = None
     try:
+        with _signals_held():
+            fd, tmp = sibling_temporary_file(target, ".tmp")
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -233,14 +236,33 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _remove(tmp)
         raise
     return given
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back in this thread until the block ends (where the platform can),
+    so that the temporary file made inside it is named before an interrupt can be raised: one
+    raised between making the file and naming it left it behind in a kept checkpoint."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _remove(tmp: str | None) -> None:
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def save_result_file(

@@ -28,7 +28,8 @@ from pptx.slide import Slide, SlideLayout
 from pptx.util import Emu, Inches, Length, Pt
 
 from simroi.errors import InputFileError
-from simroi.formatting import money_number_format, num_decimals
+from simroi.formatting import money_number_format
+from simroi.formatting import number_format as plain_number_format
 from simroi.report.run import footer
 from simroi.report.types import Report
 
@@ -438,5 +439,4 @@ def number_format(unit: str, values: Sequence[float], currency: str) -> str:
         return money_number_format(values, currency)
     if unit in {"pct", "pp"}:
         return "0%"
-    decimals = num_decimals(max((abs(v) for v in values if math.isfinite(v)), default=0.0))
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+    return plain_number_format(values, unit)

@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from simroi.analysis.summary import summarize, views_note
+from simroi.analysis.summary import summarize, unlisted_lines_note, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
 from simroi.formatting import (
@@ -68,6 +68,7 @@ CSV_COLUMNS = (
     "probability",
     "probability_mcse",
     "probability_of",
+    "probability_worse",
 )
 
 #: The columns of the month-by-month table (tidy, long: one row per run, metric and month).
@@ -110,11 +111,9 @@ def summary_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    numbers = CSV_COLUMNS[CSV_COLUMNS.index("mean") : CSV_COLUMNS.index("probability_of")]
     for s in report.stats:
-        writer.writerow(
-            [_number(getattr(s, c)) if c in numbers else getattr(s, c) for c in CSV_COLUMNS]
-        )
+        values = (getattr(s, c) for c in CSV_COLUMNS)
+        writer.writerow([_number(v) if isinstance(v, float) else v for v in values])
     return buffer.getvalue()
 
 
@@ -222,6 +221,8 @@ def _md_run(r: RunReport, level: str) -> list[str]:
         [c[:5] for c in _interval_rows([*r.section("Benefits"), *r.section("Costs")], cur)],
         [1, 2, 3, 4],
     )
+    if unlisted := unlisted_lines_note(r.result.samples):
+        out += [unlisted, ""]
     tei = r.tei
     out += [
         f"TEI-style risk-adjusted view (benefits at P{significant(tei.benefit_percentile)}, "

@@ -13,7 +13,6 @@ so large trial sheets stay cheap.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +28,7 @@ from simroi.exports.tables import (
     percentile_rows,
     tornado_rows,
 )
-from simroi.formatting import json_ready, num_decimals
+from simroi.formatting import DURATION_SECONDS, json_ready, number_format
 from simroi.report.types import Report, Stat
 
 __all__ = ["NUMBER_FORMATS", "build_workbook"]
@@ -46,13 +45,11 @@ NUMBER_FORMATS = {
 
 
 def _number_format(stat: Stat) -> str:
-    """An interval row's Excel format: its unit's, and for plain numbers the decimals the other
-    tables give them (a P90 response of 0.0077 h is not 0.01)."""
-    if stat.unit != "num":
+    """An interval row's Excel format: its unit's, and for plain numbers and durations the
+    decimals the other tables give them (a P90 response of 0.0077 h is not 0.01)."""
+    if stat.unit != "num" and stat.unit not in DURATION_SECONDS:
         return NUMBER_FORMATS.get(stat.unit, "General")
-    values = [abs(v) for v in (stat.p05, stat.p50, stat.p95, stat.mean) if math.isfinite(v)]
-    decimals = num_decimals(max(values, default=0.0))
-    return "#,##0" + ("." + "0" * decimals if decimals else "")
+    return number_format((stat.p05, stat.p50, stat.p95, stat.mean), stat.unit)
 
 
 def _value(x: Any) -> Any:
@@ -92,7 +89,7 @@ def build_workbook(report: Report) -> bytes:
             cells.append(cell)
         ws.append(cells)
 
-    ws = sheet("Summary", [22, 26, 30, 44, 8, 14, 14, 14, 14, 12, 12, 12, 36])
+    ws = sheet("Summary", [22, 26, 30, 44, 8, 14, 14, 14, 14, 12, 12, 12, 36, 12])
     title = WriteOnlyCell(ws, value=report.title)
     title.font = Font(bold=True, size=14)
     ws.append([title])
@@ -106,7 +103,7 @@ def build_workbook(report: Report) -> bytes:
         row(
             ws,
             [getattr(s, column) for column in CSV_COLUMNS],
-            {5: unit, 6: unit, 7: unit, 8: unit, 9: unit, 10: "0.0%", 11: "0.00%"},
+            {5: unit, 6: unit, 7: unit, 8: unit, 9: unit, 10: "0.0%", 11: "0.00%", 13: "0.0%"},
         )
 
     ws = sheet("Percentiles", [22, 44, *([14] * (len(PERCENTILES) + 3))])

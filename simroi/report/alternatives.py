@@ -81,10 +81,11 @@ def differences(comparison: ComparisonResult, where: str = "result") -> list[Sta
             if d is None:
                 continue
             label = difference_label(metric, d, comparison.trials, f"{name} − {first}")
-            p, p_mcse, words = math.nan, math.nan, ""
+            p, p_mcse, p_worse, words = math.nan, math.nan, math.nan, ""
             if metric.better is not None and d.prob_better is not None:
                 p = d.prob_better
                 p_mcse = math.nan if d.prob_better_mcse is None else d.prob_better_mcse
+                p_worse = math.nan if d.prob_worse is None else d.prob_worse
                 words = _better_words(metric.key, metric.label, metric.better, name)
                 worse = worse_words(d)
                 words += f" ({worse})" if worse else ""
@@ -103,6 +104,7 @@ def differences(comparison: ComparisonResult, where: str = "result") -> list[Sta
                     p,
                     p_mcse,
                     words,
+                    p_worse,
                 )
             )
     return out

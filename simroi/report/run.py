@@ -16,6 +16,7 @@ from simroi.analysis.monthly import monthly_bands
 from simroi.analysis.summary import (
     all_objectives_met,
     interval,
+    listed_lines,
     metric_samples,
     no_payback,
     objective_outcomes,
@@ -247,7 +248,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
     ]
     stats += _lifetime_stats(result, name)
     known = [*LINE_ITEMS_BENEFIT, *LINE_ITEMS_COST]
-    lines = [k.removeprefix("pv.") for k in s if k.startswith("pv.")]
+    lines = listed_lines(s)
     for line in sorted(lines, key=lambda x: known.index(x) if x in known else len(known)):
         section = "Costs" if line in LINE_ITEMS_COST else "Benefits"
         stats.append(

@@ -42,7 +42,9 @@ class Stat:
     """One row of an interval table: a per-trial quantity summarized.
 
     ``probability`` is the chance of the event named by ``probability_of`` (e.g. ``ROI > 0``),
-    with Monte Carlo standard error ``probability_mcse``; NaN where the row has none.
+    with Monte Carlo standard error ``probability_mcse``; NaN where the row has none. A paired
+    difference's ``probability`` is P(better) and ``probability_worse`` P(worse) (the rest of
+    the trials tie); NaN in every other row.
     """
 
     run: str
@@ -58,6 +60,7 @@ class Stat:
     probability: float = math.nan
     probability_mcse: float = math.nan
     probability_of: str = ""
+    probability_worse: float = math.nan
 
     def fmt(self, x: float, currency: str) -> str:
         """Format a value of this row, with the decimals the row's magnitude needs; a paired

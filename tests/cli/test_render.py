@@ -262,6 +262,22 @@ def test_a_run_shows_the_three_year_and_the_lifetime_view_side_by_side(
     _assert_one_scale(_between(views, "NPV", "P(ROI > 0)"))
 
 
+def test_a_runs_interval_tables_lead_with_the_median(synthetic_run: RunResult) -> None:
+    """The run's ROI and line tables led with the mean, where every other table and export
+    leads with the median: P50, P5, P95, then the mean, as in the Markdown."""
+    summary = summarize(synthetic_run)
+    text = _text(render_run_summary, summary)
+    for start, end in (("Return on investment", "P(ROI > 0)"), ("Benefits and costs", "TEI")):
+        table = _between(text, start, end)
+        header = next(line for line in table.splitlines() if "P50" in line)
+        cols = [c.strip() for c in header.strip("┃ ").split("┃")]
+        assert cols[-4:] == ["P50", "P5", "P95", "mean"], header
+    roi = next(line for line in text.splitlines() if line.strip("│ ").startswith("ROI "))
+    cells = [c.strip() for c in roi.strip("│ ").split("│")]
+    iv = summary.roi
+    assert cells[1:] == [pct(x, PCT_DIGITS) for x in (iv.p50, iv.p05, iv.p95, iv.mean)]
+
+
 def test_a_payback_some_trials_never_reach_says_how_many_reach_it(
     synthetic_compare: ResultSet,
 ) -> None:

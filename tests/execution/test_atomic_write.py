@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import stat
 import tempfile
 import threading
@@ -67,3 +68,23 @@ def test_a_link_is_checked_where_it_points(tmp_path: Path) -> None:
     link.symlink_to(tmp_path / "missing" / "r.npz")
     with pytest.raises(OutputError, match="does not exist"):
         check_writable(str(link))
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks on Windows")
+def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_no_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that came after the temporary file was made and before its name was kept left
+    a ``.tmp`` in a kept checkpoint (seen once under load, in the resume test); the interrupt now
+    waits until the name is kept, and the file is removed."""
+    made = tempfile.mkstemp
+
+    def interrupted(*args: object, **kwargs: object) -> tuple[int, str]:
+        result = made(*args, **kwargs)  # type: ignore[call-overload]
+        os.kill(os.getpid(), signal.SIGINT)  # delivered here, unless held back
+        return result  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(tempfile, "mkstemp", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "block.npz", lambda handle: handle.write(b"never"))
+    assert list(tmp_path.iterdir()) == []

@@ -98,8 +98,12 @@ def test_compare_and_export_agree_on_p_better_and_p_best_with_undefined_roi(
     with (tmp_path / "t.csv").open(encoding="utf-8") as handle:
         rows = {(r["run"], r["key"]): r for r in csv.DictReader(handle)}
     for i in (1, 2):
-        expected = printed["metrics"]["roi"]["differences"][i]["prob_better"]
-        assert float(rows[(labels[i], "diff.roi")]["probability"]) == expected
+        expected = printed["metrics"]["roi"]["differences"][i]
+        row = rows[(labels[i], "diff.roi")]
+        assert float(row["probability"]) == expected["prob_better"]
+        # P(worse) a number of its own, not only in the text (the rest of the trials tie)
+        assert float(row["probability_worse"]) == expected["prob_worse"]
+    assert rows[(labels[0], "roi")]["probability_worse"] == ""  # not a difference
 
     # ... and the Markdown shows P(highest NPV) as compare computed it.
     lines = (tmp_path / "t.md").read_text(encoding="utf-8").splitlines()

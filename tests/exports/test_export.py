@@ -37,7 +37,7 @@ from simroi.exports.charts import available_charts, chart_figure
 from simroi.exports.figure import AxisFormatter
 from simroi.exports.tables import TORNADO_COLUMNS, trial_arrays
 from simroi.exports.targets import export
-from simroi.formatting import PCT_DIGITS, chance, fmt, money_number_format, pct
+from simroi.formatting import PCT_DIGITS, chance, fmt, money_number_format, pct, signed
 from simroi.report.alternatives import difference_label
 from simroi.report.builders import build_report
 from simroi.report.types import TORNADO_MAX_ROWS
@@ -1000,11 +1000,13 @@ def test_an_objective_s_chance_has_one_precision_in_every_output(
     assert any(together in t.get_text() for t in figure.texts)
 
 
-def test_a_phone_s_p90_response_in_hours_keeps_its_digits_everywhere(
+def test_a_phone_s_p90_response_is_shown_in_seconds_everywhere(
     synthetic_run: RunResult, tmp_path: Path
 ) -> None:
-    """28 s is 0.0077 h: the KPI row printed "0.01 [0.00–0.01]" in the terminal, the Markdown
-    and the workbook (a fixed two decimals)."""
+    """28 s is 0.0077 h: the KPI row printed "0.01 [0.00–0.01]" (a fixed two decimals), then
+    "0.0077 [0.0071–0.0084]" in hours; a duration is shown in the unit its size needs, with the
+    unit in each cell, in the terminal and the Markdown; the workbook keeps the stored hours
+    (as the CSV does) in a format that names them and keeps their digits."""
     from rich.console import Console
 
     from simroi.cli.render import render_kpis
@@ -1015,19 +1017,79 @@ def test_a_phone_s_p90_response_in_hours_keeps_its_digits_everywhere(
     other = {key.replace("program", "baseline"): small[::-1].copy()}  # a phone queue in both
     run = replace(synthetic_run, samples={**synthetic_run.samples, key: small, **other})
     iv = interval(small)
-    cells = [fmt(v, "num", scale=iv.p95) for v in (iv.p50, iv.p05, iv.p95)]
-    assert all(c.startswith("0.00") and len(c) == 6 for c in cells), cells  # 0.0077
+    cells = [fmt(v, "hours", scale=iv.p95) for v in (iv.p50, iv.p05, iv.p95)]
+    seconds = [f"{v * 3600:.1f} s" for v in (iv.p50, iv.p05, iv.p95)]
+    assert cells == seconds  # 27.7 s [25.4 s–30.1 s]
     shown = f"{cells[0]} [{cells[1]}–{cells[2]}]"
     console = Console(width=200, record=True, color_system=None)
     render_kpis(summarize(run), console)
-    assert shown in console.export_text()
+    text = console.export_text()
+    assert shown in text and "P90 response time " in text
     export(run, [tmp_path / "t.md"])
     assert shown in (tmp_path / "t.md").read_text()
+    export(run, [tmp_path / "t.csv"])
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
+    (row,) = [r for r in rows if r["key"] == key]
+    assert row["unit"] == "hours" and float(row["p50"]) == pytest.approx(iv.p50, rel=1e-12)
     openpyxl = pytest.importorskip("openpyxl")
     export(run, [tmp_path / "book.xlsx"])
     sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["Summary"]
     (cell,) = [r[7] for r in sheet.iter_rows() if r[2].value == key]
-    assert cell.number_format == "#,##0.0000"
+    assert cell.number_format == '#,##0.0000" h"'
+
+
+def test_a_line_zero_in_every_trial_is_named_under_the_table_not_listed(
+    synthetic_run: RunResult, tmp_path: Path
+) -> None:
+    """A scenario that counts no terminal value printed "Terminal value (CLV at horizon) $0
+    [$0–$0]" among its lines; such a line is left out of the terminal, the Markdown, the CSV and
+    the deck, with one sentence naming it, and kept in the JSON. A line nonzero in one trial
+    stays."""
+    from rich.console import Console
+
+    from simroi.cli.render import render_run_summary
+
+    samples = dict(synthetic_run.samples)
+    samples["pv.terminal_value"] = np.zeros(synthetic_run.trials)
+    samples["pv.setup"] = np.zeros(synthetic_run.trials)
+    samples["pv.setup"][7] = 1.0
+    run = replace(synthetic_run, samples=samples)
+    label = "Terminal value (CLV at horizon)"
+    staffing = "Staffing savings (agents the forecast no longer needs)"
+    note = f"Not listed, zero in every trial: {staffing}, {label}."
+    console = Console(width=240, record=True, color_system=None)
+    render_run_summary(summarize(run), console)
+    text = console.export_text()
+    lines = text[text.index("Benefits and costs") : text.index("TEI-style")]
+    assert label not in lines.split("Not listed")[0] and "Setup (t0)" in lines
+    assert note in " ".join(lines.split())
+    export(run, [tmp_path / "t.md", tmp_path / "t.csv", tmp_path / "d.pptx"])
+    markdown = (tmp_path / "t.md").read_text()
+    assert f"| {label} |" not in markdown and "| Setup (t0) |" in markdown
+    assert note in markdown
+    keys = [r["key"] for r in csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text()))]
+    assert "pv.setup" in keys and "pv.terminal_value" not in keys
+    deck = " ".join(
+        shape.text_frame.text
+        for slide in Presentation(str(tmp_path / "d.pptx")).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    )
+    assert "Terminal value" not in deck
+    assert summarize(run).to_dict()["lines"]["terminal_value"]["p50"] == 0.0
+
+
+def test_an_email_s_mean_wait_is_shown_in_hours_not_thousands_of_seconds() -> None:
+    """An email's mean wait of 11,835 s read as a count; a duration takes seconds under two
+    minutes, minutes under two hours, hours from there, one unit for the numbers shown
+    together."""
+    assert fmt(11835.0, "seconds") == "3.29 h"
+    assert fmt(200.0, "seconds") == "3.33 min"
+    assert fmt(9.4, "seconds") == "9.40 s"
+    assert fmt(6.9, "seconds", scale=14.1) == "6.9 s"
+    assert fmt(0.5, "hours") == "30.0 min"
+    assert fmt(100.0, "seconds", scale=11835.0) == "0.03 h"  # the row's unit, not its own
+    assert signed(-45.0, "seconds") == "−45.0 s"
 
 
 def test_a_tornado_reads_the_same_in_the_terminal_and_the_markdown(
