@@ -20,6 +20,7 @@ from simroi.model.block import World, draw_inputs
 from simroi.model.books import ANSWERED, PUBLIC, RESOLVED, Books
 from simroi.model.calendar import DAY, month_plans
 from simroi.model.contacts import simulate_channel_month
+from simroi.model.monthly import channel_month_metrics
 from simroi.model.outcomes import ChannelMonth, month_outcomes
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
@@ -246,6 +247,14 @@ def _check_books(months: dict[str, list[dict[str, ChannelMonth]]]) -> None:
                 )
                 # Occupancy ≤ 1 by construction: no tolerance.
                 assert np.all(out.busy_slot_s <= out.available_slot_s), where
+                # The month's shares are of the contacts it settles: none over 100 %, though a
+                # month may ignore more posts than arrive in it (those carried in).
+                shares = channel_month_metrics(
+                    out, np.zeros_like(out.offered), cost_per_agent_hour=np.ones(1)
+                )
+                for key in ("service_level", "abandonment", "occupancy"):
+                    defined = shares[key][np.isfinite(shares[key])]
+                    assert np.all((defined >= 0) & (defined <= 1)), (where, key)
                 assert np.all(out.busy_slot_s >= 0), where
                 busy, available = busy + out.busy_slot_s, available + out.available_slot_s
                 before = out.backlog_end
