@@ -27,7 +27,9 @@ def validate(ctx: click.Context, files: tuple[str, ...], overrides: tuple[str, .
     Checks TOML syntax, unknown keys (with a suggestion), types, ranges (probabilities in [0, 1],
     p5 < p95, low ≤ mode ≤ high, ...), channel names, objectives, correlations and the baseline,
     which every ROI needs (a file written only as another scenario's baseline file is checked by
-    validating that scenario).
+    validating that scenario). Each problem is one line. A value whose type or own range is wrong
+    is left out to check the rest; only where a required value or a channel itself is wrong are
+    the rules that span keys (ranges of uncertain inputs, names) checked on the next pass.
     """
     from simroi.analysis.summary import require_baseline
     from simroi.errors import ScenarioError

@@ -324,11 +324,13 @@ def _clean_loc(loc: tuple[Any, ...]) -> list[str]:
     return parts
 
 
-def _format_errors(exc: ValidationError, source: str, model: type[BaseModel]) -> list[str]:
+def _format_errors(
+    errors: Sequence[Mapping[str, Any]], source: str, model: type[BaseModel]
+) -> list[str]:
     lines: list[str] = []
     seen: set[str] = set()
     by_key: dict[str, list[dict[str, Any]]] = {}
-    for err in exc.errors(include_url=False):
+    for err in errors:
         key = ".".join(_clean_loc(err["loc"]))
         by_key.setdefault(key, []).append(dict(err))
     for key, errs in by_key.items():
@@ -434,11 +436,91 @@ def _validate(raw: dict[str, Any], source: str, *, is_baseline: bool) -> Scenari
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise ScenarioError(_format_errors(exc, source, Scenario)) from None
+        problems = _format_errors(exc.errors(include_url=False), source, Scenario)
+        raise ScenarioError(
+            problems + _problems_beyond(raw, exc, source, is_baseline=is_baseline, shown=problems)
+        ) from None
     problems = scenario_problems(scenario, source, is_baseline=is_baseline)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _problems_beyond(
+    raw: dict[str, Any],
+    exc: ValidationError,
+    source: str,
+    *,
+    is_baseline: bool,
+    shown: list[str],
+) -> list[str]:
+    """The problems of the rest of a file some of whose values failed, so that one pass lists
+    them all: the failing keys left out (their defaults taken, where they have one), the file
+    validated again — its own failures added — and the rules that span keys checked, except
+    where they name a key left out. It stops where leaving a key out would be a problem of its
+    own (a required key, a channel's one-of rule) or cannot be done (:func:`_leave_out`).
+
+    Pydantic checks a value's own type and range first and the rules across keys (ranges of
+    uncertain inputs, objectives' metrics, channels named elsewhere) only of a whole scenario:
+    a file with a wrong type and an unknown metric showed the type alone, then the metric.
+    """
+    trimmed = copy.deepcopy(raw)
+    left_out: list[str] = []
+    more: list[str] = []
+    errors = exc.errors(include_url=False)
+    for _ in range(5):  # each round leaves out what failed in the one before
+        for err in errors:
+            key = _leave_out(trimmed, err)
+            if key is None:
+                return more
+            left_out.append(key)
+        try:
+            scenario = Scenario.model_validate(trimmed)
+        except ValidationError as again:
+            errors = again.errors(include_url=False)
+            own = [e for e in errors if not _about(e, left_out)]
+            more += [p for p in _format_errors(own, source, Scenario) if p not in shown]
+            if len(own) < len(errors):  # a failure of leaving a key out: no further
+                return more
+            continue
+        rules = scenario_problems(scenario, source, is_baseline=is_baseline)
+        return more + [
+            p
+            for p in rules
+            if not any(p.startswith((f"{source}: {k}:", f"{source}: {k}.")) for k in left_out)
+        ]
+    return more
+
+
+def _about(err: Mapping[str, Any], left_out: Sequence[str]) -> bool:
+    """Whether an error is about a key left out or a table holding one (its consequence)."""
+    key = ".".join(_clean_loc(err["loc"]))
+    return any(not key or k == key or k.startswith(f"{key}.") for k in left_out)
+
+
+def _leave_out(raw: dict[str, Any], err: Mapping[str, Any]) -> str | None:
+    """Remove from ``raw`` the value or table an error points into (the deepest key of its
+    ``loc`` in the file) and return its dotted name. None, and nothing removed, for a missing
+    key, a channel (removing one would break what names it) or a list's item (the others would
+    be renumbered)."""
+    unknown = err["type"] == "extra_forbidden"
+    if err["type"] == "missing":
+        return None
+    node: Any = raw
+    path: list[str] = []
+    parent: Any = None
+    for part in err["loc"]:
+        inside = isinstance(node, dict) and part in node
+        at = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (inside or at):
+            break
+        parent, node = node, node[part]
+        path.append(str(part))
+    channel = len(path) == 2 and path[0] == "channels"
+    if not isinstance(parent, dict) or not path or (channel and not unknown):
+        return None
+    del parent[path[-1]]
+    return ".".join(path)
 
 
 # --- public entry point ------------------------------------------------------------------------

@@ -26,6 +26,10 @@ from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario
 __all__ = ["MAX_MAGNITUDE", "input_limits", "scenario_problems"]
 
 
+#: The channel KPIs that are shares (an objective on one is bounded by a number in [0, 1]).
+SHARE_KPIS = ("service_level", "abandonment", "occupancy", "fcr")
+
+
 def scenario_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> list[str]:
     """Every broken rule of ``scenario`` (from the file ``source``), one line each.
 
@@ -185,6 +189,19 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
             hint = difflib.get_close_matches(metric, valid, n=1)
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
             yield f"{source}: objectives.{i}.metric: unknown metric {metric!r}{extra}"
+            continue
+        low = -1.0 if metric == "sentiment" else 0.0
+        if metric == "sentiment" or kpi in SHARE_KPIS:
+            bound, value = (
+                ("at_least", objective.at_least)
+                if objective.at_least is not None
+                else ("at_most", objective.at_most)
+            )
+            if value is not None and not low <= value <= 1:
+                yield (
+                    f"{source}: objectives.{i}.{bound}: {metric} is a share, so the bound must be "
+                    f"in [{low:g}, 1] (got {value:g}; write 0.8 for 80%)"
+                )
     uncertain = scenario.uncertain_inputs()
     for i, corr in enumerate(scenario.correlations):
         for input_name in corr.inputs:

@@ -162,6 +162,13 @@ BAD_CASES = [
         ["program.monthly_tools_cost", "≥ 0", "-1500"],
     ),
     ("sla_seconds = 20 ", "sla_seconds = -20 ", ["channels.phone.sla_seconds", "-20"]),
+    # A share written as a percentage: "≥ 80" validated and was met in no trial.
+    (
+        "at_least = 0.6",
+        "at_least = 60",
+        ["objectives.0.at_least", "social.service_level is a share", "[0, 1]", "got 60"],
+    ),
+    ("at_most = 0.08", "at_most = 8", ["objectives.1.at_most", "got 8;", "0.8 for 80%"]),
 ]
 
 
@@ -177,6 +184,36 @@ def test_bad_values_are_named_with_file_key_rule_and_value(
     assert all(line.startswith(f"error: {path}") for line in lines), out
     for fragment in fragments:
         assert fragment in out, (fragment, out)
+
+
+def test_one_pass_names_the_problems_of_every_stage(tmp_path: Path) -> None:
+    """A wrong value hid the rules that span keys: a file with a negative SLA, an fcr range
+    beyond 1 and a misspelt objective metric showed the SLA alone, then the next, then the
+    next. The failing value is left out to check the rest; nothing is said of what leaving it
+    out causes (the agents a channel then lacks)."""
+    text = bundled_scenarios()["default"].read_text(encoding="utf-8")
+    text = text.replace('metric = "social.service_level"', 'metric = "social.servce_level"', 1)
+    text = text.replace(
+        "low = 0.65, mode = 0.72, high = 0.80", "low = 0.65, mode = 0.72, high = 1.72"
+    )
+    text = text.replace("sla_hours = 1 ", "sla_hours = -1 ", 1)
+    path = tmp_path / "mix.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out = invoke("validate", str(path))
+    lines = out.strip().splitlines()
+    assert code == 2 and len(lines) == 3, out
+    for key, rule in (
+        ("channels.social.sla_hours", "must be > 0 (got -1)"),
+        ("channels.phone.fcr", "probability in [0, 1]"),
+        ("objectives.0.metric", "did you mean 'social.service_level'"),
+    ):
+        assert any(line.startswith(f"error: {path}: {key}: ") and rule in line for line in lines)
+    # Agents are required: leaving them out would only say so. The rest waits for them.
+    path.write_text(text.replace("\nagents = 1 ", "\nagents = -4 ", 1), encoding="utf-8")
+    code, out = invoke("validate", str(path))
+    assert code == 2 and "give exactly one of agents" not in out, out
+    assert "channels.social.agents: must be ≥ 0 (got -4)" in out
+    assert "sla_hours: must be > 0" in out
 
 
 def test_p5_not_below_p95_is_refused(tmp_path: Path) -> None:
