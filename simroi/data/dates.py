@@ -35,13 +35,18 @@ __all__ = ["DateFormat", "detect_date_format", "parse_dates"]
 
 _TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
 _FORMATS: dict[str, str] = {
-    "ISO 8601 (yyyy-mm-dd HH:MM)": r"(?P<Y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})" + _TIME,
+    # With a UTC mark (Z, +00:00), as systems export UTC: read as the clock in UTC.
+    "ISO 8601 (yyyy-mm-dd HH:MM)": r"(?P<Y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    + _TIME
+    + r"(?:Z|[+-]00:?00)?",
     "yyyy/mm/dd HH:MM": r"(?P<Y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _TIME,
     "mm/dd/yyyy HH:MM": r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})" + _TIME,
     "dd/mm/yyyy HH:MM": r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<Y>\d{4})" + _TIME,
     "dd.mm.yyyy HH:MM": r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<Y>\d{4})" + _TIME,
     "mmddyyyy HH:MM": r"(?P<m>\d{2})(?P<d>\d{2})(?P<Y>\d{4})" + _TIME,
 }
+#: How a message shows a format is given (the directives :func:`format_from_strftime` reads).
+_EXAMPLE = "as %Y %m %d %H %M %S with the separators between, e.g. '%d/%m/%Y %H:%M'"
 #: Formats that read the same text two ways; told apart by a number above 12.
 _AMBIGUOUS = ("mm/dd/yyyy HH:MM", "dd/mm/yyyy HH:MM")
 _TOKENS = {
@@ -96,9 +101,11 @@ def format_from_strftime(text: str) -> DateFormat:
 
 
 def detect_date_format(values: list[str]) -> DateFormat | str:
-    """The format that reads the most non-empty values in ``values`` (the first rows; at least
-    half of them), or a sentence saying why none can be chosen (the caller names the file and
-    column). The values it does not read are the reader's to refuse, each with its row."""
+    """The format that reads the most non-empty values among the first thousand of ``values``
+    (the first chunk of rows; at least half of them), or a sentence saying why none can be
+    chosen (the caller names the file and column). Day/month and month/day are told apart by a
+    number above 12 anywhere in ``values`` (a file that starts on the 6th shows the 13th a week
+    of rows later). The values it does not read are the reader's to refuse, each with its row."""
     sample = [v for v in values if v][:1000]
     if not sample:
         return "no values to tell the date format from"
@@ -107,7 +114,8 @@ def detect_date_format(values: list[str]) -> DateFormat | str:
     fits = [name for name, count in read.items() if count == most and 2 * most >= len(sample)]
     if set(_AMBIGUOUS) <= set(fits):
         pattern = re.compile(_FORMATS[_AMBIGUOUS[0]])
-        matches = [m for m in map(pattern.fullmatch, sample) if m is not None]
+        dates = {v.split(" ", 1)[0].split("T", 1)[0] for v in values if v}  # one per day
+        matches = [m for m in map(pattern.fullmatch, dates) if m is not None]
         # Values above 12 in one place tell the day; where both places have some (a typo),
         # the more common one wins and the reader refuses the others at their rows.
         first = sum(int(m["m"]) > 12 for m in matches)
@@ -118,13 +126,14 @@ def detect_date_format(values: list[str]) -> DateFormat | str:
             fits.remove("dd/mm/yyyy HH:MM")
         else:
             return (
-                "dates could be month/day or day/month (no value above 12 tells): "
-                "give the format, e.g. date_format='%d/%m/%Y %H:%M'"
+                "dates could be month/day or day/month (no value above 12 tells): give the "
+                f"format with `date_format`, {_EXAMPLE}"
             )
     if not fits:
         return (
-            f"unknown date format (first value {sample[0]!r}); give it, e.g. "
-            "date_format='%d/%m/%Y %H:%M'"
+            f"unknown date format (first value {sample[0]!r}); give it with `date_format`, "
+            f"{_EXAMPLE}; a spreadsheet's serial numbers and 12-hour times are not read: "
+            "export the dates as text in 24-hour time"
         )
     name = fits[0]
     return DateFormat(name, re.compile(_FORMATS[name]))

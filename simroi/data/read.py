@@ -24,9 +24,12 @@ spreadsheet numbers them: the header is row 1), up to :data:`~simroi.data.column
   files, is a duplicate.
 
 Daylight saving. Times are naive local time, as contact-centre exports write them. On the
-spring-forward day the skipped hour has no rows: where contacts came in on both sides of it and
-most days have rows for that hour, that is an error naming the hour (export in UTC or standard
-time, or give the hour's rows); elsewhere a gap of whole intervals reads as closed hours. On the
+spring-forward day the skipped hour has no rows: where contacts came in on both sides of it, most
+days have rows for that hour, it starts between midnight and 03:00 (where every time zone that
+keeps daylight saving skips its hour) and no other day within 300 days has such a gap (spring
+comes once a year), that is an error naming the hour (export in UTC or standard time, or give the
+hour's rows); elsewhere a gap of whole intervals reads as closed hours, as in an export that
+leaves out the intervals without contacts. On the
 fall-back day the repeated hour's intervals come twice: they
 are duplicates, and the message says so; export in UTC or standard time, or sum the repeated hour.
 """

@@ -390,6 +390,22 @@ def test_daylight_saving_gap_in_a_round_the_clock_channel_is_an_error(tmp_path: 
     ]
 
 
+def test_quiet_hours_an_export_leaves_out_are_not_a_daylight_saving_gap(tmp_path: Path) -> None:
+    """An export that leaves out the intervals without contacts was refused as "daylight
+    saving starting" in January: a quiet evening hour (not where the clock skips one), and a
+    quiet early hour on two nights of the same week (spring comes once a year)."""
+    rows = []
+    for date in ("2025-01-08", "2025-01-09", "2025-01-10", "2025-01-11"):
+        if date == "2025-01-10":  # 22:30-23:30 had no email: no rows
+            rows += day(date, 15, 90, first="00:00") + day(date, 15, 2, first="23:30")
+        elif date in ("2025-01-08", "2025-01-09"):  # 02:00-03:00 quiet on two nights
+            rows += day(date, 15, 8, first="00:00") + day(date, 15, 84, first="03:00")
+        else:
+            rows += day(date, 15, 96, first="00:00")
+    path = write(tmp_path, "i.csv", intervals(rows))
+    assert read_data(path).intervals["phone"].rows == len(rows)  # raises on a problem
+
+
 def test_an_hour_closed_every_day_is_not_a_daylight_saving_gap(tmp_path: Path) -> None:
     rows = []
     for date in ("2025-03-29", "2025-03-30", "2025-03-31"):  # closed 12:00-13:00 every day
@@ -488,8 +504,37 @@ def test_ambiguous_day_and_month(tmp_path: Path) -> None:
     )
     assert problems(path, channel="phone") == [
         f"{path} row 2, column interval_start: dates could be month/day or day/month (no value "
-        "above 12 tells): give the format, e.g. date_format='%d/%m/%Y %H:%M'"
+        "above 12 tells): give the format with `date_format`, as %Y %m %d %H %M %S with the "
+        "separators between, e.g. '%d/%m/%Y %H:%M'"
     ]
+
+
+def test_day_and_month_are_told_apart_by_a_day_far_down_the_file(tmp_path: Path) -> None:
+    """A file that starts on 6 January in day/month order shows no day above 12 in its first
+    thousand rows (three channels, 15-minute intervals): it was refused as ambiguous."""
+    rows = []
+    for d in range(6, 20):
+        for h in range(24):
+            for m in (0, 15, 30, 45):
+                rows += [f"{d:02d}/01/2025 {h:02d}:{m:02d},{c},5" for c in ("phone", "email")]
+    path = write(tmp_path, "i.csv", "interval_start,channel,offered\n" + "\n".join(rows) + "\n")
+    got = read_data(path).intervals["phone"]
+    assert got.start[0] == np.datetime64("2025-01-06T00:00") and got.rows == 14 * 96
+
+
+def test_utc_times_marked_as_such_are_read(tmp_path: Path) -> None:
+    rows = ["2025-01-06T08:00:00Z,3", "2025-01-06T08:15:00Z,4", "2025-01-06 08:30+00:00,5"]
+    path = write(tmp_path, "i.csv", "interval_start,offered\n" + "\n".join(rows) + "\n")
+    got = read_data(path, channel="phone").intervals["phone"]
+    expected = ["2025-01-06T08:00", "2025-01-06T08:15", "2025-01-06T08:30"]
+    np.testing.assert_array_equal(got.start, np.array(expected, dtype="datetime64[s]"))
+
+
+def test_an_unreadable_date_says_which_formats_can_be_given(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", "interval_start,offered\n45663.0,3\n45663.01,4\n")
+    (line,) = problems(path, channel="phone")
+    assert "unknown date format (first value '45663.0'); give it with `date_format`" in line
+    assert "serial numbers and 12-hour times are not read" in line
 
 
 def test_bad_date_format_option(tmp_path: Path) -> None:
