@@ -208,6 +208,29 @@ class DataSet:
         when = str(np.datetime64(int(day[busiest]), "D"))
         return int(count[busiest]), when, tuple(sorted({file_name(g.source.path) for g in logs}))
 
+    def busiest_contact_day(self) -> tuple[int, str, tuple[str, ...]]:
+        """The most contacts offered on one calendar day over every channel (an interval
+        report's, else a contact log's), that day (ISO) and the files counted; ``(0, "", ())``
+        without data."""
+        frames: list[IntervalReport | ContactLog] = list(self.intervals.values())
+        frames += [g for c, g in self.contacts.items() if c not in self.intervals]
+        frames = [f for f in frames if f.rows]
+        if not frames:
+            return 0, "", ()
+        days, counts = [], []
+        for f in frames:
+            if isinstance(f, IntervalReport):
+                days.append(f.start.astype("datetime64[D]").astype(np.int64))
+                counts.append(np.asarray(f.offered, dtype=float))
+            else:
+                days.append(f.arrived_at.astype("datetime64[D]").astype(np.int64))
+                counts.append(np.ones(f.rows))
+        day, where = np.unique(np.concatenate(days), return_inverse=True)
+        total = np.bincount(where, weights=np.concatenate(counts))
+        busiest = int(np.argmax(total))
+        when = str(np.datetime64(int(day[busiest]), "D"))
+        return int(total[busiest]), when, tuple(sorted({file_name(f.source.path) for f in frames}))
+
     def read_from(self, path: Path) -> Path | None:
         """The data file read that ``path`` names (the same file, through any link), if any."""
         target = os.path.realpath(path)  # never raises, a loop of links included

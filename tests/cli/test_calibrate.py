@@ -161,6 +161,22 @@ def test_too_few_customers_for_the_data_is_one_line_and_nothing_is_written(
     assert not out.exists()
 
 
+def test_fewer_customers_than_a_days_contacts_is_refused_without_a_contact_log(
+    sample: Path, tmp_path: Path
+) -> None:
+    """With an interval report alone, --customers 5 wrote 38,129 calls per customer a year: a
+    scenario that validated and could not be staffed. A count below one day's contacts (each
+    customer contacting more than once a day, all year) is refused."""
+    out = tmp_path / "c.toml"
+    args = ["calibrate", str(sample / "intervals.csv"), "--out", str(out), "--customers", "5"]
+    result = CliRunner().invoke(main, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: --customers must be at least the ") and "(got 5)" in line
+    assert "contacts offered on " in line and "intervals.csv" in line
+    assert not out.exists()
+
+
 def test_a_channel_the_scenario_lacks_is_refused_and_nothing_is_written(
     sample: Path, tmp_path: Path
 ) -> None:
