@@ -66,7 +66,7 @@ from simroi.data.fit_service import (
 from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport, file_name
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OutputError
-from simroi.formatting import json_ready
+from simroi.formatting import counted, json_ready
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 from simroi.scenario.quantity import as_distribution
@@ -397,8 +397,8 @@ def _fit_churn(data: DataSet, scenario: Scenario, out: _Collected) -> ChurnFit |
             known = ", ".join(EXPERIENCE_CLASSES)
             out.notes.append(
                 f"experience {c.experience!r} in {file_name(data.customers.source.path)} is not "
-                f"one of the model's classes ({known}): its {c.customers:,} customers are shown, "
-                "not written"
+                f"one of the model's classes ({known}): its "
+                f"{counted(c.customers, 'customer')} are shown, not written"
             )
     return churn
 

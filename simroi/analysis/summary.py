@@ -473,7 +473,9 @@ class RunSummary:
 
     def _title(self) -> str:
         prov = self.result.provenance
-        horizon = f", horizon {self.horizon_months} months" if self.horizon_months else ""
+        horizon = (
+            f", horizon {counted(self.horizon_months, 'month')}" if self.horizon_months else ""
+        )
         return (
             f"{prov.scenario_name} against {prov.baseline_name}: {counted(self.trials, 'trial')}, "
             f"seed {prov.seed}{horizon}"

@@ -109,7 +109,8 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     console.print(
         f"[bold]{escape(prov.scenario_name)}[/bold] against "
         f"[bold]{escape(str(prov.baseline_name))}[/bold] — "
-        f"{counted(summary.trials, 'trial')}, horizon {summary.horizon_months} months, "
+        f"{counted(summary.trials, 'trial')}, horizon "
+        f"{counted(summary.horizon_months or 0, 'month')}, "
         f"engine {prov.engine}"
     )
     amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
@@ -130,7 +131,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         f"P(ROI > 0) = [bold]{chance(roi_positive.value, PCT_DIGITS)}[/bold] "
         f"(Monte Carlo s.e. {pct(roi_positive.mcse, PCT_DIGITS)}); "
         f"P(NPV > 0) = {chance(summary.prob_npv_positive.value, PCT_DIGITS)}; "
-        f"P(no payback within {summary.horizon_months} months) = "
+        f"P(no payback within {counted(summary.horizon_months or 0, 'month')}) = "
         f"{chance(summary.prob_no_payback.value, PCT_DIGITS)}"
     )
     if summary.roi_note:

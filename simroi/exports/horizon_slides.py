@@ -16,7 +16,7 @@ from pptx.util import Inches
 from simroi.analysis.summary import views_note
 from simroi.exports.ramp import RAMP_METRICS, has_ramp, ramp_points
 from simroi.exports.slides import ACCENT, ACCENT2, DARK, SlideDeck, line_style, number_format
-from simroi.formatting import chance, fmt
+from simroi.formatting import chance, counted, fmt
 from simroi.report.types import RunReport, Stat
 
 __all__ = ["ramp_slide", "views_slide"]
@@ -35,7 +35,8 @@ def views_slide(d: SlideDeck, r: RunReport) -> None:
     life_roi, life_npv = r.stat("lifetime.roi"), r.stat("lifetime.npv")
     name = f" — {r.name}" if len(d.report.runs) > 1 else ""
     slide, (x, y, w, hh) = d.slide(
-        f"Two views of the return{name}: {r.horizon_months} months (headline) and lifetime",
+        f"Two views of the return{name}: {counted(r.horizon_months, 'month')} (headline) and "
+        "lifetime",
         "The headline counts cash flows up to the horizon only. The lifetime view adds the "
         "value at the horizon of the customers the program keeps: their lifetime value "
         "(margin, churn and discount rate of the trial), net of the extra churn already "

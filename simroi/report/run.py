@@ -241,7 +241,7 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
             "months",
             payback,
             within,
-            f"pays back within {threshold} months",
+            f"pays back within {counted(threshold, 'month')}",
         ),
         stat(name, "Return", "pv_benefits", "PV of benefits", "money", s["pv_benefits"]),
         stat(name, "Return", "pv_costs", "PV of costs", "money", s["pv_costs"]),
@@ -290,8 +290,8 @@ def run_report(result: RunResult, name: str | None = None, where: str = "result"
     # Payback is on cumulative cash as it comes (undiscounted), ROI on present values: a trial
     # may pay back and still have an ROI below 0, so the sentence says which it means.
     pays = (
-        f"{chance(within[0])} chance it pays back within {threshold} months (cumulative cash, "
-        "undiscounted)."
+        f"{chance(within[0])} chance it pays back within {counted(threshold, 'month')} "
+        "(cumulative cash, undiscounted)."
     )
     if math.isfinite(iv.p50):
         sentence = f"ROI: median {pct(iv.p50)}, 90% interval {pct(iv.p05)} to {pct(iv.p95)}; {pays}"
@@ -366,7 +366,8 @@ def run_details(r: RunReport) -> list[str]:
         f"{chance(npv.probability)} chance NPV > 0.",
         f"{chance(roi.probability)} chance ROI > 0 "
         f"(Monte Carlo s.e. {pct(roi.probability_mcse, 1)}).",
-        f"Incremental to the baseline '{p.baseline_name}' over {r.horizon_months} months; "
+        f"Incremental to the baseline '{p.baseline_name}' over "
+        f"{counted(r.horizon_months, 'month')}; "
         f"{counted(p.trials, 'trial')}, every input drawn from its stated range.",
         f"TEI-style risk-adjusted view (benefits at P{significant(r.tei.benefit_percentile)}, "
         f"costs at P{significant(r.tei.cost_percentile)}): ROI {pct(r.tei.roi)}, "

@@ -20,7 +20,7 @@ from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.analysis.sweep import DEFAULT_CONFIDENCE
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import chance, fmt, interval_text, signed
+from simroi.formatting import chance, counted, fmt, interval_text, signed
 
 __all__ = [
     "SAMPLING_BASE",
@@ -190,7 +190,7 @@ class RunReport:
         m = self.median_payback
         if math.isfinite(m):
             return f"median payback in month {fmt(m, 'months')} (trials that pay back)"
-        return f"no trial pays back within {self.horizon_months} months"
+        return f"no trial pays back within {counted(self.horizon_months, 'month')}"
 
     def stat(self, key: str) -> Stat:
         """The row with ``key`` (``roi``, ``npv``, ``pv.agents``, ``kpi.program.…``)."""

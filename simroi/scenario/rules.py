@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from simroi.errors import ScenarioError
+from simroi.formatting import counted
 from simroi.scenario.correlation import validate_correlation
 from simroi.scenario.ordering import first_crossing
 from simroi.scenario.quantity import as_distribution
@@ -178,7 +179,8 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
         if event.start_month > scenario.scenario.horizon_months:
             yield (
                 f"{source}: events.{i}.start_month: must be within the horizon of "
-                f"{scenario.scenario.horizon_months} months (got {event.start_month})"
+                f"{counted(scenario.scenario.horizon_months, 'month')} (got "
+                f"{event.start_month})"
             )
     for i, objective in enumerate(scenario.objectives):
         metric = objective.metric
