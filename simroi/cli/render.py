@@ -231,20 +231,41 @@ def render_kpis(summary: RunSummary, console: Console) -> None:
     console.print(table)
 
 
+#: The least width the assumptions table gives its distribution and source columns before it
+#: is printed as one block per input instead.
+_TEXT_COLUMN = 24
+
+
 def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, title: str) -> None:
-    """The assumptions table: every uncertain input with its range and source."""
+    """The assumptions table: every uncertain input with its range and source.
+
+    Each input's key is printed whole, to be copied into ``--set``: on a terminal too narrow for
+    the table beside its distributions and sources (it folded the keys mid-word), one block per
+    input — the key on its own line, then the distribution with its percentiles, then the source.
+    """
+    numbers = [[significant(r[k]) for k in ("p05", "p50", "p95", "mean")] for r in rows]
+    key = max((len(r["input"]) for r in rows), default=5)
+    number = max((len(x) for row in numbers for x in row), default=4)
+    if console.width < key + 4 * max(number, 4) + 2 * _TEXT_COLUMN + 3 * 7 + 1:
+        console.print(title, soft_wrap=True)
+        for r, (p05, p50, p95, mean) in zip(rows, numbers, strict=True):
+            console.print(f"[bold]{escape(r['input'])}[/bold]", soft_wrap=True)
+            console.print(
+                f"  {escape(r['distribution'])}: P5 {p05}, P50 {p50}, P95 {p95}, mean {mean}"
+            )
+            console.print(f"  {escape(r['source'])}")
+        return
     table = Table(title=title, title_justify="left")
     for col in ("input", "distribution", "P5", "P50", "P95", "mean", "source"):
         table.add_column(
-            col, justify="right" if col in {"P5", "P50", "P95", "mean"} else "left", overflow="fold"
+            col,
+            justify="right" if col in {"P5", "P50", "P95", "mean"} else "left",
+            overflow="fold",
+            no_wrap=col not in {"distribution", "source"},
+            min_width=_TEXT_COLUMN if col in {"distribution", "source"} else None,
         )
-    for r in rows:
-        table.add_row(
-            escape(r["input"]),
-            escape(r["distribution"]),
-            *(significant(r[k]) for k in ("p05", "p50", "p95", "mean")),
-            escape(r["source"]),
-        )
+    for r, row in zip(rows, numbers, strict=True):
+        table.add_row(escape(r["input"]), escape(r["distribution"]), *row, escape(r["source"]))
     console.print(table)
 
 

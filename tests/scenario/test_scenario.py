@@ -101,6 +101,20 @@ def test_scenarios_lists_the_bundled_ones_with_descriptions() -> None:
         assert any(f" {name} " in line and description in line for line in out.splitlines()), name
 
 
+@pytest.mark.parametrize("width", [60, 80, 120, 220])
+def test_every_input_key_is_printed_whole_to_be_copied_into_set(width: int) -> None:
+    """At 80 columns the table folded keys mid-word (``scenario.discount_rat`` / ``e``); a
+    terminal too narrow for the table prints one block per input, the key on its own line."""
+    rows = json.loads(invoke("inputs", "default", "--json")[1])["inputs"]
+    result = CliRunner().invoke(main, ["inputs", "default"], env={"COLUMNS": str(width)})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    for row in rows:
+        key = row["input"]
+        assert any(key in line for line in lines), (width, key)
+    assert ("┏" in result.output) == (width >= 200)  # the table where it fits
+
+
 def test_inputs_table_shows_percentiles_and_sources() -> None:
     code, out = invoke("inputs", "default", "--json")
     assert code == 0
