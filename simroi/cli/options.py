@@ -416,14 +416,15 @@ def deliver(
     """The end of every simulating command (run, compare, sweep, sensitivity, queue).
 
     Writes ``saved`` to ``out`` (``--out``; ``simroi run`` passes no ``saved``: it writes its
-    result itself, under its checkpoint's care), then prints the JSON (``summary.to_dict()``),
-    or the tables (``show``), the replay line, where the result was written and, when no
+    result itself, under its checkpoint's care), then prints the JSON (``summary.to_dict()`` and
+    ``replay``, the command line), or the tables (``show``), the replay line, where the result was written and, when no
     ``--seed`` was given, the seed drawn (``drawn_seed``).
     """
     if out is not None and saved is not None:
         saved.save(out)
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
+    if as_json:  # with the replay line, so that the JSON alone can be run again
+        data = {**summary.to_dict(), "replay": command}
+        click.echo(json.dumps(data, indent=2, allow_nan=False))
         return
     console = console_for(ctx)
     show(console)

@@ -61,6 +61,7 @@ def test_json_is_the_issue_structure_and_the_replay_line_gives_it_again(days_csv
     again = _invoke([*words[1:], "--json"]).output
     assert again == first
     data = json.loads(first)
+    assert data.pop("replay") == replay.removeprefix(PREFIX)  # the JSON alone runs it again
     # The library function gives the same JSON (simroi.analysis.backtest.backtest).
     dataset = read_data([days_csv])
     library = backtest(small(), dataset, trials=20, seed=6, end=dt.date(2003, 9, 5)).to_dict()

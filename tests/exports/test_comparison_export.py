@@ -59,6 +59,7 @@ def test_compare_and_export_agree_on_p_better_and_p_best_with_undefined_roi(
     ran = CliRunner().invoke(main, [*args, "--workers", "1", *sets, "--json", "--out", str(out)])
     assert ran.exit_code == 0, ran.output
     printed = json.loads(ran.output)
+    assert printed.pop("replay").startswith("simroi compare ")
 
     # The case this test is about is there: undefined ROIs on one side, and on both sides.
     runs = ResultSet.load(out).runs
