@@ -417,8 +417,8 @@ def deliver(
 
     Writes ``saved`` to ``out`` (``--out``; ``simroi run`` passes no ``saved``: it writes its
     result itself, under its checkpoint's care), then prints the JSON (``summary.to_dict()`` and
-    ``replay``, the command line), or the tables (``show``), the replay line, where the result was written and, when no
-    ``--seed`` was given, the seed drawn (``drawn_seed``).
+    ``replay``, the command line), or the tables (``show``), the replay line, where the result
+    was written and, when no ``--seed`` was given, the seed drawn (``drawn_seed``).
     """
     if out is not None and saved is not None:
         saved.save(out)

@@ -39,6 +39,7 @@ from simroi.formatting import (
     tornado_scale,
 )
 from simroi.formatting import cell as _cell
+from simroi.queueing.study import study_rows
 
 if TYPE_CHECKING:
     from simroi.analysis.breakeven import BreakevenResult
@@ -270,33 +271,16 @@ def render_assumptions(rows: Sequence[dict[str, Any]], console: Console, *, titl
 
 
 def render_queue_study(data: dict[str, Any], console: Console) -> None:
-    """Simulated queue KPIs with 95% intervals beside the Erlang C and Erlang A values."""
-    sim, c, a = data["simulated"], data["erlang_c"], data["erlang_a"]
+    """Simulated queue KPIs with 95% intervals beside the Erlang C and Erlang A values
+    (:func:`~simroi.queueing.study.study_rows`, as a notebook shows them)."""
     table = Table(
         title=f"Queue: {data['trials']:,} simulated days, engine {data['engine']}",
         title_justify="left",
     )
     for col in ("KPI", "simulated (95% CI)", "Erlang C", "Erlang A"):
         table.add_column(col, justify="left" if col == "KPI" else "right")
-    rows = (
-        ("service level", "service_level", "pct"),
-        ("abandonment", "abandonment", "pct"),
-        ("ASA of answered (s)", "asa_seconds", "num2"),
-        ("occupancy", "occupancy", "pct"),
-    )
-    for label, key, kind in rows:
-        s = sim[key]
-        lo, hi = s["ci95"]
-        cell = _cell(s["mean"], kind, "USD")
-        if lo is not None and hi is not None:  # no interval from fewer than two days
-            cell = interval_text(_cell(lo, kind, "USD"), _cell(hi, kind, "USD"), cell)
-        c_val = (
-            "—"
-            if c is None
-            else _cell(c.get(key, 0.0 if key == "abandonment" else None), kind, "USD")
-        )
-        a_val = "—" if a is None else _cell(a.get(key), kind, "USD")
-        table.add_row(label, cell, c_val, a_val)
+    for row in study_rows(data):
+        table.add_row(*row)
     console.print(table)
     console.print(
         "Erlang values are steady state; a simulated day starts empty (see --warmup-minutes). "

@@ -238,7 +238,8 @@ def _estimate(loaded: LoadedScenario, sim: Simulation, options: RunOptions) -> s
     type=float,
     default=1.0,
     show_default=True,
-    help="Coefficient of variation of handle time (lognormal, gamma).",
+    help="Coefficient of variation of handle time, with --handle-dist lognormal or gamma (an "
+    "exponential's is 1).",
 )
 @click.option(
     "--warmup-minutes",
@@ -326,6 +327,12 @@ def queue(
     )
     if max_abandonment is not None and target_sl is None:
         raise SimroiError("--max-abandonment is part of a staffing target: give --target-sl too")
+    cv_given = ctx.get_parameter_source("handle_cv") is not click.core.ParameterSource.DEFAULT
+    if handle_dist == "exponential" and cv_given and handle_cv != 1:
+        raise SimroiError(
+            f"--handle-cv {handle_cv:g} shapes lognormal or gamma handle times: an exponential "
+            "one has a cv of 1 (give --handle-dist lognormal or gamma with it)"
+        )
     target = StaffingTarget(target_sl, max_abandonment) if target_sl is not None else None
     prepare_engine(engine, queue_only=True)
     bar, update = progress_bar(quiet or as_json)

@@ -26,7 +26,7 @@ simulation.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,7 +34,7 @@ import numpy as np
 
 from simroi import __version__
 from simroi.estimates import mean_estimate
-from simroi.formatting import amount, cell, html_table, json_ready
+from simroi.formatting import amount, cell, html_table, interval_text, json_ready
 from simroi.limits import MAX_AGENTS, MAX_TRIALS
 from simroi.notebook import pandas
 from simroi.queueing.contact_draws import column_groups, draw_by_groups, draw_groups
@@ -54,7 +54,7 @@ from simroi.queueing.shifts import QueueState, ShiftPattern
 from simroi.queueing.staffing import required_agents
 from simroi.randomness import Streams, fresh_entropy
 
-__all__ = ["QueueStudy", "simulate_day", "staff_queue", "study_queue"]
+__all__ = ["STUDY_KPIS", "QueueStudy", "simulate_day", "staff_queue", "study_queue", "study_rows"]
 
 
 def staff_queue(spec: QueueSpec, target: StaffingTarget) -> Staffing:
@@ -205,26 +205,7 @@ class QueueStudy:
         return pd.DataFrame(self.samples, index=pd.RangeIndex(self.trials, name="trial"))
 
     def _rows(self) -> list[list[str]]:
-        """``[KPI, simulated mean ± half-width, Erlang C, Erlang A]`` for each KPI."""
-        data = self.to_dict()
-        rows = []
-        for key, label, unit in (
-            ("service_level", "Service level", "pct"),
-            ("abandonment", "Abandonment", "pct"),
-            ("asa_seconds", "ASA (s)", "num"),
-            ("occupancy", "Occupancy", "pct"),
-        ):
-            sim = data["simulated"][key]
-            low, high = sim["ci95"]
-            band = "—" if sim["mean"] is None else f"{cell(sim['mean'], unit)}"
-            if low is not None and high is not None:
-                band += f" [{cell(low, unit)}–{cell(high, unit)}]"
-            theory = [
-                "—" if data[m] is None or key not in data[m] else cell(data[m][key], unit)
-                for m in ("erlang_c", "erlang_a")
-            ]
-            rows.append([label, band, *theory])
-        return rows
+        return study_rows(self.to_dict())
 
     def _title(self) -> str:
         s = self.spec
@@ -237,13 +218,13 @@ class QueueStudy:
     def __repr__(self) -> str:
         lines = [f"QueueStudy: {self._title()}"]
         lines += [
-            f"  {label:<14} {sim:<26} Erlang C {c:>7}  Erlang A {a:>7}"
+            f"  {label:<19} {sim:<26} Erlang C {c:>7}  Erlang A {a:>7}"
             for label, sim, c, a in self._rows()
         ]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        header = ["", "simulated mean [95% CI]", "Erlang C", "Erlang A"]
+        header = ["", "simulated (95% CI)", "Erlang C", "Erlang A"]
         return html_table(self._title(), header, self._rows())
 
     def to_dict(self) -> dict[str, Any]:
@@ -469,3 +450,35 @@ def _simulate_block(
             else np.full(trials, np.nan)
         )
     return service_level, abandonment, asa, occupancy, offered
+
+
+#: A study's rows: KPI key, label and display unit, in the order every view shows them.
+STUDY_KPIS = (
+    ("service_level", "Service level", "pct"),
+    ("abandonment", "Abandonment", "pct"),
+    ("asa_seconds", "ASA of answered (s)", "num2"),
+    ("occupancy", "Occupancy", "pct"),
+)
+
+
+def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
+    """``[KPI, simulated mean [95% CI], Erlang C, Erlang A]`` for each KPI of a study's
+    :meth:`QueueStudy.to_dict` — the one table ``simroi queue`` and a notebook show. Erlang C's
+    abandonment is 0 (nobody hangs up in it); a formula that does not apply is an em dash."""
+    rows = []
+    for key, label, unit in STUDY_KPIS:
+        sim = data["simulated"][key]
+        low, high = sim["ci95"]
+        band = cell(sim["mean"], unit)
+        if low is not None and high is not None:  # no interval from fewer than two days
+            band = interval_text(cell(low, unit), cell(high, unit), band)
+        theory = []
+        for formula in ("erlang_c", "erlang_a"):
+            values = data[formula]
+            if values is None:
+                theory.append("—")
+                continue
+            nobody_hangs_up = formula == "erlang_c" and key == "abandonment"
+            theory.append(cell(values.get(key, 0.0 if nobody_hangs_up else None), unit))
+        rows.append([label, band, *theory])
+    return rows

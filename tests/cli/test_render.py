@@ -27,7 +27,7 @@ from simroi.cli.render_sweep import render_sweep
 from simroi.execution.result import ResultSet, RunResult
 from simroi.formatting import PCT_DIGITS, cell, chance, fmt, interval_cells, pct
 from simroi.queueing.queue_spec import QueueSpec
-from simroi.queueing.study import study_queue
+from simroi.queueing.study import study_queue, study_rows
 
 AMOUNT = re.compile(r"[−-]?\$(\d[\d,]*(?:\.(\d+))?)([kMB]?)")
 PERCENT = re.compile(r"[−-]?\d+(?:\.(\d+))?%")
@@ -218,11 +218,17 @@ def test_queue_table_shows_intervals_in_brackets_and_numbers_with_separators() -
     asa = study.to_dict()["simulated"]["asa_seconds"]
     low, high = (fmt(x, "num2") for x in asa["ci95"])
     assert f"{fmt(asa['mean'], 'num2')} [{low}–{high}]" in text
-    assert ", " not in _between(text, "service level", "Erlang values")  # never "[a, b]"
+    assert ", " not in _between(text, "Service level", "Erlang values")  # never "[a, b]"
+    # The notebook's view has the same cells: it showed Erlang C's abandonment as "—" where the
+    # terminal had 0.0% (two tables written twice).
+    shown = repr(study)
+    for row in study_rows(study.to_dict()):
+        assert all(cell_text in text and cell_text in shown for cell_text in row), row
+    assert "Abandonment" in text and "0.0%" in _between(text, "Abandonment", "ASA")
     tiny = study_queue(QueueSpec(0.2, 2, 3.0, hours=1.0), trials=3, seed=1)
     console = Console(record=True, width=160, color_system=None)
     render_queue_study(tiny.to_dict(), console)
-    service = _between(console.export_text(), "service level", "abandonment")
+    service = _between(console.export_text(), "Service level", "Abandonment")
     assert "100.0% │" in service and "[" not in service  # one day: the mean, no interval
 
 

@@ -106,6 +106,8 @@ def test_the_table_says_how_many_agents_the_target_needs() -> None:
             "--max-abandonment needs a --patience-minutes",
         ),
         (["--agents", "12", "--max-abandonment", "0.05"], "give --target-sl too"),
+        # Ignored and left out of the replay line, it changed nothing the user could see.
+        (["--agents", "12", "--handle-cv", "2"], "--handle-cv 2 shapes lognormal or gamma"),
     ],
 )
 def test_bad_staffing_options_are_one_line_naming_the_flags(args: list[str], message: str) -> None:
