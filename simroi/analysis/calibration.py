@@ -311,7 +311,8 @@ def _check_channels(data: DataSet, scenario: Scenario, source: str) -> None:
         for channel, frame in frames.items():
             if channel not in scenario.channels:
                 problems.append(
-                    f"{frame.source.path}: channel {channel!r} ({kind}) is not in the scenario "
+                    f"{frame.source.path}, column channel: channel {channel!r} ({kind}) is not "
+                    "in the scenario "
                     f"{source} (its channels: {names})"
                 )
     if problems:

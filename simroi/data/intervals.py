@@ -91,6 +91,20 @@ def check_intervals(
             return LENGTHS[0]
         minutes = detected // 60
     size = minutes * 60
+    if not detected_here and moves.size:
+        values, counts = np.unique(moves, return_counts=True)
+        common = int(values[np.argmax(counts)])
+        if common < size:  # one line, not one for each row
+            i = int(np.flatnonzero(step == common)[0]) + 1
+            problems.add(
+                names[int(file[i])],
+                int(row[i]),
+                "interval_start",
+                f"channel {channel}'s starts are most often {common / 60:g} minutes apart, "
+                f"shorter than the `interval_minutes` given ({minutes})",
+                value(i),
+            )
+            return minutes
     for i in np.flatnonzero((step > 0) & (step % size != 0))[:10].tolist():
         problems.add(
             names[int(file[i + 1])],

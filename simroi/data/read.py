@@ -157,10 +157,22 @@ def read_data(
     name = None if channel is None else channel.strip().lower()
     if name == "":
         raise OptionError("`channel` must not be empty")
+    given: dict[str, Path] = {}
+    for path in files:  # a file read twice would have every row a duplicate of itself
+        first = given.setdefault(os.path.realpath(path), path)
+        if first is not path:
+            raise DataFileError(
+                f"{path}: given twice (also as {first}); each data file is read once"
+            )
     reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows)
     for path in files:
         reading.read_file(path)
     reading.problems.check()
+    if name is not None and not reading.channel_used:
+        raise OptionError(
+            f"`channel` {name!r} names the channel of a file without a channel column, and "
+            "every file given has one (each row's channel is its own)"
+        )
     return reading.assemble(interval_minutes)
 
 
@@ -199,6 +211,7 @@ class _Reading:
         self.sources: list[DataSource] = []
         self.files: list[Path] = []
         self.customer_codes = CustomerIds()
+        self.channel_used = False  # whether a file without a channel column took `channel`
 
     # -- one file ---------------------------------------------------------------------------
 
@@ -234,6 +247,13 @@ class _Reading:
         # The lines read, then the rest: no seek, so a pipe reads too (<(zcat data.csv.gz)).
         reader = csv.reader(itertools.chain(head, handle), delimiter=delimiter)
         header = next(reader)
+        if self.delimiter is not None and len(header) == 1:
+            found = detect_delimiter(head)
+            if found != self.delimiter and len(next(csv.reader(head[:1], delimiter=found))) > 1:
+                raise DataFileError(
+                    f"{label}: the header is one column when split by the `delimiter` given "
+                    f"({self.delimiter!r}); the file's delimiter looks like {found!r}"
+                )
         kind, fields = resolve_header(label, header, self.columns)
         state = _File(path, label, kind, fields, header, delimiter, len(self.files), self.fmt)
         self.files.append(path)
@@ -335,6 +355,7 @@ class _Reading:
                     "(e.g. phone) or add a channel column"
                 )
             self._piece(kind.name, self.channel).add(values, path)
+            self.channel_used = True
             return
         names = lowered(channels)
         for i in np.flatnonzero(names == "").tolist():

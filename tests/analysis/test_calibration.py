@@ -131,7 +131,7 @@ def test_a_channel_the_scenario_lacks_is_one_line_and_nothing_is_written(
     with pytest.raises(DataFileError) as caught:
         calibrate(read_data([chat]), out)
     assert caught.value.problems == [
-        f"{chat}: channel 'chat' (contacts) is not in the scenario "
+        f"{chat}, column channel: channel 'chat' (contacts) is not in the scenario "
         f"{as_scenario_path()} (its channels: phone, email, social)"
     ]
     assert not out.exists()

@@ -644,9 +644,38 @@ def test_given_delimiter_and_channel(tmp_path: Path) -> None:
     path = write(tmp_path, "i.txt", text)
     report = read_data(path, delimiter="|", channel=" Email ").intervals["email"]
     np.testing.assert_array_equal(report.offered, [3, 4])
-    # A file with a channel column keeps its own channels.
+    # A file with a channel column keeps its own channels, beside one that takes `channel`.
     other = write(tmp_path, "j.csv", intervals(day("2025-01-06", 15, 3)))
-    assert set(read_data(other, channel="email").intervals) == {"phone"}
+    assert set(read_data([path, other], delimiter=None, channel="email").intervals) == {
+        "phone",
+        "email",
+    }
+    # Where every file has its own, `channel` would change nothing: said, not ignored.
+    with pytest.raises(OptionError, match="every file given has one"):
+        read_data(other, channel="email")
+
+
+def test_a_file_given_twice_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(DataFileError) as info:
+        read_data([path, tmp_path / "." / "i.csv"])
+    assert info.value.problems == [
+        f"{path}: given twice (also as {path}); each data file is read once"
+    ]
+
+
+def test_a_given_delimiter_that_leaves_one_column_names_the_files_own(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(DataFileError, match=r"one column when split by the `delimiter` given"):
+        read_data(path, delimiter=";")
+
+
+def test_a_given_interval_longer_than_the_rows_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 40)))
+    assert problems(path, interval_minutes=30) == [
+        f"{path} row 3, column interval_start: channel phone's starts are most often 15 minutes "
+        "apart, shorter than the `interval_minutes` given (30) (got 2025-01-06 08:15:00)"
+    ]
 
 
 def test_customer_codes_do_not_depend_on_chunks(tmp_path: Path) -> None:
