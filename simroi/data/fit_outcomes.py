@@ -381,9 +381,10 @@ def _multiplier_input(
             a, b = ((x - form["mean"]) / form["sd"] for x in (form["low"], form["high"]))
             q05, q95 = stats.truncnorm(a, b, loc=form["mean"], scale=form["sd"]).ppf([0.05, 0.95])
             note += (
-                "; truncated at 1 as the scenario requires: the written normal (5-95 % of "
-                f"its parent = the interval) draws nothing below 1, so its own 5-95 % range "
-                f"is {q05:.3g}-{q95:.3g}, narrower and higher than the interval"
+                "; the data allow values below 1 (this experience lowering churn), which the "
+                "scenario does not (a multiplier is at least 1): the range is cut at 1, so the "
+                f"multiplier drawn runs {q05:.3g}-{q95:.3g} (90 %), narrower and higher than "
+                "the data's interval"
             )
     return FittedInput(
         key=key,

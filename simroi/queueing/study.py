@@ -9,7 +9,8 @@ confidence intervals from the spread between trials (trials are independent).
 KPI definitions (the same as the Erlang formulas use):
 
 * service level — contacts answered within the threshold / all contacts that arrived;
-* abandonment — contacts that hung up before an agent answered / all contacts that arrived;
+* abandonment — contacts that hung up before an agent answered / all contacts that arrived
+  (without a patience nobody hangs up: the contacts still waiting when the day ends);
 * ASA — mean wait of *answered* contacts, in seconds;
 * occupancy — agent time spent handling contacts within the measured time / (agents × measured
   time); work that runs past the end of the day is not counted, so it never exceeds 100 %.
@@ -464,9 +465,14 @@ STUDY_KPIS = (
 def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
     """``[KPI, simulated mean [95% CI], Erlang C, Erlang A]`` for each KPI of a study's
     :meth:`QueueStudy.to_dict` — the one table ``simroi queue`` and a notebook show. Erlang C's
-    abandonment is 0 (nobody hangs up in it); a formula that does not apply is an em dash."""
+    abandonment is 0 (nobody hangs up in it); a formula that does not apply is an em dash.
+    Without a patience the abandonment row is the contacts still unanswered when the day ends
+    (with no agent, all of them), and says so."""
     rows = []
+    patient = data["inputs"].get("patience_minutes") is None
     for key, label, unit in STUDY_KPIS:
+        if key == "abandonment" and patient:  # nobody hangs up: those not answered by day's end
+            label = "Unanswered at day's end"
         sim = data["simulated"][key]
         low, high = sim["ci95"]
         band = cell(sim["mean"], unit)
