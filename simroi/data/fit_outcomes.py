@@ -382,9 +382,9 @@ def _multiplier_input(
             q05, q95 = stats.truncnorm(a, b, loc=form["mean"], scale=form["sd"]).ppf([0.05, 0.95])
             note += (
                 "; the data allow values below 1 (this experience lowering churn), which the "
-                "scenario does not (a multiplier is at least 1): the range is cut at 1, so the "
-                f"multiplier drawn runs {q05:.3g}-{q95:.3g} (90 %), narrower and higher than "
-                "the data's interval"
+                "scenario does not (a multiplier is at least 1): the range is truncated at 1, "
+                f"so the multiplier drawn runs {q05:.3g}-{q95:.3g} (90 %), narrower and higher "
+                "than the data's interval"
             )
     return FittedInput(
         key=key,

@@ -204,6 +204,7 @@ def test_compare_cli_prints_json_and_writes_a_result_that_replays(tmp_path: Path
     saved = ResultSet.load(out)
     assert saved.kind == "compare" and len(saved.runs) == 2
     assert saved.runs[0].provenance.overrides == ("channels.social.agents=2", *FAST)
+    assert data.pop("replay") == saved.runs[0].provenance.command  # the JSON replays itself
     assert compare_result_set(saved).to_dict() == data
     # Two worker processes (whole runs) give the same trials as one process.
     again = run_comparison(

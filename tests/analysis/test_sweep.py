@@ -197,6 +197,7 @@ def test_two_key_sweep_moves_npv_by_exactly_the_extra_tools_cost(tmp_path: Path)
         assert len(p["objectives"]) == 3
     saved = ResultSet.load(out)
     assert saved.kind == "sweep"
+    assert data.pop("replay") == saved.runs[0].provenance.command  # the JSON replays itself
     assert summarize_sweep(saved).to_dict() == data
     # Common random numbers: $2,000 more tools a month changes nothing but the tools line, so
     # NPV falls by exactly its present value, 2000 Σ (1 + i_m)^-m, in every trial.

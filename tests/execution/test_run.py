@@ -210,6 +210,7 @@ def test_run_json_has_the_documented_fields(tmp_path: Path) -> None:
     )
     assert set(data["objectives"]) == {o.label for o in load_scenario().program.objectives}
     assert {"phone.service_level", "social.service_level"} <= set(data["kpis"]["program"])
+    assert data.pop("replay") == saved.provenance.command  # the JSON alone replays the run
     assert json.dumps(summarize(saved).to_dict(), sort_keys=True) == json.dumps(
         data, sort_keys=True
     )
