@@ -14,10 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import tempfile
+import secrets
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import IO, Any
@@ -37,7 +36,7 @@ __all__ = [
     "load_any",
     "load_result_file",
     "save_result_file",
-    "sibling_temporary_file",
+    "sibling_temporary_name",
 ]
 
 FORMAT = "simroi-result"
@@ -180,20 +179,17 @@ class RunResult:
         return cls(provenance, samples, arrays.get("net_by_month"), meta, monthly=monthly)
 
 
-def sibling_temporary_file(target: Path, suffix: str) -> tuple[int, str]:
-    """A new temporary file beside ``target`` (hidden, named after it, ending in ``suffix``):
-    its open descriptor and path, for the caller to write and remove or rename.
+def sibling_temporary_name(target: Path, suffix: str) -> str:
+    """A name for a new temporary file beside ``target`` (hidden, named after it, ending in
+    ``suffix``), not yet made: the caller keeps the name, then makes the file exclusively
+    (``O_EXCL``), so that no interrupt can leave behind a file it cannot name.
 
-    Raises OutputError (one line, naming ``target``) when the directory is missing or the file
-    cannot be made there.
+    Raises OutputError (one line, naming ``target``) when the directory is missing.
     """
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError(f"{target}: cannot write: directory {str(directory)!r} does not exist")
-    try:
-        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return str(directory / f".{target.name}.{secrets.token_hex(6)}{suffix}")
 
 
 def is_device(path: str | Path) -> bool:
@@ -222,44 +218,46 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
             raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
         return given
     target = Path(os.path.realpath(given)) if given.is_symlink() else given
+    # The name is kept before the file exists: a Ctrl-C at any moment finds it to remove (one
+    # between making a file and naming it left a .tmp in a kept checkpoint, seen under load).
     tmp: str | None = None
+    fd, wrapped = -1, False
     try:
-        with _signals_held():
-            fd, tmp = sibling_temporary_file(target, ".tmp")
+        name = ""
+        while fd < 0:
+            name = tmp = sibling_temporary_name(target, ".tmp")
+            try:
+                fd = os.open(name, _NEW_FILE, 0o600)
+            except FileExistsError:  # another's (48 random bits alike): not ours to remove
+                tmp = None
+        wrapped = True  # the handle closes the descriptor from here
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        # mkstemp creates 0600; give the file the permissions a plain open() would.
+        # Made 0600; give the file the permissions a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
+        os.chmod(name, 0o666 & ~umask)
+        os.replace(name, target)
     except OSError as exc:
-        _remove(tmp)
+        _remove(tmp, None if wrapped else fd)
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     except BaseException:
-        _remove(tmp)
+        _remove(tmp, None if wrapped else fd)
         raise
     return given
 
 
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back in this thread until the block ends (where the platform can),
-    so that the temporary file made inside it is named before an interrupt can be raised: one
-    raised between making the file and naming it left it behind in a kept checkpoint."""
-    if not hasattr(signal, "pthread_sigmask"):  # Windows
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+#: Flags of a temporary file: made new, never an existing one (and binary on Windows).
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _remove(tmp: str | None) -> None:
+def _remove(tmp: str | None, fd: int | None) -> None:
+    """Close a descriptor no handle took and remove the temporary file, quietly."""
+    if fd is not None and fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     if tmp is not None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
