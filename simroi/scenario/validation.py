@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, get_args
 
@@ -194,8 +195,9 @@ def _problems_beyond(
     """The problems of the rest of a file some of whose values failed, so that one pass lists
     them all: the failing keys left out (their defaults taken, where they have one), the file
     validated again — its own failures added — and the rules that span keys checked, except
-    where they name a key left out. It stops where leaving a key out would be a problem of its
-    own (a required key, a channel's one-of rule) or cannot be done (:func:`_leave_out`).
+    any that could follow from leaving a key out (:func:`_unrelated`). It stops where leaving a
+    key out would be a problem of its own (a required key, a channel's one-of rule) or cannot
+    be done (:func:`_targets`).
 
     Pydantic checks a value's own type and range first and the rules across keys (ranges of
     uncertain inputs, objectives' metrics, channels named elsewhere) only of a whole scenario:
@@ -206,11 +208,12 @@ def _problems_beyond(
     more: list[str] = []
     errors = exc.errors(include_url=False)
     for _ in range(5):  # each round leaves out what failed in the one before
-        for err in errors:
-            key = _leave_out(trimmed, err)
-            if key is None:
-                return more
-            left_out.append(key)
+        targets = _targets(trimmed, errors)
+        if targets is None:
+            return more
+        for parent, key, dotted in targets:
+            del parent[key]
+            left_out.append(dotted)
         try:
             scenario = Scenario.model_validate(trimmed)
         except ValidationError as again:
@@ -220,13 +223,26 @@ def _problems_beyond(
             if len(own) < len(errors):  # a failure of leaving a key out: no further
                 return more
             continue
+        if any(k.startswith("scenario.") for k in left_out):
+            return more  # the horizon and the like, which other rules measure against
         rules = scenario_problems(scenario, source, is_baseline=is_baseline)
-        return more + [
-            p
-            for p in rules
-            if not any(p.startswith((f"{source}: {k}:", f"{source}: {k}.")) for k in left_out)
-        ]
+        return more + [p for p in rules if _unrelated(p, source, left_out)]
     return more
+
+
+def _unrelated(problem: str, source: str, left_out: Sequence[str]) -> bool:
+    """Whether a rule's problem cannot follow from leaving out ``left_out``: it is about no key
+    in the table of one (a channel's other settings may depend on it) and names none of them
+    (an ordering or a correlation names its inputs)."""
+    key = problem.removeprefix(f"{source}: ").split(": ", 1)[0].removeprefix("override ")
+    for dotted in left_out:
+        table = dotted.rpartition(".")[0]
+        if table and (key == table or key.startswith(f"{table}.")):
+            return False
+        last = re.escape(dotted.rpartition(".")[2])
+        if dotted in problem or re.search(rf"(?<![\w]){last}(?!\w)", problem):
+            return False
+    return True
 
 
 def _about(err: Mapping[str, Any], left_out: Sequence[str]) -> bool:
@@ -235,26 +251,35 @@ def _about(err: Mapping[str, Any], left_out: Sequence[str]) -> bool:
     return any(not key or k == key or k.startswith(f"{key}.") for k in left_out)
 
 
-def _leave_out(raw: dict[str, Any], err: Mapping[str, Any]) -> str | None:
-    """Remove from ``raw`` the value or table an error points into (the deepest key of its
-    ``loc`` in the file) and return its dotted name. None, and nothing removed, for a missing
-    key, a channel (removing one would break what names it) or a list's item (the others would
-    be renumbered)."""
-    unknown = err["type"] == "extra_forbidden"
-    if err["type"] == "missing":
-        return None
-    node: Any = raw
-    path: list[str] = []
-    parent: Any = None
-    for part in err["loc"]:
-        inside = isinstance(node, dict) and part in node
-        at = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if not (inside or at):
-            break
-        parent, node = node, node[part]
-        path.append(str(part))
-    channel = len(path) == 2 and path[0] == "channels"
-    if not isinstance(parent, dict) or not path or (channel and not unknown):
-        return None
-    del parent[path[-1]]
-    return ".".join(path)
+def _targets(
+    raw: dict[str, Any], errors: Sequence[Mapping[str, Any]]
+) -> list[tuple[dict[str, Any], str, str]] | None:
+    """What to leave out of ``raw`` for ``errors``: ``(table, key, dotted name)`` of the value
+    or table each error points into (the deepest key of its ``loc`` in the file), one per key
+    (a distribution with two bad fields is one value) and none inside another. None for a
+    missing key, a channel (removing one would break what names it) or a list's item (the
+    others would be renumbered): nothing more can be checked."""
+    found: dict[str, tuple[dict[str, Any], str]] = {}
+    for err in errors:
+        if err["type"] == "missing":
+            return None
+        node: Any = raw
+        path: list[str] = []
+        parent: Any = None
+        for part in err["loc"]:
+            inside = isinstance(node, dict) and part in node
+            at = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+            if not (inside or at):
+                break
+            parent, node = node, node[part]
+            path.append(str(part))
+        channel = len(path) == 2 and path[0] == "channels"
+        unknown = err["type"] == "extra_forbidden"
+        if not isinstance(parent, dict) or not path or (channel and not unknown):
+            return None
+        found[".".join(path)] = (parent, path[-1])
+    return [
+        (parent, key, dotted)
+        for dotted, (parent, key) in found.items()
+        if not any(dotted.startswith(f"{other}.") for other in found)
+    ]

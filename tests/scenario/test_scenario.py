@@ -230,6 +230,49 @@ def test_one_pass_names_the_problems_of_every_stage(tmp_path: Path) -> None:
     assert "sla_hours: must be > 0" in out
 
 
+@pytest.mark.parametrize(
+    ("overrides", "shown", "not_shown"),
+    [
+        # An ordering names the input left out: its rule would compare the default's draws.
+        (
+            ['experience.churn_multiplier_ignored="x"'],
+            ["must be a number (got 'x')"],
+            ["orderings"],
+        ),
+        # Two bad fields of one distribution leave out one value, not its table; the rest of
+        # the file is still checked.
+        (
+            [
+                'experience.churn_multiplier_ignored={dist="triangular", low="a", mode="b", '
+                "high=1.2}",
+                "objectives.0.metric=social.nope",
+            ],
+            ["ignored.low: must be a number", "ignored.mode: must be", "unknown metric"],
+            ["experience:", "orderings"],
+        ),
+        # The horizon left out: an event's month would be measured against the default's.
+        (
+            [
+                "scenario.horizon_months=4.5",
+                'events=[{name="x", start_month=40, days=3, channels=["phone"], '
+                "volume_multiplier=2}]",
+            ],
+            ["horizon_months: must be a whole number (got 4.5)"],
+            ["events.0"],
+        ),
+    ],
+)
+def test_leaving_a_failing_value_out_says_nothing_that_follows_from_it(
+    overrides: list[str], shown: list[str], not_shown: list[str]
+) -> None:
+    """A reviewer's cases: what leaving a value out causes is not a problem of the file."""
+    code, out = invoke("validate", "default", *(a for o in overrides for a in ("--set", o)))
+    assert code == 2, out
+    assert all(text in out for text in shown), out
+    assert not any(text in out for text in not_shown), out
+    assert len(out.strip().splitlines()) == len(shown), out
+
+
 def test_p5_not_below_p95_is_refused(tmp_path: Path) -> None:
     path = variant(
         tmp_path,
