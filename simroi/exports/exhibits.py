@@ -370,17 +370,7 @@ def objectives_slide(d: SlideDeck, r: RunReport) -> None:
 
 
 def kpi_slides(d: SlideDeck, r: RunReport) -> None:
-    program = r.section("KPIs (program)")  # in channel order, then KPI order
-    baseline = {
-        s.key.replace(".baseline.", ".program.", 1): s for s in r.section("KPIs (baseline)")
-    }
-
-    def cell(s: Stat | None) -> str:
-        if s is None or s.p50 != s.p50:
-            return "—"
-        return s.interval_text(d.cur)
-
-    rows = [[s.label, cell(s), cell(baseline.get(s.key))] for s in program]
+    rows = r.kpi_rows()
     count = -(-len(rows) // 16)
     per = -(-len(rows) // max(count, 1))
     pages = [rows[i : i + per] for i in range(0, len(rows), per)]

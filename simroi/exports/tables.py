@@ -301,21 +301,10 @@ def _md_run(r: RunReport, level: str) -> list[str]:
     if breakeven is not None:
         out += [f"{level} What would have to be true", "", f"Method: {breakeven.method}.", ""]
         out += _md_table(BREAKEVEN_HEADER, breakeven_cells(breakeven), [1, 2, 3, 4])
-    program = r.section("KPIs (program)")
-    if program:
-        base = {
-            s.key.replace(".baseline.", ".program.", 1): s for s in r.section("KPIs (baseline)")
-        }
-
-        def cell(s: Stat | None) -> str:
-            return "—" if s is None else s.interval_text(cur)
-
+    kpis = r.kpi_rows()
+    if kpis:
         out += [f"{level} KPIs: median (90% interval)", ""]
-        out += _md_table(
-            ["KPI", "program", "baseline"],
-            [[s.label, cell(s), cell(base.get(s.key))] for s in program],
-            [1, 2],
-        )
+        out += _md_table(["KPI", "program", "baseline"], kpis, [1, 2])
     return out
 
 

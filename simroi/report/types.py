@@ -62,22 +62,24 @@ class Stat:
     probability_of: str = ""
     probability_worse: float = math.nan
 
-    def fmt(self, x: float, currency: str) -> str:
-        """Format a value of this row, with the decimals the row's magnitude needs; a paired
-        difference (``diff.…``) with its sign, as the terminal shows it (``+$77k``)."""
-        scale = max(
-            (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
-        )
+    def fmt(self, x: float, currency: str, scale: float | None = None) -> str:
+        """Format a value of this row, with the decimals the row's magnitude needs (``scale``:
+        that of the numbers shown with it, by default the row's own); a paired difference
+        (``diff.…``) with its sign, as the terminal shows it (``+$77k``)."""
+        if scale is None:
+            scale = max(
+                (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
+            )
         if self.key.startswith("diff.") and self.unit != "pp":  # pp are signed already
             return signed(x, self.unit, currency, scale=scale)
         return fmt(x, self.unit, currency, scale=scale)
 
-    def interval_text(self, currency: str) -> str:
-        """``median [P5–P95]``, or an em dash when undefined."""
+    def interval_text(self, currency: str, scale: float | None = None) -> str:
+        """``median [P5–P95]``, or an em dash when undefined (``scale`` as in :meth:`fmt`)."""
         if not math.isfinite(self.p50):
             return "—"
         return interval_text(
-            self.fmt(self.p05, currency), self.fmt(self.p95, currency), self.fmt(self.p50, currency)
+            *(self.fmt(x, currency, scale) for x in (self.p05, self.p95, self.p50))
         )
 
     def cells(self, currency: str) -> list[str]:
@@ -174,6 +176,31 @@ class RunReport:
     def has_lifetime(self) -> bool:
         """Whether the report holds the lifetime view (rows ``lifetime.roi``, ``lifetime.npv``)."""
         return any(s.key == "lifetime.npv" for s in self.stats)
+
+    def kpi_rows(self) -> list[list[str]]:
+        """``[label, program, baseline]`` for every KPI, as the Markdown and the slides show
+        them: each ``median [P5–P95]`` at one scale for the row, as the terminal shows it (a
+        duration in one unit: "50.0 min" beside "0.83 h" otherwise), an em dash where
+        undefined."""
+        baseline = {
+            s.key.replace(".baseline.", ".program.", 1): s for s in self.section("KPIs (baseline)")
+        }
+        rows = []
+        for s in self.section("KPIs (program)"):  # in channel order, then KPI order
+            pair = (s, baseline.get(s.key))
+            scale = max(
+                (
+                    abs(v)
+                    for x in pair
+                    if x is not None
+                    for v in (x.p05, x.p50, x.p95, x.mean)
+                    if math.isfinite(v)
+                ),
+                default=0.0,
+            )
+            cells = ("—" if x is None else x.interval_text(self.currency, scale) for x in pair)
+            rows.append([s.label, *cells])
+        return rows
 
     @property
     def median_payback(self) -> float:

@@ -1005,11 +1005,12 @@ def test_a_phone_s_p90_response_is_shown_in_seconds_everywhere(
 ) -> None:
     """28 s is 0.0077 h: the KPI row printed "0.01 [0.00–0.01]" (a fixed two decimals), then
     "0.0077 [0.0071–0.0084]" in hours; a duration is shown in the unit its size needs, with the
-    unit in each cell, in the terminal and the Markdown; the workbook keeps the stored hours
-    (as the CSV does) in a format that names them and keeps their digits."""
+    unit in each cell, one unit for the row (program and baseline), the same in the terminal,
+    the Markdown and the slides; the CSV and the workbook keep the stored hours, named."""
     from rich.console import Console
 
     from simroi.cli.render import render_kpis
+    from simroi.report.builders import build_report
 
     key = "kpi.program.phone.response_p90_hours"
     rng = np.random.default_rng(3)
@@ -1018,19 +1019,34 @@ def test_a_phone_s_p90_response_is_shown_in_seconds_everywhere(
     run = replace(synthetic_run, samples={**synthetic_run.samples, key: small, **other})
     iv = interval(small)
     cells = [fmt(v, "hours", scale=iv.p95) for v in (iv.p50, iv.p05, iv.p95)]
-    seconds = [f"{v * 3600:.1f} s" for v in (iv.p50, iv.p05, iv.p95)]
-    assert cells == seconds  # 27.7 s [25.4 s–30.1 s]
+    assert cells == [f"{v * 3600:.1f} s" for v in (iv.p50, iv.p05, iv.p95)]  # 27.7 s
     shown = f"{cells[0]} [{cells[1]}–{cells[2]}]"
     console = Console(width=200, record=True, color_system=None)
     render_kpis(summarize(run), console)
-    text = console.export_text()
-    assert shown in text and "P90 response time " in text
+    assert shown in console.export_text()
     export(run, [tmp_path / "t.md"])
     assert shown in (tmp_path / "t.md").read_text()
-    export(run, [tmp_path / "t.csv"])
+    # A baseline of minutes beside it: the row takes minutes, in every output alike.
+    slower = {key.replace("program", "baseline"): small * 7}
+    run = replace(run, samples={**run.samples, **slower})
+    console = Console(width=200, record=True, color_system=None)
+    render_kpis(summarize(run), console)
+    row = next(
+        x for x in console.export_text().splitlines() if "phone" in x and "P90 response" in x
+    )
+    terminal = [c.strip() for c in row.strip("│ ").split("│")[2:4]]
+    assert all(c.endswith(" min]") for c in terminal), terminal
+    (kpis,) = [r.kpi_rows() for r in build_report(run).runs]
+    assert next(r for r in kpis if r[0] == "phone: P90 response time")[1:] == terminal
+    export(run, [tmp_path / "t.md", tmp_path / "t.csv", tmp_path / "d.pptx"])
+    assert (
+        f"| phone: P90 response time | {terminal[0]} | {terminal[1]} |"
+        in (tmp_path / "t.md").read_text()
+    )
+    assert terminal[1] in " ".join(_slide_texts(tmp_path / "d.pptx"))
     rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
-    (row,) = [r for r in rows if r["key"] == key]
-    assert row["unit"] == "hours" and float(row["p50"]) == pytest.approx(iv.p50, rel=1e-12)
+    (stored,) = [r for r in rows if r["key"] == key]
+    assert stored["unit"] == "hours" and float(stored["p50"]) == pytest.approx(iv.p50, rel=1e-12)
     openpyxl = pytest.importorskip("openpyxl")
     export(run, [tmp_path / "book.xlsx"])
     sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["Summary"]
