@@ -51,9 +51,9 @@ def check_customers(data: DataSet, customers: int | None) -> None:
     if customers < contacts:
         raise OptionError(
             f"`customers` must be at least the {contacts:,} contacts offered on {day} in "
-            f"{', '.join(files)} (got {customers:,}): fewer would each contact more than once a "
-            "day, every day of the year; the contact rates are per customer of the whole base "
-            "behind the data"
+            f"{', '.join(files)} (got {customers:,}): fewer would each have contacted more than "
+            "once that day on average; the contact rates are per customer of the whole base "
+            "behind the data (its accounts, for a business)"
         )
 
 

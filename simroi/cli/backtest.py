@@ -282,17 +282,13 @@ def _shown(metric: str, scale: float) -> tuple[Callable[[float], str], str]:
     """How a metric's values read in a cell, all in one unit, and the unit after them: counts
     whole, shares in whole percent, waits in seconds, minutes or hours by the band's top
     (``scale``, seconds)."""
-    from simroi.formatting import pct
+    from simroi.formatting import duration_unit, pct
 
     if metric == "offered":
         return (lambda x: f"{x:,.0f}" if math.isfinite(x) else "—"), ""
     if metric != "mean_wait":
         return pct, ""
-    unit, size = "s", 1.0
-    if math.isfinite(scale) and scale >= 7200:
-        unit, size = "h", 3600.0
-    elif math.isfinite(scale) and scale >= 120:
-        unit, size = "min", 60.0
+    unit, size = duration_unit("seconds", scale if math.isfinite(scale) else 0.0)
 
     def number(x: float) -> str:
         if not math.isfinite(x):

@@ -243,7 +243,9 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     metavar="N",
     help="The customers behind the contacts: contact rates are per customer, and N "
     "becomes customers.active_customers; at least the most distinct customer_id with a "
-    "contact on one day of the logs. Without it the rates are against the "
+    "contact on one day of the logs, or without customer ids the most contacts offered on "
+    "one day (the whole base behind the data: accounts, for a business). Without it the "
+    "rates are against the "
     "scenario's customer count, so it simulates the observed volume.",
 )
 @reader_options

@@ -168,10 +168,10 @@ def read_data(
     for path in files:
         reading.read_file(path)
     reading.problems.check()
-    if name is not None and not reading.channel_used:
+    if name is not None and not reading.channel_used and reading.channel_files:
         raise OptionError(
-            f"`channel` {name!r} names the channel of a file without a channel column, and "
-            "every file given has one (each row's channel is its own)"
+            f"`channel` {name!r} names the channel of interval reports and contact logs without "
+            "a channel column, and every one given has one (each row's channel is its own)"
         )
     return reading.assemble(interval_minutes)
 
@@ -212,6 +212,7 @@ class _Reading:
         self.files: list[Path] = []
         self.customer_codes = CustomerIds()
         self.channel_used = False  # whether a file without a channel column took `channel`
+        self.channel_files = 0  # interval reports and contact logs read
 
     # -- one file ---------------------------------------------------------------------------
 
@@ -255,6 +256,7 @@ class _Reading:
                     f"({self.delimiter!r}); the file's delimiter looks like {found!r}"
                 )
         kind, fields = resolve_header(label, header, self.columns)
+        self.channel_files += kind.name != "customers"
         state = _File(path, label, kind, fields, header, delimiter, len(self.files), self.fmt)
         self.files.append(path)
         next_row = 2  # spreadsheet numbering: the header is row 1

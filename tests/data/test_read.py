@@ -651,8 +651,11 @@ def test_given_delimiter_and_channel(tmp_path: Path) -> None:
         "email",
     }
     # Where every file has its own, `channel` would change nothing: said, not ignored.
-    with pytest.raises(OptionError, match="every file given has one"):
+    with pytest.raises(OptionError, match="every one given has one"):
         read_data(other, channel="email")
+    # Customer outcomes have no channel: `channel` beside them alone is no misuse.
+    customers = write(tmp_path, "c.csv", CUSTOMERS + "c1,none,12,0\n")
+    assert read_data(customers, channel="email").customers is not None
 
 
 def test_a_file_given_twice_is_one_line(tmp_path: Path) -> None:
