@@ -482,8 +482,9 @@ class RunSummary:
         )
 
     def _rows(self) -> list[list[str]]:
-        """``[label, P5, P50, P95, mean]`` of ROI, NPV and payback, each with one precision."""
-        order = ("p05", "p50", "p95", "mean")
+        """``[label, P50, P5, P95, mean]`` of ROI, NPV and payback, each with one precision: the
+        median first, as ``simroi run`` and every export lead with it."""
+        order = ("p50", "p05", "p95", "mean")
         return [
             [label, *interval_cells([getattr(iv, k) for k in order], unit, self.currency)]
             for label, iv, unit in (
@@ -505,15 +506,15 @@ class RunSummary:
         lines = [f"RunSummary: {self._title()}"]
         rows = self._rows()
         width = max(len(row[0]) for row in rows)
-        for label, p05, p50, p95, mean in rows:
-            lines.append(f"  {label:<{width}} P5 {p05:>8}  P50 {p50:>8}  P95 {p95:>8}  mean {mean}")
+        for label, p50, p05, p95, mean in rows:
+            lines.append(f"  {label:<{width}} P50 {p50:>8}  P5 {p05:>8}  P95 {p95:>8}  mean {mean}")
         lines.append(f"  {self._probabilities()}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return html_table(
             self._title(),
-            ["", "P5", "P50", "P95", "mean"],
+            ["", "P50", "P5", "P95", "mean"],
             self._rows(),
             self._probabilities(),
         )

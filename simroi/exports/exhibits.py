@@ -16,6 +16,7 @@ from pptx.enum.dml import MSO_THEME_COLOR
 from pptx.slide import Slide
 from pptx.util import Inches, Pt
 
+from simroi.analysis.summary import unlisted_lines_note
 from simroi.exports.slides import (
     ACCENT,
     ACCENT2,
@@ -240,8 +241,13 @@ def lines_slide(d: SlideDeck, r: RunReport) -> None:
     npv = r.stat("npv")
     slide, (x, y, w, hh) = d.slide(
         f"Benefits and costs by line{name}: median NPV {fmt(npv.p50, 'money', d.cur)}",
-        "Present values over the horizon, incremental to the baseline. Bars are medians, "
-        "whiskers the 90% interval. Costs are shown as positive amounts.",
+        " ".join(
+            (
+                "Present values over the horizon, incremental to the baseline. Bars are medians, "
+                "whiskers the 90% interval. Costs are shown as positive amounts.",
+                unlisted_lines_note(r.result.samples),
+            )
+        ).strip(),
     )
     colors = [
         ACCENT if s.section == "Benefits" else ACCENT2 if s.section == "Costs" else DARK

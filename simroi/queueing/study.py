@@ -218,9 +218,11 @@ class QueueStudy:
 
     def __repr__(self) -> str:
         lines = [f"QueueStudy: {self._title()}"]
+        rows = self._rows()
+        width = max(len(row[0]) for row in rows)
         lines += [
-            f"  {label:<19} {sim:<26} Erlang C {c:>7}  Erlang A {a:>7}"
-            for label, sim, c, a in self._rows()
+            f"  {label:<{width}} {sim:<26} Erlang C {c:>7}  Erlang A {a:>7}"
+            for label, sim, c, a in rows
         ]
         return "\n".join(lines)
 
@@ -467,11 +469,12 @@ def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
     :meth:`QueueStudy.to_dict` — the one table ``simroi queue`` and a notebook show. Erlang C's
     abandonment is 0 (nobody hangs up in it); a formula that does not apply is an em dash.
     Without a patience the abandonment row is the contacts still unanswered when the day ends
-    (with no agent, all of them), and says so."""
+    (with no agent, all of them), which no formula counts, and says so."""
     rows = []
     patient = data["inputs"].get("patience_minutes") is None
     for key, label, unit in STUDY_KPIS:
-        if key == "abandonment" and patient:  # nobody hangs up: those not answered by day's end
+        unanswered = key == "abandonment" and patient
+        if unanswered:
             label = "Unanswered at day's end"
         sim = data["simulated"][key]
         low, high = sim["ci95"]
@@ -481,7 +484,7 @@ def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
         theory = []
         for formula in ("erlang_c", "erlang_a"):
             values = data[formula]
-            if values is None:
+            if values is None or unanswered:
                 theory.append("—")
                 continue
             nobody_hangs_up = formula == "erlang_c" and key == "abandonment"

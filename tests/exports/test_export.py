@@ -1092,6 +1092,12 @@ def test_a_line_zero_in_every_trial_is_named_under_the_table_not_listed(
         if shape.has_text_frame
     )
     assert "Terminal value" not in deck
+    notes = " ".join(
+        slide.notes_slide.notes_text_frame.text
+        for slide in Presentation(str(tmp_path / "d.pptx")).slides
+        if slide.has_notes_slide
+    )
+    assert note in notes  # named in the notes of the lines slide
     assert summarize(run).to_dict()["lines"]["terminal_value"]["p50"] == 0.0
 
 
