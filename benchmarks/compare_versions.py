@@ -47,7 +47,9 @@ workers, block_size = (None if x == "default" else int(x) for x in sys.argv[5:7]
 engine = {} if sys.argv[7] == "default" else {"engine": sys.argv[7]}
 options = RunOptions(trials=trials, seed=seed, workers=workers, block_size=block_size, **engine)
 result = run(load_scenario(scenario), options)
-np.savez(out, **{k: np.asarray(v, dtype=float) for k, v in result.samples.items()})
+arrays = dict(result.samples)
+arrays.update({f"monthly.{k}": v for k, v in (getattr(result, "monthly", None) or {}).items()})
+np.savez(out, **{k: np.asarray(v, dtype=float) for k, v in arrays.items()})
 """
 
 
