@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,7 @@ __all__ = [
     "interval_text",
     "json_ready",
     "kpi_label",
+    "magnitude",
     "money",
     "money_number_format",
     "num_decimals",
@@ -87,6 +89,14 @@ SOCIAL_LABELS = {
 
 
 EXTRA_KPI_LABELS = {"answered_per_month": ("Contacts answered / month", "num")}
+
+
+def magnitude(values: Iterable[Any]) -> float:
+    """The magnitude of numbers shown together, which sets their one unit and their decimals:
+    the largest in absolute value of those defined (NaN, None and infinities left out), 0 when
+    none is."""
+    finite = (float(v) for v in values if isinstance(v, Real) and math.isfinite(v))
+    return max((abs(v) for v in finite), default=0.0)
 
 
 def short_key(key: str) -> str:
@@ -230,7 +240,7 @@ def number_format(values: Sequence[float], unit: str = "num") -> str:
     """The spreadsheet number format of plain numbers or durations shown together: the decimals
     of the largest, as :func:`fmt`; a duration in the unit it is stored in, named (the cell holds
     the stored number: ``#,##0.0" s"``)."""
-    decimals = num_decimals(max((abs(v) for v in values if math.isfinite(v)), default=0.0))
+    decimals = num_decimals(magnitude(values))
     digits = "#,##0" + ("." + "0" * decimals if decimals else "")
     return digits + ({"seconds": '" s"', "hours": '" h"'}.get(unit, ""))
 
@@ -395,8 +405,7 @@ def cell(x: Any, unit: str, currency: str = "USD", scale: float | None = None) -
 def tornado_scale(base: float | None, rows: Iterable[tuple[float, float]]) -> float:
     """The magnitude a tornado's numbers are shown at: the largest of its base and its rows'
     ``(low, high)`` that is defined, so that every cell of it has the same decimals."""
-    values = [base if base is not None else math.nan, *(v for row in rows for v in row)]
-    return max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    return magnitude([base, *(v for row in rows for v in row)])
 
 
 def input_span(low: Any, high: Any) -> str:
@@ -423,7 +432,7 @@ def interval_cells(
 ) -> list[str]:
     """Format numbers shown together (P5, P50, P95, …) with one precision: the largest's."""
     if scale is None:
-        scale = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+        scale = magnitude(values)
     return [cell(v, unit, currency, scale) for v in values]
 
 

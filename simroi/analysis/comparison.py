@@ -52,6 +52,7 @@ from simroi.formatting import (
     interval_text,
     json_ready,
     kpi_label,
+    magnitude,
     text_table,
 )
 from simroi.scenario.load import load_scenario
@@ -280,10 +281,7 @@ class ComparisonResult:
         """Per scenario: ROI and NPV as P50 [P5–P95] (as ``simroi compare`` and every export
         show them), P(higher NPV than the first), P(best)."""
         roi, npv = self.metric("roi"), self.metric("npv")
-        scale = max(
-            (abs(x) for v in npv.values for x in (v.mean, v.p05, v.p50, v.p95) if math.isfinite(x)),
-            default=0.0,
-        )
+        scale = magnitude(x for v in npv.values for x in (v.mean, v.p05, v.p50, v.p95))
         rows = []
         for i, label in enumerate(self.labels):
             r = interval_cells([roi.values[i].p50, roi.values[i].p05, roi.values[i].p95], "pct")

@@ -38,21 +38,16 @@ def check_customers(data: DataSet, customers: int | None) -> None:
         return
     if customers < 1:
         raise OptionError(f"`customers` must be a whole number ≥ 1 (got {customers})")
-    seen, day, logs = data.busiest_customer_day()
-    if customers < seen:
+    bound, day, files = data.busiest_customer_day()
+    what, why = "customers (distinct customer_id) with a contact", ""
+    if not bound:  # no customer ids: the day's contacts bound the base instead
+        bound, day, files = data.busiest_contact_day()
+        what = "contacts offered"
+        why = "fewer would each have contacted more than once that day on average; "
+    if customers < bound:
         raise OptionError(
-            f"`customers` must be at least the {seen:,} customers (distinct customer_id) with a "
-            f"contact on {day} in {', '.join(logs)} (got {customers:,}): the contact rates are "
-            "per customer of the whole base behind the data"
-        )
-    if seen:  # the customers themselves bound the base; several contacts a day are theirs
-        return
-    contacts, day, files = data.busiest_contact_day()
-    if customers < contacts:
-        raise OptionError(
-            f"`customers` must be at least the {contacts:,} contacts offered on {day} in "
-            f"{', '.join(files)} (got {customers:,}): fewer would each have contacted more than "
-            "once that day on average; the contact rates are per customer of the whole base "
+            f"`customers` must be at least the {bound:,} {what} on {day} in {', '.join(files)} "
+            f"(got {customers:,}): {why}the contact rates are per customer of the whole base "
             "behind the data (its accounts, for a business)"
         )
 

@@ -77,25 +77,24 @@ def listed_lines(samples: Mapping[str, np.ndarray]) -> list[str]:
     prefix): all but those zero in every trial, such as the terminal value of a scenario that
     does not count one, or the setup cost of one without any. Data outputs (``--json``,
     :attr:`RunSummary.lines`) keep every line."""
-    return [
-        key.removeprefix("pv.")
-        for key, values in samples.items()
-        if key.startswith("pv.") and np.any(values != 0)
-    ]
+    return [line for line, zero in _lines(samples) if not zero]
 
 
 def unlisted_lines_note(samples: Mapping[str, np.ndarray]) -> str:
     """The sentence under a table of lines that names the lines it leaves out (see
     :func:`listed_lines`), or ""."""
-    listed = set(listed_lines(samples))
-    left = [
-        LINE_LABELS.get(line, line)
-        for key in samples
-        if key.startswith("pv.") and (line := key.removeprefix("pv.")) not in listed
+    left = [LINE_LABELS.get(line, line) for line, zero in _lines(samples) if zero]
+    return f"Not listed, zero in every trial: {', '.join(left)}." if left else ""
+
+
+def _lines(samples: Mapping[str, np.ndarray]) -> list[tuple[str, bool]]:
+    """Each benefit and cost line (``pv.…`` without the prefix) and whether it is zero in every
+    trial."""
+    return [
+        (key.removeprefix("pv."), not np.any(values != 0))
+        for key, values in samples.items()
+        if key.startswith("pv.")
     ]
-    if not left:
-        return ""
-    return f"Not listed, zero in every trial: {', '.join(left)}."
 
 
 def views_note(horizon_months: int | None) -> str:

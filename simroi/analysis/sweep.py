@@ -54,6 +54,7 @@ from simroi.formatting import (
     interval_cells,
     interval_text,
     json_ready,
+    magnitude,
     pct,
     text_table,
 )
@@ -432,15 +433,7 @@ class SweepResult:
     _HEADER = ("point", "ROI P50 [P5–P95]", "NPV P50 [P5–P95]", "P(all objectives)", "")
 
     def _rows(self) -> list[list[str]]:
-        scale = max(
-            (
-                abs(x)
-                for p in self.points
-                for x in (p.npv.p05, p.npv.p50, p.npv.p95)
-                if math.isfinite(x)
-            ),
-            default=0.0,
-        )
+        scale = magnitude(x for p in self.points for x in (p.npv.p05, p.npv.p50, p.npv.p95))
         rows = []
         for i, p in enumerate(self.points):
             r = interval_cells([p.roi.p50, p.roi.p05, p.roi.p95], "pct")

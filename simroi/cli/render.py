@@ -13,7 +13,7 @@ read ``centre [P5–P95]``. Every function takes the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -31,6 +31,7 @@ from simroi.formatting import (
     counted,
     input_span,
     interval_text,
+    magnitude,
     money,
     pct,
     signed,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "band",
-    "money_scale",
     "render_assumptions",
     "render_breakeven",
     "render_comparison",
@@ -68,11 +68,6 @@ SOCIAL_KPIS = ("public_posts", "impressions", "sentiment")
 
 def _ok(x: Any) -> bool:
     return isinstance(x, int | float) and math.isfinite(x)
-
-
-def money_scale(values: Iterable[Any]) -> float:
-    """The magnitude of numbers shown together: the largest defined one."""
-    return max((abs(v) for v in values if _ok(v)), default=0.0)
 
 
 def spread(iv: Interval | None) -> list[float]:
@@ -115,14 +110,14 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
         f"engine {prov.engine}"
     )
     amounts = (summary.npv, summary.pv_benefits, summary.pv_costs)
-    cash = money_scale(x for iv in amounts for x in spread(iv))
+    cash = magnitude(x for iv in amounts for x in spread(iv))
     table = Table(title="Return on investment (incremental to the baseline)", title_justify="left")
     for col in ("", *INTERVAL_COLUMNS):
         table.add_column(col, justify="right" if col else "left")
     table.add_row(*_interval_row("ROI", summary.roi, "pct", cur, None))
     table.add_row(*_interval_row("NPV", summary.npv, "money", cur, cash))
     payback = summary.payback_months
-    scale = money_scale(spread(payback))
+    scale = magnitude(spread(payback))
     table.add_row(*_interval_row(PAYBACK_LABEL, payback, "num", cur, scale))
     table.add_row(*_interval_row("PV benefits", summary.pv_benefits, "money", cur, cash))
     table.add_row(*_interval_row("PV costs", summary.pv_costs, "money", cur, cash))
@@ -142,7 +137,7 @@ def render_run_summary(summary: RunSummary, console: Console) -> None:
     for col in ("line", *INTERVAL_COLUMNS):
         lines.add_column(col, justify="right" if col != "line" else "left")
     listed = {key: summary.lines[key] for key in listed_lines(summary.result.samples)}
-    scale = money_scale(x for iv in listed.values() for x in spread(iv))
+    scale = magnitude(x for iv in listed.values() for x in spread(iv))
     for key, iv in listed.items():
         lines.add_row(*_interval_row(LINE_LABELS.get(key, key), iv, "money", cur, scale))
     console.print(lines)
@@ -183,7 +178,7 @@ def render_views(summary: RunSummary, console: Console) -> None:
     )
     for col in ("", three_year, "lifetime view"):
         table.add_column(col, justify="right" if col else "left")
-    cash = money_scale(x for iv in (summary.npv, lifetime.npv) for x in spread(iv))
+    cash = magnitude(x for iv in (summary.npv, lifetime.npv) for x in spread(iv))
     table.add_row(
         "ROI",
         band(summary.roi, "pct", cur, None, "p50"),
@@ -220,13 +215,13 @@ def render_kpis(summary: RunSummary, console: Console) -> None:
             if key not in program:
                 continue
             worlds = (program.get(key), baseline.get(key))
-            scale = money_scale(x for iv in worlds for x in spread(iv))
+            scale = magnitude(x for iv in worlds for x in spread(iv))
             cells = [band(iv, kind, cur, scale, center="p50") for iv in worlds]
             table.add_row(escape(channel), label, *cells)
     for key in SOCIAL_KPIS:
         label, kind = SOCIAL_LABELS[key]
         worlds = (program.get(key), baseline.get(key))
-        scale = money_scale(x for iv in worlds for x in spread(iv))
+        scale = magnitude(x for iv in worlds for x in spread(iv))
         cells = [band(iv, kind, cur, scale, center="p50") for iv in worlds]
         table.add_row("social media", label, *cells)
     console.print(table)
@@ -330,7 +325,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
         table.add_column(escape(label), justify="right", overflow="fold")
     for metric in c.metrics:
         kind = metric.kind
-        scale = money_scale(x for iv in metric.values for x in spread(iv))
+        scale = magnitude(x for iv in metric.values for x in spread(iv))
         cells = []
         # A metric some trials leave undefined (payback beyond the horizon) says in how many
         # it is defined: its mean and Δ are over those trials only.
@@ -376,7 +371,7 @@ def render_comparison(comparison: ComparisonResult, console: Console) -> None:
             paired = (diff.ci95_high - diff.ci95_low) / 2
             unpaired = (diff.unpaired_ci95_high - diff.unpaired_ci95_low) / 2
             if _ok(paired) and _ok(unpaired) and paired and unpaired:
-                scale = money_scale([diff.mean, paired, unpaired])
+                scale = magnitude([diff.mean, paired, unpaired])
                 console.print(
                     f"ΔNPV {escape(label)} vs {ref}: {_signed(diff.mean, 'money', cur, scale)} "
                     f"± {money(paired, cur, scale)} (95%, paired); independent runs would give "

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
 
-from simroi.cli.render import band, money_scale, spread
-from simroi.formatting import PCT_DIGITS, chance, counted, money, pct, short_key
+from simroi.cli.render import band, spread
+from simroi.formatting import PCT_DIGITS, chance, counted, magnitude, money, pct, short_key
 
 if TYPE_CHECKING:
     from simroi.analysis.sweep import SweepResult
@@ -65,7 +65,7 @@ def render_sweep(sweep: SweepResult, console: Console) -> None:
     def marks(i: int) -> str:
         return ("★" if i == sweep.best_npv else "") + ("✔" if i == sweep.recommended else "")
 
-    scale = money_scale(x for p in points for iv in (p.npv, p.pv_costs) for x in spread(iv))
+    scale = magnitude(x for p in points for iv in (p.npv, p.pv_costs) for x in spread(iv))
     rows = [
         [
             band(p.roi, "pct", cur, None, "p50"),

@@ -304,8 +304,8 @@ def queue(
     Give --agents, --target-sl or both.
 
     \b
-    Examples (a large call centre's hour: 1,260 calls, 90 agents; then the staff it needs
-    for 80/20):
+    Examples (a large call centre's day: 1,260 calls an hour for 8 hours on 90 agents; then
+    the staff it needs for 80/20):
       simroi queue --arrivals-per-hour 1260 --agents 90 --aht-minutes 4 \\
           --patience-minutes 3 --hours 8 --sl-seconds 20 --trials 2000 --seed 7
       simroi queue --arrivals-per-hour 1260 --aht-minutes 4 --patience-minutes 3 \\

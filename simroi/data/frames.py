@@ -200,13 +200,10 @@ class DataSet:
         logs = [g for g in self.contacts.values() if g.customer_id is not None and g.rows]
         if not logs:
             return 0, "", ()
-        days = np.concatenate([g.arrived_at.astype("datetime64[D]").astype(np.int64) for g in logs])
+        days = np.concatenate([_days(g.arrived_at) for g in logs])
         ids = np.concatenate([np.asarray(g.customer_id, dtype=np.int64) for g in logs])
         pairs = np.unique(np.stack([days, ids]), axis=1)
-        day, count = np.unique(pairs[0], return_counts=True)
-        busiest = int(np.argmax(count))
-        when = str(np.datetime64(int(day[busiest]), "D"))
-        return int(count[busiest]), when, tuple(sorted({file_name(g.source.path) for g in logs}))
+        return _busiest(pairs[0], np.ones(pairs.shape[1]), logs)
 
     def busiest_contact_day(self) -> tuple[int, str, tuple[str, ...]]:
         """The most contacts offered on one calendar day over every channel (an interval
@@ -217,19 +214,12 @@ class DataSet:
         frames = [f for f in frames if f.rows]
         if not frames:
             return 0, "", ()
-        days, counts = [], []
-        for f in frames:
-            if isinstance(f, IntervalReport):
-                days.append(f.start.astype("datetime64[D]").astype(np.int64))
-                counts.append(np.asarray(f.offered, dtype=float))
-            else:
-                days.append(f.arrived_at.astype("datetime64[D]").astype(np.int64))
-                counts.append(np.ones(f.rows))
-        day, where = np.unique(np.concatenate(days), return_inverse=True)
-        total = np.bincount(where, weights=np.concatenate(counts))
-        busiest = int(np.argmax(total))
-        when = str(np.datetime64(int(day[busiest]), "D"))
-        return int(total[busiest]), when, tuple(sorted({file_name(f.source.path) for f in frames}))
+        days = [_days(f.start if isinstance(f, IntervalReport) else f.arrived_at) for f in frames]
+        counts = [
+            np.asarray(f.offered, dtype=float) if isinstance(f, IntervalReport) else np.ones(f.rows)
+            for f in frames
+        ]
+        return _busiest(np.concatenate(days), np.concatenate(counts), frames)
 
     def read_from(self, path: Path) -> Path | None:
         """The data file read that ``path`` names (the same file, through any link), if any."""
@@ -319,3 +309,20 @@ def _kept(frame: _Frame, times: np.ndarray, start: dt.date | None, end: dt.date 
         last=kept.max() if kept.size else None,
     )
     return replace(frame, **changes)
+
+
+def _days(times: np.ndarray) -> np.ndarray:
+    """Each time's calendar day, as days since 1970-01-01."""
+    return times.astype("datetime64[D]").astype(np.int64)
+
+
+def _busiest(
+    days: np.ndarray, counts: np.ndarray, frames: Sequence[IntervalReport | ContactLog]
+) -> tuple[int, str, tuple[str, ...]]:
+    """The largest total of ``counts`` on one of ``days``, that day (ISO) and the names of the
+    files ``frames`` came from."""
+    day, where = np.unique(days, return_inverse=True)
+    total = np.bincount(where, weights=counts)
+    busiest = int(np.argmax(total))
+    when = str(np.datetime64(int(day[busiest]), "D"))
+    return int(total[busiest]), when, tuple(sorted({f.source.names for f in frames}))

@@ -166,11 +166,11 @@ def _check_skipped_hours(
     slot = seconds % 86_400
     slots, counts = np.unique(slot, return_counts=True)
     usual = dict(zip(slots.tolist(), counts.tolist(), strict=True))
+    missing = (slot[gap] + size) % 86_400  # the clock time of each gap's first lost interval
     found = [
-        i
-        for i in gap.tolist()
-        if usual.get(int(slot[i] + size) % 86_400, 0) * 2 >= days
-        and int(slot[i] + size) % 86_400 < _LATEST_SKIP_S
+        int(i)
+        for i, m in zip(gap, missing.tolist(), strict=True)
+        if usual.get(m, 0) * 2 >= days and m < _LATEST_SKIP_S
     ]
     dates = np.array([int(seconds[i + 1] // 86_400) for i in found])
     for i, date in zip(found[:10], dates[:10].tolist(), strict=True):

@@ -168,7 +168,7 @@ def read_data(
     for path in files:
         reading.read_file(path)
     reading.problems.check()
-    if name is not None and not reading.channel_used and reading.channel_files:
+    if name is not None and reading.channel_wanted and not reading.channel_used:
         raise OptionError(
             f"`channel` {name!r} names the channel of interval reports and contact logs without "
             "a channel column, and every one given has one (each row's channel is its own)"
@@ -211,8 +211,8 @@ class _Reading:
         self.sources: list[DataSource] = []
         self.files: list[Path] = []
         self.customer_codes = CustomerIds()
-        self.channel_used = False  # whether a file without a channel column took `channel`
-        self.channel_files = 0  # interval reports and contact logs read
+        self.channel_wanted = False  # whether an interval report or contact log was read
+        self.channel_used = False  # whether one without a channel column took `channel`
 
     # -- one file ---------------------------------------------------------------------------
 
@@ -256,7 +256,7 @@ class _Reading:
                     f"({self.delimiter!r}); the file's delimiter looks like {found!r}"
                 )
         kind, fields = resolve_header(label, header, self.columns)
-        self.channel_files += kind.name != "customers"
+        self.channel_wanted |= kind.name != "customers"
         state = _File(path, label, kind, fields, header, delimiter, len(self.files), self.fmt)
         self.files.append(path)
         next_row = 2  # spreadsheet numbering: the header is row 1

@@ -398,15 +398,14 @@ def _difference_tables(d: SlideDeck) -> None:
             metric = comparison.metric(s.key.removeprefix("diff."))
             difference = metric.differences[i]
             assert difference is not None  # a row is made for each difference there is
-            worse = difference.prob_worse
             defined = math.isfinite(s.p50)
+            better_worse = (s.probability, s.probability_worse)  # NaN: no better direction
             rows.append(
                 [
                     difference_label(metric, difference, comparison.trials),
                     s.fmt(s.p50, d.cur) if defined else "—",
                     interval_text(s.fmt(s.p05, d.cur), s.fmt(s.p95, d.cur)) if defined else "—",
-                    chance(s.probability) if math.isfinite(s.probability) else "—",
-                    chance(worse) if worse is not None and math.isfinite(s.probability) else "—",
+                    *(chance(p) if math.isfinite(p) else "—" for p in better_worse),
                 ]
             )
         pages = -(-len(rows) // TABLE_ROWS)

@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
-from simroi.formatting import fmt, pct
+from simroi.formatting import fmt, magnitude, pct
 from simroi.report.run import footer
 from simroi.report.types import Report
 
@@ -147,7 +147,7 @@ class AxisFormatter(Formatter):
         """Take the scale from the ticks about to be labelled."""
         super().set_locs(locs)
         finite = [float(v) for v in locs if math.isfinite(v)]
-        self.scale = max((abs(v) for v in finite), default=0.0)
+        self.scale = magnitude(finite)
         self.digits = next(
             (d for d in (0, 1) if all(abs(v * 100 - round(v * 100, d)) < 1e-9 for v in finite)),
             2,

@@ -44,6 +44,10 @@ NUMBER_FORMATS = {
 }
 
 
+#: The Summary sheet's probabilities and their standard error, by column.
+_CHANCES = {"probability": "0.0%", "probability_mcse": "0.00%", "probability_worse": "0.0%"}
+
+
 def _number_format(stat: Stat) -> str:
     """An interval row's Excel format: its unit's, and for plain numbers and durations the
     decimals the other tables give them (a P90 response of 0.0077 h is not 0.01)."""
@@ -100,10 +104,11 @@ def build_workbook(report: Report) -> bytes:
     header(ws, CSV_COLUMNS)
     for s in report.stats:
         unit = _number_format(s)
+        formats = {**dict.fromkeys(("mean", "p05", "p50", "p95", "mcse"), unit), **_CHANCES}
         row(
             ws,
             [getattr(s, column) for column in CSV_COLUMNS],
-            {5: unit, 6: unit, 7: unit, 8: unit, 9: unit, 10: "0.0%", 11: "0.00%", 13: "0.0%"},
+            {CSV_COLUMNS.index(column): f for column, f in formats.items()},
         )
 
     ws = sheet("Percentiles", [22, 44, *([14] * (len(PERCENTILES) + 3))])

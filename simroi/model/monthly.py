@@ -43,13 +43,13 @@ def channel_month_metrics(
     ``service_level`` and ``abandonment`` (abandoned on a realtime channel, ignored on a
     deferrable one) are shares of the contacts the month settles — answered or given up in it,
     whenever they arrived — so that a month that ignores the posts carried into it is not over
-    100 % (it was, as a share of the month's own arrivals: 100.5 % in the default's baseline); on
-    a realtime channel these are the month's arrivals but for the few still queued at midnight
-    of its last day. The horizon KPIs stay shares of all contacts offered. ``occupancy`` is the
-    busy share of the
-    slot time on duty in the month's sampled days (``busy_slot_s / available_slot_s``, ≤ 1 by
-    construction: :mod:`simroi.model.books`), as the horizon KPI; ``agents`` the paid
-    agent-equivalents, paid hours ÷ :data:`HOURS_PER_MONTH`; ``cost`` the agent cost, money.
+    100 % (it was, as a share of the month's own arrivals: 100.5 % in the default's baseline); a
+    realtime channel carries nothing into the next month, so there they are the month's
+    arrivals. The horizon KPIs stay shares of all contacts offered. ``occupancy`` is the busy
+    share of the slot time on duty in the month's sampled days (``busy_slot_s /
+    available_slot_s``, ≤ 1 by construction: :mod:`simroi.model.books`), as the horizon KPI;
+    ``agents`` the paid agent-equivalents, paid hours ÷ :data:`HOURS_PER_MONTH`; ``cost`` the
+    agent cost, money.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         settled = month.answered + month.unanswered

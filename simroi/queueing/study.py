@@ -471,9 +471,9 @@ def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
     Without a patience the abandonment row is the contacts still unanswered when the day ends
     (with no agent, all of them), which no formula counts, and says so."""
     rows = []
-    patient = data["inputs"].get("patience_minutes") is None
+    nobody_hangs_up = data["inputs"].get("patience_minutes") is None
     for key, label, unit in STUDY_KPIS:
-        unanswered = key == "abandonment" and patient
+        unanswered = key == "abandonment" and nobody_hangs_up
         if unanswered:
             label = "Unanswered at day's end"
         sim = data["simulated"][key]
@@ -487,7 +487,8 @@ def study_rows(data: Mapping[str, Any]) -> list[list[str]]:
             if values is None or unanswered:
                 theory.append("—")
                 continue
-            nobody_hangs_up = formula == "erlang_c" and key == "abandonment"
-            theory.append(cell(values.get(key, 0.0 if nobody_hangs_up else None), unit))
+            # Erlang C has no abandonment: nobody hangs up in it.
+            none_lost = formula == "erlang_c" and key == "abandonment"
+            theory.append(cell(values.get(key, 0.0 if none_lost else None), unit))
         rows.append([label, band, *theory])
     return rows

@@ -20,7 +20,7 @@ from simroi.analysis.summary import ObjectiveOutcome, TeiView
 from simroi.analysis.sweep import DEFAULT_CONFIDENCE
 from simroi.estimates import Probability
 from simroi.execution.result import RunResult
-from simroi.formatting import chance, counted, fmt, interval_text, signed
+from simroi.formatting import chance, counted, fmt, interval_text, magnitude, signed
 
 __all__ = [
     "SAMPLING_BASE",
@@ -67,9 +67,7 @@ class Stat:
         that of the numbers shown with it, by default the row's own); a paired difference
         (``diff.…``) with its sign, as the terminal shows it (``+$77k``)."""
         if scale is None:
-            scale = max(
-                (abs(v) for v in (self.p05, self.p50, self.p95) if math.isfinite(v)), default=0.0
-            )
+            scale = magnitude((self.p05, self.p50, self.p95))
         if self.key.startswith("diff.") and self.unit != "pp":  # pp are signed already
             return signed(x, self.unit, currency, scale=scale)
         return fmt(x, self.unit, currency, scale=scale)
@@ -188,15 +186,8 @@ class RunReport:
         rows = []
         for s in self.section("KPIs (program)"):  # in channel order, then KPI order
             pair = (s, baseline.get(s.key))
-            scale = max(
-                (
-                    abs(v)
-                    for x in pair
-                    if x is not None
-                    for v in (x.p05, x.p50, x.p95, x.mean)
-                    if math.isfinite(v)
-                ),
-                default=0.0,
+            scale = magnitude(
+                v for x in pair if x is not None for v in (x.p05, x.p50, x.p95, x.mean)
             )
             cells = ("—" if x is None else x.interval_text(self.currency, scale) for x in pair)
             rows.append([s.label, *cells])

@@ -18,17 +18,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from simroi.errors import ScenarioError
-from simroi.formatting import counted
+from simroi.formatting import counted, kpi_label
 from simroi.scenario.correlation import validate_correlation
 from simroi.scenario.ordering import first_crossing
 from simroi.scenario.quantity import as_distribution
 from simroi.scenario.spec import CHANNEL_KPIS, RESULT_METRICS, Scenario
 
 __all__ = ["MAX_MAGNITUDE", "input_limits", "scenario_problems"]
-
-
-#: The channel KPIs that are shares (an objective on one is bounded by a number in [0, 1]).
-SHARE_KPIS = ("service_level", "abandonment", "occupancy", "fcr")
 
 
 def scenario_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> list[str]:
@@ -192,8 +188,9 @@ def _cross_problems(scenario: Scenario, source: str, *, is_baseline: bool) -> It
             extra = f"; did you mean {hint[0]!r}?" if hint else ""
             yield f"{source}: objectives.{i}.metric: unknown metric {metric!r}{extra}"
             continue
+        # A share, shown as a percentage wherever it is shown; net sentiment may be negative.
         low = -1.0 if metric == "sentiment" else 0.0
-        if metric == "sentiment" or kpi in SHARE_KPIS:
+        if kpi_label(metric)[1] == "pct":
             bound, value = (
                 ("at_least", objective.at_least)
                 if objective.at_least is not None

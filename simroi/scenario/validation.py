@@ -239,8 +239,8 @@ def _unrelated(problem: str, source: str, left_out: Sequence[str]) -> bool:
         table = dotted.rpartition(".")[0]
         if table and (key == table or key.startswith(f"{table}.")):
             return False
-        last = re.escape(dotted.rpartition(".")[2])
-        if dotted in problem or re.search(rf"(?<![\w]){last}(?!\w)", problem):
+        last = re.escape(dotted.rpartition(".")[2])  # the full name too, wherever it stands
+        if re.search(rf"(?<!\w){last}(?!\w)", problem):
             return False
     return True
 
