@@ -11,7 +11,7 @@ import math
 from typing import Final
 
 import numpy as np
-from scipy.special import gammainc, gammaincc, gammaln
+from scipy.special import gammainc, gammaincc, gammaln, hyp1f1
 
 from simroi.queueing.erlang import check_number, erlang_a, erlang_c
 
@@ -189,6 +189,26 @@ def erlang_a_service_levels(
     yz = y * np.exp(-sl_threshold_seconds / patience)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         p_tail = gammainc(x, y)
+        log_p_tail = np.log(p_tail)
+        # P(x+1, y) − P(x+1, yz), from whichever side loses no precision.
+        upper = yz > x + 1.0
+        window = np.where(
+            upper,
+            gammaincc(x + 1.0, yz) - gammaincc(x + 1.0, y),
+            gammainc(x + 1.0, y) - gammainc(x + 1.0, yz),
+        )
+        ratio = x / y * window / p_tail
+        # Far in the left tail (y ≪ x, hardly anyone waits) P falls to subnormal numbers, which
+        # keep few digits, or to 0: the window's share of it went 10 % of P(wait) astray. There,
+        # from logs: P(a, v) = v^a e^{−v} M(1, a+1, v) / Γ(a+1), M Kummer's series.
+        deep = np.flatnonzero((p_tail < _SUBNORMAL_MARGIN) & ~upper & ~none)
+        if deep.size:
+            a, v, vz = x.ravel()[deep], y.ravel()[deep], yz.ravel()[deep]
+            head, lower, inner = _log_p(a, v), _log_p(a + 1.0, v), _log_p(a + 1.0, vz)
+            share = a / v * np.exp(lower - head) * -np.expm1(inner - lower)
+            kept = np.isfinite(head) & np.isfinite(share)  # else as before
+            log_p_tail.ravel()[deep[kept]] = head[kept]
+            ratio.ravel()[deep[kept]] = share[kept]
         # r·S in logs: Γ(x+1) e^y y^{−x} overflows in heavy overload, where SL → the ratio.
         # r = P(N = c) / P(N < c) for N ~ Poisson(A): the head of the chain is a truncated
         # Poisson shape, so r = B/(1 − B) without the Erlang B recursion.
@@ -200,22 +220,25 @@ def erlang_a_service_levels(
             + gammaln(x + 1.0)
             + y
             - x * np.log(y)
-            + np.log(p_tail)
+            + log_p_tail
         )
         inverse = np.exp(-log_rs)
-        # P(x+1, y) − P(x+1, yz), from whichever side loses no precision.
-        upper = yz > x + 1.0
-        window = np.where(
-            upper,
-            gammaincc(x + 1.0, yz) - gammaincc(x + 1.0, y),
-            gammainc(x + 1.0, y) - gammainc(x + 1.0, yz),
-        )
-        ratio = x / y * window / p_tail
         level = (inverse + ratio) / (inverse + 1.0)
     # No waiting mass to speak of (r·S underflows): everyone is answered at once. A waiting
     # mass too large to hold (r·S overflows): the service level is the ratio alone.
     level = np.where(inverse == np.inf, 1.0, np.where(inverse == 0.0, ratio, level))
     return np.where(none, 1.0, np.clip(level, 0.0, 1.0))
+
+
+#: Below this a regularised incomplete gamma is read from logs (:func:`erlang_a_service_levels`):
+#: far above the smallest normal double (2.2e-308), so that its digits are whole.
+_SUBNORMAL_MARGIN = 1e-250
+
+
+def _log_p(a: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """log P(a, v), the regularised lower incomplete gamma, for v well below a (its series)."""
+    with np.errstate(divide="ignore"):  # v = 0 (a threshold without end): log 0 = −inf
+        return a * np.log(v) - v - gammaln(a + 1.0) + np.log(hyp1f1(1.0, a + 1.0, v))
 
 
 def erlang_a_thresholds(

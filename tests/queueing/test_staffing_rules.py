@@ -18,6 +18,7 @@ from simroi.queueing.staffing import (
 
 @settings(max_examples=150, deadline=None)
 @example(0.14453125, 30.0, 16, 2287.0, 20.0)  # P(wait) 1.3e-5, off by 5.5e-9 (found in a run)
+@example(0.21875, 30.0, 20, 2405.0, 5.0)  # P(wait) 1.9e-5, off by 2.0e-6: P was subnormal
 @given(
     st.floats(1e-4, 0.3),
     st.floats(30.0, 1200.0),
