@@ -128,11 +128,27 @@ def amount(value: float) -> str:
 
 
 def pct(x: Any, digits: int = 0) -> str:
-    """A share as a percentage with a true minus sign, or an em dash when undefined."""
-    if isinstance(x, int | float) and math.isfinite(x) and round(x * 100, digits) == 0:
-        x = 0.0  # no "−0%"
-    text = f"{x * 100:.{digits}f}%" if isinstance(x, int | float) and math.isfinite(x) else "—"
-    return text.replace("-", "−")
+    """A share as a percentage with a true minus sign, or an em dash when undefined.
+
+    A value that is not zero but rounds to zero at ``digits`` decimals keeps its first
+    significant digit, up to four decimals (an ROI of −0.07 % is a loss, not "0%"); below that
+    it shows as 0 (never "−0%")."""
+    if not isinstance(x, int | float) or not math.isfinite(x):
+        return "—"
+    points, digits = _points(x, digits)
+    return f"{points:.{digits}f}%".replace("-", "−")
+
+
+def _points(x: float, digits: int) -> tuple[float, int]:
+    """A share in percentage points and the decimals to show it with: ``digits``, or as many
+    more (up to four) as show the first significant digit of a value that would round to zero;
+    a value still zero at four decimals is 0.0 (no minus sign)."""
+    points = x * 100
+    if round(points, digits) == 0:
+        digits = next((d for d in range(digits + 1, 5) if round(points, d) != 0), digits)
+        if round(points, digits) == 0:
+            points = 0.0
+    return points, digits
 
 
 #: The payback row's label wherever a table shows it: its interval is over the trials that pay
@@ -365,15 +381,13 @@ def signed(
     """A difference with its sign: ``+2.5 pp`` for shares, ``−$12k``, ``+0.25``, ``+1,234``.
 
     ``unit`` is that of the quantities differenced (``pct`` or ``pp`` give percentage points
-    with ``digits`` decimals); ``scale`` as in :func:`fmt`. A difference that rounds to zero is
-    shown with a plus sign.
+    with ``digits`` decimals, or the first significant digit of a smaller one, as :func:`pct`);
+    ``scale`` as in :func:`fmt`. A difference that rounds to zero is shown with a plus sign.
     """
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
     if unit in {"pct", "pp"}:
-        points = x * 100
-        if round(points, digits) == 0:
-            points = 0.0
+        points, digits = _points(x, digits)
         return f"{points:+.{digits}f} pp".replace("-", "−")
     text = fmt(abs(x), unit, currency, scale=abs(x) if scale is None else scale)
     zero = not any(c in "123456789" for c in text)

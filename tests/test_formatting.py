@@ -91,9 +91,11 @@ def test_chart_number_formats_follow_the_money_units_of_the_tables() -> None:
 
 def test_percentages_and_differences_use_a_true_minus_and_never_minus_zero() -> None:
     assert pct(-0.1234, 1) == "−12.3%"
-    assert pct(-0.00001, 1) == "0.0%"
+    assert pct(-1e-9, 1) == "0.0%"
+    assert pct(-0.0, 0) == "0%"
     assert fmt(0.25, "pct") == "25%"
-    assert fmt(-0.004, "pp") == "+0 pp"
+    assert fmt(1e-9, "pp") == "+0 pp"
+    assert signed(-1e-9, "pct") == "+0.0 pp"
     assert signed(-0.0123, "pct") == "−1.2 pp"
     assert signed(0.0, "pct") == "+0.0 pp"
     assert signed(-52_340.0, "money", scale=130_000.0) == "−$52k"
@@ -102,6 +104,18 @@ def test_percentages_and_differences_use_a_true_minus_and_never_minus_zero() -> 
     assert signed(0.0, "money", scale=15_000.0) == "+$0"
     assert signed(0.123, "num2") == "+0.12"
     assert signed(math.nan, "money") == "—"
+
+
+def test_a_share_that_is_not_zero_never_shows_as_zero() -> None:
+    # An ROI of −0.07 % is a loss: Markdown and slides (no decimals) said "0%" where the
+    # terminal (one decimal) said "−0.1%".
+    assert pct(-0.0007) == "−0.1%"
+    assert pct(-0.0007, 1) == "−0.1%"
+    assert pct(0.00049) == "0.05%"
+    assert pct(-0.00004) == "−0.004%"
+    assert fmt(-0.0007, "pct") == "−0.1%"
+    assert fmt(-0.004, "pp") == "−0.4 pp"
+    assert signed(0.0004, "pct") == "+0.04 pp"
 
 
 def test_plain_numbers_share_their_decimals_and_inputs_keep_four_digits() -> None:

@@ -815,7 +815,8 @@ def test_a_result_with_no_incremental_cost_falls_back_to_npv(
 def test_fmt_never_prints_negative_zero_or_nan() -> None:
     assert fmt(float("nan"), "pct") == "—"
     assert fmt(-1234567.0, "money") == "−$1.23M"
-    assert fmt(-0.001, "pct") == "0%"
+    assert fmt(-1e-9, "pct") == "0%"
+    assert fmt(-0.001, "pct") == "−0.1%"
     assert fmt(-0.25, "pct") == "−25%"
 
 
