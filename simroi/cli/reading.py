@@ -93,7 +93,8 @@ def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--date-format",
             default=None,
             metavar="FMT",
-            help="Date-time format, strftime-like (default: detected), e.g. '%d/%m/%Y %H:%M'.",
+            help="Date-time format, strftime-like, from %Y %m %d %H %M %S, or %I with %p for "
+            "12-hour times (default: detected), e.g. '%d/%m/%Y %H:%M', '%m/%d/%Y %I:%M %p'.",
         ),
     ]
 

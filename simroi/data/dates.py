@@ -1,22 +1,34 @@
 """Date-times in users' data files: detect the format from the first rows, parse a column at once.
 
-The formats read (a time of day is optional everywhere; seconds and fractions of a second too):
+The formats read (a time of day is optional everywhere; seconds and fractions of a second too;
+a 12-hour time with ``AM``/``PM``, ``am``/``pm`` or ``a.m.``/``p.m.`` after it wherever a time is):
 
-=============== ===================== =====================================================
-name            example               note
-=============== ===================== =====================================================
-ISO 8601        ``2003-09-01 07:15``  also ``2003-09-01T07:15:30``
+=============== ======================== ==================================================
+name            example                  note
+=============== ======================== ==================================================
+ISO 8601        ``2003-09-01 07:15``     also ``2003-09-01T07:15:30``, with a UTC offset
+                                         (``Z``, ``-05:00``, ``+0530``) read as the clock
+                                         written beside it (see below)
 year/month/day  ``2003/09/01 07:15``
-month/day/year  ``09/01/2003 07:15``  US exports; one-digit month, day and hour allowed
-day/month/year  ``01/09/2003 07:15``  told from month/day/year by a first or second
-                                      number above 12, else ``date_format`` must say
-day.month.year  ``01.09.2003 07:15``  German-speaking exports
-mmddyyyy        ``09012003 07:15``    NICE IEX ``date`` with its ``period`` (see below)
-=============== ===================== =====================================================
+month/day/year  ``09/01/2003 7:15 AM``   US exports; one-digit month, day and hour allowed
+day/month/year  ``01/09/2003 07:15``     told from month/day/year by a first or second
+                                         number above 12, else ``date_format`` must say
+day.month.year  ``01.09.2003 07:15``     German-speaking exports
+mmddyyyy        ``09012003 07:15``       NICE IEX ``date`` with its ``period`` (see below)
+serial          ``37865.302083``         a spreadsheet's date-time number: days since
+                                         30 December 1899 (Excel's and LibreOffice's
+                                         default), five digits before the point
+=============== ======================== ==================================================
+
+A time with a UTC offset is read as the clock time it shows, the local time of the offset,
+because opening hours and intraday profiles are in the centre's local time: ``08:00-05:00``
+is 08:00. Across a change to or from daylight saving that clock skips or repeats an hour, which
+the interval reader reports (:mod:`simroi.data.read`).
 
 ``date_format`` overrides detection with a strftime-like pattern built from ``%Y %m %d %H %M
-%S`` and literal characters (``%d/%m/%Y %H:%M``). A date and a time in two columns (NICE IEX
-``date`` + ``period``) are joined with a space before parsing (:mod:`simroi.data.columns`).
+%S``, ``%I`` and ``%p`` (a 12-hour time) and literal characters (``%d/%m/%Y %H:%M``,
+``%m/%d/%Y %I:%M %p``). A date and a time in two columns (NICE IEX ``date`` + ``period``) are
+joined with a space before parsing (:mod:`simroi.data.columns`).
 
 Parsing is vectorized: values of the most common width are rearranged character by character
 into ISO 8601 strings and converted by numpy (``datetime64[s]``), which also rejects impossible
@@ -33,20 +45,29 @@ import numpy as np
 
 __all__ = ["DateFormat", "detect_date_format", "parse_dates"]
 
-_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?)?"
+#: An AM/PM mark after a time: the hour is then from 1 to 12.
+_MERIDIEM = r"(?P<p>[AaPp]\.?[Mm]\.?)"
+_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?" + f"(?: ?{_MERIDIEM})?)?"
+_SERIAL = "serial (days since 1899-12-30)"
 _FORMATS: dict[str, str] = {
-    # With a UTC mark (Z, +00:00), as systems export UTC: read as the clock in UTC.
+    # A UTC offset (Z, -05:00, +0530) is read as the clock written beside it.
     "ISO 8601 (yyyy-mm-dd HH:MM)": r"(?P<Y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
     + _TIME
-    + r"(?:Z|[+-]00:?00)?",
+    + r"(?:Z|[+-]\d{2}(?::?\d{2})?)?",
     "yyyy/mm/dd HH:MM": r"(?P<Y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})" + _TIME,
     "mm/dd/yyyy HH:MM": r"(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<Y>\d{4})" + _TIME,
     "dd/mm/yyyy HH:MM": r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<Y>\d{4})" + _TIME,
     "dd.mm.yyyy HH:MM": r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<Y>\d{4})" + _TIME,
     "mmddyyyy HH:MM": r"(?P<m>\d{2})(?P<d>\d{2})(?P<Y>\d{4})" + _TIME,
+    _SERIAL: r"\d{5}(?:\.\d*)?",
 }
+#: A serial number's day 0 (days before 1 March 1900 count a 29 February 1900 that was not).
+_SERIAL_EPOCH = np.datetime64("1899-12-30T00:00:00", "s")
 #: How a message shows a format is given (the directives :func:`format_from_strftime` reads).
-_EXAMPLE = "as %Y %m %d %H %M %S with the separators between, e.g. '%d/%m/%Y %H:%M'"
+_EXAMPLE = (
+    "as %Y %m %d %H %M %S (%I and %p for a 12-hour time) with the separators between, "
+    "e.g. '%d/%m/%Y %H:%M'"
+)
 #: Formats that read the same text two ways; told apart by a number above 12.
 _AMBIGUOUS = ("mm/dd/yyyy HH:MM", "dd/mm/yyyy HH:MM")
 _TOKENS = {
@@ -56,6 +77,8 @@ _TOKENS = {
     "%H": r"(?P<H>\d{1,2})",
     "%M": r"(?P<M>\d{2})",
     "%S": r"(?P<S>\d{2})",
+    "%I": r"(?P<H>\d{1,2})",
+    "%p": _MERIDIEM,
     "%%": "%",
 }
 # ISO target: YYYY-MM-DDTHH:MM:SS, the character positions each field fills.
@@ -77,7 +100,7 @@ def format_from_strftime(text: str) -> DateFormat:
     """A :class:`DateFormat` from a strftime-like pattern (``%d/%m/%Y %H:%M``).
 
     Raises ``ValueError`` (the caller words it) for a directive other than ``%Y %m %d %H %M %S
-    %%`` or a pattern without ``%Y``, ``%m`` and ``%d``.
+    %I %p %%``, a pattern without ``%Y``, ``%m`` and ``%d``, or ``%I`` and ``%p`` not together.
     """
     parts: list[str] = []
     i = 0
@@ -85,7 +108,7 @@ def format_from_strftime(text: str) -> DateFormat:
         if text[i] == "%":
             token = text[i : i + 2]
             if token not in _TOKENS:
-                raise ValueError(f"unknown directive {token!r} (use %Y %m %d %H %M %S)")
+                raise ValueError(f"unknown directive {token!r} (use %Y %m %d %H %M %S %I %p)")
             parts.append(_TOKENS[token])
             i += 2
         else:
@@ -94,6 +117,8 @@ def format_from_strftime(text: str) -> DateFormat:
     regex = "".join(parts)
     if not all(f"(?P<{g}>" in regex for g in "Ymd"):
         raise ValueError("needs %Y, %m and %d")
+    if ("%I" in text) != ("%p" in text) or ("%p" in text and "%H" in text):
+        raise ValueError("a 12-hour time needs %I (not %H) with %p")
     try:
         return DateFormat(text, re.compile(regex))
     except re.error as exc:  # a field named twice
@@ -132,8 +157,7 @@ def detect_date_format(values: list[str]) -> DateFormat | str:
     if not fits:
         return (
             f"unknown date format (first value {sample[0]!r}); give it with `date_format`, "
-            f"{_EXAMPLE}; a spreadsheet's serial numbers and 12-hour times are not read: "
-            "export the dates as text in 24-hour time"
+            f"{_EXAMPLE}"
         )
     name = fits[0]
     return DateFormat(name, re.compile(_FORMATS[name]))
@@ -157,20 +181,22 @@ def parse_dates(values: np.ndarray, fmt: DateFormat) -> tuple[np.ndarray, np.nda
         True where the value could not be read.
     """
     n = values.shape[0]
+    if fmt.name == _SERIAL:
+        return _serial_dates(values, fmt)
     iso = np.full(n, _ISO, dtype="U19")
     slow = np.ones(n, dtype=bool)
     if n:
         _fixed_width(values, fmt, iso, slow)
     for i in np.flatnonzero(slow).tolist():
         match = fmt.pattern.fullmatch(str(values[i]))
-        if match is None:
+        hour = _hour(match) if match is not None else None
+        if match is None or hour is None:
             iso[i] = ""
             continue
         fields = match.groupdict()
         iso[i] = (
             f"{fields['Y']}-{int(fields['m']):02d}-{int(fields['d']):02d}T"
-            f"{int(fields.get('H') or 0):02d}:{int(fields.get('M') or 0):02d}:"
-            f"{int(fields.get('S') or 0):02d}"
+            f"{hour:02d}:{int(fields.get('M') or 0):02d}:{int(fields.get('S') or 0):02d}"
         )
     bad = iso == ""
     try:
@@ -184,6 +210,30 @@ def parse_dates(values: np.ndarray, fmt: DateFormat) -> tuple[np.ndarray, np.nda
                 times[i] = np.datetime64("NaT", "s")
                 bad[i] = True
     return times, bad
+
+
+def _hour(match: re.Match[str]) -> int | None:
+    """A matched value's hour on the 24-hour clock (0 without a time), or None where a 12-hour
+    time's hour is not from 1 to 12."""
+    hour = int(match.group("H") or 0)
+    meridiem = match.groupdict().get("p")
+    if meridiem is None:
+        return hour
+    if not 1 <= hour <= 12:
+        return None
+    return hour % 12 + (12 if meridiem[0] in "Pp" else 0)
+
+
+def _serial_dates(values: np.ndarray, fmt: DateFormat) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_dates` for spreadsheet serial numbers: days (and fractions of a day) since
+    30 December 1899, to the nearest second."""
+    n = values.shape[0]
+    good = np.fromiter((fmt.pattern.fullmatch(str(v)) is not None for v in values), bool, n)
+    days = np.zeros(n)
+    days[good] = values[good].astype(float)
+    seconds = np.rint(days * 86_400).astype(np.int64).astype("timedelta64[s]")
+    times = np.where(good, _SERIAL_EPOCH + seconds, np.datetime64("NaT", "s"))
+    return times, ~good
 
 
 def _fixed_width(values: np.ndarray, fmt: DateFormat, iso: np.ndarray, slow: np.ndarray) -> None:
@@ -213,6 +263,18 @@ def _fixed_width(values: np.ndarray, fmt: DateFormat, iso: np.ndarray, slow: np.
     ok &= ((chars[:, digits] >= _ZERO) & (chars[:, digits] <= _NINE)).all(axis=1)
     first = chars[0]
     fixed = ~digits
+    if template.groupdict().get("p") is not None:
+        # AM or PM: the mark's first letter may differ from the first value's, the rest not.
+        lo = template.start("p")
+        fixed[lo] = False
+        letter = chars[:, lo]
+        pm = (letter == ord("P")) | (letter == ord("p"))
+        ok &= pm | (letter == ord("A")) | (letter == ord("a"))
+        hour = (out[:, 11] - _ZERO) * 10 + (out[:, 12] - _ZERO)
+        ok &= (hour >= 1) & (hour <= 12)
+        hour = hour % 12 + 12 * pm
+        out[:, 11] = _ZERO + hour // 10
+        out[:, 12] = _ZERO + hour % 10
     ok &= (chars[:, fixed] == first[fixed]).all(axis=1)
     good = rows[ok]
     iso[good] = out[ok].view("U19").ravel()

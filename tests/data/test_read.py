@@ -6,6 +6,7 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first da
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -262,7 +263,9 @@ def test_unparseable_date(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.parametrize("bad", ["01/09/2025 11:00:00", "2025-01-06 10:00+05:00"])
+@pytest.mark.parametrize(
+    "bad", ["01/09/2025 11:00:00", "2025-01-06 10:00 EST", "2025-01-06 13:00 PM"]
+)
 def test_a_date_in_another_format_is_refused_at_its_own_row(tmp_path: Path, bad: str) -> None:
     rows = day("2025-01-06", 15, 12)
     rows[9] = rows[9].replace("2025-01-06 10:15", bad)
@@ -504,8 +507,8 @@ def test_ambiguous_day_and_month(tmp_path: Path) -> None:
     )
     assert problems(path, channel="phone") == [
         f"{path} row 2, column interval_start: dates could be month/day or day/month (no value "
-        "above 12 tells): give the format with `date_format`, as %Y %m %d %H %M %S with the "
-        "separators between, e.g. '%d/%m/%Y %H:%M'"
+        "above 12 tells): give the format with `date_format`, as %Y %m %d %H %M %S (%I and %p "
+        "for a 12-hour time) with the separators between, e.g. '%d/%m/%Y %H:%M'"
     ]
 
 
@@ -531,10 +534,112 @@ def test_utc_times_marked_as_such_are_read(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_date_says_which_formats_can_be_given(tmp_path: Path) -> None:
-    path = write(tmp_path, "i.csv", "interval_start,offered\n45663.0,3\n45663.01,4\n")
+    path = write(tmp_path, "i.csv", "interval_start,offered\nJan 6 2025 08:00,3\n")
     (line,) = problems(path, channel="phone")
-    assert "unknown date format (first value '45663.0'); give it with `date_format`" in line
-    assert "serial numbers and 12-hour times are not read" in line
+    assert (
+        "unknown date format (first value 'Jan 6 2025 08:00'); give it with `date_format`" in line
+    )
+    assert "(%I and %p for a 12-hour time)" in line
+
+
+@pytest.mark.parametrize(
+    ("texts", "kwargs"),
+    [
+        # US cloud contact centres export 12-hour times; one-digit hours, any case, with dots.
+        (
+            ["1/13/2025 8:00 AM", "1/13/2025 12:15 PM", "1/13/2025 11:30 PM", "1/14/2025 12:45 AM"],
+            {},
+        ),
+        (
+            [
+                "01/13/2025 08:00am",
+                "01/13/2025 12:15pm",
+                "01/13/2025 11:30pm",
+                "01/14/2025 12:45am",
+            ],
+            {},
+        ),
+        (
+            [
+                "2025-01-06 8:00 a.m.",
+                "2025-01-06 12:15 p.m.",
+                "2025-01-06 11:30 p.m.",
+                "2025-01-07 12:45 a.m.",
+            ],
+            {},
+        ),
+        (
+            [
+                "06/01/2025 08:00 AM",
+                "06/01/2025 12:15 PM",
+                "06/01/2025 11:30 PM",
+                "07/01/2025 12:45 AM",
+            ],
+            {"date_format": "%d/%m/%Y %I:%M %p"},
+        ),
+        # UTC offsets: the clock written beside them (the centre's local time).
+        (
+            [
+                "2025-01-06T08:00:00-05:00",
+                "2025-01-06T12:15:00-0500",
+                "2025-01-06T23:30:00+05:30",
+                "2025-01-07T00:45:00Z",
+            ],
+            {},
+        ),
+        # A spreadsheet's serial numbers: days since 30 December 1899.
+        (["45663.333333333", "45663.510416667", "45663.979166667", "45664.03125"], {}),
+    ],
+)
+def test_twelve_hour_times_offsets_and_serial_numbers_are_read(
+    tmp_path: Path, texts: list[str], kwargs: dict[str, str]
+) -> None:
+    rows = "".join(f"{t},phone,answered,4,100\n" for t in texts)
+    path = write(
+        tmp_path, "c.csv", "arrived_at,channel,outcome,wait_seconds,handle_seconds\n" + rows
+    )
+    got = read_data(path, **kwargs).contacts["phone"]
+    day, next_day = str(got.arrived_at[0])[:10], str(got.arrived_at[-1])[:10]
+    expected = [f"{day}T08:00", f"{day}T12:15", f"{day}T23:30", f"{next_day}T00:45"]
+    assert next_day == str(np.datetime64(day) + 1)
+    np.testing.assert_array_equal(got.arrived_at, np.array(expected, dtype="datetime64[s]"))
+
+
+def test_a_twelve_hour_file_of_one_width_is_read_a_row_at_a_time_where_it_differs(
+    tmp_path: Path,
+) -> None:
+    """The vectorized reading of the most common width (AM and PM alike) and the row-by-row
+    reading of the others agree, and an hour outside 1–12 beside AM/PM is refused."""
+    times = np.datetime64("2025-01-13T00:00") + np.arange(96) * np.timedelta64(15, "m")
+    texts = [
+        f"01/13/2025 {(int(str(t)[11:13]) + 11) % 12 + 1}:{str(t)[14:16]} "
+        f"{'PM' if int(str(t)[11:13]) >= 12 else 'AM'}"
+        for t in times
+    ]
+    rows = "".join(f"{t},7\n" for t in texts)
+    path = write(tmp_path, "i.csv", "interval_start,offered\n" + rows)
+    got = read_data(path, channel="phone", interval_minutes=15).intervals["phone"]
+    np.testing.assert_array_equal(got.start, times.astype("datetime64[s]"))
+    bad = write(tmp_path, "b.csv", "interval_start,offered\n" + rows.replace("3:00 PM", "0:00 PM"))
+    assert problems(bad, channel="phone", interval_minutes=15) == [
+        f"{bad} row 62, column interval_start: must be a date-time like the first rows' "
+        "(mm/dd/yyyy HH:MM) (got 01/13/2025 0:00 PM)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("%m/%d/%Y %I:%M", "a 12-hour time needs %I (not %H) with %p"),
+        ("%m/%d/%Y %H:%M %p", "a 12-hour time needs %I (not %H) with %p"),
+    ],
+)
+def test_a_twelve_hour_date_format_needs_both_directives(
+    tmp_path: Path, pattern: str, message: str
+) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(OptionError, match=re.escape(f"`date_format` {pattern!r}: {message}")):
+        read_data(path, date_format=pattern)
 
 
 def test_bad_date_format_option(tmp_path: Path) -> None:
