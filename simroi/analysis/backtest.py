@@ -59,7 +59,7 @@ from simroi.analysis.observed_days import (
     observed_metrics,
 )
 from simroi.analysis.partial_days import SkippedDay
-from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport
+from simroi.data.frames import ContactLog, DataSet, DataSource, IntervalReport, unknown_channels
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OptionError
 from simroi.execution.footprint import available_memory
@@ -340,14 +340,10 @@ def backtest(
             f"{files}: no interval report or contact log: a backtest compares days of contacts "
             "(customer outcomes alone have none)"
         )
+    if problems := unknown_channels(data, list(program.channels), loaded.name):
+        raise DataFileError(problems)
     chosen: dict[str, Report] = {}
     for report in data:
-        if report.channel not in program.channels:
-            names = ", ".join(program.channels)
-            raise DataFileError(
-                f"{report.source.names}: channel {report.channel!r} is not in scenario "
-                f"{loaded.name!r} (its channels: {names})"
-            )
         held = chosen.get(report.channel)
         if held is None or (isinstance(report, IntervalReport) and isinstance(held, ContactLog)):
             chosen[report.channel] = report

@@ -63,7 +63,15 @@ from simroi.data.fit_service import (
     fit_patience,
     fit_patience_intervals,
 )
-from simroi.data.frames import ANSWERED, ContactLog, DataSet, DataSource, IntervalReport, file_name
+from simroi.data.frames import (
+    ANSWERED,
+    ContactLog,
+    DataSet,
+    DataSource,
+    IntervalReport,
+    file_name,
+    unknown_channels,
+)
 from simroi.data.read import check_span
 from simroi.errors import DataFileError, OutputError
 from simroi.formatting import counted, json_ready
@@ -304,21 +312,6 @@ class _Collected:
                 self.unfitted.append(r)
 
 
-def _check_channels(data: DataSet, scenario: Scenario, source: str) -> None:
-    problems = []
-    names = ", ".join(scenario.channels)
-    for kind, frames in (("intervals", data.intervals), ("contacts", data.contacts)):
-        for channel, frame in frames.items():
-            if channel not in scenario.channels:
-                problems.append(
-                    f"{frame.source.path}, column channel: channel {channel!r} ({kind}) is not "
-                    "in the scenario "
-                    f"{source} (its channels: {names})"
-                )
-    if problems:
-        raise DataFileError(problems)
-
-
 def _fit_channel(
     channel: str,
     data: DataSet,
@@ -502,7 +495,9 @@ def calibrate(
         )
     loaded = load_scenario(into)
     scenario = loaded.program
-    _check_channels(data, scenario, loaded.source)
+    frames: list[IntervalReport | ContactLog] = [*data.intervals.values(), *data.contacts.values()]
+    if problems := unknown_channels(frames, list(scenario.channels), loaded.name):
+        raise DataFileError(problems)
     for report in (r for r in data.intervals.values() if r.start.size):
         check_span(report.source, "interval_start", report.start[0], report.start[-1])
     for log in (g for g in data.contacts.values() if g.arrived_at.size):

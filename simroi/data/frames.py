@@ -68,7 +68,9 @@ class DataSource:
     ``rows`` is the count of data rows read for this value (after the header); ``first`` and
     ``last`` are the earliest and latest time in them (``None`` for files without times).
     ``also`` names further files the rows came from, when one channel's rows were spread over
-    several files (``path`` is the first of them).
+    several files (``path`` is the first of them). ``channel_row`` is the first row of ``path``
+    (a spreadsheet's number: the header is row 1) whose channel column names the rows' channel;
+    ``None`` where the channel was given for the whole file, or for customer outcomes.
     """
 
     path: Path
@@ -77,6 +79,7 @@ class DataSource:
     first: np.datetime64 | None = None
     last: np.datetime64 | None = None
     also: tuple[Path, ...] = ()
+    channel_row: int | None = None
 
     @property
     def names(self) -> str:
@@ -266,6 +269,26 @@ class DataSet:
 
 
 _Frame = TypeVar("_Frame", IntervalReport, ContactLog)
+
+
+def unknown_channels(
+    frames: Sequence[IntervalReport | ContactLog], channels: Sequence[str], scenario: str
+) -> list[str]:
+    """One line for each interval report or contact log whose channel is not one of
+    ``channels``, the channels of the scenario named ``scenario``, naming the file and the
+    first row that holds the channel."""
+    names = ", ".join(channels)
+    problems = []
+    for frame in (f for f in frames if f.channel not in channels):
+        source = frame.source
+        where = (
+            f"{source.path}: channel {frame.channel!r} ({source.kind}, named for the whole file)"
+            if source.channel_row is None
+            else f"{source.path} row {source.channel_row}, column channel: channel "
+            f"{frame.channel!r} ({source.kind})"
+        )
+        problems.append(f"{where} is not in scenario {scenario!r} (its channels: {names})")
+    return problems
 
 
 def _kept_source(source: DataSource, frames: Sequence[IntervalReport | ContactLog]) -> DataSource:

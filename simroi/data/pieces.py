@@ -65,16 +65,23 @@ class _Column:
 
 
 class Pieces:
-    """The rows read so far for one kind and channel: column name → values, and the files
-    they came from, in the order read."""
+    """The rows read so far for one kind and channel: column name → values, the files they
+    came from, in the order read, and the first file's first row that names the channel (for
+    messages; ``None`` where no column names it)."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self.columns: dict[str, _Column] = {}
         self.files: list[Path] = []
+        self.first_row: int | None = None
 
-    def add(self, values: Mapping[str, np.ndarray], path: Path) -> None:
-        """Append one chunk's values (every array of one length) from ``path``."""
+    def add(
+        self, values: Mapping[str, np.ndarray], path: Path, first_row: int | None = None
+    ) -> None:
+        """Append one chunk's values (every array of one length) from ``path``, whose first
+        row is ``first_row`` (a spreadsheet's row number) where a column named the channel."""
+        if not self.files:
+            self.first_row = first_row
         for key, value in values.items():
             column = self.columns.get(key)
             if column is None:

@@ -365,7 +365,10 @@ class _Reading:
         for name in np.unique(names).tolist():
             if name:
                 mask = names == name
-                self._piece(kind.name, name).add({k: v[mask] for k, v in values.items()}, path)
+                first = int(row[np.argmax(mask)])
+                self._piece(kind.name, name).add(
+                    {k: v[mask] for k, v in values.items()}, path, first
+                )
 
     # -- all files ---------------------------------------------------------------------------
 
@@ -388,7 +391,8 @@ class _Reading:
         first = last = None
         if times is not None and times.size:
             first, last = times[0], times[-1]
-        return DataSource(pieces.files[0], kind, n, first, last, tuple(pieces.files[1:]))
+        files = tuple(pieces.files[1:])
+        return DataSource(pieces.files[0], kind, n, first, last, files, pieces.first_row)
 
     def _intervals(
         self, channel: str, pieces: Pieces, names: list[str], minutes: int | None

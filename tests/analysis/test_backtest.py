@@ -196,9 +196,9 @@ def test_a_channel_the_scenario_lacks_is_one_line_naming_file_channel_and_channe
     with pytest.raises(DataFileError) as caught:
         backtest(loaded, [report, chat], trials=20, seed=1)
     assert str(caught.value) == (
-        "chat.csv: channel 'chat' is not in scenario 'social-care-program' "
-        "(its channels: phone, email, social)"
-    ).replace("social-care-program", loaded.name)
+        f"{Path('queues/chat.csv')}: channel 'chat' (intervals, named for the whole file) is not "
+        f"in scenario {loaded.name!r} (its channels: phone, email, social)"
+    )
 
 
 def test_bad_options_and_empty_data_are_one_line_errors() -> None:

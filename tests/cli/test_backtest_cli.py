@@ -142,8 +142,8 @@ def test_a_channel_the_scenario_lacks_names_file_channel_and_channels(tmp_path: 
     path.write_text("interval_start,channel,offered\n2003-09-01 08:00,chat,12\n", "utf-8")
     line = _error(["backtest", "default", str(path), "--interval-minutes", "60", "--seed", "1"])
     assert line == (
-        "error: chat.csv: channel 'chat' is not in scenario 'default' "
-        "(its channels: phone, email, social)"
+        f"error: {path} row 2, column channel: channel 'chat' (intervals) is not in scenario "
+        "'default' (its channels: phone, email, social)"
     )
 
 
