@@ -64,6 +64,7 @@ def _tallies(
     handle: np.ndarray,
     count: np.ndarray,
     limits: tuple[float, float, float, int],
+    until_end: bool,
     out: np.ndarray,
 ) -> None:
     """See :func:`day_tallies`."""
@@ -71,7 +72,8 @@ def _tallies(
     rows, trials = arrival.shape
     for g in numba.prange((trials + _TALLY_COLUMNS - 1) // _TALLY_COLUMNS):
         c0, c1 = g * _TALLY_COLUMNS, min(trials, (g + 1) * _TALLY_COLUMNS)
-        counts = np.zeros((3, c1 - c0), dtype=np.int64)  # offered, answered, answered in time
+        # offered, answered, answered in time, answered after the day's end
+        counts = np.zeros((4, c1 - c0), dtype=np.int64)
         sums = np.zeros((2, c1 - c0))  # waits, busy time
         for r in range(rows):  # in row order, as numpy adds them (padding rows add +0.0)
             for c in range(c0, c1):
@@ -79,7 +81,7 @@ def _tallies(
                     contact = (arrival[r, c], start[r, c], handle[r, c])
                     _tally(counts[:, c - c0], sums[:, c - c0], contact, limits)
         for c in range(c0, c1):
-            _kpis(counts[:, c - c0], sums[:, c - c0], (warm, end, agents), out[:, c])
+            _kpis(counts[:, c - c0], sums[:, c - c0], (warm, end, agents, until_end), out[:, c])
 
 
 @_jit
@@ -90,8 +92,9 @@ def _tally(
     limits: tuple[float, float, float, int],
 ) -> None:
     """Add one contact of a trial's day, ``(arrival, start, handle)`` (start NaN: it hung up),
-    to the trial's counts (offered, answered, answered in time) and sums (waits, busy time), as
-    the numpy tallies add it; ``limits`` as :func:`day_tallies` takes them."""
+    to the trial's counts (offered, answered, answered in time, answered after the day's end)
+    and sums (waits, busy time), as the numpy tallies add it; ``limits`` as
+    :func:`day_tallies` takes them."""
     arrival, start, handle = contact
     warm, end, sl_seconds, _ = limits
     counted = arrival >= warm
@@ -101,6 +104,7 @@ def _tally(
     counts[0] += counted
     counts[1] += took
     counts[2] += took and wait <= sl_seconds
+    counts[3] += took and start >= end
     sums[0] += wait
     busy = min(start + handle, end) - max(start, warm) if served else 0.0
     sums[1] += max(busy, 0.0)
@@ -108,15 +112,18 @@ def _tally(
 
 @_jit
 def _kpis(
-    counts: np.ndarray, sums: np.ndarray, limits: tuple[float, float, int], out: np.ndarray
+    counts: np.ndarray, sums: np.ndarray, limits: tuple[float, float, int, bool], out: np.ndarray
 ) -> None:
-    """A trial's five KPIs (``out``) from its counts (offered, answered, answered in time) and
-    sums (waits, busy time), as the numpy code divides them; ``limits`` is ``(warm-up, end,
-    agents)``."""
-    warm, end, agents = limits
+    """A trial's five KPIs (``out``) from its counts (offered, answered, answered in time,
+    answered after the day's end) and sums (waits, busy time), as the numpy code divides them;
+    ``limits`` is ``(warm-up, end, agents, until_end)``: with ``until_end`` (nobody hangs up)
+    the second KPI counts the contacts not answered before the day's end, else those that hung
+    up."""
+    warm, end, agents, until_end = limits
     offered, answered = counts[0], counts[1]
+    lost = offered - answered + (counts[3] if until_end else 0)
     out[0] = float(counts[2]) / float(offered) if offered else _ZERO_BY_ZERO
-    out[1] = float(offered - answered) / float(offered) if offered else _ZERO_BY_ZERO
+    out[1] = float(lost) / float(offered) if offered else _ZERO_BY_ZERO
     out[2] = sums[0] / float(answered) if answered else _ZERO_BY_ZERO
     out[3] = sums[1] / (agents * (end - warm)) if agents > 0 else np.nan
     out[4] = float(offered)
@@ -128,12 +135,16 @@ def day_tallies(
     handle: np.ndarray,
     count: np.ndarray,
     limits: tuple[float, float, float, int],
+    *,
+    until_end: bool = False,
 ) -> np.ndarray:
     """A study block's per-trial KPIs from its served day: rows service level, abandonment,
     ASA (seconds), occupancy and offered contacts, each (trials,); ``limits`` is ``(warm-up
-    seconds, day's end in seconds, service-level threshold in seconds, agents)``. The same bits
-    as the numpy tallies of :func:`simroi.queueing.study._simulate_block` for a block of two
-    trials or more (0 / 0 is NaN, as numpy gives it)."""
+    seconds, day's end in seconds, service-level threshold in seconds, agents)``. With
+    ``until_end`` (a queue where nobody hangs up) the abandonment row is the share not answered
+    before the day's end. The same bits as the numpy tallies of
+    :func:`simroi.queueing.study._simulate_block` for a block of two trials or more (0 / 0 is
+    NaN, as numpy gives it)."""
     trials = arrival.shape[1]
     if not (arrival.shape == start.shape == handle.shape and count.shape == (trials,)):
         raise ValueError(
@@ -145,7 +156,8 @@ def day_tallies(
     out = np.empty((5, trials))
     warm, end, sl_seconds, agents = limits
     reals = (plain(x, np.float64) for x in (arrival, start, handle))
-    _tallies(*reals, plain(count, np.int64), (warm, end, sl_seconds, int(agents)), out)
+    numbers = (warm, end, sl_seconds, int(agents))
+    _tallies(*reals, plain(count, np.int64), numbers, bool(until_end), out)
     return out
 
 
@@ -186,7 +198,7 @@ def _study_day(
             rebuild_tree(tree, lane * 2 * leaves, leaves)
         total, arrival = np.zeros(lanes), np.zeros(lanes)
         inside = np.ones(lanes, dtype=np.bool_)
-        counts = np.zeros((3, lanes), dtype=np.int64)
+        counts = np.zeros((4, lanes), dtype=np.int64)
         sums = np.zeros((2, lanes))
         while not overflow[g]:
             live = False
@@ -228,7 +240,8 @@ def _study_day(
                     set_leaf(tree, base, leaves, k, (bits_of(start + handle) & keep) | k)
                 _tally(counts[:, lane], sums[:, lane], (arrival[lane], start, handle), limits)
         for lane in range(lanes):
-            _kpis(counts[:, lane], sums[:, lane], (warm, end, agents), out[:, first + lane])
+            kpi_limits = (warm, end, agents, not patient)
+            _kpis(counts[:, lane], sums[:, lane], kpi_limits, out[:, first + lane])
 
 
 class StudyDay(NamedTuple):
@@ -285,7 +298,15 @@ def warm_up() -> None:
     """Compile (or load from the cache) every kernel, on a day of two contacts and a short
     study day with and without patience."""
     arrival = np.array([[10.0, 20.0], [30.0, 0.0]])
-    day_tallies(arrival, arrival, arrival, np.array([2, 1]), (0.0, 28_800.0, 20.0, 1))
+    for until_end in (False, True):
+        day_tallies(
+            arrival,
+            arrival,
+            arrival,
+            np.array([2, 1]),
+            (0.0, 28_800.0, 20.0, 1),
+            until_end=until_end,
+        )
     for patience in (None, 180.0):
         rngs = (np.random.default_rng(0), np.random.default_rng(1), np.random.default_rng(2))
         study_day(rngs, 2, StudyDay(600.0, 3_600.0, 240.0, patience, 0.0, 20.0), 1)

@@ -433,15 +433,21 @@ def _simulate_block(
     start, _ = serve(engine, arrival, handle, patience_s, present, shifts, state)
     if compiled and trials > 1:
         counts = present.sum(axis=0)
-        return tuple(compiled_study.day_tallies(arrival, start, handle, counts,
-                                                (warm, end, spec.sl_seconds, agents)))  # fmt: skip
+        limits = (warm, end, spec.sl_seconds, agents)
+        until_end = spec.patience_minutes is None
+        kpis = compiled_study.day_tallies(
+            arrival, start, handle, counts, limits, until_end=until_end
+        )
+        return tuple(kpis)
     counted = present & (arrival >= warm)
     answered = counted & np.isfinite(start)
     wait = np.where(answered, start - arrival, 0.0)
     offered = counted.sum(axis=0).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         service_level = (answered & (wait <= spec.sl_seconds)).sum(axis=0) / offered
-        abandonment = (counted & ~answered).sum(axis=0) / offered
+        # Without a patience nobody hangs up: the contacts not answered before the day's end.
+        lost = ~(start < end) if spec.patience_minutes is None else ~answered
+        abandonment = (counted & lost).sum(axis=0) / offered
         asa = wait.sum(axis=0) / answered.sum(axis=0)
         # Agent time spent handling inside the measured window, whenever the contact arrived:
         # work that spills past the end of the day is not counted, so it never exceeds 100 %.
