@@ -27,11 +27,12 @@ Daylight saving. Times are naive local time, as contact-centre exports write the
 spring-forward day the skipped hour has no rows: where contacts came in on both sides of it, most
 days have rows for that hour, it starts between midnight and 03:00 (where every time zone that
 keeps daylight saving skips its hour) and no other day within 300 days has such a gap (spring
-comes once a year), that is an error naming the hour (export in UTC or standard time, or give the
+comes once a year), that is an error naming the hour (export in standard time, or give the
 hour's rows); elsewhere a gap of whole intervals reads as closed hours, as in an export that
 leaves out the intervals without contacts. On the
 fall-back day the repeated hour's intervals come twice: they
-are duplicates, and the message says so; export in UTC or standard time, or sum the repeated hour.
+are duplicates, and the message says so; export in standard time, or sum the repeated hour. (Not in
+UTC: the file's clock is the centre's day, and UTC moves its opening hours and profile.)
 """
 
 from __future__ import annotations

@@ -358,7 +358,8 @@ def test_duplicate_interval_within_a_file(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path} row 6, column interval_start: a second row for channel phone's interval at "
         f"2025-01-06 08:15:00 (the first is {path} row 3; one row per channel and interval — a "
-        "repeated hour when daylight saving ends reads so: export in UTC or standard time)"
+        "repeated hour when daylight saving ends reads so: export in the centre's standard time, "
+        "without daylight saving, or sum the repeated hour)"
     ]
 
 
@@ -388,8 +389,8 @@ def test_daylight_saving_gap_in_a_round_the_clock_channel_is_an_error(tmp_path: 
     assert problems(path) == [
         f"{path} row 106, column interval_start: the hour before 2025-03-30 03:00:00 is missing "
         "from channel phone's rows, between intervals with contacts, while most days have rows "
-        "for it (daylight saving starting reads so in local time: export in UTC or standard "
-        "time, or give the hour's rows)"
+        "for it (daylight saving starting reads so in local time: export in the centre's "
+        "standard time, without daylight saving, or give the hour's rows)"
     ]
 
 
