@@ -214,7 +214,8 @@ def money(x: Any, currency: str = "USD", scale: float | None = None) -> str:
     ``scale`` is the magnitude of the amounts shown together (a table's or a row's largest), so
     that they share one unit and one precision (``$250k`` beside ``$12k``, not ``$12.3k``); by
     default ``x`` alone decides. A nonzero amount always keeps two significant digits, unless
-    it is shown exactly (``$5k`` beside ``$10k``): when the shared unit would round them away,
+    it is shown exactly in whole units (``$5k`` beside ``$10k``, but ``$10k``, not ``$0.01M``,
+    beside ``$2.2M``): when the shared unit would round them away,
     it takes the coarsest unit of :data:`MONEY_UNITS` that keeps them (``$8.1k``, ``$2.0k``,
     ``−$481`` or ``$57`` beside ``$250k``, never ``$8k``, ``$2k``, ``$0k`` or ``$0.1k``).
     Zero is ``$0``. Amounts under $100 shown alone keep their cents. An amount that rounds to
@@ -232,7 +233,8 @@ def money(x: Any, currency: str = "USD", scale: float | None = None) -> str:
         )
         for _, divisor, suffix, decimals in MONEY_UNITS[shared:]:  # noqa: B007 (used below)
             number = f"{a / divisor:.{decimals}f}"
-            if _digits(number) >= 2 or float(number) * divisor == a:
+            # Shown exactly counts only in whole units ($5k beside $10k, not $0.01M for $10k).
+            if _digits(number) >= 2 or (float(number) * divisor == a and a >= divisor):
                 break
     text = f"{a / divisor:.{decimals}f}{suffix}"
     sign = "−" if x < 0 and any(c in "123456789" for c in text) else ""

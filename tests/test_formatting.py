@@ -67,6 +67,9 @@ def test_a_nonzero_amount_keeps_two_significant_digits_beside_larger_ones() -> N
     assert money(99.96, scale=65_000.0) == "$100"  # not "$0.1k"
     assert money(-0.2, scale=500.0) == "−$0.20"  # not "$0"
     assert money(12_345.0, scale=2_500_000.0) == "$12k"  # not "$0.01M"
+    # Exact only in whole units: a training cost of exactly $10k beside $2.19M read "$0.01M".
+    assert money(10_000.0, scale=2_190_000.0) == "$10k"
+    assert money(3_000_000.0, scale=2e9) == "$3.00M"
     # A round amount shown exactly keeps the shared unit: axis ticks read $5k beside $10k.
     assert [money(x, scale=10_000.0) for x in (0.0, 5_000.0, 10_000.0)] == ["$0", "$5k", "$10k"]
     assert money(9_960.0, scale=65_000.0) == "$10k"  # two digits, "10"
