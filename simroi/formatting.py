@@ -132,7 +132,8 @@ def pct(x: Any, digits: int = 0) -> str:
 
     A value that is not zero but rounds to zero at ``digits`` decimals keeps its first
     significant digit, up to four decimals (an ROI of −0.07 % is a loss, not "0%"); below that
-    it shows as 0 (never "−0%")."""
+    it shows as 0 (never "−0%"). One that rounds to 100 % without being it keeps the digits
+    that tell it apart (99.9 %)."""
     if not isinstance(x, int | float) or not math.isfinite(x):
         return "—"
     points, digits = _points(x, digits)
@@ -141,13 +142,15 @@ def pct(x: Any, digits: int = 0) -> str:
 
 def _points(x: float, digits: int) -> tuple[float, int]:
     """A share in percentage points and the decimals to show it with: ``digits``, or as many
-    more (up to four) as show the first significant digit of a value that would round to zero;
-    a value still zero at four decimals is 0.0 (no minus sign)."""
+    more (up to four) as tell a value that would round to 0 or ±100 % from it (99.9 % of posts
+    ignored is not all of them); a value still zero at four decimals is 0.0 (no minus sign)."""
     points = x * 100
+    for edge in (0.0, 100.0, -100.0):
+        if round(points, digits) == edge and points != edge:
+            digits = next((d for d in range(digits + 1, 5) if round(points, d) != edge), digits)
+            break
     if round(points, digits) == 0:
-        digits = next((d for d in range(digits + 1, 5) if round(points, d) != 0), digits)
-        if round(points, digits) == 0:
-            points = 0.0
+        points = 0.0
     return points, digits
 
 

@@ -119,6 +119,10 @@ def test_a_share_that_is_not_zero_never_shows_as_zero() -> None:
     assert fmt(-0.0007, "pct") == "−0.1%"
     assert fmt(-0.004, "pp") == "−0.4 pp"
     assert signed(0.0004, "pct") == "+0.04 pp"
+    # Nor does one short of all: the baseline's social ignored share of 99.9 % read "100%".
+    assert pct(0.999) == "99.9%"
+    assert pct(0.99996, 1) == "99.996%"
+    assert pct(1.0) == "100%" and pct(-1.0) == "−100%"
 
 
 def test_plain_numbers_share_their_decimals_and_inputs_keep_four_digits() -> None:

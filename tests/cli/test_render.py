@@ -230,7 +230,7 @@ def test_queue_table_shows_intervals_in_brackets_and_numbers_with_separators() -
     render_queue_study(tiny.to_dict(), console)
     # No patience: nobody hangs up, and the row says what it counts (it said "abandonment").
     service = _between(console.export_text(), "Service level", "Unanswered at day's end")
-    assert "100.0% │" in service and "[" not in service  # one day: the mean, no interval
+    assert "99.996% │" in service and "[" not in service  # no interval; not "100.0%"
 
 
 def test_compare_repr_and_terminal_show_the_same_centre(synthetic_compare: ResultSet) -> None:
