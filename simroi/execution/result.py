@@ -240,6 +240,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         os.umask(umask)
         os.chmod(name, 0o666 & ~umask)
         os.replace(name, target)
+    except OutputError:  # already one line naming the target (a missing directory)
+        raise
     except OSError as exc:
         _remove(tmp, None if wrapped else fd)
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None

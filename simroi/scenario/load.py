@@ -174,21 +174,22 @@ def _deep_merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any
     return out
 
 
-def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
+def _check_override_key(raw: dict[str, Any], key: str, source: str, prefix: str = "") -> None:
     """Raise unless ``key`` names a field of the schema (channels by their names in ``raw``,
-    list items by index)."""
+    list items by index); messages name it with ``prefix`` (``baseline.``) as it was given."""
     parts = key.split(".")
+    given = prefix + key
     model: type[BaseModel] | None = Scenario
     node: Any = raw
     i = 0
     while i < len(parts) and model is not None:
         part = parts[i]
         fields = model.model_fields
-        where = ".".join(parts[: i + 1])
+        where = prefix + ".".join(parts[: i + 1])
         if part not in fields:
             hint = difflib.get_close_matches(part, list(fields), n=1)
-            extra = f" (did you mean {'.'.join([*parts[:i], hint[0]])!r}?)" if hint else ""
-            raise ScenarioError(f"{source}: override {key}: no such key {where!r}{extra}")
+            extra = f" (did you mean {prefix + '.'.join([*parts[:i], hint[0]])!r}?)" if hint else ""
+            raise ScenarioError(f"{source}: override {given}: no such key {where!r}{extra}")
         node = node.get(part) if isinstance(node, dict) else None
         model = submodel(fields[part].annotation)
         i += 1
@@ -199,7 +200,7 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             if channel not in node:
                 names = ", ".join(sorted(node)) or "none"
                 raise ScenarioError(
-                    f"{source}: override {key}: no channel {channel!r} (channels: {names})"
+                    f"{source}: override {given}: no channel {channel!r} (channels: {names})"
                 )
             node = node[channel]
             i += 1
@@ -207,13 +208,13 @@ def _check_override_key(raw: dict[str, Any], key: str, source: str) -> None:
             index = parts[i]
             if not index.isdigit() or int(index) >= len(node):
                 raise ScenarioError(
-                    f"{source}: override {key}: {part} has {len(node)} entries; "
+                    f"{source}: override {given}: {part} has {len(node)} entries; "
                     f"{index!r} is not an index of one"
                 )
             node = node[int(index)]
             i += 1
     if i < len(parts) and model is None and len(parts) - i > 0:
-        raise ScenarioError(f"{source}: override {key}: {'.'.join(parts[:i])!r} is not a table")
+        raise ScenarioError(f"{source}: override {given}: {'.'.join(parts[:i])!r} is not a table")
 
 
 def _list_index(items: list[Any], part: str, key: str, source: str) -> int:
@@ -235,7 +236,7 @@ def _apply_overrides(raw: dict[str, Any], overrides: Sequence[str], source: str)
             target_key = key.removeprefix("baseline.")
             if isinstance(out.get("baseline"), dict):
                 target = out["baseline"]
-                _check_override_key(raw, target_key, source)
+                _check_override_key(raw, target_key, source, prefix="baseline.")
             else:
                 raise ScenarioError(
                     f"{source}: override {key}: the scenario has no inline [baseline] table"

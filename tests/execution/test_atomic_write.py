@@ -71,6 +71,16 @@ def test_a_link_is_checked_where_it_points(tmp_path: Path) -> None:
         check_writable(str(link))
 
 
+def test_a_missing_directory_is_said_once(tmp_path: Path) -> None:
+    # `simroi schema --out /nonexistent/x.json` said "cannot write: ... cannot write: ..." twice.
+    target = tmp_path / "missing" / "x.json"
+    with pytest.raises(OutputError) as caught:
+        atomic_write(target, lambda handle: handle.write(b"{}"))
+    assert str(caught.value) == (
+        f"{target}: cannot write: directory {str(target.parent)!r} does not exist"
+    )
+
+
 def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

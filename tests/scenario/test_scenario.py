@@ -397,6 +397,16 @@ def test_set_for_a_key_that_does_not_exist() -> None:
     assert code == 2 and "no channel 'chat'" in out
     code, out = invoke("validate", str(DEFAULT), "--set", "customers.monthly_churn=2")
     assert code == 2 and "customers.monthly_churn: must be a probability" in out
+    # A baseline key is named as it was given (the message dropped "baseline.").
+    code, out = invoke("validate", str(DEFAULT), "--set", "baseline.channels.social.agentz=2")
+    assert (
+        code == 2
+        and (
+            "override baseline.channels.social.agentz: no such key "
+            "'baseline.channels.social.agentz' (did you mean 'baseline.channels.social.agents'?)"
+        )
+        in out
+    )
 
 
 def test_set_is_typed_and_reaches_an_inline_baseline() -> None:
