@@ -35,6 +35,7 @@ __all__ = [
     "normalize_name",
     "parse_bools",
     "parse_column_map",
+    "parse_durations",
     "parse_numbers",
     "parse_outcomes",
 ]
@@ -241,6 +242,31 @@ def parse_numbers(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarra
     bad |= np.isinf(out)
     bad |= np.isnan(out) & full
     out[bad] = np.nan  # no infinity reaches the rules (inf % 1 warns); the row is refused anyway
+    return out, bad
+
+
+def parse_durations(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Durations in seconds from text, shape (n,): (float64 seconds, NaN where empty; bad mask).
+
+    A value is a number of seconds (as :func:`parse_numbers` reads it) or a clock duration, as
+    contact-centre exports write handle and wait times: ``h:mm:ss``, ``mm:ss`` (``00:06:16``,
+    ``6:16``, ``1:02:03.5``), minutes and seconds below 60 where a larger field leads them.
+    """
+    out, bad = parse_numbers(values, decimal_comma=decimal_comma)
+    clock = bad & (np.char.find(values, ":") >= 0)
+    if not clock.any():
+        return out, bad
+    text = values[clock]
+    head, _, seconds = np.char.rpartition(text, ":").T
+    hours, colon, minutes = np.char.rpartition(head, ":").T
+    parts = [parse_numbers(p, decimal_comma=decimal_comma) for p in (hours, minutes, seconds)]
+    (h, h_bad), (m, m_bad), (s, s_bad) = parts
+    whole = np.char.isdigit(minutes) & ((hours == "") | np.char.isdigit(hours))
+    ok = ~(h_bad | m_bad | s_bad) & whole & (s >= 0) & (s < 60) & ~np.isnan(s)
+    ok &= (colon == "") | (m < 60)
+    total = np.where(colon == "", 0.0, h) * 3600.0 + m * 60.0 + s
+    out[clock] = np.where(ok, total, np.nan)
+    bad[clock] = ~ok
     return out, bad
 
 

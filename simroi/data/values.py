@@ -14,6 +14,7 @@ from simroi.data.columns import (
     Problems,
     lowered,
     parse_bools,
+    parse_durations,
     parse_numbers,
     parse_outcomes,
 )
@@ -159,8 +160,12 @@ def _column(
         if name == "customer_id":
             return codes.encode(text)
         return lowered(text) if name == "experience" else text
-    numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
-    flag(bad, name, "must be a number")
+    if "_seconds" in name:  # handle and wait times: seconds, or h:mm:ss as exports write them
+        numbers, bad = parse_durations(text, decimal_comma=decimal_comma)
+        flag(bad, name, "must be a number of seconds or h:mm:ss")
+    else:
+        numbers, bad = parse_numbers(text, decimal_comma=decimal_comma)
+        flag(bad, name, "must be a number")
     huge = ~bad & (np.abs(numbers) > MAX_NUMBER)
     flag(huge, name, "must be at most 1e15")
     ok = ~bad & ~huge

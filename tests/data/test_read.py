@@ -232,6 +232,39 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("aht", "asa", "seconds"),
+    [
+        ("00:06:16", "0:00:42", (376.0, 42.0)),  # h:mm:ss, as ACD exports write AHT and ASA
+        ("6:16", "0:42", (376.0, 42.0)),  # mm:ss
+        ("1:02:03.5", "42.5", (3723.5, 42.5)),  # hours; plain seconds beside
+    ],
+)
+def test_handle_and_wait_times_may_be_clock_durations(
+    tmp_path: Path, aht: str, asa: str, seconds: tuple[float, float]
+) -> None:
+    header = "interval_start,offered,handle_seconds_mean,wait_seconds_mean"
+    text = f"{header}\n2025-01-06 08:00,5,{aht},{asa}\n"
+    got = read_data(write(tmp_path, "i.csv", text), channel="phone", interval_minutes=15)
+    report = got.intervals["phone"]
+    assert (report.handle_seconds_mean[0], report.wait_seconds_mean[0]) == seconds  # type: ignore[index]
+    log = (
+        "arrived_at,outcome,wait_seconds,handle_seconds\n2025-01-06 08:00,answered,0:42,00:06:16\n"
+    )
+    contacts = read_data(write(tmp_path, "c.csv", log), channel="phone").contacts["phone"]
+    assert (contacts.wait_seconds[0], contacts.handle_seconds[0]) == (42.0, 376.0)
+
+
+@pytest.mark.parametrize("value", ["6:61", "1:60:00", "-0:30", "6m16s", ":30"])
+def test_a_duration_that_is_no_clock_time_is_refused_at_its_row(tmp_path: Path, value: str) -> None:
+    text = f"interval_start,offered,handle_seconds_mean\n2025-01-06 08:00,5,{value}\n"
+    path = write(tmp_path, "i.csv", text)
+    assert problems(path, channel="phone", interval_minutes=15) == [
+        f"{path} row 2, column handle_seconds_mean: must be a number of seconds or h:mm:ss "
+        f"(got {value})"
+    ]
+
+
+@pytest.mark.parametrize(
     ("column", "value", "rule"),
     [
         ("offered", "ten", "must be a number"),
