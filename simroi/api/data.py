@@ -5,7 +5,8 @@ arguments give the same files and numbers: :func:`calibrate` writes the same sce
 ``simroi calibrate``, :func:`backtest` gives the JSON of ``simroi backtest --json``
 (``result.to_dict()``). ``data`` is one path or several (interval reports, contact logs and
 customer outcomes, in any mix; each file's kind is told by its header), read with the reader
-options ``columns``, ``channel``, ``delimiter``, ``interval_minutes`` and ``date_format``
+options ``columns``, ``channel``, ``delimiter``, ``interval_minutes``, ``date_format`` and
+``encoding``
 (:func:`simroi.data.read.read_data`), or a :class:`~simroi.data.frames.DataSet` already read,
 so that a notebook reads its files once for both verbs.
 """
@@ -52,6 +53,7 @@ def _read(
     delimiter: str | None,
     interval_minutes: int | None,
     date_format: str | None,
+    encoding: str | None,
 ) -> DataSet:
     """``data`` as a data set: read with the reader options, or as given when already read."""
     options = {
@@ -60,6 +62,7 @@ def _read(
         "delimiter": delimiter,
         "interval_minutes": interval_minutes,
         "date_format": date_format,
+        "encoding": encoding,
     }
     if isinstance(data, DataSet):
         given = [f"`{name}`" for name, value in options.items() if value is not None]
@@ -80,6 +83,7 @@ def _read(
         delimiter=delimiter,
         interval_minutes=interval_minutes,
         date_format=date_format,
+        encoding=encoding,
     )
 
 
@@ -172,6 +176,7 @@ def calibrate(
     delimiter: str | None = None,
     interval_minutes: int | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
     seed: int = 0,
@@ -201,6 +206,8 @@ def calibrate(
     interval_minutes : the interval length of interval reports (default: detected)
     date_format : the date-time format, strftime-like, e.g. ``"%d/%m/%Y %H:%M"`` (default:
         detected)
+    encoding : the files' text encoding, e.g. ``"cp1252"`` (default: UTF-8, or UTF-16 with its
+        byte-order mark)
     start, end : fit on the days from ``start`` to ``end`` only, as dates or
         ``"YYYY-MM-DD"``, both included (default: every day of the data); customer outcomes,
         which have no dates, are kept whole
@@ -236,7 +243,7 @@ def calibrate(
     if not (is_whole(seed) and seed >= 0):
         raise OptionError(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     first, last = _days(start, end)
-    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format)
+    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format, encoding)
     return fit_scenario(
         dataset.between(first, last),
         Path(out),
@@ -261,6 +268,7 @@ def backtest(
     delimiter: str | None = None,
     interval_minutes: int | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Simulate each observed day of ``data`` with ``scenario`` and set the observed KPIs beside
@@ -282,7 +290,8 @@ def backtest(
         included (default: the data's first and last)
     engine : ``"compiled"``, ``"numpy"`` (the same bits) or ``"simpy"``
     overrides : ``--set`` strings applied to the scenario (not with a loaded scenario)
-    columns, channel, delimiter, interval_minutes, date_format : as for :func:`calibrate`
+    columns, channel, delimiter, interval_minutes, date_format, encoding : as for
+        :func:`calibrate`
     progress : called as ``progress(trials_done, trials_planned)`` as days are simulated
 
     Returns
@@ -321,7 +330,7 @@ def backtest(
         loaded = scenario
     else:
         loaded = load_scenario(scenario, overrides=overrides)
-    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format)
+    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format, encoding)
     return run_backtest(
         loaded,
         dataset,

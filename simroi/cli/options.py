@@ -54,6 +54,7 @@ FLAGS = {
     "delimiter": "--delimiter",
     "interval_minutes": "--interval-minutes",
     "date_format": "--date-format",
+    "encoding": "--encoding",
     "start": "--from",
     "end": "--to",
     "customers": "--customers",

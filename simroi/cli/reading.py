@@ -31,6 +31,7 @@ class Reading:
     delimiter: str | None
     interval_minutes: int | None
     date_format: str | None
+    encoding: str | None
 
     def read(self, paths: Sequence[str]) -> DataSet:
         """The files at ``paths``, read (:func:`simroi.data.read.read_data`)."""
@@ -44,6 +45,7 @@ class Reading:
             delimiter=self.delimiter,
             interval_minutes=self.interval_minutes,
             date_format=self.date_format,
+            encoding=self.encoding,
         )
 
     def words(self) -> list[str]:
@@ -54,13 +56,14 @@ class Reading:
             ("--delimiter", self.delimiter),
             ("--interval-minutes", self.interval_minutes),
             ("--date-format", self.date_format),
+            ("--encoding", self.encoding),
         ]
         return [w for flag, value in given if value is not None for w in (flag, str(value))]
 
 
 def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--columns``, ``--channel``, ``--delimiter``, ``--interval-minutes`` and
-    ``--date-format``, the same on every command that reads data files (calibrate, backtest);
+    """``--columns``, ``--channel``, ``--delimiter``, ``--interval-minutes``, ``--date-format``
+    and ``--encoding``, the same on every command that reads data files (calibrate, backtest);
     the command gets them as one :class:`Reading`, ``reader``."""
     options = [
         click.option(
@@ -96,6 +99,13 @@ def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Date-time format, strftime-like, from %Y %m %d %H %M %S, or %I with %p for "
             "12-hour times (default: detected), e.g. '%d/%m/%Y %H:%M', '%m/%d/%Y %I:%M %p'.",
         ),
+        click.option(
+            "--encoding",
+            default=None,
+            metavar="NAME",
+            help="Text encoding of the files, e.g. cp1252 for a spreadsheet saved on Windows in "
+            "Western Europe (default: UTF-8, or UTF-16 with its byte-order mark).",
+        ),
     ]
 
     @functools.wraps(func)
@@ -106,9 +116,10 @@ def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
         delimiter: str | None,
         interval_minutes: int | None,
         date_format: str | None,
+        encoding: str | None,
         **kwargs: Any,
     ) -> Any:
-        reader = Reading(columns, channel, delimiter, interval_minutes, date_format)
+        reader = Reading(columns, channel, delimiter, interval_minutes, date_format, encoding)
         return func(*args, reader=reader, **kwargs)
 
     command: Callable[..., Any] = packed

@@ -49,7 +49,14 @@ import numpy as np
 
 from simroi.data.columns import KINDS, Kind, Problems, lowered, resolve_header
 from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
-from simroi.data.dialect import DELIMITERS, columns_of, detect_delimiter
+from simroi.data.dialect import (
+    DELIMITERS,
+    columns_of,
+    detect_delimiter,
+    encoding_problem,
+    open_text,
+    undecodable_row,
+)
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
 from simroi.data.intervals import LENGTHS as INTERVAL_MINUTES
 from simroi.data.intervals import check_intervals
@@ -103,6 +110,7 @@ def read_data(
     delimiter: str | None = None,
     interval_minutes: int | None = None,
     date_format: str | None = None,
+    encoding: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> DataSet:
     """Read data files into one :class:`~simroi.data.frames.DataSet`.
@@ -123,6 +131,9 @@ def read_data(
         The interval length of interval reports (5, 10, 15, 30 or 60); default: detected.
     date_format : str, optional
         strftime-like (``%d/%m/%Y %H:%M``); default: detected from the first rows.
+    encoding : str, optional
+        The files' text encoding, as Python names it (``cp1252``, ``latin-1``); default: UTF-8,
+        or UTF-16 where a file starts with its byte-order mark.
     chunk_rows : int
         Rows converted to arrays at once (memory against speed; the result does not change).
 
@@ -145,6 +156,8 @@ def read_data(
             f"`interval_minutes` must be one of {', '.join(map(str, INTERVAL_MINUTES))} "
             f"(got {interval_minutes})"
         )
+    if encoding is not None and (problem := encoding_problem(encoding)):
+        raise OptionError(f"`encoding` {encoding!r}: {problem}")
     if delimiter is not None and len(delimiter) != 1:
         raise OptionError(f"`delimiter` must be one character (got {delimiter!r})")
     if not (isinstance(chunk_rows, int) and chunk_rows >= 1):
@@ -165,7 +178,7 @@ def read_data(
             raise DataFileError(
                 f"{path}: given twice (also as {first}); each data file is read once"
             )
-    reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows)
+    reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows, encoding)
     for path in files:
         reading.read_file(path)
     reading.problems.check()
@@ -175,6 +188,22 @@ def read_data(
             "a channel column, and every one given has one (each row's channel is its own)"
         )
     return reading.assemble(interval_minutes)
+
+
+def _not_decodable(path: Path, label: str, encoding: str, exc: UnicodeDecodeError) -> str:
+    """The one line for a file that is not text in ``encoding``: its first bad row and byte
+    where the file can be read again, and how to say its encoding."""
+    name = "UTF-8" if encoding == "utf-8-sig" else encoding
+    found = undecodable_row(path, encoding)
+    where, what = (
+        (label, exc.reason)
+        if found is None
+        else (f"{label} row {found[0]}", f"byte 0x{found[1].hex()}")
+    )
+    return (
+        f"{where}: not {name} text ({what}); give the file's encoding with `encoding` (cp1252 "
+        "for a spreadsheet saved on Windows in Western Europe) or save it as UTF-8"
+    )
 
 
 @dataclass
@@ -204,9 +233,10 @@ class _Reading:
         delimiter: str | None,
         fmt: DateFormat | None,
         chunk_rows: int,
+        encoding: str | None,
     ) -> None:
         self.columns, self.channel, self.delimiter = columns, channel, delimiter
-        self.fmt, self.chunk_rows = fmt, chunk_rows
+        self.fmt, self.chunk_rows, self.encoding = fmt, chunk_rows, encoding
         self.problems = Problems()
         self.pieces: dict[tuple[str, str], Pieces] = {}
         self.sources: list[DataSource] = []
@@ -220,17 +250,14 @@ class _Reading:
     def read_file(self, path: Path) -> None:
         label = str(path)
         try:
-            handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+            handle, encoding = open_text(path, self.encoding)
         except OSError as exc:
             raise InputFileError(f"{label}: cannot read ({exc.strerror or exc})") from None
         with handle:
             try:
                 self._read_open(path, label, handle)
             except UnicodeDecodeError as exc:
-                raise DataFileError(
-                    f"{label}: not UTF-8 text (byte {exc.start} of a chunk: {exc.reason}); "
-                    "save it as UTF-8 (CSV UTF-8 in spreadsheet programs)"
-                ) from None
+                raise DataFileError(_not_decodable(path, label, encoding, exc)) from None
             except csv.Error as exc:
                 raise DataFileError(f"{label}: not a readable delimited file ({exc})") from None
 

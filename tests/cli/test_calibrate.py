@@ -224,6 +224,28 @@ def test_mapped_columns_and_a_named_channel(tmp_path: Path) -> None:
     assert load_scenario(out).program.channels["phone"].intraday_profile_minutes == 60
 
 
+def test_a_windows_spreadsheet_export_reads_with_its_encoding(tmp_path: Path) -> None:
+    report = tmp_path / "queue.csv"
+    rows = ["Datum;Anrufe;Team"]
+    for day in range(14):
+        for hour in range(8, 20):
+            rows.append(f"{3 + day:02d}.03.2025 {hour:02d}:00;{20 + (day * 7 + hour) % 11};Müller")
+    report.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    out = tmp_path / "calibrated.toml"
+    args = ["calibrate", str(report), "--columns", "interval_start=Datum,offered=Anrufe",
+            "--channel", "phone", "--out", str(out)]  # fmt: skip
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and not out.exists()
+    assert refused.stderr == (
+        f"error: {report} row 2: not UTF-8 text (byte 0xfc); give the file's encoding with "
+        "--encoding (cp1252 for a spreadsheet saved on Windows in Western Europe) or save it as "
+        "UTF-8\n"
+    )
+    result = CliRunner().invoke(main, [*args, "--encoding", "cp1252"])
+    assert result.exit_code == 0, result.output
+    assert load_scenario(out).program.channels["phone"].intraday_profile_minutes == 60
+
+
 def test_help_names_the_three_formats() -> None:
     text = CliRunner().invoke(main, ["calibrate", "--help"]).output
     for word in ("interval reports", "contact logs", "customer outcomes", "--customers",

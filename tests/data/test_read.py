@@ -5,6 +5,7 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first da
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import threading
@@ -216,16 +217,43 @@ def test_short_row(tmp_path: Path) -> None:
     ]
 
 
-def test_not_utf8(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        "c.csv",
-        "arrived_at,channel,outcome,wait_seconds,handle_seconds\n"
-        "2025-01-06 08:00,téléphone,answered,1,2\n",
-        encoding="latin-1",
-    )
-    (line,) = problems(path)
-    assert line.startswith(f"{path}: not UTF-8 text") and "save it as UTF-8" in line
+def test_not_utf8_names_the_row_and_byte_and_how_to_give_the_encoding(tmp_path: Path) -> None:
+    # The message said "byte 175 of a chunk" and nothing of an encoding to give.
+    rows = [f"2025-01-06 08:0{i},phone,answered,1,2" for i in range(5)]
+    rows[3] = rows[3].replace("phone,answered", "phone,answered") + ",Müller"
+    header = "arrived_at,channel,outcome,wait_seconds,handle_seconds,note\n"
+    text = header + "\n".join(r if "Müller" in r else r + "," for r in rows) + "\n"
+    path = write(tmp_path, "c.csv", text, encoding="cp1252")
+    assert problems(path) == [
+        f"{path} row 5: not UTF-8 text (byte 0xfc); give the file's encoding with `encoding` "
+        "(cp1252 for a spreadsheet saved on Windows in Western Europe) or save it as UTF-8"
+    ]
+    log = read_data(path, encoding="cp1252").contacts["phone"]
+    assert log.rows == 5
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_a_byte_order_mark_tells_the_encoding(tmp_path: Path, encoding: str) -> None:
+    text = intervals(day("2025-01-06", 15, 3))
+    raw = text.encode(encoding)
+    if encoding == "utf-16-be":
+        raw = codecs.BOM_UTF16_BE + raw
+    path = tmp_path / "i.csv"
+    path.write_bytes(raw)
+    assert read_data(path).intervals["phone"].offered.tolist() == [10, 10, 10]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        ("klingon", "unknown encoding (e.g. utf-8, cp1252, latin-1, utf-16)"),
+        ("rot13", "not a text encoding"),
+    ],
+)
+def test_an_unknown_encoding_is_one_line(tmp_path: Path, encoding: str, message: str) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(OptionError, match=re.escape(f"`encoding` {encoding!r}: {message}")):
+        read_data(path, encoding=encoding)
 
 
 # -- values ----------------------------------------------------------------------------------
