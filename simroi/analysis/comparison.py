@@ -35,7 +35,13 @@ from typing import Any, Literal
 import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
-from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
+from simroi.analysis.summary import (
+    Interval,
+    interval,
+    objective_outcomes,
+    percentiles,
+    require_baseline,
+)
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
@@ -349,7 +355,9 @@ def better_trials(a: np.ndarray, b: np.ndarray, *, better: Better) -> tuple[np.n
     return fb < fa, fb > fa
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) -> PairedDifference:
+def paired_difference(
+    a: np.ndarray, b: np.ndarray, *, better: Better | None, key: str = ""
+) -> PairedDifference:
     """Summarize ``b − a`` trial by trial (``a`` and ``b`` from runs with common random numbers).
 
     Parameters
@@ -359,6 +367,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
     better : {"higher", "lower"} or None
         Which direction is better, for ``prob_better`` and ``prob_worse``
         (:func:`better_trials`); None leaves them out.
+    key : str
+        The metric, for its percentiles (:func:`~simroi.analysis.summary.percentiles`).
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -373,7 +383,7 @@ def paired_difference(a: np.ndarray, b: np.ndarray, *, better: Better | None) ->
     nan = float("nan")
     d05 = d50 = d95 = unpaired = nan
     if n > 0:
-        d05, d50, d95 = (float(x) for x in np.percentile(d, [5, 50, 95]))
+        d05, d50, d95 = (float(x) for x in percentiles(d, [5, 50, 95], key))
     if n > 1:  # the s.e. of the difference of two independent means, for contrast
         unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
     wins: Probability | None = None
@@ -493,10 +503,13 @@ def compare_results(
                 label=label,
                 kind=kind,
                 better=better,
-                values=tuple(interval(c) for c in columns),
+                values=tuple(interval(c, key) for c in columns),
                 differences=(
                     None,
-                    *(paired_difference(columns[0], c, better=better) for c in columns[1:]),
+                    *(
+                        paired_difference(columns[0], c, better=better, key=key)
+                        for c in columns[1:]
+                    ),
                 ),
             )
         )

@@ -10,7 +10,7 @@ standard error ``sd/sqrt(n)`` (:func:`simroi.estimates.mean_estimate`), probabil
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,7 @@ __all__ = [
     "objective_outcomes",
     "payback_threshold",
     "pays_back_within",
+    "percentiles",
     "require_baseline",
     "return_view",
     "roi_note",
@@ -144,12 +145,26 @@ class Interval:
         return json_ready(asdict(self))
 
 
-def interval(values: np.ndarray) -> Interval:
+#: Per-trial samples counted in whole months: a percentile of them is a month some trial has.
+WHOLE_MONTHS = frozenset({"payback_months"})
+
+
+def percentiles(values: np.ndarray, qs: Sequence[float], key: str = "") -> np.ndarray:
+    """The percentiles ``qs`` (0–100) of ``values`` (finite, shape (n,)), as every output
+    shows them: NumPy's linear interpolation, except for a sample counted in whole months
+    (:data:`WHOLE_MONTHS`, named by the last part of ``key``: ``payback_months``,
+    ``diff.payback_months``), whose percentiles are values it takes (the inverse of the
+    empirical distribution function): "pays back in month 6.8" is no month."""
+    whole = key.rsplit(".", 1)[-1] in WHOLE_MONTHS
+    return np.percentile(values, list(qs), method="inverted_cdf" if whole else "linear")
+
+
+def interval(values: np.ndarray, key: str = "") -> Interval:
     """Summarize one per-trial array: mean, P5, P50, P95 and s.e. of the defined trials.
 
     The mean and its standard error are :func:`~simroi.estimates.mean_estimate`'s (NaN with a
-    single defined trial: one value has no spread to estimate); the percentiles NumPy's default
-    linear interpolation between the defined trials.
+    single defined trial: one value has no spread to estimate); the percentiles
+    :func:`percentiles` of the defined trials (``key`` names the sample).
     """
     values = np.asarray(values, dtype=float)
     ok = values[np.isfinite(values)]
@@ -157,7 +172,7 @@ def interval(values: np.ndarray) -> Interval:
     if ok.size == 0:
         nan = float("nan")
         return Interval(nan, nan, nan, nan, nan, 0.0)
-    p05, p50, p95 = np.percentile(ok, [5, 50, 95])
+    p05, p50, p95 = percentiles(ok, [5, 50, 95], key)
     mean = mean_estimate(ok)
     return Interval(mean.value, float(p05), float(p50), float(p95), mean.mcse, ok.size / n)
 
@@ -546,7 +561,7 @@ def summarize(result: RunResult) -> RunSummary:
         prob_roi_positive=prob_positive(s["roi"]),
         npv=interval(s["npv"]),
         prob_npv_positive=prob_positive(s["npv"]),
-        payback_months=interval(s["payback_months"]),
+        payback_months=interval(s["payback_months"], "payback_months"),
         prob_no_payback=no_payback(s["payback_months"]),
         pv_benefits=interval(s["pv_benefits"]),
         pv_costs=interval(s["pv_costs"]),

@@ -498,7 +498,7 @@ def summarize_sweep(result_set: ResultSet, confidence: float | None = None) -> S
                 roi=interval(s["roi"]),
                 npv=interval(s["npv"]),
                 pv_costs=interval(s["pv_costs"]),
-                payback_months=interval(s["payback_months"]),
+                payback_months=interval(s["payback_months"], "payback_months"),
                 prob_roi_positive=prob_positive(s["roi"]).value,
                 service_levels=tuple(
                     (c, interval(s[f"kpi.program.{c}.service_level"]))

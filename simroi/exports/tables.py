@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from simroi.analysis.summary import summarize, unlisted_lines_note, views_note
+from simroi.analysis.summary import percentiles, summarize, unlisted_lines_note, views_note
 from simroi.analysis.views import sample_keys
 from simroi.errors import ResultFileError
 from simroi.formatting import (
@@ -482,7 +482,7 @@ def percentile_rows(report: Report) -> list[list[Any]]:
             values = r.result.samples[key].astype(float)
             ok = values[np.isfinite(values)]
             if ok.size:
-                qs = [float(q) for q in np.percentile(ok, PERCENTILES)]
+                qs = [float(q) for q in percentiles(ok, PERCENTILES, key)]
                 sd = float(ok.std(ddof=1)) if ok.size > 1 else 0.0
                 rows.append([r.name, key, float(ok.mean()), sd, *qs, ok.size / values.size])
             else:

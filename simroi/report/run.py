@@ -121,7 +121,7 @@ def stat(
 ) -> Stat:
     """One interval row: :func:`~simroi.analysis.summary.interval` of ``values`` (shape
     (trials,)), with the probability ``prob`` (value, s.e.) of the event named ``prob_of``."""
-    iv = interval(values)
+    iv = interval(values, key)
     p, se = prob if prob is not None else (math.nan, math.nan)
     return Stat(
         run, section, key, label, unit, iv.mean, iv.p05, iv.p50, iv.p95, iv.mcse, p, se, prob_of

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import simroi.analysis.summary as summary_module
+from simroi.analysis.comparison import paired_difference
 from simroi.analysis.summary import (
     Interval,
     RunSummary,
@@ -65,6 +66,25 @@ def test_interval_of_one_trial_has_no_error_estimate_and_of_none_is_undefined() 
         "mcse": None,
         "defined": 0.0,
     }
+
+
+def test_payback_percentiles_are_months_a_trial_pays_back_in(synthetic_run: RunResult) -> None:
+    # "Payback month P5 6.8" (b2b-software) and a median of 23.5 are no months: the
+    # percentiles of a sample counted in whole months are values it takes (inverse of the
+    # empirical CDF). Months 1..5: P5 is 1 (F(1) = 0.2 ≥ 0.05), P50 3, P95 5; linear gave 1.2
+    # and 4.8. Their difference of two runs, too.
+    months = np.array([5.0, 1.0, np.nan, 3.0, 2.0, 4.0])
+    iv = interval(months, "payback_months")
+    assert (iv.p05, iv.p50, iv.p95, iv.mean) == (1.0, 3.0, 5.0, 3.0)
+    assert interval(np.array([12.0, 13.0]), "payback_months").p50 == 12.0
+    assert interval(months).p05 == pytest.approx(1.2, rel=1e-15)  # other samples: linear
+    rng = np.random.default_rng(1)
+    paybacks = rng.integers(1, 36, synthetic_run.trials).astype(float)
+    run = _run_with(synthetic_run, payback_months=paybacks)
+    shown = summarize(run).payback_months
+    assert all(x == round(x) for x in (shown.p05, shown.p50, shown.p95))
+    diff = paired_difference(paybacks, paybacks[::-1].copy(), better="lower", key="payback_months")
+    assert all(x == round(x) for x in (diff.p05, diff.p50, diff.p95))
 
 
 # --- objectives ----------------------------------------------------------------------------------
