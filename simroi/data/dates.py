@@ -14,7 +14,8 @@ month/day/year  ``09/01/2003 7:15 AM``   US exports; one-digit month, day and ho
 day/month/year  ``01/09/2003 07:15``     told from month/day/year by a first or second
                                          number above 12, else ``date_format`` must say
 day.month.year  ``01.09.2003 07:15``     German-speaking exports
-mmddyyyy        ``09012003 07:15``       NICE IEX ``date`` with its ``period`` (see below)
+mmddyyyy        ``09012003 07:15``       NICE IEX ``date`` with its ``period`` (see below),
+                                         which may be ``0715``
 serial          ``37865.302083``         a spreadsheet's date-time number: days since
                                          30 December 1899 (Excel's and LibreOffice's
                                          default), five digits before the point
@@ -47,7 +48,12 @@ __all__ = ["DateFormat", "detect_date_format", "parse_dates"]
 
 #: An AM/PM mark after a time: the hour is then from 1 to 12.
 _MERIDIEM = r"(?P<p>[AaPp]\.?[Mm]\.?)"
-_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d+)?)?" + f"(?: ?{_MERIDIEM})?)?"
+#: A time of day: ``H:MM``, ``HH:MM:SS.fff``, or ``HHMM`` (NICE IEX writes its periods so).
+_TIME = (
+    r"(?:[ T](?P<H>\d{1,2}(?=:)|\d{2}(?=\d{2}(?!\d))):?(?P<M>\d{2})"
+    + r"(?::(?P<S>\d{2})(?:\.\d+)?)?"
+    + f"(?: ?{_MERIDIEM})?)?"
+)
 _SERIAL = "serial (days since 1899-12-30)"
 _FORMATS: dict[str, str] = {
     # A UTC offset (Z, -05:00, +0530) is read as the clock written beside it.

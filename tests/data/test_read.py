@@ -722,6 +722,12 @@ def test_nice_iex_date_and_period(tmp_path: Path) -> None:
         path, columns={"interval_start": "date+period", "channel": "queue"}
     ).intervals["phone"]
     np.testing.assert_array_equal(mapped.start, got.start)
+    # IEX also writes its periods without the colon (0800): refused as an unknown format.
+    bare = write(
+        tmp_path, "iex2.txt", text.replace("|08:00|", "|0800|").replace("|08:15|", "|0815|")
+    )
+    again = read_data(bare, columns={"channel": "queue", "answered": "handled"}).intervals["phone"]
+    np.testing.assert_array_equal(again.start, got.start)
 
 
 # -- what reads ----------------------------------------------------------------------------------
