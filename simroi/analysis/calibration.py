@@ -78,7 +78,7 @@ from simroi.formatting import counted, json_ready
 from simroi.randomness import Streams
 from simroi.scenario.load import load_scenario
 from simroi.scenario.quantity import as_distribution
-from simroi.scenario.spec import EXPERIENCE_CLASSES, Scenario
+from simroi.scenario.spec import EXPERIENCE_CLASSES, ChannelSpec, Scenario
 
 __all__ = [
     "CONTACT_LOG_INTERVAL_MINUTES",
@@ -349,8 +349,22 @@ def _fit_channel(
             out.add(fit_patience_intervals(report))
     if log is not None:
         others = [o for c, o in data.contacts.items() if c != channel]
-        out.add(fit_fcr(log), fit_public_share(log), fit_retry_share(log, others))
+        out.add(fit_fcr(log), _public_share(log, spec), fit_retry_share(log, others))
     return arrivals, patience
+
+
+def _public_share(log: ContactLog, spec: ChannelSpec) -> FittedInput | Unfitted:
+    """The public share, unless no contact of the log is public in a channel the scenario has
+    private (phone, email): its posterior there (a mean of 1/(2n+1)) would make calls public
+    posts."""
+    if log.public is not None and not np.any(log.public) and _mean(spec.public_share) == 0.0:
+        return Unfitted(
+            "public_share",
+            "not fitted: no contact in the log is public, and none is in the scenario",
+            log.source,
+            log.channel,
+        )
+    return fit_public_share(log)
 
 
 def _per_slot(

@@ -84,6 +84,8 @@ def test_each_fitted_input_lies_within_its_uncertainty_of_the_truth(
         if t["public_share"] > 0:
             public = _fitted(report, f"channels.{channel}.public_share")
             expected["public_share"] = (public, t["public_share"])
+        else:  # no public contact, none in the scenario: nothing written (its posterior was)
+            assert f"channels.{channel}.public_share" not in {f["key"] for f in report["fitted"]}
         # The data's offered holds first contacts, repeats and retries, as a real export's; the
         # fit splits off the repeats and retries the model adds, leaving the first-contact rate.
         rate = dict(_fitted(report, f"channels.{channel}.contacts_per_customer_per_year"))
