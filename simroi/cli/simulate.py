@@ -287,8 +287,10 @@ def queue(
 
     \b
     service level  answered within --sl-seconds / all arrivals
-    abandonment    hung up before being answered / all arrivals
-    ASA            mean wait of answered contacts (seconds)
+    abandonment    hung up before being answered / all arrivals; without
+                   --patience-minutes, not answered by the day's end / all arrivals
+    ASA            mean wait of answered contacts (seconds), those answered
+                   after the day's end included
     occupancy      time agents spend handling contacts within the measured time,
                    / (agents x measured time); never above 100%
 
