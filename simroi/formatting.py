@@ -146,7 +146,8 @@ def _points(x: float, digits: int) -> tuple[float, int]:
     ignored is not all of them); a value still zero at four decimals is 0.0 (no minus sign)."""
     points = x * 100
     for edge in (0.0, 100.0, -100.0):
-        if round(points, digits) == edge and points != edge:
+        # Near ±100 % only from inside: an ROI of 100.4 % is not "short of" anything.
+        if round(points, digits) == edge and points != edge and abs(points) < max(abs(edge), 1):
             digits = next((d for d in range(digits + 1, 5) if round(points, d) != edge), digits)
             break
     if round(points, digits) == 0:

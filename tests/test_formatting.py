@@ -123,6 +123,7 @@ def test_a_share_that_is_not_zero_never_shows_as_zero() -> None:
     assert pct(0.999) == "99.9%"
     assert pct(0.99996, 1) == "99.996%"
     assert pct(1.0) == "100%" and pct(-1.0) == "−100%"
+    assert pct(1.004) == "100%" and pct(-1.0003) == "−100%"  # past 100 % nothing is short of it
 
 
 def test_plain_numbers_share_their_decimals_and_inputs_keep_four_digits() -> None:

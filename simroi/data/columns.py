@@ -261,8 +261,12 @@ def parse_durations(values: np.ndarray, *, decimal_comma: bool) -> tuple[np.ndar
     hours, colon, minutes = np.char.rpartition(head, ":").T
     parts = [parse_numbers(p, decimal_comma=decimal_comma) for p in (hours, minutes, seconds)]
     (h, h_bad), (m, m_bad), (s, s_bad) = parts
-    whole = np.char.isdigit(minutes) & ((hours == "") | np.char.isdigit(hours))
-    ok = ~(h_bad | m_bad | s_bad) & whole & (s >= 0) & (s < 60) & ~np.isnan(s)
+    # Every field digits (the seconds' fraction after one point or comma): no sign, exponent
+    # or empty field (":02:03" read as NaN, an empty cell passed for a required value).
+    whole_seconds = np.char.partition(np.char.replace(seconds, ",", "."), ".")[:, 0]
+    digits = np.char.isdigit(minutes) & np.char.isdigit(whole_seconds)
+    digits &= (colon == "") | np.char.isdigit(hours)
+    ok = ~(h_bad | m_bad | s_bad) & digits & (s < 60)
     ok &= (colon == "") | (m < 60)
     total = np.where(colon == "", 0.0, h) * 3600.0 + m * 60.0 + s
     out[clock] = np.where(ok, total, np.nan)

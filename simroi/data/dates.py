@@ -232,12 +232,19 @@ def _hour(match: re.Match[str]) -> int | None:
 
 def _serial_dates(values: np.ndarray, fmt: DateFormat) -> tuple[np.ndarray, np.ndarray]:
     """:func:`parse_dates` for spreadsheet serial numbers: days (and fractions of a day) since
-    30 December 1899, to the nearest second."""
+    30 December 1899, to the nearest second, or to the nearest minute where the value's
+    decimals cannot tell a time from it (four decimals step 8.64 s: ``45663.0104`` is
+    00:14:59, read as 00:15, as an interval start written so means)."""
     n = values.shape[0]
     good = np.fromiter((fmt.pattern.fullmatch(str(v)) is not None for v in values), bool, n)
     days = np.zeros(n)
     days[good] = values[good].astype(float)
-    seconds = np.rint(days * 86_400).astype(np.int64).astype("timedelta64[s]")
+    decimals = np.char.str_len(np.char.partition(values, ".")[:, 2])
+    exact = days * 86_400.0
+    minute = np.rint(exact / 60.0) * 60.0
+    step = 86_400.0 * 10.0 ** -decimals.astype(float)  # what the last decimal is worth
+    exact = np.where(np.abs(exact - minute) <= step / 2 + 1e-6, minute, exact)
+    seconds = np.rint(exact).astype(np.int64).astype("timedelta64[s]")
     times = np.where(good, _SERIAL_EPOCH + seconds, np.datetime64("NaT", "s"))
     return times, ~good
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +20,18 @@ __all__ = [
     "encoding_problem",
     "open_text",
     "stripped",
-    "undecodable_row",
+    "undecodable_line",
 ]
 
-#: Byte-order marks and the encodings they announce (UTF-8's is dropped by ``utf-8-sig``).
-_MARKS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+#: Byte-order marks, UTF-32's before UTF-16's (which they start with), and the encodings that
+#: read past them.
+_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def encoding_problem(encoding: str) -> str | None:
@@ -37,33 +45,64 @@ def encoding_problem(encoding: str) -> str | None:
     return None
 
 
+class _Prefixed(io.RawIOBase):
+    """A binary stream that gives back ``prefix`` (bytes already read from ``raw``) and then
+    the rest of ``raw``: a pipe's first bytes are read to find a mark, not sought back to."""
+
+    def __init__(self, prefix: bytes, raw: io.RawIOBase) -> None:
+        super().__init__()
+        self._prefix, self._raw = prefix, raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_text(path: Path, encoding: str | None) -> tuple[io.TextIOWrapper, str]:
-    """``path`` opened for reading as text, and the encoding it is read with: ``encoding``, or
-    UTF-16 where the file starts with its byte-order mark, else UTF-8 (a UTF-8 mark dropped).
-    A pipe reads too: the mark is peeked at, not consumed. Raises OSError."""
-    raw = open(path, "rb")  # noqa: SIM115 - the text wrapper closes it
+    """``path`` opened for reading as text, and the encoding it is read with: that of its
+    byte-order mark where it starts with one (UTF-8, UTF-16 or UTF-32; the mark wins over
+    ``encoding``, and is not read as text), else ``encoding``, else UTF-8. A pipe reads too.
+    Raises OSError."""
+    raw = open(path, "rb", buffering=0)  # noqa: SIM115 - the text wrapper closes it
     try:
-        if encoding is None:
-            start = raw.peek(4)[:4]
-            encoding = next((name for mark, name in _MARKS if start.startswith(mark)), "utf-8-sig")
-        return io.TextIOWrapper(raw, encoding=encoding, newline=""), encoding
+        start = b""
+        while len(start) < 4 and (more := raw.read(4 - len(start))):
+            start += more  # a pipe may give its first bytes one write at a time
+        marked = next((name for mark, name in _MARKS if start.startswith(mark)), None)
+        chosen = marked or encoding or "utf-8-sig"
+        if codecs.lookup(chosen).name == "utf-8":
+            chosen = "utf-8-sig"  # UTF-8 however it is named (messages say "UTF-8")
+        stream = io.BufferedReader(_Prefixed(start, raw))
+        return io.TextIOWrapper(stream, encoding=chosen, newline=""), chosen
     except BaseException:
         raw.close()
         raise
 
 
-def undecodable_row(path: Path, encoding: str) -> tuple[int, bytes] | None:
-    """The first line of a UTF-8 file (1 = the header) with bytes that are not UTF-8, and the
-    first such byte; None where the file cannot be read again (a pipe) or for another
-    encoding."""
+def undecodable_line(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """The first line of a UTF-8 file (1 = the header; any line ending) with bytes that are
+    not UTF-8, and the first such byte; None where the file cannot be read again (a pipe) or
+    for another encoding."""
     if codecs.lookup(encoding).name not in {"utf-8", "utf-8-sig"} or not path.is_file():
         return None
-    with open(path, "rb") as handle:
+    with open(path, encoding="latin-1", newline=None) as handle:  # every byte one character
         for number, line in enumerate(handle, 1):
+            raw = line.encode("latin-1")
             try:
-                line.decode("utf-8")
+                raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                return number, line[exc.start : exc.start + 1]
+                return number, raw[exc.start : exc.start + 1]
     return None
 
 

@@ -55,7 +55,7 @@ from simroi.data.dialect import (
     detect_delimiter,
     encoding_problem,
     open_text,
-    undecodable_row,
+    undecodable_line,
 )
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
 from simroi.data.intervals import LENGTHS as INTERVAL_MINUTES
@@ -190,15 +190,16 @@ def read_data(
     return reading.assemble(interval_minutes)
 
 
-def _not_decodable(path: Path, label: str, encoding: str, exc: UnicodeDecodeError) -> str:
-    """The one line for a file that is not text in ``encoding``: its first bad row and byte
+def _not_decodable(path: Path, label: str, encoding: str, exc: UnicodeError) -> str:
+    """The one line for a file that is not text in ``encoding``: its first bad line and byte
     where the file can be read again, and how to say its encoding."""
     name = "UTF-8" if encoding == "utf-8-sig" else encoding
-    found = undecodable_row(path, encoding)
+    found = undecodable_line(path, encoding)
+    reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
     where, what = (
-        (label, exc.reason)
+        (label, reason)
         if found is None
-        else (f"{label} row {found[0]}", f"byte 0x{found[1].hex()}")
+        else (f"{label} line {found[0]}", f"byte 0x{found[1].hex()}")
     )
     return (
         f"{where}: not {name} text ({what}); give the file's encoding with `encoding` (cp1252 "
@@ -256,7 +257,7 @@ class _Reading:
         with handle:
             try:
                 self._read_open(path, label, handle)
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:  # a decoder's own (punycode) as well as UTF-8's
                 raise DataFileError(_not_decodable(path, label, encoding, exc)) from None
             except csv.Error as exc:
                 raise DataFileError(f"{label}: not a readable delimited file ({exc})") from None

@@ -241,6 +241,7 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], object]) -> Path
         os.chmod(name, 0o666 & ~umask)
         os.replace(name, target)
     except OutputError:  # already one line naming the target (a missing directory)
+        _remove(tmp, None if wrapped else fd)
         raise
     except OSError as exc:
         _remove(tmp, None if wrapped else fd)

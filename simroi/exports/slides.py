@@ -433,8 +433,9 @@ def nice_scale(axis: Any, low: float, high: float, include_zero: bool = True) ->
 
 def number_format(unit: str, values: Sequence[float], currency: str) -> str:
     """The number format of a native chart's values in ``unit``, as the tables show them
-    (:mod:`simroi.formatting`): money in the unit of the largest amount, percentages whole,
-    plain numbers with the decimals of the largest."""
+    (:mod:`simroi.formatting`): money in the unit of the largest amount, plain numbers with the
+    decimals of the largest; percentages whole (one format for a whole axis: a chart cannot
+    keep a table's extra digit for 99.9 % or −0.1 %)."""
     if unit == "money":
         return money_number_format(values, currency)
     if unit in {"pct", "pp"}:

@@ -239,7 +239,7 @@ def test_a_windows_spreadsheet_export_reads_with_its_encoding(tmp_path: Path) ->
     refused = CliRunner().invoke(main, args)
     assert refused.exit_code == 2 and not out.exists()
     assert refused.stderr == (
-        f"error: {report} row 2: not UTF-8 text (byte 0xfc); give the file's encoding with "
+        f"error: {report} line 2: not UTF-8 text (byte 0xfc); give the file's encoding with "
         "--encoding (cp1252 for a spreadsheet saved on Windows in Western Europe) or save it as "
         "UTF-8\n"
     )

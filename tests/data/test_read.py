@@ -220,27 +220,65 @@ def test_short_row(tmp_path: Path) -> None:
 def test_not_utf8_names_the_row_and_byte_and_how_to_give_the_encoding(tmp_path: Path) -> None:
     # The message said "byte 175 of a chunk" and nothing of an encoding to give.
     rows = [f"2025-01-06 08:0{i},phone,answered,1,2" for i in range(5)]
-    rows[3] = rows[3].replace("phone,answered", "phone,answered") + ",Müller"
+    rows[3] += ",Müller"
     header = "arrived_at,channel,outcome,wait_seconds,handle_seconds,note\n"
     text = header + "\n".join(r if "Müller" in r else r + "," for r in rows) + "\n"
     path = write(tmp_path, "c.csv", text, encoding="cp1252")
     assert problems(path) == [
-        f"{path} row 5: not UTF-8 text (byte 0xfc); give the file's encoding with `encoding` "
+        f"{path} line 5: not UTF-8 text (byte 0xfc); give the file's encoding with `encoding` "
         "(cp1252 for a spreadsheet saved on Windows in Western Europe) or save it as UTF-8"
     ]
     log = read_data(path, encoding="cp1252").contacts["phone"]
     assert log.rows == 5
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
-def test_a_byte_order_mark_tells_the_encoding(tmp_path: Path, encoding: str) -> None:
-    text = intervals(day("2025-01-06", 15, 3))
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-32"])
+@pytest.mark.parametrize("given", [None, "utf-8", "UTF8", "cp1252", "utf-16-le"])
+def test_a_byte_order_mark_tells_the_encoding(
+    tmp_path: Path, encoding: str, given: str | None
+) -> None:
+    # The mark wins over an encoding given: `encoding="utf-8"` on Excel's "CSV UTF-8" kept the
+    # mark in the first column's name, and the file was "not a data file".
+    text = intervals(day("2025-01-06", 15, 3)).replace("phone", "téléphone")
     raw = text.encode(encoding)
     if encoding == "utf-16-be":
         raw = codecs.BOM_UTF16_BE + raw
     path = tmp_path / "i.csv"
     path.write_bytes(raw)
-    assert read_data(path).intervals["phone"].offered.tolist() == [10, 10, 10]
+    assert read_data(path, encoding=given).intervals["téléphone"].offered.tolist() == [10, 10, 10]
+
+
+def test_a_pipe_giving_its_mark_a_byte_at_a_time_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    data = intervals(day("2025-01-06", 15, 3)).encode("utf-16")
+
+    def writer() -> None:
+        with open(fifo, "wb", buffering=0) as handle:
+            for i in range(len(data)):  # one byte per write: the mark comes in pieces
+                handle.write(data[i : i + 1])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert read_data(fifo).intervals["phone"].rows == 3
+    finally:
+        thread.join()
+
+
+def test_an_encoding_whose_decoder_raises_its_own_error_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    (line,) = problems(path, encoding="punycode")
+    assert line.startswith(f"{path}: not punycode text (") and "`encoding`" in line
+
+
+def test_a_line_counted_with_any_line_ending(tmp_path: Path) -> None:
+    rows = [f"2025-01-06 08:0{i},phone,answered,1,2" for i in range(3)]
+    text = "arrived_at,channel,outcome,wait_seconds,handle_seconds\r" + "\r".join(rows) + "\r"
+    path = tmp_path / "c.csv"
+    path.write_bytes(text.replace("08:02,phone", "08:02,télé").encode("cp1252"))
+    (line,) = problems(path)
+    assert line.startswith(f"{path} line 4: not UTF-8 text (byte 0xe9)")
 
 
 @pytest.mark.parametrize(
@@ -282,7 +320,7 @@ def test_handle_and_wait_times_may_be_clock_durations(
     assert (contacts.wait_seconds[0], contacts.handle_seconds[0]) == (42.0, 376.0)
 
 
-@pytest.mark.parametrize("value", ["6:61", "1:60:00", "-0:30", "6m16s", ":30"])
+@pytest.mark.parametrize("value", ["6:61", "1:60:00", "-0:30", "6m16s", ":30", ":02:03", "6:1e1"])
 def test_a_duration_that_is_no_clock_time_is_refused_at_its_row(tmp_path: Path, value: str) -> None:
     text = f"interval_start,offered,handle_seconds_mean\n2025-01-06 08:00,5,{value}\n"
     path = write(tmp_path, "i.csv", text)
@@ -651,6 +689,8 @@ def test_an_unreadable_date_says_which_formats_can_be_given(tmp_path: Path) -> N
         ),
         # A spreadsheet's serial numbers: days since 30 December 1899.
         (["45663.333333333", "45663.510416667", "45663.979166667", "45664.03125"], {}),
+        # with four decimals (8.64 s a step): the nearest minute, as the digits allow
+        (["45663.3333", "45663.5104", "45663.9792", "45664.0313"], {}),
     ],
 )
 def test_twelve_hour_times_offsets_and_serial_numbers_are_read(
@@ -722,7 +762,8 @@ def test_nice_iex_date_and_period(tmp_path: Path) -> None:
         path, columns={"interval_start": "date+period", "channel": "queue"}
     ).intervals["phone"]
     np.testing.assert_array_equal(mapped.start, got.start)
-    # IEX also writes its periods without the colon (0800): refused as an unknown format.
+    # IEX also writes its periods without the colon (0800); they were refused as an unknown
+    # date format.
     bare = write(
         tmp_path, "iex2.txt", text.replace("|08:00|", "|0800|").replace("|08:15|", "|0815|")
     )

@@ -81,6 +81,15 @@ def test_a_missing_directory_is_said_once(tmp_path: Path) -> None:
     )
 
 
+def test_an_output_error_while_writing_leaves_no_temporary_file(tmp_path: Path) -> None:
+    def refuse(handle: object) -> None:
+        raise OutputError("inner")
+
+    with pytest.raises(OutputError, match="inner"):
+        atomic_write(tmp_path / "out.json", refuse)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_ctrl_c_as_the_temporary_file_is_made_leaves_no_file_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

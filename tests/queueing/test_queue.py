@@ -272,12 +272,16 @@ def test_without_patience_an_overloaded_day_leaves_what_its_agents_cannot_answer
 
 
 def test_without_patience_the_simpy_engine_leaves_the_same_contacts_unanswered() -> None:
+    # The simpy engine serves the same days contact by contact; the counts it leaves at the
+    # day's end are the compiled engine's (its waits differ from the recursion's in the last
+    # bits: the KPIs agree to 1e-9).
     spec = QueueSpec(arrivals_per_hour=120, agents=2, aht_minutes=2, hours=2)
-    fast = study_queue(spec, trials=5, seed=3, engine="compiled").to_dict()["simulated"]
-    slow = study_queue(spec, trials=5, seed=3, engine="simpy").to_dict()["simulated"]
-    assert fast["abandonment"]["mean"] > 0.05
-    for kpi in ("service_level", "abandonment", "asa_seconds", "occupancy"):
-        assert slow[kpi]["mean"] == pytest.approx(fast[kpi]["mean"], rel=1e-9)
+    fast = study_queue(spec, trials=5, seed=3, engine="compiled")
+    slow = study_queue(spec, trials=5, seed=3, engine="simpy")
+    assert fast.abandonment.min() > 0.05
+    np.testing.assert_array_equal(slow.abandonment, fast.abandonment)
+    for kpi in ("service_level", "asa_seconds", "occupancy"):
+        np.testing.assert_allclose(slow.samples[kpi], fast.samples[kpi], rtol=1e-9)
 
 
 def test_occupancy_in_steady_state_matches_erlang_c() -> None:
