@@ -5,8 +5,8 @@ arguments give the same files and numbers: :func:`calibrate` writes the same sce
 ``simroi calibrate``, :func:`backtest` gives the JSON of ``simroi backtest --json``
 (``result.to_dict()``). ``data`` is one path or several (interval reports, contact logs and
 customer outcomes, in any mix; each file's kind is told by its header), read with the reader
-options ``columns``, ``channel``, ``delimiter``, ``interval_minutes``, ``date_format`` and
-``encoding``
+options ``columns``, ``channel``, ``delimiter``, ``interval_minutes``, ``date_format``,
+``encoding`` and ``timezone``
 (:func:`simroi.data.read.read_data`), or a :class:`~simroi.data.frames.DataSet` already read,
 so that a notebook reads its files once for both verbs.
 """
@@ -54,6 +54,7 @@ def _read(
     interval_minutes: int | None,
     date_format: str | None,
     encoding: str | None,
+    timezone: str | None,
 ) -> DataSet:
     """``data`` as a data set: read with the reader options, or as given when already read."""
     options = {
@@ -63,6 +64,7 @@ def _read(
         "interval_minutes": interval_minutes,
         "date_format": date_format,
         "encoding": encoding,
+        "timezone": timezone,
     }
     if isinstance(data, DataSet):
         given = [f"`{name}`" for name, value in options.items() if value is not None]
@@ -84,6 +86,7 @@ def _read(
         interval_minutes=interval_minutes,
         date_format=date_format,
         encoding=encoding,
+        timezone=timezone,
     )
 
 
@@ -177,6 +180,7 @@ def calibrate(
     interval_minutes: int | None = None,
     date_format: str | None = None,
     encoding: str | None = None,
+    timezone: str | None = None,
     start: dt.date | str | None = None,
     end: dt.date | str | None = None,
     seed: int = 0,
@@ -208,6 +212,9 @@ def calibrate(
         detected)
     encoding : the files' text encoding, e.g. ``"cp1252"`` (default: UTF-8, or UTF-16 with its
         byte-order mark)
+    timezone : an IANA time zone, e.g. ``"America/New_York"``: the files' times are UTC (or
+        carry UTC offsets) and are read as the zone's standard time (default: times are the
+        centre's own clock, as written)
     start, end : fit on the days from ``start`` to ``end`` only, as dates or
         ``"YYYY-MM-DD"``, both included (default: every day of the data); customer outcomes,
         which have no dates, are kept whole
@@ -243,7 +250,9 @@ def calibrate(
     if not (is_whole(seed) and seed >= 0):
         raise OptionError(f"`seed` must be a whole number ≥ 0 (got {seed!r})")
     first, last = _days(start, end)
-    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format, encoding)
+    dataset = _read(
+        data, columns, channel, delimiter, interval_minutes, date_format, encoding, timezone
+    )
     return fit_scenario(
         dataset.between(first, last),
         Path(out),
@@ -269,6 +278,7 @@ def backtest(
     interval_minutes: int | None = None,
     date_format: str | None = None,
     encoding: str | None = None,
+    timezone: str | None = None,
     progress: Progress | None = None,
 ) -> BacktestResult:
     """Simulate each observed day of ``data`` with ``scenario`` and set the observed KPIs beside
@@ -290,7 +300,7 @@ def backtest(
         included (default: the data's first and last)
     engine : ``"compiled"``, ``"numpy"`` (the same bits) or ``"simpy"``
     overrides : ``--set`` strings applied to the scenario (not with a loaded scenario)
-    columns, channel, delimiter, interval_minutes, date_format, encoding : as for
+    columns, channel, delimiter, interval_minutes, date_format, encoding, timezone : as for
         :func:`calibrate`
     progress : called as ``progress(trials_done, trials_planned)`` as days are simulated
 
@@ -330,7 +340,9 @@ def backtest(
         loaded = scenario
     else:
         loaded = load_scenario(scenario, overrides=overrides)
-    dataset = _read(data, columns, channel, delimiter, interval_minutes, date_format, encoding)
+    dataset = _read(
+        data, columns, channel, delimiter, interval_minutes, date_format, encoding, timezone
+    )
     return run_backtest(
         loaded,
         dataset,

@@ -55,6 +55,7 @@ FLAGS = {
     "interval_minutes": "--interval-minutes",
     "date_format": "--date-format",
     "encoding": "--encoding",
+    "timezone": "--timezone",
     "start": "--from",
     "end": "--to",
     "customers": "--customers",

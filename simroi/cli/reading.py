@@ -32,6 +32,7 @@ class Reading:
     interval_minutes: int | None
     date_format: str | None
     encoding: str | None
+    timezone: str | None
 
     def read(self, paths: Sequence[str]) -> DataSet:
         """The files at ``paths``, read (:func:`simroi.data.read.read_data`)."""
@@ -46,6 +47,7 @@ class Reading:
             interval_minutes=self.interval_minutes,
             date_format=self.date_format,
             encoding=self.encoding,
+            timezone=self.timezone,
         )
 
     def words(self) -> list[str]:
@@ -57,14 +59,15 @@ class Reading:
             ("--interval-minutes", self.interval_minutes),
             ("--date-format", self.date_format),
             ("--encoding", self.encoding),
+            ("--timezone", self.timezone),
         ]
         return [w for flag, value in given if value is not None for w in (flag, str(value))]
 
 
 def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--columns``, ``--channel``, ``--delimiter``, ``--interval-minutes``, ``--date-format``
-    and ``--encoding``, the same on every command that reads data files (calibrate, backtest);
-    the command gets them as one :class:`Reading`, ``reader``."""
+    """``--columns``, ``--channel``, ``--delimiter``, ``--interval-minutes``, ``--date-format``,
+    ``--encoding`` and ``--timezone``, the same on every command that reads data files
+    (calibrate, backtest); the command gets them as one :class:`Reading`, ``reader``."""
     options = [
         click.option(
             "--columns",
@@ -106,6 +109,14 @@ def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Text encoding of the files, e.g. cp1252 for a spreadsheet saved on Windows in "
             "Western Europe (default: UTF-8, or UTF-16 with its byte-order mark).",
         ),
+        click.option(
+            "--timezone",
+            default=None,
+            metavar="ZONE",
+            help="The files' times are UTC (or carry UTC offsets): read them as this IANA time "
+            "zone's standard time, e.g. America/New_York (default: times are the centre's own "
+            "clock, as written).",
+        ),
     ]
 
     @functools.wraps(func)
@@ -117,9 +128,12 @@ def reader_options(func: Callable[..., Any]) -> Callable[..., Any]:
         interval_minutes: int | None,
         date_format: str | None,
         encoding: str | None,
+        timezone: str | None,
         **kwargs: Any,
     ) -> Any:
-        reader = Reading(columns, channel, delimiter, interval_minutes, date_format, encoding)
+        reader = Reading(
+            columns, channel, delimiter, interval_minutes, date_format, encoding, timezone
+        )
         return func(*args, reader=reader, **kwargs)
 
     command: Callable[..., Any] = packed

@@ -39,12 +39,21 @@ dates (month 13, 30 February); values of other widths (``9/1/2003 7:15`` beside
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DateFormat", "detect_date_format", "parse_dates"]
+__all__ = [
+    "DateFormat",
+    "detect_date_format",
+    "parse_dates",
+    "standard_time",
+    "time_zone",
+    "utc_offsets",
+]
 
 #: An AM/PM mark after a time: the hour is then from 1 to 12.
 _MERIDIEM = r"(?P<p>[AaPp]\.?[Mm]\.?)"
@@ -292,3 +301,50 @@ def _fixed_width(values: np.ndarray, fmt: DateFormat, iso: np.ndarray, slow: np.
     good = rows[ok]
     iso[good] = out[ok].view("U19").ravel()
     slow[good] = False
+
+
+#: A UTC offset after a time's minutes or seconds: ``Z``, ``-05:00``, ``+0530``, ``+05``.
+_OFFSET = re.compile(r":\d{2}(?:\.\d+)?(?: ?[AaPp]\.?[Mm]\.?)?(Z|([+-])(\d{2}):?(\d{2})?)$")
+
+
+def utc_offsets(values: np.ndarray) -> np.ndarray:
+    """Each value's UTC offset in seconds (int64, shape (n,)): ``Z`` 0, ``-05:00`` −18,000,
+    ``+0530`` 19,800; 0 where a value has none (or no time)."""
+    tails = np.fromiter((v[-24:] for v in values.tolist()), dtype="U24", count=values.shape[0])
+    unique, inverse = np.unique(tails, return_inverse=True)
+    seconds = np.zeros(unique.size, dtype=np.int64)
+    for i, tail in enumerate(unique.tolist()):
+        match = _OFFSET.search(tail)
+        if match is not None and match.group(1) != "Z":
+            size = int(match.group(3)) * 3600 + int(match.group(4) or 0) * 60
+            seconds[i] = -size if match.group(2) == "-" else size
+    return seconds[inverse.ravel()]
+
+
+def time_zone(name: str) -> zoneinfo.ZoneInfo:
+    """The IANA time zone ``name`` (``America/New_York``); raises ``ValueError`` (the caller
+    words it) for a name the time-zone database lacks."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "not a time zone of the IANA database (e.g. America/New_York, Europe/Berlin, UTC)"
+        ) from None
+
+
+def standard_time(utc: np.ndarray, zone: dt.tzinfo) -> np.ndarray:
+    """UTC times (datetime64[s], shape (n,); NaT kept) as the clock of ``zone``'s standard
+    time: the smaller of its two UTC offsets in each year (winter time, in either hemisphere;
+    the offset itself where the zone keeps no daylight saving). A day then has 24 hours all
+    year (no hour skipped or repeated), as the model's day has; in summer the clock reads an
+    hour earlier than the wall's."""
+    years = utc.astype("datetime64[Y]")
+    known = ~np.isnat(years)
+    unique, inverse = np.unique(years[known], return_inverse=True)
+    offsets = np.zeros(unique.size, dtype=np.int64)
+    for i, year in enumerate(unique.astype(int) + 1970):
+        moments = (dt.datetime(int(year), month, 1, 12, tzinfo=dt.UTC) for month in (1, 7))
+        offsets[i] = min(int(m.astimezone(zone).utcoffset().total_seconds()) for m in moments)  # type: ignore[union-attr]
+    out = utc.copy()
+    out[known] = utc[known] + offsets[inverse.ravel()].astype("timedelta64[s]")
+    return out

@@ -67,7 +67,7 @@ def check_intervals(
             f"{where(i + 1)}, column interval_start: a second row for channel {channel}'s "
             f"interval at {value(i + 1)} (the first is {where(i)}; one row per channel and "
             "interval — a repeated hour when daylight saving ends reads so: export in the "
-            "centre's standard time, without daylight saving, or sum the repeated hour)"
+            "centre's standard time, or in UTC and give its `timezone`)"
         )
     moves = step[step > 0]
     detected_here = minutes is None
@@ -180,7 +180,7 @@ def _check_skipped_hours(
             f"{where(i + 1)}, column interval_start: the hour before {value(i + 1)} is missing "
             f"from channel {channel}'s rows, between intervals with contacts, while most days "
             "have rows for it (daylight saving starting reads so in local time: export in the "
-            "centre's standard time, without daylight saving, or give the hour's rows)"
+            "centre's standard time, or in UTC and give its `timezone`)"
         )
 
 

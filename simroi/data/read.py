@@ -27,17 +27,19 @@ Daylight saving. Times are naive local time, as contact-centre exports write the
 spring-forward day the skipped hour has no rows: where contacts came in on both sides of it, most
 days have rows for that hour, it starts between midnight and 03:00 (where every time zone that
 keeps daylight saving skips its hour) and no other day within 300 days has such a gap (spring
-comes once a year), that is an error naming the hour (export in standard time, or give the
+comes once a year), that is an error naming the hour (export in standard time, or in UTC with
+``timezone``, which reads the zone's standard time; or give the
 hour's rows); elsewhere a gap of whole intervals reads as closed hours, as in an export that
 leaves out the intervals without contacts. On the
 fall-back day the repeated hour's intervals come twice: they
-are duplicates, and the message says so; export in standard time, or sum the repeated hour. (Not in
-UTC: the file's clock is the centre's day, and UTC moves its opening hours and profile.)
+are duplicates, and the message says so; export in standard time, or in UTC with ``timezone``.
+(UTC without ``timezone`` moves the centre's day: its opening hours and profile.)
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import itertools
 import os
 from collections.abc import Iterable, Mapping
@@ -48,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from simroi.data.columns import KINDS, Kind, Problems, lowered, resolve_header
-from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime
+from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime, time_zone
 from simroi.data.dialect import (
     DELIMITERS,
     columns_of,
@@ -111,6 +113,7 @@ def read_data(
     interval_minutes: int | None = None,
     date_format: str | None = None,
     encoding: str | None = None,
+    timezone: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> DataSet:
     """Read data files into one :class:`~simroi.data.frames.DataSet`.
@@ -134,6 +137,11 @@ def read_data(
     encoding : str, optional
         The files' text encoding, as Python names it (``cp1252``, ``latin-1``); default: UTF-8,
         or UTF-16 where a file starts with its byte-order mark.
+    timezone : str, optional
+        An IANA time zone (``America/New_York``): the files' times are UTC (a time with a UTC
+        offset is converted with it) and are read as the zone's standard time, the smaller of
+        its two offsets (:func:`~simroi.data.dates.standard_time`); default: times are the
+        centre's own clock, as written.
     chunk_rows : int
         Rows converted to arrays at once (memory against speed; the result does not change).
 
@@ -158,6 +166,12 @@ def read_data(
         )
     if encoding is not None and (problem := encoding_problem(encoding)):
         raise OptionError(f"`encoding` {encoding!r}: {problem}")
+    zone = None
+    if timezone is not None:
+        try:
+            zone = time_zone(timezone)
+        except ValueError as exc:
+            raise OptionError(f"`timezone` {timezone!r}: {exc}") from None
     if delimiter is not None and len(delimiter) != 1:
         raise OptionError(f"`delimiter` must be one character (got {delimiter!r})")
     if not (isinstance(chunk_rows, int) and chunk_rows >= 1):
@@ -178,7 +192,7 @@ def read_data(
             raise DataFileError(
                 f"{path}: given twice (also as {first}); each data file is read once"
             )
-    reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows, encoding)
+    reading = _Reading(dict(columns or {}), name, delimiter, fmt, chunk_rows, encoding, zone)
     for path in files:
         reading.read_file(path)
     reading.problems.check()
@@ -235,9 +249,10 @@ class _Reading:
         fmt: DateFormat | None,
         chunk_rows: int,
         encoding: str | None,
+        zone: dt.tzinfo | None,
     ) -> None:
         self.columns, self.channel, self.delimiter = columns, channel, delimiter
-        self.fmt, self.chunk_rows, self.encoding = fmt, chunk_rows, encoding
+        self.fmt, self.chunk_rows, self.encoding, self.zone = fmt, chunk_rows, encoding, zone
         self.problems = Problems()
         self.pieces: dict[tuple[str, str], Pieces] = {}
         self.sources: list[DataSource] = []
@@ -349,6 +364,7 @@ class _Reading:
             decimal_comma=state.delimiter != ",",
             codes=self.customer_codes,
             problems=self.problems,
+            zone=self.zone,
         )
         state.rows += len(batch)
         if kind.name == "customers":

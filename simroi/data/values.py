@@ -4,6 +4,7 @@ each other."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -18,7 +19,7 @@ from simroi.data.columns import (
     parse_numbers,
     parse_outcomes,
 )
-from simroi.data.dates import DateFormat, parse_dates
+from simroi.data.dates import DateFormat, parse_dates, standard_time, utc_offsets
 from simroi.data.frames import ANSWERED
 
 __all__ = ["MAX_NUMBER", "CustomerIds", "convert_chunk"]
@@ -40,6 +41,7 @@ def convert_chunk(
     decimal_comma: bool,
     codes: CustomerIds,
     problems: Problems,
+    zone: dt.tzinfo | None = None,
 ) -> dict[str, np.ndarray]:
     """One chunk's text columns as typed arrays, every broken rule added to ``problems``.
 
@@ -61,6 +63,9 @@ def convert_chunk(
         The customer ids of the read so far (extended here).
     problems : Problems
         Where broken rules go, the chunk's sorted by row.
+    zone : tzinfo, optional
+        The times are UTC (or carry their offsets): read as ``zone``'s standard time
+        (:func:`~simroi.data.dates.standard_time`).
     """
     found: list[tuple[int, str, str, str]] = []
 
@@ -72,6 +77,9 @@ def convert_chunk(
     for col in kind.columns:
         if col.name in text and col.name != "channel":
             out[col.name] = _column(col, text[col.name], fmt, decimal_comma, codes, flag)
+            if col.rule == "time" and zone is not None:
+                utc = out[col.name] - utc_offsets(text[col.name]).astype("timedelta64[s]")
+                out[col.name] = standard_time(utc, zone)
     if kind.name == "intervals":
         _interval_rules(out, flag)
     elif kind.name == "contacts":

@@ -248,6 +248,27 @@ def test_a_windows_spreadsheet_export_reads_with_its_encoding(tmp_path: Path) ->
     assert load_scenario(out).program.channels["phone"].intraday_profile_minutes == 60
 
 
+def test_a_utc_export_is_fitted_on_the_centres_clock_with_its_time_zone(tmp_path: Path) -> None:
+    # A New York line open 08:00-20:00, exported in UTC: read as written it is open from 13:00
+    # to 01:00 and was fitted as open around the clock; with --timezone, 08:00-20:00.
+    report = tmp_path / "utc.csv"
+    rows = ["interval_start,offered"]
+    for day in range(6, 20):
+        for slot in range(48):  # 08:00-20:00 EST in 15-minute intervals, as UTC
+            utc = np.datetime64(f"2025-01-{day:02d}T13:00") + np.timedelta64(15 * slot, "m")
+            rows.append(f"{utc}Z,{20 + (day + slot) % 7}")
+    report.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    hours = {}
+    for zone in (None, "America/New_York"):
+        out = tmp_path / f"{zone is None}.toml"
+        args = ["calibrate", str(report), "--channel", "phone", "--out", str(out)]
+        result = CliRunner().invoke(main, [*args, *(["--timezone", zone] if zone else [])])
+        assert result.exit_code == 0, result.output
+        phone = load_scenario(out).program.channels["phone"]
+        hours[zone] = (phone.hours.open, phone.hours.close)
+    assert hours == {None: ("00:00", "24:00"), "America/New_York": ("08:00", "20:00")}
+
+
 def test_help_names_the_three_formats() -> None:
     text = CliRunner().invoke(main, ["calibrate", "--help"]).output
     for word in ("interval reports", "contact logs", "customer outcomes", "--customers",

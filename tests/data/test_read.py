@@ -458,7 +458,7 @@ def test_duplicate_interval_within_a_file(tmp_path: Path) -> None:
         f"{path} row 6, column interval_start: a second row for channel phone's interval at "
         f"2025-01-06 08:15:00 (the first is {path} row 3; one row per channel and interval — a "
         "repeated hour when daylight saving ends reads so: export in the centre's standard time, "
-        "without daylight saving, or sum the repeated hour)"
+        "or in UTC and give its `timezone`)"
     ]
 
 
@@ -489,7 +489,7 @@ def test_daylight_saving_gap_in_a_round_the_clock_channel_is_an_error(tmp_path: 
         f"{path} row 106, column interval_start: the hour before 2025-03-30 03:00:00 is missing "
         "from channel phone's rows, between intervals with contacts, while most days have rows "
         "for it (daylight saving starting reads so in local time: export in the centre's "
-        "standard time, without daylight saving, or give the hour's rows)"
+        "standard time, or in UTC and give its `timezone`)"
     ]
 
 
@@ -631,6 +631,66 @@ def test_utc_times_marked_as_such_are_read(tmp_path: Path) -> None:
     got = read_data(path, channel="phone").intervals["phone"]
     expected = ["2025-01-06T08:00", "2025-01-06T08:15", "2025-01-06T08:30"]
     np.testing.assert_array_equal(got.start, np.array(expected, dtype="datetime64[s]"))
+
+
+@pytest.mark.parametrize(
+    ("texts", "zone", "expected"),
+    [
+        # UTC exports of a New York centre: its standard time (EST, UTC−5) all year; in July
+        # the wall clock (EDT) reads an hour later than this.
+        (
+            ["2025-01-06T13:00:00Z", "2025-01-06 13:15:00", "2025-07-01T12:00Z"],
+            "America/New_York",
+            ["2025-01-06T08:00", "2025-01-06T08:15", "2025-07-01T07:00"],
+        ),
+        # Offsets are taken into account first: the same moments written in local time.
+        (
+            ["2025-01-06T08:00:00-05:00", "2025-01-06 08:15-0500", "2025-07-01T08:00-04:00"],
+            "America/New_York",
+            ["2025-01-06T08:00", "2025-01-06T08:15", "2025-07-01T07:00"],
+        ),
+        # Standard time is the smaller offset in either hemisphere (Sydney: AEST, UTC+10) and
+        # where the database's "standard" is the summer's (Dublin: GMT, not IST).
+        (
+            ["2025-01-06T13:00:00Z", "2025-01-06T13:15:00Z", "2025-07-01T12:00:00Z"],
+            "Australia/Sydney",
+            ["2025-01-06T23:00", "2025-01-06T23:15", "2025-07-01T22:00"],
+        ),
+        (
+            ["2025-01-06T13:00:00Z", "2025-01-06T13:15:00Z", "2025-07-01T12:00:00Z"],
+            "Europe/Dublin",
+            ["2025-01-06T13:00", "2025-01-06T13:15", "2025-07-01T12:00"],
+        ),
+    ],
+)
+def test_utc_times_are_read_as_a_time_zones_standard_time(
+    tmp_path: Path, texts: list[str], zone: str, expected: list[str]
+) -> None:
+    rows = "".join(f"{t},phone,answered,4,100\n" for t in texts)
+    path = write(
+        tmp_path, "c.csv", "arrived_at,channel,outcome,wait_seconds,handle_seconds\n" + rows
+    )
+    got = read_data(path, timezone=zone).contacts["phone"]
+    np.testing.assert_array_equal(got.arrived_at, np.array(expected, dtype="datetime64[s]"))
+
+
+def test_a_utc_interval_report_across_daylight_saving_has_no_hour_skipped_or_repeated(
+    tmp_path: Path,
+) -> None:
+    # Round the clock in UTC over both changes of 2025 in New York: read as EST, every day has
+    # its 96 intervals (as the wall clock, a day skipped an hour and one repeated it).
+    start = np.datetime64("2025-03-08T05:00") + np.arange(96 * 240) * np.timedelta64(15, "m")
+    rows = "".join(f"{t!s}Z,phone,5\n" for t in start)
+    path = write(tmp_path, "i.csv", "interval_start,channel,offered\n" + rows)
+    report = read_data(path, timezone="America/New_York").intervals["phone"]
+    days = report.start.astype("datetime64[D]")
+    assert report.rows == 96 * 240 and set(np.unique(days, return_counts=True)[1]) == {96}
+
+
+def test_an_unknown_time_zone_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
+    with pytest.raises(OptionError, match=re.escape("`timezone` 'Mars/Base': not a time zone")):
+        read_data(path, timezone="Mars/Base")
 
 
 def test_an_unreadable_date_says_which_formats_can_be_given(tmp_path: Path) -> None:
