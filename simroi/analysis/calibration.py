@@ -543,6 +543,13 @@ def calibrate(
     counted = customer_count(data, customers, count, unseen, bool(arrivals))
     edits += counted.edits
     notes = [*counted.notes, *collected.notes]
+    notes += [
+        f"{s.names}: its times are marked UTC and were fitted on that clock, the centre's own "
+        "only where it keeps UTC; give the centre's time zone (`timezone`) to fit its opening "
+        "hours and profile on its clock"
+        for s in data.sources
+        if s.utc_marked
+    ]
     header = [
         "Calibrated by simroi calibrate from "
         + ", ".join(file_name(s.path) for s in data.sources)

@@ -26,6 +26,7 @@ resulting :class:`~simroi.execution.result.RunResult` objects.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -35,13 +36,7 @@ from typing import Any, Literal
 import numpy as np
 
 from simroi.analysis.common_runs import Progress, run_common
-from simroi.analysis.summary import (
-    Interval,
-    interval,
-    objective_outcomes,
-    percentiles,
-    require_baseline,
-)
+from simroi.analysis.summary import Interval, interval, objective_outcomes, require_baseline
 from simroi.analysis.views import samples_frame
 from simroi.errors import SimroiError
 from simroi.estimates import Probability, ci95, mean_estimate, probability
@@ -368,7 +363,7 @@ def paired_difference(
         Which direction is better, for ``prob_better`` and ``prob_worse``
         (:func:`better_trials`); None leaves them out.
     key : str
-        The metric, for its percentiles (:func:`~simroi.analysis.summary.percentiles`).
+        The metric, for its percentiles (:func:`~simroi.analysis.summary.interval`).
     """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
@@ -383,7 +378,8 @@ def paired_difference(
     nan = float("nan")
     d05 = d50 = d95 = unpaired = nan
     if n > 0:
-        d05, d50, d95 = (float(x) for x in percentiles(d, [5, 50, 95], key))
+        spread = interval(d, key)  # its percentiles, as every other row's
+        d05, d50, d95 = spread.p05, spread.p50, spread.p95
     if n > 1:  # the s.e. of the difference of two independent means, for contrast
         unpaired = math.sqrt((float(a[both].var(ddof=1)) + float(b[both].var(ddof=1))) / n)
     wins: Probability | None = None
@@ -497,6 +493,7 @@ def compare_results(
     metrics = []
     for key, label, kind, better in _metric_rows(results):
         columns = [r.samples[key] for r in results]
+        paired = functools.partial(paired_difference, better=better, key=key)
         metrics.append(
             MetricComparison(
                 key=key,
@@ -504,13 +501,7 @@ def compare_results(
                 kind=kind,
                 better=better,
                 values=tuple(interval(c, key) for c in columns),
-                differences=(
-                    None,
-                    *(
-                        paired_difference(columns[0], c, better=better, key=key)
-                        for c in columns[1:]
-                    ),
-                ),
+                differences=(None, *(paired(columns[0], c) for c in columns[1:])),
             )
         )
     best, best_se = prob_best([r.samples["npv"] for r in results])

@@ -22,8 +22,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from simroi.cli.options import check_writable, console_for, seed_option
+from simroi.cli.options import FLAGS, check_writable, console_for, seed_option
 from simroi.cli.reading import Reading, date_range, date_range_options, reader_options
+from simroi.errors import worded_text
 from simroi.formatting import interval_text, pct, significant
 from simroi.weekdays import WEEKDAYS
 
@@ -212,7 +213,7 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     if result.notes:
         console.print("[bold]Notes[/bold]")
         for line in result.notes:
-            console.print(f"  {line}", markup=False, highlight=False)
+            console.print(f"  {worded_text(line, FLAGS)}", markup=False, highlight=False)
     console.print(
         f"Wrote {result.written.path}: {len(result.fitted)} fitted inputs, each with its "
         "source; every other input is the base scenario's.",

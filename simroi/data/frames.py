@@ -71,6 +71,8 @@ class DataSource:
     several files (``path`` is the first of them). ``channel_row`` is the first row of ``path``
     (a spreadsheet's number: the header is row 1) whose channel column names the rows' channel;
     ``None`` where the channel was given for the whole file, or for customer outcomes.
+    ``utc_marked``: the file's first rows all mark their times as UTC (``Z``, ``+00:00``) and
+    no time zone was given to read them in.
     """
 
     path: Path
@@ -80,6 +82,7 @@ class DataSource:
     last: np.datetime64 | None = None
     also: tuple[Path, ...] = ()
     channel_row: int | None = None
+    utc_marked: bool = False
 
     @property
     def names(self) -> str:

@@ -42,6 +42,7 @@ import csv
 import datetime as dt
 import itertools
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,6 +237,11 @@ class _File:
     rows: int = 0
     first: np.datetime64 | None = None
     last: np.datetime64 | None = None
+    utc_marked: bool = False
+
+
+#: A time marked as UTC: ``Z`` or a zero offset at its end.
+_UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
 
 
 class _Reading:
@@ -311,7 +317,11 @@ class _Reading:
         if state.rows == 0:
             self.problems.check()  # every row refused (too few or too many fields): say why
             raise DataFileError(f"{label}: no data rows (only a header)")
-        self.sources.append(DataSource(path, kind.name, state.rows, state.first, state.last))
+        self.sources.append(
+            DataSource(
+                path, kind.name, state.rows, state.first, state.last, utc_marked=state.utc_marked
+            )
+        )
 
     def _chunk(self, state: _File, batch: list[list[str]], first_row: int) -> None:
         """Convert one chunk of a file's rows and hand them to their channels."""
@@ -350,6 +360,9 @@ class _Reading:
             return
         text = columns_of(batch, fields)
         time_column = kind.columns[0].name
+        if state.rows == 0 and self.zone is None and kind.columns[0].rule == "time":
+            sample = [v for v in text[time_column][:1000].tolist() if v]
+            state.utc_marked = bool(sample) and all(_UTC_MARK.search(v) for v in sample)
         if state.fmt is None and kind.columns[0].rule == "time":
             found = detect_date_format(text[time_column].tolist())
             if isinstance(found, str):

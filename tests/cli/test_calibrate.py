@@ -266,6 +266,10 @@ def test_a_utc_export_is_fitted_on_the_centres_clock_with_its_time_zone(tmp_path
         assert result.exit_code == 0, result.output
         phone = load_scenario(out).program.channels["phone"]
         hours[zone] = (phone.hours.open, phone.hours.close)
+        # Read on the UTC clock, the report says so and names the option.
+        noted = "utc.csv: its times are marked UTC and were fitted on that clock" in result.output
+        assert noted == (zone is None)
+        assert ("(--timezone)" in result.output) == (zone is None)
     assert hours == {None: ("00:00", "24:00"), "America/New_York": ("08:00", "20:00")}
 
 
