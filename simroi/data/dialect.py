@@ -17,9 +17,9 @@ __all__ = [
     "DELIMITERS",
     "columns_of",
     "detect_delimiter",
-    "encoding_problem",
     "open_text",
     "stripped",
+    "text_encoding",
     "undecodable_line",
 ]
 
@@ -34,15 +34,16 @@ _MARKS = (
 )
 
 
-def encoding_problem(encoding: str) -> str | None:
-    """Why ``encoding`` cannot read a file (a sentence for the caller's message), or None."""
+def text_encoding(encoding: str) -> str:
+    """``encoding``, if it reads text; raises ``ValueError`` (the caller words it) for a name
+    Python does not know or a codec from bytes to bytes (rot13, base64)."""
     try:
         info = codecs.lookup(encoding)
     except LookupError:
-        return "unknown encoding (e.g. utf-8, cp1252, latin-1, utf-16)"
-    if not info._is_text_encoding:  # rot13, base64: bytes to bytes
-        return "not a text encoding"
-    return None
+        raise ValueError("unknown encoding (e.g. utf-8, cp1252, latin-1, utf-16)") from None
+    if not info._is_text_encoding:
+        raise ValueError("not a text encoding")
+    return encoding
 
 
 class _Prefixed(io.RawIOBase):

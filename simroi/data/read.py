@@ -43,10 +43,10 @@ import datetime as dt
 import itertools
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -56,8 +56,8 @@ from simroi.data.dialect import (
     DELIMITERS,
     columns_of,
     detect_delimiter,
-    encoding_problem,
     open_text,
+    text_encoding,
     undecodable_line,
 )
 from simroi.data.frames import ContactLog, CustomerOutcomes, DataSet, DataSource, IntervalReport
@@ -75,6 +75,8 @@ __all__ = [
     "check_span",
     "read_data",
 ]
+
+_T = TypeVar("_T")
 
 #: Rows converted to arrays at once.
 CHUNK_ROWS = 50_000
@@ -165,24 +167,13 @@ def read_data(
             f"`interval_minutes` must be one of {', '.join(map(str, INTERVAL_MINUTES))} "
             f"(got {interval_minutes})"
         )
-    if encoding is not None and (problem := encoding_problem(encoding)):
-        raise OptionError(f"`encoding` {encoding!r}: {problem}")
-    zone = None
-    if timezone is not None:
-        try:
-            zone = time_zone(timezone)
-        except ValueError as exc:
-            raise OptionError(f"`timezone` {timezone!r}: {exc}") from None
+    _parsed("encoding", encoding, text_encoding)
+    zone = _parsed("timezone", timezone, time_zone)
     if delimiter is not None and len(delimiter) != 1:
         raise OptionError(f"`delimiter` must be one character (got {delimiter!r})")
     if not (isinstance(chunk_rows, int) and chunk_rows >= 1):
         raise OptionError(f"`chunk_rows` must be a whole number ≥ 1 (got {chunk_rows!r})")
-    fmt = None
-    if date_format is not None:
-        try:
-            fmt = format_from_strftime(date_format)
-        except ValueError as exc:
-            raise OptionError(f"`date_format` {date_format!r}: {exc}") from None
+    fmt = _parsed("date_format", date_format, format_from_strftime)
     name = None if channel is None else channel.strip().lower()
     if name == "":
         raise OptionError("`channel` must not be empty")
@@ -220,6 +211,17 @@ def _not_decodable(path: Path, label: str, encoding: str, exc: UnicodeError) -> 
         f"{where}: not {name} text ({what}); give the file's encoding with `encoding` (cp1252 "
         "for a spreadsheet saved on Windows in Western Europe) or save it as UTF-8"
     )
+
+
+def _parsed(name: str, value: str | None, parse: Callable[[str], _T]) -> _T | None:
+    """``parse(value)``, None without a value; the ``ValueError`` of a value ``parse`` refuses
+    as the option's one line (`` `name` 'value': why``)."""
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise OptionError(f"`{name}` {value!r}: {exc}") from None
 
 
 @dataclass

@@ -10,6 +10,7 @@ once (the 90 % coverage over many seeds is tested beside the fits, in ``tests/da
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -208,13 +209,17 @@ def test_an_invalid_base_scenario_is_refused_before_writing(sample: Path, tmp_pa
     assert not out.exists()
 
 
+def _two_weeks_hourly(header: str, row: Callable[[int, int], str]) -> str:
+    """A file of hourly rows 08:00-20:00 from 3 March 2025 for 14 days: ``row(day, hour)``."""
+    return "\n".join([header, *(row(d, h) for d in range(14) for h in range(8, 20))]) + "\n"
+
+
 def test_mapped_columns_and_a_named_channel(tmp_path: Path) -> None:
     report = tmp_path / "queue.csv"
-    rows = ["DateTime;Calls"]
-    for day in range(14):
-        for hour in range(8, 20):
-            rows.append(f"2025-03-{3 + day:02d} {hour:02d}:00;{20 + (day * 7 + hour) % 11}")
-    report.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    text = _two_weeks_hourly(
+        "DateTime;Calls", lambda d, h: f"2025-03-{3 + d:02d} {h:02d}:00;{20 + (d * 7 + h) % 11}"
+    )
+    report.write_text(text, encoding="utf-8")
     out = tmp_path / "calibrated.toml"
     args = ["calibrate", str(report), "--columns", "interval_start=DateTime,offered=Calls",
             "--channel", "phone", "--out", str(out), "--json"]  # fmt: skip
@@ -228,11 +233,11 @@ def test_mapped_columns_and_a_named_channel(tmp_path: Path) -> None:
 
 def test_a_windows_spreadsheet_export_reads_with_its_encoding(tmp_path: Path) -> None:
     report = tmp_path / "queue.csv"
-    rows = ["Datum;Anrufe;Team"]
-    for day in range(14):
-        for hour in range(8, 20):
-            rows.append(f"{3 + day:02d}.03.2025 {hour:02d}:00;{20 + (day * 7 + hour) % 11};Müller")
-    report.write_bytes(("\n".join(rows) + "\n").encode("cp1252"))
+    text = _two_weeks_hourly(
+        "Datum;Anrufe;Team",
+        lambda d, h: f"{3 + d:02d}.03.2025 {h:02d}:00;{20 + (d * 7 + h) % 11};Müller",
+    )
+    report.write_bytes(text.encode("cp1252"))
     out = tmp_path / "calibrated.toml"
     args = ["calibrate", str(report), "--columns", "interval_start=Datum,offered=Anrufe",
             "--channel", "phone", "--out", str(out)]  # fmt: skip
