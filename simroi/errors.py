@@ -30,21 +30,26 @@ class SimroiError(Exception):
     def worded(self, names: Mapping[str, str]) -> str:
         """The message with each backticked argument name found in ``names`` replaced by its
         entry (``{"workers": "--workers"}``); other text, and names not in ``names``, are kept."""
-        return worded_text(str(self), names)
+        return _word(str(self), names)
 
     def worded_lines(self, names: Mapping[str, str]) -> list[str]:
         """One line per problem, worded as :meth:`worded` words the message; a line break or
         another control character inside a problem (a file named ``"a\\nb"``) is written as its
         escape, so no problem spills onto a second line."""
-        return [worded_text(problem, names).translate(_ESCAPES) for problem in self._problem_list()]
+        return [worded_text(problem, names) for problem in self._problem_list()]
 
     def _problem_list(self) -> list[str]:
         return [str(self)]
 
 
 def worded_text(text: str, names: Mapping[str, str]) -> str:
-    """``text`` with each backticked argument name found in ``names`` replaced by its entry, as
-    :meth:`SimroiError.worded` words a message (a note, too)."""
+    """``text`` as one line of a front end: each backticked argument name found in ``names``
+    replaced by its entry, as :meth:`SimroiError.worded` words a message, and a line break or
+    another control character inside it (a file named ``"a\\nb"``) written as its escape."""
+    return _word(text, names).translate(_ESCAPES)
+
+
+def _word(text: str, names: Mapping[str, str]) -> str:
     return _ARGUMENT.sub(lambda m: names.get(m.group(1), m.group(0)), text)
 
 

@@ -213,7 +213,8 @@ def render_calibration(console: Console, result: CalibrationResult) -> None:
     if result.notes:
         console.print("[bold]Notes[/bold]")
         for line in result.notes:
-            console.print(f"  {worded_text(line, FLAGS)}", markup=False, highlight=False)
+            text = worded_text(line, FLAGS)
+            console.print(f"  {text}", markup=False, highlight=False)
     console.print(
         f"Wrote {result.written.path}: {len(result.fitted)} fitted inputs, each with its "
         "source; every other input is the base scenario's.",
@@ -319,6 +320,7 @@ def calibrate_command(
     written = write_calibration_plots(result, Path(plots)) if plots is not None else []
     if as_json:
         payload = result.to_json()
+        payload["notes"] = [worded_text(line, FLAGS) for line in payload["notes"]]
         payload["plots"] = [str(p) for p in written]
         click.echo(json.dumps(payload, indent=2, allow_nan=False))
         return

@@ -49,6 +49,7 @@ import numpy as np
 __all__ = [
     "DateFormat",
     "detect_date_format",
+    "has_time",
     "parse_dates",
     "standard_time",
     "time_zone",
@@ -303,8 +304,13 @@ def _fixed_width(values: np.ndarray, fmt: DateFormat, iso: np.ndarray, slow: np.
     slow[good] = False
 
 
-#: A UTC offset after a time's minutes or seconds: ``Z``, ``-05:00``, ``+0530``, ``+05``.
-_OFFSET = re.compile(r":\d{2}(?:\.\d+)?(?: ?[AaPp]\.?[Mm]\.?)?(Z|([+-])(\d{2}):?(\d{2})?)$")
+#: A UTC offset after a time (``HH:MM``, ``HH:MM:SS.fff``, ``HHMM``, an AM/PM mark): ``Z``,
+#: ``-05:00``, ``+0530``, ``+05``.
+_OFFSET = re.compile(
+    r"(?::\d{2}(?:\.\d+)?|[ T]\d{4})(?: ?[AaPp]\.?[Mm]\.?)?(Z|([+-])(\d{2}):?(\d{2})?)$"
+)
+#: The earliest and latest moments a time zone is asked about (``datetime``'s years 1-9999).
+_FIRST_S, _LAST_S = -62_135_596_800 + 86_400, 253_402_300_799 - 86_400
 
 
 def utc_offsets(values: np.ndarray) -> np.ndarray:
@@ -321,12 +327,22 @@ def utc_offsets(values: np.ndarray) -> np.ndarray:
     return seconds[inverse.ravel()]
 
 
+def has_time(values: np.ndarray, fmt: DateFormat) -> np.ndarray:
+    """Whether each value holds a time of day (bool, shape (n,)): a date alone has no time zone
+    to convert from. A serial number's time is its fraction."""
+    if fmt.name == _SERIAL:
+        return np.char.find(values, ".") >= 0
+    return (np.char.find(values, " ") >= 0) | (np.char.find(values, "T") >= 0)
+
+
 def time_zone(name: str) -> zoneinfo.ZoneInfo:
     """The IANA time zone ``name`` (``America/New_York``); raises ``ValueError`` (the caller
-    words it) for a name the time-zone database lacks."""
+    words it) for a name the time-zone database lacks (or a region of it, ``America``)."""
     try:
         return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        if not zoneinfo.available_timezones():
+            raise ValueError("no time-zone database on this machine: pip install tzdata") from None
         raise ValueError(
             "not a time zone of the IANA database (e.g. America/New_York, Europe/Berlin, UTC)"
         ) from None
@@ -334,17 +350,20 @@ def time_zone(name: str) -> zoneinfo.ZoneInfo:
 
 def standard_time(utc: np.ndarray, zone: dt.tzinfo) -> np.ndarray:
     """UTC times (datetime64[s], shape (n,); NaT kept) as the clock of ``zone``'s standard
-    time: the smaller of its two UTC offsets in each year (winter time, in either hemisphere;
-    the offset itself where the zone keeps no daylight saving). A day then has 24 hours all
-    year (no hour skipped or repeated), as the model's day has; in summer the clock reads an
-    hour earlier than the wall's."""
-    years = utc.astype("datetime64[Y]")
-    known = ~np.isnat(years)
-    unique, inverse = np.unique(years[known], return_inverse=True)
+    time: at each moment its UTC offset less its daylight saving (``utcoffset() − dst()``), so
+    the clock skips or repeats no hour when daylight saving starts or ends (a day has 24 hours,
+    as the model's day has), only where the zone changed its standard time itself. In summer
+    it reads an hour earlier than the wall clock. For the zones the time-zone database keeps
+    with a negative daylight saving in winter (Europe/Dublin, whose legal standard time is the
+    summer's IST; Africa/Casablanca), it is the summer clock."""
+    known = ~np.isnat(utc)
+    seconds = np.clip(utc[known].astype(np.int64), _FIRST_S, _LAST_S)
+    unique, inverse = np.unique(seconds // 900, return_inverse=True)  # offsets change on quarters
     offsets = np.zeros(unique.size, dtype=np.int64)
-    for i, year in enumerate(unique.astype(int) + 1970):
-        moments = (dt.datetime(int(year), month, 1, 12, tzinfo=dt.UTC) for month in (1, 7))
-        offsets[i] = min(int(m.astimezone(zone).utcoffset().total_seconds()) for m in moments)  # type: ignore[union-attr]
+    for i, quarter in enumerate(unique.tolist()):
+        moment = dt.datetime.fromtimestamp(quarter * 900, dt.UTC).astimezone(zone)
+        offset, saving = moment.utcoffset() or dt.timedelta(), moment.dst() or dt.timedelta()
+        offsets[i] = int((offset - saving).total_seconds())
     out = utc.copy()
     out[known] = utc[known] + offsets[inverse.ravel()].astype("timedelta64[s]")
     return out

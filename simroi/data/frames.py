@@ -72,7 +72,8 @@ class DataSource:
     (a spreadsheet's number: the header is row 1) whose channel column names the rows' channel;
     ``None`` where the channel was given for the whole file, or for customer outcomes.
     ``utc_marked``: the file's first rows all mark their times as UTC (``Z``, ``+00:00``) and
-    no time zone was given to read them in.
+    no time zone was given to read them in; ``zone``: the time zone whose standard time UTC
+    times were read as, if one was given.
     """
 
     path: Path
@@ -83,6 +84,7 @@ class DataSource:
     also: tuple[Path, ...] = ()
     channel_row: int | None = None
     utc_marked: bool = False
+    zone: str | None = None
 
     @property
     def names(self) -> str:
@@ -90,10 +92,13 @@ class DataSource:
         return " + ".join(file_name(p) for p in (self.path, *self.also))
 
     def describe(self) -> str:
-        """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30``."""
+        """``intervals.csv, 8,064 rows, 2003-01-01 to 2003-06-30`` (and ``, UTC read as
+        America/New_York standard time`` where a zone was given)."""
         text = f"{self.names}, {self.rows:,} rows"
         if self.first is not None and self.last is not None:
             text += f", {str(self.first)[:10]} to {str(self.last)[:10]}"
+        if self.zone is not None:
+            text += f", UTC read as {self.zone} standard time"
         return text
 
 

@@ -28,6 +28,7 @@ def check_intervals(
     minutes: int | None,
     problems: Problems,
     offered: np.ndarray | None = None,
+    zone: str | None = None,
 ) -> int:
     """Check one channel's interval starts and return its interval length, minutes.
 
@@ -48,6 +49,8 @@ def check_intervals(
     offered : ndarray, shape (n,), optional
         Contacts offered in each row (NaN where unreadable): with it, an hour missing between
         two intervals with contacts, in a clock hour most days have rows for, is an error.
+    zone : str, optional
+        The time zone UTC starts were converted to, for the message of a start off the grid.
     """
     ok = ~np.isnat(start)
     start, row, file = start[ok], row[ok], file[ok]
@@ -121,7 +124,13 @@ def check_intervals(
             names[int(file[i])],
             int(row[i]),
             "interval_start",
-            f"not on the {minutes}-minute grid of channel {channel}'s intervals",
+            f"not on the {minutes}-minute grid of channel {channel}'s intervals"
+            + (
+                ""
+                if zone is None
+                else f" (read in {zone}'s standard time: where its offset is not whole "
+                "intervals, UTC intervals fall off its grid; export them in local time)"
+            ),
             value(i),
         )
     if detected_here:

@@ -142,9 +142,9 @@ def read_data(
         or UTF-16 where a file starts with its byte-order mark.
     timezone : str, optional
         An IANA time zone (``America/New_York``): the files' times are UTC (a time with a UTC
-        offset is converted with it) and are read as the zone's standard time, the smaller of
-        its two offsets (:func:`~simroi.data.dates.standard_time`); default: times are the
-        centre's own clock, as written.
+        offset is converted with it) and are read as the zone's standard time, its offset less
+        daylight saving (:func:`~simroi.data.dates.standard_time`); a date without a time is
+        kept; default: times are the centre's own clock, as written.
     chunk_rows : int
         Rows converted to arrays at once (memory against speed; the result does not change).
 
@@ -239,9 +239,12 @@ class _File:
     rows: int = 0
     first: np.datetime64 | None = None
     last: np.datetime64 | None = None
-    utc_marked: bool = False
+    utc_marked: bool = True  # so far: every time seen (up to _UTC_SAMPLE) marked UTC
+    utc_seen: int = 0
 
 
+#: How many of a file's first times tell whether it marks them as UTC (whatever the chunks).
+_UTC_SAMPLE = 1000
 #: A time marked as UTC: ``Z`` or a zero offset at its end.
 _UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
 
@@ -321,7 +324,13 @@ class _Reading:
             raise DataFileError(f"{label}: no data rows (only a header)")
         self.sources.append(
             DataSource(
-                path, kind.name, state.rows, state.first, state.last, utc_marked=state.utc_marked
+                path,
+                kind.name,
+                state.rows,
+                state.first,
+                state.last,
+                utc_marked=state.utc_marked and state.utc_seen > 0,
+                zone=None if self.zone is None or kind.name == "customers" else str(self.zone),
             )
         )
 
@@ -362,9 +371,11 @@ class _Reading:
             return
         text = columns_of(batch, fields)
         time_column = kind.columns[0].name
-        if state.rows == 0 and self.zone is None and kind.columns[0].rule == "time":
-            sample = [v for v in text[time_column][:1000].tolist() if v]
-            state.utc_marked = bool(sample) and all(_UTC_MARK.search(v) for v in sample)
+        if state.utc_seen < _UTC_SAMPLE and self.zone is None and kind.columns[0].rule == "time":
+            left = _UTC_SAMPLE - state.utc_seen
+            sample = [v for v in text[time_column][: left * 2].tolist() if v][:left]
+            state.utc_seen += len(sample)
+            state.utc_marked &= all(_UTC_MARK.search(v) for v in sample)
         if state.fmt is None and kind.columns[0].rule == "time":
             found = detect_date_format(text[time_column].tolist())
             if isinstance(found, str):
@@ -452,7 +463,8 @@ class _Reading:
         if times is not None and times.size:
             first, last = times[0], times[-1]
         files = tuple(pieces.files[1:])
-        return DataSource(pieces.files[0], kind, n, first, last, files, pieces.first_row)
+        zone = None if self.zone is None or kind == "customers" else str(self.zone)
+        return DataSource(pieces.files[0], kind, n, first, last, files, pieces.first_row, zone=zone)
 
     def _intervals(
         self, channel: str, pieces: Pieces, names: list[str], minutes: int | None
@@ -466,8 +478,9 @@ class _Reading:
         cols = {k: None if v is None else v[order] for k, v in cols.items()}
         offered = cols.pop("offered")
         assert offered is not None
+        zone = None if self.zone is None else str(self.zone)
         length = check_intervals(
-            channel, start, row, file, names, minutes, self.problems, offered=offered
+            channel, start, row, file, names, minutes, self.problems, offered=offered, zone=zone
         )
         return IntervalReport(
             source=self._source("intervals", pieces, start, start.size),

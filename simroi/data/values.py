@@ -19,7 +19,7 @@ from simroi.data.columns import (
     parse_numbers,
     parse_outcomes,
 )
-from simroi.data.dates import DateFormat, parse_dates, standard_time, utc_offsets
+from simroi.data.dates import DateFormat, has_time, parse_dates, standard_time, utc_offsets
 from simroi.data.frames import ANSWERED
 
 __all__ = ["MAX_NUMBER", "CustomerIds", "convert_chunk"]
@@ -77,9 +77,10 @@ def convert_chunk(
     for col in kind.columns:
         if col.name in text and col.name != "channel":
             out[col.name] = _column(col, text[col.name], fmt, decimal_comma, codes, flag)
-            if col.rule == "time" and zone is not None:
-                utc = out[col.name] - utc_offsets(text[col.name]).astype("timedelta64[s]")
-                out[col.name] = standard_time(utc, zone)
+            if col.rule == "time" and zone is not None and fmt is not None:
+                timed = has_time(text[col.name], fmt)  # a date alone is no moment to convert
+                offsets = utc_offsets(text[col.name][timed]).astype("timedelta64[s]")
+                out[col.name][timed] = standard_time(out[col.name][timed] - offsets, zone)
     if kind.name == "intervals":
         _interval_rules(out, flag)
     elif kind.name == "contacts":

@@ -275,7 +275,13 @@ def test_a_utc_export_is_fitted_on_the_centres_clock_with_its_time_zone(tmp_path
         noted = "utc.csv: its times are marked UTC and were fitted on that clock" in result.output
         assert noted == (zone is None)
         assert ("(--timezone)" in result.output) == (zone is None)
+        # The written sources say which clock the file was read on.
+        read_as = "UTC read as America/New_York standard time" in out.read_text(encoding="utf-8")
+        assert read_as == (zone is not None)
     assert hours == {None: ("00:00", "24:00"), "America/New_York": ("08:00", "20:00")}
+    as_json = CliRunner().invoke(main, [*args, "--json", "--out", str(tmp_path / "j.toml")])
+    (note,) = [n for n in json.loads(as_json.stdout)["notes"] if "marked UTC" in n]
+    assert "(--timezone)" in note  # worded for the command line, as the table's
 
 
 def test_help_names_the_three_formats() -> None:

@@ -649,8 +649,8 @@ def test_utc_times_marked_as_such_are_read(tmp_path: Path) -> None:
             "America/New_York",
             ["2025-01-06T08:00", "2025-01-06T08:15", "2025-07-01T07:00"],
         ),
-        # Standard time is the smaller offset in either hemisphere (Sydney: AEST, UTC+10) and
-        # where the database's "standard" is the summer's (Dublin: GMT, not IST).
+        # Standard time in the southern hemisphere (Sydney: AEST, UTC+10, all year) and where
+        # the law's standard time is the summer's (Dublin: IST, UTC+1; GMT is its winter time).
         (
             ["2025-01-06T13:00:00Z", "2025-01-06T13:15:00Z", "2025-07-01T12:00:00Z"],
             "Australia/Sydney",
@@ -659,7 +659,20 @@ def test_utc_times_marked_as_such_are_read(tmp_path: Path) -> None:
         (
             ["2025-01-06T13:00:00Z", "2025-01-06T13:15:00Z", "2025-07-01T12:00:00Z"],
             "Europe/Dublin",
-            ["2025-01-06T13:00", "2025-01-06T13:15", "2025-07-01T12:00"],
+            ["2025-01-06T14:00", "2025-01-06T14:15", "2025-07-01T13:00"],
+        ),
+        # A zone that changed its standard time (Almaty, UTC+6 to UTC+5 on 1 March 2024) changes
+        # there, not at the new year (reading all of 2024 at +5 put January an hour off).
+        (
+            ["2024-02-15T03:00:00Z", "2024-02-15T03:15:00Z", "2024-03-15T03:00:00Z"],
+            "Asia/Almaty",
+            ["2024-02-15T09:00", "2024-02-15T09:15", "2024-03-15T08:00"],
+        ),
+        # HHMM times with an offset, and a date alone (no moment to convert: kept).
+        (
+            ["2025-01-06 0800-0500", "2025-01-06 0815-0500", "2025-07-01"],
+            "America/New_York",
+            ["2025-01-06T08:00", "2025-01-06T08:15", "2025-07-01T00:00"],
         ),
     ],
 )
@@ -687,10 +700,48 @@ def test_a_utc_interval_report_across_daylight_saving_has_no_hour_skipped_or_rep
     assert report.rows == 96 * 240 and set(np.unique(days, return_counts=True)[1]) == {96}
 
 
-def test_an_unknown_time_zone_is_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("zone", ["Mars/Base", "America", "../etc"])
+def test_an_unknown_time_zone_is_one_line(tmp_path: Path, zone: str) -> None:
+    # "America" (a folder of the database) was a traceback (IsADirectoryError).
     path = write(tmp_path, "i.csv", intervals(day("2025-01-06", 15, 3)))
-    with pytest.raises(OptionError, match=re.escape("`timezone` 'Mars/Base': not a time zone")):
-        read_data(path, timezone="Mars/Base")
+    with pytest.raises(OptionError, match=re.escape(f"`timezone` {zone!r}: not a time zone")):
+        read_data(path, timezone=zone)
+
+
+def test_a_far_date_read_in_a_time_zone_is_left_to_the_span_rule(tmp_path: Path) -> None:
+    # A stray 9999-12-31 with an offset crossed into year 10000 and was a traceback; read, it
+    # is the span rule's to refuse (calibrate and backtest name it in one line).
+    times = ["2025-01-06T08:00:00-05:00", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+05:00"]
+    rows = "".join(f"{t},answered,4,100\n" for t in times)
+    path = write(tmp_path, "c.csv", "arrived_at,outcome,wait_seconds,handle_seconds\n" + rows)
+    got = read_data(path, channel="phone", timezone="America/New_York").contacts["phone"]
+    assert got.rows == 3 and str(got.arrived_at[1]) == "2025-01-06T08:00:00"
+
+
+def test_utc_intervals_off_a_zones_grid_name_the_zone(tmp_path: Path) -> None:
+    start = np.datetime64("2025-01-06T00:00") + np.arange(48) * np.timedelta64(60, "m")
+    rows = "".join(f"{t!s}Z,5\n" for t in start)
+    path = write(tmp_path, "i.csv", "interval_start,offered\n" + rows)
+    (first, *_) = problems(path, channel="phone", timezone="Asia/Kolkata", interval_minutes=60)
+    assert first == (
+        f"{path} row 2, column interval_start: not on the 60-minute grid of channel phone's "
+        "intervals (read in Asia/Kolkata's standard time: where its offset is not whole "
+        "intervals, UTC intervals fall off its grid; export them in local time) "
+        "(got 2025-01-06 05:30:00)"
+    )
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 3, 50_000])
+def test_utc_marks_are_told_from_the_first_rows_whatever_the_chunks(
+    tmp_path: Path, chunk_rows: int
+) -> None:
+    rows = "2025-01-06T08:00:00Z,5\n" + "".join(f"2025-01-06 {h:02d}:00,5\n" for h in range(9, 20))
+    mixed = write(tmp_path, "m.csv", "interval_start,offered\n" + rows)
+    marked = write(tmp_path, "z.csv", "interval_start,offered\n" + rows.replace(":00,", ":00Z,"))
+    sources = read_data([mixed], channel="phone", chunk_rows=chunk_rows).sources
+    assert [s.utc_marked for s in sources] == [False]
+    sources = read_data([marked], channel="phone", chunk_rows=chunk_rows).sources
+    assert [s.utc_marked for s in sources] == [True]
 
 
 def test_an_unreadable_date_says_which_formats_can_be_given(tmp_path: Path) -> None:
