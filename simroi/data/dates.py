@@ -24,7 +24,9 @@ serial          ``37865.302083``         a spreadsheet's date-time number: days 
 A time with a UTC offset is read as the clock time it shows, the local time of the offset,
 because opening hours and intraday profiles are in the centre's local time: ``08:00-05:00``
 is 08:00. Across a change to or from daylight saving that clock skips or repeats an hour, which
-the interval reader reports (:mod:`simroi.data.read`).
+the interval reader reports (:mod:`simroi.data.read`). Given a time zone, times are instead
+taken as UTC (converted with their offsets, :func:`utc_offsets`) and read as the zone's
+standard time (:func:`standard_time`), which skips and repeats nothing.
 
 ``date_format`` overrides detection with a strftime-like pattern built from ``%Y %m %d %H %M
 %S``, ``%I`` and ``%p`` (a 12-hour time) and literal characters (``%d/%m/%Y %H:%M``,
@@ -50,6 +52,7 @@ __all__ = [
     "DateFormat",
     "detect_date_format",
     "has_time",
+    "marked_utc",
     "parse_dates",
     "standard_time",
     "time_zone",
@@ -57,7 +60,8 @@ __all__ = [
 ]
 
 #: An AM/PM mark after a time: the hour is then from 1 to 12.
-_MERIDIEM = r"(?P<p>[AaPp]\.?[Mm]\.?)"
+_AM_PM = r"[AaPp]\.?[Mm]\.?"
+_MERIDIEM = f"(?P<p>{_AM_PM})"
 #: A time of day: ``H:MM``, ``HH:MM:SS.fff``, or ``HHMM`` (NICE IEX writes its periods so).
 _TIME = (
     r"(?:[ T](?P<H>\d{1,2}(?=:)|\d{2}(?=\d{2}(?!\d))):?(?P<M>\d{2})"
@@ -307,8 +311,10 @@ def _fixed_width(values: np.ndarray, fmt: DateFormat, iso: np.ndarray, slow: np.
 #: A UTC offset after a time (``HH:MM``, ``HH:MM:SS.fff``, ``HHMM``, an AM/PM mark): ``Z``,
 #: ``-05:00``, ``+0530``, ``+05``.
 _OFFSET = re.compile(
-    r"(?::\d{2}(?:\.\d+)?|[ T]\d{4})(?: ?[AaPp]\.?[Mm]\.?)?(Z|([+-])(\d{2}):?(\d{2})?)$"
+    r"(?::\d{2}(?:\.\d+)?|[ T]\d{4})" + f"(?: ?{_AM_PM})?" + r"(Z|([+-])(\d{2}):?(\d{2})?)$"
 )
+#: A time marked as UTC: ``Z`` or a zero offset at its end.
+_UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
 #: The earliest and latest moments a time zone is asked about (``datetime``'s years 1-9999).
 _FIRST_S, _LAST_S = -62_135_596_800 + 86_400, 253_402_300_799 - 86_400
 
@@ -325,6 +331,12 @@ def utc_offsets(values: np.ndarray) -> np.ndarray:
             size = int(match.group(3)) * 3600 + int(match.group(4) or 0) * 60
             seconds[i] = -size if match.group(2) == "-" else size
     return seconds[inverse.ravel()]
+
+
+def marked_utc(values: list[str]) -> bool:
+    """Whether every one of ``values`` (non-empty texts) ends in a UTC mark, ``Z`` or
+    ``+00:00``: times exported in UTC, not on the centre's clock."""
+    return all(_UTC_MARK.search(v) for v in values)
 
 
 def has_time(values: np.ndarray, fmt: DateFormat) -> np.ndarray:

@@ -50,7 +50,9 @@ def check_intervals(
         Contacts offered in each row (NaN where unreadable): with it, an hour missing between
         two intervals with contacts, in a clock hour most days have rows for, is an error.
     zone : str, optional
-        The time zone UTC starts were converted to, for the message of a start off the grid.
+        The time zone whose standard time UTC starts were converted to: no hour is then
+        skipped or repeated by daylight saving (not looked for, nor named in a message), and a
+        start off the grid names it.
     """
     ok = ~np.isnat(start)
     start, row, file = start[ok], row[ok], file[ok]
@@ -65,12 +67,18 @@ def check_intervals(
     def value(i: int) -> str:
         return str(start[i]).replace("T", " ")
 
+    # Read in a zone's standard time, no hour repeats or goes missing by daylight saving.
+    clock = (
+        ""
+        if zone is not None
+        else " — a repeated hour when daylight saving ends reads so: export in the centre's "
+        "standard time, or in UTC and give its `timezone`"
+    )
     for i in np.flatnonzero(step == 0)[:10].tolist():
         problems.line(
             f"{where(i + 1)}, column interval_start: a second row for channel {channel}'s "
             f"interval at {value(i + 1)} (the first is {where(i)}; one row per channel and "
-            "interval — a repeated hour when daylight saving ends reads so: export in the "
-            "centre's standard time, or in UTC and give its `timezone`)"
+            f"interval{clock})"
         )
     moves = step[step > 0]
     detected_here = minutes is None
@@ -135,7 +143,7 @@ def check_intervals(
         )
     if detected_here:
         _check_days(channel, day, step, size, minutes, where, value, problems)
-    if offered is not None:
+    if offered is not None and zone is None:
         _check_skipped_hours(channel, seconds, step, offered, size, where, value, problems)
     return minutes
 

@@ -42,7 +42,6 @@ import csv
 import datetime as dt
 import itertools
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +50,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from simroi.data.columns import KINDS, Kind, Problems, lowered, resolve_header
-from simroi.data.dates import DateFormat, detect_date_format, format_from_strftime, time_zone
+from simroi.data.dates import (
+    DateFormat,
+    detect_date_format,
+    format_from_strftime,
+    marked_utc,
+    time_zone,
+)
 from simroi.data.dialect import (
     DELIMITERS,
     columns_of,
@@ -245,8 +250,6 @@ class _File:
 
 #: How many of a file's first times tell whether it marks them as UTC (whatever the chunks).
 _UTC_SAMPLE = 1000
-#: A time marked as UTC: ``Z`` or a zero offset at its end.
-_UTC_MARK = re.compile(r"(?:Z|[+-]00:?00)$")
 
 
 class _Reading:
@@ -264,6 +267,7 @@ class _Reading:
     ) -> None:
         self.columns, self.channel, self.delimiter = columns, channel, delimiter
         self.fmt, self.chunk_rows, self.encoding, self.zone = fmt, chunk_rows, encoding, zone
+        self.zone_name = None if zone is None else str(zone)  # sources and messages name it
         self.problems = Problems()
         self.pieces: dict[tuple[str, str], Pieces] = {}
         self.sources: list[DataSource] = []
@@ -330,7 +334,7 @@ class _Reading:
                 state.first,
                 state.last,
                 utc_marked=state.utc_marked and state.utc_seen > 0,
-                zone=None if self.zone is None or kind.name == "customers" else str(self.zone),
+                zone=None if kind.name == "customers" else self.zone_name,
             )
         )
 
@@ -375,7 +379,7 @@ class _Reading:
             left = _UTC_SAMPLE - state.utc_seen
             sample = [v for v in text[time_column][: left * 2].tolist() if v][:left]
             state.utc_seen += len(sample)
-            state.utc_marked &= all(_UTC_MARK.search(v) for v in sample)
+            state.utc_marked &= marked_utc(sample)
         if state.fmt is None and kind.columns[0].rule == "time":
             found = detect_date_format(text[time_column].tolist())
             if isinstance(found, str):
@@ -463,7 +467,7 @@ class _Reading:
         if times is not None and times.size:
             first, last = times[0], times[-1]
         files = tuple(pieces.files[1:])
-        zone = None if self.zone is None or kind == "customers" else str(self.zone)
+        zone = None if kind == "customers" else self.zone_name
         return DataSource(pieces.files[0], kind, n, first, last, files, pieces.first_row, zone=zone)
 
     def _intervals(
@@ -478,9 +482,16 @@ class _Reading:
         cols = {k: None if v is None else v[order] for k, v in cols.items()}
         offered = cols.pop("offered")
         assert offered is not None
-        zone = None if self.zone is None else str(self.zone)
         length = check_intervals(
-            channel, start, row, file, names, minutes, self.problems, offered=offered, zone=zone
+            channel,
+            start,
+            row,
+            file,
+            names,
+            minutes,
+            self.problems,
+            offered=offered,
+            zone=self.zone_name,
         )
         return IntervalReport(
             source=self._source("intervals", pieces, start, start.size),

@@ -700,6 +700,19 @@ def test_a_utc_interval_report_across_daylight_saving_has_no_hour_skipped_or_rep
     assert report.rows == 96 * 240 and set(np.unique(days, return_counts=True)[1]) == {96}
 
 
+def test_read_in_a_zone_a_duplicate_interval_is_not_put_down_to_daylight_saving(
+    tmp_path: Path,
+) -> None:
+    # Standard time repeats no hour: the message told a user who gave `timezone` to give it.
+    rows = "".join(f"2025-01-06T{h:02d}:00:00Z,5\n" for h in (13, 14, 14, 15))
+    path = write(tmp_path, "i.csv", "interval_start,offered\n" + rows)
+    (line,) = problems(path, channel="phone", timezone="America/New_York", interval_minutes=60)
+    assert line == (
+        f"{path} row 4, column interval_start: a second row for channel phone's interval at "
+        f"2025-01-06 09:00:00 (the first is {path} row 3; one row per channel and interval)"
+    )
+
+
 @pytest.mark.parametrize("zone", ["Mars/Base", "America", "../etc"])
 def test_an_unknown_time_zone_is_one_line(tmp_path: Path, zone: str) -> None:
     # "America" (a folder of the database) was a traceback (IsADirectoryError).
